@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libsonde: put kprobes and uprobes into a running system and receive what
+ * they fetch as decoded events.
+ *
+ * Ownership rules, stated once:
+ *  - Every `const char *` argument is borrowed: the library copies what it
+ *    keeps.
+ *  - Every `const char *` result points into memory owned by the object it
+ *    came from and lives as long as that object (an event: until the
+ *    callback returns; a session: until sonde_session__close()).
+ *  - Every object has one destructor; destructors accept NULL.
+ *  - Ints return 0 (or a non-negative value) on success and -errno on
+ *    failure; pointers return NULL and set errno.
+ *  - The library never prints, exits or aborts on input: it reports through
+ *    the log callback and sonde_session__errmsg().
+ *  - Options structs start with `size_t sz` (set it to sizeof the struct you
+ *    were compiled with) so they can grow without breaking callers.
+ */
+#ifndef SONDE_SONDE_H
+#define SONDE_SONDE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SONDE_VERSION_MAJOR 0
+#define SONDE_VERSION_MINOR 1
+
+const char *sonde_version(void);
+
+enum sonde_log_level {
+	SONDE_LOG_WARN,
+	SONDE_LOG_INFO,
+	SONDE_LOG_DEBUG,
+};
+
+typedef void (*sonde_log_fn)(enum sonde_log_level level, const char *msg,
+			     void *ctx);
+
+enum sonde_backend {
+	SONDE_BACKEND_AUTO = 0,
+	SONDE_BACKEND_TRACEFS,
+	SONDE_BACKEND_PERF,
+};
+
+struct sonde_session;
+struct sonde_event;
+
+struct sonde_session_opts {
+	size_t sz;
+	/* Only events of this process (all its threads, and threads created
+	 * later) are recorded; 0 = every process. */
+	pid_t pid;
+	/* Follow children forked by `pid` too. */
+	bool follow_fork;
+	/* Per-CPU ring buffer size; 0 = the library's default. */
+	unsigned int buffer_kb;
+	enum sonde_backend backend;
+	sonde_log_fn log;
+	void *log_ctx;
+	/* Record a kernel stack with each event (tracefs: stacktrace option). */
+	bool kernel_stack;
+};
+
+/* Memory only: nothing reaches the kernel before sonde_session__start(). */
+struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts);
+/* Removes every probe, instance, filter and trigger the session made. */
+void sonde_session__close(struct sonde_session *s);
+
+struct sonde_probe_opts {
+	size_t sz;
+	/* The kernel's filter syntax on the probe's fields ("a > 10"). */
+	const char *filter;
+	/* A trigger for the probe's event ("stacktrace", "traceoff:1 if x>1"). */
+	const char *trigger;
+};
+
+/*
+ * Parse and resolve a probe spec (see sonde(1)). Returns the probe's index
+ * (>= 0) or -errno; on -EINVAL, sonde_session__errmsg() holds the message and
+ * sonde_session__errcol() the column (0-based, in spec) of the offending
+ * character, or -1.
+ */
+int sonde_session__add_probe(struct sonde_session *s, const char *spec,
+			     const struct sonde_probe_opts *opts);
+
+/* Create the probes in the kernel and start recording. */
+int sonde_session__start(struct sonde_session *s);
+
+typedef int (*sonde_event_fn)(const struct sonde_event *ev, void *ctx);
+
+/* Set the callback that receives each decoded event. A non-zero return from
+ * the callback stops sonde_session__poll() and is returned by it. */
+void sonde_session__set_callback(struct sonde_session *s, sonde_event_fn fn,
+				 void *ctx);
+
+/*
+ * Wait up to timeout_ms (-1 = forever) for events and deliver them. Returns
+ * the number of events delivered, -EINTR when a signal arrived, or -errno.
+ */
+int sonde_session__poll(struct sonde_session *s, int timeout_ms);
+/* Deliver whatever is buffered now, without waiting. */
+int sonde_session__drain(struct sonde_session *s);
+/* An fd that becomes readable when events are waiting (for the caller's own
+ * event loop); call sonde_session__poll(s, 0) then. */
+int sonde_session__fd(const struct sonde_session *s);
+
+/* The last error's message (kernel error_log quoted where there is one). */
+const char *sonde_session__errmsg(const struct sonde_session *s);
+int sonde_session__errcol(const struct sonde_session *s);
+
+struct sonde_stats {
+	size_t sz;
+	uint64_t events;
+	uint64_t lost;	      /* events the kernel dropped, all CPUs */
+	int ncpus;
+	const uint64_t *lost_per_cpu; /* ncpus entries, owned by the session */
+};
+int sonde_session__stats(const struct sonde_session *s,
+			 struct sonde_stats *stats);
+
+int sonde_session__probe_count(const struct sonde_session *s);
+/* The probe's event name, its kernel definition line, and its format file. */
+const char *sonde_session__probe_name(const struct sonde_session *s, int probe);
+const char *sonde_session__probe_definition(const struct sonde_session *s,
+					    int probe);
+/* After start: the event's format file text and id, as the kernel shows. */
+const char *sonde_session__probe_format(const struct sonde_session *s,
+					int probe);
+
+/* Events. */
+enum sonde_field_kind {
+	SONDE_FIELD_UNSIGNED,
+	SONDE_FIELD_SIGNED,
+	SONDE_FIELD_HEX,
+	SONDE_FIELD_STRING,
+	SONDE_FIELD_SYMBOL,
+	SONDE_FIELD_ARRAY,
+};
+
+int sonde_event__probe(const struct sonde_event *ev);
+const char *sonde_event__probe_name(const struct sonde_event *ev);
+uint64_t sonde_event__time_ns(const struct sonde_event *ev);
+int sonde_event__pid(const struct sonde_event *ev);
+int sonde_event__tid(const struct sonde_event *ev);
+int sonde_event__cpu(const struct sonde_event *ev);
+const char *sonde_event__comm(const struct sonde_event *ev);
+/* The probed address: "func+0x10" for kprobes, "0x..." otherwise. */
+uint64_t sonde_event__ip(const struct sonde_event *ev);
+bool sonde_event__is_return(const struct sonde_event *ev);
+
+int sonde_event__field_count(const struct sonde_event *ev);
+const char *sonde_event__field_name(const struct sonde_event *ev, int i);
+enum sonde_field_kind sonde_event__field_kind(const struct sonde_event *ev,
+					      int i);
+uint64_t sonde_event__field_u64(const struct sonde_event *ev, int i);
+int64_t sonde_event__field_s64(const struct sonde_event *ev, int i);
+/* Strings and symbols; NULL for a number. */
+const char *sonde_event__field_str(const struct sonde_event *ev, int i);
+/* Arrays: element count and element j as u64/s64 by the field's kind. */
+int sonde_event__field_len(const struct sonde_event *ev, int i);
+uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j);
+
+/* Machine support, for `sonde check`. */
+struct sonde_features {
+	size_t sz;
+	bool root;
+	bool tracefs;
+	char tracefs_path[256];
+	bool uprobes;
+	bool kprobes;
+	bool uprobe_pmu;
+	bool kprobe_pmu;
+	bool hist_triggers;
+	bool bpf;
+	char kernel[128];
+};
+int sonde_features__probe(struct sonde_features *f);
+
+/* Remove groups and instances left by sonde sessions whose process is dead.
+ * Returns how many were removed, or -errno. */
+int sonde_cleanup(sonde_log_fn log, void *ctx);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* SONDE_SONDE_H */

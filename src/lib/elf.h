@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/* ELF symbols and address translation for uprobes (libelf). */
+#ifndef SONDE_ELF_H
+#define SONDE_ELF_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct elf_file;
+
+struct elf_sym {
+	const char *name; /* owned by the elf_file */
+	uint64_t addr;	  /* st_value: virtual address */
+	uint64_t size;
+};
+
+/* Open an ELF file; NULL with errno (ENOEXEC: not an ELF file). */
+struct elf_file *elf_file_open(const char *path);
+void elf_file_close(struct elf_file *ef);
+/* ET_DYN (PIE or shared library) vs ET_EXEC. */
+int elf_file_is_dyn(const struct elf_file *ef);
+
+/* Find a function symbol by exact name in .symtab, then .dynsym.
+ * Version suffixes ("malloc@@GLIBC_2.2.5") match the bare name.
+ * 0, or -ENOENT. */
+int elf_file_find(struct elf_file *ef, const char *name, struct elf_sym *sym);
+
+/* Virtual address -> file offset through the PT_LOAD program headers
+ * (the uprobe_events offset). 0, or -ERANGE when no segment maps it. */
+int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr,
+			     uint64_t *off);
+
+/* Up to max function names closest to name (edit distance, then prefix),
+ * best first. Returns how many were stored; names are owned by ef. */
+int elf_file_suggest(struct elf_file *ef, const char *name, const char **out,
+		     int max);
+
+/* Iterate function symbols (for listing). cb returns non-zero to stop. */
+int elf_file_for_each_func(struct elf_file *ef,
+			   int (*cb)(const struct elf_sym *sym, void *ctx),
+			   void *ctx);
+
+/* Symbol that contains vaddr, for symbolization. 0 or -ENOENT. */
+int elf_file_addr_to_sym(struct elf_file *ef, uint64_t vaddr,
+			 struct elf_sym *sym);
+
+#endif

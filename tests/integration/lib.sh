@@ -1,0 +1,269 @@
+# Shared helpers for sonde's integration tests; source it from bash.
+#
+# Each test script prints TAP lines ("ok N - name", "not ok N - name",
+# "ok N - name # SKIP reason") and exits 0 when everything passed or was
+# skipped, 1 otherwise. It runs on the host and in the busybox VM, so it
+# sticks to POSIX options of grep/sed/awk and to busybox-compatible tools.
+#
+# Environment:
+#   SONDE     the sonde binary (default: build/src/cli/sonde)
+#   FIXTURES  built fixtures dir (default: build/tests/fixtures)
+#   TRACEFS   tracefs mount point (default: /sys/kernel/tracing)
+#   TMPDIR    scratch space (default: /tmp)
+
+SONDE=${SONDE:-build/src/cli/sonde}
+FIXTURES=${FIXTURES:-build/tests/fixtures}
+TRACEFS=${TRACEFS:-/sys/kernel/tracing}
+
+T_NUM=0
+T_FAILED=0
+T_NAME=$(basename "$0" .sh)
+T_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sonde-$T_NAME.XXXXXX")
+T_BGPIDS=""
+
+# --- TAP ------------------------------------------------------------------
+
+ok()
+{
+	T_NUM=$((T_NUM + 1))
+	echo "ok $T_NUM - $1"
+}
+
+# not_ok NAME [DETAIL]: DETAIL (may be multi-line) is printed as # comments.
+not_ok()
+{
+	T_NUM=$((T_NUM + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_NUM - $1"
+	if [ -n "${2:-}" ]; then
+		printf '%s\n' "$2" | head -n 40 | sed 's/^/#   /'
+	fi
+}
+
+skip()
+{
+	T_NUM=$((T_NUM + 1))
+	echo "ok $T_NUM - $1 # SKIP $2"
+}
+
+# check NAME CMD...: ok when CMD exits 0; its output is shown on failure.
+check()
+{
+	local name=$1 out
+	shift
+	if out=$("$@" 2>&1); then
+		ok "$name"
+	else
+		not_ok "$name" "command: $*
+$out"
+	fi
+}
+
+expect_eq()
+{
+	if [ "$2" = "$3" ]; then
+		ok "$1"
+	else
+		not_ok "$1" "got:  $2
+want: $3"
+	fi
+}
+
+# expect_file_eq NAME GOTFILE WANTFILE: compare two files, show a diff.
+expect_file_eq()
+{
+	if cmp -s "$2" "$3"; then
+		ok "$1"
+	else
+		not_ok "$1" "$(diff "$3" "$2" 2>&1 | head -n 30)"
+	fi
+}
+
+# expect_grep NAME PATTERN FILE: FILE has a line matching the basic regex.
+expect_grep()
+{
+	if grep -q -e "$2" "$3" 2>/dev/null; then
+		ok "$1"
+	else
+		not_ok "$1" "no line matching '$2' in:
+$(head -n 20 "$3" 2>/dev/null)"
+	fi
+}
+
+# finish: the last line of every script.
+finish()
+{
+	[ "$T_NUM" -gt 0 ] || echo "1..0 # no tests ran"
+	[ "$T_FAILED" -eq 0 ]
+	exit $?
+}
+
+# bail REASON: a broken precondition fails the script once.
+bail()
+{
+	not_ok "$T_NAME: $1" "${2:-}"
+	exit 1
+}
+
+require_root()
+{
+	if [ "$(id -u)" != 0 ]; then
+		skip "$T_NAME" "needs root"
+		exit 0
+	fi
+}
+
+require_uprobes()
+{
+	if [ ! -e "$TRACEFS/uprobe_events" ]; then
+		mount -t tracefs nodev "$TRACEFS" 2>/dev/null
+		if [ ! -e "$TRACEFS/uprobe_events" ]; then
+			skip "$T_NAME" "no uprobe_events in $TRACEFS"
+			exit 0
+		fi
+	fi
+}
+
+# require_file PATH...: fixtures and the binary must have been built.
+require_file()
+{
+	local f
+	for f in "$@"; do
+		[ -e "$f" ] || bail "missing $f (build first)"
+	done
+}
+
+# --- processes --------------------------------------------------------------
+
+# bg CMD...: start CMD in the background, remember it for the exit trap.
+# The pid is left in $BG.
+bg()
+{
+	"$@" &
+	BG=$!
+	T_BGPIDS="$T_BGPIDS $BG"
+}
+
+# wait_exit PID SECS: wait for a background child for at most SECS; its exit
+# status is left in $RC (124 if it had to be killed).
+wait_exit()
+{
+	local pid=$1 n=$(($2 * 10))
+	while kill -0 "$pid" 2>/dev/null && [ "$n" -gt 0 ]; do
+		# A zombie still answers kill -0: check the state.
+		case "$(sed -n 's/^State:[[:space:]]*\(.\).*/\1/p' \
+			/proc/"$pid"/status 2>/dev/null)" in
+		Z | "") break ;;
+		esac
+		sleep 0.1
+		n=$((n - 1))
+	done
+	if [ "$n" -le 0 ]; then
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		RC=124
+		return
+	fi
+	wait "$pid"
+	RC=$?
+}
+
+# wait_attached SONDEPID [SECS]: wait until the session of that sonde process
+# has an enabled event in its own instance (instances/sonde_<pid>*).
+wait_attached()
+{
+	local pid=$1 n=$((${2:-10} * 10)) f
+	while [ "$n" -gt 0 ]; do
+		for f in "$TRACEFS"/instances/sonde_"$pid"*/events/sonde_"$pid"*/*/enable; do
+			[ -r "$f" ] && [ "$(cat "$f" 2>/dev/null)" = 1 ] && return 0
+		done
+		kill -0 "$pid" 2>/dev/null || return 1
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
+# --- tracefs hygiene --------------------------------------------------------
+
+tracefs_state()
+{
+	local f
+	for f in uprobe_events kprobe_events dynamic_events; do
+		[ -r "$TRACEFS/$f" ] || continue
+		echo "== $f"
+		sort "$TRACEFS/$f"
+	done
+	echo "== instances"
+	ls "$TRACEFS/instances" 2>/dev/null | sort
+}
+
+hygiene_begin()
+{
+	tracefs_state >"$T_DIR/hygiene.before"
+}
+
+# remove_leftovers: undo whatever sonde left behind since hygiene_begin, so
+# one leak fails one test instead of every test after it.
+remove_leftovers()
+{
+	local i ev
+	for i in $(ls "$TRACEFS/instances" 2>/dev/null); do
+		case $i in sonde_*) ;; *) continue ;; esac
+		grep -qx "$i" "$T_DIR/hygiene.before" && continue
+		echo 0 >"$TRACEFS/instances/$i/tracing_on" 2>/dev/null
+		rmdir "$TRACEFS/instances/$i" 2>/dev/null
+	done
+	for ev in $(sed -n 's/^[pr][0-9]*:\(sonde_[^ ]*\) .*/\1/p' \
+		"$TRACEFS/uprobe_events" 2>/dev/null); do
+		grep -q "^[pr][0-9]*:$ev " "$T_DIR/hygiene.before" && continue
+		echo "-:$ev" >>"$TRACEFS/uprobe_events" 2>/dev/null
+	done
+}
+
+# hygiene_check NAME: uprobe/kprobe/dynamic events and instances/ are as
+# hygiene_begin found them.
+hygiene_check()
+{
+	tracefs_state >"$T_DIR/hygiene.after"
+	if cmp -s "$T_DIR/hygiene.before" "$T_DIR/hygiene.after"; then
+		ok "$1"
+	else
+		not_ok "$1" "tracefs changed:
+$(diff "$T_DIR/hygiene.before" "$T_DIR/hygiene.after")"
+		remove_leftovers
+	fi
+}
+
+# --- output parsing ---------------------------------------------------------
+
+# events FILE: the "PROBE: name=value ..." part of each text event line
+# ("  TIME COMM PID/TID [CPU] PROBE: ..."), in order.
+events()
+{
+	sed -n 's/^ *[0-9][0-9]*\.[0-9]* .* [0-9][0-9]*\/[0-9][0-9]* \[[0-9][0-9]*\] \([A-Za-z_][A-Za-z0-9_]*:.*\)$/\1/p' "$1"
+}
+
+# json_events FILE: each JSON line rewritten as "PROBE: name=value ...",
+# the same shape events() gives, so text and JSON compare against one list.
+# Fails (and prints "JSON-ERROR ...") on a line that is not a valid object.
+json_events()
+{
+	awk -f "$(dirname "${BASH_SOURCE[0]}")/json.awk" "$1"
+}
+
+# json_field FILE KEY: top-level KEY of each JSON line (time, pid, comm ...).
+json_field()
+{
+	awk -v only="$2" -f "$(dirname "${BASH_SOURCE[0]}")/json.awk" "$1"
+}
+
+cleanup_lib()
+{
+	local p
+	for p in $T_BGPIDS; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	rm -rf "$T_DIR"
+}
+trap cleanup_lib EXIT

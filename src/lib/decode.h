@@ -24,6 +24,11 @@ struct field_layout {
 	unsigned int elem_size; /* arrays: one element; else == size */
 	unsigned int count;	/* arrays: elements; else 1 */
 	bool is_signed;		/* elements of arrays too */
+	bool hex;		/* print as hex (FT_HEX, arrays of xNN) */
+	/* FT_STRING: a 32-bit __data_loc word (offset low 16 bits, length
+	 * high 16) or, when false, a fixed char[size] in place. */
+	bool is_dynamic;
+	bool is_relative; /* __rel_loc: offset counts from the field's end */
 };
 
 /* One event's format: id, name, and the fields after the common ones. */
@@ -48,24 +53,31 @@ struct event_format {
  * ("%pS"/"%ps"). 0 or -EINVAL.
  */
 int event_format_parse(const char *text, struct event_format *ef);
+/* The same, naming the event's system (a format file does not): ef->system
+ * is a copy of it (NULL with event_format_parse()). */
+int event_format_parse_sys(const char *text, const char *system,
+			   struct event_format *ef);
 void event_format_free(struct event_format *ef);
 
-/* A decoded value. Strings point into the record (not NUL-terminated in
- * the record: len given) or into buf. */
+/* A decoded value. Strings point into the record and need not be
+ * NUL-terminated there: len is their length without the NUL. Arrays: u is
+ * element 0, str/len the raw bytes (read others with field_elem()). */
 struct field_value {
-	uint64_t u;	    /* numbers (sign-extended for signed) */
-	const char *str;    /* strings */
-	size_t len;	    /* string length without NUL */
+	uint64_t u;	 /* numbers (sign-extended for signed) */
+	const char *str; /* strings */
+	size_t len;	 /* string length without NUL */
 };
 
 /* Decode field f of a record of len bytes. -EBADMSG when the field or a
  * __data_loc points outside the record. */
 int field_decode(const struct field_layout *f, const void *rec, size_t len,
 		 struct field_value *v);
-/* Array element j. */
+/* Array element j (sign-extended if signed); 0 when j is out of range.
+ * Only after field_decode() accepted the field for this record. */
 uint64_t field_elem(const struct field_layout *f, const void *rec, int j);
 
-/* common_type (u16 at offset 0) and common_pid of a record. */
+/* common_type (u16 at offset 0) and common_pid of a record; -EBADMSG if
+ * the record is too short. */
 int record_type(const void *rec, size_t len);
 int record_pid(const struct event_format *ef, const void *rec, size_t len);
 

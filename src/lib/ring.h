@@ -20,9 +20,10 @@ int ring_layout_parse(const char *header_page, struct ring_layout *l);
 
 struct ring_page_info {
 	uint64_t timestamp; /* page base timestamp */
-	size_t data_len;    /* bytes of events in the page */
+	size_t data_len;    /* bytes of events in the page (commit) */
 	int missed;	    /* events were lost before this page */
 	uint64_t lost;	    /* how many, when the kernel stored it; 0 if not */
+	int truncated;	    /* len ended before the data: a partial read */
 };
 
 /* Called for each data record: ts = absolute timestamp (trace clock),
@@ -34,8 +35,13 @@ typedef int (*ring_record_fn)(uint64_t ts, const void *data, size_t len,
  * Walk one page of len bytes (len may be less than page_size for a partial
  * read). Handles padding (29), time extend (30), absolute timestamps (31),
  * small records (type_len 1..28) and long ones (0: length in array[0]).
- * Bad input (truncated or overlong records) never reads outside the page:
- * returns -EBADMSG. Returns 0 or the callback's non-zero value.
+ * A partial read (len shorter than the committed data) delivers the
+ * records that lie whole inside len and sets info->truncated.
+ * Bad input (a commit past the page, a record past the committed data,
+ * a bad length word) never reads outside [page, page + len): returns
+ * -EBADMSG, after the records before the bad one were delivered.
+ * info (may be NULL) is filled before the first callback.
+ * Returns 0, -EBADMSG, -EINVAL (bad layout) or the callback's non-zero value.
  */
 int ring_page_walk(const struct ring_layout *l, const void *page, size_t len,
 		   struct ring_page_info *info, ring_record_fn fn, void *ctx);

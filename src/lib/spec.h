@@ -55,6 +55,7 @@ struct probe_spec {
 	 * syntax "p:/path:0xOFF"); false when it is a virtual address
 	 * (u:TARGET:0xADDR) to be converted through the ELF headers */
 	bool addr_is_offset;
+	uint64_t ref_ctr_offset; /* "/path:0xOFF(0xREF)": REF, else 0 */
 	int maxactive;	  /* kr[N] / rN; 0 = kernel default */
 	struct probe_arg *args;
 	size_t nargs;
@@ -70,7 +71,12 @@ struct probe_spec {
  *   p:[GRP/]EV FUNC[+OFF] ARGS    r[N]:[GRP/]EV FUNC ARGS      (kprobe_events)
  *   p:bash:readline   r:libc:gets +0($retval):string            (perf-tools)
  * ARGS: whitespace-separated [NAME=]FETCH[:TYPE]. The whole spec may be one
- * shell word with spaces inside. Returns 0 or -EINVAL with err filled.
+ * shell word with spaces inside. Also "/path:0xOFF(0xREF)" (ref_ctr_offset)
+ * and the kernel's "LOCATION%return" for return probes.
+ * Portable argN and retval without a TYPE get type "s64".
+ * Returns 0 or -EINVAL with err filled (-ENOMEM on allocation failure);
+ * on error *spec is left zeroed. spec_free() frees what spec_parse()
+ * allocated; it accepts a zeroed struct and leaves one behind.
  */
 int spec_parse(const char *text, struct probe_spec *spec,
 	       struct spec_error *err);

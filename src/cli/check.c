@@ -1,1 +1,48 @@
 /* SPDX-License-Identifier: MIT */
+/* sonde check: what this kernel and machine support. */
+#include <string.h>
+
+#include "cli.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out, "usage: sonde check\n"
+		     "  reports tracefs, uprobes, kprobes, the uprobe and kprobe\n"
+		     "  PMUs, hist triggers, BPF and root; exit 1 when sonde\n"
+		     "  cannot trace at all here\n");
+}
+
+static void line(const char *what, bool yes, const char *missing)
+{
+	printf("%-14s %s%s%s%s\n", what, yes ? "yes" : "no",
+	       !yes && missing ? " (" : "", !yes && missing ? missing : "",
+	       !yes && missing ? ")" : "");
+}
+
+int cmd_check(int argc, char **argv)
+{
+	struct sonde_features f = { .sz = sizeof(f) };
+	struct cli_opts o;
+	int status;
+
+	status = cli_parse(argc, argv, &o, usage);
+	if (status)
+		return status;
+	sonde_features__probe(&f);
+	printf("%-14s %s\n", "kernel:", f.kernel);
+	printf("%-14s sonde %s\n", "version:", sonde_version());
+	line("root:", f.root, "tracing needs root or CAP_SYS_ADMIN");
+	if (f.tracefs)
+		printf("%-14s yes (%s)\n", "tracefs:", f.tracefs_path);
+	else
+		line("tracefs:", false,
+		     f.root ? "CONFIG_FTRACE, or not mountable"
+			    : "not mounted; root could mount it");
+	line("uprobes:", f.uprobes, "CONFIG_UPROBE_EVENTS");
+	line("kprobes:", f.kprobes, "CONFIG_KPROBE_EVENTS");
+	line("uprobe PMU:", f.uprobe_pmu, "perf_event_open uprobes");
+	line("kprobe PMU:", f.kprobe_pmu, "perf_event_open kprobes");
+	line("hist triggers:", f.hist_triggers, "CONFIG_HIST_TRIGGERS");
+	line("BPF:", f.bpf, f.root ? "CONFIG_BPF_SYSCALL" : "needs root");
+	return f.tracefs && (f.uprobes || f.kprobes) ? 0 : EXIT_RUNTIME;
+}

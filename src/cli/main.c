@@ -1,2 +1,259 @@
 /* SPDX-License-Identifier: MIT */
-int main(void) { return 0; }
+/* sonde: dispatch to one subcommand; the options they share. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+const char *prog = "sonde";
+static int verbosity;
+
+static const struct command commands[] = {
+	{ "trace", cmd_trace, "stream the events of probes" },
+	{ "format", cmd_format, "print the fields of a probe's event" },
+	{ "check", cmd_check, "what this kernel and machine support" },
+	{ "cleanup", cmd_cleanup, "remove probes left by dead sessions" },
+};
+
+static void usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: sonde COMMAND [OPTIONS] ...\n\ncommands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(out, "  %-9s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(out, "\nprobes:\n"
+		     "  u:TARGET:SYM[+OFF] [ARGS]   uprobe      ur:TARGET:SYM [ARGS]  uretprobe\n"
+		     "  u:TARGET:0xADDR             uprobe at an address of TARGET\n"
+		     "  k:FUNC[+OFF] [ARGS]         kprobe      kr[N]:FUNC [ARGS]     kretprobe\n"
+		     "  p:[GRP/]EV LOCATION ARGS    the kernel's own syntax (r: for returns)\n"
+		     "ARGS: [NAME=]FETCH[:TYPE], FETCH: argN retval comm %%REG $stackN\n"
+		     "      +OFF(FETCH) @ADDR ...; TYPE: u8..u64 s8..s64 x8..x64 string ...\n"
+		     "\n'sonde COMMAND --help' for a command's options.\n");
+}
+
+void cli_log(enum sonde_log_level lvl, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if ((int)lvl > verbosity)
+		return;
+	fprintf(stderr, "%s: %s%s\n", prog,
+		lvl == SONDE_LOG_WARN ? "warning: " : "", msg);
+}
+
+/* The message, then the spec with a caret under the offending column. */
+void print_error(const char *spec, const char *msg, int col)
+{
+	fprintf(stderr, "%s: %s\n", prog, msg);
+	if (spec && col >= 0 && (size_t)col <= strlen(spec))
+		fprintf(stderr, "  %s\n  %*s^\n", spec, col, "");
+}
+
+int error_status(int err)
+{
+	switch (-err) {
+	case EINVAL:
+	case ENOENT:
+	case ENOTSUP:
+	case ERANGE:
+	case E2BIG:
+	case EEXIST:
+		return EXIT_USAGE;
+	default:
+		return EXIT_RUNTIME;
+	}
+}
+
+enum {
+	OPT_FILTER = 256,
+	OPT_BUFFER,
+	OPT_BACKEND,
+	OPT_TRIGGER,
+	OPT_FOLLOW,
+};
+
+static const struct option long_opts[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "command", required_argument, NULL, 'c' },
+	{ "duration", required_argument, NULL, 'd' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "stack", no_argument, NULL, 's' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "filter", required_argument, NULL, OPT_FILTER },
+	{ "trigger", required_argument, NULL, OPT_TRIGGER },
+	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
+	{ "backend", required_argument, NULL, OPT_BACKEND },
+	{ "follow-fork", no_argument, NULL, OPT_FOLLOW },
+	{ 0 },
+};
+
+static int bad(const char *what, const char *val)
+{
+	fprintf(stderr, "%s: %s: '%s'\n", prog, what, val);
+	return EXIT_USAGE;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o,
+	      void (*sub_usage)(FILE *out))
+{
+	char *end;
+	long v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	optind = 1;
+	/* GNU permutation: options may follow the probes too */
+	while ((c = getopt_long(argc, argv, "p:c:d:f:o:sqvh", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			v = strtol(optarg, &end, 10);
+			if (*end || v <= 0)
+				return bad("-p needs a process id", optarg);
+			o->pid = v;
+			break;
+		case 'c':
+			o->cmd = optarg;
+			break;
+		case 'd':
+			o->duration = strtod(optarg, &end);
+			if (*end || o->duration <= 0)
+				return bad("-d needs seconds", optarg);
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text"))
+				o->format = OUT_TEXT;
+			else if (!strcmp(optarg, "json"))
+				o->format = OUT_JSON;
+			else if (!strcmp(optarg, "csv"))
+				o->format = OUT_CSV;
+			else
+				return bad("-f takes text, json or csv",
+					   optarg);
+			break;
+		case 'o':
+			o->outfile = optarg;
+			break;
+		case 's':
+			o->stack = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case 'h':
+			sub_usage(stdout);
+			exit(0);
+		case OPT_FILTER:
+			o->filter = optarg;
+			break;
+		case OPT_TRIGGER:
+			o->trigger = optarg;
+			break;
+		case OPT_BUFFER:
+			v = strtol(optarg, &end, 10);
+			if (*end || v <= 0)
+				return bad("--buffer-kb needs a size in KiB",
+					   optarg);
+			o->buffer_kb = v;
+			break;
+		case OPT_BACKEND:
+			if (!strcmp(optarg, "auto"))
+				o->backend = SONDE_BACKEND_AUTO;
+			else if (!strcmp(optarg, "tracefs"))
+				o->backend = SONDE_BACKEND_TRACEFS;
+			else if (!strcmp(optarg, "perf"))
+				o->backend = SONDE_BACKEND_PERF;
+			else
+				return bad("--backend takes auto, tracefs or perf",
+					   optarg);
+			break;
+		case OPT_FOLLOW:
+			o->follow_fork = true;
+			break;
+		default:
+			sub_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (o->pid && o->cmd) {
+		fprintf(stderr, "%s: -p and -c cannot be used together\n",
+			prog);
+		return EXIT_USAGE;
+	}
+	verbosity = o->quiet ? -1 : o->verbose;
+	o->probes = argv + optind;
+	o->nprobes = argc - optind;
+	return 0;
+}
+
+struct sonde_session *cli_session(const struct cli_opts *o, int *status)
+{
+	struct sonde_session_opts so = {
+		.sz = sizeof(so),
+		.pid = o->pid,
+		.follow_fork = o->follow_fork,
+		.buffer_kb = o->buffer_kb,
+		.backend = o->backend,
+		.log = cli_log,
+		.kernel_stack = o->stack,
+	};
+	struct sonde_probe_opts po = {
+		.sz = sizeof(po),
+		.filter = o->filter,
+		.trigger = o->trigger,
+	};
+	struct sonde_session *s;
+	int i, err;
+
+	s = sonde_session__open(&so);
+	if (!s) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(errno));
+		*status = EXIT_RUNTIME;
+		return NULL;
+	}
+	for (i = 0; i < o->nprobes; i++) {
+		err = sonde_session__add_probe(s, o->probes[i], &po);
+		if (err < 0) {
+			print_error(o->probes[i], sonde_session__errmsg(s),
+				    sonde_session__errcol(s));
+			*status = error_status(err);
+			sonde_session__close(s);
+			return NULL;
+		}
+	}
+	return s;
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+	    !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("sonde %s (backends: tracefs)\n", sonde_version());
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
+	usage(stderr);
+	return EXIT_USAGE;
+}

@@ -1,1 +1,185 @@
 /* SPDX-License-Identifier: MIT */
+/* sonde trace: stream the events of probes until Ctrl-C, -d or -c's end. */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sonde trace PROBE... [options]\n"
+		"  -p PID          only this process (all its threads)\n"
+		"  -c 'CMD ARGS'   run CMD with the probes in place; end with it\n"
+		"  -d SECS         stop after SECS seconds\n"
+		"  -f text|json    output format (default text)\n"
+		"  -o FILE         write events to FILE\n"
+		"  --filter EXPR   the kernel's filter on the probe's fields\n"
+		"  --trigger T     a trigger on each probe's event\n"
+		"  --follow-fork   with -p, children of the process too\n"
+		"  --buffer-kb N   per-CPU ring buffer size\n"
+		"  -q              no summary; -v more detail\n");
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* `sonde trace ... | head -1`: a write fails with EPIPE and the
+	 * session ends through its normal teardown */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void summary(struct sonde_session *s, const struct cli_opts *o)
+{
+	struct sonde_stats st = { .sz = sizeof(st) };
+	int cpu;
+
+	if (sonde_session__stats(s, &st))
+		return;
+	if (st.lost) {
+		fprintf(stderr, "%s: %llu events, %llu lost (", prog,
+			(unsigned long long)st.events,
+			(unsigned long long)st.lost);
+		for (cpu = 0; cpu < st.ncpus; cpu++)
+			if (st.lost_per_cpu[cpu])
+				fprintf(stderr, "%scpu%d: %llu",
+					cpu ? ", " : "", cpu,
+					(unsigned long long)
+						st.lost_per_cpu[cpu]);
+		fprintf(stderr, "); a larger --buffer-kb keeps more\n");
+	} else if (!o->quiet) {
+		fprintf(stderr, "%s: %llu events, 0 lost\n", prog,
+			(unsigned long long)st.events);
+	}
+}
+
+/* Poll until a signal, the deadline, the command's or process's end, or
+ * an output error. */
+static int run(struct sonde_session *s, const struct cli_opts *o,
+	       struct child *c, struct printer *pr)
+{
+	double deadline = o->duration ? now() + o->duration : 0;
+	int timeout, n;
+
+	while (!stop_signal && !pr->failed) {
+		timeout = 200;
+		if (deadline) {
+			double left = deadline - now();
+
+			if (left <= 0)
+				break;
+			if (left * 1000 < timeout)
+				timeout = left * 1000 + 1;
+		}
+		n = sonde_session__poll(s, timeout);
+		if (n < 0 && n != -EINTR && n != -ECANCELED)
+			return n;
+		if (fflush(pr->out) == EOF)
+			pr->failed = true;
+		if (c && child_done(c))
+			break;
+		if (o->pid && kill(o->pid, 0) < 0 && errno == ESRCH)
+			break;
+	}
+	return 0;
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	struct printer pr = { .out = stdout };
+	struct child c = { .pid = -1, .go_fd = -1, .exec_fd = -1 };
+	struct cli_opts o;
+	struct sonde_session *s;
+	int status, err;
+
+	status = cli_parse(argc, argv, &o, usage);
+	if (status)
+		return status;
+	if (!o.nprobes) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	pr.format = o.format;
+	if (o.outfile && !(pr.out = fopen(o.outfile, "we"))) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog, o.outfile,
+			strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (o.cmd) {
+		err = child_spawn(o.cmd, &c);
+		if (err) {
+			fprintf(stderr, "%s: cannot start '%s': %s\n", prog,
+				o.cmd, strerror(-err));
+			return EXIT_RUNTIME;
+		}
+		o.pid = c.pid;
+		o.follow_fork = true;
+	}
+	catch_signals();
+	s = cli_session(&o, &status);
+	if (!s)
+		goto out_child;
+	sonde_session__set_callback(s, print_event, &pr);
+	err = sonde_session__start(s);
+	if (err) {
+		print_error(NULL, sonde_session__errmsg(s), -1);
+		status = error_status(err);
+		goto out_session;
+	}
+	if (o.cmd && (err = child_release(&c))) {
+		fprintf(stderr, "%s: cannot run '%s': %s\n", prog, o.cmd,
+			strerror(-err));
+		status = EXIT_RUNTIME;
+		goto out_session;
+	}
+	err = run(s, &o, o.cmd ? &c : NULL, &pr);
+	if (!pr.failed)
+		sonde_session__drain(s);
+	fflush(pr.out);
+	if (err) {
+		fprintf(stderr, "%s: reading events: %s\n", prog,
+			strerror(-err));
+		status = EXIT_RUNTIME;
+	}
+	summary(s, &o);
+	if (o.cmd && !status) {
+		if (!c.exited) {
+			/* Ctrl-C or -d before the command ended */
+			child_kill(&c);
+		}
+		status = child_exit_status(&c);
+	}
+out_session:
+	sonde_session__close(s);
+out_child:
+	if (c.pid > 0 && !c.exited)
+		child_kill(&c);
+	if (pr.out != stdout)
+		fclose(pr.out);
+	return status;
+}

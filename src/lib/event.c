@@ -1,1 +1,321 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Reading: one non-blocking trace_pipe_raw fd per CPU in an epoll set,
+ * pages walked by ring.c, records matched to probes by event id and handed
+ * to the caller as struct sonde_event, decoded lazily by the accessors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "internal.h"
+
+static int layout_load(struct sonde_session *s)
+{
+	char *text = tracefs_instance_file_read(NULL, "events/header_page",
+						NULL);
+	long long kb;
+
+	ring_layout_default(&s->layout);
+	if (text)
+		ring_layout_parse(text, &s->layout);
+	free(text);
+	/* kernels since 6.8 let sub-buffers grow (buffer_subbuf_size_kb) */
+	if (tracefs_instance_file_read_number(s->inst, "buffer_subbuf_size_kb",
+					      &kb) == 0 &&
+	    kb > 0 && kb <= 1024)
+		s->layout.page_size = kb * 1024;
+	s->page = malloc(s->layout.page_size);
+	return s->page ? 0 : -ENOMEM;
+}
+
+static int id_map(struct sonde_session *s)
+{
+	int i, max = 0;
+
+	for (i = 0; i < s->nprobes; i++)
+		if (s->probes[i].fmt.id > max)
+			max = s->probes[i].fmt.id;
+	s->id_to_probe = malloc((max + 1) * sizeof(int));
+	if (!s->id_to_probe)
+		return -ENOMEM;
+	s->max_id = max;
+	for (i = 0; i <= max; i++)
+		s->id_to_probe[i] = -1;
+	for (i = 0; i < s->nprobes; i++) {
+		struct probe *p = &s->probes[i];
+
+		if (p->fmt.id >= 0)
+			s->id_to_probe[p->fmt.id] = i;
+		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,
+				   sizeof(char *));
+		if (!p->strbuf)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int events_open(struct sonde_session *s)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	char file[64];
+	int cpu, fd, err;
+
+	err = layout_load(s);
+	if (!err)
+		err = id_map(s);
+	if (err)
+		return set_err(s, err, -1, "out of memory");
+	s->ncpus = sysconf(_SC_NPROCESSORS_CONF);
+	if (s->ncpus < 1)
+		s->ncpus = 1;
+	s->cpu_fd = malloc(s->ncpus * sizeof(int));
+	s->lost = calloc(s->ncpus, sizeof(uint64_t));
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!s->cpu_fd || !s->lost || s->epfd < 0)
+		return set_err(s, errno, -1, "cannot set up event reading: %s",
+			       strerror(errno));
+	for (cpu = 0; cpu < s->ncpus; cpu++)
+		s->cpu_fd[cpu] = -1;
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		snprintf(file, sizeof(file), "per_cpu/cpu%d/trace_pipe_raw",
+			 cpu);
+		fd = tracefs_instance_file_open(s->inst, file,
+						O_RDONLY | O_NONBLOCK |
+							O_CLOEXEC);
+		if (fd < 0)
+			continue; /* offline or absent CPU */
+		s->cpu_fd[cpu] = fd;
+		ev.data.u32 = cpu;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+			return set_err(s, errno, -1, "epoll: %s",
+				       strerror(errno));
+	}
+	return 0;
+}
+
+void events_close(struct sonde_session *s)
+{
+	int cpu;
+
+	for (cpu = 0; s->cpu_fd && cpu < s->ncpus; cpu++)
+		if (s->cpu_fd[cpu] >= 0)
+			close(s->cpu_fd[cpu]);
+	free(s->cpu_fd);
+	s->cpu_fd = NULL;
+	if (s->epfd >= 0)
+		close(s->epfd);
+	s->epfd = -1;
+	free(s->page);
+	s->page = NULL;
+	free(s->id_to_probe);
+	s->id_to_probe = NULL;
+	free(s->tasks);
+	s->tasks = NULL;
+	s->ntasks_cap = 0;
+	/* s->lost stays: stats remain readable after the end */
+}
+
+/* tid -> task_info, read from /proc once per thread. */
+static void task_read(struct task_info *t)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	t->pid = -1;
+	snprintf(t->comm, sizeof(t->comm), "<...>");
+	snprintf(path, sizeof(path), "/proc/%d/status", t->tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (!strncmp(buf, "Name:\t", 6)) {
+		p = buf + 6;
+		n = strcspn(p, "\n");
+		if (n > 15)
+			n = 15;
+		memcpy(t->comm, p, n);
+		t->comm[n] = '\0';
+	}
+	p = strstr(buf, "\nTgid:\t");
+	if (p)
+		t->pid = atoi(p + 7);
+}
+
+static const struct task_info *task_lookup(struct sonde_session *s, int tid)
+{
+	unsigned int i, mask;
+	struct task_info *t;
+
+	/* keep the table under 3/4 full: forget all, /proc is the source */
+	if (!s->tasks || s->ntasks * 4 >= s->ntasks_cap * 3) {
+		if (!s->tasks)
+			s->tasks = calloc(1024, sizeof(*s->tasks));
+		else
+			memset(s->tasks, 0, s->ntasks_cap * sizeof(*t));
+		if (!s->tasks)
+			return NULL;
+		s->ntasks_cap = 1024;
+		s->ntasks = 0;
+	}
+	mask = s->ntasks_cap - 1;
+	for (i = ((unsigned int)tid * 2654435761u) & mask;; i = (i + 1) & mask) {
+		t = &s->tasks[i];
+		if (t->comm[0] && t->tid == tid)
+			return t;
+		if (!t->comm[0])
+			break;
+	}
+	t->tid = tid;
+	task_read(t);
+	s->ntasks++;
+	return t;
+}
+
+struct read_ctx {
+	struct sonde_session *s;
+	int cpu;
+	int delivered;
+};
+
+static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
+{
+	struct read_ctx *rc = ctx;
+	struct sonde_session *s = rc->s;
+	struct sonde_event ev;
+	int type = record_type(data, len), idx;
+
+	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
+		return 0;
+	ev.s = s;
+	ev.p = &s->probes[idx];
+	ev.probe = idx;
+	ev.rec = data;
+	ev.len = len;
+	ev.ts = ts;
+	ev.cpu = rc->cpu;
+	ev.task = task_lookup(s, record_pid(&ev.p->fmt, data, len));
+	/* event-fork follows children too; keep them only when asked */
+	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
+	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
+		return 0;
+	s->events++;
+	rc->delivered++;
+	if (s->cb) {
+		s->cb_ret = s->cb(&ev, s->cb_ctx);
+		return s->cb_ret;
+	}
+	return 0;
+}
+
+/* Read and walk one page of cpu. *more is false when the buffer is empty. */
+int events_read_cpu(struct sonde_session *s, int cpu, bool *more)
+{
+	struct read_ctx rc = { .s = s, .cpu = cpu };
+	struct ring_page_info info;
+	ssize_t n;
+	int ret;
+
+	*more = false;
+	n = read(s->cpu_fd[cpu], s->page, s->layout.page_size);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
+	if (n == 0)
+		return 0;
+	*more = true;
+	ret = ring_page_walk(&s->layout, s->page, n, &info, on_record, &rc);
+	if (info.missed)
+		s->lost[cpu] += info.lost;
+	if (ret < 0 && ret != -EBADMSG)
+		return ret;
+	if (ret == -EBADMSG)
+		slog(s, SONDE_LOG_WARN, "cpu %d: a malformed ring page skipped",
+		     cpu);
+	if (ret > 0)
+		return -ECANCELED;
+	return rc.delivered;
+}
+
+static int read_cpu_all(struct sonde_session *s, int cpu)
+{
+	bool more = true;
+	int n, total = 0;
+
+	while (more) {
+		n = events_read_cpu(s, cpu, &more);
+		if (n < 0)
+			return n;
+		total += n;
+	}
+	return total;
+}
+
+void sonde_session__set_callback(struct sonde_session *s, sonde_event_fn fn,
+				 void *ctx)
+{
+	s->cb = fn;
+	s->cb_ctx = ctx;
+}
+
+static int delivered_or_stop(struct sonde_session *s, int n)
+{
+	return n == -ECANCELED ? s->cb_ret : n;
+}
+
+int sonde_session__poll(struct sonde_session *s, int timeout_ms)
+{
+	struct epoll_event evs[64];
+	int i, n, got, total = 0;
+
+	if (!s || s->epfd < 0)
+		return -EINVAL;
+	n = epoll_wait(s->epfd, evs, 64, timeout_ms);
+	if (n < 0)
+		return -errno;
+	for (i = 0; i < n; i++) {
+		got = read_cpu_all(s, evs[i].data.u32);
+		if (got < 0)
+			return delivered_or_stop(s, got);
+		total += got;
+	}
+	return total;
+}
+
+int sonde_session__drain(struct sonde_session *s)
+{
+	uint64_t overrun;
+	int cpu, got, total = 0;
+
+	if (!s || !s->cpu_fd)
+		return -EINVAL;
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		if (s->cpu_fd[cpu] < 0)
+			continue;
+		got = read_cpu_all(s, cpu);
+		if (got < 0)
+			return delivered_or_stop(s, got);
+		total += got;
+		/* a page's lost count is not always stored (bit 30 clear):
+		 * the per-CPU overrun counter is exact */
+		if (tfs_read_lost_stats(s, cpu, &overrun) == 0 &&
+		    overrun > s->lost[cpu])
+			s->lost[cpu] = overrun;
+	}
+	return total;
+}
+
+int sonde_session__fd(const struct sonde_session *s)
+{
+	return s ? s->epfd : -EINVAL;
+}

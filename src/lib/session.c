@@ -1,1 +1,385 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * One tracing session: probes are described in memory by
+ * sonde_session__add_probe(), made in the kernel by sonde_session__start()
+ * and removed by sonde_session__close() on every path, including a failure
+ * half way through start.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf.h"
+#include "internal.h"
+#include "target.h"
+
+/* MAX_EVENT_NAME_LEN in kernel/trace/trace.h */
+#define EVENT_NAME_MAX 64
+
+struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts)
+{
+	static atomic_int counter;
+	struct sonde_session *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (opts) {
+		size_t n = opts->sz < sizeof(s->opts) ? opts->sz
+						       : sizeof(s->opts);
+		memcpy(&s->opts, opts, n);
+	}
+	s->opts.sz = sizeof(s->opts);
+	s->epfd = -1;
+	s->errcol = -1;
+	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)getpid(),
+		 atomic_fetch_add(&counter, 1));
+	return s;
+}
+
+static void probe_free(struct probe *p)
+{
+	size_t i;
+
+	if (p->strbuf) {
+		for (i = 0; i < p->fmt.nfields; i++)
+			free(p->strbuf[i]);
+		free(p->strbuf);
+	}
+	spec_free(&p->spec);
+	event_format_free(&p->fmt);
+	free(p->name);
+	free(p->path);
+	free(p->definition);
+	free(p->filter);
+	free(p->trigger);
+	free(p->format_text);
+}
+
+static void teardown(struct sonde_session *s)
+{
+	if (s->inst)
+		tfs_enable(s, false);
+	/* The instance cannot be removed while its trace_pipe_raw files are
+	 * open; the probes cannot be removed while an instance uses them. */
+	events_close(s);
+	tfs_instance_teardown(s);
+	tfs_remove_probes(s);
+	s->started = false;
+}
+
+void sonde_session__close(struct sonde_session *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	teardown(s);
+	for (i = 0; i < s->nprobes; i++)
+		probe_free(&s->probes[i]);
+	free(s->probes);
+	free(s);
+}
+
+static bool name_taken(const struct sonde_session *s, const char *name)
+{
+	int i;
+
+	for (i = 0; i < s->nprobes; i++)
+		if (!strcmp(s->probes[i].name, name))
+			return true;
+	return false;
+}
+
+/* A kernel-valid event name from what the user wrote, unique in the
+ * session: "add", "add__return", "add_0x4", "demo_0x1139". */
+static char *event_name(const struct sonde_session *s,
+			const struct probe_spec *sp, const char *path)
+{
+	char base[EVENT_NAME_MAX], name[EVENT_NAME_MAX + 8], *p;
+	const char *file;
+	int n = 2;
+
+	if (sp->event)
+		snprintf(base, sizeof(base), "%s", sp->event);
+	else if (sp->symbol && sp->offset)
+		snprintf(base, sizeof(base), "%s_0x%llx", sp->symbol,
+			 (unsigned long long)sp->offset);
+	else if (sp->symbol)
+		snprintf(base, sizeof(base), "%s", sp->symbol);
+	else {
+		file = path ? strrchr(path, '/') : NULL;
+		snprintf(base, sizeof(base), "%s_0x%llx",
+			 file ? file + 1 : "addr",
+			 (unsigned long long)sp->addr);
+	}
+	for (p = base; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			*p = '_';
+	if (isdigit((unsigned char)base[0]))
+		base[0] = '_';
+	if (!sp->event && probe_kind_is_return(sp->kind) &&
+	    strlen(base) + 8 < sizeof(base))
+		strcat(base, "__return");
+	snprintf(name, sizeof(name), "%s", base);
+	while (name_taken(s, name))
+		snprintf(name, sizeof(name), "%.55s_%d", base, n++);
+	return strdup(name);
+}
+
+static int resolve_uprobe(struct sonde_session *s, struct probe *p)
+{
+	const struct probe_spec *sp = &p->spec;
+	char path[4096], msg[512];
+	struct elf_file *ef;
+	struct elf_sym sym;
+	const char *near[5];
+	int err, n, i;
+
+	err = target_resolve(sp->target, s->opts.pid, path, sizeof(path), msg,
+			     sizeof(msg));
+	if (err)
+		return set_err(s, err, sp->target_col, "%s", msg);
+	if (strpbrk(path, " \t\n"))
+		return set_err(s, EINVAL, sp->target_col,
+			       "the kernel cannot probe a path with spaces: %s",
+			       path);
+	p->path = strdup(path);
+	ef = elf_file_open(path);
+	if (!ef)
+		return set_err(s, errno == ENOEXEC ? EINVAL : errno,
+			       sp->target_col, "%s is not an ELF file%s%s",
+			       path, errno == ENOEXEC ? "" : ": ",
+			       errno == ENOEXEC ? "" : strerror(errno));
+	if (sp->has_addr && sp->addr_is_offset) {
+		p->offset = sp->addr;
+		goto out;
+	}
+	if (sp->has_addr) {
+		err = elf_file_vaddr_to_offset(ef, sp->addr, &p->offset);
+		if (err)
+			set_err(s, EINVAL, sp->symbol_col,
+				"address 0x%llx is not in a loaded segment of %s",
+				(unsigned long long)sp->addr, path);
+		goto out;
+	}
+	if (elf_file_find(ef, sp->symbol, &sym)) {
+		n = elf_file_suggest(ef, sp->symbol, near, 5);
+		msg[0] = '\0';
+		for (i = 0; i < n; i++)
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 "%s%s", i ? ", " : "; closest: ", near[i]);
+		err = set_err(s, ENOENT, sp->symbol_col,
+			      "no function '%s' in %s%s", sp->symbol, path,
+			      msg);
+		goto out;
+	}
+	if (sp->offset && sym.size && sp->offset >= sym.size) {
+		err = set_err(s, ERANGE, sp->symbol_col,
+			      "offset +0x%llx is beyond %s, which is 0x%llx bytes long",
+			      (unsigned long long)sp->offset, sp->symbol,
+			      (unsigned long long)sym.size);
+		goto out;
+	}
+	p->sym_vaddr = sym.addr;
+	err = elf_file_vaddr_to_offset(ef, sym.addr + sp->offset, &p->offset);
+	if (err)
+		set_err(s, EINVAL, sp->symbol_col,
+			"%s is not in a loaded segment of %s", sp->symbol,
+			path);
+out:
+	elf_file_close(ef);
+	return err;
+}
+
+static int append(char **buf, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int append(char **buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *tmp;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	*buf = realloc(*buf, *len + n + 1);
+	if (!*buf) {
+		free(tmp);
+		return -ENOMEM;
+	}
+	memcpy(*buf + *len, tmp, n + 1);
+	*len += n;
+	free(tmp);
+	return 0;
+}
+
+/* The line for {u,k}probe_events (uprobetracer.rst, kprobetrace.rst). */
+static int build_definition(struct sonde_session *s, struct probe *p)
+{
+	const struct probe_spec *sp = &p->spec;
+	char *d = NULL;
+	size_t len = 0, i;
+	int err;
+
+	if (probe_kind_is_user(sp->kind))
+		err = append(&d, &len, "%c:%s/%s %s:0x%llx",
+			     sp->kind == PROBE_URETPROBE ? 'r' : 'p', s->group,
+			     p->name, p->path, (unsigned long long)p->offset);
+	else if (sp->kind == PROBE_KRETPROBE && sp->maxactive)
+		err = append(&d, &len, "r%d:%s/%s %s%s%s", sp->maxactive,
+			     s->group, p->name, sp->target ? sp->target : "",
+			     sp->target ? ":" : "", sp->symbol);
+	else
+		err = append(&d, &len, "%c:%s/%s %s%s%s",
+			     sp->kind == PROBE_KRETPROBE ? 'r' : 'p', s->group,
+			     p->name, sp->target ? sp->target : "",
+			     sp->target ? ":" : "",
+			     sp->symbol ? sp->symbol : "");
+	if (!err && !probe_kind_is_user(sp->kind) && sp->has_addr)
+		err = append(&d, &len, "0x%llx", (unsigned long long)sp->addr);
+	if (!err && !probe_kind_is_user(sp->kind) && sp->offset)
+		err = append(&d, &len, "+%llu", (unsigned long long)sp->offset);
+	for (i = 0; !err && i < sp->nargs; i++) {
+		const struct probe_arg *a = &sp->args[i];
+
+		err = append(&d, &len, " %s=%s%s%s", a->name, a->fetch,
+			     a->type ? ":" : "", a->type ? a->type : "");
+	}
+	if (err) {
+		free(d);
+		return set_err(s, ENOMEM, -1, "out of memory");
+	}
+	p->definition = d;
+	return 0;
+}
+
+int sonde_session__add_probe(struct sonde_session *s, const char *text,
+			     const struct sonde_probe_opts *opts)
+{
+	struct spec_error perr = { .col = -1 };
+	struct probe *p, *grown;
+	int err;
+
+	if (!s || !text)
+		return -EINVAL;
+	if (s->started)
+		return set_err(s, EBUSY, -1,
+			       "probes must be added before the session starts");
+	grown = realloc(s->probes, (s->nprobes + 1) * sizeof(*grown));
+	if (!grown)
+		return set_err(s, ENOMEM, -1, "out of memory");
+	s->probes = grown;
+	p = &s->probes[s->nprobes];
+	memset(p, 0, sizeof(*p));
+	err = spec_parse(text, &p->spec, &perr);
+	if (err) {
+		err = set_err(s, EINVAL, perr.col, "%s", perr.msg);
+		goto fail;
+	}
+	if (probe_kind_is_user(p->spec.kind)) {
+		err = resolve_uprobe(s, p);
+		if (err)
+			goto fail;
+	}
+	p->name = event_name(s, &p->spec, p->path);
+	if (!p->name) {
+		err = set_err(s, ENOMEM, -1, "out of memory");
+		goto fail;
+	}
+	err = build_definition(s, p);
+	if (err)
+		goto fail;
+	if (opts && opts->sz > offsetof(struct sonde_probe_opts, filter) &&
+	    opts->filter)
+		p->filter = strdup(opts->filter);
+	if (opts && opts->sz > offsetof(struct sonde_probe_opts, trigger) &&
+	    opts->trigger)
+		p->trigger = strdup(opts->trigger);
+	return s->nprobes++;
+fail:
+	probe_free(p);
+	return err;
+}
+
+int sonde_session__start(struct sonde_session *s)
+{
+	int err;
+
+	if (!s || s->started)
+		return -EINVAL;
+	if (!s->nprobes)
+		return set_err(s, EINVAL, -1, "no probes to trace");
+	err = tfs_ensure_mounted(s);
+	if (err)
+		return err;
+	tfs_sweep(s, s->opts.log, s->opts.log_ctx);
+	s->started = true;
+	err = tfs_create_probes(s);
+	if (!err)
+		err = tfs_instance_setup(s);
+	if (!err)
+		err = events_open(s);
+	if (!err)
+		err = tfs_enable(s, true);
+	if (err) {
+		char keep[sizeof(s->errmsg)];
+		int col = s->errcol;
+
+		/* teardown may log; keep the first error for the caller */
+		memcpy(keep, s->errmsg, sizeof(keep));
+		teardown(s);
+		memcpy(s->errmsg, keep, sizeof(keep));
+		s->errcol = col;
+		return err;
+	}
+	slog(s, SONDE_LOG_INFO, "tracing %d probe%s in group %s", s->nprobes,
+	     s->nprobes == 1 ? "" : "s", s->group);
+	return 0;
+}
+
+int sonde_session__probe_count(const struct sonde_session *s)
+{
+	return s ? s->nprobes : 0;
+}
+
+const char *sonde_session__probe_name(const struct sonde_session *s, int i)
+{
+	return s && i >= 0 && i < s->nprobes ? s->probes[i].name : NULL;
+}
+
+const char *sonde_session__probe_definition(const struct sonde_session *s,
+					    int i)
+{
+	return s && i >= 0 && i < s->nprobes ? s->probes[i].definition : NULL;
+}
+
+const char *sonde_session__probe_format(const struct sonde_session *s, int i)
+{
+	return s && i >= 0 && i < s->nprobes ? s->probes[i].format_text : NULL;
+}
+
+int sonde_session__stats(const struct sonde_session *s,
+			 struct sonde_stats *st)
+{
+	struct sonde_stats out = { .sz = sizeof(out) };
+	int i;
+
+	if (!s || !st)
+		return -EINVAL;
+	out.events = s->events;
+	out.ncpus = s->ncpus;
+	out.lost_per_cpu = s->lost;
+	for (i = 0; i < s->ncpus; i++)
+		out.lost += s->lost[i];
+	memcpy(st, &out, st->sz < sizeof(out) ? st->sz : sizeof(out));
+	return 0;
+}

@@ -1,1 +1,353 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Everything that touches the kernel's tracing files: probe definitions in
+ * {u,k}probe_events, the session's private instance, filters, triggers,
+ * enable, and the sweep of dead sessions. libtracefs finds/mounts tracefs
+ * and manages instances; definitions are written by hand because a line
+ * must reach the kernel in one write() (two writes break its parser) and
+ * libtracefs' uprobe API has no room for a ref_ctr_offset.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "internal.h"
+
+const char *tfs_root(void)
+{
+	return tracefs_tracing_dir();
+}
+
+int tfs_ensure_mounted(struct sonde_session *s)
+{
+	const char *path = NULL;
+
+	if (tracefs_tracing_dir_is_mounted(true, &path) < 0 || !path) {
+		if (geteuid() != 0)
+			return set_err(s, EPERM, -1,
+				       "tracing needs root (or CAP_SYS_ADMIN): run sonde as root");
+		return set_err(s, ENODEV, -1,
+			       "tracefs is not mounted and could not be mounted on /sys/kernel/tracing");
+	}
+	if (access(path, W_OK) != 0)
+		return set_err(s, EPERM, -1,
+			       "cannot write to %s: tracing needs root", path);
+	return 0;
+}
+
+static int tfs_path(char *buf, size_t len, const char *file)
+{
+	int n = snprintf(buf, len, "%s/%s", tfs_root(), file);
+
+	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+/* One whole line per write() (uprobetracer.rst: the parser takes a write
+ * as one command). */
+static int write_line(const char *file, const char *line)
+{
+	char path[512];
+	size_t len = strlen(line);
+	char *buf;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (tfs_path(path, sizeof(path), file))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(len + 2);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	n = write(fd, buf, len + 1);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len + 1)
+		err = -EIO;
+	free(buf);
+	close(fd);
+	return err;
+}
+
+static const char *events_file(const struct probe *p)
+{
+	return probe_kind_is_user(p->spec.kind) ? "uprobe_events"
+						: "kprobe_events";
+}
+
+/* The kernel logs probe parse errors in the top-level error_log (not the
+ * instance's): quote its last entry, caret line included. */
+static int kernel_refused(struct sonde_session *s, struct probe *p, int err)
+{
+	char *log = tracefs_error_last(NULL);
+	size_t n;
+
+	if (log && *log) {
+		n = strlen(log);
+		while (n && log[n - 1] == '\n')
+			log[--n] = '\0';
+		set_err(s, err, -1, "the kernel refused probe '%s':\n%s",
+			p->name, log);
+	} else {
+		set_err(s, err, -1, "the kernel refused probe '%s' (%s): %s",
+			p->name, p->definition, strerror(-err));
+	}
+	free(log);
+	return err;
+}
+
+static int load_format(struct sonde_session *s, struct probe *p)
+{
+	int err;
+
+	p->format_text = tracefs_event_file_read(NULL, s->group, p->name,
+						 "format", NULL);
+	if (!p->format_text)
+		return set_err(s, errno ? errno : EIO, -1,
+			       "cannot read the format of %s/%s", s->group,
+			       p->name);
+	err = event_format_parse(p->format_text, &p->fmt);
+	if (err)
+		return set_err(s, err, -1, "cannot parse the format of %s/%s",
+			       s->group, p->name);
+	return 0;
+}
+
+int tfs_create_probes(struct sonde_session *s)
+{
+	char path[512];
+	int i, err;
+
+	for (i = 0; i < s->nprobes; i++) {
+		struct probe *p = &s->probes[i];
+		const char *file = events_file(p);
+
+		if (tfs_path(path, sizeof(path), file) == 0 &&
+		    access(path, F_OK) != 0) {
+			if (probe_kind_is_user(p->spec.kind))
+				return set_err(s, ENOTSUP, -1,
+					       "this kernel has no uprobes (CONFIG_UPROBE_EVENTS)");
+			return set_err(s, ENOTSUP, -1,
+				       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
+		}
+		slog(s, SONDE_LOG_DEBUG, "%s: %s", file, p->definition);
+		err = write_line(file, p->definition);
+		if (err)
+			return kernel_refused(s, p, err);
+		p->created = true;
+		err = load_format(s, p);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+static int remove_event(const char *group, const char *name, const char *file)
+{
+	char line[256];
+	int err, tries;
+
+	snprintf(line, sizeof(line), "-:%s/%s", group, name);
+	/* EBUSY while a reader still holds the event: retry briefly. */
+	for (tries = 0; tries < 50; tries++) {
+		err = write_line(file, line);
+		if (err != -EBUSY)
+			break;
+		usleep(20000);
+	}
+	return err;
+}
+
+int tfs_remove_probes(struct sonde_session *s)
+{
+	int i, err, ret = 0;
+
+	for (i = s->nprobes - 1; i >= 0; i--) {
+		struct probe *p = &s->probes[i];
+
+		if (!p->created)
+			continue;
+		err = remove_event(s->group, p->name, events_file(p));
+		if (err) {
+			slog(s, SONDE_LOG_WARN, "cannot remove %s/%s: %s",
+			     s->group, p->name, strerror(-err));
+			ret = err;
+			continue;
+		}
+		p->created = false;
+	}
+	return ret;
+}
+
+static int inst_write(struct sonde_session *s, const char *file,
+		      const char *val)
+{
+	if (tracefs_instance_file_write(s->inst, file, val) < 0)
+		return set_err(s, errno ? errno : EIO, -1,
+			       "cannot write '%s' to %s of instance %s: %s",
+			       val, file, s->group, strerror(errno));
+	return 0;
+}
+
+/* All threads of pid now; event-fork adds those created later
+ * (Documentation/trace/ftrace.rst, options/event-fork). */
+static int set_pid_filter(struct sonde_session *s)
+{
+	char dir[64], buf[32];
+	struct dirent *de;
+	DIR *d;
+	int err;
+
+	snprintf(dir, sizeof(dir), "/proc/%d/task", (int)s->opts.pid);
+	d = opendir(dir);
+	if (!d)
+		return set_err(s, ESRCH, -1, "no process with pid %d",
+			       (int)s->opts.pid);
+	err = inst_write(s, "options/event-fork", "1");
+	while (!err && (de = readdir(d))) {
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		snprintf(buf, sizeof(buf), "%s", de->d_name);
+		if (tracefs_instance_file_append(s->inst, "set_event_pid",
+						 buf) < 0)
+			err = set_err(s, errno, -1,
+				      "cannot write set_event_pid: %s",
+				      strerror(errno));
+	}
+	closedir(d);
+	return err;
+}
+
+static int event_write(struct sonde_session *s, struct probe *p,
+		       const char *file, const char *val)
+{
+	if (tracefs_event_file_write(s->inst, s->group, p->name, file, val) <
+	    0) {
+		int err = errno ? errno : EINVAL;
+		char *log = tracefs_error_last(NULL);
+
+		set_err(s, err, -1, "the kernel refused %s '%s' on %s: %s%s%s",
+			file, val, p->name, strerror(err),
+			log && *log ? "\n" : "", log ? log : "");
+		free(log);
+		return -err;
+	}
+	return 0;
+}
+
+int tfs_instance_setup(struct sonde_session *s)
+{
+	char buf[32];
+	int i, err;
+
+	s->inst = tracefs_instance_create(s->group);
+	if (!s->inst)
+		return set_err(s, errno ? errno : EIO, -1,
+			       "cannot create tracing instance %s: %s",
+			       s->group, strerror(errno));
+	s->inst_created = true;
+	/* Wake readers at the first event, not when half full (ftrace.rst:
+	 * buffer_percent). */
+	err = inst_write(s, "buffer_percent", "0");
+	if (!err)
+		err = inst_write(s, "trace_clock", "mono");
+	if (!err && s->opts.buffer_kb) {
+		snprintf(buf, sizeof(buf), "%u", s->opts.buffer_kb);
+		err = inst_write(s, "buffer_size_kb", buf);
+	}
+	if (!err && s->opts.kernel_stack)
+		err = inst_write(s, "options/stacktrace", "1");
+	if (!err && s->opts.pid > 0)
+		err = set_pid_filter(s);
+	for (i = 0; !err && i < s->nprobes; i++) {
+		struct probe *p = &s->probes[i];
+
+		if (p->filter)
+			err = event_write(s, p, "filter", p->filter);
+		if (!err && p->trigger) {
+			err = event_write(s, p, "trigger", p->trigger);
+			p->triggered = !err;
+		}
+	}
+	return err;
+}
+
+int tfs_enable(struct sonde_session *s, bool on)
+{
+	int i, err, ret = 0;
+
+	if (!s->inst)
+		return 0;
+	for (i = 0; i < s->nprobes; i++) {
+		if (!s->probes[i].created)
+			continue;
+		err = tracefs_event_file_write(s->inst, s->group,
+					       s->probes[i].name, "enable",
+					       on ? "1" : "0") < 0;
+		if (err && on)
+			return set_err(s, errno, -1, "cannot enable %s: %s",
+				       s->probes[i].name, strerror(errno));
+		if (err)
+			ret = -errno;
+	}
+	return ret;
+}
+
+int tfs_instance_teardown(struct sonde_session *s)
+{
+	char *trig;
+	int i, ret = 0;
+
+	if (!s->inst)
+		return 0;
+	tfs_enable(s, false);
+	for (i = 0; i < s->nprobes; i++) {
+		struct probe *p = &s->probes[i];
+
+		if (!p->triggered)
+			continue;
+		/* "!" + the trigger removes it (ftrace events.rst 6.1). */
+		if (asprintf(&trig, "!%s", p->trigger) > 0) {
+			tracefs_event_file_write(s->inst, s->group, p->name,
+						 "trigger", trig);
+			free(trig);
+		}
+		p->triggered = false;
+	}
+	if (s->inst_created && tracefs_instance_destroy(s->inst) < 0) {
+		slog(s, SONDE_LOG_WARN, "cannot remove instance %s: %s",
+		     s->group, strerror(errno));
+		ret = -errno;
+	}
+	tracefs_instance_free(s->inst);
+	s->inst = NULL;
+	s->inst_created = false;
+	return ret;
+}
+
+int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun)
+{
+	char file[64], *text, *p;
+
+	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
+	text = tracefs_instance_file_read(s->inst, file, NULL);
+	if (!text)
+		return -errno;
+	p = strstr(text, "overrun:");
+	*overrun = p ? strtoull(p + 8, NULL, 10) : 0;
+	free(text);
+	return 0;
+}

@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/* The sonde program: shared options and helpers of the subcommands. */
+#ifndef SONDE_CLI_H
+#define SONDE_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <sonde/sonde.h>
+
+/* Exit statuses: 0 ok, 1 runtime error, 2 usage, bad spec or a probe the
+ * kernel refused. With -c, the command's own status. */
+enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
+
+struct cli_opts {
+	pid_t pid;
+	const char *cmd;
+	double duration;
+	enum out_format format;
+	const char *outfile;
+	const char *filter;
+	const char *trigger;
+	unsigned int buffer_kb;
+	enum sonde_backend backend;
+	bool follow_fork;
+	bool stack;
+	bool quiet;
+	int verbose;
+	char **probes;
+	int nprobes;
+};
+
+struct command {
+	const char *name;
+	int (*run)(int argc, char **argv);
+	const char *summary;
+};
+
+/* main.c */
+extern const char *prog;
+/* Parse the options shared by subcommands; returns 0, or an exit status
+ * (EXIT_USAGE) after printing why; usage() is called for --help. */
+int cli_parse(int argc, char **argv, struct cli_opts *o,
+	      void (*usage)(FILE *out));
+void cli_log(enum sonde_log_level lvl, const char *msg, void *ctx);
+void print_error(const char *spec, const char *msg, int col);
+/* Open a session with o's settings and add o's probes (errors printed).
+ * Returns NULL with *status set on failure. */
+struct sonde_session *cli_session(const struct cli_opts *o, int *status);
+/* The exit status for a failed libsonde call. */
+int error_status(int err);
+
+/* output.c */
+struct printer {
+	FILE *out;
+	enum out_format format;
+	bool failed;
+};
+int print_event(const struct sonde_event *ev, void *ctx);
+
+/* child.c: -c CMD, started stopped before exec so probes are in place
+ * before its first instruction. */
+struct child {
+	pid_t pid;
+	int go_fd;   /* write a byte: the child execs */
+	int exec_fd; /* reads errno of a failed exec, or EOF */
+	bool exited;
+	int status;
+};
+int child_spawn(const char *cmd, struct child *c);
+int child_release(struct child *c);
+/* Non-blocking: true once the child has ended (status in c). */
+bool child_done(struct child *c);
+void child_kill(struct child *c);
+int child_exit_status(const struct child *c);
+
+/* subcommands */
+int cmd_trace(int argc, char **argv);
+int cmd_format(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_cleanup(int argc, char **argv);
+
+#endif

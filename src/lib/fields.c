@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: MIT */
+/* struct sonde_event accessors: fields are decoded only when asked for. */
+#include <string.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+int sonde_event__probe(const struct sonde_event *ev)
+{
+	return ev->probe;
+}
+
+const char *sonde_event__probe_name(const struct sonde_event *ev)
+{
+	return ev->p->name;
+}
+
+uint64_t sonde_event__time_ns(const struct sonde_event *ev)
+{
+	return ev->ts;
+}
+
+int sonde_event__tid(const struct sonde_event *ev)
+{
+	return ev->task ? ev->task->tid
+			: record_pid(&ev->p->fmt, ev->rec, ev->len);
+}
+
+int sonde_event__pid(const struct sonde_event *ev)
+{
+	/* unknown (the thread is gone): the tid is the best guess */
+	return ev->task && ev->task->pid > 0 ? ev->task->pid
+					     : sonde_event__tid(ev);
+}
+
+int sonde_event__cpu(const struct sonde_event *ev)
+{
+	return ev->cpu;
+}
+
+const char *sonde_event__comm(const struct sonde_event *ev)
+{
+	return ev->task ? ev->task->comm : "<...>";
+}
+
+bool sonde_event__is_return(const struct sonde_event *ev)
+{
+	return probe_kind_is_return(ev->p->spec.kind);
+}
+
+uint64_t sonde_event__ip(const struct sonde_event *ev)
+{
+	const struct event_format *f = &ev->p->fmt;
+	const struct field_layout *ip = f->probe_ip.size ? &f->probe_ip
+							 : &f->func;
+	struct field_value v;
+
+	if (!ip->size || field_decode(ip, ev->rec, ev->len, &v))
+		return 0;
+	return v.u;
+}
+
+int sonde_event__field_count(const struct sonde_event *ev)
+{
+	return ev->p->fmt.nfields;
+}
+
+static const struct field_layout *field(const struct sonde_event *ev, int i)
+{
+	if (i < 0 || (size_t)i >= ev->p->fmt.nfields)
+		return NULL;
+	return &ev->p->fmt.fields[i];
+}
+
+const char *sonde_event__field_name(const struct sonde_event *ev, int i)
+{
+	const struct field_layout *f = field(ev, i);
+
+	return f ? f->name : NULL;
+}
+
+enum sonde_field_kind sonde_event__field_kind(const struct sonde_event *ev,
+					      int i)
+{
+	const struct field_layout *f = field(ev, i);
+
+	if (!f)
+		return SONDE_FIELD_UNSIGNED;
+	switch (f->type) {
+	case FT_SIGNED:
+		return SONDE_FIELD_SIGNED;
+	case FT_HEX:
+		return SONDE_FIELD_HEX;
+	case FT_STRING:
+		return SONDE_FIELD_STRING;
+	case FT_SYMBOL:
+		return SONDE_FIELD_SYMBOL;
+	case FT_ARRAY:
+		return SONDE_FIELD_ARRAY;
+	default:
+		return SONDE_FIELD_UNSIGNED;
+	}
+}
+
+uint64_t sonde_event__field_u64(const struct sonde_event *ev, int i)
+{
+	const struct field_layout *f = field(ev, i);
+	struct field_value v;
+
+	if (!f || field_decode(f, ev->rec, ev->len, &v))
+		return 0;
+	return v.u;
+}
+
+int64_t sonde_event__field_s64(const struct sonde_event *ev, int i)
+{
+	return (int64_t)sonde_event__field_u64(ev, i);
+}
+
+const char *sonde_event__field_str(const struct sonde_event *ev, int i)
+{
+	const struct field_layout *f = field(ev, i);
+	struct field_value v;
+	char **buf;
+
+	if (!f || f->type != FT_STRING)
+		return NULL;
+	if (field_decode(f, ev->rec, ev->len, &v))
+		return "(fault)";
+	buf = &ev->p->strbuf[i];
+	if (!*buf) {
+		/* a record never exceeds a ring page */
+		*buf = malloc(ev->s->layout.page_size + 1);
+		if (!*buf)
+			return NULL;
+	}
+	if (v.len > ev->s->layout.page_size)
+		v.len = ev->s->layout.page_size;
+	memcpy(*buf, v.str, v.len);
+	(*buf)[v.len] = '\0';
+	return *buf;
+}
+
+int sonde_event__field_len(const struct sonde_event *ev, int i)
+{
+	const struct field_layout *f = field(ev, i);
+
+	return f ? (int)f->count : 0;
+}
+
+uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j)
+{
+	const struct field_layout *f = field(ev, i);
+
+	if (!f || j < 0 || (unsigned int)j >= f->count ||
+	    f->offset + f->size > ev->len)
+		return 0;
+	return field_elem(f, ev->rec, j);
+}

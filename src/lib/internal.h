@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: MIT */
+/* libsonde's private structures, shared by session.c, tracefs.c, event.c. */
+#ifndef SONDE_INTERNAL_H
+#define SONDE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sonde/sonde.h>
+
+#include "decode.h"
+#include "ring.h"
+#include "spec.h"
+
+struct tracefs_instance;
+
+struct probe {
+	struct probe_spec spec;
+	char *name;	  /* event name in the session's group */
+	char *path;	  /* uprobes: resolved target file */
+	uint64_t offset;  /* uprobes: file offset */
+	uint64_t sym_vaddr; /* uprobes: the symbol's address, when known */
+	char *definition; /* the line written to {u,k}probe_events */
+	char *filter;
+	char *trigger;
+	bool created;	  /* the definition is in the kernel */
+	bool triggered;	  /* the trigger is set */
+	char *format_text;
+	struct event_format fmt;
+	char **strbuf;	  /* per field, NUL-terminated copies for accessors */
+};
+
+/* A small open-addressing cache tid -> (pid, comm): records carry only the
+ * tid; /proc is read once per thread, saved_cmdlines when it is gone. */
+struct task_info {
+	int tid;
+	int pid;
+	char comm[16];
+};
+
+struct sonde_event {
+	struct sonde_session *s;
+	struct probe *p;
+	int probe;
+	const uint8_t *rec;
+	size_t len;
+	uint64_t ts;
+	int cpu;
+	const struct task_info *task;
+};
+
+struct sonde_session {
+	struct sonde_session_opts opts;
+	char group[64];	/* sonde_<pid>_<n>: also the instance's name */
+	struct tracefs_instance *inst;
+	bool inst_created;
+	struct probe *probes;
+	int nprobes;
+	bool started;
+
+	/* reading */
+	int epfd;
+	int ncpus;
+	int *cpu_fd;	/* per CPU trace_pipe_raw, -1 when absent */
+	uint64_t *lost;	/* per CPU */
+	uint64_t events;
+	struct ring_layout layout;
+	uint8_t *page;
+	int *id_to_probe; /* event id -> probe index, -1 */
+	int max_id;
+	struct task_info *tasks;
+	unsigned int ntasks_cap;
+	unsigned int ntasks;
+	sonde_event_fn cb;
+	void *cb_ctx;
+	int cb_ret;
+
+	char errmsg[2048];
+	int errcol;
+};
+
+/* log.c */
+void slog(const struct sonde_session *s, enum sonde_log_level lvl,
+	  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* tracefs.c: everything that touches the kernel's tracing files. */
+const char *tfs_root(void);
+int tfs_ensure_mounted(struct sonde_session *s);
+int tfs_create_probes(struct sonde_session *s);
+int tfs_remove_probes(struct sonde_session *s);
+int tfs_instance_setup(struct sonde_session *s);
+int tfs_instance_teardown(struct sonde_session *s);
+int tfs_enable(struct sonde_session *s, bool on);
+int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun);
+/* Remove groups and instances of dead sessions (other than ours). */
+int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
+
+/* event.c */
+int events_open(struct sonde_session *s);
+void events_close(struct sonde_session *s);
+int events_read_cpu(struct sonde_session *s, int cpu, bool *more);
+
+#endif

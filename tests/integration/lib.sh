@@ -135,9 +135,9 @@ require_file()
 
 # --- processes --------------------------------------------------------------
 
-# bg CMD...: start CMD in the background, remember it for the exit trap.
+# start_bg CMD...: start CMD in the background, remember it for the exit trap.
 # The pid is left in $BG.
-bg()
+start_bg()
 {
 	"$@" &
 	BG=$!
@@ -267,3 +267,39 @@ cleanup_lib()
 	rm -rf "$T_DIR"
 }
 trap cleanup_lib EXIT
+
+# --- ELF ----------------------------------------------------------------------
+
+# file_offset FILE SYM: the file offset of function SYM as "0x...", computed
+# with binutils (symbol value -> the PT_LOAD segment holding it), so tests
+# check sonde against an independent implementation.
+file_offset()
+{
+	local v seg off va sz
+	v=$(readelf -sW "$1" | awk -v s="$2" \
+		'$4 == "FUNC" && $8 == s { print $2; exit }')
+	[ -n "$v" ] || return 1
+	v=$((16#$v))
+	while read -r off va sz; do
+		off=$((off)) va=$((va)) sz=$((sz))
+		if [ "$v" -ge "$va" ] && [ "$v" -lt $((va + sz)) ]; then
+			printf '0x%x\n' $((v - va + off))
+			return 0
+		fi
+	done <<EOT
+$(readelf -lW "$1" | awk '$1 == "LOAD" { print $2, $3, $5 }')
+EOT
+	return 1
+}
+
+# wait_line FILE PATTERN [SECS]: wait until FILE has a line matching PATTERN.
+wait_line()
+{
+	local n=$((${3:-10} * 10))
+	while [ "$n" -gt 0 ]; do
+		grep -q -e "$2" "$1" 2>/dev/null && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}

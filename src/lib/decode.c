@@ -130,8 +130,11 @@ static int copy_field(const struct tep_format_field *tf, const char *pfmt,
 			goto bad;
 		return 0;
 	}
-	if ((fl & TEP_FIELD_IS_STRING) && (fl & TEP_FIELD_IS_ARRAY) && !hex) {
-		/* char comm[16] of tracepoints: a string in place. */
+	/* char comm[16] of tracepoints: a string in place. libtraceevent
+	 * also calls u8/s8 arrays strings; probe arrays are numbers. */
+	if ((fl & TEP_FIELD_IS_ARRAY) && tf->type &&
+	    !strncmp(tf->type, "char", 4) &&
+	    (tf->type[4] == '[' || tf->type[4] == ' ')) {
 		f->type = FT_STRING;
 		f->is_signed = false;
 		return 0;

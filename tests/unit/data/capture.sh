@@ -15,8 +15,10 @@
 #   page_extend.bin  2 calls 300 ms apart: a time-extend record between
 #   page_lost.bin    2000 calls into a 4 KB/CPU buffer: pages that carry
 #                    the "events lost" bits of the commit word
+#   page_8k.bin      as page_basic.bin with buffer_subbuf_size_kb = 8
 #   format_ent, format_ret   the events' format files
-#   header_page              events/header_page
+#   format_sched_switch      a tracepoint's (char[16] strings in place)
+#   header_page, header_page_8k   events/header_page (4 KB and 8 KB pages)
 # The trap removes the instance and the probes on every exit path.
 set -eu
 
@@ -60,6 +62,7 @@ echo "r:$GRP/ret $BIN:$OFF rv=\$retval:s32" >> $T/uprobe_events
 cp $T/events/header_page "$OUT/header_page"
 cp $T/events/$GRP/ent/format "$OUT/format_ent"
 cp $T/events/$GRP/ret/format "$OUT/format_ret"
+cp $T/events/sched/sched_switch/format "$OUT/format_sched_switch"
 
 mkdir "$INST"
 echo 0 > "$INST/buffer_percent"
@@ -67,7 +70,8 @@ echo 0 > "$INST/buffer_percent"
 # Run MODE ARGS with the events enabled, then copy every page of cpu0.
 run() {
 	file=$1
-	shift
+	bs=$2
+	shift 2
 	echo 0 > "$INST/tracing_on"
 	echo > "$INST/trace"
 	echo 1 > "$INST/events/$GRP/enable"
@@ -76,13 +80,18 @@ run() {
 	echo 0 > "$INST/tracing_on"
 	echo 0 > "$INST/events/$GRP/enable"
 	# nonblock: dd stops with EAGAIN once the buffer is empty.
-	dd if="$INST/per_cpu/cpu0/trace_pipe_raw" of="$OUT/$file" bs=4096 \
+	dd if="$INST/per_cpu/cpu0/trace_pipe_raw" of="$OUT/$file" bs=$bs \
 		iflag=nonblock status=none 2>/dev/null || true
 	[ -s "$OUT/$file" ] || { echo "capture.sh: $file empty" >&2; exit 1; }
 }
 
-run page_basic.bin basic
-run page_extend.bin extend
+run page_basic.bin 4096 basic
+run page_extend.bin 4096 extend
+echo 8 > "$INST/buffer_subbuf_size_kb"
+cp "$INST/events/header_page" "$OUT/header_page_8k"
+run page_8k.bin 8192 basic
+echo 4 > "$INST/buffer_subbuf_size_kb"
 echo 4 > "$INST/buffer_size_kb"
-run page_lost.bin many 2000
+run page_lost.bin 4096 many 2000
+chmod 644 "$OUT"/format_* "$OUT"/header_page*
 ls -l "$OUT"/page_*.bin

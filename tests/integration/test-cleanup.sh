@@ -1,0 +1,63 @@
+#!/bin/bash
+# sonde cleanup removes the groups and instances of dead sessions (made here
+# by hand, as a SIGKILLed sonde leaves them) and never those of a live one.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_uprobes
+require_file "$SONDE" "$FIXTURES/fixture_pie"
+command -v readelf >/dev/null || { skip "$T_NAME" "no readelf"; finish; }
+
+bin=$FIXTURES/fixture_pie
+off=$(file_offset "$bin" add) || bail "no offset for add"
+hygiene_begin
+
+sh -c 'exit 0' &
+dead=$!
+wait "$dead"
+kill -0 "$dead" 2>/dev/null && bail "pid $dead is not dead"
+sleep 600 &
+live=$!
+T_BGPIDS="$T_BGPIDS $live"
+
+mk()
+{
+	echo "p:$1/add $bin:$off" >>"$TRACEFS/uprobe_events" &&
+		mkdir "$TRACEFS/instances/$1"
+}
+mk "sonde_$dead" || bail "could not make a dead session's group"
+mk "sonde_${dead}_2"
+mk "sonde_$live"
+# not sonde's: must stay
+echo "p:sondetest_$$/add $bin:$off" >>"$TRACEFS/uprobe_events"
+
+"$SONDE" cleanup >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "cleanup: exit status" "$?" 0
+
+has_group() { grep -q "^p:$1/add " "$TRACEFS/uprobe_events"; }
+has_inst() { [ -d "$TRACEFS/instances/$1" ]; }
+
+for g in "sonde_$dead" "sonde_${dead}_2"; do
+	if has_group "$g"; then not_ok "cleanup: dead $g group removed"; else ok "cleanup: dead $g group removed"; fi
+	if has_inst "$g"; then not_ok "cleanup: dead $g instance removed"; else ok "cleanup: dead $g instance removed"; fi
+done
+if has_group "sonde_$live" && has_inst "sonde_$live"; then
+	ok "cleanup: live session's group and instance kept"
+else
+	not_ok "cleanup: live session's group and instance kept"
+fi
+if has_group "sondetest_$$"; then
+	ok "cleanup: a group not named sonde_<pid> kept"
+else
+	not_ok "cleanup: a group not named sonde_<pid> kept"
+fi
+
+# undo what this test made
+for g in "sonde_$dead" "sonde_${dead}_2" "sonde_$live"; do
+	rmdir "$TRACEFS/instances/$g" 2>/dev/null
+	has_group "$g" && echo "-:$g/add" >>"$TRACEFS/uprobe_events"
+done
+echo "-:sondetest_$$/add" >>"$TRACEFS/uprobe_events"
+kill "$live"
+hygiene_check "cleanup: tracefs left as found"
+
+finish

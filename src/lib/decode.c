@@ -185,6 +185,7 @@ static int copy_event(const struct tep_event *ev, struct event_format *ef)
 {
 	const char *pfmt = ev->print_fmt.format;
 	const struct tep_format_field *tf;
+	bool have_type = false, have_pid = false;
 	size_t n = 0;
 	int err;
 
@@ -193,14 +194,21 @@ static int copy_event(const struct tep_event *ev, struct event_format *ef)
 	if (!ef->name)
 		return -ENOMEM;
 
-	ef->common_pid_offset = 4;
+	/* record_type() and record_pid() rely on these two. */
 	for (tf = ev->format.common_fields; tf; tf = tf->next) {
-		if (!strcmp(tf->name, "common_pid")) {
+		if (!strcmp(tf->name, "common_type")) {
+			if (tf->offset != 0 || tf->size != 2)
+				return -EINVAL;
+			have_type = true;
+		} else if (!strcmp(tf->name, "common_pid")) {
 			if (tf->offset < 0 || tf->size != 4)
 				return -EINVAL;
 			ef->common_pid_offset = (unsigned int)tf->offset;
+			have_pid = true;
 		}
 	}
+	if (!have_type || !have_pid || ev->id <= 0 || ev->id > 0xffff)
+		return -EINVAL;
 
 	for (tf = ev->format.fields; tf; tf = tf->next)
 		n++;

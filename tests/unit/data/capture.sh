@@ -19,6 +19,9 @@
 #   format_ent, format_ret   the events' format files
 #   format_sched_switch      a tracepoint's (char[16] strings in place)
 #   header_page, header_page_8k   events/header_page (4 KB and 8 KB pages)
+# format_kretprobe is not made here: this kernel has no kprobes, so it was
+# written by hand in the layout of kernel/trace/trace_kprobe.c
+# (kretprobe_event_define_fields(): __probe_func, __probe_ret_ip, args).
 # The trap removes the instance and the probes on every exit path.
 set -eu
 

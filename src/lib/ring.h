@@ -33,7 +33,7 @@ typedef int (*ring_record_fn)(uint64_t ts, const void *data, size_t len,
 
 /*
  * Walk one page of len bytes (len may be less than page_size for a partial
- * read). Handles padding (29), time extend (30), absolute timestamps (31),
+ * read; bytes past page_size are not looked at). Handles padding (29), time extend (30), absolute timestamps (31),
  * small records (type_len 1..28) and long ones (0: length in array[0]).
  * A partial read (len shorter than the committed data) delivers the
  * records that lie whole inside len and sets info->truncated.

@@ -45,6 +45,14 @@ static const char *const x86_64_regs[] = {
 static const char *const abi_arg_regs[] = { "di", "si", "dx", "cx", "r8",
 					    "r9" };
 
+/* Messages quote the user's text: keep them on one printable line. */
+static void one_line(char *msg)
+{
+	for (; *msg; msg++)
+		if (iscntrl((unsigned char)*msg))
+			*msg = '?';
+}
+
 static void set_error(struct spec_error *err, int col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -58,6 +66,7 @@ static void set_error(struct spec_error *err, int col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 	va_end(ap);
+	one_line(err->msg);
 }
 
 static void put(struct out *o, const char *s, size_t n)
@@ -145,6 +154,7 @@ static int fail(struct ctx *c, const char *at, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
 		va_end(ap);
+		one_line(c->err->msg);
 	}
 	return -EINVAL;
 }

@@ -38,6 +38,14 @@ struct parser {
 	const char *p;		/* where the ARGS start */
 };
 
+/* Messages quote the user's text: keep them on one printable line. */
+static void one_line(char *msg)
+{
+	for (; *msg; msg++)
+		if (iscntrl((unsigned char)*msg))
+			*msg = '?';
+}
+
 static int perr(struct parser *ps, const char *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -50,6 +58,7 @@ static int perr(struct parser *ps, const char *at, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
 		va_end(ap);
+		one_line(ps->err->msg);
 	}
 	return -EINVAL;
 }
@@ -513,6 +522,11 @@ static void append(char *buf, size_t sz, const char *s, const char *e)
 	buf[len + n] = '\0';
 }
 
+static void append_str(char *buf, size_t sz, const char *s)
+{
+	append(buf, sz, s, s + strlen(s));
+}
+
 /* A readable field name for an unnamed FETCH, before sanitizing:
  * %di -> di, $stack2 -> stack2, +8(%di) -> di_8, -8(%bp) -> bp_m8. */
 static void base_name(const char *s, const char *e, char *buf, size_t sz)
@@ -526,7 +540,7 @@ static void base_name(const char *s, const char *e, char *buf, size_t sz)
 		break;
 	case '@':
 		if (s[1] == '+' || isdigit((unsigned char)s[1])) {
-			append(buf, sz, "addr", "addr" + 4);
+			append_str(buf, sz, "addr");
 			break;
 		}
 		for (p = s + 1; p < e && *p != '+' && *p != '-'; p++)
@@ -534,8 +548,7 @@ static void base_name(const char *s, const char *e, char *buf, size_t sz)
 		append(buf, sz, s + 1, p);
 		break;
 	case '\\':
-		append(buf, sz, s[1] == '"' ? "str" : "imm",
-		       (s[1] == '"' ? "str" : "imm") + 3);
+		append_str(buf, sz, s[1] == '"' ? "str" : "imm");
 		break;
 	case '+':
 	case '-':
@@ -543,7 +556,7 @@ static void base_name(const char *s, const char *e, char *buf, size_t sz)
 		if (!open || e[-1] != ')')
 			break;
 		base_name(open + 1, e - 1, buf, sz);
-		append(buf, sz, "_m", "_m" + (*s == '-' ? 2 : 1));
+		append_str(buf, sz, *s == '-' ? "_m" : "_");
 		p = s + 1;
 		if (*p == 'u')
 			p++;

@@ -11,8 +11,8 @@ G=sonde_vmtest
 I=$T/instances/$G
 pass=0 fail=0
 
-ok() { echo "ok - kprobe-smoke: $*"; pass=$((pass + 1)); }
-not_ok() { echo "not ok - kprobe-smoke: $*"; fail=$((fail + 1)); }
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
 check() { # check NAME CMD...: ok when CMD succeeds
 	local name=$1
 	shift

@@ -1,0 +1,880 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Kernel symbols for kprobes. /proc/kallsyms is read whole (~120k-150k
+ * lines, a few MB) and parsed in place: names and module names point into
+ * that one buffer. A hash table finds names; an address-sorted index of the
+ * text symbols answers address -> "func+off/size"; a name-sorted index is
+ * built on the first listing only.
+ *
+ * Which functions a kprobe can take (kernel/kprobes.c
+ * check_kprobe_address_safe(), Documentation/trace/kprobes.rst):
+ *  - it must be kernel text: a t/T/w/W symbol of kallsyms. A name that is
+ *    only a data symbol is refused (-EINVAL), an unknown one too (-ENOENT);
+ *  - not on the kprobe blacklist (-EPERM): read from debugfs
+ *    kprobes/blacklist, else rebuilt from kallsyms as the kernel builds it
+ *    (NOKPROBE_SYMBOL()'s _kbl_addr_FUNC variables, and the __kprobes,
+ *    noinstr and entry text areas);
+ *  - not init text, freed after boot (-EINVAL);
+ *  - available_filter_functions is NOT required: it lists the functions
+ *    ftrace can patch, and a kprobe elsewhere (a notrace function) simply
+ *    uses a breakpoint. Its absence is only a hint in msg; listings do use
+ *    it (as perf-tools and bpftrace do) when it can be read.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "ksym.h"
+
+#define NONE UINT32_MAX
+#define DEBUGFS_MAGIC 0x64626720 /* include/uapi/linux/magic.h */
+#define MAX_SUGGEST 3
+
+enum {
+	KS_TEXT = 1,
+	KS_AFF = 2,   /* in available_filter_functions */
+	KS_BLACK = 4, /* on the kprobe blacklist */
+	KS_INIT = 8,  /* init text, freed after boot */
+};
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *mod; /* NULL: the core kernel */
+	uint32_t next;	 /* next symbol in the same hash bucket */
+	uint8_t flags;
+};
+
+struct kcache {
+	char *buf;
+	struct ksym *syms;
+	uint32_t nsyms;
+	uint32_t *bucket; /* hsize heads of chains through ksym.next */
+	uint32_t hsize;
+	uint32_t *byaddr; /* text symbols by address */
+	uint32_t ntext;
+	uint32_t *byname; /* probe-able functions by (name, mod), lazily */
+	uint32_t nbyname;
+	bool have_addrs;
+	bool have_aff;
+};
+
+static struct kcache *cache;
+/* Recursive: a ksym_glob() callback may symbolize or check. */
+static pthread_mutex_t cache_lock = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+/* Read a whole file; /proc and tracefs files have no size, so grow. */
+static int slurp(const char *path, char **out, size_t *outlen)
+{
+	size_t len = 0, cap = 1 << 20;
+	char *buf = malloc(cap + 1), *nb;
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!buf)
+		return -ENOMEM;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(buf);
+		return -errno;
+	}
+	for (;;) {
+		if (cap - len < (1 << 16)) {
+			nb = realloc(buf, cap * 2 + 1);
+			if (!nb) {
+				err = -ENOMEM;
+				break;
+			}
+			buf = nb;
+			cap *= 2;
+		}
+		n = read(fd, buf + len, cap - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			err = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		len += n;
+	}
+	close(fd);
+	if (err) {
+		free(buf);
+		return err;
+	}
+	buf[len] = '\0';
+	*out = buf;
+	*outlen = len;
+	return 0;
+}
+
+static const char *env_path(char *buf, size_t len, const char *var,
+			    const char *def, const char *file)
+{
+	const char *root = getenv(var);
+
+	snprintf(buf, len, "%s/%s", root && *root ? root : def, file);
+	return buf;
+}
+
+static uint32_t hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 16777619u;
+	return h;
+}
+
+static bool same_mod(const char *a, const char *b)
+{
+	if (!a || !b)
+		return a == b;
+	return !strcmp(a, b);
+}
+
+/* First symbol named name (any module when any_mod), starting the walk
+ * after index from (NONE: from the start). */
+static uint32_t find_next(const struct kcache *c, const char *name,
+			  const char *mod, bool any_mod, uint32_t from)
+{
+	uint32_t i = from == NONE ? c->bucket[hash(name) & (c->hsize - 1)]
+				  : c->syms[from].next;
+
+	for (; i != NONE; i = c->syms[i].next)
+		if (!strcmp(c->syms[i].name, name) &&
+		    (any_mod || same_mod(c->syms[i].mod, mod)))
+			return i;
+	return NONE;
+}
+
+static uint64_t parse_hex(const char **p)
+{
+	uint64_t v = 0;
+	const char *s = *p;
+	int d;
+
+	if (s[0] == '0' && s[1] == 'x')
+		s += 2;
+	for (;; s++) {
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if ((*s | 0x20) >= 'a' && (*s | 0x20) <= 'f')
+			d = (*s | 0x20) - 'a' + 10;
+		else
+			break;
+		v = v << 4 | d;
+	}
+	*p = s;
+	return v;
+}
+
+/*
+ * kallsyms lines (kernel/kallsyms.c s_show()): "%px %c %s\n", or
+ * "%px %c %s\t[%s]\n" for a module's symbol. Parsed in place.
+ */
+static int parse_kallsyms(struct kcache *c, size_t len)
+{
+	char *p = c->buf, *end = c->buf + len, *nl, *s;
+	size_t lines = 0;
+	struct ksym *k;
+	char type;
+
+	for (s = p; (s = memchr(s, '\n', end - s)); s++)
+		lines++;
+	c->syms = calloc(lines + 1, sizeof(*c->syms));
+	if (!c->syms)
+		return -ENOMEM;
+	for (; p < end; p = nl + 1) {
+		nl = memchr(p, '\n', end - p);
+		if (!nl)
+			nl = end;
+		*nl = '\0';
+		k = &c->syms[c->nsyms];
+		k->addr = parse_hex((const char **)&p);
+		if (p[0] != ' ' || !p[1] || p[2] != ' ' || !p[3])
+			continue; /* not a symbol line */
+		type = p[1];
+		k->name = p + 3;
+		s = strchr(p + 3, '\t');
+		if (s) {
+			*s++ = '\0';
+			if (*s == '[') {
+				k->mod = s + 1;
+				s = strchr(s, ']');
+				if (s)
+					*s = '\0';
+			}
+		}
+		if (strchr("tTwW", type))
+			k->flags = KS_TEXT;
+		if (k->addr)
+			c->have_addrs = true;
+		c->nsyms++;
+	}
+	return 0;
+}
+
+static int build_hash(struct kcache *c)
+{
+	uint32_t i, h;
+
+	for (c->hsize = 1024; c->hsize < c->nsyms * 2; c->hsize <<= 1)
+		;
+	c->bucket = malloc(c->hsize * sizeof(*c->bucket));
+	if (!c->bucket)
+		return -ENOMEM;
+	memset(c->bucket, 0xff, c->hsize * sizeof(*c->bucket));
+	/* Walk backwards so each chain lists symbols in file order. */
+	for (i = c->nsyms; i-- > 0;) {
+		h = hash(c->syms[i].name) & (c->hsize - 1);
+		c->syms[i].next = c->bucket[h];
+		c->bucket[h] = i;
+	}
+	return 0;
+}
+
+static const struct kcache *sort_ctx;
+
+static int cmp_addr(const void *a, const void *b)
+{
+	const struct ksym *x = &sort_ctx->syms[*(const uint32_t *)a];
+	const struct ksym *y = &sort_ctx->syms[*(const uint32_t *)b];
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* same address: file order, so "_text" comes after "_stext" too */
+	return *(const uint32_t *)a < *(const uint32_t *)b ? -1 : 1;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	const struct ksym *x = &sort_ctx->syms[*(const uint32_t *)a];
+	const struct ksym *y = &sort_ctx->syms[*(const uint32_t *)b];
+	int r = strcmp(x->name, y->name);
+
+	if (r)
+		return r;
+	if (!x->mod || !y->mod)
+		return !!x->mod - !!y->mod;
+	return strcmp(x->mod, y->mod);
+}
+
+static int build_byaddr(struct kcache *c)
+{
+	uint32_t i;
+
+	c->byaddr = malloc((c->nsyms + 1) * sizeof(*c->byaddr));
+	if (!c->byaddr)
+		return -ENOMEM;
+	for (i = 0; i < c->nsyms; i++)
+		if (c->syms[i].flags & KS_TEXT)
+			c->byaddr[c->ntext++] = i;
+	sort_ctx = c;
+	qsort(c->byaddr, c->ntext, sizeof(*c->byaddr), cmp_addr);
+	return 0;
+}
+
+static uint64_t core_addr(const struct kcache *c, const char *name)
+{
+	uint32_t i = find_next(c, name, NULL, false, NONE);
+
+	return i == NONE ? 0 : c->syms[i].addr;
+}
+
+/* available_filter_functions: "name" or "name [mod]" per line
+ * (kernel/trace/ftrace.c t_show(), %ps); names repeat for static functions
+ * of the same name, and "__ftrace_invalid_address___N" marks dead records. */
+static void load_aff(struct kcache *c)
+{
+	char path[512], *buf, *p, *nl, *mod;
+	const char *root = getenv("SONDE_TRACEFS_ROOT");
+	size_t len;
+	uint32_t i;
+
+	if (root && *root)
+		snprintf(path, sizeof(path), "%s/available_filter_functions",
+			 root);
+	else if (tfs_root())
+		snprintf(path, sizeof(path), "%s/available_filter_functions",
+			 tfs_root());
+	else
+		return;
+	if (slurp(path, &buf, &len))
+		return;
+	c->have_aff = true;
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (!nl)
+			nl = p + strlen(p);
+		*nl = '\0';
+		mod = strstr(p, " [");
+		if (mod) {
+			*mod = '\0';
+			mod += 2;
+			mod[strcspn(mod, "]")] = '\0';
+		}
+		for (i = find_next(c, p, mod, false, NONE); i != NONE;
+		     i = find_next(c, p, mod, false, i))
+			c->syms[i].flags |= KS_AFF;
+		if (nl == buf + len)
+			break;
+	}
+	free(buf);
+}
+
+static void mark_black(struct kcache *c, const char *name, const char *mod)
+{
+	uint32_t i;
+
+	for (i = find_next(c, name, mod, false, NONE); i != NONE;
+	     i = find_next(c, name, mod, false, i))
+		c->syms[i].flags |= KS_BLACK;
+}
+
+/* The blacklist file: "0xSTART-0xEND\tname" or "... name [mod]"
+ * (kernel/kprobes.c kprobe_blacklist_seq_show()). */
+static int parse_blacklist(struct kcache *c, char *buf)
+{
+	char *p, *nl, *name, *mod;
+
+	for (p = buf; *p; p = nl + 1) {
+		nl = strchr(p, '\n');
+		if (nl)
+			*nl = '\0';
+		name = strchr(p, '\t');
+		if (name) {
+			name++;
+			mod = strstr(name, " [");
+			if (mod) {
+				*mod = '\0';
+				mod += 2;
+				mod[strcspn(mod, "]")] = '\0';
+			}
+			mark_black(c, name, mod);
+		}
+		if (!nl)
+			break;
+	}
+	return 0;
+}
+
+static bool is_debugfs(const char *dir)
+{
+	struct statfs st;
+
+	return statfs(dir, &st) == 0 && st.f_type == DEBUGFS_MAGIC;
+}
+
+/* Read debugfs' blacklist; as root, mount debugfs for the read when it is
+ * not mounted, and unmount it again to leave the system as found. */
+static bool load_blacklist(struct kcache *c)
+{
+	const char *root = getenv("SONDE_DEBUGFS_ROOT");
+	const char *dir = "/sys/kernel/debug";
+	bool mounted = false;
+	char path[512], *buf;
+	size_t len;
+	int err;
+
+	if (root && *root)
+		dir = root;
+	else if (!is_debugfs(dir) && geteuid() == 0 &&
+		 access("/sys/kernel/debug", F_OK) == 0)
+		mounted = mount("debugfs", dir, "debugfs", 0, NULL) == 0;
+	snprintf(path, sizeof(path), "%s/kprobes/blacklist", dir);
+	err = slurp(path, &buf, &len);
+	if (mounted)
+		umount2(dir, MNT_DETACH);
+	if (err)
+		return false;
+	parse_blacklist(c, buf);
+	free(buf);
+	return true;
+}
+
+static bool in_area(const struct kcache *c, uint64_t addr, const char *start,
+		    const char *end)
+{
+	uint64_t lo = core_addr(c, start), hi = core_addr(c, end);
+
+	return lo && addr >= lo && addr < hi;
+}
+
+/* Without the blacklist file, rebuild it as kernel/kprobes.c
+ * populate_kprobe_blacklist() does: NOKPROBE_SYMBOL(f) leaves a variable
+ * _kbl_addr_f (include/asm-generic/kprobes.h), and the __kprobes, noinstr
+ * and (x86) entry text areas are refused whole. */
+static void guess_blacklist(struct kcache *c)
+{
+	static const char kbl[] = "_kbl_addr_";
+	struct ksym *k;
+	uint32_t i;
+
+	for (i = 0; i < c->nsyms; i++) {
+		k = &c->syms[i];
+		if (!strncmp(k->name, kbl, sizeof(kbl) - 1))
+			mark_black(c, k->name + sizeof(kbl) - 1, k->mod);
+		if (!(k->flags & KS_TEXT) || k->mod || !c->have_addrs)
+			continue;
+		if (in_area(c, k->addr, "__kprobes_text_start",
+			    "__kprobes_text_end") ||
+		    in_area(c, k->addr, "__noinstr_text_start",
+			    "__noinstr_text_end") ||
+		    in_area(c, k->addr, "__entry_text_start",
+			    "__entry_text_end"))
+			k->flags |= KS_BLACK;
+	}
+}
+
+static void mark_init(struct kcache *c)
+{
+	uint64_t lo = core_addr(c, "_sinittext");
+	uint64_t hi = core_addr(c, "_einittext");
+	uint32_t i;
+
+	if (!c->have_addrs || !lo || hi <= lo)
+		return;
+	for (i = 0; i < c->nsyms; i++)
+		if (!c->syms[i].mod && c->syms[i].addr >= lo &&
+		    c->syms[i].addr < hi)
+			c->syms[i].flags |= KS_INIT;
+}
+
+static void cache_destroy(struct kcache *c)
+{
+	if (!c)
+		return;
+	free(c->byname);
+	free(c->byaddr);
+	free(c->bucket);
+	free(c->syms);
+	free(c->buf);
+	free(c);
+}
+
+static int cache_load(struct kcache **out)
+{
+	struct kcache *c = calloc(1, sizeof(*c));
+	char path[512];
+	size_t len;
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	err = slurp(env_path(path, sizeof(path), "SONDE_PROC_ROOT", "/proc",
+			     "kallsyms"),
+		    &c->buf, &len);
+	if (!err)
+		err = parse_kallsyms(c, len);
+	if (!err)
+		err = build_hash(c);
+	if (!err)
+		err = build_byaddr(c);
+	if (err) {
+		cache_destroy(c);
+		return err;
+	}
+	load_aff(c);
+	if (!load_blacklist(c))
+		guess_blacklist(c);
+	mark_init(c);
+	*out = c;
+	return 0;
+}
+
+/* Lock the cache, loading it on first use. 0 or -errno (unlocked). */
+static int cache_get(struct kcache **c)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	if (!cache)
+		err = cache_load(&cache);
+	if (err) {
+		pthread_mutex_unlock(&cache_lock);
+		return err;
+	}
+	*c = cache;
+	return 0;
+}
+
+static void cache_put(void)
+{
+	pthread_mutex_unlock(&cache_lock);
+}
+
+void ksym_cache_free(void)
+{
+	pthread_mutex_lock(&cache_lock);
+	cache_destroy(cache);
+	cache = NULL;
+	pthread_mutex_unlock(&cache_lock);
+}
+
+static bool listable(const struct kcache *c, const struct ksym *k)
+{
+	if ((k->flags & (KS_TEXT | KS_BLACK | KS_INIT)) != KS_TEXT)
+		return false;
+	return !c->have_aff || (k->flags & KS_AFF);
+}
+
+/* The size of text symbol byaddr[j]: up to the next higher text address of
+ * the same module (the kernel's kallsyms_lookup_size_offset() rule);
+ * 0 when unknown (the last symbol of an area). */
+static uint64_t sym_size(const struct kcache *c, uint32_t j)
+{
+	const struct ksym *k = &c->syms[c->byaddr[j]], *n;
+
+	for (j++; j < c->ntext; j++) {
+		n = &c->syms[c->byaddr[j]];
+		if (!same_mod(n->mod, k->mod))
+			return 0;
+		if (n->addr > k->addr)
+			return n->addr - k->addr;
+	}
+	return 0;
+}
+
+/* Index in byaddr of symbol i (a text symbol), for its size. */
+static uint32_t byaddr_pos(const struct kcache *c, uint32_t i)
+{
+	uint32_t lo = 0, hi = c->ntext, mid;
+
+	while (lo < hi) { /* first entry with addr >= syms[i].addr */
+		mid = lo + (hi - lo) / 2;
+		if (c->syms[c->byaddr[mid]].addr < c->syms[i].addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->ntext && c->byaddr[lo] != i; lo++)
+		;
+	return lo;
+}
+
+int ksym_addr_to_name(uint64_t addr, char *buf, size_t len)
+{
+	uint32_t lo = 0, hi, mid, j;
+	const struct ksym *k;
+	struct kcache *c;
+	uint64_t size, off;
+	int n, err;
+
+	err = cache_get(&c);
+	if (err)
+		return err;
+	err = -EACCES;
+	if (!c->have_addrs)
+		goto out;
+	hi = c->ntext;
+	while (lo < hi) { /* first entry with addr > the address */
+		mid = lo + (hi - lo) / 2;
+		if (c->syms[c->byaddr[mid]].addr <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	err = -ENOENT;
+	if (lo == 0)
+		goto out;
+	/* the first of the aliases at that address, as the kernel prints */
+	for (j = lo - 1; j > 0 && c->syms[c->byaddr[j - 1]].addr ==
+					  c->syms[c->byaddr[j]].addr;
+	     j--)
+		;
+	k = &c->syms[c->byaddr[j]];
+	off = addr - k->addr;
+	size = sym_size(c, j);
+	if (size && off >= size)
+		goto out;
+	if (!size && off && !k->mod)
+		goto out; /* past the end of the kernel's text */
+	if (size)
+		n = snprintf(buf, len, "%s+0x%" PRIx64 "/0x%" PRIx64 "%s%s%s",
+			     k->name, off, size, k->mod ? " [" : "",
+			     k->mod ? k->mod : "", k->mod ? "]" : "");
+	else
+		n = snprintf(buf, len, "%s+0x%" PRIx64 " [%s]", k->name, off,
+			     k->mod ? k->mod : "");
+	err = n < 0 || (size_t)n >= len ? -ENOSPC : 0;
+out:
+	cache_put();
+	return err;
+}
+
+int ksym_name_to_addr(const char *mod, const char *func, uint64_t *addr)
+{
+	struct kcache *c;
+	uint32_t i;
+	int err;
+
+	err = cache_get(&c);
+	if (err)
+		return err;
+	for (i = find_next(c, func, mod, !mod, NONE); i != NONE;
+	     i = find_next(c, func, mod, !mod, i))
+		if (c->syms[i].flags & KS_TEXT)
+			break;
+	if (i == NONE)
+		err = -ENOENT;
+	else if (!c->have_addrs)
+		err = -EACCES;
+	else
+		*addr = c->syms[i].addr;
+	cache_put();
+	return err;
+}
+
+/* Levenshtein distance, or bound + 1 once it must exceed bound. */
+static int distance(const char *a, const char *b, int bound)
+{
+	int la = strlen(a), lb = strlen(b), i, j, best, v;
+	int row[256], prev, tmp;
+
+	if (la > 255 || lb > 255 || abs(la - lb) > bound)
+		return bound + 1;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		best = i;
+		for (j = 1; j <= lb; j++) {
+			v = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < v)
+				v = row[j] + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			tmp = row[j];
+			row[j] = v;
+			prev = tmp;
+			if (v < best)
+				best = v;
+		}
+		if (best > bound)
+			return bound + 1;
+	}
+	return row[lb];
+}
+
+struct suggestion {
+	const char *name;
+	int dist;
+	bool bad; /* not probe-able: ranked after the probe-able ones */
+};
+
+static bool better(const struct suggestion *a, const struct suggestion *b)
+{
+	if (a->dist != b->dist)
+		return a->dist < b->dist;
+	if (a->bad != b->bad)
+		return !a->bad;
+	return strcmp(a->name, b->name) < 0;
+}
+
+/* Up to MAX_SUGGEST text symbols (of mod, when given) closest to name,
+ * within an edit distance of half its length. */
+static int suggest(const struct kcache *c, const char *name, const char *mod,
+		   struct suggestion *out)
+{
+	int n = 0, bound = strlen(name) / 2, i, d;
+	struct suggestion s;
+	const struct ksym *k;
+	uint32_t j;
+
+	if (bound < 2)
+		bound = 2;
+	for (j = 0; j < c->nsyms; j++) {
+		k = &c->syms[j];
+		if (!(k->flags & KS_TEXT) || (mod && !same_mod(k->mod, mod)))
+			continue;
+		d = distance(name, k->name, n == MAX_SUGGEST ?
+						   out[n - 1].dist : bound);
+		if (d > bound || (n == MAX_SUGGEST && d > out[n - 1].dist))
+			continue;
+		s = (struct suggestion){ k->name, d,
+					 (k->flags & (KS_BLACK | KS_INIT)) };
+		for (i = 0; i < n && strcmp(out[i].name, s.name); i++)
+			;
+		if (i < n) { /* the same name again: keep its better rank */
+			if (better(&s, &out[i]))
+				out[i].bad = s.bad;
+			continue;
+		}
+		if (n == MAX_SUGGEST && !better(&s, &out[n - 1]))
+			continue;
+		if (n < MAX_SUGGEST)
+			n++;
+		for (i = n - 1; i > 0 && better(&s, &out[i - 1]); i--)
+			out[i] = out[i - 1];
+		out[i] = s;
+	}
+	return n;
+}
+
+static bool mod_loaded(const struct kcache *c, const char *mod)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->nsyms; i++)
+		if (c->syms[i].mod && !strcmp(c->syms[i].mod, mod))
+			return true;
+	return false;
+}
+
+static int not_found(const struct kcache *c, const char *mod,
+		     const char *func, char *msg, size_t msglen)
+{
+	struct suggestion s[MAX_SUGGEST];
+	size_t used;
+	int n, i;
+
+	if (mod && !mod_loaded(c, mod)) {
+		snprintf(msg, msglen,
+			 "module '%s' is not loaded (no [%s] symbols in /proc/kallsyms)",
+			 mod, mod);
+		return -ENOENT;
+	}
+	snprintf(msg, msglen, "no kernel function '%s'%s%s%s", func,
+		 mod ? " in module '" : "", mod ? mod : "", mod ? "'" : "");
+	n = suggest(c, func, mod, s);
+	for (i = 0; i < n; i++) {
+		used = strlen(msg);
+		if (used < msglen)
+			snprintf(msg + used, msglen - used, "%s%s",
+				 i ? ", " : "; closest: ", s[i].name);
+	}
+	return -ENOENT;
+}
+
+int ksym_check_probe(const char *mod, const char *func, uint64_t off,
+		     char *msg, size_t msglen)
+{
+	uint32_t i, first = NONE, ntext = 0, nany = 0;
+	const struct ksym *k;
+	struct kcache *c;
+	uint64_t size;
+	int err;
+
+	if (msglen)
+		msg[0] = '\0';
+	if (!func || !*func) {
+		snprintf(msg, msglen, "no kernel function given");
+		return -EINVAL;
+	}
+	err = cache_get(&c);
+	if (err) {
+		snprintf(msg, msglen, "cannot read /proc/kallsyms: %s",
+			 strerror(-err));
+		return err;
+	}
+	for (i = find_next(c, func, mod, !mod, NONE); i != NONE;
+	     i = find_next(c, func, mod, !mod, i)) {
+		nany++;
+		if ((c->syms[i].flags & KS_TEXT) && !ntext++)
+			first = i;
+	}
+	if (!nany) {
+		err = not_found(c, mod, func, msg, msglen);
+		goto out;
+	}
+	err = -EINVAL;
+	if (!ntext) {
+		snprintf(msg, msglen,
+			 "'%s' is a data symbol, not a function: kprobes go on code",
+			 func);
+		goto out;
+	}
+	/* the kernel resolves a name to its first kallsyms entry */
+	k = &c->syms[first];
+	if (k->flags & KS_BLACK) {
+		snprintf(msg, msglen,
+			 "'%s' is on the kprobe blacklist: the kernel refuses probes there",
+			 func);
+		err = -EPERM;
+		goto out;
+	}
+	if (k->flags & KS_INIT) {
+		snprintf(msg, msglen,
+			 "'%s' cannot be probed: it is init code, freed after boot",
+			 func);
+		goto out;
+	}
+	size = c->have_addrs ? sym_size(c, byaddr_pos(c, first)) : 0;
+	if (size && off >= size) {
+		snprintf(msg, msglen,
+			 "offset 0x%" PRIx64 " is beyond the end of '%s' (0x%" PRIx64 " bytes)",
+			 off, func, size);
+		goto out;
+	}
+	err = 0;
+	if (ntext > 1)
+		snprintf(msg, msglen,
+			 "'%s' names %u functions in /proc/kallsyms: the probe goes on the first",
+			 func, ntext);
+	else if (c->have_aff && !(k->flags & KS_AFF))
+		snprintf(msg, msglen,
+			 "'%s' is not in available_filter_functions (notrace): the kprobe uses a breakpoint, not ftrace",
+			 func);
+out:
+	cache_put();
+	return err;
+}
+
+int ksym_glob(const char *glob,
+	      int (*cb)(const char *name, const char *mod, void *ctx),
+	      void *ctx)
+{
+	const struct ksym *k, *prev = NULL;
+	struct kcache *c;
+	uint32_t i;
+	int err, n = 0;
+
+	err = cache_get(&c);
+	if (err)
+		return err;
+	if (!c->byname) {
+		c->byname = malloc((c->nsyms + 1) * sizeof(*c->byname));
+		if (!c->byname) {
+			err = -ENOMEM;
+			goto out;
+		}
+		c->nbyname = 0;
+		for (i = 0; i < c->nsyms; i++)
+			if (listable(c, &c->syms[i]))
+				c->byname[c->nbyname++] = i;
+		sort_ctx = c;
+		qsort(c->byname, c->nbyname, sizeof(*c->byname), cmp_name);
+	}
+	for (i = 0; i < c->nbyname; i++) {
+		k = &c->syms[c->byname[i]];
+		if (prev && !strcmp(prev->name, k->name) &&
+		    same_mod(prev->mod, k->mod))
+			continue;
+		prev = k;
+		if (glob && fnmatch(glob, k->name, 0))
+			continue;
+		err = cb(k->name, k->mod, ctx);
+		if (err)
+			goto out;
+		n++;
+	}
+	err = n;
+out:
+	cache_put();
+	return err;
+}

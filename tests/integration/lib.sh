@@ -231,7 +231,7 @@ owner_alive()
 
 remove_leftovers()
 {
-	local i ev
+	local i ev f
 	for i in $(ls "$TRACEFS/instances" 2>/dev/null); do
 		case $i in sonde_*) ;; *) continue ;; esac
 		grep -qx "$i" "$T_DIR/hygiene.before" && continue
@@ -239,11 +239,15 @@ remove_leftovers()
 		echo 0 >"$TRACEFS/instances/$i/tracing_on" 2>/dev/null
 		rmdir "$TRACEFS/instances/$i" 2>/dev/null
 	done
-	for ev in $(sed -n 's/^[pr][0-9]*:\(sonde_[^ ]*\) .*/\1/p' \
-		"$TRACEFS/uprobe_events" 2>/dev/null); do
-		grep -q "^[pr][0-9]*:$ev " "$T_DIR/hygiene.before" && continue
-		owner_alive "$ev" && continue
-		echo "-:$ev" >>"$TRACEFS/uprobe_events" 2>/dev/null
+	for f in uprobe_events kprobe_events; do
+		[ -w "$TRACEFS/$f" ] || continue
+		for ev in $(sed -n 's/^[pr][0-9]*:\(sonde_[^ ]*\) .*/\1/p' \
+			"$TRACEFS/$f"); do
+			grep -q "^[pr][0-9]*:$ev " "$T_DIR/hygiene.before" &&
+				continue
+			owner_alive "$ev" && continue
+			echo "-:$ev" >>"$TRACEFS/$f" 2>/dev/null
+		done
 	done
 }
 

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "spec_int.h"
 
 /* kernel/trace/trace_probe.h: FETCH_INSN_MAX is 16 ops per argument, so a
  * deeper chain of dereferences could never load. */
@@ -26,8 +26,8 @@ struct out {
 };
 
 struct ctx {
-	const char *s;	/* the whole fetch being parsed */
-	int col;	/* column of s[0] in the spec text */
+	const char *s; /* the whole fetch being parsed */
+	int col;       /* column of s[0] in the spec text */
 	enum probe_kind kind;
 	struct spec_error *err;
 	struct out out;
@@ -36,14 +36,13 @@ struct ctx {
 /* x86-64 pt_regs names (arch/x86/kernel/ptrace.c regoffset_table); ds, es,
  * fs and gs are only in the 32-bit table. */
 static const char *const x86_64_regs[] = {
-	"ax", "bx", "cx", "dx", "si", "di", "bp", "sp",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
-	"ip", "flags", "cs", "ss", "orig_ax",
+	"ax",  "bx",  "cx", "dx",    "si",  "di",  "bp",
+	"sp",  "r8",  "r9", "r10",   "r11", "r12", "r13",
+	"r14", "r15", "ip", "flags", "cs",  "ss",  "orig_ax",
 };
 
 /* System V AMD64 ABI integer argument registers, in order. */
-static const char *const abi_arg_regs[] = { "di", "si", "dx", "cx", "r8",
-					    "r9" };
+static const char *const abi_arg_regs[] = {"di", "si", "dx", "cx", "r8", "r9"};
 
 /* Messages quote the user's text: keep them on one printable line. */
 static void one_line(char *msg)
@@ -108,40 +107,6 @@ bool fetch_is_register(const char *name)
 	return false;
 }
 
-/* A number as kstrtoul(s, 0) takes it: 0x hex, 0 octal, else decimal,
- * the whole of [s, e). */
-static bool parse_num(const char *s, const char *e, unsigned long long *v)
-{
-	char buf[32];
-	char *end;
-	size_t n = e - s;
-
-	if (!n || n >= sizeof(buf) || !isdigit((unsigned char)*s))
-		return false;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	errno = 0;
-	*v = strtoull(buf, &end, 0);
-	return !errno && *end == '\0';
-}
-
-static bool is_digits(const char *s, const char *e)
-{
-	if (s == e)
-		return false;
-	for (; s < e; s++)
-		if (!isdigit((unsigned char)*s))
-			return false;
-	return true;
-}
-
-static bool span_eq(const char *s, const char *e, const char *word)
-{
-	size_t n = strlen(word);
-
-	return (size_t)(e - s) == n && !memcmp(s, word, n);
-}
-
 static int fail(struct ctx *c, const char *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -167,8 +132,9 @@ static int parse_reg(struct ctx *c, const char *s, const char *e)
 	size_t n = e - s - 1;
 
 	if (n == 0)
-		return fail(c, s, "missing register name after '%%': "
-				  "expected e.g. %%di, %%ax or %%r8");
+		return fail(c, s,
+			    "missing register name after '%%': "
+			    "expected e.g. %%di, %%ax or %%r8");
 	if (n < sizeof(name)) {
 		memcpy(name, s + 1, n);
 		name[n] = '\0';
@@ -179,12 +145,16 @@ static int parse_reg(struct ctx *c, const char *s, const char *e)
 		/* %rdi, %eax: the kernel wants the bare pt_regs name */
 		if ((name[0] == 'r' || name[0] == 'e') &&
 		    fetch_is_register(name + 1) && !isdigit(name[1]))
-			return fail(c, s, "unknown register '%s': the kernel "
-					  "calls it '%%%s'", name, name + 1);
+			return fail(c, s,
+				    "unknown register '%s': the kernel "
+				    "calls it '%%%s'",
+				    name, name + 1);
 	}
-	return fail(c, s, "unknown register '%.*s': x86-64 registers are "
-			  "ax bx cx dx si di bp sp r8..r15 ip flags cs ss "
-			  "orig_ax", (int)(e - s), s);
+	return fail(c, s,
+		    "unknown register '%.*s': x86-64 registers are "
+		    "ax bx cx dx si di bp sp r8..r15 ip flags cs ss "
+		    "orig_ax",
+		    (int)(e - s), s);
 }
 
 static int parse_var(struct ctx *c, const char *s, const char *e, int depth)
@@ -194,8 +164,9 @@ static int parse_var(struct ctx *c, const char *s, const char *e, int depth)
 
 	if (span_eq(v, e, "retval")) {
 		if (!probe_kind_is_return(c->kind))
-			return fail(c, s, "$retval is only for return probes: "
-					  "use ur:, kr: or r:");
+			return fail(c, s,
+				    "$retval is only for return probes: "
+				    "use ur:, kr: or r:");
 	} else if (span_eq(v, e, "comm") || span_eq(v, e, "COMM")) {
 		if (depth)
 			return fail(c, s, "$comm cannot be dereferenced");
@@ -203,21 +174,25 @@ static int parse_var(struct ctx *c, const char *s, const char *e, int depth)
 		/* the stack pointer itself */
 	} else if (e - v > 5 && !memcmp(v, "stack", 5)) {
 		if (!is_digits(v + 5, e) || !parse_num(v + 5, e, &n))
-			return fail(c, s, "'%.*s' is not a stack slot: "
-					  "expected $stackN (N >= 0) or $stack",
+			return fail(c, s,
+				    "'%.*s' is not a stack slot: "
+				    "expected $stackN (N >= 0) or $stack",
 				    (int)(e - s), s);
 	} else if (e - v > 3 && !memcmp(v, "arg", 3)) {
 		if (probe_kind_is_user(c->kind))
-			return fail(c, s, "uprobes do not take $argN; use "
-					  "argN (sonde rewrites it to the ABI "
-					  "register)");
+			return fail(c, s,
+				    "uprobes do not take $argN; use "
+				    "argN (sonde rewrites it to the ABI "
+				    "register)");
 		if (!is_digits(v + 3, e) || !parse_num(v + 3, e, &n) || !n)
-			return fail(c, s, "'%.*s' is not an argument: "
-					  "expected $argN with N >= 1",
+			return fail(c, s,
+				    "'%.*s' is not an argument: "
+				    "expected $argN with N >= 1",
 				    (int)(e - s), s);
 	} else {
-		return fail(c, s, "unknown variable '%.*s': expected $stackN, "
-				  "$stack, $retval, $comm%s",
+		return fail(c, s,
+			    "unknown variable '%.*s': expected $stackN, "
+			    "$stack, $retval, $comm%s",
 			    (int)(e - s), s,
 			    probe_kind_is_user(c->kind) ? "" : " or $argN");
 	}
@@ -236,39 +211,49 @@ static int parse_mem(struct ctx *c, const char *s, const char *e)
 	const char *p;
 
 	if (s + 1 == e)
-		return fail(c, s, "missing address after '@': expected "
-				  "@ADDR%s", probe_kind_is_user(c->kind) ?
-				  " or @+OFFSET" : " or @SYMBOL");
+		return fail(c, s,
+			    "missing address after '@': expected "
+			    "@ADDR%s",
+			    probe_kind_is_user(c->kind) ? " or @+OFFSET"
+							: " or @SYMBOL");
 	if (isdigit((unsigned char)s[1])) {
 		if (!parse_num(s + 1, e, &v))
 			return fail(c, s + 1, "address '%.*s' is not a number",
 				    (int)(e - s - 1), s + 1);
 	} else if (s[1] == '+') {
 		if (!probe_kind_is_user(c->kind))
-			return fail(c, s, "@+OFFSET (a file offset) is for "
-					  "uprobes; kprobes take @ADDR or "
-					  "@SYMBOL");
+			return fail(c, s,
+				    "@+OFFSET (a file offset) is for "
+				    "uprobes; kprobes take @ADDR or "
+				    "@SYMBOL");
 		if (!parse_num(s + 2, e, &v))
-			return fail(c, s + 1, "file offset '%.*s' is not a "
-					      "number", (int)(e - s - 1),
-				    s + 1);
+			return fail(c, s + 1,
+				    "file offset '%.*s' is not a "
+				    "number",
+				    (int)(e - s - 1), s + 1);
 	} else {
 		if (probe_kind_is_user(c->kind))
-			return fail(c, s, "@SYMBOL is for kprobes; uprobes take "
-					  "@ADDR or @+OFFSET");
+			return fail(c, s,
+				    "@SYMBOL is for kprobes; uprobes take "
+				    "@ADDR or @+OFFSET");
 		if (!isalpha((unsigned char)s[1]) && s[1] != '_')
-			return fail(c, s + 1, "bad symbol '%.*s': expected "
-					      "@SYMBOL[+|-OFFSET]",
+			return fail(c, s + 1,
+				    "bad symbol '%.*s': expected "
+				    "@SYMBOL[+|-OFFSET]",
 				    (int)(e - s - 1), s + 1);
 		for (p = s + 1; p < e && is_sym_char(*p); p++)
 			;
 		if (p < e && (*p == '+' || *p == '-')) {
 			if (!parse_num(p + 1, e, &v))
-				return fail(c, p, "offset '%.*s' is not a "
-						  "number", (int)(e - p), p);
+				return fail(c, p,
+					    "offset '%.*s' is not a "
+					    "number",
+					    (int)(e - p), p);
 		} else if (p < e) {
-			return fail(c, p, "unexpected '%c' in symbol: expected "
-					  "@SYMBOL[+|-OFFSET]", *p);
+			return fail(c, p,
+				    "unexpected '%c' in symbol: expected "
+				    "@SYMBOL[+|-OFFSET]",
+				    *p);
 		}
 	}
 	put(&c->out, s, e - s);
@@ -305,14 +290,18 @@ static int parse_deref(struct ctx *c, const char *s, const char *e, int depth)
 		return fail(c, s, "too many nested dereferences (at most %d)",
 			    MAX_DEREF_DEPTH);
 	if (p < e && *p == 'u')
-		p++;	/* user-memory dereference */
+		p++; /* user-memory dereference */
 	open = memchr(p, '(', e - p);
 	if (!open)
-		return fail(c, s, "'%.*s' needs a (FETCH) after the offset: "
-				  "expected e.g. +8(%%di)", (int)(e - s), s);
+		return fail(c, s,
+			    "'%.*s' needs a (FETCH) after the offset: "
+			    "expected e.g. +8(%%di)",
+			    (int)(e - s), s);
 	if (!parse_num(p, open, &v))
-		return fail(c, p, "offset '%.*s' is not a number: expected "
-				  "+|-[u]OFFSET(FETCH)", (int)(open - s), s);
+		return fail(c, p,
+			    "offset '%.*s' is not a number: expected "
+			    "+|-[u]OFFSET(FETCH)",
+			    (int)(open - s), s);
 	close = match_paren(open, e);
 	if (!close)
 		return fail(c, e, "missing ')' to close '(' at column %d",
@@ -321,8 +310,9 @@ static int parse_deref(struct ctx *c, const char *s, const char *e, int depth)
 		return fail(c, close + 1, "unexpected '%.*s' after ')'",
 			    (int)(e - close - 1), close + 1);
 	if (open + 1 == close)
-		return fail(c, close, "missing FETCH inside '()': expected "
-				      "e.g. +8(%%di)");
+		return fail(c, close,
+			    "missing FETCH inside '()': expected "
+			    "e.g. +8(%%di)");
 	put(&c->out, s, open + 1 - s);
 	ret = parse(c, open + 1, close, depth + 1);
 	if (ret)
@@ -338,11 +328,13 @@ static int parse_imm(struct ctx *c, const char *s, const char *e, int depth)
 
 	if (n < e && *n == '"') {
 		if (depth)
-			return fail(c, s, "an immediate string cannot be "
-					  "dereferenced");
+			return fail(c, s,
+				    "an immediate string cannot be "
+				    "dereferenced");
 		if (e - n < 2 || e[-1] != '"')
-			return fail(c, e, "missing closing '\"' of the "
-					  "immediate string");
+			return fail(c, e,
+				    "missing closing '\"' of the "
+				    "immediate string");
 		if (memchr(n + 1, '"', e - n - 2))
 			return fail(c, memchr(n + 1, '"', e - n - 2),
 				    "unexpected '\"' inside the immediate "
@@ -352,9 +344,11 @@ static int parse_imm(struct ctx *c, const char *s, const char *e, int depth)
 		if (n < e && (*n == '-' || *n == '+'))
 			n++;
 		if (!parse_num(n, e, &v))
-			return fail(c, s + 1, "immediate '%.*s' is not a "
-					      "number: expected \\NUMBER or "
-					      "\\\"STRING\"", (int)(e - s), s);
+			return fail(c, s + 1,
+				    "immediate '%.*s' is not a "
+				    "number: expected \\NUMBER or "
+				    "\\\"STRING\"",
+				    (int)(e - s), s);
 	}
 	put(&c->out, s, e - s);
 	return 0;
@@ -367,17 +361,21 @@ static int parse_portable(struct ctx *c, const char *s, const char *e,
 
 	if (e - s > 3 && !memcmp(s, "arg", 3) && is_digits(s + 3, e)) {
 		if (!parse_num(s + 3, e, &n) || n == 0)
-			return fail(c, s, "'%.*s': arguments count from 1 "
-					  "(arg1 is the first)", (int)(e - s),
-				    s);
+			return fail(c, s,
+				    "'%.*s': arguments count from 1 "
+				    "(arg1 is the first)",
+				    (int)(e - s), s);
 		if (n > 6)
-			return fail(c, s, "arg%llu is passed on the stack on "
-					  "x86-64: use +%llu($stack) at "
-					  "function entry", n, (n - 6) * 8);
+			return fail(c, s,
+				    "arg%llu is passed on the stack on "
+				    "x86-64: use +%llu($stack) at "
+				    "function entry",
+				    n, (n - 6) * 8);
 		if (probe_kind_is_return(c->kind))
-			return fail(c, s, "arg%llu on a return probe would "
-					  "read %%%s after the call clobbered "
-					  "it: fetch arguments at entry (u:/k:)",
+			return fail(c, s,
+				    "arg%llu on a return probe would "
+				    "read %%%s after the call clobbered "
+				    "it: fetch arguments at entry (u:/k:)",
 				    n, abi_arg_regs[n - 1]);
 		put(&c->out, "%", 1);
 		puts_(&c->out, abi_arg_regs[n - 1]);
@@ -385,8 +383,9 @@ static int parse_portable(struct ctx *c, const char *s, const char *e,
 	}
 	if (span_eq(s, e, "retval")) {
 		if (!probe_kind_is_return(c->kind))
-			return fail(c, s, "retval is only for return probes: "
-					  "use ur:, kr: or r:");
+			return fail(c, s,
+				    "retval is only for return probes: "
+				    "use ur:, kr: or r:");
 		puts_(&c->out, "$retval");
 		return 0;
 	}
@@ -396,16 +395,19 @@ static int parse_portable(struct ctx *c, const char *s, const char *e,
 		puts_(&c->out, "$comm");
 		return 0;
 	}
-	return fail(c, s, "unknown fetch '%.*s': expected %%REG, $stackN, "
-			  "$retval, $comm, @ADDR, +OFF(FETCH), \\IMM, argN, "
-			  "retval or comm", (int)(e - s), s);
+	return fail(c, s,
+		    "unknown fetch '%.*s': expected %%REG, $stackN, "
+		    "$retval, $comm, @ADDR, +OFF(FETCH), \\IMM, argN, "
+		    "retval or comm",
+		    (int)(e - s), s);
 }
 
 static int parse(struct ctx *c, const char *s, const char *e, int depth)
 {
 	if (s == e)
-		return fail(c, s, "missing FETCH: expected e.g. arg1, %%di, "
-				  "$stack1 or +0(arg1)");
+		return fail(c, s,
+			    "missing FETCH: expected e.g. arg1, %%di, "
+			    "$stack1 or +0(arg1)");
 	switch (*s) {
 	case '%':
 		return parse_reg(c, s, e);
@@ -426,7 +428,7 @@ static int parse(struct ctx *c, const char *s, const char *e, int depth)
 char *fetch_rewrite(const char *fetch, enum probe_kind kind, int col,
 		    struct spec_error *err)
 {
-	struct ctx c = { .s = fetch, .col = col, .kind = kind, .err = err };
+	struct ctx c = {.s = fetch, .col = col, .kind = kind, .err = err};
 
 	if (!fetch) {
 		set_error(err, col, "missing FETCH");
@@ -465,20 +467,24 @@ static int check_bitfield(const char *t, const char *e, int col,
 	if (p != e)
 		goto bad;
 	if (sz != 8 && sz != 16 && sz != 32 && sz != 64) {
-		set_error(err, col, "bitfield container size %lu must be 8, "
-				    "16, 32 or 64", sz);
+		set_error(err, col,
+			  "bitfield container size %lu must be 8, "
+			  "16, 32 or 64",
+			  sz);
 		return -EINVAL;
 	}
 	if (w == 0 || w > sz || o >= sz || w + o > sz) {
-		set_error(err, col, "bitfield %.*s does not fit: width >= 1 "
-				    "and width + offset <= %lu",
+		set_error(err, col,
+			  "bitfield %.*s does not fit: width >= 1 "
+			  "and width + offset <= %lu",
 			  (int)(e - t), t, sz);
 		return -EINVAL;
 	}
 	return 0;
 bad:
-	set_error(err, col, "bad bitfield '%.*s': expected "
-			    "b<WIDTH>@<OFFSET>/<SIZE>, e.g. b4@2/32",
+	set_error(err, col,
+		  "bad bitfield '%.*s': expected "
+		  "b<WIDTH>@<OFFSET>/<SIZE>, e.g. b4@2/32",
 		  (int)(e - t), t);
 	return -EINVAL;
 }
@@ -486,17 +492,18 @@ bad:
 int fetch_check_type(const char *type, int col, struct spec_error *err)
 {
 	static const char *const basic[] = {
-		"u8", "u16", "u32", "u64", "s8", "s16", "s32", "s64",
-		"x8", "x16", "x32", "x64", "string", "ustring", "symbol",
-		"symstr",
+		"u8",	  "u16",     "u32",    "u64",	 "s8",	"s16",
+		"s32",	  "s64",     "x8",     "x16",	 "x32", "x64",
+		"string", "ustring", "symbol", "symstr",
 	};
 	const char *br, *e;
 	unsigned long long n;
 	size_t i;
 
 	if (!type || !*type) {
-		set_error(err, col, "missing TYPE after ':': expected e.g. "
-				    "u32, s64, x64 or string");
+		set_error(err, col,
+			  "missing TYPE after ':': expected e.g. "
+			  "u32, s64, x64 or string");
 		return -EINVAL;
 	}
 	e = type + strlen(type);
@@ -521,8 +528,10 @@ int fetch_check_type(const char *type, int col, struct spec_error *err)
 	for (i = 0; i < sizeof(basic) / sizeof(basic[0]); i++)
 		if (span_eq(type, e, basic[i]))
 			return 0;
-	set_error(err, col, "unknown type '%.*s': expected u8..u64, s8..s64, "
-			    "x8..x64, string, ustring, symbol, symstr or "
-			    "b<W>@<O>/<S>", (int)(e - type), type);
+	set_error(err, col,
+		  "unknown type '%.*s': expected u8..u64, s8..s64, "
+		  "x8..x64, string, ustring, symbol, symstr or "
+		  "b<W>@<O>/<S>",
+		  (int)(e - type), type);
 	return -EINVAL;
 }

@@ -4,8 +4,8 @@
  * default. Build and run from the repository root:
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Isrc/lib tests/fuzz/fuzz_spec.c src/lib/spec.c src/lib/fetch.c \
- *     -o fuzz_spec
+ *     -Isrc/lib tests/fuzz/fuzz_spec.c src/lib/spec.c src/lib/spec_args.c \
+ *     src/lib/fetch.c -o fuzz_spec
  *   mkdir -p corpus && ./fuzz_spec -max_total_time=60 -max_len=256 corpus
  *
  * Besides crashes and leaks it checks what callers rely on: errors carry a
@@ -68,7 +68,10 @@ static void check_spec(const struct probe_spec *s, size_t len)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const enum probe_kind kinds[] = {
-		PROBE_UPROBE, PROBE_URETPROBE, PROBE_KPROBE, PROBE_KRETPROBE,
+		PROBE_UPROBE,
+		PROBE_URETPROBE,
+		PROBE_KPROBE,
+		PROBE_KRETPROBE,
 	};
 	struct spec_error err;
 	struct probe_spec s;

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to the spec grammar (spec.c, spec_args.c, fetch.c). */
+#ifndef SONDE_SPEC_INT_H
+#define SONDE_SPEC_INT_H
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "spec.h"
+
+/* kernel/trace/trace_probe.h */
+#define MAX_TRACE_ARGS 128
+#define MAX_ARG_NAME_LEN 32
+#define MAX_ARGSTR_LEN 63
+#define MAX_EVENT_NAME_LEN 64
+
+struct parser {
+	const char *text;
+	const char *head; /* the first word */
+	struct probe_spec *spec;
+	struct spec_error *err;
+	bool *named; /* args[i] has a user-given NAME */
+	const char *maxactive_at;
+	const char *p; /* where the ARGS start */
+};
+
+/* Fill err: col is at - text (-1 when at is NULL). Returns -EINVAL. */
+int spec_perr(struct parser *ps, const char *at, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* Event, group and argument names: is_good_name() in trace_probe.h. */
+int spec_check_name(struct parser *ps, const char *s, const char *e,
+		    const char *what, size_t max);
+/* The ARGS from ps->p on: spec->args, nargs, unique names. */
+int spec_parse_args(struct parser *ps);
+
+static inline int oom(struct parser *ps)
+{
+	spec_perr(ps, NULL, "out of memory");
+	return -ENOMEM;
+}
+
+static inline const char *skip_ws(const char *p)
+{
+	while (*p && isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+static inline const char *word_end(const char *p)
+{
+	while (*p && !isspace((unsigned char)*p))
+		p++;
+	return p;
+}
+
+static inline bool span_eq(const char *s, const char *e, const char *word)
+{
+	size_t n = strlen(word);
+
+	return (size_t)(e - s) == n && !memcmp(s, word, n);
+}
+
+static inline bool is_digits(const char *s, const char *e)
+{
+	if (s == e)
+		return false;
+	for (; s < e; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+/* As kstrtoul(s, 0): 0x hex, 0 octal, else decimal; all of [s, e). */
+static inline bool parse_num(const char *s, const char *e,
+			     unsigned long long *v)
+{
+	char buf[32];
+	char *end;
+	size_t n = e - s;
+
+	if (!n || n >= sizeof(buf) || !isdigit((unsigned char)*s))
+		return false;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	errno = 0;
+	*v = strtoull(buf, &end, 0);
+	return !errno && *end == '\0';
+}
+
+static inline const char *find_char(const char *s, const char *e, char c)
+{
+	return memchr(s, c, e - s);
+}
+
+static inline int set_str(struct parser *ps, char **dst, const char *s,
+			  const char *e)
+{
+	*dst = strndup(s, e - s);
+	return *dst ? 0 : oom(ps);
+}
+
+static inline bool name_char(char c, bool first)
+{
+	return isalpha((unsigned char)c) || c == '_' ||
+	       (!first && isdigit((unsigned char)c));
+}
+
+#endif

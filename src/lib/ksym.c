@@ -3,8 +3,8 @@
  * Kernel symbols for kprobes. /proc/kallsyms is read whole (~120k-150k
  * lines, a few MB) and parsed in place: names and module names point into
  * that one buffer. A hash table finds names; an address-sorted index of the
- * text symbols answers address -> "func+off/size"; a name-sorted index is
- * built on the first listing only.
+ * text symbols answers address -> "func+off/size"; listings sort only
+ * what matched.
  *
  * Which functions a kprobe can take (kernel/kprobes.c
  * check_kprobe_address_safe(), Documentation/trace/kprobes.rst):
@@ -64,8 +64,6 @@ struct kcache {
 	uint32_t hsize;
 	uint32_t *byaddr; /* text symbols by address */
 	uint32_t ntext;
-	uint32_t *byname; /* probe-able functions by (name, mod), lazily */
-	uint32_t nbyname;
 	bool have_addrs;
 	bool have_aff;
 };
@@ -406,14 +404,6 @@ static bool load_blacklist(struct kcache *c)
 	return true;
 }
 
-static bool in_area(const struct kcache *c, uint64_t addr, const char *start,
-		    const char *end)
-{
-	uint64_t lo = core_addr(c, start), hi = core_addr(c, end);
-
-	return lo && addr >= lo && addr < hi;
-}
-
 /* Without the blacklist file, rebuild it as kernel/kprobes.c
  * populate_kprobe_blacklist() does: NOKPROBE_SYMBOL(f) leaves a variable
  * _kbl_addr_f (include/asm-generic/kprobes.h), and the __kprobes, noinstr
@@ -421,22 +411,29 @@ static bool in_area(const struct kcache *c, uint64_t addr, const char *start,
 static void guess_blacklist(struct kcache *c)
 {
 	static const char kbl[] = "_kbl_addr_";
+	static const char *const areas[][2] = {
+		{ "__kprobes_text_start", "__kprobes_text_end" },
+		{ "__noinstr_text_start", "__noinstr_text_end" },
+		{ "__entry_text_start", "__entry_text_end" },
+	};
+	uint64_t lo[3], hi[3];
 	struct ksym *k;
 	uint32_t i;
+	int a;
 
+	for (a = 0; a < 3; a++) {
+		lo[a] = core_addr(c, areas[a][0]);
+		hi[a] = core_addr(c, areas[a][1]);
+	}
 	for (i = 0; i < c->nsyms; i++) {
 		k = &c->syms[i];
 		if (!strncmp(k->name, kbl, sizeof(kbl) - 1))
 			mark_black(c, k->name + sizeof(kbl) - 1, k->mod);
 		if (!(k->flags & KS_TEXT) || k->mod || !c->have_addrs)
 			continue;
-		if (in_area(c, k->addr, "__kprobes_text_start",
-			    "__kprobes_text_end") ||
-		    in_area(c, k->addr, "__noinstr_text_start",
-			    "__noinstr_text_end") ||
-		    in_area(c, k->addr, "__entry_text_start",
-			    "__entry_text_end"))
-			k->flags |= KS_BLACK;
+		for (a = 0; a < 3; a++)
+			if (lo[a] && k->addr >= lo[a] && k->addr < hi[a])
+				k->flags |= KS_BLACK;
 	}
 }
 
@@ -458,7 +455,6 @@ static void cache_destroy(struct kcache *c)
 {
 	if (!c)
 		return;
-	free(c->byname);
 	free(c->byaddr);
 	free(c->bucket);
 	free(c->syms);
@@ -639,26 +635,34 @@ int ksym_name_to_addr(const char *mod, const char *func, uint64_t *addr)
 	return err;
 }
 
-/* Levenshtein distance, or bound + 1 once it must exceed bound. */
+/*
+ * Edit distance from what was typed (a) to a candidate (b), weighted as
+ * git's "did you mean" (help.c): inserting a character costs 1,
+ * substituting 2, deleting 3, so completions of a partial or misspelt name
+ * rank first. Returns bound + 1 once the distance must exceed bound.
+ */
+enum { INS = 1, SUB = 2, DEL = 3 };
+
 static int distance(const char *a, const char *b, int bound)
 {
 	int la = strlen(a), lb = strlen(b), i, j, best, v;
 	int row[256], prev, tmp;
 
-	if (la > 255 || lb > 255 || abs(la - lb) > bound)
+	if (la > 255 || lb > 255 ||
+	    (lb >= la ? (lb - la) * INS : (la - lb) * DEL) > bound)
 		return bound + 1;
 	for (j = 0; j <= lb; j++)
-		row[j] = j;
+		row[j] = j * INS;
 	for (i = 1; i <= la; i++) {
 		prev = row[0];
-		row[0] = i;
-		best = i;
+		row[0] = i * DEL;
+		best = row[0];
 		for (j = 1; j <= lb; j++) {
-			v = prev + (a[i - 1] != b[j - 1]);
-			if (row[j] + 1 < v)
-				v = row[j] + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
+			v = prev + (a[i - 1] != b[j - 1]) * SUB;
+			if (row[j] + DEL < v)
+				v = row[j] + DEL;
+			if (row[j - 1] + INS < v)
+				v = row[j - 1] + INS;
 			tmp = row[j];
 			row[j] = v;
 			prev = tmp;
@@ -687,17 +691,17 @@ static bool better(const struct suggestion *a, const struct suggestion *b)
 }
 
 /* Up to MAX_SUGGEST text symbols (of mod, when given) closest to name,
- * within an edit distance of half its length. */
+ * within a weighted distance of 2/3 of its length (at least 3). */
 static int suggest(const struct kcache *c, const char *name, const char *mod,
 		   struct suggestion *out)
 {
-	int n = 0, bound = strlen(name) / 2, i, d;
+	int n = 0, bound = strlen(name) * 2 / 3, i, d;
 	struct suggestion s;
 	const struct ksym *k;
 	uint32_t j;
 
-	if (bound < 2)
-		bound = 2;
+	if (bound < 3)
+		bound = 3;
 	for (j = 0; j < c->nsyms; j++) {
 		k = &c->syms[j];
 		if (!(k->flags & KS_TEXT) || (mod && !same_mod(k->mod, mod)))
@@ -840,40 +844,39 @@ int ksym_glob(const char *glob,
 	      void *ctx)
 {
 	const struct ksym *k, *prev = NULL;
+	uint32_t i, nmatch = 0, *match;
 	struct kcache *c;
-	uint32_t i;
 	int err, n = 0;
 
 	err = cache_get(&c);
 	if (err)
 		return err;
-	if (!c->byname) {
-		c->byname = malloc((c->nsyms + 1) * sizeof(*c->byname));
-		if (!c->byname) {
-			err = -ENOMEM;
-			goto out;
-		}
-		c->nbyname = 0;
-		for (i = 0; i < c->nsyms; i++)
-			if (listable(c, &c->syms[i]))
-				c->byname[c->nbyname++] = i;
-		sort_ctx = c;
-		qsort(c->byname, c->nbyname, sizeof(*c->byname), cmp_name);
+	/* match first, sort only the matches: a narrow glob stays cheap */
+	match = malloc((c->nsyms + 1) * sizeof(*match));
+	if (!match) {
+		err = -ENOMEM;
+		goto out;
 	}
-	for (i = 0; i < c->nbyname; i++) {
-		k = &c->syms[c->byname[i]];
+	for (i = 0; i < c->nsyms; i++)
+		if (listable(c, &c->syms[i]) &&
+		    (!glob || !fnmatch(glob, c->syms[i].name, 0)))
+			match[nmatch++] = i;
+	sort_ctx = c;
+	qsort(match, nmatch, sizeof(*match), cmp_name);
+	for (i = 0; i < nmatch; i++) {
+		k = &c->syms[match[i]];
 		if (prev && !strcmp(prev->name, k->name) &&
 		    same_mod(prev->mod, k->mod))
 			continue;
 		prev = k;
-		if (glob && fnmatch(glob, k->name, 0))
-			continue;
 		err = cb(k->name, k->mod, ctx);
 		if (err)
-			goto out;
+			break;
 		n++;
 	}
-	err = n;
+	free(match);
+	if (!err)
+		err = n;
 out:
 	cache_put();
 	return err;

@@ -120,6 +120,15 @@ check "BTF at /sys/kernel/btf/vmlinux" test -s /sys/kernel/btf/vmlinux
 check "kprobe PMU (perf_event_open)" \
 	test -e /sys/bus/event_source/devices/kprobe/type
 
+# The image itself: built fixtures run, so the loader, their libraries and
+# the $ORIGIN rpath to libfixture.so made it in.
+fx=${FIXTURES:-}/fixture_pie
+if [[ -x $fx ]]; then
+	check "fixture_pie runs (libraries, \$ORIGIN rpath)" "$fx" 1
+else
+	echo "ok - fixture_pie runs # SKIP not built"
+fi
+
 cleanup
 check "kprobes and instance removed" \
 	eval "! grep -q ':$G/' $T/kprobe_events && [[ ! -d $I ]]"

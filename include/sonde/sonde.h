@@ -167,6 +167,41 @@ const char *sonde_event__field_str(const struct sonde_event *ev, int i);
 int sonde_event__field_len(const struct sonde_event *ev, int i);
 uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j);
 
+/* Kernel functions (kprobes). */
+/*
+ * Can a kprobe go on FUNC (of module MOD, or anywhere when MOD is NULL)?
+ * 0 when it can (msg may still hold a hint worth showing, else it is ""),
+ * or -errno with one sentence in msg: -ENOENT no such function or MOD not
+ * loaded (the closest names are given), -EPERM on the kprobe blacklist,
+ * -EINVAL a data symbol or init code.
+ */
+int sonde_kfunc__check(const char *mod, const char *func, char *msg,
+		       size_t len);
+/*
+ * Call cb for each probe-able kernel function matching the fnmatch(3)
+ * pattern glob (NULL = all), sorted by name; mod is NULL for the core
+ * kernel, else the module's name. A non-zero return from cb stops the
+ * walk and is returned. Returns the number of functions listed, or -errno.
+ */
+int sonde_kfuncs__list(const char *glob,
+		       int (*cb)(const char *name, const char *mod, void *ctx),
+		       void *ctx);
+/* A kernel address as "func+0x1a/0x80" ("func+0x1a/0x80 [mod]" in a
+ * module). 0, -ENOENT, -EACCES (kallsyms hides addresses: not root),
+ * -ENOSPC. */
+int sonde_ksym__name(uint64_t addr, char *buf, size_t len);
+/*
+ * Call cb for each function symbol of TARGET (a uprobe TARGET: path,
+ * program in PATH, library short name; pid > 0 also searches
+ * /proc/PID/maps) whose name matches glob (NULL = all), by address. cb's
+ * non-zero return stops the walk and is returned. Returns the number
+ * listed, or -errno (-ENOENT: no such target, -ENOEXEC: not ELF).
+ */
+int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
+		       int (*cb)(const char *name, uint64_t addr,
+				 uint64_t size, void *ctx),
+		       void *ctx);
+
 /* Machine support, for `sonde check`. */
 struct sonde_features {
 	size_t sz;

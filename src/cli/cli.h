@@ -82,5 +82,6 @@ int cmd_trace(int argc, char **argv);
 int cmd_format(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
+int cmd_list(int argc, char **argv);
 
 #endif

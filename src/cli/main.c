@@ -15,6 +15,7 @@ static const struct command commands[] = {
 	{ "format", cmd_format, "print the fields of a probe's event" },
 	{ "check", cmd_check, "what this kernel and machine support" },
 	{ "cleanup", cmd_cleanup, "remove probes left by dead sessions" },
+	{ "list", cmd_list, "kernel or user functions a probe can go on" },
 };
 
 static void usage(FILE *out)

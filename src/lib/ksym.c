@@ -881,3 +881,21 @@ out:
 	cache_put();
 	return err;
 }
+
+int sonde_kfunc__check(const char *mod, const char *func, char *msg,
+		       size_t len)
+{
+	return ksym_check_probe(mod, func, 0, msg, len);
+}
+
+int sonde_kfuncs__list(const char *glob,
+		       int (*cb)(const char *name, const char *mod, void *ctx),
+		       void *ctx)
+{
+	return ksym_glob(glob, cb, ctx);
+}
+
+int sonde_ksym__name(uint64_t addr, char *buf, size_t len)
+{
+	return ksym_addr_to_name(addr, buf, len);
+}

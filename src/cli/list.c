@@ -10,19 +10,26 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sonde list k:[MOD:]PATTERN | u:TARGET[:PATTERN] [-p PID] [-q]\n"
+		"usage: sonde list k:[MOD:]PATTERN | u:TARGET[:PATTERN] [-p "
+		"PID] [-q]\n"
 		"  k:PATTERN         kernel functions a kprobe can take whose\n"
 		"                    names match the glob PATTERN ('*', '?',\n"
-		"                    '[...]'), sorted, ' [MOD]' after a module's;\n"
-		"                    from available_filter_functions when it can\n"
+		"                    '[...]'), sorted, ' [MOD]' after a "
+		"module's;\n"
+		"                    from available_filter_functions when it "
+		"can\n"
 		"                    be read (root), else /proc/kallsyms; the\n"
 		"                    kprobe blacklist is left out\n"
 		"  k:MOD:PATTERN     only those of module MOD\n"
-		"  u:TARGET:PATTERN  functions of a program or library (a path, a\n"
-		"                    name in PATH, or 'libc'), as ADDRESS SIZE NAME\n"
-		"                    by address; -p PID also finds libraries in\n"
+		"  u:TARGET:PATTERN  functions of a program or library (a "
+		"path, a\n"
+		"                    name in PATH, or 'libc'), as ADDRESS SIZE "
+		"NAME\n"
+		"                    by address; -p PID also finds libraries "
+		"in\n"
 		"                    the process's maps\n"
-		"  No PATTERN lists everything. The count goes to stderr (-q: not).\n"
+		"  No PATTERN lists everything. The count goes to stderr (-q: "
+		"not).\n"
 		"examples:\n"
 		"  sonde list 'k:do_sys_open*'\n"
 		"  sonde list 'u:libc:str*cmp'\n");
@@ -57,7 +64,7 @@ static int print_ufunc(const char *name, uint64_t addr, uint64_t size,
 /* "k:PATTERN", "k:MOD:PATTERN", "k" or "k:": every function. */
 static int list_kernel(char *arg, const struct cli_opts *o)
 {
-	struct kctx k = { 0 };
+	struct kctx k = {0};
 	char *glob = arg, *colon = strchr(arg, ':');
 	int n;
 
@@ -75,9 +82,10 @@ static int list_kernel(char *arg, const struct cli_opts *o)
 		return EXIT_RUNTIME;
 	}
 	if (!o->quiet)
-		fprintf(stderr, "%d kernel function%s%s%s%s\n", k.n,
-			k.n == 1 ? "" : "s", k.mod ? " in " : "",
-			k.mod ? k.mod : "", glob ? " match" : "");
+		fprintf(stderr, "%d kernel function%s%s%s%s%s%s\n", k.n,
+			k.n == 1 ? "" : "s", glob ? " matching '" : "",
+			glob ? glob : "", glob ? "'" : "", k.mod ? " in " : "",
+			k.mod ? k.mod : "");
 	return 0;
 }
 
@@ -99,7 +107,8 @@ static int list_user(char *arg, const struct cli_opts *o)
 	n = sonde_ufuncs__list(arg, o->pid, glob, print_ufunc, NULL);
 	if (n == -ENOENT) {
 		fprintf(stderr,
-			"%s: no program or library named '%s' (a path, a name in PATH or ld.so.cache%s)\n",
+			"%s: no program or library named '%s' (a path, a name "
+			"in PATH or ld.so.cache%s)\n",
 			prog, arg, o->pid ? ", or in the process's maps" : "");
 		return EXIT_USAGE;
 	}
@@ -113,8 +122,9 @@ static int list_user(char *arg, const struct cli_opts *o)
 		return EXIT_RUNTIME;
 	}
 	if (!o->quiet)
-		fprintf(stderr, "%d function%s%s\n", n, n == 1 ? "" : "s",
-			glob ? " match" : "");
+		fprintf(stderr, "%d function%s%s%s%s in %s\n", n,
+			n == 1 ? "" : "s", glob ? " matching '" : "",
+			glob ? glob : "", glob ? "'" : "", arg);
 	return 0;
 }
 
@@ -141,7 +151,8 @@ int cmd_list(int argc, char **argv)
 			status = list_user(strchr(arg, ':') + 1, &o);
 		} else {
 			fprintf(stderr,
-				"%s: list takes k:[MOD:]PATTERN or u:TARGET[:PATTERN], not '%s'\n",
+				"%s: list takes k:[MOD:]PATTERN or "
+				"u:TARGET[:PATTERN], not '%s'\n",
 				prog, arg);
 			status = EXIT_USAGE;
 		}

@@ -12,6 +12,7 @@
 #ifndef SONDE_KSYM_H
 #define SONDE_KSYM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,8 +26,8 @@
  *            OFF beyond the end of the function
  *   -ENOMEM, or the errno of reading /proc/kallsyms
  */
-int ksym_check_probe(const char *mod, const char *func, uint64_t off,
-		     char *msg, size_t msglen);
+int ksym_check_probe(const char *mod, const char *func, uint64_t off, char *msg,
+		     size_t msglen);
 
 /* "func+0x1a/0x80", or "func+0x1a/0x80 [mod]" for a module's function, as
  * the kernel's %pS prints. 0, -ENOENT (no text symbol covers addr), -EACCES
@@ -52,5 +53,51 @@ int ksym_glob(const char *glob,
 /* Drop the process-wide cache; the next call reloads (and re-reads the
  * environment). Safe to call when nothing is loaded. */
 void ksym_cache_free(void);
+
+/*
+ * The cache itself, shared by ksym.c (loading) and ksym_query.c (queries)
+ * only.
+ */
+#define NONE UINT32_MAX
+
+enum {
+	KS_TEXT = 1,
+	KS_AFF = 2,   /* in available_filter_functions */
+	KS_BLACK = 4, /* on the kprobe blacklist */
+	KS_INIT = 8,  /* init text, freed after boot */
+};
+
+struct ksym {
+	uint64_t addr;
+	const char *name;
+	const char *mod; /* NULL: the core kernel */
+	uint32_t next;	 /* next symbol in the same hash bucket */
+	uint8_t flags;
+};
+
+struct kcache {
+	char *buf;
+	struct ksym *syms;
+	uint32_t nsyms;
+	uint32_t *bucket; /* hsize heads of chains through ksym.next */
+	uint32_t hsize;
+	uint32_t *byaddr; /* text symbols by address */
+	uint32_t ntext;
+	bool have_addrs;
+	bool have_aff;
+};
+
+/* Lock the process-wide cache, loading it on first use: 0, or -errno
+ * (then unlocked). ksym_cache_put() unlocks. */
+int ksym_cache_get(struct kcache **c);
+void ksym_cache_put(void);
+bool ksym_same_mod(const char *a, const char *b);
+/* Next symbol named name (of mod; any module when any_mod) after index
+ * from, NONE starting the walk. */
+uint32_t ksym_find(const struct kcache *c, const char *name, const char *mod,
+		   bool any_mod, uint32_t from);
+/* qsort comparator of symbol indices by (name, module) in ksym_sort_ctx. */
+extern const struct kcache *ksym_sort_ctx;
+int ksym_cmp_name(const void *a, const void *b);
 
 #endif

@@ -53,11 +53,11 @@ static int by_addr(const void *a, const void *b)
 }
 
 int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
-		       int (*cb)(const char *name, uint64_t addr,
-				 uint64_t size, void *ctx),
+		       int (*cb)(const char *name, uint64_t addr, uint64_t size,
+				 void *ctx),
 		       void *ctx)
 {
-	struct funcs f = { .glob = glob };
+	struct funcs f = {.glob = glob};
 	char path[PATH_MAX], msg[256];
 	struct elf_file *ef;
 	size_t i;
@@ -65,8 +65,7 @@ int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
 
 	if (!target || !*target || !cb)
 		return -EINVAL;
-	err = target_resolve(target, pid, path, sizeof(path), msg,
-			     sizeof(msg));
+	err = target_resolve(target, pid, path, sizeof(path), msg, sizeof(msg));
 	if (err)
 		return err;
 	ef = elf_file_open(path);

@@ -192,29 +192,29 @@ static void test_addr_to_name(void **state)
 {
 	char buf[128];
 
-	assert_int_equal(ksym_addr_to_name(0xffffffff81001290, buf,
-					   sizeof(buf)), 0);
+	assert_int_equal(
+		ksym_addr_to_name(0xffffffff81001290, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "vfs_read+0x10/0x100");
-	assert_int_equal(ksym_addr_to_name(0xffffffff81001200, buf,
-					   sizeof(buf)), 0);
+	assert_int_equal(
+		ksym_addr_to_name(0xffffffff81001200, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "do_sys_open+0x0/0x80");
 	/* aliases: the first in kallsyms order */
-	assert_int_equal(ksym_addr_to_name(0xffffffff81000004, buf,
-					   sizeof(buf)), 0);
+	assert_int_equal(
+		ksym_addr_to_name(0xffffffff81000004, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "_stext+0x4/0x10");
 	/* a module: the data symbol between does not cut nf_hook short */
-	assert_int_equal(ksym_addr_to_name(0xffffffffc00020a0, buf,
-					   sizeof(buf)), 0);
+	assert_int_equal(
+		ksym_addr_to_name(0xffffffffc00020a0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "nf_hook+0xa0/0x100 [nf_tables]");
 	/* the module's last function: size unknown */
-	assert_int_equal(ksym_addr_to_name(0xffffffffc0002110, buf,
-					   sizeof(buf)), 0);
+	assert_int_equal(
+		ksym_addr_to_name(0xffffffffc0002110, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "nft_do_chain+0x10 [nf_tables]");
 	/* below the first symbol, past the end of the kernel's text */
-	assert_int_equal(ksym_addr_to_name(0x1000, buf, sizeof(buf)),
-			 -ENOENT);
-	assert_int_equal(ksym_addr_to_name(0xffffffff83000210, buf,
-					   sizeof(buf)), -ENOENT);
+	assert_int_equal(ksym_addr_to_name(0x1000, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(
+		ksym_addr_to_name(0xffffffff83000210, buf, sizeof(buf)),
+		-ENOENT);
 	/* too small a buffer */
 	assert_int_equal(ksym_addr_to_name(0xffffffff81001290, buf, 8),
 			 -ENOSPC);
@@ -238,14 +238,15 @@ static void test_hidden_addresses(void **state)
 
 	/* kptr_restrict: kallsyms shows zeros to an unprivileged reader */
 	use(DATA "/noaddr", DATA, DATA);
-	assert_int_equal(ksym_addr_to_name(0xffffffff81001290, buf,
-					   sizeof(buf)), -EACCES);
+	assert_int_equal(
+		ksym_addr_to_name(0xffffffff81001290, buf, sizeof(buf)),
+		-EACCES);
 	assert_int_equal(ksym_name_to_addr(NULL, "schedule", &addr), -EACCES);
 	/* names still work */
-	assert_int_equal(ksym_check_probe(NULL, "schedule", 0, buf,
-					  sizeof(buf)), 0);
-	assert_int_equal(ksym_check_probe(NULL, "do_int3", 0, buf,
-					  sizeof(buf)), -EPERM);
+	assert_int_equal(
+		ksym_check_probe(NULL, "schedule", 0, buf, sizeof(buf)), 0);
+	assert_int_equal(ksym_check_probe(NULL, "do_int3", 0, buf, sizeof(buf)),
+			 -EPERM);
 }
 
 struct list {
@@ -268,7 +269,7 @@ static int collect(const char *name, const char *mod, void *ctx)
 
 static void test_glob(void **state)
 {
-	struct list l = { 0 };
+	struct list l = {0};
 
 	assert_int_equal(ksym_glob("do_sys_open*", collect, &l), 2);
 	assert_string_equal(l.out, "do_sys_open\ndo_sys_openat2\n");
@@ -303,7 +304,7 @@ static void test_glob(void **state)
 
 static void test_glob_without_aff(void **state)
 {
-	struct list l = { 0 };
+	struct list l = {0};
 
 	/* no available_filter_functions: kallsyms text, minus blacklist and
 	 * init code */
@@ -340,14 +341,14 @@ static void test_host_kallsyms(void **state)
 	assert_int_equal(err, 0);
 	printf("# loaded /proc/kallsyms in %.1f ms\n", ms);
 	assert_true(ms < 2000);
-	assert_int_equal(ksym_check_probe(NULL, "schedule", 0, buf,
-					  sizeof(buf)), 0);
+	assert_int_equal(
+		ksym_check_probe(NULL, "schedule", 0, buf, sizeof(buf)), 0);
 	assert_int_equal(ksym_addr_to_name(addr, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, "schedule+0x0/0x", 15);
 	assert_int_equal(ksym_addr_to_name(addr + 4, buf, sizeof(buf)), 0);
 	assert_memory_equal(buf, "schedule+0x4/0x", 15);
-	assert_int_equal(ksym_check_probe(NULL, "schedul", 0, buf,
-					  sizeof(buf)), -ENOENT);
+	assert_int_equal(ksym_check_probe(NULL, "schedul", 0, buf, sizeof(buf)),
+			 -ENOENT);
 	assert_non_null(strstr(buf, "closest: schedule"));
 }
 

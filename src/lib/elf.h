@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* ELF symbols and address translation for uprobes (libelf). */
+/* src/lib is on the include path, so <elf.h> (from <libelf.h>) finds this
+ * file first: hand it on to the system's. */
+#include_next <elf.h>
+
 #ifndef SONDE_ELF_H
 #define SONDE_ELF_H
 

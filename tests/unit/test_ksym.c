@@ -18,6 +18,8 @@
 
 #include <cmocka.h>
 
+#include <sonde/sonde.h>
+
 #include "ksym.h"
 
 #define DATA SRC_FIXTURE_DIR "/../unit/data/ksym"
@@ -352,6 +354,47 @@ static void test_host_kallsyms(void **state)
 	assert_non_null(strstr(buf, "closest: schedule"));
 }
 
+struct ulist {
+	char out[512];
+	uint64_t last;
+	int n;
+};
+
+static int ucollect(const char *name, uint64_t addr, uint64_t size, void *ctx)
+{
+	struct ulist *l = ctx;
+	size_t used = strlen(l->out);
+
+	assert_true(addr >= l->last); /* by address */
+	assert_true(size > 0);
+	l->last = addr;
+	snprintf(l->out + used, sizeof(l->out) - used, "%s\n", name);
+	l->n++;
+	return 0;
+}
+
+/* sonde_ufuncs__list on the built non-PIE fixture (tests/fixtures/calls.c):
+ * parse_int is defined before parse_args. */
+static void test_ufuncs(void **state)
+{
+	const char *bin = FIXTURE_DIR "/fixture_nopie";
+	struct ulist l = {0};
+
+	if (access(bin, R_OK))
+		skip();
+	assert_int_equal(sonde_ufuncs__list(bin, 0, "parse_*", ucollect, &l),
+			 2);
+	assert_string_equal(l.out, "parse_int\nparse_args\n");
+	assert_int_equal(sonde_ufuncs__list(bin, 0, "nothing*", ucollect, &l),
+			 0);
+	assert_int_equal(
+		sonde_ufuncs__list("/nonexistent/prog", 0, NULL, ucollect, &l),
+		-ENOENT);
+	assert_int_equal(
+		sonde_ufuncs__list(DATA "/kallsyms", 0, NULL, ucollect, &l),
+		-ENOEXEC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +415,7 @@ int main(void)
 		T(test_glob_without_aff),
 		T(test_missing_kallsyms),
 		T(test_host_kallsyms),
+		T(test_ufuncs),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

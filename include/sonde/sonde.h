@@ -173,7 +173,7 @@ uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j);
  * 0 when it can (msg may still hold a hint worth showing, else it is ""),
  * or -errno with one sentence in msg: -ENOENT no such function or MOD not
  * loaded (the closest names are given), -EPERM on the kprobe blacklist,
- * -EINVAL a data symbol or init code.
+ * -EINVAL a data symbol or init code, -ENODATA kallsyms unreadable.
  */
 int sonde_kfunc__check(const char *mod, const char *func, char *msg,
 		       size_t len);

@@ -24,7 +24,8 @@
  *   -EPERM   the function is on the kprobe blacklist
  *   -EINVAL  not a function (a data symbol), init code freed after boot, or
  *            OFF beyond the end of the function
- *   -ENOMEM, or the errno of reading /proc/kallsyms
+ *   -ENODATA /proc/kallsyms could not be read: nothing is known (let the
+ *            kernel decide); -ENOMEM
  */
 int ksym_check_probe(const char *mod, const char *func, uint64_t off, char *msg,
 		     size_t msglen);

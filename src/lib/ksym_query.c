@@ -283,7 +283,8 @@ int ksym_check_probe(const char *mod, const char *func, uint64_t off, char *msg,
 	if (err) {
 		snprintf(msg, msglen, "cannot read /proc/kallsyms: %s",
 			 strerror(-err));
-		return err;
+		/* "cannot tell", never to be mistaken for "no such function" */
+		return err == -ENOMEM ? err : -ENODATA;
 	}
 	for (i = ksym_find(c, func, mod, !mod, NONE); i != NONE;
 	     i = ksym_find(c, func, mod, !mod, i)) {

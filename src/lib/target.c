@@ -234,7 +234,7 @@ static int cache_layout(const unsigned char *buf, size_t len,
 
 	if (len >= CACHE_OLD_HDR && !memcmp(buf, CACHE_MAGIC_OLD, 11)) {
 		n = get32(buf + 12);
-		if (n > len / CACHE_OLD_ENT)
+		if (n > (len - CACHE_OLD_HDR) / CACHE_OLD_ENT)
 			return -EINVAL;
 		v->ents = CACHE_OLD_HDR;
 		v->n = n;

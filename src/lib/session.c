@@ -15,6 +15,7 @@
 
 #include "elf.h"
 #include "internal.h"
+#include "ksym.h"
 #include "target.h"
 
 /* MAX_EVENT_NAME_LEN in kernel/trace/trace.h */
@@ -83,7 +84,10 @@ void sonde_session__close(struct sonde_session *s)
 	for (i = 0; i < s->nprobes; i++)
 		probe_free(&s->probes[i]);
 	free(s->probes);
+	free(s->lost);
 	free(s);
+	/* the kallsyms cache is ~10 MB: drop it; the next user reloads it */
+	ksym_cache_free();
 }
 
 static bool name_taken(const struct sonde_session *s, const char *name)
@@ -262,6 +266,32 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 	return 0;
 }
 
+/* Refuse what the kernel would refuse, with a sentence that helps: unknown
+ * function (closest names), blacklisted, data or init symbol. When kallsyms
+ * cannot be read the kernel decides. */
+static int check_kprobe(struct sonde_session *s, struct probe *p)
+{
+	char msg[512] = "", path[512];
+	const char *root = tfs_root();
+	int err;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", root ? root : "");
+	if (root && access(path, F_OK) != 0)
+		return set_err(s, ENOTSUP, p->spec.target_col,
+			       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
+	if (!p->spec.symbol)
+		return 0;
+	err = ksym_check_probe(p->spec.target, p->spec.symbol, p->spec.offset,
+			       msg, sizeof(msg));
+	if (err == -ENOENT || err == -EPERM || err == -EINVAL)
+		return set_err(s, EINVAL, p->spec.symbol_col, "%s", msg);
+	if (err < 0)
+		slog(s, SONDE_LOG_DEBUG, "%s", msg);
+	else if (msg[0])
+		slog(s, SONDE_LOG_INFO, "%s", msg);
+	return 0;
+}
+
 int sonde_session__add_probe(struct sonde_session *s, const char *text,
 			     const struct sonde_probe_opts *opts)
 {
@@ -287,6 +317,10 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 	}
 	if (probe_kind_is_user(p->spec.kind)) {
 		err = resolve_uprobe(s, p);
+		if (err)
+			goto fail;
+	} else {
+		err = check_kprobe(s, p);
 		if (err)
 			goto fail;
 	}

@@ -198,21 +198,25 @@ tracefs_state()
 	ls "$TRACEFS/instances" 2>/dev/null | sort
 }
 
-# live_filter FILE: print FILE without the entries of sonde sessions that
-# are running right now (sonde_<pid>, pid alive): on a shared machine those
-# are someone else's, and by the time a test checks, its own have ended.
-live_filter()
+# hygiene_diff BEFORE AFTER: what changed, as a diff, ignoring other
+# sessions on a shared machine: entries of a sonde_<pid> group or instance
+# count only when they are new and their owner is dead (a leak); sessions
+# that were there before, or are still running, are someone else's.
+hygiene_diff()
 {
 	local pid pat=()
-	for pid in $(sed -n 's/.*sonde_\([0-9][0-9]*\).*/\1/p' "$1" | sort -u); do
+	for pid in $(sed -n 's/.*sonde_\([0-9][0-9]*\).*/\1/p' "$2" | sort -u); do
 		kill -0 "$pid" 2>/dev/null &&
 			pat+=(-e "sonde_${pid}[/_ ]" -e "sonde_${pid}\$")
 	done
-	if [ ${#pat[@]} -gt 0 ]; then
-		grep -v "${pat[@]}" "$1"
-	else
-		cat "$1"
-	fi
+	[ ${#pat[@]} -gt 0 ] || pat=(-e '^$')
+	grep -v 'sonde_[0-9]' "$1" >"$T_DIR/hd.b"
+	grep -v 'sonde_[0-9]' "$2" | grep -v "${pat[@]}" >"$T_DIR/hd.a"
+	# new sonde_<pid> entries of dead owners: leaks
+	grep 'sonde_[0-9]' "$2" | grep -v "${pat[@]}" | while IFS= read -r l; do
+		grep -qxF -e "$l" "$1" || echo "$l"
+	done >>"$T_DIR/hd.a"
+	diff "$T_DIR/hd.b" "$T_DIR/hd.a"
 }
 
 hygiene_begin()
@@ -255,14 +259,13 @@ remove_leftovers()
 # hygiene_begin found them.
 hygiene_check()
 {
+	local d
 	tracefs_state >"$T_DIR/hygiene.after"
-	live_filter "$T_DIR/hygiene.before" >"$T_DIR/hygiene.b"
-	live_filter "$T_DIR/hygiene.after" >"$T_DIR/hygiene.a"
-	if cmp -s "$T_DIR/hygiene.b" "$T_DIR/hygiene.a"; then
+	if d=$(hygiene_diff "$T_DIR/hygiene.before" "$T_DIR/hygiene.after"); then
 		ok "$1"
 	else
 		not_ok "$1" "tracefs changed:
-$(diff "$T_DIR/hygiene.b" "$T_DIR/hygiene.a")"
+$d"
 		remove_leftovers
 	fi
 }

@@ -40,15 +40,21 @@ expect_eq "unknown subcommand: status 2" "$?" 2
 "$SONDE" trace -f yaml "u:$bin:add" >/dev/null 2>"$T_DIR/err"
 expect_eq "unknown -f format: status 2" "$?" 2
 
-# a target that is not ELF: one sentence naming it
+# a target that is not ELF: one sentence naming it (the spec and a caret
+# under the target may follow)
 printf '#!/bin/sh\necho not an ELF file\n' >"$T_DIR/script.sh"
 "$SONDE" trace -q -d 1 "u:$T_DIR/script.sh:main" >"$T_DIR/out" 2>"$T_DIR/err"
 rc=$?
-if [ "$rc" -ne 0 ] && [ "$(wc -l <"$T_DIR/err" | tr -d ' ')" = 1 ] &&
-	grep -q "script.sh" "$T_DIR/err"; then
-	ok "non-ELF target: one line naming it (status $rc): $(cat "$T_DIR/err")"
+first=$(head -n 1 "$T_DIR/err")
+case $first in
+*script.sh*ELF* | *ELF*script.sh*) named=1 ;;
+*) named=0 ;;
+esac
+if [ "$rc" -ne 0 ] && [ "$named" = 1 ] &&
+	[ "$(wc -l <"$T_DIR/err" | tr -d ' ')" -le 3 ]; then
+	ok "non-ELF target: one sentence naming it (status $rc): $first"
 else
-	not_ok "non-ELF target: one line naming it" "status $rc; stderr: $(cat "$T_DIR/err")"
+	not_ok "non-ELF target: one sentence naming it" "status $rc; stderr: $(cat "$T_DIR/err")"
 fi
 
 "$SONDE" trace -q -d 1 "u:/no/such/file:main" >"$T_DIR/out" 2>"$T_DIR/err"

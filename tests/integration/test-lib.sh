@@ -41,8 +41,8 @@ hygiene_check "r:LIB:SYM: tracefs left as found"
 loop=$!
 T_BGPIDS="$T_BGPIDS $loop"
 hygiene_begin
-"$SONDE" trace -q -c "ls -l /" "u:libc:malloc size=arg1:u64" \
-	"ur:libc:malloc p=retval:x64" >"$T_DIR/out" 2>"$T_DIR/err"
+"$SONDE" trace -q -o "$T_DIR/out" -c "ls -l /" "u:libc:malloc size=arg1:u64" \
+	"ur:libc:malloc p=retval:x64" >/dev/null 2>"$T_DIR/err"
 rc=$?
 kill "$loop" 2>/dev/null
 wait "$loop" 2>/dev/null

@@ -11,7 +11,10 @@ bin=$FIXTURES/fixture_pie
 N=4 K=3
 
 hygiene_begin
-start_bg "$bin" $N --wait --threads $K >"$T_DIR/ready"
+# stdin: a FIFO held open read-write, so the fixture sees neither a line
+# nor end of input and waits for SIGUSR1
+mkfifo "$T_DIR/go"
+start_bg "$bin" $N --wait --threads $K <>"$T_DIR/go" >"$T_DIR/ready"
 fpid=$BG
 wait_line "$T_DIR/ready" '^ready$' || bail "fixture did not start"
 start_bg "$SONDE" trace -p "$fpid" "u:$bin:add a=arg1:s32 b=arg2:s32" \

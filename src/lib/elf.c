@@ -42,7 +42,7 @@ struct elf_file {
 	uint64_t file_size;
 	struct seg *segs;
 	size_t nsegs;
-	int index_err; /* 0 until built, 1 built, or -errno */
+	int index_err;	   /* 0 until built, 1 built, or -errno */
 	struct fsym *syms; /* sorted by name, then address */
 	size_t nsyms, cap;
 	struct fsym **byaddr;
@@ -274,7 +274,7 @@ static int load_table(struct elf_file *ef, Elf_Scn *scn, const GElf_Shdr *sh,
 		return 0;
 	n = data->d_size / symsz;
 	for (i = 1; i < n; i++) {
-		struct fsym fs = { 0 };
+		struct fsym fs = {0};
 		GElf_Versym ver;
 		GElf_Sym s;
 		int type;
@@ -340,7 +340,7 @@ static int cmp_addr(const void *a, const void *b)
 
 static int build_index(struct elf_file *ef)
 {
-	struct verdefs vd = { 0 };
+	struct verdefs vd = {0};
 	Elf_Data *versym = NULL;
 	Elf_Scn *scn = NULL, *dynsym = NULL;
 	GElf_Shdr sh, dynsh;
@@ -471,7 +471,8 @@ int elf_file_for_each_func(struct elf_file *ef,
 		const struct fsym *fs = &ef->syms[i];
 
 		/* .symtab and .dynsym both list most globals */
-		if (i && fs->addr == fs[-1].addr && !strcmp(fs->name, fs[-1].name))
+		if (i && fs->addr == fs[-1].addr &&
+		    !strcmp(fs->name, fs[-1].name))
 			continue;
 		to_sym(fs, &sym);
 		err = cb(&sym, ctx);
@@ -551,104 +552,4 @@ int elf_file_addr_to_sym(struct elf_file *ef, uint64_t vaddr,
 		lo = first;
 	}
 	return -ENOENT;
-}
-
-/* ---- suggestions for a misspelt name ---- */
-
-#define SUGGEST_MAXLEN 256
-
-/* Levenshtein distance, or limit + 1 once it is sure to exceed limit. */
-static size_t edit_distance(const char *a, size_t la, const char *b,
-			    size_t lb, size_t limit, size_t *row)
-{
-	size_t i, j;
-
-	if ((la > lb ? la - lb : lb - la) > limit)
-		return limit + 1;
-	for (j = 0; j <= lb; j++)
-		row[j] = j;
-	for (i = 1; i <= la; i++) {
-		size_t diag = row[0], rowmin;
-
-		row[0] = i;
-		rowmin = i;
-		for (j = 1; j <= lb; j++) {
-			size_t up = row[j];
-			size_t v = diag + (a[i - 1] != b[j - 1]);
-
-			if (up + 1 < v)
-				v = up + 1;
-			if (row[j - 1] + 1 < v)
-				v = row[j - 1] + 1;
-			diag = up;
-			row[j] = v;
-			if (v < rowmin)
-				rowmin = v;
-		}
-		if (rowmin > limit)
-			return limit + 1;
-	}
-	return row[lb];
-}
-
-struct cand {
-	const char *name;
-	unsigned int cat; /* 0 same but case, 1 prefix, 2 substring, 3 near */
-	size_t dist;
-};
-
-static bool cand_better(const struct cand *x, const struct cand *y)
-{
-	if (x->cat != y->cat)
-		return x->cat < y->cat;
-	if (x->dist != y->dist)
-		return x->dist < y->dist;
-	return strcmp(x->name, y->name) < 0;
-}
-
-int elf_file_suggest(struct elf_file *ef, const char *name, const char **out,
-		     int max)
-{
-	size_t qlen = strlen(name), limit, i, row[SUGGEST_MAXLEN + 1];
-	struct cand *best;
-	int n = 0, k;
-
-	if (max <= 0 || !qlen || qlen > SUGGEST_MAXLEN || ensure_index(ef))
-		return 0;
-	best = calloc((size_t)max, sizeof(*best));
-	if (!best)
-		return 0;
-	limit = (qlen + 2) / 3;
-	for (i = 0; i < ef->nsyms; i++) {
-		const char *s = ef->syms[i].name;
-		size_t len = strlen(s);
-		struct cand c = { .name = s };
-
-		if (i && !strcmp(s, ef->syms[i - 1].name))
-			continue;
-		/* "_name" are the implementation's own: only on request */
-		if (s[0] == '_' && name[0] != '_')
-			continue;
-		if (len >= qlen && strncasecmp(s, name, qlen) == 0)
-			c.cat = len == qlen ? 0 : 1;
-		else if (strcasestr(s, name))
-			c.cat = 2;
-		else
-			c.cat = 3;
-		c.dist = c.cat < 3 ? len - qlen :
-			 edit_distance(name, qlen, s, len, limit, row);
-		if (c.cat == 3 && c.dist > limit)
-			continue;
-		if (n == max && !cand_better(&c, &best[n - 1]))
-			continue;
-		if (n < max)
-			n++;
-		for (k = n - 1; k > 0 && cand_better(&c, &best[k - 1]); k--)
-			best[k] = best[k - 1];
-		best[k] = c;
-	}
-	for (k = 0; k < n; k++)
-		out[k] = best[k].name;
-	free(best);
-	return n;
 }

@@ -216,8 +216,8 @@ static const char *cache_str(const unsigned char *buf, size_t len,
 {
 	size_t start = strings + off;
 
-	if (start < strings || start >= len || !memchr(buf + start, 0,
-						       len - start))
+	if (start < strings || start >= len ||
+	    !memchr(buf + start, 0, len - start))
 		return NULL;
 	return (const char *)buf + start;
 }
@@ -327,8 +327,8 @@ int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
 		err = resolve_file(target, out, outlen);
 		if (err && msg && msglen)
 			snprintf(msg, msglen, "%s: %s", target,
-				 err == -EINVAL ? "not a regular file" :
-						  strerror(-err));
+				 err == -EINVAL ? "not a regular file"
+						: strerror(-err));
 		return err;
 	}
 	if (pid > 0 && from_maps(target, pid, tmp, sizeof(tmp)) == 0)

@@ -108,8 +108,8 @@ static void sym_case(void **state)
 	/* and back: the address inside symbolizes to the same function */
 	assert_int_equal(elf_file_addr_to_sym(ef, sym.addr + 3, &at), 0);
 	assert_int_equal(at.addr, sym.addr);
-	assert_int_equal(elf_file_addr_to_sym(ef, sym.addr + sym.size - 1,
-					       &at), 0);
+	assert_int_equal(elf_file_addr_to_sym(ef, sym.addr + sym.size - 1, &at),
+			 0);
 	assert_int_equal(at.addr, sym.addr);
 	elf_file_close(ef);
 }
@@ -439,8 +439,9 @@ static void corrupted(void **state)
 		/* headers, section headers at the end, or anywhere */
 		for (k = 0; k < 8; k++) {
 			uint64_t r = next_rand();
-			size_t at = i % 3 == 0 ? r % 256 :
-				    i % 3 == 1 ? len - 1 - r % 2048 : r % len;
+			size_t at = i % 3 == 0	 ? r % 256
+				    : i % 3 == 1 ? len - 1 - r % 2048
+						 : r % len;
 
 			copy[at] = (unsigned char)(r >> 32);
 		}

@@ -179,6 +179,24 @@ int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr,
 	return -ERANGE;
 }
 
+int elf_file_offset_to_vaddr(const struct elf_file *ef, uint64_t off,
+			     uint64_t *vaddr, bool *exec)
+{
+	size_t i;
+
+	for (i = 0; i < ef->nsegs; i++) {
+		const struct seg *s = &ef->segs[i];
+
+		if (off < s->off || off - s->off >= s->filesz)
+			continue;
+		*vaddr = s->vaddr + (off - s->off);
+		if (exec)
+			*exec = s->exec;
+		return 0;
+	}
+	return -ERANGE;
+}
+
 /* ---- the symbol index ---- */
 
 struct verdefs {

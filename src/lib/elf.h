@@ -7,6 +7,7 @@
 #ifndef SONDE_ELF_H
 #define SONDE_ELF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,6 +34,12 @@ int elf_file_find(struct elf_file *ef, const char *name, struct elf_sym *sym);
  * (the uprobe_events offset). 0, or -ERANGE when no segment maps it. */
 int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr,
 			     uint64_t *off);
+
+/* File offset -> virtual address (symbolizing /proc/PID/maps entries,
+ * checking raw uprobe offsets); *exec says whether the segment is
+ * executable. 0, or -ERANGE when no PT_LOAD segment holds it. */
+int elf_file_offset_to_vaddr(const struct elf_file *ef, uint64_t off,
+			     uint64_t *vaddr, bool *exec);
 
 /* Up to max function names closest to name (edit distance, then prefix),
  * best first. Returns how many were stored; names are owned by ef. */

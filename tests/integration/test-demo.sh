@@ -21,7 +21,7 @@ expect_eq "demo: 10 price calls, 10 returns, 10 ships" \
 	"10 10 10"
 expect_eq "demo: first order line" "$(head -n 3 "$T_DIR/ev" | tr '\n' ,)" \
 	'price: qty=2 unit=350,price__return: cents=700,ship: item="coffee" cents=700,'
-expect_grep "demo: 10% off for four or more" '^price__return: cents=540$' "$T_DIR/ev"
+expect_grep "demo: 10% off for four or more (5 x 90 -> 405)" '^price__return: cents=405$' "$T_DIR/ev"
 hygiene_check "demo: tracefs left as found"
 
 finish

@@ -41,17 +41,21 @@ int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr,
 int elf_file_offset_to_vaddr(const struct elf_file *ef, uint64_t off,
 			     uint64_t *vaddr, bool *exec);
 
-/* Up to max function names closest to name (edit distance, then prefix),
- * best first. Returns how many were stored; names are owned by ef. */
+/* Up to max function names closest to name, best first: names starting
+ * with it, then containing it (case aside), then within a Levenshtein
+ * distance of about a third of its length. "_names" only when name starts
+ * with '_'. Returns how many were stored; names are owned by ef. */
 int elf_file_suggest(struct elf_file *ef, const char *name, const char **out,
 		     int max);
 
-/* Iterate function symbols (for listing). cb returns non-zero to stop. */
+/* Iterate function symbols by name (bare names, each name+address once).
+ * cb returns non-zero to stop; returns that value, 0, or -errno. */
 int elf_file_for_each_func(struct elf_file *ef,
 			   int (*cb)(const struct elf_sym *sym, void *ctx),
 			   void *ctx);
 
-/* Symbol that contains vaddr, for symbolization. 0 or -ENOENT. */
+/* Symbol that contains vaddr, for symbolization (an unsized symbol reaches
+ * up to the next one, within its segment). 0 or -ENOENT. */
 int elf_file_addr_to_sym(struct elf_file *ef, uint64_t vaddr,
 			 struct elf_sym *sym);
 

@@ -16,8 +16,15 @@
  *    new "glibc-ld.so.cache1.1" format and the old "ld.so-1.7.0" one).
  * The /proc root and ld.so.cache path can be redirected for tests with the
  * SONDE_PROC_ROOT and SONDE_LDSO_CACHE environment variables.
- * Returns 0, or -ENOENT with msg filled ("no program or library named
- * 'foo' in PATH or ld.so.cache").
+ * Short names: "libc" and "c" match "libc.so.6" and "libc-2.31.so" (not
+ * "libcrypt.so.1"); "libm.so" matches "libm.so.6"; an exact file name or
+ * soname matches itself. ld.so.cache entries for this machine's ABI only.
+ * A library mapped from another mount namespace is returned as
+ * "/proc/PID/root/PATH".
+ * Returns 0, or -errno with msg (may be NULL) filled with one sentence:
+ * -ENOENT ("no program or library named 'foo' (searched $PATH and
+ * /etc/ld.so.cache)"), -EISDIR / -EINVAL (a path that is not a regular
+ * file), -ENAMETOOLONG (out too small), -EINVAL (empty target).
  */
 int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
 		   char *msg, size_t msglen);

@@ -102,6 +102,16 @@ static void sym_case(void **state)
 	assert_int_equal(off, ref_off);
 	if (!c->is_dyn)
 		assert_true(off != sym.addr); /* ET_EXEC: loaded at 0x400000 */
+	/* and back, as symbolizing a /proc/PID/maps entry does */
+	{
+		uint64_t back;
+		bool exec = false;
+
+		assert_int_equal(
+			elf_file_offset_to_vaddr(ef, ref_off, &back, &exec), 0);
+		assert_int_equal(back, ref_vaddr);
+		assert_true(exec);
+	}
 	/* +OFF inside the function */
 	assert_int_equal(elf_file_vaddr_to_offset(ef, sym.addr + 3, &off), 0);
 	assert_int_equal(off, ref_off + 3);

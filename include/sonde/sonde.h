@@ -64,8 +64,9 @@ struct sonde_session_opts {
 	enum sonde_backend backend;
 	sonde_log_fn log;
 	void *log_ctx;
-	/* Record a kernel stack with each event (tracefs: stacktrace option). */
-	bool kernel_stack;
+	/* Record the call stack with each event: the kernel stack for
+	 * kprobes, the user stack for uprobes (sonde_event__stack()). */
+	bool stack;
 };
 
 /* Memory only: nothing reaches the kernel before sonde_session__start(). */
@@ -79,6 +80,10 @@ struct sonde_probe_opts {
 	const char *filter;
 	/* A trigger for the probe's event ("stacktrace", "traceoff:1 if x>1"). */
 	const char *trigger;
+	/* An in-kernel histogram: the hist trigger's body after "hist:"
+	 * ("keys=common_pid:vals=hitcount", "keys=dfd if flags > 0");
+	 * read it with sonde_session__probe_hist(). */
+	const char *hist;
 };
 
 /*
@@ -134,6 +139,10 @@ const char *sonde_session__probe_definition(const struct sonde_session *s,
 const char *sonde_session__probe_format(const struct sonde_session *s,
 					int probe);
 
+/* The kernel's hist file of the probe's event (after start, for probes
+ * given a hist), read now; owned by the session until the next call. */
+const char *sonde_session__probe_hist(struct sonde_session *s, int probe);
+
 /* Events. */
 enum sonde_field_kind {
 	SONDE_FIELD_UNSIGNED,
@@ -154,6 +163,21 @@ const char *sonde_event__comm(const struct sonde_event *ev);
 /* The probed address: "func+0x10" for kprobes, "0x..." otherwise. */
 uint64_t sonde_event__ip(const struct sonde_event *ev);
 bool sonde_event__is_return(const struct sonde_event *ev);
+/* Where the probe hit, symbolized: "do_sys_openat2+0x0" for a kprobe,
+ * "caller+0x1d <- func" for a kretprobe, NULL for uprobes (see ip). */
+const char *sonde_event__location(const struct sonde_event *ev);
+/* The call stack recorded with the event (sonde_session_opts.stack),
+ * innermost frame first; *user says whose frames they are. Returns the
+ * number of frames (0 when none was recorded); frames are owned by the
+ * event. */
+int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
+		       bool *user);
+/* A frame as "func+0x1a" (kernel through kallsyms; user through the
+ * process's maps and ELF symbols: "func+0x1a (/usr/lib/libc.so.6)"), or
+ * "0x..." when unknown. Returns buf. */
+const char *sonde_event__symbolize(const struct sonde_event *ev,
+				   uint64_t addr, bool user, char *buf,
+				   size_t len);
 
 int sonde_event__field_count(const struct sonde_event *ev);
 const char *sonde_event__field_name(const struct sonde_event *ev, int i);

@@ -23,6 +23,7 @@ struct cli_opts {
 	const char *outfile;
 	const char *filter;
 	const char *trigger;
+	const char *hist;
 	unsigned int buffer_kb;
 	enum sonde_backend backend;
 	bool follow_fork;

@@ -74,6 +74,7 @@ enum {
 	OPT_BACKEND,
 	OPT_TRIGGER,
 	OPT_FOLLOW,
+	OPT_HIST,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +92,7 @@ static const struct option long_opts[] = {
 	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "follow-fork", no_argument, NULL, OPT_FOLLOW },
+	{ "hist", required_argument, NULL, OPT_HIST },
 	{ 0 },
 };
 
@@ -177,6 +179,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 				return bad("--backend takes auto, tracefs or perf",
 					   optarg);
 			break;
+		case OPT_HIST:
+			o->hist = optarg;
+			break;
 		case OPT_FOLLOW:
 			o->follow_fork = true;
 			break;
@@ -205,12 +210,13 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 		.buffer_kb = o->buffer_kb,
 		.backend = o->backend,
 		.log = cli_log,
-		.kernel_stack = o->stack,
+		.stack = o->stack,
 	};
 	struct sonde_probe_opts po = {
 		.sz = sizeof(po),
 		.filter = o->filter,
 		.trigger = o->trigger,
+		.hist = o->hist,
 	};
 	struct sonde_session *s;
 	int i, err;

@@ -76,21 +76,38 @@ static void print_text(FILE *out, const struct sonde_event *ev)
 	uint64_t ns = sonde_event__time_ns(ev);
 	int i, n = sonde_event__field_count(ev);
 
+	const char *loc = sonde_event__location(ev);
+	const uint64_t *frames;
+	char sym[256];
+	bool user;
+
 	fprintf(out, "%6" PRIu64 ".%06" PRIu64 " %-16s %d/%d [%03d] %s:",
 		ns / 1000000000, ns % 1000000000 / 1000, sonde_event__comm(ev),
 		sonde_event__pid(ev), sonde_event__tid(ev),
 		sonde_event__cpu(ev), sonde_event__probe_name(ev));
+	if (loc)
+		fprintf(out, " (%s)", loc);
 	for (i = 0; i < n; i++) {
 		fprintf(out, " %s=", sonde_event__field_name(ev, i));
 		put_value(out, ev, i, false);
 	}
 	fputc('\n', out);
+	/* the stack as ftrace prints it: one "=> frame" line each */
+	n = sonde_event__stack(ev, &frames, &user);
+	for (i = 0; i < n; i++)
+		fprintf(out, " => %s\n",
+			sonde_event__symbolize(ev, frames[i], user, sym,
+					       sizeof(sym)));
 }
 
 static void print_json(FILE *out, const struct sonde_event *ev)
 {
 	uint64_t ns = sonde_event__time_ns(ev);
 	int i, n = sonde_event__field_count(ev);
+	const char *loc = sonde_event__location(ev);
+	const uint64_t *frames;
+	char sym[256];
+	bool user;
 
 	fprintf(out, "{\"time\":%" PRIu64 ".%09" PRIu64 ",\"comm\":",
 		ns / 1000000000, ns % 1000000000);
@@ -98,13 +115,30 @@ static void print_json(FILE *out, const struct sonde_event *ev)
 	fprintf(out, ",\"pid\":%d,\"tid\":%d,\"cpu\":%d,\"probe\":\"%s\"",
 		sonde_event__pid(ev), sonde_event__tid(ev),
 		sonde_event__cpu(ev), sonde_event__probe_name(ev));
+	if (loc) {
+		fputs(",\"location\":", out);
+		put_escaped(out, loc, true);
+	}
 	fputs(",\"args\":{", out);
 	for (i = 0; i < n; i++) {
 		fprintf(out, "%s\"%s\":", i ? "," : "",
 			sonde_event__field_name(ev, i));
 		put_value(out, ev, i, true);
 	}
-	fputs("}}\n", out);
+	fputc('}', out);
+	n = sonde_event__stack(ev, &frames, &user);
+	if (n > 0) {
+		fputs(",\"stack\":[", out);
+		for (i = 0; i < n; i++) {
+			fputs(i ? "," : "", out);
+			put_escaped(out,
+				    sonde_event__symbolize(ev, frames[i], user,
+							   sym, sizeof(sym)),
+				    true);
+		}
+		fputc(']', out);
+	}
+	fputs("}\n", out);
 }
 
 static void print_csv(FILE *out, const struct sonde_event *ev)

@@ -26,7 +26,11 @@ static void usage(FILE *out)
 		"  -f text|json    output format (default text)\n"
 		"  -o FILE         write events to FILE\n"
 		"  --filter EXPR   the kernel's filter on the probe's fields\n"
-		"  --trigger T     a trigger on each probe's event\n"
+		"  --trigger T     a trigger on each probe's event (stacktrace,\n"
+		"                  traceoff, enable_event:G:E, [:N] [if FILTER])\n"
+		"  --hist SPEC     an in-kernel histogram ('keys=F:vals=F'),\n"
+		"                  printed at the end\n"
+		"  -s              the call stack of each event\n"
 		"  --follow-fork   with -p, children of the process too\n"
 		"  --buffer-kb N   per-CPU ring buffer size\n"
 		"  -q              no summary; -v more detail\n");
@@ -76,6 +80,21 @@ static void summary(struct sonde_session *s, const struct cli_opts *o)
 		fprintf(stderr, "%s: %llu events, 0 lost\n", prog,
 			(unsigned long long)st.events);
 	}
+}
+
+/* The kernel's hist file of each probe, as it shows it. */
+static void print_hists(struct sonde_session *s, FILE *out)
+{
+	int i;
+
+	for (i = 0; i < sonde_session__probe_count(s); i++) {
+		const char *h = sonde_session__probe_hist(s, i);
+
+		if (h)
+			fprintf(out, "# %s\n%s", sonde_session__probe_name(s, i),
+				h);
+	}
+	fflush(out);
 }
 
 /* Poll until a signal, the deadline, the command's or process's end, or
@@ -166,6 +185,8 @@ int cmd_trace(int argc, char **argv)
 			strerror(-err));
 		status = EXIT_RUNTIME;
 	}
+	if (o.hist)
+		print_hists(s, pr.out);
 	summary(s, &o);
 	if (o.cmd && !status) {
 		if (!c.exited) {

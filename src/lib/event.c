@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <tracefs.h>
@@ -61,6 +62,60 @@ static int id_map(struct sonde_session *s)
 	return 0;
 }
 
+static const struct field_layout *field_named(const struct event_format *f,
+					      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < f->nfields; i++)
+		if (!strcmp(f->fields[i].name, name))
+			return &f->fields[i];
+	return NULL;
+}
+
+/* ftrace/kernel_stack: "int size; unsigned long caller[]" (size = number
+ * of entries, the record may be longer than the format's caller[8]);
+ * ftrace/user_stack: "unsigned int tgid; unsigned long caller[8]", ended by
+ * a zero entry (kernel/trace/trace_entries.h). */
+static int stack_formats_load(struct sonde_session *s)
+{
+	static const char *names[] = { "kernel_stack", "user_stack" };
+	struct event_format f;
+	const struct field_layout *a, *b;
+	char *text;
+	int i, id;
+
+	s->kstack_id = s->ustack_id = -1;
+	for (i = 0; i < 2; i++) {
+		text = tracefs_event_file_read(NULL, "ftrace", names[i],
+					       "format", NULL);
+		memset(&f, 0, sizeof(f));
+		if (!text || event_format_parse(text, &f)) {
+			free(text);
+			return set_err(s, ENOTSUP, -1,
+				       "this kernel cannot record stacks with events (ftrace/%s)",
+				       names[i]);
+		}
+		free(text);
+		a = field_named(&f, i ? "tgid" : "size");
+		b = field_named(&f, "caller");
+		id = f.id;
+		if (a && b && !i) {
+			s->kstack_size = *a;
+			s->kstack_caller = *b;
+			s->kstack_id = id;
+		} else if (a && b) {
+			s->ustack_caller = *b;
+			s->ustack_id = id;
+		}
+		/* the names belong to f; only offsets and sizes are kept */
+		s->kstack_size.name = s->kstack_caller.name = NULL;
+		s->ustack_caller.name = NULL;
+		event_format_free(&f);
+	}
+	return 0;
+}
+
 int events_open(struct sonde_session *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -72,6 +127,10 @@ int events_open(struct sonde_session *s)
 		err = id_map(s);
 	if (err)
 		return set_err(s, err, -1, "out of memory");
+	if (s->opts.stack && (err = stack_formats_load(s)))
+		return err;
+	if (s->opts.stack && !(s->pending_rec = malloc(s->layout.page_size)))
+		return set_err(s, ENOMEM, -1, "out of memory");
 	s->ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (s->ncpus < 1)
 		s->ncpus = 1;
@@ -114,10 +173,15 @@ void events_close(struct sonde_session *s)
 	s->epfd = -1;
 	free(s->page);
 	s->page = NULL;
+	free(s->pending_rec);
+	s->pending_rec = NULL;
+	s->has_pending = false;
 	free(s->id_to_probe);
 	s->id_to_probe = NULL;
 	free(s->tasks);
 	s->tasks = NULL;
+	symcache_free(s->syms);
+	s->syms = NULL;
 	s->ntasks_cap = 0;
 	/* s->lost stays: stats remain readable after the end */
 }
@@ -189,13 +253,66 @@ struct read_ctx {
 	int delivered;
 };
 
+static int deliver(struct read_ctx *rc, struct sonde_event *ev)
+{
+	struct sonde_session *s = rc->s;
+
+	s->events++;
+	rc->delivered++;
+	if (s->cb) {
+		s->cb_ret = s->cb(ev, s->cb_ctx);
+		return s->cb_ret;
+	}
+	return 0;
+}
+
+/* With stacks, an event waits (copied) for the stack record the kernel
+ * writes right after it on the same CPU: the reader may wake between the
+ * two. It is delivered without a stack when another event comes first or
+ * after PENDING_NS. */
+#define PENDING_NS 20000000ull
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int flush_pending(struct read_ctx *rc)
+{
+	struct sonde_session *s = rc->s;
+
+	if (!s->has_pending)
+		return 0;
+	s->has_pending = false;
+	return deliver(rc, &s->pending);
+}
+
+static int on_stack(struct read_ctx *rc, int type, const void *data,
+		    size_t len)
+{
+	struct sonde_session *s = rc->s;
+
+	if (!s->has_pending)
+		return 0;
+	s->pending.stack = data;
+	s->pending.stack_len = len;
+	s->pending.stack_user = type == s->ustack_id;
+	return flush_pending(rc);
+}
+
 static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 {
 	struct read_ctx *rc = ctx;
 	struct sonde_session *s = rc->s;
 	struct sonde_event ev;
-	int type = record_type(data, len), idx;
+	int type = record_type(data, len), idx, ret;
 
+	if (s->opts.stack && type >= 0 &&
+	    (type == s->kstack_id || type == s->ustack_id))
+		return on_stack(rc, type, data, len);
 	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
 		return 0;
 	ev.s = s;
@@ -210,13 +327,20 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
 	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
 		return 0;
-	s->events++;
-	rc->delivered++;
-	if (s->cb) {
-		s->cb_ret = s->cb(&ev, s->cb_ctx);
-		return s->cb_ret;
-	}
-	return 0;
+	ev.stack = NULL;
+	ev.stack_len = 0;
+	ev.stack_user = false;
+	if (!s->opts.stack)
+		return deliver(rc, &ev);
+	ret = flush_pending(rc);
+	if (len > s->layout.page_size)
+		return ret;
+	memcpy(s->pending_rec, data, len);
+	ev.rec = s->pending_rec;
+	s->pending = ev;
+	s->pending_since = mono_ns();
+	s->has_pending = true;
+	return ret;
 }
 
 /* Read and walk one page of cpu. *more is false when the buffer is empty. */
@@ -235,6 +359,7 @@ int events_read_cpu(struct sonde_session *s, int cpu, bool *more)
 		return 0;
 	*more = true;
 	ret = ring_page_walk(&s->layout, s->page, n, &info, on_record, &rc);
+
 	if (info.missed)
 		s->lost[cpu] += info.lost;
 	if (ret < 0 && ret != -EBADMSG)
@@ -280,6 +405,8 @@ int sonde_session__poll(struct sonde_session *s, int timeout_ms)
 
 	if (!s || s->epfd < 0)
 		return -EINVAL;
+	if (s->has_pending && (timeout_ms < 0 || timeout_ms > 20))
+		timeout_ms = 20;
 	n = epoll_wait(s->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return -errno;
@@ -288,6 +415,13 @@ int sonde_session__poll(struct sonde_session *s, int timeout_ms)
 		if (got < 0)
 			return delivered_or_stop(s, got);
 		total += got;
+	}
+	if (s->has_pending && mono_ns() - s->pending_since > PENDING_NS) {
+		struct read_ctx rc = { .s = s };
+
+		if (flush_pending(&rc))
+			return s->cb_ret;
+		total += rc.delivered;
 	}
 	return total;
 }
@@ -311,6 +445,13 @@ int sonde_session__drain(struct sonde_session *s)
 		if (tfs_read_lost_stats(s, cpu, &overrun) == 0 &&
 		    overrun > s->lost[cpu])
 			s->lost[cpu] = overrun;
+	}
+	if (s->has_pending) {
+		struct read_ctx rc = { .s = s };
+
+		if (flush_pending(&rc))
+			return s->cb_ret;
+		total += rc.delivered;
 	}
 	return total;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* struct sonde_event accessors: fields are decoded only when asked for. */
+#include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
 
@@ -156,4 +157,84 @@ uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j)
 	    f->offset + f->size > ev->len)
 		return 0;
 	return field_elem(f, ev->rec, j);
+}
+
+const char *sonde_event__location(const struct sonde_event *ev)
+{
+	const struct event_format *f = &ev->p->fmt;
+	struct sonde_session *s = ev->s;
+	char caller[128], func[128];
+	struct field_value v;
+
+	if (probe_kind_is_user(ev->p->spec.kind))
+		return NULL;
+	if (!probe_kind_is_return(ev->p->spec.kind)) {
+		if (sonde_ksym__name(sonde_event__ip(ev), s->locbuf,
+				     sizeof(s->locbuf)))
+			return NULL;
+		return s->locbuf;
+	}
+	/* kretprobes: where it returned to, and which function returned */
+	if (!f->ret_ip.size || field_decode(&f->ret_ip, ev->rec, ev->len, &v) ||
+	    sonde_ksym__name(v.u, caller, sizeof(caller)))
+		snprintf(caller, sizeof(caller), "?");
+	if (!f->func.size || field_decode(&f->func, ev->rec, ev->len, &v) ||
+	    sonde_ksym__name(v.u, func, sizeof(func)))
+		snprintf(func, sizeof(func), "?");
+	snprintf(s->locbuf, sizeof(s->locbuf), "%s <- %s", caller, func);
+	return s->locbuf;
+}
+
+int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
+		       bool *user)
+{
+	struct sonde_session *s = ev->s;
+	const struct field_layout *c;
+	uint64_t max, n = 0, i;
+
+	if (!ev->stack)
+		return 0;
+	c = ev->stack_user ? &s->ustack_caller : &s->kstack_caller;
+	if (c->offset >= ev->stack_len)
+		return 0;
+	max = (ev->stack_len - c->offset) / 8;
+	if (max > sizeof(s->frames) / sizeof(s->frames[0]))
+		max = sizeof(s->frames) / sizeof(s->frames[0]);
+	if (!ev->stack_user && s->kstack_size.size == 4 &&
+	    s->kstack_size.offset + 4 <= ev->stack_len) {
+		int32_t size;
+
+		memcpy(&size, ev->stack + s->kstack_size.offset, 4);
+		if (size >= 0 && (uint64_t)size < max)
+			max = size;
+	}
+	for (i = 0; i < max; i++) {
+		uint64_t a;
+
+		/* records are only 4-byte aligned */
+		memcpy(&a, ev->stack + c->offset + i * 8, 8);
+		if (!a || a == ~0ULL) /* user stacks end with 0 (or -1) */
+			break;
+		s->frames[n++] = a;
+	}
+	*frames = s->frames;
+	if (user)
+		*user = ev->stack_user;
+	return n;
+}
+
+const char *sonde_event__symbolize(const struct sonde_event *ev,
+				   uint64_t addr, bool user, char *buf,
+				   size_t len)
+{
+	int err;
+
+	if (user)
+		err = symcache_name(&ev->s->syms, sonde_event__pid(ev), addr,
+				    buf, len);
+	else
+		err = sonde_ksym__name(addr, buf, len);
+	if (err)
+		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+	return buf;
 }

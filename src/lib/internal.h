@@ -24,6 +24,9 @@ struct probe {
 	char *definition; /* the line written to {u,k}probe_events */
 	char *filter;
 	char *trigger;
+	char *hist;	  /* "hist:..." trigger line */
+	char *hist_text;  /* last read of the hist file */
+	bool hist_set;
 	bool created;	  /* the definition is in the kernel */
 	bool triggered;	  /* the trigger is set */
 	char *format_text;
@@ -48,6 +51,9 @@ struct sonde_event {
 	uint64_t ts;
 	int cpu;
 	const struct task_info *task;
+	const uint8_t *stack;	/* the stack record that followed, or NULL */
+	size_t stack_len;
+	bool stack_user;
 };
 
 struct sonde_session {
@@ -72,6 +78,16 @@ struct sonde_session {
 	struct task_info *tasks;
 	unsigned int ntasks_cap;
 	unsigned int ntasks;
+	/* stacks (opts.stack): ftrace/kernel_stack and user_stack records */
+	int kstack_id, ustack_id;
+	struct field_layout kstack_size, kstack_caller, ustack_caller;
+	struct sonde_event pending; /* an event waiting for its stack */
+	uint8_t *pending_rec;	    /* its record, copied */
+	uint64_t pending_since;
+	bool has_pending;
+	uint64_t frames[256];
+	char locbuf[256];
+	struct symcache *syms;
 	sonde_event_fn cb;
 	void *cb_ctx;
 	int cb_ret;
@@ -97,6 +113,12 @@ int tfs_enable(struct sonde_session *s, bool on);
 int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun);
 /* Remove groups and instances of dead sessions (other than ours). */
 int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
+
+/* symbolize.c: user addresses through /proc/PID/maps and ELF symbols */
+struct symcache;
+int symcache_name(struct symcache **sc, int pid, uint64_t addr, char *buf,
+		  size_t len);
+void symcache_free(struct symcache *sc);
 
 /* event.c */
 int events_open(struct sonde_session *s);

@@ -59,6 +59,8 @@ static void probe_free(struct probe *p)
 	free(p->definition);
 	free(p->filter);
 	free(p->trigger);
+	free(p->hist);
+	free(p->hist_text);
 	free(p->format_text);
 }
 
@@ -338,6 +340,11 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 	if (opts && opts->sz > offsetof(struct sonde_probe_opts, trigger) &&
 	    opts->trigger)
 		p->trigger = strdup(opts->trigger);
+	if (opts && opts->sz > offsetof(struct sonde_probe_opts, hist) &&
+	    opts->hist &&
+	    asprintf(&p->hist, "hist:%s",
+		     opts->hist + (strncmp(opts->hist, "hist:", 5) ? 0 : 5)) < 0)
+		p->hist = NULL;
 	return s->nprobes++;
 fail:
 	probe_free(p);

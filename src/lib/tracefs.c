@@ -248,6 +248,24 @@ static int event_write(struct sonde_session *s, struct probe *p,
 	return 0;
 }
 
+static bool has_hist(struct sonde_session *s, const struct probe *p)
+{
+	char file[256];
+
+	snprintf(file, sizeof(file), "events/%s/%s/hist", s->group, p->name);
+	return tracefs_file_exists(s->inst, file);
+}
+
+static bool has_kind(const struct sonde_session *s, bool user)
+{
+	int i;
+
+	for (i = 0; i < s->nprobes; i++)
+		if (probe_kind_is_user(s->probes[i].spec.kind) == user)
+			return true;
+	return false;
+}
+
 int tfs_instance_setup(struct sonde_session *s)
 {
 	char buf[32];
@@ -268,8 +286,12 @@ int tfs_instance_setup(struct sonde_session *s)
 		snprintf(buf, sizeof(buf), "%u", s->opts.buffer_kb);
 		err = inst_write(s, "buffer_size_kb", buf);
 	}
-	if (!err && s->opts.kernel_stack)
+	/* A stack record follows each event in the same CPU buffer
+	 * (ftrace.rst: options stacktrace, userstacktrace). */
+	if (!err && s->opts.stack && has_kind(s, false))
 		err = inst_write(s, "options/stacktrace", "1");
+	if (!err && s->opts.stack && has_kind(s, true))
+		err = inst_write(s, "options/userstacktrace", "1");
 	if (!err && s->opts.pid > 0)
 		err = set_pid_filter(s);
 	for (i = 0; !err && i < s->nprobes; i++) {
@@ -280,6 +302,13 @@ int tfs_instance_setup(struct sonde_session *s)
 		if (!err && p->trigger) {
 			err = event_write(s, p, "trigger", p->trigger);
 			p->triggered = !err;
+		}
+		if (!err && p->hist && !has_hist(s, p))
+			err = set_err(s, ENOTSUP, -1,
+				      "this kernel has no hist triggers (CONFIG_HIST_TRIGGERS)");
+		if (!err && p->hist) {
+			err = event_write(s, p, "trigger", p->hist);
+			p->hist_set = !err;
 		}
 	}
 	return err;
@@ -317,15 +346,18 @@ int tfs_instance_teardown(struct sonde_session *s)
 	for (i = 0; i < s->nprobes; i++) {
 		struct probe *p = &s->probes[i];
 
-		if (!p->triggered)
-			continue;
 		/* "!" + the trigger removes it (ftrace events.rst 6.1). */
-		if (asprintf(&trig, "!%s", p->trigger) > 0) {
+		if (p->triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
 			tracefs_event_file_write(s->inst, s->group, p->name,
 						 "trigger", trig);
 			free(trig);
 		}
-		p->triggered = false;
+		if (p->hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
+			tracefs_event_file_write(s->inst, s->group, p->name,
+						 "trigger", trig);
+			free(trig);
+		}
+		p->triggered = p->hist_set = false;
 	}
 	if (s->inst_created && tracefs_instance_destroy(s->inst) < 0) {
 		slog(s, SONDE_LOG_WARN, "cannot remove instance %s: %s",
@@ -350,4 +382,19 @@ int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun)
 	*overrun = p ? strtoull(p + 8, NULL, 10) : 0;
 	free(text);
 	return 0;
+}
+
+const char *sonde_session__probe_hist(struct sonde_session *s, int i)
+{
+	struct probe *p;
+
+	if (!s || i < 0 || i >= s->nprobes || !s->inst)
+		return NULL;
+	p = &s->probes[i];
+	if (!p->hist_set)
+		return NULL;
+	free(p->hist_text);
+	p->hist_text = tracefs_event_file_read(s->inst, s->group, p->name,
+					       "hist", NULL);
+	return p->hist_text;
 }

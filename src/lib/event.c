@@ -116,6 +116,19 @@ static int stack_formats_load(struct sonde_session *s)
 	return 0;
 }
 
+/* A "stacktrace" trigger also writes a kernel_stack record after the
+ * event (ftrace events.rst 6.2). */
+static bool stack_trigger(const struct sonde_session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nprobes; i++)
+		if (s->probes[i].trigger &&
+		    strstr(s->probes[i].trigger, "stacktrace"))
+			return true;
+	return false;
+}
+
 int events_open(struct sonde_session *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
@@ -127,9 +140,10 @@ int events_open(struct sonde_session *s)
 		err = id_map(s);
 	if (err)
 		return set_err(s, err, -1, "out of memory");
-	if (s->opts.stack && (err = stack_formats_load(s)))
+	s->pair_stacks = s->opts.stack || stack_trigger(s);
+	if (s->pair_stacks && (err = stack_formats_load(s)))
 		return err;
-	if (s->opts.stack && !(s->pending_rec = malloc(s->layout.page_size)))
+	if (s->pair_stacks && !(s->pending_rec = malloc(s->layout.page_size)))
 		return set_err(s, ENOMEM, -1, "out of memory");
 	s->ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (s->ncpus < 1)
@@ -310,7 +324,7 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	struct sonde_event ev;
 	int type = record_type(data, len), idx, ret;
 
-	if (s->opts.stack && type >= 0 &&
+	if (s->pair_stacks && type >= 0 &&
 	    (type == s->kstack_id || type == s->ustack_id))
 		return on_stack(rc, type, data, len);
 	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
@@ -330,7 +344,7 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	ev.stack = NULL;
 	ev.stack_len = 0;
 	ev.stack_user = false;
-	if (!s->opts.stack)
+	if (!s->pair_stacks)
 		return deliver(rc, &ev);
 	ret = flush_pending(rc);
 	if (len > s->layout.page_size)

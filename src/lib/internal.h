@@ -79,6 +79,7 @@ struct sonde_session {
 	unsigned int ntasks_cap;
 	unsigned int ntasks;
 	/* stacks (opts.stack): ftrace/kernel_stack and user_stack records */
+	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
 	int kstack_id, ustack_id;
 	struct field_layout kstack_size, kstack_caller, ustack_caller;
 	struct sonde_event pending; /* an event waiting for its stack */

@@ -294,6 +294,12 @@ int tfs_instance_setup(struct sonde_session *s)
 		err = inst_write(s, "options/userstacktrace", "1");
 	if (!err && s->opts.pid > 0)
 		err = set_pid_filter(s);
+	/* system-wide: not sonde's own events (u:libc:malloc would feed on
+	 * the printing of its own events); kernels before 5.8 lack the file */
+	snprintf(buf, sizeof(buf), "%d", (int)getpid());
+	if (!err && s->opts.pid <= 0 &&
+	    tracefs_file_exists(s->inst, "set_event_notrace_pid"))
+		err = inst_write(s, "set_event_notrace_pid", buf);
 	for (i = 0; !err && i < s->nprobes; i++) {
 		struct probe *p = &s->probes[i];
 

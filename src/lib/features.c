@@ -67,8 +67,8 @@ int sonde_features__probe(struct sonde_features *f)
 		access("/sys/bus/event_source/devices/uprobe/type", F_OK) == 0;
 	out.kprobe_pmu =
 		access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
-	if (tracefs_tracing_dir_is_mounted(out.root, &path) >= 0 && path &&
-	    access(path, F_OK) == 0 && tfs_root()) {
+	if (tfs_mount(out.root) == 0 && (path = tfs_root()) &&
+	    access(path, F_OK) == 0) {
 		out.tracefs = true;
 		snprintf(out.tracefs_path, sizeof(out.tracefs_path), "%s",
 			 path);

@@ -105,6 +105,7 @@ int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 
 /* tracefs.c: everything that touches the kernel's tracing files. */
 const char *tfs_root(void);
+int tfs_mount(bool mount_it);
 int tfs_ensure_mounted(struct sonde_session *s);
 int tfs_create_probes(struct sonde_session *s);
 int tfs_remove_probes(struct sonde_session *s);

@@ -5,6 +5,7 @@
  * and instance are both named sonde_<pid>_<n>; a group whose pid is alive is
  * never touched.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -56,25 +57,30 @@ static void say(struct sweep *sw, const char *what, const char *name)
 	sw->log(SONDE_LOG_INFO, msg, sw->ctx);
 }
 
+/* readdir, not tracefs_instances(): libtracefs 1.6.4 leaks its regex */
 static void sweep_instances(struct sweep *sw)
 {
 	struct tracefs_instance *inst;
-	char **names = tracefs_instances("^sonde_[0-9]+_[0-9]+$");
-	int i;
+	char path[512];
+	struct dirent *de;
+	DIR *d;
 
-	for (i = 0; names && names[i]; i++) {
-		if (!is_dead(owner_pid(names[i], strlen(names[i]))))
+	snprintf(path, sizeof(path), "%s/instances", tfs_root());
+	d = opendir(path);
+	while (d && (de = readdir(d))) {
+		if (!is_dead(owner_pid(de->d_name, strlen(de->d_name))))
 			continue;
 		/* rmdir of an instance disables its events and drops their
 		 * triggers and filters with it (trace.c instance_rmdir). */
-		inst = tracefs_instance_alloc(NULL, names[i]);
+		inst = tracefs_instance_alloc(NULL, de->d_name);
 		if (inst && tracefs_instance_destroy(inst) == 0) {
 			sw->removed++;
-			say(sw, "instance", names[i]);
+			say(sw, "instance", de->d_name);
 		}
 		tracefs_instance_free(inst);
 	}
-	tracefs_list_free(names);
+	if (d)
+		closedir(d);
 }
 
 static void remove_line(struct sweep *sw, const char *file, const char *ev)
@@ -139,11 +145,9 @@ int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx)
 
 int sonde_cleanup(sonde_log_fn log, void *ctx)
 {
-	const char *path = NULL;
-
 	if (geteuid() != 0)
 		return -EPERM;
-	if (tracefs_tracing_dir_is_mounted(true, &path) < 0 || !path)
+	if (tfs_mount(true) || !tfs_root())
 		return -ENODEV;
 	return tfs_sweep(NULL, log, ctx);
 }

@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include <tracefs.h>
@@ -26,17 +28,47 @@ const char *tfs_root(void)
 	return tracefs_tracing_dir();
 }
 
+/* TRACEFS_MAGIC, include/uapi/linux/magic.h */
+#define TRACEFS_FS_MAGIC 0x74726163
+
+/*
+ * tracefs is not always mounted at boot: mount it where the kernel has
+ * its mount point. Done by hand because libtracefs 1.6.4's
+ * tracefs_tracing_dir_is_mounted() leaks the path it finds.
+ */
+int tfs_mount(bool mount_it)
+{
+	static const char dir[] = "/sys/kernel/tracing";
+	struct statfs sfs;
+
+	if (statfs(dir, &sfs) == 0 && sfs.f_type == TRACEFS_FS_MAGIC)
+		return 0;
+	/* the old place, through debugfs: libtracefs finds it */
+	if (access("/sys/kernel/debug/tracing/uprobe_events", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/kprobe_events", F_OK) == 0)
+		return 0;
+	if (!mount_it)
+		return -ENODEV;
+	if (mount("nodev", dir, "tracefs", 0, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
 int tfs_ensure_mounted(struct sonde_session *s)
 {
-	const char *path = NULL;
+	const char *path;
+	int err = tfs_mount(geteuid() == 0);
 
-	if (tracefs_tracing_dir_is_mounted(true, &path) < 0 || !path) {
-		if (geteuid() != 0)
-			return set_err(s, EPERM, -1,
-				       "tracing needs root (or CAP_SYS_ADMIN): run sonde as root");
+	if (err == -ENODEV && geteuid() != 0)
+		return set_err(s, EPERM, -1,
+			       "tracefs is not mounted and only root can mount it: run sonde as root");
+	if (err)
 		return set_err(s, ENODEV, -1,
-			       "tracefs is not mounted and could not be mounted on /sys/kernel/tracing");
-	}
+			       "tracefs is not mounted and could not be mounted on /sys/kernel/tracing: %s",
+			       strerror(-err));
+	path = tracefs_tracing_dir();
+	if (!path)
+		return set_err(s, ENODEV, -1, "cannot find tracefs");
 	if (access(path, W_OK) != 0)
 		return set_err(s, EPERM, -1,
 			       "cannot write to %s: tracing needs root", path);

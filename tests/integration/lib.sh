@@ -198,25 +198,43 @@ tracefs_state()
 	ls "$TRACEFS/instances" 2>/dev/null | sort
 }
 
-# hygiene_diff BEFORE AFTER: what changed, as a diff, ignoring other
-# sessions on a shared machine: entries of a sonde_<pid> group or instance
-# count only when they are new and their owner is dead (a leak); sessions
-# that were there before, or are still running, are someone else's.
+# hygiene_diff BEFORE AFTER WORK: what changed, as a diff. On a shared
+# machine other sessions and tools come and go: an entry named NAME_<pid>
+# (sonde_<pid>_<n>, another tool's instance) counts only when it is new and
+# its owner is dead, which is a leak; WORK is a scratch file prefix.
 hygiene_diff()
 {
-	local pid pat=()
-	for pid in $(sed -n 's/.*sonde_\([0-9][0-9]*\).*/\1/p' "$2" | sort -u); do
-		kill -0 "$pid" 2>/dev/null &&
-			pat+=(-e "sonde_${pid}[/_ ]" -e "sonde_${pid}\$")
+	local pid alive=" " work=$3
+	for pid in $(awk '{ n = $0; if (sub(/^[pr][0-9]*:/, "", n)) sub(/\/.*/, "", n)
+		if (match(n, /_[0-9]+/)) print substr(n, RSTART + 1, RLENGTH - 1) }' \
+		"$1" "$2" | sort -u); do
+		kill -0 "$pid" 2>/dev/null && alive="$alive$pid "
 	done
-	[ ${#pat[@]} -gt 0 ] || pat=(-e '^$')
-	grep -v 'sonde_[0-9]' "$1" >"$T_DIR/hd.b"
-	grep -v 'sonde_[0-9]' "$2" | grep -v "${pat[@]}" >"$T_DIR/hd.a"
-	# new sonde_<pid> entries of dead owners: leaks
-	grep 'sonde_[0-9]' "$2" | grep -v "${pat[@]}" | while IFS= read -r l; do
-		grep -qxF -e "$l" "$1" || echo "$l"
-	done >>"$T_DIR/hd.a"
-	diff "$T_DIR/hd.b" "$T_DIR/hd.a"
+	awk -v alive="$alive" -v ob="$work.b" -v oa="$work.a" '
+		function owner(l,   n) {
+			n = l
+			if (sub(/^[pr][0-9]*:/, "", n))
+				sub(/\/.*/, "", n)
+			else if (l ~ /^== / || l ~ /[ \/]/)
+				return ""
+			if (!match(n, /_[0-9]+/))
+				return ""
+			return substr(n, RSTART + 1, RLENGTH - 1)
+		}
+		FNR == NR {
+			o = owner($0)
+			if (o == "") print > ob
+			else before[$0] = 1
+			next
+		}
+		{
+			o = owner($0)
+			if (o == "") print > oa
+			else if (index(alive, " " o " ") == 0 && !($0 in before))
+				print > oa
+		}' "$1" "$2"
+	touch "$work.b" "$work.a"
+	diff "$work.b" "$work.a"
 }
 
 hygiene_begin()
@@ -261,7 +279,8 @@ hygiene_check()
 {
 	local d
 	tracefs_state >"$T_DIR/hygiene.after"
-	if d=$(hygiene_diff "$T_DIR/hygiene.before" "$T_DIR/hygiene.after"); then
+	if d=$(hygiene_diff "$T_DIR/hygiene.before" "$T_DIR/hygiene.after" \
+		"$T_DIR/hd"); then
 		ok "$1"
 	else
 		not_ok "$1" "tracefs changed:

@@ -231,6 +231,29 @@ static void task_read(struct task_info *t)
 		t->pid = atoi(p + 7);
 }
 
+/*
+ * The thread ended before its events were read. Its comm is in tracefs'
+ * saved_cmdlines (recorded for tasks that hit an enabled event). Its
+ * process: with -p and no --follow-fork only the target's own threads get
+ * through set_event_pid, so it is the target; otherwise unknown (-1).
+ */
+static void task_gone(struct sonde_session *s, struct task_info *t)
+{
+	char *text = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
+	char *line, *save = NULL, *end;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strtol(line, &end, 10) != t->tid || *end != ' ')
+			continue;
+		snprintf(t->comm, sizeof(t->comm), "%s", end + 1);
+		break;
+	}
+	free(text);
+	if (s->opts.pid > 0 && !s->opts.follow_fork)
+		t->pid = s->opts.pid;
+}
+
 static const struct task_info *task_lookup(struct sonde_session *s, int tid)
 {
 	unsigned int i, mask;
@@ -257,6 +280,8 @@ static const struct task_info *task_lookup(struct sonde_session *s, int tid)
 	}
 	t->tid = tid;
 	task_read(t);
+	if (t->pid < 0)
+		task_gone(s, t);
 	s->ntasks++;
 	return t;
 }

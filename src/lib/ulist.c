@@ -76,7 +76,8 @@ int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
 		err = f.err;
 	if (err < 0)
 		goto out;
-	qsort(f.v, f.n, sizeof(*f.v), by_addr);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), by_addr);
 	err = 0;
 	for (i = 0; i < f.n && !err; i++) {
 		if (i && f.v[i].addr == f.v[i - 1].addr &&

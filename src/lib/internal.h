@@ -106,6 +106,8 @@ int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 /* tracefs.c: everything that touches the kernel's tracing files. */
 const char *tfs_root(void);
 int tfs_mount(bool mount_it);
+/* One whole line in one write() to a tracefs file (appending). */
+int tfs_write_line(const char *file, const char *line);
 int tfs_ensure_mounted(struct sonde_session *s);
 int tfs_create_probes(struct sonde_session *s);
 int tfs_remove_probes(struct sonde_session *s);

@@ -17,7 +17,8 @@
 
 #include "internal.h"
 
-/* "sonde_<pid>_<n>" -> pid, or -1 when name is not a session's. */
+/* "sonde_<pid>_<n>" (or "sonde_<pid>") -> pid, or -1 when name is not a
+ * session's. */
 static int owner_pid(const char *name, size_t len)
 {
 	char buf[64], *end;
@@ -28,9 +29,10 @@ static int owner_pid(const char *name, size_t len)
 	memcpy(buf, name, len);
 	buf[len] = '\0';
 	pid = strtol(buf + 6, &end, 10);
-	if (end == buf + 6 || *end != '_' || pid <= 0)
+	if (end == buf + 6 || pid <= 0)
 		return -1;
-	strtol(end + 1, &end, 10);
+	if (*end == '_' && end[1]) /* sonde_<pid>_<n>, or sonde_<pid> */
+		strtol(end + 1, &end, 10);
 	return *end ? -1 : (int)pid;
 }
 
@@ -85,22 +87,13 @@ static void sweep_instances(struct sweep *sw)
 
 static void remove_line(struct sweep *sw, const char *file, const char *ev)
 {
-	char path[512], line[300];
-	FILE *f;
+	char line[300];
 
-	snprintf(path, sizeof(path), "%s/%s", tfs_root(), file);
-	snprintf(line, sizeof(line), "-:%s\n", ev);
-	f = fopen(path, "ae");
-	if (!f)
-		return;
-	/* One line, one write (setvbuf: the whole line is flushed at once). */
-	setvbuf(f, NULL, _IOFBF, sizeof(line));
-	if (fputs(line, f) >= 0 && fclose(f) == 0) {
+	snprintf(line, sizeof(line), "-:%s", ev);
+	if (tfs_write_line(file, line) == 0) {
 		sw->removed++;
 		say(sw, "probe", ev);
-		return;
 	}
-	fclose(f);
 }
 
 /* dynamic_events lists kprobes and uprobes alike: "p:GRP/EV LOCATION ...";

@@ -84,7 +84,7 @@ static int tfs_path(char *buf, size_t len, const char *file)
 
 /* One whole line per write() (uprobetracer.rst: the parser takes a write
  * as one command). */
-static int write_line(const char *file, const char *line)
+int tfs_write_line(const char *file, const char *line)
 {
 	char path[512];
 	size_t len = strlen(line);
@@ -176,7 +176,7 @@ int tfs_create_probes(struct sonde_session *s)
 				       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
 		}
 		slog(s, SONDE_LOG_DEBUG, "%s: %s", file, p->definition);
-		err = write_line(file, p->definition);
+		err = tfs_write_line(file, p->definition);
 		if (err)
 			return kernel_refused(s, p, err);
 		p->created = true;
@@ -195,7 +195,7 @@ static int remove_event(const char *group, const char *name, const char *file)
 	snprintf(line, sizeof(line), "-:%s/%s", group, name);
 	/* EBUSY while a reader still holds the event: retry briefly. */
 	for (tries = 0; tries < 50; tries++) {
-		err = write_line(file, line);
+		err = tfs_write_line(file, line);
 		if (err != -EBUSY)
 			break;
 		usleep(20000);

@@ -437,7 +437,7 @@ static int delivered_or_stop(struct sonde_session *s, int n)
 	return n == -ECANCELED ? s->cb_ret : n;
 }
 
-int sonde_session__poll(struct sonde_session *s, int timeout_ms)
+int events_poll(struct sonde_session *s, int timeout_ms)
 {
 	struct epoll_event evs[64];
 	int i, n, got, total = 0;
@@ -465,7 +465,7 @@ int sonde_session__poll(struct sonde_session *s, int timeout_ms)
 	return total;
 }
 
-int sonde_session__drain(struct sonde_session *s)
+int events_drain(struct sonde_session *s)
 {
 	uint64_t overrun;
 	int cpu, got, total = 0;

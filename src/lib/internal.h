@@ -14,6 +14,20 @@
 #include "spec.h"
 
 struct tracefs_instance;
+struct sonde_session;
+
+/* A backend makes the session's probes in the kernel, delivers their
+ * events, and removes everything it made (on every path, from any state
+ * start left). */
+struct backend {
+	const char *name;
+	int (*start)(struct sonde_session *s);
+	void (*stop)(struct sonde_session *s);
+	int (*poll)(struct sonde_session *s, int timeout_ms);
+	int (*drain)(struct sonde_session *s);
+};
+extern const struct backend backend_tracefs; /* tracefs.c */
+extern const struct backend backend_perf;    /* perf.c */
 
 struct probe {
 	struct probe_spec spec;
@@ -59,6 +73,8 @@ struct sonde_event {
 struct sonde_session {
 	struct sonde_session_opts opts;
 	char group[64];	/* sonde_<pid>_<n>: also the instance's name */
+	const struct backend *be;
+	void *be_priv; /* the backend's own state */
 	struct tracefs_instance *inst;
 	bool inst_created;
 	struct probe *probes;
@@ -128,5 +144,7 @@ void symcache_free(struct symcache *sc);
 int events_open(struct sonde_session *s);
 void events_close(struct sonde_session *s);
 int events_read_cpu(struct sonde_session *s, int cpu, bool *more);
+int events_poll(struct sonde_session *s, int timeout_ms);
+int events_drain(struct sonde_session *s);
 
 #endif

@@ -66,13 +66,9 @@ static void probe_free(struct probe *p)
 
 static void teardown(struct sonde_session *s)
 {
-	if (s->inst)
-		tfs_enable(s, false);
-	/* The instance cannot be removed while its trace_pipe_raw files are
-	 * open; the probes cannot be removed while an instance uses them. */
-	events_close(s);
-	tfs_instance_teardown(s);
-	tfs_remove_probes(s);
+	if (s->be)
+		s->be->stop(s);
+	s->be = NULL;
 	s->started = false;
 }
 
@@ -351,6 +347,18 @@ fail:
 	return err;
 }
 
+/* --backend: tracefs streams and aggregates through the kernel's own
+ * files; perf makes probes that belong to a file descriptor. */
+static const struct backend *choose_backend(const struct sonde_session *s)
+{
+	switch (s->opts.backend) {
+	case SONDE_BACKEND_PERF:
+		return &backend_perf;
+	default:
+		return &backend_tracefs;
+	}
+}
+
 int sonde_session__start(struct sonde_session *s)
 {
 	int err;
@@ -359,18 +367,10 @@ int sonde_session__start(struct sonde_session *s)
 		return -EINVAL;
 	if (!s->nprobes)
 		return set_err(s, EINVAL, -1, "no probes to trace");
-	err = tfs_ensure_mounted(s);
-	if (err)
-		return err;
-	tfs_sweep(s, s->opts.log, s->opts.log_ctx);
+	s->be = choose_backend(s);
+	slog(s, SONDE_LOG_INFO, "backend: %s", s->be->name);
 	s->started = true;
-	err = tfs_create_probes(s);
-	if (!err)
-		err = tfs_instance_setup(s);
-	if (!err)
-		err = events_open(s);
-	if (!err)
-		err = tfs_enable(s, true);
+	err = s->be->start(s);
 	if (err) {
 		char keep[sizeof(s->errmsg)];
 		int col = s->errcol;
@@ -382,9 +382,21 @@ int sonde_session__start(struct sonde_session *s)
 		s->errcol = col;
 		return err;
 	}
-	slog(s, SONDE_LOG_INFO, "tracing %d probe%s in group %s", s->nprobes,
-	     s->nprobes == 1 ? "" : "s", s->group);
 	return 0;
+}
+
+int sonde_session__poll(struct sonde_session *s, int timeout_ms)
+{
+	if (!s || !s->be)
+		return -EINVAL;
+	return s->be->poll(s, timeout_ms);
+}
+
+int sonde_session__drain(struct sonde_session *s)
+{
+	if (!s || !s->be)
+		return -EINVAL;
+	return s->be->drain(s);
 }
 
 int sonde_session__probe_count(const struct sonde_session *s)

@@ -436,3 +436,42 @@ const char *sonde_session__probe_hist(struct sonde_session *s, int i)
 					       "hist", NULL);
 	return p->hist_text;
 }
+
+static int tracefs_start(struct sonde_session *s)
+{
+	int err = tfs_ensure_mounted(s);
+
+	if (err)
+		return err;
+	tfs_sweep(s, s->opts.log, s->opts.log_ctx);
+	err = tfs_create_probes(s);
+	if (!err)
+		err = tfs_instance_setup(s);
+	if (!err)
+		err = events_open(s);
+	if (!err)
+		err = tfs_enable(s, true);
+	if (!err)
+		slog(s, SONDE_LOG_INFO, "tracing %d probe%s in group %s",
+		     s->nprobes, s->nprobes == 1 ? "" : "s", s->group);
+	return err;
+}
+
+static void tracefs_stop(struct sonde_session *s)
+{
+	if (s->inst)
+		tfs_enable(s, false);
+	/* The instance cannot be removed while its trace_pipe_raw files are
+	 * open; the probes cannot be removed while an instance uses them. */
+	events_close(s);
+	tfs_instance_teardown(s);
+	tfs_remove_probes(s);
+}
+
+const struct backend backend_tracefs = {
+	.name = "tracefs",
+	.start = tracefs_start,
+	.stop = tracefs_stop,
+	.poll = events_poll,
+	.drain = events_drain,
+};

@@ -305,6 +305,31 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 	return 0;
 }
 
+int events_deliver(struct sonde_session *s, int probe, const void *rec,
+		   size_t len, uint64_t ts, int cpu, int tid,
+		   const uint64_t *frames, int nframes, bool user_frames)
+{
+	struct read_ctx rc = { .s = s, .cpu = cpu };
+	struct sonde_event ev = {
+		.s = s,
+		.p = &s->probes[probe],
+		.probe = probe,
+		.rec = rec,
+		.len = len,
+		.ts = ts,
+		.cpu = cpu,
+		.frames = frames,
+		.nframes = nframes,
+		.frames_user = user_frames,
+	};
+
+	ev.task = task_lookup(s, tid);
+	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
+	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
+		return 0;
+	return deliver(&rc, &ev);
+}
+
 /* With stacks, an event waits (copied) for the stack record the kernel
  * writes right after it on the same CPU: the reader may wake between the
  * two. It is delivered without a stack when another event comes first or
@@ -346,7 +371,7 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 {
 	struct read_ctx *rc = ctx;
 	struct sonde_session *s = rc->s;
-	struct sonde_event ev;
+	struct sonde_event ev = { 0 };
 	int type = record_type(data, len), idx, ret;
 
 	if (s->pair_stacks && type >= 0 &&
@@ -366,9 +391,6 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
 	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
 		return 0;
-	ev.stack = NULL;
-	ev.stack_len = 0;
-	ev.stack_user = false;
 	if (!s->pair_stacks)
 		return deliver(rc, &ev);
 	ret = flush_pending(rc);

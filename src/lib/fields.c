@@ -192,6 +192,12 @@ int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
 	const struct field_layout *c;
 	uint64_t max, n = 0, i;
 
+	if (ev->frames) {
+		*frames = ev->frames;
+		if (user)
+			*user = ev->frames_user;
+		return ev->nframes;
+	}
 	if (!ev->stack)
 		return 0;
 	c = ev->stack_user ? &s->ustack_caller : &s->kstack_caller;

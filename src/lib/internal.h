@@ -68,6 +68,9 @@ struct sonde_event {
 	const uint8_t *stack;	/* the stack record that followed, or NULL */
 	size_t stack_len;
 	bool stack_user;
+	const uint64_t *frames;	/* or frames already decoded (perf) */
+	int nframes;
+	bool frames_user;
 };
 
 struct sonde_session {
@@ -145,6 +148,12 @@ int events_open(struct sonde_session *s);
 void events_close(struct sonde_session *s);
 int events_read_cpu(struct sonde_session *s, int cpu, bool *more);
 int events_poll(struct sonde_session *s, int timeout_ms);
+/* Deliver a record laid out as probe's p->fmt says (the perf backend
+ * builds such records from samples): task lookup, -p filtering, callback.
+ * Returns the callback's value. */
+int events_deliver(struct sonde_session *s, int probe, const void *rec,
+		   size_t len, uint64_t ts, int cpu, int tid,
+		   const uint64_t *frames, int nframes, bool user_frames);
 int events_drain(struct sonde_session *s);
 
 #endif

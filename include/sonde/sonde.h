@@ -64,6 +64,9 @@ struct sonde_session_opts {
 	enum sonde_backend backend;
 	sonde_log_fn log;
 	void *log_ctx;
+	/* Leave out the calling process's own events when tracing every
+	 * process (a tracer that prints would otherwise see its own calls). */
+	bool exclude_self;
 	/* Record the call stack with each event: the kernel stack for
 	 * kprobes, the user stack for uprobes (sonde_event__stack()). */
 	bool stack;
@@ -94,6 +97,13 @@ struct sonde_probe_opts {
  */
 int sonde_session__add_probe(struct sonde_session *s, const char *spec,
 			     const struct sonde_probe_opts *opts);
+
+/*
+ * Probes may also be added to a running session (they are made and enabled
+ * at once, like BCC's attach_uprobe()) and removed from it one by one;
+ * sonde_session__close() removes what is left.
+ */
+int sonde_session__detach(struct sonde_session *s, int probe);
 
 /* Create the probes in the kernel and start recording. */
 int sonde_session__start(struct sonde_session *s);

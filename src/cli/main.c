@@ -211,6 +211,7 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 		.backend = o->backend,
 		.log = cli_log,
 		.stack = o->stack,
+		.exclude_self = true,
 	};
 	struct sonde_probe_opts po = {
 		.sz = sizeof(po),

@@ -36,28 +36,50 @@ static int layout_load(struct sonde_session *s)
 	return s->page ? 0 : -ENOMEM;
 }
 
-static int id_map(struct sonde_session *s)
+int events_map_probe(struct sonde_session *s, int i)
 {
-	int i, max = 0;
+	struct probe *p = &s->probes[i];
+	int *grown, id;
 
-	for (i = 0; i < s->nprobes; i++)
-		if (s->probes[i].fmt.id > max)
-			max = s->probes[i].fmt.id;
-	s->id_to_probe = malloc((max + 1) * sizeof(int));
-	if (!s->id_to_probe)
-		return -ENOMEM;
-	s->max_id = max;
-	for (i = 0; i <= max; i++)
-		s->id_to_probe[i] = -1;
-	for (i = 0; i < s->nprobes; i++) {
-		struct probe *p = &s->probes[i];
-
-		if (p->fmt.id >= 0)
-			s->id_to_probe[p->fmt.id] = i;
+	if (!p->strbuf) {
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,
 				   sizeof(char *));
 		if (!p->strbuf)
 			return -ENOMEM;
+	}
+	if (p->fmt.id < 0 || p->fmt.id > 65535) /* common_type is a u16 */
+		return 0;
+	if (p->fmt.id > s->max_id || !s->id_to_probe) {
+		grown = realloc(s->id_to_probe, (p->fmt.id + 1) * sizeof(int));
+		if (!grown)
+			return -ENOMEM;
+		for (id = s->id_to_probe ? s->max_id + 1 : 0; id <= p->fmt.id;
+		     id++)
+			grown[id] = -1;
+		s->id_to_probe = grown;
+		s->max_id = p->fmt.id;
+	}
+	s->id_to_probe[p->fmt.id] = i;
+	return 0;
+}
+
+void events_unmap_probe(struct sonde_session *s, int i)
+{
+	const struct probe *p = &s->probes[i];
+
+	if (s->id_to_probe && p->fmt.id >= 0 && p->fmt.id <= s->max_id &&
+	    s->id_to_probe[p->fmt.id] == i)
+		s->id_to_probe[p->fmt.id] = -1;
+}
+
+static int id_map(struct sonde_session *s)
+{
+	int i, err;
+
+	for (i = 0; i < s->nprobes; i++) {
+		err = events_map_probe(s, i);
+		if (err)
+			return err;
 	}
 	return 0;
 }

@@ -25,6 +25,9 @@ struct backend {
 	void (*stop)(struct sonde_session *s);
 	int (*poll)(struct sonde_session *s, int timeout_ms);
 	int (*drain)(struct sonde_session *s);
+	/* probes added to / removed from a running session (may be NULL) */
+	int (*attach)(struct sonde_session *s, int probe);
+	int (*detach)(struct sonde_session *s, int probe);
 };
 extern const struct backend backend_tracefs; /* tracefs.c */
 extern const struct backend backend_perf;    /* perf.c */
@@ -41,6 +44,7 @@ struct probe {
 	char *hist;	  /* "hist:..." trigger line */
 	char *hist_text;  /* last read of the hist file */
 	bool hist_set;
+	bool detached;	  /* removed from a running session */
 	bool created;	  /* the definition is in the kernel */
 	bool triggered;	  /* the trigger is set */
 	char *format_text;
@@ -148,6 +152,9 @@ int events_open(struct sonde_session *s);
 void events_close(struct sonde_session *s);
 int events_read_cpu(struct sonde_session *s, int cpu, bool *more);
 int events_poll(struct sonde_session *s, int timeout_ms);
+/* Route the records of probe i (its format is loaded) to it, or no more. */
+int events_map_probe(struct sonde_session *s, int i);
+void events_unmap_probe(struct sonde_session *s, int i);
 /* Deliver a record laid out as probe's p->fmt says (the perf backend
  * builds such records from samples): task lookup, -p filtering, callback.
  * Returns the callback's value. */

@@ -299,13 +299,16 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 
 	if (!s || !text)
 		return -EINVAL;
-	if (s->started)
-		return set_err(s, EBUSY, -1,
-			       "probes must be added before the session starts");
+	if (s->started && (!s->be || !s->be->attach))
+		return set_err(s, ENOTSUP, -1,
+			       "the %s backend cannot add probes to a running session",
+			       s->be ? s->be->name : "session's");
 	grown = realloc(s->probes, (s->nprobes + 1) * sizeof(*grown));
 	if (!grown)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	s->probes = grown;
+	if (s->has_pending) /* the event waiting for its stack moved too */
+		s->pending.p = &grown[s->pending.probe];
 	p = &s->probes[s->nprobes];
 	memset(p, 0, sizeof(*p));
 	err = spec_parse(text, &p->spec, &perr);
@@ -341,6 +344,15 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 	    asprintf(&p->hist, "hist:%s",
 		     opts->hist + (strncmp(opts->hist, "hist:", 5) ? 0 : 5)) < 0)
 		p->hist = NULL;
+	if (s->started) {
+		s->nprobes++;
+		err = s->be->attach(s, s->nprobes - 1);
+		if (err) {
+			s->nprobes--;
+			goto fail;
+		}
+		return s->nprobes - 1;
+	}
 	return s->nprobes++;
 fail:
 	probe_free(p);
@@ -397,6 +409,26 @@ int sonde_session__drain(struct sonde_session *s)
 	if (!s || !s->be)
 		return -EINVAL;
 	return s->be->drain(s);
+}
+
+int sonde_session__detach(struct sonde_session *s, int i)
+{
+	struct probe *p;
+	int err = 0;
+
+	if (!s || i < 0 || i >= s->nprobes)
+		return -EINVAL;
+	p = &s->probes[i];
+	if (p->detached)
+		return 0;
+	if (s->started && s->be && s->be->detach)
+		err = s->be->detach(s, i);
+	else if (s->started)
+		return set_err(s, ENOTSUP, -1,
+			       "the %s backend cannot remove one probe of a running session",
+			       s->be ? s->be->name : "session's");
+	p->detached = !err;
+	return err;
 }
 
 int sonde_session__probe_count(const struct sonde_session *s)

@@ -158,29 +158,33 @@ static int load_format(struct sonde_session *s, struct probe *p)
 	return 0;
 }
 
+static int create_one(struct sonde_session *s, struct probe *p)
+{
+	const char *file = events_file(p);
+	char path[512];
+	int err;
+
+	if (tfs_path(path, sizeof(path), file) == 0 && access(path, F_OK) != 0) {
+		if (probe_kind_is_user(p->spec.kind))
+			return set_err(s, ENOTSUP, -1,
+				       "this kernel has no uprobes (CONFIG_UPROBE_EVENTS)");
+		return set_err(s, ENOTSUP, -1,
+			       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
+	}
+	slog(s, SONDE_LOG_DEBUG, "%s: %s", file, p->definition);
+	err = tfs_write_line(file, p->definition);
+	if (err)
+		return kernel_refused(s, p, err);
+	p->created = true;
+	return load_format(s, p);
+}
+
 int tfs_create_probes(struct sonde_session *s)
 {
-	char path[512];
 	int i, err;
 
 	for (i = 0; i < s->nprobes; i++) {
-		struct probe *p = &s->probes[i];
-		const char *file = events_file(p);
-
-		if (tfs_path(path, sizeof(path), file) == 0 &&
-		    access(path, F_OK) != 0) {
-			if (probe_kind_is_user(p->spec.kind))
-				return set_err(s, ENOTSUP, -1,
-					       "this kernel has no uprobes (CONFIG_UPROBE_EVENTS)");
-			return set_err(s, ENOTSUP, -1,
-				       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
-		}
-		slog(s, SONDE_LOG_DEBUG, "%s: %s", file, p->definition);
-		err = tfs_write_line(file, p->definition);
-		if (err)
-			return kernel_refused(s, p, err);
-		p->created = true;
-		err = load_format(s, p);
+		err = create_one(s, &s->probes[i]);
 		if (err)
 			return err;
 	}
@@ -298,6 +302,61 @@ static bool has_kind(const struct sonde_session *s, bool user)
 	return false;
 }
 
+/* The probe's filter, trigger and hist trigger in the instance. */
+static int probe_setup(struct sonde_session *s, struct probe *p)
+{
+	int err = 0;
+
+	if (p->filter)
+		err = event_write(s, p, "filter", p->filter);
+	if (!err && p->trigger) {
+		err = event_write(s, p, "trigger", p->trigger);
+		p->triggered = !err;
+	}
+	if (!err && p->hist && !has_hist(s, p))
+		err = set_err(s, ENOTSUP, -1,
+			      "this kernel has no hist triggers (CONFIG_HIST_TRIGGERS)");
+	if (!err && p->hist) {
+		err = event_write(s, p, "trigger", p->hist);
+		p->hist_set = !err;
+	}
+	return err;
+}
+
+static void untrigger(struct sonde_session *s, struct probe *p)
+{
+	char *trig;
+
+	/* "!" + the trigger removes it (ftrace events.rst 6.1). */
+	if (p->triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
+		tracefs_event_file_write(s->inst, s->group, p->name, "trigger",
+					 trig);
+		free(trig);
+	}
+	if (p->hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
+		tracefs_event_file_write(s->inst, s->group, p->name, "trigger",
+					 trig);
+		free(trig);
+	}
+	p->triggered = p->hist_set = false;
+}
+
+static int enable_one(struct sonde_session *s, struct probe *p, bool on)
+{
+	if (tracefs_event_file_write(s->inst, s->group, p->name, "enable",
+				     on ? "1" : "0") >= 0)
+		return 0;
+	if (!on)
+		return -errno;
+	if (probe_kind_is_user(p->spec.kind))
+		return set_err(s, errno, -1,
+			       "the kernel could not place uprobe %s at %s:0x%llx (%s): is the offset on an instruction of an executable segment?",
+			       p->name, p->path, (unsigned long long)p->offset,
+			       strerror(errno));
+	return set_err(s, errno, -1, "the kernel could not enable %s: %s",
+		       p->name, strerror(errno));
+}
+
 int tfs_instance_setup(struct sonde_session *s)
 {
 	char buf[32];
@@ -326,29 +385,15 @@ int tfs_instance_setup(struct sonde_session *s)
 		err = inst_write(s, "options/userstacktrace", "1");
 	if (!err && s->opts.pid > 0)
 		err = set_pid_filter(s);
-	/* system-wide: not sonde's own events (u:libc:malloc would feed on
-	 * the printing of its own events); kernels before 5.8 lack the file */
+	/* system-wide: not the tracer's own events when asked (sonde trace
+	 * u:libc:malloc would feed on the printing of its own events);
+	 * kernels before 5.8 lack the file */
 	snprintf(buf, sizeof(buf), "%d", (int)getpid());
-	if (!err && s->opts.pid <= 0 &&
+	if (!err && s->opts.pid <= 0 && s->opts.exclude_self &&
 	    tracefs_file_exists(s->inst, "set_event_notrace_pid"))
 		err = inst_write(s, "set_event_notrace_pid", buf);
-	for (i = 0; !err && i < s->nprobes; i++) {
-		struct probe *p = &s->probes[i];
-
-		if (p->filter)
-			err = event_write(s, p, "filter", p->filter);
-		if (!err && p->trigger) {
-			err = event_write(s, p, "trigger", p->trigger);
-			p->triggered = !err;
-		}
-		if (!err && p->hist && !has_hist(s, p))
-			err = set_err(s, ENOTSUP, -1,
-				      "this kernel has no hist triggers (CONFIG_HIST_TRIGGERS)");
-		if (!err && p->hist) {
-			err = event_write(s, p, "trigger", p->hist);
-			p->hist_set = !err;
-		}
-	}
+	for (i = 0; !err && i < s->nprobes; i++)
+		err = probe_setup(s, &s->probes[i]);
 	return err;
 }
 
@@ -359,44 +404,26 @@ int tfs_enable(struct sonde_session *s, bool on)
 	if (!s->inst)
 		return 0;
 	for (i = 0; i < s->nprobes; i++) {
-		if (!s->probes[i].created)
+		if (!s->probes[i].created || s->probes[i].detached)
 			continue;
-		err = tracefs_event_file_write(s->inst, s->group,
-					       s->probes[i].name, "enable",
-					       on ? "1" : "0") < 0;
+		err = enable_one(s, &s->probes[i], on);
 		if (err && on)
-			return set_err(s, errno, -1, "cannot enable %s: %s",
-				       s->probes[i].name, strerror(errno));
+			return err;
 		if (err)
-			ret = -errno;
+			ret = err;
 	}
 	return ret;
 }
 
 int tfs_instance_teardown(struct sonde_session *s)
 {
-	char *trig;
 	int i, ret = 0;
 
 	if (!s->inst)
 		return 0;
 	tfs_enable(s, false);
-	for (i = 0; i < s->nprobes; i++) {
-		struct probe *p = &s->probes[i];
-
-		/* "!" + the trigger removes it (ftrace events.rst 6.1). */
-		if (p->triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
-			tracefs_event_file_write(s->inst, s->group, p->name,
-						 "trigger", trig);
-			free(trig);
-		}
-		if (p->hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
-			tracefs_event_file_write(s->inst, s->group, p->name,
-						 "trigger", trig);
-			free(trig);
-		}
-		p->triggered = p->hist_set = false;
-	}
+	for (i = 0; i < s->nprobes; i++)
+		untrigger(s, &s->probes[i]);
 	if (s->inst_created && tracefs_instance_destroy(s->inst) < 0) {
 		slog(s, SONDE_LOG_WARN, "cannot remove instance %s: %s",
 		     s->group, strerror(errno));
@@ -468,8 +495,50 @@ static void tracefs_stop(struct sonde_session *s)
 	tfs_remove_probes(s);
 }
 
+
+/* A probe added to a running session: made, set up and enabled now. */
+static int tracefs_detach(struct sonde_session *s, int i);
+
+static int tracefs_attach(struct sonde_session *s, int i)
+{
+	struct probe *p = &s->probes[i];
+	int err = create_one(s, p);
+
+	if (!err)
+		err = events_map_probe(s, i);
+	if (!err)
+		err = probe_setup(s, p);
+	if (!err)
+		err = enable_one(s, p, true);
+	if (err)
+		tracefs_detach(s, i);
+	return err;
+}
+
+/* Disabled everywhere, the event can be removed while the instance stays
+ * (trace_dynevent.c refuses only events in use). */
+static int tracefs_detach(struct sonde_session *s, int i)
+{
+	struct probe *p = &s->probes[i];
+	int err;
+
+	if (s->inst && p->created)
+		enable_one(s, p, false);
+	if (s->inst)
+		untrigger(s, p);
+	events_unmap_probe(s, i);
+	if (!p->created)
+		return 0;
+	err = remove_event(s->group, p->name, events_file(p));
+	if (!err)
+		p->created = false;
+	return err;
+}
+
 const struct backend backend_tracefs = {
 	.name = "tracefs",
+	.attach = tracefs_attach,
+	.detach = tracefs_detach,
 	.start = tracefs_start,
 	.stop = tracefs_stop,
 	.poll = events_poll,

@@ -62,6 +62,7 @@ int error_status(int err)
 	case ERANGE:
 	case E2BIG:
 	case EEXIST:
+	case EILSEQ: /* kprobe not on an instruction boundary */
 		return EXIT_USAGE;
 	default:
 		return EXIT_RUNTIME;

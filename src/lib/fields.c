@@ -181,6 +181,9 @@ const char *sonde_event__location(const struct sonde_event *ev)
 	if (!f->func.size || field_decode(&f->func, ev->rec, ev->len, &v) ||
 	    sonde_ksym__name(v.u, func, sizeof(func)))
 		snprintf(func, sizeof(func), "?");
+	/* the function alone, as the kernel prints it (trace_kprobe.c
+	 * print_kretprobe_event(): no TRACE_ITER_SYM_OFFSET for func) */
+	func[strcspn(func, "+")] = '\0';
 	snprintf(s->locbuf, sizeof(s->locbuf), "%s <- %s", caller, func);
 	return s->locbuf;
 }

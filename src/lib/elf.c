@@ -28,6 +28,7 @@ struct fsym {
 	const char *ver;  /* version name or NULL */
 	uint64_t addr, size;
 	unsigned int pref; /* lower is preferred among equal names/addrs */
+	bool ifunc;	   /* STT_GNU_IFUNC: the address is the resolver's */
 };
 
 struct seg {
@@ -309,6 +310,7 @@ static int load_table(struct elf_file *ef, Elf_Scn *scn, const GElf_Shdr *sh,
 			continue;
 		fs.addr = s.st_value;
 		fs.size = s.st_size;
+		fs.ifunc = type == STT_GNU_IFUNC;
 		if (sh->sh_type == SHT_DYNSYM)
 			fs.pref |= PREF_DYNSYM;
 		if (GELF_ST_BIND(s.st_info) == STB_LOCAL)
@@ -424,6 +426,7 @@ static void to_sym(const struct fsym *fs, struct elf_sym *sym)
 	sym->name = fs->name;
 	sym->addr = fs->addr;
 	sym->size = fs->size;
+	sym->ifunc = fs->ifunc;
 }
 
 /* strcmp of a symbol's name against the first len bytes of key */

@@ -17,6 +17,8 @@ struct elf_sym {
 	const char *name; /* owned by the elf_file */
 	uint64_t addr;	  /* st_value: virtual address */
 	uint64_t size;
+	bool ifunc;	  /* STT_GNU_IFUNC: addr is the resolver, which runs
+			   * once at load and returns the implementation */
 };
 
 /* Open an ELF file; NULL with errno (ENOEXEC: not an ELF file). */

@@ -188,6 +188,10 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 			      (unsigned long long)sym.size);
 		goto out;
 	}
+	if (sym.ifunc)
+		slog(s, SONDE_LOG_WARN,
+		     "%s in %s is an IFUNC: the probe is on its resolver, which runs once when the library loads; probe the implementation the resolver picks (sonde list 'u:%s:*%s*')",
+		     sp->symbol, path, sp->target, sp->symbol);
 	p->sym_vaddr = sym.addr;
 	err = elf_file_vaddr_to_offset(ef, sym.addr + sp->offset, &p->offset);
 	if (err)

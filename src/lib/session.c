@@ -7,6 +7,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -134,6 +135,38 @@ static char *event_name(const struct sonde_session *s,
 	return strdup(name);
 }
 
+/* x86 uprobes refuse an instruction with a lock prefix
+ * (arch/x86/kernel/uprobes.c is_prefix_bad()): say so before the kernel
+ * fails to enable the probe. */
+static int check_insn(struct sonde_session *s, struct probe *p)
+{
+#if defined(__x86_64__)
+	unsigned char b[15];
+	ssize_t n, i;
+	int fd;
+
+	fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, b, sizeof(b), p->offset);
+	close(fd);
+	for (i = 0; i < n; i++) {
+		switch (b[i]) {
+		case 0xf0:
+			return set_err(s, EINVAL, p->spec.symbol_col,
+				       "the instruction at %s:0x%llx has a lock prefix, which x86 uprobes cannot probe: pick the next instruction (+OFF)",
+				       p->path, (unsigned long long)p->offset);
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64:
+		case 0x65: case 0x66: case 0x67: case 0xf2: case 0xf3:
+			continue; /* legacy prefixes: look further */
+		default:
+			return 0;
+		}
+	}
+#endif
+	return 0;
+}
+
 static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 {
 	const struct probe_spec *sp = &p->spec;
@@ -200,7 +233,7 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 			path);
 out:
 	elf_file_close(ef);
-	return err;
+	return err ? err : check_insn(s, p);
 }
 
 static int append(char **buf, size_t *len, const char *fmt, ...)

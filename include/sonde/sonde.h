@@ -256,6 +256,126 @@ int sonde_features__probe(struct sonde_features *f);
  * Returns how many were removed, or -errno. */
 int sonde_cleanup(sonde_log_fn log, void *ctx);
 
+/* Aggregations. */
+/*
+ * Counts and histograms keyed by tuples of values, kept in user space:
+ * sonde_agg__add() once per event; rows read back sorted. Latency pairing
+ * (sonde_latency) turns entry and return events into durations.
+ */
+struct sonde_agg;
+
+enum sonde_agg_hist {
+	SONDE_AGG_COUNT = 0, /* counts only */
+	SONDE_AGG_LOG2,	     /* buckets <0, 0, [1,2), [2,4), ... [2^62,max] */
+	SONDE_AGG_LINEAR,    /* <min, [min,min+step), ..., >=max */
+};
+
+struct sonde_agg_opts {
+	size_t sz;
+	int nkeys; /* values in each key tuple, 0..SONDE_AGG_MAX_KEYS */
+	enum sonde_agg_hist hist;
+	int64_t min, max, step; /* SONDE_AGG_LINEAR */
+	/* keep a fine histogram per row (1/32 of a power of two) for
+	 * sonde_agg__percentile() */
+	bool percentiles;
+};
+#define SONDE_AGG_MAX_KEYS 8
+
+enum sonde_agg_key_kind {
+	SONDE_AGG_KEY_UNSIGNED,
+	SONDE_AGG_KEY_SIGNED,
+	SONDE_AGG_KEY_HEX,
+	SONDE_AGG_KEY_STRING,
+};
+
+/* One value of a key tuple; str is borrowed by sonde_agg__add() (copied). */
+struct sonde_agg_key {
+	enum sonde_agg_key_kind kind;
+	uint64_t num;
+	const char *str;
+};
+
+/* A row, owned by the agg until the next add, clear or free. */
+struct sonde_agg_row {
+	const struct sonde_agg_key *key; /* nkeys values */
+	uint64_t count;
+	int64_t sum, min, max; /* of the values added (histograms) */
+	const uint64_t *buckets; /* sonde_agg__nbuckets() counts, or NULL */
+};
+
+struct sonde_agg *sonde_agg__new(const struct sonde_agg_opts *opts);
+void sonde_agg__free(struct sonde_agg *a);
+/* One hit of key with value (ignored by plain counts). 0 or -ENOMEM. */
+int sonde_agg__add(struct sonde_agg *a, const struct sonde_agg_key *key,
+		   int64_t value);
+/* n hits of key with value, e.g. from an in-kernel count. */
+int sonde_agg__add_n(struct sonde_agg *a, const struct sonde_agg_key *key,
+		     int64_t value, uint64_t n);
+/* Forget every row (an interval's table was printed). */
+void sonde_agg__clear(struct sonde_agg *a);
+/* Rows, most hits first (by_key: in key order); *rows is owned by the agg.
+ * Returns the number of rows or -ENOMEM. */
+int sonde_agg__rows(struct sonde_agg *a, bool by_key,
+		    const struct sonde_agg_row *const **rows);
+int sonde_agg__nbuckets(const struct sonde_agg *a);
+/* Bucket i covers [*lo, *hi); *lo == INT64_MIN or *hi == INT64_MAX mark an
+ * open end. */
+int sonde_agg__bucket(const struct sonde_agg *a, int i, int64_t *lo,
+		      int64_t *hi);
+/* The value under which pct percent of the row's values lie (within 1/32
+ * of a power of two); needs opts.percentiles. */
+int64_t sonde_agg__percentile(const struct sonde_agg *a,
+			      const struct sonde_agg_row *row, double pct);
+
+/*
+ * Latency pairing: an entry of function fn by thread tid pushes its time
+ * on that thread's stack for fn (recursion nests); a return pops the
+ * newest entry. Events must come in time order per thread.
+ */
+struct sonde_latency;
+struct sonde_latency_stats {
+	size_t sz;
+	uint64_t paired;
+	uint64_t orphan_returns; /* returns whose entry was not seen */
+	uint64_t open_entries;	 /* entries still waiting for a return */
+};
+struct sonde_latency *sonde_latency__new(void);
+void sonde_latency__free(struct sonde_latency *l);
+/* cookie is the caller's, given back with the return (e.g. a key id). */
+int sonde_latency__entry(struct sonde_latency *l, int fn, int tid,
+			 uint64_t ts, uint64_t cookie);
+/* 0 with the duration and the entry's cookie, or -ENOENT (counted) for a
+ * return without entry. */
+int sonde_latency__return(struct sonde_latency *l, int fn, int tid,
+			  uint64_t ts, uint64_t *ns, uint64_t *cookie);
+int sonde_latency__stats(const struct sonde_latency *l, int fn,
+			 struct sonde_latency_stats *st);
+
+/*
+ * The kernel's hist file (sonde_session__probe_hist()): cb once per entry
+ * "{ k1: v1, k2: v2 } hitcount: N" with the key names and values as text
+ * (numbers in decimal, strings with their padding removed). *dropped gets
+ * the "Dropped:" total when non-NULL. Returns the entries parsed, cb's
+ * non-zero value, or -EINVAL for text that is not a hist file.
+ */
+typedef int (*sonde_hist_entry_fn)(int nkeys, const char *const *names,
+				   const char *const *values, uint64_t hits,
+				   void *ctx);
+int sonde_hist__parse(const char *text, sonde_hist_entry_fn cb, void *ctx,
+		      uint64_t *dropped);
+
+/*
+ * A probe counted by the kernel alone: a perf counter on the uprobe or
+ * kprobe PMU (no event is recorded, no ring is read). For probes of a
+ * session that is not started; filters and fetchargs are not applied.
+ * NULL with errno ENOTSUP when the probe or machine cannot (no PMU, a
+ * tracepoint, a filter).
+ */
+struct sonde_counter;
+struct sonde_counter *sonde_counter__open(struct sonde_session *s, int probe);
+int sonde_counter__read(struct sonde_counter *c, uint64_t *count);
+void sonde_counter__close(struct sonde_counter *c);
+
 #ifdef __cplusplus
 }
 #endif

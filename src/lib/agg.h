@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* libsonde's aggregation engine (agg.c), the latency pairing (agg.c) and
+ * the in-kernel counting paths (counter.c): the API is in sonde.h under
+ * "Aggregations"; this header holds what they share privately. */
+#ifndef SONDE_AGG_H
+#define SONDE_AGG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <sonde/sonde.h>
+
+/* The perf_event_attr.type of a dynamic PMU ("uprobe", "kprobe") and the
+ * config bit of its retprobe format, read from
+ * /sys/bus/event_source/devices/PMU/{type,format/retprobe}. 0 or -errno. */
+int pmu_probe_type(const char *pmu, int *type, int *retprobe_bit);
+
+#endif

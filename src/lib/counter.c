@@ -1,0 +1,284 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Counting in the kernel: a uprobe or kprobe made on the PMU of the same
+ * name (perf_event_open, no sampling: the kernel only adds to a counter,
+ * nothing is recorded), and the parser of the ftrace hist file.
+ */
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "agg.h"
+#include "internal.h"
+
+struct sonde_counter {
+	int *fds;
+	int nfds;
+};
+
+static int read_sys(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return n < 0 ? -errno : -ENODATA;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Documentation/ABI/testing/sysfs-bus-event_source-devices-format:
+ * format/retprobe is "config:0" (kernel/events/core.c, PMU_FORMAT_ATTR). */
+int pmu_probe_type(const char *pmu, int *type, int *retprobe_bit)
+{
+	char path[256], buf[64];
+	int err;
+
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type",
+		 pmu);
+	err = read_sys(path, buf, sizeof(buf));
+	if (err)
+		return err;
+	*type = atoi(buf);
+	snprintf(path, sizeof(path),
+		 "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
+	*retprobe_bit = 0;
+	if (read_sys(path, buf, sizeof(buf)) == 0 &&
+	    sscanf(buf, "config:%d", retprobe_bit) != 1)
+		*retprobe_bit = 0;
+	return 0;
+}
+
+static int perf_open(struct perf_event_attr *attr, pid_t pid, int cpu)
+{
+	int fd = syscall(SYS_perf_event_open, attr, pid, cpu, -1,
+			 PERF_FLAG_FD_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static int add_fd(struct sonde_counter *c, int fd)
+{
+	int *fds = realloc(c->fds, (c->nfds + 1) * sizeof(*fds));
+
+	if (!fds) {
+		close(fd);
+		return -ENOMEM;
+	}
+	c->fds = fds;
+	c->fds[c->nfds++] = fd;
+	return 0;
+}
+
+/* One counter per existing thread of pid (a perf event follows one task;
+ * inherit adds the threads and children it makes later), or per CPU. */
+static int open_all(struct sonde_counter *c, struct perf_event_attr *attr,
+		    pid_t pid)
+{
+	char path[64];
+	struct dirent *d;
+	DIR *dir;
+	int fd, err = 0, cpu, ncpus;
+
+	if (pid <= 0) {
+		ncpus = sysconf(_SC_NPROCESSORS_CONF);
+		for (cpu = 0; cpu < ncpus && !err; cpu++) {
+			fd = perf_open(attr, -1, cpu);
+			if (fd == -ENODEV) /* offline CPU */
+				continue;
+			err = fd < 0 ? fd : add_fd(c, fd);
+		}
+		return err;
+	}
+	attr->inherit = 1;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	dir = opendir(path);
+	if (!dir) {
+		fd = perf_open(attr, pid, -1);
+		return fd < 0 ? fd : add_fd(c, fd);
+	}
+	while (!err && (d = readdir(dir))) {
+		if (!isdigit((unsigned char)d->d_name[0]))
+			continue;
+		fd = perf_open(attr, atoi(d->d_name), -1);
+		if (fd == -ESRCH) /* the thread ended meanwhile */
+			continue;
+		err = fd < 0 ? fd : add_fd(c, fd);
+	}
+	closedir(dir);
+	return err ? err : c->nfds ? 0 : -ESRCH;
+}
+
+struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr) };
+	struct sonde_counter *c;
+	const struct probe *p;
+	bool user;
+	int type, bit, err;
+
+	if (!s || i < 0 || i >= s->nprobes) {
+		errno = EINVAL;
+		return NULL;
+	}
+	p = &s->probes[i];
+	user = probe_kind_is_user(p->spec.kind);
+	/* a filter or a trigger needs the trace event; USDT semaphores need
+	 * ref_ctr_offset in config, which we do not set */
+	if (p->filter || p->trigger || p->hist || p->spec.ref_ctr_offset ||
+	    (user && !p->path) || (!user && p->spec.target) ||
+	    (!user && !p->spec.symbol && !p->spec.has_addr)) {
+		errno = ENOTSUP;
+		return NULL;
+	}
+	err = pmu_probe_type(user ? "uprobe" : "kprobe", &type, &bit);
+	if (err) {
+		errno = err == -ENOENT ? ENOTSUP : -err;
+		return NULL;
+	}
+	attr.type = type;
+	if (probe_kind_is_return(p->spec.kind))
+		attr.config |= 1ULL << bit;
+	/* include/uapi/linux/perf_event.h: uprobe_path/kprobe_func in
+	 * config1, probe_offset/kprobe_addr in config2 */
+	if (user) {
+		attr.config1 = (uint64_t)(uintptr_t)p->path;
+		attr.config2 = p->offset;
+	} else if (p->spec.symbol) {
+		attr.config1 = (uint64_t)(uintptr_t)p->spec.symbol;
+		attr.config2 = p->spec.offset;
+	} else {
+		attr.config2 = p->spec.addr;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	err = open_all(c, &attr, s->opts.pid);
+	if (err) {
+		sonde_counter__close(c);
+		errno = -err;
+		return NULL;
+	}
+	slog(s, SONDE_LOG_DEBUG, "%s: counted by the %s PMU (%d counters)",
+	     p->name, user ? "uprobe" : "kprobe", c->nfds);
+	return c;
+}
+
+int sonde_counter__read(struct sonde_counter *c, uint64_t *count)
+{
+	uint64_t v, sum = 0;
+	int i;
+
+	if (!c || !count)
+		return -EINVAL;
+	for (i = 0; i < c->nfds; i++) {
+		if (read(c->fds[i], &v, sizeof(v)) != sizeof(v))
+			return -errno ?: -EIO;
+		sum += v;
+	}
+	*count = sum;
+	return 0;
+}
+
+void sonde_counter__close(struct sonde_counter *c)
+{
+	int i;
+
+	if (!c)
+		return;
+	for (i = 0; i < c->nfds; i++)
+		close(c->fds[i]);
+	free(c->fds);
+	free(c);
+}
+
+/*
+ * The hist file (Documentation/trace/histogram.rst):
+ *   { k1:       value, k2: string padded       } hitcount:          N
+ * then "Totals:" with "Hits:", "Entries:", "Dropped:". Values are given
+ * as the kernel shows them, trimmed (a modifier's text included).
+ */
+static char *trim(char *p, char *end)
+{
+	while (p < end && isspace((unsigned char)*p))
+		p++;
+	while (end > p && isspace((unsigned char)end[-1]))
+		end--;
+	*end = '\0';
+	return p;
+}
+
+static int parse_entry(char *line, sonde_hist_entry_fn cb, void *ctx)
+{
+	const char *names[SONDE_AGG_MAX_KEYS], *vals[SONDE_AGG_MAX_KEYS];
+	char *close = strstr(line, "} hitcount:"), *p = line + 1, *next, *c;
+	int n = 0;
+
+	if (!close)
+		return -EINVAL;
+	*close = '\0';
+	while (p < close && n < SONDE_AGG_MAX_KEYS) {
+		c = strchr(p, ':');
+		if (!c)
+			return -EINVAL;
+		/* the next key starts at ", NAME:" (strings may hold ", ") */
+		next = c + 1;
+		while ((next = strstr(next, ", ")) && next < close) {
+			char *q = next + 2;
+
+			while (*q == '_' || isalnum((unsigned char)*q))
+				q++;
+			if (*q == ':' && q > next + 2)
+				break;
+			next += 2;
+		}
+		if (!next)
+			next = close;
+		names[n] = trim(p, c);
+		vals[n++] = trim(c + 1, next);
+		p = next + (next < close ? 2 : 0);
+	}
+	return cb(n, names, vals, strtoull(close + 11, NULL, 10), ctx);
+}
+
+int sonde_hist__parse(const char *text, sonde_hist_entry_fn cb, void *ctx,
+		      uint64_t *dropped)
+{
+	char *copy, *line, *save = NULL;
+	int n = 0, err = 0;
+	bool header = false;
+
+	if (!text || !cb)
+		return -EINVAL;
+	copy = strdup(text);
+	if (!copy)
+		return -ENOMEM;
+	if (dropped)
+		*dropped = 0;
+	for (line = strtok_r(copy, "\n", &save); line && !err;
+	     line = strtok_r(NULL, "\n", &save)) {
+		while (isspace((unsigned char)*line))
+			line++;
+		if (!strncmp(line, "# event histogram", 17))
+			header = true;
+		else if (*line == '{' && (err = parse_entry(line, cb, ctx)) == 0)
+			n++;
+		else if (!strncmp(line, "Dropped:", 8) && dropped)
+			*dropped = strtoull(line + 8, NULL, 10);
+	}
+	free(copy);
+	if (err)
+		return err;
+	return header || n ? n : -EINVAL;
+}

@@ -170,7 +170,8 @@ int sonde_event__pid(const struct sonde_event *ev);
 int sonde_event__tid(const struct sonde_event *ev);
 int sonde_event__cpu(const struct sonde_event *ev);
 const char *sonde_event__comm(const struct sonde_event *ev);
-/* The probed address: "func+0x10" for kprobes, "0x..." otherwise. */
+/* The probed address (for return probes, the function's address);
+ * sonde_event__location() names it for kprobes. */
 uint64_t sonde_event__ip(const struct sonde_event *ev);
 bool sonde_event__is_return(const struct sonde_event *ev);
 /* Where the probe hit, symbolized: "do_sys_openat2+0x0" for a kprobe,
@@ -195,7 +196,7 @@ enum sonde_field_kind sonde_event__field_kind(const struct sonde_event *ev,
 					      int i);
 uint64_t sonde_event__field_u64(const struct sonde_event *ev, int i);
 int64_t sonde_event__field_s64(const struct sonde_event *ev, int i);
-/* Strings and symbols; NULL for a number. */
+/* Strings (string, ustring, symstr); NULL for numbers and symbols. */
 const char *sonde_event__field_str(const struct sonde_event *ev, int i);
 /* Arrays: element count and element j as u64/s64 by the field's kind. */
 int sonde_event__field_len(const struct sonde_event *ev, int i);

@@ -23,7 +23,7 @@ static void usage(FILE *out)
 		"  -p PID          only this process (all its threads)\n"
 		"  -c 'CMD ARGS'   run CMD with the probes in place; end with it\n"
 		"  -d SECS         stop after SECS seconds\n"
-		"  -f text|json    output format (default text)\n"
+		"  -f text|json|csv  output format (default text)\n"
 		"  -o FILE         write events to FILE\n"
 		"  --filter EXPR   the kernel's filter on the probe's fields\n"
 		"  --trigger T     a trigger on each probe's event (stacktrace,\n"
@@ -33,6 +33,7 @@ static void usage(FILE *out)
 		"  -s              the call stack of each event\n"
 		"  --follow-fork   with -p, children of the process too\n"
 		"  --buffer-kb N   per-CPU ring buffer size\n"
+		"  --backend B     auto, tracefs or perf\n"
 		"  -q              no summary; -v more detail\n");
 }
 

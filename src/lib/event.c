@@ -302,6 +302,9 @@ static const struct task_info *task_lookup(struct sonde_session *s, int tid)
 	}
 	t->tid = tid;
 	task_read(t);
+	/* user stacks are named through the process's maps: read them now */
+	if (s->opts.stack && t->pid > 0)
+		symcache_prime(&s->syms, t->pid);
 	if (t->pid < 0)
 		task_gone(s, t);
 	s->ntasks++;

@@ -145,6 +145,7 @@ int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
 struct symcache;
 int symcache_name(struct symcache **sc, int pid, uint64_t addr, char *buf,
 		  size_t len);
+void symcache_prime(struct symcache **sc, int pid);
 void symcache_free(struct symcache *sc);
 
 /* event.c */

@@ -51,6 +51,7 @@ static void maps_clear(struct pidmaps *pm)
 	pm->pid = 0;
 }
 
+/* A process that is gone keeps the maps read while it ran. */
 static int maps_load(struct pidmaps *pm, int pid)
 {
 	char path[64], line[4096], file[4096];
@@ -58,11 +59,11 @@ static int maps_load(struct pidmaps *pm, int pid)
 	size_t cap = 0;
 	FILE *f;
 
-	maps_clear(pm);
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return -errno;
+		return pm->pid == pid ? 0 : -errno;
+	maps_clear(pm);
 	pm->pid = pid;
 	while (fgets(line, sizeof(line), f)) {
 		file[0] = '\0';
@@ -179,4 +180,14 @@ void symcache_free(struct symcache *sc)
 	}
 	free(sc->elfs);
 	free(sc);
+}
+
+/* Read a process's maps while it runs, so its frames can be named after
+ * it exits (sonde -c: the command often ends before its events are
+ * printed). */
+void symcache_prime(struct symcache **scp, int pid)
+{
+	if (!*scp && !(*scp = calloc(1, sizeof(**scp))))
+		return;
+	pid_get(*scp, pid, 0);
 }

@@ -267,21 +267,51 @@ static int set_pid_filter(struct sonde_session *s)
 	return err;
 }
 
+/* Why the kernel refused a filter or trigger: a bad filter is explained
+ * in the event's filter file itself ("parse_error: ..." with a caret,
+ * trace_events_filter.c), a bad trigger in the error_log, as its newest
+ * entry only if it names this command. */
+static char *refusal(struct sonde_session *s, struct probe *p,
+		     const char *file, const char *val)
+{
+	char *why = NULL;
+
+	if (!strcmp(file, "filter")) {
+		why = tracefs_event_file_read(s->inst, s->group, p->name,
+					      "filter", NULL);
+		if (why && !strstr(why, "rror")) {
+			free(why);
+			why = NULL;
+		}
+	} else {
+		why = tracefs_error_last(NULL);
+		if (why && !strstr(why, val)) {
+			free(why);
+			why = NULL;
+		}
+	}
+	return why;
+}
+
 static int event_write(struct sonde_session *s, struct probe *p,
 		       const char *file, const char *val)
 {
-	if (tracefs_event_file_write(s->inst, s->group, p->name, file, val) <
-	    0) {
-		int err = errno ? errno : EINVAL;
-		char *log = tracefs_error_last(NULL);
+	char *why;
+	size_t n;
+	int err;
 
-		set_err(s, err, -1, "the kernel refused %s '%s' on %s: %s%s%s",
-			file, val, p->name, strerror(err),
-			log && *log ? "\n" : "", log ? log : "");
-		free(log);
-		return -err;
-	}
-	return 0;
+	if (tracefs_event_file_write(s->inst, s->group, p->name, file, val) >=
+	    0)
+		return 0;
+	err = errno ? errno : EINVAL;
+	why = refusal(s, p, file, val);
+	n = why ? strlen(why) : 0;
+	while (n && why[n - 1] == '\n')
+		why[--n] = '\0';
+	set_err(s, err, -1, "the kernel refused %s '%s' on %s: %s%s%s", file,
+		val, p->name, strerror(err), why ? "\n" : "", why ? why : "");
+	free(why);
+	return -err;
 }
 
 static bool has_hist(struct sonde_session *s, const struct probe *p)

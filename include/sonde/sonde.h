@@ -250,6 +250,9 @@ struct sonde_features {
 	bool hist_triggers;
 	bool bpf;
 	char kernel[128];
+	/* built with capstone: uprobe offsets are checked to be on an
+	 * instruction boundary */
+	bool insn_check;
 };
 int sonde_features__probe(struct sonde_features *f);
 

@@ -256,7 +256,11 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (!strcmp(argv[1], "--version")) {
-		printf("sonde %s (backends: tracefs)\n", sonde_version());
+		struct sonde_features f = { .sz = sizeof(f) };
+
+		sonde_features__probe(&f);
+		printf("sonde %s (backends: tracefs perf; instruction check: %s)\n",
+		       sonde_version(), f.insn_check ? "capstone" : "none");
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)

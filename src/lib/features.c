@@ -12,6 +12,7 @@
 
 #include <tracefs.h>
 
+#include "insn.h"
 #include "internal.h"
 
 static bool tracing_file(const char *name)
@@ -77,6 +78,7 @@ int sonde_features__probe(struct sonde_features *f)
 		out.hist_triggers = has_hist_triggers();
 	}
 	out.bpf = bpf_works();
+	out.insn_check = insn_check_available();
 	memcpy(f, &out, f->sz && f->sz < sizeof(out) ? f->sz : sizeof(out));
 	return 0;
 }

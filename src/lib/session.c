@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "insn.h"
 #include "internal.h"
 #include "ksym.h"
 #include "target.h"
@@ -167,6 +168,34 @@ static int check_insn(struct sonde_session *s, struct probe *p)
 	return 0;
 }
 
+/* A breakpoint inside an instruction corrupts it: refuse an offset that
+ * is not on an instruction boundary of the function that holds it. */
+static int check_boundary(struct sonde_session *s, struct probe *p,
+			  struct elf_file *ef)
+{
+	uint64_t vaddr, func_off, prev, next;
+	struct elf_sym fn;
+	int err;
+
+	if (elf_file_offset_to_vaddr(ef, p->offset, &vaddr, NULL) ||
+	    elf_file_addr_to_sym(ef, vaddr, &fn) || vaddr == fn.addr ||
+	    elf_file_vaddr_to_offset(ef, fn.addr, &func_off))
+		return 0;
+	err = insn_check_boundary(p->path, func_off, fn.size, vaddr - fn.addr,
+				  &prev, &next);
+	if (err == -ENOTSUP)
+		slog(s, SONDE_LOG_INFO,
+		     "built without capstone: %s+0x%llx is not checked to be on an instruction boundary",
+		     fn.name, (unsigned long long)(vaddr - fn.addr));
+	if (err != -EILSEQ)
+		return 0;
+	return set_err(s, EINVAL, p->spec.symbol_col,
+		       "%s+0x%llx is inside an instruction: a breakpoint there would corrupt it; the instructions around it start at %s+0x%llx and %s+0x%llx",
+		       fn.name, (unsigned long long)(vaddr - fn.addr), fn.name,
+		       (unsigned long long)prev, fn.name,
+		       (unsigned long long)next);
+}
+
 static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 {
 	const struct probe_spec *sp = &p->spec;
@@ -232,6 +261,8 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 			"%s is not in a loaded segment of %s", sp->symbol,
 			path);
 out:
+	if (!err)
+		err = check_boundary(s, p, ef);
 	elf_file_close(ef);
 	return err ? err : check_insn(s, p);
 }

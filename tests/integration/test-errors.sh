@@ -73,5 +73,30 @@ else
 	not_ok "unknown symbol: refused, named" "status $rc; stderr: $(cat "$T_DIR/err")"
 fi
 
+# A breakpoint must never land inside an instruction or on a lock prefix
+# (the traced program would die of SIGILL): the offset is refused. The
+# fixture's add starts with a 1-byte nop, then a lock-prefixed add.
+if ! "$SONDE" --version | grep -q "instruction check: capstone"; then
+	skip "offset inside an instruction" "built without capstone"
+else
+	"$SONDE" trace -q -c "$bin 1" "u:$bin:add+3" >"$T_DIR/out" 2>"$T_DIR/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "add+0x3 is inside an instruction" "$T_DIR/err" &&
+		grep -q "start at add+0x1 and add+0x" "$T_DIR/err"; then
+		ok "offset inside an instruction: refused with the boundaries around it"
+	else
+		not_ok "offset inside an instruction: refused with the boundaries around it" \
+			"status $rc; stderr: $(cat "$T_DIR/err")"
+	fi
+	"$SONDE" trace -q -c "$bin 1" "u:$bin:add+1" >"$T_DIR/out" 2>"$T_DIR/err"
+	rc=$?
+	if [ "$rc" -eq 2 ] && grep -q "lock prefix" "$T_DIR/err"; then
+		ok "lock-prefixed instruction: refused with a sentence"
+	else
+		not_ok "lock-prefixed instruction: refused with a sentence" \
+			"status $rc; stderr: $(cat "$T_DIR/err")"
+	fi
+fi
+
 hygiene_check "errors: tracefs left as found"
 finish

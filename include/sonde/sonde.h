@@ -70,6 +70,16 @@ struct sonde_session_opts {
 	/* Record the call stack with each event: the kernel stack for
 	 * kprobes, the user stack for uprobes (sonde_event__stack()). */
 	bool stack;
+	/* Where separate debug files are searched (by build-id and
+	 * .gnu_debuglink), colon-separated; NULL = /usr/lib/debug. */
+	const char *debug_dir;
+	/* A wildcard probe (u:TARGET:GLOB, k:GLOB) may add at most this many
+	 * probes; more is refused. 0 = 1000. */
+	int max_probes;
+	/* Called while many probes are made or removed (what: "creating",
+	 * "removing"), done from 0 to total; NULL = not called. */
+	void (*progress)(const char *what, int done, int total, void *ctx);
+	void *progress_ctx;
 };
 
 /* Memory only: nothing reaches the kernel before sonde_session__start(). */

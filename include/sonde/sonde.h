@@ -193,6 +193,9 @@ const char *sonde_event__location(const struct sonde_event *ev);
  * event. */
 int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
 		       bool *user);
+/* How many of those frames, from the first, are kernel frames (the rest
+ * are user frames): a perf callchain holds both. */
+int sonde_event__stack_kernel_frames(const struct sonde_event *ev);
 /* A frame as "func+0x1a" (kernel through kallsyms; user through the
  * process's maps and ELF symbols: "func+0x1a (/usr/lib/libc.so.6)"), or
  * "0x..." when unknown. Returns buf. */

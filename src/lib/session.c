@@ -18,6 +18,7 @@
 #include "insn.h"
 #include "internal.h"
 #include "ksym.h"
+#include "perf.h"
 #include "target.h"
 
 /* MAX_EVENT_NAME_LEN in kernel/trace/trace.h */
@@ -428,13 +429,23 @@ fail:
 }
 
 /* --backend: tracefs streams and aggregates through the kernel's own
- * files; perf makes probes that belong to a file descriptor. */
+ * files; perf makes probes that belong to a file descriptor (nothing left
+ * behind even after SIGKILL), so auto takes it whenever the PMUs can make
+ * every probe (no filter, trigger or hist, nothing only the kernel can
+ * fetch). */
 static const struct backend *choose_backend(const struct sonde_session *s)
 {
+	char why[256] = "";
+
 	switch (s->opts.backend) {
 	case SONDE_BACKEND_PERF:
 		return &backend_perf;
+	case SONDE_BACKEND_TRACEFS:
+		return &backend_tracefs;
 	default:
+		if (perf_backend_fits(s, why, sizeof(why)))
+			return &backend_perf;
+		slog(s, SONDE_LOG_DEBUG, "not the perf backend: %s", why);
 		return &backend_tracefs;
 	}
 }

@@ -3,7 +3,10 @@
  * User addresses -> "func+0x1a (libc.so.6)": the process's mapping from
  * /proc/PID/maps, the file offset, the ELF segment's virtual address, the
  * symbol. Maps are cached per process and re-read when an address falls
- * outside them (new mappings); ELF files are opened once.
+ * outside them (new mappings); ELF files are opened once. Mappings can
+ * also be fed as they are made (the perf backend's PERF_RECORD_MMAP2), so
+ * a process that has exited by the time its stacks are printed is still
+ * symbolized: its last known maps are kept when /proc no longer has them.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -14,7 +17,7 @@
 #include "elf.h"
 #include "internal.h"
 
-#define PIDS 8
+#define PIDS 64
 
 struct mapping {
 	uint64_t start, end, pgoff;
@@ -52,39 +55,53 @@ static void maps_clear(struct pidmaps *pm)
 }
 
 /* A process that is gone keeps the maps read while it ran. */
+static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
+		     uint64_t end, uint64_t pgoff, const char *file)
+{
+	struct mapping *grown;
+	char *path;
+
+	if (pm->n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		grown = realloc(pm->m, *cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		pm->m = grown;
+	}
+	path = strdup(file);
+	if (!path)
+		return -ENOMEM;
+	pm->m[pm->n++] = (struct mapping){ start, end, pgoff, path };
+	return 0;
+}
+
+/* Read /proc/PID/maps into pm; pm is left as it was when that fails (the
+ * process is gone: what was known of it stays). */
 static int maps_load(struct pidmaps *pm, int pid)
 {
 	char path[64], line[4096], file[4096];
-	struct mapping m, *grown;
+	struct pidmaps fresh = { .pid = pid };
+	uint64_t start, end, pgoff;
 	size_t cap = 0;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
 	f = fopen(path, "re");
 	if (!f)
-		return pm->pid == pid ? 0 : -errno;
-	maps_clear(pm);
-	pm->pid = pid;
+		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		file[0] = '\0';
 		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64
 				 " %*s %*s %4095s",
-			   &m.start, &m.end, &m.pgoff, file) < 3 ||
+			   &start, &end, &pgoff, file) < 3 ||
 		    file[0] != '/')
 			continue;
-		if (pm->n == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(pm->m, cap * sizeof(*grown));
-			if (!grown)
-				break;
-			pm->m = grown;
-		}
-		m.path = strdup(file);
-		if (!m.path)
+		if (maps_push(&fresh, &cap, start, end, pgoff, file))
 			break;
-		pm->m[pm->n++] = m;
 	}
 	fclose(f);
+	maps_clear(pm);
+	*pm = fresh;
 	return 0;
 }
 
@@ -117,20 +134,122 @@ static struct elf_file *elf_get(struct symcache *sc, const char *path)
 	return grown[sc->nelfs++].ef;
 }
 
-static struct pidmaps *pid_get(struct symcache *sc, int pid, uint64_t addr)
+static struct pidmaps *pid_find(struct symcache *sc, int pid)
 {
-	struct pidmaps *pm = NULL;
 	unsigned int i;
 
 	for (i = 0; i < PIDS; i++)
 		if (sc->pids[i].pid == pid)
-			pm = &sc->pids[i];
+			return &sc->pids[i];
+	return NULL;
+}
+
+static struct pidmaps *pid_get(struct symcache *sc, int pid, uint64_t addr)
+{
+	struct pidmaps *pm = pid_find(sc, pid);
+
 	if (pm && maps_find(pm, addr))
 		return pm;
-	if (!pm)
+	if (!pm) {
 		pm = &sc->pids[sc->next++ % PIDS];
+		maps_clear(pm);
+	}
 	/* a mapping made since the last read: read again */
-	return maps_load(pm, pid) ? NULL : pm;
+	if (maps_load(pm, pid) && !pm->pid)
+		return NULL;
+	return pm;
+}
+
+static int cache_get(struct symcache **scp)
+{
+	if (!*scp && !(*scp = calloc(1, sizeof(**scp))))
+		return -ENOMEM;
+	return 0;
+}
+
+/* The maps of pid, read from /proc now when it is new to the cache. */
+static struct pidmaps *pid_track(struct symcache *sc, int pid)
+{
+	struct pidmaps *pm = pid_find(sc, pid);
+
+	if (pm)
+		return pm;
+	pm = &sc->pids[sc->next++ % PIDS];
+	maps_clear(pm);
+	if (maps_load(pm, pid))
+		pm->pid = pid; /* gone or not yet readable: start empty */
+	return pm;
+}
+
+int symcache_track(struct symcache **scp, int pid)
+{
+	int err = cache_get(scp);
+
+	if (err)
+		return err;
+	return pid_track(*scp, pid) ? 0 : -ENOMEM;
+}
+
+int symcache_add_map(struct symcache **scp, int pid, uint64_t start,
+		     uint64_t len, uint64_t pgoff, const char *path)
+{
+	struct pidmaps *pm;
+	size_t cap, i;
+	int err = cache_get(scp);
+
+	if (err)
+		return err;
+	if (!path || path[0] != '/')
+		return 0;
+	pm = pid_track(*scp, pid);
+	for (i = 0; i < pm->n; i++)
+		if (pm->m[i].start == start && pm->m[i].end == start + len &&
+		    pm->m[i].pgoff == pgoff && !strcmp(pm->m[i].path, path))
+			return 0; /* already read from /proc */
+	/* overlapping older mappings are replaced by this one */
+	for (i = 0; i < pm->n;) {
+		if (pm->m[i].start < start + len && pm->m[i].end > start) {
+			free(pm->m[i].path);
+			pm->m[i] = pm->m[--pm->n];
+		} else {
+			i++;
+		}
+	}
+	cap = pm->n; /* a full array grows in maps_push */
+	return maps_push(pm, &cap, start, start + len, pgoff, path);
+}
+
+static const struct mapping *file_find(const struct pidmaps *pm,
+				       const char *path, uint64_t off)
+{
+	size_t i;
+
+	for (i = 0; i < pm->n; i++)
+		if (off >= pm->m[i].pgoff &&
+		    off - pm->m[i].pgoff < pm->m[i].end - pm->m[i].start &&
+		    !strcmp(pm->m[i].path, path))
+			return &pm->m[i];
+	return NULL;
+}
+
+int symcache_file_addr(struct symcache **scp, int pid, const char *path,
+		       uint64_t off, uint64_t *addr)
+{
+	const struct mapping *m;
+	struct pidmaps *pm;
+	int err = cache_get(scp);
+
+	*addr = 0;
+	if (err)
+		return err;
+	pm = pid_track(*scp, pid);
+	m = file_find(pm, path, off);
+	if (!m && maps_load(pm, pid) == 0)
+		m = file_find(pm, path, off);
+	if (!m)
+		return -ENOENT;
+	*addr = m->start + off - m->pgoff;
+	return 0;
 }
 
 int symcache_name(struct symcache **scp, int pid, uint64_t addr, char *buf,
@@ -143,7 +262,7 @@ int symcache_name(struct symcache **scp, int pid, uint64_t addr, char *buf,
 	const char *base;
 	uint64_t vaddr;
 
-	if (!*scp && !(*scp = calloc(1, sizeof(**scp))))
+	if (cache_get(scp))
 		return -ENOMEM;
 	pm = pid_get(*scp, pid, addr);
 	m = pm ? maps_find(pm, addr) : NULL;

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* The perf_event_open backend's private pieces, shared by perf*.c. */
+#ifndef SONDE_PERF_H
+#define SONDE_PERF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+/* How a probe reaches the kernel in perf mode. */
+enum pmode {
+	PM_UPROBE_PMU,	 /* uprobe PMU, args computed from sampled regs */
+	PM_KPROBE_PMU,	 /* kprobe PMU, no args */
+	PM_TRACEPOINT,	 /* tracefs-made event, PERF_SAMPLE_RAW */
+};
+
+/* One fetch argument, compiled from its kernel fetch string. */
+enum pbase {
+	PB_REG,	    /* a register */
+	PB_STACK,   /* $stack: the stack pointer */
+	PB_STACKN,  /* $stackN */
+	PB_RETVAL,  /* $retval */
+	PB_COMM,    /* $comm */
+	PB_IMM,	    /* \IMM or @ADDR (then a deref) */
+	PB_IMMSTR,  /* \"str" */
+	PB_FILEOFF, /* @+OFF: an offset in the probed file (then a deref) */
+};
+
+#define PARG_MAX_DEREF 16
+
+struct parg {
+	enum pbase base;
+	int reg;	  /* PB_REG: perf register index */
+	int64_t imm;	  /* PB_IMM, PB_FILEOFF, PB_STACKN */
+	char *str;	  /* PB_IMMSTR */
+	int64_t deref[PARG_MAX_DEREF]; /* innermost first */
+	int nderef;
+	/* the type */
+	bool is_string;
+	unsigned int elem;  /* bytes of one value (container for bitfields) */
+	unsigned int count; /* array elements, 1 otherwise */
+	bool is_signed;
+	unsigned int bf_width, bf_off; /* bitfield, width 0 when none */
+	/* in the record */
+	unsigned int offset;
+};
+
+struct pprobe {
+	enum pmode mode;
+	struct parg *args;
+	size_t nargs;
+	unsigned int fixed;	 /* bytes of the record's fixed part */
+	unsigned int stack_dump; /* user stack bytes to sample */
+	bool need_regs;
+	bool tp_created;	 /* PM_TRACEPOINT: the event is in tracefs */
+	uint64_t kaddr;		 /* PM_KPROBE_PMU: the probed address */
+};
+
+struct pring {
+	int fd; /* the CPU's first event: owns the mmap */
+	struct perf_event_mmap_page *meta;
+	uint8_t *data;
+	uint64_t size; /* data area, a power of 2 */
+};
+
+struct pid_probe {
+	uint64_t id; /* PERF_EVENT_IOC_ID */
+	int probe;
+};
+
+/* a sample read from a ring, kept until every ring has been read */
+struct pitem {
+	uint64_t ts;
+	size_t off;
+	uint32_t len;
+	int cpu;
+};
+
+struct pcomm {
+	int tid;
+	char comm[16];
+};
+
+#define PCOMMS 256
+#define PFRAMES 512
+
+struct pstate {
+	struct pprobe *pp;	/* per probe */
+	uint64_t *stype;	/* per probe: its sample_type */
+	struct pring *rings;	/* per CPU */
+	int *fds;
+	size_t nfds, capfds;
+	struct pid_probe *ids;
+	size_t nids, capids;
+	uint8_t *rec;		/* the record being built */
+	size_t reccap;
+	uint8_t *wrap;		/* a record that wraps around its ring */
+	uint8_t *pend;		/* samples read, not yet delivered */
+	size_t pendlen, pendcap;
+	struct pitem *items;
+	size_t nitems, capitems;
+	uint64_t frames[PFRAMES];
+	const uint64_t *cur_frames; /* the event being delivered's */
+	int cur_kframes;
+	struct pcomm comms[PCOMMS];
+	uint64_t throttled;
+	int self;
+};
+
+/* perf.c: can the PMUs make every probe of s (auto picks perf then)? */
+bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
+
+/* perf_read.c: rings -> records -> events_deliver() */
+int pread_poll(struct sonde_session *s, int timeout_ms);
+int pread_drain(struct sonde_session *s);
+
+/* perf_fmt.c: the kernel's format text for a PMU probe (the layout that
+ * trace_uprobe.c / trace_kprobe.c would give it), and the compiled args. */
+int pfmt_build(struct sonde_session *s, struct probe *p, struct pprobe *pp,
+	       int id);
+/* Is every arg of p computable from user registers and memory? */
+bool pfmt_supported(const struct probe *p, char *why, size_t len);
+void pprobe_free(struct pprobe *pp);
+
+/* perf_fetch.c: build the record of one sample. */
+struct psample {
+	int pid, tid;
+	uint64_t ip;
+	const uint64_t *regs; /* perf register index -> value, or NULL */
+	uint64_t regs_mask;
+	const uint8_t *stack; /* user stack copy from regs[SP] */
+	uint64_t stack_len;
+	const char *comm;
+};
+/* Lay out p's record in buf (cap bytes) for sample sm; returns its length
+ * or -errno. */
+int pfetch_record(struct sonde_session *s, struct probe *p,
+		  const struct pprobe *pp, const struct psample *sm,
+		  uint8_t *buf, size_t cap);
+
+/* perf_tp.c: tracefs-made events for what the PMUs cannot fetch. */
+int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp);
+void ptp_remove(struct sonde_session *s, struct probe *p, struct pprobe *pp);
+
+/* perf register indexes (arch/x86/include/uapi/asm/perf_regs.h) */
+enum {
+	PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP,
+	PR_FLAGS, PR_CS, PR_SS, PR_DS, PR_ES, PR_FS, PR_GS,
+	PR_R8, PR_R9, PR_R10, PR_R11, PR_R12, PR_R13, PR_R14, PR_R15,
+	PR_NUM
+};
+/* what is sampled: all but ds, es, fs, gs (refused on x86-64) */
+#define PR_MASK (((1ull << (PR_R15 + 1)) - 1) & ~(0xfull << PR_DS))
+
+/* symbolize.c: mappings tracked from PERF_RECORD_MMAP2 */
+int symcache_add_map(struct symcache **sc, int pid, uint64_t start,
+		     uint64_t len, uint64_t pgoff, const char *path);
+int symcache_track(struct symcache **sc, int pid);
+int symcache_file_addr(struct symcache **sc, int pid, const char *path,
+		       uint64_t off, uint64_t *addr);
+
+#endif

@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the PMUs cannot fetch (kernel memory, $argN, @SYM, kprobe args) is
+ * fetched by the kernel: the probe is made in {u,k}probe_events (in the
+ * session's group, swept like the tracefs backend's if sonde dies) and
+ * opened with PERF_TYPE_TRACEPOINT; its PERF_SAMPLE_RAW data is the
+ * kernel's own record, decoded through the event's format file.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <tracefs.h>
+
+#include "perf.h"
+
+static const char *events_file(const struct probe *p)
+{
+	return probe_kind_is_user(p->spec.kind) ? "uprobe_events"
+						: "kprobe_events";
+}
+
+int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
+{
+	char *log;
+	int err;
+
+	err = tfs_write_line(events_file(p), p->definition);
+	if (err) {
+		log = tracefs_error_last(NULL);
+		if (log && *log)
+			set_err(s, err, -1, "the kernel refused probe '%s':\n%s",
+				p->name, log);
+		else
+			set_err(s, err, -1,
+				"the kernel refused probe '%s' (%s): %s",
+				p->name, p->definition, strerror(-err));
+		free(log);
+		return err;
+	}
+	pp->tp_created = true;
+	p->created = true;
+	p->format_text = tracefs_event_file_read(NULL, s->group, p->name,
+						 "format", NULL);
+	if (!p->format_text)
+		return set_err(s, EIO, -1, "cannot read the format of %s/%s",
+			       s->group, p->name);
+	if (event_format_parse(p->format_text, &p->fmt))
+		return set_err(s, EINVAL, -1,
+			       "cannot parse the format of %s/%s", s->group,
+			       p->name);
+	return 0;
+}
+
+void ptp_remove(struct sonde_session *s, struct probe *p, struct pprobe *pp)
+{
+	char line[256];
+	int err = 0, tries;
+
+	if (!pp->tp_created)
+		return;
+	snprintf(line, sizeof(line), "-:%s/%s", s->group, p->name);
+	/* EBUSY while a perf event still holds it: the fds were closed just
+	 * before; the kernel lets go of them shortly */
+	for (tries = 0; tries < 50; tries++) {
+		err = tfs_write_line(events_file(p), line);
+		if (err != -EBUSY)
+			break;
+		usleep(20000);
+	}
+	if (err)
+		slog(s, SONDE_LOG_WARN, "cannot remove %s/%s: %s", s->group,
+		     p->name, strerror(-err));
+	pp->tp_created = false;
+	p->created = false;
+}

@@ -9,23 +9,31 @@
  * .gnu.version/.gnu.version_d for .dynsym, is kept aside.
  * Malformed input is rejected with -ENOEXEC, never trusted: every count and
  * offset goes through libelf's bounds-checked accessors.
+ * A file without .symtab (stripped) takes its .symtab from its separate
+ * debug file (debuginfo.c); segments and offsets always come from the file
+ * itself. C++ names are demangled once, into the index, for matching and
+ * output.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
+#include "demangle.h"
 #include "elf.h"
 
 struct fsym {
 	const char *name; /* bare name */
 	const char *ver;  /* version name or NULL */
+	const char *dname; /* demangled (C++), or NULL */
 	uint64_t addr, size;
 	unsigned int pref; /* lower is preferred among equal names/addrs */
 	bool ifunc;	   /* STT_GNU_IFUNC: the address is the resolver's */
@@ -38,6 +46,7 @@ struct seg {
 
 struct elf_file {
 	int fd;
+	char *path;
 	Elf *elf;
 	bool dyn;
 	uint64_t file_size;
@@ -47,8 +56,11 @@ struct elf_file {
 	struct fsym *syms; /* sorted by name, then address */
 	size_t nsyms, cap;
 	struct fsym **byaddr;
-	char **owned; /* bare names cut from "name@VER" */
-	size_t nowned;
+	char **owned; /* bare names cut from "name@VER", demangled names */
+	size_t nowned, owned_cap;
+	char *debug_dirs; /* NULL: the default */
+	struct debug_file *dbg;
+	char note[512]; /* what the debug file search found or refused */
 };
 
 /* pref bits: a hidden (non-default) version loses to the default one, a
@@ -105,6 +117,7 @@ struct elf_file *elf_file_open(const char *path)
 		err = -errno;
 		goto err_free;
 	}
+	ef->path = strdup(path);
 	if (fstat(ef->fd, &st) || !S_ISREG(st.st_mode))
 		goto err_close;
 	ef->file_size = (uint64_t)st.st_size;
@@ -127,6 +140,7 @@ err_end:
 err_close:
 	close(ef->fd);
 err_free:
+	free(ef->path);
 	free(ef);
 	errno = -err;
 	return NULL;
@@ -144,9 +158,30 @@ void elf_file_close(struct elf_file *ef)
 	free(ef->byaddr);
 	free(ef->syms);
 	free(ef->segs);
+	debuginfo_close(ef->dbg);
+	free(ef->debug_dirs);
+	free(ef->path);
 	elf_end(ef->elf);
 	close(ef->fd);
 	free(ef);
+}
+
+int elf_file_set_debug_dirs(struct elf_file *ef, const char *dirs)
+{
+	char *d = NULL;
+
+	if (ef->index_err)
+		return -EBUSY;
+	if (dirs && *dirs && !(d = strdup(dirs)))
+		return -ENOMEM;
+	free(ef->debug_dirs);
+	ef->debug_dirs = d;
+	return 0;
+}
+
+const char *elf_file_debug_note(struct elf_file *ef)
+{
+	return ef->note;
 }
 
 int elf_file_is_dyn(const struct elf_file *ef)
@@ -254,24 +289,39 @@ static int push(struct elf_file *ef, const struct fsym *fs)
 	return 0;
 }
 
+/* Keep str (malloc'd) for the life of ef; frees it on failure. */
+static int own(struct elf_file *ef, char *str)
+{
+	char **nv;
+	size_t cap;
+
+	if (!str)
+		return -ENOMEM;
+	if (ef->nowned == ef->owned_cap) {
+		cap = ef->owned_cap ? ef->owned_cap * 2 : 64;
+		nv = realloc(ef->owned, cap * sizeof(*nv));
+		if (!nv) {
+			free(str);
+			return -ENOMEM;
+		}
+		ef->owned = nv;
+		ef->owned_cap = cap;
+	}
+	ef->owned[ef->nowned++] = str;
+	return 0;
+}
+
 /* "name@VER" / "name@@VER" as .symtab spells versioned symbols. */
 static int split_version(struct elf_file *ef, struct fsym *fs)
 {
 	const char *at = strchr(fs->name, '@');
-	char **nv, *bare;
+	char *bare;
 
 	if (!at || at == fs->name)
 		return 0;
 	bare = strndup(fs->name, (size_t)(at - fs->name));
-	nv = realloc(ef->owned, (ef->nowned + 1) * sizeof(*nv));
-	if (!bare || !nv) {
-		free(bare);
-		if (nv)
-			ef->owned = nv;
+	if (own(ef, bare))
 		return -ENOMEM;
-	}
-	ef->owned = nv;
-	ef->owned[ef->nowned++] = bare;
 	if (at[1] == '@')
 		at++;
 	else
@@ -281,11 +331,12 @@ static int split_version(struct elf_file *ef, struct fsym *fs)
 	return 0;
 }
 
-static int load_table(struct elf_file *ef, Elf_Scn *scn, const GElf_Shdr *sh,
-		      Elf_Data *versym, const struct verdefs *vd)
+static int load_table(struct elf_file *ef, Elf *elf, Elf_Scn *scn,
+		      const GElf_Shdr *sh, Elf_Data *versym,
+		      const struct verdefs *vd)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t symsz = gelf_fsize(ef->elf, ELF_T_SYM, 1, EV_CURRENT);
+	size_t symsz = gelf_fsize(elf, ELF_T_SYM, 1, EV_CURRENT);
 	size_t i, n;
 	int err;
 
@@ -305,7 +356,7 @@ static int load_table(struct elf_file *ef, Elf_Scn *scn, const GElf_Shdr *sh,
 		    s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS ||
 		    !s.st_value)
 			continue;
-		fs.name = elf_strptr(ef->elf, sh->sh_link, s.st_name);
+		fs.name = elf_strptr(elf, sh->sh_link, s.st_name);
 		if (!fs.name || !*fs.name)
 			continue;
 		fs.addr = s.st_value;
@@ -326,6 +377,13 @@ static int load_table(struct elf_file *ef, Elf_Scn *scn, const GElf_Shdr *sh,
 			err = split_version(ef, &fs);
 			if (err)
 				return err;
+		}
+		if (demangle_is_mangled(fs.name)) {
+			char *d = demangle(fs.name);
+
+			if (d && own(ef, d))
+				return -ENOMEM;
+			fs.dname = d;
 		}
 		err = push(ef, &fs);
 		if (err)
@@ -358,6 +416,35 @@ static int cmp_addr(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static Elf_Scn *symtab_of(Elf *elf, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn)))
+		if (gelf_getshdr(scn, sh) && sh->sh_type == SHT_SYMTAB)
+			return scn;
+	return NULL;
+}
+
+/* A stripped file's .symtab lives in its debug file: take it from there
+ * (same link, so the same addresses). */
+static int load_debug_symtab(struct elf_file *ef)
+{
+	Elf_Scn *scn;
+	GElf_Shdr sh;
+	char path[64];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", ef->fd);
+	err = debuginfo_open(ef->elf, ef->path ? ef->path : path,
+			     ef->debug_dirs, &ef->dbg, ef->note,
+			     sizeof(ef->note));
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	scn = symtab_of(ef->dbg->elf, &sh);
+	return scn ? load_table(ef, ef->dbg->elf, scn, &sh, NULL, NULL) : 0;
+}
+
 static int build_index(struct elf_file *ef)
 {
 	struct verdefs vd = {0};
@@ -365,6 +452,7 @@ static int build_index(struct elf_file *ef)
 	Elf_Scn *scn = NULL, *dynsym = NULL;
 	GElf_Shdr sh, dynsh;
 	size_t i, pass;
+	bool symtab = false;
 	int err = 0;
 
 	/* .gnu.version and .gnu.version_d describe .dynsym only */
@@ -383,19 +471,17 @@ static int build_index(struct elf_file *ef)
 			goto out;
 	}
 	for (pass = 0; pass < 2 && !err; pass++) {
-		scn = NULL;
-		while (pass == 0 && (scn = elf_nextscn(ef->elf, scn))) {
-			if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB)
-				break;
-		}
-		if (pass == 1) {
-			scn = dynsym;
+		scn = pass == 0 ? symtab_of(ef->elf, &sh) : dynsym;
+		if (pass == 1)
 			sh = dynsh;
-		}
+		if (pass == 0)
+			symtab = scn != NULL;
 		if (scn)
-			err = load_table(ef, scn, &sh, pass ? versym : NULL,
-					 &vd);
+			err = load_table(ef, ef->elf, scn, &sh,
+					 pass ? versym : NULL, &vd);
 	}
+	if (!err && !symtab)
+		err = load_debug_symtab(ef);
 	if (err)
 		goto out;
 	if (ef->nsyms)
@@ -427,6 +513,7 @@ static void to_sym(const struct fsym *fs, struct elf_sym *sym)
 	sym->addr = fs->addr;
 	sym->size = fs->size;
 	sym->ifunc = fs->ifunc;
+	sym->dname = fs->dname;
 }
 
 /* strcmp of a symbol's name against the first len bytes of key */
@@ -435,6 +522,40 @@ static int cmp_key(const char *name, const char *key, size_t len)
 	int c = strncmp(name, key, len);
 
 	return c ? c : (name[len] != '\0');
+}
+
+/* A C++ function by its demangled name, whole ("ns::f(int)") or without
+ * the parameters ("ns::f") when that names one function. */
+static int find_demangled(struct elf_file *ef, const char *name,
+			  struct elf_sym *sym)
+{
+	const struct fsym *best = NULL;
+	size_t i, len = strlen(name);
+	bool ambiguous = false;
+
+	for (i = 0; i < ef->nsyms; i++) {
+		const struct fsym *fs = &ef->syms[i];
+
+		if (!fs->dname || strncmp(fs->dname, name, len) ||
+		    (fs->dname[len] &&
+		     demangle_base_len(fs->dname) != len))
+			continue;
+		if (!fs->dname[len]) { /* the whole signature: exact */
+			best = fs;
+			ambiguous = false;
+			break;
+		}
+		if (best && best->addr != fs->addr)
+			ambiguous = true;
+		if (!best || fs->pref < best->pref)
+			best = fs;
+	}
+	if (!best)
+		return -ENOENT;
+	if (ambiguous)
+		return -EEXIST;
+	to_sym(best, sym);
+	return 0;
 }
 
 int elf_file_find(struct elf_file *ef, const char *name, struct elf_sym *sym)
@@ -472,6 +593,8 @@ int elf_file_find(struct elf_file *ef, const char *name, struct elf_sym *sym)
 		if (!best || fs->pref < best->pref)
 			best = fs;
 	}
+	if (!best && !at)
+		return find_demangled(ef, name, sym);
 	if (!best)
 		return -ENOENT;
 	to_sym(best, sym);

@@ -19,6 +19,8 @@ struct elf_sym {
 	uint64_t size;
 	bool ifunc;	  /* STT_GNU_IFUNC: addr is the resolver, which runs
 			   * once at load and returns the implementation */
+	const char *dname; /* C++: the demangled name (owned by the
+			    * elf_file), else NULL */
 };
 
 /* Open an ELF file; NULL with errno (ENOEXEC: not an ELF file). */
@@ -27,10 +29,21 @@ void elf_file_close(struct elf_file *ef);
 /* ET_DYN (PIE or shared library) vs ET_EXEC. */
 int elf_file_is_dyn(const struct elf_file *ef);
 
-/* Find a function symbol by exact name in .symtab, then .dynsym.
- * Version suffixes ("malloc@@GLIBC_2.2.5") match the bare name.
- * 0, or -ENOENT. */
+/* Find a function symbol by exact name in .symtab (the file's, else its
+ * separate debug file's), then .dynsym. Version suffixes
+ * ("malloc@@GLIBC_2.2.5") match the bare name. A C++ function also answers
+ * to its demangled name, whole ("ns::f(int)") or without parameters
+ * ("ns::f"). 0, -ENOENT, or -EEXIST (several overloads answer). */
 int elf_file_find(struct elf_file *ef, const char *name, struct elf_sym *sym);
+
+/* Debug dirs to search for the separate debug file (colon-separated;
+ * NULL: $SONDE_DEBUG_DIR or /usr/lib/debug), before the first lookup.
+ * 0, -EBUSY (too late) or -ENOMEM. */
+int elf_file_set_debug_dirs(struct elf_file *ef, const char *dirs);
+/* One sentence on the separate debug file: which one was refused and why
+ * (CRC, build-id), or "" (none was needed, found, or refused). Valid after
+ * the first lookup. */
+const char *elf_file_debug_note(struct elf_file *ef);
 
 /* Virtual address -> file offset through the PT_LOAD program headers
  * (the uprobe_events offset). 0, or -ERANGE when no segment maps it. */

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "elf.h"
+#include "expand.h"
 #include "insn.h"
 #include "internal.h"
 #include "ksym.h"
@@ -221,6 +222,7 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 			       sp->target_col, "%s is not an ELF file%s%s",
 			       path, errno == ENOEXEC ? "" : ": ",
 			       errno == ENOEXEC ? "" : strerror(errno));
+	elf_file_set_debug_dirs(ef, s->opts.debug_dir);
 	if (sp->has_addr && sp->addr_is_offset) {
 		p->offset = sp->addr;
 		goto out;
@@ -233,12 +235,22 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 				(unsigned long long)sp->addr, path);
 		goto out;
 	}
-	if (elf_file_find(ef, sp->symbol, &sym)) {
+	err = elf_file_find(ef, sp->symbol, &sym);
+	if (err == -EEXIST) {
+		err = set_err(s, EEXIST, sp->symbol_col,
+			      "'%s' names several overloads in %s: give the parameters ('%s(int)') or a glob ('%s*')",
+			      sp->symbol, path, sp->symbol, sp->symbol);
+		goto out;
+	}
+	if (err) {
 		n = elf_file_suggest(ef, sp->symbol, near, 5);
 		msg[0] = '\0';
 		for (i = 0; i < n; i++)
 			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
 				 "%s%s", i ? ", " : "; closest: ", near[i]);
+		if (*elf_file_debug_note(ef))
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 " (%s)", elf_file_debug_note(ef));
 		err = set_err(s, ENOENT, sp->symbol_col,
 			      "no function '%s' in %s%s", sp->symbol, path,
 			      msg);
@@ -362,8 +374,7 @@ static int check_kprobe(struct sonde_session *s, struct probe *p)
 int sonde_session__add_probe(struct sonde_session *s, const char *text,
 			     const struct sonde_probe_opts *opts)
 {
-	struct spec_error perr = { .col = -1 };
-	struct probe *p, *grown;
+	bool expanded = false;
 	int err;
 
 	if (!s || !text)
@@ -372,6 +383,19 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 		return set_err(s, ENOTSUP, -1,
 			       "the %s backend cannot add probes to a running session",
 			       s->be ? s->be->name : "session's");
+	err = expand_probe(s, text, opts, &expanded);
+	return expanded ? err : session_add_one(s, text, opts, NULL);
+}
+
+/* r: what wildcard expansion already resolved (expand.c), or NULL. */
+int session_add_one(struct sonde_session *s, const char *text,
+		    const struct sonde_probe_opts *opts,
+		    const struct probe_resolved *r)
+{
+	struct spec_error perr = { .col = -1 };
+	struct probe *p, *grown;
+	int err;
+
 	grown = realloc(s->probes, (s->nprobes + 1) * sizeof(*grown));
 	if (!grown)
 		return set_err(s, ENOMEM, -1, "out of memory");
@@ -385,7 +409,18 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 		err = set_err(s, EINVAL, perr.col, "%s", perr.msg);
 		goto fail;
 	}
-	if (probe_kind_is_user(p->spec.kind)) {
+	if (r && r->event) {
+		free(p->spec.event);
+		p->spec.event = strdup(r->event);
+	}
+	if (r && r->path && probe_kind_is_user(p->spec.kind)) {
+		p->path = strdup(r->path);
+		p->offset = r->offset;
+		p->sym_vaddr = r->sym_vaddr;
+		err = check_insn(s, p);
+		if (err)
+			goto fail;
+	} else if (probe_kind_is_user(p->spec.kind)) {
 		err = resolve_uprobe(s, p);
 		if (err)
 			goto fail;

@@ -3,15 +3,19 @@
  * The functions of a uprobe TARGET, for `sonde list u:TARGET[:PATTERN]`:
  * TARGET resolved as a probe's is (target.c), symbols from elf.c, sorted
  * by address, each (address, name) once (.symtab and .dynsym repeat).
+ * C++ functions are listed and matched by their demangled names (the
+ * pattern may also name the mangled one, or leave the parameters out).
  */
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sonde/sonde.h>
 
+#include "demangle.h"
 #include "elf.h"
 #include "target.h"
 
@@ -26,10 +30,19 @@ static int add(const struct elf_sym *sym, void *ctx)
 {
 	struct funcs *f = ctx;
 	struct elf_sym *nv;
+	char base[512];
 
-	if (!sym->name || !*sym->name ||
-	    (f->glob && fnmatch(f->glob, sym->name, 0)))
+	if (!sym->name || !*sym->name)
 		return 0;
+	if (f->glob && fnmatch(f->glob, sym->name, 0)) {
+		if (!sym->dname)
+			return 0;
+		snprintf(base, sizeof(base), "%.*s",
+			 (int)demangle_base_len(sym->dname), sym->dname);
+		if (fnmatch(f->glob, sym->dname, 0) &&
+		    fnmatch(f->glob, base, 0))
+			return 0;
+	}
 	if (f->n == f->cap) {
 		nv = realloc(f->v, (f->cap ? f->cap * 2 : 256) * sizeof(*nv));
 		if (!nv) {
@@ -39,7 +52,10 @@ static int add(const struct elf_sym *sym, void *ctx)
 		f->v = nv;
 		f->cap = f->cap ? f->cap * 2 : 256;
 	}
-	f->v[f->n++] = *sym;
+	f->v[f->n] = *sym;
+	if (sym->dname) /* output shows the demangled name */
+		f->v[f->n].name = sym->dname;
+	f->n++;
 	return 0;
 }
 
@@ -71,6 +87,8 @@ int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
 	ef = elf_file_open(path);
 	if (!ef)
 		return errno ? -errno : -ENOEXEC;
+	/* sonde_ufuncs__list() has no options: the CLI's --debug-dir reaches
+	 * it through $SONDE_DEBUG_DIR (debuginfo.c) */
 	err = elf_file_for_each_func(ef, add, &f);
 	if (f.err)
 		err = f.err;

@@ -84,5 +84,9 @@ int cmd_format(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_count(int argc, char **argv);
+int cmd_hist(int argc, char **argv);
+int cmd_latency(int argc, char **argv);
+int cmd_stack(int argc, char **argv);
 
 #endif

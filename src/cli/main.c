@@ -16,6 +16,10 @@ static const struct command commands[] = {
 	{ "check", cmd_check, "what this kernel and machine support" },
 	{ "cleanup", cmd_cleanup, "remove probes left by dead sessions" },
 	{ "list", cmd_list, "kernel or user functions a probe can go on" },
+	{ "count", cmd_count, "hits per probe or per key" },
+	{ "hist", cmd_hist, "a histogram of a probe's field" },
+	{ "latency", cmd_latency, "time from entry to return of functions" },
+	{ "stack", cmd_stack, "distinct call stacks of probe hits, counted" },
 };
 
 static void usage(FILE *out)

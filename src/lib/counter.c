@@ -5,7 +5,6 @@
  * nothing is recorded), and the parser of the ftrace hist file.
  */
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/perf_event.h>
@@ -81,43 +80,22 @@ static int add_fd(struct sonde_counter *c, int fd)
 	return 0;
 }
 
-/* One counter per existing thread of pid (a perf event follows one task;
- * inherit adds the threads and children it makes later), or per CPU. */
-static int open_all(struct sonde_counter *c, struct perf_event_attr *attr,
-		    pid_t pid)
+/* One counter per CPU: system-wide only. A per-task PMU probe cannot
+ * follow the task's new threads: an inherited event is set up again in the
+ * new thread (kernel/events/core.c inherit_event -> perf_uprobe_init),
+ * which reads uprobe_path through our pointer in the traced process's
+ * memory, and clone() fails there (seen on 6.18). */
+static int open_all(struct sonde_counter *c, struct perf_event_attr *attr)
 {
-	char path[64];
-	struct dirent *d;
-	DIR *dir;
-	int fd, err = 0, cpu, ncpus;
+	int fd, err = 0, cpu, ncpus = sysconf(_SC_NPROCESSORS_CONF);
 
-	if (pid <= 0) {
-		ncpus = sysconf(_SC_NPROCESSORS_CONF);
-		for (cpu = 0; cpu < ncpus && !err; cpu++) {
-			fd = perf_open(attr, -1, cpu);
-			if (fd == -ENODEV) /* offline CPU */
-				continue;
-			err = fd < 0 ? fd : add_fd(c, fd);
-		}
-		return err;
-	}
-	attr->inherit = 1;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
-	dir = opendir(path);
-	if (!dir) {
-		fd = perf_open(attr, pid, -1);
-		return fd < 0 ? fd : add_fd(c, fd);
-	}
-	while (!err && (d = readdir(dir))) {
-		if (!isdigit((unsigned char)d->d_name[0]))
-			continue;
-		fd = perf_open(attr, atoi(d->d_name), -1);
-		if (fd == -ESRCH) /* the thread ended meanwhile */
+	for (cpu = 0; cpu < ncpus && !err; cpu++) {
+		fd = perf_open(attr, -1, cpu);
+		if (fd == -ENODEV) /* offline CPU */
 			continue;
 		err = fd < 0 ? fd : add_fd(c, fd);
 	}
-	closedir(dir);
-	return err ? err : c->nfds ? 0 : -ESRCH;
+	return err ? err : c->nfds ? 0 : -ENODEV;
 }
 
 struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
@@ -136,7 +114,8 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 	user = probe_kind_is_user(p->spec.kind);
 	/* a filter or a trigger needs the trace event; USDT semaphores need
 	 * ref_ctr_offset in config, which we do not set */
-	if (p->filter || p->trigger || p->hist || p->spec.ref_ctr_offset ||
+	if (s->opts.pid > 0 || p->filter || p->trigger || p->hist ||
+	    p->spec.ref_ctr_offset ||
 	    (user && !p->path) || (!user && p->spec.target) ||
 	    (!user && !p->spec.symbol && !p->spec.has_addr)) {
 		errno = ENOTSUP;
@@ -164,7 +143,7 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	err = open_all(c, &attr, s->opts.pid);
+	err = open_all(c, &attr);
 	if (err) {
 		sonde_counter__close(c);
 		errno = -err;

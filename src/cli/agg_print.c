@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Tables of sonde count, hist, latency and stack: text (columns; histograms
+ * with bars as bpftrace and BCC draw them), JSON (one object per table)
+ * and CSV.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <string.h>
+
+#include "agg.h"
+
+#define BAR_WIDTH 52
+
+void put_json_str(FILE *out, const char *s)
+{
+	const unsigned char *p;
+
+	fputc('"', out);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p < 0x20)
+			fprintf(out, "\\u%04x", *p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void put_csv_str(FILE *out, const char *s)
+{
+	if (!strpbrk(s, ",\"\n\r")) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static const char *key_name(const struct agg_cli *a, int i)
+{
+	return i ? a->keys[i - 1].name : "probe";
+}
+
+static void put_key(FILE *out, const struct sonde_agg_key *k,
+		    enum out_format f)
+{
+	switch (k->kind) {
+	case SONDE_AGG_KEY_STRING:
+		if (f == OUT_JSON)
+			put_json_str(out, k->str);
+		else if (f == OUT_CSV)
+			put_csv_str(out, k->str);
+		else
+			fputs(k->str, out);
+		break;
+	case SONDE_AGG_KEY_SIGNED:
+		fprintf(out, "%" PRId64, (int64_t)k->num);
+		break;
+	case SONDE_AGG_KEY_HEX:
+		fprintf(out, f == OUT_JSON ? "%" PRIu64 : "0x%" PRIx64, k->num);
+		break;
+	default:
+		fprintf(out, "%" PRIu64, k->num);
+	}
+}
+
+static int key_width(const struct sonde_agg_key *k)
+{
+	char buf[32];
+
+	if (k->kind == SONDE_AGG_KEY_STRING)
+		return strlen(k->str);
+	return snprintf(buf, sizeof(buf),
+			k->kind == SONDE_AGG_KEY_HEX ? "0x%" PRIx64 :
+			k->kind == SONDE_AGG_KEY_SIGNED ? "%" PRId64 :
+							  "%" PRIu64,
+			k->num);
+}
+
+static void json_keys(FILE *out, const struct agg_cli *a,
+		      const struct sonde_agg_row *r)
+{
+	int i;
+
+	for (i = 0; i <= a->nkeys; i++) {
+		fprintf(out, "%s\"%s\":", i ? "," : "", key_name(a, i));
+		put_key(out, &r->key[i], OUT_JSON);
+	}
+}
+
+void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
+{
+	const struct sonde_agg_row *const *rows;
+	int n = sonde_agg__rows(g, false, &rows), i, k, w[SONDE_AGG_MAX_KEYS];
+	uint64_t total = 0;
+	FILE *out = a->out;
+
+	if (n < 0)
+		return;
+	for (i = 0; i < n; i++)
+		total += rows[i]->count;
+	if (a->top && n > a->top)
+		n = a->top;
+	if (a->o.format == OUT_JSON) {
+		fputs("{\"type\":\"count\"", out);
+		if (title)
+			fprintf(out, ",\"interval\":\"%s\"", title);
+		fputs(",\"rows\":[", out);
+		for (i = 0; i < n; i++) {
+			fputs(i ? ",{" : "{", out);
+			json_keys(out, a, rows[i]);
+			fprintf(out, ",\"count\":%" PRIu64 "}", rows[i]->count);
+		}
+		fprintf(out, "],\"total\":%" PRIu64 "}\n", total);
+		return;
+	}
+	if (a->o.format == OUT_CSV) {
+		for (k = 0; k <= a->nkeys; k++)
+			fprintf(out, "%s,", key_name(a, k));
+		fputs("count\n", out);
+		for (i = 0; i < n; i++) {
+			for (k = 0; k <= a->nkeys; k++) {
+				put_key(out, &rows[i]->key[k], OUT_CSV);
+				fputc(',', out);
+			}
+			fprintf(out, "%" PRIu64 "\n", rows[i]->count);
+		}
+		return;
+	}
+	for (k = 0; k <= a->nkeys; k++) {
+		w[k] = strlen(key_name(a, k));
+		for (i = 0; i < n; i++)
+			if (key_width(&rows[i]->key[k]) > w[k])
+				w[k] = key_width(&rows[i]->key[k]);
+	}
+	if (title)
+		fprintf(out, "-- %s --\n", title);
+	for (k = 0; k <= a->nkeys; k++)
+		fprintf(out, "%-*s  ", w[k], key_name(a, k));
+	fprintf(out, "%12s\n", "count");
+	for (i = 0; i < n; i++) {
+		for (k = 0; k <= a->nkeys; k++) {
+			int len = key_width(&rows[i]->key[k]);
+
+			put_key(out, &rows[i]->key[k], OUT_TEXT);
+			fprintf(out, "%*s", w[k] - len + 2, "");
+		}
+		fprintf(out, "%12" PRIu64 "\n", rows[i]->count);
+	}
+	for (i = 0, k = 0; k <= a->nkeys; k++)
+		i += w[k] + 2;
+	fprintf(out, "%-*s%12" PRIu64 "\n", i, "total", total);
+}
+
+const char *fmt_ns(char *buf, size_t len, int64_t ns)
+{
+	static const char *const units[] = { "us", "ms", "s" };
+	double v = ns;
+	int u = -1;
+
+	if (ns < 1000) {
+		snprintf(buf, len, "%" PRId64 "ns", ns);
+		return buf;
+	}
+	while (v >= 1000 && u < 2) {
+		v /= 1000;
+		u++;
+	}
+	snprintf(buf, len, "%.3g%s", v, units[u]);
+	return buf;
+}
+
+/* bpftrace's labels: 1K, 64K, 1M for powers of 1024. */
+static const char *fmt_num(char *buf, size_t len, int64_t v, bool suffix)
+{
+	static const char sfx[] = "KMGTPE";
+	int i = -1;
+
+	while (suffix && v && !(v % 1024) && i < 5) {
+		v /= 1024;
+		i++;
+	}
+	if (i >= 0)
+		snprintf(buf, len, "%" PRId64 "%c", v, sfx[i]);
+	else
+		snprintf(buf, len, "%" PRId64, v);
+	return buf;
+}
+
+static const char *label(char *buf, size_t len, int64_t lo, int64_t hi,
+			 enum agg_unit unit, bool log2)
+{
+	char l[32], h[32];
+
+	if (unit == UNIT_NS) {
+		fmt_ns(l, sizeof(l), lo < 0 ? 0 : lo);
+		fmt_ns(h, sizeof(h), hi);
+	} else {
+		fmt_num(l, sizeof(l), lo, log2);
+		fmt_num(h, sizeof(h), hi, log2);
+	}
+	if (lo == INT64_MIN)
+		snprintf(buf, len, "(..., %s)", h);
+	else if (hi == INT64_MAX)
+		snprintf(buf, len, "[%s, ...)", l);
+	else if (log2 && hi == lo + 1 && unit != UNIT_NS)
+		snprintf(buf, len, "[%s]", l);
+	else
+		snprintf(buf, len, "[%s, %s)", l, h);
+	return buf;
+}
+
+static void text_hist(struct agg_cli *a, struct sonde_agg *g,
+		      const struct sonde_agg_row *r, enum agg_unit unit)
+{
+	int nb = sonde_agg__nbuckets(g), first = nb, last = -1, i, k;
+	bool log2 = !a->linear;
+	uint64_t max = 0;
+	int64_t lo, hi;
+	char lb[64], v[4][32];
+	FILE *out = a->out;
+
+	for (i = 0; i < nb; i++) {
+		if (!r->buckets[i])
+			continue;
+		if (first == nb)
+			first = i;
+		last = i;
+		if (r->buckets[i] > max)
+			max = r->buckets[i];
+	}
+	fputs("@[", out);
+	for (k = 0; k <= a->nkeys; k++) {
+		fputs(k ? ", " : "", out);
+		put_key(out, &r->key[k], OUT_TEXT);
+	}
+	fputs("]:\n", out);
+	for (i = first; i <= last; i++) {
+		sonde_agg__bucket(g, i, &lo, &hi);
+		fprintf(out, "%-20s %8" PRIu64 " |%-*.*s|\n",
+			label(lb, sizeof(lb), lo, hi, unit, log2),
+			r->buckets[i], BAR_WIDTH,
+			(int)(r->buckets[i] * BAR_WIDTH / max),
+			"@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+	}
+	if (unit == UNIT_NS) {
+		fprintf(out,
+			"count %" PRIu64 ", avg %s, min %s, max %s, p50 %s, p90 %s, p99 %s\n",
+			r->count,
+			fmt_ns(v[0], 32, r->count ? r->sum / (int64_t)r->count : 0),
+			fmt_ns(v[1], 32, r->min), fmt_ns(v[2], 32, r->max),
+			fmt_ns(v[3], 32, sonde_agg__percentile(g, r, 50)),
+			fmt_ns(lb, 32, sonde_agg__percentile(g, r, 90)),
+			fmt_ns(lb + 32, 32, sonde_agg__percentile(g, r, 99)));
+	} else {
+		fprintf(out,
+			"count %" PRIu64 ", sum %" PRId64 ", avg %" PRId64
+			", min %" PRId64 ", max %" PRId64 "\n",
+			r->count, r->sum,
+			r->count ? r->sum / (int64_t)r->count : 0, r->min,
+			r->max);
+	}
+	fputc('\n', out);
+}
+
+static void json_bound(FILE *out, const char *name, int64_t v, bool open)
+{
+	if (open)
+		fprintf(out, "\"%s\":null", name);
+	else
+		fprintf(out, "\"%s\":%" PRId64, name, v);
+}
+
+static void json_hist(struct agg_cli *a, struct sonde_agg *g,
+		      const struct sonde_agg_row *r, enum agg_unit unit)
+{
+	int nb = sonde_agg__nbuckets(g), i, n = 0;
+	int64_t lo, hi;
+	FILE *out = a->out;
+
+	fputc('{', out);
+	json_keys(out, a, r);
+	fprintf(out,
+		",\"count\":%" PRIu64 ",\"sum\":%" PRId64 ",\"min\":%" PRId64
+		",\"max\":%" PRId64,
+		r->count, r->sum, r->min, r->max);
+	if (unit == UNIT_NS)
+		fprintf(out,
+			",\"avg\":%" PRId64 ",\"p50\":%" PRId64
+			",\"p90\":%" PRId64 ",\"p99\":%" PRId64,
+			r->count ? r->sum / (int64_t)r->count : 0,
+			sonde_agg__percentile(g, r, 50),
+			sonde_agg__percentile(g, r, 90),
+			sonde_agg__percentile(g, r, 99));
+	fputs(",\"buckets\":[", out);
+	for (i = 0; i < nb; i++) {
+		if (!r->buckets[i])
+			continue;
+		sonde_agg__bucket(g, i, &lo, &hi);
+		fputs(n++ ? ",{" : "{", out);
+		json_bound(out, "lower", lo, lo == INT64_MIN);
+		fputc(',', out);
+		json_bound(out, "upper", hi, hi == INT64_MAX);
+		fprintf(out, ",\"count\":%" PRIu64 "}", r->buckets[i]);
+	}
+	fputs("]}", out);
+}
+
+static void csv_hist(struct agg_cli *a, struct sonde_agg *g,
+		     const struct sonde_agg_row *r)
+{
+	int nb = sonde_agg__nbuckets(g), i, k;
+	int64_t lo, hi;
+
+	for (i = 0; i < nb; i++) {
+		if (!r->buckets[i])
+			continue;
+		sonde_agg__bucket(g, i, &lo, &hi);
+		for (k = 0; k <= a->nkeys; k++) {
+			put_key(a->out, &r->key[k], OUT_CSV);
+			fputc(',', a->out);
+		}
+		if (lo != INT64_MIN)
+			fprintf(a->out, "%" PRId64, lo);
+		fputc(',', a->out);
+		if (hi != INT64_MAX)
+			fprintf(a->out, "%" PRId64, hi);
+		fprintf(a->out, ",%" PRIu64 "\n", r->buckets[i]);
+	}
+}
+
+void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
+		 const char *title, void (*tail)(struct agg_cli *a, void *ctx),
+		 void *ctx)
+{
+	const struct sonde_agg_row *const *rows;
+	int n = sonde_agg__rows(g, a->nkeys == 0, &rows), i, k;
+	FILE *out = a->out;
+
+	if (n < 0)
+		return;
+	if (a->top && n > a->top)
+		n = a->top;
+	if (a->o.format == OUT_JSON) {
+		fprintf(out, "{\"type\":\"%s\"", a->cmd);
+		if (unit == UNIT_NS)
+			fputs(",\"unit\":\"ns\"", out);
+		if (title)
+			fprintf(out, ",\"interval\":\"%s\"", title);
+		fputs(",\"hists\":[", out);
+		for (i = 0; i < n; i++) {
+			fputs(i ? "," : "", out);
+			json_hist(a, g, rows[i], unit);
+		}
+		fputc(']', out);
+		if (tail)
+			tail(a, ctx);
+		fputs("}\n", out);
+		return;
+	}
+	if (a->o.format == OUT_CSV) {
+		for (k = 0; k <= a->nkeys; k++)
+			fprintf(out, "%s,", key_name(a, k));
+		fputs("lower,upper,count\n", out);
+		for (i = 0; i < n; i++)
+			csv_hist(a, g, rows[i]);
+		if (tail)
+			tail(a, ctx);
+		return;
+	}
+	if (title)
+		fprintf(out, "-- %s --\n", title);
+	for (i = 0; i < n; i++)
+		text_hist(a, g, rows[i], unit);
+	if (tail)
+		tail(a, ctx);
+}
+
+/* key[1] holds the frames root first, ';' between them (folded). */
+void print_stacks(struct agg_cli *a, struct sonde_agg *g)
+{
+	const struct sonde_agg_row *const *rows;
+	int n = sonde_agg__rows(g, false, &rows), i;
+	const char *st, *end;
+	FILE *out = a->out;
+
+	if (n < 0)
+		return;
+	if (a->top && n > a->top)
+		n = a->top;
+	if (a->o.format == OUT_JSON)
+		fputs("{\"type\":\"stack\",\"stacks\":[", out);
+	else if (a->o.format == OUT_CSV)
+		fputs("probe,stack,count\n", out);
+	for (i = 0; i < n; i++) {
+		st = rows[i]->key[1].str;
+		if (a->folded) {
+			fprintf(out, "%s %" PRIu64 "\n", st, rows[i]->count);
+		} else if (a->o.format == OUT_CSV) {
+			put_csv_str(out, rows[i]->key[0].str);
+			fputc(',', out);
+			put_csv_str(out, st);
+			fprintf(out, ",%" PRIu64 "\n", rows[i]->count);
+		} else if (a->o.format == OUT_JSON) {
+			fputs(i ? ",{\"probe\":" : "{\"probe\":", out);
+			put_json_str(out, rows[i]->key[0].str);
+			fputs(",\"frames\":[", out);
+		} else {
+			fprintf(out, "@[%s]: %" PRIu64 "\n", rows[i]->key[0].str,
+				rows[i]->count);
+		}
+		if (a->folded || a->o.format == OUT_CSV)
+			continue;
+		/* innermost first, as ftrace and bpftrace print stacks */
+		for (end = st + strlen(st); end > st;) {
+			const char *b = end;
+			char frame[512];
+
+			while (b > st && b[-1] != ';')
+				b--;
+			snprintf(frame, sizeof(frame), "%.*s", (int)(end - b),
+				 b);
+			if (a->o.format == OUT_JSON) {
+				fputs(end == st + strlen(st) ? "" : ",", out);
+				put_json_str(out, frame);
+			} else {
+				fprintf(out, "    %s\n", frame);
+			}
+			end = b > st ? b - 1 : st;
+		}
+		if (a->o.format == OUT_JSON)
+			fprintf(out, "],\"count\":%" PRIu64 "}",
+				rows[i]->count);
+		else
+			fputc('\n', out);
+	}
+	if (a->o.format == OUT_JSON)
+		fputs("]}\n", out);
+}

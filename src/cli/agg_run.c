@@ -1,0 +1,436 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What sonde count, hist, latency and stack share (agg.h): their options,
+ * the key and value of each event, and the run loop with -i, -d, -c, -p.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "agg.h"
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int sig)
+{
+	stop_signal = sig;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int bad(const char *what, const char *val)
+{
+	fprintf(stderr, "%s: %s: '%s'\n", prog, what, val);
+	return EXIT_USAGE;
+}
+
+static void key_parse(struct key_def *k, const char *name)
+{
+	static const char *const names[] = { "comm", "pid", "tid", "cpu" };
+	size_t i;
+
+	k->kind = KEY_FIELD;
+	k->name = name;
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcmp(name, names[i]))
+			k->kind = (enum key_kind)i;
+}
+
+/* Options of the shared parser that take a value (their value is skipped
+ * while looking for ours). */
+static bool takes_value(const char *a)
+{
+	static const char *const opts[] = {
+		"-p", "-c", "-d", "-f", "-o", "--pid", "--command",
+		"--duration", "--format", "--output", "--filter", "--trigger",
+		"--buffer-kb", "--backend", "--hist",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
+		if (!strcmp(a, opts[i]))
+			return true;
+	return false;
+}
+
+/* "--by X", "--by=X": the value, advancing *i; NULL if a is not opt. */
+static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+{
+	size_t n = strlen(opt);
+
+	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (strcmp(argv[*i], opt))
+		return NULL;
+	if (*i + 1 >= argc)
+		return "";
+	return argv[++*i];
+}
+
+static int parse_by(struct agg_cli *a, const char *v)
+{
+	char *list = strdup(v), *tok, *save = NULL;
+
+	for (tok = strtok_r(list, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (a->nkeys == SONDE_AGG_MAX_KEYS - 1)
+			return bad("--by takes at most 7 keys", v);
+		key_parse(&a->keys[a->nkeys++], tok);
+	}
+	return a->nkeys ? 0 : bad("--by needs keys", v);
+}
+
+int agg_parse(int argc, char **argv, struct agg_cli *a,
+	      void (*usage)(FILE *out))
+{
+	char **rest = calloc(argc + 1, sizeof(char *)), *end;
+	const char *v;
+	int i, n = 0, st;
+
+	if (!rest)
+		return EXIT_RUNTIME;
+	rest[n++] = argv[0];
+	for (i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--")) {
+			while (i < argc)
+				rest[n++] = argv[i++];
+			break;
+		}
+		if (takes_value(argv[i]) && i + 1 < argc) {
+			rest[n++] = argv[i++];
+			rest[n++] = argv[i];
+		} else if ((v = opt_value(argc, argv, &i, "--by"))) {
+			if ((st = parse_by(a, v)))
+				return st;
+		} else if ((v = opt_value(argc, argv, &i, "-i")) ||
+			   (v = opt_value(argc, argv, &i, "--interval")) ||
+			   (!strncmp(argv[i], "-i", 2) && (v = argv[i] + 2))) {
+			a->interval = strtod(v, &end);
+			if (*end || a->interval <= 0)
+				return bad("-i needs seconds", v);
+		} else if ((v = opt_value(argc, argv, &i, "--top"))) {
+			a->top = strtol(v, &end, 10);
+			if (*end || a->top <= 0)
+				return bad("--top needs a number", v);
+		} else if ((v = opt_value(argc, argv, &i, "--value"))) {
+			if (!*v)
+				return bad("--value needs a field", v);
+			key_parse(&a->value, v);
+			a->has_value = true;
+		} else if ((v = opt_value(argc, argv, &i, "--linear"))) {
+			if (sscanf(v, "%ld,%ld,%ld", &a->min, &a->max,
+				   &a->step) != 3 ||
+			    a->step <= 0 || a->max <= a->min)
+				return bad("--linear takes MIN,MAX,STEP", v);
+			a->linear = true;
+		} else if (!strcmp(argv[i], "--in-user")) {
+			a->in_user = true;
+		} else if (!strcmp(argv[i], "--folded")) {
+			a->folded = true;
+		} else {
+			rest[n++] = argv[i];
+		}
+	}
+	st = cli_parse(n, rest, &a->o, usage);
+	a->out = stdout;
+	return st;
+}
+
+/* arg3 and retval are fetched when asked for: `sonde hist u:bin:f
+ * --value arg1` needs no argument list in the spec. */
+char *agg_spec_with(const char *spec, const char *const *names, int n)
+{
+	bool ret = !strncmp(spec, "ur:", 3) || !strncmp(spec, "kr", 2) ||
+		   spec[0] == 'r';
+	char *out = strdup(spec), *grown, *tok, *copy, *save;
+	bool have;
+	int i;
+
+	for (i = 0; out && i < n; i++) {
+		const char *nm = names[i];
+		size_t len = strlen(nm);
+
+		if (strcmp(nm, "retval") ? strncmp(nm, "arg", 3) ||
+						   !nm[3] ||
+						   strspn(nm + 3, "0123456789") !=
+							   strlen(nm + 3)
+					 : !ret)
+			continue;
+		have = false;
+		copy = strdup(out);
+		tok = strtok_r(copy, " \t", &save); /* the location */
+		while (copy && (tok = strtok_r(NULL, " \t", &save)))
+			if (!strncmp(tok, nm, len) &&
+			    (!tok[len] || tok[len] == '=' || tok[len] == ':'))
+				have = true;
+		free(copy);
+		if (have || asprintf(&grown, "%s %s", out, nm) < 0)
+			continue;
+		free(out);
+		out = grown;
+	}
+	return out;
+}
+
+static int field_index(const struct sonde_event *ev, struct key_def *k,
+		       int nprobes)
+{
+	int p = sonde_event__probe(ev), i, n;
+
+	if (p < 0 || p >= nprobes)
+		return -1;
+	if (!k->field) {
+		k->field = malloc(nprobes * sizeof(int));
+		if (!k->field)
+			return -1;
+		for (i = 0; i < nprobes; i++)
+			k->field[i] = -2;
+	}
+	if (k->field[p] == -2) {
+		k->field[p] = -1;
+		n = sonde_event__field_count(ev);
+		for (i = 0; i < n; i++)
+			if (!strcmp(sonde_event__field_name(ev, i), k->name))
+				k->field[p] = i;
+		if (k->field[p] < 0)
+			fprintf(stderr, "%s: %s has no field '%s'\n", prog,
+				sonde_event__probe_name(ev), k->name);
+	}
+	return k->field[p];
+}
+
+int agg_event_key(struct agg_cli *a, const struct sonde_event *ev,
+		  struct sonde_agg_key *key)
+{
+	int i, f;
+
+	key[0].kind = SONDE_AGG_KEY_STRING;
+	key[0].str = sonde_event__probe_name(ev);
+	for (i = 0; i < a->nkeys; i++) {
+		struct sonde_agg_key *k = &key[i + 1];
+
+		k->kind = SONDE_AGG_KEY_UNSIGNED;
+		k->str = NULL;
+		switch (a->keys[i].kind) {
+		case KEY_COMM:
+			k->kind = SONDE_AGG_KEY_STRING;
+			k->str = sonde_event__comm(ev);
+			break;
+		case KEY_PID:
+			k->num = sonde_event__pid(ev);
+			break;
+		case KEY_TID:
+			k->num = sonde_event__tid(ev);
+			break;
+		case KEY_CPU:
+			k->num = sonde_event__cpu(ev);
+			break;
+		default:
+			f = field_index(ev, &a->keys[i], a->nprobes);
+			if (f < 0) {
+				k->kind = SONDE_AGG_KEY_STRING;
+				k->str = "-";
+				break;
+			}
+			switch (sonde_event__field_kind(ev, f)) {
+			case SONDE_FIELD_STRING:
+				k->kind = SONDE_AGG_KEY_STRING;
+				k->str = sonde_event__field_str(ev, f) ?: "";
+				break;
+			case SONDE_FIELD_SIGNED:
+				k->kind = SONDE_AGG_KEY_SIGNED;
+				k->num = sonde_event__field_s64(ev, f);
+				break;
+			case SONDE_FIELD_HEX:
+			case SONDE_FIELD_SYMBOL:
+				k->kind = SONDE_AGG_KEY_HEX;
+				/* fall through */
+			default:
+				k->num = sonde_event__field_u64(ev, f);
+			}
+		}
+	}
+	return a->nkeys + 1;
+}
+
+bool agg_event_value(struct agg_cli *a, const struct sonde_event *ev,
+		     int64_t *v)
+{
+	int f = field_index(ev, &a->value, a->nprobes);
+
+	if (f < 0)
+		return false;
+	switch (sonde_event__field_kind(ev, f)) {
+	case SONDE_FIELD_STRING:
+	case SONDE_FIELD_ARRAY:
+		return false;
+	case SONDE_FIELD_SIGNED:
+		*v = sonde_event__field_s64(ev, f);
+		return true;
+	default:
+		*v = (int64_t)sonde_event__field_u64(ev, f);
+		return true;
+	}
+}
+
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void lost_summary(struct agg_cli *a)
+{
+	struct sonde_stats st = { .sz = sizeof(st) };
+
+	if (!a->s || sonde_session__stats(a->s, &st))
+		return;
+	if (st.lost)
+		fprintf(stderr,
+			"%s: %llu events, %llu lost: the tables miss them; a larger --buffer-kb keeps more\n",
+			prog, (unsigned long long)st.events,
+			(unsigned long long)st.lost);
+	else if (a->o.verbose)
+		fprintf(stderr, "%s: %llu events, 0 lost\n", prog,
+			(unsigned long long)st.events);
+}
+
+/* Poll (or, when the kernel counts alone, wait) until a signal, -d, the
+ * command's or process's end; a table every -i. */
+static int loop(struct agg_cli *a, const struct agg_ops *ops, void *ctx,
+		struct child *c, bool started)
+{
+	double deadline = a->o.duration ? now() + a->o.duration : 0;
+	double tick = a->interval ? now() + a->interval : 0;
+	double left;
+	int timeout, n;
+
+	while (!stop_signal) {
+		timeout = 200;
+		if (deadline) {
+			left = deadline - now();
+			if (left <= 0)
+				break;
+			if (left * 1000 < timeout)
+				timeout = left * 1000 + 1;
+		}
+		if (tick && (tick - now()) * 1000 < timeout)
+			timeout = (tick - now()) * 1000 + 1;
+		if (timeout < 0)
+			timeout = 0;
+		if (started) {
+			n = sonde_session__poll(a->s, timeout);
+			if (n < 0 && n != -EINTR && n != -ECANCELED)
+				return n;
+			if (ops->after_poll)
+				ops->after_poll(a, ctx, false);
+		} else {
+			poll(NULL, 0, timeout);
+		}
+		if (tick && now() >= tick) {
+			if (started)
+				sonde_session__drain(a->s);
+			if (ops->after_poll)
+				ops->after_poll(a, ctx, true);
+			ops->print(a, ctx, false);
+			fflush(a->out);
+			tick += a->interval;
+		}
+		if (c && child_done(c))
+			break;
+		if (a->o.pid && kill(a->o.pid, 0) < 0 && errno == ESRCH)
+			break;
+	}
+	return 0;
+}
+
+int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
+{
+	struct child c = { .pid = -1, .go_fd = -1, .exec_fd = -1 };
+	int status = 0, err, r;
+
+	if (a->o.outfile && !(a->out = fopen(a->o.outfile, "we"))) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", prog,
+			a->o.outfile, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (a->o.cmd) {
+		err = child_spawn(a->o.cmd, &c);
+		if (err) {
+			fprintf(stderr, "%s: cannot start '%s': %s\n", prog,
+				a->o.cmd, strerror(-err));
+			return EXIT_RUNTIME;
+		}
+		a->o.pid = c.pid;
+		a->o.follow_fork = true;
+	}
+	catch_signals();
+	if (ops->prepare)
+		ops->prepare(a, ctx);
+	a->s = cli_session(&a->o, &status);
+	if (!a->s)
+		goto out_child;
+	a->nprobes = sonde_session__probe_count(a->s);
+	r = ops->setup ? ops->setup(a, ctx) : 0;
+	if (r > 1) {
+		status = r;
+		goto out_session;
+	}
+	if (!r) {
+		sonde_session__set_callback(a->s, ops->on_event, ctx);
+		err = sonde_session__start(a->s);
+		if (err) {
+			print_error(NULL, sonde_session__errmsg(a->s), -1);
+			status = error_status(err);
+			goto out_session;
+		}
+	}
+	if (a->o.cmd && (err = child_release(&c))) {
+		fprintf(stderr, "%s: cannot run '%s': %s\n", prog, a->o.cmd,
+			strerror(-err));
+		status = EXIT_RUNTIME;
+		goto out_session;
+	}
+	err = loop(a, ops, ctx, a->o.cmd ? &c : NULL, !r);
+	if (!r)
+		sonde_session__drain(a->s);
+	if (ops->after_poll)
+		ops->after_poll(a, ctx, true);
+	if (err) {
+		fprintf(stderr, "%s: reading events: %s\n", prog,
+			strerror(-err));
+		status = EXIT_RUNTIME;
+	}
+	ops->print(a, ctx, true);
+	fflush(a->out);
+	lost_summary(a);
+	if (a->o.cmd && !status) {
+		if (!c.exited)
+			child_kill(&c);
+		status = child_exit_status(&c);
+	}
+out_session:
+	sonde_session__close(a->s);
+	a->s = NULL;
+out_child:
+	if (c.pid > 0 && !c.exited)
+		child_kill(&c);
+	if (a->out != stdout)
+		fclose(a->out);
+	return status;
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sonde stack: distinct call stacks of the probes' hits, counted, most
+ * frequent first, or folded ("root;...;leaf count") for flame graphs. A
+ * stack is symbolized once per process and distinct addresses, then
+ * counted by its frames' names.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+
+struct seen {
+	uint64_t hash;
+	int pid, n;
+	uint64_t *frames;
+	char *folded;
+};
+
+struct stack_ctx {
+	struct agg_cli *a;
+	struct sonde_agg *g;
+	struct seen *seen;
+	size_t nseen, cap; /* cap: a power of two */
+};
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: sonde stack PROBE... [--folded] [options]\n"
+		"  --folded        'frame;frame;frame count' lines, root first\n"
+		"                  (flamegraph.pl input)\n"
+		"  --top N         only the N most frequent stacks\n"
+		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE,\n"
+		"  --filter EXPR, -q, -v\n");
+}
+
+static uint64_t stack_hash(int pid, const uint64_t *f, int n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)pid;
+	int i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ f[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}
+
+/* "func+0x1a (/lib/x.so)": the name alone when folded. */
+static void frame_name(struct stack_ctx *c, char *buf)
+{
+	char *p;
+
+	if (!c->a->folded)
+		return;
+	if ((p = strstr(buf, " (")))
+		*p = '\0';
+	if ((p = strchr(buf, '+')) && p != buf)
+		*p = '\0';
+}
+
+static char *fold(struct stack_ctx *c, const struct sonde_event *ev,
+		  const uint64_t *frames, int n, bool user)
+{
+	char sym[512], *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	int i;
+
+	if (!f)
+		return NULL;
+	for (i = n - 1; i >= 0; i--) {
+		sonde_event__symbolize(ev, frames[i], user, sym, sizeof(sym));
+		frame_name(c, sym);
+		/* ';' separates frames */
+		for (char *p = sym; *p; p++)
+			if (*p == ';')
+				*p = ',';
+		fprintf(f, "%s%s", i == n - 1 ? "" : ";", sym);
+	}
+	fclose(f);
+	return out;
+}
+
+static const char *lookup(struct stack_ctx *c, const struct sonde_event *ev,
+			  const uint64_t *frames, int n, bool user)
+{
+	int pid = sonde_event__pid(ev);
+	uint64_t h = stack_hash(pid, frames, n);
+	struct seen *s, *grown;
+	size_t j, i;
+
+	if ((c->nseen + 1) * 2 > c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+
+		grown = calloc(cap, sizeof(*grown));
+		if (!grown)
+			return NULL;
+		for (i = 0; i < c->cap; i++) {
+			if (!c->seen[i].frames)
+				continue;
+			for (j = c->seen[i].hash & (cap - 1); grown[j].frames;
+			     j = (j + 1) & (cap - 1))
+				;
+			grown[j] = c->seen[i];
+		}
+		free(c->seen);
+		c->seen = grown;
+		c->cap = cap;
+	}
+	for (j = h & (c->cap - 1); c->seen[j].frames; j = (j + 1) & (c->cap - 1)) {
+		s = &c->seen[j];
+		if (s->hash == h && s->pid == pid && s->n == n &&
+		    !memcmp(s->frames, frames, n * sizeof(*frames)))
+			return s->folded;
+	}
+	s = &c->seen[j];
+	s->frames = malloc((n ? n : 1) * sizeof(*frames));
+	s->folded = fold(c, ev, frames, n, user);
+	if (!s->frames || !s->folded) {
+		free(s->frames);
+		free(s->folded);
+		s->frames = NULL;
+		return NULL;
+	}
+	memcpy(s->frames, frames, n * sizeof(*frames));
+	s->hash = h;
+	s->pid = pid;
+	s->n = n;
+	c->nseen++;
+	return s->folded;
+}
+
+static int on_event(const struct sonde_event *ev, void *ctx)
+{
+	struct stack_ctx *c = ctx;
+	struct sonde_agg_key key[2];
+	const uint64_t *frames;
+	const char *folded;
+	bool user;
+	int n = sonde_event__stack(ev, &frames, &user);
+
+	folded = n > 0 ? lookup(c, ev, frames, n, user) : "[no stack]";
+	if (!folded)
+		return 0;
+	key[0].kind = key[1].kind = SONDE_AGG_KEY_STRING;
+	key[0].str = sonde_event__probe_name(ev);
+	key[1].str = folded;
+	sonde_agg__add(c->g, key, 0);
+	return 0;
+}
+
+static void print(struct agg_cli *a, void *ctx, bool final)
+{
+	struct stack_ctx *c = ctx;
+
+	if (final && a->interval)
+		return;
+	print_stacks(a, c->g);
+	sonde_agg__clear(c->g);
+}
+
+int cmd_stack(int argc, char **argv)
+{
+	struct agg_cli a = { .cmd = "stack" };
+	struct stack_ctx c = { .a = &a };
+	struct sonde_agg_opts go = { .sz = sizeof(go), .nkeys = 2 };
+	struct agg_ops ops = { .on_event = on_event, .print = print };
+	int status;
+	size_t i;
+
+	status = agg_parse(argc, argv, &a, usage);
+	if (status)
+		return status;
+	if (!a.o.nprobes) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (a.nkeys) {
+		fprintf(stderr, "%s: stack counts by stack; --by is not taken\n",
+			prog);
+		return EXIT_USAGE;
+	}
+	a.o.stack = true;
+	c.g = sonde_agg__new(&go);
+	if (!c.g)
+		return EXIT_RUNTIME;
+	status = agg_main(&a, &ops, &c);
+	sonde_agg__free(c.g);
+	for (i = 0; i < c.cap; i++) {
+		free(c.seen[i].frames);
+		free(c.seen[i].folded);
+	}
+	free(c.seen);
+	return status;
+}

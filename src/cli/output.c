@@ -74,8 +74,7 @@ static void put_value(FILE *out, const struct sonde_event *ev, int i,
 static void print_text(FILE *out, const struct sonde_event *ev)
 {
 	uint64_t ns = sonde_event__time_ns(ev);
-	int i, n = sonde_event__field_count(ev);
-
+	int i, k, n = sonde_event__field_count(ev);
 	const char *loc = sonde_event__location(ev);
 	const uint64_t *frames;
 	char sym[256];
@@ -92,18 +91,20 @@ static void print_text(FILE *out, const struct sonde_event *ev)
 		put_value(out, ev, i, false);
 	}
 	fputc('\n', out);
-	/* the stack as ftrace prints it: one "=> frame" line each */
+	/* the stack as ftrace prints it: one "=> frame" line each; kernel
+	 * frames first, then user frames */
 	n = sonde_event__stack(ev, &frames, &user);
+	k = sonde_event__stack_kernel_frames(ev);
 	for (i = 0; i < n; i++)
 		fprintf(out, " => %s\n",
-			sonde_event__symbolize(ev, frames[i], user, sym,
+			sonde_event__symbolize(ev, frames[i], i >= k, sym,
 					       sizeof(sym)));
 }
 
 static void print_json(FILE *out, const struct sonde_event *ev)
 {
 	uint64_t ns = sonde_event__time_ns(ev);
-	int i, n = sonde_event__field_count(ev);
+	int i, k, n = sonde_event__field_count(ev);
 	const char *loc = sonde_event__location(ev);
 	const uint64_t *frames;
 	char sym[256];
@@ -127,13 +128,15 @@ static void print_json(FILE *out, const struct sonde_event *ev)
 	}
 	fputc('}', out);
 	n = sonde_event__stack(ev, &frames, &user);
+	k = sonde_event__stack_kernel_frames(ev);
 	if (n > 0) {
 		fputs(",\"stack\":[", out);
 		for (i = 0; i < n; i++) {
 			fputs(i ? "," : "", out);
 			put_escaped(out,
-				    sonde_event__symbolize(ev, frames[i], user,
-							   sym, sizeof(sym)),
+				    sonde_event__symbolize(ev, frames[i],
+							   i >= k, sym,
+							   sizeof(sym)),
 				    true);
 		}
 		fputc(']', out);

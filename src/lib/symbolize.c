@@ -76,7 +76,7 @@ static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
 }
 
 /* Read /proc/PID/maps into pm; pm is left as it was when that fails (the
- * process is gone: what was known of it stays). */
+ * process is gone or a zombie: what was known of it stays). */
 static int maps_load(struct pidmaps *pm, int pid)
 {
 	char path[64], line[4096], file[4096];
@@ -100,6 +100,11 @@ static int maps_load(struct pidmaps *pm, int pid)
 			break;
 	}
 	fclose(f);
+	if (!fresh.n) {
+		/* a zombie's maps are empty: keep what was known */
+		maps_clear(&fresh);
+		return -ESRCH;
+	}
 	maps_clear(pm);
 	*pm = fresh;
 	return 0;

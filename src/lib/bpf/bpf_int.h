@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/* The BPF backend's private pieces, shared by src/lib/bpf/\*.c. */
+#ifndef SONDE_BPF_INT_H
+#define SONDE_BPF_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <linux/bpf.h>
+
+/* A growing instruction buffer; err latches the first allocation error. */
+struct prog_buf {
+	struct bpf_insn *insns;
+	size_t n, cap;
+	int err;
+};
+void prog_buf_free(struct prog_buf *b);
+
+/* Where a key or value comes from. */
+enum gsrc {
+	GS_NONE,
+	GS_PID,	   /* tgid */
+	GS_TID,
+	GS_CPU,
+	GS_COMM,   /* 16 bytes: two key slots */
+	GS_REG,	   /* a pt_regs field: argument registers, the return value */
+	GS_LATENCY /* return probes: ns since the matching entry */
+};
+
+struct gsrc_spec {
+	enum gsrc src;
+	int regoff;	/* GS_REG: offsetof(struct pt_regs, reg) */
+	int size;	/* GS_REG: bytes of the value (1, 2, 4, 8) */
+	bool is_signed; /* GS_REG: sign-extend from size */
+};
+
+#define GEN_MAX_KEYS 8
+
+enum ghist { GH_NONE, GH_LOG2, GH_LINEAR };
+
+/* One aggregation program (see gen.c for the map layouts). */
+struct gen_agg {
+	int nkeys;
+	struct gsrc_spec keys[GEN_MAX_KEYS];
+	struct gsrc_spec value;	/* GS_NONE: count only */
+	enum ghist hist;
+	int64_t min, step;	/* GH_LINEAR */
+	int nbuckets;		/* GH_LINEAR: as agg.c counts them */
+	int counts_fd;		/* PERCPU_HASH key_size gen_key_size(), value
+				 * struct agg_val */
+	int stats_fd;		/* ARRAY of 4 u64, see enum agg_stat */
+	int depth_fd, ts_fd;	/* GS_LATENCY: per-thread nesting */
+};
+
+/* The value of each counts entry, per CPU. */
+struct agg_val {
+	uint64_t count;
+	int64_t sum, min, max;
+};
+
+enum agg_stat {
+	AST_DROPPED,   /* the counts map was full */
+	AST_ORPHANS,   /* returns whose entry was not seen */
+	AST_NSTATS = 4,
+};
+
+/* Key slots of 8 bytes: [cookie][keys... (comm: 2)][bucket if hist]. */
+int gen_key_slots(const struct gen_agg *g);
+/* The counting / histogram program (latency: its return half). */
+int gen_agg_prog(struct prog_buf *b, const struct gen_agg *g);
+/* Latency's entry half: pushes the entry time for (thread, probe). */
+int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *g);
+/* Kernel pt_regs offset of an x86-64 register name ("di", "ax"), or -1. */
+int gen_reg_offset(const char *name);
+
+/* load.c: a BPF_PROG_TYPE_KPROBE program; the verifier's log goes to log
+ * when loading fails. Returns the fd or -errno. */
+int bpfl_prog_load(const struct prog_buf *b, uint32_t expected_attach,
+		   char *log, size_t loglen);
+int bpfl_map_create(uint32_t type, uint32_t key_size, uint32_t value_size,
+		    uint32_t max_entries);
+
+/* link.c: attach types and flags newer than Debian's uapi headers */
+#define SONDE_BPF_TRACE_UPROBE_MULTI 48 /* include/uapi/linux/bpf.h, 6.6 */
+#define SONDE_BPF_F_UPROBE_MULTI_RETURN (1U << 0)
+
+/* One uprobe_multi link for cnt offsets in path; ref_ctrs may be NULL.
+ * Returns the link fd or -errno. */
+int bpfl_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
+		      const uint64_t *ref_ctrs, const uint64_t *cookies,
+		      uint32_t cnt, bool retprobe, pid_t pid);
+/* The fallback: one uprobe PMU perf event with the program on it, the
+ * cookie set through a BPF_PERF_EVENT link. Returns the link fd (which
+ * keeps the event) or -errno. */
+int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
+		     uint64_t ref_ctr, bool retprobe, pid_t pid,
+		     uint64_t cookie);
+/* Does this kernel have uprobe_multi links? (cached) */
+bool bpfl_has_uprobe_multi(void);
+
+#endif

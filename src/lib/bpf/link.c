@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Attaching programs. Debian's libbpf 1.1 and its uapi headers (6.1)
+ * predate uprobe_multi links (kernel 6.6), so BPF_LINK_CREATE is called
+ * raw here with the attr laid out as the kernel's include/uapi/linux/bpf.h
+ * has it; every link fd owns its probes: closing it removes them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "bpf_int.h"
+
+/* union bpf_attr's BPF_LINK_CREATE member as of 6.6 (uprobe_multi). */
+struct link_create_attr {
+	uint32_t prog_fd;
+	uint32_t target_fd;
+	uint32_t attach_type;
+	uint32_t flags;
+	union {
+		struct {
+			uint64_t path;
+			uint64_t offsets;
+			uint64_t ref_ctr_offsets;
+			uint64_t cookies;
+			uint32_t cnt;
+			uint32_t flags;
+			uint32_t pid;
+		} uprobe_multi;
+		struct {
+			uint64_t bpf_cookie;
+		} perf_event;
+	};
+};
+/* the offsets that matter, checked against the 6.1 header where it has
+ * the same layout (link_create.kprobe_multi starts where the union does) */
+_Static_assert(offsetof(struct link_create_attr, uprobe_multi) ==
+		       offsetof(union bpf_attr, link_create.kprobe_multi),
+	       "link_create union offset");
+_Static_assert(offsetof(struct link_create_attr, perf_event.bpf_cookie) ==
+		       offsetof(union bpf_attr, link_create.perf_event.bpf_cookie),
+	       "perf_event cookie offset");
+
+static int link_create(struct link_create_attr *la)
+{
+	union bpf_attr attr;
+	long fd;
+
+	/* the kernel checks that bytes past what it knows are zero */
+	memset(&attr, 0, sizeof(attr));
+	_Static_assert(sizeof(*la) <= sizeof(attr), "attr size");
+	memcpy(&attr, la, sizeof(*la));
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+int bpfl_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
+		      const uint64_t *ref_ctrs, const uint64_t *cookies,
+		      uint32_t cnt, bool retprobe, pid_t pid)
+{
+	struct link_create_attr la = {
+		.prog_fd = prog_fd,
+		.attach_type = SONDE_BPF_TRACE_UPROBE_MULTI,
+	};
+
+	la.uprobe_multi.path = (uint64_t)(uintptr_t)path;
+	la.uprobe_multi.offsets = (uint64_t)(uintptr_t)offsets;
+	la.uprobe_multi.ref_ctr_offsets = (uint64_t)(uintptr_t)ref_ctrs;
+	la.uprobe_multi.cookies = (uint64_t)(uintptr_t)cookies;
+	la.uprobe_multi.cnt = cnt;
+	la.uprobe_multi.flags = retprobe ? SONDE_BPF_F_UPROBE_MULTI_RETURN : 0;
+	la.uprobe_multi.pid = pid > 0 ? (uint32_t)pid : 0;
+	return link_create(&la);
+}
+
+/* /sys/bus/event_source/devices/uprobe/{type,format/retprobe} */
+static int uprobe_pmu(int *type, int *retbit)
+{
+	static int cached_type = -1, cached_bit;
+	char buf[64];
+	FILE *f;
+
+	if (cached_type >= 0)
+		goto out;
+	f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
+	if (!f)
+		return -ENOTSUP;
+	if (fscanf(f, "%d", &cached_type) != 1)
+		cached_type = -1;
+	fclose(f);
+	if (cached_type < 0)
+		return -ENOTSUP;
+	f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe",
+		  "re");
+	if (f && fgets(buf, sizeof(buf), f) &&
+	    sscanf(buf, "config:%d", &cached_bit) != 1)
+		cached_bit = 0;
+	if (f)
+		fclose(f);
+out:
+	*type = cached_type;
+	*retbit = cached_bit;
+	return 0;
+}
+
+int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
+		     uint64_t ref_ctr, bool retprobe, pid_t pid,
+		     uint64_t cookie)
+{
+	struct link_create_attr la = { .attach_type = BPF_PERF_EVENT };
+	struct perf_event_attr pa;
+	int type, retbit, err;
+	long pfd;
+
+	err = uprobe_pmu(&type, &retbit);
+	if (err)
+		return err;
+	memset(&pa, 0, sizeof(pa));
+	pa.size = sizeof(pa);
+	pa.type = type;
+	pa.config = (retprobe ? 1ULL << retbit : 0) |
+		    /* format/ref_ctr_offset: config:32-63 */
+		    ref_ctr << 32;
+	pa.config1 = (uint64_t)(uintptr_t)path; /* uprobe_path */
+	pa.config2 = offset;			/* probe_offset */
+	pa.sample_period = 1;
+	pa.wakeup_events = 1;
+	/* a tracing event fires on every CPU whatever its cpu: one event
+	 * (pid -1, cpu 0) covers the system, as libbpf makes them */
+	pfd = syscall(__NR_perf_event_open, &pa, pid > 0 ? pid : -1,
+		      pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	la.prog_fd = prog_fd;
+	la.target_fd = (uint32_t)pfd;
+	la.perf_event.bpf_cookie = cookie;
+	err = link_create(&la);
+	/* the link holds the event */
+	close((int)pfd);
+	return err;
+}
+
+bool bpfl_has_uprobe_multi(void)
+{
+	static int cached = -1;
+	struct prog_buf b = { 0 };
+	struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	uint64_t off = 0;
+	int prog, link;
+
+	if (cached >= 0)
+		return cached;
+	b.insns = ret0;
+	b.n = 2;
+	cached = 0;
+	prog = bpfl_prog_load(&b, SONDE_BPF_TRACE_UPROBE_MULTI, NULL, 0);
+	if (prog < 0)
+		return false;
+	/* as libbpf's probe_uprobe_multi_link(): a uprobe on "/" fails with
+	 * -EBADF where the link type exists (no such file to probe), -EINVAL
+	 * where it does not */
+	link = bpfl_uprobe_multi(prog, "/", &off, NULL, NULL, 1, false, 0);
+	cached = link == -EBADF;
+	if (link >= 0) {
+		close(link);
+		cached = 1;
+	}
+	close(prog);
+	return cached;
+}

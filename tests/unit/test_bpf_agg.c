@@ -1,0 +1,380 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The BPF aggregation templates, loaded into the kernel and run on
+ * fixture_pie, whose calls are known exactly: `fixture_pie N` calls
+ * add(i, 2i) (returns 3i), mul3(i, i+1, i+2) and greet() for i = 1..N, then
+ * fact(F) (F nested calls) and slow(MS) once. Every count, bucket, sum,
+ * min and max is compared with the user-space engine fed the values the
+ * fixture is known to pass. Needs root and BPF: skipped otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sonde/sonde.h>
+
+#include "bpf/bpf_int.h"
+#include "bpf/sonde_bpf.h"
+
+#define FIXTURE FIXTURE_DIR "/fixture_pie"
+
+static bool can_bpf(void)
+{
+	struct sonde_features f = { .sz = sizeof(f) };
+
+	return geteuid() == 0 && sonde_features__probe(&f) == 0 && f.bpf;
+}
+
+#define NEED_BPF()                                          \
+	do {                                                \
+		if (!can_bpf()) {                           \
+			print_message("needs root and BPF\n"); \
+			skip();                             \
+		}                                           \
+	} while (0)
+
+struct child {
+	pid_t pid;
+	int go; /* its stdin */
+};
+
+/* Start the fixture with --wait: it prints "ready", then waits. */
+static void child_start(struct child *c, const char *n, const char *extra1,
+			const char *extra2)
+{
+	int in[2], out[2];
+	char buf[16];
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(out, O_CLOEXEC), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		execl(FIXTURE, FIXTURE, n, "--wait", extra1, extra2,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	assert_true(read(out[0], buf, sizeof(buf)) > 0);
+	assert_memory_equal(buf, "ready", 5);
+	close(out[0]);
+	c->go = in[1];
+}
+
+static void child_run(struct child *c)
+{
+	int st;
+
+	assert_int_equal(write(c->go, "\n", 1), 1);
+	close(c->go);
+	assert_int_equal(waitpid(c->pid, &st, 0), c->pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static struct sonde_session *session(pid_t pid, const char *const *specs)
+{
+	struct sonde_session_opts so = { .sz = sizeof(so), .pid = pid };
+	struct sonde_session *s = sonde_session__open(&so);
+	int i;
+
+	assert_non_null(s);
+	for (i = 0; specs[i]; i++)
+		if (sonde_session__add_probe(s, specs[i], NULL) != i)
+			fail_msg("%s: %s", specs[i], sonde_session__errmsg(s));
+	return s;
+}
+
+/* Run the fixture under an agg of specs; rows are left in out. */
+static struct sonde_bpf_agg_stats run(const char *const *specs,
+				      const struct sonde_bpf_agg_opts *o,
+				      struct sonde_agg *out, const char *n,
+				      const char *x1, const char *x2)
+{
+	struct sonde_bpf_agg_stats st = { .sz = sizeof(st) };
+	struct sonde_session *s;
+	struct sonde_bpf_agg *a;
+	struct child c;
+
+	child_start(&c, n, x1, x2);
+	s = session(c.pid, specs);
+	a = sonde_bpf_agg__open(s, o);
+	if (!a) {
+		kill(c.pid, SIGKILL);
+		waitpid(c.pid, NULL, 0);
+		fail_msg("open: %s", sonde_session__errmsg(s));
+	}
+	child_run(&c);
+	assert_true(sonde_bpf_agg__read(a, out, false) >= 0);
+	assert_int_equal(sonde_bpf_agg__stats(a, &st), 0);
+	sonde_bpf_agg__close(a);
+	sonde_session__close(s);
+	return st;
+}
+
+static const struct sonde_agg_row *find_row(struct sonde_agg *a, uint64_t k0)
+{
+	const struct sonde_agg_row *const *rows;
+	int i, n = sonde_agg__rows(a, true, &rows);
+
+	for (i = 0; i < n; i++)
+		if (rows[i]->key[0].num == k0)
+			return rows[i];
+	return NULL;
+}
+
+static void count_per_probe(bool multi)
+{
+	static const char *const specs[] = { "u:" FIXTURE ":add",
+					     "u:" FIXTURE ":mul3",
+					     "u:" FIXTURE ":fact",
+					     "ur:" FIXTURE ":fact", NULL };
+	struct sonde_bpf_agg_opts o = {
+		.sz = sizeof(o), .nkeys = 1,
+		.keys = { { SONDE_BPF_PROBE } }, .no_multi = !multi,
+	};
+	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1 };
+	struct sonde_agg *out = sonde_agg__new(&ao);
+	struct sonde_bpf_agg_stats st;
+	const struct sonde_agg_row *const *rows;
+
+	st = run(specs, &o, out, "1000", "--fact", "7");
+	assert_int_equal(sonde_agg__rows(out, true, &rows), 4);
+	assert_int_equal(find_row(out, 0)->count, 1000);
+	assert_int_equal(find_row(out, 1)->count, 1000);
+	assert_int_equal(find_row(out, 2)->count, 7);
+	assert_int_equal(find_row(out, 3)->count, 7);
+	assert_int_equal(st.dropped, 0);
+	if (multi) { /* entry and return: two links for one file */
+		assert_int_equal(st.links, 2);
+		assert_int_equal(st.perf_events, 0);
+	} else {
+		assert_int_equal(st.links, 0);
+		assert_int_equal(st.perf_events, 4);
+	}
+	sonde_agg__free(out);
+}
+
+static void test_count_multi(void **state)
+{
+	NEED_BPF();
+	if (!bpfl_has_uprobe_multi())
+		skip();
+	count_per_probe(true);
+}
+
+static void test_count_perf(void **state)
+{
+	NEED_BPF();
+	count_per_probe(false);
+}
+
+/* Keys: probe, the first argument (s32), tid, comm. */
+static void test_count_keys(void **state)
+{
+	static const char *const specs[] = { "u:" FIXTURE ":add a=arg1:s32",
+					     NULL };
+	struct sonde_bpf_agg_opts o = {
+		.sz = sizeof(o), .nkeys = 4,
+		.keys = { { SONDE_BPF_PROBE }, { SONDE_BPF_ARG, "a" },
+			  { SONDE_BPF_TID }, { SONDE_BPF_COMM } },
+	};
+	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 4 };
+	struct sonde_agg *out;
+	const struct sonde_agg_row *const *rows;
+	int i, n;
+
+	NEED_BPF();
+	out = sonde_agg__new(&ao);
+	run(specs, &o, out, "300", NULL, NULL);
+	n = sonde_agg__rows(out, true, &rows);
+	assert_int_equal(n, 300);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(rows[i]->count, 1);
+		assert_int_equal(rows[i]->key[0].num, 0);
+		assert_int_equal(rows[i]->key[1].kind, SONDE_AGG_KEY_SIGNED);
+		assert_int_equal((int64_t)rows[i]->key[1].num, i + 1);
+		assert_true(rows[i]->key[2].num > 0);
+		assert_int_equal(rows[i]->key[3].kind, SONDE_AGG_KEY_STRING);
+		assert_string_equal(rows[i]->key[3].str, "fixture_pie");
+	}
+	sonde_agg__free(out);
+}
+
+/* The kernel's histogram equals the user-space engine's on the values
+ * the fixture passes: every bucket, count, sum, min and max. */
+static void hist_case(const char *spec, enum sonde_agg_hist h, int64_t min,
+		      int64_t max, int64_t step, int64_t mul, int n)
+{
+	const char *const specs[] = { spec, NULL };
+	struct sonde_bpf_agg_opts o = {
+		.sz = sizeof(o), .nkeys = 1, .keys = { { SONDE_BPF_PROBE } },
+		.value = { SONDE_BPF_ARG, "v" }, .hist = h,
+		.min = min, .max = max, .step = step,
+	};
+	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1, .hist = h,
+				     .min = min, .max = max, .step = step };
+	struct sonde_agg *out = sonde_agg__new(&ao), *want = sonde_agg__new(&ao);
+	const struct sonde_agg_row *const *got, *const *exp;
+	struct sonde_agg_key k0 = { SONDE_AGG_KEY_UNSIGNED, 0, NULL };
+	char nbuf[16];
+	int i;
+
+	assert_non_null(out);
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	run(specs, &o, out, nbuf, NULL, NULL);
+	for (i = 1; i <= n; i++)
+		sonde_agg__add(want, &k0, mul * i);
+	assert_int_equal(sonde_agg__rows(out, true, &got), 1);
+	assert_int_equal(sonde_agg__rows(want, true, &exp), 1);
+	assert_int_equal(got[0]->count, exp[0]->count);
+	assert_int_equal(got[0]->sum, exp[0]->sum);
+	assert_int_equal(got[0]->min, exp[0]->min);
+	assert_int_equal(got[0]->max, exp[0]->max);
+	for (i = 0; i < sonde_agg__nbuckets(out); i++)
+		if (got[0]->buckets[i] != exp[0]->buckets[i])
+			fail_msg("bucket %d: %llu, want %llu", i,
+				 (unsigned long long)got[0]->buckets[i],
+				 (unsigned long long)exp[0]->buckets[i]);
+	sonde_agg__free(out);
+	sonde_agg__free(want);
+}
+
+static void test_hist_log2_arg(void **state)
+{
+	NEED_BPF();
+	hist_case("u:" FIXTURE ":add v=arg2:s32", SONDE_AGG_LOG2, 0, 0, 0, 2,
+		  2000);
+}
+
+static void test_hist_linear_arg(void **state)
+{
+	NEED_BPF();
+	/* below min, inside, at and above max */
+	hist_case("u:" FIXTURE ":add v=arg1:s32", SONDE_AGG_LINEAR, 10, 400,
+		  25, 1, 500);
+}
+
+static void test_hist_log2_retval(void **state)
+{
+	NEED_BPF();
+	hist_case("ur:" FIXTURE ":add v=retval:s32", SONDE_AGG_LOG2, 0, 0, 0,
+		  3, 1500);
+}
+
+/* fact(6) nests 6 calls: each return pairs with its own entry; slow(30)
+ * takes at least 30 ms. */
+static void test_latency(void **state)
+{
+	static const char *const specs[] = { "u:" FIXTURE ":fact",
+					     "u:" FIXTURE ":slow", NULL };
+	struct sonde_bpf_agg_opts o = {
+		.sz = sizeof(o), .nkeys = 1, .keys = { { SONDE_BPF_PROBE } },
+		.value = { SONDE_BPF_LATENCY }, .hist = SONDE_AGG_LOG2,
+	};
+	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1,
+				     .hist = SONDE_AGG_LOG2 };
+	struct sonde_agg *out;
+	struct sonde_bpf_agg_stats st;
+	const struct sonde_agg_row *fact, *slow;
+
+	NEED_BPF();
+	out = sonde_agg__new(&ao);
+	st = run(specs, &o, out, "1", "--fact", "6");
+	fact = find_row(out, 0);
+	assert_non_null(fact);
+	assert_int_equal(fact->count, 6);
+	/* the outermost call spans the five inside it */
+	assert_true(fact->max > fact->min);
+	assert_true(fact->min > 0);
+	slow = find_row(out, 1);
+	assert_non_null(slow);
+	assert_int_equal(slow->count, 1);
+	assert_int_equal(st.orphans, 0);
+	sonde_agg__free(out);
+
+	out = sonde_agg__new(&ao);
+	st = run(specs, &o, out, "1", "--slow", "30");
+	slow = find_row(out, 1);
+	assert_non_null(slow);
+	assert_int_equal(slow->count, 1);
+	assert_true(slow->min >= 30000000);
+	assert_true(slow->min < 3000000000LL);
+	sonde_agg__free(out);
+}
+
+/* Kernel maps taken out while reading: a second read finds nothing. */
+static void test_read_clear(void **state)
+{
+	static const char *const specs[] = { "u:" FIXTURE ":add", NULL };
+	struct sonde_bpf_agg_opts o = { .sz = sizeof(o) };
+	struct sonde_agg_opts ao = { .sz = sizeof(ao) };
+	const struct sonde_agg_row *const *rows;
+	struct sonde_session *s;
+	struct sonde_bpf_agg *a;
+	struct sonde_agg *out;
+	struct child c;
+
+	NEED_BPF();
+	out = sonde_agg__new(&ao);
+	child_start(&c, "250", NULL, NULL);
+	s = session(c.pid, specs);
+	a = sonde_bpf_agg__open(s, &o);
+	assert_non_null(a);
+	child_run(&c);
+	assert_int_equal(sonde_bpf_agg__read(a, out, true), 1);
+	assert_int_equal(sonde_agg__rows(out, false, &rows), 1);
+	assert_int_equal(rows[0]->count, 250);
+	assert_int_equal(sonde_bpf_agg__read(a, out, true), 0);
+	sonde_bpf_agg__close(a);
+	sonde_session__close(s);
+	sonde_agg__free(out);
+}
+
+/* Register fetches only: a dereference is refused with a sentence. */
+static void test_refuses_deref(void **state)
+{
+	static const char *const specs[] = {
+		"u:" FIXTURE ":greet s=+0(%di):u8", NULL };
+	struct sonde_bpf_agg_opts o = {
+		.sz = sizeof(o), .nkeys = 1,
+		.keys = { { SONDE_BPF_ARG, "s" } },
+	};
+	struct sonde_session *s;
+
+	NEED_BPF();
+	s = session(0, specs);
+	assert_null(sonde_bpf_agg__open(s, &o));
+	assert_int_equal(errno, ENOTSUP);
+	assert_non_null(strstr(sonde_session__errmsg(s), "registers"));
+	sonde_session__close(s);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_count_multi),
+		cmocka_unit_test(test_count_perf),
+		cmocka_unit_test(test_count_keys),
+		cmocka_unit_test(test_hist_log2_arg),
+		cmocka_unit_test(test_hist_linear_arg),
+		cmocka_unit_test(test_hist_log2_retval),
+		cmocka_unit_test(test_latency),
+		cmocka_unit_test(test_read_clear),
+		cmocka_unit_test(test_refuses_deref),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -239,11 +239,10 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 				continue;
 			key.kind = SONDE_AGG_KEY_STRING;
 			key.str = sonde_session__probe_name(a->s, i);
-			/* PMU counts only grow: a table is the difference */
-			if (v - c->last[i] || !final || !a->interval)
-				sonde_agg__add_n(c->g, &key, 0,
-						 final && a->interval ?
-							 v : v - c->last[i]);
+			/* PMU counts only grow: an interval's table is the
+			 * difference, the total the count */
+			sonde_agg__add_n(c->g, &key, 0,
+					 final ? v : v - c->last[i]);
 			c->last[i] = v;
 		}
 	}

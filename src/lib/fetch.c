@@ -31,6 +31,11 @@ struct ctx {
 	enum probe_kind kind;
 	struct spec_error *err;
 	struct out out;
+	/* deferred names (fetch_rewrite_ex) */
+	bool usdt, defer, want_string, deferred;
+	const struct fetch_resolver *r;
+	char *type;
+	size_t typelen;
 };
 
 /* x86-64 pt_regs names (arch/x86/kernel/ptrace.c regoffset_table); ds, es,
@@ -170,6 +175,12 @@ static int parse_var(struct ctx *c, const char *s, const char *e, int depth)
 	} else if (span_eq(v, e, "comm") || span_eq(v, e, "COMM")) {
 		if (depth)
 			return fail(c, s, "$comm cannot be dereferenced");
+	} else if (span_eq(v, e, "params") && c->defer) {
+		if (depth || s != c->s || e != c->s + strlen(c->s))
+			return fail(c, s,
+				    "$params stands alone: it becomes one "
+				    "argument per parameter");
+		c->deferred = true;
 	} else if (span_eq(v, e, "stack")) {
 		/* the stack pointer itself */
 	} else if (e - v > 5 && !memcmp(v, "stack", 5)) {
@@ -354,10 +365,97 @@ static int parse_imm(struct ctx *c, const char *s, const char *e, int depth)
 	return 0;
 }
 
+/* perf probe's variable syntax: NAME ( ->MEMBER | .MEMBER | [N] )*.
+ * Returns the first character that does not fit, or e. */
+static const char *var_expr_end(const char *s, const char *e)
+{
+	const char *p = s;
+
+	if (p == e || !name_char(*p, true))
+		return p;
+	while (p < e && name_char(*p, false))
+		p++;
+	while (p < e) {
+		if (*p == '.' || (*p == '-' && p + 1 < e && p[1] == '>')) {
+			p += *p == '.' ? 1 : 2;
+			if (p == e || !name_char(*p, true))
+				return p;
+			while (p < e && name_char(*p, false))
+				p++;
+		} else if (*p == '[') {
+			p++;
+			if (p == e || !isdigit((unsigned char)*p))
+				return p;
+			while (p < e && isdigit((unsigned char)*p))
+				p++;
+			if (p == e || *p != ']')
+				return p;
+			p++;
+		} else {
+			return p;
+		}
+	}
+	return p;
+}
+
+/* A name for the resolver: 0 handled, 1 not the resolver's, or -errno. */
+static int resolve_name(struct ctx *c, const char *s, const char *e,
+			int depth)
+{
+	char *name, *fetch = NULL, msg[256] = "", type[32] = "";
+	bool whole = depth == 0 && s == c->s && !s[e - s];
+	int ret;
+
+	if (!c->r) {
+		c->deferred = true;
+		put(&c->out, s, e - s);
+		return 0;
+	}
+	name = strndup(s, e - s);
+	if (!name) {
+		c->out.oom = true;
+		return 0;
+	}
+	ret = c->r->name(c->r->ctx, name, whole && c->want_string, &fetch,
+			 type, sizeof(type), msg, sizeof(msg));
+	free(name);
+	if (ret < 0)
+		return fail(c, s, "%s", msg[0] ? msg : strerror(-ret));
+	if (ret > 0)
+		return 1;
+	puts_(&c->out, fetch);
+	free(fetch);
+	if (whole && c->type)
+		snprintf(c->type, c->typelen, "%s", type);
+	return 0;
+}
+
 static int parse_portable(struct ctx *c, const char *s, const char *e,
 			  int depth)
 {
+	bool argn = e - s > 3 && !memcmp(s, "arg", 3) && is_digits(s + 3, e);
+	const char *bad;
 	unsigned long long n;
+	int ret;
+
+	/* a USDT probe's argN is the note's, a DWARF name the debug info's;
+	 * both are known only once the target is */
+	if (c->defer && (argn ? c->usdt : var_expr_end(s, e) == e &&
+					      !span_eq(s, e, "retval") &&
+					      !span_eq(s, e, "comm"))) {
+		ret = resolve_name(c, s, e, depth);
+		if (ret <= 0)
+			return ret;
+	}
+	if (c->defer && !argn) {
+		bad = var_expr_end(s, e);
+		if (bad != e && bad != s && isalpha((unsigned char)*s))
+			return fail(c, bad,
+				    "unexpected '%.*s' in variable '%.*s': "
+				    "expected NAME, NAME->MEMBER, "
+				    "NAME.MEMBER or NAME[N]",
+				    (int)(e - bad), bad, (int)(e - s), s);
+	}
 
 	if (e - s > 3 && !memcmp(s, "arg", 3) && is_digits(s + 3, e)) {
 		if (!parse_num(s + 3, e, &n) || n == 0)
@@ -425,27 +523,59 @@ static int parse(struct ctx *c, const char *s, const char *e, int depth)
 	}
 }
 
+static char *rewrite(struct ctx *c, const char *fetch)
+{
+	if (!fetch) {
+		set_error(c->err, c->col, "missing FETCH");
+		errno = EINVAL;
+		return NULL;
+	}
+	if (parse(c, fetch, fetch + strlen(fetch), 0)) {
+		free(c->out.p);
+		errno = EINVAL;
+		return NULL;
+	}
+	if (c->out.oom) {
+		free(c->out.p);
+		set_error(c->err, -1, "out of memory");
+		errno = ENOMEM;
+		return NULL;
+	}
+	return c->out.p;
+}
+
+char *fetch_rewrite_ex(const char *fetch, enum probe_kind kind, int col,
+		       struct spec_error *err, bool usdt,
+		       const struct fetch_resolver *r, bool want_string,
+		       bool *deferred, char *type, size_t typelen)
+{
+	struct ctx c = {.s = fetch, .col = col, .kind = kind, .err = err,
+			.usdt = usdt, .defer = probe_kind_is_user(kind),
+			.want_string = want_string, .r = r, .type = type,
+			.typelen = typelen};
+	char *out;
+
+	if (type && typelen)
+		type[0] = '\0';
+	out = rewrite(&c, fetch);
+	if (deferred)
+		*deferred = out && c.deferred;
+	if (out && c.deferred && !r) {
+		/* kept as written until the target resolves it */
+		free(out);
+		out = strdup(fetch);
+		if (!out)
+			set_error(err, -1, "out of memory");
+	}
+	return out;
+}
+
 char *fetch_rewrite(const char *fetch, enum probe_kind kind, int col,
 		    struct spec_error *err)
 {
 	struct ctx c = {.s = fetch, .col = col, .kind = kind, .err = err};
 
-	if (!fetch) {
-		set_error(err, col, "missing FETCH");
-		return NULL;
-	}
-	if (parse(&c, fetch, fetch + strlen(fetch), 0)) {
-		free(c.out.p);
-		errno = EINVAL;
-		return NULL;
-	}
-	if (c.out.oom) {
-		free(c.out.p);
-		set_error(err, -1, "out of memory");
-		errno = ENOMEM;
-		return NULL;
-	}
-	return c.out.p;
+	return rewrite(&c, fetch);
 }
 
 static int check_bitfield(const char *t, const char *e, int col,

@@ -21,6 +21,8 @@
 #include "ksym.h"
 #include "perf.h"
 #include "target.h"
+#include "dwarf.h"
+#include "usdt.h"
 
 /* MAX_EVENT_NAME_LEN in kernel/trace/trace.h */
 #define EVENT_NAME_MAX 64
@@ -223,6 +225,10 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 			       path, errno == ENOEXEC ? "" : ": ",
 			       errno == ENOEXEC ? "" : strerror(errno));
 	elf_file_set_debug_dirs(ef, s->opts.debug_dir);
+	if (sp->usdt) {
+		err = usdt_resolve_probe(s, p);
+		goto out;
+	}
 	if (sp->has_addr && sp->addr_is_offset) {
 		p->offset = sp->addr;
 		goto out;
@@ -274,6 +280,9 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 			"%s is not in a loaded segment of %s", sp->symbol,
 			path);
 out:
+	/* DWARF names need the probe's address: resolved now */
+	if (!err && spec_has_deferred(&p->spec))
+		err = dwarf_resolve_probe(s, p, ef);
 	if (!err)
 		err = check_boundary(s, p, ef);
 	elf_file_close(ef);
@@ -327,6 +336,10 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 			     p->name, sp->target ? sp->target : "",
 			     sp->target ? ":" : "",
 			     sp->symbol ? sp->symbol : "");
+	/* a USDT semaphore: PATH:0xOFF(0xREF) (uprobetracer.rst) */
+	if (!err && probe_kind_is_user(sp->kind) && sp->ref_ctr_offset)
+		err = append(&d, &len, "(0x%llx)",
+			     (unsigned long long)sp->ref_ctr_offset);
 	if (!err && !probe_kind_is_user(sp->kind) && sp->has_addr)
 		err = append(&d, &len, "0x%llx", (unsigned long long)sp->addr);
 	if (!err && !probe_kind_is_user(sp->kind) && sp->offset)
@@ -387,14 +400,26 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 	return expanded ? err : session_add_one(s, text, opts, NULL);
 }
 
+static int add_one(struct sonde_session *s, const char *text,
+		   const struct sonde_probe_opts *opts,
+		   const struct probe_resolved *r, int usdt_loc);
+
 /* r: what wildcard expansion already resolved (expand.c), or NULL. */
 int session_add_one(struct sonde_session *s, const char *text,
 		    const struct sonde_probe_opts *opts,
 		    const struct probe_resolved *r)
 {
+	return add_one(s, text, opts, r, 0);
+}
+
+/* usdt_loc: which location of a USDT probe (the first adds the others). */
+static int add_one(struct sonde_session *s, const char *text,
+		   const struct sonde_probe_opts *opts,
+		   const struct probe_resolved *r, int usdt_loc)
+{
 	struct spec_error perr = { .col = -1 };
 	struct probe *p, *grown;
-	int err;
+	int err, nlocs, loc;
 
 	grown = realloc(s->probes, (s->nprobes + 1) * sizeof(*grown));
 	if (!grown)
@@ -409,6 +434,7 @@ int session_add_one(struct sonde_session *s, const char *text,
 		err = set_err(s, EINVAL, perr.col, "%s", perr.msg);
 		goto fail;
 	}
+	p->spec.usdt_loc = usdt_loc;
 	if (r && r->event) {
 		free(p->spec.event);
 		p->spec.event = strdup(r->event);
@@ -437,6 +463,7 @@ int session_add_one(struct sonde_session *s, const char *text,
 	err = build_definition(s, p);
 	if (err)
 		goto fail;
+	nlocs = p->spec.usdt ? p->spec.usdt_nlocs : 1;
 	if (opts && opts->sz > offsetof(struct sonde_probe_opts, filter) &&
 	    opts->filter)
 		p->filter = strdup(opts->filter);
@@ -455,9 +482,19 @@ int session_add_one(struct sonde_session *s, const char *text,
 			s->nprobes--;
 			goto fail;
 		}
-		return s->nprobes - 1;
+		err = s->nprobes - 1;
+		goto more_locations;
 	}
-	return s->nprobes++;
+	err = s->nprobes++;
+more_locations:
+	/* a USDT probe: one uprobe per location, the first one's index */
+	for (loc = 1; loc < nlocs && !usdt_loc; loc++) {
+		int e = add_one(s, text, opts, r, loc);
+
+		if (e < 0)
+			return e;
+	}
+	return err;
 fail:
 	probe_free(p);
 	return err;

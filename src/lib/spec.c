@@ -269,6 +269,45 @@ static int parse_uprobe_loc(struct parser *ps, const char *s, const char *e)
 	return 0;
 }
 
+/* usdt:TARGET:[PROVIDER:]NAME: the probe's locations and arguments come
+ * from the target's .note.stapsdt when the probe is resolved. */
+static int parse_usdt(struct parser *ps, const char *s, const char *e)
+{
+	struct probe_spec *spec = ps->spec;
+	const char *colon = find_char(s, e, ':'), *n, *pc;
+	int ret;
+
+	if (colon == s || s == e)
+		return spec_perr(ps, s,
+				 "missing target after 'usdt:': expected "
+				 "usdt:TARGET:[PROVIDER:]NAME");
+	if (!colon || colon + 1 == e)
+		return spec_perr(ps, colon ? colon + 1 : e,
+				 "missing probe name after '%.*s': expected "
+				 "usdt:TARGET:[PROVIDER:]NAME",
+				 (int)((colon ? colon + 1 : e) - ps->head),
+				 ps->head);
+	spec->kind = PROBE_UPROBE;
+	spec->usdt = true;
+	spec->target_col = (int)(s - ps->text);
+	ret = set_str(ps, &spec->target, s, colon);
+	if (ret)
+		return ret;
+	n = colon + 1;
+	pc = find_char(n, e, ':');
+	if (pc) {
+		ret = spec_check_name(ps, n, pc, "provider", 255);
+		if (!ret)
+			ret = set_str(ps, &spec->provider, n, pc);
+		if (ret)
+			return ret;
+		n = pc + 1;
+	}
+	spec->symbol_col = (int)(n - ps->text);
+	ret = spec_check_name(ps, n, e, "probe", 255);
+	return ret ? ret : set_str(ps, &spec->symbol, n, e);
+}
+
 static void set_kind(struct probe_spec *spec, bool user, bool ret)
 {
 	if (user)
@@ -367,6 +406,13 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 	if (!te)
 		te = e;
 	ps->p = e;
+	if (span_eq(s, te, "usdt")) {
+		if (!has_colon)
+			return spec_perr(ps, te,
+					 "missing ':' after 'usdt': expected "
+					 "usdt:TARGET:[PROVIDER:]NAME");
+		return parse_usdt(ps, te + 1, e);
+	}
 	if (span_eq(s, te, "u") || span_eq(s, te, "ur")) {
 		if (!has_colon)
 			return spec_perr(ps, te,
@@ -410,8 +456,8 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 				 "k:do_sys_open",
 				 (int)(e - s), s);
 	return spec_perr(ps, s,
-			 "unknown probe type '%.*s': expected u, ur, k, kr, "
-			 "p or r",
+			 "unknown probe type '%.*s': expected u, ur, usdt, k, "
+			 "kr, p or r",
 			 (int)(te - s), s);
 }
 
@@ -461,5 +507,6 @@ void spec_free(struct probe_spec *spec)
 	free(spec->event);
 	free(spec->target);
 	free(spec->symbol);
+	free(spec->provider);
 	memset(spec, 0, sizeof(*spec));
 }

@@ -39,6 +39,11 @@ struct probe_arg {
 	char *type;	/* TYPE as written ("u32", "string", "b4@2/32", "x8[4]"),
 			 * or NULL for the kernel's default */
 	int col;	/* column of this argument in the spec text */
+	int fetch_col;	/* column of FETCH */
+	/* fetch is still the user's text: a name only the target can
+	 * resolve (a DWARF variable "req->path", "arr[2]", "$params"; a
+	 * USDT probe's "argN"), rewritten by spec_resolve_args() */
+	bool deferred;
 };
 
 struct probe_spec {
@@ -57,6 +62,10 @@ struct probe_spec {
 	bool addr_is_offset;
 	uint64_t ref_ctr_offset; /* "/path:0xOFF(0xREF)": REF, else 0 */
 	int maxactive;	  /* kr[N] / rN; 0 = kernel default */
+	bool usdt;	  /* usdt:TARGET:[PROVIDER:]NAME: symbol is NAME */
+	char *provider;	  /* usdt PROVIDER, or NULL for any */
+	int usdt_loc;	  /* usdt: which location of the probe (0-based) */
+	int usdt_nlocs;	  /* usdt: how many it has (set when resolved) */
 	struct probe_arg *args;
 	size_t nargs;
 	int target_col;	  /* column of TARGET (or FUNC for kprobes) */
@@ -70,6 +79,7 @@ struct probe_spec {
  *   p:[GRP/]EV /path:0xOFF ARGS   r:[GRP/]EV /path:0xOFF ARGS   (uprobe_events)
  *   p:[GRP/]EV FUNC[+OFF] ARGS    r[N]:[GRP/]EV FUNC ARGS      (kprobe_events)
  *   p:bash:readline   r:libc:gets +0($retval):string            (perf-tools)
+ *   usdt:TARGET:[PROVIDER:]NAME [ARGS]   (argN: the note's Nth argument)
  * ARGS: whitespace-separated [NAME=]FETCH[:TYPE]. The whole spec may be one
  * shell word with spaces inside. Also "/path:0xOFF(0xREF)" (ref_ctr_offset)
  * and the kernel's "LOCATION%return" for return probes.
@@ -98,6 +108,47 @@ char *fetch_rewrite(const char *fetch, enum probe_kind kind, int col,
 /* Validate TYPE: u8..u64 s8..s64 x8..x64 string ustring symbol symstr
  * b<W>@<O>/<S> and any of those with [N]. 0 or -EINVAL. */
 int fetch_check_type(const char *type, int col, struct spec_error *err);
+
+/*
+ * What only the probed file knows: DWARF variables (dwarf.c) or a USDT
+ * note's arguments (usdt.c).
+ * name(): rewrite one name ("req->path", "arr[2]", "arg3") to a kernel
+ * fetch. want_string: the name is the whole FETCH and TYPE is
+ * string/ustring (a char * is then read through). Returns 0 with *fetch
+ * malloc'd and type filled ("" for the kernel's default), 1 when the name
+ * is not the resolver's (its portable meaning applies), or -errno with one
+ * sentence in msg.
+ * params(): the names of every parameter ($params): the count with *names
+ * malloc'd (each malloc'd), or -errno with msg. May be NULL.
+ */
+struct fetch_resolver {
+	int (*name)(void *ctx, const char *name, bool want_string,
+		    char **fetch, char *type, size_t typelen, char *msg,
+		    size_t msglen);
+	int (*params)(void *ctx, char ***names, char *msg, size_t msglen);
+	void *ctx;
+};
+
+/* fetch_rewrite() with the deferred names of uprobes: when r is NULL, a
+ * name that only the target can resolve (see probe_arg.deferred; for usdt,
+ * argN too) sets *deferred and returns a copy of fetch; with r, such names
+ * go through r. type (typelen bytes) gets the resolver's type when the
+ * whole FETCH was one name. */
+char *fetch_rewrite_ex(const char *fetch, enum probe_kind kind, int col,
+		       struct spec_error *err, bool usdt,
+		       const struct fetch_resolver *r, bool want_string,
+		       bool *deferred, char *type, size_t typelen);
+
+/*
+ * Resolve every deferred argument of spec through r: "$params" becomes one
+ * argument per parameter, names become kernel fetches, and an argument
+ * without a TYPE takes the resolver's. r may be NULL (no debug info): a
+ * deferred argument is then an error naming what is missing, why_none.
+ * Returns 0, -EINVAL with err (column of the argument), or -ENOMEM.
+ */
+int spec_resolve_args(struct probe_spec *spec, const struct fetch_resolver *r,
+		      const char *why_none, struct spec_error *err);
+bool spec_has_deferred(const struct probe_spec *spec);
 
 /* The kernel's register names for x86-64 (for "bad register" carets). */
 bool fetch_is_register(const char *name);

@@ -108,12 +108,19 @@ static void base_name(const char *s, const char *e, char *buf, size_t sz)
 static char *default_name(const char *s, const char *e)
 {
 	char buf[MAX_ARG_NAME_LEN + 1] = "";
-	size_t i;
+	size_t i, j;
 
 	base_name(s, e, buf, MAX_ARG_NAME_LEN - 4); /* room for "_NNN" */
-	for (i = 0; buf[i]; i++)
-		if (!name_char(buf[i], false))
-			buf[i] = '_';
+	/* "req->path" -> "req_path", "arr[2]" -> "arr_2" */
+	for (i = 0, j = 0; buf[i]; i++) {
+		if (name_char(buf[i], false))
+			buf[j++] = buf[i];
+		else if (j && buf[j - 1] != '_')
+			buf[j++] = '_';
+	}
+	while (j > 1 && buf[j - 1] == '_')
+		j--;
+	buf[j] = '\0';
 	if (!buf[0] || isdigit((unsigned char)buf[0]))
 		return strdup("arg");
 	return strdup(buf);
@@ -204,24 +211,36 @@ static int parse_arg(struct parser *ps, const char *s, const char *e)
 	fetch = strndup(fs, fe - fs);
 	if (!fetch)
 		return oom(ps);
-	a->fetch =
-		fetch_rewrite(fetch, spec->kind, (int)(fs - ps->text), ps->err);
+	a->fetch_col = (int)(fs - ps->text);
+	a->fetch = fetch_rewrite_ex(fetch, spec->kind, a->fetch_col, ps->err,
+				    spec->usdt, NULL, false, &a->deferred,
+				    NULL, 0);
 	free(fetch);
 	if (!a->fetch)
 		return errno == ENOMEM ? -ENOMEM : -EINVAL;
+	if (a->deferred && eq && !strcmp(a->fetch, "$params"))
+		return spec_perr(ps, s,
+				 "$params takes no NAME: each parameter is "
+				 "named after itself");
+	if (a->deferred && colon && !strcmp(a->fetch, "$params"))
+		return spec_perr(ps, colon,
+				 "$params takes no TYPE: each parameter has "
+				 "its own");
 	if (colon) {
 		if (set_str(ps, &a->type, colon + 1, e))
 			return -ENOMEM;
 		if (fetch_check_type(a->type, (int)(colon + 1 - ps->text),
 				     ps->err))
 			return -EINVAL;
-	} else if (is_portable_int(fs, fe)) {
+	} else if (is_portable_int(fs, fe) && !a->deferred) {
 		/* so that argN and retval print in decimal */
 		a->type = strdup("s64");
 		if (!a->type)
 			return oom(ps);
 	}
-	ret = check_fetch_type(ps, a, fs, fe, colon ? colon + 1 : e);
+	/* deferred: checked once resolved (spec_resolve.c) */
+	ret = a->deferred ? 0
+			  : check_fetch_type(ps, a, fs, fe, colon ? colon + 1 : e);
 	if (ret)
 		return ret;
 	ps->named[spec->nargs] = eq != NULL;

@@ -175,8 +175,9 @@ struct bad_case {
 static const struct bad_case bad_cases[] = {
 	{"", 0, "empty probe spec"},
 	{"   ", 3, "empty probe spec"},
-	{"x:foo", 0, "unknown probe type 'x': expected u, ur, k, kr, p or r"},
-	{"usdt:./demo:probe", 0, "unknown probe type 'usdt'"},
+	{"x:foo", 0, "unknown probe type 'x': expected u, ur, usdt, k, kr, p or r"},
+	{"usdt:./demo", 11, "missing probe name after 'usdt:./demo'"},
+	{"usdt:./demo:p:", 14, "missing probe name"},
 	{"do_sys_open", 0, "is not a probe spec"},
 	{"-:myprobe", 0, "removes an event"},
 	{"u", 1, "missing ':' after 'u'"},

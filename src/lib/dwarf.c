@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * perf probe's variable syntax at a probe address: "name", "p->member",
+ * "s.member", "arr[2]", "$params" -> kernel fetchargs (libdw). Names are
+ * looked up in the scopes that contain the address, innermost first
+ * (lexical blocks, inlined functions, the function, the CU's globals).
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dwarf_int.h"
+#include "elf.h"
+#include "internal.h"
+
+static void msgf(char *msg, size_t len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void msgf(char *msg, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, len, fmt, ap);
+	va_end(ap);
+}
+
+/* The file's own DWARF, else its separate debug file's. */
+static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
+		      struct debug_file **df, Dwarf **dbg)
+{
+	elf_version(EV_CURRENT);
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return -errno;
+	*elf = elf_begin(*fd, ELF_C_READ, NULL);
+	if (!*elf)
+		return -ENOEXEC;
+	*dbg = dwarf_begin_elf(*elf, DWARF_C_READ, NULL);
+	if (*dbg)
+		return 0;
+	if (debuginfo_open(*elf, path, dirs, df, NULL, 0) == 0)
+		*dbg = dwarf_begin_elf((*df)->elf, DWARF_C_READ, NULL);
+	return *dbg ? 0 : -ENODATA;
+}
+
+static void close_dwarf(int fd, Elf *elf, struct debug_file *df, Dwarf *dbg)
+{
+	if (dbg)
+		dwarf_end(dbg);
+	debuginfo_close(df);
+	if (elf)
+		elf_end(elf);
+	if (fd >= 0)
+		close(fd);
+}
+
+int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
+		     uint64_t pc_offset, struct dwarf_scope **out, char *msg,
+		     size_t len)
+{
+	struct dwarf_scope *d = calloc(1, sizeof(*d));
+	Dwarf_Die cu;
+	int err, i, tag;
+
+	*out = NULL;
+	if (!d)
+		return -ENOMEM;
+	d->pc = pc;
+	d->delta = pc - pc_offset;
+	d->fn = d->sub = -1;
+	err = open_dwarf(path, dirs, &d->fd, &d->elf, &d->dbgfile, &d->dbg);
+	if (err) {
+		msgf(msg, len,
+		     err == -ENODATA
+			     ? "%s has no debug info (DWARF): variables "
+			       "cannot be fetched by name; use argN or "
+			       "registers, or install its debug file"
+			     : "cannot read the debug info of %s",
+		     path);
+		goto fail;
+	}
+	d->cfi = dwarf_getcfi_elf(d->elf);
+	if (!d->cfi)
+		d->cfi = dwarf_getcfi(d->dbg);
+	if (!dwarf_addrdie(d->dbg, pc, &cu)) {
+		err = -ENOENT;
+		msgf(msg, len, "no debug info covers 0x%llx in %s",
+		     (unsigned long long)pc, path);
+		goto fail;
+	}
+	d->nscopes = dwarf_getscopes(&cu, pc, &d->scopes);
+	for (i = 0; i < d->nscopes; i++) {
+		tag = dwarf_tag(&d->scopes[i]);
+		if (d->fn < 0 && (tag == DW_TAG_subprogram ||
+				  tag == DW_TAG_inlined_subroutine))
+			d->fn = i;
+		if (tag == DW_TAG_subprogram) {
+			d->sub = i;
+			break;
+		}
+	}
+	if (d->fn < 0) {
+		err = -ENOENT;
+		msgf(msg, len, "no function's debug info covers 0x%llx in %s",
+		     (unsigned long long)pc, path);
+		goto fail;
+	}
+	*out = d;
+	return 0;
+fail:
+	dwarf_scope_close(d);
+	return err;
+}
+
+void dwarf_scope_close(struct dwarf_scope *d)
+{
+	if (!d)
+		return;
+	free(d->scopes);
+	close_dwarf(d->fd, d->elf, d->dbgfile, d->dbg);
+	free(d);
+}
+
+static const char *fn_name(struct dwarf_scope *d)
+{
+	const char *n = dwarf_diename(&d->scopes[d->fn]);
+
+	return n ? n : "?";
+}
+
+/* Where var does have a location: " it is in %bx at f+0x10..f+0x2a". */
+static void where_it_lives(struct dwarf_scope *d, Dwarf_Attribute *la,
+			   char *out, size_t len)
+{
+	Dwarf_Addr base, start, end, lo = 0;
+	Dwarf_Op *ops;
+	size_t n, used = 0;
+	ptrdiff_t off = 0;
+	const char *why;
+	struct loc l;
+	char v[192];
+	int k = 0;
+
+	out[0] = '\0';
+	dwarf_lowpc(&d->scopes[d->sub >= 0 ? d->sub : d->fn], &lo);
+	while ((off = dwarf_getlocations(la, off, &base, &start, &end, &ops,
+					 &n)) > 0 && k < 3 && used + 80 < len) {
+		if (dw_translate(d, ops, n, &l, &why, false) || start < lo)
+			continue;
+		dw_loc_value(&l, v, sizeof(v));
+		used += snprintf(out + used, len - used,
+				 "%s %s at %s+0x%llx..+0x%llx",
+				 k ? "," : "; it is", v, fn_name(d),
+				 (unsigned long long)(start - lo),
+				 (unsigned long long)(end - lo));
+		k++;
+	}
+	if (k && used + 40 < len)
+		snprintf(out + used, len - used,
+			 " (sonde list -v shows the function)");
+}
+
+/* The variable's location at pc. */
+static int var_loc(struct dwarf_scope *d, Dwarf_Die *var, const char *name,
+		   struct loc *l, char *msg, size_t len)
+{
+	Dwarf_Attribute a;
+	Dwarf_Op *ops;
+	Dwarf_Sword cv;
+	const char *why;
+	char where[256];
+	size_t n;
+	int r;
+
+	if (dwarf_attr_integrate(var, DW_AT_const_value, &a) &&
+	    !dwarf_formsdata(&a, &cv)) {
+		memset(l, 0, sizeof(*l));
+		l->kind = L_CONST;
+		l->off = cv;
+		return 0;
+	}
+	if (!dwarf_attr(var, DW_AT_location, &a) &&
+	    !dwarf_attr_integrate(var, DW_AT_location, &a)) {
+		msgf(msg, len, "'%s' is optimized out: it has no location in "
+		     "%s", name, fn_name(d));
+		return -ENOENT;
+	}
+	r = dwarf_getlocation_addr(&a, d->pc, &ops, &n, 1);
+	if (r <= 0) {
+		where_it_lives(d, &a, where, sizeof(where));
+		msgf(msg, len, "'%s' is optimized out at this address of %s%s",
+		     name, fn_name(d), where);
+		return -ENOENT;
+	}
+	if (dw_translate(d, ops, n, l, &why, false)) {
+		where_it_lives(d, &a, where, sizeof(where));
+		msgf(msg, len, "'%s' cannot be fetched here: %s%s", name, why,
+		     where);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+/* One step of NAME->m / NAME.m / NAME[i]: l and t move to the member. */
+static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
+		const char *sofar, char *msg, size_t len)
+{
+	char v[192], tn[128];
+	Dwarf_Word off, count, size, idx;
+	Dwarf_Die next, elem, ptee;
+	Dwarf_Die holder = *t;
+	char *end;
+
+	dw_loc_value(l, v, sizeof(v));
+	if (op == '[') {
+		idx = strtoull(what, &end, 10);
+		if (dwarf_tag(t) == DW_TAG_array_type) {
+			if (dw_array_elem(t, &elem, &count, &size))
+				goto bad_type;
+			if (count && idx >= count) {
+				msgf(msg, len, "'%s' has %llu elements: "
+				     "[%llu] is beyond it", sofar,
+				     (unsigned long long)count,
+				     (unsigned long long)idx);
+				return -ERANGE;
+			}
+			if (l->kind != L_MEM && l->kind != L_ABS)
+				goto in_register;
+			l->off += (long long)(idx * size);
+		} else if (dwarf_tag(t) == DW_TAG_pointer_type) {
+			if (!dw_type_of(t, &elem) ||
+			    dwarf_aggregate_size(&elem, &size))
+				goto bad_type;
+			l->kind = L_MEM;
+			snprintf(l->base, sizeof(l->base), "%s", v);
+			l->off = (long long)(idx * size);
+		} else {
+			goto bad_type;
+		}
+		*t = elem;
+		return 0;
+	}
+	if (op == '-') { /* -> */
+		if (dwarf_tag(t) != DW_TAG_pointer_type ||
+		    !dw_type_of(t, &ptee) || !dw_is_aggregate(&ptee)) {
+			msgf(msg, len, "'%s' is not a pointer to a struct: "
+			     "'->%s' needs one%s", sofar, what,
+			     dw_is_aggregate(t) ? " (write '.')" : "");
+			return -EINVAL;
+		}
+		if (!dw_find_member(&ptee, what, &next, &off))
+			goto no_member;
+		l->kind = L_MEM;
+		snprintf(l->base, sizeof(l->base), "%s", v);
+		l->off = (long long)off;
+	} else {
+		if (!dw_is_aggregate(t)) {
+			msgf(msg, len, "'%s' is not a struct: '.%s' needs one%s",
+			     sofar, what,
+			     dwarf_tag(t) == DW_TAG_pointer_type
+				     ? " (write '->')"
+				     : "");
+			return -EINVAL;
+		}
+		if (!dw_find_member(t, what, &next, &off))
+			goto no_member;
+		if (l->kind != L_MEM && l->kind != L_ABS)
+			goto in_register;
+		l->off += (long long)off;
+	}
+	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size)) {
+		msgf(msg, len, "'%s' is a bitfield: fetch its container with "
+		     "a b<W>@<O>/<S> type", what);
+		return -ENOTSUP;
+	}
+	if (!dw_type_of(&next, t))
+		goto bad_type;
+	return 0;
+no_member:
+	if (op == '-')
+		dw_type_of(&holder, &holder);
+	tn[0] = '\0';
+	if (dwarf_diename(&holder))
+		snprintf(tn, sizeof(tn), " (struct %s)",
+			 dwarf_diename(&holder));
+	msgf(msg, len, "'%s'%s has no member '%s'", sofar, tn, what);
+	return -ENOENT;
+in_register:
+	msgf(msg, len, "'%s' lives in a register (%s): its members cannot be "
+	     "read from memory", sofar, v);
+	return -ENOTSUP;
+bad_type:
+	msgf(msg, len, "'%s' cannot be indexed or dereferenced here", sofar);
+	return -EINVAL;
+}
+
+static bool is_char(Dwarf_Die *t)
+{
+	return dwarf_tag(t) == DW_TAG_base_type && dwarf_bytesize(t) == 1;
+}
+
+/* The end value of an expression -> fetch and type. */
+static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
+		  bool want_string, char **fetch, char *type, size_t typelen,
+		  char *msg, size_t len)
+{
+	Dwarf_Die elem;
+	Dwarf_Word count, size;
+	char v[192];
+
+	dw_loc_value(l, v, sizeof(v));
+	if (want_string) {
+		if (dwarf_tag(t) == DW_TAG_pointer_type &&
+		    dw_type_of(t, &elem) && is_char(&elem)) {
+			/* read the string the pointer points to */
+			return asprintf(fetch, "+0(%s)", v) < 0 ? -ENOMEM : 0;
+		}
+		if (dwarf_tag(t) == DW_TAG_array_type &&
+		    !dw_array_elem(t, &elem, &count, &size) && is_char(&elem)) {
+			if (l->kind != L_MEM) {
+				msgf(msg, len, "the char array '%s' is not "
+				     "addressable through a register here",
+				     expr);
+				return -ENOTSUP;
+			}
+			/* the kernel reads a string at the address of the
+			 * last dereference (trace_probe.c: DEREF -> STRING) */
+			return (*fetch = strdup(v)) ? 0 : -ENOMEM;
+		}
+		msgf(msg, len, "'%s' is not a char * or char array: drop "
+		     ":string", expr);
+		return -EINVAL;
+	}
+	if (dw_kernel_type(t, type, typelen)) {
+		msgf(msg, len, "'%s' is %s: fetch one of its members or "
+		     "elements ('%s.MEMBER', '%s[N]')",
+		     expr, dw_is_aggregate(t) ? "a struct" : "not a number",
+		     expr, expr);
+		return -ENOTSUP;
+	}
+	return (*fetch = strdup(v)) ? 0 : -ENOMEM;
+}
+
+int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr,
+		      bool want_string, char **fetch, char *type,
+		      size_t typelen, char *msg, size_t len)
+{
+	char name[128], sofar[128];
+	const char *p = expr, *q;
+	Dwarf_Die var, t;
+	struct loc l;
+	char op;
+	int err;
+
+	while (*p && *p != '-' && *p != '.' && *p != '[')
+		p++;
+	if ((size_t)(p - expr) >= sizeof(name))
+		return -ENAMETOOLONG;
+	memcpy(name, expr, p - expr);
+	name[p - expr] = '\0';
+	if (dwarf_getscopevar(d->scopes, d->nscopes, name, 0, NULL, 0, 0,
+			      &var) < 0) {
+		msgf(msg, len, "no variable or parameter '%s' in %s at this "
+		     "address ($params lists the parameters)", name,
+		     fn_name(d));
+		return -ENOENT;
+	}
+	err = var_loc(d, &var, name, &l, msg, len);
+	if (err)
+		return err;
+	if (!dw_type_of(&var, &t)) {
+		msgf(msg, len, "'%s' has no type in the debug info", name);
+		return -ENOTSUP;
+	}
+	while (*p) {
+		op = *p;
+		p += op == '-' ? 2 : 1;
+		for (q = p; *q && *q != '-' && *q != '.' && *q != '[' &&
+			    *q != ']'; q++)
+			;
+		if ((size_t)(q - p) >= sizeof(name))
+			return -ENAMETOOLONG;
+		memcpy(name, p, q - p);
+		name[q - p] = '\0';
+		snprintf(sofar, sizeof(sofar), "%.*s", (int)(p - expr) -
+			 (op == '-' ? 2 : 1), expr);
+		err = step(op, name, &l, &t, sofar, msg, len);
+		if (err)
+			return err;
+		p = *q == ']' ? q + 1 : q;
+	}
+	return finish(&l, &t, expr, want_string, fetch, type, typelen, msg,
+		      len);
+}
+
+int dwarf_scope_params(struct dwarf_scope *d, char ***names, char *msg,
+		       size_t len)
+{
+	Dwarf_Die c, *fn = &d->scopes[d->fn];
+	const char *n;
+	char **v = NULL, **nv;
+	int k = 0;
+
+	*names = NULL;
+	if (dwarf_child(fn, &c) == 0) {
+		do {
+			if (dwarf_tag(&c) != DW_TAG_formal_parameter)
+				continue;
+			n = dwarf_diename(&c);
+			nv = realloc(v, (k + 1) * sizeof(*v));
+			if (!n || !nv || !(nv[k] = strdup(n))) {
+				v = nv ? nv : v;
+				while (k--)
+					free(v[k]);
+				free(v);
+				msgf(msg, len, "out of memory");
+				return -ENOMEM;
+			}
+			v = nv;
+			k++;
+		} while (dwarf_siblingof(&c, &c) == 0);
+	}
+	*names = v;
+	return k;
+}
+
+/* The resolver spec_resolve_args() calls. */
+static int resolve_name(void *ctx, const char *name, bool want_string,
+			char **fetch, char *type, size_t typelen, char *msg,
+			size_t msglen)
+{
+	return dwarf_scope_fetch(ctx, name, want_string, fetch, type, typelen,
+				 msg, msglen);
+}
+
+static int resolve_params(void *ctx, char ***names, char *msg, size_t len)
+{
+	return dwarf_scope_params(ctx, names, msg, len);
+}
+
+int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
+			struct elf_file *ef)
+{
+	struct fetch_resolver r = {.name = resolve_name,
+				   .params = resolve_params};
+	struct spec_error perr;
+	struct dwarf_scope *d = NULL;
+	char msg[512];
+	uint64_t pc;
+	bool exec;
+	int err;
+
+	if (p->spec.kind == PROBE_URETPROBE) {
+		for (size_t i = 0; i < p->spec.nargs; i++)
+			if (p->spec.args[i].deferred)
+				return set_err(s, EINVAL,
+					       p->spec.args[i].fetch_col,
+					       "'%s' is read where the function starts: a return probe has only retval (probe it with u:)",
+					       p->spec.args[i].fetch);
+	}
+	if (elf_file_offset_to_vaddr(ef, p->offset, &pc, &exec))
+		return set_err(s, EINVAL, p->spec.symbol_col,
+			       "offset 0x%llx is not in a loaded segment of %s",
+			       (unsigned long long)p->offset, p->path);
+	err = dwarf_scope_open(p->path, s->opts.debug_dir, pc, p->offset, &d,
+			       msg, sizeof(msg));
+	if (err) {
+		/* the first deferred argument is what needed it */
+		perr.col = p->spec.symbol_col;
+		for (size_t i = 0; i < p->spec.nargs; i++)
+			if (p->spec.args[i].deferred) {
+				perr.col = p->spec.args[i].fetch_col;
+				break;
+			}
+		return set_err(s, -err, perr.col, "%s", msg);
+	}
+	r.ctx = d;
+	err = spec_resolve_args(&p->spec, &r, NULL, &perr);
+	dwarf_scope_close(d);
+	if (err)
+		return set_err(s, -err, perr.col, "%s", perr.msg);
+	return 0;
+}

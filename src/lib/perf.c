@@ -6,9 +6,11 @@
  * sonde ends. Args are computed from sampled user registers and stack
  * (perf_fetch.c); what only the kernel can fetch goes through a
  * tracefs-made event opened as PERF_TYPE_TRACEPOINT (perf_tp.c). With a
- * pid, the events are opened on each of its threads and inherited by the
- * threads (and, with follow_fork, the children) made later, so the
- * breakpoints are only in that process. One ring per CPU.
+ * pid, every probe is such an event, opened on each of the process's
+ * threads and inherited by the threads (and, with follow_fork, the
+ * children) made later: breakpoints go only into that process, and leave
+ * with sonde's fds. (PMU events cannot be inherited: see plan().) One
+ * ring per CPU.
  */
 #include <ctype.h>
 #include <dirent.h>
@@ -110,6 +112,11 @@ bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 		snprintf(why, len, "the PMUs need CAP_SYS_ADMIN");
 		return false;
 	}
+	if (s->opts.pid > 0) {
+		snprintf(why, len,
+			 "PMU probes cannot be inherited by a process's new threads");
+		return false;
+	}
 	pmu_probe("uprobe", &up);
 	pmu_probe("kprobe", &kp);
 	for (i = 0; i < s->nprobes; i++)
@@ -118,7 +125,7 @@ bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 	return true;
 }
 
-static int add_fd(struct pstate *st, int fd)
+static int add_fd(struct pstate *st, int fd, int cpu)
 {
 	if (st->nfds == st->capfds) {
 		size_t cap = st->capfds ? st->capfds * 2 : 64;
@@ -127,8 +134,13 @@ static int add_fd(struct pstate *st, int fd)
 		if (!grown)
 			return -ENOMEM;
 		st->fds = grown;
+		grown = realloc(st->fdcpu, cap * sizeof(int));
+		if (!grown)
+			return -ENOMEM;
+		st->fdcpu = grown;
 		st->capfds = cap;
 	}
+	st->fdcpu[st->nfds] = cpu;
 	st->fds[st->nfds++] = fd;
 	return 0;
 }
@@ -154,7 +166,6 @@ static int ring_map(struct sonde_session *s, struct pring *rg, int fd,
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t kb = s->opts.buffer_kb ? s->opts.buffer_kb : DEFAULT_RING_KB;
 	uint64_t pages = 1, want = (kb * 1024 + page - 1) / page;
-	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = cpu };
 	void *m;
 
 	while (pages < want) /* the data area is 2^n pages */
@@ -168,8 +179,29 @@ static int ring_map(struct sonde_session *s, struct pring *rg, int fd,
 	rg->meta = m;
 	rg->data = (uint8_t *)m + page;
 	rg->size = pages * page;
-	if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+	return 0;
+}
+
+/* The epoll fd is made last: a process that has one next to its perf
+ * events has every probe in place (the tests wait for that). */
+static int epoll_setup(struct sonde_session *s)
+{
+	struct pstate *st = s->be_priv;
+	struct epoll_event ev = { .events = EPOLLIN };
+	int cpu;
+
+	s->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (s->epfd < 0)
 		return set_err(s, errno, -1, "epoll: %s", strerror(errno));
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		if (!st->rings[cpu].meta)
+			continue;
+		ev.data.u32 = cpu;
+		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, st->rings[cpu].fd, &ev) <
+		    0)
+			return set_err(s, errno, -1, "epoll: %s",
+				       strerror(errno));
+	}
 	return 0;
 }
 
@@ -225,6 +257,9 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu *up,
 		a->sample_stack_user = pp->stack_dump;
 	}
 	a->wakeup_events = 1;
+	/* read(): the samples this event lost (a full ring writes its
+	 * PERF_RECORD_LOST only with the next sample that fits) */
+	a->read_format = PERF_FORMAT_ID | PERF_FORMAT_LOST;
 	/* the tracefs backend's trace_clock mono */
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
@@ -250,7 +285,7 @@ static int open_one(struct sonde_session *s, int i, int tid, int cpu,
 		     PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = add_fd(st, fd);
+	err = add_fd(st, fd, cpu);
 	if (err) {
 		close(fd);
 		return err;
@@ -378,7 +413,13 @@ static int plan(struct sonde_session *s, const struct pmu *up,
 			return set_err(s, ENOTSUP, -1,
 				       "--trigger and --hist need the tracefs backend (probe %s)",
 				       p->name);
-		if (pmu_can(p, up, kp, why, sizeof(why)))
+		/* an inherited PMU event re-reads its path (config1) from the
+		 * forking task's memory (perf_uprobe_init(): strndup_user),
+		 * where it is not: the target's fork() would fail. Threads and
+		 * children to come need an event made by id. */
+		if (s->opts.pid > 0)
+			snprintf(why, sizeof(why), "a pid's later threads inherit only tracepoint events");
+		if (s->opts.pid <= 0 && pmu_can(p, up, kp, why, sizeof(why)))
 			pp->mode = user ? PM_UPROBE_PMU : PM_KPROBE_PMU;
 		else
 			pp->mode = PM_TRACEPOINT;
@@ -451,6 +492,7 @@ static void perf_stop(struct sonde_session *s)
 		pprobe_free(&st->pp[i]);
 	}
 	free(st->fds);
+	free(st->fdcpu);
 	free(st->ids);
 	free(st->rings);
 	free(st->pp);
@@ -487,8 +529,7 @@ static int perf_start(struct sonde_session *s)
 	st->rings = calloc(s->ncpus, sizeof(*st->rings));
 	/* event.c's string accessors size their copies by this */
 	s->layout.page_size = 65536;
-	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!s->lost || !st->pp || !st->stype || !st->rings || s->epfd < 0)
+	if (!s->lost || !st->pp || !st->stype || !st->rings)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	for (i = 0; i < s->ncpus; i++)
 		st->rings[i].fd = -1;
@@ -497,6 +538,8 @@ static int perf_start(struct sonde_session *s)
 		symcache_track(&s->syms, s->opts.pid);
 	if (!err)
 		err = open_all(s, &up, &kp);
+	if (!err)
+		err = epoll_setup(s);
 	if (err)
 		return err;
 	qsort(st->ids, st->nids, sizeof(*st->ids), by_id);

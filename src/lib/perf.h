@@ -92,6 +92,7 @@ struct pstate {
 	uint64_t *stype;	/* per probe: its sample_type */
 	struct pring *rings;	/* per CPU */
 	int *fds;
+	int *fdcpu;		/* the CPU of each fd */
 	size_t nfds, capfds;
 	struct pid_probe *ids;
 	size_t nids, capids;

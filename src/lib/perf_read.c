@@ -418,11 +418,37 @@ int pread_poll(struct sonde_session *s, int timeout_ms)
 	return read_all(s);
 }
 
+/* Each event's own count of lost samples (PERF_FORMAT_LOST), summed per
+ * CPU: exact even when no PERF_RECORD_LOST could be written after. */
+static void lost_read(struct sonde_session *s)
+{
+	struct pstate *st = st_of(s);
+	uint64_t *sum = calloc(s->ncpus, sizeof(uint64_t));
+	uint64_t v[3]; /* value, id, lost */
+	size_t i;
+	int cpu;
+
+	if (!sum)
+		return;
+	for (i = 0; i < st->nfds; i++)
+		if (read(st->fds[i], v, sizeof(v)) == sizeof(v) &&
+		    st->fdcpu[i] >= 0 && st->fdcpu[i] < s->ncpus)
+			sum[st->fdcpu[i]] += v[2];
+	for (cpu = 0; cpu < s->ncpus; cpu++)
+		if (sum[cpu] > s->lost[cpu])
+			s->lost[cpu] = sum[cpu];
+	free(sum);
+}
+
 int pread_drain(struct sonde_session *s)
 {
+	int n;
+
 	if (!s || !st_of(s))
 		return -EINVAL;
-	return read_all(s);
+	n = read_all(s);
+	lost_read(s);
+	return n;
 }
 
 int sonde_event__stack_kernel_frames(const struct sonde_event *ev)

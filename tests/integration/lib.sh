@@ -177,6 +177,10 @@ wait_attached()
 		for f in "$TRACEFS"/instances/sonde_"$pid"*/events/sonde_"$pid"*/*/enable; do
 			[ -r "$f" ] && [ "$(cat "$f" 2>/dev/null)" = 1 ] && return 0
 		done
+		# the perf backend: its epoll fd comes after every perf event
+		ls -l /proc/"$pid"/fd 2>/dev/null | grep -q 'anon_inode:\[perf_event\]' &&
+			ls -l /proc/"$pid"/fd 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]' &&
+			return 0
 		kill -0 "$pid" 2>/dev/null || return 1
 		sleep 0.1
 		n=$((n - 1))

@@ -6,7 +6,10 @@
  * fact(F) (F nested calls) and slow(MS) once. Every count, bucket, sum,
  * min and max is compared with the user-space engine fed the values the
  * fixture is known to pass. Needs root and BPF: skipped otherwise.
+ * A glob over a generated library of 2,000 (SONDE_BPF_MANY=10000: 10,000)
+ * functions is attached through one link, counted and detached.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -18,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -362,6 +366,173 @@ static void test_refuses_deref(void **state)
 	sonde_session__close(s);
 }
 
+/* ---- a glob over 10,000 functions ---- */
+
+/* 10,000 with SONDE_BPF_MANY=10000 (about a minute, most of it in
+ * adding the probes to the session one by one); 2,000 by default */
+static int nfuncs = 2000;
+#define NFUNCS nfuncs
+#define NCALLED 100
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A library of NFUNCS functions f0..f9999, built with cc in dir. */
+static void build_many(const char *dir, char *lib, size_t len)
+{
+	char src[512];
+	FILE *f;
+	pid_t pid;
+	int i, st;
+
+	snprintf(src, sizeof(src), "%s/many.c", dir);
+	snprintf(lib, len, "%s/libmany.so", dir);
+	f = fopen(src, "we");
+	assert_non_null(f);
+	for (i = 0; i < NFUNCS; i++)
+		fprintf(f,
+			"__attribute__((noinline)) int f%d(int x)"
+			"{ __asm__ volatile(\"nop\"); return x + %d; }\n",
+			i, i);
+	fclose(f);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		execlp("cc", "cc", "-O1", "-shared", "-fPIC", "-o", lib, src,
+		       (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* A child that calls f_i (i < NCALLED) i + 1 times when told to. */
+static void many_child(struct child *c, const char *lib)
+{
+	int in[2];
+	char b;
+
+	assert_int_equal(pipe2(in, O_CLOEXEC), 0);
+	c->pid = fork();
+	assert_true(c->pid >= 0);
+	if (c->pid == 0) {
+		void *h = dlopen(lib, RTLD_NOW);
+		char name[16];
+		int i, j;
+
+		close(in[1]);
+		if (!h || read(in[0], &b, 1) != 1)
+			_exit(1);
+		for (i = 0; i < NCALLED; i++) {
+			int (*fn)(int);
+
+			snprintf(name, sizeof(name), "f%d", i);
+			fn = (int (*)(int))dlsym(h, name);
+			if (!fn)
+				_exit(2);
+			for (j = 0; j <= i; j++)
+				fn(j);
+		}
+		_exit(0);
+	}
+	close(in[0]);
+	c->go = in[1];
+}
+
+static int add_each(const char *name, uint64_t addr, uint64_t size,
+		    void *ctx)
+{
+	char spec[600];
+	void **v = ctx;
+
+	snprintf(spec, sizeof(spec), "u:%s:%s", (const char *)v[1], name);
+	return sonde_session__add_probe(v[0], spec, NULL) < 0;
+}
+
+/* Every function of the library probed, through one uprobe_multi link:
+ * the calls to the known subset are counted exactly, the rest are zero,
+ * and attaching and detaching all of them takes well under a second. */
+static void test_many_functions(void **state)
+{
+	struct sonde_bpf_agg_opts o = {
+		.sz = sizeof(o), .nkeys = 1, .keys = { { SONDE_BPF_PROBE } },
+		.max_entries = 2 * NFUNCS,
+	};
+	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1 };
+	const struct sonde_agg_row *const *rows;
+	struct sonde_bpf_agg_stats st = { .sz = sizeof(st) };
+	char dir[] = "/tmp/sonde-bpf-XXXXXX", lib[600], path[700];
+	struct sonde_session_opts so = { .sz = sizeof(so) };
+	struct sonde_session *s;
+	struct sonde_bpf_agg *a;
+	struct sonde_agg *out;
+	struct child c;
+	double t0, t1, t2;
+	void *ctx[2];
+	int i, n, st_child;
+
+	NEED_BPF();
+	if (!bpfl_has_uprobe_multi())
+		skip();
+	if (getenv("SONDE_BPF_MANY"))
+		nfuncs = atoi(getenv("SONDE_BPF_MANY"));
+	assert_true(nfuncs >= NCALLED);
+	assert_non_null(mkdtemp(dir));
+	t0 = now_s();
+	build_many(dir, lib, sizeof(lib));
+	print_message("library built in %.1f s\n", now_s() - t0);
+	many_child(&c, lib);
+	so.pid = c.pid;
+	s = sonde_session__open(&so);
+	ctx[0] = s;
+	ctx[1] = lib;
+	t0 = now_s();
+	n = sonde_ufuncs__list(lib, 0, "f[0-9]*", add_each, ctx);
+	print_message("%d probes added in %.1f s\n", n, now_s() - t0);
+	assert_int_equal(n, NFUNCS);
+	assert_int_equal(sonde_session__probe_count(s), NFUNCS);
+	t0 = now_s();
+	a = sonde_bpf_agg__open(s, &o);
+	t1 = now_s();
+	if (!a)
+		fail_msg("%s", sonde_session__errmsg(s));
+	assert_int_equal(write(c.go, "g", 1), 1);
+	close(c.go);
+	assert_int_equal(waitpid(c.pid, &st_child, 0), c.pid);
+	assert_true(WIFEXITED(st_child) && WEXITSTATUS(st_child) == 0);
+	out = sonde_agg__new(&ao);
+	assert_true(sonde_bpf_agg__read(a, out, false) >= 0);
+	assert_int_equal(sonde_bpf_agg__stats(a, &st), 0);
+	assert_int_equal(st.links, 1);
+	assert_int_equal(st.dropped, 0);
+	t2 = now_s();
+	sonde_bpf_agg__close(a);
+	print_message("%d uprobes: attach %.3f s, detach %.3f s\n", NFUNCS,
+		      t1 - t0, now_s() - t2);
+	assert_true(now_s() - t2 + t1 - t0 < 1.0);
+	n = sonde_agg__rows(out, true, &rows);
+	assert_int_equal(n, NCALLED);
+	for (i = 0; i < n; i++) {
+		const char *name = sonde_session__probe_name(s, rows[i]->key[0].num);
+		int fn;
+
+		assert_int_equal(sscanf(name, "f%d", &fn), 1);
+		assert_true(fn < NCALLED);
+		assert_int_equal(rows[i]->count, fn + 1);
+	}
+	sonde_agg__free(out);
+	sonde_session__close(s);
+	unlink(lib);
+	snprintf(path, sizeof(path), "%s/many.c", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -374,6 +545,7 @@ int main(void)
 		cmocka_unit_test(test_latency),
 		cmocka_unit_test(test_read_clear),
 		cmocka_unit_test(test_refuses_deref),
+		cmocka_unit_test(test_many_functions),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

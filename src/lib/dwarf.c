@@ -135,11 +135,12 @@ static const char *fn_name(struct dwarf_scope *d)
 	return n ? n : "?";
 }
 
-/* Where var does have a location: " it is in %bx at f+0x10..f+0x2a". */
+/* Where var does have a location: "; it is in %bx at f+0x10..f+0x2a,
+ * ... (probe f+0x10 to read it)". */
 static void where_it_lives(struct dwarf_scope *d, Dwarf_Attribute *la,
 			   char *out, size_t len)
 {
-	Dwarf_Addr base, start, end, lo = 0;
+	Dwarf_Addr base, start, end, lo = 0, first = 0;
 	Dwarf_Op *ops;
 	size_t n, used = 0;
 	ptrdiff_t off = 0;
@@ -155,16 +156,22 @@ static void where_it_lives(struct dwarf_scope *d, Dwarf_Attribute *la,
 		if (dw_translate(d, ops, n, &l, &why, false) || start < lo)
 			continue;
 		dw_loc_value(&l, v, sizeof(v));
+		if (!k)
+			first = start;
 		used += snprintf(out + used, len - used,
-				 "%s %s at %s+0x%llx..+0x%llx",
-				 k ? "," : "; it is", v, fn_name(d),
+				 "%s %s%s at %s+0x%llx..+0x%llx",
+				 k ? "," : "; it is",
+				 l.kind == L_REG	  ? "in "
+				 : l.kind == L_CONST ? "the constant "
+						     : "in memory at ",
+				 l.kind == L_CONST ? v + 1 : v, fn_name(d),
 				 (unsigned long long)(start - lo),
 				 (unsigned long long)(end - lo));
 		k++;
 	}
 	if (k && used + 40 < len)
-		snprintf(out + used, len - used,
-			 " (sonde list -v shows the function)");
+		snprintf(out + used, len - used, " (probe %s+0x%llx to read it)",
+			 fn_name(d), (unsigned long long)(first - lo));
 }
 
 /* The variable's location at pc. */
@@ -487,4 +494,80 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 	if (err)
 		return set_err(s, -err, perr.col, "%s", perr.msg);
 	return 0;
+}
+
+struct sig_walk {
+	int (*cb)(uint64_t addr, const char *sig, void *ctx);
+	void *ctx;
+	int ret;
+};
+
+/* "T name" or "T *name" */
+static void put_decl(char *out, size_t len, Dwarf_Die *die, const char *name)
+{
+	char tn[160];
+	size_t n;
+
+	dw_type_name(die, tn, sizeof(tn));
+	n = strlen(tn);
+	snprintf(out + strlen(out), len - strlen(out), "%s%s%s", tn,
+		 n && tn[n - 1] == '*' ? "" : " ", name);
+}
+
+static int one_func(Dwarf_Die *fn, void *arg)
+{
+	struct sig_walk *w = arg;
+	Dwarf_Addr pc;
+	Dwarf_Die c;
+	char sig[512] = "";
+	const char *name = dwarf_diename(fn), *pn;
+	int k = 0;
+
+	if (!name || dwarf_entrypc(fn, &pc))
+		return DWARF_CB_OK;
+	put_decl(sig, sizeof(sig), fn, name);
+	strcat(sig, "(");
+	if (dwarf_child(fn, &c) == 0) {
+		do {
+			if (dwarf_tag(&c) == DW_TAG_unspecified_parameters) {
+				strcat(sig, k++ ? ", ..." : "...");
+				continue;
+			}
+			if (dwarf_tag(&c) != DW_TAG_formal_parameter ||
+			    strlen(sig) > sizeof(sig) - 200)
+				continue;
+			pn = dwarf_diename(&c);
+			if (k++)
+				strcat(sig, ", ");
+			put_decl(sig, sizeof(sig), &c, pn ? pn : "");
+		} while (dwarf_siblingof(&c, &c) == 0);
+	}
+	strcat(sig, k ? ")" : "void)");
+	w->ret = w->cb(pc, sig, w->ctx);
+	return w->ret ? DWARF_CB_ABORT : DWARF_CB_OK;
+}
+
+int dwarf_for_each_signature(const char *path, const char *dirs,
+			     int (*cb)(uint64_t addr, const char *sig,
+				       void *ctx),
+			     void *ctx)
+{
+	struct sig_walk w = {cb, ctx, 0};
+	struct debug_file *df = NULL;
+	Dwarf_Off off = 0, next;
+	Dwarf *dbg = NULL;
+	Elf *elf = NULL;
+	Dwarf_Die cu;
+	size_t hsize;
+	int fd = -1, err;
+
+	err = open_dwarf(path, dirs, &fd, &elf, &df, &dbg);
+	while (!err && !w.ret &&
+	       dwarf_nextcu(dbg, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		if (dwarf_offdie(dbg, off + hsize, &cu))
+			dwarf_getfuncs(&cu, one_func, &w, 0);
+		off = next;
+	}
+	close_dwarf(fd, elf, df, dbg);
+	return err ? err : w.ret;
 }

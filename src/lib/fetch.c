@@ -366,8 +366,8 @@ static int parse_imm(struct ctx *c, const char *s, const char *e, int depth)
 }
 
 /* perf probe's variable syntax: NAME ( ->MEMBER | .MEMBER | [N] )*.
- * Returns the first character that does not fit, or e. */
-static const char *var_expr_end(const char *s, const char *e)
+ * Returns NULL when [s, e) is one, else where it stops fitting. */
+static const char *var_expr_bad(const char *s, const char *e)
 {
 	const char *p = s;
 
@@ -395,7 +395,7 @@ static const char *var_expr_end(const char *s, const char *e)
 			return p;
 		}
 	}
-	return p;
+	return NULL;
 }
 
 /* A name for the resolver: 0 handled, 1 not the resolver's, or -errno. */
@@ -440,7 +440,7 @@ static int parse_portable(struct ctx *c, const char *s, const char *e,
 
 	/* a USDT probe's argN is the note's, a DWARF name the debug info's;
 	 * both are known only once the target is */
-	if (c->defer && (argn ? c->usdt : var_expr_end(s, e) == e &&
+	if (c->defer && (argn ? c->usdt : !var_expr_bad(s, e) &&
 					      !span_eq(s, e, "retval") &&
 					      !span_eq(s, e, "comm"))) {
 		ret = resolve_name(c, s, e, depth);
@@ -448,8 +448,8 @@ static int parse_portable(struct ctx *c, const char *s, const char *e,
 			return ret;
 	}
 	if (c->defer && !argn) {
-		bad = var_expr_end(s, e);
-		if (bad != e && bad != s && isalpha((unsigned char)*s))
+		bad = var_expr_bad(s, e);
+		if (bad && bad != s && isalpha((unsigned char)*s))
 			return fail(c, bad,
 				    "unexpected '%.*s' in variable '%.*s': "
 				    "expected NAME, NAME->MEMBER, "

@@ -43,7 +43,7 @@ hygiene_begin
 expect_eq "k: exit status" "$?" 0
 events "$T_DIR/out" >"$T_DIR/ev"
 expect_grep "k: the child's open, with its path" \
-	"^$fn: path=\"$file\"\$" "$T_DIR/ev"
+	"^$fn: ($fn+0x0/0x[0-9a-f]*) path=\"$file\"\$" "$T_DIR/ev"
 hygiene_check "k: tracefs left as found"
 kprobe_leftovers
 
@@ -53,7 +53,7 @@ hygiene_begin
 	>"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "kr: exit status" "$?" 0
 events "$T_DIR/out" >"$T_DIR/ev"
-expect_grep "kr: return value is the fd" "^${fn}__return: fd=[0-9][0-9]*\$" \
+expect_grep "kr: return value is the fd" "^${fn}__return: (.* <- $fn) fd=[0-9][0-9]*\$" \
 	"$T_DIR/ev"
 hygiene_check "kr: tracefs left as found"
 kprobe_leftovers
@@ -64,9 +64,9 @@ hygiene_begin
 	>"$T_DIR/out" 2>"$T_DIR/err"
 events "$T_DIR/out" >"$T_DIR/ev"
 expect_eq "k+kr: entry then return, nothing else" \
-	"$(grep "^$fn" "$T_DIR/ev" | tr '\n' ,)" \
+	"$(grep "^$fn" "$T_DIR/ev" | sed 's/: ([^)]*)/:/' | tr '\n' ,)" \
 	"$fn: path=\"$file\",${fn}__return: fd=$(sed -n \
-		"s/^${fn}__return: fd=\([0-9]*\)\$/\1/p" "$T_DIR/ev" | head -n1),"
+		"s/^${fn}__return: (.* <- $fn) fd=\([0-9]*\)\$/\1/p" "$T_DIR/ev" | head -n1),"
 hygiene_check "k+kr: tracefs left as found"
 kprobe_leftovers
 
@@ -86,7 +86,7 @@ hygiene_begin
 expect_eq "seed line on $fn: exit status" "$?" 0
 events "$T_DIR/out" >"$T_DIR/ev"
 expect_grep "seed line on $fn: myprobe hits with its four fields" \
-	'^myprobe: dfd=[^ ]* filename=[^ ]* flags=[^ ]* mode=' "$T_DIR/ev"
+	'^myprobe: ([^)]*) dfd=[^ ]* filename=[^ ]* flags=[^ ]* mode=' "$T_DIR/ev"
 hygiene_check "seed line on $fn: tracefs left as found"
 kprobe_leftovers
 

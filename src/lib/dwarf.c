@@ -486,7 +486,9 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 				perr.col = p->spec.args[i].fetch_col;
 				break;
 			}
-		return set_err(s, -err, perr.col, "%s", msg);
+		/* a spec the target cannot satisfy: EINVAL (exit 2) */
+		return set_err(s, err == -ENOMEM ? ENOMEM : EINVAL, perr.col,
+			       "%s", msg);
 	}
 	r.ctx = d;
 	err = spec_resolve_args(&p->spec, &r, NULL, &perr);

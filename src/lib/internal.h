@@ -77,6 +77,13 @@ struct sonde_event {
 	bool frames_user;
 };
 
+struct elf_file;
+struct elf_cache {
+	struct elf_cache *next;
+	struct elf_file *ef;
+	char path[];
+};
+
 struct sonde_session {
 	struct sonde_session_opts opts;
 	char group[64];	/* sonde_<pid>_<n>: also the instance's name */
@@ -86,6 +93,7 @@ struct sonde_session {
 	bool inst_created;
 	struct probe *probes;
 	int nprobes;
+	struct elf_cache *elfs; /* target files, opened once */
 	bool started;
 
 	/* reading */

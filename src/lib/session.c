@@ -89,6 +89,13 @@ void sonde_session__close(struct sonde_session *s)
 		probe_free(&s->probes[i]);
 	free(s->probes);
 	free(s->lost);
+	while (s->elfs) {
+		struct elf_cache *c = s->elfs;
+
+		s->elfs = c->next;
+		elf_file_close(c->ef);
+		free(c);
+	}
 	free(s);
 	/* the kallsyms cache is ~10 MB: drop it; the next user reloads it */
 	ksym_cache_free();
@@ -200,6 +207,33 @@ static int check_boundary(struct sonde_session *s, struct probe *p,
 		       (unsigned long long)next);
 }
 
+/* The ELF files of the session's targets, opened once: a glob or a
+ * program adding thousands of probes to one file must not reopen and
+ * re-index it for each. Closed with the session. */
+static struct elf_file *elf_cached(struct sonde_session *s, const char *path)
+{
+	struct elf_cache *c;
+
+	for (c = s->elfs; c; c = c->next)
+		if (!strcmp(c->path, path))
+			return c->ef;
+	c = calloc(1, sizeof(*c) + strlen(path) + 1);
+	if (!c)
+		return NULL;
+	c->ef = elf_file_open(path);
+	if (!c->ef) {
+		int err = errno;
+
+		free(c);
+		errno = err;
+		return NULL;
+	}
+	strcpy(c->path, path);
+	c->next = s->elfs;
+	s->elfs = c;
+	return c->ef;
+}
+
 static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 {
 	const struct probe_spec *sp = &p->spec;
@@ -218,7 +252,7 @@ static int resolve_uprobe(struct sonde_session *s, struct probe *p)
 			       "the kernel cannot probe a path with spaces: %s",
 			       path);
 	p->path = strdup(path);
-	ef = elf_file_open(path);
+	ef = elf_cached(s, path);
 	if (!ef)
 		return set_err(s, errno == ENOEXEC ? EINVAL : errno,
 			       sp->target_col, "%s is not an ELF file%s%s",
@@ -285,7 +319,6 @@ out:
 		err = dwarf_resolve_probe(s, p, ef);
 	if (!err)
 		err = check_boundary(s, p, ef);
-	elf_file_close(ef);
 	return err ? err : check_insn(s, p);
 }
 

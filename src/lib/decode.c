@@ -328,8 +328,11 @@ int field_decode(const struct field_layout *f, const void *rec, size_t len,
 		if (off > len || slen > len - off)
 			return -EBADMSG;
 		v->str = (const char *)r + off;
-		/* The length counts the NUL; stop at the first NUL anyway. */
+		/* The length counts the NUL; stop at the first NUL anyway.
+		 * A stored length of 0 is the kernel's mark of a fetch that
+		 * faulted (trace_probe_tmpl.h): u keeps it. */
 		v->len = strnlen(v->str, slen);
+		v->u = slen;
 		return 0;
 	case FT_ARRAY:
 		if (!f->elem_size || f->elem_size > 8 || !f->count ||

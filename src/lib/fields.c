@@ -126,7 +126,8 @@ const char *sonde_event__field_str(const struct sonde_event *ev, int i)
 
 	if (!f || f->type != FT_STRING)
 		return NULL;
-	if (field_decode(f, ev->rec, ev->len, &v))
+	/* "(fault)" as the kernel prints a string it could not fetch */
+	if (field_decode(f, ev->rec, ev->len, &v) || (f->is_dynamic && !v.u))
 		return "(fault)";
 	buf = &ev->p->strbuf[i];
 	if (!*buf) {

@@ -52,7 +52,8 @@ static bool takes_value(const char *a)
 	static const char *const opts[] = {
 		"-p", "-c", "-d", "-f", "-o", "--pid", "--command",
 		"--duration", "--format", "--output", "--filter", "--trigger",
-		"--buffer-kb", "--backend", "--hist",
+		"--buffer-kb", "--backend", "--hist", "--debug-dir",
+		"--max-probes",
 	};
 	size_t i;
 

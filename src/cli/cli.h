@@ -25,6 +25,8 @@ struct cli_opts {
 	const char *trigger;
 	const char *hist;
 	unsigned int buffer_kb;
+	const char *debug_dir; /* --debug-dir */
+	int max_probes;	       /* --max-probes, 0 = the library's */
 	enum sonde_backend backend;
 	bool follow_fork;
 	bool stack;

@@ -4,6 +4,8 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -80,6 +82,8 @@ enum {
 	OPT_TRIGGER,
 	OPT_FOLLOW,
 	OPT_HIST,
+	OPT_DEBUG_DIR,
+	OPT_MAX_PROBES,
 };
 
 static const struct option long_opts[] = {
@@ -98,6 +102,8 @@ static const struct option long_opts[] = {
 	{ "backend", required_argument, NULL, OPT_BACKEND },
 	{ "follow-fork", no_argument, NULL, OPT_FOLLOW },
 	{ "hist", required_argument, NULL, OPT_HIST },
+	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
+	{ "max-probes", required_argument, NULL, OPT_MAX_PROBES },
 	{ 0 },
 };
 
@@ -190,6 +196,19 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 		case OPT_FOLLOW:
 			o->follow_fork = true;
 			break;
+		case OPT_DEBUG_DIR:
+			o->debug_dir = optarg;
+			/* sonde list reads symbols without a session: the
+			 * library takes the dirs from the environment then */
+			setenv("SONDE_DEBUG_DIR", optarg, 1);
+			break;
+		case OPT_MAX_PROBES:
+			v = strtol(optarg, &end, 10);
+			if (*end || v <= 0 || v > 1000000)
+				return bad("--max-probes needs a number of probes",
+					   optarg);
+			o->max_probes = (int)v;
+			break;
 		default:
 			sub_usage(stderr);
 			return EXIT_USAGE;
@@ -206,6 +225,41 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 	return 0;
 }
 
+/* A progress bar on stderr while many probes are made or removed: only
+ * on a terminal, and only once it has taken half a second. */
+static void cli_progress(const char *what, int done, int total, void *ctx)
+{
+	static const char bar[] = "==============================";
+	static const char *cur;
+	static struct timespec t0;
+	static bool shown;
+	static int last;
+	const int width = sizeof(bar) - 1;
+	struct timespec now;
+	double dt;
+	int fill;
+
+	if (verbosity < 0 || !isatty(STDERR_FILENO) || total <= 0)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (what != cur || done < last) {
+		cur = what;
+		t0 = now;
+		shown = false;
+	}
+	last = done;
+	dt = (double)(now.tv_sec - t0.tv_sec) +
+	     (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
+	if (!shown && dt < 0.5)
+		return;
+	fill = (int)((long long)done * width / total);
+	fprintf(stderr, "\r[%.*s%*s] %d/%d probes %s", fill, bar, width - fill,
+		"", done, total, what);
+	shown = true;
+	if (done >= total)
+		fputc('\n', stderr);
+}
+
 struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 {
 	struct sonde_session_opts so = {
@@ -217,6 +271,9 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 		.log = cli_log,
 		.stack = o->stack,
 		.exclude_self = true,
+		.debug_dir = o->debug_dir,
+		.max_probes = o->max_probes,
+		.progress = cli_progress,
 	};
 	struct sonde_probe_opts po = {
 		.sz = sizeof(po),

@@ -34,6 +34,9 @@ static void usage(FILE *out)
 		"  --follow-fork   with -p, children of the process too\n"
 		"  --buffer-kb N   per-CPU ring buffer size\n"
 		"  --backend B     auto, tracefs or perf\n"
+		"  --debug-dir DIR where separate debug files are (default\n"
+		"                  /usr/lib/debug)\n"
+		"  --max-probes N  most probes a wildcard may add (1000)\n"
 		"  -q              no summary; -v more detail\n");
 }
 

@@ -298,7 +298,7 @@ int expand_probe(struct sonde_session *s, const char *text,
 			goto out;
 		if (err) {
 			skipped++;
-			snprintf(last, sizeof(last), "%s: %s", m.v[i].name,
+			snprintf(last, sizeof(last), "%.100s: %.150s", m.v[i].name,
 				 s->errmsg[0] ? s->errmsg : strerror(-err));
 			slog(s, SONDE_LOG_DEBUG, "skipped %s", last);
 		}

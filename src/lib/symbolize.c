@@ -282,6 +282,8 @@ int symcache_name(struct symcache **scp, int pid, uint64_t addr, char *buf,
 		snprintf(buf, len, "0x%" PRIx64 " (%s)", addr, base);
 		return 0;
 	}
+	if (sym.dname) /* C++: the demangled name */
+		sym.name = sym.dname;
 	if (vaddr == sym.addr)
 		snprintf(buf, len, "%s (%s)", sym.name, base);
 	else

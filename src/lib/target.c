@@ -11,6 +11,15 @@
  *  old format: "ld.so-1.7.0", u32 nlibs, entries {i32 flags; u32 key,
  *   value}; strings count from the end of the entries, where a new-format
  *   header may follow (8-byte aligned) in files written for both.
+ *
+ * Containers: with -p PID of a process in another mount namespace or
+ * root, absolute paths (the target's and those of its maps) are resolved
+ * inside /proc/PID/root (proc(5)), symlinks included: an absolute link
+ * restarts from that root and ".." stops at it, never reaching the host's
+ * files. The result stays under /proc/PID/root, which the kernel's
+ * uprobe_events follows to the container's inode. The walk is done by
+ * hand rather than with openat2(RESOLVE_IN_ROOT) because the kernel needs
+ * a path string, not a file descriptor, and it works on older kernels.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +111,111 @@ static bool lib_matches(const char *base, const char *q)
 	       (base[0] == '-' && base[1] >= '0' && base[1] <= '9');
 }
 
+#define MAX_LINKS 40 /* as the kernel's path walk (MAXSYMLINKS) */
+
+/* Does pid live in another mount namespace or root than we do? */
+static bool foreign_root(pid_t pid)
+{
+	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
+	char path[PATH_MAX], mine[128], theirs[128];
+	ssize_t a, b;
+
+	snprintf(path, sizeof(path), "%s/%d/ns/mnt", proc, (int)pid);
+	b = readlink(path, theirs, sizeof(theirs) - 1);
+	a = readlink("/proc/self/ns/mnt", mine, sizeof(mine) - 1);
+	if (a > 0 && b > 0 && (a != b || memcmp(mine, theirs, (size_t)a)))
+		return true;
+	snprintf(path, sizeof(path), "%s/%d/root", proc, (int)pid);
+	b = readlink(path, theirs, sizeof(theirs) - 1);
+	return b > 0 && !(b == 1 && theirs[0] == '/');
+}
+
+/* Resolve the absolute path inside root (see the top of the file) into
+ * out = root + the canonical path inside it; must be a regular file. */
+static int resolve_in_root(const char *root, const char *path, char *out,
+			   size_t outlen)
+{
+	char todo[PATH_MAX], inner[PATH_MAX] = "", cand[PATH_MAX * 2];
+	char link[PATH_MAX], rest[PATH_MAX];
+	int links = 0;
+	struct stat st;
+	char *p, *slash;
+	ssize_t n;
+
+	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
+		return -ENAMETOOLONG;
+	p = todo;
+	while (*p) {
+		size_t len;
+
+		while (*p == '/')
+			p++;
+		if (!*p)
+			break;
+		len = strcspn(p, "/");
+		if (len == 1 && p[0] == '.') {
+			p += len;
+			continue;
+		}
+		if (len == 2 && p[0] == '.' && p[1] == '.') {
+			/* never above the root */
+			slash = strrchr(inner, '/');
+			if (slash)
+				*slash = '\0';
+			p += len;
+			continue;
+		}
+		if (strlen(inner) + 1 + len >= sizeof(inner))
+			return -ENAMETOOLONG;
+		snprintf(cand, sizeof(cand), "%s%s/%.*s", root, inner,
+			 (int)len, p);
+		if (lstat(cand, &st))
+			return -errno;
+		if (!S_ISLNK(st.st_mode)) {
+			snprintf(inner + strlen(inner),
+				 sizeof(inner) - strlen(inner), "/%.*s",
+				 (int)len, p);
+			p += len;
+			continue;
+		}
+		if (++links > MAX_LINKS)
+			return -ELOOP;
+		n = readlink(cand, link, sizeof(link) - 1);
+		if (n < 0)
+			return -errno;
+		link[n] = '\0';
+		/* the link's text, then what was left of the path */
+		snprintf(rest, sizeof(rest), "%s", p + len);
+		if (link[0] == '/')
+			inner[0] = '\0';
+		if (snprintf(todo, sizeof(todo), "%s%s", link, rest) >=
+		    (int)sizeof(todo))
+			return -ENAMETOOLONG;
+		p = todo;
+	}
+	snprintf(cand, sizeof(cand), "%s%s", root, inner[0] ? inner : "/");
+	if (stat(cand, &st))
+		return -errno;
+	if (!S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
+	if (strlen(cand) >= outlen)
+		return -ENAMETOOLONG;
+	strcpy(out, cand);
+	return 0;
+}
+
+/* A path as the process pid sees it, when it has a root of its own. */
+static int resolve_for(pid_t pid, const char *path, char *out, size_t outlen)
+{
+	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
+	char root[PATH_MAX];
+
+	if (pid <= 0 || path[0] != '/' || !foreign_root(pid))
+		return resolve_file(path, out, outlen);
+	snprintf(root, sizeof(root), "%s/%d/root", proc, (int)pid);
+	return resolve_in_root(root, path, out, outlen);
+}
+
 /* /proc/PID/maps: "start-end perms offset dev inode   path" */
 static int from_maps(const char *q, pid_t pid, char *out, size_t outlen)
 {
@@ -125,6 +239,12 @@ static int from_maps(const char *q, pid_t pid, char *out, size_t outlen)
 		base = strrchr(file, '/') + 1;
 		if (!lib_matches(base, q))
 			continue;
+		if (foreign_root(pid)) {
+			err = resolve_for(pid, file, out, outlen);
+			if (!err)
+				break;
+			continue;
+		}
 		err = resolve_file(file, out, outlen);
 		if (err == -ENOENT) {
 			/* another mount namespace: reach it through the
@@ -324,7 +444,7 @@ int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
 		return -EINVAL;
 	}
 	if (strchr(target, '/')) {
-		err = resolve_file(target, out, outlen);
+		err = resolve_for(pid, target, out, outlen);
 		if (err && msg && msglen)
 			snprintf(msg, msglen, "%s: %s", target,
 				 err == -EINVAL ? "not a regular file"

@@ -19,8 +19,10 @@
  * Short names: "libc" and "c" match "libc.so.6" and "libc-2.31.so" (not
  * "libcrypt.so.1"); "libm.so" matches "libm.so.6"; an exact file name or
  * soname matches itself. ld.so.cache entries for this machine's ABI only.
- * A library mapped from another mount namespace is returned as
- * "/proc/PID/root/PATH".
+ * With pid > 0 in another mount namespace or root (a container), an
+ * absolute TARGET and the paths of the maps resolve inside
+ * /proc/PID/root, their symlinks too (never outside that root), and are
+ * returned as "/proc/PID/root/PATH".
  * Returns 0, or -errno with msg (may be NULL) filled with one sentence:
  * -ENOENT ("no program or library named 'foo' (searched $PATH and
  * /etc/ld.so.cache)"), -EISDIR / -EINVAL (a path that is not a regular

@@ -179,16 +179,132 @@ static int create_one(struct sonde_session *s, struct probe *p)
 	return load_format(s, p);
 }
 
+/*
+ * Many probes: definitions go to the kernel in blocks of whole lines, one
+ * write() per block under a page (trace_parse_run_command() runs a write
+ * line by line; a line cut between two writes is misparsed). The syscall
+ * and file open per probe are saved; the kernel's own work per probe
+ * stays. SONDE_TRACEFS_BATCH=0 writes one line per write() (for
+ * measuring).
+ */
+static size_t batch_max(void)
+{
+	const char *e = getenv("SONDE_TRACEFS_BATCH");
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (e && !strcmp(e, "0"))
+		return 0;
+	return page > 0 ? (size_t)page - 1 : 4095;
+}
+
+static int write_block(const char *file, const char *buf, size_t len)
+{
+	char path[512];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (tfs_path(path, sizeof(path), file))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, buf, len);
+	if (n < 0)
+		err = -errno;
+	else if ((size_t)n != len)
+		err = -EIO;
+	close(fd);
+	return err;
+}
+
+static bool event_exists(struct sonde_session *s, const struct probe *p)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/events/%s/%s", tfs_root(), s->group,
+		 p->name);
+	return access(path, F_OK) == 0;
+}
+
+static void progress(struct sonde_session *s, const char *what, int done,
+		     int total)
+{
+	if (s->opts.progress && total > 1)
+		s->opts.progress(what, done, total, s->opts.progress_ctx);
+}
+
+/* The lines of probes [from, *to) that fit in one block of file; a line
+ * longer than a block goes alone (its own write). */
+static size_t fill_block(struct sonde_session *s, char *buf, size_t max,
+			 int from, int *to, bool removal)
+{
+	const char *file = events_file(&s->probes[from]);
+	size_t len = 0, l;
+	int i;
+
+	for (i = from; i < s->nprobes; i++) {
+		struct probe *p = &s->probes[i];
+		char line[256];
+
+		if (events_file(p) != file)
+			break;
+		if (removal && !p->created)
+			continue;
+		if (removal)
+			snprintf(line, sizeof(line), "-:%s/%s\n", s->group,
+				 p->name);
+		l = removal ? strlen(line) : strlen(p->definition) + 1;
+		if (len + l > max)
+			break;
+		if (removal) {
+			memcpy(buf + len, line, l);
+		} else {
+			memcpy(buf + len, p->definition, l - 1);
+			buf[len + l - 1] = '\n';
+		}
+		len += l;
+	}
+	*to = i;
+	return len;
+}
+
 int tfs_create_probes(struct sonde_session *s)
 {
-	int i, err;
+	size_t max = batch_max(), len;
+	char *buf = max ? malloc(max) : NULL;
+	int i, j, next, werr, err = 0;
 
-	for (i = 0; i < s->nprobes; i++) {
-		err = create_one(s, &s->probes[i]);
-		if (err)
-			return err;
+	for (i = 0; i < s->nprobes && !err; i = next) {
+		struct probe *p = &s->probes[i];
+
+		next = i + 1;
+		len = buf ? fill_block(s, buf, max, i, &next, false) : 0;
+		if (next - i < 2) { /* one line: the plain path */
+			next = i + 1;
+			err = create_one(s, p);
+			progress(s, "creating", next, s->nprobes);
+			continue;
+		}
+		slog(s, SONDE_LOG_DEBUG, "%s: %d definitions in one write",
+		     events_file(p), next - i);
+		werr = write_block(events_file(p), buf, len);
+		/* a refused line stops the kernel there: what was made before
+		 * it exists; the rest is written again line by line, so that a
+		 * refusal quotes the kernel's error_log for its own line */
+		for (j = i; j < next && !err; j++) {
+			struct probe *q = &s->probes[j];
+
+			if (werr && !event_exists(s, q)) {
+				err = create_one(s, q);
+			} else {
+				q->created = true;
+				err = load_format(s, q);
+			}
+		}
+		progress(s, "creating", next, s->nprobes);
 	}
-	return 0;
+	free(buf);
+	return err;
 }
 
 static int remove_event(const char *group, const char *name, const char *file)
@@ -209,8 +325,29 @@ static int remove_event(const char *group, const char *name, const char *file)
 
 int tfs_remove_probes(struct sonde_session *s)
 {
-	int i, err, ret = 0;
+	size_t max = batch_max(), len;
+	char *buf = max && s->nprobes > 1 ? malloc(max) : NULL;
+	int i, next, err, ret = 0, total = 0, done = 0;
 
+	for (i = 0; i < s->nprobes; i++)
+		total += s->probes[i].created;
+	/* blocks first; what a failed block left (EBUSY...) goes one by one */
+	for (i = 0; buf && i < s->nprobes; i = next) {
+		len = fill_block(s, buf, max, i, &next, true);
+		if (!len)
+			continue;
+		err = write_block(events_file(&s->probes[i]), buf, len);
+		for (; i < next; i++) {
+			struct probe *p = &s->probes[i];
+
+			if (p->created && (!err || !event_exists(s, p))) {
+				p->created = false;
+				done++;
+			}
+		}
+		progress(s, "removing", done, total);
+	}
+	free(buf);
 	for (i = s->nprobes - 1; i >= 0; i--) {
 		struct probe *p = &s->probes[i];
 
@@ -224,6 +361,7 @@ int tfs_remove_probes(struct sonde_session *s)
 			continue;
 		}
 		p->created = false;
+		progress(s, "removing", ++done, total);
 	}
 	return ret;
 }
@@ -429,11 +567,23 @@ int tfs_instance_setup(struct sonde_session *s)
 
 int tfs_enable(struct sonde_session *s, bool on)
 {
+	char file[128];
 	int i, err, ret = 0;
 
 	if (!s->inst)
 		return 0;
+	/* on: the group's enable file, one write for every probe (ftrace
+	 * events.rst); probe by probe when it fails, to name the one.
+	 * off: probe by probe, for the progress callback: the kernel takes
+	 * ~50 ms to unregister each uprobe here (a synchronize per event in
+	 * trace_uprobe.c), however the writes are grouped. */
+	snprintf(file, sizeof(file), "events/%s/enable", s->group);
+	if (on && s->nprobes > 1 &&
+	    tracefs_instance_file_write(s->inst, file, "1") > 0)
+		return 0;
 	for (i = 0; i < s->nprobes; i++) {
+		if (!on)
+			progress(s, "detaching", i, s->nprobes);
 		if (!s->probes[i].created || s->probes[i].detached)
 			continue;
 		err = enable_one(s, &s->probes[i], on);
@@ -442,6 +592,8 @@ int tfs_enable(struct sonde_session *s, bool on)
 		if (err)
 			ret = err;
 	}
+	if (!on)
+		progress(s, "detaching", s->nprobes, s->nprobes);
 	return ret;
 }
 

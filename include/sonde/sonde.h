@@ -47,6 +47,7 @@ enum sonde_backend {
 	SONDE_BACKEND_AUTO = 0,
 	SONDE_BACKEND_TRACEFS,
 	SONDE_BACKEND_PERF,
+	SONDE_BACKEND_BPF,
 };
 
 struct sonde_session;

@@ -186,8 +186,10 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 				o->backend = SONDE_BACKEND_TRACEFS;
 			else if (!strcmp(optarg, "perf"))
 				o->backend = SONDE_BACKEND_PERF;
+			else if (!strcmp(optarg, "bpf"))
+				o->backend = SONDE_BACKEND_BPF;
 			else
-				return bad("--backend takes auto, tracefs or perf",
+				return bad("--backend takes auto, tracefs, perf or bpf",
 					   optarg);
 			break;
 		case OPT_HIST:
@@ -320,7 +322,7 @@ int main(int argc, char **argv)
 		struct sonde_features f = { .sz = sizeof(f) };
 
 		sonde_features__probe(&f);
-		printf("sonde %s (backends: tracefs perf; instruction check: %s)\n",
+		printf("sonde %s (backends: tracefs perf bpf; instruction check: %s)\n",
 		       sonde_version(), f.insn_check ? "capstone" : "none");
 		return 0;
 	}

@@ -31,6 +31,9 @@ struct backend {
 };
 extern const struct backend backend_tracefs; /* tracefs.c */
 extern const struct backend backend_perf;    /* perf.c */
+extern const struct backend backend_bpf;     /* bpf/backend.c */
+/* Can the bpf backend stream every probe of s (auto picks it then)? */
+bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len);
 
 struct probe {
 	struct probe_spec spec;

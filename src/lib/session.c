@@ -537,7 +537,10 @@ fail:
  * files; perf makes probes that belong to a file descriptor (nothing left
  * behind even after SIGKILL), so auto takes it whenever the PMUs can make
  * every probe (no filter, trigger or hist, nothing only the kernel can
- * fetch). */
+ * fetch); bpf streams through generated programs on multi-probe links,
+ * which auto takes for more than a handful of probes. */
+#define AUTO_BPF_PROBES 8
+
 static const struct backend *choose_backend(const struct sonde_session *s)
 {
 	char why[256] = "";
@@ -547,7 +550,22 @@ static const struct backend *choose_backend(const struct sonde_session *s)
 		return &backend_perf;
 	case SONDE_BACKEND_TRACEFS:
 		return &backend_tracefs;
+	case SONDE_BACKEND_BPF:
+		return &backend_bpf;
 	default:
+		/* many probes: one uprobe_multi link makes and removes
+		 * thousands at once, where each of the others costs the
+		 * kernel ~50 ms to remove */
+		if (s->nprobes > AUTO_BPF_PROBES) {
+			if (bpf_backend_fits(s, why, sizeof(why))) {
+				slog(s, SONDE_LOG_INFO,
+				     "%d probes: the bpf backend (one uprobe_multi link per file)",
+				     s->nprobes);
+				return &backend_bpf;
+			}
+			slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",
+			     s->nprobes, why);
+		}
 		if (perf_backend_fits(s, why, sizeof(why)))
 			return &backend_perf;
 		slog(s, SONDE_LOG_DEBUG, "not the perf backend: %s", why);

@@ -100,4 +100,32 @@ int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 /* Does this kernel have uprobe_multi links? (cached) */
 bool bpfl_has_uprobe_multi(void);
 
+/* gen_stream.c: the streaming program. Each hit becomes one ring buffer
+ * record: struct stream_hdr, then the event laid out as the tracefs format
+ * pfmt_build() wrote says (strings after the fixed part, __data_loc). */
+struct parg;
+struct stream_hdr {
+	uint64_t ts;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	uint32_t probe; /* the cookie: the probe's index */
+	uint32_t cpu;
+};
+#define STREAM_STR_MAX 4096	/* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
+#define STREAM_CUR_MASK 0x1fff	/* strings start below 8 KiB */
+#define STREAM_BUF (16 + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
+
+struct gen_stream {
+	int ring_fd;	/* BPF_MAP_TYPE_RINGBUF */
+	int scratch_fd; /* PERCPU_ARRAY of one STREAM_BUF value */
+	int lost_fd;	/* PERCPU_ARRAY of one u64: records the ring refused */
+	bool retprobe;
+	int only_tgid;	/* > 0: only this process's hits */
+	int skip_tgid;	/* > 0: not this process's (the tracer's own) */
+	unsigned int fixed; /* bytes of the record's fixed part */
+	const struct parg *args;
+	size_t nargs;
+};
+int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs);
+/* Can gen_stream_prog() fetch this argument? */
+bool gen_stream_arg_ok(const struct parg *a);
+
 #endif

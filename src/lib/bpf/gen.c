@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "bpf_int.h"
+#include "gen_int.h"
 #include "insn.h"
 
 /* stack frame (fp-relative): key slots, a zeroed value, latency scratch */
@@ -30,97 +31,6 @@
 #define TSVAL_OFF (-32)
 #define ZERO_OFF (-40)	/* a u32 0 (stats index) or u64 0 (depth init) */
 #define MAX_SLOTS 12
-
-#define MAX_LABELS 16
-#define MAX_FIXUPS 64
-
-struct gen {
-	struct prog_buf *b;
-	size_t label[MAX_LABELS];
-	int nlabels;
-	struct {
-		size_t at;
-		int label;
-	} fix[MAX_FIXUPS];
-	int nfix;
-};
-
-void prog_buf_free(struct prog_buf *b)
-{
-	free(b->insns);
-	memset(b, 0, sizeof(*b));
-}
-
-static void emitn(struct gen *g, const struct bpf_insn *in, size_t n)
-{
-	struct prog_buf *b = g->b;
-	struct bpf_insn *grown;
-
-	if (b->err)
-		return;
-	if (b->n + n > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 128;
-
-		while (cap < b->n + n)
-			cap *= 2;
-		grown = realloc(b->insns, cap * sizeof(*grown));
-		if (!grown) {
-			b->err = -ENOMEM;
-			return;
-		}
-		b->insns = grown;
-		b->cap = cap;
-	}
-	memcpy(b->insns + b->n, in, n * sizeof(*in));
-	b->n += n;
-}
-
-#define EMIT(g, ...)                                                   \
-	do {                                                           \
-		const struct bpf_insn in_[] = { __VA_ARGS__ };         \
-		emitn(g, in_, sizeof(in_) / sizeof(in_[0]));           \
-	} while (0)
-
-static int label_new(struct gen *g)
-{
-	if (g->nlabels == MAX_LABELS) {
-		g->b->err = -E2BIG;
-		return 0;
-	}
-	g->label[g->nlabels] = SIZE_MAX;
-	return g->nlabels++;
-}
-
-static void label_here(struct gen *g, int l)
-{
-	g->label[l] = g->b->n;
-}
-
-/* A jump whose offset is filled in when the program is finished. */
-static void jump(struct gen *g, struct bpf_insn in, int l)
-{
-	if (g->nfix == MAX_FIXUPS) {
-		g->b->err = -E2BIG;
-		return;
-	}
-	g->fix[g->nfix].at = g->b->n;
-	g->fix[g->nfix++].label = l;
-	emitn(g, &in, 1);
-}
-
-static int finish(struct gen *g)
-{
-	int i;
-
-	for (i = 0; !g->b->err && i < g->nfix; i++) {
-		size_t to = g->label[g->fix[i].label];
-
-		if (to == SIZE_MAX)
-			return -EINVAL;
-		g->b->insns[g->fix[i].at].off = (int16_t)(to - g->fix[i].at - 1);
-	}
-	return g->b->err;
-}
 
 /* x86-64 struct pt_regs (arch/x86/include/asm/ptrace.h), in order */
 static const char *const x86_regs[] = {
@@ -206,54 +116,54 @@ static int store_keys(struct gen *g, const struct gen_agg *a)
 /* r0 = the bucket of the value in r7 (r1, r2 clobbered) */
 static void bucket_log2(struct gen *g)
 {
-	int done = label_new(g);
+	int done = gen_label_new(g);
 	int shift;
 
 	EMIT(g, MOV_IMM(R0, 0));
-	jump(g, JMP_IMM(BPF_JSLT, R7, 0, 0), done);
+	gen_jump(g, JMP_IMM(BPF_JSLT, R7, 0, 0), done);
 	EMIT(g, MOV_IMM(R0, 1));
-	jump(g, JMP_IMM(BPF_JEQ, R7, 0, 0), done);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R7, 0, 0), done);
 	/* r0 = 2 + ilog2(r7), by halving the width searched */
 	EMIT(g, MOV_IMM(R0, 2), MOV_REG(R1, R7));
 	for (shift = 32; shift; shift /= 2) {
-		int skip = label_new(g);
+		int skip = gen_label_new(g);
 
 		EMIT(g, LD_IMM64(R2, (1ULL << shift) - 1));
-		jump(g, JMP_REG(BPF_JLE, R1, R2, 0), skip);
+		gen_jump(g, JMP_REG(BPF_JLE, R1, R2, 0), skip);
 		EMIT(g, ALU_IMM(BPF_RSH, R1, shift),
 		     ALU_IMM(BPF_ADD, R0, shift));
-		label_here(g, skip);
+		gen_label_here(g, skip);
 	}
-	label_here(g, done);
+	gen_label_here(g, done);
 }
 
 static void bucket_linear(struct gen *g, const struct gen_agg *a)
 {
-	int done = label_new(g);
+	int done = gen_label_new(g);
 	int64_t top = a->min + (int64_t)(a->nbuckets - 2) * a->step;
 
 	EMIT(g, MOV_IMM(R0, 0), LD_IMM64(R1, a->min));
-	jump(g, JMP_REG(BPF_JSLT, R7, R1, 0), done);
+	gen_jump(g, JMP_REG(BPF_JSLT, R7, R1, 0), done);
 	EMIT(g, MOV_IMM(R0, a->nbuckets - 1), LD_IMM64(R2, top));
-	jump(g, JMP_REG(BPF_JSGE, R7, R2, 0), done);
+	gen_jump(g, JMP_REG(BPF_JSGE, R7, R2, 0), done);
 	/* 0 <= v - min < span: unsigned division is right */
 	EMIT(g, MOV_REG(R0, R7), ALU_REG(BPF_SUB, R0, R1),
 	     LD_IMM64(R2, a->step), ALU_REG(BPF_DIV, R0, R2),
 	     ALU_IMM(BPF_ADD, R0, 1));
-	label_here(g, done);
+	gen_label_here(g, done);
 }
 
 /* stats[idx] += 1 */
 static void bump_stat(struct gen *g, const struct gen_agg *a, int idx)
 {
-	int out = label_new(g);
+	int out = gen_label_new(g);
 
 	EMIT(g, ST_IMM(BPF_W, FP, ZERO_OFF, idx), LD_MAP_FD(R1, a->stats_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, ZERO_OFF),
 	     CALL(BPF_FUNC_map_lookup_elem));
-	jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
 	EMIT(g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
-	label_here(g, out);
+	gen_label_here(g, out);
 }
 
 /* dkey at DKEY_OFF = tid << 32 | cookie, then r8 = &depth (or exit) */
@@ -267,7 +177,7 @@ static void depth_lookup(struct gen *g, const struct gen_agg *a, int none)
 	     ALU_IMM(BPF_ADD, R2, DKEY_OFF), CALL(BPF_FUNC_map_lookup_elem),
 	     MOV_REG(R8, R0));
 	if (none >= 0)
-		jump(g, JMP_IMM(BPF_JEQ, R8, 0, 0), none);
+		gen_jump(g, JMP_IMM(BPF_JEQ, R8, 0, 0), none);
 }
 
 /*
@@ -278,19 +188,19 @@ static void depth_lookup(struct gen *g, const struct gen_agg *a, int none)
 int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 {
 	struct gen g = { .b = b };
-	int have = label_new(&g), out = label_new(&g);
+	int have = gen_label_new(&g), out = gen_label_new(&g);
 
 	EMIT(&g, MOV_REG(R6, R1));
 	depth_lookup(&g, a, -1);
-	jump(&g, JMP_IMM(BPF_JNE, R8, 0, 0), have);
+	gen_jump(&g, JMP_IMM(BPF_JNE, R8, 0, 0), have);
 	EMIT(&g, ST_IMM(BPF_DW, FP, ZERO_OFF, 0), LD_MAP_FD(R1, a->depth_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, DKEY_OFF), MOV_REG(R3, FP),
 	     ALU_IMM(BPF_ADD, R3, ZERO_OFF), MOV_IMM(R4, BPF_NOEXIST),
 	     CALL(BPF_FUNC_map_update_elem), LD_MAP_FD(R1, a->depth_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, DKEY_OFF),
 	     CALL(BPF_FUNC_map_lookup_elem), MOV_REG(R8, R0));
-	jump(&g, JMP_IMM(BPF_JEQ, R8, 0, 0), out);
-	label_here(&g, have);
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R8, 0, 0), out);
+	gen_label_here(&g, have);
 	EMIT(&g, LDX(BPF_DW, R1, R8, 0), ALU_IMM(BPF_ADD, R1, 1),
 	     STX(BPF_DW, R8, R1, 0), STX(BPF_DW, FP, R1, TSKEY_OFF + 8),
 	     CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, FP, R0, TSVAL_OFF),
@@ -298,9 +208,9 @@ int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 	     ALU_IMM(BPF_ADD, R2, TSKEY_OFF), MOV_REG(R3, FP),
 	     ALU_IMM(BPF_ADD, R3, TSVAL_OFF), MOV_IMM(R4, BPF_ANY),
 	     CALL(BPF_FUNC_map_update_elem));
-	label_here(&g, out);
+	gen_label_here(&g, out);
 	EMIT(&g, MOV_IMM(R0, 0), EXIT());
-	return finish(&g);
+	return gen_finish(&g);
 }
 
 /* Latency's return: r7 = now - ts[tid,cookie,depth]; pop. */
@@ -309,11 +219,11 @@ static void lat_return(struct gen *g, const struct gen_agg *a, int orphan)
 	EMIT(g, CALL(BPF_FUNC_ktime_get_ns), MOV_REG(R9, R0));
 	depth_lookup(g, a, orphan);
 	EMIT(g, LDX(BPF_DW, R1, R8, 0));
-	jump(g, JMP_IMM(BPF_JEQ, R1, 0, 0), orphan);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R1, 0, 0), orphan);
 	EMIT(g, STX(BPF_DW, FP, R1, TSKEY_OFF + 8), ALU_IMM(BPF_SUB, R1, 1),
 	     STX(BPF_DW, R8, R1, 0), LD_MAP_FD(R1, a->ts_fd), MOV_REG(R2, FP),
 	     ALU_IMM(BPF_ADD, R2, TSKEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
-	jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), orphan);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), orphan);
 	EMIT(g, LDX(BPF_DW, R7, R0, 0), MOV_REG(R0, R9),
 	     ALU_REG(BPF_SUB, R0, R7), MOV_REG(R7, R0),
 	     LD_MAP_FD(R1, a->ts_fd), MOV_REG(R2, FP),
@@ -323,8 +233,8 @@ static void lat_return(struct gen *g, const struct gen_agg *a, int orphan)
 int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 {
 	struct gen g = { .b = b };
-	int found = label_new(&g), drop = label_new(&g), out = label_new(&g);
-	int orphan = label_new(&g);
+	int found = gen_label_new(&g), drop = gen_label_new(&g), out = gen_label_new(&g);
+	int orphan = gen_label_new(&g);
 	int slots = gen_key_slots(a), err;
 
 	if (slots > MAX_SLOTS || a->nkeys > GEN_MAX_KEYS)
@@ -350,7 +260,7 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 
 	EMIT(&g, LD_MAP_FD(R1, a->counts_fd), MOV_REG(R2, FP),
 	     ALU_IMM(BPF_ADD, R2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
-	jump(&g, JMP_IMM(BPF_JNE, R0, 0, 0), found);
+	gen_jump(&g, JMP_IMM(BPF_JNE, R0, 0, 0), found);
 	/* first hit of this key on this CPU: insert {0, 0, MAX, MIN} */
 	EMIT(&g, ST_IMM(BPF_DW, FP, VAL_OFF, 0),
 	     ST_IMM(BPF_DW, FP, VAL_OFF + 8, 0),
@@ -362,29 +272,29 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	     CALL(BPF_FUNC_map_update_elem), LD_MAP_FD(R1, a->counts_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, KEY_OFF),
 	     CALL(BPF_FUNC_map_lookup_elem));
-	jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), drop);
-	label_here(&g, found);
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), drop);
+	gen_label_here(&g, found);
 	EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
 	if (a->value.src != GS_NONE) {
-		int nomin = label_new(&g), nomax = label_new(&g);
+		int nomin = gen_label_new(&g), nomax = gen_label_new(&g);
 
 		EMIT(&g, ATOMIC_ADD(R0, R7, 8), LDX(BPF_DW, R1, R0, 16));
-		jump(&g, JMP_REG(BPF_JSGE, R7, R1, 0), nomin);
+		gen_jump(&g, JMP_REG(BPF_JSGE, R7, R1, 0), nomin);
 		EMIT(&g, STX(BPF_DW, R0, R7, 16));
-		label_here(&g, nomin);
+		gen_label_here(&g, nomin);
 		EMIT(&g, LDX(BPF_DW, R1, R0, 24));
-		jump(&g, JMP_REG(BPF_JSLE, R7, R1, 0), nomax);
+		gen_jump(&g, JMP_REG(BPF_JSLE, R7, R1, 0), nomax);
 		EMIT(&g, STX(BPF_DW, R0, R7, 24));
-		label_here(&g, nomax);
+		gen_label_here(&g, nomax);
 	}
-	jump(&g, JA(0), out);
-	label_here(&g, drop);
+	gen_jump(&g, JA(0), out);
+	gen_label_here(&g, drop);
 	bump_stat(&g, a, AST_DROPPED);
-	jump(&g, JA(0), out);
-	label_here(&g, orphan);
+	gen_jump(&g, JA(0), out);
+	gen_label_here(&g, orphan);
 	if (a->value.src == GS_LATENCY)
 		bump_stat(&g, a, AST_ORPHANS);
-	label_here(&g, out);
+	gen_label_here(&g, out);
 	EMIT(&g, MOV_IMM(R0, 0), EXIT());
-	return finish(&g);
+	return gen_finish(&g);
 }

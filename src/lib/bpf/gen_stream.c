@@ -1,0 +1,283 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The streaming program: the record a uprobe event would write into the
+ * tracefs ring (trace_uprobe.c __uprobe_trace_func(), store_trace_args()
+ * of trace_probe_tmpl.h), built in a per-CPU scratch buffer and copied
+ * into the BPF ring buffer with bpf_ringbuf_output(). The arguments are
+ * those perf_fmt.c compiled from the kernel fetch strings, so the layout
+ * is pfmt_build()'s: common fields, __probe_ip (or __probe_func and
+ * __probe_ret_ip), each value at its offset, strings after the fixed part
+ * behind a __data_loc word (length with the NUL << 16 | offset; length 0
+ * when the read faults).
+ *
+ * Registers: r6 the probed context (struct pt_regs), r7 the scratch
+ * buffer, r8 the string cursor (bytes of the record so far), r9 the
+ * current pid_tgid.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "gen_int.h"
+#include "insn.h"
+#include "perf.h"
+
+#define REC 16		/* the record starts after struct stream_hdr */
+#define TMP_OFF (-16)	/* fp: a u64 read from user memory */
+#define COMM_OFF (-32)	/* fp: the comm, 16 bytes */
+#define IDX_OFF (-36)	/* fp: a u32 0, the scratch and lost index */
+
+/* perf register index (perf.h) -> struct pt_regs name */
+static const char *const pt_name[PR_NUM] = {
+	[PR_AX] = "ax",	  [PR_BX] = "bx",   [PR_CX] = "cx",
+	[PR_DX] = "dx",	  [PR_SI] = "si",   [PR_DI] = "di",
+	[PR_BP] = "bp",	  [PR_SP] = "sp",   [PR_IP] = "ip",
+	[PR_FLAGS] = "flags", [PR_CS] = "cs", [PR_SS] = "ss",
+	[PR_R8] = "r8",	  [PR_R9] = "r9",   [PR_R10] = "r10",
+	[PR_R11] = "r11", [PR_R12] = "r12", [PR_R13] = "r13",
+	[PR_R14] = "r14", [PR_R15] = "r15",
+};
+
+static int reg_off(int perf_reg)
+{
+	if (perf_reg < 0 || perf_reg >= PR_NUM || !pt_name[perf_reg])
+		return -1;
+	return gen_reg_offset(pt_name[perf_reg]);
+}
+
+bool gen_stream_arg_ok(const struct parg *a)
+{
+	switch (a->base) {
+	case PB_REG:
+		return reg_off(a->reg) >= 0;
+	case PB_STACK:
+	case PB_STACKN:
+	case PB_RETVAL:
+	case PB_IMM:
+		return true;
+	case PB_COMM:
+	case PB_IMMSTR:
+		return a->is_string && !a->nderef;
+	default:
+		/* @+OFF needs the file's load address in the process */
+		return false;
+	}
+}
+
+/* r0 = the 8 bytes at user address r3, or jump to fail (TMP zeroed). */
+static void read_u64(struct gen *g, int fail)
+{
+	EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, TMP_OFF),
+	     MOV_IMM(R2, 8), CALL(BPF_FUNC_probe_read_user));
+	gen_jump(g, JMP_IMM(BPF_JNE, R0, 0, 0), fail);
+	EMIT(g, LDX(BPF_DW, R0, FP, TMP_OFF));
+}
+
+/* r0 = the value the fetch names before its last dereference offset is
+ * added (the address a string, an array or a value is read from). */
+static void fetch_base(struct gen *g, const struct parg *a, int fail)
+{
+	int i;
+
+	switch (a->base) {
+	case PB_REG:
+		EMIT(g, LDX(BPF_DW, R0, R6, reg_off(a->reg)));
+		break;
+	case PB_STACK:
+		EMIT(g, LDX(BPF_DW, R0, R6, gen_reg_offset("sp")));
+		break;
+	case PB_RETVAL:
+		EMIT(g, LDX(BPF_DW, R0, R6, gen_reg_offset("ax")));
+		break;
+	case PB_IMM:
+		EMIT(g, LD_IMM64(R0, a->imm));
+		break;
+	case PB_STACKN:
+		EMIT(g, LDX(BPF_DW, R3, R6, gen_reg_offset("sp")),
+		     LD_IMM64(R1, 8 * a->imm), ALU_REG(BPF_ADD, R3, R1));
+		read_u64(g, fail);
+		break;
+	default:
+		break;
+	}
+	for (i = 0; i + 1 < a->nderef; i++) {
+		EMIT(g, MOV_REG(R3, R0), LD_IMM64(R1, a->deref[i]),
+		     ALU_REG(BPF_ADD, R3, R1));
+		read_u64(g, fail);
+	}
+	if (a->nderef)
+		EMIT(g, LD_IMM64(R1, a->deref[a->nderef - 1]),
+		     ALU_REG(BPF_ADD, R0, R1));
+}
+
+static int bpf_size(unsigned int bytes)
+{
+	return bytes == 1 ? BPF_B : bytes == 2 ? BPF_H : bytes == 4 ? BPF_W
+								 : BPF_DW;
+}
+
+/* n bytes of the record at off = 0 */
+static void zero(struct gen *g, unsigned int off, unsigned int n)
+{
+	while (n >= 8) {
+		EMIT(g, ST_IMM(BPF_DW, R7, REC + off, 0));
+		off += 8;
+		n -= 8;
+	}
+	while (n--)
+		EMIT(g, ST_IMM(BPF_B, R7, REC + off++, 0));
+}
+
+/* trace_probe_tmpl.h fetch_apply_bitfield(), on r0 */
+static void bitfield(struct gen *g, const struct parg *a)
+{
+	if (!a->bf_width)
+		return;
+	EMIT(g, ALU_IMM(BPF_RSH, R0, a->bf_off));
+	if (a->bf_width < 64)
+		EMIT(g, LD_IMM64(R1, (1ULL << a->bf_width) - 1),
+		     ALU_REG(BPF_AND, R0, R1));
+}
+
+static void value_arg(struct gen *g, const struct parg *a)
+{
+	unsigned int n = a->elem * a->count;
+	int fail = gen_label_new(g), done = gen_label_new(g);
+
+	fetch_base(g, a, fail);
+	if (!a->nderef) {
+		bitfield(g, a);
+		EMIT(g, STX(bpf_size(a->elem), R7, R0, REC + a->offset));
+		if (n > a->elem)
+			zero(g, a->offset + a->elem, n - a->elem);
+		gen_jump(g, JA(0), done);
+	} else {
+		/* bpf_probe_read_user() zeroes dst when the read faults */
+		EMIT(g, MOV_REG(R3, R0), MOV_REG(R1, R7),
+		     ALU_IMM(BPF_ADD, R1, REC + a->offset), MOV_IMM(R2, n),
+		     CALL(BPF_FUNC_probe_read_user));
+		if (a->bf_width) {
+			EMIT(g, LDX(bpf_size(a->elem), R0, R7,
+				    REC + a->offset));
+			bitfield(g, a);
+			EMIT(g, STX(bpf_size(a->elem), R7, R0,
+				    REC + a->offset));
+		}
+		gen_jump(g, JA(0), done);
+	}
+	/* the verifier refuses code no path reaches */
+	if (a->base == PB_STACKN || a->nderef > 1) {
+		gen_label_here(g, fail);
+		zero(g, a->offset, n);
+	}
+	gen_label_here(g, done);
+}
+
+/* r1 = where the string goes (r7 + REC + cursor), or jump to full */
+static void str_dst(struct gen *g, int full)
+{
+	gen_jump(g, JMP_IMM(BPF_JGT, R8, STREAM_CUR_MASK, 0), full);
+	EMIT(g, MOV_REG(R2, R8), ALU_IMM(BPF_AND, R2, STREAM_CUR_MASK),
+	     MOV_REG(R1, R7), ALU_IMM(BPF_ADD, R1, REC),
+	     ALU_REG(BPF_ADD, R1, R2));
+}
+
+static void string_arg(struct gen *g, const struct parg *a)
+{
+	int fail = gen_label_new(g), have = gen_label_new(g);
+	size_t len, i;
+
+	switch (a->base) {
+	case PB_COMM:
+		/* the comm onto the stack, then copied with its length */
+		EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, COMM_OFF),
+		     MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
+		str_dst(g, fail);
+		EMIT(g, MOV_IMM(R2, 16), MOV_REG(R3, FP),
+		     ALU_IMM(BPF_ADD, R3, COMM_OFF),
+		     CALL(BPF_FUNC_probe_read_kernel_str));
+		break;
+	case PB_IMMSTR:
+		len = strlen(a->str);
+		if (len > 255)
+			len = 255;
+		str_dst(g, fail);
+		for (i = 0; i <= len; i++)
+			EMIT(g, ST_IMM(BPF_B, R1, (int)i,
+				       i < len ? (unsigned char)a->str[i] : 0));
+		EMIT(g, MOV_IMM(R0, (int)len + 1));
+		break;
+	default:
+		fetch_base(g, a, fail);
+		EMIT(g, MOV_REG(R3, R0));
+		str_dst(g, fail);
+		EMIT(g, MOV_IMM(R2, STREAM_STR_MAX),
+		     CALL(BPF_FUNC_probe_read_user_str));
+		break;
+	}
+	gen_jump(g, JMP_IMM(BPF_JSGT, R0, 0, 0), have);
+	gen_label_here(g, fail);
+	EMIT(g, MOV_IMM(R0, 0));
+	gen_label_here(g, have);
+	/* __data_loc: length << 16 | offset */
+	EMIT(g, ALU_IMM(BPF_AND, R0, 0xffff), MOV_REG(R1, R0),
+	     ALU_IMM(BPF_LSH, R1, 16), ALU_REG(BPF_OR, R1, R8),
+	     STX(BPF_W, R7, R1, REC + a->offset), ALU_REG(BPF_ADD, R8, R0));
+}
+
+int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
+{
+	struct gen g = { .b = b };
+	int out = gen_label_new(&g), sent = gen_label_new(&g);
+	int ip = gen_reg_offset("ip");
+	size_t i;
+
+	if (gs->fixed + REC > STREAM_CUR_MASK)
+		return -E2BIG;
+	EMIT(&g, MOV_REG(R6, R1), CALL(BPF_FUNC_get_current_pid_tgid),
+	     MOV_REG(R9, R0), MOV_REG(R1, R0), ALU_IMM(BPF_RSH, R1, 32));
+	if (gs->only_tgid > 0)
+		gen_jump(&g, JMP_IMM(BPF_JNE, R1, gs->only_tgid, 0), out);
+	if (gs->skip_tgid > 0)
+		gen_jump(&g, JMP_IMM(BPF_JEQ, R1, gs->skip_tgid, 0), out);
+	EMIT(&g, ST_IMM(BPF_W, FP, IDX_OFF, 0), LD_MAP_FD(R1, gs->scratch_fd),
+	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, IDX_OFF),
+	     CALL(BPF_FUNC_map_lookup_elem));
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
+	EMIT(&g, MOV_REG(R7, R0));
+	/* struct stream_hdr, then the common fields: common_type is the
+	 * probe's format id (index + 1), common_pid the thread */
+	EMIT(&g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
+	     MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
+	     STX(BPF_W, R7, R0, 8), ALU_IMM(BPF_ADD, R0, 1),
+	     STX(BPF_H, R7, R0, REC + 0), ST_IMM(BPF_H, R7, REC + 2, 0),
+	     STX(BPF_W, R7, R9, REC + 4), CALL(BPF_FUNC_get_smp_processor_id),
+	     STX(BPF_W, R7, R0, 12), LDX(BPF_DW, R0, R6, ip));
+	if (gs->retprobe) /* __probe_func: filled in by the reader */
+		EMIT(&g, ST_IMM(BPF_DW, R7, REC + 8, 0),
+		     STX(BPF_DW, R7, R0, REC + 16));
+	else
+		EMIT(&g, STX(BPF_DW, R7, R0, REC + 8));
+	EMIT(&g, MOV_IMM(R8, gs->fixed));
+	for (i = 0; i < gs->nargs; i++) {
+		if (gs->args[i].is_string)
+			string_arg(&g, &gs->args[i]);
+		else
+			value_arg(&g, &gs->args[i]);
+	}
+	EMIT(&g, MOV_REG(R3, R8), ALU_IMM(BPF_ADD, R3, REC));
+	gen_jump(&g, JMP_IMM(BPF_JGT, R3, STREAM_BUF, 0), out);
+	EMIT(&g, LD_MAP_FD(R1, gs->ring_fd), MOV_REG(R2, R7), MOV_IMM(R4, 0),
+	     CALL(BPF_FUNC_ringbuf_output));
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), sent);
+	/* the ring is full: count the record lost */
+	EMIT(&g, LD_MAP_FD(R1, gs->lost_fd), MOV_REG(R2, FP),
+	     ALU_IMM(BPF_ADD, R2, IDX_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
+	EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
+	gen_label_here(&g, sent);
+	gen_label_here(&g, out);
+	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	return gen_finish(&g);
+}

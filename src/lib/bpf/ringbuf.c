@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading the bpf backend's ring buffer (libbpf's ring_buffer): each
+ * record is a struct stream_hdr and the event as its tracefs format lays
+ * it out, delivered through events_deliver() like the other backends'.
+ */
+#include <errno.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "bpf_int.h"
+#include "bpf_stream.h"
+#include "perf.h"
+
+/* as event.c: let records gather after a wake-up before reading them */
+#define GATHER_NS 10000000L
+
+int bring_sample(void *ctx, void *data, size_t len)
+{
+	struct sonde_session *s = ctx;
+	struct bstate *st = s->be_priv;
+	struct stream_hdr h;
+	const uint8_t *rec = (const uint8_t *)data + sizeof(h);
+	struct probe *p;
+	uint64_t func = 0;
+	int32_t tid;
+	int r;
+
+	if (len < sizeof(h) + 8)
+		return 0;
+	memcpy(&h, data, sizeof(h));
+	len -= sizeof(h);
+	if (h.probe >= (uint32_t)s->nprobes)
+		return 0;
+	p = &s->probes[h.probe];
+	if (p->detached)
+		return 0;
+	memcpy(&tid, rec + 4, 4);
+	if (probe_kind_is_return(p->spec.kind) && len >= 24 &&
+	    len <= STREAM_BUF) {
+		/* __probe_func: where the function is in this process (the
+		 * thread's /proc entry has the process's maps) */
+		memcpy(st->rec, rec, len);
+		symcache_file_addr(&s->syms, tid, p->path, p->offset, &func);
+		memcpy(st->rec + 8, &func, 8);
+		rec = st->rec;
+	}
+	r = events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, tid,
+			   NULL, 0, false);
+	if (r) {
+		st->stop = r;
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+static void read_lost(struct sonde_session *s)
+{
+	struct bstate *st = s->be_priv;
+	uint32_t zero = 0;
+	int cpu;
+
+	if (bpf_map_lookup_elem(st->lost_fd, &zero, st->lostv))
+		return;
+	for (cpu = 0; cpu < s->ncpus; cpu++)
+		s->lost[cpu] = st->lostv[cpu];
+}
+
+static int consume(struct sonde_session *s)
+{
+	struct bstate *st = s->be_priv;
+	uint64_t before = s->events;
+	int r;
+
+	st->stop = 0;
+	r = ring_buffer__consume(st->rb);
+	read_lost(s);
+	if (r == -ECANCELED && st->stop)
+		return st->stop;
+	if (r < 0)
+		return r;
+	return (int)(s->events - before);
+}
+
+int bring_poll(struct sonde_session *s, int timeout_ms)
+{
+	struct epoll_event evs[4];
+	int n;
+
+	if (!s->be_priv || s->epfd < 0)
+		return -EINVAL;
+	n = epoll_wait(s->epfd, evs, 4, timeout_ms);
+	if (n < 0)
+		return -errno;
+	if (n > 0) {
+		struct timespec gather = { 0, GATHER_NS };
+
+		nanosleep(&gather, NULL);
+	}
+	return consume(s);
+}
+
+int bring_drain(struct sonde_session *s)
+{
+	if (!s->be_priv)
+		return -EINVAL;
+	return consume(s);
+}

@@ -250,6 +250,36 @@ int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
 		       int (*cb)(const char *name, uint64_t addr,
 				 uint64_t size, void *ctx),
 		       void *ctx);
+/*
+ * The C signature ("int add(int a, int b)") of each function of TARGET
+ * that has debug info (its own DWARF or its separate debug file's), with
+ * its entry address. Returns 0, cb's non-zero value, or -errno (-ENODATA:
+ * no debug info).
+ */
+int sonde_ufuncs__signatures(const char *target, pid_t pid,
+			     int (*cb)(uint64_t addr, const char *sig,
+				       void *ctx),
+			     void *ctx);
+
+/* A USDT probe location (.note.stapsdt), borrowed during the callback. */
+struct sonde_usdt_info {
+	const char *path;     /* the resolved file */
+	const char *provider, *name;
+	const char *args;     /* the note's argument text: "-4@%edi 8@%rsi" */
+	int nargs;
+	uint64_t addr;	      /* virtual address of the probe */
+	uint64_t semaphore;   /* its semaphore's address, 0 when none */
+};
+/* Each USDT probe location of TARGET, in note order. Returns the number
+ * listed, cb's non-zero value, or -errno. */
+int sonde_usdt__list(const char *target, pid_t pid,
+		     int (*cb)(const struct sonde_usdt_info *u, void *ctx),
+		     void *ctx);
+
+/* Each file a process maps executable (its program and libraries), each
+ * once, in address order. Returns how many, cb's value, or -errno. */
+int sonde_proc__objects(pid_t pid, int (*cb)(const char *path, void *ctx),
+			void *ctx);
 
 /* Machine support, for `sonde check`. */
 struct sonde_features {

@@ -10,8 +10,8 @@
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: sonde list k:[MOD:]PATTERN | u:TARGET[:PATTERN] [-p "
-		"PID] [-q]\n"
+		"usage: sonde list k:[MOD:]PATTERN | u:TARGET[:PATTERN] | "
+		"usdt:TARGET [-p PID] [-v] [-q]\n"
 		"  k:PATTERN         kernel functions a kprobe can take whose\n"
 		"                    names match the glob PATTERN ('*', '?',\n"
 		"                    '[...]'), sorted, ' [MOD]' after a "
@@ -28,11 +28,22 @@ static void usage(FILE *out)
 		"                    by address; -p PID also finds libraries "
 		"in\n"
 		"                    the process's maps\n"
+		"                    -v adds each function's C signature where\n"
+		"                    the target has debug info (DWARF)\n"
+		"  usdt:TARGET       USDT probes of a program or library: "
+		"ADDRESS\n"
+		"                    PROVIDER:NAME, its semaphore, and its\n"
+		"                    arguments (arg1..argN in a probe spec)\n"
+		"  -p PID with an empty TARGET (u:, u::PATTERN, usdt:) lists "
+		"every\n"
+		"                    object the process maps\n"
 		"  No PATTERN lists everything. The count goes to stderr (-q: "
 		"not).\n"
 		"examples:\n"
 		"  sonde list 'k:do_sys_open*'\n"
-		"  sonde list 'u:libc:str*cmp'\n");
+		"  sonde list 'u:libc:str*cmp'\n"
+		"  sonde list -v u:./prog:handle\n"
+		"  sonde list -p 1234 usdt:\n");
 }
 
 struct kctx {
@@ -54,11 +65,96 @@ static int print_kfunc(const char *name, const char *mod, void *ctx)
 	return 0;
 }
 
+struct sig {
+	uint64_t addr;
+	char *text;
+};
+
+/* Signatures by address, for -v. */
+struct sigs {
+	struct sig *v;
+	size_t n, cap;
+};
+
+static int add_sig(uint64_t addr, const char *text, void *ctx)
+{
+	struct sigs *g = ctx;
+	struct sig *nv;
+
+	if (g->n == g->cap) {
+		g->cap = g->cap ? g->cap * 2 : 64;
+		nv = realloc(g->v, g->cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		g->v = nv;
+	}
+	g->v[g->n].addr = addr;
+	g->v[g->n].text = strdup(text);
+	if (!g->v[g->n].text)
+		return -ENOMEM;
+	g->n++;
+	return 0;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+	const struct sig *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void free_sigs(struct sigs *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->v[i].text);
+	free(g->v);
+}
+
 static int print_ufunc(const char *name, uint64_t addr, uint64_t size,
 		       void *ctx)
 {
-	printf("%016" PRIx64 " %6" PRIu64 " %s\n", addr, size, name);
+	struct sigs *g = ctx;
+	struct sig key = {.addr = addr}, *hit = NULL;
+
+	if (g && g->n)
+		hit = bsearch(&key, g->v, g->n, sizeof(*g->v), by_addr);
+	if (hit)
+		printf("%016" PRIx64 " %6" PRIu64 " %s  %s\n", addr, size,
+		       name, hit->text);
+	else
+		printf("%016" PRIx64 " %6" PRIu64 " %s\n", addr, size, name);
 	return 0;
+}
+
+static int print_usdt(const struct sonde_usdt_info *u, void *ctx)
+{
+	int *n = ctx;
+
+	printf("%016" PRIx64 " %s:%s", u->addr, u->provider, u->name);
+	if (u->semaphore)
+		printf(" semaphore=0x%" PRIx64, u->semaphore);
+	printf(" args=%d%s%s\n", u->nargs, u->nargs ? " " : "", u->args);
+	(*n)++;
+	return 0;
+}
+
+static int print_object(const char *path, void *ctx)
+{
+	char ***v = ctx;
+	size_t n = 0;
+	char **nv;
+
+	while (*v && (*v)[n])
+		n++;
+	nv = realloc(*v, (n + 2) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	nv[n] = strdup(path);
+	nv[n + 1] = NULL;
+	*v = nv;
+	return nv[n] ? 0 : -ENOMEM;
 }
 
 /* "k:PATTERN", "k:MOD:PATTERN", "k" or "k:": every function. */
@@ -93,6 +189,7 @@ static int list_kernel(char *arg, const struct cli_opts *o)
 static int list_user(char *arg, const struct cli_opts *o)
 {
 	char *glob = strchr(arg, ':');
+	struct sigs sigs = {0};
 	int n;
 
 	if (glob)
@@ -104,7 +201,18 @@ static int list_user(char *arg, const struct cli_opts *o)
 	}
 	if (glob && !*glob)
 		glob = NULL;
-	n = sonde_ufuncs__list(arg, o->pid, glob, print_ufunc, NULL);
+	if (o->verbose) {
+		/* no debug info: the functions without signatures */
+		if (sonde_ufuncs__signatures(arg, o->pid, add_sig, &sigs) <
+			    0 &&
+		    !o->quiet)
+			fprintf(stderr, "%s: %s: no debug info, so no "
+				"signatures\n", prog, arg);
+		if (sigs.n)
+			qsort(sigs.v, sigs.n, sizeof(*sigs.v), by_addr);
+	}
+	n = sonde_ufuncs__list(arg, o->pid, glob, print_ufunc, &sigs);
+	free_sigs(&sigs);
 	if (n == -ENOENT) {
 		fprintf(stderr,
 			"%s: no program or library named '%s' (a path, a name "
@@ -128,6 +236,57 @@ static int list_user(char *arg, const struct cli_opts *o)
 	return 0;
 }
 
+/* "usdt:TARGET". */
+static int list_usdt(char *arg, const struct cli_opts *o)
+{
+	int n, k = 0;
+
+	n = sonde_usdt__list(arg, o->pid, print_usdt, &k);
+	if (n == -ENOENT || n == -ENOEXEC) {
+		fprintf(stderr, "%s: '%s' is not a program or library%s\n",
+			prog, arg, n == -ENOEXEC ? " (not ELF)" : "");
+		return EXIT_USAGE;
+	}
+	if (n < 0) {
+		fprintf(stderr, "%s: cannot list the USDT probes of '%s': %s\n",
+			prog, arg, strerror(-n));
+		return EXIT_RUNTIME;
+	}
+	if (!o->quiet)
+		fprintf(stderr, "%d USDT probe location%s in %s\n", k,
+			k == 1 ? "" : "s", arg);
+	return 0;
+}
+
+/* -p PID and an empty TARGET: every object the process maps. */
+static int list_objects(const char *rest, bool usdt, const struct cli_opts *o)
+{
+	char **objs = NULL, *arg;
+	int n, i, status = 0;
+
+	n = sonde_proc__objects(o->pid, print_object, &objs);
+	if (n < 0) {
+		fprintf(stderr, "%s: cannot read the maps of process %d: %s\n",
+			prog, (int)o->pid, strerror(-n));
+		return EXIT_RUNTIME;
+	}
+	for (i = 0; objs && objs[i]; i++) {
+		printf("# %s\n", objs[i]);
+		if (asprintf(&arg, "%s%s", objs[i], rest) < 0)
+			status = EXIT_RUNTIME;
+		else if (usdt)
+			status = list_usdt(arg, o) == EXIT_RUNTIME ? EXIT_RUNTIME
+								   : status;
+		else
+			status = list_user(arg, o) == EXIT_RUNTIME ? EXIT_RUNTIME
+								   : status;
+		free(arg);
+		free(objs[i]);
+	}
+	free(objs);
+	return status;
+}
+
 int cmd_list(int argc, char **argv)
 {
 	struct cli_opts o;
@@ -147,12 +306,21 @@ int cmd_list(int argc, char **argv)
 			status = list_kernel(arg + strlen(arg), &o);
 		} else if (!strncmp(arg, "k:", 2) || !strncmp(arg, "kr:", 3)) {
 			status = list_kernel(strchr(arg, ':') + 1, &o);
+		} else if (o.pid && (!strcmp(arg, "u") || !strcmp(arg, "u:") ||
+				     !strncmp(arg, "u::", 3))) {
+			status = list_objects(arg[1] ? arg + 2 : "", false, &o);
+		} else if (o.pid && (!strcmp(arg, "usdt") ||
+				     !strcmp(arg, "usdt:"))) {
+			status = list_objects("", true, &o);
 		} else if (!strncmp(arg, "u:", 2) || !strncmp(arg, "ur:", 3)) {
 			status = list_user(strchr(arg, ':') + 1, &o);
+		} else if (!strncmp(arg, "usdt:", 5)) {
+			status = list_usdt(arg + 5, &o);
 		} else {
 			fprintf(stderr,
-				"%s: list takes k:[MOD:]PATTERN or "
-				"u:TARGET[:PATTERN], not '%s'\n",
+				"%s: list takes k:[MOD:]PATTERN, "
+				"u:TARGET[:PATTERN] or usdt:TARGET, not "
+				"'%s'\n",
 				prog, arg);
 			status = EXIT_USAGE;
 		}

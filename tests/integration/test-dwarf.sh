@@ -69,4 +69,19 @@ expect_grep "no debug info: says so" \
 	"^sonde: .*/nodebug has no debug info (DWARF): variables cannot be fetched by name; use argN or registers, or install its debug file$" \
 	"$T_DIR/err"
 
+# sonde list -v: the DWARF signature beside each function
+addr=$(nm "$bin" | awk '$3 == "sum" { print $1 }')
+"$SONDE" list -q -v "u:$bin:sum" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "list -v: exit status" "$?" 0
+expect_eq "list -v: address, size, name, signature" "$(cat "$T_DIR/out")" \
+	"$addr      9 sum  int sum(int a, int b, short int c)"
+"$SONDE" list -q -v "u:$bin:handle" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_grep "list -v: a struct pointer parameter" \
+	" handle  long int handle(struct req \*req, int mode)$" "$T_DIR/out"
+"$SONDE" list -v "u:$T_DIR/nodebug:sum" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_grep "list -v without debug info: says so, lists anyway" \
+	"no debug info, so no signatures$" "$T_DIR/err"
+expect_eq "list -v without debug info: the function, unadorned" \
+	"$(awk '{ print $3, NF }' "$T_DIR/out")" "sum 3"
+
 finish

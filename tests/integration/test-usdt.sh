@@ -75,4 +75,35 @@ expect_eq "wrong provider: exit 2" "$?" 2
 expect_grep "a file without notes says so" \
 	"it has no .note.stapsdt$" "$T_DIR/err"
 
+# sonde list usdt: every location as readelf reads the notes
+readelf -n "$bin" | awk '
+	/Provider:/ { sub(/.*Provider: /, ""); prov = $0 }
+	/Name:/ { name = $2 }
+	/Location:/ { sub(",", "", $2); sub(",", "", $4); loc = $2; sem = $6 }
+	/Arguments:/ { sub(/ *Arguments: /, ""); n = split($0, a, " ")
+		s = (sem + 0 != 0 || sem != "0x0000000000000000") ? " semaphore=0x" substr(sem, 3) : ""
+		sub(/=0x0*/, "=0x", s)
+		printf "%s %s:%s%s args=%d %s\n", substr(loc, 3), prov, name, s, n, $0 }' \
+	>"$T_DIR/want.list"
+"$SONDE" list -q "usdt:$bin" >"$T_DIR/got.list" 2>"$T_DIR/err"
+expect_eq "list usdt: exit status" "$?" 0
+expect_file_eq "list usdt: address, name, semaphore, arguments" \
+	"$T_DIR/got.list" "$T_DIR/want.list"
+"$SONDE" list "usdt:$bin" >/dev/null 2>"$T_DIR/err"
+expect_grep "list usdt: the count" "^5 USDT probe locations in " "$T_DIR/err"
+
+# -p PID: every object the process maps
+sleep 5 &
+sp=$!
+T_BGPIDS="$T_BGPIDS $sp"
+sleep 0.2
+"$SONDE" list -q -p $sp 'u::nanosleep' >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "list -p: exit status" "$?" 0
+expect_eq "list -p: one header per mapped object" \
+	"$(grep -c '^# /' "$T_DIR/out")" \
+	"$(awk '$2 ~ /x/ && $6 ~ /^\// { print $6 }' /proc/$sp/maps | sort -u | wc -l)"
+expect_grep "list -p: libc's nanosleep is listed" \
+	"^[0-9a-f]\{16\} *[0-9]* nanosleep$" "$T_DIR/out"
+kill $sp 2>/dev/null
+
 finish

@@ -44,5 +44,14 @@ int cmd_check(int argc, char **argv)
 	line("kprobe PMU:", f.kprobe_pmu, "perf_event_open kprobes");
 	line("hist triggers:", f.hist_triggers, "CONFIG_HIST_TRIGGERS");
 	line("BPF:", f.bpf, f.root ? "CONFIG_BPF_SYSCALL" : "needs root");
+	if (f.bpf) {
+		line("BPF ringbuf:", f.bpf_ringbuf, "Linux 5.8");
+		line("uprobe_multi:", f.bpf_uprobe_multi,
+		     "Linux 6.6: the bpf backend makes one perf event per probe");
+		line("kprobe_multi:", f.bpf_kprobe_multi, "CONFIG_FPROBE");
+	} else {
+		printf("%-14s %s\n", "bpf backend:",
+		       "not here: sonde traces through tracefs and perf");
+	}
 	return f.tracefs && (f.uprobes || f.kprobes) ? 0 : EXIT_RUNTIME;
 }

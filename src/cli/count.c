@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "agg_kernel.h"
 
 struct count_ctx {
 	struct sonde_agg *g;	 /* this interval's, or the whole run's */
@@ -19,6 +20,7 @@ struct count_ctx {
 	uint64_t *last;		 /* counter values at the last table */
 	char *hist;		 /* the hist trigger, when the kernel counts */
 	struct sonde_agg *kernel;
+	struct sonde_bpf_agg *bpf; /* the table is the kernel's (BPF) */
 	int probe;		 /* hist file being parsed */
 	struct agg_cli *a;
 };
@@ -81,8 +83,14 @@ static void prepare(struct agg_cli *a, void *ctx)
 static int setup(struct agg_cli *a, void *ctx)
 {
 	struct count_ctx *c = ctx;
-	int i, n = a->nprobes;
+	int i, n = a->nprobes, r;
 
+	r = agg_kernel_open(a, false, &c->bpf);
+	if (r) {
+		free(c->hist); /* no hist trigger is read then */
+		c->hist = NULL;
+		return r;
+	}
 	if (a->nkeys || a->in_user || a->o.backend == SONDE_BACKEND_TRACEFS)
 		goto stream;
 	c->counters = calloc(n, sizeof(*c->counters));
@@ -223,6 +231,15 @@ static struct sonde_agg *kernel_table(struct agg_cli *a, struct count_ctx *c)
 	return c->kernel;
 }
 
+static void add_rows(struct sonde_agg *to, struct sonde_agg *from)
+{
+	const struct sonde_agg_row *const *rows;
+	int i, n = sonde_agg__rows(from, true, &rows);
+
+	for (i = 0; i < n; i++)
+		sonde_agg__add_n(to, rows[i]->key, 0, rows[i]->count);
+}
+
 static void print(struct agg_cli *a, void *ctx, bool final)
 {
 	struct count_ctx *c = ctx;
@@ -232,6 +249,11 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 	time_t t;
 	int i;
 
+	if (c->bpf) {
+		agg_kernel_read(a, c->bpf, c->g, a->interval != 0);
+		if (c->total)
+			add_rows(c->total, c->g);
+	}
 	if (c->counters) {
 		sonde_agg__clear(c->g);
 		for (i = 0; i < a->nprobes; i++) {
@@ -298,6 +320,7 @@ int cmd_count(int argc, char **argv)
 			sonde_counter__close(c.counters[i]);
 	free(c.counters);
 	free(c.last);
+	sonde_bpf_agg__close(c.bpf);
 	free(c.hist);
 	sonde_agg__free(c.kernel);
 	sonde_agg__free(c.g);

@@ -7,11 +7,13 @@
 #include <time.h>
 
 #include "agg.h"
+#include "agg_kernel.h"
 
 struct hist_ctx {
 	struct agg_cli *a;
 	struct sonde_agg *g;
 	uint64_t skipped; /* events without the value */
+	struct sonde_bpf_agg *bpf; /* the table is the kernel's (BPF) */
 };
 
 static void usage(FILE *out)
@@ -44,9 +46,12 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 
 static int setup(struct agg_cli *a, void *ctx)
 {
-	int i;
+	struct hist_ctx *h = ctx;
+	int i, r;
 
-	(void)ctx;
+	r = agg_kernel_open(a, true, &h->bpf);
+	if (r)
+		return r;
 	for (i = 0; a->o.verbose && i < a->nprobes; i++)
 		fprintf(stderr, "%s: %s: events aggregated here\n", prog,
 			sonde_session__probe_name(a->s, i));
@@ -59,6 +64,8 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 	char title[64];
 	time_t t;
 
+	if (h->bpf)
+		agg_kernel_read(a, h->bpf, h->g, a->interval != 0);
 	if (final && h->skipped)
 		fprintf(stderr, "%s: %" PRIu64 " events had no number '%s'\n",
 			prog, h->skipped, a->value.name);
@@ -117,6 +124,7 @@ int cmd_hist(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	status = agg_main(&a, &ops, &h);
+	sonde_bpf_agg__close(h.bpf);
 	sonde_agg__free(h.g);
 	return status;
 }

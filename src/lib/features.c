@@ -12,6 +12,7 @@
 
 #include <tracefs.h>
 
+#include "bpf/bpf_int.h"
 #include "insn.h"
 #include "internal.h"
 
@@ -78,6 +79,15 @@ int sonde_features__probe(struct sonde_features *f)
 		out.hist_triggers = has_hist_triggers();
 	}
 	out.bpf = bpf_works();
+	if (out.bpf) {
+		int fd = bpfl_map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096);
+
+		out.bpf_ringbuf = fd >= 0;
+		if (fd >= 0)
+			close(fd);
+		out.bpf_uprobe_multi = bpfl_has_uprobe_multi();
+		out.bpf_kprobe_multi = bpfl_has_kprobe_multi();
+	}
 	out.insn_check = insn_check_available();
 	memcpy(f, &out, f->sz && f->sz < sizeof(out) ? f->sz : sizeof(out));
 	return 0;

@@ -42,6 +42,12 @@ struct sonde_bpf_agg {
 	char arg_kind[SONDE_AGG_MAX_KEYS]; /* agg key kind of ARG keys */
 };
 
+/* keys that are the probe: the cookie, in slot 0 */
+static bool is_probe_key(enum sonde_bpf_src src)
+{
+	return src == SONDE_BPF_PROBE || src == SONDE_BPF_PROBE_NAME;
+}
+
 static void close_fd(int *fd)
 {
 	if (*fd >= 0)
@@ -76,8 +82,9 @@ static int resolve_arg(struct sonde_session *s, const struct probe *p,
 		return set_err(s, ENOTSUP, a->col,
 			       "the bpf backend reads registers and $retval only, not '%s'",
 			       a->fetch);
-	/* the kernel's default type for a fetcharg is u64 (x86-64) */
-	t = a->type ? a->type : "u64";
+	/* the kernel's default type for a fetcharg is x64 (trace_probe.h
+	 * DEFAULT_FETCH_TYPE on x86-64): shown in hex, as tracefs does */
+	t = a->type ? a->type : "x64";
 	if ((t[0] != 'u' && t[0] != 's' && t[0] != 'x') ||
 	    sscanf(t + 1, "%d", &bits) != 1 ||
 	    (bits != 8 && bits != 16 && bits != 32 && bits != 64) ||
@@ -108,6 +115,7 @@ static int resolve_src(struct sonde_bpf_agg *a, const struct probe *p,
 	switch (k->src) {
 	case SONDE_BPF_NONE:
 	case SONDE_BPF_PROBE: /* the cookie: slot 0 */
+	case SONDE_BPF_PROBE_NAME:
 		return 0;
 	case SONDE_BPF_ARG:
 		return resolve_arg(a->s, p, k->arg, g, kind);
@@ -195,12 +203,16 @@ static int plan(struct sonde_bpf_agg *a)
 		if (!probe_kind_is_user(p->spec.kind))
 			return set_err(s, ENOTSUP, p->spec.target_col,
 				       "the bpf backend aggregates uprobes only (kprobes: --backend tracefs or perf)");
+		if (p->filter || p->trigger)
+			return set_err(s, ENOTSUP, -1,
+				       "probe %s has a %s, which only the tracefs backend applies",
+				       p->name, p->filter ? "filter" : "trigger");
 		if (lat && ret)
 			return set_err(s, EINVAL, p->spec.target_col,
 				       "a latency is measured on entry probes (their returns are probed too)");
 		memset(keys, 0, sizeof(keys));
 		for (k = nk = 0; k < a->o.nkeys; k++) {
-			if (a->o.keys[k].src == SONDE_BPF_PROBE)
+			if (is_probe_key(a->o.keys[k].src))
 				continue; /* the cookie, always slot 0 */
 			err = resolve_src(a, p, &a->o.keys[k], &keys[nk++],
 					  &kind);
@@ -385,7 +397,7 @@ struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 	if (err)
 		goto fail;
 	for (k = 0; k < a->o.nkeys; k++)
-		if (a->o.keys[k].src != SONDE_BPF_PROBE)
+		if (!is_probe_key(a->o.keys[k].src))
 			a->gen.nkeys++;
 	err = plan(a);
 	if (err)
@@ -511,6 +523,10 @@ static void decode_key(const struct sonde_bpf_agg *a, const uint64_t *slots,
 		key[k].kind = SONDE_AGG_KEY_UNSIGNED;
 		if (bk->src == SONDE_BPF_PROBE) {
 			key[k].num = slots[0];
+		} else if (bk->src == SONDE_BPF_PROBE_NAME) {
+			key[k].kind = SONDE_AGG_KEY_STRING;
+			key[k].str = slots[0] < (uint64_t)a->s->nprobes ?
+					     a->s->probes[slots[0]].name : "?";
 		} else if (bk->src == SONDE_BPF_COMM) {
 			memcpy(comm[k], &slots[slot], 16);
 			comm[k][16] = '\0';

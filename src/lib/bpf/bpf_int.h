@@ -99,6 +99,8 @@ int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 		     uint64_t cookie);
 /* Does this kernel have uprobe_multi links? (cached) */
 bool bpfl_has_uprobe_multi(void);
+/* ... kprobe_multi links (fprobe)? (cached) */
+bool bpfl_has_kprobe_multi(void);
 
 /* gen_stream.c: the streaming program. Each hit becomes one ring buffer
  * record: struct stream_hdr, then the event laid out as the tracefs format

@@ -176,3 +176,38 @@ bool bpfl_has_uprobe_multi(void)
 	close(prog);
 	return cached;
 }
+
+bool bpfl_has_kprobe_multi(void)
+{
+	static int cached = -1;
+	struct prog_buf b = { 0 };
+	struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	union bpf_attr attr;
+	int prog;
+	long link;
+
+	if (cached >= 0)
+		return cached;
+	b.insns = ret0;
+	b.n = 2;
+	cached = 0;
+	prog = bpfl_prog_load(&b, BPF_TRACE_KPROBE_MULTI, NULL, 0);
+	if (prog < 0)
+		return false;
+	/* no functions at all: -EINVAL where kprobe_multi links exist,
+	 * -EOPNOTSUPP without CONFIG_FPROBE (kernel/trace/bpf_trace.c) */
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = prog;
+	attr.link_create.attach_type = BPF_TRACE_KPROBE_MULTI;
+	link = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	cached = link < 0 && errno == EINVAL;
+	if (link >= 0) {
+		close((int)link);
+		cached = 1;
+	}
+	close(prog);
+	return cached;
+}

@@ -160,16 +160,24 @@ static int add_id(struct pstate *st, uint64_t id, int probe)
 	return 0;
 }
 
-static int ring_map(struct sonde_session *s, struct pring *rg, int fd,
-		    int cpu)
+static uint64_t ring_bytes(const struct sonde_session *s)
 {
 	long page = sysconf(_SC_PAGESIZE);
 	uint64_t kb = s->opts.buffer_kb ? s->opts.buffer_kb : DEFAULT_RING_KB;
 	uint64_t pages = 1, want = (kb * 1024 + page - 1) / page;
-	void *m;
 
 	while (pages < want) /* the data area is 2^n pages */
 		pages <<= 1;
+	return pages * page;
+}
+
+static int ring_map(struct sonde_session *s, struct pring *rg, int fd,
+		    int cpu)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t pages = ring_bytes(s) / page;
+	void *m;
+
 	m = mmap(NULL, (pages + 1) * page, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 fd, 0);
 	if (m == MAP_FAILED)
@@ -256,7 +264,11 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu *up,
 		a->sample_type |= PERF_SAMPLE_STACK_USER;
 		a->sample_stack_user = pp->stack_dump;
 	}
-	a->wakeup_events = 1;
+	/* wake the reader when a ring is an eighth full, not at each sample
+	 * (a wakeup per hit triples the cost of a uprobe hit here); the
+	 * reader also reads at each poll timeout */
+	a->watermark = 1;
+	a->wakeup_watermark = ring_bytes(s) / 8;
 	/* read(): the samples this event lost (a full ring writes its
 	 * PERF_RECORD_LOST only with the next sample that fits) */
 	a->read_format = PERF_FORMAT_ID | PERF_FORMAT_LOST;

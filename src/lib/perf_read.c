@@ -410,11 +410,13 @@ int pread_poll(struct sonde_session *s, int timeout_ms)
 
 	if (!s || s->epfd < 0 || !st_of(s))
 		return -EINVAL;
+	/* wakeups come at a watermark: wait at most 50 ms, then read what
+	 * is there */
+	if (timeout_ms < 0 || timeout_ms > 50)
+		timeout_ms = 50;
 	n = epoll_wait(s->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return -errno;
-	if (n == 0)
-		return 0;
 	return read_all(s);
 }
 

@@ -258,7 +258,9 @@ static void fine_range(int i, int64_t *lo, int64_t *hi)
 	e = (i - FINE_SUB) / FINE_SUB + 5;
 	sub = (i - FINE_SUB) % FINE_SUB;
 	*lo = ((int64_t)1 << e) + ((int64_t)sub << (e - 5));
-	*hi = *lo + ((int64_t)1 << (e - 5));
+	/* the last bucket ends at 2^63, which an int64_t cannot hold */
+	*hi = i == FINE_BUCKETS - 1 ? INT64_MAX :
+				       *lo + ((int64_t)1 << (e - 5));
 }
 
 int sonde_agg__add_n(struct sonde_agg *a, const struct sonde_agg_key *key,

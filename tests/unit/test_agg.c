@@ -26,8 +26,13 @@ static struct sonde_agg *agg_new(int nkeys, enum sonde_agg_hist hist,
 				 bool pct)
 {
 	struct sonde_agg_opts o = {
-		.sz = sizeof(o), .nkeys = nkeys, .hist = hist,
-		.min = min, .max = max, .step = step, .percentiles = pct,
+		.sz = sizeof(o),
+		.nkeys = nkeys,
+		.hist = hist,
+		.min = min,
+		.max = max,
+		.step = step,
+		.percentiles = pct,
 	};
 	struct sonde_agg *a = sonde_agg__new(&o);
 
@@ -117,7 +122,7 @@ static void test_log2_buckets(void **state)
 static void test_log2_counts(void **state)
 {
 	struct sonde_agg *a = agg_new(0, SONDE_AGG_LOG2, 0, 0, 0, false);
-	static const uint64_t want[] = { 0, 0, 1, 2, 4, 8, 16, 32, 37 };
+	static const uint64_t want[] = {0, 0, 1, 2, 4, 8, 16, 32, 37};
 	const struct sonde_agg_row *const *rows;
 	int64_t v;
 	int i;
@@ -131,8 +136,7 @@ static void test_log2_counts(void **state)
 	assert_int_equal(rows[0]->min, 1);
 	assert_int_equal(rows[0]->max, 100);
 	for (i = 0; i < 65; i++)
-		assert_int_equal(rows[0]->buckets[i],
-				 i < 9 ? want[i] : 0);
+		assert_int_equal(rows[0]->buckets[i], i < 9 ? want[i] : 0);
 	sonde_agg__free(a);
 }
 
@@ -141,8 +145,8 @@ static void test_log2_counts(void **state)
 static void test_linear_buckets(void **state)
 {
 	struct sonde_agg *a = agg_new(0, SONDE_AGG_LINEAR, 0, 50, 10, false);
-	struct sonde_agg_opts bad = { .sz = sizeof(bad),
-				      .hist = SONDE_AGG_LINEAR };
+	struct sonde_agg_opts bad = {.sz = sizeof(bad),
+				     .hist = SONDE_AGG_LINEAR};
 	int64_t lo, hi, v;
 
 	(void)state;
@@ -217,19 +221,21 @@ static void test_linear_buckets(void **state)
 
 static struct sonde_agg_key num(enum sonde_agg_key_kind kind, uint64_t v)
 {
-	return (struct sonde_agg_key){ .kind = kind, .num = v };
+	return (struct sonde_agg_key){.kind = kind, .num = v};
 }
 
 static struct sonde_agg_key str(const char *s)
 {
-	return (struct sonde_agg_key){ .kind = SONDE_AGG_KEY_STRING, .str = s };
+	return (struct sonde_agg_key){.kind = SONDE_AGG_KEY_STRING, .str = s};
 }
 
 static void add_keyed(struct sonde_agg *a, const char *probe, int64_t arg,
 		      const char *comm, uint64_t n)
 {
 	struct sonde_agg_key k[3] = {
-		str(probe), num(SONDE_AGG_KEY_SIGNED, (uint64_t)arg), str(comm),
+		str(probe),
+		num(SONDE_AGG_KEY_SIGNED, (uint64_t)arg),
+		str(comm),
 	};
 
 	assert_int_equal(sonde_agg__add_n(a, k, 0, n), 0);
@@ -241,7 +247,9 @@ static void test_count_tuples(void **state)
 	const struct sonde_agg_row *const *rows;
 	char comm[16] = "bash";
 	struct sonde_agg_key k[3] = {
-		str("add"), num(SONDE_AGG_KEY_SIGNED, 7), str(comm),
+		str("add"),
+		num(SONDE_AGG_KEY_SIGNED, 7),
+		str(comm),
 	};
 	int i;
 
@@ -275,9 +283,9 @@ static void test_count_tuples(void **state)
 	/* by key: signed numbers as signed, strings by bytes */
 	assert_int_equal(sonde_agg__rows(a, true, &rows), 6);
 	static const char *const order[][3] = {
-		{ "add", "-3", "bash" }, { "add", "2", "bash" },
-		{ "add", "7", "" },	 { "add", "7", "bash" },
-		{ "add", "7", "zsh" },	 { "mul3", "7", "bash" },
+		{"add", "-3", "bash"}, {"add", "2", "bash"},
+		{"add", "7", ""},      {"add", "7", "bash"},
+		{"add", "7", "zsh"},   {"mul3", "7", "bash"},
 	};
 	for (i = 0; i < 6; i++) {
 		assert_string_equal(rows[i]->key[0].str, order[i][0]);
@@ -354,8 +362,8 @@ static void test_interval_clear(void **state)
 	struct sonde_agg *total = agg_new(1, SONDE_AGG_LOG2, 0, 0, 0, true);
 	const struct sonde_agg_row *const *rows;
 	struct sonde_agg_key k;
-	static const int max1[] = { 10, 19, 28 };
-	uint64_t sum[3] = { 0 };
+	static const int max1[] = {10, 19, 28};
+	uint64_t sum[3] = {0};
 	int round, i, v;
 
 	(void)state;
@@ -463,7 +471,8 @@ static void test_percentiles(void **state)
 	sonde_agg__rows(a, false, &rows);
 	for (v = 1; v <= 100; v++) {
 		p = sonde_agg__percentile(a, rows[0], v);
-		assert_in_range(p, 1000 + 10 * v - 1 - 32, 1000 + 10 * v - 1 + 32);
+		assert_in_range(p, 1000 + 10 * v - 1 - 32,
+				1000 + 10 * v - 1 + 32);
 	}
 	/* the rank's value 1499 is in [1472,1504): its middle */
 	assert_int_equal(sonde_agg__percentile(a, rows[0], 50), 1488);
@@ -501,7 +510,7 @@ static void test_percentiles(void **state)
 static void test_latency_nested(void **state)
 {
 	struct sonde_latency *l = sonde_latency__new();
-	struct sonde_latency_stats st = { .sz = sizeof(st) };
+	struct sonde_latency_stats st = {.sz = sizeof(st)};
 	uint64_t ns, cookie;
 	int d;
 
@@ -510,18 +519,21 @@ static void test_latency_nested(void **state)
 	/* fact(5) on thread 100: five entries, then five returns, innermost
 	 * first; each return closes the newest open entry */
 	for (d = 0; d < 5; d++)
-		assert_int_equal(sonde_latency__entry(l, 0, 100, 1000 + d, d), 0);
+		assert_int_equal(sonde_latency__entry(l, 0, 100, 1000 + d, d),
+				 0);
 	/* thread 200 in the same function meanwhile, and another function
 	 * on thread 100: neither is popped by thread 100's returns */
 	assert_int_equal(sonde_latency__entry(l, 0, 200, 1002, 77), 0);
 	assert_int_equal(sonde_latency__entry(l, 1, 100, 1003, 88), 0);
 	for (d = 4; d >= 0; d--) {
 		assert_int_equal(sonde_latency__return(l, 0, 100, 2000 + 4 - d,
-						       &ns, &cookie), 0);
+						       &ns, &cookie),
+				 0);
 		assert_int_equal(cookie, d);
 		assert_int_equal(ns, (2000 + 4 - d) - (1000 + d));
 	}
-	assert_int_equal(sonde_latency__return(l, 0, 200, 1502, &ns, &cookie), 0);
+	assert_int_equal(sonde_latency__return(l, 0, 200, 1502, &ns, &cookie),
+			 0);
 	assert_int_equal(ns, 500);
 	assert_int_equal(cookie, 77);
 	assert_int_equal(sonde_latency__return(l, 1, 100, 1013, &ns, NULL), 0);
@@ -552,7 +564,7 @@ static void test_latency_nested(void **state)
 static void test_latency_unpaired(void **state)
 {
 	struct sonde_latency *l = sonde_latency__new();
-	struct sonde_latency_stats st = { .sz = sizeof(st) };
+	struct sonde_latency_stats st = {.sz = sizeof(st)};
 	struct sonde_agg *h = agg_new(0, SONDE_AGG_LOG2, 0, 0, 0, true);
 	const struct sonde_agg_row *const *rows;
 	uint64_t ns = 12345, cookie = 6789;
@@ -567,7 +579,8 @@ static void test_latency_unpaired(void **state)
 	for (i = 0; i < 3; i++) {
 		sonde_latency__entry(l, 0, 7, 1000 * i, 0);
 		assert_int_equal(sonde_latency__return(l, 0, 7, 1000 * i + 100,
-						       &ns, NULL), 0);
+						       &ns, NULL),
+				 0);
 		assert_int_equal(sonde_agg__add(h, NULL, ns), 0);
 	}
 	assert_int_equal(sonde_latency__return(l, 0, 7, 9000, &ns, NULL),
@@ -595,10 +608,10 @@ static void test_latency_unpaired(void **state)
 	struct {
 		size_t sz;
 		uint64_t paired;
-	} old = { .sz = sizeof(old) };
-	assert_int_equal(sonde_latency__stats(l, 0,
-					      (struct sonde_latency_stats *)&old),
-			 0);
+	} old = {.sz = sizeof(old)};
+	assert_int_equal(
+		sonde_latency__stats(l, 0, (struct sonde_latency_stats *)&old),
+		0);
 	assert_int_equal(old.paired, 4);
 
 	/* bad arguments */
@@ -617,19 +630,20 @@ static void test_latency_unpaired(void **state)
 static void test_latency_threads(void **state)
 {
 	struct sonde_latency *l = sonde_latency__new();
-	struct sonde_latency_stats st = { .sz = sizeof(st) };
+	struct sonde_latency_stats st = {.sz = sizeof(st)};
 	uint64_t ns, cookie;
 	int tid, fn;
 
 	(void)state;
 	for (tid = 1; tid <= 3000; tid++)
 		for (fn = 0; fn < 2; fn++)
-			assert_int_equal(sonde_latency__entry(l, fn, tid,
-							      tid, tid * 2 + fn),
+			assert_int_equal(sonde_latency__entry(l, fn, tid, tid,
+							      tid * 2 + fn),
 					 0);
 	for (tid = 3000; tid >= 1; tid--) {
-		assert_int_equal(sonde_latency__return(l, 1, tid, 10 * tid,
-						       &ns, &cookie), 0);
+		assert_int_equal(sonde_latency__return(l, 1, tid, 10 * tid, &ns,
+						       &cookie),
+				 0);
 		assert_int_equal(ns, 9 * tid);
 		assert_int_equal(cookie, tid * 2 + 1);
 	}
@@ -725,14 +739,14 @@ static void test_hist_keys(void **state)
 	assert_int_equal(g.hits, 9);
 	assert_int_equal(parse("strnum.hist", &g, NULL), 4);
 	/* an s32 -100 is shown as a u64: sign extension is the caller's */
-	assert_non_null(strstr(g.text,
-			       "path=/etc/hostname,dfd=18446744073709551516:1\n"));
+	assert_non_null(strstr(
+		g.text, "path=/etc/hostname,dfd=18446744073709551516:1\n"));
 	assert_int_equal(g.hits, 5);
 
 	/* .execname and .hex: the kernel's text, trimmed */
 	assert_int_equal(parse("execname.hist", &g, NULL), 3);
-	assert_non_null(strstr(g.text,
-			       "common_pid=fixture_pie     [       121],a=2:1\n"));
+	assert_non_null(strstr(
+		g.text, "common_pid=fixture_pie     [       121],a=2:1\n"));
 }
 
 static void test_hist_footers(void **state)
@@ -766,7 +780,8 @@ static void test_hist_footers(void **state)
 
 		memset(&g, 0, sizeof(g));
 		g.stop_at = 2;
-		assert_int_equal(sonde_hist__parse(text, collect, &g, NULL), 42);
+		assert_int_equal(sonde_hist__parse(text, collect, &g, NULL),
+				 42);
 		assert_int_equal(g.calls, 2);
 		free(text);
 	}
@@ -791,9 +806,9 @@ static void test_hist_malformed(void **state)
 
 	(void)state;
 	assert_int_equal(sonde_hist__parse(NULL, collect, &g, NULL), -EINVAL);
-	assert_int_equal(sonde_hist__parse("{ a: 1 } hitcount: 1", NULL, NULL,
-					   NULL),
-			 -EINVAL);
+	assert_int_equal(
+		sonde_hist__parse("{ a: 1 } hitcount: 1", NULL, NULL, NULL),
+		-EINVAL);
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		memset(&g, 0, sizeof(g));
 		assert_int_equal(sonde_hist__parse(bad[i], collect, &g, NULL),
@@ -801,9 +816,9 @@ static void test_hist_malformed(void **state)
 	}
 	/* one entry without the header is still read */
 	memset(&g, 0, sizeof(g));
-	assert_int_equal(sonde_hist__parse("{ a: 1 } hitcount: 3", collect, &g,
-					   NULL),
-			 1);
+	assert_int_equal(
+		sonde_hist__parse("{ a: 1 } hitcount: 3", collect, &g, NULL),
+		1);
 	assert_string_equal(g.text, "a=1:3\n");
 
 	/* every prefix of a real file: an error or some of its entries */

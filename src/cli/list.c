@@ -28,7 +28,8 @@ static void usage(FILE *out)
 		"                    by address; -p PID also finds libraries "
 		"in\n"
 		"                    the process's maps\n"
-		"                    -v adds each function's C signature where\n"
+		"                    -v adds each function's C signature "
+		"where\n"
 		"                    the target has debug info (DWARF)\n"
 		"  usdt:TARGET       USDT probes of a program or library: "
 		"ADDRESS\n"
@@ -121,8 +122,8 @@ static int print_ufunc(const char *name, uint64_t addr, uint64_t size,
 	if (g && g->n)
 		hit = bsearch(&key, g->v, g->n, sizeof(*g->v), by_addr);
 	if (hit)
-		printf("%016" PRIx64 " %6" PRIu64 " %s  %s\n", addr, size,
-		       name, hit->text);
+		printf("%016" PRIx64 " %6" PRIu64 " %s  %s\n", addr, size, name,
+		       hit->text);
 	else
 		printf("%016" PRIx64 " %6" PRIu64 " %s\n", addr, size, name);
 	return 0;
@@ -203,11 +204,12 @@ static int list_user(char *arg, const struct cli_opts *o)
 		glob = NULL;
 	if (o->verbose) {
 		/* no debug info: the functions without signatures */
-		if (sonde_ufuncs__signatures(arg, o->pid, add_sig, &sigs) <
-			    0 &&
+		if (sonde_ufuncs__signatures(arg, o->pid, add_sig, &sigs) < 0 &&
 		    !o->quiet)
-			fprintf(stderr, "%s: %s: no debug info, so no "
-				"signatures\n", prog, arg);
+			fprintf(stderr,
+				"%s: %s: no debug info, so no "
+				"signatures\n",
+				prog, arg);
 		if (sigs.n)
 			qsort(sigs.v, sigs.n, sizeof(*sigs.v), by_addr);
 	}
@@ -275,11 +277,13 @@ static int list_objects(const char *rest, bool usdt, const struct cli_opts *o)
 		if (asprintf(&arg, "%s%s", objs[i], rest) < 0)
 			status = EXIT_RUNTIME;
 		else if (usdt)
-			status = list_usdt(arg, o) == EXIT_RUNTIME ? EXIT_RUNTIME
-								   : status;
+			status = list_usdt(arg, o) == EXIT_RUNTIME
+					 ? EXIT_RUNTIME
+					 : status;
 		else
-			status = list_user(arg, o) == EXIT_RUNTIME ? EXIT_RUNTIME
-								   : status;
+			status = list_user(arg, o) == EXIT_RUNTIME
+					 ? EXIT_RUNTIME
+					 : status;
 		free(arg);
 		free(objs[i]);
 	}
@@ -309,8 +313,8 @@ int cmd_list(int argc, char **argv)
 		} else if (o.pid && (!strcmp(arg, "u") || !strcmp(arg, "u:") ||
 				     !strncmp(arg, "u::", 3))) {
 			status = list_objects(arg[1] ? arg + 2 : "", false, &o);
-		} else if (o.pid && (!strcmp(arg, "usdt") ||
-				     !strcmp(arg, "usdt:"))) {
+		} else if (o.pid &&
+			   (!strcmp(arg, "usdt") || !strcmp(arg, "usdt:"))) {
 			status = list_objects("", true, &o);
 		} else if (!strncmp(arg, "u:", 2) || !strncmp(arg, "ur:", 3)) {
 			status = list_user(strchr(arg, ':') + 1, &o);

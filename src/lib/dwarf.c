@@ -152,7 +152,8 @@ static void where_it_lives(struct dwarf_scope *d, Dwarf_Attribute *la,
 	out[0] = '\0';
 	dwarf_lowpc(&d->scopes[d->sub >= 0 ? d->sub : d->fn], &lo);
 	while ((off = dwarf_getlocations(la, off, &base, &start, &end, &ops,
-					 &n)) > 0 && k < 3 && used + 80 < len) {
+					 &n)) > 0 &&
+	       k < 3 && used + 80 < len) {
 		if (dw_translate(d, ops, n, &l, &why, false) || start < lo)
 			continue;
 		dw_loc_value(&l, v, sizeof(v));
@@ -161,7 +162,7 @@ static void where_it_lives(struct dwarf_scope *d, Dwarf_Attribute *la,
 		used += snprintf(out + used, len - used,
 				 "%s %s%s at %s+0x%llx..+0x%llx",
 				 k ? "," : "; it is",
-				 l.kind == L_REG	  ? "in "
+				 l.kind == L_REG     ? "in "
 				 : l.kind == L_CONST ? "the constant "
 						     : "in memory at ",
 				 l.kind == L_CONST ? v + 1 : v, fn_name(d),
@@ -170,8 +171,9 @@ static void where_it_lives(struct dwarf_scope *d, Dwarf_Attribute *la,
 		k++;
 	}
 	if (k && used + 40 < len)
-		snprintf(out + used, len - used, " (probe %s+0x%llx to read it)",
-			 fn_name(d), (unsigned long long)(first - lo));
+		snprintf(out + used, len - used,
+			 " (probe %s+0x%llx to read it)", fn_name(d),
+			 (unsigned long long)(first - lo));
 }
 
 /* The variable's location at pc. */
@@ -195,8 +197,10 @@ static int var_loc(struct dwarf_scope *d, Dwarf_Die *var, const char *name,
 	}
 	if (!dwarf_attr(var, DW_AT_location, &a) &&
 	    !dwarf_attr_integrate(var, DW_AT_location, &a)) {
-		msgf(msg, len, "'%s' is optimized out: it has no location in "
-		     "%s", name, fn_name(d));
+		msgf(msg, len,
+		     "'%s' is optimized out: it has no location in "
+		     "%s",
+		     name, fn_name(d));
 		return -ENOENT;
 	}
 	r = dwarf_getlocation_addr(&a, d->pc, &ops, &n, 1);
@@ -232,9 +236,10 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 			if (dw_array_elem(t, &elem, &count, &size))
 				goto bad_type;
 			if (count && idx >= count) {
-				msgf(msg, len, "'%s' has %llu elements: "
-				     "[%llu] is beyond it", sofar,
-				     (unsigned long long)count,
+				msgf(msg, len,
+				     "'%s' has %llu elements: "
+				     "[%llu] is beyond it",
+				     sofar, (unsigned long long)count,
 				     (unsigned long long)idx);
 				return -ERANGE;
 			}
@@ -257,8 +262,10 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	if (op == '-') { /* -> */
 		if (dwarf_tag(t) != DW_TAG_pointer_type ||
 		    !dw_type_of(t, &ptee) || !dw_is_aggregate(&ptee)) {
-			msgf(msg, len, "'%s' is not a pointer to a struct: "
-			     "'->%s' needs one%s", sofar, what,
+			msgf(msg, len,
+			     "'%s' is not a pointer to a struct: "
+			     "'->%s' needs one%s",
+			     sofar, what,
 			     dw_is_aggregate(t) ? " (write '.')" : "");
 			return -EINVAL;
 		}
@@ -269,8 +276,9 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 		l->off = (long long)off;
 	} else {
 		if (!dw_is_aggregate(t)) {
-			msgf(msg, len, "'%s' is not a struct: '.%s' needs one%s",
-			     sofar, what,
+			msgf(msg, len,
+			     "'%s' is not a struct: '.%s' needs one%s", sofar,
+			     what,
 			     dwarf_tag(t) == DW_TAG_pointer_type
 				     ? " (write '->')"
 				     : "");
@@ -283,8 +291,10 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 		l->off += (long long)off;
 	}
 	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size)) {
-		msgf(msg, len, "'%s' is a bitfield: fetch its container with "
-		     "a b<W>@<O>/<S> type", what);
+		msgf(msg, len,
+		     "'%s' is a bitfield: fetch its container with "
+		     "a b<W>@<O>/<S> type",
+		     what);
 		return -ENOTSUP;
 	}
 	if (!dw_type_of(&next, t))
@@ -300,8 +310,10 @@ no_member:
 	msgf(msg, len, "'%s'%s has no member '%s'", sofar, tn, what);
 	return -ENOENT;
 in_register:
-	msgf(msg, len, "'%s' lives in a register (%s): its members cannot be "
-	     "read from memory", sofar, v);
+	msgf(msg, len,
+	     "'%s' lives in a register (%s): its members cannot be "
+	     "read from memory",
+	     sofar, v);
 	return -ENOTSUP;
 bad_type:
 	msgf(msg, len, "'%s' cannot be indexed or dereferenced here", sofar);
@@ -332,7 +344,8 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 		if (dwarf_tag(t) == DW_TAG_array_type &&
 		    !dw_array_elem(t, &elem, &count, &size) && is_char(&elem)) {
 			if (l->kind != L_MEM) {
-				msgf(msg, len, "the char array '%s' is not "
+				msgf(msg, len,
+				     "the char array '%s' is not "
 				     "addressable through a register here",
 				     expr);
 				return -ENOTSUP;
@@ -341,12 +354,15 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 			 * last dereference (trace_probe.c: DEREF -> STRING) */
 			return (*fetch = strdup(v)) ? 0 : -ENOMEM;
 		}
-		msgf(msg, len, "'%s' is not a char * or char array: drop "
-		     ":string", expr);
+		msgf(msg, len,
+		     "'%s' is not a char * or char array: drop "
+		     ":string",
+		     expr);
 		return -EINVAL;
 	}
 	if (dw_kernel_type(t, type, typelen)) {
-		msgf(msg, len, "'%s' is %s: fetch one of its members or "
+		msgf(msg, len,
+		     "'%s' is %s: fetch one of its members or "
 		     "elements ('%s.MEMBER', '%s[N]')",
 		     expr, dw_is_aggregate(t) ? "a struct" : "not a number",
 		     expr, expr);
@@ -355,9 +371,9 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 	return (*fetch = strdup(v)) ? 0 : -ENOMEM;
 }
 
-int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr,
-		      bool want_string, char **fetch, char *type,
-		      size_t typelen, char *msg, size_t len)
+int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr, bool want_string,
+		      char **fetch, char *type, size_t typelen, char *msg,
+		      size_t len)
 {
 	char name[128], sofar[128];
 	const char *p = expr, *q;
@@ -374,9 +390,10 @@ int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr,
 	name[p - expr] = '\0';
 	if (dwarf_getscopevar(d->scopes, d->nscopes, name, 0, NULL, 0, 0,
 			      &var) < 0) {
-		msgf(msg, len, "no variable or parameter '%s' in %s at this "
-		     "address ($params lists the parameters)", name,
-		     fn_name(d));
+		msgf(msg, len,
+		     "no variable or parameter '%s' in %s at this "
+		     "address ($params lists the parameters)",
+		     name, fn_name(d));
 		return -ENOENT;
 	}
 	err = var_loc(d, &var, name, &l, msg, len);
@@ -389,15 +406,16 @@ int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr,
 	while (*p) {
 		op = *p;
 		p += op == '-' ? 2 : 1;
-		for (q = p; *q && *q != '-' && *q != '.' && *q != '[' &&
-			    *q != ']'; q++)
+		for (q = p;
+		     *q && *q != '-' && *q != '.' && *q != '[' && *q != ']';
+		     q++)
 			;
 		if ((size_t)(q - p) >= sizeof(name))
 			return -ENAMETOOLONG;
 		memcpy(name, p, q - p);
 		name[q - p] = '\0';
-		snprintf(sofar, sizeof(sofar), "%.*s", (int)(p - expr) -
-			 (op == '-' ? 2 : 1), expr);
+		snprintf(sofar, sizeof(sofar), "%.*s",
+			 (int)(p - expr) - (op == '-' ? 2 : 1), expr);
 		err = step(op, name, &l, &t, sofar, msg, len);
 		if (err)
 			return err;
@@ -467,10 +485,12 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 	if (p->spec.kind == PROBE_URETPROBE) {
 		for (size_t i = 0; i < p->spec.nargs; i++)
 			if (p->spec.args[i].deferred)
-				return set_err(s, EINVAL,
-					       p->spec.args[i].fetch_col,
-					       "'%s' is read where the function starts: a return probe has only retval (probe it with u:)",
-					       p->spec.args[i].fetch);
+				return set_err(
+					s, EINVAL, p->spec.args[i].fetch_col,
+					"'%s' is read where the function "
+					"starts: a return probe has only "
+					"retval (probe it with u:)",
+					p->spec.args[i].fetch);
 	}
 	if (elf_file_offset_to_vaddr(ef, p->offset, &pc, &exec))
 		return set_err(s, EINVAL, p->spec.symbol_col,

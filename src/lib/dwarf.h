@@ -33,9 +33,9 @@ void dwarf_scope_close(struct dwarf_scope *d);
  * with one sentence in msg (unknown name, optimized out here and where it
  * does live, a location or type the kernel cannot fetch).
  */
-int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr,
-		      bool want_string, char **fetch, char *type,
-		      size_t typelen, char *msg, size_t len);
+int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr, bool want_string,
+		      char **fetch, char *type, size_t typelen, char *msg,
+		      size_t len);
 
 /* The names of the function's parameters ($params): the count with *names
  * malloc'd (each malloc'd), or -errno with msg. */

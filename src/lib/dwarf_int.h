@@ -18,7 +18,7 @@ struct dwarf_scope {
 	uint64_t pc, delta; /* delta: vaddr - file offset at pc */
 	Dwarf_Die *scopes;
 	int nscopes;
-	int fn; /* index of the innermost function (or inlined) scope */
+	int fn;	 /* index of the innermost function (or inlined) scope */
 	int sub; /* index of the DW_TAG_subprogram (frame base) */
 };
 

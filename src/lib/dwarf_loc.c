@@ -17,13 +17,11 @@
 
 #include "dwarf_int.h"
 
-
 /* psABI x86-64 DWARF register numbers -> pt_regs names */
 static const char *const dwregs[] = {
-	"ax", "dx", "cx", "bx", "si", "di", "bp", "sp", "r8",
+	"ax", "dx",  "cx",  "bx",  "si",  "di",	 "bp",	"sp", "r8",
 	"r9", "r10", "r11", "r12", "r13", "r14", "r15", "ip",
 };
-
 
 static const char *regname(unsigned int n)
 {
@@ -80,7 +78,6 @@ out:
 	return ret;
 }
 
-
 /* DW_OP_fbreg: the function's DW_AT_frame_base at pc, plus off. */
 static int fbreg(struct dwarf_scope *d, long long off, struct loc *l,
 		 const char **why)
@@ -107,7 +104,7 @@ static int fbreg(struct dwarf_scope *d, long long off, struct loc *l,
 
 /* A location expression -> loc. *why names what is not supported. */
 int dw_translate(struct dwarf_scope *d, const Dwarf_Op *ops, size_t n,
-		     struct loc *l, const char **why, bool frame_base)
+		 struct loc *l, const char **why, bool frame_base)
 {
 	unsigned int a = n ? ops[0].atom : 0;
 	const char *r = NULL;
@@ -127,7 +124,8 @@ int dw_translate(struct dwarf_scope *d, const Dwarf_Op *ops, size_t n,
 			return 0;
 		}
 		if (((a >= DW_OP_breg0 && a <= DW_OP_breg31) &&
-		     ops[0].number == 0) && (r = regname(a - DW_OP_breg0))) {
+		     ops[0].number == 0) &&
+		    (r = regname(a - DW_OP_breg0))) {
 			l->kind = L_REG;
 			snprintf(l->base, sizeof(l->base), "%%%s", r);
 			return 0;
@@ -137,7 +135,8 @@ int dw_translate(struct dwarf_scope *d, const Dwarf_Op *ops, size_t n,
 	}
 	if (n != 1) {
 		if (n && (a == DW_OP_entry_value || a == DW_OP_GNU_entry_value))
-			*why = "only its value at the function's entry is known "
+			*why = "only its value at the function's entry is "
+			       "known "
 			       "(DW_OP_entry_value)";
 		else if (n > 1 && ops[1].atom == DW_OP_piece)
 			*why = "it is split in pieces (DW_OP_piece)";
@@ -270,7 +269,8 @@ int dw_kernel_type(Dwarf_Die *t, char *out, size_t len)
 		snprintf(out, len, "x64");
 		return 0;
 	case DW_TAG_enumeration_type:
-		if (dw_type_of(t, &under) && dwarf_attr(&under, DW_AT_encoding, &a))
+		if (dw_type_of(t, &under) &&
+		    dwarf_attr(&under, DW_AT_encoding, &a))
 			dwarf_formudata(&a, &enc);
 		break;
 	case DW_TAG_base_type:
@@ -292,7 +292,7 @@ int dw_kernel_type(Dwarf_Die *t, char *out, size_t len)
 
 /* Member name of struct/union t (anonymous members searched too). */
 bool dw_find_member(Dwarf_Die *t, const char *name, Dwarf_Die *m,
-			Dwarf_Word *off)
+		    Dwarf_Word *off)
 {
 	Dwarf_Attribute a;
 	Dwarf_Die c, sub;
@@ -333,7 +333,7 @@ bool dw_is_aggregate(Dwarf_Die *t)
 
 /* Element type and count of an array type. */
 int dw_array_elem(Dwarf_Die *t, Dwarf_Die *elem, Dwarf_Word *count,
-		      Dwarf_Word *size)
+		  Dwarf_Word *size)
 {
 	Dwarf_Attribute a;
 	Dwarf_Die sub;
@@ -350,4 +350,3 @@ int dw_array_elem(Dwarf_Die *t, Dwarf_Die *elem, Dwarf_Word *count,
 	}
 	return 0;
 }
-

@@ -133,8 +133,7 @@ static int resolve_one(struct probe_spec *spec, struct probe_arg *a,
 			return -ENOMEM;
 	}
 	/* what check_fetch_type() (spec_args.c) checks for plain args */
-	mem = *fetch == '+' || *fetch == '-' || *fetch == '@' ||
-	      *fetch == '\\';
+	mem = *fetch == '+' || *fetch == '-' || *fetch == '@' || *fetch == '\\';
 	if (a->type && (is_string_type(a->type) || strchr(a->type, '[')) &&
 	    !mem)
 		return rerr(err, a->fetch_col,

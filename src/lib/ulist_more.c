@@ -51,11 +51,13 @@ int sonde_usdt__list(const char *target, pid_t pid,
 		return err;
 	for (i = 0; i < usdt_count(f) && !err; i++) {
 		p = usdt_get(f, i);
-		info = (struct sonde_usdt_info){
-			.path = path, .provider = p->provider,
-			.name = p->name, .args = p->args,
-			.nargs = usdt_nargs(p), .addr = p->pc,
-			.semaphore = p->sem_addr};
+		info = (struct sonde_usdt_info){.path = path,
+						.provider = p->provider,
+						.name = p->name,
+						.args = p->args,
+						.nargs = usdt_nargs(p),
+						.addr = p->pc,
+						.semaphore = p->sem_addr};
 		err = cb(&info, ctx);
 	}
 	if (!err)

@@ -32,23 +32,23 @@ struct usdt_file {
 /* x86-64 operand registers -> pt_regs names (arch/x86/kernel/ptrace.c). */
 struct reg {
 	const char *name, *kname;
-	int width;	/* bytes */
-	bool high;	/* %ah..%dh: bits 8..15 */
+	int width; /* bytes */
+	bool high; /* %ah..%dh: bits 8..15 */
 };
 
 static const struct reg regs[] = {
-	{"rax", "ax", 8}, {"eax", "ax", 4}, {"ax", "ax", 2}, {"al", "ax", 1},
-	{"ah", "ax", 1, true},
-	{"rbx", "bx", 8}, {"ebx", "bx", 4}, {"bx", "bx", 2}, {"bl", "bx", 1},
-	{"bh", "bx", 1, true},
-	{"rcx", "cx", 8}, {"ecx", "cx", 4}, {"cx", "cx", 2}, {"cl", "cx", 1},
-	{"ch", "cx", 1, true},
-	{"rdx", "dx", 8}, {"edx", "dx", 4}, {"dx", "dx", 2}, {"dl", "dx", 1},
-	{"dh", "dx", 1, true},
-	{"rsi", "si", 8}, {"esi", "si", 4}, {"si", "si", 2}, {"sil", "si", 1},
-	{"rdi", "di", 8}, {"edi", "di", 4}, {"di", "di", 2}, {"dil", "di", 1},
-	{"rbp", "bp", 8}, {"ebp", "bp", 4}, {"bp", "bp", 2}, {"bpl", "bp", 1},
-	{"rsp", "sp", 8}, {"esp", "sp", 4}, {"sp", "sp", 2}, {"spl", "sp", 1},
+	{"rax", "ax", 8},      {"eax", "ax", 4},      {"ax", "ax", 2},
+	{"al", "ax", 1},       {"ah", "ax", 1, true}, {"rbx", "bx", 8},
+	{"ebx", "bx", 4},      {"bx", "bx", 2},	      {"bl", "bx", 1},
+	{"bh", "bx", 1, true}, {"rcx", "cx", 8},      {"ecx", "cx", 4},
+	{"cx", "cx", 2},       {"cl", "cx", 1},	      {"ch", "cx", 1, true},
+	{"rdx", "dx", 8},      {"edx", "dx", 4},      {"dx", "dx", 2},
+	{"dl", "dx", 1},       {"dh", "dx", 1, true}, {"rsi", "si", 8},
+	{"esi", "si", 4},      {"si", "si", 2},	      {"sil", "si", 1},
+	{"rdi", "di", 8},      {"edi", "di", 4},      {"di", "di", 2},
+	{"dil", "di", 1},      {"rbp", "bp", 8},      {"ebp", "bp", 4},
+	{"bp", "bp", 2},       {"bpl", "bp", 1},      {"rsp", "sp", 8},
+	{"esp", "sp", 4},      {"sp", "sp", 2},	      {"spl", "sp", 1},
 	{"rip", "ip", 8},
 };
 
@@ -93,11 +93,21 @@ static int find_reg(const char *name, size_t n, char *kname, size_t klen,
 	if (r < 8 || r > 15)
 		return -EINVAL;
 	switch (*sfx) {
-	case '\0': *width = 8; break;
-	case 'd': *width = 4; break;
-	case 'w': *width = 2; break;
-	case 'b': case 'l': *width = 1; break;
-	default: return -EINVAL;
+	case '\0':
+		*width = 8;
+		break;
+	case 'd':
+		*width = 4;
+		break;
+	case 'w':
+		*width = 2;
+		break;
+	case 'b':
+	case 'l':
+		*width = 1;
+		break;
+	default:
+		return -EINVAL;
 	}
 	if (*sfx && sfx[1])
 		return -EINVAL;
@@ -150,8 +160,8 @@ int usdt_arg_parse(const char *spec,
 	a->is_signed = size < 0;
 	set_type(a);
 	if (*op == '%') {
-		if (parse_reg(op, op + strlen(op), kname, sizeof(kname),
-			      &width, &high, msg, len))
+		if (parse_reg(op, op + strlen(op), kname, sizeof(kname), &width,
+			      &high, msg, len))
 			return -EINVAL;
 		snprintf(a->fetch, sizeof(a->fetch), "%%%s", kname);
 		if (high) /* bits 8..15 of the register */
@@ -183,11 +193,11 @@ int usdt_arg_parse(const char *spec,
 		     spec);
 		return -EINVAL;
 	}
-	if (parse_reg(open + 1, close, kname, sizeof(kname), &width, &high,
-		      msg, len))
+	if (parse_reg(open + 1, close, kname, sizeof(kname), &width, &high, msg,
+		      len))
 		return -EINVAL;
-	if (op < open && (isdigit((unsigned char)*op) || *op == '-' ||
-			  *op == '+')) {
+	if (op < open &&
+	    (isdigit((unsigned char)*op) || *op == '-' || *op == '+')) {
 		disp = strtoll(op, &end, 0);
 		if (end != open) {
 			msgf(msg, len, "bad displacement in argument '%s'",
@@ -220,14 +230,18 @@ int usdt_arg_parse(const char *spec,
 			}
 		}
 		if (!sym || sym(ctx, name, &vaddr)) {
-			msgf(msg, len, "argument '%s': no symbol '%s' in the "
-			     "file", spec, name);
+			msgf(msg, len,
+			     "argument '%s': no symbol '%s' in the "
+			     "file",
+			     spec, name);
 			return -EINVAL;
 		}
 		vaddr += disp;
 		if (vaddr < pc - pc_offset) {
-			msgf(msg, len, "argument '%s' lies before the "
-			     "probe's mapping", spec);
+			msgf(msg, len,
+			     "argument '%s' lies before the "
+			     "probe's mapping",
+			     spec);
 			return -EINVAL;
 		}
 		snprintf(a->fetch, sizeof(a->fetch), "@+0x%llx",
@@ -394,9 +408,8 @@ static uint64_t get_addr(const unsigned char *p, bool is64)
 	return v32;
 }
 
-static int add_note(struct usdt_file *f, const unsigned char *desc,
-		    size_t dlen, bool is64, bool has_base, uint64_t base_addr,
-		    size_t *cap)
+static int add_note(struct usdt_file *f, const unsigned char *desc, size_t dlen,
+		    bool is64, bool has_base, uint64_t base_addr, size_t *cap)
 {
 	size_t asz = is64 ? 8 : 4;
 	const char *prov, *name, *args, *end = (const char *)desc + dlen;
@@ -463,9 +476,8 @@ static int read_notes(struct usdt_file *f)
 		if (nh.n_type != NT_STAPSDT || nh.n_namesz != 8 ||
 		    memcmp((char *)d->d_buf + noff, "stapsdt", 8))
 			continue;
-		err = add_note(f, (unsigned char *)d->d_buf + doff,
-			       nh.n_descsz, is64, has_base, bsh.sh_addr,
-			       &cap);
+		err = add_note(f, (unsigned char *)d->d_buf + doff, nh.n_descsz,
+			       is64, has_base, bsh.sh_addr, &cap);
 		if (err)
 			return err;
 	}
@@ -523,4 +535,3 @@ const struct usdt_probe *usdt_get(const struct usdt_file *f, size_t i)
 {
 	return f && i < f->n ? &f->v[i] : NULL;
 }
-

@@ -19,7 +19,7 @@ struct usdt_probe {
 };
 
 struct usdt_arg {
-	int size;	/* bytes: 1, 2, 4, 8 */
+	int size; /* bytes: 1, 2, 4, 8 */
 	bool is_signed;
 	char fetch[64]; /* the kernel's fetcharg: %bx, +12(%sp), @+0x4028 */
 	char type[16];	/* u8..u64, s8..s64; b8@8/64 for %ah-style registers */

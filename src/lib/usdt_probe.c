@@ -99,7 +99,8 @@ int usdt_resolve_probe(struct sonde_session *s, struct probe *p)
 	}
 	if (other) {
 		err = set_err(s, EINVAL, sp->symbol_col,
-			      "'%s' is a probe of providers %s and %s in %s: write usdt:%s:PROVIDER:%s",
+			      "'%s' is a probe of providers %s and %s in %s: "
+			      "write usdt:%s:PROVIDER:%s",
 			      sp->symbol, first->provider, other->provider,
 			      p->path, sp->target, sp->symbol);
 		goto out;
@@ -110,10 +111,12 @@ int usdt_resolve_probe(struct sonde_session *s, struct probe *p)
 				snprintf(have + strlen(have),
 					 sizeof(have) - strlen(have), "%s%s:%s",
 					 *have ? ", " : "; it has ",
-					 usdt_get(f, i)->provider, usdt_get(f, i)->name);
+					 usdt_get(f, i)->provider,
+					 usdt_get(f, i)->name);
 		err = set_err(s, ENOENT, sp->symbol_col,
 			      usdt_count(f) ? "no USDT probe '%s%s%s' in %s%s"
-				   : "no USDT probe '%s%s%s' in %s: it has no .note.stapsdt%s",
+					    : "no USDT probe '%s%s%s' in %s: "
+					      "it has no .note.stapsdt%s",
 			      sp->provider ? sp->provider : "",
 			      sp->provider ? ":" : "", sp->symbol, p->path,
 			      have);

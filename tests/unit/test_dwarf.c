@@ -76,8 +76,8 @@ static void ok_case(void **state)
 	struct dwarf_scope *d = at(c->func);
 	char *fetch = NULL, type[32] = "?", msg[256] = "";
 
-	if (dwarf_scope_fetch(d, c->expr, c->string, &fetch, type,
-			      sizeof(type), msg, sizeof(msg)))
+	if (dwarf_scope_fetch(d, c->expr, c->string, &fetch, type, sizeof(type),
+			      msg, sizeof(msg)))
 		fail_msg("%s: %s: %s", c->func, c->expr, msg);
 	assert_string_equal(fetch, c->fetch);
 	if (!c->string)
@@ -121,9 +121,8 @@ static void bad_case(void **state)
 	struct dwarf_scope *d = at(c->func);
 	char *fetch = NULL, type[32], msg[256] = "";
 
-	assert_int_equal(dwarf_scope_fetch(d, c->expr, c->string, &fetch,
-					   type, sizeof(type), msg,
-					   sizeof(msg)),
+	assert_int_equal(dwarf_scope_fetch(d, c->expr, c->string, &fetch, type,
+					   sizeof(type), msg, sizeof(msg)),
 			 c->err);
 	assert_null(fetch);
 	if (strncmp(msg, c->msg, strlen(c->msg)))
@@ -157,10 +156,10 @@ static void global_element(void **state)
 						       s.st_name),
 					    "table"))
 					/* PIE: text maps at its file offset */
-					snprintf(want, sizeof(want),
-						 "@+0x%llx",
-						 (unsigned long long)s.st_value +
-							 16);
+					snprintf(
+						want, sizeof(want), "@+0x%llx",
+						(unsigned long long)s.st_value +
+							16);
 	elf_end(e);
 	close(fd);
 	assert_true(want[0]);
@@ -196,9 +195,8 @@ static void params(void **state)
 }
 
 /* $params through the grammar: one argument per parameter, typed. */
-static int name_cb(void *ctx, const char *name, bool want_string,
-		   char **fetch, char *type, size_t typelen, char *msg,
-		   size_t msglen)
+static int name_cb(void *ctx, const char *name, bool want_string, char **fetch,
+		   char *type, size_t typelen, char *msg, size_t msglen)
 {
 	return dwarf_scope_fetch(ctx, name, want_string, fetch, type, typelen,
 				 msg, msglen);
@@ -245,9 +243,9 @@ static void grammar(void **state)
 	struct probe_spec s;
 	struct spec_error err;
 
-	assert_int_equal(spec_parse("u:./x:f len req->path:string arr[2] s.f",
-				    &s, &err),
-			 0);
+	assert_int_equal(
+		spec_parse("u:./x:f len req->path:string arr[2] s.f", &s, &err),
+		0);
 	assert_int_equal(s.nargs, 4);
 	assert_true(s.args[0].deferred);
 	assert_string_equal(s.args[1].name, "req_path");

@@ -67,8 +67,8 @@ static void arg_case(void **state)
 	struct usdt_arg a;
 	char msg[256] = "";
 
-	if (usdt_arg_parse(c->spec, fake_sym, &counter, 0x11ab, 0x11ab, &a,
-			   msg, sizeof(msg)))
+	if (usdt_arg_parse(c->spec, fake_sym, &counter, 0x11ab, 0x11ab, &a, msg,
+			   sizeof(msg)))
 		fail_msg("'%s' refused: %s", c->spec, msg);
 	assert_string_equal(a.fetch, c->fetch);
 	assert_string_equal(a.type, c->type);
@@ -84,8 +84,7 @@ static void rip_nopie(void **state)
 	char msg[256];
 
 	assert_int_equal(usdt_arg_parse("-8@counter(%rip)", fake_sym, &counter,
-					0x4011ab, 0x11ab, &a, msg,
-					sizeof(msg)),
+					0x4011ab, 0x11ab, &a, msg, sizeof(msg)),
 			 0);
 	assert_string_equal(a.fetch, "@+0x4060");
 }
@@ -116,8 +115,7 @@ static void bad_arg(void **state)
 					0x11ab, &a, msg, sizeof(msg)),
 			 -EINVAL);
 	if (!strstr(msg, c->msg))
-		fail_msg("'%s': message '%s' lacks '%s'", c->spec, msg,
-			 c->msg);
+		fail_msg("'%s': message '%s' lacks '%s'", c->spec, msg, c->msg);
 }
 
 /* ---- the fixture's notes against readelf ---- */
@@ -239,12 +237,13 @@ static void fixture_args(void **state)
 		if (!strcmp(p->name, "tick")) {
 			assert_int_equal(n, 5);
 			/* arg4 is the global counter: a file-relative read */
-			assert_int_equal(usdt_arg(f, p, 4, &a, msg, sizeof(msg)),
-					 0);
+			assert_int_equal(
+				usdt_arg(f, p, 4, &a, msg, sizeof(msg)), 0);
 			assert_string_equal(a.type, "s64");
 			assert_int_equal(strncmp(a.fetch, "@+0x", 4), 0);
-			assert_int_equal(usdt_arg(f, p, 6, &a, msg, sizeof(msg)),
-					 -ERANGE);
+			assert_int_equal(
+				usdt_arg(f, p, 6, &a, msg, sizeof(msg)),
+				-ERANGE);
 			assert_string_equal(msg, "probe fixture:tick has 5 "
 						 "arguments: arg6 is not one");
 		}
@@ -309,7 +308,7 @@ static int fake_name(void *ctx, const char *name, bool want_string,
 		     char **fetch, char *type, size_t typelen, char *msg,
 		     size_t msglen)
 {
-	const char *f = !strcmp(name, "arg1") ? "%bx"
+	const char *f = !strcmp(name, "arg1")	? "%bx"
 			: !strcmp(name, "arg2") ? "%r14"
 						: NULL;
 

@@ -1,24 +1,24 @@
 #!/bin/bash
 # The example programs in examples/ use only libsonde's public API (linked
-# to libsonde.so): a BCC-style uretprobe on libc's atoi attached while the
+# to libsonde.so): a BCC-style uretprobe on libc's getenv attached while the
 # session runs, and a program's own poll loop around the session's fd.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
 EXAMPLES=${EXAMPLES:-$(dirname "$FIXTURES")/../examples}
-require_file "$EXAMPLES/atoi_uretprobe" "$EXAMPLES/follow_calls" \
+require_file "$EXAMPLES/getenv_uretprobe" "$EXAMPLES/follow_calls" \
 	"$FIXTURES/fixture_pie"
 
 hygiene_begin
-"$EXAMPLES/atoi_uretprobe" 12 -345 6789 >"$T_DIR/out" 2>"$T_DIR/err"
-expect_eq "atoi_uretprobe: exit status" "$?" 0
-for v in 12 -345 6789; do
-	expect_grep "atoi_uretprobe: return value $v seen" \
-		"^atoi__return returned $v (tid [0-9]*)\$" "$T_DIR/out"
+"$EXAMPLES/getenv_uretprobe" one "two words" 'q"3' >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "getenv_uretprobe: exit status" "$?" 0
+for v in one "two words" 'q"3'; do
+	expect_grep "getenv_uretprobe: returned string '$v' seen" \
+		"^getenv__return returned $v (tid [0-9]*)\$" "$T_DIR/out"
 done
-expect_grep "atoi_uretprobe: all three calls" "^3 of 3 atoi calls seen" \
+expect_grep "getenv_uretprobe: all three calls" "^3 of 3 getenv calls seen" \
 	"$T_DIR/out"
-hygiene_check "atoi_uretprobe: tracefs left as found"
+hygiene_check "getenv_uretprobe: tracefs left as found"
 
 hygiene_begin
 "$EXAMPLES/follow_calls" "$FIXTURES/fixture_pie" add 4 \

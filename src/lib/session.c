@@ -560,8 +560,23 @@ static const struct backend *choose_backend(const struct sonde_session *s)
 		return &backend_perf;
 	case SONDE_BACKEND_TRACEFS:
 		return &backend_tracefs;
+	case SONDE_BACKEND_BPF:
+		return &backend_bpf;
 	default:
 		break;
+	}
+	/* many probes: one uprobe_multi link makes and removes thousands at
+	 * once, where each tracefs or PMU probe costs the kernel ~50 ms to
+	 * remove */
+	if (s->nprobes > AUTO_BPF_PROBES) {
+		if (bpf_backend_fits(s, why, sizeof(why))) {
+			slog(s, SONDE_LOG_INFO,
+			     "%d probes: the bpf backend (one uprobe_multi link per file)",
+			     s->nprobes);
+			return &backend_bpf;
+		}
+		slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",
+		     s->nprobes, why);
 	}
 	tfs_mount(geteuid() == 0);
 	root = tfs_root();

@@ -348,6 +348,7 @@ static int bpf_start(struct sonde_session *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct bstate *st;
+	const char *nomulti;
 	bool multi;
 	int g, err;
 
@@ -375,7 +376,8 @@ static int bpf_start(struct sonde_session *s)
 		err = make_maps(s, st);
 	if (err)
 		return err;
-	multi = bpfl_has_uprobe_multi() && !getenv("SONDE_BPF_NO_MULTI");
+	nomulti = getenv("SONDE_BPF_NO_MULTI");
+	multi = bpfl_has_uprobe_multi() && !(nomulti && *nomulti);
 	for (g = 0; g < st->ngroups && !err; g++) {
 		err = load_group(s, st, g, multi);
 		if (!err)

@@ -12,6 +12,36 @@
 
 #include "agg.h"
 
+/* The argument vector agg_parse builds and the specs agg_spec_with
+ * rewrites are referenced by the session's options until the command
+ * ends: they are kept here and freed at exit. */
+static void **owned;
+static int nowned;
+
+static void free_owned(void)
+{
+	while (nowned)
+		free(owned[--nowned]);
+	free(owned);
+	owned = NULL;
+}
+
+static void *keep(void *p)
+{
+	void **grown;
+
+	if (!p)
+		return NULL;
+	grown = realloc(owned, (nowned + 1) * sizeof(*owned));
+	if (!grown)
+		return p; /* lost at exit: harmless */
+	if (!owned)
+		atexit(free_owned);
+	owned = grown;
+	owned[nowned++] = p;
+	return p;
+}
+
 static volatile sig_atomic_t stop_signal;
 
 static void on_signal(int sig)
@@ -79,7 +109,7 @@ static const char *opt_value(int argc, char **argv, int *i, const char *opt)
 
 static int parse_by(struct agg_cli *a, const char *v)
 {
-	char *list = strdup(v), *tok, *save = NULL;
+	char *list = keep(strdup(v)), *tok, *save = NULL;
 
 	for (tok = strtok_r(list, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
@@ -93,7 +123,7 @@ static int parse_by(struct agg_cli *a, const char *v)
 int agg_parse(int argc, char **argv, struct agg_cli *a,
 	      void (*usage)(FILE *out))
 {
-	char **rest = calloc(argc + 1, sizeof(char *)), *end;
+	char **rest = keep(calloc(argc + 1, sizeof(char *))), *end;
 	const char *v;
 	int i, n = 0, st;
 
@@ -179,7 +209,7 @@ char *agg_spec_with(const char *spec, const char *const *names, int n)
 		free(out);
 		out = grown;
 	}
-	return out;
+	return keep(out);
 }
 
 static int field_index(const struct sonde_event *ev, struct key_def *k,

@@ -86,7 +86,9 @@ int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
 		     path);
 		goto fail;
 	}
+	/* .eh_frame's CFI is ours to end; .debug_frame's belongs to dbg */
 	d->cfi = dwarf_getcfi_elf(d->elf);
+	d->cfi_own = d->cfi != NULL;
 	if (!d->cfi)
 		d->cfi = dwarf_getcfi(d->dbg);
 	if (!dwarf_addrdie(d->dbg, pc, &cu)) {
@@ -124,6 +126,8 @@ void dwarf_scope_close(struct dwarf_scope *d)
 	if (!d)
 		return;
 	free(d->scopes);
+	if (d->cfi_own)
+		dwarf_cfi_end(d->cfi);
 	close_dwarf(d->fd, d->elf, d->dbgfile, d->dbg);
 	free(d);
 }

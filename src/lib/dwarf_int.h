@@ -15,6 +15,7 @@ struct dwarf_scope {
 	struct debug_file *dbgfile;
 	Dwarf *dbg;
 	Dwarf_CFI *cfi;
+	bool cfi_own;
 	uint64_t pc, delta; /* delta: vaddr - file offset at pc */
 	Dwarf_Die *scopes;
 	int nscopes;

@@ -362,6 +362,11 @@ static int open_probe_error(struct sonde_session *s, struct probe *p,
 		return set_err(s, EPERM, -1,
 			       "perf_event_open refused probe %s: the uprobe and kprobe PMUs need CAP_SYS_ADMIN",
 			       p->name);
+	/* kernel/kprobes.c check_kprobe_address_safe() */
+	if (err == -EILSEQ)
+		return set_err(s, EILSEQ, -1,
+			       "the kernel refused probe %s (%s): the address is not on an instruction boundary",
+			       p->name, p->definition);
 	if (s->errmsg[0] && err != -ENOENT && err != -EINVAL)
 		return err;
 	return set_err(s, err, -1, "perf_event_open refused probe %s (%s): %s",

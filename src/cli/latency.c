@@ -228,8 +228,9 @@ int cmd_latency(int argc, char **argv)
 	c.nfns = a.o.nprobes;
 	specs = calloc(2 * c.nfns, sizeof(*specs));
 	c.fn_names = calloc(c.nfns, sizeof(*c.fn_names));
+	status = EXIT_RUNTIME;
 	if (!specs || !c.fn_names)
-		return EXIT_RUNTIME;
+		goto out;
 	for (i = 0; i < c.nfns; i++) {
 		const char *f = a.o.probes[i], *sym;
 
@@ -239,7 +240,8 @@ int cmd_latency(int argc, char **argv)
 			fprintf(stderr,
 				"%s: latency takes u:TARGET:SYM or k:FUNC, not '%s'\n",
 				prog, f);
-			return EXIT_USAGE;
+			status = EXIT_USAGE;
+			goto out;
 		}
 		sym = strrchr(specs[2 * i + 1], ':') + 1;
 		c.fn_names[i] = strdup(sym);
@@ -249,13 +251,13 @@ int cmd_latency(int argc, char **argv)
 	go.nkeys = a.nkeys + 1;
 	c.g = sonde_agg__new(&go);
 	c.l = sonde_latency__new();
-	if (!c.g || !c.l)
-		return EXIT_RUNTIME;
-	status = agg_main(&a, &ops, &c);
+	if (c.g && c.l)
+		status = agg_main(&a, &ops, &c);
+out:
 	sonde_agg__free(c.g);
 	sonde_latency__free(c.l);
 	free(c.buf);
-	for (i = 0; i < c.nfns; i++) {
+	for (i = 0; i < c.nfns && specs && c.fn_names; i++) {
 		free(specs[2 * i + 1]);
 		free(c.fn_names[i]);
 	}

@@ -2,9 +2,10 @@
 # sonde count, hist and latency on a second kernel (6.1, run inside the VM
 # by tests/vm/run): keyed counts kept by a hist trigger match the events
 # counted in user space in the same run (sonde count -v says which path was
-# taken and whether the tables match), exact counts per key (numbers,
-# negative numbers, strings, threads, two keys), exact histogram buckets,
-# latency pairing with recursion, and keyless counts by PMU counters.
+# taken and whether the tables match; --backend tracefs, so that no BPF map
+# counts instead), exact counts per key (numbers, negative numbers,
+# strings, threads, two keys), exact histogram buckets, latency pairing
+# with recursion, and keyless counts by PMU counters.
 . "$SRC_DIR/tests/integration/lib.sh"
 require_root
 require_uprobes
@@ -40,7 +41,7 @@ fi
 # --by an s32 argument: add(i, 2i), i = 1..N
 N=60
 hygiene_begin
-"$SONDE" count -v -c "$F $N" "u:$F:add a=arg1:s32" --by a \
+"$SONDE" count -v --backend tracefs -c "$F $N" "u:$F:add a=arg1:s32" --by a \
 	>"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "--by a: exit status" "$?" 0
 if [ $have_hist = 1 ]; then
@@ -86,7 +87,8 @@ fn=do_sys_openat2
 file=/etc/sonde-vm.env
 if [ -w "$TRACEFS/kprobe_events" ]; then
 	hygiene_begin
-	"$SONDE" count -v -o "$T_DIR/out" -c "/bin/busybox cat $file $file" \
+	"$SONDE" count -v --backend tracefs -o "$T_DIR/out" \
+		-c "/bin/busybox cat $file $file" \
 		"k:$fn dfd=arg1:s32" --by dfd >/dev/null 2>"$T_DIR/err"
 	expect_eq "k: --by dfd: exit status" "$?" 0
 	[ $have_hist = 1 ] && expect_grep "k: --by dfd: -v says a hist trigger counted" \
@@ -98,7 +100,7 @@ if [ -w "$TRACEFS/kprobe_events" ]; then
 	hygiene_check "k: --by dfd: tracefs left as found"
 
 	hygiene_begin
-	"$SONDE" count -v -o "$T_DIR/out" \
+	"$SONDE" count -v --backend tracefs -o "$T_DIR/out" \
 		-c "/bin/busybox cat $file /etc/passwd $file" \
 		"k:$fn path=+0(arg2):ustring" --by path >/dev/null 2>"$T_DIR/err"
 	expect_eq "k: --by path: exit status" "$?" 0

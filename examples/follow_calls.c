@@ -26,16 +26,20 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 {
 	struct counts *c = ctx;
 
+	/* fields by name: the spec named them arg1, arg2 and retval */
 	if (sonde_event__is_return(ev)) {
 		c->returns++;
 		printf("%s -> %lld\n", sonde_event__probe_name(ev),
-		       (long long)sonde_event__field_s64(ev, 0));
+		       (long long)sonde_event__field_s64(
+			       ev, sonde_event__field_index(ev, "retval")));
 	} else {
 		c->calls++;
 		printf("%s(arg1=%lld, arg2=%lld)\n",
 		       sonde_event__probe_name(ev),
-		       (long long)sonde_event__field_s64(ev, 0),
-		       (long long)sonde_event__field_s64(ev, 1));
+		       (long long)sonde_event__field_s64(
+			       ev, sonde_event__field_index(ev, "arg1")),
+		       (long long)sonde_event__field_s64(
+			       ev, sonde_event__field_index(ev, "arg2")));
 	}
 	return 0;
 }

@@ -205,6 +205,8 @@ const char *sonde_event__symbolize(const struct sonde_event *ev,
 				   size_t len);
 
 int sonde_event__field_count(const struct sonde_event *ev);
+/* The index of the field called name, or -ENOENT. */
+int sonde_event__field_index(const struct sonde_event *ev, const char *name);
 const char *sonde_event__field_name(const struct sonde_event *ev, int i);
 enum sonde_field_kind sonde_event__field_kind(const struct sonde_event *ev,
 					      int i);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* struct sonde_event accessors: fields are decoded only when asked for. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
@@ -64,6 +65,16 @@ uint64_t sonde_event__ip(const struct sonde_event *ev)
 int sonde_event__field_count(const struct sonde_event *ev)
 {
 	return ev->p->fmt.nfields;
+}
+
+int sonde_event__field_index(const struct sonde_event *ev, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name && i < ev->p->fmt.nfields; i++)
+		if (!strcmp(ev->p->fmt.fields[i].name, name))
+			return i;
+	return -ENOENT;
 }
 
 static const struct field_layout *field(const struct sonde_event *ev, int i)

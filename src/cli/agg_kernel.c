@@ -13,7 +13,7 @@ static void key_src(const struct key_def *k, struct sonde_bpf_key *b)
 {
 	static const enum sonde_bpf_src srcs[] = {
 		[KEY_COMM] = SONDE_BPF_COMM, [KEY_PID] = SONDE_BPF_PID,
-		[KEY_TID] = SONDE_BPF_TID, [KEY_CPU] = SONDE_BPF_CPU,
+		[KEY_TID] = SONDE_BPF_TID,   [KEY_CPU] = SONDE_BPF_CPU,
 		[KEY_FIELD] = SONDE_BPF_ARG,
 	};
 
@@ -24,9 +24,9 @@ static void key_src(const struct key_def *k, struct sonde_bpf_key *b)
 int agg_kernel_open(struct agg_cli *a, bool with_value,
 		    struct sonde_bpf_agg **out)
 {
-	struct sonde_bpf_agg_opts o = { .sz = sizeof(o) };
-	struct sonde_features f = { .sz = sizeof(f) };
-	struct sonde_bpf_agg_stats st = { .sz = sizeof(st) };
+	struct sonde_bpf_agg_opts o = {.sz = sizeof(o)};
+	struct sonde_features f = {.sz = sizeof(f)};
+	struct sonde_bpf_agg_stats st = {.sz = sizeof(st)};
 	bool asked = a->o.backend == SONDE_BACKEND_BPF;
 	int i;
 
@@ -70,7 +70,7 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 void agg_kernel_read(struct agg_cli *a, struct sonde_bpf_agg *b,
 		     struct sonde_agg *g, bool clear)
 {
-	struct sonde_bpf_agg_stats st = { .sz = sizeof(st) };
+	struct sonde_bpf_agg_stats st = {.sz = sizeof(st)};
 	int err;
 
 	sonde_agg__clear(g);
@@ -80,7 +80,8 @@ void agg_kernel_read(struct agg_cli *a, struct sonde_bpf_agg *b,
 			strerror(-err));
 	if (!sonde_bpf_agg__stats(b, &st) && st.dropped)
 		fprintf(stderr,
-			"%s: %llu hits were not counted: the kernel's table is full\n",
+			"%s: %llu hits were not counted: the kernel's table is "
+			"full\n",
 			prog, (unsigned long long)st.dropped);
 	(void)a;
 }

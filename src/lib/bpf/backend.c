@@ -25,23 +25,28 @@
 
 #define DEFAULT_RING_KB 8192
 
-static int refuse(struct sonde_session *s, const struct probe *p,
-		  char *why, size_t len)
+static int refuse(struct sonde_session *s, const struct probe *p, char *why,
+		  size_t len)
 {
 	bool ret = probe_kind_is_return(p->spec.kind);
 
 	if (!probe_kind_is_user(p->spec.kind))
 		snprintf(why, len,
-			 "the bpf backend streams uprobes only: probe %s is a %s (use --backend tracefs or perf)",
+			 "the bpf backend streams uprobes only: probe %s is a "
+			 "%s (use --backend tracefs or perf)",
 			 p->name, ret ? "kretprobe" : "kprobe");
 	else if (p->filter || p->trigger || p->hist)
 		snprintf(why, len,
-			 "probe %s has a %s, which only the tracefs backend applies",
-			 p->name, p->filter ? "filter" : p->trigger ? "trigger"
-								   : "hist");
+			 "probe %s has a %s, which only the tracefs backend "
+			 "applies",
+			 p->name,
+			 p->filter    ? "filter"
+			 : p->trigger ? "trigger"
+				      : "hist");
 	else if (s->opts.stack)
 		snprintf(why, len,
-			 "the bpf backend records no stacks (--backend tracefs or perf)");
+			 "the bpf backend records no stacks (--backend tracefs "
+			 "or perf)");
 	else
 		return 0;
 	return -ENOTSUP;
@@ -50,7 +55,7 @@ static int refuse(struct sonde_session *s, const struct probe *p,
 /* The args perf_fmt.c compiles, minus what the program cannot fetch. */
 static int args_fit(const struct probe *p, char *why, size_t len)
 {
-	struct pprobe pp = { 0 };
+	struct pprobe pp = {0};
 	struct sonde_session tmp;
 	struct probe copy = *p;
 	size_t i;
@@ -65,9 +70,10 @@ static int args_fit(const struct probe *p, char *why, size_t len)
 	err = pfmt_build(&tmp, &copy, &pp, 1);
 	for (i = 0; !err && i < pp.nargs; i++)
 		if (!gen_stream_arg_ok(&pp.args[i])) {
-			snprintf(why, len,
-				 "the bpf backend cannot fetch '%s' of probe %s",
-				 p->spec.args[i].fetch, p->name);
+			snprintf(
+				why, len,
+				"the bpf backend cannot fetch '%s' of probe %s",
+				p->spec.args[i].fetch, p->name);
 			err = -ENOTSUP;
 		}
 	if (!err && pp.fixed + 16 > STREAM_CUR_MASK) {
@@ -92,11 +98,13 @@ bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 		return false;
 	}
 	if (!bpfl_has_uprobe_multi()) {
-		snprintf(why, len, "this kernel has no uprobe_multi links (6.6+)");
+		snprintf(why, len,
+			 "this kernel has no uprobe_multi links (6.6+)");
 		return false;
 	}
 	for (i = 0; i < s->nprobes; i++)
-		if (refuse((struct sonde_session *)s, &s->probes[i], why, len) ||
+		if (refuse((struct sonde_session *)s, &s->probes[i], why,
+			   len) ||
 		    args_fit(&s->probes[i], why, len))
 			return false;
 	return true;
@@ -174,20 +182,20 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g,
 		.lost_fd = st->lost_fd,
 		.retprobe = probe_kind_is_return(p->spec.kind),
 		.only_tgid = s->opts.pid > 0 ? s->opts.pid : 0,
-		.skip_tgid = s->opts.pid <= 0 && s->opts.exclude_self ?
-				     getpid() : 0,
+		.skip_tgid =
+			s->opts.pid <= 0 && s->opts.exclude_self ? getpid() : 0,
 		.fixed = pp->fixed,
 		.args = pp->args,
 		.nargs = pp->nargs,
 	};
-	struct prog_buf b = { 0 };
+	struct prog_buf b = {0};
 	char *log = calloc(1, 65536);
 	int err = gen_stream_prog(&b, &gs);
 
 	if (!err) {
-		gr->prog_fd = bpfl_prog_load(&b, multi ? SONDE_BPF_TRACE_UPROBE_MULTI
-						       : 0,
-					     log, log ? 65536 : 0);
+		gr->prog_fd = bpfl_prog_load(
+			&b, multi ? SONDE_BPF_TRACE_UPROBE_MULTI : 0, log,
+			log ? 65536 : 0);
 		err = gr->prog_fd < 0 ? gr->prog_fd : 0;
 	}
 	prog_buf_free(&b);
@@ -195,9 +203,12 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g,
 		size_t n = log ? strlen(log) : 0;
 
 		set_err(s, -err, -1,
-			"the kernel refused sonde's BPF program for %s: %s%s%.1500s",
+			"the kernel refused sonde's BPF program for %s: "
+			"%s%s%.1500s",
 			p->name, strerror(-err), n ? "\n" : "",
-			n > 1500 ? log + n - 1500 : log ? log : "");
+			n > 1500 ? log + n - 1500
+			: log	 ? log
+				 : "");
 	}
 	free(log);
 	return err;
@@ -232,8 +243,7 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g,
 		err = fd < 0 ? set_err(s, -fd, -1,
 				       "cannot attach %d uprobe%s to %s: %s", n,
 				       n == 1 ? "" : "s",
-				       s->probes[gr->first].path,
-				       strerror(-fd))
+				       s->probes[gr->first].path, strerror(-fd))
 			     : add_link(st, fd);
 		st->multi_links += fd >= 0;
 		goto out;
@@ -246,7 +256,8 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g,
 				      offs[i], refs[i], ret, 0, cookies[i]);
 		if (fd < 0)
 			err = set_err(s, -fd, -1,
-				      "cannot attach probe %s through the uprobe PMU: %s",
+				      "cannot attach probe %s through the "
+				      "uprobe PMU: %s",
 				      s->probes[cookies[i]].name,
 				      strerror(-fd));
 		else
@@ -272,8 +283,8 @@ static int make_maps(struct sonde_session *s, struct bstate *st)
 	while (size < kb * 1024 && size < (1ULL << 30))
 		size <<= 1;
 	st->ring_fd = bpfl_map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, size);
-	st->scratch_fd = bpfl_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-					 STREAM_BUF, 1);
+	st->scratch_fd =
+		bpfl_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, STREAM_BUF, 1);
 	st->lost_fd = bpfl_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1);
 	if (st->ring_fd >= 0 && st->scratch_fd >= 0 && st->lost_fd >= 0)
 		return 0;
@@ -281,10 +292,12 @@ static int make_maps(struct sonde_session *s, struct bstate *st)
 		return set_err(s, -st->ring_fd, -1,
 			       "cannot create the BPF ring buffer: %s%s",
 			       strerror(-st->ring_fd),
-			       st->ring_fd == -EINVAL ? " (BPF ring buffers need Linux 5.8)" : "");
-	return set_err(s, EPERM, -1, "cannot create BPF maps: %s",
-		       strerror(-(st->scratch_fd < 0 ? st->scratch_fd
-						     : st->lost_fd)));
+			       st->ring_fd == -EINVAL
+				       ? " (BPF ring buffers need Linux 5.8)"
+				       : "");
+	return set_err(
+		s, EPERM, -1, "cannot create BPF maps: %s",
+		strerror(-(st->scratch_fd < 0 ? st->scratch_fd : st->lost_fd)));
 }
 
 static void bpf_stop(struct sonde_session *s)
@@ -346,7 +359,7 @@ static int plan_formats(struct sonde_session *s, struct bstate *st)
 
 static int bpf_start(struct sonde_session *s)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
+	struct epoll_event ev = {.events = EPOLLIN};
 	struct bstate *st;
 	const char *nomulti;
 	bool multi;
@@ -387,20 +400,20 @@ static int bpf_start(struct sonde_session *s)
 		return err;
 	st->rb = ring_buffer__new(st->ring_fd, bring_sample, s, NULL);
 	if (!st->rb)
-		return set_err(s, errno, -1, "cannot read the BPF ring buffer: %s",
+		return set_err(s, errno, -1,
+			       "cannot read the BPF ring buffer: %s",
 			       strerror(errno));
 	/* the ring's own epoll fd inside the session's: sonde_session__fd()
 	 * is the session's whatever the backend */
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (s->epfd < 0 ||
-	    epoll_ctl(s->epfd, EPOLL_CTL_ADD, ring_buffer__epoll_fd(st->rb),
-		      &ev) < 0)
+	if (s->epfd < 0 || epoll_ctl(s->epfd, EPOLL_CTL_ADD,
+				     ring_buffer__epoll_fd(st->rb), &ev) < 0)
 		return set_err(s, errno, -1, "epoll: %s", strerror(errno));
-	slog(s, SONDE_LOG_INFO,
-	     "bpf: %d probe%s, %d program%s, %s", s->nprobes,
+	slog(s, SONDE_LOG_INFO, "bpf: %d probe%s, %d program%s, %s", s->nprobes,
 	     s->nprobes == 1 ? "" : "s", st->ngroups,
 	     st->ngroups == 1 ? "" : "s",
-	     multi ? "uprobe_multi links" : "one perf event per probe (no uprobe_multi)");
+	     multi ? "uprobe_multi links"
+		   : "one perf event per probe (no uprobe_multi)");
 	return 0;
 }
 

@@ -19,15 +19,15 @@ struct bstate {
 	struct pprobe *pp; /* per probe: compiled args, record layout */
 	struct bgroup *groups;
 	int ngroups;
-	int *group_of;	   /* per probe */
-	int *links;	   /* link fds: each owns its uprobes */
+	int *group_of; /* per probe */
+	int *links;    /* link fds: each owns its uprobes */
 	int nlinks, caplinks;
 	int multi_links, perf_events;
 	int ring_fd, scratch_fd, lost_fd;
 	struct ring_buffer *rb;
-	uint8_t *rec;	   /* a record being completed (uretprobes) */
-	uint64_t *lostv;   /* per CPU, read from lost_fd */
-	int stop;	   /* the callback's non-zero value */
+	uint8_t *rec;	 /* a record being completed (uretprobes) */
+	uint64_t *lostv; /* per CPU, read from lost_fd */
+	int stop;	 /* the callback's non-zero value */
 };
 
 /* ringbuf.c */

@@ -20,10 +20,10 @@ struct gen {
 };
 
 void gen_emitn(struct gen *g, const struct bpf_insn *in, size_t n);
-#define EMIT(g, ...)                                                   \
-	do {                                                           \
-		const struct bpf_insn in_[] = { __VA_ARGS__ };         \
-		gen_emitn(g, in_, sizeof(in_) / sizeof(in_[0]));       \
+#define EMIT(g, ...)                                                           \
+	do {                                                                   \
+		const struct bpf_insn in_[] = {__VA_ARGS__};                   \
+		gen_emitn(g, in_, sizeof(in_) / sizeof(in_[0]));               \
 	} while (0)
 /* A new label (placed later with gen_label_here()). */
 int gen_label_new(struct gen *g);

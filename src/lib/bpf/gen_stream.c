@@ -23,20 +23,20 @@
 #include "insn.h"
 #include "perf.h"
 
-#define REC 16		/* the record starts after struct stream_hdr */
-#define TMP_OFF (-16)	/* fp: a u64 read from user memory */
-#define COMM_OFF (-32)	/* fp: the comm, 16 bytes */
-#define IDX_OFF (-36)	/* fp: a u32 0, the scratch and lost index */
+#define REC 16	       /* the record starts after struct stream_hdr */
+#define TMP_OFF (-16)  /* fp: a u64 read from user memory */
+#define COMM_OFF (-32) /* fp: the comm, 16 bytes */
+#define IDX_OFF (-36)  /* fp: a u32 0, the scratch and lost index */
 
 /* perf register index (perf.h) -> struct pt_regs name */
 static const char *const pt_name[PR_NUM] = {
-	[PR_AX] = "ax",	  [PR_BX] = "bx",   [PR_CX] = "cx",
-	[PR_DX] = "dx",	  [PR_SI] = "si",   [PR_DI] = "di",
-	[PR_BP] = "bp",	  [PR_SP] = "sp",   [PR_IP] = "ip",
-	[PR_FLAGS] = "flags", [PR_CS] = "cs", [PR_SS] = "ss",
-	[PR_R8] = "r8",	  [PR_R9] = "r9",   [PR_R10] = "r10",
-	[PR_R11] = "r11", [PR_R12] = "r12", [PR_R13] = "r13",
-	[PR_R14] = "r14", [PR_R15] = "r15",
+	[PR_AX] = "ax",	      [PR_BX] = "bx",	[PR_CX] = "cx",
+	[PR_DX] = "dx",	      [PR_SI] = "si",	[PR_DI] = "di",
+	[PR_BP] = "bp",	      [PR_SP] = "sp",	[PR_IP] = "ip",
+	[PR_FLAGS] = "flags", [PR_CS] = "cs",	[PR_SS] = "ss",
+	[PR_R8] = "r8",	      [PR_R9] = "r9",	[PR_R10] = "r10",
+	[PR_R11] = "r11",     [PR_R12] = "r12", [PR_R13] = "r13",
+	[PR_R14] = "r14",     [PR_R15] = "r15",
 };
 
 static int reg_off(int perf_reg)
@@ -68,8 +68,8 @@ bool gen_stream_arg_ok(const struct parg *a)
 /* r0 = the 8 bytes at user address r3, or jump to fail (TMP zeroed). */
 static void read_u64(struct gen *g, int fail)
 {
-	EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, TMP_OFF),
-	     MOV_IMM(R2, 8), CALL(BPF_FUNC_probe_read_user));
+	EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, TMP_OFF), MOV_IMM(R2, 8),
+	     CALL(BPF_FUNC_probe_read_user));
 	gen_jump(g, JMP_IMM(BPF_JNE, R0, 0, 0), fail);
 	EMIT(g, LDX(BPF_DW, R0, FP, TMP_OFF));
 }
@@ -113,8 +113,10 @@ static void fetch_base(struct gen *g, const struct parg *a, int fail)
 
 static int bpf_size(unsigned int bytes)
 {
-	return bytes == 1 ? BPF_B : bytes == 2 ? BPF_H : bytes == 4 ? BPF_W
-								 : BPF_DW;
+	return bytes == 1   ? BPF_B
+	       : bytes == 2 ? BPF_H
+	       : bytes == 4 ? BPF_W
+			    : BPF_DW;
 }
 
 /* n bytes of the record at off = 0 */
@@ -158,11 +160,11 @@ static void value_arg(struct gen *g, const struct parg *a)
 		     ALU_IMM(BPF_ADD, R1, REC + a->offset), MOV_IMM(R2, n),
 		     CALL(BPF_FUNC_probe_read_user));
 		if (a->bf_width) {
-			EMIT(g, LDX(bpf_size(a->elem), R0, R7,
-				    REC + a->offset));
+			EMIT(g,
+			     LDX(bpf_size(a->elem), R0, R7, REC + a->offset));
 			bitfield(g, a);
-			EMIT(g, STX(bpf_size(a->elem), R7, R0,
-				    REC + a->offset));
+			EMIT(g,
+			     STX(bpf_size(a->elem), R7, R0, REC + a->offset));
 		}
 		gen_jump(g, JA(0), done);
 	}
@@ -228,7 +230,7 @@ static void string_arg(struct gen *g, const struct parg *a)
 
 int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 {
-	struct gen g = { .b = b };
+	struct gen g = {.b = b};
 	int out = gen_label_new(&g), sent = gen_label_new(&g);
 	int ip = gen_reg_offset("ip");
 	size_t i;

@@ -73,8 +73,8 @@ int gen_finish(struct gen *g)
 
 		if (to == SIZE_MAX)
 			return -EINVAL;
-		g->b->insns[g->fix[i].at].off = (int16_t)(to - g->fix[i].at - 1);
+		g->b->insns[g->fix[i].at].off =
+			(int16_t)(to - g->fix[i].at - 1);
 	}
 	return g->b->err;
 }
-

@@ -97,7 +97,7 @@ int bring_poll(struct sonde_session *s, int timeout_ms)
 	if (n < 0)
 		return -errno;
 	if (n > 0) {
-		struct timespec gather = { 0, GATHER_NS };
+		struct timespec gather = {0, GATHER_NS};
 
 		nanosleep(&gather, NULL);
 	}

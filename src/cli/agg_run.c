@@ -220,7 +220,7 @@ static int field_index(const struct sonde_event *ev, struct key_def *k,
 	if (p < 0 || p >= nprobes)
 		return -1;
 	if (!k->field) {
-		k->field = malloc(nprobes * sizeof(int));
+		k->field = keep(malloc(nprobes * sizeof(int)));
 		if (!k->field)
 			return -1;
 		for (i = 0; i < nprobes; i++)

@@ -360,7 +360,8 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
  * two. It is delivered without a stack when another event comes first or
  * after PENDING_NS. */
 #define PENDING_NS 20000000ull
-/* How long events gather after a wake-up: 100 reads a second at most. */
+/* How long events gather after a wake-up once they flow (the previous
+ * wake-up was less than two such periods ago): 100 reads a second. */
 #define BATCH_NS 10000000L
 
 static uint64_t mono_ns(void)
@@ -490,7 +491,7 @@ int events_poll(struct sonde_session *s, int timeout_ms)
 {
 	struct epoll_event evs[64];
 	int i, n, got, total = 0;
-
+	uint64_t now;
 
 	if (!s || s->epfd < 0)
 		return -EINVAL;
@@ -499,12 +500,15 @@ int events_poll(struct sonde_session *s, int timeout_ms)
 	n = epoll_wait(s->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return -errno;
-	if (n > 0) {
-		/* Let events gather before reading: a reader woken for each
-		 * event costs the traced thread a wake-up per hit
-		 * (buffer_percent 0 wakes waiters at every commit) and the
-		 * reader a syscall round per event. Nobody waits meanwhile,
-		 * so the kernel skips the wake-ups. */
+	now = n > 0 ? mono_ns() : 0;
+	if (n > 0 && now - s->last_wake < 2 * BATCH_NS) {
+		/* Events are flowing: let them gather before reading. A
+		 * reader woken for each event costs the traced thread a
+		 * wake-up per hit (buffer_percent 0 wakes waiters at every
+		 * commit) and the reader a syscall round per event; nobody
+		 * waits meanwhile, so the kernel skips the wake-ups. Sparse
+		 * events are read at once: their process may be about to
+		 * exit, and its comm, pid and maps are read while it lives. */
 		struct timespec gather = { 0, BATCH_NS };
 
 		nanosleep(&gather, NULL);
@@ -517,6 +521,8 @@ int events_poll(struct sonde_session *s, int timeout_ms)
 			return delivered_or_stop(s, got);
 		total += got;
 	}
+	if (n > 0)
+		s->last_wake = now;
 	if (s->has_pending && mono_ns() - s->pending_since > PENDING_NS) {
 		struct read_ctx rc = { .s = s };
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdlib.h>
 
+#include "elf.h"
 #include "internal.h"
 
 int sonde_event__probe(const struct sonde_event *ev)
@@ -244,6 +245,45 @@ int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
 	return n;
 }
 
+/*
+ * The process is gone and its maps with it (a short -c command): frames in
+ * the probed file itself can still be named, as the probe's own address
+ * (__probe_ip) gives that file's load bias.
+ */
+static int name_in_probed_file(const struct sonde_event *ev, uint64_t addr,
+			       char *buf, size_t len)
+{
+	const struct probe *p = ev->p;
+	uint64_t ip = sonde_event__ip(ev), vaddr, bias;
+	struct elf_file *ef;
+	struct elf_sym sym;
+	const char *base;
+	int err = -ENOENT;
+
+	if (!probe_kind_is_user(p->spec.kind) || !p->path || !ip ||
+	    probe_kind_is_return(p->spec.kind))
+		return -ENOENT;
+	ef = elf_file_open(p->path);
+	if (!ef)
+		return -ENOENT;
+	if (elf_file_offset_to_vaddr(ef, p->offset, &vaddr, NULL) == 0) {
+		bias = ip - vaddr;
+		if (elf_file_addr_to_sym(ef, addr - bias, &sym) == 0) {
+			base = strrchr(p->path, '/') + 1;
+			if (addr - bias == sym.addr)
+				snprintf(buf, len, "%s (%s)", sym.name, base);
+			else
+				snprintf(buf, len, "%s+0x%llx (%s)", sym.name,
+					 (unsigned long long)(addr - bias -
+							      sym.addr),
+					 base);
+			err = 0;
+		}
+	}
+	elf_file_close(ef);
+	return err;
+}
+
 const char *sonde_event__symbolize(const struct sonde_event *ev,
 				   uint64_t addr, bool user, char *buf,
 				   size_t len)
@@ -255,6 +295,8 @@ const char *sonde_event__symbolize(const struct sonde_event *ev,
 				    buf, len);
 	else
 		err = sonde_ksym__name(addr, buf, len);
+	if (err && user)
+		err = name_in_probed_file(ev, addr, buf, len);
 	if (err)
 		snprintf(buf, len, "0x%llx", (unsigned long long)addr);
 	return buf;

@@ -105,6 +105,7 @@ struct sonde_session {
 	int *cpu_fd;	/* per CPU trace_pipe_raw, -1 when absent */
 	uint64_t *lost;	/* per CPU */
 	uint64_t events;
+	uint64_t last_wake; /* when the reader last woke for events */
 	struct ring_layout layout;
 	uint8_t *page;
 	int *id_to_probe; /* event id -> probe index, -1 */

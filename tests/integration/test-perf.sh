@@ -55,9 +55,10 @@ expect_grep "json: uretprobe value" '"probe":"add__return","args":{"r":9,' "$T_D
 expect_file_eq "text: perf gives what tracefs gives" "$T_DIR/tn.perf" "$T_DIR/tn.tracefs"
 expect_grep "text: 6 events" '^sonde: 6 events, 0 lost' "$T_DIR/text.perf"
 
-# --- auto: picks perf when the PMU can do it all, says so with -v ---------
+# --- auto streams through tracefs where it has uprobe_events (the kernel
+# fetches the args: cheaper for the traced thread), says so with -v ------
 "$SONDE" trace -v -d 1 "u:$bin:add a=arg1" >/dev/null 2>"$T_DIR/auto"
-expect_grep "auto: perf for plain uprobes" 'backend: perf' "$T_DIR/auto"
+expect_grep "auto: tracefs for plain uprobes" 'backend: tracefs' "$T_DIR/auto"
 "$SONDE" trace -v -c "$bin 1" "u:$bin:add a=arg1" >/dev/null 2>"$T_DIR/auto1"
 expect_grep "auto: tracefs with -c (PMU events are not inherited)" \
 	'backend: tracefs' "$T_DIR/auto1"

@@ -85,13 +85,18 @@ static int setup(struct agg_cli *a, void *ctx)
 	struct count_ctx *c = ctx;
 	int i, n = a->nprobes, r;
 
-	r = agg_kernel_open(a, false, &c->bpf);
-	if (r) {
-		free(c->hist); /* no hist trigger is read then */
-		c->hist = NULL;
-		return r;
+	/* Keyless: PMU counters first (the kernel counts, no program runs
+	 * per hit), unless BPF is asked for; keyed: BPF where it can. */
+	if (a->nkeys || a->o.backend == SONDE_BACKEND_BPF) {
+		r = agg_kernel_open(a, false, &c->bpf);
+		if (r) {
+			free(c->hist); /* no hist trigger is read then */
+			c->hist = NULL;
+			return r;
+		}
 	}
-	if (a->nkeys || a->in_user || a->o.backend == SONDE_BACKEND_TRACEFS)
+	if (a->nkeys || a->in_user || a->o.backend == SONDE_BACKEND_TRACEFS ||
+	    a->o.backend == SONDE_BACKEND_BPF)
 		goto stream;
 	c->counters = calloc(n, sizeof(*c->counters));
 	c->last = calloc(n, sizeof(*c->last));
@@ -118,6 +123,15 @@ stream:
 			sonde_counter__close(c->counters[i]);
 	free(c->counters);
 	c->counters = NULL;
+	if (!a->nkeys && a->o.backend != SONDE_BACKEND_BPF && !c->bpf) {
+		/* no PMU counter: BPF keeps the count in the kernel then */
+		r = agg_kernel_open(a, false, &c->bpf);
+		if (r) {
+			free(c->hist);
+			c->hist = NULL;
+			return r;
+		}
+	}
 	for (i = 0; a->o.verbose && i < n; i++)
 		fprintf(stderr, "%s: %s: %s\n", prog,
 			sonde_session__probe_name(a->s, i),

@@ -42,12 +42,6 @@ static void *keep(void *p)
 	return p;
 }
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 static double now(void)
 {
@@ -313,18 +307,6 @@ bool agg_event_value(struct agg_cli *a, const struct sonde_event *ev,
 	}
 }
 
-static void catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	size_t i;
-
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 static void lost_summary(struct agg_cli *a)
 {
 	struct sonde_stats st = { .sz = sizeof(st) };
@@ -351,7 +333,7 @@ static int loop(struct agg_cli *a, const struct agg_ops *ops, void *ctx,
 	double left;
 	int timeout, n;
 
-	while (!stop_signal) {
+	while (!cli_stop_signal) {
 		timeout = 200;
 		if (deadline) {
 			left = deadline - now();
@@ -410,7 +392,7 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 		a->o.pid = c.pid;
 		a->o.follow_fork = true;
 	}
-	catch_signals();
+	cli_catch_signals();
 	if (ops->prepare)
 		ops->prepare(a, ctx);
 	a->s = cli_session(&a->o, &status);

@@ -4,6 +4,7 @@
 #define SONDE_CLI_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -44,6 +45,10 @@ struct command {
 
 /* main.c */
 extern const char *prog;
+/* Set by SIGINT, SIGTERM and SIGHUP once cli_catch_signals() ran; SIGPIPE
+ * is ignored so a closed output ends the session through its teardown. */
+extern volatile sig_atomic_t cli_stop_signal;
+void cli_catch_signals(void);
 /* Parse the options shared by subcommands; returns 0, or an exit status
  * (EXIT_USAGE) after printing why; usage() is called for --help. */
 int cli_parse(int argc, char **argv, struct cli_opts *o,

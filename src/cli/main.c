@@ -2,6 +2,7 @@
 /* sonde: dispatch to one subcommand; the options they share. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,7 @@
 #include "cli.h"
 
 const char *prog = "sonde";
+volatile sig_atomic_t cli_stop_signal;
 static int verbosity;
 
 static const struct command commands[] = {
@@ -40,6 +42,25 @@ static void usage(FILE *out)
 		     "ARGS: [NAME=]FETCH[:TYPE], FETCH: argN retval comm %%REG $stackN\n"
 		     "      +OFF(FETCH) @ADDR ...; TYPE: u8..u64 s8..s64 x8..x64 string ...\n"
 		     "\n'sonde COMMAND --help' for a command's options.\n");
+}
+
+static void on_signal(int sig)
+{
+	cli_stop_signal = sig;
+}
+
+void cli_catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal };
+	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+	size_t i;
+
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		sigaction(sigs[i], &sa, NULL);
+	/* `sonde trace ... | head -1`: a write fails with EPIPE and the
+	 * session ends through its normal teardown */
+	signal(SIGPIPE, SIG_IGN);
 }
 
 void cli_log(enum sonde_log_level lvl, const char *msg, void *ctx)

@@ -9,12 +9,6 @@
 
 #include "cli.h"
 
-static volatile sig_atomic_t stop_signal;
-
-static void on_signal(int sig)
-{
-	stop_signal = sig;
-}
 
 static void usage(FILE *out)
 {
@@ -38,20 +32,6 @@ static void usage(FILE *out)
 		"                  /usr/lib/debug)\n"
 		"  --max-probes N  most probes a wildcard may add (1000)\n"
 		"  -q              no summary; -v more detail\n");
-}
-
-static void catch_signals(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
-	size_t i;
-
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	/* `sonde trace ... | head -1`: a write fails with EPIPE and the
-	 * session ends through its normal teardown */
-	signal(SIGPIPE, SIG_IGN);
 }
 
 static double now(void)
@@ -109,7 +89,7 @@ static int run(struct sonde_session *s, const struct cli_opts *o,
 	double deadline = o->duration ? now() + o->duration : 0;
 	int timeout, n;
 
-	while (!stop_signal && !pr->failed) {
+	while (!cli_stop_signal && !pr->failed) {
 		timeout = 200;
 		if (deadline) {
 			double left = deadline - now();
@@ -163,7 +143,7 @@ int cmd_trace(int argc, char **argv)
 		o.pid = c.pid;
 		o.follow_fork = true;
 	}
-	catch_signals();
+	cli_catch_signals();
 	s = cli_session(&o, &status);
 	if (!s)
 		goto out_child;

@@ -22,6 +22,7 @@
 #endif
 
 #include "debuginfo.h"
+#include "elf_scn.h"
 
 /* MiniDebugInfo images are a few MB; anything far larger is a bomb. */
 #define XZ_MAX_OUT (256u << 20)
@@ -69,24 +70,6 @@ int debuginfo_file_crc32(int fd, uint32_t *crc)
 	return 0;
 }
 
-static Elf_Scn *find_section(Elf *elf, const char *want, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	const char *name;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, sh))
-			return NULL;
-		name = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (name && !strcmp(name, want))
-			return scn;
-	}
-	return NULL;
-}
-
 int debuginfo_build_id(Elf *elf, const uint8_t **id, size_t *len)
 {
 	Elf_Scn *scn = NULL;
@@ -121,7 +104,7 @@ int debuginfo_build_id(Elf *elf, const uint8_t **id, size_t *len)
 int debuginfo_debuglink(Elf *elf, const char **name, uint32_t *crc)
 {
 	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(elf, ".gnu_debuglink", &sh);
+	Elf_Scn *scn = elf_section_named(elf, ".gnu_debuglink", &sh);
 	Elf_Data *d, dst, src;
 	size_t nlen, crcoff;
 	uint32_t c;
@@ -363,7 +346,7 @@ int debuginfo_xz_decode(const void *in, size_t inlen, void **out,
 static struct debug_file *mini_debuginfo(struct search *sr)
 {
 	GElf_Shdr sh;
-	Elf_Scn *scn = find_section(sr->elf, ".gnu_debugdata", &sh);
+	Elf_Scn *scn = elf_section_named(sr->elf, ".gnu_debugdata", &sh);
 	struct debug_file *d;
 	Elf_Data *data;
 	size_t len;

@@ -29,6 +29,7 @@
 #include "debuginfo.h"
 #include "demangle.h"
 #include "elf.h"
+#include "elf_scn.h"
 
 struct fsym {
 	const char *name; /* bare name */
@@ -696,4 +697,22 @@ int elf_file_addr_to_sym(struct elf_file *ef, uint64_t vaddr,
 		lo = first;
 	}
 	return -ENOENT;
+}
+
+Elf_Scn *elf_section_named(Elf *elf, const char *want, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	const char *name;
+
+	if (elf_getshdrstrndx(elf, &shstrndx))
+		return NULL;
+	while ((scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, sh))
+			continue;
+		name = elf_strptr(elf, shstrndx, sh->sh_name);
+		if (name && !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
 }

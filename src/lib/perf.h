@@ -163,4 +163,7 @@ int symcache_track(struct symcache **sc, int pid);
 int symcache_file_addr(struct symcache **sc, int pid, const char *path,
 		       uint64_t off, uint64_t *addr);
 
+/* The kernel's x86-64 register names, by perf register number. */
+extern const char *const perf_reg_names[PR_NUM];
+
 #endif

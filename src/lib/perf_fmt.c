@@ -17,7 +17,7 @@
 
 #include "perf.h"
 
-static const char *const reg_names[PR_NUM] = {
+const char *const perf_reg_names[PR_NUM] = {
 	[PR_AX] = "ax",	  [PR_BX] = "bx",   [PR_CX] = "cx",
 	[PR_DX] = "dx",	  [PR_SI] = "si",   [PR_DI] = "di",
 	[PR_BP] = "bp",	  [PR_SP] = "sp",   [PR_IP] = "ip",
@@ -71,9 +71,9 @@ static int parse_fetch(const char *s, const char *e, struct parg *a)
 	}
 	if (*s == '%') {
 		for (i = 0; i < PR_NUM; i++)
-			if (reg_names[i] && (size_t)(e - s - 1) ==
-						    strlen(reg_names[i]) &&
-			    !strncmp(s + 1, reg_names[i], e - s - 1)) {
+			if (perf_reg_names[i] && (size_t)(e - s - 1) ==
+						    strlen(perf_reg_names[i]) &&
+			    !strncmp(s + 1, perf_reg_names[i], e - s - 1)) {
 				a->base = PB_REG;
 				a->reg = i;
 				return 0;

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "elf_scn.h"
 #include "usdt.h"
 
 #define NT_STAPSDT 3
@@ -338,24 +339,6 @@ int usdt_arg(const struct usdt_file *f, const struct usdt_probe *p, int n,
 	return -ERANGE;
 }
 
-static Elf_Scn *section_named(Elf *elf, const char *want, GElf_Shdr *sh)
-{
-	Elf_Scn *scn = NULL;
-	size_t shstrndx;
-	const char *name;
-
-	if (elf_getshdrstrndx(elf, &shstrndx))
-		return NULL;
-	while ((scn = elf_nextscn(elf, scn))) {
-		if (!gelf_getshdr(scn, sh))
-			continue;
-		name = elf_strptr(elf, shstrndx, sh->sh_name);
-		if (name && !strcmp(name, want))
-			return scn;
-	}
-	return NULL;
-}
-
 /* A vaddr -> file offset through the PT_LOAD headers (the uprobe's). */
 static int load_offset(Elf *elf, uint64_t vaddr, uint64_t *off)
 {
@@ -464,10 +447,10 @@ static int read_notes(struct usdt_file *f)
 	bool is64 = gelf_getclass(f->elf) == ELFCLASS64, has_base;
 	int err;
 
-	scn = section_named(f->elf, ".note.stapsdt", &sh);
+	scn = elf_section_named(f->elf, ".note.stapsdt", &sh);
 	if (!scn || sh.sh_type != SHT_NOTE)
 		return 0;
-	has_base = section_named(f->elf, ".stapsdt.base", &bsh) != NULL;
+	has_base = elf_section_named(f->elf, ".stapsdt.base", &bsh) != NULL;
 	d = elf_getdata(scn, NULL);
 	if (!d || !d->d_buf)
 		return -ENOEXEC;

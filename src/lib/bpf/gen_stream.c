@@ -29,21 +29,11 @@
 #define IDX_OFF (-36)  /* fp: a u32 0, the scratch and lost index */
 
 /* perf register index (perf.h) -> struct pt_regs name */
-static const char *const pt_name[PR_NUM] = {
-	[PR_AX] = "ax",	      [PR_BX] = "bx",	[PR_CX] = "cx",
-	[PR_DX] = "dx",	      [PR_SI] = "si",	[PR_DI] = "di",
-	[PR_BP] = "bp",	      [PR_SP] = "sp",	[PR_IP] = "ip",
-	[PR_FLAGS] = "flags", [PR_CS] = "cs",	[PR_SS] = "ss",
-	[PR_R8] = "r8",	      [PR_R9] = "r9",	[PR_R10] = "r10",
-	[PR_R11] = "r11",     [PR_R12] = "r12", [PR_R13] = "r13",
-	[PR_R14] = "r14",     [PR_R15] = "r15",
-};
-
 static int reg_off(int perf_reg)
 {
-	if (perf_reg < 0 || perf_reg >= PR_NUM || !pt_name[perf_reg])
+	if (perf_reg < 0 || perf_reg >= PR_NUM || !perf_reg_names[perf_reg])
 		return -1;
-	return gen_reg_offset(pt_name[perf_reg]);
+	return gen_reg_offset(perf_reg_names[perf_reg]);
 }
 
 bool gen_stream_arg_ok(const struct parg *a)

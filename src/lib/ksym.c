@@ -252,7 +252,8 @@ static int build_byaddr(struct kcache *c)
 		if (c->syms[i].flags & KS_TEXT)
 			c->byaddr[c->ntext++] = i;
 	ksym_sort_ctx = c;
-	qsort(c->byaddr, c->ntext, sizeof(*c->byaddr), cmp_addr);
+	if (c->ntext)
+		qsort(c->byaddr, c->ntext, sizeof(*c->byaddr), cmp_addr);
 	return 0;
 }
 

@@ -368,7 +368,8 @@ int ksym_glob(const char *glob,
 		    (!glob || !fnmatch(glob, c->syms[i].name, 0)))
 			match[nmatch++] = i;
 	ksym_sort_ctx = c;
-	qsort(match, nmatch, sizeof(*match), ksym_cmp_name);
+	if (nmatch)
+		qsort(match, nmatch, sizeof(*match), ksym_cmp_name);
 	for (i = 0; i < nmatch; i++) {
 		k = &c->syms[match[i]];
 		if (prev && !strcmp(prev->name, k->name) &&

@@ -559,7 +559,8 @@ static int perf_start(struct sonde_session *s)
 		err = epoll_setup(s);
 	if (err)
 		return err;
-	qsort(st->ids, st->nids, sizeof(*st->ids), by_id);
+	if (st->nids)
+		qsort(st->ids, st->nids, sizeof(*st->ids), by_id);
 	slog(s, SONDE_LOG_INFO, "tracing %d probe%s with %zu perf events",
 	     s->nprobes, s->nprobes == 1 ? "" : "s", st->nfds);
 	return 0;

@@ -390,7 +390,8 @@ static int read_all(struct sonde_session *s)
 
 	for (cpu = 0; !err && cpu < s->ncpus; cpu++)
 		err = ring_read(s, cpu);
-	qsort(st->items, st->nitems, sizeof(*st->items), by_time);
+	if (st->nitems)
+		qsort(st->items, st->nitems, sizeof(*st->items), by_time);
 	for (i = 0; !ret && i < st->nitems; i++)
 		ret = deliver_one(s, &st->items[i]);
 	st->nitems = 0;

@@ -42,8 +42,10 @@ rel=$(objdump -d "$bin" | awk '
 	/^[0-9a-f]+ <add>:$/ { inadd = 1; next }
 	inadd && /^$/ { exit }
 	inadd && /^ *[0-9a-f]+:/ {
+		# a long instruction goes on with a line of bytes alone
+		if (split($0, f, "\t") < 3) next
 		sub(":", "", $1)
-		if (n == 0 || !/\tlock /) a[n++] = $1
+		if (n == 0 || f[3] !~ /^lock /) a[n++] = $1
 		if (n == 2) exit
 	}
 	END { if (n == 2) print a[0], a[1] }')

@@ -331,8 +331,9 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 }
 
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
-		   size_t len, uint64_t ts, int cpu, int tid,
-		   const uint64_t *frames, int nframes, bool user_frames)
+		   size_t len, uint64_t ts, int cpu, int pid, int tid,
+		   const char *comm, const uint64_t *frames, int nframes,
+		   bool user_frames)
 {
 	struct read_ctx rc = { .s = s, .cpu = cpu };
 	struct sonde_event ev = {
@@ -349,6 +350,12 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 	};
 
 	ev.task = task_lookup(s, tid);
+	/* the backend knows better than /proc, which may be gone by now */
+	if (ev.task && pid > 0)
+		((struct task_info *)ev.task)->pid = pid;
+	if (ev.task && comm && *comm && strcmp(comm, "<...>"))
+		snprintf(((struct task_info *)ev.task)->comm,
+			 sizeof(ev.task->comm), "%s", comm);
 	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
 	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
 		return 0;

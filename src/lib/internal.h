@@ -170,10 +170,12 @@ int events_map_probe(struct sonde_session *s, int i);
 void events_unmap_probe(struct sonde_session *s, int i);
 /* Deliver a record laid out as probe's p->fmt says (the perf backend
  * builds such records from samples): task lookup, -p filtering, callback.
- * Returns the callback's value. */
+ * pid (or -1) and comm (or NULL) as the backend saw them. Returns the
+ * callback's value. */
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
-		   size_t len, uint64_t ts, int cpu, int tid,
-		   const uint64_t *frames, int nframes, bool user_frames);
+		   size_t len, uint64_t ts, int cpu, int pid, int tid,
+		   const char *comm, const uint64_t *frames, int nframes,
+		   bool user_frames);
 int events_drain(struct sonde_session *s);
 
 #endif

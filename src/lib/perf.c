@@ -386,8 +386,10 @@ static int open_all(struct sonde_session *s, const struct pmu *up,
 		opened = 0;
 		for (t = 0; !err && t < nt; t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
-				track = i == 0 &&
-					(s->opts.stack || s->opts.pid > 0);
+				/* comm records (at exec) name processes that
+				 * are gone before their samples are read;
+				 * mmap records serve stacks */
+				track = i == 0;
 				err = open_one(s, i, tids[t], cpu, up, kp,
 					       track);
 				if (err == -ENODEV || err == -ESRCH)

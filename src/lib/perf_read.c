@@ -365,7 +365,8 @@ static int deliver_one(struct sonde_session *s, const struct pitem *it)
 	if (sm.chain)
 		nf = frames_of(st, &sm);
 	st->cur_frames = nf ? st->frames : NULL;
-	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.tid,
+	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid,
+			      sm.tid, comm_of(st, sm.pid, sm.tid),
 			      nf ? st->frames : NULL, nf,
 			      st->cur_kframes == 0);
 }

@@ -27,7 +27,7 @@ static void usage(FILE *out)
 		"  -s              the call stack of each event\n"
 		"  --follow-fork   with -p, children of the process too\n"
 		"  --buffer-kb N   per-CPU ring buffer size\n"
-		"  --backend B     auto, tracefs or perf\n"
+		"  --backend B     auto, tracefs, perf or bpf\n"
 		"  --debug-dir DIR where separate debug files are (default\n"
 		"                  /usr/lib/debug)\n"
 		"  --max-probes N  most probes a wildcard may add (1000)\n"

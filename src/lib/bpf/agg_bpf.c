@@ -15,11 +15,14 @@
 #include <bpf/libbpf.h>
 
 #include "bpf_int.h"
+#include "bpf_stream.h"
 #include "internal.h"
 #include "sonde_bpf.h"
 
 struct group {
-	const char *path;
+	const char *path; /* uprobes; "" for kprobes */
+	bool kernel;
+	bool multi;	  /* one multi link, else one perf event a probe */
 	bool retprobe;
 	bool lat_entry; /* the entry half of a latency */
 	struct gsrc_spec keys[GEN_MAX_KEYS], value;
@@ -130,11 +133,12 @@ static int resolve_src(struct sonde_bpf_agg *a, const struct probe *p,
 	return set_err(a->s, EINVAL, -1, "unknown aggregation key");
 }
 
-static bool same_group(const struct group *g, const char *path, bool ret,
-		       bool lat_entry, const struct gsrc_spec *keys,
+static bool same_group(const struct group *g, const char *path, bool kernel,
+		       bool ret, bool lat_entry, const struct gsrc_spec *keys,
 		       const struct gsrc_spec *value, int nkeys)
 {
-	return !strcmp(g->path, path) && g->retprobe == ret &&
+	return !strcmp(g->path, path) && g->kernel == kernel &&
+	       g->retprobe == ret &&
 	       g->lat_entry == lat_entry &&
 	       !memcmp(g->keys, keys, nkeys * sizeof(*keys)) &&
 	       !memcmp(&g->value, value, sizeof(*value));
@@ -145,12 +149,14 @@ static int group_add(struct sonde_bpf_agg *a, const struct probe *p, int idx,
 		     const struct gsrc_spec *value)
 {
 	struct group *g = NULL, *grown;
+	bool kernel = !probe_kind_is_user(p->spec.kind);
+	const char *path = p->path && !kernel ? p->path : "";
 	uint32_t n;
 	int i;
 
 	for (i = 0; i < a->ngroups; i++)
-		if (same_group(&a->groups[i], p->path, ret, lat_entry, keys,
-			       value, a->o.nkeys))
+		if (same_group(&a->groups[i], path, kernel, ret, lat_entry,
+			       keys, value, a->o.nkeys))
 			g = &a->groups[i];
 	if (!g) {
 		grown = realloc(a->groups, (a->ngroups + 1) * sizeof(*grown));
@@ -159,7 +165,8 @@ static int group_add(struct sonde_bpf_agg *a, const struct probe *p, int idx,
 		a->groups = grown;
 		g = &a->groups[a->ngroups++];
 		memset(g, 0, sizeof(*g));
-		g->path = p->path;
+		g->path = path;
+		g->kernel = kernel;
 		g->retprobe = ret;
 		g->lat_entry = lat_entry;
 		memcpy(g->keys, keys, sizeof(g->keys));
@@ -200,9 +207,6 @@ static int plan(struct sonde_bpf_agg *a)
 		const struct probe *p = &s->probes[i];
 		bool ret = probe_kind_is_return(p->spec.kind);
 
-		if (!probe_kind_is_user(p->spec.kind))
-			return set_err(s, ENOTSUP, p->spec.target_col,
-				       "the bpf backend aggregates uprobes only (kprobes: --backend tracefs or perf)");
 		if (p->filter || p->trigger)
 			return set_err(s, ENOTSUP, -1,
 				       "probe %s has a %s, which only the tracefs backend applies",
@@ -251,8 +255,28 @@ static int add_link(struct sonde_bpf_agg *a, int fd)
 	return 0;
 }
 
-static int load_group(struct sonde_bpf_agg *a, struct group *g, bool multi)
+/* Each group's attach mode: a multi link where the kernel has one and it
+ * takes every probe of the group (bpf_kmulti_fits()). */
+static void plan_modes(struct sonde_bpf_agg *a)
 {
+	bool umulti = !a->o.no_multi && bpfl_has_uprobe_multi();
+	bool kmulti = !a->o.no_multi && bpfl_has_kprobe_multi();
+	struct group *g;
+	uint32_t j;
+	int i;
+
+	for (i = 0; i < a->ngroups; i++) {
+		g = &a->groups[i];
+		g->multi = g->kernel ? kmulti : umulti;
+		for (j = 0; g->kernel && j < g->cnt; j++)
+			if (!bpf_kmulti_fits(&a->s->probes[g->cookies[j]]))
+				g->multi = false;
+	}
+}
+
+static int load_group(struct sonde_bpf_agg *a, struct group *g)
+{
+	bool multi = g->multi;
 	struct gen_agg gen = a->gen;
 	struct prog_buf b = { 0 };
 	char *log;
@@ -260,6 +284,8 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g, bool multi)
 
 	/* the group's keys are the template's, without the probe (slot 0) */
 	memcpy(gen.keys, g->keys, sizeof(gen.keys));
+	if (g->kernel && a->s->opts.pid > 0)
+		gen.only_tgid = a->s->opts.pid;
 	gen.value = g->value;
 	err = g->lat_entry ? gen_lat_entry_prog(&b, &gen)
 			   : gen_agg_prog(&b, &gen);
@@ -270,8 +296,10 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g, bool multi)
 			       strerror(-err));
 	}
 	log = calloc(1, 65536);
-	g->prog_fd = bpfl_prog_load(&b, multi ? SONDE_BPF_TRACE_UPROBE_MULTI
-					      : 0,
+	g->prog_fd = bpfl_prog_load(&b,
+				    !multi	  ? 0
+				    : g->kernel ? BPF_TRACE_KPROBE_MULTI
+						: SONDE_BPF_TRACE_UPROBE_MULTI,
 				    log, log ? 65536 : 0);
 	prog_buf_free(&b);
 	if (g->prog_fd < 0) {
@@ -288,13 +316,40 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g, bool multi)
 	return 0;
 }
 
-static int attach_group(struct sonde_bpf_agg *a, struct group *g, bool multi)
+/* kprobes: system-wide (the kprobe PMU and kprobe_multi take no pid) */
+static int attach_kgroup(struct sonde_bpf_agg *a, struct group *g)
+{
+	int *fds = calloc(g->cnt, sizeof(int));
+	int i, got, err = 0;
+
+	if (!fds)
+		return set_err(a->s, ENOMEM, -1, "out of memory");
+	got = bpf_attach_kprobes(a->s, g->prog_fd, g->cookies, (int)g->cnt,
+				 g->multi, fds);
+	for (i = 0; i < got; i++)
+		if (!err)
+			err = add_link(a, fds[i]);
+		else
+			close(fds[i]);
+	if (got > 0 && g->multi)
+		a->multi_links++;
+	else if (got > 0)
+		a->perf_events += got;
+	free(fds);
+	if (err)
+		return set_err(a->s, ENOMEM, -1, "out of memory");
+	return got < 0 ? got : 0;
+}
+
+static int attach_group(struct sonde_bpf_agg *a, struct group *g)
 {
 	pid_t pid = a->s->opts.pid;
 	uint32_t i;
 	int fd;
 
-	if (multi) {
+	if (g->kernel)
+		return attach_kgroup(a, g);
+	if (g->multi) {
 		fd = bpfl_uprobe_multi(g->prog_fd, g->path, g->offsets,
 				       g->ref_ctrs, g->cookies, g->cnt,
 				       g->retprobe, pid);
@@ -376,7 +431,6 @@ struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 					  const struct sonde_bpf_agg_opts *opts)
 {
 	struct sonde_bpf_agg *a;
-	bool multi;
 	int i, k, err;
 
 	if (!s || !opts || !s->nprobes) {
@@ -409,11 +463,11 @@ struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 	err = make_maps(a);
 	if (err)
 		goto fail;
-	multi = !a->o.no_multi && bpfl_has_uprobe_multi();
+	plan_modes(a);
 	for (i = 0; i < a->ngroups; i++) {
-		err = load_group(a, &a->groups[i], multi);
+		err = load_group(a, &a->groups[i]);
 		if (!err)
-			err = attach_group(a, &a->groups[i], multi);
+			err = attach_group(a, &a->groups[i]);
 		if (err)
 			goto fail;
 	}

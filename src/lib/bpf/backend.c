@@ -21,6 +21,7 @@
 
 #include "bpf_int.h"
 #include "bpf_stream.h"
+#include "ksym.h"
 #include "perf.h"
 
 #define DEFAULT_RING_KB 8192
@@ -28,14 +29,7 @@
 static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 		  size_t len)
 {
-	bool ret = probe_kind_is_return(p->spec.kind);
-
-	if (!probe_kind_is_user(p->spec.kind))
-		snprintf(why, len,
-			 "the bpf backend streams uprobes only: probe %s is a "
-			 "%s (use --backend tracefs or perf)",
-			 p->name, ret ? "kretprobe" : "kprobe");
-	else if (p->filter || p->trigger || p->hist)
+	if (p->filter || p->trigger || p->hist)
 		snprintf(why, len,
 			 "probe %s has a %s, which only the tracefs backend "
 			 "applies",
@@ -50,6 +44,26 @@ static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 	else
 		return 0;
 	return -ENOTSUP;
+}
+
+/* A kprobe arg's memory (bpf_int.h GS_UDEREF, GS_USTR): derefs are the
+ * kernel's unless written +uOFF (kprobetrace.rst); -1 when mixed. */
+static int kmem_of(const struct probe_arg *a)
+{
+	const char *f;
+	int n = 0, u = 0, m = 0;
+
+	for (f = a->fetch; *f; f++) {
+		n += *f == '(';
+		u += (*f == '+' || *f == '-') && f[1] == 'u';
+	}
+	if (u && u != n)
+		return -1;
+	if (u)
+		m |= GS_UDEREF;
+	if (a->type && !strncmp(a->type, "ustring", 7))
+		m |= GS_USTR;
+	return m;
 }
 
 /* The args perf_fmt.c compiles, minus what the program cannot fetch. */
@@ -74,6 +88,15 @@ static int args_fit(const struct probe *p, char *why, size_t len)
 				why, len,
 				"the bpf backend cannot fetch '%s' of probe %s",
 				p->spec.args[i].fetch, p->name);
+			err = -ENOTSUP;
+		}
+	for (i = 0; !err && !probe_kind_is_user(p->spec.kind) &&
+		    i < p->spec.nargs; i++)
+		if (kmem_of(&p->spec.args[i]) < 0) {
+			snprintf(why, len,
+				 "the bpf backend cannot mix user (+u) and "
+				 "kernel derefs in '%s' of probe %s",
+				 p->spec.args[i].fetch, p->name);
 			err = -ENOTSUP;
 		}
 	if (!err && pp.fixed + 16 > STREAM_CUR_MASK) {
@@ -114,7 +137,8 @@ static bool same_args(const struct probe *a, const struct probe *b)
 {
 	size_t i;
 
-	if (strcmp(a->path, b->path) || a->spec.kind != b->spec.kind ||
+	if (a->spec.kind != b->spec.kind ||
+	    strcmp(a->path ? a->path : "", b->path ? b->path : "") ||
 	    a->spec.nargs != b->spec.nargs)
 		return false;
 	for (i = 0; i < a->spec.nargs; i++) {
@@ -153,6 +177,25 @@ static int plan_groups(struct sonde_session *s, struct bstate *st)
 	return 0;
 }
 
+/* Each group's attach mode: multi links where the kernel has them. */
+static void plan_modes(struct sonde_session *s, struct bstate *st,
+		       bool nomulti)
+{
+	bool umulti = !nomulti && bpfl_has_uprobe_multi();
+	bool kmulti = !nomulti && bpfl_has_kprobe_multi();
+	int i;
+
+	for (i = 0; i < st->ngroups; i++)
+		st->groups[i].multi =
+			probe_kind_is_user(s->probes[st->groups[i].first].spec.kind)
+				? umulti
+				: kmulti;
+	for (i = 0; i < s->nprobes; i++)
+		if (!probe_kind_is_user(s->probes[i].spec.kind) &&
+		    !bpf_kmulti_fits(&s->probes[i]))
+			st->groups[st->group_of[i]].multi = false;
+}
+
 static int add_link(struct bstate *st, int fd)
 {
 	int *grown;
@@ -170,17 +213,26 @@ static int add_link(struct bstate *st, int fd)
 	return 0;
 }
 
-static int load_group(struct sonde_session *s, struct bstate *st, int g,
-		      bool multi)
+static int load_group(struct sonde_session *s, struct bstate *st, int g)
 {
 	struct bgroup *gr = &st->groups[g];
 	struct probe *p = &s->probes[gr->first];
 	struct pprobe *pp = &st->pp[gr->first];
+	bool kernel = !probe_kind_is_user(p->spec.kind), multi = gr->multi;
+	uint8_t umem[64] = {0};
+	size_t i;
 	struct gen_stream gs = {
 		.ring_fd = st->ring_fd,
 		.scratch_fd = st->scratch_fd,
 		.lost_fd = st->lost_fd,
 		.retprobe = probe_kind_is_return(p->spec.kind),
+		.kernel = kernel,
+		.umem = umem,
+		/* a kprobe's handler sees ip just past the int3 (or as if:
+		 * arch/x86/kernel/kprobes/ftrace.c); kprobe_multi's entry
+		 * address is bpf_get_func_ip()'s */
+		.ip_bias = kernel && !multi ? 1 : 0,
+		.func_ip = kernel && multi,
 		.only_tgid = s->opts.pid > 0 ? s->opts.pid : 0,
 		.skip_tgid =
 			s->opts.pid <= 0 && s->opts.exclude_self ? getpid() : 0,
@@ -189,13 +241,23 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g,
 		.nargs = pp->nargs,
 	};
 	struct prog_buf b = {0};
-	char *log = calloc(1, 65536);
-	int err = gen_stream_prog(&b, &gs);
+	char *log;
+	int err;
 
+	if (pp->nargs > sizeof(umem))
+		return set_err(s, E2BIG, -1, "probe %s has too many arguments",
+			       p->name);
+	for (i = 0; kernel && i < pp->nargs; i++)
+		umem[i] = (uint8_t)kmem_of(&p->spec.args[i]);
+	log = calloc(1, 65536);
+	err = gen_stream_prog(&b, &gs);
 	if (!err) {
 		gr->prog_fd = bpfl_prog_load(
-			&b, multi ? SONDE_BPF_TRACE_UPROBE_MULTI : 0, log,
-			log ? 65536 : 0);
+			&b,
+			!multi	 ? 0
+			: kernel ? BPF_TRACE_KPROBE_MULTI
+				 : SONDE_BPF_TRACE_UPROBE_MULTI,
+			log, log ? 65536 : 0);
 		err = gr->prog_fd < 0 ? gr->prog_fd : 0;
 	}
 	prog_buf_free(&b);
@@ -214,12 +276,87 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g,
 	return err;
 }
 
-static int attach_group(struct sonde_session *s, struct bstate *st, int g,
-			bool multi)
+int bpf_attach_kprobes(struct sonde_session *s, int prog_fd,
+		       const uint64_t *cookies, int n, bool multi, int *fds)
+{
+	bool ret = probe_kind_is_return(s->probes[cookies[0]].spec.kind);
+	const char **syms;
+	int i, fd;
+
+	if (multi) {
+		syms = calloc(n, sizeof(*syms));
+		if (!syms)
+			return set_err(s, ENOMEM, -1, "out of memory");
+		for (i = 0; i < n; i++)
+			syms[i] = s->probes[cookies[i]].spec.symbol;
+		fd = bpfl_kprobe_multi(prog_fd, syms, cookies, n, ret);
+		free(syms);
+		if (fd < 0)
+			return set_err(s, -fd, -1,
+				       "cannot attach %d kprobe%s (%s%s) through "
+				       "a kprobe_multi link: %s",
+				       n, n == 1 ? "" : "s",
+				       s->probes[cookies[0]].spec.symbol,
+				       n > 1 ? ", ..." : "", strerror(-fd));
+		fds[0] = fd;
+		return 1;
+	}
+	for (i = 0; i < n; i++) {
+		const struct probe *p = &s->probes[cookies[i]];
+		char sym[512];
+
+		/* a module's function as the kprobe takes it: MOD:FUNC */
+		if (p->spec.symbol)
+			snprintf(sym, sizeof(sym), "%s%s%s",
+				 p->spec.target ? p->spec.target : "",
+				 p->spec.target ? ":" : "", p->spec.symbol);
+		fd = bpfl_perf_kprobe(prog_fd, p->spec.symbol ? sym : NULL,
+				      p->spec.symbol ? p->spec.offset
+						     : p->spec.addr,
+				      ret, cookies[i]);
+		if (fd < 0) {
+			while (i--)
+				close(fds[i]);
+			return set_err(s, -fd, -1,
+				       "cannot attach probe %s through the "
+				       "kprobe PMU: %s",
+				       p->name, strerror(-fd));
+		}
+		fds[i] = fd;
+	}
+	return n;
+}
+
+/* kprobes: one kprobe_multi link, or one kprobe PMU event each */
+static int attach_kgroup(struct sonde_session *s, struct bstate *st, int g,
+			 const uint64_t *cookies, int n)
+{
+	struct bgroup *gr = &st->groups[g];
+	int *fds = calloc(n, sizeof(int));
+	int i, got, err = 0;
+
+	if (!fds)
+		return set_err(s, ENOMEM, -1, "out of memory");
+	got = bpf_attach_kprobes(s, gr->prog_fd, cookies, n, gr->multi, fds);
+	for (i = 0; i < got; i++)
+		if (!err)
+			err = add_link(st, fds[i]);
+		else
+			close(fds[i]);
+	if (got > 0 && gr->multi)
+		st->multi_links++;
+	else if (got > 0)
+		st->perf_events += got;
+	free(fds);
+	return got < 0 ? got : err;
+}
+
+static int attach_group(struct sonde_session *s, struct bstate *st, int g)
 {
 	struct bgroup *gr = &st->groups[g];
 	uint64_t *offs, *refs, *cookies;
 	bool ret = probe_kind_is_return(s->probes[gr->first].spec.kind);
+	bool multi = gr->multi;
 	int i, n = 0, fd, err = 0;
 
 	offs = calloc(gr->cnt, sizeof(*offs));
@@ -235,6 +372,10 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g,
 		offs[n] = s->probes[i].offset;
 		refs[n] = s->probes[i].spec.ref_ctr_offset;
 		cookies[n++] = (uint64_t)i;
+	}
+	if (!probe_kind_is_user(s->probes[gr->first].spec.kind)) {
+		err = attach_kgroup(s, st, g, cookies, n);
+		goto out;
 	}
 	if (multi) {
 		fd = bpfl_uprobe_multi(gr->prog_fd, s->probes[gr->first].path,
@@ -327,6 +468,7 @@ static void bpf_stop(struct sonde_session *s)
 	free(st->group_of);
 	free(st->pp);
 	free(st->rec);
+	free(st->kfunc);
 	free(st->lostv);
 	free(st);
 	s->be_priv = NULL;
@@ -357,12 +499,36 @@ static int plan_formats(struct sonde_session *s, struct bstate *st)
 	return 0;
 }
 
+/* How the probes are attached, for -v. */
+static const char *how(const struct sonde_session *s, const struct bstate *st)
+{
+	bool um = false, km = false, kern = false;
+	int g;
+
+	for (g = 0; g < st->ngroups; g++) {
+		bool k = !probe_kind_is_user(s->probes[st->groups[g].first]
+						     .spec.kind);
+
+		kern |= k;
+		um |= st->groups[g].multi && !k;
+		km |= st->groups[g].multi && k;
+	}
+	if (!st->perf_events)
+		return um && km ? "uprobe_multi and kprobe_multi links"
+		       : km	? "kprobe_multi links"
+				: "uprobe_multi links";
+	if (um || km)
+		return "multi links, and one perf event per probe the links "
+		       "cannot take";
+	return kern ? "one perf event per probe (no kprobe_multi)"
+		    : "one perf event per probe (no uprobe_multi)";
+}
+
 static int bpf_start(struct sonde_session *s)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct bstate *st;
 	const char *nomulti;
-	bool multi;
 	int g, err;
 
 	st = calloc(1, sizeof(*st));
@@ -378,9 +544,10 @@ static int bpf_start(struct sonde_session *s)
 	st->lostv = calloc(s->ncpus, sizeof(uint64_t));
 	st->pp = calloc(s->nprobes, sizeof(*st->pp));
 	st->rec = malloc(STREAM_BUF);
+	st->kfunc = calloc(s->nprobes, sizeof(*st->kfunc));
 	/* event.c's string accessors size their copies by this */
 	s->layout.page_size = 65536;
-	if (!s->lost || !st->lostv || !st->pp || !st->rec)
+	if (!s->lost || !st->lostv || !st->pp || !st->rec || !st->kfunc)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	err = plan_formats(s, st);
 	if (!err && plan_groups(s, st))
@@ -389,12 +556,28 @@ static int bpf_start(struct sonde_session *s)
 		err = make_maps(s, st);
 	if (err)
 		return err;
+	/* a kretprobe record's __probe_func, which the program cannot see
+	 * (trace_kprobe.c: the kprobe's address); 0 when not in kallsyms */
+	for (g = 0; g < s->nprobes; g++) {
+		const struct probe *p = &s->probes[g];
+
+		if (!probe_kind_is_user(p->spec.kind) &&
+		    probe_kind_is_return(p->spec.kind))
+			st->kfunc[g] = p->spec.symbol ? 0 : p->spec.addr;
+		if (st->kfunc[g] || !p->spec.symbol ||
+		    probe_kind_is_user(p->spec.kind) ||
+		    !probe_kind_is_return(p->spec.kind) ||
+		    ksym_name_to_addr(p->spec.target, p->spec.symbol,
+				      &st->kfunc[g]))
+			continue;
+		st->kfunc[g] += p->spec.offset;
+	}
 	nomulti = getenv("SONDE_BPF_NO_MULTI");
-	multi = bpfl_has_uprobe_multi() && !(nomulti && *nomulti);
+	plan_modes(s, st, nomulti && *nomulti);
 	for (g = 0; g < st->ngroups && !err; g++) {
-		err = load_group(s, st, g, multi);
+		err = load_group(s, st, g);
 		if (!err)
-			err = attach_group(s, st, g, multi);
+			err = attach_group(s, st, g);
 	}
 	if (err)
 		return err;
@@ -411,9 +594,7 @@ static int bpf_start(struct sonde_session *s)
 		return set_err(s, errno, -1, "epoll: %s", strerror(errno));
 	slog(s, SONDE_LOG_INFO, "bpf: %d probe%s, %d program%s, %s", s->nprobes,
 	     s->nprobes == 1 ? "" : "s", st->ngroups,
-	     st->ngroups == 1 ? "" : "s",
-	     multi ? "uprobe_multi links"
-		   : "one perf event per probe (no uprobe_multi)");
+	     st->ngroups == 1 ? "" : "s", how(s, st));
 	return 0;
 }
 

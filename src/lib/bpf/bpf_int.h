@@ -52,6 +52,8 @@ struct gen_agg {
 				 * struct agg_val */
 	int stats_fd;		/* ARRAY of 4 u64, see enum agg_stat */
 	int depth_fd, ts_fd;	/* GS_LATENCY: per-thread nesting */
+	int only_tgid;		/* > 0: only this process's hits (kprobes
+				 * fire in every process) */
 };
 
 /* The value of each counts entry, per CPU. */
@@ -97,6 +99,14 @@ int bpfl_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
 int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 		     uint64_t ref_ctr, bool retprobe, pid_t pid,
 		     uint64_t cookie);
+/* One kprobe_multi link on cnt functions by name (BPF_TRACE_KPROBE_MULTI,
+ * 5.18, CONFIG_FPROBE). Returns the link fd or -errno. */
+int bpfl_kprobe_multi(int prog_fd, const char *const *syms,
+		      const uint64_t *cookies, uint32_t cnt, bool retprobe);
+/* One kprobe PMU perf event (sym+offset, or sym NULL and offset the
+ * address) with the program on it, as bpfl_perf_uprobe(). */
+int bpfl_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
+		     bool retprobe, uint64_t cookie);
 /* Does this kernel have uprobe_multi links? (cached) */
 bool bpfl_has_uprobe_multi(void);
 /* ... kprobe_multi links (fprobe)? (cached) */
@@ -120,12 +130,18 @@ struct gen_stream {
 	int scratch_fd; /* PERCPU_ARRAY of one STREAM_BUF value */
 	int lost_fd;	/* PERCPU_ARRAY of one u64: records the ring refused */
 	bool retprobe;
+	bool kernel;	/* a kprobe: memory is the kernel's unless umem says */
+	const uint8_t *umem; /* kprobes, per arg: GS_UDEREF | GS_USTR */
+	int ip_bias;	/* subtracted from pt_regs ip for __probe_ip */
+	bool func_ip;	/* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
 	int only_tgid;	/* > 0: only this process's hits */
 	int skip_tgid;	/* > 0: not this process's (the tracer's own) */
 	unsigned int fixed; /* bytes of the record's fixed part */
 	const struct parg *args;
 	size_t nargs;
 };
+#define GS_UDEREF 1 /* +uOFF(...): the derefs read user memory */
+#define GS_USTR 2   /* ustring: the string is in user memory */
 int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs);
 /* Can gen_stream_prog() fetch this argument? */
 bool gen_stream_arg_ok(const struct parg *a);

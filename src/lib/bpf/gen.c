@@ -166,6 +166,15 @@ static void bump_stat(struct gen *g, const struct gen_agg *a, int idx)
 	gen_label_here(g, out);
 }
 
+/* leave (to out) unless the current process is a->only_tgid */
+static void only_tgid(struct gen *g, const struct gen_agg *a, int out)
+{
+	if (a->only_tgid <= 0)
+		return;
+	EMIT(g, CALL(BPF_FUNC_get_current_pid_tgid), ALU_IMM(BPF_RSH, R0, 32));
+	gen_jump(g, JMP_IMM(BPF_JNE, R0, a->only_tgid, 0), out);
+}
+
 /* dkey at DKEY_OFF = tid << 32 | cookie, then r8 = &depth (or exit) */
 static void depth_lookup(struct gen *g, const struct gen_agg *a, int none)
 {
@@ -191,6 +200,7 @@ int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 	int have = gen_label_new(&g), out = gen_label_new(&g);
 
 	EMIT(&g, MOV_REG(R6, R1));
+	only_tgid(&g, a, out);
 	depth_lookup(&g, a, -1);
 	gen_jump(&g, JMP_IMM(BPF_JNE, R8, 0, 0), have);
 	EMIT(&g, ST_IMM(BPF_DW, FP, ZERO_OFF, 0), LD_MAP_FD(R1, a->depth_fd),
@@ -242,6 +252,7 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	if (a->hist == GH_LINEAR && (a->step <= 0 || a->nbuckets < 3))
 		return -EINVAL;
 	EMIT(&g, MOV_REG(R6, R1), MOV_IMM(R7, 0));
+	only_tgid(&g, a, out);
 	if (a->value.src == GS_LATENCY)
 		lat_return(&g, a, orphan);
 	else if (a->value.src == GS_REG)

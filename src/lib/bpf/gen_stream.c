@@ -55,18 +55,31 @@ bool gen_stream_arg_ok(const struct parg *a)
 	}
 }
 
-/* r0 = the 8 bytes at user address r3, or jump to fail (TMP zeroed). */
-static void read_u64(struct gen *g, int fail)
+/* Which helper reads memory: a uprobe's is the process's; a kprobe's
+ * the kernel's unless the fetch says user (+uOFF, ustring), as
+ * trace_probe.c picks FETCH_OP_UDEREF / FETCH_OP_ST_USTRING. */
+static int read_fn(const struct gen_stream *gs, size_t i, int bit)
+{
+	if (!gs->kernel || (gs->umem && (gs->umem[i] & bit)))
+		return bit == GS_USTR ? BPF_FUNC_probe_read_user_str
+				      : BPF_FUNC_probe_read_user;
+	return bit == GS_USTR ? BPF_FUNC_probe_read_kernel_str
+			      : BPF_FUNC_probe_read_kernel;
+}
+
+/* r0 = the 8 bytes at address r3, or jump to fail (TMP zeroed). */
+static void read_u64(struct gen *g, int fail, int fn)
 {
 	EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, TMP_OFF), MOV_IMM(R2, 8),
-	     CALL(BPF_FUNC_probe_read_user));
+	     CALL(fn));
 	gen_jump(g, JMP_IMM(BPF_JNE, R0, 0, 0), fail);
 	EMIT(g, LDX(BPF_DW, R0, FP, TMP_OFF));
 }
 
 /* r0 = the value the fetch names before its last dereference offset is
  * added (the address a string, an array or a value is read from). */
-static void fetch_base(struct gen *g, const struct parg *a, int fail)
+static void fetch_base(struct gen *g, const struct gen_stream *gs,
+		       const struct parg *a, int fail, int fn)
 {
 	int i;
 
@@ -86,7 +99,10 @@ static void fetch_base(struct gen *g, const struct parg *a, int fail)
 	case PB_STACKN:
 		EMIT(g, LDX(BPF_DW, R3, R6, gen_reg_offset("sp")),
 		     LD_IMM64(R1, 8 * a->imm), ALU_REG(BPF_ADD, R3, R1));
-		read_u64(g, fail);
+		/* the stack of the probed context: the kernel's for kprobes */
+		read_u64(g, fail,
+			 gs->kernel ? BPF_FUNC_probe_read_kernel
+				    : BPF_FUNC_probe_read_user);
 		break;
 	default:
 		break;
@@ -94,7 +110,7 @@ static void fetch_base(struct gen *g, const struct parg *a, int fail)
 	for (i = 0; i + 1 < a->nderef; i++) {
 		EMIT(g, MOV_REG(R3, R0), LD_IMM64(R1, a->deref[i]),
 		     ALU_REG(BPF_ADD, R3, R1));
-		read_u64(g, fail);
+		read_u64(g, fail, fn);
 	}
 	if (a->nderef)
 		EMIT(g, LD_IMM64(R1, a->deref[a->nderef - 1]),
@@ -132,12 +148,14 @@ static void bitfield(struct gen *g, const struct parg *a)
 		     ALU_REG(BPF_AND, R0, R1));
 }
 
-static void value_arg(struct gen *g, const struct parg *a)
+static void value_arg(struct gen *g, const struct gen_stream *gs, size_t i)
 {
+	const struct parg *a = &gs->args[i];
 	unsigned int n = a->elem * a->count;
 	int fail = gen_label_new(g), done = gen_label_new(g);
+	int fn = read_fn(gs, i, GS_UDEREF);
 
-	fetch_base(g, a, fail);
+	fetch_base(g, gs, a, fail, fn);
 	if (!a->nderef) {
 		bitfield(g, a);
 		EMIT(g, STX(bpf_size(a->elem), R7, R0, REC + a->offset));
@@ -145,10 +163,10 @@ static void value_arg(struct gen *g, const struct parg *a)
 			zero(g, a->offset + a->elem, n - a->elem);
 		gen_jump(g, JA(0), done);
 	} else {
-		/* bpf_probe_read_user() zeroes dst when the read faults */
+		/* bpf_probe_read_*() zero dst when the read faults */
 		EMIT(g, MOV_REG(R3, R0), MOV_REG(R1, R7),
 		     ALU_IMM(BPF_ADD, R1, REC + a->offset), MOV_IMM(R2, n),
-		     CALL(BPF_FUNC_probe_read_user));
+		     CALL(fn));
 		if (a->bf_width) {
 			EMIT(g,
 			     LDX(bpf_size(a->elem), R0, R7, REC + a->offset));
@@ -175,8 +193,9 @@ static void str_dst(struct gen *g, int full)
 	     ALU_REG(BPF_ADD, R1, R2));
 }
 
-static void string_arg(struct gen *g, const struct parg *a)
+static void string_arg(struct gen *g, const struct gen_stream *gs, size_t ai)
 {
+	const struct parg *a = &gs->args[ai];
 	int fail = gen_label_new(g), have = gen_label_new(g);
 	size_t len, i;
 
@@ -201,11 +220,11 @@ static void string_arg(struct gen *g, const struct parg *a)
 		EMIT(g, MOV_IMM(R0, (int)len + 1));
 		break;
 	default:
-		fetch_base(g, a, fail);
+		fetch_base(g, gs, a, fail, read_fn(gs, ai, GS_UDEREF));
 		EMIT(g, MOV_REG(R3, R0));
 		str_dst(g, fail);
 		EMIT(g, MOV_IMM(R2, STREAM_STR_MAX),
-		     CALL(BPF_FUNC_probe_read_user_str));
+		     CALL(read_fn(gs, ai, GS_USTR)));
 		break;
 	}
 	gen_jump(g, JMP_IMM(BPF_JSGT, R0, 0, 0), have);
@@ -246,6 +265,10 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	     STX(BPF_H, R7, R0, REC + 0), ST_IMM(BPF_H, R7, REC + 2, 0),
 	     STX(BPF_W, R7, R9, REC + 4), CALL(BPF_FUNC_get_smp_processor_id),
 	     STX(BPF_W, R7, R0, 12), LDX(BPF_DW, R0, R6, ip));
+	if (gs->ip_bias)
+		EMIT(&g, ALU_IMM(BPF_SUB, R0, gs->ip_bias));
+	if (gs->func_ip && !gs->retprobe)
+		EMIT(&g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_func_ip));
 	if (gs->retprobe) /* __probe_func: filled in by the reader */
 		EMIT(&g, ST_IMM(BPF_DW, R7, REC + 8, 0),
 		     STX(BPF_DW, R7, R0, REC + 16));
@@ -254,9 +277,9 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	EMIT(&g, MOV_IMM(R8, gs->fixed));
 	for (i = 0; i < gs->nargs; i++) {
 		if (gs->args[i].is_string)
-			string_arg(&g, &gs->args[i]);
+			string_arg(&g, gs, i);
 		else
-			value_arg(&g, &gs->args[i]);
+			value_arg(&g, gs, i);
 	}
 	EMIT(&g, MOV_REG(R3, R8), ALU_IMM(BPF_ADD, R3, REC));
 	gen_jump(&g, JMP_IMM(BPF_JGT, R3, STREAM_BUF, 0), out);

@@ -145,6 +145,86 @@ int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 	return err;
 }
 
+int bpfl_kprobe_multi(int prog_fd, const char *const *syms,
+		      const uint64_t *cookies, uint32_t cnt, bool retprobe)
+{
+	union bpf_attr attr;
+	long fd;
+
+	/* the 6.1 uapi header has kprobe_multi: no raw layout needed */
+	memset(&attr, 0, sizeof(attr));
+	attr.link_create.prog_fd = prog_fd;
+	attr.link_create.attach_type = BPF_TRACE_KPROBE_MULTI;
+	attr.link_create.kprobe_multi.flags =
+		retprobe ? BPF_F_KPROBE_MULTI_RETURN : 0;
+	attr.link_create.kprobe_multi.cnt = cnt;
+	attr.link_create.kprobe_multi.syms = (uint64_t)(uintptr_t)syms;
+	attr.link_create.kprobe_multi.cookies = (uint64_t)(uintptr_t)cookies;
+	fd = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* /sys/bus/event_source/devices/{uprobe,kprobe}/{type,format/retprobe} */
+static int pmu_type(const char *pmu, int *type, int *retbit)
+{
+	char path[128], buf[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type",
+		 pmu);
+	f = fopen(path, "re");
+	if (!f)
+		return -ENOTSUP;
+	if (fscanf(f, "%d", type) != 1)
+		*type = -1;
+	fclose(f);
+	if (*type < 0)
+		return -ENOTSUP;
+	snprintf(path, sizeof(path),
+		 "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
+	f = fopen(path, "re");
+	if (!f || !fgets(buf, sizeof(buf), f) ||
+	    sscanf(buf, "config:%d", retbit) != 1)
+		*retbit = 0;
+	if (f)
+		fclose(f);
+	return 0;
+}
+
+int bpfl_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
+		     bool retprobe, uint64_t cookie)
+{
+	struct link_create_attr la = { .attach_type = BPF_PERF_EVENT };
+	static int type = -1, retbit;
+	struct perf_event_attr pa;
+	int err;
+	long pfd;
+
+	if (type < 0 && (err = pmu_type("kprobe", &type, &retbit)))
+		return err;
+	memset(&pa, 0, sizeof(pa));
+	pa.size = sizeof(pa);
+	pa.type = type;
+	pa.config = retprobe ? 1ULL << retbit : 0;
+	/* kernel/events/core.c perf_kprobe_init(): config1 the symbol
+	 * (kprobe_func) and config2 the offset, or config1 0 and config2
+	 * the address (kprobe_addr) */
+	pa.config1 = (uint64_t)(uintptr_t)sym;
+	pa.config2 = offset;
+	pa.sample_period = 1;
+	pa.wakeup_events = 1;
+	pfd = syscall(__NR_perf_event_open, &pa, -1, 0, -1,
+		      PERF_FLAG_FD_CLOEXEC);
+	if (pfd < 0)
+		return -errno;
+	la.prog_fd = prog_fd;
+	la.target_fd = (uint32_t)pfd;
+	la.perf_event.bpf_cookie = cookie;
+	err = link_create(&la);
+	close((int)pfd);
+	return err;
+}
+
 bool bpfl_has_uprobe_multi(void)
 {
 	static int cached = -1;

@@ -45,7 +45,11 @@ int bring_sample(void *ctx, void *data, size_t len)
 		/* __probe_func: where the function is in this process (the
 		 * thread's /proc entry has the process's maps) */
 		memcpy(st->rec, rec, len);
-		symcache_file_addr(&s->syms, tid, p->path, p->offset, &func);
+		if (!probe_kind_is_user(p->spec.kind))
+			func = st->kfunc[h.probe];
+		else
+			symcache_file_addr(&s->syms, tid, p->path, p->offset,
+					   &func);
 		memcpy(st->rec + 8, &func, 8);
 		rec = st->rec;
 	}

@@ -265,7 +265,8 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	     STX(BPF_H, R7, R0, REC + 0), ST_IMM(BPF_H, R7, REC + 2, 0),
 	     STX(BPF_W, R7, R9, REC + 4), CALL(BPF_FUNC_get_smp_processor_id),
 	     STX(BPF_W, R7, R0, 12), LDX(BPF_DW, R0, R6, ip));
-	if (gs->ip_bias)
+	/* entry: where the probe is; return: ip is the return address */
+	if (gs->ip_bias && !gs->retprobe)
 		EMIT(&g, ALU_IMM(BPF_SUB, R0, gs->ip_bias));
 	if (gs->func_ip && !gs->retprobe)
 		EMIT(&g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_func_ip));

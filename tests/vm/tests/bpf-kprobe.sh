@@ -1,0 +1,124 @@
+#!/bin/bash
+# kprobes and kretprobes through the bpf backend (Debian's 6.1 inside the
+# VM, see tests/vm/README.md): the generated programs give the events the
+# tracefs backend gives for the same kind of run (a kernel argument, a
+# user string, a return value), through kprobe_multi links where the
+# kernel has them and through one kprobe PMU perf event per probe
+# (SONDE_BPF_NO_MULTI=1, and always for FUNC+OFF); sonde count --backend
+# bpf counts a known number of opens exactly; nothing is left behind.
+. "$SRC_DIR/tests/integration/lib.sh"
+require_root
+
+if [ ! -x "$SONDE" ] || [ ! -x "$FIXTURES/open_sys" ]; then
+	skip "$T_NAME" "no sonde or open_sys in the VM image"
+	exit 0
+fi
+if [ ! -w "$TRACEFS/kprobe_events" ]; then
+	skip "$T_NAME" "this kernel has no kprobe_events"
+	exit 0
+fi
+"$SONDE" check >"$T_DIR/check" 2>&1
+if ! grep -q '^BPF: *yes' "$T_DIR/check"; then
+	skip "$T_NAME" "no BPF in this kernel"
+	exit 0
+fi
+# 6.1: kprobe_multi links need CONFIG_FPROBE; sonde check says which
+kmulti=0
+grep -q '^kprobe_multi: *yes' "$T_DIR/check" && kmulti=1
+grep '^kprobe_multi:' "$T_DIR/check" | sed 's/^/# /'
+
+fn=do_sys_openat2
+file=/etc/sonde-vm.env
+# busybox is static: "cat FILE" opens exactly one file, FILE
+cmd="/bin/busybox cat $file"
+O=$FIXTURES/open_sys
+
+# "NAME: k=v ..." lines without the (ip) part
+strip_ip()
+{
+	events "$1" | sed 's/: ([^)]*)/:/'
+}
+
+# trace_both TAG ENV... -- SPEC...: the same run through tracefs and bpf
+trace_both()
+{
+	local tag=$1 be
+	shift
+	for be in tracefs bpf; do
+		hygiene_begin
+		env "$@" "$SONDE" trace -v --backend $be -c "$cmd" "${SPECS[@]}" \
+			>"$T_DIR/out.$tag.$be" 2>"$T_DIR/err.$tag.$be"
+		expect_eq "$tag $be: exit status" "$?" 0
+		hygiene_check "$tag $be: tracefs left as found"
+		strip_ip "$T_DIR/out.$tag.$be" >"$T_DIR/ev.$tag.$be"
+		events "$T_DIR/out.$tag.$be" >"$T_DIR/full.$tag.$be"
+	done
+}
+
+SPECS=("k:$fn dfd=arg1:s32 path=+0(arg2):ustring" "kr:$fn fd=retval:s64")
+for mode in multi perf; do
+	if [ $mode = multi ] && [ $kmulti = 0 ]; then
+		skip "$mode: kprobe_multi links" "sonde check: no kprobe_multi here"
+		continue
+	fi
+	envs=(SONDE_X=0)
+	[ $mode = perf ] && envs=(SONDE_BPF_NO_MULTI=1)
+	trace_both $mode "${envs[@]}"
+	if [ $mode = multi ]; then
+		expect_grep "$mode: -v says kprobe_multi links" \
+			'bpf: 2 probes, 2 programs, kprobe_multi links' "$T_DIR/err.$mode.bpf"
+	else
+		expect_grep "$mode: -v says one perf event per probe" \
+			'bpf: 2 probes, 2 programs, one perf event per probe' "$T_DIR/err.$mode.bpf"
+	fi
+	expect_grep "$mode: bpf: the open, with dfd and the exact path" \
+		"^$fn: dfd=-100 path=\"$file\"\$" "$T_DIR/ev.$mode.bpf"
+	expect_grep "$mode: bpf: the return, a valid fd" \
+		"^${fn}__return: fd=[0-9][0-9]*\$" "$T_DIR/ev.$mode.bpf"
+	expect_file_eq "$mode: bpf gives what tracefs gives" \
+		"$T_DIR/ev.$mode.bpf" "$T_DIR/ev.$mode.tracefs"
+	# (FUNC+OFF) and (RET <- FUNC) too: __probe_ip, __probe_ret_ip and
+	# __probe_func as the kernel's kprobe events have them
+	expect_file_eq "$mode: and the same probe addresses" \
+		"$T_DIR/full.$mode.bpf" "$T_DIR/full.$mode.tracefs"
+done
+
+# FUNC+OFF: a kprobe PMU event whatever the kernel has
+hygiene_begin
+"$SONDE" trace -v --backend bpf -c "$cmd" "k:$fn+0 dfd=arg1:s32" \
+	>"$T_DIR/out.off" 2>"$T_DIR/err.off"
+expect_eq "k:FUNC+0: exit status" "$?" 0
+strip_ip "$T_DIR/out.off" >"$T_DIR/ev.off"
+expect_grep "k:FUNC+0: the open" "^$fn: dfd=-100\$" "$T_DIR/ev.off"
+expect_grep "k:FUNC+0: on a perf event" "one perf event per probe" "$T_DIR/err.off"
+if ! grep -q "^$fn: dfd=-100\$" "$T_DIR/ev.off"; then
+	sed 's/^/#   /' "$T_DIR/out.off" "$T_DIR/err.off"
+fi
+hygiene_check "k:FUNC+0: tracefs left as found"
+
+# count: runs of open_sys that open FILE K times each; the loader's own
+# opens are the same in every run, so K=21 counts 20 more than K=1
+count_opens()
+{ # BACKEND K ENV...
+	local be=$1 k=$2
+	shift 2
+	env "$@" "$SONDE" count -v --backend "$be" --by comm -c "$O $file 0 0 $k" \
+		"k:$fn" >"$T_DIR/c.$be.$k" 2>"$T_DIR/cerr.$be.$k"
+	awk '$1 == "'"$fn"'" && $2 == "open_sys" { print $3 }' "$T_DIR/c.$be.$k"
+}
+for mode in multi perf; do
+	[ $mode = multi ] && [ $kmulti = 0 ] && continue
+	envs=(SONDE_X=0)
+	[ $mode = perf ] && envs=(SONDE_BPF_NO_MULTI=1)
+	hygiene_begin
+	a=$(count_opens bpf 1 "${envs[@]}")
+	b=$(count_opens bpf 21 "${envs[@]}")
+	t=$(count_opens tracefs 21)
+	hygiene_check "count $mode: tracefs left as found"
+	expect_grep "count $mode: counted in the kernel (BPF)" \
+		"counted in the kernel (BPF" "$T_DIR/cerr.bpf.21"
+	expect_eq "count $mode: 20 more opens counted for 20 more" \
+		"$((${b:-0} - ${a:-0}))" 20
+	expect_eq "count $mode: bpf counts what tracefs counts" "${b:-none}" "${t:-none}"
+done
+finish

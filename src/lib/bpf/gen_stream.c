@@ -57,21 +57,49 @@ bool gen_stream_arg_ok(const struct parg *a)
 
 /* Which helper reads memory: a uprobe's is the process's; a kprobe's
  * the kernel's unless the fetch says user (+uOFF, ustring), as
- * trace_probe.c picks FETCH_OP_UDEREF / FETCH_OP_ST_USTRING. */
+ * trace_probe.c picks FETCH_OP_UDEREF / FETCH_OP_ST_USTRING. FN_KERN: the
+ * kernel's, or the process's for a user address (below). */
+#define FN_KERN (-1)
+#define FN_KERN_STR (-2)
 static int read_fn(const struct gen_stream *gs, size_t i, int bit)
 {
 	if (!gs->kernel || (gs->umem && (gs->umem[i] & bit)))
 		return bit == GS_USTR ? BPF_FUNC_probe_read_user_str
 				      : BPF_FUNC_probe_read_user;
-	return bit == GS_USTR ? BPF_FUNC_probe_read_kernel_str
-			      : BPF_FUNC_probe_read_kernel;
+	return bit == GS_USTR ? FN_KERN_STR : FN_KERN;
+}
+
+/*
+ * Call the read helper fn on (r1 dst, r2 len, r3 src). A kprobe's plain
+ * deref or string of an address in the user half reads user memory, as
+ * the kernel's own fetch does where address spaces do not overlap
+ * (trace_kprobe.c probe_mem_read(), trace_probe_kernel.h
+ * fetch_store_string(): addr < TASK_SIZE); on x86-64 that half is the
+ * addresses with the top bit clear.
+ */
+static void call_read(struct gen *g, int fn)
+{
+	int user = gen_label_new(g), done = gen_label_new(g);
+
+	if (fn >= 0) {
+		EMIT(g, CALL(fn));
+		return;
+	}
+	gen_jump(g, JMP_IMM(BPF_JSGE, R3, 0, 0), user);
+	EMIT(g, CALL(fn == FN_KERN ? BPF_FUNC_probe_read_kernel
+				   : BPF_FUNC_probe_read_kernel_str));
+	gen_jump(g, JA(0), done);
+	gen_label_here(g, user);
+	EMIT(g, CALL(fn == FN_KERN ? BPF_FUNC_probe_read_user
+				   : BPF_FUNC_probe_read_user_str));
+	gen_label_here(g, done);
 }
 
 /* r0 = the 8 bytes at address r3, or jump to fail (TMP zeroed). */
 static void read_u64(struct gen *g, int fail, int fn)
 {
-	EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, TMP_OFF), MOV_IMM(R2, 8),
-	     CALL(fn));
+	EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, TMP_OFF), MOV_IMM(R2, 8));
+	call_read(g, fn);
 	gen_jump(g, JMP_IMM(BPF_JNE, R0, 0, 0), fail);
 	EMIT(g, LDX(BPF_DW, R0, FP, TMP_OFF));
 }
@@ -165,8 +193,8 @@ static void value_arg(struct gen *g, const struct gen_stream *gs, size_t i)
 	} else {
 		/* bpf_probe_read_*() zero dst when the read faults */
 		EMIT(g, MOV_REG(R3, R0), MOV_REG(R1, R7),
-		     ALU_IMM(BPF_ADD, R1, REC + a->offset), MOV_IMM(R2, n),
-		     CALL(fn));
+		     ALU_IMM(BPF_ADD, R1, REC + a->offset), MOV_IMM(R2, n));
+		call_read(g, fn);
 		if (a->bf_width) {
 			EMIT(g,
 			     LDX(bpf_size(a->elem), R0, R7, REC + a->offset));
@@ -223,8 +251,8 @@ static void string_arg(struct gen *g, const struct gen_stream *gs, size_t ai)
 		fetch_base(g, gs, a, fail, read_fn(gs, ai, GS_UDEREF));
 		EMIT(g, MOV_REG(R3, R0));
 		str_dst(g, fail);
-		EMIT(g, MOV_IMM(R2, STREAM_STR_MAX),
-		     CALL(read_fn(gs, ai, GS_USTR)));
+		EMIT(g, MOV_IMM(R2, STREAM_STR_MAX));
+		call_read(g, read_fn(gs, ai, GS_USTR));
 		break;
 	}
 	gen_jump(g, JMP_IMM(BPF_JSGT, R0, 0, 0), have);

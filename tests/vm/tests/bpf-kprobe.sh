@@ -83,6 +83,18 @@ for mode in multi perf; do
 		"$T_DIR/full.$mode.bpf" "$T_DIR/full.$mode.tracefs"
 done
 
+# kernel memory: struct filename's name (a kernel pointer to a kernel
+# string, fs/namei.c do_filp_open()); a plain string at a user address
+# reads user memory, as the kernel's own fetch does on x86-64
+SPECS=("k:do_filp_open name=+0(+0(arg2)):string" "k:$fn path=+0(arg2):string")
+trace_both kmem SONDE_X=0
+expect_grep "kmem: bpf: the kernel string" \
+	"^do_filp_open: name=\"$file\"\$" "$T_DIR/ev.kmem.bpf"
+expect_grep "kmem: bpf: string at a user address" \
+	"^$fn: path=\"$file\"\$" "$T_DIR/ev.kmem.bpf"
+expect_file_eq "kmem: bpf gives what tracefs gives" \
+	"$T_DIR/full.kmem.bpf" "$T_DIR/full.kmem.tracefs"
+
 # FUNC+OFF: a kprobe PMU event whatever the kernel has
 hygiene_begin
 "$SONDE" trace -v --backend bpf -c "$cmd" "k:$fn+0 dfd=arg1:s32" \
@@ -121,4 +133,20 @@ for mode in multi perf; do
 		"$((${b:-0} - ${a:-0}))" 20
 	expect_eq "count $mode: bpf counts what tracefs counts" "${b:-none}" "${t:-none}"
 done
+# hist of a kretprobe's return value in the kernel: the same buckets as
+# tracefs gives (open_sys's fds are all 3)
+hygiene_begin
+for be in bpf tracefs; do
+	"$SONDE" hist -v --backend $be -c "$O $file 0 0 21" \
+		"kr:$fn fd=retval:s64" --value fd >"$T_DIR/h.$be" 2>"$T_DIR/herr.$be"
+	expect_eq "hist $be: exit status" "$?" 0
+done
+hygiene_check "hist: tracefs left as found"
+expect_grep "hist: aggregated in the kernel (BPF)" "aggregated in the kernel (BPF" \
+	"$T_DIR/herr.bpf"
+expect_grep "hist: at least 21 fds of 3" '^\[2, 4) *[0-9]* |' "$T_DIR/h.bpf"
+# (without open_sys's own "pid=PID fd=FD" lines)
+grep -v '^pid=' "$T_DIR/h.bpf" >"$T_DIR/ht.bpf"
+grep -v '^pid=' "$T_DIR/h.tracefs" >"$T_DIR/ht.tracefs"
+expect_file_eq "hist: bpf's table is tracefs's" "$T_DIR/ht.bpf" "$T_DIR/ht.tracefs"
 finish

@@ -132,9 +132,19 @@ struct sonde_session {
 	int errcol;
 };
 
+/* resolve.c: a spec's probe made concrete (file and offset; a checked
+ * kernel function), errors set on the session with their column */
+int resolve_uprobe(struct sonde_session *s, struct probe *p);
+int resolve_kprobe(struct sonde_session *s, struct probe *p);
+/* x86: refuse a uprobe on a lock-prefixed instruction */
+int check_insn(struct sonde_session *s, struct probe *p);
+
 /* log.c */
 void slog(const struct sonde_session *s, enum sonde_log_level lvl,
 	  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The caller's progress callback, for long attach and detach runs. */
+void tfs_progress(struct sonde_session *s, const char *what, int done,
+		  int total);
 int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -147,6 +157,10 @@ int tfs_ensure_mounted(struct sonde_session *s);
 int tfs_create_probes(struct sonde_session *s);
 int tfs_remove_probes(struct sonde_session *s);
 int tfs_instance_setup(struct sonde_session *s);
+/* instance.c: one probe's filter/trigger/hist, their removal, enable */
+int tfs_probe_setup(struct sonde_session *s, struct probe *p);
+void tfs_untrigger(struct sonde_session *s, struct probe *p);
+int tfs_enable_one(struct sonde_session *s, struct probe *p, bool on);
 int tfs_instance_teardown(struct sonde_session *s);
 int tfs_enable(struct sonde_session *s, bool on);
 int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun);

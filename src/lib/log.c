@@ -20,6 +20,13 @@ void slog(const struct sonde_session *s, enum sonde_log_level lvl,
 	s->opts.log(lvl, buf, s->opts.log_ctx);
 }
 
+void tfs_progress(struct sonde_session *s, const char *what, int done,
+		  int total)
+{
+	if (s->opts.progress && total > 1)
+		s->opts.progress(what, done, total, s->opts.progress_ctx);
+}
+
 int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 {
 	va_list ap;

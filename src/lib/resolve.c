@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * From a parsed spec to what the kernel needs: a uprobe's file and offset
+ * (target, ELF symbol, instruction checks, DWARF and USDT arguments) and a
+ * kprobe's function, checked against kallsyms and the blacklist. Memory
+ * and files only: nothing here touches the kernel's tracing state.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dwarf.h"
+#include "elf.h"
+#include "insn.h"
+#include "internal.h"
+#include "ksym.h"
+#include "target.h"
+#include "usdt.h"
+
+/* x86 uprobes refuse an instruction with a lock prefix
+ * (arch/x86/kernel/uprobes.c is_prefix_bad()): say so before the kernel
+ * fails to enable the probe. */
+int check_insn(struct sonde_session *s, struct probe *p)
+{
+#if defined(__x86_64__)
+	unsigned char b[15];
+	ssize_t n, i;
+	int fd;
+
+	fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	n = pread(fd, b, sizeof(b), p->offset);
+	close(fd);
+	for (i = 0; i < n; i++) {
+		switch (b[i]) {
+		case 0xf0:
+			return set_err(s, EINVAL, p->spec.symbol_col,
+				       "the instruction at %s:0x%llx has a lock prefix, which x86 uprobes cannot probe: pick the next instruction (+OFF)",
+				       p->path, (unsigned long long)p->offset);
+		case 0x26: case 0x2e: case 0x36: case 0x3e: case 0x64:
+		case 0x65: case 0x66: case 0x67: case 0xf2: case 0xf3:
+			continue; /* legacy prefixes: look further */
+		default:
+			return 0;
+		}
+	}
+#endif
+	return 0;
+}
+
+/* A breakpoint inside an instruction corrupts it: refuse an offset that
+ * is not on an instruction boundary of the function that holds it. */
+static int check_boundary(struct sonde_session *s, struct probe *p,
+			  struct elf_file *ef)
+{
+	uint64_t vaddr, func_off, prev, next;
+	struct elf_sym fn;
+	int err;
+
+	if (elf_file_offset_to_vaddr(ef, p->offset, &vaddr, NULL) ||
+	    elf_file_addr_to_sym(ef, vaddr, &fn) || vaddr == fn.addr ||
+	    elf_file_vaddr_to_offset(ef, fn.addr, &func_off))
+		return 0;
+	err = insn_check_boundary(p->path, func_off, fn.size, vaddr - fn.addr,
+				  &prev, &next);
+	if (err == -ENOTSUP)
+		slog(s, SONDE_LOG_INFO,
+		     "built without capstone: %s+0x%llx is not checked to be on an instruction boundary",
+		     fn.name, (unsigned long long)(vaddr - fn.addr));
+	if (err != -EILSEQ)
+		return 0;
+	return set_err(s, EINVAL, p->spec.symbol_col,
+		       "%s+0x%llx is inside an instruction: a breakpoint there would corrupt it; the instructions around it start at %s+0x%llx and %s+0x%llx",
+		       fn.name, (unsigned long long)(vaddr - fn.addr), fn.name,
+		       (unsigned long long)prev, fn.name,
+		       (unsigned long long)next);
+}
+
+/* The ELF files of the session's targets, opened once: a glob or a
+ * program adding thousands of probes to one file must not reopen and
+ * re-index it for each. Closed with the session. */
+static struct elf_file *elf_cached(struct sonde_session *s, const char *path)
+{
+	struct elf_cache *c;
+
+	for (c = s->elfs; c; c = c->next)
+		if (!strcmp(c->path, path))
+			return c->ef;
+	c = calloc(1, sizeof(*c) + strlen(path) + 1);
+	if (!c)
+		return NULL;
+	c->ef = elf_file_open(path);
+	if (!c->ef) {
+		int err = errno;
+
+		free(c);
+		errno = err;
+		return NULL;
+	}
+	strcpy(c->path, path);
+	c->next = s->elfs;
+	s->elfs = c;
+	return c->ef;
+}
+
+int resolve_uprobe(struct sonde_session *s, struct probe *p)
+{
+	const struct probe_spec *sp = &p->spec;
+	char path[4096], msg[512];
+	struct elf_file *ef;
+	struct elf_sym sym;
+	const char *near[5];
+	int err, n, i;
+
+	err = target_resolve(sp->target, s->opts.pid, path, sizeof(path), msg,
+			     sizeof(msg));
+	if (err)
+		return set_err(s, err, sp->target_col, "%s", msg);
+	if (strpbrk(path, " \t\n"))
+		return set_err(s, EINVAL, sp->target_col,
+			       "the kernel cannot probe a path with spaces: %s",
+			       path);
+	p->path = strdup(path);
+	ef = elf_cached(s, path);
+	if (!ef)
+		return set_err(s, errno == ENOEXEC ? EINVAL : errno,
+			       sp->target_col, "%s is not an ELF file%s%s",
+			       path, errno == ENOEXEC ? "" : ": ",
+			       errno == ENOEXEC ? "" : strerror(errno));
+	elf_file_set_debug_dirs(ef, s->opts.debug_dir);
+	if (sp->usdt) {
+		err = usdt_resolve_probe(s, p);
+		goto out;
+	}
+	if (sp->has_addr && sp->addr_is_offset) {
+		p->offset = sp->addr;
+		goto out;
+	}
+	if (sp->has_addr) {
+		err = elf_file_vaddr_to_offset(ef, sp->addr, &p->offset);
+		if (err)
+			set_err(s, EINVAL, sp->symbol_col,
+				"address 0x%llx is not in a loaded segment of %s",
+				(unsigned long long)sp->addr, path);
+		goto out;
+	}
+	err = elf_file_find(ef, sp->symbol, &sym);
+	if (err == -EEXIST) {
+		err = set_err(s, EEXIST, sp->symbol_col,
+			      "'%s' names several overloads in %s: give the parameters ('%s(int)') or a glob ('%s*')",
+			      sp->symbol, path, sp->symbol, sp->symbol);
+		goto out;
+	}
+	if (err) {
+		n = elf_file_suggest(ef, sp->symbol, near, 5);
+		msg[0] = '\0';
+		for (i = 0; i < n; i++)
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 "%s%s", i ? ", " : "; closest: ", near[i]);
+		if (*elf_file_debug_note(ef))
+			snprintf(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				 " (%s)", elf_file_debug_note(ef));
+		err = set_err(s, ENOENT, sp->symbol_col,
+			      "no function '%s' in %s%s", sp->symbol, path,
+			      msg);
+		goto out;
+	}
+	if (sp->offset && sym.size && sp->offset >= sym.size) {
+		err = set_err(s, ERANGE, sp->symbol_col,
+			      "offset +0x%llx is beyond %s, which is 0x%llx bytes long",
+			      (unsigned long long)sp->offset, sp->symbol,
+			      (unsigned long long)sym.size);
+		goto out;
+	}
+	if (sym.ifunc)
+		slog(s, SONDE_LOG_WARN,
+		     "%s in %s is an IFUNC: the probe is on its resolver, which runs once when the library loads; probe the implementation the resolver picks (sonde list 'u:%s:*%s*')",
+		     sp->symbol, path, sp->target, sp->symbol);
+	p->sym_vaddr = sym.addr;
+	err = elf_file_vaddr_to_offset(ef, sym.addr + sp->offset, &p->offset);
+	if (err)
+		set_err(s, EINVAL, sp->symbol_col,
+			"%s is not in a loaded segment of %s", sp->symbol,
+			path);
+out:
+	/* DWARF names need the probe's address: resolved now */
+	if (!err && spec_has_deferred(&p->spec))
+		err = dwarf_resolve_probe(s, p, ef);
+	if (!err)
+		err = check_boundary(s, p, ef);
+	return err ? err : check_insn(s, p);
+}
+
+/* Refuse what the kernel would refuse, with a sentence that helps: unknown
+ * function (closest names), blacklisted, data or init symbol. When kallsyms
+ * cannot be read the kernel decides. */
+int resolve_kprobe(struct sonde_session *s, struct probe *p)
+{
+	char msg[512] = "", path[512];
+	const char *root = tfs_root();
+	int err;
+
+	snprintf(path, sizeof(path), "%s/kprobe_events", root ? root : "");
+	if (root && access(path, F_OK) != 0)
+		return set_err(s, ENOTSUP, p->spec.target_col,
+			       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
+	if (!p->spec.symbol)
+		return 0;
+	err = ksym_check_probe(p->spec.target, p->spec.symbol, p->spec.offset,
+			       msg, sizeof(msg));
+	if (err == -ENOENT || err == -EPERM || err == -EINVAL)
+		return set_err(s, EINVAL, p->spec.symbol_col, "%s", msg);
+	if (err < 0)
+		slog(s, SONDE_LOG_DEBUG, "%s", msg);
+	else if (msg[0])
+		slog(s, SONDE_LOG_INFO, "%s", msg);
+	return 0;
+}

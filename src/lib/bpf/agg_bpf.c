@@ -22,7 +22,7 @@
 struct group {
 	const char *path; /* uprobes; "" for kprobes */
 	bool kernel;
-	bool multi;	  /* one multi link, else one perf event a probe */
+	bool multi; /* one multi link, else one perf event a probe */
 	bool retprobe;
 	bool lat_entry; /* the entry half of a latency */
 	struct gsrc_spec keys[GEN_MAX_KEYS], value;
@@ -83,7 +83,8 @@ static int resolve_arg(struct sonde_session *s, const struct probe *p,
 		g->regoff = -1;
 	if (g->regoff < 0)
 		return set_err(s, ENOTSUP, a->col,
-			       "the bpf backend reads registers and $retval only, not '%s'",
+			       "the bpf backend reads registers and $retval "
+			       "only, not '%s'",
 			       a->fetch);
 	/* the kernel's default type for a fetcharg is x64 (trace_probe.h
 	 * DEFAULT_FETCH_TYPE on x86-64): shown in hex, as tracefs does */
@@ -92,13 +93,14 @@ static int resolve_arg(struct sonde_session *s, const struct probe *p,
 	    sscanf(t + 1, "%d", &bits) != 1 ||
 	    (bits != 8 && bits != 16 && bits != 32 && bits != 64) ||
 	    strspn(t + 1, "0123456789") != strlen(t + 1))
-		return set_err(s, ENOTSUP, a->col,
-			       "the bpf backend aggregates integers, not type %s",
-			       t);
+		return set_err(
+			s, ENOTSUP, a->col,
+			"the bpf backend aggregates integers, not type %s", t);
 	g->size = bits / 8;
 	g->is_signed = t[0] == 's';
-	*kind = t[0] == 's' ? SONDE_AGG_KEY_SIGNED :
-		t[0] == 'x' ? SONDE_AGG_KEY_HEX : SONDE_AGG_KEY_UNSIGNED;
+	*kind = t[0] == 's'   ? SONDE_AGG_KEY_SIGNED
+		: t[0] == 'x' ? SONDE_AGG_KEY_HEX
+			      : SONDE_AGG_KEY_UNSIGNED;
 	return 0;
 }
 
@@ -107,8 +109,8 @@ static int resolve_src(struct sonde_bpf_agg *a, const struct probe *p,
 		       enum sonde_agg_key_kind *kind)
 {
 	static const enum gsrc map[] = {
-		[SONDE_BPF_PID] = GS_PID, [SONDE_BPF_TID] = GS_TID,
-		[SONDE_BPF_COMM] = GS_COMM, [SONDE_BPF_CPU] = GS_CPU,
+		[SONDE_BPF_PID] = GS_PID,	  [SONDE_BPF_TID] = GS_TID,
+		[SONDE_BPF_COMM] = GS_COMM,	  [SONDE_BPF_CPU] = GS_CPU,
 		[SONDE_BPF_LATENCY] = GS_LATENCY,
 	};
 
@@ -138,8 +140,7 @@ static bool same_group(const struct group *g, const char *path, bool kernel,
 		       const struct gsrc_spec *value, int nkeys)
 {
 	return !strcmp(g->path, path) && g->kernel == kernel &&
-	       g->retprobe == ret &&
-	       g->lat_entry == lat_entry &&
+	       g->retprobe == ret && g->lat_entry == lat_entry &&
 	       !memcmp(g->keys, keys, nkeys * sizeof(*keys)) &&
 	       !memcmp(&g->value, value, sizeof(*value));
 }
@@ -209,11 +210,14 @@ static int plan(struct sonde_bpf_agg *a)
 
 		if (p->filter || p->trigger)
 			return set_err(s, ENOTSUP, -1,
-				       "probe %s has a %s, which only the tracefs backend applies",
-				       p->name, p->filter ? "filter" : "trigger");
+				       "probe %s has a %s, which only the "
+				       "tracefs backend applies",
+				       p->name,
+				       p->filter ? "filter" : "trigger");
 		if (lat && ret)
 			return set_err(s, EINVAL, p->spec.target_col,
-				       "a latency is measured on entry probes (their returns are probed too)");
+				       "a latency is measured on entry probes "
+				       "(their returns are probed too)");
 		memset(keys, 0, sizeof(keys));
 		for (k = nk = 0; k < a->o.nkeys; k++) {
 			if (is_probe_key(a->o.keys[k].src))
@@ -278,7 +282,7 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 {
 	bool multi = g->multi;
 	struct gen_agg gen = a->gen;
-	struct prog_buf b = { 0 };
+	struct prog_buf b = {0};
 	char *log;
 	int err;
 
@@ -297,7 +301,7 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 	}
 	log = calloc(1, 65536);
 	g->prog_fd = bpfl_prog_load(&b,
-				    !multi	  ? 0
+				    !multi	? 0
 				    : g->kernel ? BPF_TRACE_KPROBE_MULTI
 						: SONDE_BPF_TRACE_UPROBE_MULTI,
 				    log, log ? 65536 : 0);
@@ -305,10 +309,12 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 	if (g->prog_fd < 0) {
 		err = g->prog_fd;
 		/* the verifier's last lines say why */
-		set_err(a->s, -err, -1, "the kernel refused sonde's BPF program: %s%s%.1500s",
+		set_err(a->s, -err, -1,
+			"the kernel refused sonde's BPF program: %s%s%.1500s",
 			strerror(-err), log && log[0] ? "\n" : "",
 			log && strlen(log) > 1500 ? log + strlen(log) - 1500
-						  : log ? log : "");
+			: log			  ? log
+						  : "");
 		free(log);
 		return err;
 	}
@@ -365,11 +371,11 @@ static int attach_group(struct sonde_bpf_agg *a, struct group *g)
 				      g->ref_ctrs[i], g->retprobe, pid,
 				      g->cookies[i]);
 		if (fd < 0)
-			return set_err(a->s, -fd, -1,
-				       "cannot attach a uprobe to %s:0x%llx: %s",
-				       g->path,
-				       (unsigned long long)g->offsets[i],
-				       strerror(-fd));
+			return set_err(
+				a->s, -fd, -1,
+				"cannot attach a uprobe to %s:0x%llx: %s",
+				g->path, (unsigned long long)g->offsets[i],
+				strerror(-fd));
 		a->perf_events++;
 		if (add_link(a, fd))
 			return set_err(a->s, ENOMEM, -1, "out of memory");
@@ -383,9 +389,9 @@ static int make_maps(struct sonde_bpf_agg *a)
 	struct gen_agg *g = &a->gen;
 	int err;
 
-	g->counts_fd = bpfl_map_create(BPF_MAP_TYPE_PERCPU_HASH,
-				       8 * a->key_slots,
-				       sizeof(struct agg_val), n);
+	g->counts_fd =
+		bpfl_map_create(BPF_MAP_TYPE_PERCPU_HASH, 8 * a->key_slots,
+				sizeof(struct agg_val), n);
 	g->stats_fd = bpfl_map_create(BPF_MAP_TYPE_ARRAY, 4, 8, AST_NSTATS);
 	err = g->counts_fd < 0 ? g->counts_fd : g->stats_fd;
 
@@ -396,9 +402,12 @@ static int make_maps(struct sonde_bpf_agg *a)
 	}
 	if (err < 0) {
 
-		return set_err(a->s, -err, -1,
-			       "cannot create BPF maps: %s%s", strerror(-err),
-			       err == -EPERM ? " (BPF needs root or CAP_BPF + CAP_PERFMON)" : "");
+		return set_err(
+			a->s, -err, -1, "cannot create BPF maps: %s%s",
+			strerror(-err),
+			err == -EPERM
+				? " (BPF needs root or CAP_BPF + CAP_PERFMON)"
+				: "");
 	}
 	return 0;
 }
@@ -411,13 +420,15 @@ static int check_opts(struct sonde_bpf_agg *a)
 
 	if (o->nkeys < 0 || o->nkeys > SONDE_AGG_MAX_KEYS)
 		return set_err(a->s, EINVAL, -1, "too many keys");
-	g->hist = o->value.src == SONDE_BPF_NONE ? GH_NONE :
-		  o->hist == SONDE_AGG_LINEAR   ? GH_LINEAR : GH_LOG2;
+	g->hist = o->value.src == SONDE_BPF_NONE ? GH_NONE
+		  : o->hist == SONDE_AGG_LINEAR	 ? GH_LINEAR
+						 : GH_LOG2;
 	if (g->hist == GH_LINEAR) {
 		span = o->max - o->min;
 		if (o->step <= 0 || span <= 0 || span / o->step > 100000)
 			return set_err(a->s, EINVAL, -1,
-				       "a linear histogram needs min < max and a step > 0");
+				       "a linear histogram needs min < max and "
+				       "a step > 0");
 		/* as agg.c counts them: the open ends and ceil(span / step) */
 		g->nbuckets = (int)((span + o->step - 1) / o->step + 2);
 		g->min = o->min;
@@ -505,7 +516,7 @@ void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
 int sonde_bpf_agg__stats(const struct sonde_bpf_agg *a,
 			 struct sonde_bpf_agg_stats *st)
 {
-	struct sonde_bpf_agg_stats out = { .sz = sizeof(out) };
+	struct sonde_bpf_agg_stats out = {.sz = sizeof(out)};
 	uint64_t v;
 	uint32_t i;
 
@@ -579,8 +590,9 @@ static void decode_key(const struct sonde_bpf_agg *a, const uint64_t *slots,
 			key[k].num = slots[0];
 		} else if (bk->src == SONDE_BPF_PROBE_NAME) {
 			key[k].kind = SONDE_AGG_KEY_STRING;
-			key[k].str = slots[0] < (uint64_t)a->s->nprobes ?
-					     a->s->probes[slots[0]].name : "?";
+			key[k].str = slots[0] < (uint64_t)a->s->nprobes
+					     ? a->s->probes[slots[0]].name
+					     : "?";
 		} else if (bk->src == SONDE_BPF_COMM) {
 			memcpy(comm[k], &slots[slot], 16);
 			comm[k][16] = '\0';
@@ -590,8 +602,8 @@ static void decode_key(const struct sonde_bpf_agg *a, const uint64_t *slots,
 		} else {
 			key[k].num = slots[slot++];
 			if (bk->src == SONDE_BPF_ARG)
-				key[k].kind = (enum sonde_agg_key_kind)
-						      a->arg_kind[k];
+				key[k].kind =
+					(enum sonde_agg_key_kind)a->arg_kind[k];
 		}
 	}
 }
@@ -602,8 +614,8 @@ int sonde_bpf_agg__read(struct sonde_bpf_agg *a, struct sonde_agg *out,
 	size_t ksz = 8 * a->key_slots, nkeys = 0, cap = 0, i;
 	struct sonde_agg_key key[SONDE_AGG_MAX_KEYS];
 	char comm[SONDE_AGG_MAX_KEYS][17];
-	bool has_value = a->gen.value.src != GS_NONE ||
-			 a->o.value.src != SONDE_BPF_NONE;
+	bool has_value =
+		a->gen.value.src != GS_NONE || a->o.value.src != SONDE_BPF_NONE;
 	struct agg_val *vals, sum;
 	uint8_t *keys = NULL, *grown;
 	int c, err = 0, fd = a->gen.counts_fd;
@@ -624,9 +636,9 @@ int sonde_bpf_agg__read(struct sonde_bpf_agg *a, struct sonde_agg *out,
 			}
 			keys = grown;
 		}
-		if (bpf_map_get_next_key(fd, nkeys ? keys + (nkeys - 1) * ksz
-						   : NULL,
-					 keys + nkeys * ksz))
+		if (bpf_map_get_next_key(
+			    fd, nkeys ? keys + (nkeys - 1) * ksz : NULL,
+			    keys + nkeys * ksz))
 			break;
 		nkeys++;
 	}

@@ -90,8 +90,9 @@ static int args_fit(const struct probe *p, char *why, size_t len)
 				p->spec.args[i].fetch, p->name);
 			err = -ENOTSUP;
 		}
-	for (i = 0; !err && !probe_kind_is_user(p->spec.kind) &&
-		    i < p->spec.nargs; i++)
+	for (i = 0;
+	     !err && !probe_kind_is_user(p->spec.kind) && i < p->spec.nargs;
+	     i++)
 		if (kmem_of(&p->spec.args[i]) < 0) {
 			snprintf(why, len,
 				 "the bpf backend cannot mix user (+u) and "
@@ -178,8 +179,7 @@ static int plan_groups(struct sonde_session *s, struct bstate *st)
 }
 
 /* Each group's attach mode: multi links where the kernel has them. */
-static void plan_modes(struct sonde_session *s, struct bstate *st,
-		       bool nomulti)
+static void plan_modes(struct sonde_session *s, struct bstate *st, bool nomulti)
 {
 	bool umulti = !nomulti && bpfl_has_uprobe_multi();
 	bool kmulti = !nomulti && bpfl_has_kprobe_multi();
@@ -187,7 +187,8 @@ static void plan_modes(struct sonde_session *s, struct bstate *st,
 
 	for (i = 0; i < st->ngroups; i++)
 		st->groups[i].multi =
-			probe_kind_is_user(s->probes[st->groups[i].first].spec.kind)
+			probe_kind_is_user(
+				s->probes[st->groups[i].first].spec.kind)
 				? umulti
 				: kmulti;
 	for (i = 0; i < s->nprobes; i++)
@@ -252,12 +253,12 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 	log = calloc(1, 65536);
 	err = gen_stream_prog(&b, &gs);
 	if (!err) {
-		gr->prog_fd = bpfl_prog_load(
-			&b,
-			!multi	 ? 0
-			: kernel ? BPF_TRACE_KPROBE_MULTI
-				 : SONDE_BPF_TRACE_UPROBE_MULTI,
-			log, log ? 65536 : 0);
+		gr->prog_fd =
+			bpfl_prog_load(&b,
+				       !multi	? 0
+				       : kernel ? BPF_TRACE_KPROBE_MULTI
+						: SONDE_BPF_TRACE_UPROBE_MULTI,
+				       log, log ? 65536 : 0);
 		err = gr->prog_fd < 0 ? gr->prog_fd : 0;
 	}
 	prog_buf_free(&b);
@@ -292,12 +293,13 @@ int bpf_attach_kprobes(struct sonde_session *s, int prog_fd,
 		fd = bpfl_kprobe_multi(prog_fd, syms, cookies, n, ret);
 		free(syms);
 		if (fd < 0)
-			return set_err(s, -fd, -1,
-				       "cannot attach %d kprobe%s (%s%s) through "
-				       "a kprobe_multi link: %s",
-				       n, n == 1 ? "" : "s",
-				       s->probes[cookies[0]].spec.symbol,
-				       n > 1 ? ", ..." : "", strerror(-fd));
+			return set_err(
+				s, -fd, -1,
+				"cannot attach %d kprobe%s (%s%s) through "
+				"a kprobe_multi link: %s",
+				n, n == 1 ? "" : "s",
+				s->probes[cookies[0]].spec.symbol,
+				n > 1 ? ", ..." : "", strerror(-fd));
 		fds[0] = fd;
 		return 1;
 	}
@@ -506,8 +508,8 @@ static const char *how(const struct sonde_session *s, const struct bstate *st)
 	int g;
 
 	for (g = 0; g < st->ngroups; g++) {
-		bool k = !probe_kind_is_user(s->probes[st->groups[g].first]
-						     .spec.kind);
+		bool k = !probe_kind_is_user(
+			s->probes[st->groups[g].first].spec.kind);
 
 		kern |= k;
 		um |= st->groups[g].multi && !k;

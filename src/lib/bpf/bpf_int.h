@@ -21,7 +21,7 @@ void prog_buf_free(struct prog_buf *b);
 /* Where a key or value comes from. */
 enum gsrc {
 	GS_NONE,
-	GS_PID,	   /* tgid */
+	GS_PID, /* tgid */
 	GS_TID,
 	GS_CPU,
 	GS_COMM,   /* 16 bytes: two key slots */
@@ -44,15 +44,15 @@ enum ghist { GH_NONE, GH_LOG2, GH_LINEAR };
 struct gen_agg {
 	int nkeys;
 	struct gsrc_spec keys[GEN_MAX_KEYS];
-	struct gsrc_spec value;	/* GS_NONE: count only */
+	struct gsrc_spec value; /* GS_NONE: count only */
 	enum ghist hist;
-	int64_t min, step;	/* GH_LINEAR */
-	int nbuckets;		/* GH_LINEAR: as agg.c counts them */
-	int counts_fd;		/* PERCPU_HASH key_size gen_key_size(), value
+	int64_t min, step;   /* GH_LINEAR */
+	int nbuckets;	     /* GH_LINEAR: as agg.c counts them */
+	int counts_fd;	     /* PERCPU_HASH key_size gen_key_size(), value
 				 * struct agg_val */
-	int stats_fd;		/* ARRAY of 4 u64, see enum agg_stat */
-	int depth_fd, ts_fd;	/* GS_LATENCY: per-thread nesting */
-	int only_tgid;		/* > 0: only this process's hits (kprobes
+	int stats_fd;	     /* ARRAY of 4 u64, see enum agg_stat */
+	int depth_fd, ts_fd; /* GS_LATENCY: per-thread nesting */
+	int only_tgid;	     /* > 0: only this process's hits (kprobes
 				 * fire in every process) */
 };
 
@@ -63,8 +63,8 @@ struct agg_val {
 };
 
 enum agg_stat {
-	AST_DROPPED,   /* the counts map was full */
-	AST_ORPHANS,   /* returns whose entry was not seen */
+	AST_DROPPED, /* the counts map was full */
+	AST_ORPHANS, /* returns whose entry was not seen */
 	AST_NSTATS = 4,
 };
 
@@ -121,8 +121,8 @@ struct stream_hdr {
 	uint32_t probe; /* the cookie: the probe's index */
 	uint32_t cpu;
 };
-#define STREAM_STR_MAX 4096	/* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
-#define STREAM_CUR_MASK 0x1fff	/* strings start below 8 KiB */
+#define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
+#define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
 #define STREAM_BUF (16 + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
 
 struct gen_stream {
@@ -130,12 +130,12 @@ struct gen_stream {
 	int scratch_fd; /* PERCPU_ARRAY of one STREAM_BUF value */
 	int lost_fd;	/* PERCPU_ARRAY of one u64: records the ring refused */
 	bool retprobe;
-	bool kernel;	/* a kprobe: memory is the kernel's unless umem says */
+	bool kernel; /* a kprobe: memory is the kernel's unless umem says */
 	const uint8_t *umem; /* kprobes, per arg: GS_UDEREF | GS_USTR */
-	int ip_bias;	/* subtracted from pt_regs ip for __probe_ip */
-	bool func_ip;	/* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
-	int only_tgid;	/* > 0: only this process's hits */
-	int skip_tgid;	/* > 0: not this process's (the tracer's own) */
+	int ip_bias;	     /* subtracted from pt_regs ip for __probe_ip */
+	bool func_ip;  /* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
+	int only_tgid; /* > 0: only this process's hits */
+	int skip_tgid; /* > 0: not this process's (the tracer's own) */
 	unsigned int fixed; /* bytes of the record's fixed part */
 	const struct parg *args;
 	size_t nargs;

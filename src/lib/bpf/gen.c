@@ -29,14 +29,14 @@
 #define DKEY_OFF (-8)	/* latency: (tid << 32 | cookie) */
 #define TSKEY_OFF (-24) /* latency: {dkey, depth} */
 #define TSVAL_OFF (-32)
-#define ZERO_OFF (-40)	/* a u32 0 (stats index) or u64 0 (depth init) */
+#define ZERO_OFF (-40) /* a u32 0 (stats index) or u64 0 (depth init) */
 #define MAX_SLOTS 12
 
 /* x86-64 struct pt_regs (arch/x86/include/asm/ptrace.h), in order */
 static const char *const x86_regs[] = {
-	"r15", "r14", "r13", "r12", "bp", "bx", "r11", "r10", "r9", "r8",
-	"ax",  "cx",  "dx",  "si",  "di", "orig_ax", "ip", "cs", "flags",
-	"sp",  "ss",
+	"r15", "r14",	  "r13", "r12", "bp",	 "bx", "r11",
+	"r10", "r9",	  "r8",	 "ax",	"cx",	 "dx", "si",
+	"di",  "orig_ax", "ip",	 "cs",	"flags", "sp", "ss",
 };
 
 int gen_reg_offset(const char *name)
@@ -95,9 +95,8 @@ static int store_keys(struct gen *g, const struct gen_agg *a)
 			break;
 		case GS_COMM:
 			EMIT(g, ST_IMM(BPF_DW, FP, off, 0),
-			     ST_IMM(BPF_DW, FP, off + 8, 0),
-			     MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, off),
-			     MOV_IMM(R2, 16),
+			     ST_IMM(BPF_DW, FP, off + 8, 0), MOV_REG(R1, FP),
+			     ALU_IMM(BPF_ADD, R1, off), MOV_IMM(R2, 16),
 			     CALL(BPF_FUNC_get_current_comm));
 			off += 16;
 			continue;
@@ -196,7 +195,7 @@ static void depth_lookup(struct gen *g, const struct gen_agg *a, int none)
  */
 int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 {
-	struct gen g = { .b = b };
+	struct gen g = {.b = b};
 	int have = gen_label_new(&g), out = gen_label_new(&g);
 
 	EMIT(&g, MOV_REG(R6, R1));
@@ -235,15 +234,16 @@ static void lat_return(struct gen *g, const struct gen_agg *a, int orphan)
 	     ALU_IMM(BPF_ADD, R2, TSKEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
 	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), orphan);
 	EMIT(g, LDX(BPF_DW, R7, R0, 0), MOV_REG(R0, R9),
-	     ALU_REG(BPF_SUB, R0, R7), MOV_REG(R7, R0),
-	     LD_MAP_FD(R1, a->ts_fd), MOV_REG(R2, FP),
-	     ALU_IMM(BPF_ADD, R2, TSKEY_OFF), CALL(BPF_FUNC_map_delete_elem));
+	     ALU_REG(BPF_SUB, R0, R7), MOV_REG(R7, R0), LD_MAP_FD(R1, a->ts_fd),
+	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, TSKEY_OFF),
+	     CALL(BPF_FUNC_map_delete_elem));
 }
 
 int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 {
-	struct gen g = { .b = b };
-	int found = gen_label_new(&g), drop = gen_label_new(&g), out = gen_label_new(&g);
+	struct gen g = {.b = b};
+	int found = gen_label_new(&g), drop = gen_label_new(&g),
+	    out = gen_label_new(&g);
 	int orphan = gen_label_new(&g);
 	int slots = gen_key_slots(a), err;
 
@@ -274,11 +274,10 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	gen_jump(&g, JMP_IMM(BPF_JNE, R0, 0, 0), found);
 	/* first hit of this key on this CPU: insert {0, 0, MAX, MIN} */
 	EMIT(&g, ST_IMM(BPF_DW, FP, VAL_OFF, 0),
-	     ST_IMM(BPF_DW, FP, VAL_OFF + 8, 0),
-	     LD_IMM64(R1, INT64_MAX), STX(BPF_DW, FP, R1, VAL_OFF + 16),
-	     LD_IMM64(R1, INT64_MIN), STX(BPF_DW, FP, R1, VAL_OFF + 24),
-	     LD_MAP_FD(R1, a->counts_fd), MOV_REG(R2, FP),
-	     ALU_IMM(BPF_ADD, R2, KEY_OFF), MOV_REG(R3, FP),
+	     ST_IMM(BPF_DW, FP, VAL_OFF + 8, 0), LD_IMM64(R1, INT64_MAX),
+	     STX(BPF_DW, FP, R1, VAL_OFF + 16), LD_IMM64(R1, INT64_MIN),
+	     STX(BPF_DW, FP, R1, VAL_OFF + 24), LD_MAP_FD(R1, a->counts_fd),
+	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, KEY_OFF), MOV_REG(R3, FP),
 	     ALU_IMM(BPF_ADD, R3, VAL_OFF), MOV_IMM(R4, BPF_NOEXIST),
 	     CALL(BPF_FUNC_map_update_elem), LD_MAP_FD(R1, a->counts_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, KEY_OFF),

@@ -43,7 +43,8 @@ _Static_assert(offsetof(struct link_create_attr, uprobe_multi) ==
 		       offsetof(union bpf_attr, link_create.kprobe_multi),
 	       "link_create union offset");
 _Static_assert(offsetof(struct link_create_attr, perf_event.bpf_cookie) ==
-		       offsetof(union bpf_attr, link_create.perf_event.bpf_cookie),
+		       offsetof(union bpf_attr,
+				link_create.perf_event.bpf_cookie),
 	       "perf_event cookie offset");
 
 static int link_create(struct link_create_attr *la)
@@ -95,8 +96,7 @@ static int uprobe_pmu(int *type, int *retbit)
 	fclose(f);
 	if (cached_type < 0)
 		return -ENOTSUP;
-	f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe",
-		  "re");
+	f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "re");
 	if (f && fgets(buf, sizeof(buf), f) &&
 	    sscanf(buf, "config:%d", &cached_bit) != 1)
 		cached_bit = 0;
@@ -112,7 +112,7 @@ int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 		     uint64_t ref_ctr, bool retprobe, pid_t pid,
 		     uint64_t cookie)
 {
-	struct link_create_attr la = { .attach_type = BPF_PERF_EVENT };
+	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
 	struct perf_event_attr pa;
 	int type, retbit, err;
 	long pfd;
@@ -194,7 +194,7 @@ static int pmu_type(const char *pmu, int *type, int *retbit)
 int bpfl_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 		     bool retprobe, uint64_t cookie)
 {
-	struct link_create_attr la = { .attach_type = BPF_PERF_EVENT };
+	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
 	static int type = -1, retbit;
 	struct perf_event_attr pa;
 	int err;
@@ -228,10 +228,10 @@ int bpfl_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 bool bpfl_has_uprobe_multi(void)
 {
 	static int cached = -1;
-	struct prog_buf b = { 0 };
+	struct prog_buf b = {0};
 	struct bpf_insn ret0[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 	uint64_t off = 0;
 	int prog, link;
@@ -260,10 +260,10 @@ bool bpfl_has_uprobe_multi(void)
 bool bpfl_has_kprobe_multi(void)
 {
 	static int cached = -1;
-	struct prog_buf b = { 0 };
+	struct prog_buf b = {0};
 	struct bpf_insn ret0[] = {
-		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0 },
-		{ .code = BPF_JMP | BPF_EXIT },
+		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
+		{.code = BPF_JMP | BPF_EXIT},
 	};
 	union bpf_attr attr;
 	int prog;

@@ -53,8 +53,8 @@ int bring_sample(void *ctx, void *data, size_t len)
 		memcpy(st->rec + 8, &func, 8);
 		rec = st->rec;
 	}
-	r = events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1,
-			   tid, NULL, NULL, 0, false);
+	r = events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1, tid,
+			   NULL, NULL, 0, false);
 	if (r) {
 		st->stop = r;
 		return -ECANCELED;

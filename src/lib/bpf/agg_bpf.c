@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * In-kernel aggregation (sonde_bpf.h): the session's probes, grouped by
- * file and by what their program fetches, each group one program and one
- * uprobe_multi link (or one perf event per probe), all writing one counts
+ * file (kprobes: none) and by what their program fetches, each group one
+ * program and one uprobe_multi or kprobe_multi link (or one perf event per
+ * probe), all writing one counts
  * map keyed [probe][keys][bucket].
  */
 #include <errno.h>

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The bpf backend: uprobes stream through one BPF ring buffer. Probes of
- * one file, kind and argument list share one generated program
- * (gen_stream.c) and one uprobe_multi link (kernel 6.6+), or else one
- * perf event per probe with the program on it (the uprobe PMU). Every
+ * The bpf backend: uprobes and kprobes stream through one BPF ring buffer.
+ * Probes of one file (kprobes: none), kind and argument list share one
+ * generated program (gen_stream.c) and one uprobe_multi (6.6+) or
+ * kprobe_multi (5.18+, CONFIG_FPROBE) link, or else one perf event per
+ * probe with the program on it (the uprobe or kprobe PMU). Every
  * link, event, program and map belongs to a file descriptor: nothing is
  * left in the kernel however sonde ends, SIGKILL included. Records are
  * laid out as the tracefs format says (pfmt_build()), so they decode and

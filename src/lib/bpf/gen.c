@@ -3,7 +3,7 @@
  * BPF programs built from a few templates, instruction by instruction (no
  * compiler at build or run time). All run as BPF_PROG_TYPE_KPROBE on a
  * struct pt_regs; the probe is told apart by its BPF cookie (the probe's
- * index in the session, set per uprobe in the link).
+ * index in the session, set per probe in the link).
  *
  * Counts and histograms: one PERCPU_HASH, key = u64 slots
  * [cookie][key values...][bucket], value = struct agg_val {count, sum, min,

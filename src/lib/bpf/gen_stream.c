@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The streaming program: the record a uprobe event would write into the
- * tracefs ring (trace_uprobe.c __uprobe_trace_func(), store_trace_args()
- * of trace_probe_tmpl.h), built in a per-CPU scratch buffer and copied
+ * The streaming program: the record a uprobe or kprobe event would write
+ * into the tracefs ring (trace_uprobe.c __uprobe_trace_func(),
+ * trace_kprobe.c __kprobe_trace_func(), store_trace_args() of
+ * trace_probe_tmpl.h), built in a per-CPU scratch buffer and copied
  * into the BPF ring buffer with bpf_ringbuf_output(). The arguments are
  * those perf_fmt.c compiled from the kernel fetch strings, so the layout
  * is pfmt_build()'s: common fields, __probe_ip (or __probe_func and

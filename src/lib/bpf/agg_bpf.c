@@ -3,8 +3,7 @@
  * In-kernel aggregation (sonde_bpf.h): the session's probes, grouped by
  * file (kprobes: none) and by what their program fetches, each group one
  * program and one uprobe_multi or kprobe_multi link (or one perf event per
- * probe), all writing one counts
- * map keyed [probe][keys][bucket].
+ * probe), all writing one counts map keyed [probe][keys][bucket].
  */
 #include <errno.h>
 #include <limits.h>

@@ -97,6 +97,8 @@ struct sonde_session {
 	struct probe *probes;
 	int nprobes;
 	struct elf_cache *elfs; /* target files, opened once */
+	int *names;		/* event names, hashed (session.c) */
+	unsigned int names_cap;
 	bool started;
 
 	/* reading */

@@ -85,6 +85,7 @@ void sonde_session__close(struct sonde_session *s)
 	for (i = 0; i < s->nprobes; i++)
 		probe_free(&s->probes[i]);
 	free(s->probes);
+	free(s->names);
 	free(s->lost);
 	while (s->elfs) {
 		struct elf_cache *c = s->elfs;
@@ -98,14 +99,71 @@ void sonde_session__close(struct sonde_session *s)
 	ksym_cache_free();
 }
 
+/*
+ * The session's event names, hashed: a glob adds thousands of probes and a
+ * linear search of the names taken was a third of the time it took. Slots
+ * hold a probe index + 1; an index at or past nprobes is a probe that was
+ * not kept and counts as free.
+ */
+static unsigned int name_hash(const char *n)
+{
+	unsigned int h = 2166136261u; /* FNV-1a */
+
+	while (*n)
+		h = (h ^ (unsigned char)*n++) * 16777619u;
+	return h;
+}
+
+static bool slot_live(const struct sonde_session *s, int slot)
+{
+	int v = s->names[slot];
+
+	return v > 0 && v <= s->nprobes && s->probes[v - 1].name;
+}
+
 static bool name_taken(const struct sonde_session *s, const char *name)
 {
-	int i;
+	unsigned int i, mask = s->names_cap - 1;
 
-	for (i = 0; i < s->nprobes; i++)
-		if (!strcmp(s->probes[i].name, name))
+	if (!s->names_cap)
+		return false;
+	for (i = name_hash(name) & mask; s->names[i]; i = (i + 1) & mask)
+		if (slot_live(s, i) &&
+		    !strcmp(s->probes[s->names[i] - 1].name, name))
 			return true;
 	return false;
+}
+
+static void name_put(struct sonde_session *s, int idx)
+{
+	unsigned int i, mask;
+
+	mask = s->names_cap - 1;
+	for (i = name_hash(s->probes[idx].name) & mask;
+	     s->names[i] && slot_live(s, i); i = (i + 1) & mask)
+		;
+	s->names[i] = idx + 1;
+}
+
+/* Note probe idx's name; the table doubles at half full. */
+static int name_add(struct sonde_session *s, int idx)
+{
+	unsigned int cap = s->names_cap;
+	int *grown, i;
+
+	if ((unsigned int)(idx + 1) * 2 >= cap) {
+		cap = cap ? cap * 2 : 64;
+		grown = calloc(cap, sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		free(s->names);
+		s->names = grown;
+		s->names_cap = cap;
+		for (i = 0; i < idx; i++)
+			name_put(s, i);
+	}
+	name_put(s, idx);
+	return 0;
 }
 
 /* A kernel-valid event name from what the user wrote, unique in the
@@ -304,6 +362,10 @@ static int add_one(struct sonde_session *s, const char *text,
 	    asprintf(&p->hist, "hist:%s",
 		     opts->hist + (strncmp(opts->hist, "hist:", 5) ? 0 : 5)) < 0)
 		p->hist = NULL;
+	if (name_add(s, s->nprobes)) {
+		err = set_err(s, ENOMEM, -1, "out of memory");
+		goto fail;
+	}
 	if (s->started) {
 		s->nprobes++;
 		err = s->be->attach(s, s->nprobes - 1);

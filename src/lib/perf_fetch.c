@@ -100,9 +100,20 @@ static int base_value(const struct fctx *c, const struct parg *a,
 	case PB_IMM:
 		*v = (uint64_t)a->imm;
 		return 0;
-	case PB_FILEOFF:
-		return symcache_file_addr(&c->s->syms, sm->pid, c->p->path,
-					  (uint64_t)a->imm, v);
+	case PB_FILEOFF: {
+		/* as the kernel reads @+OFF: the breakpoint's address minus
+		 * the probe's file offset, plus OFF (trace_uprobe.c
+		 * translate_user_vaddr()); a .bss global has no file offset
+		 * of its own, so the process's maps cannot place it */
+		uint64_t bp = sm->ip;
+
+		if (probe_kind_is_return(c->p->spec.kind) &&
+		    symcache_file_addr(&c->s->syms, sm->pid, c->p->path,
+				       c->p->offset, &bp))
+			return -ENOENT;
+		*v = bp - c->p->offset + (uint64_t)a->imm;
+		return 0;
+	}
 	default:
 		return -EINVAL;
 	}

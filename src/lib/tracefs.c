@@ -82,13 +82,9 @@ static int tfs_path(char *buf, size_t len, const char *file)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* One whole line per write() (uprobetracer.rst: the parser takes a write
- * as one command). */
-int tfs_write_line(const char *file, const char *line)
+static int write_block(const char *file, const char *buf, size_t len)
 {
 	char path[512];
-	size_t len = strlen(line);
-	char *buf;
 	ssize_t n;
 	int fd, err = 0;
 
@@ -97,20 +93,29 @@ int tfs_write_line(const char *file, const char *line)
 	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	buf = malloc(len + 2);
-	if (!buf) {
-		close(fd);
-		return -ENOMEM;
-	}
-	memcpy(buf, line, len);
-	buf[len] = '\n';
-	n = write(fd, buf, len + 1);
+	n = write(fd, buf, len);
 	if (n < 0)
 		err = -errno;
-	else if ((size_t)n != len + 1)
+	else if ((size_t)n != len)
 		err = -EIO;
-	free(buf);
 	close(fd);
+	return err;
+}
+
+/* One whole line per write() (uprobetracer.rst: the parser takes a write
+ * as one command). */
+int tfs_write_line(const char *file, const char *line)
+{
+	size_t len = strlen(line);
+	char *buf = malloc(len + 1);
+	int err;
+
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, line, len);
+	buf[len] = '\n';
+	err = write_block(file, buf, len + 1);
+	free(buf);
 	return err;
 }
 
@@ -197,25 +202,6 @@ static size_t batch_max(void)
 	return page > 0 ? (size_t)page - 1 : 4095;
 }
 
-static int write_block(const char *file, const char *buf, size_t len)
-{
-	char path[512];
-	ssize_t n;
-	int fd, err = 0;
-
-	if (tfs_path(path, sizeof(path), file))
-		return -ENAMETOOLONG;
-	fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = write(fd, buf, len);
-	if (n < 0)
-		err = -errno;
-	else if ((size_t)n != len)
-		err = -EIO;
-	close(fd);
-	return err;
-}
 
 static bool event_exists(struct sonde_session *s, const struct probe *p)
 {

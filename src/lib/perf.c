@@ -373,6 +373,43 @@ static int open_probe_error(struct sonde_session *s, struct probe *p,
 		       p->name, p->definition, strerror(-err));
 }
 
+/*
+ * System-wide, comm records (at exec) name processes that are gone before
+ * their samples are read. They come from a dummy software event per CPU
+ * sharing the CPU's ring, so that side records lost when the ring is full
+ * are not counted as lost samples (PERF_RECORD_LOST names the event whose
+ * output failed; perf_read.c counts only the probes'). Best effort.
+ */
+static void open_comm_tracker(struct sonde_session *s)
+{
+	struct pstate *st = s->be_priv;
+	struct perf_event_attr a;
+	int cpu, fd;
+
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		if (!st->rings[cpu].meta)
+			continue;
+		memset(&a, 0, sizeof(a));
+		a.size = sizeof(a);
+		a.type = PERF_TYPE_SOFTWARE;
+		a.config = PERF_COUNT_SW_DUMMY;
+		a.comm = 1;
+		a.comm_exec = 1;
+		a.use_clockid = 1;
+		a.clockid = CLOCK_MONOTONIC;
+		fd = syscall(SYS_perf_event_open, &a, -1, cpu, -1,
+			     PERF_FLAG_FD_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* cpu -1: closed with the others, not summed as lost */
+		if (add_fd(st, fd, -1)) {
+			close(fd);
+			continue;
+		}
+		ioctl(fd, PERF_EVENT_IOC_SET_OUTPUT, st->rings[cpu].fd);
+	}
+}
+
 static int open_all(struct sonde_session *s, const struct pmu *up,
 		    const struct pmu *kp)
 {
@@ -386,10 +423,10 @@ static int open_all(struct sonde_session *s, const struct pmu *up,
 		opened = 0;
 		for (t = 0; !err && t < nt; t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
-				/* comm records (at exec) name processes that
-				 * are gone before their samples are read;
-				 * mmap records serve stacks */
-				track = i == 0;
+				/* mmap and comm records serve stacks; without
+				 * stacks, system-wide comms come from a dummy
+				 * event of their own (open_comm_tracker) */
+				track = i == 0 && s->opts.stack;
 				err = open_one(s, i, tids[t], cpu, up, kp,
 					       track);
 				if (err == -ENODEV || err == -ESRCH)
@@ -404,6 +441,8 @@ static int open_all(struct sonde_session *s, const struct pmu *up,
 			err = open_probe_error(s, &s->probes[i], err);
 	}
 	free(tids);
+	if (!err && !s->opts.stack && s->opts.pid <= 0)
+		open_comm_tracker(s);
 	return err;
 }
 

@@ -153,8 +153,13 @@ static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 		return keep_sample(st, r, len, cpu);
 	case PERF_RECORD_LOST: /* id, lost */
 		if (len >= 24) {
+			uint64_t id;
+
+			/* a probe's samples, not the comm tracker's records */
+			memcpy(&id, r + 8, 8);
 			memcpy(&lost, r + 16, 8);
-			s->lost[cpu] += lost;
+			if (probe_of(st, id) >= 0)
+				s->lost[cpu] += lost;
 		}
 		return 0;
 	case PERF_RECORD_LOST_SAMPLES: /* lost */

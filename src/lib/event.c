@@ -276,7 +276,7 @@ static void task_gone(struct sonde_session *s, struct task_info *t)
 		t->pid = s->opts.pid;
 }
 
-static const struct task_info *task_lookup(struct sonde_session *s, int tid)
+static struct task_info *task_lookup(struct sonde_session *s, int tid)
 {
 	unsigned int i, mask;
 	struct task_info *t;
@@ -336,6 +336,7 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   bool user_frames)
 {
 	struct read_ctx rc = { .s = s, .cpu = cpu };
+	struct task_info *t;
 	struct sonde_event ev = {
 		.s = s,
 		.p = &s->probes[probe],
@@ -349,13 +350,15 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		.frames_user = user_frames,
 	};
 
-	ev.task = task_lookup(s, tid);
-	/* the backend knows better than /proc, which may be gone by now */
-	if (ev.task && pid > 0)
-		((struct task_info *)ev.task)->pid = pid;
-	if (ev.task && comm && *comm && strcmp(comm, "<...>"))
-		snprintf(((struct task_info *)ev.task)->comm,
-			 sizeof(ev.task->comm), "%s", comm);
+	t = task_lookup(s, tid);
+	/* the backend knows better than /proc, which may be gone by now;
+	 * the cached comm is rewritten only when it changed (exec) */
+	if (t && pid > 0)
+		t->pid = pid;
+	if (t && comm && *comm && strcmp(comm, "<...>") &&
+	    strncmp(t->comm, comm, sizeof(t->comm) - 1))
+		snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	ev.task = t;
 	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
 	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
 		return 0;

@@ -16,6 +16,7 @@ struct ok_case {
 	const char *text;
 	enum probe_kind kind;
 	const char *group, *event, *target, *symbol;
+	const char *provider; /* usdt */
 	uint64_t offset, addr, ref;
 	bool has_addr, addr_is_offset;
 	int maxactive;
@@ -78,7 +79,7 @@ static const struct ok_case ok_cases[] = {
 	 .target_col = 10, .symbol_col = 10},
 	{"r:myretprobe do_sys_open $retval", PROBE_KRETPROBE,
 	 .event = "myretprobe", .symbol = "do_sys_open",
-	 .args = "retval=$retval", .target_col = 13, .symbol_col = 13},
+	 .args = "arg1=$retval", .target_col = 13, .symbol_col = 13},
 	{"p:myprobe do_sys_open", PROBE_KPROBE, .event = "myprobe",
 	 .symbol = "do_sys_open", .target_col = 10, .symbol_col = 10},
 	{"p:grp/ev do_sys_open+4", PROBE_KPROBE, .group = "grp", .event = "ev",
@@ -96,7 +97,7 @@ static const struct ok_case ok_cases[] = {
 	 .symbol = "vfs_read", .target_col = 5, .symbol_col = 5},
 	{"p:grp/ev /bin/bash:0x4d6b0 %ax", PROBE_UPROBE, .group = "grp",
 	 .event = "ev", .target = "/bin/bash", .has_addr = true,
-	 .addr = 0x4d6b0, .addr_is_offset = true, .args = "ax=%ax",
+	 .addr = 0x4d6b0, .addr_is_offset = true, .args = "arg1=%ax",
 	 .target_col = 9, .symbol_col = 19},
 	{"p /bin/bash:1234", PROBE_UPROBE, .target = "/bin/bash",
 	 .has_addr = true, .addr = 1234, .addr_is_offset = true,
@@ -108,19 +109,58 @@ static const struct ok_case ok_cases[] = {
 	{"r:ret /bin/bash:0x4d6b0 +0($retval):string", PROBE_URETPROBE,
 	 .event = "ret", .target = "/bin/bash", .has_addr = true,
 	 .addr = 0x4d6b0, .addr_is_offset = true,
-	 .args = "retval_0=+0($retval):string", .target_col = 6,
+	 .args = "arg1=+0($retval):string", .target_col = 6,
 	 .symbol_col = 16},
 	{"p:ev ./demo:0x10%return", PROBE_URETPROBE, .event = "ev",
 	 .target = "./demo", .has_addr = true, .addr = 0x10,
 	 .addr_is_offset = true, .target_col = 5, .symbol_col = 12},
+	/* the kernel's syntax with PATH:SYM[+OFF] (perf-tools, BCC); unnamed
+	 * arguments named as the kernel names them: a good name keeps itself,
+	 * else argN by position (trace_probe.c generate_probe_arg_name()) */
+	{"p:ev ./dispatch:_Z16dispatch_commandP3THDPK8COM_DATA", PROBE_UPROBE,
+	 .event = "ev", .target = "./dispatch",
+	 .symbol = "_Z16dispatch_commandP3THDPK8COM_DATA", .target_col = 5,
+	 .symbol_col = 16},
+	{"p:grp/ev /bin/bash:readline+8 %ip %ax x=%bx %cx", PROBE_UPROBE,
+	 .group = "grp", .event = "ev", .target = "/bin/bash",
+	 .symbol = "readline", .offset = 8,
+	 .args = "arg1=%ip arg2=%ax x=%bx arg4=%cx", .target_col = 9,
+	 .symbol_col = 19},
+	{"r:ev /opt/a:b/prog:ns::Klass::run $retval", PROBE_URETPROBE,
+	 .event = "ev", .target = "/opt/a:b/prog", .symbol = "ns::Klass::run",
+	 .args = "arg1=$retval", .target_col = 5, .symbol_col = 19},
+	{"p:ev /bin/bash:readline comm arg2 %si", PROBE_UPROBE, .event = "ev",
+	 .target = "/bin/bash", .symbol = "readline",
+	 .args = "comm=$comm arg2=%si:s64 arg3=%si", .target_col = 5,
+	 .symbol_col = 15},
+	/* an empty target: every object of the process (-p) */
+	{"u::readline", PROBE_UPROBE, .target = "", .symbol = "readline",
+	 .target_col = 2, .symbol_col = 3},
+	{"ur::malloc retval", PROBE_URETPROBE, .target = "", .symbol = "malloc",
+	 .args = "retval=$retval:s64", .target_col = 3, .symbol_col = 4},
+	/* USDT: names, fnmatch(3) patterns, an empty target */
+	{"usdt:./t:prov:name", PROBE_UPROBE, .target = "./t", .symbol = "name",
+	 .provider = "prov", .target_col = 5, .symbol_col = 14},
+	{"usdt:./t:*", PROBE_UPROBE, .target = "./t", .symbol = "*",
+	 .target_col = 5, .symbol_col = 9},
+	{"usdt:./t:prov:*", PROBE_UPROBE, .target = "./t", .symbol = "*",
+	 .provider = "prov", .target_col = 5, .symbol_col = 14},
+	{"usdt:./t:*:na?e", PROBE_UPROBE, .target = "./t", .symbol = "na?e",
+	 .provider = "*", .target_col = 5, .symbol_col = 11},
+	{"usdt:./t:p[a-z]:[!x]*", PROBE_UPROBE, .target = "./t",
+	 .symbol = "[!x]*", .provider = "p[a-z]", .target_col = 5,
+	 .symbol_col = 16},
+	{"usdt::prov:name arg1", PROBE_UPROBE, .target = "", .symbol = "name",
+	 .provider = "prov", .args = "arg1=arg1", .target_col = 5,
+	 .symbol_col = 11},
 	/* perf-tools' shorthand */
 	{"p:bash:readline", PROBE_UPROBE, .target = "bash",
 	 .symbol = "readline", .target_col = 2, .symbol_col = 7},
 	{"p:bash:readline %di", PROBE_UPROBE, .target = "bash",
-	 .symbol = "readline", .args = "di=%di", .target_col = 2,
+	 .symbol = "readline", .args = "arg1=%di", .target_col = 2,
 	 .symbol_col = 7},
 	{"r:libc:gets +0($retval):string", PROBE_URETPROBE, .target = "libc",
-	 .symbol = "gets", .args = "retval_0=+0($retval):string",
+	 .symbol = "gets", .args = "arg1=+0($retval):string",
 	 .target_col = 2, .symbol_col = 7},
 	{"p:/bin/bash:0x4d6b0", PROBE_UPROBE, .target = "/bin/bash",
 	 .has_addr = true, .addr = 0x4d6b0, .addr_is_offset = true,
@@ -182,7 +222,16 @@ static const struct bad_case bad_cases[] = {
 	{"-:myprobe", 0, "removes an event"},
 	{"u", 1, "missing ':' after 'u'"},
 	{"u:", 2, "missing target after 'u:'"},
-	{"u::readline", 2, "missing target"},
+	{"u::", 2, "missing target"},
+	{"p::readline", 2, "missing target"},
+	{"usdt:", 5, "missing target after 'usdt:'"},
+	{"usdt:./t:a.b", 10, "bad probe name 'a.b'"},
+	{"usdt:./t:p*:x/y", 13, "bad probe name 'x/y'"},
+	{"usdt:./t:p*:x*/y", 14, "bad probe pattern 'x*/y'"},
+	{"usdt:./t:a.*:x", 10, "bad provider pattern 'a.*'"},
+	{"p:e /bin/bash:readline+zz", 22, "offset '+zz' is not a number"},
+	{"r:e /bin/bash:readline+8", 22, "return probe goes at the function entry"},
+	{"p:e /bin/bash:0x10 %si arg1=%di", 23, "argument name 'arg1' is used twice"},
 	{"u:./demo", 8, "missing ':SYMBOL' after 'u:./demo'"},
 	{"u:./demo:", 9, "missing symbol after 'u:TARGET:'"},
 	{"u:./demo:add+zz", 12, "offset '+zz' is not a number"},
@@ -211,8 +260,6 @@ static const struct bad_case bad_cases[] = {
 	 2, "too long"},
 	{"r5:bash:readline", 1, "maxactive (rN) is for kretprobes"},
 	{"r5 /bin/bash:0x10", 1, "maxactive (rN) is for kretprobes"},
-	{"p:e /bin/bash:readline", 14,
-	 "uprobe_events takes a file offset, not 'readline'"},
 	{"p:e /bin/bash", 13, "missing ':OFFSET' after the path"},
 	{"p:e /bin/bash:", 14, "missing offset after ':'"},
 	{"p:e /bin/bash:0x10(0x20", 23, "missing ')'"},
@@ -294,6 +341,7 @@ static void ok_case(void **state)
 	assert_str_or_null(s.event, c->event);
 	assert_str_or_null(s.target, c->target);
 	assert_str_or_null(s.symbol, c->symbol);
+	assert_str_or_null(s.provider, c->provider);
 	assert_int_equal(s.offset, c->offset);
 	assert_int_equal(s.has_addr, c->has_addr);
 	assert_int_equal(s.addr, c->addr);

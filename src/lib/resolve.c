@@ -88,15 +88,20 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p)
 	const char *near[5];
 	int err, n, i;
 
-	err = target_resolve(sp->target, s->opts.pid, path, sizeof(path), msg,
-			     sizeof(msg));
+	/* p->path: already resolved (an empty target's object) */
+	err = p->path ? 0
+		      : target_resolve(sp->target, s->opts.pid, path,
+				       sizeof(path), msg, sizeof(msg));
 	if (err)
 		return set_err(s, err, sp->target_col, "%s", msg);
+	if (p->path)
+		snprintf(path, sizeof(path), "%s", p->path);
 	if (strpbrk(path, " \t\n"))
 		return set_err(s, EINVAL, sp->target_col,
 			       "the kernel cannot probe a path with spaces: %s",
 			       path);
-	p->path = strdup(path);
+	if (!p->path)
+		p->path = strdup(path);
 	ef = elf_cached(s, path);
 	if (!ef)
 		return set_err(s, errno == ENOEXEC ? EINVAL : errno,

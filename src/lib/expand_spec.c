@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "elf.h"
 #include "expand.h"
@@ -152,6 +153,20 @@ static void what(const struct probe_spec *sp, char *buf, size_t len)
 		 sp->provider ? ":" : "", sp->symbol);
 }
 
+/* Is pid still running our own program: a child forked to run -c's
+ * command that has not exec'd it yet? */
+static bool own_fork(pid_t pid)
+{
+	const char *proc = getenv("SONDE_PROC_ROOT");
+	struct stat a, b;
+	char path[64];
+
+	snprintf(path, sizeof(path), "%s/%d/exe", proc ? proc : "/proc",
+		 (int)pid);
+	return !stat(path, &a) && !stat("/proc/self/exe", &b) &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
 static int collect(struct sonde_session *s, const struct probe_spec *sp,
 		   struct sites *w)
 {
@@ -180,6 +195,13 @@ static int collect(struct sonde_session *s, const struct probe_spec *sp,
 			       "process: give its -p PID, or name the object "
 			       "(%s:PATH:%s)",
 			       sp->usdt ? "usdt" : "u", name);
+	if (own_fork(s->opts.pid))
+		return set_err(s, EINVAL, sp->target_col,
+			       "an empty target means the objects of process "
+			       "%d, which has not started its program yet "
+			       "(-c): name the object (%s:PATH:%s), or start "
+			       "the program and attach with -p",
+			       (int)s->opts.pid, sp->usdt ? "usdt" : "u", name);
 	err = target_for_each_object(s->opts.pid, object_cb, w);
 	if (err == -ENOMEM || w->err)
 		return set_err(s, ENOMEM, -1, "out of memory");

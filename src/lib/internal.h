@@ -146,6 +146,7 @@ int check_insn(struct sonde_session *s, struct probe *p);
  * segments or the boundaries named */
 int check_exec_segment(struct sonde_session *s, struct probe *p,
 		       struct elf_file *ef, bool mapped);
+int check_exec_section(struct sonde_session *s, struct probe *p);
 int check_boundary(struct sonde_session *s, struct probe *p,
 		   struct elf_file *ef);
 

@@ -167,6 +167,8 @@ out:
 		err = dwarf_resolve_probe(s, p, ef);
 	if (!err)
 		err = check_exec_segment(s, p, ef, true);
+	if (!err && (sp->has_addr || sp->offset))
+		err = check_exec_section(s, p);
 	if (!err)
 		err = check_boundary(s, p, ef);
 	return err ? err : check_insn(s, p);

@@ -2,14 +2,20 @@
 /*
  * Is a uprobe's place an instruction? The kernel takes any file offset: one
  * outside the executable mappings never fires (uprobes fire only in
- * VM_EXEC vmas, kernel/events/uprobes.c valid_vma()), and one inside an
- * instruction corrupts it. Refuse both, naming the executable segments
- * (PT_LOAD with PF_X) or the instruction boundaries around the address
- * (capstone, insn.c; without it only the segment is checked).
+ * VM_EXEC vmas, kernel/events/uprobes.c valid_vma()), one in data that
+ * shares an executable mapping never runs (and its readers see the
+ * breakpoint byte), and one inside an instruction corrupts it. Refuse
+ * them, naming the executable segments (PT_LOAD with PF_X) or sections
+ * (SHF_EXECINSTR), or the instruction boundaries around the address
+ * (capstone, insn.c; without it the boundaries are not checked).
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "elf.h"
 #include "insn.h"
@@ -61,6 +67,64 @@ int check_exec_segment(struct sonde_session *s, struct probe *p,
 		       "%s is not in an executable segment of %s (r-x%s: %s)",
 		       what, p->path, by_off ? ", file offsets" : "",
 		       *segs ? segs : "none");
+}
+
+/*
+ * Linked without -z separate-code, the first PT_LOAD is r-x from file
+ * offset 0: the ELF headers, .rodata and .eh_frame sit in it beside the
+ * code. An offset there is in no section with SHF_EXECINSTR; a file
+ * without section headers is not checked.
+ */
+int check_exec_section(struct sonde_session *s, struct probe *p)
+{
+	bool by_off = p->spec.has_addr && p->spec.addr_is_offset;
+	char what[320], secs[512] = "";
+	bool any = false, in = false;
+	Elf_Scn *scn = NULL;
+	const char *name;
+	size_t shstrndx;
+	GElf_Shdr sh;
+	Elf *elf;
+	int fd;
+
+	fd = open(p->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
+		goto out;
+	while (!in && (scn = elf_nextscn(elf, scn))) {
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type == SHT_NOBITS ||
+		    (sh.sh_flags & (SHF_ALLOC | SHF_EXECINSTR)) !=
+			    (SHF_ALLOC | SHF_EXECINSTR))
+			continue;
+		any = true;
+		in = p->offset >= sh.sh_offset &&
+		     p->offset - sh.sh_offset < sh.sh_size;
+		name = elf_strptr(elf, shstrndx, sh.sh_name);
+		if (strlen(secs) < sizeof(secs) - 80)
+			snprintf(secs + strlen(secs),
+				 sizeof(secs) - strlen(secs),
+				 "%s%.24s 0x%llx..0x%llx", *secs ? ", " : "",
+				 name ? name : "?",
+				 (unsigned long long)(by_off ? sh.sh_offset
+							     : sh.sh_addr),
+				 (unsigned long long)((by_off ? sh.sh_offset
+							      : sh.sh_addr) +
+						      sh.sh_size));
+	}
+out:
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	if (!any || in)
+		return 0;
+	describe(p, p->offset, what, sizeof(what));
+	return set_err(s, EINVAL, p->spec.symbol_col,
+		       "%s is in an executable segment of %s but not in its "
+		       "code (executable sections%s: %s)",
+		       what, p->path, by_off ? ", file offsets" : "", secs);
 }
 
 /* A breakpoint inside an instruction corrupts it: refuse an offset that

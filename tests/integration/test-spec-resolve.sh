@@ -222,6 +222,29 @@ refused "p:ev $bin:$ro" \
 	"file offset $(printf '0x%x' $((ro))) is not in an executable segment of $bin (r-x, file offsets: $(exec_segments "$bin" off))" \
 	"the r-x segments' file offsets (readelf -l)"
 
+# linked without -z separate-code: the headers and .rodata share the r-x
+# segment with the code; the executable sections as readelf -S lists them
+nosep=$FIXTURES/spec_sites_nosep
+if [ -e "$nosep" ]; then
+	nosep=$(realpath "$nosep")
+	secs=$(readelf -SW "$nosep" | sed -n 's/^ *\[ *[0-9]*\] //p' |
+		while read -r name type addr off size es flg rest; do
+			case $type:$flg in NOBITS:*) continue ;; *:*A*X* | *:*X*A*) ;; *) continue ;; esac
+			printf '%s %s 0x%x..0x%x' "${sep:-}" "$name" $((16#$addr)) $((16#$addr + 16#$size))
+			sep=,
+		done)
+	secs=${secs# }
+	refused "u:$nosep:0x10a" \
+		"0x10a is in an executable segment of $nosep but not in its code (executable sections: $secs)" \
+		"the r-x sections (readelf -S)"
+	ro=$(readelf -SW "$nosep" | awk '$2 == ".rodata" { print $4 }')
+	refused "u:$nosep:0x$ro" \
+		"0x$(printf '%x' $((16#$ro))) is in an executable segment of $nosep but not in its code" \
+		".rodata, outside the r-x sections (readelf -S)"
+else
+	skip "an address in an r-x segment outside the code" "no spec_sites_nosep"
+fi
+
 # site_step's instructions as objdump decodes them: the first that is
 # longer than one byte, and the one after it
 objdump -d -F --no-show-raw-insn "$bin" |

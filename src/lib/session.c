@@ -334,7 +334,8 @@ static int add_one(struct sonde_session *s, const char *text,
 		p->spec.symbol = strdup(r->usdt_name);
 		p->spec.provider =
 			r->usdt_provider ? strdup(r->usdt_provider) : NULL;
-		if (!p->spec.symbol || (r->usdt_provider && !p->spec.provider)) {
+		if (!p->spec.symbol ||
+		    (r->usdt_provider && !p->spec.provider)) {
 			err = set_err(s, ENOMEM, -1, "out of memory");
 			goto fail;
 		}

@@ -301,9 +301,9 @@ static int check_usdt_name(struct parser *ps, const char *s, const char *e,
 					 "digits, '_' and the wildcards * ? "
 					 "[...]",
 					 what, (int)(e - s), s);
-	return (size_t)(e - s) > 255 ? spec_perr(ps, s, "%s pattern too long",
-						 what)
-				     : 0;
+	return (size_t)(e - s) > 255
+		       ? spec_perr(ps, s, "%s pattern too long", what)
+		       : 0;
 }
 
 /* usdt:TARGET:[PROVIDER:]NAME: the probe's locations and arguments come

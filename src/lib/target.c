@@ -217,8 +217,7 @@ static int resolve_for(pid_t pid, const char *path, char *out, size_t outlen)
 }
 
 /* A file of pid's maps as a path we can open. */
-static int resolve_mapped(pid_t pid, const char *file, char *out,
-			  size_t outlen)
+static int resolve_mapped(pid_t pid, const char *file, char *out, size_t outlen)
 {
 	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
 	char alt[PATH_MAX];

@@ -248,7 +248,7 @@ int expand_spec(struct sonde_session *s, const char *text,
 	struct sites w = {.sp = &sp};
 	struct probe_resolved r;
 	int err, idx = -EINVAL, first = -1, skipped = 0;
-	char last[320] = "";
+	char last[640] = "";
 	size_t i;
 
 	*done = false;
@@ -288,7 +288,7 @@ int expand_spec(struct sonde_session *s, const char *text,
 			continue;
 		/* what cannot be probed is skipped, as for function globs */
 		skipped++;
-		snprintf(last, sizeof(last), "%.60s%s%.60s in %.40s: %.150s",
+		snprintf(last, sizeof(last), "%.60s%s%.60s in %.200s: %.300s",
 			 w.v[i].provider ? w.v[i].provider : "",
 			 w.v[i].provider ? ":" : "",
 			 w.v[i].name ? w.v[i].name : sp.symbol, w.v[i].path,

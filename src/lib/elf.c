@@ -234,6 +234,18 @@ int elf_file_offset_to_vaddr(const struct elf_file *ef, uint64_t off,
 	return -ERANGE;
 }
 
+int elf_file_segment(const struct elf_file *ef, size_t i,
+		     struct elf_segment *seg)
+{
+	if (i >= ef->nsegs)
+		return -ERANGE;
+	*seg = (struct elf_segment){.vaddr = ef->segs[i].vaddr,
+				    .size = ef->segs[i].filesz,
+				    .off = ef->segs[i].off,
+				    .exec = ef->segs[i].exec};
+	return 0;
+}
+
 /* ---- the symbol index ---- */
 
 struct verdefs {

@@ -56,6 +56,15 @@ int elf_file_vaddr_to_offset(const struct elf_file *ef, uint64_t vaddr,
 int elf_file_offset_to_vaddr(const struct elf_file *ef, uint64_t off,
 			     uint64_t *vaddr, bool *exec);
 
+/* The i-th PT_LOAD segment with file content (0-based, in header order):
+ * what a uprobe's file offset can land in. 0, or -ERANGE past the last. */
+struct elf_segment {
+	uint64_t vaddr, size, off; /* size: p_filesz */
+	bool exec;		   /* PF_X */
+};
+int elf_file_segment(const struct elf_file *ef, size_t i,
+		     struct elf_segment *seg);
+
 /* Up to max function names closest to name, best first: names starting
  * with it, then containing it (case aside), then within a Levenshtein
  * distance of about a third of its length. "_names" only when name starts

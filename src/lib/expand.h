@@ -16,6 +16,12 @@ struct probe_resolved {
 	const char *event; /* event name base, or NULL */
 	const char *path;  /* uprobes: the resolved file, or NULL */
 	uint64_t offset, sym_vaddr;
+	/* expand_spec.c: resolve the spec in this file instead of its
+	 * TARGET (an empty target's objects), or NULL */
+	const char *object;
+	/* ... and as this USDT probe (a provider or name pattern's match;
+	 * provider may be NULL), or NULL */
+	const char *usdt_provider, *usdt_name;
 };
 
 /* session.c: add one probe from its text; r (may be NULL) short-cuts
@@ -23,6 +29,17 @@ struct probe_resolved {
 int session_add_one(struct sonde_session *s, const char *text,
 		    const struct sonde_probe_opts *opts,
 		    const struct probe_resolved *r);
+
+/*
+ * expand_spec.c: a USDT provider or name pattern (usdt:T:*,
+ * usdt:T:PROV:*, usdt:T:*:NAME), or an empty target with -p (u::SYM,
+ * usdt::[PROV:]NAME: every object the process maps): one probe per
+ * match, the first one's index. *done false (0 returned) when text is
+ * neither. -errno with the session's message: no match, no -p, more
+ * than max_probes.
+ */
+int expand_spec(struct sonde_session *s, const char *text,
+		const struct sonde_probe_opts *opts, bool *done);
 
 /*
  * If text's function is a pattern ('*', '?', '[' in it, or a C++ name with

@@ -140,6 +140,15 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p);
 int resolve_kprobe(struct sonde_session *s, struct probe *p);
 /* x86: refuse a uprobe on a lock-prefixed instruction */
 int check_insn(struct sonde_session *s, struct probe *p);
+/* resolve_addr.c: refuse p->offset outside every executable segment of
+ * ef (mapped: p->offset is valid, else the address mapped to no segment),
+ * or inside an instruction of its function; 0 or -EINVAL with the
+ * segments or the boundaries named */
+int check_exec_segment(struct sonde_session *s, struct probe *p,
+		       struct elf_file *ef, bool mapped);
+int check_exec_section(struct sonde_session *s, struct probe *p);
+int check_boundary(struct sonde_session *s, struct probe *p,
+		   struct elf_file *ef);
 
 /* log.c */
 void slog(const struct sonde_session *s, enum sonde_log_level lvl,

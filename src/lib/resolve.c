@@ -52,34 +52,6 @@ int check_insn(struct sonde_session *s, struct probe *p)
 	return 0;
 }
 
-/* A breakpoint inside an instruction corrupts it: refuse an offset that
- * is not on an instruction boundary of the function that holds it. */
-static int check_boundary(struct sonde_session *s, struct probe *p,
-			  struct elf_file *ef)
-{
-	uint64_t vaddr, func_off, prev, next;
-	struct elf_sym fn;
-	int err;
-
-	if (elf_file_offset_to_vaddr(ef, p->offset, &vaddr, NULL) ||
-	    elf_file_addr_to_sym(ef, vaddr, &fn) || vaddr == fn.addr ||
-	    elf_file_vaddr_to_offset(ef, fn.addr, &func_off))
-		return 0;
-	err = insn_check_boundary(p->path, func_off, fn.size, vaddr - fn.addr,
-				  &prev, &next);
-	if (err == -ENOTSUP)
-		slog(s, SONDE_LOG_INFO,
-		     "built without capstone: %s+0x%llx is not checked to be on an instruction boundary",
-		     fn.name, (unsigned long long)(vaddr - fn.addr));
-	if (err != -EILSEQ)
-		return 0;
-	return set_err(s, EINVAL, p->spec.symbol_col,
-		       "%s+0x%llx is inside an instruction: a breakpoint there would corrupt it; the instructions around it start at %s+0x%llx and %s+0x%llx",
-		       fn.name, (unsigned long long)(vaddr - fn.addr), fn.name,
-		       (unsigned long long)prev, fn.name,
-		       (unsigned long long)next);
-}
-
 /* The ELF files of the session's targets, opened once: a glob or a
  * program adding thousands of probes to one file must not reopen and
  * re-index it for each. Closed with the session. */
@@ -116,15 +88,20 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p)
 	const char *near[5];
 	int err, n, i;
 
-	err = target_resolve(sp->target, s->opts.pid, path, sizeof(path), msg,
-			     sizeof(msg));
+	/* p->path: already resolved (an empty target's object) */
+	err = p->path ? 0
+		      : target_resolve(sp->target, s->opts.pid, path,
+				       sizeof(path), msg, sizeof(msg));
 	if (err)
 		return set_err(s, err, sp->target_col, "%s", msg);
+	if (p->path)
+		snprintf(path, sizeof(path), "%s", p->path);
 	if (strpbrk(path, " \t\n"))
 		return set_err(s, EINVAL, sp->target_col,
 			       "the kernel cannot probe a path with spaces: %s",
 			       path);
-	p->path = strdup(path);
+	if (!p->path)
+		p->path = strdup(path);
 	ef = elf_cached(s, path);
 	if (!ef)
 		return set_err(s, errno == ENOEXEC ? EINVAL : errno,
@@ -143,9 +120,7 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p)
 	if (sp->has_addr) {
 		err = elf_file_vaddr_to_offset(ef, sp->addr, &p->offset);
 		if (err)
-			set_err(s, EINVAL, sp->symbol_col,
-				"address 0x%llx is not in a loaded segment of %s",
-				(unsigned long long)sp->addr, path);
+			err = check_exec_segment(s, p, ef, false);
 		goto out;
 	}
 	err = elf_file_find(ef, sp->symbol, &sym);
@@ -190,6 +165,10 @@ out:
 	/* DWARF names need the probe's address: resolved now */
 	if (!err && spec_has_deferred(&p->spec))
 		err = dwarf_resolve_probe(s, p, ef);
+	if (!err)
+		err = check_exec_segment(s, p, ef, true);
+	if (!err && (sp->has_addr || sp->offset))
+		err = check_exec_section(s, p);
 	if (!err)
 		err = check_boundary(s, p, ef);
 	return err ? err : check_insn(s, p);

@@ -283,7 +283,9 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 		return set_err(s, ENOTSUP, -1,
 			       "the %s backend cannot add probes to a running session",
 			       s->be ? s->be->name : "session's");
-	err = expand_probe(s, text, opts, &expanded);
+	err = expand_spec(s, text, opts, &expanded);
+	if (!expanded)
+		err = expand_probe(s, text, opts, &expanded);
 	return expanded ? err : session_add_one(s, text, opts, NULL);
 }
 
@@ -325,6 +327,22 @@ static int add_one(struct sonde_session *s, const char *text,
 	if (r && r->event) {
 		free(p->spec.event);
 		p->spec.event = strdup(r->event);
+	}
+	if (r && r->usdt_name) { /* a USDT pattern's match */
+		free(p->spec.symbol);
+		free(p->spec.provider);
+		p->spec.symbol = strdup(r->usdt_name);
+		p->spec.provider =
+			r->usdt_provider ? strdup(r->usdt_provider) : NULL;
+		if (!p->spec.symbol ||
+		    (r->usdt_provider && !p->spec.provider)) {
+			err = set_err(s, ENOMEM, -1, "out of memory");
+			goto fail;
+		}
+	}
+	if (r && r->object && !(p->path = strdup(r->object))) {
+		err = set_err(s, ENOMEM, -1, "out of memory");
+		goto fail;
 	}
 	if (r && r->path && probe_kind_is_user(p->spec.kind)) {
 		p->path = strdup(r->path);

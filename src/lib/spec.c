@@ -93,6 +93,14 @@ static int parse_event(struct parser *ps, const char *s, const char *e)
 	return ret ? ret : set_str(ps, &ps->spec->event, s, e);
 }
 
+static bool span_has_any(const char *s, const char *e, const char *set)
+{
+	for (; s < e; s++)
+		if (strchr(set, *s))
+			return true;
+	return false;
+}
+
 static bool kernel_sym_char(char c)
 {
 	return isalnum((unsigned char)c) || c == '_' || c == '.';
@@ -168,7 +176,9 @@ static int parse_user(struct parser *ps, const char *s, const char *e,
 	char ctx[16];
 	int ret;
 
-	if (colon == s || s == e)
+	/* u::SYM, ur::SYM: every object a process maps (-p), as
+	 * bpftrace's uprobe::SYM; resolved by expand_spec.c */
+	if (s == e || (colon == s && (colon + 1 == e || *type != 'u')))
 		return spec_perr(ps, s,
 				 "missing target after '%s:': expected "
 				 "%s:TARGET:SYMBOL",
@@ -216,11 +226,19 @@ static int parse_kernel_loc(struct parser *ps, const char *s, const char *e,
 static int parse_uprobe_loc(struct parser *ps, const char *s, const char *e)
 {
 	struct probe_spec *spec = ps->spec;
-	const char *colon = find_last_char(s, e, ':');
-	const char *off, *open, *oe;
+	const char *colon = NULL, *off, *open, *oe, *p;
+	bool slash = find_char(s, e, '/') != NULL;
 	unsigned long long v;
 	int ret;
 
+	/* the path ends at the first ':' after its last '/' (a C++ symbol
+	 * may hold "::"), or at the last ':' of a path without '/' */
+	for (p = s; p < e; p++) {
+		if (*p == '/')
+			colon = NULL;
+		else if (*p == ':' && (!colon || !slash))
+			colon = p;
+	}
 	if (!colon)
 		return spec_perr(ps, e,
 				 "missing ':OFFSET' after the path: expected "
@@ -234,18 +252,16 @@ static int parse_uprobe_loc(struct parser *ps, const char *s, const char *e)
 		return ret;
 	off = colon + 1;
 	spec->symbol_col = (int)(off - ps->text);
-	open = find_char(off, e, '(');
+	/* PATH:SYM[+OFF], as perf-tools and the BCC examples write it:
+	 * resolved as u:PATH:SYM[+OFF] is */
+	if (off < e && !isdigit((unsigned char)*off))
+		return parse_symoff(ps, off, e, false, "PATH:");
+	open = off < e ? find_char(off, e, '(') : NULL;
 	oe = open ? open : e;
 	if (off == oe)
 		return spec_perr(ps, off,
 				 "missing offset after ':': expected "
 				 "PATH:0xOFFSET");
-	if (!isdigit((unsigned char)*off))
-		return spec_perr(ps, off,
-				 "uprobe_events takes a file offset, not "
-				 "'%.*s': write u:PATH:SYMBOL to probe by "
-				 "name",
-				 (int)(oe - off), off);
 	if (!parse_num(off, oe, &v))
 		return spec_perr(ps, off,
 				 "offset '%.*s' is not a number: expected "
@@ -269,6 +285,27 @@ static int parse_uprobe_loc(struct parser *ps, const char *s, const char *e)
 	return 0;
 }
 
+/* A USDT provider or probe name, or an fnmatch(3) pattern of them
+ * ("*", "read_*", "[ab]?"): expand_spec.c adds one probe per match. */
+static int check_usdt_name(struct parser *ps, const char *s, const char *e,
+			   const char *what)
+{
+	const char *p;
+
+	if (!s || s == e || !span_has_any(s, e, "*?["))
+		return spec_check_name(ps, s, e, what, 255);
+	for (p = s; p < e; p++)
+		if (!name_char(*p, false) && !strchr("*?[]!^-", *p))
+			return spec_perr(ps, p,
+					 "bad %s pattern '%.*s': use letters, "
+					 "digits, '_' and the wildcards * ? "
+					 "[...]",
+					 what, (int)(e - s), s);
+	return (size_t)(e - s) > 255
+		       ? spec_perr(ps, s, "%s pattern too long", what)
+		       : 0;
+}
+
 /* usdt:TARGET:[PROVIDER:]NAME: the probe's locations and arguments come
  * from the target's .note.stapsdt when the probe is resolved. */
 static int parse_usdt(struct parser *ps, const char *s, const char *e)
@@ -277,7 +314,8 @@ static int parse_usdt(struct parser *ps, const char *s, const char *e)
 	const char *colon = find_char(s, e, ':'), *n, *pc;
 	int ret;
 
-	if (colon == s || s == e)
+	/* usdt::[PROVIDER:]NAME: every object a process maps (-p) */
+	if (s == e)
 		return spec_perr(ps, s,
 				 "missing target after 'usdt:': expected "
 				 "usdt:TARGET:[PROVIDER:]NAME");
@@ -296,7 +334,7 @@ static int parse_usdt(struct parser *ps, const char *s, const char *e)
 	n = colon + 1;
 	pc = find_char(n, e, ':');
 	if (pc) {
-		ret = spec_check_name(ps, n, pc, "provider", 255);
+		ret = check_usdt_name(ps, n, pc, "provider");
 		if (!ret)
 			ret = set_str(ps, &spec->provider, n, pc);
 		if (ret)
@@ -304,7 +342,7 @@ static int parse_usdt(struct parser *ps, const char *s, const char *e)
 		n = pc + 1;
 	}
 	spec->symbol_col = (int)(n - ps->text);
-	ret = spec_check_name(ps, n, e, "probe", 255);
+	ret = check_usdt_name(ps, n, e, "probe");
 	return ret ? ret : set_str(ps, &spec->symbol, n, e);
 }
 
@@ -366,6 +404,7 @@ static int parse_kernel_syntax(struct parser *ps, const char *s, const char *te,
 	char type[16];
 	int err;
 
+	ps->kernel_names = true;
 	err = parse_maxactive(ps, s + 1, te);
 	if (err)
 		return err;

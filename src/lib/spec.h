@@ -33,7 +33,9 @@ struct spec_error {
 
 struct probe_arg {
 	char *name;	/* user's NAME, or a readable default ("arg1", "retval",
-			 * "stack2", "di", "comm", "val3"...), unique per probe */
+			 * "stack2", "di", "comm", "val3"...), unique per probe;
+			 * in the kernel's p:/r: syntax, the kernel's own
+			 * default (FETCH when a plain name, else "argN") */
 	char *fetch;	/* FETCH as the kernel takes it (portable names rewritten:
 			 * arg1 -> %di, retval -> $retval, comm -> $comm) */
 	char *type;	/* TYPE as written ("u32", "string", "b4@2/32", "x8[4]"),
@@ -51,7 +53,9 @@ struct probe_spec {
 	char *group;	  /* raw syntax "p:GRP/EV": GRP, else NULL */
 	char *event;	  /* raw syntax "p:EV" or "p:GRP/EV": EV, else NULL */
 	char *target;	  /* uprobes: TARGET as written (path, name, short
-			   * library name); kprobes: MOD of k:MOD:FUNC or NULL */
+			   * library name; "" for u::SYM and usdt::NAME, every
+			   * object of -p PID); kprobes: MOD of k:MOD:FUNC or
+			   * NULL */
 	char *symbol;	  /* function name, NULL when an address is given */
 	uint64_t offset;  /* +OFF after the symbol */
 	uint64_t addr;	  /* valid when has_addr */
@@ -63,7 +67,8 @@ struct probe_spec {
 	uint64_t ref_ctr_offset; /* "/path:0xOFF(0xREF)": REF, else 0 */
 	int maxactive;	  /* kr[N] / rN; 0 = kernel default */
 	bool usdt;	  /* usdt:TARGET:[PROVIDER:]NAME: symbol is NAME */
-	char *provider;	  /* usdt PROVIDER, or NULL for any */
+	char *provider;	  /* usdt PROVIDER, or NULL for any; PROVIDER and
+			   * NAME may be fnmatch(3) patterns (expand_spec.c) */
 	int usdt_loc;	  /* usdt: which location of the probe (0-based) */
 	int usdt_nlocs;	  /* usdt: how many it has (set when resolved) */
 	struct probe_arg *args;
@@ -75,11 +80,14 @@ struct probe_spec {
 /*
  * Parse one probe spec:
  *   u:TARGET:SYM[+OFF] [ARGS]   ur:TARGET:SYM [ARGS]   u:TARGET:0xADDR
+ *   u::SYM   ur::SYM   (an empty TARGET: every object of -p PID)
  *   k:FUNC[+OFF] [ARGS]   k:MOD:FUNC   kr[N]:FUNC [ARGS]
  *   p:[GRP/]EV /path:0xOFF ARGS   r:[GRP/]EV /path:0xOFF ARGS   (uprobe_events)
+ *   p:[GRP/]EV /path:SYM[+OFF] ARGS   r:[GRP/]EV /path:SYM ARGS (perf-tools)
  *   p:[GRP/]EV FUNC[+OFF] ARGS    r[N]:[GRP/]EV FUNC ARGS      (kprobe_events)
  *   p:bash:readline   r:libc:gets +0($retval):string            (perf-tools)
- *   usdt:TARGET:[PROVIDER:]NAME [ARGS]   (argN: the note's Nth argument)
+ *   usdt:TARGET:[PROVIDER:]NAME [ARGS]   (argN: the note's Nth argument;
+ *   PROVIDER and NAME may be globs; TARGET may be empty, as for u::SYM)
  * ARGS: whitespace-separated [NAME=]FETCH[:TYPE]. The whole spec may be one
  * shell word with spaces inside. Also "/path:0xOFF(0xREF)" (ref_ctr_offset)
  * and the kernel's "LOCATION%return" for return probes.

@@ -126,6 +126,23 @@ static char *default_name(const char *s, const char *e)
 	return strdup(buf);
 }
 
+/* The kernel's name for an unnamed argument i (0-based): the FETCH itself
+ * when it is a good name (a BTF variable, kernels with
+ * CONFIG_PROBE_EVENTS_BTF_ARGS), else "argN" by position
+ * (trace_probe.c generate_probe_arg_name()). */
+static char *kernel_name(const char *s, const char *e, size_t i)
+{
+	const char *p;
+	char buf[16];
+
+	for (p = s; p < e && name_char(*p, p == s); p++)
+		;
+	if (p == e && (size_t)(e - s) <= MAX_ARG_NAME_LEN)
+		return strndup(s, e - s);
+	snprintf(buf, sizeof(buf), "arg%zu", i + 1);
+	return strdup(buf);
+}
+
 static bool is_portable_int(const char *s, const char *e)
 {
 	return span_eq(s, e, "retval") ||
@@ -244,11 +261,15 @@ static int parse_arg(struct parser *ps, const char *s, const char *e)
 	if (ret)
 		return ret;
 	ps->named[spec->nargs] = eq != NULL;
-	if (!eq) {
+	if (!eq && ps->kernel_names) {
+		a->name = kernel_name(fs, fe, spec->nargs);
+		/* as the kernel's: a clash is refused, not renamed */
+		ps->named[spec->nargs] = true;
+	} else if (!eq) {
 		a->name = default_name(fs, fe);
-		if (!a->name)
-			return oom(ps);
 	}
+	if (!a->name)
+		return oom(ps);
 	return 0;
 }
 

@@ -24,6 +24,9 @@ struct parser {
 	bool *named; /* args[i] has a user-given NAME */
 	const char *maxactive_at;
 	const char *p; /* where the ARGS start */
+	/* the kernel's p:/r: syntax: an unnamed argument is named as the
+	 * kernel names it (trace_probe.c generate_probe_arg_name()) */
+	bool kernel_names;
 };
 
 /* Fill err: col is at - text (-1 when at is NULL). Returns -EINVAL. */

@@ -216,12 +216,50 @@ static int resolve_for(pid_t pid, const char *path, char *out, size_t outlen)
 	return resolve_in_root(root, path, out, outlen);
 }
 
-/* /proc/PID/maps: "start-end perms offset dev inode   path" */
+/* A file of pid's maps as a path we can open. */
+static int resolve_mapped(pid_t pid, const char *file, char *out, size_t outlen)
+{
+	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
+	char alt[PATH_MAX];
+	int err;
+
+	if (foreign_root(pid))
+		return resolve_for(pid, file, out, outlen);
+	err = resolve_file(file, out, outlen);
+	if (err == -ENOENT) {
+		/* another mount namespace: reach it through the process's
+		 * root (proc(5) /proc/pid/root) */
+		snprintf(alt, sizeof(alt), "%s/%d/root%s", proc, (int)pid,
+			 file);
+		if (access(alt, R_OK) == 0 && strlen(alt) < outlen) {
+			strcpy(out, alt);
+			err = 0;
+		}
+	}
+	return err;
+}
+
+/* /proc/PID/maps: "start-end perms offset dev inode   path"; the path of
+ * each line (NUL-terminated in line), NULL for anonymous mappings. */
+static char *maps_file(char *line, bool *exec)
+{
+	char *file = strchr(line, '/'), *nl, *sp = strchr(line, ' ');
+
+	*exec = sp && sp[1] && sp[2] && sp[3] == 'x';
+	if (!file)
+		return NULL;
+	nl = strchr(file, '\n');
+	if (nl)
+		*nl = '\0';
+	return file;
+}
+
 static int from_maps(const char *q, pid_t pid, char *out, size_t outlen)
 {
 	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
-	char path[PATH_MAX], line[PATH_MAX + 128], alt[PATH_MAX];
+	char path[PATH_MAX], line[PATH_MAX + 128];
 	int err = -ENOENT;
+	bool exec;
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%d/maps", proc, (int)pid);
@@ -229,35 +267,43 @@ static int from_maps(const char *q, pid_t pid, char *out, size_t outlen)
 	if (!f)
 		return -ENOENT;
 	while (fgets(line, sizeof(line), f)) {
-		char *file = strchr(line, '/'), *nl, *base;
+		char *file = maps_file(line, &exec);
 
-		if (!file)
+		if (!file || !lib_matches(strrchr(file, '/') + 1, q))
 			continue;
-		nl = strchr(file, '\n');
-		if (nl)
-			*nl = '\0';
-		base = strrchr(file, '/') + 1;
-		if (!lib_matches(base, q))
-			continue;
-		if (foreign_root(pid)) {
-			err = resolve_for(pid, file, out, outlen);
-			if (!err)
-				break;
-			continue;
-		}
-		err = resolve_file(file, out, outlen);
-		if (err == -ENOENT) {
-			/* another mount namespace: reach it through the
-			 * process's root (proc(5) /proc/pid/root) */
-			snprintf(alt, sizeof(alt), "%s/%d/root%s", proc,
-				 (int)pid, file);
-			if (access(alt, R_OK) == 0 && strlen(alt) < outlen) {
-				strcpy(out, alt);
-				err = 0;
-			}
-		}
+		err = resolve_mapped(pid, file, out, outlen);
 		if (!err)
 			break;
+	}
+	fclose(f);
+	return err;
+}
+
+int target_for_each_object(pid_t pid, int (*cb)(const char *path, void *ctx),
+			   void *ctx)
+{
+	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
+	char path[PATH_MAX], line[PATH_MAX + 128], last[PATH_MAX] = "";
+	int err = 0;
+	bool exec;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%d/maps", proc, (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? -ESRCH : -errno;
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *file = maps_file(line, &exec);
+		size_t n = file ? strlen(file) : 0;
+
+		/* a file's mappings are adjacent: one call per file */
+		if (!file || !exec || !strcmp(file, last) ||
+		    (n > 10 && !strcmp(file + n - 10, " (deleted)")))
+			continue;
+		snprintf(last, sizeof(last), "%s", file);
+		if (resolve_mapped(pid, file, path, sizeof(path)))
+			continue;
+		err = cb(path, ctx);
 	}
 	fclose(f);
 	return err;

@@ -31,4 +31,14 @@
 int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
 		   char *msg, size_t msglen);
 
+/*
+ * Each file the process pid maps executable, once, as a path that
+ * target_resolve() would give for it (inside /proc/PID/root for a process
+ * with a root of its own), in the order of /proc/PID/maps. cb returns
+ * non-zero to stop. Returns that value, 0, or -errno (-ESRCH: no such
+ * process).
+ */
+int target_for_each_object(pid_t pid, int (*cb)(const char *path, void *ctx),
+			   void *ctx);
+
 #endif

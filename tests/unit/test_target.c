@@ -411,6 +411,43 @@ static void own_maps(void **state)
 	assert_string_equal(out, loaded_libc());
 }
 
+struct objs {
+	char v[64][PATH_MAX];
+	int n;
+};
+
+static int add_obj(const char *path, void *ctx)
+{
+	struct objs *o = ctx;
+
+	if (o->n == 64)
+		return 1;
+	snprintf(o->v[o->n++], PATH_MAX, "%s", path);
+	return 0;
+}
+
+/* every object this process maps executable, each once: its program
+ * (/proc/self/exe) and libc among them */
+static void own_objects(void **state)
+{
+	static struct objs o;
+	char exe[PATH_MAX];
+	int i, j, found_exe = 0, found_libc = 0;
+
+	assert_non_null(realpath("/proc/self/exe", exe));
+	assert_int_equal(target_for_each_object(getpid(), add_obj, &o), 0);
+	for (i = 0; i < o.n; i++) {
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(o.v[i], o.v[j]);
+		found_exe += !strcmp(o.v[i], exe);
+		found_libc += !strcmp(o.v[i], loaded_libc());
+	}
+	assert_int_equal(found_exe, 1);
+	assert_int_equal(found_libc, 1);
+	assert_int_equal(target_for_each_object(0x7ffffff0, add_obj, &o),
+			 -ESRCH);
+}
+
 static int setup(void **state)
 {
 	return mkdtemp(tmp) ? 0 : -1;
@@ -457,6 +494,7 @@ int main(void)
 		cmocka_unit_test(fake_cache),
 		cmocka_unit_test(fake_maps),
 		cmocka_unit_test(own_maps),
+		cmocka_unit_test(own_objects),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

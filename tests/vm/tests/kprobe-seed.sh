@@ -28,6 +28,8 @@ file=/etc/sonde-vm.env
 fn=do_sys_openat2
 seed='p:myprobe do_sys_open dfd=%ax filename=%dx flags=%cx mode=+4($stack)'
 seedr='r:myretprobe do_sys_open $retval'
+# (the kernel names an unnamed $retval "arg1": kprobetrace.rst's example
+# output, trace_probe.c generate_probe_arg_name())
 # open(2) on 64-bit adds O_LARGEFILE (fs/open.c force_o_largefile()): what
 # do_sys_open and open_how.flags see is FLAGS | 0x8000.
 O_CLOEXEC=0x80000 O_CREAT=0x40 O_WRONLY=0x1 O_LARGEFILE=0x8000
@@ -124,7 +126,7 @@ expect_count "seed lines verbatim: myprobe hits as a raw kprobe on do_sys_open (
 	"$dso" '^myprobe: (do_sys_open+0x0/0x[0-9a-f]*) dfd=0x[0-9a-f]* filename=0x[0-9a-f]* flags=0x[0-9a-f]* mode=0x[0-9a-f]*$'
 if [ "$dso" -gt 0 ]; then
 	expect_count "seed lines verbatim: myretprobe's \$retval is open_sys's fd" \
-		1 "^myretprobe: (__x64_sys_open+0x[0-9a-f]*/0x[0-9a-f]* <- do_sys_open) retval=$(hex "$FD")\$"
+		1 "^myretprobe: (__x64_sys_open+0x[0-9a-f]*/0x[0-9a-f]* <- do_sys_open) arg1=$(hex "$FD")\$"
 else
 	skip "seed lines verbatim: catch open_sys's open(2)" \
 		"do_sys_open is never called on this kernel (see above)"
@@ -143,7 +145,7 @@ else
 		"$(mine)"
 fi
 expect_count "seed lines on $fn: open(2) returns open_sys's fd ($FD)" 1 \
-	"^myretprobe: (__x64_sys_open+0x[0-9a-f]*/0x[0-9a-f]* <- $fn) retval=$(hex "$FD")\$"
+	"^myretprobe: (__x64_sys_open+0x[0-9a-f]*/0x[0-9a-f]* <- $fn) arg1=$(hex "$FD")\$"
 
 # --- the portable form: the values open(2) was given ------------------------
 if [ "$dso" -gt 0 ]; then

@@ -460,68 +460,6 @@ int dwarf_scope_params(struct dwarf_scope *d, char ***names, char *msg,
 	return k;
 }
 
-/* The resolver spec_resolve_args() calls. */
-static int resolve_name(void *ctx, const char *name, bool want_string,
-			char **fetch, char *type, size_t typelen, char *msg,
-			size_t msglen)
-{
-	return dwarf_scope_fetch(ctx, name, want_string, fetch, type, typelen,
-				 msg, msglen);
-}
-
-static int resolve_params(void *ctx, char ***names, char *msg, size_t len)
-{
-	return dwarf_scope_params(ctx, names, msg, len);
-}
-
-int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
-			struct elf_file *ef)
-{
-	struct fetch_resolver r = {.name = resolve_name,
-				   .params = resolve_params};
-	struct spec_error perr;
-	struct dwarf_scope *d = NULL;
-	char msg[512];
-	uint64_t pc;
-	bool exec;
-	int err;
-
-	if (p->spec.kind == PROBE_URETPROBE) {
-		for (size_t i = 0; i < p->spec.nargs; i++)
-			if (p->spec.args[i].deferred)
-				return set_err(
-					s, EINVAL, p->spec.args[i].fetch_col,
-					"'%s' is read where the function "
-					"starts: a return probe has only "
-					"retval (probe it with u:)",
-					p->spec.args[i].fetch);
-	}
-	if (elf_file_offset_to_vaddr(ef, p->offset, &pc, &exec))
-		return set_err(s, EINVAL, p->spec.symbol_col,
-			       "offset 0x%llx is not in a loaded segment of %s",
-			       (unsigned long long)p->offset, p->path);
-	err = dwarf_scope_open(p->path, s->opts.debug_dir, pc, p->offset, &d,
-			       msg, sizeof(msg));
-	if (err) {
-		/* the first deferred argument is what needed it */
-		perr.col = p->spec.symbol_col;
-		for (size_t i = 0; i < p->spec.nargs; i++)
-			if (p->spec.args[i].deferred) {
-				perr.col = p->spec.args[i].fetch_col;
-				break;
-			}
-		/* a spec the target cannot satisfy: EINVAL (exit 2) */
-		return set_err(s, err == -ENOMEM ? ENOMEM : EINVAL, perr.col,
-			       "%s", msg);
-	}
-	r.ctx = d;
-	err = spec_resolve_args(&p->spec, &r, NULL, &perr);
-	dwarf_scope_close(d);
-	if (err)
-		return set_err(s, -err, perr.col, "%s", perr.msg);
-	return 0;
-}
-
 struct sig_walk {
 	int (*cb)(uint64_t addr, const char *sig, void *ctx);
 	void *ctx;

@@ -231,8 +231,16 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	Dwarf_Word off, count, size, idx;
 	Dwarf_Die next, elem, ptee;
 	Dwarf_Die holder = *t;
+	const char *why;
 	char *end;
 
+	if (l->bits) {
+		msgf(msg, len,
+		     "'%s' is a bitfield: it has no members or "
+		     "elements",
+		     sofar);
+		return -EINVAL;
+	}
 	dw_loc_value(l, v, sizeof(v));
 	if (op == '[') {
 		idx = strtoull(what, &end, 10);
@@ -294,15 +302,14 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 			goto in_register;
 		l->off += (long long)off;
 	}
-	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size)) {
-		msgf(msg, len,
-		     "'%s' is a bitfield: fetch its container with "
-		     "a b<W>@<O>/<S> type",
-		     what);
-		return -ENOTSUP;
-	}
 	if (!dw_type_of(&next, t))
 		goto bad_type;
+	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size) &&
+	    dw_bitfield(&next, t, l, &why)) {
+		msgf(msg, len, "the bitfield '%s' cannot be fetched: %s", what,
+		     why);
+		return -ENOTSUP;
+	}
 	return 0;
 no_member:
 	if (op == '-')
@@ -336,9 +343,20 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 {
 	Dwarf_Die elem;
 	Dwarf_Word count, size;
+	const char *why;
 	char v[192];
 
 	dw_loc_value(l, v, sizeof(v));
+	if (l->bits) {
+		if (want_string) {
+			msgf(msg, len, "'%s' is a bitfield: drop :string",
+			     expr);
+			return -EINVAL;
+		}
+		snprintf(type, typelen, "b%d@%d/%d", l->bits, l->bit_off,
+			 l->bit_cont);
+		return (*fetch = strdup(v)) ? 0 : -ENOMEM;
+	}
 	if (want_string) {
 		if (dwarf_tag(t) == DW_TAG_pointer_type &&
 		    dw_type_of(t, &elem) && is_char(&elem)) {
@@ -363,6 +381,30 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 		     ":string",
 		     expr);
 		return -EINVAL;
+	}
+	if (dwarf_tag(t) == DW_TAG_array_type) {
+		if (dw_array_type(t, type, typelen, &why)) {
+			msgf(msg, len,
+			     "the array '%s' cannot be fetched whole: %s; "
+			     "fetch its elements ('%s[N]')",
+			     expr, why, expr);
+			return -ENOTSUP;
+		}
+		if (l->kind != L_MEM && l->kind != L_ABS) {
+			msgf(msg, len,
+			     "the array '%s' is not addressable through a "
+			     "register here",
+			     expr);
+			return -ENOTSUP;
+		}
+		return (*fetch = strdup(v)) ? 0 : -ENOMEM;
+	}
+	if (dwarf_tag(t) == DW_TAG_base_type && dwarf_bytesize(t) > 8) {
+		msgf(msg, len,
+		     "'%s' is %d bytes wide: the kernel fetches at most 8 "
+		     "bytes as one number",
+		     expr, dwarf_bytesize(t));
+		return -ENOTSUP;
 	}
 	if (dw_kernel_type(t, type, typelen)) {
 		msgf(msg, len,

@@ -33,7 +33,8 @@ static void msgf(char *msg, size_t len, const char *fmt, ...)
 
 /* The file's own DWARF, else its separate debug file's. */
 static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
-		      struct debug_file **df, Dwarf **dbg)
+		      struct debug_file **df, Dwarf **dbg, char *note,
+		      size_t notelen)
 {
 	elf_version(EV_CURRENT);
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -45,7 +46,7 @@ static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
 	*dbg = dwarf_begin_elf(*elf, DWARF_C_READ, NULL);
 	if (*dbg)
 		return 0;
-	if (debuginfo_open(*elf, path, dirs, df, NULL, 0) == 0)
+	if (debuginfo_open(*elf, path, dirs, df, note, notelen) == 0)
 		*dbg = dwarf_begin_elf((*df)->elf, DWARF_C_READ, NULL);
 	return *dbg ? 0 : -ENODATA;
 }
@@ -75,15 +76,17 @@ int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
 	d->pc = pc;
 	d->delta = pc - pc_offset;
 	d->fn = d->sub = -1;
-	err = open_dwarf(path, dirs, &d->fd, &d->elf, &d->dbgfile, &d->dbg);
+	err = open_dwarf(path, dirs, &d->fd, &d->elf, &d->dbgfile, &d->dbg,
+			 d->note, sizeof(d->note));
 	if (err) {
 		msgf(msg, len,
 		     err == -ENODATA
 			     ? "%s has no debug info (DWARF): variables "
 			       "cannot be fetched by name; use argN or "
-			       "registers, or install its debug file"
-			     : "cannot read the debug info of %s",
-		     path);
+			       "registers, or install its debug file%s%s%s"
+			     : "cannot read the debug info of %s%s%s%s",
+		     path, d->note[0] ? " (" : "", d->note,
+		     d->note[0] ? ")" : "");
 		goto fail;
 	}
 	/* .eh_frame's CFI is ours to end; .debug_frame's belongs to dbg */
@@ -567,7 +570,7 @@ int dwarf_for_each_signature(const char *path, const char *dirs,
 	size_t hsize;
 	int fd = -1, err;
 
-	err = open_dwarf(path, dirs, &fd, &elf, &df, &dbg);
+	err = open_dwarf(path, dirs, &fd, &elf, &df, &dbg, NULL, 0);
 	while (!err && !w.ret &&
 	       dwarf_nextcu(dbg, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		if (dwarf_offdie(dbg, off + hsize, &cu))

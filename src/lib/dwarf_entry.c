@@ -231,6 +231,12 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 			       msg, sizeof(msg));
 	if (err)
 		return open_err(s, p, err, msg);
+	/* resolve_uprobe() said it already when the symbols needed it */
+	if (d->note[0] && strcmp(d->note, elf_file_debug_note(ef)))
+		slog(s, SONDE_LOG_INFO, "%s", d->note);
+	if (d->dbgfile)
+		slog(s, SONDE_LOG_INFO, "debug info of %s: %s", p->path,
+		     d->dbgfile->path);
 	err = place(s, p, d, &moved);
 	if (!err && moved != pc) {
 		/* the same segment: the file offset moves as far */

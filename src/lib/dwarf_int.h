@@ -12,7 +12,8 @@
 struct dwarf_scope {
 	int fd;
 	Elf *elf;
-	struct debug_file *dbgfile;
+	struct debug_file *dbgfile; /* NULL: the file's own DWARF */
+	char note[256]; /* a debug file refused on the way, or "" */
 	Dwarf *dbg;
 	Dwarf_CFI *cfi;
 	bool cfi_own;

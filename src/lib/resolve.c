@@ -149,6 +149,8 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p)
 		goto out;
 	}
 	err = elf_file_find(ef, sp->symbol, &sym);
+	if (*elf_file_debug_note(ef))
+		slog(s, SONDE_LOG_INFO, "%s", elf_file_debug_note(ef));
 	if (err == -EEXIST) {
 		err = set_err(s, EEXIST, sp->symbol_col,
 			      "'%s' names several overloads in %s: give the parameters ('%s(int)') or a glob ('%s*')",

@@ -140,6 +140,9 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p);
 int resolve_kprobe(struct sonde_session *s, struct probe *p);
 /* x86: refuse a uprobe on a lock-prefixed instruction */
 int check_insn(struct sonde_session *s, struct probe *p);
+/* A probe whose file and offset are already known (a wildcard's match):
+ * its variables by name, resolved at that address. 0 or -errno. */
+int resolve_uprobe_args(struct sonde_session *s, struct probe *p);
 
 /* log.c */
 void slog(const struct sonde_session *s, enum sonde_log_level lvl,

@@ -197,6 +197,21 @@ out:
 	return err ? err : check_insn(s, p);
 }
 
+int resolve_uprobe_args(struct sonde_session *s, struct probe *p)
+{
+	struct elf_file *ef;
+
+	if (!spec_has_deferred(&p->spec))
+		return 0;
+	ef = elf_cached(s, p->path);
+	if (!ef)
+		return set_err(s, errno == ENOEXEC ? EINVAL : errno,
+			       p->spec.target_col, "%s is not an ELF file",
+			       p->path);
+	elf_file_set_debug_dirs(ef, s->opts.debug_dir);
+	return dwarf_resolve_probe(s, p, ef);
+}
+
 /* Refuse what the kernel would refuse, with a sentence that helps: unknown
  * function (closest names), blacklisted, data or init symbol. When kallsyms
  * cannot be read the kernel decides. */

@@ -185,6 +185,17 @@ expect_eq "-O2 +0: read at the entry" \
 	"$(events "$T_DIR/out" | paste -sd' ')" \
 	"uprobeFunction2: a=124 uprobeFunction2: a=125"
 
+# a wildcard's matches are placed as by name; the functions without foo1
+# are skipped
+for build in O0 O2; do
+	bin=$F/dwarf_entry_$build
+	"$SONDE" trace -q -c "$bin 2" "u:$bin:uprobe* a=foo1->a c2=foo1->c[2]" \
+		>"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "$build wildcard: the values of the one function with foo1" \
+		"$(events "$T_DIR/out" | paste -sd' ')" \
+		"uprobeFunction2: a=124 c2=4 uprobeFunction2: a=125 c2=5"
+done
+
 # fetch types: an int array as s32[3], bitfields as the kernel's b<W>@<O>/<S>
 for build in O0 O0_dwarf4; do
 	"$SONDE" format -v "u:$F/dwarf_entry_$build:uprobeFlags lo=f->lo mid=f->mid w1=f->w1 w2=f->w2" \

@@ -20,9 +20,24 @@
 #include "elf.h"
 #include "internal.h"
 
+/* The subprogram's frame base is the CFA (gcc): then it is known at
+ * every address, the prologue's included. */
+static bool cfa_frame_base(struct dwarf_scope *d)
+{
+	Dwarf_Attribute a;
+	Dwarf_Op *ops;
+	size_t n;
+
+	return d->sub >= 0 &&
+	       dwarf_attr(&d->scopes[d->sub], DW_AT_frame_base, &a) &&
+	       !dwarf_getlocation(&a, &ops, &n) && n == 1 &&
+	       ops[0].atom == DW_OP_call_frame_cfa;
+}
+
 /* A single location expression (not a list) relative to a frame or stack
- * register: valid only after the prologue. */
-static bool frame_slot(Dwarf_Die *var)
+ * register: valid only after the prologue, except at or above the CFA
+ * (arguments the caller passed on the stack). */
+static bool frame_slot(struct dwarf_scope *d, Dwarf_Die *var)
 {
 	Dwarf_Attribute a;
 	Dwarf_Op *ops;
@@ -39,8 +54,9 @@ static bool frame_slot(Dwarf_Die *var)
 	if (dwarf_getlocation(&a, &ops, &n) || !n)
 		return false;
 	op = ops[0].atom;
-	return op == DW_OP_fbreg || op == DW_OP_bregx ||
-	       (op >= DW_OP_breg0 && op <= DW_OP_breg31);
+	if (op == DW_OP_fbreg)
+		return (Dwarf_Sword)ops[0].number < 0 || !cfa_frame_base(d);
+	return op == DW_OP_bregx || (op >= DW_OP_breg0 && op <= DW_OP_breg31);
 }
 
 /* The first deferred argument naming a variable in a stack slot (its
@@ -62,7 +78,7 @@ static struct probe_arg *slot_arg(struct dwarf_scope *d, struct probe *p,
 				continue;
 			do {
 				if (dwarf_tag(&c) == DW_TAG_formal_parameter &&
-				    frame_slot(&c)) {
+				    frame_slot(d, &c)) {
 					snprintf(out, len, "%s",
 						 dwarf_diename(&c)
 							 ? dwarf_diename(&c)
@@ -79,7 +95,7 @@ static struct probe_arg *slot_arg(struct dwarf_scope *d, struct probe *p,
 		name[k] = '\0';
 		if (dwarf_getscopevar(d->scopes, d->nscopes, name, 0, NULL, 0,
 				      0, &var) >= 0 &&
-		    frame_slot(&var)) {
+		    frame_slot(d, &var)) {
 			snprintf(out, len, "%s", name);
 			return a;
 		}
@@ -150,7 +166,21 @@ static int place(struct sonde_session *s, struct probe *p,
 	if (sp->usdt || d->sub < 0 || dwarf_lowpc(&d->scopes[d->sub], &lo))
 		return 0;
 	a = slot_arg(d, p, var, sizeof(var));
-	if (!a || post_prologue(d, &post) || post <= lo || d->pc >= post)
+	if (!a)
+		return 0;
+	if (post_prologue(d, &post) || post <= lo) {
+		/* at the entry nothing is stored yet; further on, where the
+		 * prologue ends is not known: read as the user placed it */
+		if (d->pc != lo)
+			return 0;
+		return set_err(s, EINVAL, a->fetch_col,
+			       "'%s' is in a stack slot that the prologue of "
+			       "%s writes, and the line table does not say "
+			       "where the prologue ends: probe an address "
+			       "after it (+OFF)",
+			       var, sub_name(d));
+	}
+	if (d->pc >= post)
 		return 0;
 	if (sp->symbol && !sp->has_offset && !sp->has_addr && d->pc == lo) {
 		*new_pc = post;

@@ -24,6 +24,7 @@ PROBES=(
 	"uprobeBar a=bar->foos[0]->a s=bar->foos[1]->b:string x=bar->x"
 	"uprobeNested id=o->id x=o->in.x y=o->in.y"
 	"uprobeFlags lo=f->lo mid=f->mid one=f->one hi=f->hi w1=f->w1 w2=f->w2"
+	"uprobeMany a1 a7 a8"
 )
 
 # what dwarf_entry.c passes, for i = 1..N
@@ -36,6 +37,7 @@ want()
 		echo "uprobeBar: a=456 s=\"hello\" x=$((40 + i))"
 		echo "uprobeNested: id=$((1000 + i)) x=$i y=-$i"
 		echo "uprobeFlags: lo=$i mid=$((200 + i)) one=1 hi=$((300000 + i)) w1=703710 w2=$((0x12345678 + i))"
+		echo "uprobeMany: a1=1 a7=$((70 + i)) a8=121"
 	done
 }
 
@@ -177,6 +179,12 @@ d=$(probe_delta "$O0" uprobeFunction2 "a=foo1->a")
 expect_eq "+$d (the prologue's end) given: read there" \
 	"$(events "$T_DIR/out" | sed 's/^[^:]*: //' | paste -sd' ')" \
 	"a=124 a=125"
+# an argument the caller passed on the stack is in place at the entry
+"$SONDE" trace -q -c "$O0 2" "u:$O0:uprobeMany+0 a7" >"$T_DIR/out" \
+	2>"$T_DIR/err"
+expect_eq "a stack-passed argument at +0: read at the entry" \
+	"$(events "$T_DIR/out" | sed 's/^[^:]*: //' | paste -sd' ')" \
+	"a7=71 a7=72"
 # -O2: the location list is valid at the entry, +0 reads it there
 O2=$F/dwarf_entry_O2
 "$SONDE" trace -q -c "$O2 2" "u:$O2:uprobeFunction2+0 a=foo1->a" \

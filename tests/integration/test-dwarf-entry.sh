@@ -179,6 +179,16 @@ d=$(probe_delta "$O0" uprobeFunction2 "a=foo1->a")
 expect_eq "+$d (the prologue's end) given: read there" \
 	"$(events "$T_DIR/out" | sed 's/^[^:]*: //' | paste -sd' ')" \
 	"a=124 a=125"
+# $params: every parameter, six in registers and two on the stack
+for build in O0 O2; do
+	bin=$F/dwarf_entry_$build
+	"$SONDE" trace -q -c "$bin 1" "u:$bin:uprobeMany \$params" \
+		>"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "$build \$params: each parameter as passed" \
+		"$(events "$T_DIR/out")" \
+		"uprobeMany: a1=1 a2=2 a3=3 a4=4 a5=5 a6=6 a7=71 a8=121"
+done
+
 # an argument the caller passed on the stack is in place at the entry
 "$SONDE" trace -q -c "$O0 2" "u:$O0:uprobeMany+0 a7" >"$T_DIR/out" \
 	2>"$T_DIR/err"

@@ -108,14 +108,17 @@ static struct probe_arg *slot_arg(struct dwarf_scope *d, struct probe *p,
  * (its first statement). 0 or -ENOENT. */
 static int post_prologue(struct dwarf_scope *d, Dwarf_Addr *out)
 {
-	Dwarf_Die *sub = &d->scopes[d->sub], cu;
+	Dwarf_Die *sub, cu;
 	Dwarf_Addr lo, hi, addr;
 	Dwarf_Lines *lines;
 	Dwarf_Line *line;
 	size_t n, i, first = (size_t)-1;
 	bool pend;
 
-	if (d->sub < 0 || dwarf_lowpc(sub, &lo) || dwarf_highpc(sub, &hi) ||
+	if (d->sub < 0)
+		return -ENOENT;
+	sub = &d->scopes[d->sub];
+	if (dwarf_lowpc(sub, &lo) || dwarf_highpc(sub, &hi) ||
 	    !dwarf_diecu(sub, &cu, NULL, NULL) ||
 	    dwarf_getsrclines(&cu, &lines, &n))
 		return -ENOENT;

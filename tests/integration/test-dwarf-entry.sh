@@ -189,12 +189,22 @@ for build in O0 O2; do
 		"uprobeMany: a1=1 a2=2 a3=3 a4=4 a5=5 a6=6 a7=71 a8=121"
 done
 
-# an argument the caller passed on the stack is in place at the entry
-"$SONDE" trace -q -c "$O0 2" "u:$O0:uprobeMany+0 a7" >"$T_DIR/out" \
-	2>"$T_DIR/err"
-expect_eq "a stack-passed argument at +0: read at the entry" \
-	"$(events "$T_DIR/out" | sed 's/^[^:]*: //' | paste -sd' ')" \
-	"a7=71 a7=72"
+# an argument the caller passed on the stack is in place from the entry
+# on, at the CFA: %sp+8 at the entry, %sp+16 after push %rbp, %bp+16
+# after mov %rsp,%rbp (the instructions checked with objdump)
+insns=$(objdump -d --no-show-raw-insn "$O0" |
+	sed -n '/<uprobeMany>:/,/^$/p' | sed -n '2,3p' |
+	awk '{ printf "%s%s %s", (NR > 1 ? "; " : ""), $2, $3 }')
+if [ "$insns" != "push %rbp; mov %rsp,%rbp" ]; then
+	not_ok "uprobeMany starts with push %rbp; mov %rsp,%rbp" "$insns"
+fi
+for o in 0 1 4; do
+	"$SONDE" trace -q -c "$O0 2" "u:$O0:uprobeMany+$o a7" \
+		>"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "a stack-passed argument at +$o (in the prologue): read there" \
+		"$(events "$T_DIR/out" | sed 's/^[^:]*: //' | paste -sd' ')" \
+		"a7=71 a7=72"
+done
 # -O2: the location list is valid at the entry, +0 reads it there
 O2=$F/dwarf_entry_O2
 "$SONDE" trace -q -c "$O2 2" "u:$O2:uprobeFunction2+0 a=foo1->a" \

@@ -116,10 +116,14 @@ int debuginfo_debuglink(Elf *elf, const char **name, uint32_t *crc)
 	crcoff = (nlen + 4) & ~(size_t)3;
 	if (!nlen || crcoff + 4 > d->d_size || !gelf_getehdr(elf, &eh))
 		return -ENOENT;
-	src = (Elf_Data){ .d_buf = (char *)d->d_buf + crcoff, .d_size = 4,
-			  .d_type = ELF_T_WORD, .d_version = EV_CURRENT };
-	dst = (Elf_Data){ .d_buf = &c, .d_size = 4, .d_type = ELF_T_WORD,
-			  .d_version = EV_CURRENT };
+	src = (Elf_Data){.d_buf = (char *)d->d_buf + crcoff,
+			 .d_size = 4,
+			 .d_type = ELF_T_WORD,
+			 .d_version = EV_CURRENT};
+	dst = (Elf_Data){.d_buf = &c,
+			 .d_size = 4,
+			 .d_type = ELF_T_WORD,
+			 .d_version = EV_CURRENT};
 	if (!gelf_xlatetom(elf, &dst, &src, eh.e_ident[EI_DATA]))
 		return -ENOENT;
 	*name = d->d_buf;
@@ -285,8 +289,8 @@ static struct debug_file *by_debuglink(struct search *sr, const char *dirs)
 	    strchr(l.name, '/'))
 		return NULL;
 	slash = strrchr(sr->path, '/');
-	snprintf(dir, sizeof(dir), "%.*s",
-		 slash ? (int)(slash - sr->path) : 1, slash ? sr->path : ".");
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - sr->path) : 1,
+		 slash ? sr->path : ".");
 	l.dir = dir;
 	snprintf(path, sizeof(path), "%s/%s", dir, l.name);
 	d = try_file(sr, path, &l.crc);
@@ -297,6 +301,40 @@ static struct debug_file *by_debuglink(struct search *sr, const char *dirs)
 	if (d)
 		return d;
 	return each_dir(sr, dirs, by_link_in, &l);
+}
+
+static struct debug_file *by_name_in(struct search *sr, const char *dir,
+				     size_t dlen, void *ctx)
+{
+	const char *base = ctx;
+	static const char *const fmt[] = {"%.*s/%s.debug", "%.*s/%s"};
+	struct debug_file *d;
+	char path[PATH_MAX];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(fmt) / sizeof(fmt[0]); i++) {
+		n = snprintf(path, sizeof(path), fmt[i], (int)dlen, dir, base);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			return NULL;
+		d = try_file(sr, path, NULL);
+		if (d)
+			return d;
+	}
+	return NULL;
+}
+
+/* DIR/NAME.debug, then DIR/NAME (an unstripped copy) in each debug dir:
+ * what `objcopy --only-keep-debug` leaves when no debuglink was added.
+ * try_file() refuses one whose build-id differs from the file's. */
+static struct debug_file *by_name(struct search *sr, const char *dirs)
+{
+	const char *slash = strrchr(sr->path, '/');
+	const char *base = slash ? slash + 1 : sr->path;
+
+	if (!*base || !strncmp(sr->path, "/proc/self/fd/", 14))
+		return NULL;
+	return each_dir(sr, dirs, by_name_in, (void *)base);
 }
 
 #ifdef HAVE_LZMA
@@ -382,8 +420,8 @@ fail:
 int debuginfo_open(Elf *elf, const char *path, const char *dirs,
 		   struct debug_file **out, char *note, size_t notelen)
 {
-	struct search sr = { .elf = elf, .path = path, .note = note,
-			     .notelen = notelen };
+	struct search sr = {
+		.elf = elf, .path = path, .note = note, .notelen = notelen};
 	const uint8_t *id;
 	char hex[2 * 64 + 1];
 	size_t len, i;
@@ -404,6 +442,8 @@ int debuginfo_open(Elf *elf, const char *path, const char *dirs,
 	}
 	if (!d)
 		d = by_debuglink(&sr, dirs);
+	if (!d)
+		d = by_name(&sr, dirs);
 	if (!d)
 		d = mini_debuginfo(&sr);
 	if (!d)

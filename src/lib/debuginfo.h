@@ -5,7 +5,9 @@
  *  1. by build-id: DIR/.build-id/ab/cdef....debug for each debug dir;
  *  2. by .gnu_debuglink NAME (its CRC32 checked): beside the file,
  *     in .debug/ beside it, and DIR/<the file's directory>/NAME;
- *  3. MiniDebugInfo: an xz-compressed ELF holding a .symtab in the
+ *  3. by name: DIR/NAME.debug, then DIR/NAME, for each debug dir (a
+ *     debug file kept with `objcopy --only-keep-debug` and no debuglink);
+ *  4. MiniDebugInfo: an xz-compressed ELF holding a .symtab in the
  *     file's own .gnu_debugdata section (Fedora's "minidebuginfo").
  * A candidate whose build-id differs from the file's is refused too.
  * Only symbols are taken from it: segments and offsets stay the file's.

@@ -33,7 +33,8 @@ static void msgf(char *msg, size_t len, const char *fmt, ...)
 
 /* The file's own DWARF, else its separate debug file's. */
 static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
-		      struct debug_file **df, Dwarf **dbg)
+		      struct debug_file **df, Dwarf **dbg, char *note,
+		      size_t notelen)
 {
 	elf_version(EV_CURRENT);
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -45,7 +46,7 @@ static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
 	*dbg = dwarf_begin_elf(*elf, DWARF_C_READ, NULL);
 	if (*dbg)
 		return 0;
-	if (debuginfo_open(*elf, path, dirs, df, NULL, 0) == 0)
+	if (debuginfo_open(*elf, path, dirs, df, note, notelen) == 0)
 		*dbg = dwarf_begin_elf((*df)->elf, DWARF_C_READ, NULL);
 	return *dbg ? 0 : -ENODATA;
 }
@@ -75,15 +76,17 @@ int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
 	d->pc = pc;
 	d->delta = pc - pc_offset;
 	d->fn = d->sub = -1;
-	err = open_dwarf(path, dirs, &d->fd, &d->elf, &d->dbgfile, &d->dbg);
+	err = open_dwarf(path, dirs, &d->fd, &d->elf, &d->dbgfile, &d->dbg,
+			 d->note, sizeof(d->note));
 	if (err) {
 		msgf(msg, len,
 		     err == -ENODATA
 			     ? "%s has no debug info (DWARF): variables "
 			       "cannot be fetched by name; use argN or "
-			       "registers, or install its debug file"
-			     : "cannot read the debug info of %s",
-		     path);
+			       "registers, or install its debug file%s%s%s"
+			     : "cannot read the debug info of %s%s%s%s",
+		     path, d->note[0] ? " (" : "", d->note,
+		     d->note[0] ? ")" : "");
 		goto fail;
 	}
 	/* .eh_frame's CFI is ours to end; .debug_frame's belongs to dbg */
@@ -231,8 +234,16 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	Dwarf_Word off, count, size, idx;
 	Dwarf_Die next, elem, ptee;
 	Dwarf_Die holder = *t;
+	const char *why;
 	char *end;
 
+	if (l->bits) {
+		msgf(msg, len,
+		     "'%s' is a bitfield: it has no members or "
+		     "elements",
+		     sofar);
+		return -EINVAL;
+	}
 	dw_loc_value(l, v, sizeof(v));
 	if (op == '[') {
 		idx = strtoull(what, &end, 10);
@@ -294,15 +305,14 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 			goto in_register;
 		l->off += (long long)off;
 	}
-	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size)) {
-		msgf(msg, len,
-		     "'%s' is a bitfield: fetch its container with "
-		     "a b<W>@<O>/<S> type",
-		     what);
-		return -ENOTSUP;
-	}
 	if (!dw_type_of(&next, t))
 		goto bad_type;
+	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size) &&
+	    dw_bitfield(&next, t, l, &why)) {
+		msgf(msg, len, "the bitfield '%s' cannot be fetched: %s", what,
+		     why);
+		return -ENOTSUP;
+	}
 	return 0;
 no_member:
 	if (op == '-')
@@ -336,9 +346,20 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 {
 	Dwarf_Die elem;
 	Dwarf_Word count, size;
+	const char *why;
 	char v[192];
 
 	dw_loc_value(l, v, sizeof(v));
+	if (l->bits) {
+		if (want_string) {
+			msgf(msg, len, "'%s' is a bitfield: drop :string",
+			     expr);
+			return -EINVAL;
+		}
+		snprintf(type, typelen, "b%d@%d/%d", l->bits, l->bit_off,
+			 l->bit_cont);
+		return (*fetch = strdup(v)) ? 0 : -ENOMEM;
+	}
 	if (want_string) {
 		if (dwarf_tag(t) == DW_TAG_pointer_type &&
 		    dw_type_of(t, &elem) && is_char(&elem)) {
@@ -363,6 +384,30 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 		     ":string",
 		     expr);
 		return -EINVAL;
+	}
+	if (dwarf_tag(t) == DW_TAG_array_type) {
+		if (dw_array_type(t, type, typelen, &why)) {
+			msgf(msg, len,
+			     "the array '%s' cannot be fetched whole: %s; "
+			     "fetch its elements ('%s[N]')",
+			     expr, why, expr);
+			return -ENOTSUP;
+		}
+		if (l->kind != L_MEM && l->kind != L_ABS) {
+			msgf(msg, len,
+			     "the array '%s' is not addressable through a "
+			     "register here",
+			     expr);
+			return -ENOTSUP;
+		}
+		return (*fetch = strdup(v)) ? 0 : -ENOMEM;
+	}
+	if (dwarf_tag(t) == DW_TAG_base_type && dwarf_bytesize(t) > 8) {
+		msgf(msg, len,
+		     "'%s' is %d bytes wide: the kernel fetches at most 8 "
+		     "bytes as one number",
+		     expr, dwarf_bytesize(t));
+		return -ENOTSUP;
 	}
 	if (dw_kernel_type(t, type, typelen)) {
 		msgf(msg, len,
@@ -460,68 +505,6 @@ int dwarf_scope_params(struct dwarf_scope *d, char ***names, char *msg,
 	return k;
 }
 
-/* The resolver spec_resolve_args() calls. */
-static int resolve_name(void *ctx, const char *name, bool want_string,
-			char **fetch, char *type, size_t typelen, char *msg,
-			size_t msglen)
-{
-	return dwarf_scope_fetch(ctx, name, want_string, fetch, type, typelen,
-				 msg, msglen);
-}
-
-static int resolve_params(void *ctx, char ***names, char *msg, size_t len)
-{
-	return dwarf_scope_params(ctx, names, msg, len);
-}
-
-int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
-			struct elf_file *ef)
-{
-	struct fetch_resolver r = {.name = resolve_name,
-				   .params = resolve_params};
-	struct spec_error perr;
-	struct dwarf_scope *d = NULL;
-	char msg[512];
-	uint64_t pc;
-	bool exec;
-	int err;
-
-	if (p->spec.kind == PROBE_URETPROBE) {
-		for (size_t i = 0; i < p->spec.nargs; i++)
-			if (p->spec.args[i].deferred)
-				return set_err(
-					s, EINVAL, p->spec.args[i].fetch_col,
-					"'%s' is read where the function "
-					"starts: a return probe has only "
-					"retval (probe it with u:)",
-					p->spec.args[i].fetch);
-	}
-	if (elf_file_offset_to_vaddr(ef, p->offset, &pc, &exec))
-		return set_err(s, EINVAL, p->spec.symbol_col,
-			       "offset 0x%llx is not in a loaded segment of %s",
-			       (unsigned long long)p->offset, p->path);
-	err = dwarf_scope_open(p->path, s->opts.debug_dir, pc, p->offset, &d,
-			       msg, sizeof(msg));
-	if (err) {
-		/* the first deferred argument is what needed it */
-		perr.col = p->spec.symbol_col;
-		for (size_t i = 0; i < p->spec.nargs; i++)
-			if (p->spec.args[i].deferred) {
-				perr.col = p->spec.args[i].fetch_col;
-				break;
-			}
-		/* a spec the target cannot satisfy: EINVAL (exit 2) */
-		return set_err(s, err == -ENOMEM ? ENOMEM : EINVAL, perr.col,
-			       "%s", msg);
-	}
-	r.ctx = d;
-	err = spec_resolve_args(&p->spec, &r, NULL, &perr);
-	dwarf_scope_close(d);
-	if (err)
-		return set_err(s, -err, perr.col, "%s", perr.msg);
-	return 0;
-}
-
 struct sig_walk {
 	int (*cb)(uint64_t addr, const char *sig, void *ctx);
 	void *ctx;
@@ -587,7 +570,7 @@ int dwarf_for_each_signature(const char *path, const char *dirs,
 	size_t hsize;
 	int fd = -1, err;
 
-	err = open_dwarf(path, dirs, &fd, &elf, &df, &dbg);
+	err = open_dwarf(path, dirs, &fd, &elf, &df, &dbg, NULL, 0);
 	while (!err && !w.ret &&
 	       dwarf_nextcu(dbg, off, &next, &hsize, NULL, NULL, NULL) == 0) {
 		if (dwarf_offdie(dbg, off + hsize, &cu))

@@ -12,7 +12,8 @@
 struct dwarf_scope {
 	int fd;
 	Elf *elf;
-	struct debug_file *dbgfile;
+	struct debug_file *dbgfile; /* NULL: the file's own DWARF */
+	char note[256]; /* a debug file refused on the way, or "" */
 	Dwarf *dbg;
 	Dwarf_CFI *cfi;
 	bool cfi_own;
@@ -30,11 +31,13 @@ enum loc_kind { L_REG, L_MEM, L_ABS, L_CONST };
 
 /* Where a value is: in a register, at base+off in memory (base a fetch
  * whose value is an address), at file-relative off (a global), or a
- * constant. */
+ * constant. A bitfield member: bits wide, bit_off bits above the least
+ * significant bit of the bit_cont-bit container at off. */
 struct loc {
 	enum loc_kind kind;
 	char base[160];
 	long long off;
+	int bits, bit_off, bit_cont;
 };
 
 /* The value of l as a fetcharg. */
@@ -55,5 +58,10 @@ bool dw_is_aggregate(Dwarf_Die *t);
 /* An array type's element type, element count (0: unknown) and size. */
 int dw_array_elem(Dwarf_Die *t, Dwarf_Die *elem, Dwarf_Word *count,
 		  Dwarf_Word *size);
+/* Bitfield member m (type t) of a struct at l->off: l moves to its
+ * container and gets its bit position. 0, or -ENOTSUP with *why. */
+int dw_bitfield(Dwarf_Die *m, Dwarf_Die *t, struct loc *l, const char **why);
+/* The fetch type of an array of scalars ("s32[3]"); 0 or -ENOTSUP. */
+int dw_array_type(Dwarf_Die *t, char *out, size_t len, const char **why);
 
 #endif

@@ -350,3 +350,87 @@ int dw_array_elem(Dwarf_Die *t, Dwarf_Die *elem, Dwarf_Word *count,
 	}
 	return 0;
 }
+
+/* The kernel's b<W>@<O>/<S>: O counts from the container's least
+ * significant bit (trace_probe.c parse_probe_arg(), FETCH_OP_MOD_BF), so
+ * the DWARF positions are turned into that on a little-endian target. */
+int dw_bitfield(Dwarf_Die *m, Dwarf_Die *t, struct loc *l, const char **why)
+{
+	Dwarf_Attribute a;
+	Dwarf_Word bits, ubytes, u;
+	Dwarf_Sword bo;
+	long long pos, start;
+	int csize = dwarf_bytesize(t), cbits;
+	char kt[8];
+
+	*why = "its bit position is not in the debug info";
+	if (!dwarf_attr_integrate(m, DW_AT_bit_size, &a) ||
+	    dwarf_formudata(&a, &bits) || !bits)
+		return -ENOTSUP;
+	if (dw_kernel_type(t, kt, sizeof(kt)) || kt[0] == 'x') {
+		*why = "it is not an integer";
+		return -ENOTSUP;
+	}
+	if (kt[0] == 's') {
+		*why = "it is signed and the kernel reads bitfields unsigned "
+		       "(fetch it with a b<W>@<O>/<S> type and read it as "
+		       "two's complement)";
+		return -ENOTSUP;
+	}
+	if (dwarf_attr_integrate(m, DW_AT_data_bit_offset, &a)) {
+		/* DWARF 4/5: bits from the start of the struct */
+		if (dwarf_formudata(&a, &u))
+			return -ENOTSUP;
+		pos = (long long)u;
+	} else if (dwarf_attr_integrate(m, DW_AT_bit_offset, &a)) {
+		/* DWARF 2/3: from the most significant bit of a
+		 * DW_AT_byte_size unit at the member's offset down to the
+		 * field's most significant bit */
+		if (dwarf_formsdata(&a, &bo))
+			return -ENOTSUP;
+		ubytes = (Dwarf_Word)csize;
+		if (dwarf_attr_integrate(m, DW_AT_byte_size, &a))
+			dwarf_formudata(&a, &ubytes);
+		pos = (long long)ubytes * 8 - bo - (long long)bits;
+	} else {
+		pos = 0;
+	}
+	cbits = csize * 8;
+	start = pos >= 0 ? pos / cbits * cbits
+			 : -((-pos + cbits - 1) / cbits * cbits);
+	if (pos - start + (long long)bits > cbits) {
+		*why = "it straddles two containers of its type";
+		return -ENOTSUP;
+	}
+	l->off += start / 8;
+	l->bits = (int)bits;
+	l->bit_off = (int)(pos - start);
+	l->bit_cont = cbits;
+	return 0;
+}
+
+/* kernel/trace/trace_probe.h: MAX_ARRAY_LEN */
+#define KERNEL_MAX_ARRAY 64
+
+int dw_array_type(Dwarf_Die *t, char *out, size_t len, const char **why)
+{
+	Dwarf_Word count, size;
+	Dwarf_Die elem;
+	char kt[8];
+
+	if (dw_array_elem(t, &elem, &count, &size) || !count) {
+		*why = "its length is unknown";
+		return -ENOTSUP;
+	}
+	if (dw_kernel_type(&elem, kt, sizeof(kt))) {
+		*why = "its elements are not numbers the kernel fetches";
+		return -ENOTSUP;
+	}
+	if (count > KERNEL_MAX_ARRAY) {
+		*why = "it has more than 64 elements, the most the kernel "
+		       "fetches as one array";
+		return -ENOTSUP;
+	}
+	snprintf(out, len, "%s[%llu]", kt, (unsigned long long)count);
+	return 0;
+}

@@ -149,6 +149,9 @@ int check_exec_segment(struct sonde_session *s, struct probe *p,
 int check_exec_section(struct sonde_session *s, struct probe *p);
 int check_boundary(struct sonde_session *s, struct probe *p,
 		   struct elf_file *ef);
+/* A probe whose file and offset are already known (a wildcard's match):
+ * its variables by name, resolved at that address. 0 or -errno. */
+int resolve_uprobe_args(struct sonde_session *s, struct probe *p);
 
 /* log.c */
 void slog(const struct sonde_session *s, enum sonde_log_level lvl,

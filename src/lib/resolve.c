@@ -124,6 +124,8 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p)
 		goto out;
 	}
 	err = elf_file_find(ef, sp->symbol, &sym);
+	if (*elf_file_debug_note(ef))
+		slog(s, SONDE_LOG_INFO, "%s", elf_file_debug_note(ef));
 	if (err == -EEXIST) {
 		err = set_err(s, EEXIST, sp->symbol_col,
 			      "'%s' names several overloads in %s: give the parameters ('%s(int)') or a glob ('%s*')",
@@ -172,6 +174,21 @@ out:
 	if (!err)
 		err = check_boundary(s, p, ef);
 	return err ? err : check_insn(s, p);
+}
+
+int resolve_uprobe_args(struct sonde_session *s, struct probe *p)
+{
+	struct elf_file *ef;
+
+	if (!spec_has_deferred(&p->spec))
+		return 0;
+	ef = elf_cached(s, p->path);
+	if (!ef)
+		return set_err(s, errno == ENOEXEC ? EINVAL : errno,
+			       p->spec.target_col, "%s is not an ELF file",
+			       p->path);
+	elf_file_set_debug_dirs(ef, s->opts.debug_dir);
+	return dwarf_resolve_probe(s, p, ef);
 }
 
 /* Refuse what the kernel would refuse, with a sentence that helps: unknown

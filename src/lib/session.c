@@ -348,7 +348,9 @@ static int add_one(struct sonde_session *s, const char *text,
 		p->path = strdup(r->path);
 		p->offset = r->offset;
 		p->sym_vaddr = r->sym_vaddr;
-		err = check_insn(s, p);
+		err = resolve_uprobe_args(s, p);
+		if (!err)
+			err = check_insn(s, p);
 		if (err)
 			goto fail;
 	} else if (probe_kind_is_user(p->spec.kind)) {

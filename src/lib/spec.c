@@ -163,6 +163,7 @@ static int parse_symoff(struct parser *ps, const char *s, const char *e,
 				 "entry: drop '%.*s'",
 				 (int)(e - plus), plus);
 	spec->offset = v;
+	spec->has_offset = true;
 	return 0;
 }
 

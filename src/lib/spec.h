@@ -58,6 +58,7 @@ struct probe_spec {
 			   * NULL */
 	char *symbol;	  /* function name, NULL when an address is given */
 	uint64_t offset;  /* +OFF after the symbol */
+	bool has_offset;  /* +OFF was written (even +0) */
 	uint64_t addr;	  /* valid when has_addr */
 	bool has_addr;
 	/* true when addr is already a file offset (the kernel's own uprobe

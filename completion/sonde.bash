@@ -81,11 +81,12 @@ _sonde_spec()
 	case $cur in
 	*:*) ;;
 	*)
+		local prefixes='u: ur: usdt: k: kr: p: r:'
 		case $1 in
-		list) COMPREPLY=($(compgen -W 'u: usdt: k:' -- "$cur")) ;;
-		latency) COMPREPLY=($(compgen -W 'u: k:' -- "$cur")) ;;
-		*) COMPREPLY=($(compgen -W 'u: ur: usdt: k: kr: p: r:' -- "$cur")) ;;
+		list) prefixes='u: usdt: k:' ;;
+		latency) prefixes='u: k:' ;;
 		esac
+		mapfile -t COMPREPLY < <(compgen -W "$prefixes" -- "$cur")
 		compopt -o nospace 2>/dev/null
 		return
 		;;
@@ -137,18 +138,18 @@ _sonde()
 		esac
 	done
 	if [[ -z $cmd ]]; then
-		COMPREPLY=($(compgen -W 'trace count hist latency stack list
-			format check cleanup --help --version' -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W 'trace count hist latency stack list
+			format check cleanup --help --version' -- "$cur")
 		return
 	fi
 
 	case $prev in
 	--backend)
-		COMPREPLY=($(compgen -W 'auto tracefs perf bpf' -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W 'auto tracefs perf bpf' -- "$cur")
 		return
 		;;
 	-f | --format)
-		COMPREPLY=($(compgen -W 'text json csv' -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W 'text json csv' -- "$cur")
 		return
 		;;
 	-o | --output)
@@ -160,7 +161,7 @@ _sonde()
 		return
 		;;
 	-c | --command)
-		COMPREPLY=($(compgen -c -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -c -- "$cur")
 		_filedir
 		return
 		;;
@@ -171,8 +172,8 @@ _sonde()
 	--by)
 		# KEY[,KEY]: complete the key after the last comma
 		local done=${cur%"${cur##*,}"}
-		COMPREPLY=($(compgen -P "$done" -W 'comm pid tid cpu' \
-			-- "${cur##*,}"))
+		mapfile -t COMPREPLY < <(compgen -P "$done" -W 'comm pid tid cpu' \
+			-- "${cur##*,}")
 		return
 		;;
 	-d | --duration | --filter | --trigger | --hist | --buffer-kb | \
@@ -183,7 +184,7 @@ _sonde()
 	$split && return
 
 	if [[ $cur == -* ]]; then
-		COMPREPLY=($(compgen -W "$(_sonde_opts "$cmd")" -- "$cur"))
+		mapfile -t COMPREPLY < <(compgen -W "$(_sonde_opts "$cmd")" -- "$cur")
 		return
 	fi
 	case $cmd in

@@ -57,8 +57,9 @@ _sonde_target()
 		fi
 	done < <(compgen -f -- "$part")
 	if [[ -n $part && $part != */* ]]; then
+		# programs in PATH (not functions or aliases)
 		while IFS= read -r f; do
-			cands+=("$prefix$f:")
+			type -P "$f" >/dev/null && cands+=("$prefix$f:")
 		done < <(compgen -c -- "$part" | sort -u)
 		[[ libc == "$part"* ]] && cands+=("${prefix}libc:")
 	fi

@@ -158,6 +158,10 @@ expect_eq "trace us: usdt:" "$(complete_set "$SONDE trace us")" "usdt:"
 complete_set "$SONDE trace u:$FIX/fixture_u" >"$T_DIR/target"
 expect_grep "u:PATH: the fixture's path, ending in ':'" \
 	"^$FIX/fixture_usdt:\$" "$T_DIR/target"
+if type -P ls >/dev/null; then
+	complete_set "$SONDE trace u:ls" | grep -x 'ls:' >"$T_DIR/prog"
+	expect_eq "u:ls: a program found in PATH" "$(cat "$T_DIR/prog")" "ls:"
+fi
 expect_eq "u:libc: the libc shorthand" \
 	"$(complete_set "$SONDE trace u:lib" | grep -x 'libc:')" "libc:"
 

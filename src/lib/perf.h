@@ -114,6 +114,13 @@ struct pstate {
 /* perf.c: can the PMUs make every probe of s (auto picks perf then)? */
 bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
 
+/* perf.c: with stacks asked for, can perf record every probe of s? A
+ * user probe's callchain then has the caller at a function's first
+ * instruction (perf_callchain_user(): is_uprobe_at_func_entry(), Linux
+ * 6.11) and MMAP2 records name the frames of a process that has exited. */
+bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
+			       size_t len);
+
 /* perf_read.c: rings -> records -> events_deliver() */
 int pread_poll(struct sonde_session *s, int timeout_ms);
 int pread_drain(struct sonde_session *s);

@@ -423,6 +423,20 @@ static const struct backend *choose_backend(const struct sonde_session *s)
 	default:
 		break;
 	}
+	/* user stacks: the tracefs user stack trace walks frame pointers
+	 * from %bp, which at a function's first instruction is still the
+	 * caller's: the direct caller is missing (its return address is at
+	 * [%sp]); perf's callchain has it, and perf's MMAP2 records keep the
+	 * maps of a process that has exited before its stacks are named */
+	if (s->opts.stack) {
+		if (perf_backend_takes_stacks(s, why, sizeof(why))) {
+			slog(s, SONDE_LOG_INFO,
+			     "stacks: the perf backend (the caller at a function's entry, maps from MMAP2)");
+			return &backend_perf;
+		}
+		slog(s, SONDE_LOG_DEBUG, "stacks, not the perf backend: %s",
+		     why);
+	}
 	/* many probes: one uprobe_multi link makes and removes thousands at
 	 * once, where each tracefs or PMU probe costs the kernel ~50 ms to
 	 * remove */

@@ -548,6 +548,28 @@ const char *sonde_session__probe_format(const struct sonde_session *s, int i)
 	return s && i >= 0 && i < s->nprobes ? s->probes[i].format_text : NULL;
 }
 
+int sonde_session__probe_site(const struct sonde_session *s, int i,
+			      struct sonde_probe_site *site)
+{
+	struct sonde_probe_site out = { .sz = sizeof(out) };
+	const struct probe *p;
+
+	if (!s || i < 0 || i >= s->nprobes || !site)
+		return -EINVAL;
+	p = &s->probes[i];
+	out.is_return = probe_kind_is_return(p->spec.kind);
+	out.symbol = p->spec.symbol;
+	if (probe_kind_is_user(p->spec.kind)) {
+		out.path = p->path;
+		out.offset = p->offset;
+	} else {
+		out.path = p->spec.target;
+		out.offset = p->spec.offset;
+	}
+	memcpy(site, &out, site->sz < sizeof(out) ? site->sz : sizeof(out));
+	return 0;
+}
+
 int sonde_session__stats(const struct sonde_session *s,
 			 struct sonde_stats *st)
 {

@@ -125,31 +125,6 @@ bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 	return true;
 }
 
-bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
-			       size_t len)
-{
-	bool user = false;
-	int i;
-
-	if (geteuid() != 0) {
-		snprintf(why, len, "perf_event_open needs CAP_SYS_ADMIN");
-		return false;
-	}
-	for (i = 0; i < s->nprobes; i++) {
-		const struct probe *p = &s->probes[i];
-
-		if (p->trigger || p->hist) {
-			snprintf(why, len, "probe %s has a %s", p->name,
-				 p->trigger ? "trigger" : "hist");
-			return false;
-		}
-		user |= probe_kind_is_user(p->spec.kind);
-	}
-	if (!user)
-		snprintf(why, len, "no user probe: kernel stacks are whole");
-	return user;
-}
-
 static int add_fd(struct pstate *st, int fd, int cpu)
 {
 	if (st->nfds == st->capfds) {
@@ -541,6 +516,7 @@ static int plan(struct sonde_session *s, const struct pmu *up,
 			if (need > pp->stack_dump)
 				pp->stack_dump = need;
 		}
+		pentry_plan(s, p, pp);
 		if (pp->fixed > maxfixed)
 			maxfixed = pp->fixed;
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,

@@ -426,8 +426,9 @@ static const struct backend *choose_backend(const struct sonde_session *s)
 	/* user stacks: the tracefs user stack trace walks frame pointers
 	 * from %bp, which at a function's first instruction is still the
 	 * caller's: the direct caller is missing (its return address is at
-	 * [%sp]); perf's callchain has it, and perf's MMAP2 records keep the
-	 * maps of a process that has exited before its stacks are named */
+	 * [%sp]); the perf backend samples [%sp] and puts it back
+	 * (perf_entry.c), and its MMAP2 records keep the maps of a process
+	 * that has exited before its stacks are named */
 	if (s->opts.stack) {
 		if (perf_backend_takes_stacks(s, why, sizeof(why))) {
 			slog(s, SONDE_LOG_INFO,

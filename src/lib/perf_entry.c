@@ -46,9 +46,7 @@ bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
 	return user;
 }
 
-/* Is the probe on its symbol's first byte? (The file offset of the
- * symbol's address is the probe's.) */
-static bool at_entry(const struct probe *p)
+bool uprobe_at_func_entry(const struct probe *p)
 {
 	struct elf_file *ef;
 	uint64_t off;
@@ -74,7 +72,7 @@ void pentry_plan(struct sonde_session *s, const struct probe *p,
 	int fd;
 
 	pp->entry_ret = PE_NONE;
-	if (!s->opts.stack || !at_entry(p))
+	if (!s->opts.stack || !uprobe_at_func_entry(p))
 		return;
 	fd = open(p->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)

@@ -417,6 +417,13 @@ static const struct backend *choose_backend(const struct sonde_session *s)
 	case SONDE_BACKEND_PERF:
 		return &backend_perf;
 	case SONDE_BACKEND_TRACEFS:
+		for (i = 0; s->opts.stack && i < s->nprobes; i++)
+			if (uprobe_at_func_entry(&s->probes[i])) {
+				slog(s, SONDE_LOG_WARN,
+				     "probe %s is on a function's first instruction, where the tracefs user stack lacks the direct caller (the perf backend has it)",
+				     s->probes[i].name);
+				break;
+			}
 		return &backend_tracefs;
 	case SONDE_BACKEND_BPF:
 		return &backend_bpf;

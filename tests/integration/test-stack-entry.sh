@@ -74,6 +74,13 @@ expect_eq "trace -s at entry: the chain" \
 	"$(sed -n 's/^ => \([A-Za-z_0-9]*\(+0x[0-9a-f]*\)*\) (stack_entry)$/\1/p' \
 		"$T_DIR/out" | tr '\n' ' ' | sed 's/ $//')" "$want"
 
+# --backend tracefs: its user stack lacks the caller there, and says so
+"$SONDE" stack --backend tracefs -c "$bin 1" "u:$bin:uprobeFunction1" \
+	>"$T_DIR/out" 2>"$T_DIR/err"
+expect_grep "--backend tracefs at entry: a warning names the missing caller" \
+	"warning: probe uprobeFunction1 is on a function's first instruction, where the tracefs user stack lacks the direct caller" \
+	"$T_DIR/err"
+
 # add begins with a nop and sets up no frame: no kernel adds its caller,
 # sonde does from [sp]
 "$SONDE" stack -q -c "$pie 4" "u:$pie:add" >"$T_DIR/out" 2>"$T_DIR/err"

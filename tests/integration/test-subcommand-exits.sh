@@ -142,6 +142,7 @@ for cmd in $holders; do
 	hygiene_check "$cmd, unknown symbol in 2nd probe: tracefs left as found"
 done
 
+set +m # no job-control notice for the load loop's end
 kill -KILL "$load" 2>/dev/null
 wait "$load" 2>/dev/null
 finish

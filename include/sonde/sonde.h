@@ -172,6 +172,8 @@ struct sonde_probe_site {
 	/* the function as resolved (a wildcard's match), NULL for an
 	 * address */
 	const char *symbol;
+	/* symbol as a person reads it: C++ demangled ("ns::Cls::f(int)") */
+	const char *function;
 	/* uprobes: the file offset of the probed instruction (for a return
 	 * probe, of the function); kprobes: +OFF after symbol */
 	uint64_t offset;

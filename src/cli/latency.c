@@ -235,7 +235,7 @@ static int find_fn(struct lat_ctx *c, const struct sonde_probe_site *st)
 static char *fn_name(struct lat_ctx *c, int f, const char *probe_name)
 {
 	const struct fn *fn = &c->fns[f];
-	const char *sym = fn->site.symbol ? fn->site.symbol : probe_name;
+	const char *sym = fn->site.function ? fn->site.function : probe_name;
 	const char *file = fn->site.path ? strrchr(fn->site.path, '/') : NULL;
 	char *name;
 	int i;

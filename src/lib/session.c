@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "elf.h"
 #include "expand.h"
 #include "internal.h"
@@ -59,6 +60,7 @@ static void probe_free(struct probe *p)
 	event_format_free(&p->fmt);
 	free(p->name);
 	free(p->path);
+	free(p->function);
 	free(p->definition);
 	free(p->filter);
 	free(p->trigger);
@@ -342,6 +344,8 @@ static int add_one(struct sonde_session *s, const char *text,
 		if (err)
 			goto fail;
 	}
+	if (p->spec.symbol && demangle_is_mangled(p->spec.symbol))
+		p->function = demangle(p->spec.symbol);
 	p->name = event_name(s, &p->spec, p->path);
 	if (!p->name) {
 		err = set_err(s, ENOMEM, -1, "out of memory");
@@ -567,6 +571,7 @@ int sonde_session__probe_site(const struct sonde_session *s, int i,
 	p = &s->probes[i];
 	out.is_return = probe_kind_is_return(p->spec.kind);
 	out.symbol = p->spec.symbol;
+	out.function = p->function ? p->function : p->spec.symbol;
 	if (probe_kind_is_user(p->spec.kind)) {
 		out.path = p->path;
 		out.offset = p->offset;

@@ -84,4 +84,16 @@ hygiene_check "*: tracefs left as found"
 	>"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "by name: each its own histogram" \
 	"$(hists "$T_DIR/out" | awk '{ print $1, $2 }' | tr '\n' ,)" "lat_rec 6,lat_sleep2 5,"
+# C++: the overloads a wildcard matches are each a function of its own,
+# named as the source has them (cxx_prog.cpp: each called N times)
+cxx=$FIXTURES/cxx_prog
+if [ -x "$cxx" ]; then
+	"$SONDE" latency -f json -c "$cxx 3" "u:$cxx:ns::*" >"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "C++: one histogram per overload, demangled, 3 calls each" \
+		"$(hists "$T_DIR/out" | awk '{ $NF = ""; $(NF - 1) = ""; $(NF - 2) = ""; print }' |
+			sed 's/ *$//' | tr '\n' ,)" \
+		"ns::Cls::method(char const*) 3,ns::Cls::method(int) 3,ns::Cls::method(int, int) 3,ns::inner::compute(long) 3,"
+else
+	skip "C++" "no cxx_prog (no C++ compiler)"
+fi
 finish

@@ -45,8 +45,9 @@ struct command {
 
 /* main.c */
 extern const char *prog;
-/* The signal (SIGINT, SIGTERM, SIGHUP, SIGPIPE) that asked a command
- * holding a session to end: main() catches them for every subcommand. From
+/* The signal (SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, any other whose
+ * default is to end the process) that asked a command holding a session
+ * to end: main() catches them for every subcommand. From
  * cli_session() to cli_session_close() a signal only sets this, so the
  * session's probes and instance are removed on every way out; outside, a
  * signal ends the program as it would any other. */

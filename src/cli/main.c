@@ -58,28 +58,33 @@ static void on_signal(int sig)
 	raise(sig);
 }
 
-/* Every subcommand goes through this, from main(): SIGINT, SIGTERM,
- * SIGHUP and SIGPIPE end a session through its teardown. With SIGPIPE
- * caught, a write to a closed pipe fails with EPIPE and the command's
- * loop sees cli_stop_signal. */
+/* The signals whose default action ends the process and that can be
+ * caught: Ctrl-C, Ctrl-\ (SIGQUIT), kill, a closed terminal or pipe,
+ * timers and resource limits (signal(7)). */
+static const int stop_sigs[] = { SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+				 SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM,
+				 SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ };
+
+/* Every subcommand goes through this, from main(): each of those signals
+ * ends a session through its teardown. With SIGPIPE caught, a write to a
+ * closed pipe fails with EPIPE and the command's loop sees
+ * cli_stop_signal. */
 static void catch_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	struct sigaction sa = { .sa_handler = on_signal };
 	size_t i;
 
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		sigaction(stop_sigs[i], &sa, NULL);
 }
 
 void cli_default_signals(void)
 {
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 	size_t i;
 
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		signal(stop_sigs[i], SIG_DFL);
 }
 
 void cli_session_close(struct sonde_session *s)

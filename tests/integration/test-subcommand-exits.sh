@@ -1,6 +1,7 @@
 #!/bin/bash
 # Every subcommand, every way it ends: a closed pipe (| head -1), SIGINT,
-# SIGTERM and SIGHUP (while the probes are made and while events flow),
+# SIGTERM, SIGHUP and SIGQUIT (while the probes are made and while events
+# flow; trace also each other signal whose default is to end a process),
 # -d, the -c command's exit and an error half-way through setup. Those that
 # put probes in the kernel (trace, count, hist, latency, stack, format)
 # leave uprobe_events and instances/ as they found them; list, check and
@@ -84,7 +85,7 @@ expect_eq "list u:libc:* | head -1: ends by SIGPIPE" \
 # events flowing or, for format, its probes being removed one by one
 # (0.2 s, 0.4 s).
 for cmd in $holders; do
-	for run in "INT 1.5 one" "TERM 1.5 one" "HUP 1.5 one" \
+	for run in "INT 1.5 one" "TERM 1.5 one" "HUP 1.5 one" "QUIT 1.5 one" \
 		"INT 0.05 glob" "HUP 0.2 glob" "TERM 0.4 glob"; do
 		set -- $run
 		sig=$1 delay=$2
@@ -105,6 +106,20 @@ for cmd in $holders; do
 		ended "$cmd SIG$sig at ${delay}s ($3)"
 		hygiene_check "$cmd SIG$sig at ${delay}s ($3): tracefs left as found"
 	done
+done
+
+# the other signals whose default is to end a process: trace ends through
+# its teardown on each
+for sig in USR1 USR2 ALRM VTALRM PROF XCPU XFSZ; do
+	hygiene_begin
+	start_bg "$SONDE" trace "${spec[trace]}" >"$T_DIR/out" 2>"$T_DIR/err"
+	sleep 1
+	kill -"$sig" "$BG" 2>/dev/null
+	wait_exit "$BG" 30
+	expect_eq "trace SIG$sig: ends with status 0 and its summary" \
+		"$RC $(tail -n 1 "$T_DIR/err" | sed 's/[0-9][0-9]* events/N events/')" \
+		"0 sonde: N events, 0 lost"
+	hygiene_check "trace SIG$sig: tracefs left as found"
 done
 
 # -d: each ends by itself with status 0

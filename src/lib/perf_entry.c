@@ -88,7 +88,8 @@ void pentry_plan(struct sonde_session *s, const struct probe *p,
 		pp->stack_dump = 8;
 	slog(s, SONDE_LOG_DEBUG,
 	     "probe %s: on a function's first instruction, its caller from [sp]%s",
-	     p->name, pp->entry_ret == PE_ALWAYS ? "" : " unless the kernel has it");
+	     p->name,
+	     pp->entry_ret == PE_ALWAYS ? "" : " unless the kernel has it");
 }
 
 int pentry_fix(const struct pprobe *pp, uint64_t *frames, int n, int kframes,

@@ -160,6 +160,28 @@ const char *sonde_session__probe_definition(const struct sonde_session *s,
 const char *sonde_session__probe_format(const struct sonde_session *s,
 					int probe);
 
+/*
+ * Where a probe is, to tell which probes are on one function (an entry
+ * and its return, or what one wildcard made for each of two kinds). The
+ * strings are the session's.
+ */
+struct sonde_probe_site {
+	size_t sz;
+	/* uprobes: the resolved file; kprobes: the module, or NULL */
+	const char *path;
+	/* the function as resolved (a wildcard's match), NULL for an
+	 * address */
+	const char *symbol;
+	/* symbol as a person reads it: C++ demangled ("ns::Cls::f(int)") */
+	const char *function;
+	/* uprobes: the file offset of the probed instruction (for a return
+	 * probe, of the function); kprobes: +OFF after symbol */
+	uint64_t offset;
+	bool is_return;
+};
+int sonde_session__probe_site(const struct sonde_session *s, int probe,
+			      struct sonde_probe_site *site);
+
 /* The kernel's hist file of the probe's event (after start, for probes
  * given a hist), read now; owned by the session until the next call. */
 const char *sonde_session__probe_hist(struct sonde_session *s, int probe);

@@ -392,7 +392,6 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 		a->o.pid = c.pid;
 		a->o.follow_fork = true;
 	}
-	cli_catch_signals();
 	if (ops->prepare)
 		ops->prepare(a, ctx);
 	a->s = cli_session(&a->o, &status);
@@ -438,7 +437,7 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 		status = child_exit_status(&c);
 	}
 out_session:
-	sonde_session__close(a->s);
+	cli_session_close(a->s);
 	a->s = NULL;
 out_child:
 	if (c.pid > 0 && !c.exited)

@@ -72,7 +72,7 @@ int child_spawn(const char *cmd, struct child *c)
 	if (c->pid == 0) {
 		close(go[1]);
 		close(ex[0]);
-		signal(SIGPIPE, SIG_DFL);
+		cli_default_signals();
 		if (read(go[0], &byte, 1) != 1)
 			_exit(127);
 		execvp(argv[0], argv);

@@ -45,10 +45,20 @@ struct command {
 
 /* main.c */
 extern const char *prog;
-/* Set by SIGINT, SIGTERM and SIGHUP once cli_catch_signals() ran; SIGPIPE
- * is ignored so a closed output ends the session through its teardown. */
+/* The signal (SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT, any other whose
+ * default is to end the process) that asked a command holding a session
+ * to end: main() catches them for every subcommand. From
+ * cli_session() to cli_session_close() a signal only sets this, so the
+ * session's probes and instance are removed on every way out; outside, a
+ * signal ends the program as it would any other. */
 extern volatile sig_atomic_t cli_stop_signal;
-void cli_catch_signals(void);
+/* The default actions again (the -c child before its exec). */
+void cli_default_signals(void);
+/* Close a session from cli_session(): signals take effect again. */
+void cli_session_close(struct sonde_session *s);
+/* After cli_session_close(): end by the signal that stopped the command,
+ * if one did (its status is then the shell's 128 + N). */
+void cli_end_by_signal(void);
 /* Parse the options shared by subcommands; returns 0, or an exit status
  * (EXIT_USAGE) after printing why; usage() is called for --help. */
 int cli_parse(int argc, char **argv, struct cli_opts *o,
@@ -56,7 +66,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 void cli_log(enum sonde_log_level lvl, const char *msg, void *ctx);
 void print_error(const char *spec, const char *msg, int col);
 /* Open a session with o's settings and add o's probes (errors printed).
- * Returns NULL with *status set on failure. */
+ * Returns NULL with *status set on failure, or when a signal came while
+ * the probes were added (status 128 + N); close it with
+ * cli_session_close(). */
 struct sonde_session *cli_session(const struct cli_opts *o, int *status);
 /* The exit status for a failed libsonde call. */
 int error_status(int err);

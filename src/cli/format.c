@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sonde format PROBE: make the probe, print its event's format file (name,
  * ID, fields, print fmt) as the kernel shows it, remove the probe. */
+#include <errno.h>
 #include <string.h>
 
 #include "cli.h"
@@ -28,18 +29,28 @@ int cmd_format(int argc, char **argv)
 	}
 	s = cli_session(&o, &status);
 	if (!s)
-		return status;
+		goto out;
 	err = sonde_session__start(s);
 	if (err) {
 		print_error(NULL, sonde_session__errmsg(s), -1);
-		sonde_session__close(s);
-		return error_status(err);
+		status = error_status(err);
+		goto out_session;
 	}
-	for (i = 0; i < sonde_session__probe_count(s); i++) {
+	for (i = 0; i < sonde_session__probe_count(s) && !cli_stop_signal;
+	     i++) {
 		if (o.verbose)
 			printf("# %s\n", sonde_session__probe_definition(s, i));
 		fputs(sonde_session__probe_format(s, i), stdout);
 	}
-	sonde_session__close(s);
-	return 0;
+	if (fflush(stdout) == EOF && !cli_stop_signal) {
+		fprintf(stderr, "%s: writing the format: %s\n", prog,
+			strerror(errno));
+		status = EXIT_RUNTIME;
+	}
+out_session:
+	cli_session_close(s);
+out:
+	/* `sonde format ... | head -1`, Ctrl-C: the probes are gone now */
+	cli_end_by_signal();
+	return status;
 }

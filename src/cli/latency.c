@@ -2,9 +2,13 @@
 /*
  * sonde latency: the time from entry to return of each call of FUNC, from
  * an entry and a return probe per function, paired per thread by the
- * library (recursion and nested calls nest). Events of one thread can come
- * out of order when it moved between CPUs (one ring per CPU): they are
- * sorted by time, holding back the last HOLD_NS until the next poll.
+ * library (recursion and nested calls nest). A wildcard FUNC is one entry
+ * and one return probe per matching function: the two are told to belong
+ * together by their site (file and offset, or kernel symbol), and each
+ * function gets its own pairing and histogram, as funclatency -F does.
+ * Events of one thread can come out of order when it moved between CPUs
+ * (one ring per CPU): they are sorted by time, holding back the last
+ * HOLD_NS until the next poll.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -22,6 +26,13 @@ struct rec {
 	char comm[16];
 };
 
+/* A function: its entry and return probe, paired by their site. */
+struct fn {
+	char *name;
+	struct sonde_probe_site site;
+	int entry, ret; /* probe indexes, -1 while not seen */
+};
+
 struct lat_ctx {
 	struct agg_cli *a;
 	struct sonde_agg *g;
@@ -29,8 +40,9 @@ struct lat_ctx {
 	struct rec *buf;
 	size_t n, cap;
 	uint64_t max_ts;
+	struct fn *fns;
 	int nfns;
-	char **fn_names;
+	int *fn_of; /* per probe: its function, -1 when it has no pair */
 };
 
 static void usage(FILE *out)
@@ -46,8 +58,11 @@ static void usage(FILE *out)
 static int on_event(const struct sonde_event *ev, void *ctx)
 {
 	struct lat_ctx *c = ctx;
+	int p = sonde_event__probe(ev);
 	struct rec *r;
 
+	if (p < 0 || p >= c->a->nprobes || c->fn_of[p] < 0)
+		return 0;
 	if (c->n == c->cap) {
 		r = realloc(c->buf, (c->cap ? c->cap * 2 : 4096) * sizeof(*r));
 		if (!r)
@@ -60,7 +75,7 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 	r->tid = sonde_event__tid(ev);
 	r->pid = sonde_event__pid(ev);
 	r->cpu = sonde_event__cpu(ev);
-	r->fn = sonde_event__probe(ev) / 2;
+	r->fn = c->fn_of[p];
 	r->ret = sonde_event__is_return(ev);
 	snprintf(r->comm, sizeof(r->comm), "%s", sonde_event__comm(ev));
 	if (r->ts > c->max_ts)
@@ -92,7 +107,7 @@ static void pair(struct lat_ctx *c, const struct rec *r)
 	if (sonde_latency__return(c->l, r->fn, r->tid, r->ts, &ns, NULL))
 		return;
 	key[0].kind = SONDE_AGG_KEY_STRING;
-	key[0].str = c->fn_names[r->fn];
+	key[0].str = c->fns[r->fn].name;
 	for (i = 0; i < a->nkeys; i++) {
 		struct sonde_agg_key *k = &key[i + 1];
 
@@ -140,25 +155,30 @@ static void tail(struct agg_cli *a, void *ctx)
 {
 	struct lat_ctx *c = ctx;
 	struct sonde_latency_stats st = { .sz = sizeof(st) };
-	int i;
+	int i, n;
 
 	if (a->o.format == OUT_JSON)
 		fputs(",\"unpaired\":[", a->out);
-	for (i = 0; i < c->nfns; i++) {
+	for (i = 0, n = 0; i < c->nfns; i++) {
+		if (c->fns[i].entry < 0 || c->fns[i].ret < 0)
+			continue;
 		sonde_latency__stats(c->l, i, &st);
-		if (a->o.format == OUT_JSON) {
+		/* a wildcard's functions that were never called: no row */
+		if (a->o.format == OUT_JSON &&
+		    (st.paired || st.orphan_returns || st.open_entries)) {
+			fprintf(a->out, "%s{\"probe\":", n++ ? "," : "");
+			put_json_str(a->out, c->fns[i].name);
 			fprintf(a->out,
-				"%s{\"probe\":\"%s\",\"paired\":%" PRIu64
+				",\"paired\":%" PRIu64
 				",\"returns_without_entry\":%" PRIu64
 				",\"entries_without_return\":%" PRIu64 "}",
-				i ? "," : "", c->fn_names[i], st.paired,
-				st.orphan_returns, st.open_entries);
+				st.paired, st.orphan_returns, st.open_entries);
 		} else if (a->o.format == OUT_TEXT &&
 			   (st.orphan_returns || st.open_entries)) {
 			fprintf(a->out,
 				"%s: %" PRIu64 " returns without entry, %" PRIu64
 				" entries without return (not in the histogram)\n",
-				c->fn_names[i], st.orphan_returns,
+				c->fns[i].name, st.orphan_returns,
 				st.open_entries);
 		}
 	}
@@ -184,6 +204,98 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 	sonde_agg__clear(c->g);
 }
 
+static bool same_site(const struct sonde_probe_site *x,
+		      const struct sonde_probe_site *y)
+{
+	return x->offset == y->offset &&
+	       !strcmp(x->path ? x->path : "", y->path ? y->path : "") &&
+	       !strcmp(x->symbol ? x->symbol : "", y->symbol ? y->symbol : "");
+}
+
+/* Each probe's function: the first one at its site that still lacks a
+ * probe of its kind (the same function given twice is two functions). */
+static int find_fn(struct lat_ctx *c, const struct sonde_probe_site *st)
+{
+	struct fn *grown;
+	int i;
+
+	for (i = 0; i < c->nfns; i++)
+		if (same_site(&c->fns[i].site, st) &&
+		    (st->is_return ? c->fns[i].ret : c->fns[i].entry) < 0)
+			return i;
+	grown = realloc(c->fns, (c->nfns + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	c->fns = grown;
+	grown[c->nfns] = (struct fn){ .site = *st, .entry = -1, .ret = -1 };
+	return c->nfns++;
+}
+
+/* A name per function: its symbol; "sym (file)" when two files have it. */
+static char *fn_name(struct lat_ctx *c, int f, const char *probe_name)
+{
+	const struct fn *fn = &c->fns[f];
+	const char *sym = fn->site.function ? fn->site.function : probe_name;
+	const char *file = fn->site.path ? strrchr(fn->site.path, '/') : NULL;
+	char *name;
+	int i;
+
+	for (i = 0; i < f; i++)
+		if (c->fns[i].name && !strcmp(c->fns[i].name, sym))
+			break;
+	if (i == f || !file)
+		return strdup(sym);
+	if (asprintf(&name, "%s (%s)", sym, file + 1) < 0)
+		return NULL;
+	return name;
+}
+
+/* After the probes are added: pair each entry probe with the return probe
+ * on the same function. */
+static int setup(struct agg_cli *a, void *ctx)
+{
+	struct lat_ctx *c = ctx;
+	struct sonde_probe_site st = { .sz = sizeof(st) };
+	int i, f, paired = 0;
+
+	c->fn_of = calloc(a->nprobes ? a->nprobes : 1, sizeof(int));
+	if (!c->fn_of)
+		return EXIT_RUNTIME;
+	for (i = 0; i < a->nprobes; i++) {
+		if (sonde_session__probe_site(a->s, i, &st) ||
+		    (f = find_fn(c, &st)) < 0)
+			return EXIT_RUNTIME;
+		if (st.is_return)
+			c->fns[f].ret = i;
+		else
+			c->fns[f].entry = i;
+	}
+	for (i = 0; i < a->nprobes; i++)
+		c->fn_of[i] = -1;
+	for (f = 0; f < c->nfns; f++) {
+		struct fn *fn = &c->fns[f];
+		int any = fn->entry >= 0 ? fn->entry : fn->ret;
+
+		fn->name = fn_name(c, f, sonde_session__probe_name(a->s, any));
+		if (!fn->name)
+			return EXIT_RUNTIME;
+		if (fn->entry < 0 || fn->ret < 0) {
+			fprintf(stderr, "%s: %s has no %s probe: left out\n",
+				prog, fn->name,
+				fn->entry < 0 ? "entry" : "return");
+			continue;
+		}
+		c->fn_of[fn->entry] = c->fn_of[fn->ret] = f;
+		paired++;
+	}
+	if (!paired) {
+		fprintf(stderr, "%s: no function has both an entry and a return probe\n",
+			prog);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /* "u:T:S args" -> "ur:T:S", "k:F args" -> "kr:F" */
 static char *return_spec(const char *spec)
 {
@@ -204,12 +316,13 @@ int cmd_latency(int argc, char **argv)
 	struct sonde_agg_opts go = { .sz = sizeof(go), .percentiles = true,
 				     .hist = SONDE_AGG_LOG2 };
 	struct agg_ops ops = {
+		.setup = setup,
 		.on_event = on_event,
 		.after_poll = after_poll,
 		.print = print,
 	};
-	char **specs;
-	int status, i;
+	char **specs = NULL;
+	int status, i, nspecs = 0;
 
 	status = agg_parse(argc, argv, &a, usage);
 	if (status)
@@ -225,14 +338,13 @@ int cmd_latency(int argc, char **argv)
 				prog, a.keys[i].name);
 			return EXIT_USAGE;
 		}
-	c.nfns = a.o.nprobes;
-	specs = calloc(2 * c.nfns, sizeof(*specs));
-	c.fn_names = calloc(c.nfns, sizeof(*c.fn_names));
+	nspecs = a.o.nprobes;
+	specs = calloc(2 * nspecs, sizeof(*specs));
 	status = EXIT_RUNTIME;
-	if (!specs || !c.fn_names)
+	if (!specs)
 		goto out;
-	for (i = 0; i < c.nfns; i++) {
-		const char *f = a.o.probes[i], *sym;
+	for (i = 0; i < nspecs; i++) {
+		const char *f = a.o.probes[i];
 
 		specs[2 * i] = (char *)f;
 		specs[2 * i + 1] = return_spec(f);
@@ -243,11 +355,9 @@ int cmd_latency(int argc, char **argv)
 			status = EXIT_USAGE;
 			goto out;
 		}
-		sym = strrchr(specs[2 * i + 1], ':') + 1;
-		c.fn_names[i] = strdup(sym);
 	}
 	a.o.probes = specs;
-	a.o.nprobes = 2 * c.nfns;
+	a.o.nprobes = 2 * nspecs;
 	go.nkeys = a.nkeys + 1;
 	c.g = sonde_agg__new(&go);
 	c.l = sonde_latency__new();
@@ -257,11 +367,12 @@ out:
 	sonde_agg__free(c.g);
 	sonde_latency__free(c.l);
 	free(c.buf);
-	for (i = 0; i < c.nfns && specs && c.fn_names; i++) {
+	for (i = 0; i < nspecs && specs; i++)
 		free(specs[2 * i + 1]);
-		free(c.fn_names[i]);
-	}
-	free(c.fn_names);
+	for (i = 0; i < c.nfns; i++)
+		free(c.fns[i].name);
+	free(c.fns);
+	free(c.fn_of);
 	free(specs);
 	return status;
 }

@@ -44,23 +44,64 @@ static void usage(FILE *out)
 		     "\n'sonde COMMAND --help' for a command's options.\n");
 }
 
+/* While kernel state is held (cli_session() to cli_session_close()) a
+ * signal only asks the command to end through its teardown; before and
+ * after, it has its default effect, as for any other program. */
+static volatile sig_atomic_t holding;
+
 static void on_signal(int sig)
 {
 	cli_stop_signal = sig;
+	if (holding)
+		return;
+	signal(sig, SIG_DFL); /* async-signal-safe, as raise() is */
+	raise(sig);
 }
 
-void cli_catch_signals(void)
+/* The signals whose default action ends the process and that can be
+ * caught: Ctrl-C, Ctrl-\ (SIGQUIT), kill, a closed terminal or pipe,
+ * timers and resource limits (signal(7)). */
+static const int stop_sigs[] = { SIGINT,  SIGQUIT, SIGTERM, SIGHUP,
+				 SIGPIPE, SIGUSR1, SIGUSR2, SIGALRM,
+				 SIGVTALRM, SIGPROF, SIGXCPU, SIGXFSZ };
+
+/* Every subcommand goes through this, from main(): each of those signals
+ * ends a session through its teardown. With SIGPIPE caught, a write to a
+ * closed pipe fails with EPIPE and the command's loop sees
+ * cli_stop_signal. */
+static void catch_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal };
-	static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
 	size_t i;
 
 	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
-	/* `sonde trace ... | head -1`: a write fails with EPIPE and the
-	 * session ends through its normal teardown */
-	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		sigaction(stop_sigs[i], &sa, NULL);
+}
+
+void cli_default_signals(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
+		signal(stop_sigs[i], SIG_DFL);
+}
+
+void cli_session_close(struct sonde_session *s)
+{
+	sonde_session__close(s);
+	holding = 0;
+}
+
+void cli_end_by_signal(void)
+{
+	int sig = cli_stop_signal;
+
+	if (!sig || holding)
+		return;
+	fflush(NULL);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 void cli_log(enum sonde_log_level lvl, const char *msg, void *ctx)
@@ -307,21 +348,28 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 	struct sonde_session *s;
 	int i, err;
 
+	holding = 1;
 	s = sonde_session__open(&so);
 	if (!s) {
+		holding = 0;
 		fprintf(stderr, "%s: %s\n", prog, strerror(errno));
 		*status = EXIT_RUNTIME;
 		return NULL;
 	}
-	for (i = 0; i < o->nprobes; i++) {
+	for (i = 0; i < o->nprobes && !cli_stop_signal; i++) {
 		err = sonde_session__add_probe(s, o->probes[i], &po);
 		if (err < 0) {
 			print_error(o->probes[i], sonde_session__errmsg(s),
 				    sonde_session__errcol(s));
 			*status = error_status(err);
-			sonde_session__close(s);
+			cli_session_close(s);
 			return NULL;
 		}
+	}
+	if (cli_stop_signal) { /* interrupted while the probes were made */
+		*status = 128 + cli_stop_signal;
+		cli_session_close(s);
+		return NULL;
 	}
 	return s;
 }
@@ -347,6 +395,7 @@ int main(int argc, char **argv)
 		       sonde_version(), f.insn_check ? "capstone" : "none");
 		return 0;
 	}
+	catch_signals();
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
 			return commands[i].run(argc - 1, argv + 1);

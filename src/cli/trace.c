@@ -143,7 +143,6 @@ int cmd_trace(int argc, char **argv)
 		o.pid = c.pid;
 		o.follow_fork = true;
 	}
-	cli_catch_signals();
 	s = cli_session(&o, &status);
 	if (!s)
 		goto out_child;
@@ -180,7 +179,7 @@ int cmd_trace(int argc, char **argv)
 		status = child_exit_status(&c);
 	}
 out_session:
-	sonde_session__close(s);
+	cli_session_close(s);
 out_child:
 	if (c.pid > 0 && !c.exited)
 		child_kill(&c);

@@ -41,6 +41,7 @@ struct probe {
 	char *path;	  /* uprobes: resolved target file */
 	uint64_t offset;  /* uprobes: file offset */
 	uint64_t sym_vaddr; /* uprobes: the symbol's address, when known */
+	char *function;	  /* spec.symbol demangled (C++), or NULL */
 	char *definition; /* the line written to {u,k}probe_events */
 	char *filter;
 	char *trigger;

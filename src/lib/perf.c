@@ -516,6 +516,7 @@ static int plan(struct sonde_session *s, const struct pmu *up,
 			if (need > pp->stack_dump)
 				pp->stack_dump = need;
 		}
+		pentry_plan(s, p, pp);
 		if (pp->fixed > maxfixed)
 			maxfixed = pp->fixed;
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,

@@ -56,6 +56,9 @@ struct pprobe {
 	unsigned int stack_dump; /* user stack bytes to sample */
 	bool need_regs;
 	bool tp_created;	 /* PM_TRACEPOINT: the event is in tracefs */
+	/* stacks of a probe on a function's first instruction: the return
+	 * address at [sp] is added (perf_entry.c) */
+	enum { PE_NONE, PE_ALWAYS, PE_UNLESS_KERNEL } entry_ret;
 	uint64_t kaddr;		 /* PM_KPROBE_PMU: the probed address */
 };
 
@@ -113,6 +116,25 @@ struct pstate {
 
 /* perf.c: can the PMUs make every probe of s (auto picks perf then)? */
 bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
+
+/* perf_entry.c: with stacks asked for, can perf record every probe of s?
+ * A user probe's callchain then has the caller at a function's first
+ * instruction and MMAP2 records name the frames of a process that has
+ * exited. */
+bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
+			       size_t len);
+/* Is p an entry uprobe on its symbol's first byte (the file offset of
+ * the symbol's address is the probe's)? */
+bool uprobe_at_func_entry(const struct probe *p);
+/* Set pp->entry_ret (and the stack bytes to sample) for a user probe on
+ * a function's first instruction when stacks are recorded. */
+void pentry_plan(struct sonde_session *s, const struct probe *p,
+		 struct pprobe *pp);
+/* frames[kframes] is the probed ip: put the caller's return address,
+ * read at [sp] (stack), after it where the chain lacks it. Returns the
+ * new frame count. */
+int pentry_fix(const struct pprobe *pp, uint64_t *frames, int n, int kframes,
+	       const uint8_t *stack, uint64_t stack_len);
 
 /* perf_read.c: rings -> records -> events_deliver() */
 int pread_poll(struct sonde_session *s, int timeout_ms);

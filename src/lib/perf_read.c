@@ -369,6 +369,9 @@ static int deliver_one(struct sonde_session *s, const struct pitem *it)
 	}
 	if (sm.chain)
 		nf = frames_of(st, &sm);
+	if (nf && st->pp[probe].entry_ret)
+		nf = pentry_fix(&st->pp[probe], st->frames, nf, st->cur_kframes,
+				sm.stack, sm.stack_len);
 	st->cur_frames = nf ? st->frames : NULL;
 	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid,
 			      sm.tid, comm_of(st, sm.pid, sm.tid),

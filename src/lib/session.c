@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "elf.h"
 #include "expand.h"
 #include "internal.h"
@@ -59,6 +60,7 @@ static void probe_free(struct probe *p)
 	event_format_free(&p->fmt);
 	free(p->name);
 	free(p->path);
+	free(p->function);
 	free(p->definition);
 	free(p->filter);
 	free(p->trigger);
@@ -362,6 +364,8 @@ static int add_one(struct sonde_session *s, const char *text,
 		if (err)
 			goto fail;
 	}
+	if (p->spec.symbol && demangle_is_mangled(p->spec.symbol))
+		p->function = demangle(p->spec.symbol);
 	p->name = event_name(s, &p->spec, p->path);
 	if (!p->name) {
 		err = set_err(s, ENOMEM, -1, "out of memory");
@@ -437,11 +441,33 @@ static const struct backend *choose_backend(const struct sonde_session *s)
 	case SONDE_BACKEND_PERF:
 		return &backend_perf;
 	case SONDE_BACKEND_TRACEFS:
+		for (i = 0; s->opts.stack && i < s->nprobes; i++)
+			if (uprobe_at_func_entry(&s->probes[i])) {
+				slog(s, SONDE_LOG_WARN,
+				     "probe %s is on a function's first instruction, where the tracefs user stack lacks the direct caller (the perf backend has it)",
+				     s->probes[i].name);
+				break;
+			}
 		return &backend_tracefs;
 	case SONDE_BACKEND_BPF:
 		return &backend_bpf;
 	default:
 		break;
+	}
+	/* user stacks: the tracefs user stack trace walks frame pointers
+	 * from %bp, which at a function's first instruction is still the
+	 * caller's: the direct caller is missing (its return address is at
+	 * [%sp]); the perf backend samples [%sp] and puts it back
+	 * (perf_entry.c), and its MMAP2 records keep the maps of a process
+	 * that has exited before its stacks are named */
+	if (s->opts.stack) {
+		if (perf_backend_takes_stacks(s, why, sizeof(why))) {
+			slog(s, SONDE_LOG_INFO,
+			     "stacks: the perf backend (the caller at a function's entry, maps from MMAP2)");
+			return &backend_perf;
+		}
+		slog(s, SONDE_LOG_DEBUG, "stacks, not the perf backend: %s",
+		     why);
 	}
 	/* many probes: one uprobe_multi link makes and removes thousands at
 	 * once, where each tracefs or PMU probe costs the kernel ~50 ms to
@@ -552,6 +578,29 @@ const char *sonde_session__probe_definition(const struct sonde_session *s,
 const char *sonde_session__probe_format(const struct sonde_session *s, int i)
 {
 	return s && i >= 0 && i < s->nprobes ? s->probes[i].format_text : NULL;
+}
+
+int sonde_session__probe_site(const struct sonde_session *s, int i,
+			      struct sonde_probe_site *site)
+{
+	struct sonde_probe_site out = { .sz = sizeof(out) };
+	const struct probe *p;
+
+	if (!s || i < 0 || i >= s->nprobes || !site)
+		return -EINVAL;
+	p = &s->probes[i];
+	out.is_return = probe_kind_is_return(p->spec.kind);
+	out.symbol = p->spec.symbol;
+	out.function = p->function ? p->function : p->spec.symbol;
+	if (probe_kind_is_user(p->spec.kind)) {
+		out.path = p->path;
+		out.offset = p->offset;
+	} else {
+		out.path = p->spec.target;
+		out.offset = p->spec.offset;
+	}
+	memcpy(site, &out, site->sz < sizeof(out) ? site->sz : sizeof(out));
+	return 0;
 }
 
 int sonde_session__stats(const struct sonde_session *s,

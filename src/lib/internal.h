@@ -10,6 +10,7 @@
 #include <sonde/sonde.h>
 
 #include "decode.h"
+#include "order.h"
 #include "ring.h"
 #include "spec.h"
 
@@ -119,10 +120,7 @@ struct sonde_session {
 	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
 	int kstack_id, ustack_id;
 	struct field_layout kstack_size, kstack_caller, ustack_caller;
-	struct sonde_event pending; /* an event waiting for its stack */
-	uint8_t *pending_rec;	    /* its record, copied */
-	uint64_t pending_since;
-	bool has_pending;
+	struct oqueue oq; /* records read, handed over in time order */
 	uint64_t frames[256];
 	char locbuf[256];
 	struct symcache *syms;
@@ -179,7 +177,6 @@ void symcache_free(struct symcache *sc);
 /* event.c */
 int events_open(struct sonde_session *s);
 void events_close(struct sonde_session *s);
-int events_read_cpu(struct sonde_session *s, int cpu, bool *more);
 int events_poll(struct sonde_session *s, int timeout_ms);
 /* Route the records of probe i (its format is loaded) to it, or no more. */
 int events_map_probe(struct sonde_session *s, int i);

@@ -559,8 +559,6 @@ static void perf_stop(struct sonde_session *s)
 	free(st->stype);
 	free(st->rec);
 	free(st->wrap);
-	free(st->pend);
-	free(st->items);
 	free(st);
 	s->be_priv = NULL;
 	events_close(s); /* epoll fd, task and symbol caches */

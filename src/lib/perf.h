@@ -71,14 +71,6 @@ struct pid_probe {
 	int probe;
 };
 
-/* a sample read from a ring, kept until every ring has been read */
-struct pitem {
-	uint64_t ts;
-	size_t off;
-	uint32_t len;
-	int cpu;
-};
-
 struct pcomm {
 	int tid;
 	char comm[16];
@@ -99,10 +91,6 @@ struct pstate {
 	uint8_t *rec;		/* the record being built */
 	size_t reccap;
 	uint8_t *wrap;		/* a record that wraps around its ring */
-	uint8_t *pend;		/* samples read, not yet delivered */
-	size_t pendlen, pendcap;
-	struct pitem *items;
-	size_t nitems, capitems;
 	uint64_t frames[PFRAMES];
 	const uint64_t *cur_frames; /* the event being delivered's */
 	int cur_kframes;

@@ -312,8 +312,6 @@ static int add_one(struct sonde_session *s, const char *text,
 	if (!grown)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	s->probes = grown;
-	if (s->has_pending) /* the event waiting for its stack moved too */
-		s->pending.p = &grown[s->pending.probe];
 	p = &s->probes[s->nprobes];
 	memset(p, 0, sizeof(*p));
 	err = spec_parse(text, &p->spec, &perr);

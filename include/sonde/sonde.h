@@ -147,6 +147,7 @@ struct sonde_stats {
 	uint64_t lost;	      /* events the kernel dropped, all CPUs */
 	int ncpus;
 	const uint64_t *lost_per_cpu; /* ncpus entries, owned by the session */
+	uint64_t faults; /* values that could not be read (a bad address) */
 };
 int sonde_session__stats(const struct sonde_session *s,
 			 struct sonde_stats *stats);
@@ -214,6 +215,9 @@ uint64_t sonde_event__field_u64(const struct sonde_event *ev, int i);
 int64_t sonde_event__field_s64(const struct sonde_event *ev, int i);
 /* Strings (string, ustring, symstr); NULL for numbers and symbols. */
 const char *sonde_event__field_str(const struct sonde_event *ev, int i);
+/* Could field i not be read (an address that faulted)? Its value is then
+ * meaningless (0 for numbers, "(fault)" for strings). */
+bool sonde_event__field_fault(const struct sonde_event *ev, int i);
 /* Arrays: element count and element j as u64/s64 by the field's kind. */
 int sonde_event__field_len(const struct sonde_event *ev, int i);
 uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j);

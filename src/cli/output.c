@@ -135,6 +135,12 @@ static void l_value(struct line *l, const struct sonde_event *ev, int i,
 {
 	int j, n;
 
+	/* a value that could not be read: the kernel's own word for a
+	 * string, for numbers too (JSON: null, see print_json) */
+	if (sonde_event__field_fault(ev, i)) {
+		l_str(l, "(fault)");
+		return;
+	}
 	switch (sonde_event__field_kind(ev, i)) {
 	case SONDE_FIELD_SIGNED:
 		l_s64(l, sonde_event__field_s64(ev, i));
@@ -226,7 +232,7 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 
 static void print_json(struct line *l, const struct sonde_event *ev)
 {
-	int i, k, n = sonde_event__field_count(ev);
+	int i, k, faults, n = sonde_event__field_count(ev);
 	const char *loc = sonde_event__location(ev);
 	const uint64_t *frames;
 	char sym[256];
@@ -249,14 +255,31 @@ static void print_json(struct line *l, const struct sonde_event *ev)
 		l_escaped(l, loc, true);
 	}
 	l_str(l, ",\"args\":{");
-	for (i = 0; i < n; i++) {
+	for (i = 0, faults = 0; i < n; i++) {
 		if (i)
 			l_chr(l, ',');
 		l_escaped(l, sonde_event__field_name(ev, i), true);
 		l_chr(l, ':');
-		l_value(l, ev, i, true);
+		if (sonde_event__field_fault(ev, i)) {
+			l_str(l, "null");
+			faults++;
+		} else {
+			l_value(l, ev, i, true);
+		}
 	}
 	l_chr(l, '}');
+	/* the args that are null because their read faulted */
+	if (faults) {
+		l_str(l, ",\"faults\":[");
+		for (i = 0, k = 0; i < n; i++) {
+			if (!sonde_event__field_fault(ev, i))
+				continue;
+			if (k++)
+				l_chr(l, ',');
+			l_escaped(l, sonde_event__field_name(ev, i), true);
+		}
+		l_chr(l, ']');
+	}
 	n = sonde_event__stack(ev, &frames, &user);
 	k = sonde_event__stack_kernel_frames(ev);
 	if (n > 0) {

@@ -322,6 +322,10 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 {
 	struct sonde_session *s = rc->s;
 
+	if (ev->p->check_faults)
+		ev->faults |= fault_mask(ev->p, ev->rec, ev->len);
+	if (ev->faults)
+		s->faults += __builtin_popcountll(ev->faults);
 	s->events++;
 	rc->delivered++;
 	if (s->cb) {
@@ -334,7 +338,7 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,
 		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames)
+		   bool user_frames, uint64_t faults)
 {
 	struct read_ctx rc = { .s = s, .cpu = cpu };
 	struct task_info *t;
@@ -349,6 +353,7 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		.frames = frames,
 		.nframes = nframes,
 		.frames_user = user_frames,
+		.faults = faults,
 	};
 
 	t = task_lookup(s, tid);

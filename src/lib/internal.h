@@ -10,6 +10,7 @@
 #include <sonde/sonde.h>
 
 #include "decode.h"
+#include "fault.h"
 #include "order.h"
 #include "ring.h"
 #include "spec.h"
@@ -54,6 +55,12 @@ struct probe {
 	char *format_text;
 	struct event_format fmt;
 	char **strbuf;	  /* per field, NUL-terminated copies for accessors */
+	/* fault.c: pointers fetched as hidden fields, to tell faults */
+	struct field_layout *hidden;
+	size_t nhidden;
+	struct fault_chain *chains;
+	int nchains;
+	bool check_faults; /* strings or chains to look at per event */
 };
 
 /* A small open-addressing cache tid -> (pid, comm): records carry only the
@@ -79,6 +86,7 @@ struct sonde_event {
 	const uint64_t *frames;	/* or frames already decoded (perf) */
 	int nframes;
 	bool frames_user;
+	uint64_t faults; /* bit i: field i could not be read */
 };
 
 struct elf_file;
@@ -108,6 +116,7 @@ struct sonde_session {
 	int *cpu_fd;	/* per CPU trace_pipe_raw, -1 when absent */
 	uint64_t *lost;	/* per CPU */
 	uint64_t events;
+	uint64_t faults; /* values that could not be read */
 	uint64_t last_wake; /* when the reader last woke for events */
 	struct ring_layout layout;
 	uint8_t *page;
@@ -183,12 +192,13 @@ int events_map_probe(struct sonde_session *s, int i);
 void events_unmap_probe(struct sonde_session *s, int i);
 /* Deliver a record laid out as probe's p->fmt says (the perf backend
  * builds such records from samples): task lookup, -p filtering, callback.
- * pid (or -1) and comm (or NULL) as the backend saw them. Returns the
+ * pid (or -1) and comm (or NULL) as the backend saw them; faults: the
+ * fields the backend could not read (bit i: field i). Returns the
  * callback's value. */
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,
 		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames);
+		   bool user_frames, uint64_t faults);
 int events_drain(struct sonde_session *s);
 
 #endif

@@ -125,10 +125,11 @@ struct psample {
 	const char *comm;
 };
 /* Lay out p's record in buf (cap bytes) for sample sm; returns its length
- * or -errno. */
+ * or -errno. The values that could not be read are set in *faults (bit i:
+ * arg i); a string that could not says so itself (length 0). */
 int pfetch_record(struct sonde_session *s, struct probe *p,
 		  const struct pprobe *pp, const struct psample *sm,
-		  uint8_t *buf, size_t cap);
+		  uint8_t *buf, size_t cap, uint64_t *faults);
 
 /* perf_tp.c: tracefs-made events for what the PMUs cannot fetch. */
 int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp);

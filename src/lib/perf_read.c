@@ -316,7 +316,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 	struct psample ps = { 0 };
 	struct sample sm;
 	const void *rec;
-	uint64_t sid;
+	uint64_t sid, faults = 0;
 	int probe, len, nf = 0;
 
 	memcpy(&sid, r + 8, 8);
@@ -339,7 +339,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 		ps.stack_len = sm.stack_len;
 		ps.comm = comm_of(st, sm.pid, sm.tid);
 		len = pfetch_record(s, &s->probes[probe], &st->pp[probe], &ps,
-				    st->rec, st->reccap);
+				    st->rec, st->reccap, &faults);
 		if (len < 0)
 			return 0;
 		rec = st->rec;
@@ -350,7 +350,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid,
 			      sm.tid, comm_of(st, sm.pid, sm.tid),
 			      nf ? st->frames : NULL, nf,
-			      st->cur_kframes == 0);
+			      st->cur_kframes == 0, faults);
 }
 
 /* Read every ring, then deliver in time order what is older than upto

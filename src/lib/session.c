@@ -56,6 +56,7 @@ static void probe_free(struct probe *p)
 		free(p->strbuf);
 	}
 	spec_free(&p->spec);
+	fault_free(p);
 	event_format_free(&p->fmt);
 	free(p->name);
 	free(p->path);
@@ -263,6 +264,8 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 		err = append(&d, &len, " %s=%s%s%s", a->name, a->fetch,
 			     a->type ? ":" : "", a->type ? a->type : "");
 	}
+	if (!err)
+		err = fault_hidden_args(p, &d, &len);
 	if (err) {
 		free(d);
 		return set_err(s, ENOMEM, -1, "out of memory");
@@ -541,6 +544,7 @@ int sonde_session__stats(const struct sonde_session *s,
 	if (!s || !st)
 		return -EINVAL;
 	out.events = s->events;
+	out.faults = s->faults;
 	out.ncpus = s->ncpus;
 	out.lost_per_cpu = s->lost;
 	for (i = 0; i < s->ncpus; i++)

@@ -101,7 +101,7 @@ static int args_fit(const struct probe *p, char *why, size_t len)
 				 p->spec.args[i].fetch, p->name);
 			err = -ENOTSUP;
 		}
-	if (!err && pp.fixed + 16 > STREAM_CUR_MASK) {
+	if (!err && pp.fixed + STREAM_HDR > STREAM_CUR_MASK) {
 		snprintf(why, len, "probe %s fetches too much", p->name);
 		err = -E2BIG;
 	}

@@ -54,7 +54,7 @@ int bring_sample(void *ctx, void *data, size_t len)
 		rec = st->rec;
 	}
 	r = events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1, tid,
-			   NULL, NULL, 0, false);
+			   NULL, NULL, 0, false, h.faults);
 	if (r) {
 		st->stop = r;
 		return -ECANCELED;

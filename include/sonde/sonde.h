@@ -148,6 +148,9 @@ struct sonde_stats {
 	int ncpus;
 	const uint64_t *lost_per_cpu; /* ncpus entries, owned by the session */
 	uint64_t faults; /* values that could not be read (a bad address) */
+	/* 0s read by the kernel through a pointer that sonde could not read
+	 * again to tell a 0 from a fault (the process had exited) */
+	uint64_t unchecked;
 };
 int sonde_session__stats(const struct sonde_session *s,
 			 struct sonde_stats *stats);

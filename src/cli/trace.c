@@ -51,7 +51,7 @@ static void summary(struct sonde_session *s, const struct cli_opts *o)
 
 	if (sonde_session__stats(s, &st))
 		return;
-	if (o->quiet && !st.lost && !st.faults)
+	if (o->quiet && !st.lost && !st.faults && !st.unchecked)
 		return;
 	fprintf(stderr, "%s: %llu events, %llu lost", prog,
 		(unsigned long long)st.events, (unsigned long long)st.lost);
@@ -68,6 +68,11 @@ static void summary(struct sonde_session *s, const struct cli_opts *o)
 	if (st.faults)
 		fprintf(stderr, ", %llu fault%s", (unsigned long long)st.faults,
 			st.faults == 1 ? "" : "s");
+	if (st.unchecked)
+		fprintf(stderr,
+			", %llu zero%s read through a pointer not checked for a fault (the process had exited)",
+			(unsigned long long)st.unchecked,
+			st.unchecked == 1 ? "" : "s");
 	if (st.lost)
 		fprintf(stderr, "; a larger --buffer-kb keeps more");
 	fputc('\n', stderr);

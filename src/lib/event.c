@@ -322,8 +322,6 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 {
 	struct sonde_session *s = rc->s;
 
-	if (ev->p->check_faults)
-		ev->faults |= fault_mask(ev->p, ev->rec, ev->len);
 	if (ev->faults)
 		s->faults += __builtin_popcountll(ev->faults);
 	s->events++;
@@ -356,6 +354,9 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		.faults = faults,
 	};
 
+	if (ev.p->check_faults)
+		ev.faults |= fault_mask(ev.p, rec, len, &s->unchecked);
+
 	t = task_lookup(s, tid);
 	/* the backend knows better than /proc, which may be gone by now;
 	 * the cached comm is rewritten only when it changed (exec) */
@@ -382,6 +383,7 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	struct read_ctx *rc = ctx;
 	struct sonde_session *s = rc->s;
 	const struct task_info *t;
+	const struct probe *p;
 	int type = record_type(data, len), idx;
 
 	if (s->pair_stacks && type >= 0 &&
@@ -393,12 +395,17 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 		return 0;
 	/* the thread is looked up now, while it lives (its comm, pid and
 	 * maps), and again from the cache when the event is handed over */
-	t = task_lookup(s, record_pid(&s->probes[idx].fmt, data, len));
+	p = &s->probes[idx];
+	t = task_lookup(s, record_pid(&p->fmt, data, len));
 	/* event-fork follows children too; keep them only when asked */
 	if (s->opts.pid > 0 && !s->opts.follow_fork && t && t->pid > 0 &&
 	    t->pid != s->opts.pid)
 		return 0;
-	return oq_push(&s->oq, ts, rc->cpu, data, len);
+	/* faults now: a value may have to be read again from the process */
+	return oq_push(&s->oq, ts, rc->cpu, data, len,
+		       p->check_faults ? fault_mask(p, data, len,
+						    &s->unchecked)
+				       : 0);
 }
 
 static int hand_over(const struct oq_item *it, const uint8_t *rec,
@@ -419,6 +426,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	ev.len = it->len;
 	ev.ts = it->ts;
 	ev.cpu = it->cpu;
+	ev.faults = it->faults;
 	ev.task = task_lookup(s, record_pid(&ev.p->fmt, rec, it->len));
 	if (aux) {
 		ev.stack = aux;

@@ -214,21 +214,24 @@ static bool all_zero(const uint8_t *p, size_t n)
 }
 
 /* Read again what the kernel read as 0: a fault if the process cannot
- * give it now (a process that is gone leaves the 0). */
-static bool reread_faults(int tid, uint64_t addr, size_t n)
+ * give it now; a process that is gone leaves the 0, counted unchecked. */
+static bool reread_faults(int tid, uint64_t addr, size_t n,
+			  uint64_t *unchecked)
 {
 	uint8_t buf[64];
 	struct iovec local = { buf, n < sizeof(buf) ? n : sizeof(buf) };
 	struct iovec remote = { (void *)(uintptr_t)addr, local.iov_len };
 
-	if (tid <= 0)
+	if (tid > 0 && process_vm_readv(tid, &local, 1, &remote, 1, 0) >= 0)
 		return false;
-	return process_vm_readv(tid, &local, 1, &remote, 1, 0) < 0 &&
-	       errno == EFAULT;
+	if (tid > 0 && errno == EFAULT)
+		return true;
+	(*unchecked)++;
+	return false;
 }
 
 static bool chain_faults(const struct probe *p, const struct fault_chain *c,
-			 const uint8_t *rec, size_t len)
+			 const uint8_t *rec, size_t len, uint64_t *unchecked)
 {
 	const struct field_layout *vf = &p->fmt.fields[c->field];
 	struct field_value v;
@@ -245,10 +248,12 @@ static bool chain_faults(const struct probe *p, const struct fault_chain *c,
 	if (!c->size || vf->offset + vf->size > len ||
 	    !all_zero(rec + vf->offset, vf->size))
 		return false;
-	return reread_faults(record_pid(&p->fmt, rec, len), addr, c->size);
+	return reread_faults(record_pid(&p->fmt, rec, len), addr, c->size,
+			     unchecked);
 }
 
-uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len)
+uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len,
+		    uint64_t *unchecked)
 {
 	const struct event_format *f = &p->fmt;
 	struct field_value v;
@@ -263,7 +268,7 @@ uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len)
 			mask |= 1ull << i;
 	for (k = 0; k < p->nchains; k++)
 		if (p->chains[k].field < 64 &&
-		    chain_faults(p, &p->chains[k], rec, len))
+		    chain_faults(p, &p->chains[k], rec, len, unchecked))
 			mask |= 1ull << p->chains[k].field;
 	return mask;
 }

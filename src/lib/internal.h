@@ -116,7 +116,8 @@ struct sonde_session {
 	int *cpu_fd;	/* per CPU trace_pipe_raw, -1 when absent */
 	uint64_t *lost;	/* per CPU */
 	uint64_t events;
-	uint64_t faults; /* values that could not be read */
+	uint64_t faults;    /* values that could not be read */
+	uint64_t unchecked; /* 0s read through pointers, process gone */
 	uint64_t last_wake; /* when the reader last woke for events */
 	struct ring_layout layout;
 	uint8_t *page;

@@ -52,7 +52,7 @@ static size_t arena_put(struct oqueue *q, const void *data, size_t len)
 }
 
 int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec,
-	    size_t len)
+	    size_t len, uint64_t faults)
 {
 	struct oq_item *it;
 
@@ -78,6 +78,7 @@ int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec,
 	it->aux_len = 0;
 	it->aux_off = 0;
 	it->aux_kind = 0;
+	it->faults = faults;
 	return 0;
 }
 

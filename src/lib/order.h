@@ -27,6 +27,7 @@ struct oq_item {
 	size_t aux_off; /* an attachment (a stack record), aux_len 0 if none */
 	uint32_t aux_len;
 	int aux_kind;
+	uint64_t faults; /* fault.c's mask, taken when the record was read */
 };
 
 struct oqueue {
@@ -39,9 +40,9 @@ struct oqueue {
 	uint64_t late;	  /* records that came after a later one was out */
 };
 
-/* Copy a record in. 0 or -ENOMEM. */
+/* Copy a record in (faults: its fault mask). 0 or -ENOMEM. */
 int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec,
-	    size_t len);
+	    size_t len, uint64_t faults);
 /* Attach data to cpu's last record when it has no attachment yet (a stack
  * record follows its event on the same CPU). 1 if attached, 0 if not,
  * -ENOMEM. */

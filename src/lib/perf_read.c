@@ -114,7 +114,7 @@ static int keep_sample(struct sonde_session *s, const uint8_t *r,
 	/* IDENTIFIER, IP, TID, TIME: always sampled */
 	if (len >= 40)
 		memcpy(&ts, r + 32, 8);
-	return oq_push(&s->oq, ts, cpu, r, len);
+	return oq_push(&s->oq, ts, cpu, r, len, 0);
 }
 
 static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,

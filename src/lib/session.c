@@ -545,6 +545,7 @@ int sonde_session__stats(const struct sonde_session *s,
 		return -EINVAL;
 	out.events = s->events;
 	out.faults = s->faults;
+	out.unchecked = s->unchecked;
 	out.ncpus = s->ncpus;
 	out.lost_per_cpu = s->lost;
 	for (i = 0; i < s->ncpus; i++)

@@ -376,15 +376,14 @@ static int read_all(struct sonde_session *s, uint64_t upto)
 int pread_poll(struct sonde_session *s, int timeout_ms)
 {
 	struct epoll_event evs[64];
-	int n, max;
+	int n;
 
 	if (!s || s->epfd < 0 || !st_of(s))
 		return -EINVAL;
 	/* wakeups come at a watermark: wait at most 50 ms, then read what
-	 * is there; held-back events are due within ORDER_HOLD_NS */
-	max = oq_empty(&s->oq) ? 50 : (int)(ORDER_HOLD_NS / 1000000);
-	if (timeout_ms < 0 || timeout_ms > max)
-		timeout_ms = max;
+	 * is there (and hand over what was held back, order.c) */
+	if (timeout_ms < 0 || timeout_ms > 50)
+		timeout_ms = 50;
 	n = epoll_wait(s->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return -errno;

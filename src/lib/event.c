@@ -354,9 +354,6 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		.faults = faults,
 	};
 
-	if (ev.p->check_faults)
-		ev.faults |= fault_mask(ev.p, rec, len, &s->unchecked);
-
 	t = task_lookup(s, tid);
 	/* the backend knows better than /proc, which may be gone by now;
 	 * the cached comm is rewritten only when it changed (exec) */
@@ -402,10 +399,12 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	    t->pid != s->opts.pid)
 		return 0;
 	/* faults now: a value may have to be read again from the process */
-	return oq_push(&s->oq, ts, rc->cpu, data, len,
-		       p->check_faults ? fault_mask(p, data, len,
-						    &s->unchecked)
-				       : 0);
+	if (oq_push(&s->oq, ts, rc->cpu, data, len,
+		    p->check_faults ? fault_mask(p, data, len, &s->unchecked)
+				    : 0))
+		return -ENOMEM;
+	oq_last(&s->oq)->tag = idx;
+	return 0;
 }
 
 static int hand_over(const struct oq_item *it, const uint8_t *rec,
@@ -414,10 +413,10 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	struct read_ctx *rc = ctx;
 	struct sonde_session *s = rc->s;
 	struct sonde_event ev = { 0 };
-	int type = record_type(rec, it->len), idx;
+	int idx = it->tag;
 
-	/* a probe detached meanwhile is unmapped */
-	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
+	/* detached meanwhile: no more of its events, as when unmapped */
+	if (s->probes[idx].detached)
 		return 0;
 	ev.s = s;
 	ev.p = &s->probes[idx];

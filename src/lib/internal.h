@@ -194,7 +194,7 @@ void events_unmap_probe(struct sonde_session *s, int i);
 /* Deliver a record laid out as probe's p->fmt says (the perf backend
  * builds such records from samples): task lookup, -p filtering, callback.
  * pid (or -1) and comm (or NULL) as the backend saw them; faults: the
- * fields the backend could not read (bit i: field i). Returns the
+ * fields that could not be read (bit i: field i; fault.c). Returns the
  * callback's value. */
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,

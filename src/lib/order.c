@@ -79,6 +79,7 @@ int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec,
 	it->aux_off = 0;
 	it->aux_kind = 0;
 	it->faults = faults;
+	it->tag = 0;
 	return 0;
 }
 

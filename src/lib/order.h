@@ -28,6 +28,7 @@ struct oq_item {
 	uint32_t aux_len;
 	int aux_kind;
 	uint64_t faults; /* fault.c's mask, taken when the record was read */
+	int tag;	 /* the reader's (the probe), 0 unless set */
 };
 
 struct oqueue {
@@ -54,6 +55,11 @@ typedef int (*oq_fn)(const struct oq_item *it, const uint8_t *rec,
  * upto; the others stay. Stops at fn's non-zero value, which it returns
  * (what was not handed over stays). */
 int oq_flush(struct oqueue *q, uint64_t upto, oq_fn fn, void *ctx);
+/* The record pushed last (after oq_push() returned 0). */
+static inline struct oq_item *oq_last(struct oqueue *q)
+{
+	return &q->items[q->n - 1];
+}
 static inline bool oq_empty(const struct oqueue *q)
 {
 	return q->n == 0;

@@ -101,20 +101,25 @@ static void on_mmap2(struct sonde_session *s, const uint8_t *r, size_t len)
 	symcache_add_map(&s->syms, (int)pid, addr, mlen, pgoff, path);
 }
 
+static uint64_t tp_faults(struct sonde_session *s, int probe,
+			  const uint8_t *r, size_t len);
+
 static int keep_sample(struct sonde_session *s, const uint8_t *r,
 		       size_t len, int cpu)
 {
 	uint64_t sid, ts = 0;
+	int probe;
 
 	if (len < 16)
 		return 0;
 	memcpy(&sid, r + 8, 8);
-	if (probe_of(st_of(s), sid) < 0)
+	probe = probe_of(st_of(s), sid);
+	if (probe < 0)
 		return 0;
 	/* IDENTIFIER, IP, TID, TIME: always sampled */
 	if (len >= 40)
 		memcpy(&ts, r + 32, 8);
-	return oq_push(&s->oq, ts, cpu, r, len, 0);
+	return oq_push(&s->oq, ts, cpu, r, len, tp_faults(s, probe, r, len));
 }
 
 static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
@@ -286,6 +291,21 @@ static int parse_sample(uint64_t type, const uint8_t *r, size_t len,
 	return 0;
 }
 
+/* The faults of a kernel-made record, now: a value may have to be read
+ * again from the process (fault.c). */
+static uint64_t tp_faults(struct sonde_session *s, int probe,
+			  const uint8_t *r, size_t len)
+{
+	struct pstate *st = st_of(s);
+	struct probe *p = &s->probes[probe];
+	struct sample sm;
+
+	if (st->pp[probe].mode != PM_TRACEPOINT || !p->check_faults ||
+	    parse_sample(st->stype[probe], r, len, &sm) || !sm.raw)
+		return 0;
+	return fault_mask(p, sm.raw, sm.raw_len, &s->unchecked);
+}
+
 /* Kernel frames first, then user frames (the chain's own order); the
  * context markers (PERF_CONTEXT_*) are dropped. */
 static int frames_of(struct pstate *st, const struct sample *sm)
@@ -316,7 +336,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 	struct psample ps = { 0 };
 	struct sample sm;
 	const void *rec;
-	uint64_t sid, faults = 0;
+	uint64_t sid, faults = it->faults;
 	int probe, len, nf = 0;
 
 	memcpy(&sid, r + 8, 8);
@@ -340,6 +360,10 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 		ps.comm = comm_of(st, sm.pid, sm.tid);
 		len = pfetch_record(s, &s->probes[probe], &st->pp[probe], &ps,
 				    st->rec, st->reccap, &faults);
+		/* its strings' faults (no pointers to check: perf read them) */
+		if (len >= 0 && s->probes[probe].check_faults)
+			faults |= fault_mask(&s->probes[probe], st->rec, len,
+					     &s->unchecked);
 		if (len < 0)
 			return 0;
 		rec = st->rec;

@@ -65,6 +65,9 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 		memcpy(st->rec + 8, &func, 8);
 		rec = st->rec;
 	}
+	/* its strings' faults (no pointers to check: the program read them) */
+	if (p->check_faults)
+		h.faults |= fault_mask(p, rec, len, &s->unchecked);
 	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1,
 			      tid, NULL, NULL, 0, false, h.faults);
 }

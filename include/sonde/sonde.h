@@ -129,12 +129,18 @@ void sonde_session__set_callback(struct sonde_session *s, sonde_event_fn fn,
 /*
  * Wait up to timeout_ms (-1 = forever) for events and deliver them. Returns
  * the number of events delivered, -EINTR when a signal arrived, or -errno.
+ * Events come in time order across CPUs: one is held until no CPU can
+ * still have an earlier one (up to 10 ms after it happened; while some are
+ * held, the wait is at most that long).
  */
 int sonde_session__poll(struct sonde_session *s, int timeout_ms);
-/* Deliver whatever is buffered now, without waiting. */
+/* Deliver whatever is buffered now, without waiting: everything, in
+ * order (call it at the end). */
 int sonde_session__drain(struct sonde_session *s);
 /* An fd that becomes readable when events are waiting (for the caller's own
- * event loop); call sonde_session__poll(s, 0) then. */
+ * event loop); call sonde_session__poll(s, 0) then, and again every 10 ms
+ * or so while events flow: the ones held for time order are not signalled
+ * again. */
 int sonde_session__fd(const struct sonde_session *s);
 
 /* The last error's message (kernel error_log quoted where there is one). */

@@ -385,9 +385,8 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 
 	if (s->pair_stacks && type >= 0 &&
 	    (type == s->kstack_id || type == s->ustack_id))
-		return oq_attach(&s->oq, rc->cpu, data, len, type) < 0
-			       ? -ENOMEM
-			       : 0;
+		return oq_attach(&s->oq, rc->cpu, data, len, type) < 0 ? -ENOMEM
+								       : 0;
 	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
 		return 0;
 	/* the thread is looked up now, while it lives (its comm, pid and
@@ -438,7 +437,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 /* Hand over what is older than upto; the callback's value stops it. */
 static int flush_upto(struct sonde_session *s, uint64_t upto, int *total)
 {
-	struct read_ctx rc = { .s = s };
+	struct read_ctx rc = {.s = s};
 	int ret;
 
 	s->cb_ret = 0;

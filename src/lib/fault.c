@@ -80,8 +80,8 @@ static int chain_of(const char *fetch, const char **base, size_t *blen,
 	int64_t o[FAULT_MAX_LEVELS];
 	int n = 0, i;
 
-	while (n < FAULT_MAX_LEVELS && split_deref(cur, len, &o[n], &inner,
-						    &ilen)) {
+	while (n < FAULT_MAX_LEVELS &&
+	       split_deref(cur, len, &o[n], &inner, &ilen)) {
 		b[n] = inner;
 		bl[n++] = ilen;
 		cur = inner;
@@ -127,14 +127,15 @@ int fault_hidden_args(const struct probe *p, char **def, size_t *len)
 	for (i = 0; i < p->spec.nargs; i++) {
 		n = levels_to_check(p, &p->spec.args[i], base, blen, off);
 		for (j = 0; j < n; j++) {
-			w = snprintf(NULL, 0, " " HIDDEN "%zu_%d=%.*s:x64", i, j,
-				     (int)blen[j], base[j]);
+			w = snprintf(NULL, 0, " " HIDDEN "%zu_%d=%.*s:x64", i,
+				     j, (int)blen[j], base[j]);
 			grown = realloc(*def, *len + w + 1);
 			if (!grown)
 				return -ENOMEM;
 			*def = grown;
-			snprintf(*def + *len, w + 1, " " HIDDEN "%zu_%d=%.*s:x64",
-				 i, j, (int)blen[j], base[j]);
+			snprintf(*def + *len, w + 1,
+				 " " HIDDEN "%zu_%d=%.*s:x64", i, j,
+				 (int)blen[j], base[j]);
 			*len += w;
 		}
 	}
@@ -174,7 +175,8 @@ int fault_setup(struct probe *p)
 		c->field = (int)i;
 		c->first = k;
 		c->nlev = n;
-		c->size = f->fields[i].type == FT_STRING ? 0 : f->fields[i].size;
+		c->size =
+			f->fields[i].type == FT_STRING ? 0 : f->fields[i].size;
 		k += n;
 		p->nchains++;
 	}
@@ -215,12 +217,11 @@ static bool all_zero(const uint8_t *p, size_t n)
 
 /* Read again what the kernel read as 0: a fault if the process cannot
  * give it now; a process that is gone leaves the 0, counted unchecked. */
-static bool reread_faults(int tid, uint64_t addr, size_t n,
-			  uint64_t *unchecked)
+static bool reread_faults(int tid, uint64_t addr, size_t n, uint64_t *unchecked)
 {
 	uint8_t buf[64];
-	struct iovec local = { buf, n < sizeof(buf) ? n : sizeof(buf) };
-	struct iovec remote = { (void *)(uintptr_t)addr, local.iov_len };
+	struct iovec local = {buf, n < sizeof(buf) ? n : sizeof(buf)};
+	struct iovec remote = {(void *)(uintptr_t)addr, local.iov_len};
 
 	if (tid > 0 && process_vm_readv(tid, &local, 1, &remote, 1, 0) >= 0)
 		return false;
@@ -262,8 +263,7 @@ uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len,
 	int k;
 
 	for (i = 0; i < f->nfields && i < 64; i++)
-		if (f->fields[i].type == FT_STRING &&
-		    f->fields[i].is_dynamic &&
+		if (f->fields[i].type == FT_STRING && f->fields[i].is_dynamic &&
 		    (field_decode(&f->fields[i], rec, len, &v) || !v.u))
 			mask |= 1ull << i;
 	for (k = 0; k < p->nchains; k++)

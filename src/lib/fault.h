@@ -15,11 +15,11 @@
  * tracefs-made events), checked through hidden fields holding each
  * pointer of its chain. */
 struct fault_chain {
-	int field;	/* the visible field */
-	int first;	/* its first hidden field, in probe->hidden */
-	int nlev;	/* dereferences */
+	int field; /* the visible field */
+	int first; /* its first hidden field, in probe->hidden */
+	int nlev;  /* dereferences */
 	int64_t off[FAULT_MAX_LEVELS]; /* innermost first */
-	unsigned int size;	       /* bytes read at the last one; 0: a string */
+	unsigned int size; /* bytes read at the last one; 0: a string */
 };
 
 struct sonde_session;

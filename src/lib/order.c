@@ -51,8 +51,8 @@ static size_t arena_put(struct oqueue *q, const void *data, size_t len)
 	return off;
 }
 
-int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec,
-	    size_t len, uint64_t faults)
+int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec, size_t len,
+	    uint64_t faults)
 {
 	struct oq_item *it;
 
@@ -83,8 +83,7 @@ int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec,
 	return 0;
 }
 
-int oq_attach(struct oqueue *q, int cpu, const void *data, size_t len,
-	      int kind)
+int oq_attach(struct oqueue *q, int cpu, const void *data, size_t len, int kind)
 {
 	size_t i;
 

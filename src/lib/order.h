@@ -42,8 +42,8 @@ struct oqueue {
 };
 
 /* Copy a record in (faults: its fault mask). 0 or -ENOMEM. */
-int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec,
-	    size_t len, uint64_t faults);
+int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec, size_t len,
+	    uint64_t faults);
 /* Attach data to cpu's last record when it has no attachment yet (a stack
  * record follows its event on the same CPU). 1 if attached, 0 if not,
  * -ENOMEM. */

@@ -90,7 +90,7 @@ struct pstate {
 	size_t nids, capids;
 	uint8_t *rec;		/* the record being built */
 	size_t reccap;
-	uint8_t *wrap;		/* a record that wraps around its ring */
+	uint8_t *wrap; /* a record that wraps around its ring */
 	uint64_t frames[PFRAMES];
 	const uint64_t *cur_frames; /* the event being delivered's */
 	int cur_kframes;

@@ -101,11 +101,11 @@ static void on_mmap2(struct sonde_session *s, const uint8_t *r, size_t len)
 	symcache_add_map(&s->syms, (int)pid, addr, mlen, pgoff, path);
 }
 
-static uint64_t tp_faults(struct sonde_session *s, int probe,
-			  const uint8_t *r, size_t len);
+static uint64_t tp_faults(struct sonde_session *s, int probe, const uint8_t *r,
+			  size_t len);
 
-static int keep_sample(struct sonde_session *s, const uint8_t *r,
-		       size_t len, int cpu)
+static int keep_sample(struct sonde_session *s, const uint8_t *r, size_t len,
+		       int cpu)
 {
 	uint64_t sid, ts = 0;
 	int probe;
@@ -293,8 +293,8 @@ static int parse_sample(uint64_t type, const uint8_t *r, size_t len,
 
 /* The faults of a kernel-made record, now: a value may have to be read
  * again from the process (fault.c). */
-static uint64_t tp_faults(struct sonde_session *s, int probe,
-			  const uint8_t *r, size_t len)
+static uint64_t tp_faults(struct sonde_session *s, int probe, const uint8_t *r,
+			  size_t len)
 {
 	struct pstate *st = st_of(s);
 	struct probe *p = &s->probes[probe];
@@ -371,10 +371,10 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 	if (sm.chain)
 		nf = frames_of(st, &sm);
 	st->cur_frames = nf ? st->frames : NULL;
-	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid,
-			      sm.tid, comm_of(st, sm.pid, sm.tid),
-			      nf ? st->frames : NULL, nf,
-			      st->cur_kframes == 0, faults);
+	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid, sm.tid,
+			      comm_of(st, sm.pid, sm.tid),
+			      nf ? st->frames : NULL, nf, st->cur_kframes == 0,
+			      faults);
 }
 
 /* Read every ring, then deliver in time order what is older than upto

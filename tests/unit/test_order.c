@@ -48,8 +48,8 @@ static void push(struct oqueue *q, uint64_t ts, int cpu)
 
 static void test_merge_and_hold(void **state)
 {
-	struct oqueue q = { 0 };
-	struct got g = { .stop_at = -1 };
+	struct oqueue q = {0};
+	struct got g = {.stop_at = -1};
 	int i;
 
 	(void)state;
@@ -83,8 +83,8 @@ static void test_merge_and_hold(void **state)
 
 static void test_equal_times_keep_arrival(void **state)
 {
-	struct oqueue q = { 0 };
-	struct got g = { .stop_at = -1 };
+	struct oqueue q = {0};
+	struct got g = {.stop_at = -1};
 
 	(void)state;
 	push(&q, 7, 1);
@@ -99,8 +99,8 @@ static void test_equal_times_keep_arrival(void **state)
 
 static void test_attach_and_stop(void **state)
 {
-	struct oqueue q = { 0 };
-	struct got g = { .stop_at = 2 };
+	struct oqueue q = {0};
+	struct got g = {.stop_at = 2};
 	int i;
 
 	(void)state;
@@ -130,8 +130,8 @@ static void test_attach_and_stop(void **state)
 
 static void test_hidden_fields(void **state)
 {
-	struct probe p = { 0 };
-	struct spec_error err = { 0 };
+	struct probe p = {0};
+	struct spec_error err = {0};
 	char *def = strdup("p:g/e /bin/true:0x10");
 	size_t len = strlen(def);
 

@@ -388,7 +388,7 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 		return oq_attach(&s->oq, rc->cpu, data, len, type) < 0 ? -ENOMEM
 								       : 0;
 	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
-		return 0;
+		goto dropped;
 	/* the thread is looked up now, while it lives (its comm, pid and
 	 * maps), and again from the cache when the event is handed over */
 	p = &s->probes[idx];
@@ -396,13 +396,18 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	/* event-fork follows children too; keep them only when asked */
 	if (s->opts.pid > 0 && !s->opts.follow_fork && t && t->pid > 0 &&
 	    t->pid != s->opts.pid)
-		return 0;
+		goto dropped;
 	/* faults now: a value may have to be read again from the process */
 	if (oq_push(&s->oq, ts, rc->cpu, data, len,
 		    p->check_faults ? fault_mask(p, data, len, &s->unchecked)
 				    : 0))
 		return -ENOMEM;
 	oq_last(&s->oq)->tag = idx;
+	return 0;
+dropped:
+	/* the stack record that follows is this one's */
+	if (s->pair_stacks)
+		oq_close_attach(&s->oq, rc->cpu);
 	return 0;
 }
 

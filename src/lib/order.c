@@ -83,7 +83,8 @@ int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec, size_t len,
 	return 0;
 }
 
-int oq_attach(struct oqueue *q, int cpu, const void *data, size_t len, int kind)
+/* The last record of cpu, if it may still take an attachment. */
+static struct oq_item *attach_point(struct oqueue *q, int cpu)
 {
 	size_t i;
 
@@ -94,16 +95,31 @@ int oq_attach(struct oqueue *q, int cpu, const void *data, size_t len, int kind)
 
 		if (it->cpu != cpu)
 			continue;
-		if (it->aux_len || len == 0 || len > UINT32_MAX)
-			return 0;
-		if (arena_room(q, ALIGN8(len)))
-			return -ENOMEM;
-		it->aux_off = arena_put(q, data, len);
-		it->aux_len = (uint32_t)len;
-		it->aux_kind = kind;
-		return 1;
+		return it->aux_len || it->aux_kind < 0 ? NULL : it;
 	}
-	return 0;
+	return NULL;
+}
+
+int oq_attach(struct oqueue *q, int cpu, const void *data, size_t len, int kind)
+{
+	struct oq_item *it = attach_point(q, cpu);
+
+	if (!it || len == 0 || len > UINT32_MAX || kind < 0)
+		return 0;
+	if (arena_room(q, ALIGN8(len)))
+		return -ENOMEM;
+	it->aux_off = arena_put(q, data, len);
+	it->aux_len = (uint32_t)len;
+	it->aux_kind = kind;
+	return 1;
+}
+
+void oq_close_attach(struct oqueue *q, int cpu)
+{
+	struct oq_item *it = attach_point(q, cpu);
+
+	if (it)
+		it->aux_kind = -1;
 }
 
 static int by_time(const void *a, const void *b)

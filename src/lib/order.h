@@ -49,6 +49,9 @@ int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec, size_t len,
  * -ENOMEM. */
 int oq_attach(struct oqueue *q, int cpu, const void *data, size_t len,
 	      int kind);
+/* A record of cpu that is not queued came: what follows is not for the
+ * last queued one. */
+void oq_close_attach(struct oqueue *q, int cpu);
 typedef int (*oq_fn)(const struct oq_item *it, const uint8_t *rec,
 		     const uint8_t *aux, void *ctx);
 /* Hand over, in (time, arrival) order, every record stamped at or before

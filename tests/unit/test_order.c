@@ -112,6 +112,9 @@ static void test_attach_and_stop(void **state)
 	push(&q, 3, 0);
 	push(&q, 4, 1);
 	assert_int_equal(oq_attach(&q, 1, "stack4", 6, 1), 1);
+	/* a record not queued came between: its stack is not theirs */
+	oq_close_attach(&q, 0);
+	assert_int_equal(oq_attach(&q, 0, "other", 5, 1), 0);
 	/* the callback stops at the second: the rest stays, in order */
 	assert_int_equal(oq_flush(&q, UINT64_MAX, take, &g), 1);
 	assert_int_equal(g.n, 2);

@@ -227,6 +227,9 @@ const char *sonde_event__field_str(const struct sonde_event *ev, int i);
 /* Could field i not be read (an address that faulted)? Its value is then
  * meaningless (0 for numbers, "(fault)" for strings). */
 bool sonde_event__field_fault(const struct sonde_event *ev, int i);
+/* Is field i a 0 the kernel read through a pointer, which sonde could not
+ * read again to tell from a fault (the process had exited)? */
+bool sonde_event__field_unchecked(const struct sonde_event *ev, int i);
 /* Arrays: element count and element j as u64/s64 by the field's kind. */
 int sonde_event__field_len(const struct sonde_event *ev, int i);
 uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j);

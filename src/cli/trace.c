@@ -69,10 +69,8 @@ static void summary(struct sonde_session *s, const struct cli_opts *o)
 		fprintf(stderr, ", %llu fault%s", (unsigned long long)st.faults,
 			st.faults == 1 ? "" : "s");
 	if (st.unchecked)
-		fprintf(stderr,
-			", %llu zero%s read through a pointer not checked for a fault (the process had exited)",
-			(unsigned long long)st.unchecked,
-			st.unchecked == 1 ? "" : "s");
+		fprintf(stderr, ", %llu unchecked (0 or a fault: the process had exited)",
+			(unsigned long long)st.unchecked);
 	if (st.lost)
 		fprintf(stderr, "; a larger --buffer-kb keeps more");
 	fputc('\n', stderr);

@@ -324,6 +324,8 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 
 	if (ev->faults)
 		s->faults += __builtin_popcountll(ev->faults);
+	if (ev->unchecked)
+		s->unchecked += __builtin_popcountll(ev->unchecked);
 	s->events++;
 	rc->delivered++;
 	if (s->cb) {
@@ -336,7 +338,7 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,
 		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames, uint64_t faults)
+		   bool user_frames, uint64_t faults, uint64_t unchecked)
 {
 	struct read_ctx rc = { .s = s, .cpu = cpu };
 	struct task_info *t;
@@ -352,6 +354,7 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		.nframes = nframes,
 		.frames_user = user_frames,
 		.faults = faults,
+		.unchecked = unchecked,
 	};
 
 	t = task_lookup(s, tid);
@@ -381,6 +384,7 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	struct sonde_session *s = rc->s;
 	const struct task_info *t;
 	const struct probe *p;
+	uint64_t faults = 0, unchecked = 0;
 	int type = record_type(data, len), idx;
 
 	if (s->pair_stacks && type >= 0 &&
@@ -398,11 +402,12 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	    t->pid != s->opts.pid)
 		goto dropped;
 	/* faults now: a value may have to be read again from the process */
-	if (oq_push(&s->oq, ts, rc->cpu, data, len,
-		    p->check_faults ? fault_mask(p, data, len, &s->unchecked)
-				    : 0))
+	if (p->check_faults)
+		faults = fault_mask(p, data, len, &unchecked);
+	if (oq_push(&s->oq, ts, rc->cpu, data, len, faults))
 		return -ENOMEM;
 	oq_last(&s->oq)->tag = idx;
+	oq_last(&s->oq)->unchecked = unchecked;
 	return 0;
 dropped:
 	/* the stack record that follows is this one's */
@@ -430,6 +435,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	ev.ts = it->ts;
 	ev.cpu = it->cpu;
 	ev.faults = it->faults;
+	ev.unchecked = it->unchecked;
 	ev.task = task_lookup(s, record_pid(&ev.p->fmt, rec, it->len));
 	if (aux) {
 		ev.stack = aux;

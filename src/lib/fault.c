@@ -216,8 +216,8 @@ static bool all_zero(const uint8_t *p, size_t n)
 }
 
 /* Read again what the kernel read as 0: a fault if the process cannot
- * give it now; a process that is gone leaves the 0, counted unchecked. */
-static bool reread_faults(int tid, uint64_t addr, size_t n, uint64_t *unchecked)
+ * give it now; a process that is gone leaves the 0, unchecked. */
+static bool reread_faults(int tid, uint64_t addr, size_t n, bool *unchecked)
 {
 	uint8_t buf[64];
 	struct iovec local = {buf, n < sizeof(buf) ? n : sizeof(buf)};
@@ -227,12 +227,12 @@ static bool reread_faults(int tid, uint64_t addr, size_t n, uint64_t *unchecked)
 		return false;
 	if (tid > 0 && errno == EFAULT)
 		return true;
-	(*unchecked)++;
+	*unchecked = true;
 	return false;
 }
 
 static bool chain_faults(const struct probe *p, const struct fault_chain *c,
-			 const uint8_t *rec, size_t len, uint64_t *unchecked)
+			 const uint8_t *rec, size_t len, bool *unchecked)
 {
 	const struct field_layout *vf = &p->fmt.fields[c->field];
 	struct field_value v;
@@ -259,6 +259,7 @@ uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len,
 	const struct event_format *f = &p->fmt;
 	struct field_value v;
 	uint64_t mask = 0;
+	bool unsure;
 	size_t i;
 	int k;
 
@@ -266,9 +267,14 @@ uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len,
 		if (f->fields[i].type == FT_STRING && f->fields[i].is_dynamic &&
 		    (field_decode(&f->fields[i], rec, len, &v) || !v.u))
 			mask |= 1ull << i;
-	for (k = 0; k < p->nchains; k++)
-		if (p->chains[k].field < 64 &&
-		    chain_faults(p, &p->chains[k], rec, len, unchecked))
+	for (k = 0; k < p->nchains; k++) {
+		if (p->chains[k].field >= 64)
+			continue;
+		unsure = false;
+		if (chain_faults(p, &p->chains[k], rec, len, &unsure))
 			mask |= 1ull << p->chains[k].field;
+		if (unsure)
+			*unchecked |= 1ull << p->chains[k].field;
+	}
 	return mask;
 }

@@ -34,7 +34,7 @@ int fault_hidden_args(const struct probe *p, char **def, size_t *len);
 int fault_setup(struct probe *p);
 /* Which fields of this record are faults (bit i: field i). A 0 read at
  * an address that may be mapped is read again from the process; when it
- * is gone, *unchecked counts the value. */
+ * is gone, *unchecked gets its bit (a 0 or a fault: sonde cannot tell). */
 uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len,
 		    uint64_t *unchecked);
 void fault_free(struct probe *p);

@@ -160,6 +160,11 @@ bool sonde_event__field_fault(const struct sonde_event *ev, int i)
 	return i >= 0 && i < 64 && (ev->faults >> i) & 1;
 }
 
+bool sonde_event__field_unchecked(const struct sonde_event *ev, int i)
+{
+	return i >= 0 && i < 64 && (ev->unchecked >> i) & 1;
+}
+
 int sonde_event__field_len(const struct sonde_event *ev, int i)
 {
 	const struct field_layout *f = field(ev, i);

@@ -86,7 +86,8 @@ struct sonde_event {
 	const uint64_t *frames;	/* or frames already decoded (perf) */
 	int nframes;
 	bool frames_user;
-	uint64_t faults; /* bit i: field i could not be read */
+	uint64_t faults;    /* bit i: field i could not be read */
+	uint64_t unchecked; /* bit i: field i is a 0 not checked for a fault */
 };
 
 struct elf_file;
@@ -117,7 +118,7 @@ struct sonde_session {
 	uint64_t *lost;	/* per CPU */
 	uint64_t events;
 	uint64_t faults;    /* values that could not be read */
-	uint64_t unchecked; /* 0s read through pointers, process gone */
+	uint64_t unchecked; /* 0s read through pointers not checked */
 	uint64_t last_wake; /* when the reader last woke for events */
 	struct ring_layout layout;
 	uint8_t *page;
@@ -194,12 +195,12 @@ void events_unmap_probe(struct sonde_session *s, int i);
 /* Deliver a record laid out as probe's p->fmt says (the perf backend
  * builds such records from samples): task lookup, -p filtering, callback.
  * pid (or -1) and comm (or NULL) as the backend saw them; faults: the
- * fields that could not be read (bit i: field i; fault.c). Returns the
- * callback's value. */
+ * fields that could not be read, unchecked: the 0s not checked for a
+ * fault (bit i: field i; fault.c). Returns the callback's value. */
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,
 		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames, uint64_t faults);
+		   bool user_frames, uint64_t faults, uint64_t unchecked);
 int events_drain(struct sonde_session *s);
 
 #endif

@@ -80,6 +80,7 @@ int oq_push(struct oqueue *q, uint64_t ts, int cpu, const void *rec, size_t len,
 	it->aux_kind = 0;
 	it->faults = faults;
 	it->tag = 0;
+	it->unchecked = 0;
 	return 0;
 }
 

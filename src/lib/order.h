@@ -28,7 +28,8 @@ struct oq_item {
 	uint32_t aux_len;
 	int aux_kind;
 	uint64_t faults; /* fault.c's mask, taken when the record was read */
-	int tag;	 /* the reader's (the probe), 0 unless set */
+	uint64_t unchecked; /* fault.c's: 0s it could not check */
+	int tag;	    /* the reader's (the probe), 0 unless set */
 };
 
 struct oqueue {

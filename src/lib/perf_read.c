@@ -102,12 +102,12 @@ static void on_mmap2(struct sonde_session *s, const uint8_t *r, size_t len)
 }
 
 static uint64_t tp_faults(struct sonde_session *s, int probe, const uint8_t *r,
-			  size_t len);
+			  size_t len, uint64_t *unchecked);
 
 static int keep_sample(struct sonde_session *s, const uint8_t *r, size_t len,
 		       int cpu)
 {
-	uint64_t sid, ts = 0;
+	uint64_t sid, ts = 0, faults, unchecked = 0;
 	int probe;
 
 	if (len < 16)
@@ -119,7 +119,11 @@ static int keep_sample(struct sonde_session *s, const uint8_t *r, size_t len,
 	/* IDENTIFIER, IP, TID, TIME: always sampled */
 	if (len >= 40)
 		memcpy(&ts, r + 32, 8);
-	return oq_push(&s->oq, ts, cpu, r, len, tp_faults(s, probe, r, len));
+	faults = tp_faults(s, probe, r, len, &unchecked);
+	if (oq_push(&s->oq, ts, cpu, r, len, faults))
+		return -ENOMEM;
+	oq_last(&s->oq)->unchecked = unchecked;
+	return 0;
 }
 
 static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
@@ -294,7 +298,7 @@ static int parse_sample(uint64_t type, const uint8_t *r, size_t len,
 /* The faults of a kernel-made record, now: a value may have to be read
  * again from the process (fault.c). */
 static uint64_t tp_faults(struct sonde_session *s, int probe, const uint8_t *r,
-			  size_t len)
+			  size_t len, uint64_t *unchecked)
 {
 	struct pstate *st = st_of(s);
 	struct probe *p = &s->probes[probe];
@@ -303,7 +307,7 @@ static uint64_t tp_faults(struct sonde_session *s, int probe, const uint8_t *r,
 	if (st->pp[probe].mode != PM_TRACEPOINT || !p->check_faults ||
 	    parse_sample(st->stype[probe], r, len, &sm) || !sm.raw)
 		return 0;
-	return fault_mask(p, sm.raw, sm.raw_len, &s->unchecked);
+	return fault_mask(p, sm.raw, sm.raw_len, unchecked);
 }
 
 /* Kernel frames first, then user frames (the chain's own order); the
@@ -336,7 +340,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 	struct psample ps = { 0 };
 	struct sample sm;
 	const void *rec;
-	uint64_t sid, faults = it->faults;
+	uint64_t sid, faults = it->faults, unchecked = it->unchecked;
 	int probe, len, nf = 0;
 
 	memcpy(&sid, r + 8, 8);
@@ -363,7 +367,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 		/* its strings' faults (no pointers to check: perf read them) */
 		if (len >= 0 && s->probes[probe].check_faults)
 			faults |= fault_mask(&s->probes[probe], st->rec, len,
-					     &s->unchecked);
+					     &unchecked);
 		if (len < 0)
 			return 0;
 		rec = st->rec;
@@ -374,7 +378,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid, sm.tid,
 			      comm_of(st, sm.pid, sm.tid),
 			      nf ? st->frames : NULL, nf, st->cur_kframes == 0,
-			      faults);
+			      faults, unchecked);
 }
 
 /* Read every ring, then deliver in time order what is older than upto

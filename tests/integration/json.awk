@@ -200,7 +200,8 @@ function value(   c, t, k, v, out, rest)
 	}
 	p = substr(f["probe"], 2, length(f["probe"]) - 2)
 	print p ":" (f["args"] == "" ? "" : " " f["args"]) \
-		(ty["faults"] == "array" ? " faults=" f["faults"] : "")
+		(ty["faults"] == "array" ? " faults=" f["faults"] : "") \
+		(ty["unchecked"] == "array" ? " unchecked=" f["unchecked"] : "")
 }
 
 END {

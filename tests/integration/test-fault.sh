@@ -54,6 +54,30 @@ for be in $backends; do
 	hygiene_check "$be: tracefs left as found"
 done
 
+# Without linger the process may be gone when its events are read: a 0
+# read through a pointer that may be mapped cannot be read again, and is
+# then shown "0(unchecked)", never a bare value that may be wrong.
+"$SONDE" trace --backend tracefs -c "$bin" "${probes[0]}" \
+	>"$T_DIR/gone" 2>"$T_DIR/err"
+set -- $(events "$T_DIR/gone" | sed 's/^fault_int: a=//')
+ok_gone=1
+[ "$#" = 4 ] && [ "$1" = "(fault)" ] && [ "$2" = 42 ] || ok_gone=0
+case ${3:-} in 0 | "0(unchecked)") ;; *) ok_gone=0 ;; esac
+case ${4:-} in "(fault)" | "0(unchecked)") ;; *) ok_gone=0 ;; esac
+if [ $ok_gone = 1 ]; then
+	ok "tracefs, process gone: right values or 0(unchecked) ($*)"
+else
+	not_ok "tracefs, process gone: right values or 0(unchecked)" "$*"
+fi
+n=$(grep -c '(unchecked)' "$T_DIR/gone")
+if [ "$n" = 0 ]; then
+	expect_grep "tracefs, process gone: the summary" \
+		'^sonde: 4 events, 0 lost, 2 faults$' "$T_DIR/err"
+else
+	expect_grep "tracefs, process gone: the summary counts the unchecked" \
+		"^sonde: 4 events, 0 lost, [12] faults\?, $n unchecked " "$T_DIR/err"
+fi
+
 # perf system-wide: probes through the uprobe PMU, values fetched by sonde
 "$SONDE" trace --backend perf -d 4 "${probes[@]}" >"$T_DIR/pmu" 2>"$T_DIR/perr" &
 spid=$!

@@ -45,7 +45,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 	const uint8_t *rec = data + sizeof(h);
 	size_t len = it->len - sizeof(h);
 	struct probe *p;
-	uint64_t func = 0;
+	uint64_t func = 0, unchecked = 0;
 	int32_t tid;
 
 	memcpy(&h, data, sizeof(h));
@@ -67,9 +67,9 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 	}
 	/* its strings' faults (no pointers to check: the program read them) */
 	if (p->check_faults)
-		h.faults |= fault_mask(p, rec, len, &s->unchecked);
+		h.faults |= fault_mask(p, rec, len, &unchecked);
 	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1,
-			      tid, NULL, NULL, 0, false, h.faults);
+			      tid, NULL, NULL, 0, false, h.faults, unchecked);
 }
 
 static void read_lost(struct sonde_session *s)

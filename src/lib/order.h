@@ -27,7 +27,7 @@ struct oq_item {
 	size_t aux_off; /* an attachment (a stack record), aux_len 0 if none */
 	uint32_t aux_len;
 	int aux_kind;
-	uint64_t faults; /* fault.c's mask, taken when the record was read */
+	uint64_t faults;    /* fault.c's mask, taken when the record was read */
 	uint64_t unchecked; /* fault.c's: 0s it could not check */
 	int tag;	    /* the reader's (the probe), 0 unless set */
 };

@@ -24,6 +24,7 @@
 #include "internal.h"
 
 #define HIDDEN "__sonde_p" /* __sonde_pARG_LEVEL */
+#define MAX_TRACE_ARGS 128
 /* x86-64 with 4-level page tables: the user half ends below 1 << 47 (a
  * process gets more under 5-level paging only by asking, mmap(2)) */
 #define USER_END (1ull << 47)
@@ -121,11 +122,17 @@ int fault_hidden_args(const struct probe *p, char **def, size_t *len)
 	const char *base[FAULT_MAX_LEVELS];
 	size_t blen[FAULT_MAX_LEVELS], i;
 	int64_t off[FAULT_MAX_LEVELS];
+	size_t total = p->spec.nargs;
 	int n, j, w;
 	char *grown;
 
 	for (i = 0; i < p->spec.nargs; i++) {
 		n = levels_to_check(p, &p->spec.args[i], base, blen, off);
+		/* the kernel takes at most MAX_TRACE_ARGS (trace_probe.h):
+		 * the args after are not checked (fault_setup() stops) */
+		if (total + n > MAX_TRACE_ARGS)
+			break;
+		total += n;
 		for (j = 0; j < n; j++) {
 			w = snprintf(NULL, 0, " " HIDDEN "%zu_%d=%.*s:x64", i,
 				     j, (int)blen[j], base[j]);

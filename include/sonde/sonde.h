@@ -129,12 +129,18 @@ void sonde_session__set_callback(struct sonde_session *s, sonde_event_fn fn,
 /*
  * Wait up to timeout_ms (-1 = forever) for events and deliver them. Returns
  * the number of events delivered, -EINTR when a signal arrived, or -errno.
+ * Events come in time order across CPUs: one is held until no CPU can
+ * still have an earlier one (up to 10 ms after it happened; while some are
+ * held, the wait is at most that long).
  */
 int sonde_session__poll(struct sonde_session *s, int timeout_ms);
-/* Deliver whatever is buffered now, without waiting. */
+/* Deliver whatever is buffered now, without waiting: everything, in
+ * order (call it at the end). */
 int sonde_session__drain(struct sonde_session *s);
 /* An fd that becomes readable when events are waiting (for the caller's own
- * event loop); call sonde_session__poll(s, 0) then. */
+ * event loop); call sonde_session__poll(s, 0) then, and again every 10 ms
+ * or so while events flow: the ones held for time order are not signalled
+ * again. */
 int sonde_session__fd(const struct sonde_session *s);
 
 /* The last error's message (kernel error_log quoted where there is one). */
@@ -147,6 +153,10 @@ struct sonde_stats {
 	uint64_t lost;	      /* events the kernel dropped, all CPUs */
 	int ncpus;
 	const uint64_t *lost_per_cpu; /* ncpus entries, owned by the session */
+	uint64_t faults; /* values that could not be read (a bad address) */
+	/* 0s read by the kernel through a pointer that sonde could not read
+	 * again to tell a 0 from a fault (the process had exited) */
+	uint64_t unchecked;
 };
 int sonde_session__stats(const struct sonde_session *s,
 			 struct sonde_stats *stats);
@@ -236,6 +246,12 @@ uint64_t sonde_event__field_u64(const struct sonde_event *ev, int i);
 int64_t sonde_event__field_s64(const struct sonde_event *ev, int i);
 /* Strings (string, ustring, symstr); NULL for numbers and symbols. */
 const char *sonde_event__field_str(const struct sonde_event *ev, int i);
+/* Could field i not be read (an address that faulted)? Its value is then
+ * meaningless (0 for numbers, "(fault)" for strings). */
+bool sonde_event__field_fault(const struct sonde_event *ev, int i);
+/* Is field i a 0 the kernel read through a pointer, which sonde could not
+ * read again to tell from a fault (the process had exited)? */
+bool sonde_event__field_unchecked(const struct sonde_event *ev, int i);
 /* Arrays: element count and element j as u64/s64 by the field's kind. */
 int sonde_event__field_len(const struct sonde_event *ev, int i);
 uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j);

@@ -135,6 +135,12 @@ static void l_value(struct line *l, const struct sonde_event *ev, int i,
 {
 	int j, n;
 
+	/* a value that could not be read: the kernel's own word for a
+	 * string, for numbers too (JSON: null, see print_json) */
+	if (sonde_event__field_fault(ev, i)) {
+		l_str(l, "(fault)");
+		return;
+	}
 	switch (sonde_event__field_kind(ev, i)) {
 	case SONDE_FIELD_SIGNED:
 		l_s64(l, sonde_event__field_s64(ev, i));
@@ -175,6 +181,23 @@ static void l_time(struct line *l, uint64_t ns, int decimals, int width)
 		l_u64w(l, ns % 1000000000, 9, '0');
 }
 
+/* The args whose bit is set, as a JSON list of names after key. */
+static void l_names(struct line *l, const struct sonde_event *ev,
+		    const char *key,
+		    bool (*is)(const struct sonde_event *, int))
+{
+	int i, k = 0, n = sonde_event__field_count(ev);
+
+	for (i = 0; i < n; i++) {
+		if (!is(ev, i))
+			continue;
+		l_str(l, k++ ? "," : key);
+		l_escaped(l, sonde_event__field_name(ev, i), true);
+	}
+	if (k)
+		l_chr(l, ']');
+}
+
 static void print_text(struct line *l, const struct sonde_event *ev)
 {
 	int i, k, n = sonde_event__field_count(ev);
@@ -210,6 +233,9 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 		l_str(l, sonde_event__field_name(ev, i));
 		l_chr(l, '=');
 		l_value(l, ev, i, false);
+		/* a 0 that may be a fault: sonde could not tell */
+		if (sonde_event__field_unchecked(ev, i))
+			l_str(l, "(unchecked)");
 	}
 	l_chr(l, '\n');
 	/* the stack as ftrace prints it: one "=> frame" line each; kernel
@@ -226,7 +252,7 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 
 static void print_json(struct line *l, const struct sonde_event *ev)
 {
-	int i, k, n = sonde_event__field_count(ev);
+	int i, k, faults, n = sonde_event__field_count(ev);
 	const char *loc = sonde_event__location(ev);
 	const uint64_t *frames;
 	char sym[256];
@@ -249,14 +275,24 @@ static void print_json(struct line *l, const struct sonde_event *ev)
 		l_escaped(l, loc, true);
 	}
 	l_str(l, ",\"args\":{");
-	for (i = 0; i < n; i++) {
+	for (i = 0, faults = 0; i < n; i++) {
 		if (i)
 			l_chr(l, ',');
 		l_escaped(l, sonde_event__field_name(ev, i), true);
 		l_chr(l, ':');
-		l_value(l, ev, i, true);
+		if (sonde_event__field_fault(ev, i)) {
+			l_str(l, "null");
+			faults++;
+		} else {
+			l_value(l, ev, i, true);
+		}
 	}
 	l_chr(l, '}');
+	/* the args that are null because their read faulted; the 0s that
+	 * may be faults (sonde could not tell) */
+	if (faults)
+		l_names(l, ev, ",\"faults\":[", sonde_event__field_fault);
+	l_names(l, ev, ",\"unchecked\":[", sonde_event__field_unchecked);
 	n = sonde_event__stack(ev, &frames, &user);
 	k = sonde_event__stack_kernel_frames(ev);
 	if (n > 0) {
@@ -294,6 +330,8 @@ static void print_csv(struct line *l, const struct sonde_event *ev)
 		l_str(l, sonde_event__field_name(ev, i));
 		l_chr(l, '=');
 		l_value(l, ev, i, true);
+		if (sonde_event__field_unchecked(ev, i))
+			l_str(l, "(unchecked)");
 	}
 	l_chr(l, '\n');
 }

@@ -42,6 +42,8 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* "sonde: N events, M lost[ (per cpu)][, K faults]": faults are values
+ * read through a bad address, shown as (fault). */
 static void summary(struct sonde_session *s, const struct cli_opts *o)
 {
 	struct sonde_stats st = { .sz = sizeof(st) };
@@ -49,21 +51,29 @@ static void summary(struct sonde_session *s, const struct cli_opts *o)
 
 	if (sonde_session__stats(s, &st))
 		return;
+	if (o->quiet && !st.lost && !st.faults && !st.unchecked)
+		return;
+	fprintf(stderr, "%s: %llu events, %llu lost", prog,
+		(unsigned long long)st.events, (unsigned long long)st.lost);
 	if (st.lost) {
-		fprintf(stderr, "%s: %llu events, %llu lost (", prog,
-			(unsigned long long)st.events,
-			(unsigned long long)st.lost);
+		fprintf(stderr, " (");
 		for (cpu = 0; cpu < st.ncpus; cpu++)
 			if (st.lost_per_cpu[cpu])
 				fprintf(stderr, "%scpu%d: %llu",
 					cpu ? ", " : "", cpu,
 					(unsigned long long)
 						st.lost_per_cpu[cpu]);
-		fprintf(stderr, "); a larger --buffer-kb keeps more\n");
-	} else if (!o->quiet) {
-		fprintf(stderr, "%s: %llu events, 0 lost\n", prog,
-			(unsigned long long)st.events);
+		fprintf(stderr, ")");
 	}
+	if (st.faults)
+		fprintf(stderr, ", %llu fault%s", (unsigned long long)st.faults,
+			st.faults == 1 ? "" : "s");
+	if (st.unchecked)
+		fprintf(stderr, ", %llu unchecked (0 or a fault: the process had exited)",
+			(unsigned long long)st.unchecked);
+	if (st.lost)
+		fprintf(stderr, "; a larger --buffer-kb keeps more");
+	fputc('\n', stderr);
 }
 
 /* The kernel's hist file of each probe, as it shows it. */

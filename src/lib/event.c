@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Reading: one non-blocking trace_pipe_raw fd per CPU in an epoll set,
- * pages walked by ring.c, records matched to probes by event id and handed
- * to the caller as struct sonde_event, decoded lazily by the accessors.
+ * pages walked by ring.c, records matched to probes by event id, merged
+ * across CPUs in time order (order.c) and handed to the caller as struct
+ * sonde_event, decoded lazily by the accessors.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -165,8 +166,6 @@ int events_open(struct sonde_session *s)
 	s->pair_stacks = s->opts.stack || stack_trigger(s);
 	if (s->pair_stacks && (err = stack_formats_load(s)))
 		return err;
-	if (s->pair_stacks && !(s->pending_rec = malloc(s->layout.page_size)))
-		return set_err(s, ENOMEM, -1, "out of memory");
 	s->ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (s->ncpus < 1)
 		s->ncpus = 1;
@@ -209,9 +208,11 @@ void events_close(struct sonde_session *s)
 	s->epfd = -1;
 	free(s->page);
 	s->page = NULL;
-	free(s->pending_rec);
-	s->pending_rec = NULL;
-	s->has_pending = false;
+	if (s->oq.late)
+		slog(s, SONDE_LOG_DEBUG,
+		     "%llu events came after a later one had been delivered",
+		     (unsigned long long)s->oq.late);
+	oq_free(&s->oq);
 	free(s->id_to_probe);
 	s->id_to_probe = NULL;
 	free(s->tasks);
@@ -321,6 +322,10 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 {
 	struct sonde_session *s = rc->s;
 
+	if (ev->faults)
+		s->faults += __builtin_popcountll(ev->faults);
+	if (ev->unchecked)
+		s->unchecked += __builtin_popcountll(ev->unchecked);
 	s->events++;
 	rc->delivered++;
 	if (s->cb) {
@@ -333,7 +338,7 @@ static int deliver(struct read_ctx *rc, struct sonde_event *ev)
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,
 		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames)
+		   bool user_frames, uint64_t faults, uint64_t unchecked)
 {
 	struct read_ctx rc = { .s = s, .cpu = cpu };
 	struct task_info *t;
@@ -348,6 +353,8 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		.frames = frames,
 		.nframes = nframes,
 		.frames_user = user_frames,
+		.faults = faults,
+		.unchecked = unchecked,
 	};
 
 	t = task_lookup(s, tid);
@@ -365,85 +372,94 @@ int events_deliver(struct sonde_session *s, int probe, const void *rec,
 	return deliver(&rc, &ev);
 }
 
-/* With stacks, an event waits (copied) for the stack record the kernel
- * writes right after it on the same CPU: the reader may wake between the
- * two. It is delivered without a stack when another event comes first or
- * after PENDING_NS. */
-#define PENDING_NS 20000000ull
 /* How long events gather after a wake-up once they flow (the previous
  * wake-up was less than two such periods ago): 100 reads a second. */
 #define BATCH_NS 10000000L
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
-}
-
-static int flush_pending(struct read_ctx *rc)
-{
-	struct sonde_session *s = rc->s;
-
-	if (!s->has_pending)
-		return 0;
-	s->has_pending = false;
-	return deliver(rc, &s->pending);
-}
-
-static int on_stack(struct read_ctx *rc, int type, const void *data,
-		    size_t len)
-{
-	struct sonde_session *s = rc->s;
-
-	if (!s->has_pending)
-		return 0;
-	s->pending.stack = data;
-	s->pending.stack_len = len;
-	s->pending.stack_user = type == s->ustack_id;
-	return flush_pending(rc);
-}
-
+/* A stack record follows its event on the same CPU (the kernel writes it
+ * right after, in the same handler): it joins the event in the queue. */
 static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 {
 	struct read_ctx *rc = ctx;
 	struct sonde_session *s = rc->s;
-	struct sonde_event ev = { 0 };
-	int type = record_type(data, len), idx, ret;
+	const struct task_info *t;
+	const struct probe *p;
+	uint64_t faults = 0, unchecked = 0;
+	int type = record_type(data, len), idx;
 
 	if (s->pair_stacks && type >= 0 &&
 	    (type == s->kstack_id || type == s->ustack_id))
-		return on_stack(rc, type, data, len);
+		return oq_attach(&s->oq, rc->cpu, data, len, type) < 0 ? -ENOMEM
+								       : 0;
 	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
+		goto dropped;
+	/* the thread is looked up now, while it lives (its comm, pid and
+	 * maps), and again from the cache when the event is handed over */
+	p = &s->probes[idx];
+	t = task_lookup(s, record_pid(&p->fmt, data, len));
+	/* event-fork follows children too; keep them only when asked */
+	if (s->opts.pid > 0 && !s->opts.follow_fork && t && t->pid > 0 &&
+	    t->pid != s->opts.pid)
+		goto dropped;
+	/* faults now: a value may have to be read again from the process */
+	if (p->check_faults)
+		faults = fault_mask(p, data, len, &unchecked);
+	if (oq_push(&s->oq, ts, rc->cpu, data, len, faults))
+		return -ENOMEM;
+	oq_last(&s->oq)->tag = idx;
+	oq_last(&s->oq)->unchecked = unchecked;
+	return 0;
+dropped:
+	/* the stack record that follows is this one's */
+	if (s->pair_stacks)
+		oq_close_attach(&s->oq, rc->cpu);
+	return 0;
+}
+
+static int hand_over(const struct oq_item *it, const uint8_t *rec,
+		     const uint8_t *aux, void *ctx)
+{
+	struct read_ctx *rc = ctx;
+	struct sonde_session *s = rc->s;
+	struct sonde_event ev = { 0 };
+	int idx = it->tag;
+
+	/* detached meanwhile: no more of its events, as when unmapped */
+	if (s->probes[idx].detached)
 		return 0;
 	ev.s = s;
 	ev.p = &s->probes[idx];
 	ev.probe = idx;
-	ev.rec = data;
-	ev.len = len;
-	ev.ts = ts;
-	ev.cpu = rc->cpu;
-	ev.task = task_lookup(s, record_pid(&ev.p->fmt, data, len));
-	/* event-fork follows children too; keep them only when asked */
-	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
-	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
-		return 0;
-	if (!s->pair_stacks)
-		return deliver(rc, &ev);
-	ret = flush_pending(rc);
-	if (len > s->layout.page_size)
-		return ret;
-	memcpy(s->pending_rec, data, len);
-	ev.rec = s->pending_rec;
-	s->pending = ev;
-	s->pending_since = mono_ns();
-	s->has_pending = true;
-	return ret;
+	ev.rec = rec;
+	ev.len = it->len;
+	ev.ts = it->ts;
+	ev.cpu = it->cpu;
+	ev.faults = it->faults;
+	ev.unchecked = it->unchecked;
+	ev.task = task_lookup(s, record_pid(&ev.p->fmt, rec, it->len));
+	if (aux) {
+		ev.stack = aux;
+		ev.stack_len = it->aux_len;
+		ev.stack_user = it->aux_kind == s->ustack_id;
+	}
+	return deliver(rc, &ev);
 }
 
-/* Read and walk one page of cpu. *more is false when the buffer is empty. */
-int events_read_cpu(struct sonde_session *s, int cpu, bool *more)
+/* Hand over what is older than upto; the callback's value stops it. */
+static int flush_upto(struct sonde_session *s, uint64_t upto, int *total)
+{
+	struct read_ctx rc = {.s = s};
+	int ret;
+
+	s->cb_ret = 0;
+	ret = oq_flush(&s->oq, upto, hand_over, &rc);
+	*total += rc.delivered;
+	return s->cb_ret ? -ECANCELED : ret;
+}
+
+/* Read and walk one page of cpu into the queue. *more is false when the
+ * buffer is empty. */
+static int read_cpu(struct sonde_session *s, int cpu, bool *more)
 {
 	struct read_ctx rc = { .s = s, .cpu = cpu };
 	struct ring_page_info info;
@@ -461,28 +477,36 @@ int events_read_cpu(struct sonde_session *s, int cpu, bool *more)
 
 	if (info.missed)
 		s->lost[cpu] += info.lost;
-	if (ret < 0 && ret != -EBADMSG)
-		return ret;
 	if (ret == -EBADMSG)
 		slog(s, SONDE_LOG_WARN, "cpu %d: a malformed ring page skipped",
 		     cpu);
-	if (ret > 0)
-		return -ECANCELED;
-	return rc.delivered;
+	else if (ret)
+		return ret < 0 ? ret : -EIO;
+	return 0;
 }
 
 static int read_cpu_all(struct sonde_session *s, int cpu)
 {
 	bool more = true;
-	int n, total = 0;
+	int err = 0;
 
-	while (more) {
-		n = events_read_cpu(s, cpu, &more);
-		if (n < 0)
-			return n;
-		total += n;
+	while (more && !err)
+		err = read_cpu(s, cpu, &more);
+	return err;
+}
+
+static int read_all(struct sonde_session *s)
+{
+	int cpu, err;
+
+	for (cpu = 0; cpu < s->ncpus; cpu++) {
+		if (s->cpu_fd[cpu] < 0)
+			continue;
+		err = read_cpu_all(s, cpu);
+		if (err)
+			return err;
 	}
-	return total;
+	return 0;
 }
 
 void sonde_session__set_callback(struct sonde_session *s, sonde_event_fn fn,
@@ -500,17 +524,19 @@ static int delivered_or_stop(struct sonde_session *s, int n)
 int events_poll(struct sonde_session *s, int timeout_ms)
 {
 	struct epoll_event evs[64];
-	int i, n, got, total = 0;
-	uint64_t now;
+	int n, err, total = 0;
+	uint64_t now, start;
 
 	if (!s || s->epfd < 0)
 		return -EINVAL;
-	if (s->has_pending && (timeout_ms < 0 || timeout_ms > 20))
-		timeout_ms = 20;
+	/* held-back events are due within ORDER_HOLD_NS */
+	if (!oq_empty(&s->oq) &&
+	    (timeout_ms < 0 || timeout_ms > (int)(ORDER_HOLD_NS / 1000000)))
+		timeout_ms = ORDER_HOLD_NS / 1000000;
 	n = epoll_wait(s->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return -errno;
-	now = n > 0 ? mono_ns() : 0;
+	now = n > 0 ? order_now() : 0;
 	if (n > 0 && now - s->last_wake < 2 * BATCH_NS) {
 		/* Events are flowing: let them gather before reading. A
 		 * reader woken for each event costs the traced thread a
@@ -523,53 +549,43 @@ int events_poll(struct sonde_session *s, int timeout_ms)
 
 		nanosleep(&gather, NULL);
 	}
-	for (i = 0; n > 0 && i < s->ncpus; i++) {
-		if (s->cpu_fd[i] < 0)
-			continue;
-		got = read_cpu_all(s, i);
-		if (got < 0)
-			return delivered_or_stop(s, got);
-		total += got;
-	}
+	if (n == 0 && oq_empty(&s->oq))
+		return 0;
+	/* What no CPU had when the round started was time-stamped after
+	 * start - ORDER_HOLD_NS (or is late): up to there the merge is
+	 * complete. */
+	start = order_now();
+	err = read_all(s);
+	if (!err)
+		err = flush_upto(s, start - ORDER_HOLD_NS, &total);
 	if (n > 0)
 		s->last_wake = now;
-	if (s->has_pending && mono_ns() - s->pending_since > PENDING_NS) {
-		struct read_ctx rc = { .s = s };
-
-		if (flush_pending(&rc))
-			return s->cb_ret;
-		total += rc.delivered;
-	}
+	if (err)
+		return delivered_or_stop(s, err);
 	return total;
 }
 
 int events_drain(struct sonde_session *s)
 {
 	uint64_t overrun;
-	int cpu, got, total = 0;
+	int cpu, err, total = 0;
 
 	if (!s || !s->cpu_fd)
 		return -EINVAL;
+	err = read_all(s);
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
-		if (s->cpu_fd[cpu] < 0)
-			continue;
-		got = read_cpu_all(s, cpu);
-		if (got < 0)
-			return delivered_or_stop(s, got);
-		total += got;
 		/* a page's lost count is not always stored (bit 30 clear):
 		 * the per-CPU overrun counter is exact */
-		if (tfs_read_lost_stats(s, cpu, &overrun) == 0 &&
+		if (s->cpu_fd[cpu] >= 0 &&
+		    tfs_read_lost_stats(s, cpu, &overrun) == 0 &&
 		    overrun > s->lost[cpu])
 			s->lost[cpu] = overrun;
 	}
-	if (s->has_pending) {
-		struct read_ctx rc = { .s = s };
-
-		if (flush_pending(&rc))
-			return s->cb_ret;
-		total += rc.delivered;
-	}
+	/* the end: everything, in order */
+	if (!err)
+		err = flush_upto(s, UINT64_MAX, &total);
+	if (err)
+		return delivered_or_stop(s, err);
 	return total;
 }
 

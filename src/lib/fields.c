@@ -155,6 +155,16 @@ const char *sonde_event__field_str(const struct sonde_event *ev, int i)
 	return *buf;
 }
 
+bool sonde_event__field_fault(const struct sonde_event *ev, int i)
+{
+	return i >= 0 && i < 64 && (ev->faults >> i) & 1;
+}
+
+bool sonde_event__field_unchecked(const struct sonde_event *ev, int i)
+{
+	return i >= 0 && i < 64 && (ev->unchecked >> i) & 1;
+}
+
 int sonde_event__field_len(const struct sonde_event *ev, int i)
 {
 	const struct field_layout *f = field(ev, i);

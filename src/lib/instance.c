@@ -15,6 +15,7 @@
 #include <tracefs.h>
 
 #include "internal.h"
+#include "order.h"
 
 static int inst_write(struct sonde_session *s, const char *file,
 		      const char *val)
@@ -218,7 +219,8 @@ int tfs_instance_setup(struct sonde_session *s)
 int tfs_enable(struct sonde_session *s, bool on)
 {
 	char file[128];
-	int i, err, ret = 0;
+	int i, n, err, ret = 0;
+	bool last_first;
 
 	if (!s->inst)
 		return 0;
@@ -228,10 +230,16 @@ int tfs_enable(struct sonde_session *s, bool on)
 	 * ~50 ms to unregister each uprobe here (a synchronize per event in
 	 * trace_uprobe.c), however the writes are grouped. */
 	snprintf(file, sizeof(file), "events/%s/enable", s->group);
-	if (on && s->nprobes > 1 &&
+	/* Probes on one site: enabled one by one, the last first, as
+	 * order.c says the kernel then calls them in spec order. The group
+	 * write goes in the order of the instance's event list, which
+	 * depends on whether the instance was made before the events. */
+	last_first = on && probes_share_site(s);
+	if (on && !last_first && s->nprobes > 1 &&
 	    tracefs_instance_file_write(s->inst, file, "1") > 0)
 		return 0;
-	for (i = 0; i < s->nprobes; i++) {
+	for (n = 0; n < s->nprobes; n++) {
+		i = last_first ? s->nprobes - 1 - n : n;
 		if (!on)
 			tfs_progress(s, "detaching", i, s->nprobes);
 		if (!s->probes[i].created || s->probes[i].detached)

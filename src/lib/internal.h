@@ -10,6 +10,8 @@
 #include <sonde/sonde.h>
 
 #include "decode.h"
+#include "fault.h"
+#include "order.h"
 #include "ring.h"
 #include "spec.h"
 
@@ -54,6 +56,12 @@ struct probe {
 	char *format_text;
 	struct event_format fmt;
 	char **strbuf;	  /* per field, NUL-terminated copies for accessors */
+	/* fault.c: pointers fetched as hidden fields, to tell faults */
+	struct field_layout *hidden;
+	size_t nhidden;
+	struct fault_chain *chains;
+	int nchains;
+	bool check_faults; /* strings or chains to look at per event */
 };
 
 /* A small open-addressing cache tid -> (pid, comm): records carry only the
@@ -79,6 +87,8 @@ struct sonde_event {
 	const uint64_t *frames;	/* or frames already decoded (perf) */
 	int nframes;
 	bool frames_user;
+	uint64_t faults;    /* bit i: field i could not be read */
+	uint64_t unchecked; /* bit i: field i is a 0 not checked for a fault */
 };
 
 struct elf_file;
@@ -108,6 +118,8 @@ struct sonde_session {
 	int *cpu_fd;	/* per CPU trace_pipe_raw, -1 when absent */
 	uint64_t *lost;	/* per CPU */
 	uint64_t events;
+	uint64_t faults;    /* values that could not be read */
+	uint64_t unchecked; /* 0s read through pointers not checked */
 	uint64_t last_wake; /* when the reader last woke for events */
 	struct ring_layout layout;
 	uint8_t *page;
@@ -120,10 +132,7 @@ struct sonde_session {
 	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
 	int kstack_id, ustack_id;
 	struct field_layout kstack_size, kstack_caller, ustack_caller;
-	struct sonde_event pending; /* an event waiting for its stack */
-	uint8_t *pending_rec;	    /* its record, copied */
-	uint64_t pending_since;
-	bool has_pending;
+	struct oqueue oq; /* records read, handed over in time order */
 	uint64_t frames[256];
 	char locbuf[256];
 	struct symcache *syms;
@@ -192,19 +201,19 @@ void symcache_free(struct symcache *sc);
 /* event.c */
 int events_open(struct sonde_session *s);
 void events_close(struct sonde_session *s);
-int events_read_cpu(struct sonde_session *s, int cpu, bool *more);
 int events_poll(struct sonde_session *s, int timeout_ms);
 /* Route the records of probe i (its format is loaded) to it, or no more. */
 int events_map_probe(struct sonde_session *s, int i);
 void events_unmap_probe(struct sonde_session *s, int i);
 /* Deliver a record laid out as probe's p->fmt says (the perf backend
  * builds such records from samples): task lookup, -p filtering, callback.
- * pid (or -1) and comm (or NULL) as the backend saw them. Returns the
- * callback's value. */
+ * pid (or -1) and comm (or NULL) as the backend saw them; faults: the
+ * fields that could not be read, unchecked: the 0s not checked for a
+ * fault (bit i: field i; fault.c). Returns the callback's value. */
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,
 		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames);
+		   bool user_frames, uint64_t faults, uint64_t unchecked);
 int events_drain(struct sonde_session *s);
 
 #endif

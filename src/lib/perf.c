@@ -419,7 +419,9 @@ static int open_all(struct sonde_session *s, const struct pmu *up,
 	nt = thread_list(s, &tids);
 	if (nt < 0)
 		return nt;
-	for (i = 0; !err && i < s->nprobes; i++) {
+	/* the last probe first: one hit then gives the probes of one site
+	 * in spec order (order.c) */
+	for (i = s->nprobes - 1; !err && i >= 0; i--) {
 		opened = 0;
 		for (t = 0; !err && t < nt; t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
@@ -558,8 +560,6 @@ static void perf_stop(struct sonde_session *s)
 	free(st->stype);
 	free(st->rec);
 	free(st->wrap);
-	free(st->pend);
-	free(st->items);
 	free(st);
 	s->be_priv = NULL;
 	events_close(s); /* epoll fd, task and symbol caches */

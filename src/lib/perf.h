@@ -74,14 +74,6 @@ struct pid_probe {
 	int probe;
 };
 
-/* a sample read from a ring, kept until every ring has been read */
-struct pitem {
-	uint64_t ts;
-	size_t off;
-	uint32_t len;
-	int cpu;
-};
-
 struct pcomm {
 	int tid;
 	char comm[16];
@@ -101,11 +93,7 @@ struct pstate {
 	size_t nids, capids;
 	uint8_t *rec;		/* the record being built */
 	size_t reccap;
-	uint8_t *wrap;		/* a record that wraps around its ring */
-	uint8_t *pend;		/* samples read, not yet delivered */
-	size_t pendlen, pendcap;
-	struct pitem *items;
-	size_t nitems, capitems;
+	uint8_t *wrap; /* a record that wraps around its ring */
 	uint64_t frames[PFRAMES];
 	const uint64_t *cur_frames; /* the event being delivered's */
 	int cur_kframes;
@@ -159,10 +147,11 @@ struct psample {
 	const char *comm;
 };
 /* Lay out p's record in buf (cap bytes) for sample sm; returns its length
- * or -errno. */
+ * or -errno. The values that could not be read are set in *faults (bit i:
+ * arg i); a string that could not says so itself (length 0). */
 int pfetch_record(struct sonde_session *s, struct probe *p,
 		  const struct pprobe *pp, const struct psample *sm,
-		  uint8_t *buf, size_t cap);
+		  uint8_t *buf, size_t cap, uint64_t *faults);
 
 /* perf_tp.c: tracefs-made events for what the PMUs cannot fetch. */
 int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp);

@@ -210,7 +210,7 @@ static int store_string(const struct fctx *c, const struct parg *a,
 
 int pfetch_record(struct sonde_session *s, struct probe *p,
 		  const struct pprobe *pp, const struct psample *sm,
-		  uint8_t *buf, size_t cap)
+		  uint8_t *buf, size_t cap, uint64_t *faults)
 {
 	struct fctx c = { .s = s, .p = p, .sm = sm };
 	bool ret = probe_kind_is_return(p->spec.kind);
@@ -244,8 +244,9 @@ int pfetch_record(struct sonde_session *s, struct probe *p,
 
 		if (a->is_string)
 			store_string(&c, a, buf, &used, cap);
-		else
-			store_value(&c, a, buf + a->offset);
+		else if (store_value(&c, a, buf + a->offset) == -EFAULT &&
+			 i < 64)
+			*faults |= 1ull << i;
 	}
 	return (int)used;
 }

@@ -376,5 +376,7 @@ int pfmt_build(struct sonde_session *s, struct probe *p, struct pprobe *pp,
 	if (err)
 		return set_err(s, EINVAL, -1,
 			       "cannot parse the format built for %s", p->name);
+	if (fault_setup(p)) /* its strings' faults */
+		return set_err(s, ENOMEM, -1, "out of memory");
 	return 0;
 }

@@ -3,7 +3,8 @@
  * Reading the perf backend's rings (one per CPU, every event of that CPU
  * redirected into it): every ring is read, side records (lost, mmap2,
  * comm, throttle) are applied at once, and samples are delivered after,
- * in time order, each as the record its probe's format describes.
+ * merged in time order across rings and rounds (order.c), each as the
+ * record its probe's format describes.
  * Record layouts: include/uapi/linux/perf_event.h, enum perf_event_type.
  */
 #include <errno.h>
@@ -100,44 +101,28 @@ static void on_mmap2(struct sonde_session *s, const uint8_t *r, size_t len)
 	symcache_add_map(&s->syms, (int)pid, addr, mlen, pgoff, path);
 }
 
-static int keep_sample(struct pstate *st, const uint8_t *r, size_t len,
+static uint64_t tp_faults(struct sonde_session *s, int probe, const uint8_t *r,
+			  size_t len, uint64_t *unchecked);
+
+static int keep_sample(struct sonde_session *s, const uint8_t *r, size_t len,
 		       int cpu)
 {
-	struct pitem *it;
-	uint64_t sid, ts = 0;
-	const uint8_t *p = r + 8;
+	uint64_t sid, ts = 0, faults, unchecked = 0;
 	int probe;
 
 	if (len < 16)
 		return 0;
-	memcpy(&sid, p, 8);
-	probe = probe_of(st, sid);
+	memcpy(&sid, r + 8, 8);
+	probe = probe_of(st_of(s), sid);
 	if (probe < 0)
 		return 0;
 	/* IDENTIFIER, IP, TID, TIME: always sampled */
 	if (len >= 40)
 		memcpy(&ts, r + 32, 8);
-	if (st->pendlen + len > st->pendcap) {
-		size_t cap = (st->pendlen + len) * 2;
-		uint8_t *grown = realloc(st->pend, cap);
-
-		if (!grown)
-			return -ENOMEM;
-		st->pend = grown;
-		st->pendcap = cap;
-	}
-	if (st->nitems == st->capitems) {
-		size_t cap = st->capitems ? st->capitems * 2 : 256;
-
-		it = realloc(st->items, cap * sizeof(*it));
-		if (!it)
-			return -ENOMEM;
-		st->items = it;
-		st->capitems = cap;
-	}
-	memcpy(st->pend + st->pendlen, r, len);
-	st->items[st->nitems++] = (struct pitem){ ts, st->pendlen, len, cpu };
-	st->pendlen += len;
+	faults = tp_faults(s, probe, r, len, &unchecked);
+	if (oq_push(&s->oq, ts, cpu, r, len, faults))
+		return -ENOMEM;
+	oq_last(&s->oq)->unchecked = unchecked;
 	return 0;
 }
 
@@ -150,7 +135,7 @@ static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 
 	switch (h->type) {
 	case PERF_RECORD_SAMPLE:
-		return keep_sample(st, r, len, cpu);
+		return keep_sample(s, r, len, cpu);
 	case PERF_RECORD_LOST: /* id, lost */
 		if (len >= 24) {
 			uint64_t id;
@@ -310,6 +295,21 @@ static int parse_sample(uint64_t type, const uint8_t *r, size_t len,
 	return 0;
 }
 
+/* The faults of a kernel-made record, now: a value may have to be read
+ * again from the process (fault.c). */
+static uint64_t tp_faults(struct sonde_session *s, int probe, const uint8_t *r,
+			  size_t len, uint64_t *unchecked)
+{
+	struct pstate *st = st_of(s);
+	struct probe *p = &s->probes[probe];
+	struct sample sm;
+
+	if (st->pp[probe].mode != PM_TRACEPOINT || !p->check_faults ||
+	    parse_sample(st->stype[probe], r, len, &sm) || !sm.raw)
+		return 0;
+	return fault_mask(p, sm.raw, sm.raw_len, unchecked);
+}
+
 /* Kernel frames first, then user frames (the chain's own order); the
  * context markers (PERF_CONTEXT_*) are dropped. */
 static int frames_of(struct pstate *st, const struct sample *sm)
@@ -332,14 +332,15 @@ static int frames_of(struct pstate *st, const struct sample *sm)
 	return n;
 }
 
-static int deliver_one(struct sonde_session *s, const struct pitem *it)
+static int deliver_one(const struct oq_item *it, const uint8_t *r,
+		       const uint8_t *aux, void *ctx)
 {
+	struct sonde_session *s = ctx;
 	struct pstate *st = st_of(s);
-	const uint8_t *r = st->pend + it->off;
 	struct psample ps = { 0 };
 	struct sample sm;
 	const void *rec;
-	uint64_t sid;
+	uint64_t sid, faults = it->faults, unchecked = it->unchecked;
 	int probe, len, nf = 0;
 
 	memcpy(&sid, r + 8, 8);
@@ -362,7 +363,11 @@ static int deliver_one(struct sonde_session *s, const struct pitem *it)
 		ps.stack_len = sm.stack_len;
 		ps.comm = comm_of(st, sm.pid, sm.tid);
 		len = pfetch_record(s, &s->probes[probe], &st->pp[probe], &ps,
-				    st->rec, st->reccap);
+				    st->rec, st->reccap, &faults);
+		/* its strings' faults (no pointers to check: perf read them) */
+		if (len >= 0 && s->probes[probe].check_faults)
+			faults |= fault_mask(&s->probes[probe], st->rec, len,
+					     &unchecked);
 		if (len < 0)
 			return 0;
 		rec = st->rec;
@@ -373,38 +378,24 @@ static int deliver_one(struct sonde_session *s, const struct pitem *it)
 		nf = pentry_fix(&st->pp[probe], st->frames, nf, st->cur_kframes,
 				sm.stack, sm.stack_len);
 	st->cur_frames = nf ? st->frames : NULL;
-	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid,
-			      sm.tid, comm_of(st, sm.pid, sm.tid),
-			      nf ? st->frames : NULL, nf,
-			      st->cur_kframes == 0);
+	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid, sm.tid,
+			      comm_of(st, sm.pid, sm.tid),
+			      nf ? st->frames : NULL, nf, st->cur_kframes == 0,
+			      faults, unchecked);
 }
 
-static int by_time(const void *a, const void *b)
-{
-	const struct pitem *x = a, *y = b;
-
-	if (x->ts != y->ts)
-		return x->ts < y->ts ? -1 : 1;
-	return x->off < y->off ? -1 : x->off > y->off;
-}
-
-/* Read every ring, then deliver what was read. Returns the number of
- * events delivered, or the callback's non-zero value. */
-static int read_all(struct sonde_session *s)
+/* Read every ring, then deliver in time order what is older than upto
+ * (order.c). Returns the number of events delivered, or the callback's
+ * non-zero value. */
+static int read_all(struct sonde_session *s, uint64_t upto)
 {
 	struct pstate *st = st_of(s);
 	uint64_t before = s->events;
-	size_t i;
-	int cpu, err = 0, ret = 0;
+	int cpu, err = 0, ret;
 
 	for (cpu = 0; !err && cpu < s->ncpus; cpu++)
 		err = ring_read(s, cpu);
-	if (st->nitems)
-		qsort(st->items, st->nitems, sizeof(*st->items), by_time);
-	for (i = 0; !ret && i < st->nitems; i++)
-		ret = deliver_one(s, &st->items[i]);
-	st->nitems = 0;
-	st->pendlen = 0;
+	ret = oq_flush(&s->oq, upto, deliver_one, s);
 	st->cur_frames = NULL;
 	if (ret)
 		return ret;
@@ -421,13 +412,15 @@ int pread_poll(struct sonde_session *s, int timeout_ms)
 	if (!s || s->epfd < 0 || !st_of(s))
 		return -EINVAL;
 	/* wakeups come at a watermark: wait at most 50 ms, then read what
-	 * is there */
+	 * is there (and hand over what was held back, order.c) */
 	if (timeout_ms < 0 || timeout_ms > 50)
 		timeout_ms = 50;
 	n = epoll_wait(s->epfd, evs, 64, timeout_ms);
 	if (n < 0)
 		return -errno;
-	return read_all(s);
+	/* what no ring had when the round started was stamped after
+	 * start - ORDER_HOLD_NS, or is late */
+	return read_all(s, order_now() - ORDER_HOLD_NS);
 }
 
 /* Each event's own count of lost samples (PERF_FORMAT_LOST), summed per
@@ -458,7 +451,7 @@ int pread_drain(struct sonde_session *s)
 
 	if (!s || !st_of(s))
 		return -EINVAL;
-	n = read_all(s);
+	n = read_all(s, UINT64_MAX); /* the end: everything, in order */
 	lost_read(s);
 	return n;
 }

@@ -51,6 +51,8 @@ int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
 		return set_err(s, EINVAL, -1,
 			       "cannot parse the format of %s/%s", s->group,
 			       p->name);
+	if (fault_setup(p))
+		return set_err(s, ENOMEM, -1, "out of memory");
 	return 0;
 }
 

@@ -57,6 +57,7 @@ static void probe_free(struct probe *p)
 		free(p->strbuf);
 	}
 	spec_free(&p->spec);
+	fault_free(p);
 	event_format_free(&p->fmt);
 	free(p->name);
 	free(p->path);
@@ -265,6 +266,8 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 		err = append(&d, &len, " %s=%s%s%s", a->name, a->fetch,
 			     a->type ? ":" : "", a->type ? a->type : "");
 	}
+	if (!err)
+		err = fault_hidden_args(p, &d, &len);
 	if (err) {
 		free(d);
 		return set_err(s, ENOMEM, -1, "out of memory");
@@ -316,8 +319,6 @@ static int add_one(struct sonde_session *s, const char *text,
 	if (!grown)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	s->probes = grown;
-	if (s->has_pending) /* the event waiting for its stack moved too */
-		s->pending.p = &grown[s->pending.probe];
 	p = &s->probes[s->nprobes];
 	memset(p, 0, sizeof(*p));
 	err = spec_parse(text, &p->spec, &perr);
@@ -612,6 +613,8 @@ int sonde_session__stats(const struct sonde_session *s,
 	if (!s || !st)
 		return -EINVAL;
 	out.events = s->events;
+	out.faults = s->faults;
+	out.unchecked = s->unchecked;
 	out.ncpus = s->ncpus;
 	out.lost_per_cpu = s->lost;
 	for (i = 0; i < s->ncpus; i++)

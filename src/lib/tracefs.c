@@ -160,6 +160,8 @@ static int load_format(struct sonde_session *s, struct probe *p)
 	if (err)
 		return set_err(s, err, -1, "cannot parse the format of %s/%s",
 			       s->group, p->name);
+	if (fault_setup(p))
+		return set_err(s, ENOMEM, -1, "out of memory");
 	return 0;
 }
 

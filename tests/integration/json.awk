@@ -1,7 +1,8 @@
 # A small strict JSON reader for sonde's -f json lines (POSIX awk, so it runs
 # in the busybox VM where there is no jq). For each line, prints
 #   PROBE: name=value name=value ...
-# (strings as "..." with their JSON escapes kept), or with -v only=KEY the
+# (strings as "..." with their JSON escapes kept; " faults=[...]" after them
+# when the line has a faults list), or with -v only=KEY the
 # top-level KEY's value. A line that is not a JSON object with time, comm,
 # pid, tid, cpu, probe and args prints "JSON-ERROR line N: why" and makes
 # the exit status 1.
@@ -109,8 +110,28 @@ function value(   c, t, k, v, out, rest)
 		return out
 	}
 	if (c == "[") {
-		err("arrays are not expected")
-		return ""
+		# arrays (stack, faults, array args): "[v,v]"
+		pos++
+		out = ""
+		if (peek() == "]") {
+			pos++
+			vtype = "array"
+			return "[]"
+		}
+		while (!bad) {
+			v = value()
+			out = out (out == "" ? "" : ",") v
+			c = peek()
+			pos++
+			if (c == "]")
+				break
+			if (c != ",") {
+				err("expected ',' or ']'")
+				break
+			}
+		}
+		vtype = "array"
+		return "[" out "]"
 	}
 	rest = substr(s, pos)
 	if (match(rest, /^-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/)) {
@@ -178,7 +199,9 @@ function value(   c, t, k, v, out, rest)
 		next
 	}
 	p = substr(f["probe"], 2, length(f["probe"]) - 2)
-	print p ":" (f["args"] == "" ? "" : " " f["args"])
+	print p ":" (f["args"] == "" ? "" : " " f["args"]) \
+		(ty["faults"] == "array" ? " faults=" f["faults"] : "") \
+		(ty["unchecked"] == "array" ? " unchecked=" f["unchecked"] : "")
 }
 
 END {

@@ -101,7 +101,7 @@ static int args_fit(const struct probe *p, char *why, size_t len)
 				 p->spec.args[i].fetch, p->name);
 			err = -ENOTSUP;
 		}
-	if (!err && pp.fixed + 16 > STREAM_CUR_MASK) {
+	if (!err && pp.fixed + STREAM_HDR > STREAM_CUR_MASK) {
 		snprintf(why, len, "probe %s fetches too much", p->name);
 		err = -E2BIG;
 	}
@@ -369,7 +369,7 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = 0; i < s->nprobes; i++) {
+	for (i = s->nprobes - 1; i >= 0; i--) {
 		if (st->group_of[i] != g)
 			continue;
 		offs[n] = s->probes[i].offset;
@@ -577,7 +577,9 @@ static int bpf_start(struct sonde_session *s)
 	}
 	nomulti = getenv("SONDE_BPF_NO_MULTI");
 	plan_modes(s, st, nomulti && *nomulti);
-	for (g = 0; g < st->ngroups && !err; g++) {
+	/* the last group first, and in each the last probe first: one hit
+	 * then gives the probes of one site in spec order (order.c) */
+	for (g = st->ngroups - 1; g >= 0 && !err; g--) {
 		err = load_group(s, st, g);
 		if (!err)
 			err = attach_group(s, st, g);

@@ -120,10 +120,12 @@ struct stream_hdr {
 	uint64_t ts;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	uint32_t probe; /* the cookie: the probe's index */
 	uint32_t cpu;
+	uint64_t faults; /* bit i: arg i could not be read */
 };
+#define STREAM_HDR 24
 #define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
 #define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
-#define STREAM_BUF (16 + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
+#define STREAM_BUF (STREAM_HDR + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
 
 struct gen_stream {
 	int ring_fd;	/* BPF_MAP_TYPE_RINGBUF */

@@ -29,7 +29,6 @@ struct bstate {
 	uint8_t *rec;	 /* a record being completed (return probes) */
 	uint64_t *kfunc; /* per probe: a kretprobe's function address */
 	uint64_t *lostv; /* per CPU, read from lost_fd */
-	int stop;	 /* the callback's non-zero value */
 };
 
 /* kprobe_multi takes functions by name, at their entry, in vmlinux (a

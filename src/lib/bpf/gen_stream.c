@@ -24,7 +24,8 @@
 #include "insn.h"
 #include "perf.h"
 
-#define REC 16	       /* the record starts after struct stream_hdr */
+#define REC STREAM_HDR /* the record starts after struct stream_hdr */
+#define FAULTS 16      /* struct stream_hdr's faults */
 #define TMP_OFF (-16)  /* fp: a u64 read from user memory */
 #define COMM_OFF (-32) /* fp: the comm, 16 bytes */
 #define IDX_OFF (-36)  /* fp: a u32 0, the scratch and lost index */
@@ -177,6 +178,19 @@ static void bitfield(struct gen *g, const struct parg *a)
 		     ALU_REG(BPF_AND, R0, R1));
 }
 
+/* Mark arg i as not read in the header (r1, r2 clobbered). */
+static void mark_fault(struct gen *g, size_t i)
+{
+	if (i >= 64)
+		return;
+	EMIT(g, LDX(BPF_DW, R1, R7, FAULTS));
+	if (i < 31)
+		EMIT(g, ALU_IMM(BPF_OR, R1, 1 << i));
+	else
+		EMIT(g, LD_IMM64(R2, 1ULL << i), ALU_REG(BPF_OR, R1, R2));
+	EMIT(g, STX(BPF_DW, R7, R1, FAULTS));
+}
+
 static void value_arg(struct gen *g, const struct gen_stream *gs, size_t i)
 {
 	const struct parg *a = &gs->args[i];
@@ -192,10 +206,16 @@ static void value_arg(struct gen *g, const struct gen_stream *gs, size_t i)
 			zero(g, a->offset + a->elem, n - a->elem);
 		gen_jump(g, JA(0), done);
 	} else {
-		/* bpf_probe_read_*() zero dst when the read faults */
+		/* bpf_probe_read_*() zero dst when the read faults: the
+		 * header says which */
+		int read = gen_label_new(g);
+
 		EMIT(g, MOV_REG(R3, R0), MOV_REG(R1, R7),
 		     ALU_IMM(BPF_ADD, R1, REC + a->offset), MOV_IMM(R2, n));
 		call_read(g, fn);
+		gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), read);
+		mark_fault(g, i);
+		gen_label_here(g, read);
 		if (a->bf_width) {
 			EMIT(g,
 			     LDX(bpf_size(a->elem), R0, R7, REC + a->offset));
@@ -209,6 +229,7 @@ static void value_arg(struct gen *g, const struct gen_stream *gs, size_t i)
 	if (a->base == PB_STACKN || a->nderef > 1) {
 		gen_label_here(g, fail);
 		zero(g, a->offset, n);
+		mark_fault(g, i);
 	}
 	gen_label_here(g, done);
 }
@@ -288,6 +309,7 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	EMIT(&g, MOV_REG(R7, R0));
 	/* struct stream_hdr, then the common fields: common_type is the
 	 * probe's format id (index + 1), common_pid the thread */
+	EMIT(&g, ST_IMM(BPF_DW, R7, FAULTS, 0));
 	EMIT(&g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
 	     MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
 	     STX(BPF_W, R7, R0, 8), ALU_IMM(BPF_ADD, R0, 1),

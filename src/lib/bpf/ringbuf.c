@@ -2,7 +2,8 @@
 /*
  * Reading the bpf backend's ring buffer (libbpf's ring_buffer): each
  * record is a struct stream_hdr and the event as its tracefs format lays
- * it out, delivered through events_deliver() like the other backends'.
+ * it out, merged in time order (order.c) and delivered through
+ * events_deliver() like the other backends'.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,29 +20,40 @@
 /* as event.c: let records gather after a wake-up before reading them */
 #define GATHER_NS 10000000L
 
+/* libbpf's callback: the record is queued (the ring is in the order
+ * records were reserved, not quite that of their time stamps, taken
+ * before the args were read). */
 int bring_sample(void *ctx, void *data, size_t len)
+{
+	struct sonde_session *s = ctx;
+	struct stream_hdr h;
+
+	if (len < sizeof(h) + 8 || len > STREAM_BUF)
+		return 0;
+	memcpy(&h, data, sizeof(h));
+	if (h.probe >= (uint32_t)s->nprobes)
+		return 0;
+	return oq_push(&s->oq, h.ts, (int)h.cpu, data, len, h.faults);
+}
+
+static int hand_over(const struct oq_item *it, const uint8_t *data,
+		     const uint8_t *aux, void *ctx)
 {
 	struct sonde_session *s = ctx;
 	struct bstate *st = s->be_priv;
 	struct stream_hdr h;
-	const uint8_t *rec = (const uint8_t *)data + sizeof(h);
+	const uint8_t *rec = data + sizeof(h);
+	size_t len = it->len - sizeof(h);
 	struct probe *p;
-	uint64_t func = 0;
+	uint64_t func = 0, unchecked = 0;
 	int32_t tid;
-	int r;
 
-	if (len < sizeof(h) + 8)
-		return 0;
 	memcpy(&h, data, sizeof(h));
-	len -= sizeof(h);
-	if (h.probe >= (uint32_t)s->nprobes)
-		return 0;
 	p = &s->probes[h.probe];
 	if (p->detached)
 		return 0;
 	memcpy(&tid, rec + 4, 4);
-	if (probe_kind_is_return(p->spec.kind) && len >= 24 &&
-	    len <= STREAM_BUF) {
+	if (probe_kind_is_return(p->spec.kind) && len >= 24) {
 		/* __probe_func: where the function is in this process (the
 		 * thread's /proc entry has the process's maps) */
 		memcpy(st->rec, rec, len);
@@ -53,13 +65,11 @@ int bring_sample(void *ctx, void *data, size_t len)
 		memcpy(st->rec + 8, &func, 8);
 		rec = st->rec;
 	}
-	r = events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1, tid,
-			   NULL, NULL, 0, false);
-	if (r) {
-		st->stop = r;
-		return -ECANCELED;
-	}
-	return 0;
+	/* its strings' faults (no pointers to check: the program read them) */
+	if (p->check_faults)
+		h.faults |= fault_mask(p, rec, len, &unchecked);
+	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1,
+			      tid, NULL, NULL, 0, false, h.faults, unchecked);
 }
 
 static void read_lost(struct sonde_session *s)
@@ -74,17 +84,18 @@ static void read_lost(struct sonde_session *s)
 		s->lost[cpu] = st->lostv[cpu];
 }
 
-static int consume(struct sonde_session *s)
+/* Read the ring, then hand over in time order what is older than upto
+ * (order.c). */
+static int consume(struct sonde_session *s, uint64_t upto)
 {
-	struct bstate *st = s->be_priv;
 	uint64_t before = s->events;
-	int r;
+	int r, ret;
 
-	st->stop = 0;
-	r = ring_buffer__consume(st->rb);
+	r = ring_buffer__consume(((struct bstate *)s->be_priv)->rb);
 	read_lost(s);
-	if (r == -ECANCELED && st->stop)
-		return st->stop;
+	ret = oq_flush(&s->oq, upto, hand_over, s);
+	if (ret)
+		return ret;
 	if (r < 0)
 		return r;
 	return (int)(s->events - before);
@@ -97,6 +108,10 @@ int bring_poll(struct sonde_session *s, int timeout_ms)
 
 	if (!s->be_priv || s->epfd < 0)
 		return -EINVAL;
+	/* held-back events are due within ORDER_HOLD_NS */
+	if (!oq_empty(&s->oq) &&
+	    (timeout_ms < 0 || timeout_ms > (int)(ORDER_HOLD_NS / 1000000)))
+		timeout_ms = ORDER_HOLD_NS / 1000000;
 	n = epoll_wait(s->epfd, evs, 4, timeout_ms);
 	if (n < 0)
 		return -errno;
@@ -105,12 +120,16 @@ int bring_poll(struct sonde_session *s, int timeout_ms)
 
 		nanosleep(&gather, NULL);
 	}
-	return consume(s);
+	if (n == 0 && oq_empty(&s->oq))
+		return 0;
+	/* what the ring did not have when this read started was stamped
+	 * after start - ORDER_HOLD_NS */
+	return consume(s, order_now() - ORDER_HOLD_NS);
 }
 
 int bring_drain(struct sonde_session *s)
 {
 	if (!s->be_priv)
 		return -EINVAL;
-	return consume(s);
+	return consume(s, UINT64_MAX); /* the end: everything, in order */
 }

@@ -124,10 +124,11 @@ struct child {
 	int go; /* its stdin */
 };
 
-/* Start the fixture with --wait: it prints "ready", then waits. cpu >= 0:
- * it runs on that CPU only. */
-static void child_start_on(struct child *c, int cpu, const char *n,
-			   const char *extra1, const char *extra2)
+/* Start the fixture prog with --wait: it prints "ready", then waits.
+ * cpu >= 0: it runs on that CPU only. */
+static void child_start_on(struct child *c, const char *prog, int cpu,
+			   const char *n, const char *extra1,
+			   const char *extra2)
 {
 	int in[2], out[2];
 	char buf[16];
@@ -147,7 +148,7 @@ static void child_start_on(struct child *c, int cpu, const char *n,
 			if (sched_setaffinity(0, sizeof(set), &set))
 				_exit(126);
 		}
-		execl(FIXTURE, FIXTURE, n, "--wait", extra1, extra2,
+		execl(prog, prog, n, "--wait", extra1, extra2,
 		      (char *)NULL);
 		_exit(127);
 	}
@@ -163,7 +164,7 @@ static void child_start_on(struct child *c, int cpu, const char *n,
 static void child_start(struct child *c, const char *n, const char *extra1,
 			const char *extra2)
 {
-	child_start_on(c, -1, n, extra1, extra2);
+	child_start_on(c, FIXTURE, -1, n, extra1, extra2);
 }
 
 static void child_run(struct child *c)
@@ -371,12 +372,14 @@ static void test_hist_log2_retval(void **state)
 /*
  * A key first counted on CPU 0, then on CPU 1: the kernel zeroes a new
  * key's slots on the CPUs other than the inserting one, so the second
- * CPU's slot starts from zeroes, not from the first value. The whole
- * system's calls (session pid 0), from two runs pinned one per CPU, whose
- * values are those the fixture passes: add(i, 2i) and returns 3i.
+ * CPU's slot starts from zeroes, not from the first value. Every
+ * process's calls (session pid 0) of a private copy of the fixture, from
+ * two runs pinned one per CPU, whose values are those the fixture passes:
+ * add(i, 2i) and returns 3i.
  */
-static void across_cpus(const char *spec, int64_t mul, int n)
+static void across_cpus(const char *prog, const char *fn, int64_t mul, int n)
 {
+	char spec[600];
 	const char *const specs[] = { spec, NULL };
 	struct sonde_bpf_agg_opts o = {
 		.sz = sizeof(o), .nkeys = 1, .keys = { { SONDE_BPF_PROBE } },
@@ -387,17 +390,20 @@ static void across_cpus(const char *spec, int64_t mul, int n)
 	struct sonde_agg *out = agg_new(&ao), *want = agg_new(&ao);
 	const struct sonde_agg_row *const *got, *const *exp;
 	struct sonde_agg_key k0 = { SONDE_AGG_KEY_UNSIGNED, 0, NULL };
-	struct sonde_session *s = session(0, specs);
-	struct sonde_bpf_agg *a = agg_open(s, &o);
+	struct sonde_session *s;
+	struct sonde_bpf_agg *a;
 	struct child c;
 	char nbuf[16];
 	int cpu, i;
 
+	snprintf(spec, sizeof(spec), fn, prog);
+	s = session(0, specs);
+	a = agg_open(s, &o);
 	if (!a)
 		fail_msg("open: %s", sonde_session__errmsg(s));
 	snprintf(nbuf, sizeof(nbuf), "%d", n);
 	for (cpu = 0; cpu < 2; cpu++) {
-		child_start_on(&c, cpu, nbuf, NULL, NULL);
+		child_start_on(&c, prog, cpu, nbuf, NULL, NULL);
 		child_run(&c);
 		for (i = 1; i <= n; i++)
 			sonde_agg__add(want, &k0, mul * i);
@@ -422,13 +428,35 @@ static void across_cpus(const char *spec, int64_t mul, int n)
 
 static void test_hist_across_cpus(void **state)
 {
+	char dir[] = "/tmp/sonde-cpus-XXXXXX", prog[64];
+	pid_t pid;
+	int st;
+
 	NEED_BPF();
 	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
 		print_message("needs two CPUs\n");
 		skip();
 	}
-	across_cpus("u:" FIXTURE ":add v=arg2:s32", 2, 300);
-	across_cpus("ur:" FIXTURE ":add v=retval:s32", 3, 300);
+	assert_non_null(mkdtemp(dir));
+	snprintf(prog, sizeof(prog), "%s/fixture_pie", dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* with its library: it is found at $ORIGIN */
+		execlp("cp", "cp", FIXTURE, FIXTURE_DIR "/libfixture.so", dir,
+		       (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		across_cpus(prog, "u:%s:add v=arg2:s32", 2, 300);
+		across_cpus(prog, "ur:%s:add v=retval:s32", 3, 300);
+	}
+	unlink(prog);
+	snprintf(prog, sizeof(prog), "%s/libfixture.so", dir);
+	unlink(prog);
+	rmdir(dir);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 /* fact(6) nests 6 calls: each return pairs with its own entry; slow(30)

@@ -27,6 +27,9 @@ int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
 	char *log;
 	int err;
 
+	err = owner_claim(s);
+	if (err)
+		return err;
 	err = tfs_write_line(events_file(p), p->definition);
 	if (err) {
 		log = tracefs_error_last(NULL);

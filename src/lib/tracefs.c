@@ -349,6 +349,8 @@ static int tracefs_start(struct sonde_session *s)
 {
 	int err = tfs_ensure_mounted(s);
 
+	if (!err)
+		err = owner_claim(s);
 	if (err)
 		return err;
 	tfs_sweep(s, s->opts.log, s->opts.log_ctx);

@@ -179,6 +179,11 @@ int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun);
 /* Remove groups and instances of dead sessions (other than ours). */
 int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
 
+/* tfs_check.c: refuse paths uprobe_events misreads; compare what the
+ * kernel lists with what was asked (only: that probe, else all) */
+int tfs_check_path(struct sonde_session *s, const struct probe *p);
+int tfs_verify_created(struct sonde_session *s, const struct probe *only);
+
 /* owner.c: the lock a live session holds on its group name */
 int owner_claim(struct sonde_session *s);
 void owner_release(struct sonde_session *s, bool all_removed);

@@ -4,7 +4,8 @@
 # where the pid in the host session's group name means nothing. The host
 # session keeps its probe and instance and still receives events (values
 # checked against calls.c: add(i, 2i) returns 3i); after it ends nothing is
-# left. A session SIGKILLed in the namespace is provably dead (its lock is
+# left. A live owner's probe not yet enabled (so not EBUSY) is kept too.
+# A session SIGKILLed in the namespace is provably dead (its lock is
 # free) and `sonde cleanup` from the host removes it.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -32,6 +33,22 @@ alive()
 		grep -q "^p:$grp/" "$TRACEFS/uprobe_events"
 }
 
+# a live owner whose probe is not enabled yet (as between a session's
+# creating and enabling it): no EBUSY from the kernel protects it, only
+# the sweep's proof of death; it holds its lock as a session does
+off=$(file_offset "$bin" add) || bail "no offset for add"
+mkdir -p /run/sonde || bail "cannot make /run/sonde"
+(exec 9>"/run/sonde/sonde_$BASHPID.lock" && flock 9 && exec sleep 600) &
+idle=$!
+T_BGPIDS="$T_BGPIDS $idle"
+for i in $(seq 50); do
+	flock -n "/run/sonde/sonde_$idle.lock" true 2>/dev/null || break
+	sleep 0.1
+done
+echo "p:sonde_$idle/add $bin:$off" >>"$TRACEFS/uprobe_events" ||
+	bail "could not make the idle owner's probe"
+mkdir "$TRACEFS/instances/sonde_$idle"
+
 unshare --pid --fork --mount-proc "$S" cleanup >"$T_DIR/ns.out" 2>&1
 expect_eq "cleanup in a new pid namespace: exit status" "$?" 0
 if alive; then
@@ -40,15 +57,23 @@ else
 	not_ok "cleanup in a new pid namespace: host probe and instance kept" \
 		"$(cat "$T_DIR/ns.out")"
 fi
+if grep -q "^p:sonde_$idle/add " "$TRACEFS/uprobe_events" &&
+	[ -d "$TRACEFS/instances/sonde_$idle" ]; then
+	ok "cleanup in a new pid namespace: a live owner's disabled probe kept"
+else
+	not_ok "cleanup in a new pid namespace: a live owner's disabled probe kept" \
+		"$(cat "$T_DIR/ns.out")"
+fi
 
 # a tracefs session started in the namespace sweeps at its start
 unshare --pid --fork --mount-proc "$S" trace --backend tracefs -d 1 \
 	-o "$T_DIR/ns.trace" "u:$bin:mul3" >"$T_DIR/ns2.out" 2>&1
 expect_eq "session in a new pid namespace: exit status" "$?" 0
-if alive; then
-	ok "session in a new pid namespace: its sweep kept the host's group"
+if alive && grep -q "^p:sonde_$idle/add " "$TRACEFS/uprobe_events" &&
+	[ -d "$TRACEFS/instances/sonde_$idle" ]; then
+	ok "session in a new pid namespace: its sweep kept the host's groups"
 else
-	not_ok "session in a new pid namespace: its sweep kept the host's group" \
+	not_ok "session in a new pid namespace: its sweep kept the host's groups" \
 		"$(cat "$T_DIR/ns2.out")"
 fi
 
@@ -66,6 +91,11 @@ if [ -e "/run/sonde/$grp.lock" ] || [ -d "$TRACEFS/instances/$grp" ] ||
 else
 	ok "host session: nothing left after it ended"
 fi
+
+rmdir "$TRACEFS/instances/sonde_$idle"
+echo "-:sonde_$idle/add" >>"$TRACEFS/uprobe_events"
+kill "$idle"
+rm -f "/run/sonde/sonde_$idle.lock"
 
 # a session SIGKILLed inside a namespace, swept from the host
 unshare --pid --fork --mount-proc sh -c "

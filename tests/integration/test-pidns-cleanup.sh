@@ -128,5 +128,14 @@ else
 		"$(cat "$T_DIR/host.cleanup")"
 fi
 
+# on a failure, undo by hand what the namespace's pids hide from hygiene
+if [ -n "$kgrp" ]; then
+	rmdir "$TRACEFS/instances/$kgrp" 2>/dev/null
+	for ev in $(sed -n "s/^[pr]:\($kgrp\/[^ ]*\) .*/\1/p" \
+		"$TRACEFS/uprobe_events"); do
+		echo "-:$ev" >>"$TRACEFS/uprobe_events"
+	done
+	rm -f "/run/sonde/$kgrp.lock"
+fi
 hygiene_check "pid namespaces: tracefs left as found"
 finish

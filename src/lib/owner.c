@@ -126,8 +126,7 @@ void owner_dead_done(const char *group, int fd)
 	close(fd);
 }
 
-int owner_list(int (*cb)(const char *group, size_t len, void *ctx),
-	       void *ctx)
+int owner_list(int (*cb)(const char *group, size_t len, void *ctx), void *ctx)
 {
 	struct dirent *de;
 	size_t n;

@@ -47,9 +47,8 @@ int tfs_check_path(struct sonde_session *s, const struct probe *p)
 		return 0;
 	/* the path as text, its unprintable bytes as '?' */
 	for (i = 0; p->path[i] && i < sizeof(shown) - 1; i++)
-		shown[i] = p->path[i] >= 0x20 && p->path[i] < 0x7f
-				   ? p->path[i]
-				   : '?';
+		shown[i] = p->path[i] >= 0x20 && p->path[i] < 0x7f ? p->path[i]
+								   : '?';
 	shown[i] = '\0';
 	return set_err(s, EINVAL, p->spec.target_col,
 		       "uprobe_events cannot take a path with byte 0x%02x "
@@ -60,8 +59,8 @@ int tfs_check_path(struct sonde_session *s, const struct probe *p)
 
 /* "p:GROUP/NAME PATH:0xOFF..." -> NAME at *name (length *nlen), the
  * location's path and offset; false when the line is not of group. */
-static bool parse_line(char *line, const char *group, char **name,
-		       size_t *nlen, char **path, unsigned long long *off)
+static bool parse_line(char *line, const char *group, char **name, size_t *nlen,
+		       char **path, unsigned long long *off)
 {
 	size_t glen = strlen(group);
 	char *loc, *end, *colon;

@@ -105,6 +105,7 @@ struct sonde_session {
 	void *be_priv; /* the backend's own state */
 	struct tracefs_instance *inst;
 	bool inst_created;
+	int owner_fd; /* owner.c: the group's lock, -1 before any tracefs write */
 	struct probe *probes;
 	int nprobes;
 	struct elf_cache *elfs; /* target files, opened once */
@@ -190,6 +191,22 @@ int tfs_enable(struct sonde_session *s, bool on);
 int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun);
 /* Remove groups and instances of dead sessions (other than ours). */
 int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
+
+/* tfs_check.c: refuse paths uprobe_events misreads; compare what the
+ * kernel lists with what was asked (only: that probe, else all) */
+int tfs_check_path(struct sonde_session *s, const struct probe *p);
+int tfs_verify_created(struct sonde_session *s, const struct probe *only);
+
+/* owner.c: the lock a live session holds on its group name */
+int owner_claim(struct sonde_session *s);
+void owner_release(struct sonde_session *s, bool all_removed);
+/* The owner of group is provably dead: its lock, held (fd), else -1. */
+int owner_dead_lock(const char *group);
+/* Done with a dead owner's group: its lock file goes. */
+void owner_dead_done(const char *group, int fd);
+/* Each group that has a lock file. */
+int owner_list(int (*cb)(const char *group, size_t len, void *ctx),
+	       void *ctx);
 
 /* symbolize.c: user addresses through /proc/PID/maps and ELF symbols */
 struct symcache;

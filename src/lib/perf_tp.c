@@ -27,6 +27,11 @@ int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
 	char *log;
 	int err;
 
+	err = tfs_check_path(s, p);
+	if (!err)
+		err = owner_claim(s);
+	if (err)
+		return err;
 	err = tfs_write_line(events_file(p), p->definition);
 	if (err) {
 		log = tracefs_error_last(NULL);
@@ -42,6 +47,11 @@ int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
 	}
 	pp->tp_created = true;
 	p->created = true;
+	if (probe_kind_is_user(p->spec.kind)) {
+		err = tfs_verify_created(s, p);
+		if (err)
+			return err;
+	}
 	p->format_text = tracefs_event_file_read(NULL, s->group, p->name,
 						 "format", NULL);
 	if (!p->format_text)

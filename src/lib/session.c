@@ -42,6 +42,7 @@ struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts)
 	s->opts.sz = sizeof(s->opts);
 	s->epfd = -1;
 	s->errcol = -1;
+	s->owner_fd = -1;
 	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)getpid(),
 		 atomic_fetch_add(&counter, 1));
 	return s;
@@ -70,12 +71,28 @@ static void probe_free(struct probe *p)
 	free(p->format_text);
 }
 
+/* Nothing of the group is left in tracefs (so its lock file can go). */
+static bool all_removed(const struct sonde_session *s)
+{
+	char path[512];
+	int i;
+
+	for (i = 0; i < s->nprobes; i++)
+		if (s->probes[i].created)
+			return false;
+	if (!tfs_root())
+		return true;
+	snprintf(path, sizeof(path), "%s/instances/%s", tfs_root(), s->group);
+	return access(path, F_OK) != 0;
+}
+
 static void teardown(struct sonde_session *s)
 {
 	if (s->be)
 		s->be->stop(s);
 	s->be = NULL;
 	s->started = false;
+	owner_release(s, all_removed(s));
 }
 
 void sonde_session__close(struct sonde_session *s)

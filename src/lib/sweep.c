@@ -1,13 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Remove what sessions killed before their teardown (SIGKILL, a crash) left
- * in the kernel: their instance and their probe groups. A session's group
- * and instance are both named sonde_<pid>_<n>; a group whose pid is alive is
- * never touched.
+ * in the kernel: their instance and their probe groups, both named
+ * sonde_<pid>_<n>. Only a group whose owner is proven dead is touched: its
+ * lock file (owner.c) exists and its lock can be taken. The pid in the
+ * name says nothing from another pid namespace, and a group without a lock
+ * file cannot be proven dead; both are left alone.
  */
 #include <dirent.h>
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,16 +37,12 @@ static int owner_pid(const char *name, size_t len)
 	return *end ? -1 : (int)pid;
 }
 
-static bool is_dead(int pid)
-{
-	return pid > 0 && pid != getpid() && kill(pid, 0) < 0 &&
-	       errno == ESRCH;
-}
-
 struct sweep {
 	int removed;
 	sonde_log_fn log;
 	void *ctx;
+	char **names; /* candidate groups, each once */
+	size_t n, cap;
 };
 
 static void say(struct sweep *sw, const char *what, const char *name)
@@ -59,49 +56,53 @@ static void say(struct sweep *sw, const char *what, const char *name)
 	sw->log(SONDE_LOG_INFO, msg, sw->ctx);
 }
 
-/* readdir, not tracefs_instances(): libtracefs 1.6.4 leaks its regex */
-static void sweep_instances(struct sweep *sw)
+/* A candidate: a session's group name, each kept once. */
+static int note(const char *name, size_t len, void *ctx)
 {
-	struct tracefs_instance *inst;
+	struct sweep *sw = ctx;
+	char **grown;
+	size_t i;
+
+	if (owner_pid(name, len) < 0)
+		return 0;
+	for (i = 0; i < sw->n; i++)
+		if (strlen(sw->names[i]) == len &&
+		    !memcmp(sw->names[i], name, len))
+			return 0;
+	if (sw->n == sw->cap) {
+		sw->cap = sw->cap ? 2 * sw->cap : 16;
+		grown = realloc(sw->names, sw->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		sw->names = grown;
+	}
+	sw->names[sw->n] = strndup(name, len);
+	if (!sw->names[sw->n])
+		return -ENOMEM;
+	sw->n++;
+	return 0;
+}
+
+/* readdir, not tracefs_instances(): libtracefs 1.6.4 leaks its regex */
+static void note_instances(struct sweep *sw)
+{
 	char path[512];
 	struct dirent *de;
 	DIR *d;
 
 	snprintf(path, sizeof(path), "%s/instances", tfs_root());
 	d = opendir(path);
-	while (d && (de = readdir(d))) {
-		if (!is_dead(owner_pid(de->d_name, strlen(de->d_name))))
-			continue;
-		/* rmdir of an instance disables its events and drops their
-		 * triggers and filters with it (trace.c instance_rmdir). */
-		inst = tracefs_instance_alloc(NULL, de->d_name);
-		if (inst && tracefs_instance_destroy(inst) == 0) {
-			sw->removed++;
-			say(sw, "instance", de->d_name);
-		}
-		tracefs_instance_free(inst);
-	}
+	while (d && (de = readdir(d)))
+		note(de->d_name, strlen(de->d_name), sw);
 	if (d)
 		closedir(d);
 }
 
-static void remove_line(struct sweep *sw, const char *file, const char *ev)
+/* dynamic_events lists kprobes and uprobes alike: "p:GRP/EV LOCATION ..."
+ * (or, with group set, each probe of group: name is its event). */
+static void each_probe(struct sweep *sw, char *text, const char *group)
 {
-	char line[300];
-
-	snprintf(line, sizeof(line), "-:%s", ev);
-	if (tfs_write_line(file, line) == 0) {
-		sw->removed++;
-		say(sw, "probe", ev);
-	}
-}
-
-/* dynamic_events lists kprobes and uprobes alike: "p:GRP/EV LOCATION ...";
- * removal goes through dynamic_events too. */
-static void sweep_probes(struct sweep *sw)
-{
-	char *text = tracefs_instance_file_read(NULL, "dynamic_events", NULL);
-	char *line, *save = NULL, ev[256];
+	char *line, *save = NULL, ev[256], rm[300];
 	size_t n;
 
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
@@ -115,24 +116,70 @@ static void sweep_probes(struct sweep *sw)
 		slash = memchr(name, '/', n);
 		if (!slash || n >= sizeof(ev))
 			continue;
-		if (!is_dead(owner_pid(name, slash - name)))
+		if (!group) {
+			note(name, slash - name, sw);
+			continue;
+		}
+		if ((size_t)(slash - name) != strlen(group) ||
+		    memcmp(name, group, slash - name))
 			continue;
 		memcpy(ev, name, n);
 		ev[n] = '\0';
-		remove_line(sw, "dynamic_events", ev);
+		/* removal goes through dynamic_events too */
+		snprintf(rm, sizeof(rm), "-:%s", ev);
+		if (tfs_write_line("dynamic_events", rm) == 0) {
+			sw->removed++;
+			say(sw, "probe", ev);
+		}
 	}
+}
+
+/* The group of a dead owner: its instance (rmdir disables its events and
+ * drops their triggers and filters, trace.c instance_rmdir), then its
+ * probes. */
+static void sweep_group(struct sweep *sw, const char *group)
+{
+	struct tracefs_instance *inst;
+	char path[512], *text;
+
+	snprintf(path, sizeof(path), "%s/instances/%s", tfs_root(), group);
+	if (access(path, F_OK) == 0) {
+		inst = tracefs_instance_alloc(NULL, group);
+		if (inst && tracefs_instance_destroy(inst) == 0) {
+			sw->removed++;
+			say(sw, "instance", group);
+		}
+		tracefs_instance_free(inst);
+	}
+	text = tracefs_instance_file_read(NULL, "dynamic_events", NULL);
+	each_probe(sw, text, group);
 	free(text);
 }
 
 int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx)
 {
 	struct sweep sw = { .log = log, .ctx = ctx };
+	char *text;
+	size_t i;
+	int fd;
 
 	(void)s;
 	if (!tfs_root())
 		return -ENODEV;
-	sweep_instances(&sw);
-	sweep_probes(&sw);
+	note_instances(&sw);
+	text = tracefs_instance_file_read(NULL, "dynamic_events", NULL);
+	each_probe(&sw, text, NULL);
+	free(text);
+	owner_list(note, &sw);
+	for (i = 0; i < sw.n; i++) {
+		fd = owner_dead_lock(sw.names[i]);
+		if (fd >= 0) {
+			sweep_group(&sw, sw.names[i]);
+			owner_dead_done(sw.names[i], fd);
+		}
+		free(sw.names[i]);
+	}
+	free(sw.names);
 	return sw.removed;
 }
 

@@ -349,12 +349,18 @@ int tfs_remove_probes(struct sonde_session *s)
 
 static int tracefs_start(struct sonde_session *s)
 {
-	int err = tfs_ensure_mounted(s);
+	int err = tfs_ensure_mounted(s), i;
 
+	for (i = 0; i < s->nprobes && !err; i++)
+		err = tfs_check_path(s, &s->probes[i]);
+	if (!err)
+		err = owner_claim(s);
 	if (err)
 		return err;
 	tfs_sweep(s, s->opts.log, s->opts.log_ctx);
 	err = tfs_create_probes(s);
+	if (!err)
+		err = tfs_verify_created(s, NULL);
 	if (!err)
 		err = tfs_instance_setup(s);
 	if (!err)
@@ -385,8 +391,12 @@ static int tracefs_detach(struct sonde_session *s, int i);
 static int tracefs_attach(struct sonde_session *s, int i)
 {
 	struct probe *p = &s->probes[i];
-	int err = create_one(s, p);
+	int err = tfs_check_path(s, p);
 
+	if (!err)
+		err = create_one(s, p);
+	if (!err && probe_kind_is_user(p->spec.kind))
+		err = tfs_verify_created(s, p);
 	if (!err)
 		err = events_map_probe(s, i);
 	if (!err)

@@ -1,6 +1,8 @@
 #!/bin/bash
 # sonde cleanup removes the groups and instances of dead sessions (made here
-# by hand, as a SIGKILLed sonde leaves them) and never those of a live one.
+# by hand, as a SIGKILLed sonde leaves them: with an unlocked lock file in
+# /run/sonde) and never those of a live one (its lock held) nor those whose
+# owner cannot be proven dead (no lock file).
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -15,9 +17,20 @@ sh -c 'exit 0' &
 dead=$!
 wait "$dead"
 kill -0 "$dead" 2>/dev/null && bail "pid $dead is not dead"
-sleep 600 &
+sh -c 'exit 0' &
+nolock=$!
+wait "$nolock"
+mkdir -p /run/sonde || bail "cannot make /run/sonde"
+: >"/run/sonde/sonde_$dead.lock"
+: >"/run/sonde/sonde_${dead}_2.lock"
+# the live owner: its pid names the group, it holds the lock
+(exec 9>"/run/sonde/sonde_$BASHPID.lock" && flock 9 && exec sleep 600) &
 live=$!
 T_BGPIDS="$T_BGPIDS $live"
+for i in $(seq 50); do
+	flock -n "/run/sonde/sonde_$live.lock" true 2>/dev/null || break
+	sleep 0.1
+done
 
 mk()
 {
@@ -27,6 +40,7 @@ mk()
 mk "sonde_$dead" || bail "could not make a dead session's group"
 mk "sonde_${dead}_2"
 mk "sonde_$live"
+mk "sonde_$nolock"
 # not sonde's: must stay
 echo "p:sondetest_$$/add $bin:$off" >>"$TRACEFS/uprobe_events"
 
@@ -45,6 +59,14 @@ if has_group "sonde_$live" && has_inst "sonde_$live"; then
 else
 	not_ok "cleanup: live session's group and instance kept"
 fi
+if has_group "sonde_$nolock" && has_inst "sonde_$nolock"; then
+	ok "cleanup: a group without a lock file (not provably dead) kept"
+else
+	not_ok "cleanup: a group without a lock file (not provably dead) kept"
+fi
+for g in "sonde_$dead" "sonde_${dead}_2"; do
+	if [ -e "/run/sonde/$g.lock" ]; then not_ok "cleanup: $g lock file removed"; else ok "cleanup: $g lock file removed"; fi
+done
 if has_group "sondetest_$$"; then
 	ok "cleanup: a group not named sonde_<pid> kept"
 else
@@ -52,7 +74,8 @@ else
 fi
 
 # undo what this test made
-for g in "sonde_$dead" "sonde_${dead}_2" "sonde_$live"; do
+for g in "sonde_$dead" "sonde_${dead}_2" "sonde_$live" "sonde_$nolock"; do
+	rm -f "/run/sonde/$g.lock"
 	rmdir "$TRACEFS/instances/$g" 2>/dev/null
 	has_group "$g" && echo "-:$g/add" >>"$TRACEFS/uprobe_events"
 done

@@ -12,6 +12,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -47,14 +48,87 @@ static bool can_bpf(void)
 		}                                           \
 	} while (0)
 
+/*
+ * What a case holds, released by its teardown too: a failed assert leaves
+ * the case mid-way, and the objects would be reported as leaked.
+ */
+static struct {
+	struct sonde_agg *aggs[4];
+	struct sonde_bpf_agg *bpf;
+	struct sonde_session *s;
+	pid_t child;
+} held;
+
+static struct sonde_agg *agg_new(const struct sonde_agg_opts *ao)
+{
+	struct sonde_agg *a = sonde_agg__new(ao);
+	size_t i;
+
+	assert_non_null(a);
+	for (i = 0; i < 4 && held.aggs[i]; i++)
+		;
+	assert_true(i < 4);
+	held.aggs[i] = a;
+	return a;
+}
+
+static void agg_free(struct sonde_agg *a)
+{
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		if (held.aggs[i] == a)
+			held.aggs[i] = NULL;
+	sonde_agg__free(a);
+}
+
+static struct sonde_bpf_agg *agg_open(struct sonde_session *s,
+				      const struct sonde_bpf_agg_opts *o)
+{
+	return held.bpf = sonde_bpf_agg__open(s, o);
+}
+
+static void agg_close(struct sonde_bpf_agg *a)
+{
+	if (held.bpf == a)
+		held.bpf = NULL;
+	sonde_bpf_agg__close(a);
+}
+
+static void session_close(struct sonde_session *s)
+{
+	if (held.s == s)
+		held.s = NULL;
+	sonde_session__close(s);
+}
+
+static int release(void **state)
+{
+	size_t i;
+
+	(void)state;
+	if (held.child > 0) {
+		kill(held.child, SIGKILL);
+		waitpid(held.child, NULL, 0);
+	}
+	sonde_bpf_agg__close(held.bpf);
+	sonde_session__close(held.s);
+	for (i = 0; i < 4; i++)
+		sonde_agg__free(held.aggs[i]);
+	memset(&held, 0, sizeof(held));
+	return 0;
+}
+
 struct child {
 	pid_t pid;
 	int go; /* its stdin */
 };
 
-/* Start the fixture with --wait: it prints "ready", then waits. */
-static void child_start(struct child *c, const char *n, const char *extra1,
-			const char *extra2)
+/* Start the fixture prog with --wait: it prints "ready", then waits.
+ * cpu >= 0: it runs on that CPU only. */
+static void child_start_on(struct child *c, const char *prog, int cpu,
+			   const char *n, const char *extra1,
+			   const char *extra2)
 {
 	int in[2], out[2];
 	char buf[16];
@@ -66,16 +140,31 @@ static void child_start(struct child *c, const char *n, const char *extra1,
 	if (c->pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
-		execl(FIXTURE, FIXTURE, n, "--wait", extra1, extra2,
+		if (cpu >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				_exit(126);
+		}
+		execl(prog, prog, n, "--wait", extra1, extra2,
 		      (char *)NULL);
 		_exit(127);
 	}
+	held.child = c->pid;
 	close(in[0]);
 	close(out[1]);
 	assert_true(read(out[0], buf, sizeof(buf)) > 0);
 	assert_memory_equal(buf, "ready", 5);
 	close(out[0]);
 	c->go = in[1];
+}
+
+static void child_start(struct child *c, const char *n, const char *extra1,
+			const char *extra2)
+{
+	child_start_on(c, FIXTURE, -1, n, extra1, extra2);
 }
 
 static void child_run(struct child *c)
@@ -85,6 +174,7 @@ static void child_run(struct child *c)
 	assert_int_equal(write(c->go, "\n", 1), 1);
 	close(c->go);
 	assert_int_equal(waitpid(c->pid, &st, 0), c->pid);
+	held.child = 0;
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
@@ -95,6 +185,7 @@ static struct sonde_session *session(pid_t pid, const char *const *specs)
 	int i;
 
 	assert_non_null(s);
+	held.s = s;
 	for (i = 0; specs[i]; i++)
 		if (sonde_session__add_probe(s, specs[i], NULL) != i)
 			fail_msg("%s: %s", specs[i], sonde_session__errmsg(s));
@@ -114,7 +205,7 @@ static struct sonde_bpf_agg_stats run(const char *const *specs,
 
 	child_start(&c, n, x1, x2);
 	s = session(c.pid, specs);
-	a = sonde_bpf_agg__open(s, o);
+	a = agg_open(s, o);
 	if (!a) {
 		kill(c.pid, SIGKILL);
 		waitpid(c.pid, NULL, 0);
@@ -123,8 +214,8 @@ static struct sonde_bpf_agg_stats run(const char *const *specs,
 	child_run(&c);
 	assert_true(sonde_bpf_agg__read(a, out, false) >= 0);
 	assert_int_equal(sonde_bpf_agg__stats(a, &st), 0);
-	sonde_bpf_agg__close(a);
-	sonde_session__close(s);
+	agg_close(a);
+	session_close(s);
 	return st;
 }
 
@@ -150,7 +241,7 @@ static void count_per_probe(bool multi)
 		.keys = { { SONDE_BPF_PROBE } }, .no_multi = !multi,
 	};
 	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1 };
-	struct sonde_agg *out = sonde_agg__new(&ao);
+	struct sonde_agg *out = agg_new(&ao);
 	struct sonde_bpf_agg_stats st;
 	const struct sonde_agg_row *const *rows;
 
@@ -168,7 +259,7 @@ static void count_per_probe(bool multi)
 		assert_int_equal(st.links, 0);
 		assert_int_equal(st.perf_events, 4);
 	}
-	sonde_agg__free(out);
+	agg_free(out);
 }
 
 static void test_count_multi(void **state)
@@ -201,7 +292,7 @@ static void test_count_keys(void **state)
 	int i, n;
 
 	NEED_BPF();
-	out = sonde_agg__new(&ao);
+	out = agg_new(&ao);
 	run(specs, &o, out, "300", NULL, NULL);
 	n = sonde_agg__rows(out, true, &rows);
 	assert_int_equal(n, 300);
@@ -214,7 +305,7 @@ static void test_count_keys(void **state)
 		assert_int_equal(rows[i]->key[3].kind, SONDE_AGG_KEY_STRING);
 		assert_string_equal(rows[i]->key[3].str, "fixture_pie");
 	}
-	sonde_agg__free(out);
+	agg_free(out);
 }
 
 /* The kernel's histogram equals the user-space engine's on the values
@@ -230,7 +321,7 @@ static void hist_case(const char *spec, enum sonde_agg_hist h, int64_t min,
 	};
 	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1, .hist = h,
 				     .min = min, .max = max, .step = step };
-	struct sonde_agg *out = sonde_agg__new(&ao), *want = sonde_agg__new(&ao);
+	struct sonde_agg *out = agg_new(&ao), *want = agg_new(&ao);
 	const struct sonde_agg_row *const *got, *const *exp;
 	struct sonde_agg_key k0 = { SONDE_AGG_KEY_UNSIGNED, 0, NULL };
 	char nbuf[16];
@@ -252,8 +343,8 @@ static void hist_case(const char *spec, enum sonde_agg_hist h, int64_t min,
 			fail_msg("bucket %d: %llu, want %llu", i,
 				 (unsigned long long)got[0]->buckets[i],
 				 (unsigned long long)exp[0]->buckets[i]);
-	sonde_agg__free(out);
-	sonde_agg__free(want);
+	agg_free(out);
+	agg_free(want);
 }
 
 static void test_hist_log2_arg(void **state)
@@ -278,6 +369,96 @@ static void test_hist_log2_retval(void **state)
 		  3, 1500);
 }
 
+/*
+ * A key first counted on CPU 0, then on CPU 1: the kernel zeroes a new
+ * key's slots on the CPUs other than the inserting one, so the second
+ * CPU's slot starts from zeroes, not from the first value. Every
+ * process's calls (session pid 0) of a private copy of the fixture, from
+ * two runs pinned one per CPU, whose values are those the fixture passes:
+ * add(i, 2i) and returns 3i.
+ */
+static void across_cpus(const char *prog, const char *fn, int64_t mul, int n)
+{
+	char spec[600];
+	const char *const specs[] = { spec, NULL };
+	struct sonde_bpf_agg_opts o = {
+		.sz = sizeof(o), .nkeys = 1, .keys = { { SONDE_BPF_PROBE } },
+		.value = { SONDE_BPF_ARG, "v" }, .hist = SONDE_AGG_LOG2,
+	};
+	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1,
+				     .hist = SONDE_AGG_LOG2 };
+	struct sonde_agg *out = agg_new(&ao), *want = agg_new(&ao);
+	const struct sonde_agg_row *const *got, *const *exp;
+	struct sonde_agg_key k0 = { SONDE_AGG_KEY_UNSIGNED, 0, NULL };
+	struct sonde_session *s;
+	struct sonde_bpf_agg *a;
+	struct child c;
+	char nbuf[16];
+	int cpu, i;
+
+	snprintf(spec, sizeof(spec), fn, prog);
+	s = session(0, specs);
+	a = agg_open(s, &o);
+	if (!a)
+		fail_msg("open: %s", sonde_session__errmsg(s));
+	snprintf(nbuf, sizeof(nbuf), "%d", n);
+	for (cpu = 0; cpu < 2; cpu++) {
+		child_start_on(&c, prog, cpu, nbuf, NULL, NULL);
+		child_run(&c);
+		for (i = 1; i <= n; i++)
+			sonde_agg__add(want, &k0, mul * i);
+	}
+	assert_true(sonde_bpf_agg__read(a, out, false) >= 0);
+	agg_close(a);
+	session_close(s);
+	assert_int_equal(sonde_agg__rows(out, true, &got), 1);
+	assert_int_equal(sonde_agg__rows(want, true, &exp), 1);
+	assert_int_equal(got[0]->count, exp[0]->count);
+	assert_int_equal(got[0]->sum, exp[0]->sum);
+	assert_int_equal(got[0]->min, exp[0]->min);
+	assert_int_equal(got[0]->max, exp[0]->max);
+	for (i = 0; i < sonde_agg__nbuckets(out); i++)
+		if (got[0]->buckets[i] != exp[0]->buckets[i])
+			fail_msg("bucket %d: %llu, want %llu", i,
+				 (unsigned long long)got[0]->buckets[i],
+				 (unsigned long long)exp[0]->buckets[i]);
+	agg_free(out);
+	agg_free(want);
+}
+
+static void test_hist_across_cpus(void **state)
+{
+	char dir[] = "/tmp/sonde-cpus-XXXXXX", prog[64];
+	pid_t pid;
+	int st;
+
+	NEED_BPF();
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		print_message("needs two CPUs\n");
+		skip();
+	}
+	assert_non_null(mkdtemp(dir));
+	snprintf(prog, sizeof(prog), "%s/fixture_pie", dir);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		/* with its library: it is found at $ORIGIN */
+		execlp("cp", "cp", FIXTURE, FIXTURE_DIR "/libfixture.so", dir,
+		       (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+		across_cpus(prog, "u:%s:add v=arg2:s32", 2, 300);
+		across_cpus(prog, "ur:%s:add v=retval:s32", 3, 300);
+	}
+	unlink(prog);
+	snprintf(prog, sizeof(prog), "%s/libfixture.so", dir);
+	unlink(prog);
+	rmdir(dir);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* fact(6) nests 6 calls: each return pairs with its own entry; slow(30)
  * takes at least 30 ms. */
 static void test_latency(void **state)
@@ -295,7 +476,7 @@ static void test_latency(void **state)
 	const struct sonde_agg_row *fact, *slow;
 
 	NEED_BPF();
-	out = sonde_agg__new(&ao);
+	out = agg_new(&ao);
 	st = run(specs, &o, out, "1", "--fact", "6");
 	fact = find_row(out, 0);
 	assert_non_null(fact);
@@ -307,16 +488,16 @@ static void test_latency(void **state)
 	assert_non_null(slow);
 	assert_int_equal(slow->count, 1);
 	assert_int_equal(st.orphans, 0);
-	sonde_agg__free(out);
+	agg_free(out);
 
-	out = sonde_agg__new(&ao);
+	out = agg_new(&ao);
 	st = run(specs, &o, out, "1", "--slow", "30");
 	slow = find_row(out, 1);
 	assert_non_null(slow);
 	assert_int_equal(slow->count, 1);
 	assert_true(slow->min >= 30000000);
 	assert_true(slow->min < 3000000000LL);
-	sonde_agg__free(out);
+	agg_free(out);
 }
 
 /* Kernel maps taken out while reading: a second read finds nothing. */
@@ -332,19 +513,19 @@ static void test_read_clear(void **state)
 	struct child c;
 
 	NEED_BPF();
-	out = sonde_agg__new(&ao);
+	out = agg_new(&ao);
 	child_start(&c, "250", NULL, NULL);
 	s = session(c.pid, specs);
-	a = sonde_bpf_agg__open(s, &o);
+	a = agg_open(s, &o);
 	assert_non_null(a);
 	child_run(&c);
 	assert_int_equal(sonde_bpf_agg__read(a, out, true), 1);
 	assert_int_equal(sonde_agg__rows(out, false, &rows), 1);
 	assert_int_equal(rows[0]->count, 250);
 	assert_int_equal(sonde_bpf_agg__read(a, out, true), 0);
-	sonde_bpf_agg__close(a);
-	sonde_session__close(s);
-	sonde_agg__free(out);
+	agg_close(a);
+	session_close(s);
+	agg_free(out);
 }
 
 /* Register fetches only: a dereference is refused with a sentence. */
@@ -360,10 +541,10 @@ static void test_refuses_deref(void **state)
 
 	NEED_BPF();
 	s = session(0, specs);
-	assert_null(sonde_bpf_agg__open(s, &o));
+	assert_null(agg_open(s, &o));
 	assert_int_equal(errno, ENOTSUP);
 	assert_non_null(strstr(sonde_session__errmsg(s), "registers"));
-	sonde_session__close(s);
+	session_close(s);
 }
 
 /* ---- a glob over 10,000 functions ---- */
@@ -489,6 +670,7 @@ static void test_many_functions(void **state)
 	many_child(&c, lib);
 	so.pid = c.pid;
 	s = sonde_session__open(&so);
+	held.s = s;
 	ctx[0] = s;
 	ctx[1] = lib;
 	t0 = now_s();
@@ -497,7 +679,7 @@ static void test_many_functions(void **state)
 	assert_int_equal(n, NFUNCS);
 	assert_int_equal(sonde_session__probe_count(s), NFUNCS);
 	t0 = now_s();
-	a = sonde_bpf_agg__open(s, &o);
+	a = agg_open(s, &o);
 	t1 = now_s();
 	if (!a)
 		fail_msg("%s", sonde_session__errmsg(s));
@@ -505,13 +687,13 @@ static void test_many_functions(void **state)
 	close(c.go);
 	assert_int_equal(waitpid(c.pid, &st_child, 0), c.pid);
 	assert_true(WIFEXITED(st_child) && WEXITSTATUS(st_child) == 0);
-	out = sonde_agg__new(&ao);
+	out = agg_new(&ao);
 	assert_true(sonde_bpf_agg__read(a, out, false) >= 0);
 	assert_int_equal(sonde_bpf_agg__stats(a, &st), 0);
 	assert_int_equal(st.links, 1);
 	assert_int_equal(st.dropped, 0);
 	t2 = now_s();
-	sonde_bpf_agg__close(a);
+	agg_close(a);
 	print_message("%d uprobes: attach %.3f s, detach %.3f s\n", NFUNCS,
 		      t1 - t0, now_s() - t2);
 	assert_true(now_s() - t2 + t1 - t0 < 1.0);
@@ -525,28 +707,32 @@ static void test_many_functions(void **state)
 		assert_true(fn < NCALLED);
 		assert_int_equal(rows[i]->count, fn + 1);
 	}
-	sonde_agg__free(out);
-	sonde_session__close(s);
+	agg_free(out);
+	session_close(s);
 	unlink(lib);
 	snprintf(path, sizeof(path), "%s/many.c", dir);
 	unlink(path);
 	rmdir(dir);
 }
 
-int main(void)
+/* An argument runs only the cases it names (a cmocka glob). */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_count_multi),
-		cmocka_unit_test(test_count_perf),
-		cmocka_unit_test(test_count_keys),
-		cmocka_unit_test(test_hist_log2_arg),
-		cmocka_unit_test(test_hist_linear_arg),
-		cmocka_unit_test(test_hist_log2_retval),
-		cmocka_unit_test(test_latency),
-		cmocka_unit_test(test_read_clear),
-		cmocka_unit_test(test_refuses_deref),
-		cmocka_unit_test(test_many_functions),
+		cmocka_unit_test_teardown(test_count_multi, release),
+		cmocka_unit_test_teardown(test_count_perf, release),
+		cmocka_unit_test_teardown(test_count_keys, release),
+		cmocka_unit_test_teardown(test_hist_log2_arg, release),
+		cmocka_unit_test_teardown(test_hist_linear_arg, release),
+		cmocka_unit_test_teardown(test_hist_log2_retval, release),
+		cmocka_unit_test_teardown(test_hist_across_cpus, release),
+		cmocka_unit_test_teardown(test_latency, release),
+		cmocka_unit_test_teardown(test_read_clear, release),
+		cmocka_unit_test_teardown(test_refuses_deref, release),
+		cmocka_unit_test_teardown(test_many_functions, release),
 	};
 
+	if (argc > 1)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -548,8 +548,13 @@ static int64_t floor_div(int64_t x, int64_t y)
  * the rest spread as evenly as integers allow, which keeps every value
  * in [min, max], so in the entry's bucket.
  */
+struct entry {
+	uint64_t count;
+	int64_t sum, min, max;
+};
+
 static int add_entry(struct sonde_agg *out, const struct sonde_agg_key *key,
-		     const struct agg_val *v, bool has_value)
+		     const struct entry *v, bool has_value)
 {
 	int64_t rest, q, r;
 	uint64_t k;
@@ -616,7 +621,9 @@ int sonde_bpf_agg__read(struct sonde_bpf_agg *a, struct sonde_agg *out,
 	char comm[SONDE_AGG_MAX_KEYS][17];
 	bool has_value =
 		a->gen.value.src != GS_NONE || a->o.value.src != SONDE_BPF_NONE;
-	struct agg_val *vals, sum;
+	struct agg_val *vals;
+	struct entry sum;
+	uint64_t min_ord, max_ord;
 	uint8_t *keys = NULL, *grown;
 	int c, err = 0, fd = a->gen.counts_fd;
 
@@ -649,20 +656,19 @@ int sonde_bpf_agg__read(struct sonde_bpf_agg *a, struct sonde_agg *out,
 			  : bpf_map_lookup_elem(fd, kp, vals))
 			continue; /* gone meanwhile */
 		memset(&sum, 0, sizeof(sum));
-		sum.min = INT64_MAX;
-		sum.max = INT64_MIN;
+		min_ord = max_ord = 0;
 		for (c = 0; c < a->ncpus; c++) {
-			if (!vals[c].count)
-				continue;
 			sum.count += vals[c].count;
 			sum.sum += vals[c].sum;
-			if (vals[c].min < sum.min)
-				sum.min = vals[c].min;
-			if (vals[c].max > sum.max)
-				sum.max = vals[c].max;
+			if (vals[c].min_ord > min_ord)
+				min_ord = vals[c].min_ord;
+			if (vals[c].max_ord > max_ord)
+				max_ord = vals[c].max_ord;
 		}
 		if (!sum.count)
 			continue;
+		sum.min = agg_min_decode(min_ord);
+		sum.max = agg_max_decode(max_ord);
 		decode_key(a, (const uint64_t *)kp, key, comm);
 		err = add_entry(out, key, &sum, has_value);
 	}

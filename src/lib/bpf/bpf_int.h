@@ -56,11 +56,31 @@ struct gen_agg {
 				 * fire in every process) */
 };
 
-/* The value of each counts entry, per CPU. */
+/*
+ * The value of each counts entry, per CPU. A program's first insert of a
+ * key sets its value on the current CPU only and zeroes it on every other
+ * (kernel/bpf/hashtab.c pcpu_init_value()), so a task that migrates finds
+ * zeroes there: min and max are kept in orders where 0 is the identity,
+ * each the largest seen as an unsigned number.
+ */
 struct agg_val {
 	uint64_t count;
-	int64_t sum, min, max;
+	int64_t sum;
+	uint64_t min_ord; /* INT64_MAX - min, wrapping */
+	uint64_t max_ord; /* max with the sign bit flipped */
 };
+
+#define AGG_SIGN_BIT (1ULL << 63)
+
+static inline int64_t agg_min_decode(uint64_t ord)
+{
+	return (int64_t)((uint64_t)INT64_MAX - ord);
+}
+
+static inline int64_t agg_max_decode(uint64_t ord)
+{
+	return (int64_t)(ord ^ AGG_SIGN_BIT);
+}
 
 enum agg_stat {
 	AST_DROPPED, /* the counts map was full */

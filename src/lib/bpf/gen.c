@@ -6,10 +6,12 @@
  * index in the session, set per probe in the link).
  *
  * Counts and histograms: one PERCPU_HASH, key = u64 slots
- * [cookie][key values...][bucket], value = struct agg_val {count, sum, min,
- * max} of the values that fell there. count and sum are added atomically
- * (uprobe programs run preemptible, under migrate_disable() only, so two
- * tasks may interleave on one CPU); min and max are plain stores.
+ * [cookie][key values...][bucket], value = struct agg_val {count, sum,
+ * min_ord, max_ord} of the values that fell there. count and sum are added
+ * atomically (uprobe programs run preemptible, under migrate_disable() only,
+ * so two tasks may interleave on one CPU); min and max are plain stores, in
+ * orders where a zeroed value is the identity (bpf_int.h: the other CPUs'
+ * slots of a new key are zeroed, not given the inserted value).
  * Buckets are those of agg.c: log2 0 = negative, 1 = zero, 2 + ilog2(v);
  * linear 0 = below min, 1 + (v - min) / step, the last = at or above max.
  */
@@ -272,11 +274,11 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	EMIT(&g, LD_MAP_FD(R1, a->counts_fd), MOV_REG(R2, FP),
 	     ALU_IMM(BPF_ADD, R2, KEY_OFF), CALL(BPF_FUNC_map_lookup_elem));
 	gen_jump(&g, JMP_IMM(BPF_JNE, R0, 0, 0), found);
-	/* first hit of this key on this CPU: insert {0, 0, MAX, MIN} */
+	/* first hit of this key: insert zeroes (on every CPU) */
 	EMIT(&g, ST_IMM(BPF_DW, FP, VAL_OFF, 0),
-	     ST_IMM(BPF_DW, FP, VAL_OFF + 8, 0), LD_IMM64(R1, INT64_MAX),
-	     STX(BPF_DW, FP, R1, VAL_OFF + 16), LD_IMM64(R1, INT64_MIN),
-	     STX(BPF_DW, FP, R1, VAL_OFF + 24), LD_MAP_FD(R1, a->counts_fd),
+	     ST_IMM(BPF_DW, FP, VAL_OFF + 8, 0),
+	     ST_IMM(BPF_DW, FP, VAL_OFF + 16, 0),
+	     ST_IMM(BPF_DW, FP, VAL_OFF + 24, 0), LD_MAP_FD(R1, a->counts_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, KEY_OFF), MOV_REG(R3, FP),
 	     ALU_IMM(BPF_ADD, R3, VAL_OFF), MOV_IMM(R4, BPF_NOEXIST),
 	     CALL(BPF_FUNC_map_update_elem), LD_MAP_FD(R1, a->counts_fd),
@@ -288,13 +290,17 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	if (a->value.src != GS_NONE) {
 		int nomin = gen_label_new(&g), nomax = gen_label_new(&g);
 
-		EMIT(&g, ATOMIC_ADD(R0, R7, 8), LDX(BPF_DW, R1, R0, 16));
-		gen_jump(&g, JMP_REG(BPF_JSGE, R7, R1, 0), nomin);
-		EMIT(&g, STX(BPF_DW, R0, R7, 16));
+		/* min_ord = max(min_ord, INT64_MAX - v), unsigned */
+		EMIT(&g, ATOMIC_ADD(R0, R7, 8), LD_IMM64(R2, INT64_MAX),
+		     ALU_REG(BPF_SUB, R2, R7), LDX(BPF_DW, R1, R0, 16));
+		gen_jump(&g, JMP_REG(BPF_JLE, R2, R1, 0), nomin);
+		EMIT(&g, STX(BPF_DW, R0, R2, 16));
 		gen_label_here(&g, nomin);
-		EMIT(&g, LDX(BPF_DW, R1, R0, 24));
-		gen_jump(&g, JMP_REG(BPF_JSLE, R7, R1, 0), nomax);
-		EMIT(&g, STX(BPF_DW, R0, R7, 24));
+		/* max_ord = max(max_ord, v ^ sign bit), unsigned */
+		EMIT(&g, LD_IMM64(R2, AGG_SIGN_BIT), ALU_REG(BPF_XOR, R2, R7),
+		     LDX(BPF_DW, R1, R0, 24));
+		gen_jump(&g, JMP_REG(BPF_JLE, R2, R1, 0), nomax);
+		EMIT(&g, STX(BPF_DW, R0, R2, 24));
 		gen_label_here(&g, nomax);
 	}
 	gen_jump(&g, JA(0), out);

@@ -46,8 +46,7 @@ static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
 	if (!*elf)
 		return -ENOEXEC;
 	*dbg = dwarf_begin_elf(*elf, DWARF_C_READ, NULL);
-	if (!*dbg &&
-	    debuginfo_open(*elf, path, dirs, df, note, notelen) == 0)
+	if (!*dbg && debuginfo_open(*elf, path, dirs, df, note, notelen) == 0)
 		*dbg = dwarf_begin_elf((*df)->elf, DWARF_C_READ, NULL);
 	if (!*dbg)
 		return -ENODATA;

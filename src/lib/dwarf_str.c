@@ -16,9 +16,8 @@
 
 static bool is_str_section(const char *name)
 {
-	static const char *const names[] = { ".debug_str", ".debug_line_str",
-					     ".zdebug_str",
-					     ".zdebug_line_str" };
+	static const char *const names[] = {".debug_str", ".debug_line_str",
+					    ".zdebug_str", ".zdebug_line_str"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)

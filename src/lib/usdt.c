@@ -158,8 +158,8 @@ static int parse_imm(const char *s, struct usdt_arg *a, const char *spec,
 	/* -2^(bits-1) .. 2^bits - 1 */
 	if (errno || (neg ? u > umax / 2 + 1 : u > umax)) {
 		msgf(msg, len,
-		     "immediate in argument '%s' does not fit in %d bits",
-		     spec, 8 * a->size);
+		     "immediate in argument '%s' does not fit in %d bits", spec,
+		     8 * a->size);
 		return -EINVAL;
 	}
 	snprintf(a->fetch, sizeof(a->fetch), "\\%s%llu", neg ? "-" : "", u);

@@ -42,7 +42,7 @@ static int keep_long(uint64_t addr, const char *sig, void *ctx)
 static void long_name_signature(void **state)
 {
 	char name[641], want[800];
-	struct found f = { 0 };
+	struct found f = {0};
 	int i;
 
 	(void)state;

@@ -84,7 +84,7 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *ctx)
 static uintptr_t file_off(void *h, const char *func)
 {
 	void *addr = dlsym(h, func);
-	struct find f = { 0 };
+	struct find f = {0};
 	Dl_info di;
 
 	assert_non_null(addr);

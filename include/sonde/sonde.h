@@ -294,7 +294,8 @@ int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
  * The C signature ("int add(int a, int b)") of each function of TARGET
  * that has debug info (its own DWARF or its separate debug file's), with
  * its entry address. Returns 0, cb's non-zero value, or -errno (-ENODATA:
- * no debug info).
+ * no debug info; -EBADMSG: malformed debug info, e.g. a string section
+ * without its final NUL).
  */
 int sonde_ufuncs__signatures(const char *target, pid_t pid,
 			     int (*cb)(uint64_t addr, const char *sig,

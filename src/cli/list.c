@@ -204,12 +204,12 @@ static int list_user(char *arg, const struct cli_opts *o)
 		glob = NULL;
 	if (o->verbose) {
 		/* no debug info: the functions without signatures */
-		if (sonde_ufuncs__signatures(arg, o->pid, add_sig, &sigs) < 0 &&
-		    !o->quiet)
+		n = sonde_ufuncs__signatures(arg, o->pid, add_sig, &sigs);
+		if (n < 0 && !o->quiet)
 			fprintf(stderr,
-				"%s: %s: no debug info, so no "
+				"%s: %s: %s debug info, so no "
 				"signatures\n",
-				prog, arg);
+				prog, arg, n == -EBADMSG ? "malformed" : "no");
 		if (sigs.n)
 			qsort(sigs.v, sigs.n, sizeof(*sigs.v), by_addr);
 	}

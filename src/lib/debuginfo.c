@@ -202,7 +202,7 @@ static struct debug_file *try_file(struct search *sr, const char *path,
 		return NULL;
 	}
 	d->fd = fd;
-	d->elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	d->elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!d->elf || elf_kind(d->elf) != ELF_K_ELF) {
 		refuse(sr, path, "not an ELF file");
 		goto fail;

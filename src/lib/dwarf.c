@@ -36,6 +36,8 @@ static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
 		      struct debug_file **df, Dwarf **dbg, char *note,
 		      size_t notelen)
 {
+	const char *why = "section header table";
+
 	elf_version(EV_CURRENT);
 	*fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (*fd < 0)
@@ -44,11 +46,17 @@ static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
 	if (!*elf)
 		return -ENOEXEC;
 	*dbg = dwarf_begin_elf(*elf, DWARF_C_READ, NULL);
-	if (*dbg)
-		return 0;
-	if (debuginfo_open(*elf, path, dirs, df, note, notelen) == 0)
+	if (!*dbg && debuginfo_open(*elf, path, dirs, df, note, notelen) == 0)
 		*dbg = dwarf_begin_elf((*df)->elf, DWARF_C_READ, NULL);
-	return *dbg ? 0 : -ENODATA;
+	if (!*dbg)
+		return -ENODATA;
+	if (dw_check_strings(*dbg, &why)) {
+		if (note)
+			msgf(note, notelen, "its %s does not end with a NUL",
+			     why);
+		return -EBADMSG;
+	}
+	return 0;
 }
 
 static void close_dwarf(int fd, Elf *elf, struct debug_file *df, Dwarf *dbg)
@@ -512,47 +520,59 @@ struct sig_walk {
 };
 
 /* "T name" or "T *name" */
-static void put_decl(char *out, size_t len, Dwarf_Die *die, const char *name)
+static void put_decl(FILE *f, Dwarf_Die *die, const char *name)
 {
 	char tn[160];
 	size_t n;
 
 	dw_type_name(die, tn, sizeof(tn));
 	n = strlen(tn);
-	snprintf(out + strlen(out), len - strlen(out), "%s%s%s", tn,
-		 n && tn[n - 1] == '*' ? "" : " ", name);
+	fprintf(f, "%s%s%s", tn, n && tn[n - 1] == '*' ? "" : " ", name);
 }
 
+/* The whole signature, however long (C++ names run to kilobytes). */
 static int one_func(Dwarf_Die *fn, void *arg)
 {
 	struct sig_walk *w = arg;
+	const char *name = dwarf_diename(fn), *pn;
+	size_t siglen = 0;
+	char *sig = NULL;
 	Dwarf_Addr pc;
 	Dwarf_Die c;
-	char sig[512] = "";
-	const char *name = dwarf_diename(fn), *pn;
 	int k = 0;
+	FILE *f;
 
 	if (!name || dwarf_entrypc(fn, &pc))
 		return DWARF_CB_OK;
-	put_decl(sig, sizeof(sig), fn, name);
-	strcat(sig, "(");
+	f = open_memstream(&sig, &siglen);
+	if (!f) {
+		w->ret = -ENOMEM;
+		return DWARF_CB_ABORT;
+	}
+	put_decl(f, fn, name);
+	fputc('(', f);
 	if (dwarf_child(fn, &c) == 0) {
 		do {
 			if (dwarf_tag(&c) == DW_TAG_unspecified_parameters) {
-				strcat(sig, k++ ? ", ..." : "...");
+				fputs(k++ ? ", ..." : "...", f);
 				continue;
 			}
-			if (dwarf_tag(&c) != DW_TAG_formal_parameter ||
-			    strlen(sig) > sizeof(sig) - 200)
+			if (dwarf_tag(&c) != DW_TAG_formal_parameter)
 				continue;
 			pn = dwarf_diename(&c);
 			if (k++)
-				strcat(sig, ", ");
-			put_decl(sig, sizeof(sig), &c, pn ? pn : "");
+				fputs(", ", f);
+			put_decl(f, &c, pn ? pn : "");
 		} while (dwarf_siblingof(&c, &c) == 0);
 	}
-	strcat(sig, k ? ")" : "void)");
+	fputs(k ? ")" : "void)", f);
+	if (fclose(f) || !sig) {
+		free(sig);
+		w->ret = -ENOMEM;
+		return DWARF_CB_ABORT;
+	}
 	w->ret = w->cb(pc, sig, w->ctx);
+	free(sig);
 	return w->ret ? DWARF_CB_ABORT : DWARF_CB_OK;
 }
 

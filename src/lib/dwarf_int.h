@@ -24,6 +24,10 @@ struct dwarf_scope {
 	int sub; /* index of the DW_TAG_subprogram (frame base) */
 };
 
+/* 0, or -EBADMSG when a string section of dbg does not end with a NUL
+ * (*why: its name), so names read from it could run past its end. */
+int dw_check_strings(Dwarf *dbg, const char **why);
+
 /* Where a value is: in a register, at base+off in memory (base a fetch
  * whose value is an address), at file-relative off (a global), or a
  * constant. */

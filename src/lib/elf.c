@@ -51,6 +51,7 @@ struct elf_file {
 	Elf *elf;
 	bool dyn;
 	uint64_t file_size;
+	struct timespec mtime, ctime; /* as opened, to see it change */
 	struct seg *segs;
 	size_t nsegs;
 	int index_err;	   /* 0 until built, 1 built, or -errno */
@@ -122,8 +123,13 @@ struct elf_file *elf_file_open(const char *path)
 	if (fstat(ef->fd, &st) || !S_ISREG(st.st_mode))
 		goto err_close;
 	ef->file_size = (uint64_t)st.st_size;
+	ef->mtime = st.st_mtim;
+	ef->ctime = st.st_ctim;
 	elf_version(EV_CURRENT);
-	ef->elf = elf_begin(ef->fd, ELF_C_READ_MMAP, NULL);
+	/* read into owned memory, never mapped: a file rewritten in place
+	 * while we hold it (a library being rebuilt) would turn reads of
+	 * a mapping past its new end into SIGBUS */
+	ef->elf = elf_begin(ef->fd, ELF_C_READ, NULL);
 	if (!ef->elf || elf_kind(ef->elf) != ELF_K_ELF ||
 	    !gelf_getehdr(ef->elf, &eh))
 		goto err_end;
@@ -145,6 +151,17 @@ err_free:
 	free(ef);
 	errno = -err;
 	return NULL;
+}
+
+bool elf_file_changed(const struct elf_file *ef)
+{
+	struct stat st;
+
+	return fstat(ef->fd, &st) || (uint64_t)st.st_size != ef->file_size ||
+	       st.st_mtim.tv_sec != ef->mtime.tv_sec ||
+	       st.st_mtim.tv_nsec != ef->mtime.tv_nsec ||
+	       st.st_ctim.tv_sec != ef->ctime.tv_sec ||
+	       st.st_ctim.tv_nsec != ef->ctime.tv_nsec;
 }
 
 void elf_file_close(struct elf_file *ef)

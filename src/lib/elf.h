@@ -26,6 +26,9 @@ struct elf_sym {
 /* Open an ELF file; NULL with errno (ENOEXEC: not an ELF file). */
 struct elf_file *elf_file_open(const char *path);
 void elf_file_close(struct elf_file *ef);
+/* The file was written to (size, mtime or ctime differ from when it was
+ * opened): what was read from it may not match what is mapped now. */
+bool elf_file_changed(const struct elf_file *ef);
 /* ET_DYN (PIE or shared library) vs ET_EXEC. */
 int elf_file_is_dyn(const struct elf_file *ef);
 

@@ -91,7 +91,7 @@ int check_exec_section(struct sonde_session *s, struct probe *p)
 	if (fd < 0)
 		return 0;
 	elf_version(EV_CURRENT);
-	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
 	if (!elf || elf_getshdrstrndx(elf, &shstrndx))
 		goto out;
 	while (!in && (scn = elf_nextscn(elf, scn))) {

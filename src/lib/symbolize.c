@@ -7,6 +7,9 @@
  * also be fed as they are made (the perf backend's PERF_RECORD_MMAP2), so
  * a process that has exited by the time its stacks are printed is still
  * symbolized: its last known maps are kept when /proc no longer has them.
+ * A file is read into memory, never mapped (elf.c), and a file written to
+ * after it was read gives bare addresses: a library overwritten in place
+ * while it is traced neither crashes the reader nor names frames wrongly.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -275,7 +278,9 @@ int symcache_name(struct symcache **scp, int pid, uint64_t addr, char *buf,
 		return -ENOENT;
 	base = strrchr(m->path, '/') + 1;
 	ef = elf_get(*scp, m->path);
-	if (!ef ||
+	/* a file rewritten since it was read: its symbols may not be the
+	 * code that ran, so the frame stays a bare address */
+	if (!ef || elf_file_changed(ef) ||
 	    elf_file_offset_to_vaddr(ef, addr - m->start + m->pgoff, &vaddr,
 				     NULL) ||
 	    elf_file_addr_to_sym(ef, vaddr, &sym)) {

@@ -134,6 +134,41 @@ static int parse_reg(const char *s, const char *e, char *kname, size_t klen,
 	return 0;
 }
 
+/*
+ * "$IMM": a constant of a->size bytes, as the assembler wrote it (gcc
+ * writes a constant sign-extended, "$-1" for an unsigned 0xffffffff). A
+ * number that does not fit in those bytes, signed or unsigned, is refused
+ * rather than clamped (strtoll saturates with ERANGE). The kernel gets the
+ * value as checked here, in decimal (trace_probe.c str_to_immediate()).
+ */
+static int parse_imm(const char *s, struct usdt_arg *a, const char *spec,
+		     char *msg, size_t len)
+{
+	unsigned long long u, umax = ~0ULL >> (64 - 8 * a->size);
+	bool neg = *s == '-', sign = neg || *s == '+';
+	char *end;
+
+	/* strtoull would accept and negate a '-' itself */
+	if (!isdigit((unsigned char)s[sign]))
+		goto bad;
+	errno = 0;
+	u = strtoull(s + sign, &end, 0);
+	if (*end)
+		goto bad;
+	/* -2^(bits-1) .. 2^bits - 1 */
+	if (errno || (neg ? u > umax / 2 + 1 : u > umax)) {
+		msgf(msg, len,
+		     "immediate in argument '%s' does not fit in %d bits", spec,
+		     8 * a->size);
+		return -EINVAL;
+	}
+	snprintf(a->fetch, sizeof(a->fetch), "\\%s%llu", neg ? "-" : "", u);
+	return 0;
+bad:
+	msgf(msg, len, "bad immediate in argument '%s'", spec);
+	return -EINVAL;
+}
+
 int usdt_arg_parse(const char *spec,
 		   int (*sym)(void *ctx, const char *name, uint64_t *vaddr),
 		   void *ctx, uint64_t pc, uint64_t pc_offset,
@@ -149,8 +184,9 @@ int usdt_arg_parse(const char *spec,
 
 	memset(a, 0, sizeof(*a));
 	if (at) {
+		/* checked before llabs(): llabs(LLONG_MIN) overflows */
 		size = strtoll(spec, &end, 10);
-		if (end != at || !size || llabs(size) > 8 ||
+		if (end != at || !size || size < -8 || size > 8 ||
 		    (llabs(size) & (llabs(size) - 1))) {
 			msgf(msg, len, "bad size in argument '%s'", spec);
 			return -EINVAL;
@@ -169,15 +205,8 @@ int usdt_arg_parse(const char *spec,
 			snprintf(a->type, sizeof(a->type), "b8@8/64");
 		return 0;
 	}
-	if (*op == '$') {
-		strtoll(op + 1, &end, 0);
-		if (end == op + 1 || *end) {
-			msgf(msg, len, "bad immediate in argument '%s'", spec);
-			return -EINVAL;
-		}
-		snprintf(a->fetch, sizeof(a->fetch), "\\%s", op + 1);
-		return 0;
-	}
+	if (*op == '$')
+		return parse_imm(op + 1, a, spec, msg, len);
 	open = strchr(op, '(');
 	close = open ? strchr(open, ')') : NULL;
 	if (!open || !close || close[1]) {
@@ -199,8 +228,9 @@ int usdt_arg_parse(const char *spec,
 		return -EINVAL;
 	if (op < open &&
 	    (isdigit((unsigned char)*op) || *op == '-' || *op == '+')) {
+		errno = 0;
 		disp = strtoll(op, &end, 0);
-		if (end != open) {
+		if (end != open || errno) {
 			msgf(msg, len, "bad displacement in argument '%s'",
 			     spec);
 			return -EINVAL;
@@ -223,8 +253,9 @@ int usdt_arg_parse(const char *spec,
 		memcpy(name, op, p - op);
 		name[p - op] = '\0';
 		if (p < open) {
+			errno = 0;
 			disp = strtoll(p, &end, 0);
-			if (end != open) {
+			if (end != open || errno) {
 				msgf(msg, len, "bad offset in argument '%s'",
 				     spec);
 				return -EINVAL;
@@ -254,8 +285,12 @@ int usdt_arg_parse(const char *spec,
 		     spec);
 		return -EINVAL;
 	}
-	snprintf(a->fetch, sizeof(a->fetch), "%c%lld(%%%s)",
-		 disp < 0 ? '-' : '+', disp < 0 ? -disp : disp, kname);
+	/* the magnitude in unsigned arithmetic: -LLONG_MIN overflows */
+	snprintf(a->fetch, sizeof(a->fetch), "%c%llu(%%%s)",
+		 disp < 0 ? '-' : '+',
+		 disp < 0 ? -(unsigned long long)disp
+			  : (unsigned long long)disp,
+		 kname);
 	return 0;
 }
 

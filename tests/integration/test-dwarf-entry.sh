@@ -254,4 +254,38 @@ refuse "a variable on a return probe" "ur:$O0:uprobeFunction2 foo1->a" \
 	"a return probe has only retval"
 hygiene_check "tracefs left as found"
 
+# return probes: each function's return value on the first call, as gdb's
+# `finish` from the same function gives it, on every backend
+RETS="uprobeFunction1:s32 uprobeBar:s32 uprobeNested:s64 uprobeFlags:u32 uprobeMany:s64"
+for build in O0 O2; do
+	bin=$F/dwarf_entry_$build
+	if ! command -v gdb >/dev/null; then
+		skip "$build: return values against gdb" "gdb is not installed"
+		continue
+	fi
+	: >"$T_DIR/gwant"
+	for r in $RETS; do
+		fn=${r%%:*}
+		v=$(timeout 60 gdb -nx -batch -iex 'set debuginfod enabled off' \
+			-ex "break $fn" -ex run -ex finish --args "$bin" 1 2>/dev/null |
+			sed -n 's/^Value returned is \$[0-9]* = \(-\{0,1\}[0-9]*\).*/\1/p')
+		echo "${fn}__return: r=$v" >>"$T_DIR/gwant"
+	done
+	sort "$T_DIR/gwant" >"$T_DIR/gwant.s"
+	specs=()
+	for r in $RETS; do
+		specs+=("ur:$bin:${r%%:*} r=retval:${r#*:}")
+	done
+	for backend in tracefs perf bpf; do
+		hygiene_begin
+		"$SONDE" trace -q --backend $backend -c "$bin 1" "${specs[@]}" \
+			>"$T_DIR/out" 2>"$T_DIR/err"
+		expect_eq "$build $backend ur: exit status" "$?" 0
+		events "$T_DIR/out" | sort >"$T_DIR/got"
+		expect_file_eq "$build $backend ur: return values as gdb's finish gives them" \
+			"$T_DIR/got" "$T_DIR/gwant.s"
+		hygiene_check "$build $backend ur: tracefs left as found"
+	done
+done
+
 finish

@@ -117,8 +117,15 @@ static int keep_sample(struct sonde_session *s, const uint8_t *r, size_t len,
 	if (probe < 0)
 		return 0;
 	/* IDENTIFIER, IP, TID, TIME: always sampled */
-	if (len >= 40)
+	if (len >= 40) {
+		uint32_t pt[2];
+
+		memcpy(pt, r + 24, 8);
 		memcpy(&ts, r + 32, 8);
+		/* the comm now, while the process lives: the sample is
+		 * delivered later (order.c), maybe after it was reaped */
+		comm_of(st_of(s), (int)pt[0], (int)pt[1]);
+	}
 	faults = tp_faults(s, probe, r, len, &unchecked);
 	if (oq_push(&s->oq, ts, cpu, r, len, faults))
 		return -ENOMEM;

@@ -230,8 +230,8 @@ int tfs_enable(struct sonde_session *s, bool on)
 	 * ~50 ms to unregister each uprobe here (a synchronize per event in
 	 * trace_uprobe.c), however the writes are grouped. */
 	snprintf(file, sizeof(file), "events/%s/enable", s->group);
-	/* Probes on one site: enabled one by one, the last first, as
-	 * order.c says the kernel then calls them in spec order. The group
+	/* Probes on one site: enabled one by one in register_order(), so
+	 * that the kernel then calls them in spec order (order.c). The group
 	 * write goes in the order of the instance's event list, which
 	 * depends on whether the instance was made before the events. */
 	last_first = on && probes_share_site(s);
@@ -239,7 +239,7 @@ int tfs_enable(struct sonde_session *s, bool on)
 	    tracefs_instance_file_write(s->inst, file, "1") > 0)
 		return 0;
 	for (n = 0; n < s->nprobes; n++) {
-		i = last_first ? s->nprobes - 1 - n : n;
+		i = last_first ? register_order(s, n) : n;
 		if (!on)
 			tfs_progress(s, "detaching", i, s->nprobes);
 		if (!s->probes[i].created || s->probes[i].detached)

@@ -287,3 +287,32 @@ bool probes_share_site(const struct sonde_session *s)
 	free(idx);
 	return shared;
 }
+
+/* The kernel runs the handlers of one address newest first: uprobe
+ * consumers (kernel/events/uprobes.c consumer_add()) and kprobes
+ * (kernel/kprobes.c add_new_kprobe(): list_add_rcu() at the head), seen
+ * on 6.1 and 6.18. So they are registered last first. A kretprobe's
+ * return handlers then run last in, first out from its entry handlers
+ * (kernel/trace/rethook.c), that is oldest first: kretprobes are
+ * registered first first, before the rest. */
+int register_order(const struct sonde_session *s, int n)
+{
+	int i, k = 0;
+
+	for (i = 0; i < s->nprobes; i++) {
+		const struct probe *p = &s->probes[i];
+
+		if (!probe_kind_is_user(p->spec.kind) &&
+		    probe_kind_is_return(p->spec.kind) && k++ == n)
+			return i;
+	}
+	for (i = s->nprobes - 1; i >= 0; i--) {
+		const struct probe *p = &s->probes[i];
+
+		if ((probe_kind_is_user(p->spec.kind) ||
+		     !probe_kind_is_return(p->spec.kind)) &&
+		    k++ == n)
+			return i;
+	}
+	return n; /* n out of range: as given */
+}

@@ -77,5 +77,8 @@ uint64_t order_now(void);
 struct sonde_session;
 /* Do two probes of s share a site (one kernel uprobe or kprobe)? */
 bool probes_share_site(const struct sonde_session *s);
+/* The index of the n-th probe of s to register with the kernel, so that
+ * one hit gives the probes of a site in spec order (see order.c). */
+int register_order(const struct sonde_session *s, int n);
 
 #endif

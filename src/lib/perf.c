@@ -413,15 +413,16 @@ static void open_comm_tracker(struct sonde_session *s)
 static int open_all(struct sonde_session *s, const struct pmu *up,
 		    const struct pmu *kp)
 {
-	int *tids, nt, i, t, cpu, err = 0, opened;
+	int *tids, nt, i, n, t, cpu, err = 0, opened;
 	bool track;
 
 	nt = thread_list(s, &tids);
 	if (nt < 0)
 		return nt;
-	/* the last probe first: one hit then gives the probes of one site
+	/* in register_order(): one hit then gives the probes of one site
 	 * in spec order (order.c) */
-	for (i = s->nprobes - 1; !err && i >= 0; i--) {
+	for (n = 0; !err && n < s->nprobes; n++) {
+		i = register_order(s, n);
 		opened = 0;
 		for (t = 0; !err && t < nt; t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
@@ -461,11 +462,13 @@ static int plan(struct sonde_session *s, const struct pmu *up,
 {
 	struct pstate *st = s->be_priv;
 	char why[256];
-	int i, err;
+	int i, n, err;
 	size_t j, strs = 0, maxfixed = 0;
 
-	for (i = 0; i < s->nprobes; i++) {
-		struct probe *p = &s->probes[i];
+	/* in register_order(): a tracefs-made kprobe is registered when it
+	 * is made (order.c) */
+	for (n = 0; n < s->nprobes; n++) {
+		struct probe *p = &s->probes[i = register_order(s, n)];
 		struct pprobe *pp = &st->pp[i];
 		bool user = probe_kind_is_user(p->spec.kind);
 

@@ -249,11 +249,34 @@ static size_t fill_block(struct sonde_session *s, char *buf, size_t max,
 	return len;
 }
 
+/* Probes that share a site, one by one: a kprobe is registered when it is
+ * created (trace_kprobe.c register_trace_kprobe()), so kprobes go in
+ * register_order() (order.c); a uprobe when it is enabled (tfs_enable()),
+ * so uprobes go as given, the order tfs_verify_created() reads back. */
+static int create_one_by_one(struct sonde_session *s)
+{
+	int n, i, err = 0;
+
+	for (i = 0; i < s->nprobes && !err; i++)
+		if (probe_kind_is_user(s->probes[i].spec.kind))
+			err = create_one(s, &s->probes[i]);
+	for (n = 0; n < s->nprobes && !err; n++) {
+		i = register_order(s, n);
+		if (!probe_kind_is_user(s->probes[i].spec.kind))
+			err = create_one(s, &s->probes[i]);
+	}
+	return err;
+}
+
 int tfs_create_probes(struct sonde_session *s)
 {
 	size_t max = batch_max(), len;
-	char *buf = max ? malloc(max) : NULL;
+	char *buf;
 	int i, j, next, werr, err = 0;
+
+	if (probes_share_site(s))
+		return create_one_by_one(s);
+	buf = max ? malloc(max) : NULL;
 
 	for (i = 0; i < s->nprobes && !err; i = next) {
 		struct probe *p = &s->probes[i];

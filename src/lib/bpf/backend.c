@@ -360,7 +360,7 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g)
 	uint64_t *offs, *refs, *cookies;
 	bool ret = probe_kind_is_return(s->probes[gr->first].spec.kind);
 	bool multi = gr->multi;
-	int i, n = 0, fd, err = 0;
+	int i, k, n = 0, fd, err = 0;
 
 	offs = calloc(gr->cnt, sizeof(*offs));
 	refs = calloc(gr->cnt, sizeof(*refs));
@@ -369,7 +369,8 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g)
 		err = -ENOMEM;
 		goto out;
 	}
-	for (i = s->nprobes - 1; i >= 0; i--) {
+	for (k = 0; k < s->nprobes; k++) {
+		i = register_order(s, k); /* order.c */
 		if (st->group_of[i] != g)
 			continue;
 		offs[n] = s->probes[i].offset;

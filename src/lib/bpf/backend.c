@@ -533,7 +533,8 @@ static int bpf_start(struct sonde_session *s)
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct bstate *st;
 	const char *nomulti;
-	int g, err;
+	int g, n, err;
+	bool *done;
 
 	st = calloc(1, sizeof(*st));
 	if (!st)
@@ -578,13 +579,21 @@ static int bpf_start(struct sonde_session *s)
 	}
 	nomulti = getenv("SONDE_BPF_NO_MULTI");
 	plan_modes(s, st, nomulti && *nomulti);
-	/* the last group first, and in each the last probe first: one hit
-	 * then gives the probes of one site in spec order (order.c) */
-	for (g = st->ngroups - 1; g >= 0 && !err; g--) {
+	/* groups, and the probes in each, in register_order(): one hit then
+	 * gives the probes of one site in spec order (order.c) */
+	done = calloc(st->ngroups ? st->ngroups : 1, sizeof(*done));
+	if (!done)
+		return set_err(s, ENOMEM, -1, "out of memory");
+	for (n = 0; n < s->nprobes && !err; n++) {
+		g = st->group_of[register_order(s, n)];
+		if (g < 0 || done[g])
+			continue;
+		done[g] = true;
 		err = load_group(s, st, g);
 		if (!err)
 			err = attach_group(s, st, g);
 	}
+	free(done);
 	if (err)
 		return err;
 	st->rb = ring_buffer__new(st->ring_fd, bring_sample, s, NULL);

@@ -42,11 +42,12 @@ RSPEC="ur:$bin:add r=retval:s32 x=%ax"
 R=
 command -v setarch >/dev/null && R="setarch $(uname -m) -R"
 # the fallback is asked for by the environment, which moves the stack:
-# every run has the variable, set or empty
+# every run has the variable, set or empty, and a pad that makes the
+# environment the same size byte for byte (the stack's alignment follows it)
 for be in tracefs bpf bpf-perf; do
-	nm=
-	[ $be = bpf-perf ] && nm=1
-	SONDE_BPF_NO_MULTI=$nm "$SONDE" trace -v --backend ${be%-perf} -f json \
+	nm= pad=x
+	[ $be = bpf-perf ] && nm=1 pad=
+	SONDE_BPF_NO_MULTI=$nm SONDE_TEST_PAD=$pad "$SONDE" trace -v --backend ${be%-perf} -f json \
 		-c "$R $bin 3" "$SPEC" "$RSPEC" "u:$bin:mul3 a=arg1 b=arg2 c=arg3" \
 		"ur:$bin:mul3 r=retval" >"$T_DIR/json.$be" 2>"$T_DIR/err.$be"
 	norm "$T_DIR/json.$be" >"$T_DIR/jn.$be"

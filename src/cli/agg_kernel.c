@@ -2,7 +2,9 @@
 /*
  * In-kernel aggregation for sonde count and hist: the kernel keeps the
  * table (sonde_bpf_agg__open()), read into the same sonde_agg the
- * printers take, so the tables are those of events counted here.
+ * printers take, so the tables are those of events counted here. A
+ * field read through a pointer is not aggregated there: the events are,
+ * here, where a read that faulted is left out and counted.
  */
 #include <errno.h>
 #include <string.h>
@@ -35,6 +37,21 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 		return 0;
 	if (!asked && (sonde_features__probe(&f) || !f.bpf_uprobe_multi))
 		return 0;
+	/* The program reads registers only: a field read through a pointer
+	 * is streamed, where each event says whether its read faulted, so a
+	 * fault is left out of the table, never counted as a 0. */
+	for (i = 0; i <= a->nkeys; i++) {
+		const struct key_def *k = i < a->nkeys ? &a->keys[i] : &a->value;
+
+		if (k->kind != KEY_FIELD || (i == a->nkeys && !with_value) ||
+		    !agg_field_reads_memory(a, k->name))
+			continue;
+		if (a->o.verbose)
+			fprintf(stderr,
+				"%s: not aggregated in the kernel: '%s' is read through a pointer; its faults are left out here\n",
+				prog, k->name);
+		return 0;
+	}
 	o.nkeys = a->nkeys + 1;
 	o.keys[0].src = SONDE_BPF_PROBE_NAME;
 	for (i = 0; i < a->nkeys; i++)

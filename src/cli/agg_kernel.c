@@ -41,14 +41,17 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 	 * is streamed, where each event says whether its read faulted, so a
 	 * fault is left out of the table, never counted as a 0. */
 	for (i = 0; i <= a->nkeys; i++) {
-		const struct key_def *k = i < a->nkeys ? &a->keys[i] : &a->value;
+		const struct key_def *k =
+			i < a->nkeys ? &a->keys[i] : &a->value;
 
 		if (k->kind != KEY_FIELD || (i == a->nkeys && !with_value) ||
 		    !agg_field_reads_memory(a, k->name))
 			continue;
 		if (a->o.verbose)
 			fprintf(stderr,
-				"%s: not aggregated in the kernel: '%s' is read through a pointer; its faults are left out here\n",
+				"%s: not aggregated in the kernel: '%s' is "
+				"read through a pointer; its faults are left "
+				"out here\n",
 				prog, k->name);
 		return 0;
 	}

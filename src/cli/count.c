@@ -96,7 +96,9 @@ static int setup(struct agg_cli *a, void *ctx)
 			continue;
 		if (a->o.verbose)
 			fprintf(stderr,
-				"%s: not counted by the hist trigger: '%s' is read through a pointer, and a hist trigger cannot tell a fault from a value\n",
+				"%s: not counted by the hist trigger: '%s' is "
+				"read through a pointer, and a hist trigger "
+				"cannot tell a fault from a value\n",
 				prog, a->keys[i].name);
 		free(c->hist);
 		c->hist = NULL;
@@ -240,7 +242,8 @@ static struct sonde_agg *kernel_table(struct agg_cli *a, struct count_ctx *c)
 
 	if (a->faults || a->unchecked) {
 		fprintf(stderr,
-			"%s: keys read through bad pointers: printing the events counted here, without them\n",
+			"%s: keys read through bad pointers: printing the "
+			"events counted here, without them\n",
 			prog);
 		return c->g;
 	}

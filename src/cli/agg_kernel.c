@@ -3,8 +3,10 @@
  * In-kernel aggregation for sonde count and hist: the kernel keeps the
  * table (sonde_bpf_agg__open()), read into the same sonde_agg the
  * printers take, so the tables are those of events counted here. A
- * field read through a pointer is not aggregated there: the events are,
- * here, where a read that faulted is left out and counted.
+ * key or value read through a pointer that faults leaves its hit out of
+ * the kernel's table, counted (the faults of sonde_bpf_agg__stats()); a
+ * fetch the program cannot read is streamed instead, where each event
+ * says whether its read faulted.
  */
 #include <errno.h>
 #include <string.h>
@@ -23,6 +25,19 @@ static void key_src(const struct key_def *k, struct sonde_bpf_key *b)
 	b->arg = k->kind == KEY_FIELD ? k->name : NULL;
 }
 
+/* Is a --by or --value field read from memory (where a read can fault)? */
+static bool reads_memory(struct agg_cli *a, bool with_value)
+{
+	int i;
+
+	for (i = 0; i < a->nkeys; i++)
+		if (a->keys[i].kind == KEY_FIELD &&
+		    agg_field_reads_memory(a, a->keys[i].name))
+			return true;
+	return with_value && a->value.kind == KEY_FIELD &&
+	       agg_field_reads_memory(a, a->value.name);
+}
+
 int agg_kernel_open(struct agg_cli *a, bool with_value,
 		    struct sonde_bpf_agg **out)
 {
@@ -37,24 +52,6 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 		return 0;
 	if (!asked && (sonde_features__probe(&f) || !f.bpf_uprobe_multi))
 		return 0;
-	/* The program reads registers only: a field read through a pointer
-	 * is streamed, where each event says whether its read faulted, so a
-	 * fault is left out of the table, never counted as a 0. */
-	for (i = 0; i <= a->nkeys; i++) {
-		const struct key_def *k =
-			i < a->nkeys ? &a->keys[i] : &a->value;
-
-		if (k->kind != KEY_FIELD || (i == a->nkeys && !with_value) ||
-		    !agg_field_reads_memory(a, k->name))
-			continue;
-		if (a->o.verbose)
-			fprintf(stderr,
-				"%s: not aggregated in the kernel: '%s' is "
-				"read through a pointer; its faults are left "
-				"out here\n",
-				prog, k->name);
-		return 0;
-	}
 	o.nkeys = a->nkeys + 1;
 	o.keys[0].src = SONDE_BPF_PROBE_NAME;
 	for (i = 0; i < a->nkeys; i++)
@@ -67,6 +64,16 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 		o.step = a->step;
 	}
 	*out = sonde_bpf_agg__open(a->s, &o);
+	if (!*out && reads_memory(a, with_value)) {
+		/* streamed then, where each event says whether its read
+		 * faulted: a fault is left out, never counted as a 0 */
+		if (a->o.verbose)
+			fprintf(stderr,
+				"%s: not aggregated in the kernel: %s; the "
+				"events are, here, without their faults\n",
+				prog, sonde_session__errmsg(a->s));
+		return 0;
+	}
 	if (!*out) {
 		if (asked) {
 			print_error(NULL, sonde_session__errmsg(a->s), -1);
@@ -98,10 +105,16 @@ void agg_kernel_read(struct agg_cli *a, struct sonde_bpf_agg *b,
 	if (err < 0)
 		fprintf(stderr, "%s: reading the kernel's table: %s\n", prog,
 			strerror(-err));
-	if (!sonde_bpf_agg__stats(b, &st) && st.dropped)
+	if (sonde_bpf_agg__stats(b, &st))
+		return;
+	if (st.dropped)
 		fprintf(stderr,
 			"%s: %llu hits were not counted: the kernel's table is "
 			"full\n",
 			prog, (unsigned long long)st.dropped);
-	(void)a;
+	/* the kernel's count grows: the table's are those since the last */
+	if (st.faults > a->faults) {
+		a->table_faults += st.faults - a->faults;
+		a->faults = st.faults;
+	}
 }

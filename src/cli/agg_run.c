@@ -370,10 +370,14 @@ static void summary(struct agg_cli *a)
 		return;
 	if (!st.lost && !a->faults && !a->unchecked && !a->o.verbose)
 		return;
-	fprintf(e, "%s: %llu events, %llu lost", prog,
-		(unsigned long long)st.events, (unsigned long long)st.lost);
+	fprintf(e, "%s: ", prog);
+	/* counted in the kernel, no event was read: only the faults */
+	if (st.events || st.lost || !a->faults)
+		fprintf(e, "%llu events, %llu lost%s",
+			(unsigned long long)st.events,
+			(unsigned long long)st.lost, a->faults ? ", " : "");
 	if (a->faults)
-		fprintf(e, ", %llu faults", (unsigned long long)a->faults);
+		fprintf(e, "%llu faults", (unsigned long long)a->faults);
 	if (a->unchecked)
 		fprintf(e, ", %llu unchecked",
 			(unsigned long long)a->unchecked);

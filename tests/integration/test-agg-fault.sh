@@ -13,7 +13,7 @@
 require_root
 require_uprobes
 bin=$FIXTURES/fault_prog
-require_file "$SONDE" "$bin"
+require_file "$SONDE" "$bin" "$FIXTURES/deref_sizes"
 
 # "LABEL COUNT" of each bucket line of a text histogram
 buckets()
@@ -93,6 +93,22 @@ for be in $backends; do
 	expect_eq "$be: count --by arg1: no faults reported" \
 		"$(grep -c 'fault' "$T_DIR/err")" 0
 	hygiene_check "$be: tracefs left as found"
+done
+
+# Sizes and signs through a pointer, against deref_sizes.c's values (on
+# bpf read in the kernel by bpf_probe_read_user()): -5 and 300 as s16,
+# -70000 as s64, 200 as u8, -1 as s32; take_s32(NULL) is the one fault.
+sz=$FIXTURES/deref_sizes
+for be in $backends; do
+	"$SONDE" count -f csv --backend $be -c "$sz" \
+		"u:$sz:take_s16 v=+0(arg1):s16" "u:$sz:take_s64 v=+0(arg1):s64" \
+		"u:$sz:take_u8 v=+0(arg1):u8" "u:$sz:take_s32 v=+0(arg1):s32" \
+		--by v >"$T_DIR/csv" 2>"$T_DIR/err"
+	expect_eq "$be: sizes: each value as the C source sets it" \
+		"$(sed 1d "$T_DIR/csv" | sort | tr '\n' ' ')" \
+		"take_s16,-5,1 take_s16,300,1 take_s32,-1,1 take_s64,-70000,1 take_u8,200,1 "
+	expect_grep "$be: sizes: the NULL read is 1 fault, left out" \
+		'1 faults (left out of the table)$' "$T_DIR/err"
 done
 
 # Without linger the process may be gone when a 0 is read: that read can

@@ -529,6 +529,9 @@ struct sonde_bpf_agg_stats {
 	uint64_t orphans; /* latency: returns whose entry was not seen */
 	int links;	  /* multi-probe links made */
 	int perf_events;  /* per-probe perf events made (fallback) */
+	/* hits left out of the table: a key or value read through a pointer
+	 * could not be read (a fault); never counted as a 0 */
+	uint64_t faults;
 };
 int sonde_bpf_agg__stats(const struct sonde_bpf_agg *a,
 			 struct sonde_bpf_agg_stats *st);

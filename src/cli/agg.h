@@ -32,6 +32,11 @@ struct agg_cli {
 	int nprobes;			/* after start */
 	struct sonde_session *s;
 	FILE *out;
+	/* events left out of the tables: a --by or --value field that could
+	 * not be read (a fault) or not told from one (unchecked); the whole
+	 * run's, and since the last table */
+	uint64_t faults, unchecked;
+	uint64_t table_faults, table_unchecked;
 };
 
 struct agg_ops {
@@ -59,6 +64,12 @@ int agg_event_key(struct agg_cli *a, const struct sonde_event *ev,
 /* --value of the event, or false when the probe has no such field. */
 bool agg_event_value(struct agg_cli *a, const struct sonde_event *ev,
 		     int64_t *v);
+/* Was a --by or --value field of the event not read (a fault) or not
+ * checked? Then the event is left out of the table and counted here. */
+bool agg_event_left_out(struct agg_cli *a, const struct sonde_event *ev);
+/* Is field name of some probe read from memory (a pointer dereference or
+ * an @address), per the probes' definitions? Such a read can fault. */
+bool agg_field_reads_memory(struct agg_cli *a, const char *name);
 /* Append " NAME" to a spec for --by/--value names the kernel fetches
  * (argN, retval on returns) that the spec does not fetch yet. */
 char *agg_spec_with(const char *spec, const char *const *names, int n);

@@ -2,7 +2,11 @@
 /*
  * In-kernel aggregation for sonde count and hist: the kernel keeps the
  * table (sonde_bpf_agg__open()), read into the same sonde_agg the
- * printers take, so the tables are those of events counted here.
+ * printers take, so the tables are those of events counted here. A
+ * key or value read through a pointer that faults leaves its hit out of
+ * the kernel's table, counted (the faults of sonde_bpf_agg__stats()); a
+ * fetch the program cannot read is streamed instead, where each event
+ * says whether its read faulted.
  */
 #include <errno.h>
 #include <string.h>
@@ -19,6 +23,19 @@ static void key_src(const struct key_def *k, struct sonde_bpf_key *b)
 
 	b->src = srcs[k->kind];
 	b->arg = k->kind == KEY_FIELD ? k->name : NULL;
+}
+
+/* Is a --by or --value field read from memory (where a read can fault)? */
+static bool reads_memory(struct agg_cli *a, bool with_value)
+{
+	int i;
+
+	for (i = 0; i < a->nkeys; i++)
+		if (a->keys[i].kind == KEY_FIELD &&
+		    agg_field_reads_memory(a, a->keys[i].name))
+			return true;
+	return with_value && a->value.kind == KEY_FIELD &&
+	       agg_field_reads_memory(a, a->value.name);
 }
 
 int agg_kernel_open(struct agg_cli *a, bool with_value,
@@ -47,6 +64,16 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 		o.step = a->step;
 	}
 	*out = sonde_bpf_agg__open(a->s, &o);
+	if (!*out && reads_memory(a, with_value)) {
+		/* streamed then, where each event says whether its read
+		 * faulted: a fault is left out, never counted as a 0 */
+		if (a->o.verbose)
+			fprintf(stderr,
+				"%s: not aggregated in the kernel: %s; the "
+				"events are, here, without their faults\n",
+				prog, sonde_session__errmsg(a->s));
+		return 0;
+	}
 	if (!*out) {
 		if (asked) {
 			print_error(NULL, sonde_session__errmsg(a->s), -1);
@@ -78,10 +105,16 @@ void agg_kernel_read(struct agg_cli *a, struct sonde_bpf_agg *b,
 	if (err < 0)
 		fprintf(stderr, "%s: reading the kernel's table: %s\n", prog,
 			strerror(-err));
-	if (!sonde_bpf_agg__stats(b, &st) && st.dropped)
+	if (sonde_bpf_agg__stats(b, &st))
+		return;
+	if (st.dropped)
 		fprintf(stderr,
 			"%s: %llu hits were not counted: the kernel's table is "
 			"full\n",
 			prog, (unsigned long long)st.dropped);
-	(void)a;
+	/* the kernel's count grows: the table's are those since the last */
+	if (st.faults > a->faults) {
+		a->table_faults += st.faults - a->faults;
+		a->faults = st.faults;
+	}
 }

@@ -95,15 +95,36 @@ static void json_keys(FILE *out, const struct agg_cli *a,
 	}
 }
 
+/* The events left out of this table (agg.h): the whole run's for the
+ * final or "total" table, else the interval's, counted afresh after. */
+static void left_out(struct agg_cli *a, const char *title, uint64_t *f,
+		     uint64_t *u)
+{
+	bool run = !title || !strcmp(title, "total");
+
+	*f = run ? a->faults : a->table_faults;
+	*u = run ? a->unchecked : a->table_unchecked;
+	a->table_faults = a->table_unchecked = 0;
+}
+
+static void json_left_out(FILE *out, uint64_t f, uint64_t u)
+{
+	if (f)
+		fprintf(out, ",\"faults\":%" PRIu64, f);
+	if (u)
+		fprintf(out, ",\"unchecked\":%" PRIu64, u);
+}
+
 void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 {
 	const struct sonde_agg_row *const *rows;
 	int n = sonde_agg__rows(g, false, &rows), i, k, w[SONDE_AGG_MAX_KEYS];
-	uint64_t total = 0;
+	uint64_t total = 0, f, u;
 	FILE *out = a->out;
 
 	if (n < 0)
 		return;
+	left_out(a, title, &f, &u);
 	for (i = 0; i < n; i++)
 		total += rows[i]->count;
 	if (a->top && n > a->top)
@@ -118,7 +139,9 @@ void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 			json_keys(out, a, rows[i]);
 			fprintf(out, ",\"count\":%" PRIu64 "}", rows[i]->count);
 		}
-		fprintf(out, "],\"total\":%" PRIu64 "}\n", total);
+		fprintf(out, "],\"total\":%" PRIu64, total);
+		json_left_out(out, f, u);
+		fputs("}\n", out);
 		return;
 	}
 	if (a->o.format == OUT_CSV) {
@@ -157,6 +180,11 @@ void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 	for (i = 0, k = 0; k <= a->nkeys; k++)
 		i += w[k] + 2;
 	fprintf(out, "%-*s%12" PRIu64 "\n", i, "total", total);
+	if (f)
+		fprintf(out, "%-*s%12" PRIu64 "\n", i, "faults (left out)", f);
+	if (u)
+		fprintf(out, "%-*s%12" PRIu64 "\n", i, "unchecked (left out)",
+			u);
 }
 
 const char *fmt_ns(char *buf, size_t len, int64_t ns)
@@ -343,9 +371,11 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 	const struct sonde_agg_row *const *rows;
 	int n = sonde_agg__rows(g, a->nkeys == 0, &rows), i, k;
 	FILE *out = a->out;
+	uint64_t f, u;
 
 	if (n < 0)
 		return;
+	left_out(a, title, &f, &u);
 	if (a->top && n > a->top)
 		n = a->top;
 	if (a->o.format == OUT_JSON) {
@@ -360,6 +390,7 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 			json_hist(a, g, rows[i], unit);
 		}
 		fputc(']', out);
+		json_left_out(out, f, u);
 		if (tail)
 			tail(a, ctx);
 		fputs("}\n", out);
@@ -379,6 +410,11 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 		fprintf(out, "-- %s --\n", title);
 	for (i = 0; i < n; i++)
 		text_hist(a, g, rows[i], unit);
+	if (f || u)
+		fprintf(out,
+			"%" PRIu64 " faults, %" PRIu64
+			" unchecked (left out of the histogram)\n\n",
+			f, u);
 	if (tail)
 		tail(a, ctx);
 }

@@ -307,20 +307,87 @@ bool agg_event_value(struct agg_cli *a, const struct sonde_event *ev,
 	}
 }
 
-static void lost_summary(struct agg_cli *a)
+static bool field_left_out(struct agg_cli *a, const struct sonde_event *ev,
+			   struct key_def *k)
+{
+	int f = field_index(ev, k, a->nprobes);
+
+	if (f < 0)
+		return false;
+	if (sonde_event__field_fault(ev, f)) {
+		a->faults++;
+		a->table_faults++;
+		return true;
+	}
+	if (sonde_event__field_unchecked(ev, f)) {
+		a->unchecked++;
+		a->table_unchecked++;
+		return true;
+	}
+	return false;
+}
+
+bool agg_event_left_out(struct agg_cli *a, const struct sonde_event *ev)
+{
+	int i;
+
+	for (i = 0; i < a->nkeys; i++)
+		if (a->keys[i].kind == KEY_FIELD &&
+		    field_left_out(a, ev, &a->keys[i]))
+			return true;
+	return a->has_value && a->value.kind == KEY_FIELD &&
+	       field_left_out(a, ev, &a->value);
+}
+
+bool agg_field_reads_memory(struct agg_cli *a, const char *name)
+{
+	size_t len = strlen(name), n;
+	const char *def, *p;
+	int i;
+
+	for (i = 0; i < a->nprobes; i++) {
+		def = sonde_session__probe_definition(a->s, i);
+		for (p = def ? strchr(def, ' ') : NULL; p;
+		     p = strchr(p + 1, ' ')) {
+			if (strncmp(p + 1, name, len) || p[1 + len] != '=')
+				continue;
+			n = strcspn(p + 2 + len, " \t");
+			/* +OFF(BASE), -OFF(BASE), @ADDR: a read of memory */
+			if (memchr(p + 2 + len, '(', n) ||
+			    memchr(p + 2 + len, '@', n))
+				return true;
+		}
+	}
+	return false;
+}
+
+static void summary(struct agg_cli *a)
 {
 	struct sonde_stats st = { .sz = sizeof(st) };
+	FILE *e = stderr;
 
 	if (!a->s || sonde_session__stats(a->s, &st))
 		return;
+	if (!st.lost && !a->faults && !a->unchecked && !a->o.verbose)
+		return;
+	fprintf(e, "%s: ", prog);
+	/* counted in the kernel, no event was read: only the faults */
+	if (st.events || st.lost || !a->faults)
+		fprintf(e, "%llu events, %llu lost%s",
+			(unsigned long long)st.events,
+			(unsigned long long)st.lost, a->faults ? ", " : "");
+	if (a->faults)
+		fprintf(e, "%llu faults", (unsigned long long)a->faults);
+	if (a->unchecked)
+		fprintf(e, ", %llu unchecked",
+			(unsigned long long)a->unchecked);
+	if (a->faults || a->unchecked)
+		fprintf(e, " (left out of the %s)",
+			!strcmp(a->cmd, "hist") ? "histogram" : "table");
 	if (st.lost)
-		fprintf(stderr,
-			"%s: %llu events, %llu lost: the tables miss them; a larger --buffer-kb keeps more\n",
-			prog, (unsigned long long)st.events,
-			(unsigned long long)st.lost);
-	else if (a->o.verbose)
-		fprintf(stderr, "%s: %llu events, 0 lost\n", prog,
-			(unsigned long long)st.events);
+		fputs(": the tables miss them; a larger --buffer-kb keeps more",
+		      e);
+	fputc('\n', e);
 }
 
 /* Poll (or, when the kernel counts alone, wait) until a signal, -d, the
@@ -430,7 +497,7 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 	}
 	ops->print(a, ctx, true);
 	fflush(a->out);
-	lost_summary(a);
+	summary(a);
 	if (a->o.cmd && !status) {
 		if (!c.exited)
 			child_kill(&c);

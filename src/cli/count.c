@@ -44,6 +44,8 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 	struct count_ctx *c = ctx;
 	struct sonde_agg_key key[SONDE_AGG_MAX_KEYS];
 
+	if (agg_event_left_out(c->a, ev))
+		return 0; /* a key that was not read is no key */
 	agg_event_key(c->a, ev, key);
 	sonde_agg__add(c->g, key, 0);
 	if (c->total)
@@ -85,6 +87,22 @@ static int setup(struct agg_cli *a, void *ctx)
 	struct count_ctx *c = ctx;
 	int i, n = a->nprobes, r;
 
+	/* A hist trigger counts a key read through a bad pointer as the 0
+	 * (or stale bytes) the kernel stored: such keys are counted here,
+	 * where a fault is known and left out. */
+	for (i = 0; c->hist && i < a->nkeys; i++) {
+		if (a->keys[i].kind != KEY_FIELD ||
+		    !agg_field_reads_memory(a, a->keys[i].name))
+			continue;
+		if (a->o.verbose)
+			fprintf(stderr,
+				"%s: not counted by the hist trigger: '%s' is "
+				"read through a pointer, and a hist trigger "
+				"cannot tell a fault from a value\n",
+				prog, a->keys[i].name);
+		free(c->hist);
+		c->hist = NULL;
+	}
 	/* Keyless: PMU counters first (the kernel counts, no program runs
 	 * per hit), unless BPF is asked for; keyed: BPF where it can. */
 	if (a->nkeys || a->o.backend == SONDE_BACKEND_BPF) {
@@ -222,6 +240,13 @@ static struct sonde_agg *kernel_table(struct agg_cli *a, struct count_ctx *c)
 	const char *text;
 	int n;
 
+	if (a->faults || a->unchecked) {
+		fprintf(stderr,
+			"%s: keys read through bad pointers: printing the "
+			"events counted here, without them\n",
+			prog);
+		return c->g;
+	}
 	c->kernel = sonde_agg__new(&go);
 	for (c->probe = 0; c->kernel && c->probe < a->nprobes; c->probe++) {
 		text = sonde_session__probe_hist(a->s, c->probe);

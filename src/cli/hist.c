@@ -35,6 +35,8 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 	struct sonde_agg_key key[SONDE_AGG_MAX_KEYS];
 	int64_t v;
 
+	if (agg_event_left_out(h->a, ev))
+		return 0; /* a value that was not read is no value */
 	if (!agg_event_value(h->a, ev, &v)) {
 		h->skipped++;
 		return 0;

@@ -528,11 +528,12 @@ static void test_read_clear(void **state)
 	agg_free(out);
 }
 
-/* Register fetches only: a dereference is refused with a sentence. */
-static void test_refuses_deref(void **state)
+/* Registers and reads through them only: a stack slot is refused with a
+ * sentence. */
+static void test_refuses_stack(void **state)
 {
 	static const char *const specs[] = {
-		"u:" FIXTURE ":greet s=+0(%di):u8", NULL };
+		"u:" FIXTURE ":greet s=$stack1:u64", NULL };
 	struct sonde_bpf_agg_opts o = {
 		.sz = sizeof(o), .nkeys = 1,
 		.keys = { { SONDE_BPF_ARG, "s" } },
@@ -728,7 +729,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test_teardown(test_hist_across_cpus, release),
 		cmocka_unit_test_teardown(test_latency, release),
 		cmocka_unit_test_teardown(test_read_clear, release),
-		cmocka_unit_test_teardown(test_refuses_deref, release),
+		cmocka_unit_test_teardown(test_refuses_stack, release),
 		cmocka_unit_test_teardown(test_many_functions, release),
 	};
 

@@ -75,16 +75,13 @@ static int resolve_arg(struct sonde_session *s, const struct probe *p,
 		return set_err(s, EINVAL, -1, "probe %s has no argument '%s'",
 			       p->name, name ? name : "");
 	g->src = GS_REG;
-	if (!strcmp(a->fetch, "$retval"))
-		g->regoff = gen_reg_offset("ax");
-	else if (a->fetch[0] == '%')
-		g->regoff = gen_reg_offset(a->fetch + 1);
-	else
-		g->regoff = -1;
-	if (g->regoff < 0)
+	/* a uprobe's pointers are read from the process (a kprobe's would
+	 * be the kernel's: not done here) */
+	if (gen_parse_chain(a->fetch, strlen(a->fetch), g) ||
+	    (g->nderef && !probe_kind_is_user(p->spec.kind)))
 		return set_err(s, ENOTSUP, a->col,
-			       "the bpf backend reads registers and $retval "
-			       "only, not '%s'",
+			       "the bpf backend reads registers and $retval, "
+			       "and through them in a process, only, not '%s'",
 			       a->fetch);
 	/* the kernel's default type for a fetcharg is x64 (trace_probe.h
 	 * DEFAULT_FETCH_TYPE on x86-64): shown in hex, as tracefs does */
@@ -528,6 +525,9 @@ int sonde_bpf_agg__stats(const struct sonde_bpf_agg *a,
 	i = AST_ORPHANS;
 	if (!bpf_map_lookup_elem(a->gen.stats_fd, &i, &v))
 		out.orphans = v;
+	i = AST_FAULTS;
+	if (!bpf_map_lookup_elem(a->gen.stats_fd, &i, &v))
+		out.faults = v;
 	out.links = a->multi_links;
 	out.perf_events = a->perf_events;
 	memcpy(st, &out, st->sz && st->sz < sizeof(out) ? st->sz : sizeof(out));

@@ -29,11 +29,18 @@ enum gsrc {
 	GS_LATENCY /* return probes: ns since the matching entry */
 };
 
+#define GSRC_MAX_DEREF 4
+
 struct gsrc_spec {
 	enum gsrc src;
 	int regoff;	/* GS_REG: offsetof(struct pt_regs, reg) */
 	int size;	/* GS_REG: bytes of the value (1, 2, 4, 8) */
 	bool is_signed; /* GS_REG: sign-extend from size */
+	/* GS_REG of a uprobe: the register is a pointer, read through
+	 * nderef times (+OFF(+OFF(%reg))), offsets innermost first; a read
+	 * that fails is a fault, counted, and the hit is left out */
+	int nderef;
+	int64_t deref[GSRC_MAX_DEREF];
 };
 
 #define GEN_MAX_KEYS 8
@@ -85,6 +92,7 @@ static inline int64_t agg_max_decode(uint64_t ord)
 enum agg_stat {
 	AST_DROPPED, /* the counts map was full */
 	AST_ORPHANS, /* returns whose entry was not seen */
+	AST_FAULTS,  /* hits left out: a read through a pointer failed */
 	AST_NSTATS = 4,
 };
 
@@ -96,6 +104,9 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *g);
 int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *g);
 /* Kernel pt_regs offset of an x86-64 register name ("di", "ax"), or -1. */
 int gen_reg_offset(const char *name);
+/* A fetch of len bytes as a register read through GSRC_MAX_DEREF pointers
+ * at most (g->regoff, g->deref); -ENOTSUP for any other fetch. */
+int gen_parse_chain(const char *fetch, size_t len, struct gsrc_spec *g);
 
 /* load.c: a BPF_PROG_TYPE_KPROBE program; the verifier's log goes to log
  * when loading fails. Returns the fd or -errno. */

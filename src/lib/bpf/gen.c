@@ -5,6 +5,10 @@
  * struct pt_regs; the probe is told apart by its BPF cookie (the probe's
  * index in the session, set per probe in the link).
  *
+ * A key or value read through a pointer (bpf_probe_read_user()) that
+ * faults leaves the hit out of the table and counts it in stats
+ * AST_FAULTS.
+ *
  * Counts and histograms: one PERCPU_HASH, key = u64 slots
  * [cookie][key values...][bucket], value = struct agg_val {count, sum,
  * min_ord, max_ord} of the values that fell there. count and sum are added
@@ -32,6 +36,7 @@
 #define TSKEY_OFF (-24) /* latency: {dkey, depth} */
 #define TSVAL_OFF (-32)
 #define ZERO_OFF (-40) /* a u32 0 (stats index) or u64 0 (depth init) */
+#define READ_OFF (-168) /* what bpf_probe_read_user() reads */
 #define MAX_SLOTS 12
 
 /* x86-64 struct pt_regs (arch/x86/include/asm/ptrace.h), in order */
@@ -74,8 +79,37 @@ static void load_reg(struct gen *g, int dst, const struct gsrc_spec *s)
 		     ALU_IMM(s->is_signed ? BPF_ARSH : BPF_RSH, dst, shift));
 }
 
+/* dst = the register, or what it points to (through s->nderef pointers,
+ * read with bpf_probe_read_user()); a read that fails jumps to fault, so
+ * a value that was not read is never a 0 in the table. Clobbers r0-r5. */
+static void load_src(struct gen *g, int dst, const struct gsrc_spec *s,
+		     int fault)
+{
+	int shift = 64 - 8 * s->size, i;
+
+	if (!s->nderef) {
+		load_reg(g, dst, s);
+		return;
+	}
+	EMIT(g, LDX(BPF_DW, R3, R6, s->regoff));
+	for (i = 0; i < s->nderef; i++) {
+		EMIT(g, LD_IMM64(R1, s->deref[i]), ALU_REG(BPF_ADD, R3, R1),
+		     ST_IMM(BPF_DW, FP, READ_OFF, 0), MOV_REG(R1, FP),
+		     ALU_IMM(BPF_ADD, R1, READ_OFF),
+		     MOV_IMM(R2, i + 1 == s->nderef ? s->size : 8),
+		     CALL(BPF_FUNC_probe_read_user));
+		gen_jump(g, JMP_IMM(BPF_JNE, R0, 0, 0), fault);
+		/* little-endian: size bytes into a zeroed u64 */
+		EMIT(g, LDX(BPF_DW, R3, FP, READ_OFF));
+	}
+	if (s->is_signed && shift > 0 && shift < 64)
+		EMIT(g, ALU_IMM(BPF_LSH, R3, shift),
+		     ALU_IMM(BPF_ARSH, R3, shift));
+	EMIT(g, MOV_REG(dst, R3));
+}
+
 /* Fill the key slots (after slot 0, the cookie). Clobbers r0-r5. */
-static int store_keys(struct gen *g, const struct gen_agg *a)
+static int store_keys(struct gen *g, const struct gen_agg *a, int fault)
 {
 	int i, off = KEY_OFF + 8;
 
@@ -103,7 +137,7 @@ static int store_keys(struct gen *g, const struct gen_agg *a)
 			off += 16;
 			continue;
 		case GS_REG:
-			load_reg(g, R0, k);
+			load_src(g, R0, k, fault);
 			break;
 		default:
 			return -EINVAL;
@@ -241,12 +275,22 @@ static void lat_return(struct gen *g, const struct gen_agg *a, int orphan)
 	     CALL(BPF_FUNC_map_delete_elem));
 }
 
+static bool reads_memory(const struct gen_agg *a)
+{
+	int i;
+
+	for (i = 0; i < a->nkeys; i++)
+		if (a->keys[i].src == GS_REG && a->keys[i].nderef)
+			return true;
+	return a->value.src == GS_REG && a->value.nderef;
+}
+
 int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 {
 	struct gen g = {.b = b};
 	int found = gen_label_new(&g), drop = gen_label_new(&g),
 	    out = gen_label_new(&g);
-	int orphan = gen_label_new(&g);
+	int orphan = gen_label_new(&g), fault = gen_label_new(&g);
 	int slots = gen_key_slots(a), err;
 
 	if (slots > MAX_SLOTS || a->nkeys > GEN_MAX_KEYS)
@@ -258,10 +302,10 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	if (a->value.src == GS_LATENCY)
 		lat_return(&g, a, orphan);
 	else if (a->value.src == GS_REG)
-		load_reg(&g, R7, &a->value);
+		load_src(&g, R7, &a->value, fault);
 	EMIT(&g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
 	     STX(BPF_DW, FP, R0, KEY_OFF));
-	err = store_keys(&g, a);
+	err = store_keys(&g, a, fault);
 	if (err)
 		return err;
 	if (a->hist == GH_LOG2)
@@ -307,6 +351,11 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	gen_label_here(&g, drop);
 	bump_stat(&g, a, AST_DROPPED);
 	gen_jump(&g, JA(0), out);
+	if (reads_memory(a)) { /* else nothing jumps there */
+		gen_label_here(&g, fault);
+		bump_stat(&g, a, AST_FAULTS);
+		gen_jump(&g, JA(0), out);
+	}
 	gen_label_here(&g, orphan);
 	if (a->value.src == GS_LATENCY)
 		bump_stat(&g, a, AST_ORPHANS);

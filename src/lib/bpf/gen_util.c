@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The instruction buffer and its labels (gen_int.h). */
+/* The instruction buffer and its labels (gen_int.h), and the fetches an
+ * aggregation program reads (bpf_int.h). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -77,4 +78,44 @@ int gen_finish(struct gen *g)
 			(int16_t)(to - g->fix[i].at - 1);
 	}
 	return g->b->err;
+}
+
+/* "%REG", "$retval", or "+OFF(...)" / "-OFF(...)" / "+uOFF(...)" around
+ * one of them: the register and the offsets, innermost first. */
+int gen_parse_chain(const char *f, size_t len, struct gsrc_spec *g)
+{
+	const char *p = f + 1, *open;
+	char *end;
+	long long off;
+	char reg[8];
+	int err;
+
+	if (len == 7 && !strncmp(f, "$retval", 7)) {
+		g->regoff = gen_reg_offset("ax");
+		return 0;
+	}
+	if (len > 1 && len < sizeof(reg) + 1 && f[0] == '%') {
+		memcpy(reg, f + 1, len - 1);
+		reg[len - 1] = '\0';
+		g->regoff = gen_reg_offset(reg);
+		return g->regoff < 0 ? -ENOTSUP : 0;
+	}
+	if (len < 4 || (f[0] != '+' && f[0] != '-') || f[len - 1] != ')')
+		return -ENOTSUP;
+	if (*p == 'u')
+		p++;
+	open = memchr(p, '(', len - (p - f));
+	if (!open)
+		return -ENOTSUP;
+	errno = 0;
+	off = strtoll(p, &end, 0);
+	if (end != open || errno)
+		return -ENOTSUP;
+	err = gen_parse_chain(open + 1, len - (open + 1 - f) - 1, g);
+	if (err)
+		return err;
+	if (g->nderef == GSRC_MAX_DEREF)
+		return -ENOTSUP;
+	g->deref[g->nderef++] = f[0] == '-' ? -off : off;
+	return 0;
 }

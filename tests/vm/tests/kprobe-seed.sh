@@ -90,7 +90,9 @@ raw_hits()
 	echo 1 >"$i/events/$g/probe/enable"
 	"$O" "$file" >/dev/null
 	echo 0 >"$i/events/$g/probe/enable"
-	n=$(grep -c ' open_sys-[0-9]* .* probe: ' "$i/trace")
+	# the comm comes from the kernel's saved_cmdlines, which may have
+	# lost it by the time trace is read ("<...>")
+	n=$(grep -c -E ' (open_sys|<\.\.\.>)-[0-9]+ .* probe: ' "$i/trace")
 	rmdir "$i"
 	echo "-:$g/probe" >>"$TRACEFS/kprobe_events"
 	echo "$n"

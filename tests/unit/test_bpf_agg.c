@@ -308,6 +308,26 @@ static void test_count_keys(void **state)
 	agg_free(out);
 }
 
+/* The kernel's one-row histogram (out) equals the user-space engine's
+ * (want): count, sum, min, max and every bucket. */
+static void expect_same_hist(struct sonde_agg *out, struct sonde_agg *want)
+{
+	const struct sonde_agg_row *const *got, *const *exp;
+	int i;
+
+	assert_int_equal(sonde_agg__rows(out, true, &got), 1);
+	assert_int_equal(sonde_agg__rows(want, true, &exp), 1);
+	assert_int_equal(got[0]->count, exp[0]->count);
+	assert_int_equal(got[0]->sum, exp[0]->sum);
+	assert_int_equal(got[0]->min, exp[0]->min);
+	assert_int_equal(got[0]->max, exp[0]->max);
+	for (i = 0; i < sonde_agg__nbuckets(out); i++)
+		if (got[0]->buckets[i] != exp[0]->buckets[i])
+			fail_msg("bucket %d: %llu, want %llu", i,
+				 (unsigned long long)got[0]->buckets[i],
+				 (unsigned long long)exp[0]->buckets[i]);
+}
+
 /* The kernel's histogram equals the user-space engine's on the values
  * the fixture passes: every bucket, count, sum, min and max. */
 static void hist_case(const char *spec, enum sonde_agg_hist h, int64_t min,
@@ -322,7 +342,6 @@ static void hist_case(const char *spec, enum sonde_agg_hist h, int64_t min,
 	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1, .hist = h,
 				     .min = min, .max = max, .step = step };
 	struct sonde_agg *out = agg_new(&ao), *want = agg_new(&ao);
-	const struct sonde_agg_row *const *got, *const *exp;
 	struct sonde_agg_key k0 = { SONDE_AGG_KEY_UNSIGNED, 0, NULL };
 	char nbuf[16];
 	int i;
@@ -332,17 +351,7 @@ static void hist_case(const char *spec, enum sonde_agg_hist h, int64_t min,
 	run(specs, &o, out, nbuf, NULL, NULL);
 	for (i = 1; i <= n; i++)
 		sonde_agg__add(want, &k0, mul * i);
-	assert_int_equal(sonde_agg__rows(out, true, &got), 1);
-	assert_int_equal(sonde_agg__rows(want, true, &exp), 1);
-	assert_int_equal(got[0]->count, exp[0]->count);
-	assert_int_equal(got[0]->sum, exp[0]->sum);
-	assert_int_equal(got[0]->min, exp[0]->min);
-	assert_int_equal(got[0]->max, exp[0]->max);
-	for (i = 0; i < sonde_agg__nbuckets(out); i++)
-		if (got[0]->buckets[i] != exp[0]->buckets[i])
-			fail_msg("bucket %d: %llu, want %llu", i,
-				 (unsigned long long)got[0]->buckets[i],
-				 (unsigned long long)exp[0]->buckets[i]);
+	expect_same_hist(out, want);
 	agg_free(out);
 	agg_free(want);
 }
@@ -388,7 +397,6 @@ static void across_cpus(const char *prog, const char *fn, int64_t mul, int n)
 	struct sonde_agg_opts ao = { .sz = sizeof(ao), .nkeys = 1,
 				     .hist = SONDE_AGG_LOG2 };
 	struct sonde_agg *out = agg_new(&ao), *want = agg_new(&ao);
-	const struct sonde_agg_row *const *got, *const *exp;
 	struct sonde_agg_key k0 = { SONDE_AGG_KEY_UNSIGNED, 0, NULL };
 	struct sonde_session *s;
 	struct sonde_bpf_agg *a;
@@ -411,17 +419,7 @@ static void across_cpus(const char *prog, const char *fn, int64_t mul, int n)
 	assert_true(sonde_bpf_agg__read(a, out, false) >= 0);
 	agg_close(a);
 	session_close(s);
-	assert_int_equal(sonde_agg__rows(out, true, &got), 1);
-	assert_int_equal(sonde_agg__rows(want, true, &exp), 1);
-	assert_int_equal(got[0]->count, exp[0]->count);
-	assert_int_equal(got[0]->sum, exp[0]->sum);
-	assert_int_equal(got[0]->min, exp[0]->min);
-	assert_int_equal(got[0]->max, exp[0]->max);
-	for (i = 0; i < sonde_agg__nbuckets(out); i++)
-		if (got[0]->buckets[i] != exp[0]->buckets[i])
-			fail_msg("bucket %d: %llu, want %llu", i,
-				 (unsigned long long)got[0]->buckets[i],
-				 (unsigned long long)exp[0]->buckets[i]);
+	expect_same_hist(out, want);
 	agg_free(out);
 	agg_free(want);
 }

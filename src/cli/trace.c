@@ -56,13 +56,15 @@ static void summary(struct sonde_session *s, const struct cli_opts *o)
 	fprintf(stderr, "%s: %llu events, %llu lost", prog,
 		(unsigned long long)st.events, (unsigned long long)st.lost);
 	if (st.lost) {
-		fprintf(stderr, " (");
-		for (cpu = 0; cpu < st.ncpus; cpu++)
-			if (st.lost_per_cpu[cpu])
-				fprintf(stderr, "%scpu%d: %llu",
-					cpu ? ", " : "", cpu,
-					(unsigned long long)
-						st.lost_per_cpu[cpu]);
+		const char *sep = " (";
+
+		for (cpu = 0; cpu < st.ncpus; cpu++) {
+			if (!st.lost_per_cpu[cpu])
+				continue;
+			fprintf(stderr, "%scpu%d: %llu", sep, cpu,
+				(unsigned long long)st.lost_per_cpu[cpu]);
+			sep = ", ";
+		}
 		fprintf(stderr, ")");
 	}
 	if (st.faults)

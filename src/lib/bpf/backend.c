@@ -419,6 +419,32 @@ out:
 	return err;
 }
 
+/*
+ * SONDE_BPF_HELD_SLOTS=N (tests only): mark the first N scratch buffers of
+ * every CPU busy, as runs preempted in the middle would hold them, so the
+ * programs must build their records in the others or count them lost.
+ */
+static int hold_slots(struct sonde_session *s, int fd)
+{
+	const char *env = getenv("SONDE_BPF_HELD_SLOTS");
+	size_t stride = (STREAM_SLOT_SIZE + 7) & ~(size_t)7;
+	uint32_t i, n = env ? (uint32_t)atoi(env) : 0;
+	char *v;
+	int c, err = 0;
+
+	if (!n)
+		return 0;
+	v = calloc(s->ncpus, stride);
+	if (!v)
+		return -ENOMEM;
+	for (c = 0; c < s->ncpus; c++)
+		*(uint64_t *)(v + c * stride + STREAM_BUSY) = 1;
+	for (i = 0; i < n && i < STREAM_SLOTS && !err; i++)
+		err = bpf_map_update_elem(fd, &i, v, BPF_ANY) ? -errno : 0;
+	free(v);
+	return err;
+}
+
 static int make_maps(struct sonde_session *s, struct bstate *st)
 {
 	uint64_t kb = s->opts.buffer_kb ? s->opts.buffer_kb : DEFAULT_RING_KB;
@@ -428,11 +454,11 @@ static int make_maps(struct sonde_session *s, struct bstate *st)
 	while (size < kb * 1024 && size < (1ULL << 30))
 		size <<= 1;
 	st->ring_fd = bpfl_map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, size);
-	st->scratch_fd =
-		bpfl_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, STREAM_BUF, 1);
+	st->scratch_fd = bpfl_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4,
+					 STREAM_SLOT_SIZE, STREAM_SLOTS);
 	st->lost_fd = bpfl_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1);
 	if (st->ring_fd >= 0 && st->scratch_fd >= 0 && st->lost_fd >= 0)
-		return 0;
+		return hold_slots(s, st->scratch_fd);
 	if (st->ring_fd < 0)
 		return set_err(s, -st->ring_fd, -1,
 			       "cannot create the BPF ring buffer: %s%s",

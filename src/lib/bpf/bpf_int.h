@@ -157,10 +157,19 @@ struct stream_hdr {
 #define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
 #define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
 #define STREAM_BUF (STREAM_HDR + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
+/* Scratch buffers per CPU, each a record and, at STREAM_BUSY, a word its
+ * program sets while building in it. A uprobe's program runs with
+ * migration disabled but may be preempted (uprobe_multi links, and perf
+ * events since the kernel stopped holding its per-CPU uprobe buffer
+ * mutex around them), so another task's run can start on the same CPU
+ * before the first is done: it takes the next free buffer. */
+#define STREAM_SLOTS 4
+#define STREAM_BUSY STREAM_BUF
+#define STREAM_SLOT_SIZE (STREAM_BUF + 8)
 
 struct gen_stream {
 	int ring_fd;	/* BPF_MAP_TYPE_RINGBUF */
-	int scratch_fd; /* PERCPU_ARRAY of one STREAM_BUF value */
+	int scratch_fd; /* PERCPU_ARRAY of STREAM_SLOTS scratch buffers */
 	int lost_fd;	/* PERCPU_ARRAY of one u64: records the ring refused */
 	bool retprobe;
 	bool kernel; /* a kprobe: memory is the kernel's unless umem says */

@@ -13,9 +13,10 @@
  * [cookie][key values...][bucket], value = struct agg_val {count, sum,
  * min_ord, max_ord} of the values that fell there. count and sum are added
  * atomically (uprobe programs run preemptible, under migrate_disable() only,
- * so two tasks may interleave on one CPU); min and max are plain stores, in
- * orders where a zeroed value is the identity (bpf_int.h: the other CPUs'
- * slots of a new key are zeroed, not given the inserted value).
+ * so two tasks may interleave on one CPU); min and max are raised by
+ * compare-and-exchange (atomic_umax()), in orders where a zeroed value is
+ * the identity (bpf_int.h: the other CPUs' slots of a new key are zeroed,
+ * not given the inserted value).
  * Buckets are those of agg.c: log2 0 = negative, 1 = zero, 2 + ilog2(v);
  * linear 0 = below min, 1 + (v - min) / step, the last = at or above max.
  */
@@ -275,6 +276,27 @@ static void lat_return(struct gen *g, const struct gen_agg *a, int orphan)
 	     CALL(BPF_FUNC_map_delete_elem));
 }
 
+/*
+ * *(u64 *)(r9 + off) = max(itself, r2), unsigned, by compare-and-exchange:
+ * another run of the program on this CPU may store there between the
+ * load and the store. After CAS_TRIES such stores in a row the hit goes to
+ * drop (counted, never a wrong min or max).
+ */
+#define CAS_TRIES 8
+static void atomic_umax(struct gen *g, int off, int drop)
+{
+	int done = gen_label_new(g), i;
+
+	EMIT(g, LDX(BPF_DW, R0, R9, off));
+	for (i = 0; i < CAS_TRIES; i++) {
+		gen_jump(g, JMP_REG(BPF_JLE, R2, R0, 0), done);
+		EMIT(g, MOV_REG(R1, R0), ATOMIC_CMPXCHG(R9, R2, off));
+		gen_jump(g, JMP_REG(BPF_JEQ, R0, R1, 0), done);
+	}
+	gen_jump(g, JA(0), drop);
+	gen_label_here(g, done);
+}
+
 static bool reads_memory(const struct gen_agg *a)
 {
 	int i;
@@ -330,23 +352,17 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	     CALL(BPF_FUNC_map_lookup_elem));
 	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), drop);
 	gen_label_here(&g, found);
-	EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
 	if (a->value.src != GS_NONE) {
-		int nomin = gen_label_new(&g), nomax = gen_label_new(&g);
-
 		/* min_ord = max(min_ord, INT64_MAX - v), unsigned */
-		EMIT(&g, ATOMIC_ADD(R0, R7, 8), LD_IMM64(R2, INT64_MAX),
-		     ALU_REG(BPF_SUB, R2, R7), LDX(BPF_DW, R1, R0, 16));
-		gen_jump(&g, JMP_REG(BPF_JLE, R2, R1, 0), nomin);
-		EMIT(&g, STX(BPF_DW, R0, R2, 16));
-		gen_label_here(&g, nomin);
+		EMIT(&g, MOV_REG(R9, R0), LD_IMM64(R2, INT64_MAX),
+		     ALU_REG(BPF_SUB, R2, R7));
+		atomic_umax(&g, 16, drop);
 		/* max_ord = max(max_ord, v ^ sign bit), unsigned */
-		EMIT(&g, LD_IMM64(R2, AGG_SIGN_BIT), ALU_REG(BPF_XOR, R2, R7),
-		     LDX(BPF_DW, R1, R0, 24));
-		gen_jump(&g, JMP_REG(BPF_JLE, R2, R1, 0), nomax);
-		EMIT(&g, STX(BPF_DW, R0, R2, 24));
-		gen_label_here(&g, nomax);
+		EMIT(&g, LD_IMM64(R2, AGG_SIGN_BIT), ALU_REG(BPF_XOR, R2, R7));
+		atomic_umax(&g, 24, drop);
+		EMIT(&g, MOV_REG(R0, R9), ATOMIC_ADD(R0, R7, 8));
 	}
+	EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
 	gen_jump(&g, JA(0), out);
 	gen_label_here(&g, drop);
 	bump_stat(&g, a, AST_DROPPED);

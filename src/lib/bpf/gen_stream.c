@@ -3,8 +3,9 @@
  * The streaming program: the record a uprobe or kprobe event would write
  * into the tracefs ring (trace_uprobe.c __uprobe_trace_func(),
  * trace_kprobe.c __kprobe_trace_func(), store_trace_args() of
- * trace_probe_tmpl.h), built in a per-CPU scratch buffer and copied
- * into the BPF ring buffer with bpf_ringbuf_output(). The arguments are
+ * trace_probe_tmpl.h), built in a per-CPU scratch buffer (one of
+ * STREAM_SLOTS, claimed for the run: bpf_int.h) and copied into the BPF
+ * ring buffer with bpf_ringbuf_output(). The arguments are
  * those perf_fmt.c compiled from the kernel fetch strings, so the layout
  * is pfmt_build()'s: common fields, __probe_ip (or __probe_func and
  * __probe_ret_ip), each value at its offset, strings after the fixed part
@@ -287,11 +288,40 @@ static void string_arg(struct gen *g, const struct gen_stream *gs, size_t ai)
 	     STX(BPF_W, R7, R1, REC + a->offset), ALU_REG(BPF_ADD, R8, R0));
 }
 
+/*
+ * r7 = a scratch buffer of this CPU no other run of a program is building
+ * in, marked busy (ours until the store of 0 at the end), or jump to full
+ * when all STREAM_SLOTS are taken: runs preempted on this CPU hold them.
+ */
+static void claim_slot(struct gen *g, const struct gen_stream *gs, int full,
+		       int out)
+{
+	int have = gen_label_new(g);
+	int i;
+
+	for (i = 0; i < STREAM_SLOTS; i++) {
+		int next = gen_label_new(g);
+
+		EMIT(g, ST_IMM(BPF_W, FP, IDX_OFF, i),
+		     LD_MAP_FD(R1, gs->scratch_fd), MOV_REG(R2, FP),
+		     ALU_IMM(BPF_ADD, R2, IDX_OFF),
+		     CALL(BPF_FUNC_map_lookup_elem));
+		gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
+		EMIT(g, MOV_IMM(R1, 1), ATOMIC_FETCH_OR(R0, R1, STREAM_BUSY));
+		gen_jump(g, JMP_IMM(BPF_JNE, R1, 0, 0), next);
+		EMIT(g, MOV_REG(R7, R0));
+		gen_jump(g, JA(0), have);
+		gen_label_here(g, next);
+	}
+	gen_jump(g, JA(0), full);
+	gen_label_here(g, have);
+}
+
 int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 {
 	struct gen g = {.b = b};
-	int out = gen_label_new(&g), sent = gen_label_new(&g);
-	int ip = gen_reg_offset("ip");
+	int out = gen_label_new(&g), full = gen_label_new(&g);
+	int release = gen_label_new(&g), ip = gen_reg_offset("ip");
 	size_t i;
 
 	if (gs->fixed + REC > STREAM_CUR_MASK)
@@ -302,11 +332,7 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 		gen_jump(&g, JMP_IMM(BPF_JNE, R1, gs->only_tgid, 0), out);
 	if (gs->skip_tgid > 0)
 		gen_jump(&g, JMP_IMM(BPF_JEQ, R1, gs->skip_tgid, 0), out);
-	EMIT(&g, ST_IMM(BPF_W, FP, IDX_OFF, 0), LD_MAP_FD(R1, gs->scratch_fd),
-	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, IDX_OFF),
-	     CALL(BPF_FUNC_map_lookup_elem));
-	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
-	EMIT(&g, MOV_REG(R7, R0));
+	claim_slot(&g, gs, full, out);
 	/* struct stream_hdr, then the common fields: common_type is the
 	 * probe's format id (index + 1), common_pid the thread */
 	EMIT(&g, ST_IMM(BPF_DW, R7, FAULTS, 0));
@@ -334,16 +360,21 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 			value_arg(&g, gs, i);
 	}
 	EMIT(&g, MOV_REG(R3, R8), ALU_IMM(BPF_ADD, R3, REC));
-	gen_jump(&g, JMP_IMM(BPF_JGT, R3, STREAM_BUF, 0), out);
+	gen_jump(&g, JMP_IMM(BPF_JGT, R3, STREAM_BUF, 0), release);
 	EMIT(&g, LD_MAP_FD(R1, gs->ring_fd), MOV_REG(R2, R7), MOV_IMM(R4, 0),
 	     CALL(BPF_FUNC_ringbuf_output));
-	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), sent);
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), release);
 	/* the ring is full: count the record lost */
-	EMIT(&g, LD_MAP_FD(R1, gs->lost_fd), MOV_REG(R2, FP),
-	     ALU_IMM(BPF_ADD, R2, IDX_OFF), CALL(BPF_FUNC_map_lookup_elem));
+	EMIT(&g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
+	gen_label_here(&g, full);
+	EMIT(&g, ST_IMM(BPF_W, FP, IDX_OFF, 0), LD_MAP_FD(R1, gs->lost_fd),
+	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, IDX_OFF),
+	     CALL(BPF_FUNC_map_lookup_elem));
 	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
 	EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
-	gen_label_here(&g, sent);
+	gen_jump(&g, JA(0), out);
+	gen_label_here(&g, release);
+	EMIT(&g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
 	gen_label_here(&g, out);
 	EMIT(&g, MOV_IMM(R0, 0), EXIT());
 	return gen_finish(&g);

@@ -42,10 +42,10 @@
 /* lock *(u64 *)(dst + off) += src (BPF_ATOMIC with imm BPF_ADD) */
 #define ATOMIC_ADD(d, s, o) INSN(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_ADD)
 /* src = atomic_fetch_or((u64 *)(dst + off), src) */
-#define ATOMIC_FETCH_OR(d, s, o)                                          \
+#define ATOMIC_FETCH_OR(d, s, o)                                               \
 	INSN(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_OR | BPF_FETCH)
 /* r0 = atomic_cmpxchg((u64 *)(dst + off), r0, src) */
-#define ATOMIC_CMPXCHG(d, s, o)                                           \
+#define ATOMIC_CMPXCHG(d, s, o)                                                \
 	INSN(BPF_STX | BPF_ATOMIC | BPF_DW, d, s, o, BPF_CMPXCHG)
 /* if (dst op imm/src) goto pc + 1 + off (op: BPF_JEQ, BPF_JSGT...) */
 #define JMP_IMM(op, d, i, o) INSN(BPF_JMP | (op) | BPF_K, d, 0, o, i)

@@ -125,19 +125,36 @@ static const char *events_file(const struct probe *p)
 						: "kprobe_events";
 }
 
-/* The kernel logs probe parse errors in the top-level error_log (not the
- * instance's): quote its last entry, caret line included. */
-static int kernel_refused(struct sonde_session *s, struct probe *p, int err)
+char *tfs_error_mark(void)
+{
+	return tracefs_error_last(NULL);
+}
+
+char *tfs_error_since(const char *mark, const char *what)
 {
 	char *log = tracefs_error_last(NULL);
-	size_t n;
 
-	if (log && *log) {
-		n = strlen(log);
-		while (n && log[n - 1] == '\n')
-			log[--n] = '\0';
-		set_err(s, err, -1, "the kernel refused probe '%s':\n%s",
-			p->name, log);
+	/* the same last entry (its timestamp included) is an older one:
+	 * this refusal logged nothing (e.g. a line over the parser's
+	 * 4096 bytes, trace_parse_run_command()) */
+	if (log && (!*log || (mark && !strcmp(log, mark)) ||
+		    (what && !strstr(log, what)))) {
+		free(log);
+		log = NULL;
+	}
+	return log;
+}
+
+int tfs_refused(struct sonde_session *s, struct probe *p, int err,
+		const char *mark)
+{
+	char what[512], *log;
+
+	snprintf(what, sizeof(what), "%s/%s", s->group, p->name);
+	log = tfs_error_since(mark, what);
+	if (log) {
+		set_err(s, err, -1, "the kernel refused probe '%s':", p->name);
+		err_quote(s, log);
 	} else {
 		set_err(s, err, -1, "the kernel refused probe '%s' (%s): %s",
 			p->name, p->definition, strerror(-err));
@@ -168,7 +185,7 @@ static int load_format(struct sonde_session *s, struct probe *p)
 static int create_one(struct sonde_session *s, struct probe *p)
 {
 	const char *file = events_file(p);
-	char path[512];
+	char path[512], *mark;
 	int err;
 
 	if (tfs_path(path, sizeof(path), file) == 0 && access(path, F_OK) != 0) {
@@ -179,9 +196,13 @@ static int create_one(struct sonde_session *s, struct probe *p)
 			       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
 	}
 	slog(s, SONDE_LOG_DEBUG, "%s: %s", file, p->definition);
+	mark = tfs_error_mark();
 	err = tfs_write_line(file, p->definition);
 	if (err)
-		return kernel_refused(s, p, err);
+		tfs_refused(s, p, err, mark);
+	free(mark);
+	if (err)
+		return err;
 	p->created = true;
 	return load_format(s, p);
 }

@@ -366,6 +366,11 @@ struct sonde_features {
 	bool bpf_ringbuf;
 	bool bpf_uprobe_multi;
 	bool bpf_kprobe_multi;
+	/* tracefs is there but this user may not look inside (EACCES or
+	 * EPERM: it is root's, mode 0700): uprobes, kprobes and
+	 * hist_triggers are false because they cannot be told, not because
+	 * the kernel lacks them */
+	bool tracefs_denied;
 };
 int sonde_features__probe(struct sonde_features *f);
 

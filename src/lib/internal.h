@@ -179,6 +179,12 @@ void err_quote(struct sonde_session *s, const char *text);
 /* tracefs.c: everything that touches the kernel's tracing files. */
 const char *tfs_root(void);
 int tfs_mount(bool mount_it);
+/* Is file in tracefs? 0, -ENOENT (the kernel lacks it), -EACCES or
+ * -EPERM (tracefs is root's: this user cannot tell), -ENODEV. */
+int tfs_has(const char *file);
+/* The message for tfs_has()'s err on {u,k}probe_events: absence
+ * (ENOTSUP) or a permission this user lacks (EPERM). */
+int tfs_no_file(struct sonde_session *s, int col, const char *file, int err);
 /* One whole line in one write() to a tracefs file (appending). */
 int tfs_write_line(const char *file, const char *line);
 /* The kernel's error_log (top level, shared by every tracer): its last

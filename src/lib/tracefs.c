@@ -82,6 +82,31 @@ static int tfs_path(char *buf, size_t len, const char *file)
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
+int tfs_has(const char *file)
+{
+	char path[512];
+
+	if (!tfs_root())
+		return -ENODEV;
+	if (tfs_path(path, sizeof(path), file))
+		return -ENAMETOOLONG;
+	return access(path, F_OK) == 0 ? 0 : -errno;
+}
+
+int tfs_no_file(struct sonde_session *s, int col, const char *file, int err)
+{
+	bool user = !strcmp(file, "uprobe_events");
+
+	if (err == -EACCES || err == -EPERM)
+		return set_err(s, EPERM, col,
+			       "needs root: %s/%s: %s (so whether this kernel has %s cannot be told)",
+			       tfs_root(), file, strerror(-err),
+			       user ? "uprobes" : "kprobes");
+	return set_err(s, ENOTSUP, col, "this kernel has no %s (%s)",
+		       user ? "uprobes" : "kprobes",
+		       user ? "CONFIG_UPROBE_EVENTS" : "CONFIG_KPROBE_EVENTS");
+}
+
 static int write_block(const char *file, const char *buf, size_t len)
 {
 	char path[512];
@@ -185,16 +210,12 @@ static int load_format(struct sonde_session *s, struct probe *p)
 static int create_one(struct sonde_session *s, struct probe *p)
 {
 	const char *file = events_file(p);
-	char path[512], *mark;
+	char *mark;
 	int err;
 
-	if (tfs_path(path, sizeof(path), file) == 0 && access(path, F_OK) != 0) {
-		if (probe_kind_is_user(p->spec.kind))
-			return set_err(s, ENOTSUP, -1,
-				       "this kernel has no uprobes (CONFIG_UPROBE_EVENTS)");
-		return set_err(s, ENOTSUP, -1,
-			       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
-	}
+	err = tfs_has(file);
+	if (err && err != -ENAMETOOLONG)
+		return tfs_no_file(s, -1, file, err);
 	slog(s, SONDE_LOG_DEBUG, "%s: %s", file, p->definition);
 	mark = tfs_error_mark();
 	err = tfs_write_line(file, p->definition);

@@ -181,8 +181,10 @@ int tfs_refused(struct sonde_session *s, struct probe *p, int err,
 		set_err(s, err, -1, "the kernel refused probe '%s':", p->name);
 		err_quote(s, log);
 	} else {
-		set_err(s, err, -1, "the kernel refused probe '%s' (%s): %s",
-			p->name, p->definition, strerror(-err));
+		set_err(s, err, -1,
+			"the kernel refused probe '%s': %s, and logged no reason in error_log (definition: %.300s%s)",
+			p->name, strerror(-err), p->definition,
+			strlen(p->definition) > 300 ? "..." : "");
 	}
 	free(log);
 	return err;

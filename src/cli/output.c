@@ -133,7 +133,7 @@ static void l_escaped(struct line *l, const char *s, bool json)
 
 #define SLOTS 8
 /* The same for printf: the escaped copy lives until SLOTS more calls. */
-const char *cli_safe(const char *s)
+static const char *safe_copy(const char *s, unsigned int flags)
 {
 	static char *slot[SLOTS];
 	static unsigned int next;
@@ -142,13 +142,23 @@ const char *cli_safe(const char *s)
 
 	if (!s || !needs_escape(s, false))
 		return s ? s : "";
-	n = sonde_text__escape(NULL, 0, s, 0);
+	n = sonde_text__escape(NULL, 0, s, flags);
 	free(*p);
 	*p = malloc(n + 1);
 	if (!*p)
 		return "(out of memory)";
-	sonde_text__escape(*p, n + 1, s, 0);
+	sonde_text__escape(*p, n + 1, s, flags);
 	return *p;
+}
+
+const char *cli_safe(const char *s)
+{
+	return safe_copy(s, 0);
+}
+
+const char *cli_safe_lines(const char *s)
+{
+	return safe_copy(s, SONDE_ESCAPE_LINES);
 }
 
 static void l_value(struct line *l, const struct sonde_event *ev, int i,

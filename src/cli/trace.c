@@ -86,7 +86,7 @@ static void print_hists(struct sonde_session *s, FILE *out)
 
 		if (h)
 			fprintf(out, "# %s\n%s", sonde_session__probe_name(s, i),
-				h);
+				cli_safe_lines(h));
 	}
 	fflush(out);
 }

@@ -23,9 +23,17 @@
 
 #include "internal.h"
 
+/* libtracefs 1.6.4's tracefs_tracing_dir() checks its cached path by a
+ * stat() of the "trace" file inside; where this user may not look
+ * (non-root, EACCES) it finds the path again each call and leaks the
+ * previous copy: keep the first answer. */
 const char *tfs_root(void)
 {
-	return tracefs_tracing_dir();
+	static const char *root;
+
+	if (!root)
+		root = tracefs_tracing_dir();
+	return root;
 }
 
 /* TRACEFS_MAGIC, include/uapi/linux/magic.h */
@@ -66,7 +74,7 @@ int tfs_ensure_mounted(struct sonde_session *s)
 		return set_err(s, ENODEV, -1,
 			       "tracefs is not mounted and could not be mounted on /sys/kernel/tracing: %s",
 			       strerror(-err));
-	path = tracefs_tracing_dir();
+	path = tfs_root();
 	if (!path)
 		return set_err(s, ENODEV, -1, "cannot find tracefs");
 	if (access(path, W_OK) != 0)

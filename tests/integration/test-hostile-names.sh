@@ -68,6 +68,35 @@ has()
 	fi
 }
 
+# patch_section FILE SECTION OLD NEW: every OLD in the ELF section
+# SECTION of FILE becomes NEW (as many bytes; python bytes escapes)
+patch_section()
+{
+	python3 - "$@" <<'EOF'
+import ast, struct, sys
+path, secname, old, new = sys.argv[1:5]
+old = ast.literal_eval("b'" + old + "'")
+new = ast.literal_eval("b'" + new + "'")
+assert len(old) == len(new)
+b = bytearray(open(path, "rb").read())
+shoff, = struct.unpack_from("<Q", b, 0x28)
+shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x3a)
+def sh(i):
+    return struct.unpack_from("<IIQQQQ", b, shoff + i * shentsize)
+stroff = sh(shstrndx)[4]
+done = 0
+for i in range(shnum):
+    name, _, _, _, off, size = sh(i)
+    if bytes(b[stroff + name:b.index(0, stroff + name)]) != secname.encode():
+        continue
+    sec = bytes(b[off:off + size])
+    done = sec.count(old)
+    b[off:off + size] = sec.replace(old, new)
+open(path, "wb").write(b)
+sys.exit(0 if done else 1)
+EOF
+}
+
 # the renamed symbols are really in the file (the reference: nm)
 nm "$bin" >"$T_DIR/nm"
 expect_eq "objcopy renamed add to an escape sequence" \
@@ -174,29 +203,24 @@ expect_eq "'sp ace' (greet): traced, its string as calls.c passes" \
 	"$(events "$T_DIR/out" | grep -v '^spoof' | tr '\n' ,)" \
 	'sp_ace: s="sonde-1",'
 
+# --- DWARF: a parameter name that is not an identifier -----------------------
+# greet(const char *name): "name" in .debug_str becomes "n m" + ESC; $params
+# would make it an argument's name in the kernel's line and read it as an
+# expression: refused, the name escaped
+cp "$FIXTURES/fixture_pie" "$d/dw" || bail "cp dw"
+patch_section "$d/dw" .debug_str '\0name\0' '\0n m\x1b\0' ||
+	bail "patching .debug_str"
+"$SONDE" trace --backend tracefs -c "$d/dw 1" "u:$d/dw:greet \$params" \
+	>"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "\$params with a DWARF name 'n m\\x1b': exit 2" "$?" 2
+no_raw "\$params with a DWARF name 'n m\\x1b'" "$T_DIR/err"
+has "\$params: the name is not an identifier, escaped" \
+	"'n m\\x1b', is not an identifier" "$T_DIR/err"
+
 # --- USDT: a provider that is an OSC sequence --------------------------------
 cp "$FIXTURES/fixture_usdt" "$d/usdt" || bail "cp usdt"
-python3 - "$d/usdt" <<'EOF' || bail "patching the USDT note"
-import struct, sys
-b = bytearray(open(sys.argv[1], "rb").read())
-shoff, = struct.unpack_from("<Q", b, 0x28)
-shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x3a)
-def sh(i):
-    return struct.unpack_from("<IIQQQQ", b, shoff + i * shentsize)
-stroff = sh(shstrndx)[4]
-done = 0
-for i in range(shnum):
-    name, _, _, _, off, size = sh(i)
-    n = bytes(b[stroff + name:b.index(0, stroff + name)])
-    if n != b".note.stapsdt":
-        continue
-    sec = bytes(b[off:off + size])
-    new = sec.replace(b"\0fixture\0", b"\0\x1b]0;pw\x07\0")
-    done = sec.count(b"\0fixture\0")
-    b[off:off + size] = new
-open(sys.argv[1], "wb").write(b)
-sys.exit(0 if done else 1)
-EOF
+patch_section "$d/usdt" .note.stapsdt '\0fixture\0' '\0\x1b]0;pw\x07\0' ||
+	bail "patching the USDT note"
 "$SONDE" list "usdt:$d/usdt" >"$T_DIR/out" 2>"$T_DIR/err"
 no_raw "list usdt: with an OSC provider" "$T_DIR/out" "$T_DIR/err"
 has "list usdt: the provider escaped" '\x1b]0;pw\x07:tick' "$T_DIR/out"
@@ -251,10 +275,16 @@ grep -q "$grp" "$TRACEFS/uprobe_events" &&
 
 # --- a user who may not look into tracefs -----------------------------------
 if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
+	# sanitizer reports (tests/run's log dir is root's) go where nobody
+	# may write, and fail the test below
+	san=$T_DIR/san
+	mkdir -p "$san" && chmod 1777 "$san"
 	as_nobody()
 	{
-		setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups \
-			"$@"
+		ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}log_path=$san/asan" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:+$UBSAN_OPTIONS:}log_path=$san/ubsan" \
+			setpriv --reuid=nobody --regid="$(id -g nobody)" \
+			--clear-groups "$@"
 	}
 	as_nobody "$SONDE" trace -d 0.1 k:vfs_read >"$T_DIR/out" 2>"$T_DIR/err"
 	rc=$?
@@ -281,6 +311,11 @@ if command -v setpriv >/dev/null && id nobody >/dev/null 2>&1; then
 	else
 		not_ok "non-root check: uprobes and kprobes unknown, needs root" \
 			"$(cat "$T_DIR/out")"
+	fi
+	if [ -n "$(ls -A "$san")" ]; then
+		not_ok "non-root runs: no sanitizer report" "$(cat "$san"/* | head -30)"
+	else
+		ok "non-root runs: no sanitizer report"
 	fi
 else
 	skip "non-root: permission, not absence" "no setpriv or no user nobody"

@@ -25,7 +25,8 @@ static void tfs_line(const char *what, bool yes, bool denied,
 		     const char *missing)
 {
 	if (!yes && denied)
-		printf("%-14s unknown (needs root: tracefs: permission denied)\n",
+		printf("%-14s unknown (needs root: tracefs: permission "
+		       "denied)\n",
 		       what);
 	else
 		line(what, yes, missing);

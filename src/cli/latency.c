@@ -176,8 +176,10 @@ static void tail(struct agg_cli *a, void *ctx)
 		} else if (a->o.format == OUT_TEXT &&
 			   (st.orphan_returns || st.open_entries)) {
 			fprintf(a->out,
-				"%s: %" PRIu64 " returns without entry, %" PRIu64
-				" entries without return (not in the histogram)\n",
+				"%s: %" PRIu64
+				" returns without entry, %" PRIu64
+				" entries without return (not in the "
+				"histogram)\n",
 				cli_safe(c->fns[i].name), st.orphan_returns,
 				st.open_entries);
 		}

@@ -212,7 +212,8 @@ static int list_user(char *arg, const struct cli_opts *o)
 			fprintf(stderr,
 				"%s: %s: %s debug info, so no "
 				"signatures\n",
-				prog, cli_safe(arg), n == -EBADMSG ? "malformed" : "no");
+				prog, cli_safe(arg),
+				n == -EBADMSG ? "malformed" : "no");
 		if (sigs.n)
 			qsort(sigs.v, sigs.n, sizeof(*sigs.v), by_addr);
 	}
@@ -222,7 +223,8 @@ static int list_user(char *arg, const struct cli_opts *o)
 		fprintf(stderr,
 			"%s: no program or library named '%s' (a path, a name "
 			"in PATH or ld.so.cache%s)\n",
-			prog, cli_safe(arg), o->pid ? ", or in the process's maps" : "");
+			prog, cli_safe(arg),
+			o->pid ? ", or in the process's maps" : "");
 		return EXIT_USAGE;
 	}
 	if (n == -ENOEXEC) {

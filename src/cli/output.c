@@ -101,7 +101,8 @@ static bool needs_escape(const char *s, bool quoted)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f || (quoted && (*p == '"' || *p == '\\')))
+		if (*p < 0x20 || *p >= 0x7f ||
+		    (quoted && (*p == '"' || *p == '\\')))
 			return true;
 	return false;
 }
@@ -113,7 +114,8 @@ static void l_safe(struct line *l, const char *s, unsigned int flags)
 	char small[512], *big = NULL, *e = small;
 	size_t n;
 
-	if (!needs_escape(s, flags & (SONDE_ESCAPE_QUOTED | SONDE_ESCAPE_JSON))) {
+	if (!needs_escape(s,
+			  flags & (SONDE_ESCAPE_QUOTED | SONDE_ESCAPE_JSON))) {
 		l_str(l, s);
 		return;
 	}

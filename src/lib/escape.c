@@ -108,7 +108,7 @@ size_t sonde_text__escape(char *buf, size_t len, const char *s,
 			  unsigned int flags)
 {
 	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	struct out o = { .buf = buf, .len = buf ? len : 0 };
+	struct out o = {.buf = buf, .len = buf ? len : 0};
 	unsigned int cp;
 	size_t k, i;
 

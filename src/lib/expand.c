@@ -220,7 +220,7 @@ static int add_match(struct sonde_session *s, const char *text,
 		     struct elf_file *ef, const char *path,
 		     const struct sonde_probe_opts *opts, int *first)
 {
-	struct probe_resolved r = { .symbol = mt->name };
+	struct probe_resolved r = {.symbol = mt->name};
 	char *ev = NULL;
 	int idx;
 

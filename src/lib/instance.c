@@ -60,8 +60,8 @@ static int set_pid_filter(struct sonde_session *s)
  * in the event's filter file itself ("parse_error: ..." with a caret,
  * trace_events_filter.c), a bad trigger in the error_log, as its newest
  * entry only if it appeared since mark and names this command. */
-static char *refusal(struct sonde_session *s, struct probe *p,
-		     const char *file, const char *val, const char *mark)
+static char *refusal(struct sonde_session *s, struct probe *p, const char *file,
+		     const char *val, const char *mark)
 {
 	char *why;
 

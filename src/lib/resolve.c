@@ -199,8 +199,7 @@ int resolve_kprobe(struct sonde_session *s, struct probe *p)
 
 	err = tfs_has("kprobe_events");
 	if (err && err != -ENODEV)
-		return tfs_no_file(s, p->spec.target_col, "kprobe_events",
-				   err);
+		return tfs_no_file(s, p->spec.target_col, "kprobe_events", err);
 	if (!p->spec.symbol)
 		return 0;
 	err = ksym_check_probe(p->spec.target, p->spec.symbol, p->spec.offset,

@@ -271,7 +271,8 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 
 	if (!probe_kind_is_user(sp->kind) && (err = bad_ksym_byte(sp->symbol)))
 		return set_err(s, EINVAL, sp->symbol_col,
-			       "the kernel function name '%s' has the byte 0x%02x, which kprobe_events would misread",
+			       "the kernel function name '%s' has the byte "
+			       "0x%02x, which kprobe_events would misread",
 			       sp->symbol, err);
 	if (probe_kind_is_user(sp->kind))
 		err = append(&d, &len, "%c:%s/%s %s:0x%llx",

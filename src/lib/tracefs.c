@@ -107,7 +107,8 @@ int tfs_no_file(struct sonde_session *s, int col, const char *file, int err)
 
 	if (err == -EACCES || err == -EPERM)
 		return set_err(s, EPERM, col,
-			       "needs root: %s/%s: %s (so whether this kernel has %s cannot be told)",
+			       "needs root: %s/%s: %s (so whether this kernel "
+			       "has %s cannot be told)",
 			       tfs_root(), file, strerror(-err),
 			       user ? "uprobes" : "kprobes");
 	return set_err(s, ENOTSUP, col, "this kernel has no %s (%s)",
@@ -190,7 +191,8 @@ int tfs_refused(struct sonde_session *s, struct probe *p, int err,
 		err_quote(s, log);
 	} else {
 		set_err(s, err, -1,
-			"the kernel refused probe '%s': %s, and logged no reason in error_log (definition: %.300s%s)",
+			"the kernel refused probe '%s': %s, and logged no "
+			"reason in error_log (definition: %.300s%s)",
 			p->name, strerror(-err), p->definition,
 			strlen(p->definition) > 300 ? "..." : "");
 	}

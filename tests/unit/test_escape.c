@@ -40,8 +40,14 @@ static void test_cases(void **state)
 	assert_string_equal(esc("a\nb\tc\rd", 0), "a\\nb\\tc\\rd");
 	assert_string_equal(esc("del\x7f", 0), "del\\x7f");
 	/* a lone C1 CSI byte is not UTF-8; C1 encoded as UTF-8 is still C1 */
-	assert_string_equal(esc("\x9b" "2J", 0), "\\x9b2J");
-	assert_string_equal(esc("\xc2\x9b" "2J", 0), "\\xc2\\x9b2J");
+	assert_string_equal(esc("\x9b"
+				"2J",
+				0),
+			    "\\x9b2J");
+	assert_string_equal(esc("\xc2\x9b"
+				"2J",
+				0),
+			    "\\xc2\\x9b2J");
 	/* valid UTF-8 stays, overlong forms and surrogates do not */
 	assert_string_equal(esc("caf\xc3\xa9 \xe2\x82\xac", 0),
 			    "caf\xc3\xa9 \xe2\x82\xac");
@@ -49,18 +55,21 @@ static void test_cases(void **state)
 	assert_string_equal(esc("\xed\xa0\x80", 0), "\\xed\\xa0\\x80");
 	assert_string_equal(esc("\xe2\x82", 0), "\\xe2\\x82"); /* cut */
 	/* a right-to-left override (U+202E) hides what follows */
-	assert_string_equal(esc("a\xe2\x80\xae" "b", 0), "a\\xe2\\x80\\xaeb");
+	assert_string_equal(esc("a\xe2\x80\xae"
+				"b",
+				0),
+			    "a\\xe2\\x80\\xaeb");
 	/* text: a backslash and quotes stay unless quoted */
 	assert_string_equal(esc("spoof arg1=\\1234", 0), "spoof arg1=\\1234");
-	assert_string_equal(esc("a\"b\\c", SONDE_ESCAPE_QUOTED),
-			    "a\\\"b\\\\c");
+	assert_string_equal(esc("a\"b\\c", SONDE_ESCAPE_QUOTED), "a\\\"b\\\\c");
 	assert_string_equal(esc("l1\nl2\x1b", SONDE_ESCAPE_LINES),
 			    "l1\nl2\\x1b");
 	/* JSON (RFC 8259 section 7) */
 	assert_string_equal(esc("a\"b\\c\n\x1b\x7f", SONDE_ESCAPE_JSON),
 			    "a\\\"b\\\\c\\n\\u001b\\u007f");
-	assert_string_equal(esc("\xc2\x9b|\xe2\x80\xae|\xff", SONDE_ESCAPE_JSON),
-			    "\\u009b|\\u202e|\\\\xff");
+	assert_string_equal(
+		esc("\xc2\x9b|\xe2\x80\xae|\xff", SONDE_ESCAPE_JSON),
+		"\\u009b|\\u202e|\\\\xff");
 	assert_string_equal(esc("", 0), "");
 	assert_string_equal(esc(NULL, 0), "");
 }
@@ -186,9 +195,9 @@ static void test_messages(void **state)
 
 	(void)state;
 	assert_non_null(s);
-	assert_int_equal(set_err(s, EINVAL, 3, "no function '%s'",
-				 "x\x1b]0;t\a"),
-			 -EINVAL);
+	assert_int_equal(
+		set_err(s, EINVAL, 3, "no function '%s'", "x\x1b]0;t\a"),
+		-EINVAL);
 	assert_string_equal(s->errmsg, "no function 'x\\x1b]0;t\\x07'");
 	set_err(s, EINVAL, -1, "the kernel refused probe '%s':", "p");
 	err_quote(s, "[ 1.0] error: bad\n  Command: p:g/e \x1b[2J\n     ^\n");

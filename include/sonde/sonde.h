@@ -38,7 +38,8 @@ const char *sonde_version(void);
 enum {
 	SONDE_ESCAPE_QUOTED = 1 << 0, /* also \" and \\ (a quoted string) */
 	SONDE_ESCAPE_JSON = 1 << 1,   /* a JSON string's body (RFC 8259) */
-	SONDE_ESCAPE_LINES = 1 << 2,  /* keep '\n' (a multi-line text) */
+	SONDE_ESCAPE_LINES = 1 << 2,  /* keep '\n' and '\t' (a multi-line
+				       * text: a kernel file) */
 };
 
 /*

@@ -41,7 +41,7 @@ int cmd_format(int argc, char **argv)
 		if (o.verbose)
 			printf("# %s\n",
 			       cli_safe(sonde_session__probe_definition(s, i)));
-		fputs(sonde_session__probe_format(s, i), stdout);
+		fputs(cli_safe_lines(sonde_session__probe_format(s, i)), stdout);
 	}
 	if (fflush(stdout) == EOF && !cli_stop_signal) {
 		fprintf(stderr, "%s: writing the format: %s\n", prog,

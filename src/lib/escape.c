@@ -93,8 +93,8 @@ static void one_ascii(struct out *o, unsigned char c, unsigned int flags)
 
 	if (quoted && (c == '"' || c == '\\')) {
 		put(o, c == '"' ? "\\\"" : "\\\\", 2);
-	} else if (c == '\n' && (flags & SONDE_ESCAPE_LINES)) {
-		put(o, "\n", 1);
+	} else if ((c == '\n' || c == '\t') && (flags & SONDE_ESCAPE_LINES)) {
+		put(o, &ch, 1);
 	} else if (c == '\n' || c == '\t' || c == '\r') {
 		put(o, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
 	} else if (c < 0x20 || c == 0x7f) {

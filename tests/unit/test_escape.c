@@ -62,8 +62,8 @@ static void test_cases(void **state)
 	/* text: a backslash and quotes stay unless quoted */
 	assert_string_equal(esc("spoof arg1=\\1234", 0), "spoof arg1=\\1234");
 	assert_string_equal(esc("a\"b\\c", SONDE_ESCAPE_QUOTED), "a\\\"b\\\\c");
-	assert_string_equal(esc("l1\nl2\x1b", SONDE_ESCAPE_LINES),
-			    "l1\nl2\\x1b");
+	assert_string_equal(esc("l1\n\tl2\x1b\r", SONDE_ESCAPE_LINES),
+			    "l1\n\tl2\\x1b\\r");
 	/* JSON (RFC 8259 section 7) */
 	assert_string_equal(esc("a\"b\\c\n\x1b\x7f", SONDE_ESCAPE_JSON),
 			    "a\\\"b\\\\c\\n\\u001b\\u007f");

@@ -34,6 +34,30 @@ extern "C" {
 
 const char *sonde_version(void);
 
+/* Flags of sonde_text__escape(). */
+enum {
+	SONDE_ESCAPE_QUOTED = 1 << 0, /* also \" and \\ (a quoted string) */
+	SONDE_ESCAPE_JSON = 1 << 1,   /* a JSON string's body (RFC 8259) */
+	SONDE_ESCAPE_LINES = 1 << 2,  /* keep '\n' and '\t' (a multi-line
+				       * text: a kernel file) */
+};
+
+/*
+ * Text that came from outside (symbol, USDT and DWARF names, file names,
+ * kernel text, strings read from a traced process) made safe to print:
+ * control characters (C0, DEL, C1, Unicode line separators and
+ * bidirectional overrides) and bytes that are not UTF-8 become \n \t \r
+ * or \xHH per byte; valid UTF-8 stays. With SONDE_ESCAPE_JSON, control
+ * characters are \uXXXX and a byte that is not UTF-8 is the text \xHH
+ * (its backslash escaped). Writes at most len bytes, NUL included, into
+ * buf (NULL with len 0 only measures; a cut result never ends inside an
+ * escape); returns the length of the whole result, as snprintf(3) does.
+ * The library's messages (sonde_session__errmsg(), the log callback) are
+ * escaped already.
+ */
+size_t sonde_text__escape(char *buf, size_t len, const char *s,
+			  unsigned int flags);
+
 enum sonde_log_level {
 	SONDE_LOG_WARN,
 	SONDE_LOG_INFO,
@@ -343,6 +367,11 @@ struct sonde_features {
 	bool bpf_ringbuf;
 	bool bpf_uprobe_multi;
 	bool bpf_kprobe_multi;
+	/* tracefs is there but this user may not look inside (EACCES or
+	 * EPERM: it is root's, mode 0700): uprobes, kprobes and
+	 * hist_triggers are false because they cannot be told, not because
+	 * the kernel lacks them */
+	bool tracefs_denied;
 };
 int sonde_features__probe(struct sonde_features *f);
 

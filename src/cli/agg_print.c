@@ -6,6 +6,7 @@
  */
 #include <inttypes.h>
 #include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agg.h"
@@ -14,22 +15,21 @@
 
 void put_json_str(FILE *out, const char *s)
 {
-	const unsigned char *p;
+	char small[512], *big = NULL, *e = small;
+	size_t n;
 
+	n = sonde_text__escape(small, sizeof(small), s, SONDE_ESCAPE_JSON);
+	if (n >= sizeof(small) && (big = malloc(n + 1)))
+		sonde_text__escape(e = big, n + 1, s, SONDE_ESCAPE_JSON);
 	fputc('"', out);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fprintf(out, "\\%c", *p);
-		else if (*p < 0x20)
-			fprintf(out, "\\u%04x", *p);
-		else
-			fputc(*p, out);
-	}
+	fputs(e, out);
 	fputc('"', out);
+	free(big);
 }
 
 static void put_csv_str(FILE *out, const char *s)
 {
+	s = cli_safe(s);
 	if (!strpbrk(s, ",\"\n\r")) {
 		fputs(s, out);
 		return;
@@ -58,7 +58,7 @@ static void put_key(FILE *out, const struct sonde_agg_key *k,
 		else if (f == OUT_CSV)
 			put_csv_str(out, k->str);
 		else
-			fputs(k->str, out);
+			fputs(cli_safe(k->str), out);
 		break;
 	case SONDE_AGG_KEY_SIGNED:
 		fprintf(out, "%" PRId64, (int64_t)k->num);
@@ -76,7 +76,7 @@ static int key_width(const struct sonde_agg_key *k)
 	char buf[32];
 
 	if (k->kind == SONDE_AGG_KEY_STRING)
-		return strlen(k->str);
+		return strlen(cli_safe(k->str));
 	return snprintf(buf, sizeof(buf),
 			k->kind == SONDE_AGG_KEY_HEX ? "0x%" PRIx64 :
 			k->kind == SONDE_AGG_KEY_SIGNED ? "%" PRId64 :
@@ -438,7 +438,8 @@ void print_stacks(struct agg_cli *a, struct sonde_agg *g)
 	for (i = 0; i < n; i++) {
 		st = rows[i]->key[1].str;
 		if (a->folded) {
-			fprintf(out, "%s %" PRIu64 "\n", st, rows[i]->count);
+			fprintf(out, "%s %" PRIu64 "\n", cli_safe(st),
+				rows[i]->count);
 		} else if (a->o.format == OUT_CSV) {
 			put_csv_str(out, rows[i]->key[0].str);
 			fputc(',', out);
@@ -449,8 +450,8 @@ void print_stacks(struct agg_cli *a, struct sonde_agg *g)
 			put_json_str(out, rows[i]->key[0].str);
 			fputs(",\"frames\":[", out);
 		} else {
-			fprintf(out, "@[%s]: %" PRIu64 "\n", rows[i]->key[0].str,
-				rows[i]->count);
+			fprintf(out, "@[%s]: %" PRIu64 "\n",
+				cli_safe(rows[i]->key[0].str), rows[i]->count);
 		}
 		if (a->folded || a->o.format == OUT_CSV)
 			continue;
@@ -467,7 +468,7 @@ void print_stacks(struct agg_cli *a, struct sonde_agg *g)
 				fputs(end == st + strlen(st) ? "" : ",", out);
 				put_json_str(out, frame);
 			} else {
-				fprintf(out, "    %s\n", frame);
+				fprintf(out, "    %s\n", cli_safe(frame));
 			}
 			end = b > st ? b - 1 : st;
 		}

@@ -19,9 +19,23 @@ static void line(const char *what, bool yes, const char *missing)
 	       !yes && missing ? ")" : "");
 }
 
+/* What tracefs holds: not absent when tracefs is root's and this user
+ * cannot look (EACCES), only unknown. */
+static void tfs_line(const char *what, bool yes, bool denied,
+		     const char *missing)
+{
+	if (!yes && denied)
+		printf("%-14s unknown (needs root: tracefs: permission "
+		       "denied)\n",
+		       what);
+	else
+		line(what, yes, missing);
+}
+
 int cmd_check(int argc, char **argv)
 {
 	struct sonde_features f = { .sz = sizeof(f) };
+	bool denied;
 	struct cli_opts o;
 	int status;
 
@@ -29,6 +43,7 @@ int cmd_check(int argc, char **argv)
 	if (status)
 		return status;
 	sonde_features__probe(&f);
+	denied = f.tracefs_denied;
 	printf("%-14s %s\n", "kernel:", f.kernel);
 	printf("%-14s sonde %s\n", "version:", sonde_version());
 	line("root:", f.root, "tracing needs root or CAP_SYS_ADMIN");
@@ -38,11 +53,12 @@ int cmd_check(int argc, char **argv)
 		line("tracefs:", false,
 		     f.root ? "CONFIG_FTRACE, or not mountable"
 			    : "not mounted; root could mount it");
-	line("uprobes:", f.uprobes, "CONFIG_UPROBE_EVENTS");
-	line("kprobes:", f.kprobes, "CONFIG_KPROBE_EVENTS");
+	tfs_line("uprobes:", f.uprobes, denied, "CONFIG_UPROBE_EVENTS");
+	tfs_line("kprobes:", f.kprobes, denied, "CONFIG_KPROBE_EVENTS");
 	line("uprobe PMU:", f.uprobe_pmu, "perf_event_open uprobes");
 	line("kprobe PMU:", f.kprobe_pmu, "perf_event_open kprobes");
-	line("hist triggers:", f.hist_triggers, "CONFIG_HIST_TRIGGERS");
+	tfs_line("hist triggers:", f.hist_triggers, denied,
+		 "CONFIG_HIST_TRIGGERS");
 	line("BPF:", f.bpf, f.root ? "CONFIG_BPF_SYSCALL" : "needs root");
 	if (f.bpf) {
 		line("BPF ringbuf:", f.bpf_ringbuf, "Linux 5.8");

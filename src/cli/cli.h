@@ -80,6 +80,13 @@ struct printer {
 	bool failed;
 };
 int print_event(const struct sonde_event *ev, void *ctx);
+/* A name or other text from outside (ELF, DWARF, USDT, the kernel, the
+ * traced process) safe to print: sonde_text__escape(); the copy lives
+ * until 8 more calls. */
+const char *cli_safe(const char *s);
+/* The same for a text of several lines (the kernel's hist and format
+ * files): '\n' and '\t' kept. */
+const char *cli_safe_lines(const char *s);
 
 /* child.c: -c CMD, started stopped before exec so probes are in place
  * before its first instruction. */

@@ -39,8 +39,9 @@ int cmd_format(int argc, char **argv)
 	for (i = 0; i < sonde_session__probe_count(s) && !cli_stop_signal;
 	     i++) {
 		if (o.verbose)
-			printf("# %s\n", sonde_session__probe_definition(s, i));
-		fputs(sonde_session__probe_format(s, i), stdout);
+			printf("# %s\n",
+			       cli_safe(sonde_session__probe_definition(s, i)));
+		fputs(cli_safe_lines(sonde_session__probe_format(s, i)), stdout);
 	}
 	if (fflush(stdout) == EOF && !cli_stop_signal) {
 		fprintf(stderr, "%s: writing the format: %s\n", prog,

@@ -176,9 +176,11 @@ static void tail(struct agg_cli *a, void *ctx)
 		} else if (a->o.format == OUT_TEXT &&
 			   (st.orphan_returns || st.open_entries)) {
 			fprintf(a->out,
-				"%s: %" PRIu64 " returns without entry, %" PRIu64
-				" entries without return (not in the histogram)\n",
-				c->fns[i].name, st.orphan_returns,
+				"%s: %" PRIu64
+				" returns without entry, %" PRIu64
+				" entries without return (not in the "
+				"histogram)\n",
+				cli_safe(c->fns[i].name), st.orphan_returns,
 				st.open_entries);
 		}
 	}
@@ -281,7 +283,7 @@ static int setup(struct agg_cli *a, void *ctx)
 			return EXIT_RUNTIME;
 		if (fn->entry < 0 || fn->ret < 0) {
 			fprintf(stderr, "%s: %s has no %s probe: left out\n",
-				prog, fn->name,
+				prog, cli_safe(fn->name),
 				fn->entry < 0 ? "entry" : "return");
 			continue;
 		}

@@ -59,9 +59,9 @@ static int print_kfunc(const char *name, const char *mod, void *ctx)
 	if (k->mod && (!mod || strcmp(mod, k->mod)))
 		return 0;
 	if (mod)
-		printf("%s [%s]\n", name, mod);
+		printf("%s [%s]\n", cli_safe(name), cli_safe(mod));
 	else
-		printf("%s\n", name);
+		printf("%s\n", cli_safe(name));
 	k->n++;
 	return 0;
 }
@@ -122,10 +122,11 @@ static int print_ufunc(const char *name, uint64_t addr, uint64_t size,
 	if (g && g->n)
 		hit = bsearch(&key, g->v, g->n, sizeof(*g->v), by_addr);
 	if (hit)
-		printf("%016" PRIx64 " %6" PRIu64 " %s  %s\n", addr, size, name,
-		       hit->text);
+		printf("%016" PRIx64 " %6" PRIu64 " %s  %s\n", addr, size,
+		       cli_safe(name), cli_safe(hit->text));
 	else
-		printf("%016" PRIx64 " %6" PRIu64 " %s\n", addr, size, name);
+		printf("%016" PRIx64 " %6" PRIu64 " %s\n", addr, size,
+		       cli_safe(name));
 	return 0;
 }
 
@@ -133,10 +134,12 @@ static int print_usdt(const struct sonde_usdt_info *u, void *ctx)
 {
 	int *n = ctx;
 
-	printf("%016" PRIx64 " %s:%s", u->addr, u->provider, u->name);
+	printf("%016" PRIx64 " %s:%s", u->addr, cli_safe(u->provider),
+	       cli_safe(u->name));
 	if (u->semaphore)
 		printf(" semaphore=0x%" PRIx64, u->semaphore);
-	printf(" args=%d%s%s\n", u->nargs, u->nargs ? " " : "", u->args);
+	printf(" args=%d%s%s\n", u->nargs, u->nargs ? " " : "",
+	       cli_safe(u->args));
 	(*n)++;
 	return 0;
 }
@@ -209,7 +212,8 @@ static int list_user(char *arg, const struct cli_opts *o)
 			fprintf(stderr,
 				"%s: %s: %s debug info, so no "
 				"signatures\n",
-				prog, arg, n == -EBADMSG ? "malformed" : "no");
+				prog, cli_safe(arg),
+				n == -EBADMSG ? "malformed" : "no");
 		if (sigs.n)
 			qsort(sigs.v, sigs.n, sizeof(*sigs.v), by_addr);
 	}
@@ -219,22 +223,24 @@ static int list_user(char *arg, const struct cli_opts *o)
 		fprintf(stderr,
 			"%s: no program or library named '%s' (a path, a name "
 			"in PATH or ld.so.cache%s)\n",
-			prog, arg, o->pid ? ", or in the process's maps" : "");
+			prog, cli_safe(arg),
+			o->pid ? ", or in the process's maps" : "");
 		return EXIT_USAGE;
 	}
 	if (n == -ENOEXEC) {
-		fprintf(stderr, "%s: '%s' is not an ELF file\n", prog, arg);
+		fprintf(stderr, "%s: '%s' is not an ELF file\n", prog,
+			cli_safe(arg));
 		return EXIT_USAGE;
 	}
 	if (n < 0) {
 		fprintf(stderr, "%s: cannot list the functions of '%s': %s\n",
-			prog, arg, strerror(-n));
+			prog, cli_safe(arg), strerror(-n));
 		return EXIT_RUNTIME;
 	}
 	if (!o->quiet)
 		fprintf(stderr, "%d function%s%s%s%s in %s\n", n,
 			n == 1 ? "" : "s", glob ? " matching '" : "",
-			glob ? glob : "", glob ? "'" : "", arg);
+			glob ? glob : "", glob ? "'" : "", cli_safe(arg));
 	return 0;
 }
 
@@ -246,17 +252,17 @@ static int list_usdt(char *arg, const struct cli_opts *o)
 	n = sonde_usdt__list(arg, o->pid, print_usdt, &k);
 	if (n == -ENOENT || n == -ENOEXEC) {
 		fprintf(stderr, "%s: '%s' is not a program or library%s\n",
-			prog, arg, n == -ENOEXEC ? " (not ELF)" : "");
+			prog, cli_safe(arg), n == -ENOEXEC ? " (not ELF)" : "");
 		return EXIT_USAGE;
 	}
 	if (n < 0) {
 		fprintf(stderr, "%s: cannot list the USDT probes of '%s': %s\n",
-			prog, arg, strerror(-n));
+			prog, cli_safe(arg), strerror(-n));
 		return EXIT_RUNTIME;
 	}
 	if (!o->quiet)
 		fprintf(stderr, "%d USDT probe location%s in %s\n", k,
-			k == 1 ? "" : "s", arg);
+			k == 1 ? "" : "s", cli_safe(arg));
 	return 0;
 }
 
@@ -273,7 +279,7 @@ static int list_objects(const char *rest, bool usdt, const struct cli_opts *o)
 		return EXIT_RUNTIME;
 	}
 	for (i = 0; objs && objs[i]; i++) {
-		printf("# %s\n", objs[i]);
+		printf("# %s\n", cli_safe(objs[i]));
 		if (asprintf(&arg, "%s%s", objs[i], rest) < 0)
 			status = EXIT_RUNTIME;
 		else if (usdt)

@@ -7,6 +7,7 @@
  * (one fprintf per field cost ~90% of the user-space time per event).
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -94,40 +95,72 @@ static void l_hex(struct line *l, uint64_t v)
 	l_mem(l, d + i, sizeof(d) - i);
 }
 
-static void l_escaped(struct line *l, const char *s, bool json)
+/* Does s need sonde_text__escape() (with the quotes of a string)? */
+static bool needs_escape(const char *s, bool quoted)
 {
-	static const char digits[] = "0123456789abcdef";
 	const unsigned char *p;
 
-	l_chr(l, '"');
-	for (p = (const unsigned char *)s; *p; p++) {
-		switch (*p) {
-		case '"':
-			l_mem(l, "\\\"", 2);
-			break;
-		case '\\':
-			l_mem(l, "\\\\", 2);
-			break;
-		case '\n':
-			l_mem(l, "\\n", 2);
-			break;
-		case '\t':
-			l_mem(l, "\\t", 2);
-			break;
-		case '\r':
-			l_mem(l, "\\r", 2);
-			break;
-		default:
-			if (*p < 0x20 || (*p == 0x7f && !json)) {
-				l_str(l, json ? "\\u00" : "\\x");
-				l_chr(l, digits[*p >> 4]);
-				l_chr(l, digits[*p & 15]);
-			} else {
-				l_chr(l, *p);
-			}
-		}
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f ||
+		    (quoted && (*p == '"' || *p == '\\')))
+			return true;
+	return false;
+}
+
+/* Text from outside (a name, a comm, a string the process holds), escaped
+ * by the library's one rule (sonde_text__escape()). */
+static void l_safe(struct line *l, const char *s, unsigned int flags)
+{
+	char small[512], *big = NULL, *e = small;
+	size_t n;
+
+	if (!needs_escape(s,
+			  flags & (SONDE_ESCAPE_QUOTED | SONDE_ESCAPE_JSON))) {
+		l_str(l, s);
+		return;
 	}
+	n = sonde_text__escape(small, sizeof(small), s, flags);
+	if (n >= sizeof(small) && (big = malloc(n + 1)))
+		sonde_text__escape(e = big, n + 1, s, flags);
+	l_str(l, e);
+	free(big);
+}
+
+static void l_escaped(struct line *l, const char *s, bool json)
+{
 	l_chr(l, '"');
+	l_safe(l, s, json ? SONDE_ESCAPE_JSON : SONDE_ESCAPE_QUOTED);
+	l_chr(l, '"');
+}
+
+#define SLOTS 8
+/* The same for printf: the escaped copy lives until SLOTS more calls. */
+static const char *safe_copy(const char *s, unsigned int flags)
+{
+	static char *slot[SLOTS];
+	static unsigned int next;
+	char **p = &slot[next++ % SLOTS];
+	size_t n;
+
+	if (!s || !needs_escape(s, false))
+		return s ? s : "";
+	n = sonde_text__escape(NULL, 0, s, flags);
+	free(*p);
+	*p = malloc(n + 1);
+	if (!*p)
+		return "(out of memory)";
+	sonde_text__escape(*p, n + 1, s, flags);
+	return *p;
+}
+
+const char *cli_safe(const char *s)
+{
+	return safe_copy(s, 0);
+}
+
+const char *cli_safe_lines(const char *s)
+{
+	return safe_copy(s, SONDE_ESCAPE_LINES);
 }
 
 static void l_value(struct line *l, const struct sonde_event *ev, int i,
@@ -211,7 +244,7 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 	l_time(l, sonde_event__time_ns(ev), 6, 6);
 	l_chr(l, ' ');
 	comm = sonde_event__comm(ev);
-	l_str(l, comm);
+	l_safe(l, comm, 0);
 	for (len = strlen(comm); len < 16; len++)
 		l_chr(l, ' ');
 	l_chr(l, ' ');
@@ -221,16 +254,16 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 	l_str(l, " [");
 	l_u64w(l, sonde_event__cpu(ev), 3, '0');
 	l_str(l, "] ");
-	l_str(l, sonde_event__probe_name(ev));
+	l_safe(l, sonde_event__probe_name(ev), 0);
 	l_chr(l, ':');
 	if (loc) {
 		l_str(l, " (");
-		l_str(l, loc);
+		l_safe(l, loc, 0);
 		l_chr(l, ')');
 	}
 	for (i = 0; i < n; i++) {
 		l_chr(l, ' ');
-		l_str(l, sonde_event__field_name(ev, i));
+		l_safe(l, sonde_event__field_name(ev, i), 0);
 		l_chr(l, '=');
 		l_value(l, ev, i, false);
 		/* a 0 that may be a fault: sonde could not tell */
@@ -244,8 +277,10 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 	k = sonde_event__stack_kernel_frames(ev);
 	for (i = 0; i < n; i++) {
 		l_str(l, " => ");
-		l_str(l, sonde_event__symbolize(ev, frames[i], i >= k, sym,
-						sizeof(sym)));
+		l_safe(l,
+		       sonde_event__symbolize(ev, frames[i], i >= k, sym,
+					      sizeof(sym)),
+		       0);
 		l_chr(l, '\n');
 	}
 }
@@ -316,7 +351,7 @@ static void print_csv(struct line *l, const struct sonde_event *ev)
 
 	l_time(l, sonde_event__time_ns(ev), 9, 0);
 	l_chr(l, ',');
-	l_str(l, sonde_event__comm(ev));
+	l_safe(l, sonde_event__comm(ev), 0);
 	l_chr(l, ',');
 	l_s64(l, sonde_event__pid(ev));
 	l_chr(l, ',');
@@ -324,10 +359,10 @@ static void print_csv(struct line *l, const struct sonde_event *ev)
 	l_chr(l, ',');
 	l_s64(l, sonde_event__cpu(ev));
 	l_chr(l, ',');
-	l_str(l, sonde_event__probe_name(ev));
+	l_safe(l, sonde_event__probe_name(ev), 0);
 	for (i = 0; i < n; i++) {
 		l_chr(l, ',');
-		l_str(l, sonde_event__field_name(ev, i));
+		l_safe(l, sonde_event__field_name(ev, i), 0);
 		l_chr(l, '=');
 		l_value(l, ev, i, true);
 		if (sonde_event__field_unchecked(ev, i))

@@ -87,8 +87,9 @@ static void print_hists(struct sonde_session *s, FILE *out)
 		const char *h = sonde_session__probe_hist(s, i);
 
 		if (h)
-			fprintf(out, "# %s\n%s", sonde_session__probe_name(s, i),
-				h);
+			fprintf(out, "# %s\n%s",
+				sonde_session__probe_name(s, i),
+				cli_safe_lines(h));
 	}
 	fflush(out);
 }

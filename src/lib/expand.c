@@ -2,9 +2,11 @@
 /*
  * Wildcard probes: "u:TARGET:GLOB ARGS" and "k:GLOB ARGS" (also ur:, kr:,
  * k:MOD:GLOB) become one probe per matching function, each added as if
- * its name had been written in place of the pattern. The text is rewritten
- * rather than the parsed spec copied, so every probe goes through the same
- * parser and checks as a hand-written one. User functions match by their
+ * its name had been written in place of the pattern. The text as written
+ * (pattern included) goes through the same parser and checks as a
+ * hand-written one; the matched name is handed over as data (struct
+ * probe_resolved), never pasted into the text, so a symbol named
+ * "f arg1=\1" cannot add or rename arguments. User functions match by their
  * name or, for C++, their demangled name with or without parameters
  * (fnmatch(3)); the target's ELF file is read once, not once per match.
  */
@@ -23,7 +25,7 @@
 #include "target.h"
 
 struct match {
-	char *name;  /* what replaces the pattern in the text */
+	char *name;  /* the symbol, handed over in place of the pattern */
 	char *event; /* event name base (C++: demangled), or NULL */
 	uint64_t vaddr;
 	bool ifunc;
@@ -36,10 +38,9 @@ struct matches {
 	int err;
 };
 
-/* Where the pattern is in text: [*start, *end). */
+/* What the pattern is and where it looks. */
 struct loc {
 	bool user, ret;
-	size_t start, end;
 	char target[PATH_MAX];
 	char glob[512];
 };
@@ -134,8 +135,6 @@ static bool locate(const char *text, struct loc *l)
 	if (!n || n >= sizeof(l->glob))
 		return false;
 	snprintf(l->glob, sizeof(l->glob), "%.*s", (int)n, g);
-	l->start = (size_t)(g - text);
-	l->end = l->start + n;
 	/* a C++ name without parameters may name several overloads */
 	return has_glob(l->glob) ||
 	       (l->user && strstr(l->glob, "::") && !strchr(l->glob, '('));
@@ -221,8 +220,8 @@ static int add_match(struct sonde_session *s, const char *text,
 		     struct elf_file *ef, const char *path,
 		     const struct sonde_probe_opts *opts, int *first)
 {
-	struct probe_resolved r = { .path = NULL };
-	char *t = NULL, *ev = NULL;
+	struct probe_resolved r = {.symbol = mt->name};
+	char *ev = NULL;
 	int idx;
 
 	if (ef) {
@@ -237,13 +236,7 @@ static int add_match(struct sonde_session *s, const char *text,
 				  l->ret ? "__return" : "") < 0)
 		return -ENOMEM;
 	r.event = ev;
-	if (asprintf(&t, "%.*s%s%s", (int)l->start, text, mt->name,
-		     text + l->end) < 0) {
-		free(ev);
-		return -ENOMEM;
-	}
-	idx = session_add_one(s, t, opts, &r);
-	free(t);
+	idx = session_add_one(s, text, opts, &r);
 	free(ev);
 	if (idx < 0)
 		return idx;

@@ -14,6 +14,9 @@
  * resolve the target and read the ELF file again. */
 struct probe_resolved {
 	const char *event; /* event name base, or NULL */
+	/* expand.c: the matched function, in place of the spec's pattern
+	 * (data, never parsed as spec text), or NULL */
+	const char *symbol;
 	const char *path;  /* uprobes: the resolved file, or NULL */
 	uint64_t offset, sym_vaddr;
 	/* expand_spec.c: resolve the spec in this file instead of its

@@ -16,12 +16,15 @@
 #include "insn.h"
 #include "internal.h"
 
-static bool tracing_file(const char *name)
+/* Is name in tracefs? A permission this user lacks is noted, not taken
+ * for absence. */
+static bool tracing_file(const char *name, struct sonde_features *f)
 {
-	char path[512];
+	int err = tfs_has(name);
 
-	snprintf(path, sizeof(path), "%s/%s", tfs_root(), name);
-	return access(path, F_OK) == 0;
+	if (err == -EACCES || err == -EPERM)
+		f->tracefs_denied = true;
+	return err == 0;
 }
 
 /* A one-entry array map: the cheapest proof that bpf() works for us. */
@@ -74,8 +77,8 @@ int sonde_features__probe(struct sonde_features *f)
 		out.tracefs = true;
 		snprintf(out.tracefs_path, sizeof(out.tracefs_path), "%s",
 			 path);
-		out.uprobes = tracing_file("uprobe_events");
-		out.kprobes = tracing_file("kprobe_events");
+		out.uprobes = tracing_file("uprobe_events", &out);
+		out.kprobes = tracing_file("kprobe_events", &out);
 		out.hist_triggers = has_hist_triggers();
 	}
 	out.bpf = bpf_works();

@@ -49,12 +49,11 @@ static const char *const x86_64_regs[] = {
 /* System V AMD64 ABI integer argument registers, in order. */
 static const char *const abi_arg_regs[] = {"di", "si", "dx", "cx", "r8", "r9"};
 
-/* Messages quote the user's text: keep them on one printable line. */
+/* Messages quote the user's text and names from the target: one line,
+ * its control characters escaped (escape.c). */
 static void one_line(char *msg)
 {
-	for (; *msg; msg++)
-		if (iscntrl((unsigned char)*msg))
-			*msg = '?';
+	spec_msg_escape(msg, sizeof(((struct spec_error *)0)->msg));
 }
 
 static void set_error(struct spec_error *err, int col, const char *fmt, ...)

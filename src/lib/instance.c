@@ -59,25 +59,19 @@ static int set_pid_filter(struct sonde_session *s)
 /* Why the kernel refused a filter or trigger: a bad filter is explained
  * in the event's filter file itself ("parse_error: ..." with a caret,
  * trace_events_filter.c), a bad trigger in the error_log, as its newest
- * entry only if it names this command. */
-static char *refusal(struct sonde_session *s, struct probe *p,
-		     const char *file, const char *val)
+ * entry only if it appeared since mark and names this command. */
+static char *refusal(struct sonde_session *s, struct probe *p, const char *file,
+		     const char *val, const char *mark)
 {
-	char *why = NULL;
+	char *why;
 
-	if (!strcmp(file, "filter")) {
-		why = tracefs_event_file_read(s->inst, s->group, p->name,
-					      "filter", NULL);
-		if (why && !strstr(why, "rror")) {
-			free(why);
-			why = NULL;
-		}
-	} else {
-		why = tracefs_error_last(NULL);
-		if (why && !strstr(why, val)) {
-			free(why);
-			why = NULL;
-		}
+	if (strcmp(file, "filter"))
+		return tfs_error_since(mark, val);
+	why = tracefs_event_file_read(s->inst, s->group, p->name, "filter",
+				      NULL);
+	if (why && !strstr(why, "rror")) {
+		free(why);
+		why = NULL;
 	}
 	return why;
 }
@@ -85,21 +79,21 @@ static char *refusal(struct sonde_session *s, struct probe *p,
 static int event_write(struct sonde_session *s, struct probe *p,
 		       const char *file, const char *val)
 {
-	char *why;
-	size_t n;
+	char *why, *mark = tfs_error_mark();
 	int err;
 
 	if (tracefs_event_file_write(s->inst, s->group, p->name, file, val) >=
-	    0)
+	    0) {
+		free(mark);
 		return 0;
+	}
 	err = errno ? errno : EINVAL;
-	why = refusal(s, p, file, val);
-	n = why ? strlen(why) : 0;
-	while (n && why[n - 1] == '\n')
-		why[--n] = '\0';
-	set_err(s, err, -1, "the kernel refused %s '%s' on %s: %s%s%s", file,
-		val, p->name, strerror(err), why ? "\n" : "", why ? why : "");
+	why = refusal(s, p, file, val, mark);
+	set_err(s, err, -1, "the kernel refused %s '%s' on %s: %s", file, val,
+		p->name, strerror(err));
+	err_quote(s, why);
 	free(why);
+	free(mark);
 	return -err;
 }
 

@@ -172,12 +172,30 @@ void tfs_progress(struct sonde_session *s, const char *what, int done,
 		  int total);
 int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* After set_err(): text (the kernel's error_log, a filter's parse error)
+ * on the lines after the message, each line escaped. */
+void err_quote(struct sonde_session *s, const char *text);
 
 /* tracefs.c: everything that touches the kernel's tracing files. */
 const char *tfs_root(void);
 int tfs_mount(bool mount_it);
+/* Is file in tracefs? 0, -ENOENT (the kernel lacks it), -EACCES or
+ * -EPERM (tracefs is root's: this user cannot tell), -ENODEV. */
+int tfs_has(const char *file);
+/* The message for tfs_has()'s err on {u,k}probe_events: absence
+ * (ENOTSUP) or a permission this user lacks (EPERM). */
+int tfs_no_file(struct sonde_session *s, int col, const char *file, int err);
 /* One whole line in one write() to a tracefs file (appending). */
 int tfs_write_line(const char *file, const char *line);
+/* The kernel's error_log (top level, shared by every tracer): its last
+ * entry before a write it may refuse (malloc'd, or NULL), and after the
+ * refusal the last entry if it is new and holds what, else NULL; so an
+ * older, unrelated entry is never quoted. */
+char *tfs_error_mark(void);
+char *tfs_error_since(const char *mark, const char *what);
+/* The kernel refused p's definition: err, with the message. */
+int tfs_refused(struct sonde_session *s, struct probe *p, int err,
+		const char *mark);
 int tfs_ensure_mounted(struct sonde_session *s);
 int tfs_create_probes(struct sonde_session *s);
 int tfs_remove_probes(struct sonde_session *s);

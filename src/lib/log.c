@@ -1,15 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /* The library never prints: messages go to the caller's log callback, and
- * the last error is kept for sonde_session__errmsg(). */
+ * the last error is kept for sonde_session__errmsg(). Both are escaped
+ * here, once (escape.c): names from ELF files, USDT notes and the kernel
+ * reach them through %s and may hold terminal escape sequences. */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 
 void slog(const struct sonde_session *s, enum sonde_log_level lvl,
 	  const char *fmt, ...)
 {
-	char buf[1024];
+	char buf[1024], safe[1024];
 	va_list ap;
 
 	if (!s || !s->opts.log)
@@ -17,7 +20,8 @@ void slog(const struct sonde_session *s, enum sonde_log_level lvl,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	s->opts.log(lvl, buf, s->opts.log_ctx);
+	sonde_text__escape(safe, sizeof(safe), buf, 0);
+	s->opts.log(lvl, safe, s->opts.log_ctx);
 }
 
 void tfs_progress(struct sonde_session *s, const char *what, int done,
@@ -29,13 +33,34 @@ void tfs_progress(struct sonde_session *s, const char *what, int done,
 
 int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 {
+	char buf[sizeof(s->errmsg)];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
+	sonde_text__escape(s->errmsg, sizeof(s->errmsg), buf, 0);
 	s->errcol = col;
 	return err < 0 ? err : -err;
+}
+
+void err_quote(struct sonde_session *s, const char *text)
+{
+	size_t n = strlen(s->errmsg), k;
+	char line[sizeof(s->errmsg)];
+
+	while (text && *text && n + 1 < sizeof(s->errmsg)) {
+		k = strcspn(text, "\n");
+		snprintf(line, sizeof(line), "%.*s", (int)k, text);
+		text += k + (text[k] == '\n');
+		if (!*line && !*text)
+			break; /* the last line's newline */
+		s->errmsg[n++] = '\n';
+		n += sonde_text__escape(s->errmsg + n, sizeof(s->errmsg) - n,
+					line, 0);
+		n = n < sizeof(s->errmsg) ? n : sizeof(s->errmsg) - 1;
+		s->errmsg[n] = '\0';
+	}
 }
 
 const char *sonde_session__errmsg(const struct sonde_session *s)

@@ -24,7 +24,7 @@ static const char *events_file(const struct probe *p)
 
 int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
 {
-	char *log;
+	char *mark;
 	int err;
 
 	err = tfs_check_path(s, p);
@@ -32,19 +32,13 @@ int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
 		err = owner_claim(s);
 	if (err)
 		return err;
+	mark = tfs_error_mark();
 	err = tfs_write_line(events_file(p), p->definition);
-	if (err) {
-		log = tracefs_error_last(NULL);
-		if (log && *log)
-			set_err(s, err, -1, "the kernel refused probe '%s':\n%s",
-				p->name, log);
-		else
-			set_err(s, err, -1,
-				"the kernel refused probe '%s' (%s): %s",
-				p->name, p->definition, strerror(-err));
-		free(log);
+	if (err)
+		tfs_refused(s, p, err, mark);
+	free(mark);
+	if (err)
 		return err;
-	}
 	pp->tp_created = true;
 	p->created = true;
 	if (probe_kind_is_user(p->spec.kind)) {

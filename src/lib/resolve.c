@@ -194,14 +194,12 @@ int resolve_uprobe_args(struct sonde_session *s, struct probe *p)
  * cannot be read the kernel decides. */
 int resolve_kprobe(struct sonde_session *s, struct probe *p)
 {
-	char msg[512] = "", path[512];
-	const char *root = tfs_root();
+	char msg[512] = "";
 	int err;
 
-	snprintf(path, sizeof(path), "%s/kprobe_events", root ? root : "");
-	if (root && access(path, F_OK) != 0)
-		return set_err(s, ENOTSUP, p->spec.target_col,
-			       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
+	err = tfs_has("kprobe_events");
+	if (err && err != -ENODEV)
+		return tfs_no_file(s, p->spec.target_col, "kprobe_events", err);
 	if (!p->spec.symbol)
 		return 0;
 	err = ksym_check_probe(p->spec.target, p->spec.symbol, p->spec.offset,

@@ -247,6 +247,20 @@ static int append(char **buf, size_t *len, const char *fmt, ...)
 	return 0;
 }
 
+/* The first byte of a kernel function's name that kprobe_events would
+ * misread (it splits a line on isspace() and cuts it at '#',
+ * trace_probe.c / trace_dynevent.c), or 0: a name from kallsyms or a
+ * pattern's match goes into the line as text, so it must be one word. */
+static int bad_ksym_byte(const char *name)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)name; c && *c; c++)
+		if (*c <= ' ' || *c >= 0x7f || *c == '#')
+			return *c;
+	return 0;
+}
+
 /* The line for {u,k}probe_events (uprobetracer.rst, kprobetrace.rst). */
 static int build_definition(struct sonde_session *s, struct probe *p)
 {
@@ -255,6 +269,11 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 	size_t len = 0, i;
 	int err;
 
+	if (!probe_kind_is_user(sp->kind) && (err = bad_ksym_byte(sp->symbol)))
+		return set_err(s, EINVAL, sp->symbol_col,
+			       "the kernel function name '%s' has the byte "
+			       "0x%02x, which kprobe_events would misread",
+			       sp->symbol, err);
 	if (probe_kind_is_user(sp->kind))
 		err = append(&d, &len, "%c:%s/%s %s:0x%llx",
 			     sp->kind == PROBE_URETPROBE ? 'r' : 'p', s->group,
@@ -347,6 +366,14 @@ static int add_one(struct sonde_session *s, const char *text,
 	if (r && r->event) {
 		free(p->spec.event);
 		p->spec.event = strdup(r->event);
+	}
+	if (r && r->symbol) { /* a pattern's match, as data */
+		free(p->spec.symbol);
+		p->spec.symbol = strdup(r->symbol);
+		if (!p->spec.symbol) {
+			err = set_err(s, ENOMEM, -1, "out of memory");
+			goto fail;
+		}
 	}
 	if (r && r->usdt_name) { /* a USDT pattern's match */
 		free(p->spec.symbol);

@@ -13,12 +13,11 @@
 /* kernel/trace/trace_kprobe.c: MAXACTIVE_MAX */
 #define MAXACTIVE_MAX 4096
 
-/* Messages quote the user's text: keep them on one printable line. */
+/* Messages quote the user's text and names from the target: one line,
+ * its control characters escaped (escape.c). */
 static void one_line(char *msg)
 {
-	for (; *msg; msg++)
-		if (iscntrl((unsigned char)*msg))
-			*msg = '?';
+	spec_msg_escape(msg, sizeof(((struct spec_error *)0)->msg));
 }
 
 int spec_perr(struct parser *ps, const char *at, const char *fmt, ...)

@@ -100,6 +100,10 @@ struct probe_spec {
 int spec_parse(const char *text, struct probe_spec *spec,
 	       struct spec_error *err);
 void spec_free(struct probe_spec *spec);
+/* escape.c: a parse error's message (msg, len bytes) with its control
+ * characters and bytes that are not UTF-8 escaped in place, so that
+ * msg is one printable line (sonde_text__escape()). */
+void spec_msg_escape(char *msg, size_t len);
 
 /*
  * Validate and rewrite one argument's FETCH for the probe kind, as the

@@ -5,6 +5,7 @@
  * known. The resolver comes from dwarf.c or usdt.c; this file only knows
  * the grammar.
  */
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -16,16 +17,13 @@ static int rerr(struct spec_error *err, int col, const char *fmt, ...)
 static int rerr(struct spec_error *err, int col, const char *fmt, ...)
 {
 	va_list ap;
-	char *p;
 
 	if (err) {
 		err->col = col;
 		va_start(ap, fmt);
 		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
 		va_end(ap);
-		for (p = err->msg; *p; p++)
-			if (iscntrl((unsigned char)*p))
-				*p = '?';
+		spec_msg_escape(err->msg, sizeof(err->msg));
 	}
 	return -EINVAL;
 }
@@ -53,6 +51,18 @@ static bool name_used(const struct probe_spec *spec, const char *name)
 		if (spec->args[i].name && !strcmp(spec->args[i].name, name))
 			return true;
 	return false;
+}
+
+static bool is_ident(const char *s)
+{
+	const char *c;
+
+	if (!s || !(isalpha((unsigned char)*s) || *s == '_'))
+		return false;
+	for (c = s; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_')
+			return false;
+	return true;
 }
 
 /* "$params" at i -> one deferred argument per parameter, in place. */
@@ -83,6 +93,18 @@ static int expand_params(struct probe_spec *spec, size_t i,
 			   spec->nargs - 1 + n, MAX_TRACE_ARGS);
 		goto out;
 	}
+	/* a name from DWARF becomes an argument's name in the kernel's
+	 * definition and its fetch is read as a variable expression: only
+	 * a C identifier can be either (a compiler never makes another) */
+	for (k = 0; k < n; k++)
+		if (!is_ident(names[k])) {
+			ret = rerr(err, keep.fetch_col,
+				   "parameter %d's name in the debug info, "
+				   "'%s', is not an identifier: $params "
+				   "cannot fetch it",
+				   k + 1, names[k]);
+			goto out;
+		}
 	/* spec->args has room for MAX_TRACE_ARGS (spec_args.c) */
 	memmove(a + n, a + 1, (spec->nargs - i - 1) * sizeof(*a));
 	for (k = 0; k < n; k++) {

@@ -23,9 +23,17 @@
 
 #include "internal.h"
 
+/* libtracefs 1.6.4's tracefs_tracing_dir() checks its cached path by a
+ * stat() of the "trace" file inside; where this user may not look
+ * (non-root, EACCES) it finds the path again each call and leaks the
+ * previous copy: keep the first answer. */
 const char *tfs_root(void)
 {
-	return tracefs_tracing_dir();
+	static const char *root;
+
+	if (!root)
+		root = tracefs_tracing_dir();
+	return root;
 }
 
 /* TRACEFS_MAGIC, include/uapi/linux/magic.h */
@@ -66,7 +74,7 @@ int tfs_ensure_mounted(struct sonde_session *s)
 		return set_err(s, ENODEV, -1,
 			       "tracefs is not mounted and could not be mounted on /sys/kernel/tracing: %s",
 			       strerror(-err));
-	path = tracefs_tracing_dir();
+	path = tfs_root();
 	if (!path)
 		return set_err(s, ENODEV, -1, "cannot find tracefs");
 	if (access(path, W_OK) != 0)
@@ -80,6 +88,32 @@ static int tfs_path(char *buf, size_t len, const char *file)
 	int n = snprintf(buf, len, "%s/%s", tfs_root(), file);
 
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
+}
+
+int tfs_has(const char *file)
+{
+	char path[512];
+
+	if (!tfs_root())
+		return -ENODEV;
+	if (tfs_path(path, sizeof(path), file))
+		return -ENAMETOOLONG;
+	return access(path, F_OK) == 0 ? 0 : -errno;
+}
+
+int tfs_no_file(struct sonde_session *s, int col, const char *file, int err)
+{
+	bool user = !strcmp(file, "uprobe_events");
+
+	if (err == -EACCES || err == -EPERM)
+		return set_err(s, EPERM, col,
+			       "needs root: %s/%s: %s (so whether this kernel "
+			       "has %s cannot be told)",
+			       tfs_root(), file, strerror(-err),
+			       user ? "uprobes" : "kprobes");
+	return set_err(s, ENOTSUP, col, "this kernel has no %s (%s)",
+		       user ? "uprobes" : "kprobes",
+		       user ? "CONFIG_UPROBE_EVENTS" : "CONFIG_KPROBE_EVENTS");
 }
 
 static int write_block(const char *file, const char *buf, size_t len)
@@ -125,22 +159,42 @@ static const char *events_file(const struct probe *p)
 						: "kprobe_events";
 }
 
-/* The kernel logs probe parse errors in the top-level error_log (not the
- * instance's): quote its last entry, caret line included. */
-static int kernel_refused(struct sonde_session *s, struct probe *p, int err)
+char *tfs_error_mark(void)
+{
+	return tracefs_error_last(NULL);
+}
+
+char *tfs_error_since(const char *mark, const char *what)
 {
 	char *log = tracefs_error_last(NULL);
-	size_t n;
 
-	if (log && *log) {
-		n = strlen(log);
-		while (n && log[n - 1] == '\n')
-			log[--n] = '\0';
-		set_err(s, err, -1, "the kernel refused probe '%s':\n%s",
-			p->name, log);
+	/* the same last entry (its timestamp included) is an older one:
+	 * this refusal logged nothing (e.g. a line over the parser's
+	 * 4096 bytes, trace_parse_run_command()) */
+	if (log && (!*log || (mark && !strcmp(log, mark)) ||
+		    (what && !strstr(log, what)))) {
+		free(log);
+		log = NULL;
+	}
+	return log;
+}
+
+int tfs_refused(struct sonde_session *s, struct probe *p, int err,
+		const char *mark)
+{
+	char what[512], *log;
+
+	snprintf(what, sizeof(what), "%s/%s", s->group, p->name);
+	log = tfs_error_since(mark, what);
+	if (log) {
+		set_err(s, err, -1, "the kernel refused probe '%s':", p->name);
+		err_quote(s, log);
 	} else {
-		set_err(s, err, -1, "the kernel refused probe '%s' (%s): %s",
-			p->name, p->definition, strerror(-err));
+		set_err(s, err, -1,
+			"the kernel refused probe '%s': %s, and logged no "
+			"reason in error_log (definition: %.300s%s)",
+			p->name, strerror(-err), p->definition,
+			strlen(p->definition) > 300 ? "..." : "");
 	}
 	free(log);
 	return err;
@@ -168,20 +222,20 @@ static int load_format(struct sonde_session *s, struct probe *p)
 static int create_one(struct sonde_session *s, struct probe *p)
 {
 	const char *file = events_file(p);
-	char path[512];
+	char *mark;
 	int err;
 
-	if (tfs_path(path, sizeof(path), file) == 0 && access(path, F_OK) != 0) {
-		if (probe_kind_is_user(p->spec.kind))
-			return set_err(s, ENOTSUP, -1,
-				       "this kernel has no uprobes (CONFIG_UPROBE_EVENTS)");
-		return set_err(s, ENOTSUP, -1,
-			       "this kernel has no kprobes (CONFIG_KPROBE_EVENTS)");
-	}
+	err = tfs_has(file);
+	if (err && err != -ENAMETOOLONG)
+		return tfs_no_file(s, -1, file, err);
 	slog(s, SONDE_LOG_DEBUG, "%s: %s", file, p->definition);
+	mark = tfs_error_mark();
 	err = tfs_write_line(file, p->definition);
 	if (err)
-		return kernel_refused(s, p, err);
+		tfs_refused(s, p, err, mark);
+	free(mark);
+	if (err)
+		return err;
 	p->created = true;
 	return load_format(s, p);
 }

@@ -307,11 +307,11 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 		err = g->prog_fd;
 		/* the verifier's last lines say why */
 		set_err(a->s, -err, -1,
-			"the kernel refused sonde's BPF program: %s%s%.1500s",
-			strerror(-err), log && log[0] ? "\n" : "",
-			log && strlen(log) > 1500 ? log + strlen(log) - 1500
-			: log			  ? log
-						  : "");
+			"the kernel refused sonde's BPF program: %s",
+			strerror(-err));
+		err_quote(a->s, log && strlen(log) > 1500
+					? log + strlen(log) - 1500
+					: log);
 		free(log);
 		return err;
 	}

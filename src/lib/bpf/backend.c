@@ -267,12 +267,9 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 		size_t n = log ? strlen(log) : 0;
 
 		set_err(s, -err, -1,
-			"the kernel refused sonde's BPF program for %s: "
-			"%s%s%.1500s",
-			p->name, strerror(-err), n ? "\n" : "",
-			n > 1500 ? log + n - 1500
-			: log	 ? log
-				 : "");
+			"the kernel refused sonde's BPF program for %s: %s",
+			p->name, strerror(-err));
+		err_quote(s, n > 1500 ? log + n - 1500 : log);
 	}
 	free(log);
 	return err;

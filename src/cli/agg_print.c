@@ -122,7 +122,7 @@ static void json_left_out(FILE *out, uint64_t f, uint64_t u, uint64_t d,
 		fprintf(out, ",\"faults\":%" PRIu64, f);
 	if (u)
 		fprintf(out, ",\"unchecked\":%" PRIu64, u);
-	if (d || a->o.verbose)
+	if (d)
 		fprintf(out, ",\"dropped\":%" PRIu64 ",\"max_keys\":%zu", d,
 			a->max_keys);
 }

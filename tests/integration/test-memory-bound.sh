@@ -20,8 +20,8 @@ require_file "$SONDE" "$F"
 # Documented per-key cost (docs/sonde.1, --max-keys): latency ~1 KB,
 # count ~0.2 KB (twice with -i: the interval's and the total table). The
 # bounds allow twice that plus 1 MB of buffers; before the bound, latency
-# took ~15 KB per key (23 MB for 1500 keys).
-N=1500
+# took ~15 KB per key (15 MB for 1000 keys).
+N=1000
 K=3
 LAT_KB=$((N * 2 + 1024))
 CNT_KB=$((N * 2 * 2 / 5 + 1024))
@@ -120,7 +120,7 @@ for be in tracefs perf bpf; do
 	fi
 
 	# --max-keys: the first M pids kept, (N - M) * K hits dropped
-	n=500 m=200
+	n=400 m=150
 	if run "max-$be" "$n" "$K" count --backend "$be" --max-keys "$m" \
 		-f json --by pid "u:$F:tick"; then
 		head -n "$m" "$T_DIR/max-$be.pids" | sort -n >"$T_DIR/want"

@@ -432,8 +432,8 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 			f, u);
 	if (d)
 		fprintf(out,
-			"%" PRIu64 " hits dropped: their keys were new past "
-			"--max-keys %zu\n\n",
+			"%" PRIu64 " hits dropped: the table was full "
+			"(--max-keys %zu)\n\n",
 			d, a->max_keys);
 	if (tail)
 		tail(a, ctx);

@@ -387,8 +387,8 @@ static void summary_dropped(struct agg_cli *a)
 		return;
 	}
 	fprintf(stderr,
-		"%s: %llu hits dropped: their keys were new past the "
-		"table's limit of %zu keys (--max-keys)\n",
+		"%s: %llu hits dropped: the table was full (--max-keys "
+		"%zu: the keys seen first are kept)\n",
 		prog, (unsigned long long)d, a->max_keys);
 }
 

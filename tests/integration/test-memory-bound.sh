@@ -146,7 +146,7 @@ for be in tracefs perf bpf; do
 		expect_grep "$be: count --max-keys $m: json dropped $(((n - m) * K))" \
 			"\"dropped\":$(((n - m) * K)),\"max_keys\":$m" "$T_DIR/max-$be.out"
 		expect_grep "$be: count --max-keys $m: summary says it" \
-			"^sonde: $(((n - m) * K)) hits dropped: their keys were new past the table's limit of $m keys (--max-keys)\$" \
+			"^sonde: $(((n - m) * K)) hits dropped: the table was full (--max-keys $m: the keys seen first are kept)\$" \
 			"$T_DIR/max-$be.err"
 	else
 		not_ok "$be: count --max-keys ran" "$(cat "$T_DIR/max-$be.err")"
@@ -158,7 +158,7 @@ for be in tracefs perf bpf; do
 		expect_file_eq "$be: latency --max-keys $m: the first $m pids, $K calls each" \
 			"$T_DIR/got" "$T_DIR/want"
 		expect_grep "$be: latency --max-keys $m: $(((n - m) * K)) dropped, in the table" \
-			"^$(((n - m) * K)) hits dropped: their keys were new past --max-keys $m\$" \
+			"^$(((n - m) * K)) hits dropped: the table was full (--max-keys $m)\$" \
 			"$T_DIR/lmax-$be.out"
 		expect_grep "$be: latency --max-keys $m: and in the summary" \
 			"^sonde: $(((n - m) * K)) hits dropped" "$T_DIR/lmax-$be.err"

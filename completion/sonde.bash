@@ -16,13 +16,18 @@ _sonde_opts()
 {
 	case $1 in
 	trace) echo "$_sonde_common_opts" ;;
-	count) echo "$_sonde_common_opts --by -i --interval --top --in-user" ;;
+	count)
+		echo "$_sonde_common_opts --by -i --interval --top --in-user" \
+			"--max-keys"
+		;;
 	hist)
 		echo "$_sonde_common_opts --value --linear --by -i --interval" \
-			"--top"
+			"--top --max-keys"
 		;;
-	latency) echo "$_sonde_common_opts --by -i --interval --top" ;;
-	stack) echo "$_sonde_common_opts --folded --top" ;;
+	latency)
+		echo "$_sonde_common_opts --by -i --interval --top --max-keys"
+		;;
+	stack) echo "$_sonde_common_opts --folded --top --max-keys" ;;
 	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
 	format) echo "-v --verbose -h --help --debug-dir" ;;
 	check) echo "-h --help" ;;
@@ -178,7 +183,8 @@ _sonde()
 		return
 		;;
 	-d | --duration | --filter | --trigger | --hist | --buffer-kb | \
-		--max-probes | -i | --interval | --top | --value | --linear)
+		--max-probes | -i | --interval | --top | --value | --linear | \
+		--max-keys)
 		return
 		;;
 	esac

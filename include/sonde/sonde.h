@@ -401,6 +401,9 @@ struct sonde_agg_opts {
 	/* keep a fine histogram per row (1/32 of a power of two) for
 	 * sonde_agg__percentile() */
 	bool percentiles;
+	/* at most this many rows (0: no limit): a hit of a new key past it
+	 * is not added, and counted (sonde_agg__dropped()) */
+	size_t max_rows;
 };
 #define SONDE_AGG_MAX_KEYS 8
 
@@ -428,14 +431,21 @@ struct sonde_agg_row {
 
 struct sonde_agg *sonde_agg__new(const struct sonde_agg_opts *opts);
 void sonde_agg__free(struct sonde_agg *a);
-/* One hit of key with value (ignored by plain counts). 0 or -ENOMEM. */
+/* One hit of key with value (ignored by plain counts). 0, -ENOMEM, or
+ * -ENOSPC when key is new and the table holds opts.max_rows rows (the hit
+ * is counted in sonde_agg__dropped()). */
 int sonde_agg__add(struct sonde_agg *a, const struct sonde_agg_key *key,
 		   int64_t value);
 /* n hits of key with value, e.g. from an in-kernel count. */
 int sonde_agg__add_n(struct sonde_agg *a, const struct sonde_agg_key *key,
 		     int64_t value, uint64_t n);
-/* Forget every row (an interval's table was printed). */
+/* Forget every row (an interval's table was printed), and the dropped. */
 void sonde_agg__clear(struct sonde_agg *a);
+/* Hits left out of the table since it was made or cleared: of new keys
+ * past max_rows, and those noted with sonde_agg__add_dropped() (e.g. the
+ * hits a kernel's full table could not hold). */
+uint64_t sonde_agg__dropped(const struct sonde_agg *a);
+void sonde_agg__add_dropped(struct sonde_agg *a, uint64_t n);
 /* Rows, most hits first (by_key: in key order); *rows is owned by the agg.
  * Returns the number of rows or -ENOMEM. */
 int sonde_agg__rows(struct sonde_agg *a, bool by_key,
@@ -460,7 +470,9 @@ struct sonde_latency_stats {
 	size_t sz;
 	uint64_t paired;
 	uint64_t orphan_returns; /* returns whose entry was not seen */
-	uint64_t open_entries;	 /* entries still waiting for a return */
+	uint64_t open_entries;	 /* entries without return: still waiting,
+				  * or of a thread that ended */
+	uint64_t exited_entries; /* of these, dropped: their thread ended */
 };
 struct sonde_latency *sonde_latency__new(void);
 void sonde_latency__free(struct sonde_latency *l);
@@ -473,6 +485,15 @@ int sonde_latency__return(struct sonde_latency *l, int fn, int tid,
 			  uint64_t ts, uint64_t *ns, uint64_t *cookie);
 int sonde_latency__stats(const struct sonde_latency *l, int fn,
 			 struct sonde_latency_stats *st);
+/* Drop the open entries of threads that ended (no /proc entry, or a
+ * zombie): those seen gone, at an earlier call, before paired_ns, the time
+ * (CLOCK_MONOTONIC, the clock of sonde_event__time_ns()) before which
+ * every event was given to the pairing, so their returns cannot come any
+ * more. They stay counted in open_entries. Only threads inside a traced
+ * function hold state, so a caller that calls this every second or so
+ * keeps the pairing's memory to the calls in flight. Returns the number of
+ * entries dropped, or -EINVAL. */
+int sonde_latency__forget_exited(struct sonde_latency *l, uint64_t paired_ns);
 
 /*
  * The kernel's hist file (sonde_session__probe_hist()): cb once per entry
@@ -547,7 +568,9 @@ void sonde_bpf_agg__close(struct sonde_bpf_agg *a);
  * nkeys = opts.nkeys and the same hist/min/max/step. Counts, buckets, sum,
  * min and max come out exactly as sonde_agg__add() of each value would
  * give. clear: take the rows out of the kernel while reading (intervals).
- * Returns the number of kernel entries read or -errno.
+ * The hits the kernel's full map could not hold (since the last clearing
+ * read) are added to out's sonde_agg__dropped(), as are those of keys
+ * that out, full at its max_rows, could not take. Returns the number of kernel entries read or -errno.
  */
 int sonde_bpf_agg__read(struct sonde_bpf_agg *a, struct sonde_agg *out,
 			bool clear);

@@ -37,6 +37,13 @@ struct agg_cli {
 	 * run's, and since the last table */
 	uint64_t faults, unchecked;
 	uint64_t table_faults, table_unchecked;
+	/* --max-keys: rows a table holds (0: no limit); hits of new keys
+	 * past it are dropped and counted by the table (sonde_agg__dropped):
+	 * those of the final table, or of all interval tables when there is
+	 * none, for the summary */
+	size_t max_keys;
+	uint64_t dropped_run, dropped_intervals;
+	bool run_table;
 };
 
 struct agg_ops {
@@ -51,6 +58,10 @@ struct agg_ops {
 	/* print the table: an interval's (then cleared) or the final one */
 	void (*print)(struct agg_cli *a, void *ctx, bool final);
 };
+
+/* The default of --max-keys: as many as the kernel's BPF maps hold by
+ * default (sonde_bpf_agg_opts.max_entries) */
+#define MAX_KEYS_DEFAULT 10240
 
 /* Parse the command's own options, then the shared ones. */
 int agg_parse(int argc, char **argv, struct agg_cli *a,

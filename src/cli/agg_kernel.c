@@ -53,6 +53,9 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 	if (!asked && (sonde_features__probe(&f) || !f.bpf_uprobe_multi))
 		return 0;
 	o.nkeys = a->nkeys + 1;
+	/* the kernel's map holds --max-keys entries too (a histogram's:
+	 * keys x buckets); without a limit, its default */
+	o.max_entries = (unsigned int)a->max_keys;
 	o.keys[0].src = SONDE_BPF_PROBE_NAME;
 	for (i = 0; i < a->nkeys; i++)
 		key_src(&a->keys[i], &o.keys[i + 1]);
@@ -105,13 +108,10 @@ void agg_kernel_read(struct agg_cli *a, struct sonde_bpf_agg *b,
 	if (err < 0)
 		fprintf(stderr, "%s: reading the kernel's table: %s\n", prog,
 			strerror(-err));
+	/* hits the kernel's full map dropped are in g's dropped (printed
+	 * with the table and in the summary) */
 	if (sonde_bpf_agg__stats(b, &st))
 		return;
-	if (st.dropped)
-		fprintf(stderr,
-			"%s: %llu hits were not counted: the kernel's table is "
-			"full\n",
-			prog, (unsigned long long)st.dropped);
 	/* the kernel's count grows: the table's are those since the last */
 	if (st.faults > a->faults) {
 		a->table_faults += st.faults - a->faults;

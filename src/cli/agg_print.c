@@ -96,35 +96,47 @@ static void json_keys(FILE *out, const struct agg_cli *a,
 }
 
 /* The events left out of this table (agg.h): the whole run's for the
- * final or "total" table, else the interval's, counted afresh after. */
-static void left_out(struct agg_cli *a, const char *title, uint64_t *f,
-		     uint64_t *u)
+ * final or "total" table, else the interval's, counted afresh after;
+ * *d the hits the table had no room for (new keys past --max-keys). */
+static void left_out(struct agg_cli *a, struct sonde_agg *g,
+		     const char *title, uint64_t *f, uint64_t *u, uint64_t *d)
 {
 	bool run = !title || !strcmp(title, "total");
 
 	*f = run ? a->faults : a->table_faults;
 	*u = run ? a->unchecked : a->table_unchecked;
 	a->table_faults = a->table_unchecked = 0;
+	*d = sonde_agg__dropped(g);
+	if (run) {
+		a->dropped_run = *d;
+		a->run_table = true;
+	} else {
+		a->dropped_intervals += *d;
+	}
 }
 
-static void json_left_out(FILE *out, uint64_t f, uint64_t u)
+static void json_left_out(FILE *out, uint64_t f, uint64_t u, uint64_t d,
+			  const struct agg_cli *a)
 {
 	if (f)
 		fprintf(out, ",\"faults\":%" PRIu64, f);
 	if (u)
 		fprintf(out, ",\"unchecked\":%" PRIu64, u);
+	if (d)
+		fprintf(out, ",\"dropped\":%" PRIu64 ",\"max_keys\":%zu", d,
+			a->max_keys);
 }
 
 void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 {
 	const struct sonde_agg_row *const *rows;
 	int n = sonde_agg__rows(g, false, &rows), i, k, w[SONDE_AGG_MAX_KEYS];
-	uint64_t total = 0, f, u;
+	uint64_t total = 0, f, u, d;
 	FILE *out = a->out;
 
 	if (n < 0)
 		return;
-	left_out(a, title, &f, &u);
+	left_out(a, g, title, &f, &u, &d);
 	for (i = 0; i < n; i++)
 		total += rows[i]->count;
 	if (a->top && n > a->top)
@@ -140,7 +152,7 @@ void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 			fprintf(out, ",\"count\":%" PRIu64 "}", rows[i]->count);
 		}
 		fprintf(out, "],\"total\":%" PRIu64, total);
-		json_left_out(out, f, u);
+		json_left_out(out, f, u, d, a);
 		fputs("}\n", out);
 		return;
 	}
@@ -185,6 +197,9 @@ void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 	if (u)
 		fprintf(out, "%-*s%12" PRIu64 "\n", i, "unchecked (left out)",
 			u);
+	if (d)
+		fprintf(out, "%-*s%12" PRIu64 "\n", i,
+			"dropped (--max-keys)", d);
 }
 
 const char *fmt_ns(char *buf, size_t len, int64_t ns)
@@ -371,11 +386,11 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 	const struct sonde_agg_row *const *rows;
 	int n = sonde_agg__rows(g, a->nkeys == 0, &rows), i, k;
 	FILE *out = a->out;
-	uint64_t f, u;
+	uint64_t f, u, d;
 
 	if (n < 0)
 		return;
-	left_out(a, title, &f, &u);
+	left_out(a, g, title, &f, &u, &d);
 	if (a->top && n > a->top)
 		n = a->top;
 	if (a->o.format == OUT_JSON) {
@@ -390,7 +405,7 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 			json_hist(a, g, rows[i], unit);
 		}
 		fputc(']', out);
-		json_left_out(out, f, u);
+		json_left_out(out, f, u, d, a);
 		if (tail)
 			tail(a, ctx);
 		fputs("}\n", out);
@@ -415,6 +430,11 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 			"%" PRIu64 " faults, %" PRIu64
 			" unchecked (left out of the histogram)\n\n",
 			f, u);
+	if (d)
+		fprintf(out,
+			"%" PRIu64 " hits dropped: the table was full "
+			"(--max-keys %zu)\n\n",
+			d, a->max_keys);
 	if (tail)
 		tail(a, ctx);
 }

@@ -118,6 +118,7 @@ int agg_parse(int argc, char **argv, struct agg_cli *a,
 	      void (*usage)(FILE *out))
 {
 	char **rest = keep(calloc(argc + 1, sizeof(char *))), *end;
+	bool max_keys_set = false;
 	const char *v;
 	int i, n = 0, st;
 
@@ -157,6 +158,13 @@ int agg_parse(int argc, char **argv, struct agg_cli *a,
 			    a->step <= 0 || a->max <= a->min)
 				return bad("--linear takes MIN,MAX,STEP", v);
 			a->linear = true;
+		} else if ((v = opt_value(argc, argv, &i, "--max-keys"))) {
+			a->max_keys = strtoul(v, &end, 10);
+			if (!*v || *end || *v == '-' || a->max_keys > 1U << 30)
+				return bad("--max-keys needs a number of keys "
+					   "(0: no limit)",
+					   v);
+			max_keys_set = true;
 		} else if (!strcmp(argv[i], "--in-user")) {
 			a->in_user = true;
 		} else if (!strcmp(argv[i], "--folded")) {
@@ -165,6 +173,8 @@ int agg_parse(int argc, char **argv, struct agg_cli *a,
 			rest[n++] = argv[i];
 		}
 	}
+	if (!max_keys_set)
+		a->max_keys = MAX_KEYS_DEFAULT;
 	st = cli_parse(n, rest, &a->o, usage);
 	a->out = stdout;
 	return st;
@@ -361,6 +371,27 @@ bool agg_field_reads_memory(struct agg_cli *a, const char *name)
 	return false;
 }
 
+/* Hits of keys the tables had no room for, with the limit (-v: always). */
+static void summary_dropped(struct agg_cli *a)
+{
+	uint64_t d = a->run_table ? a->dropped_run : a->dropped_intervals;
+
+	if (!d && !a->o.verbose)
+		return;
+	if (!a->max_keys) {
+		fprintf(stderr,
+			"%s: %llu hits dropped: the kernel's table was full "
+			"(--max-keys 0: no limit here, %d keys in the "
+			"kernel)\n",
+			prog, (unsigned long long)d, MAX_KEYS_DEFAULT);
+		return;
+	}
+	fprintf(stderr,
+		"%s: %llu hits dropped: the table was full (--max-keys "
+		"%zu: the keys seen first are kept)\n",
+		prog, (unsigned long long)d, a->max_keys);
+}
+
 static void summary(struct agg_cli *a)
 {
 	struct sonde_stats st = { .sz = sizeof(st) };
@@ -368,6 +399,7 @@ static void summary(struct agg_cli *a)
 
 	if (!a->s || sonde_session__stats(a->s, &st))
 		return;
+	summary_dropped(a);
 	if (!st.lost && !a->faults && !a->unchecked && !a->o.verbose)
 		return;
 	fprintf(e, "%s: ", prog);

@@ -34,6 +34,8 @@ static void usage(FILE *out)
 		"                  when named)\n"
 		"  -i SECS         print and reset the table every SECS\n"
 		"  --top N         only the N most frequent rows\n"
+		"  --max-keys N    at most N rows (default 10240, 0: no\n"
+		"                  limit); hits of new keys past it dropped\n"
 		"  --in-user       count here even where the kernel could\n"
 		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE,\n"
 		"  --filter EXPR, -q, -v (which path each probe took)\n");
@@ -277,6 +279,8 @@ static void add_rows(struct sonde_agg *to, struct sonde_agg *from)
 
 	for (i = 0; i < n; i++)
 		sonde_agg__add_n(to, rows[i]->key, 0, rows[i]->count);
+	/* the interval's drops are the whole run's too */
+	sonde_agg__add_dropped(to, sonde_agg__dropped(from));
 }
 
 static void print(struct agg_cli *a, void *ctx, bool final)
@@ -348,6 +352,7 @@ int cmd_count(int argc, char **argv)
 	for (i = 0; i < a.o.nprobes; i++)
 		a.o.probes[i] = agg_spec_with(a.o.probes[i], names, a.nkeys);
 	go.nkeys = a.nkeys + 1;
+	go.max_rows = a.max_keys;
 	c.g = sonde_agg__new(&go);
 	if (a.interval)
 		c.total = sonde_agg__new(&go);

@@ -25,6 +25,7 @@ static void usage(FILE *out)
 		"  --linear MIN,MAX,STEP  linear buckets instead of powers of two\n"
 		"  --by KEYS       one histogram per key: comm, pid, tid, cpu, FIELD\n"
 		"  -i SECS         print and reset every SECS; --top N\n"
+		"  --max-keys N    at most N histograms (default 10240)\n"
 		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE,\n"
 		"  --filter EXPR, -q, -v\n");
 }
@@ -116,6 +117,7 @@ int cmd_hist(int argc, char **argv)
 	for (i = 0; i < a.o.nprobes; i++)
 		a.o.probes[i] = agg_spec_with(a.o.probes[i], names, a.nkeys + 1);
 	go.nkeys = a.nkeys + 1;
+	go.max_rows = a.max_keys;
 	go.hist = a.linear ? SONDE_AGG_LINEAR : SONDE_AGG_LOG2;
 	go.min = a.min;
 	go.max = a.max;

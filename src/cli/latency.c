@@ -8,7 +8,10 @@
  * function gets its own pairing and histogram, as funclatency -F does.
  * Events of one thread can come out of order when it moved between CPUs
  * (one ring per CPU): they are sorted by time, holding back the last
- * HOLD_NS until the next poll.
+ * HOLD_NS until the next poll. Only calls in flight hold pairing state:
+ * the entries of threads that ended inside a function are dropped about
+ * every second (counted as entries without return), and the histograms
+ * hold at most --max-keys keys.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -40,6 +43,7 @@ struct lat_ctx {
 	struct rec *buf;
 	size_t n, cap;
 	uint64_t max_ts;
+	time_t last_sweep;
 	struct fn *fns;
 	int nfns;
 	int *fn_of; /* per probe: its function, -1 when it has no pair */
@@ -52,6 +56,7 @@ static void usage(FILE *out)
 		"  FUNC            u:TARGET:SYM or k:FUNC: entry to return time\n"
 		"  --by KEYS       one histogram per comm, pid, tid or cpu\n"
 		"  -i SECS         print and reset every SECS; --top N\n"
+		"  --max-keys N    at most N histograms (default 10240)\n"
 		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE, -q, -v\n");
 }
 
@@ -138,7 +143,7 @@ static void after_poll(struct agg_cli *a, void *ctx, bool final)
 
 	(void)a;
 	if (!c->n)
-		return;
+		goto sweep;
 	qsort(c->buf, c->n, sizeof(*c->buf), cmp_rec);
 	for (i = 0; i < c->n; i++) {
 		if (!final && c->buf[i].ts + HOLD_NS > c->max_ts)
@@ -148,6 +153,14 @@ static void after_poll(struct agg_cli *a, void *ctx, bool final)
 	}
 	memmove(c->buf, c->buf + done, (c->n - done) * sizeof(*c->buf));
 	c->n -= done;
+sweep:
+	if (!final && time(NULL) != c->last_sweep) {
+		c->last_sweep = time(NULL);
+		/* events before max_ts - HOLD_NS are all paired */
+		if (c->max_ts > HOLD_NS)
+			sonde_latency__forget_exited(c->l,
+						     c->max_ts - HOLD_NS);
+	}
 }
 
 /* Calls that could not be paired, per function: never mixed in. */
@@ -171,17 +184,24 @@ static void tail(struct agg_cli *a, void *ctx)
 			fprintf(a->out,
 				",\"paired\":%" PRIu64
 				",\"returns_without_entry\":%" PRIu64
-				",\"entries_without_return\":%" PRIu64 "}",
+				",\"entries_without_return\":%" PRIu64,
 				st.paired, st.orphan_returns, st.open_entries);
+			/* of these, those whose thread ended (forgotten) */
+			if (st.exited_entries)
+				fprintf(a->out, ",\"of_ended_threads\":%" PRIu64,
+					st.exited_entries);
+			fputc('}', a->out);
 		} else if (a->o.format == OUT_TEXT &&
 			   (st.orphan_returns || st.open_entries)) {
 			fprintf(a->out,
-				"%s: %" PRIu64
-				" returns without entry, %" PRIu64
-				" entries without return (not in the "
-				"histogram)\n",
+				"%s: %" PRIu64 " returns without entry, %" PRIu64
+				" entries without return",
 				cli_safe(c->fns[i].name), st.orphan_returns,
 				st.open_entries);
+			if (st.exited_entries)
+				fprintf(a->out, " (%" PRIu64 " of ended threads)",
+					st.exited_entries);
+			fputs(" (not in the histogram)\n", a->out);
 		}
 	}
 	if (a->o.format == OUT_JSON)
@@ -361,6 +381,7 @@ int cmd_latency(int argc, char **argv)
 	a.o.probes = specs;
 	a.o.nprobes = 2 * nspecs;
 	go.nkeys = a.nkeys + 1;
+	go.max_rows = a.max_keys;
 	c.g = sonde_agg__new(&go);
 	c.l = sonde_latency__new();
 	if (c.g && c.l)

@@ -31,6 +31,7 @@ static void usage(FILE *out)
 		"  --folded        'frame;frame;frame count' lines, root first\n"
 		"                  (flamegraph.pl input)\n"
 		"  --top N         only the N most frequent stacks\n"
+		"  --max-keys N    at most N stacks (default 10240)\n"
 		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE,\n"
 		"  --filter EXPR, -q, -v\n");
 }
@@ -155,6 +156,12 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 
 	if (final && a->interval)
 		return;
+	if (final) {
+		a->dropped_run = sonde_agg__dropped(c->g);
+		a->run_table = true;
+	} else {
+		a->dropped_intervals += sonde_agg__dropped(c->g);
+	}
 	print_stacks(a, c->g);
 	sonde_agg__clear(c->g);
 }
@@ -181,6 +188,7 @@ int cmd_stack(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	a.o.stack = true;
+	go.max_rows = a.max_keys;
 	c.g = sonde_agg__new(&go);
 	if (!c.g)
 		return EXIT_RUNTIME;

@@ -2,7 +2,9 @@
 /*
  * Aggregations in user space: rows keyed by tuples of numbers and strings in
  * an open-addressing hash, each with a count, sum/min/max and optionally a
- * log2 or linear histogram and a fine histogram for percentiles.
+ * log2 or linear histogram and a fine histogram for percentiles. A table
+ * made with max_rows holds at most that many keys: a hit of a new key
+ * past it is counted as dropped, never silently lost.
  */
 #include <errno.h>
 #include <limits.h>
@@ -13,14 +15,11 @@
 
 /* log2: <0, 0, then [2^k, 2^(k+1)) for k = 0..62 */
 #define LOG2_BUCKETS 65
-/* fine: values < 32 exactly, then 32 sub-buckets per power of two */
-#define FINE_SUB 32
-#define FINE_BUCKETS (FINE_SUB + (63 - 5) * FINE_SUB)
 
 struct row {
 	struct sonde_agg_row pub;
 	uint64_t hash;
-	uint64_t *fine;
+	struct fine *fine; /* percentiles, agg_fine.c */
 	struct sonde_agg_key keys[];
 };
 
@@ -33,6 +32,7 @@ struct sonde_agg {
 	size_t nslots;	 /* a power of two */
 	const struct sonde_agg_row **sorted;
 	bool sort_by_key;
+	uint64_t dropped; /* hits of new keys past max_rows, and noted */
 };
 
 struct sonde_agg *sonde_agg__new(const struct sonde_agg_opts *opts)
@@ -71,10 +71,11 @@ void sonde_agg__clear(struct sonde_agg *a)
 	if (!a)
 		return;
 	for (i = 0; i < a->nrows; i++) {
-		free(a->rows[i]->fine);
+		fine_free(a->rows[i]->fine);
 		free(a->rows[i]);
 	}
 	a->nrows = 0;
+	a->dropped = 0;
 	if (a->slots)
 		memset(a->slots, 0, a->nslots * sizeof(*a->slots));
 }
@@ -173,11 +174,6 @@ static struct row *row_new(struct sonde_agg *a,
 	r = calloc(1, sz);
 	if (!r)
 		return NULL;
-	if (a->o.percentiles &&
-	    !(r->fine = calloc(FINE_BUCKETS, sizeof(*r->fine)))) {
-		free(r);
-		return NULL;
-	}
 	r->hash = h;
 	r->pub.key = r->keys;
 	r->pub.min = INT64_MAX;
@@ -197,6 +193,8 @@ static struct row *row_new(struct sonde_agg *a,
 	return r;
 }
 
+/* The key's row; a new one unless the table is full (NULL, errno
+ * ENOSPC) or memory is out (ENOMEM). */
 static struct row *lookup(struct sonde_agg *a, const struct sonde_agg_key *key)
 {
 	uint64_t h = key_hash(key, a->o.nkeys);
@@ -210,8 +208,14 @@ static struct row *lookup(struct sonde_agg *a, const struct sonde_agg_key *key)
 		if (r->hash == h && key_equal(r->keys, key, a->o.nkeys))
 			return r;
 	}
+	if (a->o.max_rows && a->nrows >= a->o.max_rows) {
+		errno = ENOSPC;
+		return NULL;
+	}
 	r = row_new(a, key, h);
-	if (r)
+	if (!r)
+		errno = ENOMEM;
+	else
 		a->slots[j] = a->nrows;
 	return r;
 }
@@ -236,33 +240,6 @@ static int bucket_of(const struct sonde_agg *a, int64_t v)
 	return 1 + (v - a->o.min) / a->o.step;
 }
 
-static int fine_bucket(int64_t v)
-{
-	int e;
-
-	if (v < FINE_SUB)
-		return v < 0 ? 0 : v;
-	e = 63 - __builtin_clzll((uint64_t)v); /* >= 5 */
-	return FINE_SUB + (e - 5) * FINE_SUB + ((v >> (e - 5)) & (FINE_SUB - 1));
-}
-
-static void fine_range(int i, int64_t *lo, int64_t *hi)
-{
-	int e, sub;
-
-	if (i < FINE_SUB) {
-		*lo = i;
-		*hi = i + 1;
-		return;
-	}
-	e = (i - FINE_SUB) / FINE_SUB + 5;
-	sub = (i - FINE_SUB) % FINE_SUB;
-	*lo = ((int64_t)1 << e) + ((int64_t)sub << (e - 5));
-	/* the last bucket ends at 2^63, which an int64_t cannot hold */
-	*hi = i == FINE_BUCKETS - 1 ? INT64_MAX :
-				       *lo + ((int64_t)1 << (e - 5));
-}
-
 int sonde_agg__add_n(struct sonde_agg *a, const struct sonde_agg_key *key,
 		     int64_t value, uint64_t n)
 {
@@ -271,6 +248,10 @@ int sonde_agg__add_n(struct sonde_agg *a, const struct sonde_agg_key *key,
 	if (!a || (a->o.nkeys && !key))
 		return -EINVAL;
 	r = lookup(a, key);
+	if (!r && errno == ENOSPC) {
+		a->dropped += n;
+		return -ENOSPC;
+	}
 	if (!r)
 		return -ENOMEM;
 	r->pub.count += n;
@@ -283,8 +264,8 @@ int sonde_agg__add_n(struct sonde_agg *a, const struct sonde_agg_key *key,
 		r->pub.max = value;
 	if (a->nbuckets)
 		((uint64_t *)r->pub.buckets)[bucket_of(a, value)] += n;
-	if (r->fine)
-		r->fine[fine_bucket(value)] += n;
+	if (a->o.percentiles && fine_add(&r->fine, value, n))
+		return -ENOMEM;
 	return 0;
 }
 
@@ -349,6 +330,17 @@ int sonde_agg__rows(struct sonde_agg *a, bool by_key,
 	return a->nrows;
 }
 
+uint64_t sonde_agg__dropped(const struct sonde_agg *a)
+{
+	return a ? a->dropped : 0;
+}
+
+void sonde_agg__add_dropped(struct sonde_agg *a, uint64_t n)
+{
+	if (a)
+		a->dropped += n;
+}
+
 int sonde_agg__nbuckets(const struct sonde_agg *a)
 {
 	return a ? a->nbuckets : 0;
@@ -389,187 +381,19 @@ int64_t sonde_agg__percentile(const struct sonde_agg *a,
 			      const struct sonde_agg_row *row, double pct)
 {
 	const struct row *r = (const struct row *)row;
-	uint64_t rank, seen = 0;
+	uint64_t rank;
 	int64_t lo, hi, v;
-	int i;
 
 	if (!a || !r || !r->fine || !row->count)
 		return 0;
 	rank = (uint64_t)(pct / 100.0 * row->count + 0.999999);
 	if (rank < 1)
 		rank = 1;
-	for (i = 0; i < FINE_BUCKETS; i++) {
-		seen += r->fine[i];
-		if (seen >= rank)
-			break;
-	}
-	fine_range(i < FINE_BUCKETS ? i : FINE_BUCKETS - 1, &lo, &hi);
+	fine_range(fine_rank(r->fine, rank), &lo, &hi);
 	v = lo + (hi - lo) / 2;
 	if (v < row->min)
 		v = row->min;
 	if (v > row->max)
 		v = row->max;
 	return v;
-}
-
-/*
- * Latency pairing: one stack of open entries per (function, thread), in an
- * open-addressing table. A thread's entries and returns come in time order
- * (the kernel writes them from that thread), so a return closes the newest
- * open entry of its function: recursion and nested calls pair correctly.
- */
-struct open_call {
-	uint64_t ts, cookie;
-};
-
-struct call_stack {
-	int fn, tid; /* tid 0 = empty slot: the idle task is never probed */
-	int depth, cap;
-	struct open_call *calls;
-};
-
-struct fn_stats {
-	uint64_t paired, orphans;
-};
-
-struct sonde_latency {
-	struct call_stack *slots;
-	size_t nslots, used;
-	struct fn_stats *fns;
-	int nfns;
-};
-
-struct sonde_latency *sonde_latency__new(void)
-{
-	return calloc(1, sizeof(struct sonde_latency));
-}
-
-void sonde_latency__free(struct sonde_latency *l)
-{
-	size_t i;
-
-	if (!l)
-		return;
-	for (i = 0; i < l->nslots; i++)
-		free(l->slots[i].calls);
-	free(l->slots);
-	free(l->fns);
-	free(l);
-}
-
-static size_t stack_slot(const struct sonde_latency *l, int fn, int tid)
-{
-	size_t j = mix(mix(0, fn), tid) & (l->nslots - 1);
-
-	while (l->slots[j].tid &&
-	       (l->slots[j].tid != tid || l->slots[j].fn != fn))
-		j = (j + 1) & (l->nslots - 1);
-	return j;
-}
-
-static int grow_stacks(struct sonde_latency *l)
-{
-	size_t n = l->nslots ? l->nslots * 2 : 256, i, j;
-	struct call_stack *old = l->slots, *slots = calloc(n, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	l->slots = slots;
-	i = l->nslots;
-	l->nslots = n;
-	while (i--) {
-		if (!old[i].tid)
-			continue;
-		j = stack_slot(l, old[i].fn, old[i].tid);
-		slots[j] = old[i];
-	}
-	free(old);
-	return 0;
-}
-
-static struct fn_stats *fn_stats(struct sonde_latency *l, int fn)
-{
-	struct fn_stats *f;
-
-	if (fn < 0)
-		return NULL;
-	if (fn >= l->nfns) {
-		f = realloc(l->fns, (fn + 1) * sizeof(*f));
-		if (!f)
-			return NULL;
-		memset(f + l->nfns, 0, (fn + 1 - l->nfns) * sizeof(*f));
-		l->fns = f;
-		l->nfns = fn + 1;
-	}
-	return &l->fns[fn];
-}
-
-int sonde_latency__entry(struct sonde_latency *l, int fn, int tid,
-			 uint64_t ts, uint64_t cookie)
-{
-	struct call_stack *cs;
-	struct open_call *c;
-	size_t j;
-
-	if (!l || tid <= 0 || !fn_stats(l, fn))
-		return l && tid > 0 && fn >= 0 ? -ENOMEM : -EINVAL;
-	if ((l->used + 1) * 2 > l->nslots && grow_stacks(l))
-		return -ENOMEM;
-	j = stack_slot(l, fn, tid);
-	cs = &l->slots[j];
-	if (!cs->tid) {
-		cs->tid = tid;
-		cs->fn = fn;
-		l->used++;
-	}
-	if (cs->depth == cs->cap) {
-		c = realloc(cs->calls, (cs->cap ? cs->cap * 2 : 4) * sizeof(*c));
-		if (!c)
-			return -ENOMEM;
-		cs->calls = c;
-		cs->cap = cs->cap ? cs->cap * 2 : 4;
-	}
-	cs->calls[cs->depth++] = (struct open_call){ ts, cookie };
-	return 0;
-}
-
-int sonde_latency__return(struct sonde_latency *l, int fn, int tid,
-			  uint64_t ts, uint64_t *ns, uint64_t *cookie)
-{
-	struct fn_stats *f;
-	struct call_stack *cs;
-	struct open_call c;
-
-	if (!l || tid <= 0 || !(f = fn_stats(l, fn)))
-		return -EINVAL;
-	cs = l->nslots ? &l->slots[stack_slot(l, fn, tid)] : NULL;
-	if (!cs || !cs->tid || !cs->depth) {
-		f->orphans++;
-		return -ENOENT;
-	}
-	c = cs->calls[--cs->depth];
-	f->paired++;
-	*ns = ts > c.ts ? ts - c.ts : 0;
-	if (cookie)
-		*cookie = c.cookie;
-	return 0;
-}
-
-int sonde_latency__stats(const struct sonde_latency *l, int fn,
-			 struct sonde_latency_stats *st)
-{
-	struct sonde_latency_stats out = { .sz = sizeof(out) };
-	size_t i;
-
-	if (!l || !st || fn < 0)
-		return -EINVAL;
-	if (fn < l->nfns) {
-		out.paired = l->fns[fn].paired;
-		out.orphan_returns = l->fns[fn].orphans;
-	}
-	for (i = 0; i < l->nslots; i++)
-		if (l->slots[i].tid && l->slots[i].fn == fn)
-			out.open_entries += l->slots[i].depth;
-	memcpy(st, &out, st->sz < sizeof(out) ? st->sz : sizeof(out));
-	return 0;
 }

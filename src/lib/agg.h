@@ -15,4 +15,15 @@
  * /sys/bus/event_source/devices/PMU/{type,format/retprobe}. 0 or -errno. */
 int pmu_probe_type(const char *pmu, int *type, int *retprobe_bit);
 
+/* agg_fine.c: a row's fine histogram for percentiles, allocated as it
+ * fills (NULL is empty) */
+#define FINE_BUCKETS (32 + (63 - 5) * 32)
+struct fine;
+int fine_bucket(int64_t v);
+void fine_range(int i, int64_t *lo, int64_t *hi);
+int fine_add(struct fine **f, int64_t v, uint64_t n);
+/* the bucket where the count of values so far reaches rank */
+int fine_rank(const struct fine *f, uint64_t rank);
+void fine_free(struct fine *f);
+
 #endif

@@ -83,7 +83,7 @@ value_of()
 	-p | --pid) echo $$ ;;
 	-c | --command) echo true ;;
 	-d | --duration | -i | --interval | --top | --buffer-kb | \
-		--max-probes) echo 4 ;;
+		--max-probes | --max-keys) echo 4 ;;
 	-f | --format) echo json ;;
 	-o | --output) echo "$T_DIR/out" ;;
 	--filter | --trigger | --hist) echo x ;;

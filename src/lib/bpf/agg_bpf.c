@@ -43,6 +43,7 @@ struct sonde_bpf_agg {
 	int nlinks, cap_links;
 	int multi_links, perf_events;
 	char arg_kind[SONDE_AGG_MAX_KEYS]; /* agg key kind of ARG keys */
+	uint64_t dropped_read; /* AST_DROPPED at the last clearing read */
 };
 
 /* keys that are the probe: the cookie, in slot 0 */
@@ -565,6 +566,8 @@ static int add_entry(struct sonde_agg *out, const struct sonde_agg_key *key,
 					v->count);
 	k = v->count - 2;
 	err = sonde_agg__add_n(out, key, v->min, 1);
+	if (err == -ENOSPC) /* out is full: the other hits are dropped too */
+		sonde_agg__add_dropped(out, v->count - 1);
 	if (!err)
 		err = sonde_agg__add_n(out, key, v->max, 1);
 	if (err || !k)
@@ -623,7 +626,8 @@ int sonde_bpf_agg__read(struct sonde_bpf_agg *a, struct sonde_agg *out,
 		a->gen.value.src != GS_NONE || a->o.value.src != SONDE_BPF_NONE;
 	struct agg_val *vals;
 	struct entry sum;
-	uint64_t min_ord, max_ord;
+	uint64_t min_ord, max_ord, dropped;
+	uint32_t stat = AST_DROPPED;
 	uint8_t *keys = NULL, *grown;
 	int c, err = 0, fd = a->gen.counts_fd;
 
@@ -671,6 +675,14 @@ int sonde_bpf_agg__read(struct sonde_bpf_agg *a, struct sonde_agg *out,
 		sum.max = agg_max_decode(max_ord);
 		decode_key(a, (const uint64_t *)kp, key, comm);
 		err = add_entry(out, key, &sum, has_value);
+		if (err == -ENOSPC) /* counted in out's dropped */
+			err = 0;
+	}
+	/* the hits the kernel's full map could not hold */
+	if (!bpf_map_lookup_elem(a->gen.stats_fd, &stat, &dropped)) {
+		sonde_agg__add_dropped(out, dropped - a->dropped_read);
+		if (clear)
+			a->dropped_read = dropped;
 	}
 out:
 	free(keys);

@@ -228,12 +228,15 @@ static void depth_lookup(struct gen *g, const struct gen_agg *a, int none)
 /*
  * Latency's entry: depth[tid,cookie] += 1; ts[tid,cookie,depth] = now.
  * Per-thread nesting, so a recursive function pairs each return with its
- * own entry (as agg.c's user-space pairing does).
+ * own entry (as latency.c's user-space pairing does). An entry that finds
+ * either map full is counted in AST_DROPPED (its return then finds no
+ * entry and is counted as an orphan too).
  */
 int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 {
 	struct gen g = {.b = b};
 	int have = gen_label_new(&g), out = gen_label_new(&g);
+	int drop = gen_label_new(&g);
 
 	EMIT(&g, MOV_REG(R6, R1));
 	only_tgid(&g, a, out);
@@ -245,7 +248,7 @@ int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 	     CALL(BPF_FUNC_map_update_elem), LD_MAP_FD(R1, a->depth_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, DKEY_OFF),
 	     CALL(BPF_FUNC_map_lookup_elem), MOV_REG(R8, R0));
-	gen_jump(&g, JMP_IMM(BPF_JEQ, R8, 0, 0), out);
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R8, 0, 0), drop);
 	gen_label_here(&g, have);
 	EMIT(&g, LDX(BPF_DW, R1, R8, 0), ALU_IMM(BPF_ADD, R1, 1),
 	     STX(BPF_DW, R8, R1, 0), STX(BPF_DW, FP, R1, TSKEY_OFF + 8),
@@ -254,14 +257,23 @@ int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 	     ALU_IMM(BPF_ADD, R2, TSKEY_OFF), MOV_REG(R3, FP),
 	     ALU_IMM(BPF_ADD, R3, TSVAL_OFF), MOV_IMM(R4, BPF_ANY),
 	     CALL(BPF_FUNC_map_update_elem));
+	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
+	/* no room for the time: the entry is undone (depth back) */
+	EMIT(&g, LDX(BPF_DW, R1, R8, 0), ALU_IMM(BPF_SUB, R1, 1),
+	     STX(BPF_DW, R8, R1, 0));
+	gen_label_here(&g, drop);
+	bump_stat(&g, a, AST_DROPPED);
 	gen_label_here(&g, out);
 	EMIT(&g, MOV_IMM(R0, 0), EXIT());
 	return gen_finish(&g);
 }
 
-/* Latency's return: r7 = now - ts[tid,cookie,depth]; pop. */
+/* Latency's return: r7 = now - ts[tid,cookie,depth]; pop; a depth back
+ * at 0 is deleted, so only threads inside the function hold entries. */
 static void lat_return(struct gen *g, const struct gen_agg *a, int orphan)
 {
+	int nested = gen_label_new(g);
+
 	EMIT(g, CALL(BPF_FUNC_ktime_get_ns), MOV_REG(R9, R0));
 	depth_lookup(g, a, orphan);
 	EMIT(g, LDX(BPF_DW, R1, R8, 0));
@@ -273,7 +285,11 @@ static void lat_return(struct gen *g, const struct gen_agg *a, int orphan)
 	EMIT(g, LDX(BPF_DW, R7, R0, 0), MOV_REG(R0, R9),
 	     ALU_REG(BPF_SUB, R0, R7), MOV_REG(R7, R0), LD_MAP_FD(R1, a->ts_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, TSKEY_OFF),
-	     CALL(BPF_FUNC_map_delete_elem));
+	     CALL(BPF_FUNC_map_delete_elem), LDX(BPF_DW, R1, R8, 0));
+	gen_jump(g, JMP_IMM(BPF_JNE, R1, 0, 0), nested);
+	EMIT(g, LD_MAP_FD(R1, a->depth_fd), MOV_REG(R2, FP),
+	     ALU_IMM(BPF_ADD, R2, DKEY_OFF), CALL(BPF_FUNC_map_delete_elem));
+	gen_label_here(g, nested);
 }
 
 /*

@@ -55,17 +55,23 @@ static volatile sig_atomic_t holding;
  * to a dead session, which the next session's sweep or 'sonde cleanup'
  * removes, and the fds that own probes were already handed to the kernel
  * or are closed by the exit. */
-static volatile sig_atomic_t closing;
+static volatile sig_atomic_t closing, said;
 
 static void on_signal(int sig)
 {
 	static const char msg[] =
-		"\nsonde: interrupted while removing probes: the rest is left "
-		"to 'sonde cleanup' (or the next session's sweep)\n";
+		"\nsonde: interrupted while removing probes: what is not "
+		"removed yet is left to 'sonde cleanup' (or the next "
+		"session's sweep)\n";
 	ssize_t n;
 
 	if (closing) {
-		n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		/* said once: the removal may run in a child sharing this
+		 * memory (shield.c), which a terminal's Ctrl-C reaches too */
+		if (!said) {
+			said = 1;
+			n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		}
 		(void)n;
 		_exit(128 + sig);
 	}

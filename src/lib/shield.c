@@ -5,13 +5,14 @@
  * the task that asks (a write of 0 to a tracefs enable file, the last
  * close of a perf or BPF fd), and a fatal signal pending there makes the
  * removal fail and leave the int3 behind (docs/decisions.md). The removal
- * runs in a child made with clone(CLONE_VM | CLONE_FILES | CLONE_FS |
- * CLONE_VFORK), as posix_spawn() makes its child: it shares the memory and
- * the fd table, and the caller sleeps until it is done, so to the library
- * it is a plain call. If the caller is killed meanwhile, the child carries
- * on (the fd table, with the owner's lock, stays its own until it exits).
- * Signals the child gets are the process group's (a terminal's Ctrl-C),
- * handled as the caller would.
+ * runs in a child made with clone(CLONE_VM | CLONE_FILES | CLONE_FS), much
+ * as posix_spawn() makes its child: it shares the memory and the fd table,
+ * and the caller waits for it, so to the library it is a plain call. If
+ * the caller is killed meanwhile, the child carries on (the fd table, with
+ * the owner's lock, stays its own until it exits). The wait is
+ * interruptible (not CLONE_VFORK's), so the caller's signal handlers run;
+ * the child gets the process group's signals (a terminal's Ctrl-C) and
+ * handles them with a copy of the caller's handlers.
  */
 #include <errno.h>
 #include <sched.h>
@@ -52,13 +53,12 @@ int run_shielded(void (*fn)(struct sonde_session *s), struct sonde_session *s)
 	if (stack == MAP_FAILED)
 		return -errno;
 	pid = clone(trampoline, stack + SHIELD_STACK,
-		    CLONE_VM | CLONE_FILES | CLONE_FS | CLONE_VFORK | SIGCHLD,
+		    CLONE_VM | CLONE_FILES | CLONE_FS | SIGCHLD,
 		    &c);
 	if (pid < 0) {
 		munmap(stack, SHIELD_STACK);
 		return -errno;
 	}
-	/* CLONE_VFORK: the child is done (or dead) by now; reap it */
 	do
 		r = waitpid(pid, &status, __WALL);
 	while (r < 0 && errno == EINTR);

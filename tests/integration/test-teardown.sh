@@ -38,21 +38,22 @@ ms() { echo $((($2 - $1) / 1000000)); }
 
 spec="u:$lib:f00[01]??" # 200 probes
 
-# tracefs: the progress line, then a second SIGINT
-"$SONDE" trace --backend tracefs -p "$traced" "$spec" >/dev/null \
+# tracefs: the progress line, then a second SIGINT; in a process group
+# of its own, which the SIGINTs go to, as a terminal's Ctrl-C does
+setsid "$SONDE" trace --backend tracefs -p "$traced" "$spec" >/dev/null \
 	2>"$T_DIR/err" &
 s=$!
 wait_attached "$s" 30 || bail "tracefs session did not start" "$(cat "$T_DIR/err")"
 [ -n "$(text_diff)" ] && ok "tracefs: the probes are in the traced text" ||
 	not_ok "tracefs: the probes are in the traced text"
-kill -INT "$s"
+kill -INT -- -"$s"
 if wait_line "$T_DIR/err" "removing 200 probes" 5; then
 	ok "tracefs: a line says that 200 probes are being removed"
 else
 	not_ok "tracefs: a line says that 200 probes are being removed" "$(cat "$T_DIR/err")"
 fi
 t0=$(now)
-kill -INT "$s"
+kill -INT -- -"$s"
 wait_exit "$s" 5
 t1=$(now)
 expect_eq "tracefs: a second SIGINT ends sonde (status 130)" "$RC" 130
@@ -61,6 +62,11 @@ expect_eq "tracefs: a second SIGINT ends sonde (status 130)" "$RC" 130
 	not_ok "tracefs: ... within 1 s ($(ms "$t0" "$t1") ms)"
 expect_grep "tracefs: it says the rest is left to sonde cleanup" \
 	"left to 'sonde cleanup'" "$T_DIR/err"
+expect_eq "tracefs: ... once" "$(grep -c "left to 'sonde cleanup'" "$T_DIR/err")" 1
+# the removal ran in a child of the same group: it has ended too
+sleep 0.5
+expect_eq "tracefs: no process of the session is left" \
+	"$(pgrep -g "$s" | wc -l)" 0
 grep -q "sonde_${s}_" "$TRACEFS/uprobe_events" &&
 	ok "tracefs: probes were left" || not_ok "tracefs: probes were left"
 "$SONDE" cleanup >"$T_DIR/cl" 2>&1

@@ -4,15 +4,15 @@
 # uprobe_events and instances/ are as found, the traced process's text is
 # byte for byte the library file's (read through /proc/PID/mem and compared
 # with the file itself: no int3 left), and the kernel logged no "leaking
-# uprobe" for any of the killed processes. KILL_STORM_KILLS (default 2)
-# kills per phase and backend: 18 kills, about 45 s here; 4 gives 36.
+# uprobe" for any of the killed processes. KILL_STORM_KILLS (default 1)
+# kills per phase and backend: 9 kills, under 60 s here; 4 gives 36.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
 lib=$FIXTURES/libmany.so
 loop=$FIXTURES/fixture_many_loop
 require_file "$SONDE" "$lib" "$loop"
-kills=${KILL_STORM_KILLS:-2}
+kills=${KILL_STORM_KILLS:-1}
 hygiene_begin
 
 start_bg "$loop" 0 100

@@ -36,7 +36,7 @@ static int send_fds(int sock, const int *fds, int n)
 		char buf[CMSG_SPACE(sizeof(int) * FDS_PER_MSG)];
 	} u;
 	char byte = 0;
-	struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+	struct iovec iov = {.iov_base = &byte, .iov_len = 1};
 	struct msghdr m = {
 		.msg_iov = &iov,
 		.msg_iovlen = 1,

@@ -41,7 +41,7 @@ static int trampoline(void *arg)
 
 int run_shielded(void (*fn)(struct sonde_session *s), struct sonde_session *s)
 {
-	struct call c = { .fn = fn, .s = s };
+	struct call c = {.fn = fn, .s = s};
 	char *stack;
 	pid_t pid, r;
 	int status;
@@ -53,8 +53,7 @@ int run_shielded(void (*fn)(struct sonde_session *s), struct sonde_session *s)
 	if (stack == MAP_FAILED)
 		return -errno;
 	pid = clone(trampoline, stack + SHIELD_STACK,
-		    CLONE_VM | CLONE_FILES | CLONE_FS | SIGCHLD,
-		    &c);
+		    CLONE_VM | CLONE_FILES | CLONE_FS | SIGCHLD, &c);
 	if (pid < 0) {
 		munmap(stack, SHIELD_STACK);
 		return -errno;

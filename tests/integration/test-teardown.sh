@@ -5,7 +5,7 @@
 # leaves uprobe_events and instances/ as found; the perf and bpf backends
 # exit at once and the kernel restores the traced text behind them. The
 # traced text is checked against the library file itself (/proc/PID/mem).
-# About 25 s.
+# About 40 s.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes

@@ -6,6 +6,7 @@
 # with the file itself: no int3 left), and the kernel logged no "leaking
 # uprobe" for any of the killed processes. KILL_STORM_KILLS (default 1)
 # kills per phase and backend: 9 kills, under 60 s here; 4 gives 36.
+# KILL_STORM_PHASES (default "create stream teardown") picks the phases.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -52,7 +53,7 @@ leaks()
 spec="u:$lib:f000[01]?"
 total=0 bad="" left=""
 for be in tracefs perf bpf; do
-	for phase in create stream teardown; do
+	for phase in ${KILL_STORM_PHASES:-create stream teardown}; do
 		for k in $(seq "$kills"); do
 			"$SONDE" trace -q --backend "$be" -p "$traced" "$spec" \
 				>/dev/null 2>"$T_DIR/err" &

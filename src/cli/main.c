@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,9 +49,36 @@ static void usage(FILE *out)
  * signal only asks the command to end through its teardown; before and
  * after, it has its default effect, as for any other program. */
 static volatile sig_atomic_t holding;
+/* In cli_session_close(): a stop signal now (a second Ctrl-C) leaves what
+ * is not removed yet to the sweep. The handler runs between system calls,
+ * never inside the kernel's removal of a probe (a caught signal does not
+ * interrupt it, unlike SIGKILL: docs/decisions.md); what is left belongs
+ * to a dead session, which the next session's sweep or 'sonde cleanup'
+ * removes, and the fds that own probes were already handed to the kernel
+ * or are closed by the exit. */
+static volatile sig_atomic_t closing, said;
 
 static void on_signal(int sig)
 {
+	static const char msg[] =
+		"\nsonde: interrupted while removing probes: what is not "
+		"removed yet is left to 'sonde cleanup' (or the next "
+		"session's sweep)\n";
+	ssize_t n;
+
+	if (closing) {
+		/* said once: the removal may run in a child sharing this
+		 * memory (shield.c), which a terminal's Ctrl-C reaches too */
+		if (!said) {
+			said = 1;
+			n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+		}
+		(void)n;
+		/* not _exit(): that is noreturn, before which ASan checks
+		 * the stack, which in the shield's child is not the one it
+		 * knows */
+		syscall(SYS_exit_group, 128 + sig);
+	}
 	cli_stop_signal = sig;
 	if (holding)
 		return;
@@ -89,7 +117,9 @@ void cli_default_signals(void)
 
 void cli_session_close(struct sonde_session *s)
 {
+	closing = 1;
 	sonde_session__close(s);
+	closing = 0;
 	holding = 0;
 }
 
@@ -290,20 +320,22 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 }
 
 /* A progress bar on stderr while many probes are made or removed: only
- * on a terminal, and only once it has taken half a second. */
+ * on a terminal, and only once it has taken half a second. Removal that
+ * takes more than a second also says once, terminal or not, what is
+ * going on and how to leave it (the kernel takes ~50 ms a uprobe). */
 static void cli_progress(const char *what, int done, int total, void *ctx)
 {
 	static const char bar[] = "==============================";
 	static const char *cur;
 	static struct timespec t0;
-	static bool shown;
+	static bool shown, told;
 	static int last;
 	const int width = sizeof(bar) - 1;
 	struct timespec now;
 	double dt;
 	int fill;
 
-	if (verbosity < 0 || !isatty(STDERR_FILENO) || total <= 0)
+	if (verbosity < 0 || total <= 0)
 		return;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (what != cur || done < last) {
@@ -314,7 +346,13 @@ static void cli_progress(const char *what, int done, int total, void *ctx)
 	last = done;
 	dt = (double)(now.tv_sec - t0.tv_sec) +
 	     (double)(now.tv_nsec - t0.tv_nsec) / 1e9;
-	if (!shown && dt < 0.5)
+	if (closing && !told && dt >= 1 && done < total) {
+		fprintf(stderr,
+			"%s%s: removing %d probes (%d done); Ctrl-C leaves the rest to 'sonde cleanup'\n",
+			shown ? "\n" : "", prog, total, done);
+		told = true;
+	}
+	if (!isatty(STDERR_FILENO) || (!shown && dt < 0.5))
 		return;
 	fill = (int)((long long)done * width / total);
 	fprintf(stderr, "\r[%.*s%*s] %d/%d probes %s", fill, bar, width - fill,

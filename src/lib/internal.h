@@ -167,6 +167,15 @@ int resolve_uprobe_args(struct sonde_session *s, struct probe *p);
 /* log.c */
 void slog(const struct sonde_session *s, enum sonde_log_level lvl,
 	  const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* release.c: close fds that own uprobes so that the kernel removes the
+ * probes in a worker no signal reaches; 0, or -errno with the fds still
+ * open (the caller closes them). */
+int fds_release_async(const int *fds, int n);
+/* shield.c: fn(s) in a child sharing memory and fds that a SIGKILL of
+ * this process does not reach; 0 when it ran, -errno when it could not
+ * (then nothing ran) */
+int run_shielded(void (*fn)(struct sonde_session *s),
+		 struct sonde_session *s);
 /* The caller's progress callback, for long attach and detach runs. */
 void tfs_progress(struct sonde_session *s, const char *what, int done,
 		  int total);

@@ -544,17 +544,20 @@ static void perf_stop(struct sonde_session *s)
 
 	if (!st)
 		return;
-	/* closing the fds removes the PMU probes from the kernel */
-	for (i = 0; i < st->nfds; i++)
-		close(st->fds[i]);
+	/* a mapping holds its event's file: unmapped first, so that the
+	 * last references are the fds; closing them removes the PMU probes
+	 * from the kernel, here in a worker no SIGKILL reaches (release.c) */
 	for (cpu = 0; st->rings && cpu < s->ncpus; cpu++)
 		if (st->rings[cpu].meta)
 			munmap(st->rings[cpu].meta,
 			       st->rings[cpu].size + page);
-	for (i = 0; st->pp && i < (size_t)s->nprobes; i++) {
-		ptp_remove(s, &s->probes[i], &st->pp[i]);
+	if (fds_release_async(st->fds, (int)st->nfds))
+		for (i = 0; i < st->nfds; i++)
+			close(st->fds[i]);
+	if (st->pp)
+		ptp_remove_all(s, st->pp);
+	for (i = 0; st->pp && i < (size_t)s->nprobes; i++)
 		pprobe_free(&st->pp[i]);
-	}
 	free(st->fds);
 	free(st->fdcpu);
 	free(st->ids);

@@ -155,7 +155,8 @@ int pfetch_record(struct sonde_session *s, struct probe *p,
 
 /* perf_tp.c: tracefs-made events for what the PMUs cannot fetch. */
 int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp);
-void ptp_remove(struct sonde_session *s, struct probe *p, struct pprobe *pp);
+/* every event of the session made in tracefs, once their perf events go */
+void ptp_remove_all(struct sonde_session *s, struct pprobe *pps);
 
 /* perf register indexes (arch/x86/include/uapi/asm/perf_regs.h) */
 enum {

@@ -60,25 +60,48 @@ int ptp_create(struct sonde_session *s, struct probe *p, struct pprobe *pp)
 	return 0;
 }
 
-void ptp_remove(struct sonde_session *s, struct probe *p, struct pprobe *pp)
+/*
+ * The events of a session whose perf fds were just handed to the kernel
+ * (release.c): each can go once the kernel has let go of its perf events,
+ * which it does one after another, ~50-200 ms each, in no set order. So
+ * every pass tries each one once; the wait ends when all are gone or
+ * nothing went for 5 s (what stays is the sweep's, as after a SIGKILL).
+ */
+void ptp_remove_all(struct sonde_session *s, struct pprobe *pps)
 {
 	char line[256];
-	int err = 0, tries;
+	int i, err, total = 0, done = 0, idle = 0, before;
 
-	if (!pp->tp_created)
-		return;
-	snprintf(line, sizeof(line), "-:%s/%s", s->group, p->name);
-	/* EBUSY while a perf event still holds it: the fds were closed just
-	 * before; the kernel lets go of them shortly */
-	for (tries = 0; tries < 50; tries++) {
-		err = tfs_write_line(events_file(p), line);
-		if (err != -EBUSY)
-			break;
-		usleep(20000);
+	for (i = 0; i < s->nprobes; i++)
+		total += pps[i].tp_created;
+	while (done < total && idle < 250) {
+		before = done;
+		for (i = 0; i < s->nprobes; i++) {
+			struct probe *p = &s->probes[i];
+
+			if (!pps[i].tp_created)
+				continue;
+			snprintf(line, sizeof(line), "-:%s/%s", s->group,
+				 p->name);
+			err = tfs_write_line(events_file(p), line);
+			if (err == -EBUSY)
+				continue;
+			if (err)
+				slog(s, SONDE_LOG_WARN,
+				     "cannot remove %s/%s: %s", s->group,
+				     p->name, strerror(-err));
+			pps[i].tp_created = false;
+			p->created = false;
+			done++;
+		}
+		tfs_progress(s, "removing", done, total);
+		idle = done > before ? 0 : idle + 1;
+		if (done < total && done == before)
+			usleep(20000);
 	}
-	if (err)
-		slog(s, SONDE_LOG_WARN, "cannot remove %s/%s: %s", s->group,
-		     p->name, strerror(-err));
-	pp->tp_created = false;
-	p->created = false;
+	for (i = 0; i < s->nprobes; i++)
+		if (pps[i].tp_created)
+			slog(s, SONDE_LOG_WARN,
+			     "%s/%s is still in use: 'sonde cleanup' removes it later",
+			     s->group, s->probes[i].name);
 }

@@ -88,7 +88,9 @@ static bool all_removed(const struct sonde_session *s)
 
 static void teardown(struct sonde_session *s)
 {
-	if (s->be)
+	/* the kernel removes the probes in the task that asks: one a
+	 * SIGKILL of this process cannot interrupt (shield.c) */
+	if (s->be && run_shielded(s->be->stop, s))
 		s->be->stop(s);
 	s->be = NULL;
 	s->started = false;

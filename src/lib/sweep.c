@@ -39,6 +39,7 @@ static int owner_pid(const char *name, size_t len)
 
 struct sweep {
 	int removed;
+	int left; /* of the group being swept: what the kernel refused */
 	sonde_log_fn log;
 	void *ctx;
 	char **names; /* candidate groups, each once */
@@ -130,6 +131,8 @@ static void each_probe(struct sweep *sw, char *text, const char *group)
 		if (tfs_write_line("dynamic_events", rm) == 0) {
 			sw->removed++;
 			say(sw, "probe", ev);
+		} else {
+			sw->left++;
 		}
 	}
 }
@@ -148,6 +151,8 @@ static void sweep_group(struct sweep *sw, const char *group)
 		if (inst && tracefs_instance_destroy(inst) == 0) {
 			sw->removed++;
 			say(sw, "instance", group);
+		} else {
+			sw->left++;
 		}
 		tracefs_instance_free(inst);
 	}
@@ -174,8 +179,15 @@ int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx)
 	for (i = 0; i < sw.n; i++) {
 		fd = owner_dead_lock(sw.names[i]);
 		if (fd >= 0) {
+			sw.left = 0;
 			sweep_group(&sw, sw.names[i]);
-			owner_dead_done(sw.names[i], fd);
+			/* a probe still busy (a dead perf session's events the
+			 * kernel is letting go of): the lock file stays, so
+			 * that the next sweep may finish the group */
+			if (sw.left)
+				close(fd);
+			else
+				owner_dead_done(sw.names[i], fd);
 		}
 		free(sw.names[i]);
 	}

@@ -493,9 +493,11 @@ void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
 
 	if (!a)
 		return;
-	/* links first: no program runs once they are gone */
-	for (i = 0; i < a->nlinks; i++)
-		close(a->links[i]);
+	/* links first; their uprobes are removed in a kernel worker, out of
+	 * reach of a SIGKILL that would leave int3s behind (release.c) */
+	if (fds_release_async(a->links, a->nlinks))
+		for (i = 0; i < a->nlinks; i++)
+			close(a->links[i]);
 	for (i = 0; i < a->ngroups; i++) {
 		close_fd(&a->groups[i].prog_fd);
 		free(a->groups[i].offsets);

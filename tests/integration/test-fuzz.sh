@@ -3,8 +3,9 @@
 # on the fixtures, the ELF/DWARF/USDT readers, the ring page walker, the
 # perf record reader, the hist file parser) under ASan and UBSan: every
 # regression input replayed, then each target fuzzed for
-# $SONDE_FUZZ_SECONDS (default 20) seconds, about 2.5 minutes in all with
-# the build. Each target checks its own oracle (tests/fuzz/README).
+# $SONDE_FUZZ_SECONDS (default 20) seconds: 2 minutes of fuzzing, plus the
+# clang build when build-fuzz is new (about a minute here). Each target
+# checks its own oracle (tests/fuzz/README).
 # Skipped, with the reason, without clang or libFuzzer.
 cd "$(dirname "$0")/../.." || exit 1
 exec tests/fuzz/run "${SONDE_FUZZ_SECONDS:-20}"

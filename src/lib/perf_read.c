@@ -194,8 +194,11 @@ static int ring_read(struct sonde_session *s, int cpu)
 	tail = rg->meta->data_tail;
 	while (!err && tail < head) {
 		off = tail & (rg->size - 1);
+		/* records are whole u64s (kernel/events/core.c pads comm,
+		 * mmap and raw data to 8 bytes): one that is not would
+		 * leave the next header across the ring's end */
 		memcpy(&h, rg->data + off, sizeof(h));
-		if (h.size < sizeof(h) || h.size > head - tail) {
+		if (h.size < sizeof(h) || h.size % 8 || h.size > head - tail) {
 			slog(s, SONDE_LOG_WARN,
 			     "cpu %d: a malformed perf record skipped", cpu);
 			tail = head;
@@ -243,7 +246,7 @@ static int parse_sample(uint64_t type, const uint8_t *r, size_t len,
 {
 	const uint8_t *p = r + 8 + 8, *end = r + len; /* header, id */
 	uint64_t abi, v, n;
-	uint32_t raw;
+	uint32_t raw, res;
 	int i;
 
 	memset(sm, 0, sizeof(*sm));
@@ -259,7 +262,7 @@ static int parse_sample(uint64_t type, const uint8_t *r, size_t len,
 		TAKE(&sm->ts, 8);
 	if (type & PERF_SAMPLE_CPU) {
 		TAKE(&sm->cpu, 4);
-		p += 4;
+		TAKE(&res, 4); /* cpu, res: a short record ends here */
 	}
 	if (type & PERF_SAMPLE_CALLCHAIN) {
 		TAKE(&n, 8);

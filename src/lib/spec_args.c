@@ -263,8 +263,15 @@ static int parse_arg(struct parser *ps, const char *s, const char *e)
 	ps->named[spec->nargs] = eq != NULL;
 	if (!eq && ps->kernel_names) {
 		a->name = kernel_name(fs, fe, spec->nargs);
-		/* as the kernel's: a clash is refused, not renamed */
+		/* as the kernel's: a clash is refused, not renamed
+		 * (trace_probe.c traceprobe_conflict_field_name()) */
 		ps->named[spec->nargs] = true;
+		if (a->name && is_reserved(a->name))
+			return spec_perr(ps, s,
+					 "argument name '%s' is taken by the "
+					 "event's own fields: give it another, "
+					 "NAME=%s",
+					 a->name, a->name);
 	} else if (!eq) {
 		a->name = default_name(fs, fe);
 	}

@@ -1,20 +1,18 @@
 // SPDX-License-Identifier: MIT
 /*
  * libFuzzer target for ring.c (and the field decoder on what it yields).
- * Not built by meson; from the repository root:
- *
- *   clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *	-Isrc/lib tests/fuzz/fuzz_ring.c src/lib/ring.c src/lib/decode.c \
- *	-ltraceevent -o /tmp/fuzz_ring
- *   mkdir -p /tmp/ring-corpus && for f in tests/unit/data/page_*.bin; do
- *	(printf '\0'; cat $f) > /tmp/ring-corpus/$(basename $f); done
- *   /tmp/fuzz_ring -max_total_time=60 -max_len=8193 /tmp/ring-corpus
+ * Built and run by tests/fuzz/run; seeds: pages read from
+ * per_cpu/cpuN/trace_pipe_raw (tests/unit/data/page_*.bin, with the
+ * layout byte in front).
  *
  * Input: byte 0 picks the layout (64-bit 4 KB or 8 KB pages, 32-bit),
  * the rest is the page, of whatever length (partial reads included).
  * The page is copied into a buffer of exactly that size so ASan catches
  * any read past it. Every record is decoded against the captured uprobe
  * format (tests/unit/data/format_ent, embedded below).
+ * Oracle: every record handed over lies inside the page's data (after
+ * the header, within the committed length and the bytes read), and the
+ * committed length reported fits the page.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -50,12 +48,24 @@ static const char format_ent[] =
 static struct event_format ef;
 static int have_ef;
 
+struct bounds {
+	const unsigned char *data, *end;   /* the page's data, what was read */
+	const struct ring_page_info *info; /* filled before the first record */
+};
+
 static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 {
 	volatile uint64_t sink = ts;
 	struct field_value v;
 
-	(void)ctx;
+	const struct bounds *b = ctx;
+	const unsigned char *end = b->data + b->info->data_len;
+
+	if (end > b->end)
+		end = b->end;
+	if ((const unsigned char *)data < b->data ||
+	    (const unsigned char *)data + len > end)
+		abort(); /* a record outside the page's data */
 	if (record_type(data, len) < 0 || record_pid(&ef, data, len) < 0)
 		return 0;
 	for (size_t i = 0; i < ef.nfields; i++) {
@@ -78,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ring_page_info info;
 	struct ring_layout l;
+	struct bounds b;
 	unsigned char *page;
 	int ret;
 
@@ -103,7 +114,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!page)
 		return 0;
 	memcpy(page, data, size);
-	ret = ring_page_walk(&l, page, size, &info, on_record, NULL);
+	b.data = page + l.data_offset;
+	b.end = page + size;
+	b.info = &info;
+	ret = ring_page_walk(&l, page, size, &info, on_record, &b);
 	if (ret != 0 && ret != -EBADMSG)
 		abort();
 	if (ret == 0 && info.data_len > l.page_size - l.data_offset)

@@ -287,6 +287,8 @@ static const struct bad_case bad_cases[] = {
 	{"u:./demo:add 1x=arg1", 13, "bad argument name '1x'"},
 	{"u:./demo:add a-b=arg1", 14, "bad argument name 'a-b'"},
 	{"u:./demo:add common_pid=arg1", 13, "taken by the event's own"},
+	/* the kernel's syntax names it after itself: the kernel refuses */
+	{"p:ev /bin/true:0x10 __probe_ip", 20, "taken by the event's own"},
 	{"u:./demo:add a=arg1 a=arg2", 20, "argument name 'a' is used twice"},
 	{"u:./demo:add arg1:u128", 18, "unknown type 'u128'"},
 	{"u:./demo:add arg1:", 18, "missing TYPE"},

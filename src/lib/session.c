@@ -359,7 +359,8 @@ static int add_one(struct sonde_session *s, const char *text,
 	s->probes = grown;
 	p = &s->probes[s->nprobes];
 	memset(p, 0, sizeof(*p));
-	err = spec_parse(text, &p->spec, &perr);
+	err = r && r->symbol ? spec_parse_pattern(text, &p->spec, &perr)
+			     : spec_parse(text, &p->spec, &perr);
 	if (err) {
 		err = set_err(s, EINVAL, perr.col, "%s", perr.msg);
 		goto fail;

@@ -140,7 +140,8 @@ static int parse_symoff(struct parser *ps, const char *s, const char *e,
 				 kernel ? "function" : "symbol", ctx);
 	if (kernel) {
 		for (p = s; p < (plus ? plus : e); p++)
-			if (!kernel_sym_char(*p) ||
+			if ((!kernel_sym_char(*p) &&
+			     !(ps->pattern && strchr("*?[]!^-", *p))) ||
 			    (p == s && isdigit((unsigned char)*p)))
 				return spec_perr(ps, p,
 						 "unexpected '%c' in function "
@@ -500,10 +501,11 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 			 (int)(te - s), s);
 }
 
-int spec_parse(const char *text, struct probe_spec *spec,
-	       struct spec_error *err)
+static int parse(const char *text, struct probe_spec *spec,
+		 struct spec_error *err, bool pattern)
 {
-	struct parser ps = {.text = text, .spec = spec, .err = err};
+	struct parser ps = {
+		.text = text, .spec = spec, .err = err, .pattern = pattern};
 	const char *s, *e;
 	int ret;
 
@@ -528,6 +530,18 @@ int spec_parse(const char *text, struct probe_spec *spec,
 	if (ret)
 		spec_free(spec);
 	return ret;
+}
+
+int spec_parse(const char *text, struct probe_spec *spec,
+	       struct spec_error *err)
+{
+	return parse(text, spec, err, false);
+}
+
+int spec_parse_pattern(const char *text, struct probe_spec *spec,
+		       struct spec_error *err)
+{
+	return parse(text, spec, err, true);
 }
 
 void spec_free(struct probe_spec *spec)

@@ -99,6 +99,10 @@ struct probe_spec {
  */
 int spec_parse(const char *text, struct probe_spec *spec,
 	       struct spec_error *err);
+/* The same for a wildcard probe's text (expand.c): a kernel function may
+ * be a pattern, whose match is then handed over as data. */
+int spec_parse_pattern(const char *text, struct probe_spec *spec,
+		       struct spec_error *err);
 void spec_free(struct probe_spec *spec);
 /* escape.c: a parse error's message (msg, len bytes) with its control
  * characters and bytes that are not UTF-8 escaped in place, so that

@@ -27,6 +27,8 @@ struct parser {
 	/* the kernel's p:/r: syntax: an unnamed argument is named as the
 	 * kernel names it (trace_probe.c generate_probe_arg_name()) */
 	bool kernel_names;
+	/* spec_parse_pattern(): the kernel function is an fnmatch(3) pattern */
+	bool pattern;
 };
 
 /* Fill err: col is at - text (-1 when at is NULL). Returns -EINVAL. */

@@ -445,6 +445,30 @@ static void free_zeroed(void **state)
 	spec_free(&s);
 }
 
+/* A wildcard probe's text is parsed as written, pattern and all
+ * (expand.c hands the match over as data): the kernel function may be a
+ * pattern there, and only there. */
+static void kernel_pattern(void **state)
+{
+	struct probe_spec s;
+	struct spec_error err;
+
+	(void)state;
+	assert_int_equal(spec_parse("k:do_sys_open* a=%di", &s, &err),
+			 -EINVAL);
+	assert_int_equal(err.col, 13);
+	assert_int_equal(
+		spec_parse_pattern("k:do_sys_open* a=%di", &s, &err), 0);
+	assert_string_equal(s.symbol, "do_sys_open*");
+	assert_int_equal(s.nargs, 1);
+	spec_free(&s);
+	assert_int_equal(spec_parse_pattern("kr:vfs_[rw]?ad", &s, &err), 0);
+	spec_free(&s);
+	/* the rest of the grammar holds: still no spaces or '#' */
+	assert_int_equal(spec_parse_pattern("k:vfs_#* a=%di", &s, &err),
+			 -EINVAL);
+}
+
 static char *case_name(const char *prefix, const char *in)
 {
 	char *s, *p;
@@ -461,7 +485,7 @@ int main(void)
 {
 	size_t nok = sizeof(ok_cases) / sizeof(*ok_cases);
 	size_t nbad = sizeof(bad_cases) / sizeof(*bad_cases);
-	struct CMUnitTest *t = calloc(nok + nbad + 3, sizeof(*t));
+	struct CMUnitTest *t = calloc(nok + nbad + 4, sizeof(*t));
 	size_t n = 0, i;
 	int ret;
 
@@ -483,6 +507,8 @@ int main(void)
 	t[n++].test_func = many_args;
 	t[n].name = "spec_free on a zeroed spec, NULL text, NULL err";
 	t[n++].test_func = free_zeroed;
+	t[n].name = "a kernel function pattern, only in a wildcard's text";
+	t[n++].test_func = kernel_pattern;
 	ret = _cmocka_run_group_tests("spec", t, n, NULL, NULL);
 	for (i = 0; i < nok + nbad; i++)
 		free((char *)t[i].name);

@@ -42,11 +42,9 @@ int cmd_format(int argc, char **argv)
 			printf("# %s\n", sonde_session__probe_definition(s, i));
 		fputs(sonde_session__probe_format(s, i), stdout);
 	}
-	if (fflush(stdout) == EOF && !cli_stop_signal) {
-		fprintf(stderr, "%s: writing the format: %s\n", prog,
-			strerror(errno));
+	fflush(stdout);
+	if (out_error(stdout) && !cli_stop_signal)
 		status = EXIT_RUNTIME;
-	}
 out_session:
 	cli_session_close(s);
 out:

@@ -182,41 +182,51 @@ static bool shared(const struct stat *dir)
 }
 
 /* In a directory others may write, where a link or file may have been
- * planted: no link followed, an existing file only if it is a regular
- * file of ours or of the directory's owner (protected_regular), and
- * never a FIFO or device someone put there (protected_fifos). */
+ * planted: no link followed (protected_symlinks), and an existing file
+ * only if it is of the user's or of the directory's owner
+ * (protected_regular, protected_fifos). The file is checked through an
+ * O_PATH descriptor, then opened through /proc/self/fd: what was checked
+ * is what is written. */
 static int open_shared(int dfd, const char *base, const struct stat *dst,
 		       struct outfile *o)
 {
-	const int flags = O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY;
+	char proc[32];
 	struct stat st;
-	int fd, tries;
+	int pfd, fd, tries;
 
 	for (tries = 0; tries < 8; tries++) {
-		fd = openat(dfd, base, flags | O_CREAT | O_EXCL, 0666);
+		fd = openat(dfd, base,
+			    O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY |
+				    O_CREAT | O_EXCL,
+			    0666);
 		if (fd >= 0) {
 			o->created = true;
 			return fd;
 		}
 		if (errno != EEXIST)
 			return -errno;
-		/* O_NONBLOCK: a FIFO planted there must not hang sonde */
-		fd = openat(dfd, base, flags | O_NONBLOCK);
-		if (fd < 0 && errno == ENOENT)
+		pfd = openat(dfd, base, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (pfd < 0 && errno == ENOENT)
 			continue; /* removed in between: create it */
-		if (fd < 0)
+		if (pfd < 0)
 			return -errno;
-		if (fstat(fd, &st) || !S_ISREG(st.st_mode) ||
-		    (st.st_uid != geteuid() && st.st_uid != dst->st_uid)) {
-			close(fd);
-			return -EPERM;
-		}
-		if (ftruncate(fd, 0) ||
-		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
+		if (fstat(pfd, &st)) {
 			fd = -errno;
-			close(-fd);
-			return fd;
+		} else if (S_ISLNK(st.st_mode)) {
+			fd = -ELOOP;
+		} else if (st.st_uid != geteuid() && st.st_uid != dst->st_uid) {
+			fd = -EPERM;
+		} else {
+			snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+			fd = open(proc, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (fd < 0)
+				fd = -errno;
+			else if (S_ISREG(st.st_mode) && ftruncate(fd, 0)) {
+				close(fd);
+				fd = -errno;
+			}
 		}
+		close(pfd);
 		return fd;
 	}
 	return -EAGAIN;
@@ -376,7 +386,7 @@ static void refuse(const char *path, int err, const char *dir)
 	else if (err == -EPERM && dir && *dir)
 		fprintf(stderr,
 			"%s: will not write %s: it is in %s, a directory "
-			"others can write, and not a regular file of yours\n",
+			"others can write, and not a file of yours\n",
 			prog, path, dir);
 	else
 		fprintf(stderr, "%s: cannot write %s: %s\n", prog, path,

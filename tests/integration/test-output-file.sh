@@ -20,13 +20,18 @@ printf 'root:do-not-touch\n' >"$secret"
 chmod 600 "$secret"
 sum=$(sha256sum <"$secret")
 
-# as_nobody CMD...: CMD as user nobody (setpriv, else runuser)
+# as_nobody CMD...: CMD as user nobody (setpriv, else runuser). Leak
+# checks off: on the not-root path 100 bytes strdup'd inside libtracefs
+# (5 objects, seen under LeakSanitizer) are not freed, which is not what
+# this test is about; nobody cannot write the sanitizer's log_path either.
 as_nobody()
 {
+	local asan="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 	if command -v setpriv >/dev/null; then
-		setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+		ASAN_OPTIONS=$asan setpriv --reuid=nobody --regid=nogroup \
+			--clear-groups "$@"
 	else
-		runuser -u nobody -- "$@"
+		ASAN_OPTIONS=$asan runuser -u nobody -- "$@"
 	fi
 }
 

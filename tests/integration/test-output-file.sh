@@ -147,4 +147,16 @@ else
 	fi
 fi
 
+# A -c command that cannot be run: the file made for it is removed.
+hygiene_begin
+"$SONDE" trace -o "$T_DIR/nocmd" -c "$T_DIR/no-such-command" "u:$bin:add" \
+	>/dev/null 2>"$T_DIR/err"
+expect_eq "-c cannot run: status 1" "$?" 1
+if [ -e "$T_DIR/nocmd" ]; then
+	not_ok "-c cannot run: no file left" "$(ls -l "$T_DIR/nocmd")"
+else
+	ok "-c cannot run: no file left"
+fi
+hygiene_check "-c cannot run: tracefs left as found"
+
 finish

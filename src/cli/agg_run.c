@@ -432,7 +432,7 @@ static int loop(struct agg_cli *a, const struct agg_ops *ops, void *ctx,
 	double left;
 	int timeout, n;
 
-	while (!cli_stop_signal) {
+	while (!cli_stop_signal && !out_error(a->out)) {
 		timeout = 200;
 		if (deadline) {
 			left = deadline - now();
@@ -476,11 +476,6 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 	struct child c = { .pid = -1, .go_fd = -1, .exec_fd = -1 };
 	int status = 0, err, r;
 
-	if (a->o.outfile && !(a->out = fopen(a->o.outfile, "we"))) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", prog,
-			a->o.outfile, strerror(errno));
-		return EXIT_RUNTIME;
-	}
 	if (a->o.cmd) {
 		err = child_spawn(a->o.cmd, &c);
 		if (err) {
@@ -511,10 +506,20 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 			goto out_session;
 		}
 	}
+	/* -o FILE only now: a refused run leaves no file, an existing one
+	 * untouched; nothing is printed before loop() */
+	if (a->o.outfile && !(a->out = out_open(a->o.outfile))) {
+		a->out = stdout;
+		status = EXIT_RUNTIME;
+		goto out_session;
+	}
 	if (a->o.cmd && (err = child_release(&c))) {
 		fprintf(stderr, "%s: cannot run '%s': %s\n", prog, a->o.cmd,
 			strerror(-err));
 		status = EXIT_RUNTIME;
+		if (a->out != stdout)
+			out_discard(a->out);
+		a->out = stdout;
 		goto out_session;
 	}
 	err = loop(a, ops, ctx, a->o.cmd ? &c : NULL, !r);
@@ -527,9 +532,16 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 			strerror(-err));
 		status = EXIT_RUNTIME;
 	}
-	ops->print(a, ctx, true);
-	fflush(a->out);
-	summary(a);
+	/* after a write error (printed by out_error): no more tables, and no
+	 * summary of counts that were not all written */
+	if (!out_error(a->out)) {
+		ops->print(a, ctx, true);
+		fflush(a->out);
+	}
+	if (out_error(a->out))
+		status = EXIT_RUNTIME;
+	else
+		summary(a);
 	if (a->o.cmd && !status) {
 		if (!c.exited)
 			child_kill(&c);
@@ -541,7 +553,7 @@ out_session:
 out_child:
 	if (c.pid > 0 && !c.exited)
 		child_kill(&c);
-	if (a->out != stdout)
-		fclose(a->out);
+	if (a->out != stdout && out_close(a->out))
+		status = EXIT_RUNTIME;
 	return status;
 }

@@ -88,6 +88,26 @@ const char *cli_safe(const char *s);
  * files): '\n' and '\t' kept. */
 const char *cli_safe_lines(const char *s);
 
+/* outfile.c: standard output and -o FILE, through one writer that keeps
+ * the first write error. */
+/* From main(), before any output: stdout goes through that writer. */
+void out_stdout(void);
+/* Open -o FILE once the session is ready (a refused run leaves no file);
+ * a symbolic link or a file planted in a directory others can write is
+ * refused. NULL after printing why. */
+FILE *out_open(const char *path);
+/* Has a write to f failed? The first error is printed once, naming the
+ * file, except a closed pipe's (EPIPE: SIGPIPE ends sonde, quietly). */
+bool out_error(FILE *f);
+/* Flush and close an out_open() file: 0, or EXIT_RUNTIME after saying why.
+ * stdout is left to out_end(). */
+int out_close(FILE *f);
+/* Close an out_open() file and remove it if this run made it. */
+void out_discard(FILE *f);
+/* At the end of every command: flush stdout; the status, EXIT_RUNTIME
+ * after a write error, or the end by SIGPIPE on a closed pipe. */
+int out_end(int status);
+
 /* child.c: -c CMD, started stopped before exec so probes are in place
  * before its first instruction. */
 struct child {

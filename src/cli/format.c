@@ -8,7 +8,7 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sonde format PROBE [-v]\n"
+	fprintf(out, "usage: sonde format PROBE [-v] [-o FILE]\n"
 		     "  prints the event's format: name, ID, fields and their\n"
 		     "  offsets, sizes and signedness, print fmt; -v adds the\n"
 		     "  kernel definition line\n");
@@ -18,6 +18,7 @@ int cmd_format(int argc, char **argv)
 {
 	struct sonde_session *s;
 	struct cli_opts o;
+	FILE *out = stdout;
 	int status, err, i;
 
 	status = cli_parse(argc, argv, &o, usage);
@@ -36,20 +37,25 @@ int cmd_format(int argc, char **argv)
 		status = error_status(err);
 		goto out_session;
 	}
+	if (o.outfile && !(out = out_open(o.outfile))) {
+		out = stdout;
+		status = EXIT_RUNTIME;
+		goto out_session;
+	}
 	for (i = 0; i < sonde_session__probe_count(s) && !cli_stop_signal;
 	     i++) {
 		if (o.verbose)
-			printf("# %s\n",
-			       cli_safe(sonde_session__probe_definition(s, i)));
-		fputs(cli_safe_lines(sonde_session__probe_format(s, i)), stdout);
+			fprintf(out, "# %s\n",
+				cli_safe(sonde_session__probe_definition(s, i)));
+		fputs(cli_safe_lines(sonde_session__probe_format(s, i)), out);
 	}
-	if (fflush(stdout) == EOF && !cli_stop_signal) {
-		fprintf(stderr, "%s: writing the format: %s\n", prog,
-			strerror(errno));
+	fflush(out);
+	if (out_error(out) && !cli_stop_signal)
 		status = EXIT_RUNTIME;
-	}
 out_session:
 	cli_session_close(s);
+	if (out != stdout && out_close(out))
+		status = EXIT_RUNTIME;
 out:
 	/* `sonde format ... | head -1`, Ctrl-C: the probes are gone now */
 	cli_end_by_signal();

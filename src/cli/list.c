@@ -335,6 +335,8 @@ int cmd_list(int argc, char **argv)
 			status = EXIT_USAGE;
 		}
 		fflush(stdout);
+		if (out_error(stdout))
+			return EXIT_RUNTIME;
 	}
 	return status;
 }

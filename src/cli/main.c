@@ -257,7 +257,7 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 			break;
 		case 'h':
 			sub_usage(stdout);
-			exit(0);
+			exit(out_end(0));
 		case OPT_FILTER:
 			o->filter = optarg;
 			break;
@@ -416,6 +416,7 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	out_stdout();
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
@@ -423,7 +424,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
-		return 0;
+		return out_end(0);
 	}
 	if (!strcmp(argv[1], "--version")) {
 		struct sonde_features f = { .sz = sizeof(f) };
@@ -431,12 +432,12 @@ int main(int argc, char **argv)
 		sonde_features__probe(&f);
 		printf("sonde %s (backends: tracefs perf bpf; instruction check: %s)\n",
 		       sonde_version(), f.insn_check ? "capstone" : "none");
-		return 0;
+		return out_end(0);
 	}
 	catch_signals();
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (!strcmp(argv[1], commands[i].name))
-			return commands[i].run(argc - 1, argv + 1);
+			return out_end(commands[i].run(argc - 1, argv + 1));
 	fprintf(stderr, "%s: unknown command '%s'\n", prog, argv[1]);
 	usage(stderr);
 	return EXIT_USAGE;

@@ -115,7 +115,7 @@ static int run(struct sonde_session *s, const struct cli_opts *o,
 		n = sonde_session__poll(s, timeout);
 		if (n < 0 && n != -EINTR && n != -ECANCELED)
 			return n;
-		if (fflush(pr->out) == EOF)
+		if (fflush(pr->out) == EOF || out_error(pr->out))
 			pr->failed = true;
 		if (c && child_done(c))
 			break;
@@ -141,11 +141,6 @@ int cmd_trace(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	pr.format = o.format;
-	if (o.outfile && !(pr.out = fopen(o.outfile, "we"))) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", prog, o.outfile,
-			strerror(errno));
-		return EXIT_RUNTIME;
-	}
 	if (o.cmd) {
 		err = child_spawn(o.cmd, &c);
 		if (err) {
@@ -166,24 +161,42 @@ int cmd_trace(int argc, char **argv)
 		status = error_status(err);
 		goto out_session;
 	}
+	/* -o FILE only now: a refused run leaves no file, an existing one
+	 * untouched; no event is read before run() */
+	if (o.outfile && !(pr.out = out_open(o.outfile))) {
+		pr.out = stdout;
+		status = EXIT_RUNTIME;
+		goto out_session;
+	}
 	if (o.cmd && (err = child_release(&c))) {
 		fprintf(stderr, "%s: cannot run '%s': %s\n", prog, o.cmd,
 			strerror(-err));
 		status = EXIT_RUNTIME;
+		if (pr.out != stdout)
+			out_discard(pr.out);
+		pr.out = stdout;
 		goto out_session;
 	}
 	err = run(s, &o, o.cmd ? &c : NULL, &pr);
 	if (!pr.failed)
 		sonde_session__drain(s);
-	fflush(pr.out);
+	if (fflush(pr.out) == EOF || out_error(pr.out))
+		pr.failed = true;
 	if (err) {
 		fprintf(stderr, "%s: reading events: %s\n", prog,
 			strerror(-err));
 		status = EXIT_RUNTIME;
 	}
-	if (o.hist)
+	if (o.hist && !pr.failed) {
 		print_hists(s, pr.out);
-	summary(s, &o);
+		pr.failed = out_error(pr.out);
+	}
+	/* the first write error is printed (out_error); the events counted
+	 * were not all written, so no summary of them */
+	if (pr.failed)
+		status = EXIT_RUNTIME;
+	else
+		summary(s, &o);
 	if (o.cmd && !status) {
 		if (!c.exited) {
 			/* Ctrl-C or -d before the command ended */
@@ -196,7 +209,7 @@ out_session:
 out_child:
 	if (c.pid > 0 && !c.exited)
 		child_kill(&c);
-	if (pr.out != stdout)
-		fclose(pr.out);
+	if (pr.out != stdout && out_close(pr.out))
+		status = EXIT_RUNTIME;
 	return status;
 }

@@ -369,3 +369,22 @@ wait_line()
 	done
 	return 1
 }
+
+# text_vs_file PID FILE: the bytes of PID's executable mapping of FILE
+# that differ from the same range of the file (cmp -l lines, at most 5):
+# empty when no breakpoint (int3) is left in the process's text.
+text_vs_file()
+{
+	local pid=$1 file=$2 start end off s e o
+	read -r start end off <<EOT
+$(awk -v f="$(readlink -f "$file")" '$6 == f && $2 ~ /x/ {
+	split($1, a, "-"); print a[1], a[2], $3; exit }' /proc/"$pid"/maps)
+EOT
+	[ -n "$start" ] || { echo "no mapping of $file"; return; }
+	s=$((16#$start)) e=$((16#$end)) o=$((16#$off))
+	dd if=/proc/"$pid"/mem iflag=skip_bytes,count_bytes skip=$s \
+		count=$((e - s)) bs=65536 2>/dev/null >"$T_DIR/text.mem"
+	dd if="$file" iflag=skip_bytes,count_bytes skip=$o count=$((e - s)) \
+		bs=65536 2>/dev/null >"$T_DIR/text.file"
+	cmp -l "$T_DIR/text.file" "$T_DIR/text.mem" 2>&1 | head -n 5
+}

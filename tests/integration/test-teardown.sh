@@ -18,21 +18,7 @@ start_bg "$loop" 0 200
 traced=$BG
 sleep 0.2
 
-text_diff()
-{
-	local start end off s e o
-	read -r start end off <<EOT
-$(awk -v f="$(readlink -f "$lib")" '$6 == f && $2 ~ /x/ {
-	split($1, a, "-"); print a[1], a[2], $3; exit }' /proc/"$traced"/maps)
-EOT
-	[ -n "$start" ] || { echo "no mapping of $lib"; return; }
-	s=$((16#$start)) e=$((16#$end)) o=$((16#$off))
-	dd if=/proc/"$traced"/mem iflag=skip_bytes,count_bytes skip=$s \
-		count=$((e - s)) bs=65536 2>/dev/null >"$T_DIR/mem"
-	dd if="$lib" iflag=skip_bytes,count_bytes skip=$o count=$((e - s)) \
-		bs=65536 2>/dev/null >"$T_DIR/file"
-	cmp -l "$T_DIR/file" "$T_DIR/mem" 2>&1 | head -n 5
-}
+text_diff() { text_vs_file "$traced" "$lib"; }
 now() { date +%s%N; }
 ms() { echo $((($2 - $1) / 1000000)); }
 

@@ -378,6 +378,12 @@ int sonde_features__probe(struct sonde_features *f);
 /* Remove groups and instances left by sonde sessions whose process is dead.
  * Returns how many were removed, or -errno. */
 int sonde_cleanup(sonde_log_fn log, void *ctx);
+/* Remove one such group (sonde_PID_N) by name, also when no lock file
+ * proves its owner dead (the caller knows it is): never one whose live
+ * owner holds its lock. Returns how many objects were removed, -EBUSY
+ * (its owner is alive, or the kernel keeps some of its probes busy),
+ * -ENOENT (no such group), -EINVAL (not a session's name) or -errno. */
+int sonde_cleanup_group(const char *group, sonde_log_fn log, void *ctx);
 
 /* Aggregations. */
 /*

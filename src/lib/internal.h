@@ -224,10 +224,12 @@ int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
 int tfs_check_path(struct sonde_session *s, const struct probe *p);
 int tfs_verify_created(struct sonde_session *s, const struct probe *only);
 
-/* owner.c: the lock a live session holds on its group name */
+/* owner.c: the lock a live session holds on its group name, a file in */
+#define OWNER_DIR "/run/sonde"
 int owner_claim(struct sonde_session *s);
 void owner_release(struct sonde_session *s, bool all_removed);
-/* The owner of group is provably dead: its lock, held (fd), else -1. */
+/* The owner of group is provably dead: its lock, held (fd); else -ENOENT
+ * (no lock file: not provable), -EBUSY (a live owner holds it), -errno. */
 int owner_dead_lock(const char *group);
 /* Done with a dead owner's group: its lock file goes. */
 void owner_dead_done(const char *group, int fd);

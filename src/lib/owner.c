@@ -20,7 +20,6 @@
 
 #include "internal.h"
 
-#define OWNER_DIR "/run/sonde"
 
 static int lock_path(char *buf, size_t len, const char *group)
 {
@@ -106,13 +105,13 @@ int owner_dead_lock(const char *group)
 	int fd;
 
 	if (lock_path(path, sizeof(path), group))
-		return -1;
+		return -EINVAL;
 	fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
-		return -1;
+		return errno == ENOENT ? -ENOENT : -EPERM;
 	if (flock(fd, LOCK_EX | LOCK_NB) || !still_linked(fd, path)) {
 		close(fd);
-		return -1;
+		return -EBUSY;
 	}
 	return fd;
 }

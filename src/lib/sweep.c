@@ -5,7 +5,8 @@
  * sonde_<pid>_<n>. Only a group whose owner is proven dead is touched: its
  * lock file (owner.c) exists and its lock can be taken. The pid in the
  * name says nothing from another pid namespace, and a group without a lock
- * file cannot be proven dead; both are left alone.
+ * file cannot be proven dead; both are left alone (sonde_cleanup() says
+ * so), unless named by sonde_cleanup_group().
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +40,7 @@ static int owner_pid(const char *name, size_t len)
 
 struct sweep {
 	int removed;
+	bool report; /* sonde_cleanup(): say which groups are left, why */
 	int left; /* of the group being swept: what the kernel refused */
 	sonde_log_fn log;
 	void *ctx;
@@ -161,45 +163,101 @@ static void sweep_group(struct sweep *sw, const char *group)
 	free(text);
 }
 
-int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx)
+/* A group sonde_cleanup() leaves because nothing proves its owner dead. */
+static void say_unproven(struct sweep *sw, const char *group)
 {
-	struct sweep sw = { .log = log, .ctx = ctx };
+	char msg[400];
+
+	if (!sw->report || !sw->log)
+		return;
+	snprintf(msg, sizeof(msg),
+		 "left %s: it has no lock file in " OWNER_DIR
+		 ", so its owner cannot be proven dead (a session of another "
+		 "container, or of a sonde without lock files); if you know it "
+		 "is dead: sonde cleanup %s",
+		 group, group);
+	sw->log(SONDE_LOG_WARN, msg, sw->ctx);
+}
+
+static int sweep_all(struct sweep *sw)
+{
 	char *text;
 	size_t i;
 	int fd;
 
-	(void)s;
 	if (!tfs_root())
 		return -ENODEV;
-	note_instances(&sw);
+	note_instances(sw);
 	text = tracefs_instance_file_read(NULL, "dynamic_events", NULL);
-	each_probe(&sw, text, NULL);
+	each_probe(sw, text, NULL);
 	free(text);
-	owner_list(note, &sw);
-	for (i = 0; i < sw.n; i++) {
-		fd = owner_dead_lock(sw.names[i]);
+	owner_list(note, sw);
+	for (i = 0; i < sw->n; i++) {
+		fd = owner_dead_lock(sw->names[i]);
 		if (fd >= 0) {
-			sw.left = 0;
-			sweep_group(&sw, sw.names[i]);
+			sw->left = 0;
+			sweep_group(sw, sw->names[i]);
 			/* a probe still busy (a dead perf session's events the
 			 * kernel is letting go of): the lock file stays, so
 			 * that the next sweep may finish the group */
-			if (sw.left)
+			if (sw->left)
 				close(fd);
 			else
-				owner_dead_done(sw.names[i], fd);
+				owner_dead_done(sw->names[i], fd);
+		} else if (fd == -ENOENT) {
+			say_unproven(sw, sw->names[i]);
 		}
-		free(sw.names[i]);
+		free(sw->names[i]);
 	}
-	free(sw.names);
-	return sw.removed;
+	free(sw->names);
+	return sw->removed;
 }
 
-int sonde_cleanup(sonde_log_fn log, void *ctx)
+int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx)
+{
+	struct sweep sw = {.log = log, .ctx = ctx};
+
+	(void)s;
+	return sweep_all(&sw);
+}
+
+static int cleanup_ready(void)
 {
 	if (geteuid() != 0)
 		return -EPERM;
 	if (tfs_mount(true) || !tfs_root())
 		return -ENODEV;
-	return tfs_sweep(NULL, log, ctx);
+	return 0;
+}
+
+int sonde_cleanup(sonde_log_fn log, void *ctx)
+{
+	struct sweep sw = {.log = log, .ctx = ctx, .report = true};
+	int err = cleanup_ready();
+
+	return err ? err : sweep_all(&sw);
+}
+
+int sonde_cleanup_group(const char *group, sonde_log_fn log, void *ctx)
+{
+	struct sweep sw = {.log = log, .ctx = ctx};
+	int err = cleanup_ready(), fd;
+
+	if (err)
+		return err;
+	if (!group || owner_pid(group, strlen(group)) < 0)
+		return -EINVAL;
+	fd = owner_dead_lock(group);
+	if (fd == -EBUSY)
+		return -EBUSY; /* its owner is alive: never */
+	sweep_group(&sw, group);
+	if (fd >= 0) {
+		if (sw.left)
+			close(fd);
+		else
+			owner_dead_done(group, fd);
+	}
+	if (sw.left)
+		return -EBUSY;
+	return sw.removed ? sw.removed : -ENOENT;
 }

@@ -2,7 +2,8 @@
 # sonde cleanup removes the groups and instances of dead sessions (made here
 # by hand, as a SIGKILLed sonde leaves them: with an unlocked lock file in
 # /run/sonde) and never those of a live one (its lock held) nor those whose
-# owner cannot be proven dead (no lock file).
+# owner cannot be proven dead (no lock file: it says so); `sonde cleanup
+# GROUP` removes a named one without a lock file, never a live one's.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -71,6 +72,37 @@ if has_group "sondetest_$$"; then
 	ok "cleanup: a group not named sonde_<pid> kept"
 else
 	not_ok "cleanup: a group not named sonde_<pid> kept"
+fi
+
+expect_grep "cleanup: says which group it left and how to remove it" \
+	"^left sonde_$nolock: it has no lock file in /run/sonde, so its owner cannot be proven dead .*: sonde cleanup sonde_$nolock\$" "$T_DIR/out"
+
+# sonde cleanup GROUP: the user vouches that its owner is dead
+"$SONDE" cleanup "sonde_$live" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "cleanup GROUP: a live session's: exit 1" "$?" 1
+expect_grep "cleanup GROUP: a live session's: says so" "sonde_$live: its session is alive" "$T_DIR/err"
+if has_group "sonde_$live" && has_inst "sonde_$live"; then
+	ok "cleanup GROUP: a live session's group and instance kept"
+else
+	not_ok "cleanup GROUP: a live session's group and instance kept"
+fi
+"$SONDE" cleanup "sonde_$nolock" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "cleanup GROUP: one without a lock file: exit 0" "$?" 0
+if has_group "sonde_$nolock" || has_inst "sonde_$nolock"; then
+	not_ok "cleanup GROUP: one without a lock file: removed"
+else
+	ok "cleanup GROUP: one without a lock file: removed"
+fi
+expect_grep "cleanup GROUP: names what it removed" "removed probe sonde_$nolock/add" "$T_DIR/out"
+"$SONDE" cleanup "sonde_$nolock" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "cleanup GROUP: gone already: exit 1" "$?" 1
+expect_grep "cleanup GROUP: gone already: says so" "sonde_$nolock: no such group" "$T_DIR/err"
+"$SONDE" cleanup "sondetest_$$" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "cleanup GROUP: not a session's name: exit 2" "$?" 2
+if has_group "sondetest_$$"; then
+	ok "cleanup GROUP: not a session's name: kept"
+else
+	not_ok "cleanup GROUP: not a session's name: kept"
 fi
 
 # undo what this test made

@@ -35,8 +35,8 @@
 #define DKEY_OFF (-8)	/* latency: (tid << 32 | cookie) */
 #define TSKEY_OFF (-24) /* latency: {dkey, depth} */
 #define TSVAL_OFF (-32)
-#define ZERO_OFF (-40) /* a u32 0 (stats index) or u64 0 (depth init) */
-#define READ_OFF (-168) /* what bpf_probe_read_user() reads */
+#define ZERO_OFF (-40)	  /* a u32 0 (stats index) or u64 0 (depth init) */
+#define READ_OFF (-168)	  /* what bpf_probe_read_user() reads */
 #define FOLLOW_OFF (-176) /* the tgid looked up in the followed set */
 #define MAX_SLOTS 12
 

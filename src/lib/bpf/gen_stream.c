@@ -24,11 +24,11 @@
 #include "insn.h"
 #include "perf.h"
 
-#define REC STREAM_HDR /* the record starts after struct stream_hdr */
-#define FAULTS 16      /* struct stream_hdr's faults */
-#define TMP_OFF (-16)  /* fp: a u64 read from user memory */
-#define COMM_OFF (-32) /* fp: the comm, 16 bytes */
-#define IDX_OFF (-36)  /* fp: a u32 0, the scratch and lost index */
+#define REC STREAM_HDR	 /* the record starts after struct stream_hdr */
+#define FAULTS 16	 /* struct stream_hdr's faults */
+#define TMP_OFF (-16)	 /* fp: a u64 read from user memory */
+#define COMM_OFF (-32)	 /* fp: the comm, 16 bytes */
+#define IDX_OFF (-36)	 /* fp: a u32 0, the scratch and lost index */
 #define FOLLOW_OFF (-40) /* fp: the tgid looked up in the followed set */
 
 /* perf register index (perf.h) -> struct pt_regs name */

@@ -255,10 +255,35 @@ static void task_read(struct task_info *t)
 }
 
 /*
+ * The process of a thread that ended, as the kernel saved it when the
+ * thread hit an event (options/record-tgid, set with -p and no
+ * --follow-fork: instance.c); -1 when not saved.
+ */
+static int saved_tgid(int tid)
+{
+	char *text = tracefs_instance_file_read(NULL, "saved_tgids", NULL);
+	char *line, *save = NULL, *end;
+	int tgid = -1;
+	long v;
+
+	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		if (strtol(line, &end, 10) != tid || *end != ' ')
+			continue;
+		v = strtol(end + 1, &end, 10);
+		if (v > 0 && v <= INT32_MAX)
+			tgid = (int)v;
+		break;
+	}
+	free(text);
+	return tgid;
+}
+
+/*
  * The thread ended before its events were read. Its comm is in tracefs'
  * saved_cmdlines (recorded for tasks that hit an enabled event). Its
- * process: with -p and no --follow-fork only the target's own threads get
- * through set_event_pid, so it is the target; otherwise unknown (-1).
+ * process: with -p and no --follow-fork the saved tgid (children come
+ * through event-fork too); otherwise unknown (-1).
  */
 static void task_gone(struct sonde_session *s, struct task_info *t)
 {
@@ -274,7 +299,7 @@ static void task_gone(struct sonde_session *s, struct task_info *t)
 	}
 	free(text);
 	if (s->opts.pid > 0 && !s->opts.follow_fork)
-		t->pid = s->opts.pid;
+		t->pid = saved_tgid(t->tid);
 }
 
 static struct task_info *task_lookup(struct sonde_session *s, int tid)

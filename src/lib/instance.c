@@ -42,6 +42,11 @@ static int set_pid_filter(struct sonde_session *s)
 		return set_err(s, ESRCH, -1, "no process with pid %d",
 			       (int)s->opts.pid);
 	err = inst_write(s, "options/event-fork", "1");
+	/* event-fork adds children too: without follow_fork their events are
+	 * left out, by the tgid the kernel saves as it records them
+	 * (saved_tgids), as the child may be gone when they are read */
+	if (!err && !s->opts.follow_fork)
+		err = inst_write(s, "options/record-tgid", "1");
 	while (!err && (de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;

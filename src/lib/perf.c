@@ -281,6 +281,10 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu *up,
 	}
 	/* one event per thread and CPU reports mmaps and comms */
 	a->mmap = a->mmap2 = a->comm = track;
+	/* and, when children are followed, forks: they are counted, see
+	 * pread_drain() */
+	a->task = s->opts.pid > 0 && s->opts.follow_fork &&
+		  i == register_order(s, 0);
 	st->stype[i] = a->sample_type;
 }
 

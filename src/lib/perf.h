@@ -99,6 +99,7 @@ struct pstate {
 	int cur_kframes;
 	struct pcomm comms[PCOMMS];
 	uint64_t throttled;
+	uint64_t children; /* processes forked by the followed ones */
 	int self;
 };
 

@@ -44,6 +44,7 @@ struct sonde_bpf_agg {
 	int multi_links, perf_events;
 	char arg_kind[SONDE_AGG_MAX_KEYS]; /* agg key kind of ARG keys */
 	uint64_t dropped_read; /* AST_DROPPED at the last clearing read */
+	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
 };
 
 /* keys that are the probe: the cookie, in slot 0 */
@@ -347,7 +348,7 @@ static int attach_kgroup(struct sonde_bpf_agg *a, struct group *g)
 
 static int attach_group(struct sonde_bpf_agg *a, struct group *g)
 {
-	pid_t pid = a->s->opts.pid;
+	pid_t pid = a->follow.map_fd >= 0 ? 0 : a->s->opts.pid;
 	uint32_t i;
 	int fd;
 
@@ -455,6 +456,7 @@ struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 	memcpy(&a->o, opts, opts->sz < sizeof(a->o) ? opts->sz : sizeof(a->o));
 	a->gen.counts_fd = a->gen.stats_fd = -1;
 	a->gen.depth_fd = a->gen.ts_fd = -1;
+	a->gen.follow_fd = a->follow.map_fd = -1;
 	a->ncpus = libbpf_num_possible_cpus();
 	err = check_opts(a);
 	if (err)
@@ -470,8 +472,12 @@ struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 		a->gen.keys[k] = a->groups[0].keys[k];
 	a->key_slots = gen_key_slots(&a->gen);
 	err = make_maps(a);
+	/* a child the followed set cannot take counts as dropped (index 0) */
+	if (!err)
+		err = bpf_follow_open(s, &a->follow, a->gen.stats_fd);
 	if (err)
 		goto fail;
+	a->gen.follow_fd = a->follow.map_fd;
 	plan_modes(a);
 	for (i = 0; i < a->ngroups; i++) {
 		err = load_group(a, &a->groups[i]);
@@ -498,6 +504,7 @@ void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
 	if (fds_release_async(a->links, a->nlinks))
 		for (i = 0; i < a->nlinks; i++)
 			close(a->links[i]);
+	bpf_follow_close(&a->follow);
 	for (i = 0; i < a->ngroups; i++) {
 		close_fd(&a->groups[i].prog_fd);
 		free(a->groups[i].offsets);

@@ -235,7 +235,10 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 		 * address is bpf_get_func_ip()'s */
 		.ip_bias = kernel && !multi ? 1 : 0,
 		.func_ip = kernel && multi,
-		.only_tgid = s->opts.pid > 0 ? s->opts.pid : 0,
+		.only_tgid = s->opts.pid > 0 && st->follow.map_fd < 0
+				     ? s->opts.pid
+				     : 0,
+		.follow_fd = st->follow.map_fd,
 		.skip_tgid =
 			s->opts.pid <= 0 && s->opts.exclude_self ? getpid() : 0,
 		.fixed = pp->fixed,
@@ -381,7 +384,8 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g)
 	if (multi) {
 		fd = bpfl_uprobe_multi(gr->prog_fd, s->probes[gr->first].path,
 				       offs, refs, cookies, n, ret,
-				       s->opts.pid);
+				       st->follow.map_fd >= 0 ? 0
+							      : s->opts.pid);
 		err = fd < 0 ? set_err(s, -fd, -1,
 				       "cannot attach %d uprobe%s to %s: %s", n,
 				       n == 1 ? "" : "s",
@@ -481,6 +485,7 @@ static void bpf_stop(struct sonde_session *s)
 	if (fds_release_async(st->links, st->nlinks))
 		for (i = 0; i < st->nlinks; i++)
 			close(st->links[i]);
+	bpf_follow_close(&st->follow);
 	for (i = 0; i < st->ngroups; i++)
 		if (st->groups[i].prog_fd >= 0)
 			close(st->groups[i].prog_fd);
@@ -567,6 +572,7 @@ static int bpf_start(struct sonde_session *s)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	s->be_priv = st;
 	st->ring_fd = st->scratch_fd = st->lost_fd = -1;
+	st->follow.map_fd = -1;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus < 1)
 		s->ncpus = 1;
@@ -585,6 +591,9 @@ static int bpf_start(struct sonde_session *s)
 		err = set_err(s, ENOMEM, -1, "out of memory");
 	if (!err)
 		err = make_maps(s, st);
+	/* the children are followed from before the probes exist */
+	if (!err)
+		err = bpf_follow_open(s, &st->follow, st->lost_fd);
 	if (err)
 		return err;
 	/* a kretprobe record's __probe_func, which the program cannot see

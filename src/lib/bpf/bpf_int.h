@@ -61,6 +61,7 @@ struct gen_agg {
 	int depth_fd, ts_fd; /* GS_LATENCY: per-thread nesting */
 	int only_tgid;	     /* > 0: only this process's hits (kprobes
 				 * fire in every process) */
+	int follow_fd;	     /* >= 0: only hits of the tgids in this map */
 };
 
 /*
@@ -178,6 +179,7 @@ struct gen_stream {
 	bool func_ip;  /* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
 	int only_tgid; /* > 0: only this process's hits */
 	int skip_tgid; /* > 0: not this process's (the tracer's own) */
+	int follow_fd; /* >= 0: only hits of the tgids in this map */
 	unsigned int fixed; /* bytes of the record's fixed part */
 	const struct parg *args;
 	size_t nargs;
@@ -187,5 +189,19 @@ struct gen_stream {
 int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs);
 /* Can gen_stream_prog() fetch this argument? */
 bool gen_stream_arg_ok(const struct parg *a);
+
+/* follow.c: the processes followed (-c, -p with follow_fork): a map of
+ * tgids kept by programs on the fork and exit tracepoints. */
+struct sonde_session;
+struct bpf_follow {
+	int map_fd; /* HASH u32 tgid -> u32; -1: not following */
+	int *fds;   /* the tracepoint events */
+	int nfds;
+};
+/* Nothing to do (map_fd -1) unless s follows children; a child the map
+ * cannot take adds 1 to lost_fd[0] (a PERCPU_ARRAY of u64, or -1). */
+int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f,
+		    int lost_fd);
+void bpf_follow_close(struct bpf_follow *f);
 
 #endif

@@ -29,6 +29,7 @@ struct bstate {
 	uint8_t *rec;	 /* a record being completed (return probes) */
 	uint64_t *kfunc; /* per probe: a kretprobe's function address */
 	uint64_t *lostv; /* per CPU, read from lost_fd */
+	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
 };
 
 /* kprobe_multi takes functions by name, at their entry, in vmlinux (a

@@ -36,8 +36,9 @@
 #define DKEY_OFF (-8)	/* latency: (tid << 32 | cookie) */
 #define TSKEY_OFF (-24) /* latency: {dkey, depth} */
 #define TSVAL_OFF (-32)
-#define ZERO_OFF (-40) /* a u32 0 (stats index) or u64 0 (depth init) */
-#define READ_OFF (-168) /* what bpf_probe_read_user() reads */
+#define ZERO_OFF (-40)	  /* a u32 0 (stats index) or u64 0 (depth init) */
+#define READ_OFF (-168)	  /* what bpf_probe_read_user() reads */
+#define FOLLOW_OFF (-176) /* the tgid looked up in the followed set */
 #define MAX_SLOTS 12
 
 /* x86-64 struct pt_regs (arch/x86/include/asm/ptrace.h), in order */
@@ -205,6 +206,12 @@ static void bump_stat(struct gen *g, const struct gen_agg *a, int idx)
 /* leave (to out) unless the current process is a->only_tgid */
 static void only_tgid(struct gen *g, const struct gen_agg *a, int out)
 {
+	if (a->follow_fd >= 0) {
+		EMIT(g, CALL(BPF_FUNC_get_current_pid_tgid),
+		     ALU_IMM(BPF_RSH, R0, 32));
+		gen_followed(g, a->follow_fd, R0, FOLLOW_OFF, out);
+		return;
+	}
 	if (a->only_tgid <= 0)
 		return;
 	EMIT(g, CALL(BPF_FUNC_get_current_pid_tgid), ALU_IMM(BPF_RSH, R0, 32));

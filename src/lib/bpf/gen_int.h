@@ -33,4 +33,8 @@ void gen_jump(struct gen *g, struct bpf_insn in, int l);
 /* Resolve the jumps; 0 or the first error. */
 int gen_finish(struct gen *g);
 
+/* Leave (to out) unless the tgid in reg is in map_fd (follow.c); the
+ * u32 is stored at fp + slot; r0-r5 are clobbered. */
+void gen_followed(struct gen *g, int map_fd, int reg, int slot, int out);
+
 #endif

@@ -25,11 +25,12 @@
 #include "insn.h"
 #include "perf.h"
 
-#define REC STREAM_HDR /* the record starts after struct stream_hdr */
-#define FAULTS 16      /* struct stream_hdr's faults */
-#define TMP_OFF (-16)  /* fp: a u64 read from user memory */
-#define COMM_OFF (-32) /* fp: the comm, 16 bytes */
-#define IDX_OFF (-36)  /* fp: a u32 0, the scratch and lost index */
+#define REC STREAM_HDR	 /* the record starts after struct stream_hdr */
+#define FAULTS 16	 /* struct stream_hdr's faults */
+#define TMP_OFF (-16)	 /* fp: a u64 read from user memory */
+#define COMM_OFF (-32)	 /* fp: the comm, 16 bytes */
+#define IDX_OFF (-36)	 /* fp: a u32 0, the scratch and lost index */
+#define FOLLOW_OFF (-40) /* fp: the tgid looked up in the followed set */
 
 /* perf register index (perf.h) -> struct pt_regs name */
 static int reg_off(int perf_reg)
@@ -332,6 +333,8 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 		gen_jump(&g, JMP_IMM(BPF_JNE, R1, gs->only_tgid, 0), out);
 	if (gs->skip_tgid > 0)
 		gen_jump(&g, JMP_IMM(BPF_JEQ, R1, gs->skip_tgid, 0), out);
+	if (gs->follow_fd >= 0)
+		gen_followed(&g, gs->follow_fd, R1, FOLLOW_OFF, out);
 	claim_slot(&g, gs, full, out);
 	/* struct stream_hdr, then the common fields: common_type is the
 	 * probe's format id (index + 1), common_pid the thread */

@@ -171,11 +171,10 @@ void slog(const struct sonde_session *s, enum sonde_log_level lvl,
  * probes in a worker no signal reaches; 0, or -errno with the fds still
  * open (the caller closes them). */
 int fds_release_async(const int *fds, int n);
-/* shield.c: fn(s) in a child sharing memory and fds that a SIGKILL of
+/* shield.c: fn(arg) in a child sharing memory and fds that a SIGKILL of
  * this process does not reach; 0 when it ran, -errno when it could not
  * (then nothing ran) */
-int run_shielded(void (*fn)(struct sonde_session *s),
-		 struct sonde_session *s);
+int run_shielded(void (*fn)(void *arg), void *arg);
 /* The caller's progress callback, for long attach and detach runs. */
 void tfs_progress(struct sonde_session *s, const char *what, int done,
 		  int total);

@@ -86,11 +86,18 @@ static bool all_removed(const struct sonde_session *s)
 	return access(path, F_OK) != 0;
 }
 
+static void stop_backend(void *arg)
+{
+	struct sonde_session *s = arg;
+
+	s->be->stop(s);
+}
+
 static void teardown(struct sonde_session *s)
 {
 	/* the kernel removes the probes in the task that asks: one a
 	 * SIGKILL of this process cannot interrupt (shield.c) */
-	if (s->be && run_shielded(s->be->stop, s))
+	if (s->be && run_shielded(stop_backend, s))
 		s->be->stop(s);
 	s->be = NULL;
 	s->started = false;

@@ -27,21 +27,21 @@
 #define SHIELD_STACK (1024 * 1024)
 
 struct call {
-	void (*fn)(struct sonde_session *s);
-	struct sonde_session *s;
+	void (*fn)(void *arg);
+	void *arg;
 };
 
 static int trampoline(void *arg)
 {
 	struct call *c = arg;
 
-	c->fn(c->s);
+	c->fn(c->arg);
 	return 0;
 }
 
-int run_shielded(void (*fn)(struct sonde_session *s), struct sonde_session *s)
+int run_shielded(void (*fn)(void *arg), void *arg)
 {
-	struct call c = {.fn = fn, .s = s};
+	struct call c = {.fn = fn, .arg = arg};
 	char *stack;
 	pid_t pid, r;
 	int status;

@@ -77,9 +77,9 @@ struct shared {
 	int fd;
 };
 
-static void in_child(struct sonde_session *s)
+static void in_child(void *arg)
 {
-	struct shared *sh = (struct shared *)s;
+	struct shared *sh = arg;
 
 	sh->pid = getpid();
 	sh->fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -92,7 +92,7 @@ static void shielded(void **state)
 
 	(void)state;
 	unsetenv("SONDE_NO_SHIELD");
-	err = run_shielded(in_child, (struct sonde_session *)&sh);
+	err = run_shielded(in_child, &sh);
 	assert_int_equal(err, 0);
 	/* it ran, in another process, before run_shielded() returned */
 	assert_true(sh.pid > 0);
@@ -109,7 +109,7 @@ static void shield_off(void **state)
 
 	(void)state;
 	setenv("SONDE_NO_SHIELD", "1", 1);
-	assert_int_equal(run_shielded(in_child, (struct sonde_session *)&sh),
+	assert_int_equal(run_shielded(in_child, &sh),
 			 -ENOTSUP);
 	assert_int_equal(sh.pid, 0); /* nothing ran */
 	unsetenv("SONDE_NO_SHIELD");

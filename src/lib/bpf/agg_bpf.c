@@ -493,17 +493,28 @@ fail:
 	return NULL;
 }
 
+/* The links, whose uprobes are removed in a kernel worker (release.c),
+ * or on kernels whose unix collector runs in the closing task, in this
+ * shielded one: out of reach of a SIGKILL that would leave int3s behind. */
+static void let_go_links(void *arg)
+{
+	struct sonde_bpf_agg *a = arg;
+	int i;
+
+	if (fds_release_async(a->links, a->nlinks))
+		for (i = 0; i < a->nlinks; i++)
+			close(a->links[i]);
+}
+
 void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
 {
 	int i;
 
 	if (!a)
 		return;
-	/* links first; their uprobes are removed in a kernel worker, out of
-	 * reach of a SIGKILL that would leave int3s behind (release.c) */
-	if (fds_release_async(a->links, a->nlinks))
-		for (i = 0; i < a->nlinks; i++)
-			close(a->links[i]);
+	/* links first: no program runs once they are gone */
+	if (a->nlinks && run_shielded(let_go_links, a))
+		let_go_links(a);
 	bpf_follow_close(&a->follow);
 	for (i = 0; i < a->ngroups; i++) {
 		close_fd(&a->groups[i].prog_fd);

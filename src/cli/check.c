@@ -40,6 +40,8 @@ int cmd_check(int argc, char **argv)
 	int status;
 
 	status = cli_parse(argc, argv, &o, usage);
+	if (!status)
+		status = cli_no_outfile(&o, "check");
 	if (status)
 		return status;
 	sonde_features__probe(&f);

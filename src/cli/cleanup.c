@@ -53,6 +53,8 @@ int cmd_cleanup(int argc, char **argv)
 	int status, n;
 
 	status = cli_parse(argc, argv, &o, usage);
+	if (!status)
+		status = cli_no_outfile(&o, "cleanup");
 	if (status)
 		return status;
 	if (optind < argc)

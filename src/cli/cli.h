@@ -59,6 +59,9 @@ void cli_session_close(struct sonde_session *s);
 /* After cli_session_close(): end by the signal that stopped the command,
  * if one did (its status is then the shell's 128 + N). */
 void cli_end_by_signal(void);
+/* For subcommands whose output is a report, not a trace (list, check,
+ * cleanup): -o is refused, not ignored; 0 or EXIT_USAGE after saying so. */
+int cli_no_outfile(const struct cli_opts *o, const char *cmd);
 /* Parse the options shared by subcommands; returns 0, or an exit status
  * (EXIT_USAGE) after printing why; usage() is called for --help. */
 int cli_parse(int argc, char **argv, struct cli_opts *o,

@@ -304,6 +304,8 @@ int cmd_list(int argc, char **argv)
 	char *arg;
 
 	status = cli_parse(argc, argv, &o, usage);
+	if (!status)
+		status = cli_no_outfile(&o, "list");
 	if (status)
 		return status;
 	if (o.nprobes < 1) {

@@ -205,6 +205,17 @@ static int bad(const char *what, const char *val)
 	return EXIT_USAGE;
 }
 
+int cli_no_outfile(const struct cli_opts *o, const char *cmd)
+{
+	if (!o->outfile)
+		return 0;
+	fprintf(stderr,
+		"%s: %s does not take -o: redirect its output instead "
+		"(sonde %s ... > FILE)\n",
+		prog, cmd, cmd);
+	return EXIT_USAGE;
+}
+
 int cli_parse(int argc, char **argv, struct cli_opts *o,
 	      void (*sub_usage)(FILE *out))
 {

@@ -159,4 +159,18 @@ else
 fi
 hygiene_check "-c cannot run: tracefs left as found"
 
+# list, check and cleanup write a report, not a trace: -o is refused, never
+# ignored, and no file is made
+for sub in "list u:$bin" check cleanup; do
+	# shellcheck disable=SC2086
+	"$SONDE" $sub -o "$T_DIR/report" >/dev/null 2>"$T_DIR/err"
+	expect_eq "${sub%% *} -o: status 2" "$?" 2
+	expect_grep "${sub%% *} -o: says to redirect instead" "does not take -o: redirect its output" "$T_DIR/err"
+	if [ -e "$T_DIR/report" ]; then
+		not_ok "${sub%% *} -o: no file made"
+	else
+		ok "${sub%% *} -o: no file made"
+	fi
+done
+
 finish

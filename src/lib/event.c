@@ -287,9 +287,13 @@ static int saved_tgid(int tid)
  */
 static void task_gone(struct sonde_session *s, struct task_info *t)
 {
-	char *text = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
-	char *line, *save = NULL, *end;
+	char *text, *line, *save = NULL, *end;
 
+	/* another backend's events never wrote that table: what it holds
+	 * for this pid may be an older process's (the comm stays <...>) */
+	if (!s->be || !s->be->saved_cmdlines)
+		return;
+	text = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
 		if (strtol(line, &end, 10) != t->tid || *end != ' ')

@@ -30,6 +30,10 @@ struct backend {
 	/* probes added to / removed from a running session (may be NULL) */
 	int (*attach)(struct sonde_session *s, int probe);
 	int (*detach)(struct sonde_session *s, int probe);
+	/* its events go through the tracefs ring, which records each
+	 * task's comm in saved_cmdlines: the comm of a task gone by the
+	 * time its event is read (elsewhere that table may be stale) */
+	bool saved_cmdlines;
 };
 extern const struct backend backend_tracefs; /* tracefs.c */
 extern const struct backend backend_perf;    /* perf.c */

@@ -175,7 +175,11 @@ static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 		on_comm(st, r, len);
 		return 0;
 	case PERF_RECORD_FORK: /* pid, ppid, tid, ptid: a new process? */
-		if (len >= 16 && memcmp(r + 8, r + 12, 4))
+		/* the comm and mmap trackers get forks too (kernel/events/
+		 * core.c perf_event_task_match()): only a followed child
+		 * inherits the probes */
+		if (s->opts.pid > 0 && s->opts.follow_fork && len >= 16 &&
+		    memcmp(r + 8, r + 12, 4))
 			st->children++;
 		return 0;
 	default:

@@ -513,4 +513,5 @@ const struct backend backend_tracefs = {
 	.stop = tracefs_stop,
 	.poll = events_poll,
 	.drain = events_drain,
+	.saved_cmdlines = true,
 };

@@ -153,8 +153,10 @@ struct stream_hdr {
 	uint32_t probe; /* the cookie: the probe's index */
 	uint32_t cpu;
 	uint64_t faults; /* bit i: arg i could not be read */
+	char comm[16];	 /* bpf_get_current_comm() at the hit */
 };
-#define STREAM_HDR 24
+#define STREAM_HDR 40
+#define STREAM_COMM 24 /* offsetof(struct stream_hdr, comm) */
 #define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
 #define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
 #define STREAM_BUF (STREAM_HDR + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)

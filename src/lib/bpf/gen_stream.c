@@ -339,6 +339,10 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	/* struct stream_hdr, then the common fields: common_type is the
 	 * probe's format id (index + 1), common_pid the thread */
 	EMIT(&g, ST_IMM(BPF_DW, R7, FAULTS, 0));
+	/* the comm now: the task may be gone (or its pid another's) by the
+	 * time the record is read */
+	EMIT(&g, MOV_REG(R1, R7), ALU_IMM(BPF_ADD, R1, STREAM_COMM),
+	     MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
 	EMIT(&g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
 	     MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
 	     STX(BPF_W, R7, R0, 8), ALU_IMM(BPF_ADD, R0, 1),

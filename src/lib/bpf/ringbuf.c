@@ -46,6 +46,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 	size_t len = it->len - sizeof(h);
 	struct probe *p;
 	uint64_t func = 0, unchecked = 0;
+	char comm[sizeof(h.comm) + 1];
 	int32_t tid;
 
 	memcpy(&h, data, sizeof(h));
@@ -68,8 +69,10 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 	/* its strings' faults (no pointers to check: the program read them) */
 	if (p->check_faults)
 		h.faults |= fault_mask(p, rec, len, &unchecked);
+	memcpy(comm, h.comm, sizeof(h.comm));
+	comm[sizeof(h.comm)] = '\0';
 	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1,
-			      tid, NULL, NULL, 0, false, h.faults, unchecked);
+			      tid, comm, NULL, 0, false, h.faults, unchecked);
 }
 
 static void read_lost(struct sonde_session *s)

@@ -2,8 +2,8 @@
 /*
  * The one place that reads the dynamic PMUs' descriptions under
  * /sys/bus/event_source/devices (perf_event_attr.type and the config bits
- * of their formats) and that calls perf_event_open(2). Every answer is
- * read once and cached for the life of the process.
+ * of their formats) and that calls perf_event_open(2). A PMU's
+ * description is read once and kept for the life of the process.
  */
 #ifndef SONDE_PMU_H
 #define SONDE_PMU_H

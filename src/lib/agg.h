@@ -10,11 +10,6 @@
 
 #include <sonde/sonde.h>
 
-/* The perf_event_attr.type of a dynamic PMU ("uprobe", "kprobe") and the
- * config bit of its retprobe format, read from
- * /sys/bus/event_source/devices/PMU/{type,format/retprobe}. 0 or -errno. */
-int pmu_probe_type(const char *pmu, int *type, int *retprobe_bit);
-
 /* agg_fine.c: a row's fine histogram for percentiles, allocated as it
  * fills (NULL is empty) */
 #define FINE_BUCKETS (32 + (63 - 5) * 32)

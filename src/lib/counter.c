@@ -6,66 +6,20 @@
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/perf_event.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "agg.h"
 #include "internal.h"
+#include "pmu.h"
 
 struct sonde_counter {
 	int *fds;
 	int nfds;
 };
-
-static int read_sys(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return n < 0 ? -errno : -ENODATA;
-	buf[n] = '\0';
-	return 0;
-}
-
-/* Documentation/ABI/testing/sysfs-bus-event_source-devices-format:
- * format/retprobe is "config:0" (kernel/events/core.c, PMU_FORMAT_ATTR). */
-int pmu_probe_type(const char *pmu, int *type, int *retprobe_bit)
-{
-	char path[256], buf[64];
-	int err;
-
-	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type",
-		 pmu);
-	err = read_sys(path, buf, sizeof(buf));
-	if (err)
-		return err;
-	*type = atoi(buf);
-	snprintf(path, sizeof(path),
-		 "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
-	*retprobe_bit = 0;
-	if (read_sys(path, buf, sizeof(buf)) == 0 &&
-	    sscanf(buf, "config:%d", retprobe_bit) != 1)
-		*retprobe_bit = 0;
-	return 0;
-}
-
-static int perf_open(struct perf_event_attr *attr, pid_t pid, int cpu)
-{
-	int fd = syscall(SYS_perf_event_open, attr, pid, cpu, -1,
-			 PERF_FLAG_FD_CLOEXEC);
-
-	return fd < 0 ? -errno : fd;
-}
 
 static int add_fd(struct sonde_counter *c, int fd)
 {
@@ -90,7 +44,7 @@ static int open_all(struct sonde_counter *c, struct perf_event_attr *attr)
 	int fd, err = 0, cpu, ncpus = sysconf(_SC_NPROCESSORS_CONF);
 
 	for (cpu = 0; cpu < ncpus && !err; cpu++) {
-		fd = perf_open(attr, -1, cpu);
+		fd = perf_event_open_cloexec(attr, -1, cpu, -1, 0);
 		if (fd == -ENODEV) /* offline CPU */
 			continue;
 		err = fd < 0 ? fd : add_fd(c, fd);
@@ -104,7 +58,8 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 	struct sonde_counter *c;
 	const struct probe *p;
 	bool user;
-	int type, bit, err;
+	const struct pmu_info *pmu;
+	int err;
 
 	if (!s || i < 0 || i >= s->nprobes) {
 		errno = EINVAL;
@@ -121,14 +76,14 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 		errno = ENOTSUP;
 		return NULL;
 	}
-	err = pmu_probe_type(user ? "uprobe" : "kprobe", &type, &bit);
-	if (err) {
-		errno = err == -ENOENT ? ENOTSUP : -err;
+	pmu = pmu_get(user ? "uprobe" : "kprobe");
+	if (pmu->type < 0) {
+		errno = pmu->type == -ENOENT ? ENOTSUP : -pmu->type;
 		return NULL;
 	}
-	attr.type = type;
+	attr.type = pmu->type;
 	if (probe_kind_is_return(p->spec.kind))
-		attr.config |= 1ULL << bit;
+		attr.config |= 1ULL << pmu->retprobe_bit;
 	/* include/uapi/linux/perf_event.h: uprobe_path/kprobe_func in
 	 * config1, probe_offset/kprobe_addr in config2 */
 	if (user) {

@@ -1,20 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /* What this kernel and machine support, for `sonde check` and for choosing
- * a path at run time. */
+ * a path at run time: the kernel's own features come from the cached
+ * table of kernel_feature.c, tracefs' files are looked at each time. */
 #include <errno.h>
-#include <linux/bpf.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
 #include <tracefs.h>
 
-#include "bpf/bpf_int.h"
 #include "insn.h"
 #include "internal.h"
+#include "kernel_feature.h"
 
 /* Is name in tracefs? A permission this user lacks is noted, not taken
  * for absence. */
@@ -25,24 +24,6 @@ static bool tracing_file(const char *name, struct sonde_features *f)
 	if (err == -EACCES || err == -EPERM)
 		f->tracefs_denied = true;
 	return err == 0;
-}
-
-/* A one-entry array map: the cheapest proof that bpf() works for us. */
-static bool bpf_works(void)
-{
-	union bpf_attr attr;
-	long fd;
-
-	memset(&attr, 0, sizeof(attr));
-	attr.map_type = BPF_MAP_TYPE_ARRAY;
-	attr.key_size = 4;
-	attr.value_size = 8;
-	attr.max_entries = 1;
-	fd = syscall(__NR_bpf, BPF_MAP_CREATE, &attr, sizeof(attr));
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
 }
 
 /* The hist trigger section of tracefs' README exists only with
@@ -68,10 +49,8 @@ int sonde_features__probe(struct sonde_features *f)
 	if (uname(&u) == 0)
 		snprintf(out.kernel, sizeof(out.kernel), "%s %s", u.release,
 			 u.machine);
-	out.uprobe_pmu =
-		access("/sys/bus/event_source/devices/uprobe/type", F_OK) == 0;
-	out.kprobe_pmu =
-		access("/sys/bus/event_source/devices/kprobe/type", F_OK) == 0;
+	out.uprobe_pmu = kernel_feature_has(KERNEL_FEATURE_UPROBE_PMU);
+	out.kprobe_pmu = kernel_feature_has(KERNEL_FEATURE_KPROBE_PMU);
 	if (tfs_mount(out.root) == 0 && (path = tfs_root()) &&
 	    access(path, F_OK) == 0) {
 		out.tracefs = true;
@@ -81,15 +60,14 @@ int sonde_features__probe(struct sonde_features *f)
 		out.kprobes = tracing_file("kprobe_events", &out);
 		out.hist_triggers = has_hist_triggers();
 	}
-	out.bpf = bpf_works();
+	out.bpf = kernel_feature_has(KERNEL_FEATURE_BPF);
 	if (out.bpf) {
-		int fd = bpfl_map_create(BPF_MAP_TYPE_RINGBUF, 0, 0, 4096);
-
-		out.bpf_ringbuf = fd >= 0;
-		if (fd >= 0)
-			close(fd);
-		out.bpf_uprobe_multi = bpfl_has_uprobe_multi();
-		out.bpf_kprobe_multi = bpfl_has_kprobe_multi();
+		out.bpf_ringbuf =
+			kernel_feature_has(KERNEL_FEATURE_BPF_RINGBUF);
+		out.bpf_uprobe_multi =
+			kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI);
+		out.bpf_kprobe_multi =
+			kernel_feature_has(KERNEL_FEATURE_BPF_KPROBE_MULTI);
 	}
 	out.insn_check = insn_check_available();
 	memcpy(f, &out, f->sz && f->sz < sizeof(out) ? f->sz : sizeof(out));

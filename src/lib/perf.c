@@ -21,7 +21,6 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,56 +28,15 @@
 
 #include "ksym.h"
 #include "perf.h"
+#include "pmu.h"
 
-#define PMU_DIR "/sys/bus/event_source/devices"
 #define DEFAULT_RING_KB 1024
 /* user stack copied with each sample of a probe that reads memory: the
  * probed function's frame and its callers' (their local buffers) */
 #define STACK_DUMP 2048
 
-struct pmu {
-	int type;      /* -1: no such PMU */
-	int ret_bit;   /* format/retprobe: "config:N" */
-	int ref_shift; /* format/ref_ctr_offset: "config:32-63" */
-};
-
-static int read_int_file(const char *path, int *v)
-{
-	char buf[64];
-	FILE *f = fopen(path, "re");
-	int ok;
-
-	if (!f)
-		return -errno;
-	ok = fgets(buf, sizeof(buf), f) != NULL;
-	fclose(f);
-	if (!ok)
-		return -EIO;
-	if (!strncmp(buf, "config:", 7))
-		*v = atoi(buf + 7);
-	else
-		*v = atoi(buf);
-	return 0;
-}
-
-static void pmu_probe(const char *name, struct pmu *m)
-{
-	char path[128];
-
-	m->type = -1;
-	m->ret_bit = 0;
-	m->ref_shift = 32;
-	snprintf(path, sizeof(path), PMU_DIR "/%s/type", name);
-	if (read_int_file(path, &m->type))
-		m->type = -1;
-	snprintf(path, sizeof(path), PMU_DIR "/%s/format/retprobe", name);
-	read_int_file(path, &m->ret_bit);
-	snprintf(path, sizeof(path), PMU_DIR "/%s/format/ref_ctr_offset", name);
-	read_int_file(path, &m->ref_shift);
-}
-
-static bool pmu_can(const struct probe *p, const struct pmu *up,
-		    const struct pmu *kp, char *why, size_t len)
+static bool pmu_can(const struct probe *p, const struct pmu_info *up,
+		    const struct pmu_info *kp, char *why, size_t len)
 {
 	bool user = probe_kind_is_user(p->spec.kind);
 
@@ -105,7 +63,7 @@ static bool pmu_can(const struct probe *p, const struct pmu *up,
 
 bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 {
-	struct pmu up, kp;
+	const struct pmu_info *up, *kp;
 	int i;
 
 	if (geteuid() != 0) {
@@ -117,10 +75,10 @@ bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 			 "PMU probes cannot be inherited by a process's new threads");
 		return false;
 	}
-	pmu_probe("uprobe", &up);
-	pmu_probe("kprobe", &kp);
+	up = pmu_get("uprobe");
+	kp = pmu_get("kprobe");
 	for (i = 0; i < s->nprobes; i++)
-		if (!pmu_can(&s->probes[i], &up, &kp, why, len))
+		if (!pmu_can(&s->probes[i], up, kp, why, len))
 			return false;
 	return true;
 }
@@ -213,8 +171,8 @@ static int epoll_setup(struct sonde_session *s)
 	return 0;
 }
 
-static void attr_fill(struct sonde_session *s, int i, const struct pmu *up,
-		      const struct pmu *kp, struct perf_event_attr *a,
+static void attr_fill(struct sonde_session *s, int i, const struct pmu_info *up,
+		      const struct pmu_info *kp, struct perf_event_attr *a,
 		      bool track)
 {
 	struct pstate *st = s->be_priv;
@@ -229,14 +187,18 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu *up,
 		/* kernel/events/core.c perf_uprobe_init(): config1 the path,
 		 * config2 the offset */
 		a->type = up->type;
-		a->config = (ret ? 1ull << up->ret_bit : 0) |
-			    p->spec.ref_ctr_offset << up->ref_shift;
+		/* config:32-63 where sysfs does not say (kernel/events/core.c) */
+		a->config =
+			(ret ? 1ull << up->retprobe_bit : 0) |
+			p->spec.ref_ctr_offset
+				<< (up->ref_ctr_shift >= 0 ? up->ref_ctr_shift
+							   : 32);
 		a->config1 = (uint64_t)(uintptr_t)p->path;
 		a->config2 = p->offset;
 		break;
 	case PM_KPROBE_PMU:
 		a->type = kp->type;
-		a->config = ret ? 1ull << kp->ret_bit : 0;
+		a->config = ret ? 1ull << kp->retprobe_bit : 0;
 		if (p->spec.symbol) {
 			a->config1 = (uint64_t)(uintptr_t)p->spec.symbol;
 			a->config2 = p->spec.offset;
@@ -289,7 +251,8 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu *up,
 }
 
 static int open_one(struct sonde_session *s, int i, int tid, int cpu,
-		    const struct pmu *up, const struct pmu *kp, bool track)
+		    const struct pmu_info *up, const struct pmu_info *kp,
+		    bool track)
 {
 	struct pstate *st = s->be_priv;
 	struct perf_event_attr a;
@@ -297,10 +260,9 @@ static int open_one(struct sonde_session *s, int i, int tid, int cpu,
 	int fd, err;
 
 	attr_fill(s, i, up, kp, &a, track);
-	fd = syscall(SYS_perf_event_open, &a, tid, cpu, -1,
-		     PERF_FLAG_FD_CLOEXEC);
+	fd = perf_event_open_cloexec(&a, tid, cpu, -1, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	err = add_fd(st, fd, cpu);
 	if (err) {
 		close(fd);
@@ -401,8 +363,7 @@ static void open_comm_tracker(struct sonde_session *s)
 		a.comm_exec = 1;
 		a.use_clockid = 1;
 		a.clockid = CLOCK_MONOTONIC;
-		fd = syscall(SYS_perf_event_open, &a, -1, cpu, -1,
-			     PERF_FLAG_FD_CLOEXEC);
+		fd = perf_event_open_cloexec(&a, -1, cpu, -1, 0);
 		if (fd < 0)
 			continue;
 		/* cpu -1: closed with the others, not summed as lost */
@@ -414,8 +375,8 @@ static void open_comm_tracker(struct sonde_session *s)
 	}
 }
 
-static int open_all(struct sonde_session *s, const struct pmu *up,
-		    const struct pmu *kp)
+static int open_all(struct sonde_session *s, const struct pmu_info *up,
+		    const struct pmu_info *kp)
 {
 	int *tids, nt, i, n, t, cpu, err = 0, opened;
 	bool track;
@@ -461,8 +422,8 @@ static int by_id(const void *a, const void *b)
 }
 
 /* How each probe is made, and what its samples must carry. */
-static int plan(struct sonde_session *s, const struct pmu *up,
-		const struct pmu *kp)
+static int plan(struct sonde_session *s, const struct pmu_info *up,
+		const struct pmu_info *kp)
 {
 	struct pstate *st = s->be_priv;
 	char why[256];
@@ -577,12 +538,10 @@ static void perf_stop(struct sonde_session *s)
 
 static int perf_start(struct sonde_session *s)
 {
-	struct pmu up, kp;
+	const struct pmu_info *up = pmu_get("uprobe"), *kp = pmu_get("kprobe");
 	struct pstate *st;
 	int i, err;
 
-	pmu_probe("uprobe", &up);
-	pmu_probe("kprobe", &kp);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return set_err(s, ENOMEM, -1, "out of memory");
@@ -602,11 +561,11 @@ static int perf_start(struct sonde_session *s)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	for (i = 0; i < s->ncpus; i++)
 		st->rings[i].fd = -1;
-	err = plan(s, &up, &kp);
+	err = plan(s, up, kp);
 	if (!err && s->opts.pid > 0 && s->opts.stack)
 		symcache_track(&s->syms, s->opts.pid);
 	if (!err)
-		err = open_all(s, &up, &kp);
+		err = open_all(s, up, kp);
 	if (!err)
 		err = epoll_setup(s);
 	if (err)

@@ -30,6 +30,7 @@
 
 #include "bpf/bpf_int.h"
 #include "bpf/sonde_bpf.h"
+#include "kernel_feature.h"
 
 #define FIXTURE FIXTURE_DIR "/fixture_pie"
 
@@ -265,7 +266,7 @@ static void count_per_probe(bool multi)
 static void test_count_multi(void **state)
 {
 	NEED_BPF();
-	if (!bpfl_has_uprobe_multi())
+	if (!kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI))
 		skip();
 	count_per_probe(true);
 }
@@ -657,7 +658,7 @@ static void test_many_functions(void **state)
 	int i, n, st_child;
 
 	NEED_BPF();
-	if (!bpfl_has_uprobe_multi())
+	if (!kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI))
 		skip();
 	if (getenv("SONDE_BPF_MANY"))
 		nfuncs = atoi(getenv("SONDE_BPF_MANY"));

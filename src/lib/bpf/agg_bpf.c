@@ -17,6 +17,7 @@
 #include "bpf_int.h"
 #include "bpf_stream.h"
 #include "internal.h"
+#include "kernel_feature.h"
 #include "sonde_bpf.h"
 
 struct group {
@@ -262,8 +263,10 @@ static int add_link(struct sonde_bpf_agg *a, int fd)
  * takes every probe of the group (bpf_kmulti_fits()). */
 static void plan_modes(struct sonde_bpf_agg *a)
 {
-	bool umulti = !a->o.no_multi && bpfl_has_uprobe_multi();
-	bool kmulti = !a->o.no_multi && bpfl_has_kprobe_multi();
+	bool umulti = !a->o.no_multi &&
+		      kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI);
+	bool kmulti = !a->o.no_multi &&
+		      kernel_feature_has(KERNEL_FEATURE_BPF_KPROBE_MULTI);
 	struct group *g;
 	uint32_t j;
 	int i;

@@ -22,6 +22,7 @@
 
 #include "bpf_int.h"
 #include "bpf_stream.h"
+#include "kernel_feature.h"
 #include "ksym.h"
 #include "perf.h"
 
@@ -122,7 +123,7 @@ bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 		snprintf(why, len, "BPF needs root here");
 		return false;
 	}
-	if (!bpfl_has_uprobe_multi()) {
+	if (!kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI)) {
 		snprintf(why, len,
 			 "this kernel has no uprobe_multi links (6.6+)");
 		return false;
@@ -182,8 +183,10 @@ static int plan_groups(struct sonde_session *s, struct bstate *st)
 /* Each group's attach mode: multi links where the kernel has them. */
 static void plan_modes(struct sonde_session *s, struct bstate *st, bool nomulti)
 {
-	bool umulti = !nomulti && bpfl_has_uprobe_multi();
-	bool kmulti = !nomulti && bpfl_has_kprobe_multi();
+	bool umulti =
+		!nomulti && kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI);
+	bool kmulti =
+		!nomulti && kernel_feature_has(KERNEL_FEATURE_BPF_KPROBE_MULTI);
 	int i;
 
 	for (i = 0; i < st->ngroups; i++)

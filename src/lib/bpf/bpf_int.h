@@ -139,10 +139,11 @@ int bpfl_kprobe_multi(int prog_fd, const char *const *syms,
  * address) with the program on it, as bpfl_perf_uprobe(). */
 int bpfl_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 		     bool retprobe, uint64_t cookie);
-/* Does this kernel have uprobe_multi links? (cached) */
-bool bpfl_has_uprobe_multi(void);
-/* ... kprobe_multi links (fprobe)? (cached) */
-bool bpfl_has_kprobe_multi(void);
+/* Does this kernel have uprobe_multi links? Probed on every call: ask
+ * kernel_feature_has() (kernel_feature.h), which caches the answer. */
+bool bpfl_probe_uprobe_multi(void);
+/* ... kprobe_multi links (fprobe)? */
+bool bpfl_probe_kprobe_multi(void);
 
 /* gen_stream.c: the streaming program. Each hit becomes one ring buffer
  * record: struct stream_hdr, then the event laid out as the tracefs format

@@ -16,7 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
-#include <sys/syscall.h>
 
 #include <linux/perf_event.h>
 
@@ -27,6 +26,7 @@
 #include "insn.h"
 #include "sonde_bpf.h"
 #include "../internal.h"
+#include "../pmu.h"
 
 #define FOLLOW_MAX 65536 /* processes followed at once */
 #define KEY_OFF (-4)
@@ -153,10 +153,9 @@ static int attach_tp(struct bpf_follow *f, int prog_fd, int id)
 	};
 	int fd, err;
 
-	fd = syscall(__NR_perf_event_open, &pa, -1, 0, -1,
-		     PERF_FLAG_FD_CLOEXEC);
+	fd = perf_event_open_cloexec(&pa, -1, 0, -1, 0);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (ioctl(fd, PERF_EVENT_IOC_SET_BPF, prog_fd) ||
 	    ioctl(fd, PERF_EVENT_IOC_ENABLE, 0)) {
 		err = -errno;

@@ -6,14 +6,13 @@
  * has it; every link fd owns its probes: closing it removes them.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <linux/perf_event.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "../pmu.h"
 #include "bpf_int.h"
 
 /* union bpf_attr's BPF_LINK_CREATE member as of 6.6 (uprobe_multi). */
@@ -79,69 +78,40 @@ int bpfl_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
 	return link_create(&la);
 }
 
-/* /sys/bus/event_source/devices/uprobe/{type,format/retprobe} */
-static int uprobe_pmu(int *type, int *retbit)
-{
-	static int cached_type = -1, cached_bit;
-	char buf[64];
-	FILE *f;
-
-	if (cached_type >= 0)
-		goto out;
-	f = fopen("/sys/bus/event_source/devices/uprobe/type", "re");
-	if (!f)
-		return -ENOTSUP;
-	if (fscanf(f, "%d", &cached_type) != 1)
-		cached_type = -1;
-	fclose(f);
-	if (cached_type < 0)
-		return -ENOTSUP;
-	f = fopen("/sys/bus/event_source/devices/uprobe/format/retprobe", "re");
-	if (f && fgets(buf, sizeof(buf), f) &&
-	    sscanf(buf, "config:%d", &cached_bit) != 1)
-		cached_bit = 0;
-	if (f)
-		fclose(f);
-out:
-	*type = cached_type;
-	*retbit = cached_bit;
-	return 0;
-}
-
 int bpfl_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 		     uint64_t ref_ctr, bool retprobe, pid_t pid,
 		     uint64_t cookie)
 {
 	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
+	const struct pmu_info *pmu = pmu_get("uprobe");
 	struct perf_event_attr pa;
-	int type, retbit, err;
-	long pfd;
+	int pfd, err;
 
-	err = uprobe_pmu(&type, &retbit);
-	if (err)
-		return err;
+	if (pmu->type < 0)
+		return -ENOTSUP;
 	memset(&pa, 0, sizeof(pa));
 	pa.size = sizeof(pa);
-	pa.type = type;
-	pa.config = (retprobe ? 1ULL << retbit : 0) |
-		    /* format/ref_ctr_offset: config:32-63 */
-		    ref_ctr << 32;
+	pa.type = pmu->type;
+	/* format/ref_ctr_offset: config:32-63 where sysfs does not say */
+	pa.config =
+		(retprobe ? 1ULL << pmu->retprobe_bit : 0) |
+		ref_ctr << (pmu->ref_ctr_shift >= 0 ? pmu->ref_ctr_shift : 32);
 	pa.config1 = (uint64_t)(uintptr_t)path; /* uprobe_path */
 	pa.config2 = offset;			/* probe_offset */
 	pa.sample_period = 1;
 	pa.wakeup_events = 1;
 	/* a tracing event fires on every CPU whatever its cpu: one event
 	 * (pid -1, cpu 0) covers the system, as libbpf makes them */
-	pfd = syscall(__NR_perf_event_open, &pa, pid > 0 ? pid : -1,
-		      pid > 0 ? -1 : 0, -1, PERF_FLAG_FD_CLOEXEC);
+	pfd = perf_event_open_cloexec(&pa, pid > 0 ? pid : -1, pid > 0 ? -1 : 0,
+				      -1, 0);
 	if (pfd < 0)
-		return -errno;
+		return pfd;
 	la.prog_fd = prog_fd;
 	la.target_fd = (uint32_t)pfd;
 	la.perf_event.bpf_cookie = cookie;
 	err = link_create(&la);
 	/* the link holds the event */
-	close((int)pfd);
+	close(pfd);
 	return err;
 }
 
@@ -164,48 +134,20 @@ int bpfl_kprobe_multi(int prog_fd, const char *const *syms,
 	return fd < 0 ? -errno : (int)fd;
 }
 
-/* /sys/bus/event_source/devices/{uprobe,kprobe}/{type,format/retprobe} */
-static int pmu_type(const char *pmu, int *type, int *retbit)
-{
-	char path[128], buf[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/sys/bus/event_source/devices/%s/type",
-		 pmu);
-	f = fopen(path, "re");
-	if (!f)
-		return -ENOTSUP;
-	if (fscanf(f, "%d", type) != 1)
-		*type = -1;
-	fclose(f);
-	if (*type < 0)
-		return -ENOTSUP;
-	snprintf(path, sizeof(path),
-		 "/sys/bus/event_source/devices/%s/format/retprobe", pmu);
-	f = fopen(path, "re");
-	if (!f || !fgets(buf, sizeof(buf), f) ||
-	    sscanf(buf, "config:%d", retbit) != 1)
-		*retbit = 0;
-	if (f)
-		fclose(f);
-	return 0;
-}
-
 int bpfl_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 		     bool retprobe, uint64_t cookie)
 {
 	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
-	static int type = -1, retbit;
+	const struct pmu_info *pmu = pmu_get("kprobe");
 	struct perf_event_attr pa;
-	int err;
-	long pfd;
+	int pfd, err;
 
-	if (type < 0 && (err = pmu_type("kprobe", &type, &retbit)))
-		return err;
+	if (pmu->type < 0)
+		return -ENOTSUP;
 	memset(&pa, 0, sizeof(pa));
 	pa.size = sizeof(pa);
-	pa.type = type;
-	pa.config = retprobe ? 1ULL << retbit : 0;
+	pa.type = pmu->type;
+	pa.config = retprobe ? 1ULL << pmu->retprobe_bit : 0;
 	/* kernel/events/core.c perf_kprobe_init(): config1 the symbol
 	 * (kprobe_func) and config2 the offset, or config1 0 and config2
 	 * the address (kprobe_addr) */
@@ -213,68 +155,57 @@ int bpfl_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 	pa.config2 = offset;
 	pa.sample_period = 1;
 	pa.wakeup_events = 1;
-	pfd = syscall(__NR_perf_event_open, &pa, -1, 0, -1,
-		      PERF_FLAG_FD_CLOEXEC);
+	pfd = perf_event_open_cloexec(&pa, -1, 0, -1, 0);
 	if (pfd < 0)
-		return -errno;
+		return pfd;
 	la.prog_fd = prog_fd;
 	la.target_fd = (uint32_t)pfd;
 	la.perf_event.bpf_cookie = cookie;
 	err = link_create(&la);
-	close((int)pfd);
+	close(pfd);
 	return err;
 }
 
-bool bpfl_has_uprobe_multi(void)
+/* A program that returns 0, for the feature probes below. */
+static int load_return0(uint32_t expected_attach)
 {
-	static int cached = -1;
-	struct prog_buf b = {0};
 	struct bpf_insn ret0[] = {
 		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
 		{.code = BPF_JMP | BPF_EXIT},
 	};
+	struct prog_buf b = {.insns = ret0, .n = 2};
+
+	return bpfl_prog_load(&b, expected_attach, NULL, 0);
+}
+
+bool bpfl_probe_uprobe_multi(void)
+{
 	uint64_t off = 0;
 	int prog, link;
+	bool yes;
 
-	if (cached >= 0)
-		return cached;
-	b.insns = ret0;
-	b.n = 2;
-	cached = 0;
-	prog = bpfl_prog_load(&b, SONDE_BPF_TRACE_UPROBE_MULTI, NULL, 0);
+	prog = load_return0(SONDE_BPF_TRACE_UPROBE_MULTI);
 	if (prog < 0)
 		return false;
 	/* as libbpf's probe_uprobe_multi_link(): a uprobe on "/" fails with
 	 * -EBADF where the link type exists (no such file to probe), -EINVAL
 	 * where it does not */
 	link = bpfl_uprobe_multi(prog, "/", &off, NULL, NULL, 1, false, 0);
-	cached = link == -EBADF;
-	if (link >= 0) {
+	yes = link == -EBADF || link >= 0;
+	if (link >= 0)
 		close(link);
-		cached = 1;
-	}
 	close(prog);
-	return cached;
+	return yes;
 }
 
-bool bpfl_has_kprobe_multi(void)
+bool bpfl_probe_kprobe_multi(void)
 {
-	static int cached = -1;
-	struct prog_buf b = {0};
-	struct bpf_insn ret0[] = {
-		{.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0},
-		{.code = BPF_JMP | BPF_EXIT},
-	};
 	union bpf_attr attr;
-	int prog;
+	bool yes;
 	long link;
+	int prog;
 
-	if (cached >= 0)
-		return cached;
-	b.insns = ret0;
-	b.n = 2;
-	cached = 0;
-	prog = bpfl_prog_load(&b, BPF_TRACE_KPROBE_MULTI, NULL, 0);
+	prog = load_return0(BPF_TRACE_KPROBE_MULTI);
 	if (prog < 0)
 		return false;
 	/* no functions at all: -EINVAL where kprobe_multi links exist,
@@ -283,11 +214,9 @@ bool bpfl_has_kprobe_multi(void)
 	attr.link_create.prog_fd = prog;
 	attr.link_create.attach_type = BPF_TRACE_KPROBE_MULTI;
 	link = syscall(__NR_bpf, BPF_LINK_CREATE, &attr, sizeof(attr));
-	cached = link < 0 && errno == EINVAL;
-	if (link >= 0) {
+	yes = link >= 0 || errno == EINVAL;
+	if (link >= 0)
 		close((int)link);
-		cached = 1;
-	}
 	close(prog);
-	return cached;
+	return yes;
 }

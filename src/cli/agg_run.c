@@ -13,9 +13,9 @@
 #include "agg.h"
 #include "options.h"
 
-/* The argument vector agg_parse builds and the specs agg_spec_with
- * rewrites are referenced by the session's options until the command
- * ends: they are kept here and freed at exit. */
+/* The copies of --by's lists the keys point into and the specs
+ * agg_spec_with rewrites are referenced by the session's options until
+ * the command ends: they are kept here and freed at exit. */
 static void **owned;
 static int nowned;
 

@@ -26,7 +26,7 @@ expect_eq "docs/sonde.1 names each of the $(wc -l <"$T_DIR/all") options" \
 	"$missing" ""
 
 # --- the long names of the table, from the source ---------------------------
-sed -n 's/^[[:space:]]*{ OPT_[A-Z_]*, "\([a-z-]*\)",.*/--\1/p' \
+sed -n 's/^[[:space:]]*{ *OPT_[A-Z_]*, "\([a-z-]*\)",.*/--\1/p' \
 	"$SRC/src/cli/options.c" | sort -u >"$T_DIR/src"
 [ -s "$T_DIR/src" ] || bail "no cli_options[] rows in src/cli/options.c"
 grep -- '^--' "$T_DIR/all" >"$T_DIR/all.long"

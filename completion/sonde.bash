@@ -2,10 +2,11 @@
 # values, and probe specs. Function names of u:TARGET:, USDT probes of
 # usdt:TARGET: and kernel functions of k: come from `sonde list` itself.
 # Uses bash-completion's helpers (_init_completion, _filedir, _pids,
-# __ltrim_colon_completions). The option lists follow long_opts[] in
-# src/cli/main.c and agg_parse() in src/cli/agg_run.c.
+# __ltrim_colon_completions). The option lists are those of the table
+# cli_options[] in src/cli/options.c: `sonde --list-options CMD` prints
+# them, and tests/integration/test-completion.sh checks that they agree.
 
-# Options every subcommand's parser (cli_parse) takes.
+# Options the subcommands that open a session list.
 _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 	-o --output -s --stack -q --quiet -v --verbose -h --help --filter
 	--trigger --buffer-kb --backend --follow-fork --hist --debug-dir
@@ -29,7 +30,7 @@ _sonde_opts()
 		;;
 	stack) echo "$_sonde_common_opts --folded --top --max-keys" ;;
 	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
-	format) echo "-v --verbose -h --help --debug-dir" ;;
+	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
 	check) echo "-h --help" ;;
 	cleanup) echo "-q --quiet -v --verbose -h --help" ;;
 	esac

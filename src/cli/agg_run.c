@@ -11,10 +11,11 @@
 #include <time.h>
 
 #include "agg.h"
+#include "options.h"
 
-/* The argument vector agg_parse builds and the specs agg_spec_with
- * rewrites are referenced by the session's options until the command
- * ends: they are kept here and freed at exit. */
+/* The copies of --by's lists the keys point into and the specs
+ * agg_spec_with rewrites are referenced by the session's options until
+ * the command ends: they are kept here and freed at exit. */
 static void **owned;
 static int nowned;
 
@@ -69,38 +70,6 @@ static void key_parse(struct key_def *k, const char *name)
 			k->kind = (enum key_kind)i;
 }
 
-/* Options of the shared parser that take a value (their value is skipped
- * while looking for ours). */
-static bool takes_value(const char *a)
-{
-	static const char *const opts[] = {
-		"-p", "-c", "-d", "-f", "-o", "--pid", "--command",
-		"--duration", "--format", "--output", "--filter", "--trigger",
-		"--buffer-kb", "--backend", "--hist", "--debug-dir",
-		"--max-probes",
-	};
-	size_t i;
-
-	for (i = 0; i < sizeof(opts) / sizeof(opts[0]); i++)
-		if (!strcmp(a, opts[i]))
-			return true;
-	return false;
-}
-
-/* "--by X", "--by=X": the value, advancing *i; NULL if a is not opt. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
-{
-	size_t n = strlen(opt);
-
-	if (!strncmp(argv[*i], opt, n) && argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (strcmp(argv[*i], opt))
-		return NULL;
-	if (*i + 1 >= argc)
-		return "";
-	return argv[++*i];
-}
-
 static int parse_by(struct agg_cli *a, const char *v)
 {
 	char *list = keep(strdup(v)), *tok, *save = NULL;
@@ -114,68 +83,61 @@ static int parse_by(struct agg_cli *a, const char *v)
 	return a->nkeys ? 0 : bad("--by needs keys", v);
 }
 
+/* The options of count, hist, latency and stack (options.c). */
+static int agg_option(int id, const char *v, void *ctx)
+{
+	struct agg_cli *a = ctx;
+	char *end;
+
+	switch (id) {
+	case OPT_BY:
+		return parse_by(a, v);
+	case OPT_INTERVAL:
+		a->interval = strtod(v, &end);
+		if (*end || a->interval <= 0)
+			return bad("-i needs seconds", v);
+		return 0;
+	case OPT_TOP:
+		a->top = strtol(v, &end, 10);
+		if (*end || a->top <= 0)
+			return bad("--top needs a number", v);
+		return 0;
+	case OPT_VALUE:
+		if (!*v)
+			return bad("--value needs a field", v);
+		key_parse(&a->value, v);
+		a->has_value = true;
+		return 0;
+	case OPT_LINEAR:
+		if (sscanf(v, "%ld,%ld,%ld", &a->min, &a->max, &a->step) != 3 ||
+		    a->step <= 0 || a->max <= a->min)
+			return bad("--linear takes MIN,MAX,STEP", v);
+		a->linear = true;
+		return 0;
+	case OPT_MAX_KEYS:
+		a->max_keys = strtoul(v, &end, 10);
+		if (!*v || *end || *v == '-' || a->max_keys > 1U << 30)
+			return bad("--max-keys needs a number of keys "
+				   "(0: no limit)",
+				   v);
+		return 0;
+	case OPT_IN_USER:
+		a->in_user = true;
+		return 0;
+	case OPT_FOLDED:
+		a->folded = true;
+		return 0;
+	}
+	return EXIT_USAGE;
+}
+
 int agg_parse(int argc, char **argv, struct agg_cli *a,
 	      void (*usage)(FILE *out))
 {
-	char **rest = keep(calloc(argc + 1, sizeof(char *))), *end;
-	bool max_keys_set = false;
-	const char *v;
-	int i, n = 0, st;
+	int st;
 
-	if (!rest)
-		return EXIT_RUNTIME;
-	rest[n++] = argv[0];
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--")) {
-			while (i < argc)
-				rest[n++] = argv[i++];
-			break;
-		}
-		if (takes_value(argv[i]) && i + 1 < argc) {
-			rest[n++] = argv[i++];
-			rest[n++] = argv[i];
-		} else if ((v = opt_value(argc, argv, &i, "--by"))) {
-			if ((st = parse_by(a, v)))
-				return st;
-		} else if ((v = opt_value(argc, argv, &i, "-i")) ||
-			   (v = opt_value(argc, argv, &i, "--interval")) ||
-			   (!strncmp(argv[i], "-i", 2) && (v = argv[i] + 2))) {
-			a->interval = strtod(v, &end);
-			if (*end || a->interval <= 0)
-				return bad("-i needs seconds", v);
-		} else if ((v = opt_value(argc, argv, &i, "--top"))) {
-			a->top = strtol(v, &end, 10);
-			if (*end || a->top <= 0)
-				return bad("--top needs a number", v);
-		} else if ((v = opt_value(argc, argv, &i, "--value"))) {
-			if (!*v)
-				return bad("--value needs a field", v);
-			key_parse(&a->value, v);
-			a->has_value = true;
-		} else if ((v = opt_value(argc, argv, &i, "--linear"))) {
-			if (sscanf(v, "%ld,%ld,%ld", &a->min, &a->max,
-				   &a->step) != 3 ||
-			    a->step <= 0 || a->max <= a->min)
-				return bad("--linear takes MIN,MAX,STEP", v);
-			a->linear = true;
-		} else if ((v = opt_value(argc, argv, &i, "--max-keys"))) {
-			a->max_keys = strtoul(v, &end, 10);
-			if (!*v || *end || *v == '-' || a->max_keys > 1U << 30)
-				return bad("--max-keys needs a number of keys "
-					   "(0: no limit)",
-					   v);
-			max_keys_set = true;
-		} else if (!strcmp(argv[i], "--in-user")) {
-			a->in_user = true;
-		} else if (!strcmp(argv[i], "--folded")) {
-			a->folded = true;
-		} else {
-			rest[n++] = argv[i];
-		}
-	}
-	if (!max_keys_set)
-		a->max_keys = MAX_KEYS_DEFAULT;
-	st = cli_parse(n, rest, &a->o, usage);
+	a->max_keys = MAX_KEYS_DEFAULT;
+	st = cli_parse_own(argc, argv, &a->o, usage, agg_option, a);
 	a->out = stdout;
 	return st;
 }

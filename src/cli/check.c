@@ -3,13 +3,15 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sonde check\n"
+	fprintf(out, "usage: sonde check [options]\n"
 		     "  reports tracefs, uprobes, kprobes, the uprobe and kprobe\n"
 		     "  PMUs, hist triggers, BPF and root; exit 1 when sonde\n"
 		     "  cannot trace at all here\n");
+	cli_options_help(out, CMD_CHECK);
 }
 
 static void line(const char *what, bool yes, const char *missing)

@@ -5,14 +5,16 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sonde cleanup [-q] [GROUP...]\n"
+	fprintf(out, "usage: sonde cleanup [options] [GROUP...]\n"
 		     "  removes probe groups and tracing instances of sonde\n"
 		     "  sessions whose process is dead; never a live one's.\n"
 		     "  GROUP (sonde_PID_N): that group, also when no lock\n"
 		     "  file proves its owner dead\n");
+	cli_options_help(out, CMD_CLEANUP);
 }
 
 static void say(enum sonde_log_level lvl, const char *msg, void *ctx)

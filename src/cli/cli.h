@@ -66,6 +66,12 @@ int cli_no_outfile(const struct cli_opts *o, const char *cmd);
  * (EXIT_USAGE) after printing why; usage() is called for --help. */
 int cli_parse(int argc, char **argv, struct cli_opts *o,
 	      void (*usage)(FILE *out));
+/* The same, with the options of the table (options.c) that the
+ * subcommand argv[0] takes beyond the shared ones handed to own(): it
+ * returns 0, or an exit status after printing why. */
+int cli_parse_own(int argc, char **argv, struct cli_opts *o,
+		  void (*usage)(FILE *out),
+		  int (*own)(int id, const char *arg, void *ctx), void *ctx);
 void cli_log(enum sonde_log_level lvl, const char *msg, void *ctx);
 void print_error(const char *spec, const char *msg, int col);
 /* Open a session with o's settings and add o's probes (errors printed).

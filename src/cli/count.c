@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "options.h"
 #include "agg_kernel.h"
 
 struct count_ctx {
@@ -27,18 +28,9 @@ struct count_ctx {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sonde count PROBE... [--by KEY[,KEY]] [options]\n"
-		"  --by KEYS       count per key: comm, pid, tid, cpu, or a\n"
-		"                  fetched field (argN and retval are fetched\n"
-		"                  when named)\n"
-		"  -i SECS         print and reset the table every SECS\n"
-		"  --top N         only the N most frequent rows\n"
-		"  --max-keys N    at most N rows (default 10240, 0: no\n"
-		"                  limit); hits of new keys past it dropped\n"
-		"  --in-user       count here even where the kernel could\n"
-		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE,\n"
-		"  --filter EXPR, -q, -v (which path each probe took)\n");
+	fprintf(out, "usage: sonde count PROBE... [--by KEY[,KEY]] [options]\n"
+		     "  hits per probe, or per key\n");
+	cli_options_help(out, CMD_COUNT);
 }
 
 static int on_event(const struct sonde_event *ev, void *ctx)

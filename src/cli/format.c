@@ -5,13 +5,14 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sonde format PROBE [-v] [-o FILE]\n"
+	fprintf(out, "usage: sonde format PROBE [options]\n"
 		     "  prints the event's format: name, ID, fields and their\n"
-		     "  offsets, sizes and signedness, print fmt; -v adds the\n"
-		     "  kernel definition line\n");
+		     "  offsets, sizes and signedness, print fmt\n");
+	cli_options_help(out, CMD_FORMAT);
 }
 
 int cmd_format(int argc, char **argv)

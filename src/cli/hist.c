@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "options.h"
 #include "agg_kernel.h"
 
 struct hist_ctx {
@@ -18,16 +19,10 @@ struct hist_ctx {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sonde hist PROBE... --value FIELD [--by KEY[,KEY]] [options]\n"
-		"  --value FIELD   the number to histogram: a fetched field (argN\n"
-		"                  and retval are fetched when named)\n"
-		"  --linear MIN,MAX,STEP  linear buckets instead of powers of two\n"
-		"  --by KEYS       one histogram per key: comm, pid, tid, cpu, FIELD\n"
-		"  -i SECS         print and reset every SECS; --top N\n"
-		"  --max-keys N    at most N histograms (default 10240)\n"
-		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE,\n"
-		"  --filter EXPR, -q, -v\n");
+	fprintf(out, "usage: sonde hist PROBE... --value FIELD [--by KEY[,KEY]] "
+		     "[options]\n"
+		     "  a histogram of a field, powers of two by default\n");
+	cli_options_help(out, CMD_HIST);
 }
 
 static int on_event(const struct sonde_event *ev, void *ctx)

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "options.h"
 
 #define HOLD_NS 20000000ULL
 
@@ -51,13 +52,9 @@ struct lat_ctx {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sonde latency FUNC... [--by KEY[,KEY]] [options]\n"
-		"  FUNC            u:TARGET:SYM or k:FUNC: entry to return time\n"
-		"  --by KEYS       one histogram per comm, pid, tid or cpu\n"
-		"  -i SECS         print and reset every SECS; --top N\n"
-		"  --max-keys N    at most N histograms (default 10240)\n"
-		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE, -q, -v\n");
+	fprintf(out, "usage: sonde latency FUNC... [--by KEY[,KEY]] [options]\n"
+		     "  FUNC            u:TARGET:SYM or k:FUNC: entry to return time\n");
+	cli_options_help(out, CMD_LATENCY);
 }
 
 static int on_event(const struct sonde_event *ev, void *ctx)

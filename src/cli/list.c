@@ -6,12 +6,13 @@
 #include <string.h>
 
 #include "cli.h"
+#include "options.h"
 
 static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sonde list k:[MOD:]PATTERN | u:TARGET[:PATTERN] | "
-		"usdt:TARGET [-p PID] [-v] [-q]\n"
+		"usdt:TARGET [options]\n"
 		"  k:PATTERN         kernel functions a kprobe can take whose\n"
 		"                    names match the glob PATTERN ('*', '?',\n"
 		"                    '[...]'), sorted, ' [MOD]' after a "
@@ -45,6 +46,7 @@ static void usage(FILE *out)
 		"  sonde list 'u:libc:str*cmp'\n"
 		"  sonde list -v u:./prog:handle\n"
 		"  sonde list -p 1234 usdt:\n");
+	cli_options_help(out, CMD_LIST);
 }
 
 struct kctx {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 
 const char *prog = "sonde";
 volatile sig_atomic_t cli_stop_signal;
@@ -167,38 +168,6 @@ int error_status(int err)
 	}
 }
 
-enum {
-	OPT_FILTER = 256,
-	OPT_BUFFER,
-	OPT_BACKEND,
-	OPT_TRIGGER,
-	OPT_FOLLOW,
-	OPT_HIST,
-	OPT_DEBUG_DIR,
-	OPT_MAX_PROBES,
-};
-
-static const struct option long_opts[] = {
-	{ "pid", required_argument, NULL, 'p' },
-	{ "command", required_argument, NULL, 'c' },
-	{ "duration", required_argument, NULL, 'd' },
-	{ "format", required_argument, NULL, 'f' },
-	{ "output", required_argument, NULL, 'o' },
-	{ "stack", no_argument, NULL, 's' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ "filter", required_argument, NULL, OPT_FILTER },
-	{ "trigger", required_argument, NULL, OPT_TRIGGER },
-	{ "buffer-kb", required_argument, NULL, OPT_BUFFER },
-	{ "backend", required_argument, NULL, OPT_BACKEND },
-	{ "follow-fork", no_argument, NULL, OPT_FOLLOW },
-	{ "hist", required_argument, NULL, OPT_HIST },
-	{ "debug-dir", required_argument, NULL, OPT_DEBUG_DIR },
-	{ "max-probes", required_argument, NULL, OPT_MAX_PROBES },
-	{ 0 },
-};
-
 static int bad(const char *what, const char *val)
 {
 	fprintf(stderr, "%s: %s: '%s'\n", prog, what, val);
@@ -219,15 +188,27 @@ int cli_no_outfile(const struct cli_opts *o, const char *cmd)
 int cli_parse(int argc, char **argv, struct cli_opts *o,
 	      void (*sub_usage)(FILE *out))
 {
+	return cli_parse_own(argc, argv, o, sub_usage, NULL, NULL);
+}
+
+int cli_parse_own(int argc, char **argv, struct cli_opts *o,
+		  void (*sub_usage)(FILE *out),
+		  int (*own)(int id, const char *arg, void *ctx), void *ctx)
+{
+	struct option longs[CLI_OPTIONS_MAX + 1];
+	char shorts[3 * CLI_OPTIONS_MAX + 1];
+	int cmd = cli_cmd_of(argv[0]);
 	char *end;
 	long v;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	if (cmd < 0) /* not a subcommand's argv: a bug of the caller */
+		return EXIT_USAGE;
+	cli_getopt_arrays(cmd, longs, shorts);
 	optind = 1;
 	/* GNU permutation: options may follow the probes too */
-	while ((c = getopt_long(argc, argv, "p:c:d:f:o:sqvh", long_opts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			v = strtol(optarg, &end, 10);
@@ -314,9 +295,15 @@ int cli_parse(int argc, char **argv, struct cli_opts *o,
 					   optarg);
 			o->max_probes = (int)v;
 			break;
-		default:
+		case '?':
+		case ':':
 			sub_usage(stderr);
 			return EXIT_USAGE;
+		default: /* the subcommand's own */
+			v = own ? own(c, optarg, ctx) : EXIT_USAGE;
+			if (v)
+				return (int)v;
+			break;
 		}
 	}
 	if (o->pid && o->cmd) {
@@ -435,6 +422,11 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
 	    !strcmp(argv[1], "help")) {
 		usage(stdout);
+		return out_end(0);
+	}
+	if (!strcmp(argv[1], "--list-options") && argc == 3 &&
+	    cli_cmd_of(argv[2]) >= 0) { /* for tests: not documented */
+		cli_options_list(stdout, cli_cmd_of(argv[2]));
 		return out_end(0);
 	}
 	if (!strcmp(argv[1], "--version")) {

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "options.h"
 
 struct seen {
 	uint64_t hash;
@@ -26,14 +27,9 @@ struct stack_ctx {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sonde stack PROBE... [--folded] [options]\n"
-		"  --folded        'frame;frame;frame count' lines, root first\n"
-		"                  (flamegraph.pl input)\n"
-		"  --top N         only the N most frequent stacks\n"
-		"  --max-keys N    at most N stacks (default 10240)\n"
-		"  -p PID, -c CMD, -d SECS, -f text|json|csv, -o FILE,\n"
-		"  --filter EXPR, -q, -v\n");
+	fprintf(out, "usage: sonde stack PROBE... [--folded] [options]\n"
+		     "  distinct call stacks of the probes' hits, counted\n");
+	cli_options_help(out, CMD_STACK);
 }
 
 static uint64_t stack_hash(int pid, const uint64_t *f, int n)

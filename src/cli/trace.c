@@ -8,30 +8,14 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "options.h"
 
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: sonde trace PROBE... [options]\n"
-		"  -p PID          only this process (all its threads)\n"
-		"  -c 'CMD ARGS'   run CMD with the probes in place; end with it\n"
-		"  -d SECS         stop after SECS seconds\n"
-		"  -f text|json|csv  output format (default text)\n"
-		"  -o FILE         write events to FILE\n"
-		"  --filter EXPR   the kernel's filter on the probe's fields\n"
-		"  --trigger T     a trigger on each probe's event (stacktrace,\n"
-		"                  traceoff, enable_event:G:E, [:N] [if FILTER])\n"
-		"  --hist SPEC     an in-kernel histogram ('keys=F:vals=F'),\n"
-		"                  printed at the end\n"
-		"  -s              the call stack of each event\n"
-		"  --follow-fork   with -p, children of the process too\n"
-		"  --buffer-kb N   per-CPU ring buffer size\n"
-		"  --backend B     auto, tracefs, perf or bpf\n"
-		"  --debug-dir DIR where separate debug files are (default\n"
-		"                  /usr/lib/debug)\n"
-		"  --max-probes N  most probes a wildcard may add (1000)\n"
-		"  -q              no summary; -v more detail\n");
+	fprintf(out, "usage: sonde trace PROBE... [options]\n"
+		     "  streams the events of the probes\n");
+	cli_options_help(out, CMD_TRACE);
 }
 
 static double now(void)

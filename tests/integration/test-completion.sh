@@ -61,17 +61,31 @@ expect_file_eq "subcommands: every entry of commands[] in main.c" \
 expect_eq "subcommands: a prefix ('la')" "$(complete_set "$SONDE la")" latency
 
 # --- options -----------------------------------------------------------------
-# long_opts[] of main.c: every subcommand's parser takes these.
-awk '/long_opts\[\] = \{/ { on = 1; next } on && /^\};/ { on = 0 }
-	on && match($0, /\{ "[a-z-]+"/) {
-		print "--" substr($0, RSTART + 3, RLENGTH - 4)
-		if (match($0, /'"'"'[a-z]'"'"' \},/))
-			print "-" substr($0, RSTART + 1, 1)
-	}' "$SRC/src/cli/main.c" | sort >"$T_DIR/opts.want"
-[ -s "$T_DIR/opts.want" ] || bail "no long_opts[] table in src/cli/main.c"
+# cli_options[] of src/cli/options.c, the one table of the parser and of
+# --help: `sonde --list-options CMD` prints what CMD lists. The completion
+# offers exactly those, and --help names each of them.
+"$SONDE" --list-options trace | sort >"$T_DIR/opts.want"
+[ -s "$T_DIR/opts.want" ] || bail "sonde --list-options trace prints nothing"
 complete_set "$SONDE trace -" >"$T_DIR/opts.got"
-expect_file_eq "trace -: exactly the options of long_opts[] in main.c" \
+expect_file_eq "trace -: exactly the options of cli_options[] for trace" \
 	"$T_DIR/opts.got" "$T_DIR/opts.want"
+for cmd in $(cat "$T_DIR/cmds.want"); do
+	"$SONDE" --list-options "$cmd" | sort >"$T_DIR/opts.$cmd.want"
+	complete_set "$SONDE $cmd -" >"$T_DIR/opts.$cmd.got"
+	expect_file_eq "$cmd -: exactly the options cli_options[] lists for $cmd" \
+		"$T_DIR/opts.$cmd.got" "$T_DIR/opts.$cmd.want"
+	"$SONDE" "$cmd" --help >"$T_DIR/help.$cmd" 2>&1
+	missing=""
+	while read -r opt; do
+		case $opt in
+		--*) grep -qE -- "(^|[ ,])$opt( |\$)" "$T_DIR/help.$cmd" ||
+			missing="$missing $opt" ;;
+		-?) grep -qE -- "(^| )$opt, --" "$T_DIR/help.$cmd" ||
+			missing="$missing $opt" ;;
+		esac
+	done <"$T_DIR/opts.$cmd.want"
+	expect_eq "$cmd --help: names each option it lists" "$missing" ""
+done
 expect_eq "trace --ba: --backend" "$(complete_set "$SONDE trace --ba")" \
 	--backend
 

@@ -86,13 +86,17 @@ static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
  * are inside the file). */
 static void check_segments(const struct elf_file *ef, uint64_t file_size)
 {
-	struct elf_segment seg[16];
+	struct elf_segment seg[64], more;
 	uint64_t k, off, va;
 	size_t i, j, n;
 	bool exec, alone;
 
-	for (n = 0; n < 16 && elf_file_segment(ef, n, &seg[n]) == 0; n++)
+	for (n = 0; n < 64 && elf_file_segment(ef, n, &seg[n]) == 0; n++)
 		;
+	/* a segment past those read could overlap any of them (and win, as
+	 * the executable one does): nothing is alone then */
+	if (n == 64 && elf_file_segment(ef, n, &more) == 0)
+		return;
 	for (i = 0; i < n; i++) {
 		if (!seg[i].size || seg[i].vaddr + seg[i].size < seg[i].vaddr ||
 		    seg[i].off + seg[i].size < seg[i].off)

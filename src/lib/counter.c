@@ -19,6 +19,7 @@
 struct sonde_counter {
 	int *fds;
 	int nfds;
+	struct perf_event_attr *attr; /* while opening */
 };
 
 static int add_fd(struct sonde_counter *c, int fd)
@@ -39,12 +40,13 @@ static int add_fd(struct sonde_counter *c, int fd)
  * new thread (kernel/events/core.c inherit_event -> perf_uprobe_init),
  * which reads uprobe_path through our pointer in the traced process's
  * memory, and clone() fails there (seen on 6.18). */
-static int open_all(struct sonde_counter *c, struct perf_event_attr *attr)
+static int open_all(void *arg)
 {
+	struct sonde_counter *c = arg;
 	int fd, err = 0, cpu, ncpus = sysconf(_SC_NPROCESSORS_CONF);
 
 	for (cpu = 0; cpu < ncpus && !err; cpu++) {
-		fd = perf_event_open_cloexec(attr, -1, cpu, -1, 0);
+		fd = perf_event_open_cloexec(c->attr, -1, cpu, -1, 0);
 		if (fd == -ENODEV) /* offline CPU */
 			continue;
 		err = fd < 0 ? fd : add_fd(c, fd);
@@ -98,7 +100,10 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
-	err = open_all(c, &attr);
+	/* in a task a SIGKILL of ours does not reach (shield.c) */
+	c->attr = &attr;
+	err = run_shielded(open_all, c);
+	c->attr = NULL;
 	if (err) {
 		sonde_counter__close(c);
 		errno = -err;
@@ -125,14 +130,25 @@ int sonde_counter__read(struct sonde_counter *c, uint64_t *count)
 	return 0;
 }
 
-void sonde_counter__close(struct sonde_counter *c)
+/* The probes go in a kernel worker, or in a shielded task (release.c,
+ * shield.c), never cut short by a SIGKILL. */
+static int let_go(void *arg)
 {
+	struct sonde_counter *c = arg;
 	int i;
 
+	if (fds_release_async(c->fds, c->nfds))
+		for (i = 0; i < c->nfds; i++)
+			close(c->fds[i]);
+	return 0;
+}
+
+void sonde_counter__close(struct sonde_counter *c)
+{
 	if (!c)
 		return;
-	for (i = 0; i < c->nfds; i++)
-		close(c->fds[i]);
+	if (c->nfds)
+		run_shielded(let_go, c);
 	free(c->fds);
 	free(c);
 }

@@ -206,7 +206,7 @@ int tfs_instance_setup(struct sonde_session *s)
 	/* system-wide: not the tracer's own events when asked (sonde trace
 	 * u:libc:malloc would feed on the printing of its own events);
 	 * kernels before 5.8 lack the file */
-	snprintf(buf, sizeof(buf), "%d", (int)getpid());
+	snprintf(buf, sizeof(buf), "%d", (int)s->self);
 	if (!err && s->opts.pid <= 0 && s->opts.exclude_self &&
 	    tracefs_file_exists(s->inst, "set_event_notrace_pid"))
 		err = inst_write(s, "set_event_notrace_pid", buf);

@@ -105,6 +105,7 @@ struct elf_cache {
 struct sonde_session {
 	struct sonde_session_opts opts;
 	char group[64];	/* sonde_<pid>_<n>: also the instance's name */
+	pid_t self;	/* this process (not a shielded child's getpid()) */
 	const struct backend *be;
 	void *be_priv; /* the backend's own state */
 	struct tracefs_instance *inst;
@@ -176,9 +177,10 @@ void slog(const struct sonde_session *s, enum sonde_log_level lvl,
  * open (the caller closes them). */
 int fds_release_async(const int *fds, int n);
 /* shield.c: fn(arg) in a child sharing memory and fds that a SIGKILL of
- * this process does not reach; 0 when it ran, -errno when it could not
- * (then nothing ran) */
-int run_shielded(void (*fn)(void *arg), void *arg);
+ * this process does not reach (here when there can be no child, or
+ * SONDE_NO_SHIELD is set); fn's result. The child's getpid() is its own:
+ * the session's process is s->self. */
+int run_shielded(int (*fn)(void *arg), void *arg);
 /* The caller's progress callback, for long attach and detach runs. */
 void tfs_progress(struct sonde_session *s, const char *what, int done,
 		  int total);

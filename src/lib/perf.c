@@ -546,7 +546,7 @@ static int perf_start(struct sonde_session *s)
 	if (!st)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	s->be_priv = st;
-	st->self = getpid();
+	st->self = s->self;
 	s->ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (s->ncpus < 1)
 		s->ncpus = 1;

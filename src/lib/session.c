@@ -43,7 +43,8 @@ struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts)
 	s->epfd = -1;
 	s->errcol = -1;
 	s->owner_fd = -1;
-	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)getpid(),
+	s->self = getpid();
+	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)s->self,
 		 atomic_fetch_add(&counter, 1));
 	return s;
 }
@@ -86,19 +87,47 @@ static bool all_removed(const struct sonde_session *s)
 	return access(path, F_OK) != 0;
 }
 
-static void stop_backend(void *arg)
+/* The kernel makes and removes the probes in the task that asks: the
+ * backend's start, attach and stop run in one a SIGKILL of this process
+ * cannot interrupt (shield.c). */
+static int stop_backend(void *arg)
 {
 	struct sonde_session *s = arg;
 
 	s->be->stop(s);
+	return 0;
+}
+
+static int start_backend(void *arg)
+{
+	struct sonde_session *s = arg;
+
+	return s->be->start(s);
+}
+
+struct attach_call {
+	struct sonde_session *s;
+	int probe;
+};
+
+static int attach_backend(void *arg)
+{
+	struct attach_call *c = arg;
+
+	return c->s->be->attach(c->s, c->probe);
+}
+
+static int detach_backend(void *arg)
+{
+	struct attach_call *c = arg;
+
+	return c->s->be->detach(c->s, c->probe);
 }
 
 static void teardown(struct sonde_session *s)
 {
-	/* the kernel removes the probes in the task that asks: one a
-	 * SIGKILL of this process cannot interrupt (shield.c) */
-	if (s->be && run_shielded(stop_backend, s))
-		s->be->stop(s);
+	if (s->be)
+		run_shielded(stop_backend, s);
 	s->be = NULL;
 	s->started = false;
 	owner_release(s, all_removed(s));
@@ -446,8 +475,10 @@ static int add_one(struct sonde_session *s, const char *text,
 		goto fail;
 	}
 	if (s->started) {
+		struct attach_call c = {.s = s, .probe = s->nprobes};
+
 		s->nprobes++;
-		err = s->be->attach(s, s->nprobes - 1);
+		err = run_shielded(attach_backend, &c);
 		if (err) {
 			s->nprobes--;
 			goto fail;
@@ -565,7 +596,7 @@ int sonde_session__start(struct sonde_session *s)
 	s->be = choose_backend(s);
 	slog(s, SONDE_LOG_INFO, "backend: %s", s->be->name);
 	s->started = true;
-	err = s->be->start(s);
+	err = run_shielded(start_backend, s);
 	if (err) {
 		char keep[sizeof(s->errmsg)];
 		int col = s->errcol;
@@ -604,8 +635,11 @@ int sonde_session__detach(struct sonde_session *s, int i)
 	p = &s->probes[i];
 	if (p->detached)
 		return 0;
-	if (s->started && s->be && s->be->detach)
-		err = s->be->detach(s, i);
+	if (s->started && s->be && s->be->detach) {
+		struct attach_call c = {.s = s, .probe = i};
+
+		err = run_shielded(detach_backend, &c);
+	}
 	else if (s->started)
 		return set_err(s, ENOTSUP, -1,
 			       "the %s backend cannot remove one probe of a running session",

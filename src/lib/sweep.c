@@ -46,6 +46,7 @@ struct sweep {
 	void *ctx;
 	char **names; /* candidate groups, each once */
 	size_t n, cap;
+	const char *group; /* sonde_cleanup_group()'s */
 };
 
 static void say(struct sweep *sw, const char *what, const char *name)
@@ -213,6 +214,22 @@ static int sweep_all(struct sweep *sw)
 	return sw->removed;
 }
 
+/* A dead group's enabled events are disabled (their uprobes removed) in
+ * the task that removes them: one a SIGKILL of ours does not reach
+ * (shield.c). tfs_sweep() runs in a backend's start, shielded already. */
+static int sweep_all_shielded(void *arg)
+{
+	return sweep_all(arg);
+}
+
+static int sweep_group_shielded(void *arg)
+{
+	struct sweep *sw = arg;
+
+	sweep_group(sw, sw->group);
+	return 0;
+}
+
 int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx)
 {
 	struct sweep sw = {.log = log, .ctx = ctx};
@@ -235,7 +252,7 @@ int sonde_cleanup(sonde_log_fn log, void *ctx)
 	struct sweep sw = {.log = log, .ctx = ctx, .report = true};
 	int err = cleanup_ready();
 
-	return err ? err : sweep_all(&sw);
+	return err ? err : run_shielded(sweep_all_shielded, &sw);
 }
 
 int sonde_cleanup_group(const char *group, sonde_log_fn log, void *ctx)
@@ -250,7 +267,8 @@ int sonde_cleanup_group(const char *group, sonde_log_fn log, void *ctx)
 	fd = owner_dead_lock(group);
 	if (fd == -EBUSY)
 		return -EBUSY; /* its owner is alive: never */
-	sweep_group(&sw, group);
+	sw.group = group;
+	run_shielded(sweep_group_shielded, &sw);
 	if (fd >= 0) {
 		if (sw.left)
 			close(fd);

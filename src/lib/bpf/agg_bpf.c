@@ -440,11 +440,26 @@ static int check_opts(struct sonde_bpf_agg *a)
 	return 0;
 }
 
+/* Loaded and attached in a task a SIGKILL of this process does not reach:
+ * a registration cut short leaves its int3s (shield.c). */
+static int load_and_attach(void *arg)
+{
+	struct sonde_bpf_agg *a = arg;
+	int i, err = 0;
+
+	for (i = 0; !err && i < a->ngroups; i++) {
+		err = load_group(a, &a->groups[i]);
+		if (!err)
+			err = attach_group(a, &a->groups[i]);
+	}
+	return err;
+}
+
 struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 					  const struct sonde_bpf_agg_opts *opts)
 {
 	struct sonde_bpf_agg *a;
-	int i, k, err;
+	int k, err;
 
 	if (!s || !opts || !s->nprobes) {
 		errno = EINVAL;
@@ -482,13 +497,9 @@ struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 		goto fail;
 	a->gen.follow_fd = a->follow.map_fd;
 	plan_modes(a);
-	for (i = 0; i < a->ngroups; i++) {
-		err = load_group(a, &a->groups[i]);
-		if (!err)
-			err = attach_group(a, &a->groups[i]);
-		if (err)
-			goto fail;
-	}
+	err = run_shielded(load_and_attach, a);
+	if (err)
+		goto fail;
 	return a;
 fail:
 	sonde_bpf_agg__close(a);
@@ -499,7 +510,7 @@ fail:
 /* The links, whose uprobes are removed in a kernel worker (release.c),
  * or on kernels whose unix collector runs in the closing task, in this
  * shielded one: out of reach of a SIGKILL that would leave int3s behind. */
-static void let_go_links(void *arg)
+static int let_go_links(void *arg)
 {
 	struct sonde_bpf_agg *a = arg;
 	int i;
@@ -507,6 +518,7 @@ static void let_go_links(void *arg)
 	if (fds_release_async(a->links, a->nlinks))
 		for (i = 0; i < a->nlinks; i++)
 			close(a->links[i]);
+	return 0;
 }
 
 void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
@@ -516,8 +528,8 @@ void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
 	if (!a)
 		return;
 	/* links first: no program runs once they are gone */
-	if (a->nlinks && run_shielded(let_go_links, a))
-		let_go_links(a);
+	if (a->nlinks)
+		run_shielded(let_go_links, a);
 	bpf_follow_close(&a->follow);
 	for (i = 0; i < a->ngroups; i++) {
 		close_fd(&a->groups[i].prog_fd);

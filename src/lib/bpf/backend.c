@@ -243,7 +243,7 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 				     : 0,
 		.follow_fd = st->follow.map_fd,
 		.skip_tgid =
-			s->opts.pid <= 0 && s->opts.exclude_self ? getpid() : 0,
+			s->opts.pid <= 0 && s->opts.exclude_self ? s->self : 0,
 		.fixed = pp->fixed,
 		.args = pp->args,
 		.nargs = pp->nargs,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libsonde's private structures, shared by session.c, tracefs.c, event.c. */
+/* libsonde's private structures, shared by session.c, tracefs.c, tracefs_read.c. */
 #ifndef SONDE_INTERNAL_H
 #define SONDE_INTERNAL_H
 
@@ -9,11 +9,11 @@
 
 #include <sonde/sonde.h>
 
-#include "decode.h"
-#include "fault.h"
-#include "order.h"
-#include "ring.h"
-#include "spec.h"
+#include "decode/decode.h"
+#include "decode/fault.h"
+#include "decode/order.h"
+#include "backend/tracefs/ring.h"
+#include "spec/spec.h"
 
 struct tracefs_instance;
 struct sonde_session;
@@ -36,8 +36,8 @@ struct backend {
 	bool saved_cmdlines;
 };
 extern const struct backend backend_tracefs; /* tracefs.c */
-extern const struct backend backend_perf;    /* perf.c */
-extern const struct backend backend_bpf;     /* bpf/backend.c */
+extern const struct backend backend_perf;    /* perf_backend.c */
+extern const struct backend backend_bpf;     /* bpf/bpf_backend.c */
 /* Can the bpf backend stream every probe of s (auto picks it then)? */
 bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len);
 
@@ -224,7 +224,7 @@ int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun);
 /* Remove groups and instances of dead sessions (other than ours). */
 int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
 
-/* tfs_check.c: refuse paths uprobe_events misreads; compare what the
+/* definition_check.c: refuse paths uprobe_events misreads; compare what the
  * kernel lists with what was asked (only: that probe, else all) */
 int tfs_check_path(struct sonde_session *s, const struct probe *p);
 int tfs_verify_created(struct sonde_session *s, const struct probe *only);
@@ -249,7 +249,7 @@ int symcache_name(struct symcache **sc, int pid, uint64_t addr, char *buf,
 void symcache_prime(struct symcache **sc, int pid);
 void symcache_free(struct symcache *sc);
 
-/* event.c */
+/* tracefs_read.c */
 int events_open(struct sonde_session *s);
 void events_close(struct sonde_session *s);
 int events_poll(struct sonde_session *s, int timeout_ms);

@@ -21,9 +21,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dwarf.h"
-#include "elf.h"
-#include "usdt.h"
+#include "sym/dwarf.h"
+#include "sym/elf.h"
+#include "sym/usdt.h"
 
 #define MAX_SIGS 8
 

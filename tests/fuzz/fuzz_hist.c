@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the parser of the kernel's hist file
- * (sonde_hist__parse(), counter.c). Seeds: hist files captured from the
+ * (sonde_hist__parse(), pmu_counter.c). Seeds: hist files captured from the
  * 6.1 kernel (tests/unit/data/hist).
  *
  * Byte 0 picks the mode. Even: the rest is a hist file as the kernel

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for the perf backend's record reader (perf_read.c,
+ * libFuzzer target for the perf backend's record reader (perf_ring.c,
  * included here for its static functions): a ring of one CPU filled with
- * the input, read as pread_drain() reads it (ring_read(), side records,
+ * the input, read as perf_ring_drain() reads it (ring_read(), side records,
  * samples parsed by their probe's sample_type, handed over in time order
  * to the event callback, which reads every field).
  *
@@ -16,7 +16,7 @@
  * of the LOST records of the probe's id and of LOST_SAMPLES, as read by
  * the walk below; parse_sample() points only inside the record.
  */
-#include "../../src/lib/perf_read.c"
+#include "../../src/lib/backend/perf/perf_ring.c"
 
 #include <stdlib.h>
 
@@ -130,8 +130,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	struct sonde_session_opts o = {.sz = sizeof(o)};
 	struct perf_event_mmap_page meta = {0};
 	struct pid_probe id = {PROBE_ID, 0};
-	struct pprobe pp = {0};
-	struct pstate *st;
+	struct perf_probe_state pp = {0};
+	struct perf_state *st;
 	struct pring rg;
 	struct sonde_session *s;
 	uint64_t stype, rsize = 64, t0, samples, lost, i;
@@ -176,7 +176,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	if (!st->rec || !st->wrap || !s->lost || !s->probes ||
 	    event_format_parse(format_ent, &s->probes[0].fmt))
 		fail("setting up");
-	/* as perf.c's start sets them */
+	/* as perf_backend.c's start sets them */
 	s->probes[0].strbuf = calloc(s->probes[0].fmt.nfields, sizeof(char *));
 	if (!s->probes[0].strbuf)
 		fail("setting up");
@@ -187,8 +187,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	delivered = 0;
 
 	walk(ring, rsize, t0, t0 + len, &samples, &lost);
-	if (pread_drain(s) < 0)
-		fail("pread_drain failed");
+	if (perf_ring_drain(s) < 0)
+		fail("perf_ring_drain failed");
 	if (meta.data_tail != meta.data_head)
 		fail("the ring was not read to its head");
 	if (delivered > samples)

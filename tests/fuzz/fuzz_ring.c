@@ -19,8 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "ring.h"
+#include "decode/decode.h"
+#include "backend/tracefs/ring.h"
 
 static const char format_ent[] =
 	"name: ent\nID: 2326\nformat:\n"

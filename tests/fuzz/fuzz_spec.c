@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 
 static const char *input;
 
@@ -53,7 +53,7 @@ static bool good_name(const char *s)
 }
 
 /* A piece of the definition line: no byte the kernel's parser splits or
- * cuts at (tfs_check.c: isspace() incl. 0xa0, '#'), no control byte.
+ * cuts at (definition_check.c: isspace() incl. 0xa0, '#'), no control byte.
  * An immediate string (\"...") is the kernel's own syntax and may hold
  * what the user wrote, spaces excepted. */
 static void check_word(const char *what, const char *w)

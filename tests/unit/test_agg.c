@@ -16,7 +16,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agg.h"
+#include "agg/agg.h"
 
 static struct sonde_agg *agg_new(int nkeys, enum sonde_agg_hist hist,
 				 int64_t min, int64_t max, int64_t step,

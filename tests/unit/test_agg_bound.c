@@ -20,7 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "agg.h"
+#include "agg/agg.h"
 
 static struct sonde_agg *agg_new(size_t max_rows, bool pct)
 {

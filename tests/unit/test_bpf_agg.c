@@ -28,9 +28,9 @@
 
 #include <sonde/sonde.h>
 
-#include "bpf/bpf_int.h"
-#include "bpf/sonde_bpf.h"
-#include "kernel_feature.h"
+#include "backend/bpf/bpf_int.h"
+#include "backend/bpf/sonde_bpf.h"
+#include "backend/kernel_feature.h"
 
 #define FIXTURE FIXTURE_DIR "/fixture_pie"
 

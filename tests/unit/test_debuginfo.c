@@ -20,10 +20,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "debuginfo.h"
-#include "demangle.h"
-#include "elf.h"
-#include "target.h"
+#include "sym/debuginfo.h"
+#include "sym/demangle.h"
+#include "sym/elf.h"
+#include "resolve/target.h"
 
 #define FX FIXTURE_DIR "/"
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "decode.h"
+#include "decode/decode.h"
 
 #define DATA_DIR SRC_FIXTURE_DIR "/../unit/data/"
 

@@ -20,9 +20,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "dwarf.h"
-#include "elf.h"
-#include "spec.h"
+#include "sym/dwarf.h"
+#include "sym/elf.h"
+#include "spec/spec.h"
 
 #define BIN FIXTURE_DIR "/fixture_dwarf"
 

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dwarf.h"
+#include "sym/dwarf.h"
 
 #define FX FIXTURE_DIR "/"
 

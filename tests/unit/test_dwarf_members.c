@@ -19,8 +19,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "dwarf.h"
-#include "elf.h"
+#include "sym/dwarf.h"
+#include "sym/elf.h"
 
 static const char *const bins[] = {
 	FIXTURE_DIR "/dwarf_entry_O0",

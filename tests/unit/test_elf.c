@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "elf.h"
+#include "sym/elf.h"
 
 #define FX FIXTURE_DIR "/"
 

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 
 #define U PROBE_UPROBE
 #define UR PROBE_URETPROBE

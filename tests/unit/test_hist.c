@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The hist-file parser (counter.c, sonde_hist__parse) on hist files captured
+ * The hist-file parser (pmu_counter.c, sonde_hist__parse) on hist files captured
  * from Debian's 6.1 kernel (tests/unit/data/hist, made by capture.sh there)
  * and on malformed text, and the comparison sonde count -v makes between
  * the kernel's table and the events counted in user space.
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "agg.h"
+#include "agg/agg.h"
 
 #define HIST_DIR SRC_FIXTURE_DIR "/../unit/data/hist/"
 

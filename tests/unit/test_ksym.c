@@ -20,7 +20,7 @@
 
 #include <sonde/sonde.h>
 
-#include "ksym.h"
+#include "sym/ksym.h"
 
 #define DATA SRC_FIXTURE_DIR "/../unit/data/ksym"
 

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
-#include "order.h"
+#include "decode/order.h"
 
 struct got {
 	uint64_t ts[64];

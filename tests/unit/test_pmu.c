@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "pmu.h"
+#include "backend/pmu.h"
 
 static void format_parse(void **state)
 {

@@ -15,8 +15,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "decode.h"
-#include "ring.h"
+#include "decode/decode.h"
+#include "backend/tracefs/ring.h"
 
 #define DATA_DIR SRC_FIXTURE_DIR "/../unit/data/"
 

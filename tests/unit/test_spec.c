@@ -10,7 +10,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "spec.h"
+#include "spec/spec.h"
 
 struct ok_case {
 	const char *text;

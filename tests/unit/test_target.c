@@ -21,7 +21,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "target.h"
+#include "resolve/target.h"
 
 #define FX FIXTURE_DIR "/"
 

@@ -19,8 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "spec.h"
-#include "usdt.h"
+#include "spec/spec.h"
+#include "sym/usdt.h"
 
 #define FX FIXTURE_DIR "/"
 

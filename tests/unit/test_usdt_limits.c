@@ -18,7 +18,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "usdt.h"
+#include "sym/usdt.h"
 
 static void parse_ok(const char *spec, const char *want)
 {

@@ -1,0 +1,712 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One tracing session: probes are described in memory by
+ * sonde_session__add_probe(), made in the kernel by sonde_session__start()
+ * and removed by sonde_session__close() on every path, including a failure
+ * half way through start.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sym/demangle.h"
+#include "sym/elf.h"
+#include "resolve/expand.h"
+#include "internal.h"
+#include "sym/ksym.h"
+#include "backend/perf/perf.h"
+#include "sym/usdt.h"
+
+/* MAX_EVENT_NAME_LEN in kernel/trace/trace.h */
+#define EVENT_NAME_MAX 64
+
+struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts)
+{
+	static atomic_int counter;
+	struct sonde_session *s = calloc(1, sizeof(*s));
+
+	if (!s) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (opts) {
+		size_t n = opts->sz < sizeof(s->opts) ? opts->sz
+						       : sizeof(s->opts);
+		memcpy(&s->opts, opts, n);
+	}
+	s->opts.sz = sizeof(s->opts);
+	s->epfd = -1;
+	s->errcol = -1;
+	s->owner_fd = -1;
+	s->self = getpid();
+	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)s->self,
+		 atomic_fetch_add(&counter, 1));
+	return s;
+}
+
+static void probe_free(struct probe *p)
+{
+	size_t i;
+
+	if (p->strbuf) {
+		for (i = 0; i < p->fmt.nfields; i++)
+			free(p->strbuf[i]);
+		free(p->strbuf);
+	}
+	spec_free(&p->spec);
+	fault_free(p);
+	event_format_free(&p->fmt);
+	free(p->name);
+	free(p->path);
+	free(p->function);
+	free(p->definition);
+	free(p->filter);
+	free(p->trigger);
+	free(p->hist);
+	free(p->hist_text);
+	free(p->format_text);
+}
+
+/* Nothing of the group is left in tracefs (so its lock file can go). */
+static bool all_removed(const struct sonde_session *s)
+{
+	char path[512];
+	int i;
+
+	for (i = 0; i < s->nprobes; i++)
+		if (s->probes[i].created)
+			return false;
+	if (!tfs_root())
+		return true;
+	snprintf(path, sizeof(path), "%s/instances/%s", tfs_root(), s->group);
+	return access(path, F_OK) != 0;
+}
+
+/* The kernel makes and removes the probes in the task that asks: the
+ * backend's start, attach and stop run in one a SIGKILL of this process
+ * cannot interrupt (shield.c). */
+static int stop_backend(void *arg)
+{
+	struct sonde_session *s = arg;
+
+	s->be->stop(s);
+	return 0;
+}
+
+static int start_backend(void *arg)
+{
+	struct sonde_session *s = arg;
+
+	return s->be->start(s);
+}
+
+struct attach_call {
+	struct sonde_session *s;
+	int probe;
+};
+
+static int attach_backend(void *arg)
+{
+	struct attach_call *c = arg;
+
+	return c->s->be->attach(c->s, c->probe);
+}
+
+static int detach_backend(void *arg)
+{
+	struct attach_call *c = arg;
+
+	return c->s->be->detach(c->s, c->probe);
+}
+
+static void teardown(struct sonde_session *s)
+{
+	if (s->be)
+		run_shielded(stop_backend, s);
+	s->be = NULL;
+	s->started = false;
+	owner_release(s, all_removed(s));
+}
+
+void sonde_session__close(struct sonde_session *s)
+{
+	int i;
+
+	if (!s)
+		return;
+	teardown(s);
+	for (i = 0; i < s->nprobes; i++)
+		probe_free(&s->probes[i]);
+	free(s->probes);
+	free(s->names);
+	free(s->lost);
+	while (s->elfs) {
+		struct elf_cache *c = s->elfs;
+
+		s->elfs = c->next;
+		elf_file_close(c->ef);
+		free(c);
+	}
+	free(s);
+	/* the kallsyms cache is ~10 MB: drop it; the next user reloads it */
+	ksym_cache_free();
+}
+
+/*
+ * The session's event names, hashed: a glob adds thousands of probes and a
+ * linear search of the names taken was a third of the time it took. Slots
+ * hold a probe index + 1; an index at or past nprobes is a probe that was
+ * not kept and counts as free.
+ */
+static unsigned int name_hash(const char *n)
+{
+	unsigned int h = 2166136261u; /* FNV-1a */
+
+	while (*n)
+		h = (h ^ (unsigned char)*n++) * 16777619u;
+	return h;
+}
+
+static bool slot_live(const struct sonde_session *s, int slot)
+{
+	int v = s->names[slot];
+
+	return v > 0 && v <= s->nprobes && s->probes[v - 1].name;
+}
+
+static bool name_taken(const struct sonde_session *s, const char *name)
+{
+	unsigned int i, mask = s->names_cap - 1;
+
+	if (!s->names_cap)
+		return false;
+	for (i = name_hash(name) & mask; s->names[i]; i = (i + 1) & mask)
+		if (slot_live(s, i) &&
+		    !strcmp(s->probes[s->names[i] - 1].name, name))
+			return true;
+	return false;
+}
+
+static void name_put(struct sonde_session *s, int idx)
+{
+	unsigned int i, mask;
+
+	mask = s->names_cap - 1;
+	for (i = name_hash(s->probes[idx].name) & mask;
+	     s->names[i] && slot_live(s, i); i = (i + 1) & mask)
+		;
+	s->names[i] = idx + 1;
+}
+
+/* Note probe idx's name; the table doubles at half full. */
+static int name_add(struct sonde_session *s, int idx)
+{
+	unsigned int cap = s->names_cap;
+	int *grown, i;
+
+	if ((unsigned int)(idx + 1) * 2 >= cap) {
+		cap = cap ? cap * 2 : 64;
+		grown = calloc(cap, sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		free(s->names);
+		s->names = grown;
+		s->names_cap = cap;
+		for (i = 0; i < idx; i++)
+			name_put(s, i);
+	}
+	name_put(s, idx);
+	return 0;
+}
+
+/* A kernel-valid event name from what the user wrote, unique in the
+ * session: "add", "add__return", "add_0x4", "demo_0x1139". */
+static char *event_name(const struct sonde_session *s,
+			const struct probe_spec *sp, const char *path)
+{
+	char base[EVENT_NAME_MAX], name[EVENT_NAME_MAX + 8], *p;
+	const char *file;
+	int n = 2;
+
+	if (sp->event)
+		snprintf(base, sizeof(base), "%s", sp->event);
+	else if (sp->symbol && sp->offset)
+		snprintf(base, sizeof(base), "%s_0x%llx", sp->symbol,
+			 (unsigned long long)sp->offset);
+	else if (sp->symbol)
+		snprintf(base, sizeof(base), "%s", sp->symbol);
+	else {
+		file = path ? strrchr(path, '/') : NULL;
+		snprintf(base, sizeof(base), "%s_0x%llx",
+			 file ? file + 1 : "addr",
+			 (unsigned long long)sp->addr);
+	}
+	for (p = base; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_')
+			*p = '_';
+	if (isdigit((unsigned char)base[0]))
+		base[0] = '_';
+	if (!sp->event && probe_kind_is_return(sp->kind) &&
+	    strlen(base) + 8 < sizeof(base))
+		strcat(base, "__return");
+	snprintf(name, sizeof(name), "%s", base);
+	while (name_taken(s, name))
+		snprintf(name, sizeof(name), "%.55s_%d", base, n++);
+	return strdup(name);
+}
+
+static int append(char **buf, size_t *len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int append(char **buf, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	char *tmp;
+	int n;
+
+	va_start(ap, fmt);
+	n = vasprintf(&tmp, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	*buf = realloc(*buf, *len + n + 1);
+	if (!*buf) {
+		free(tmp);
+		return -ENOMEM;
+	}
+	memcpy(*buf + *len, tmp, n + 1);
+	*len += n;
+	free(tmp);
+	return 0;
+}
+
+/* The first byte of a kernel function's name that kprobe_events would
+ * misread (it splits a line on isspace() and cuts it at '#',
+ * trace_probe.c / trace_dynevent.c), or 0: a name from kallsyms or a
+ * pattern's match goes into the line as text, so it must be one word. */
+static int bad_ksym_byte(const char *name)
+{
+	const unsigned char *c;
+
+	for (c = (const unsigned char *)name; c && *c; c++)
+		if (*c <= ' ' || *c >= 0x7f || *c == '#')
+			return *c;
+	return 0;
+}
+
+/* The line for {u,k}probe_events (uprobetracer.rst, kprobetrace.rst). */
+static int build_definition(struct sonde_session *s, struct probe *p)
+{
+	const struct probe_spec *sp = &p->spec;
+	char *d = NULL;
+	size_t len = 0, i;
+	int err;
+
+	if (!probe_kind_is_user(sp->kind) && (err = bad_ksym_byte(sp->symbol)))
+		return set_err(s, EINVAL, sp->symbol_col,
+			       "the kernel function name '%s' has the byte "
+			       "0x%02x, which kprobe_events would misread",
+			       sp->symbol, err);
+	if (probe_kind_is_user(sp->kind))
+		err = append(&d, &len, "%c:%s/%s %s:0x%llx",
+			     sp->kind == PROBE_URETPROBE ? 'r' : 'p', s->group,
+			     p->name, p->path, (unsigned long long)p->offset);
+	else if (sp->kind == PROBE_KRETPROBE && sp->maxactive)
+		err = append(&d, &len, "r%d:%s/%s %s%s%s", sp->maxactive,
+			     s->group, p->name, sp->target ? sp->target : "",
+			     sp->target ? ":" : "", sp->symbol);
+	else
+		err = append(&d, &len, "%c:%s/%s %s%s%s",
+			     sp->kind == PROBE_KRETPROBE ? 'r' : 'p', s->group,
+			     p->name, sp->target ? sp->target : "",
+			     sp->target ? ":" : "",
+			     sp->symbol ? sp->symbol : "");
+	/* a USDT semaphore: PATH:0xOFF(0xREF) (uprobetracer.rst) */
+	if (!err && probe_kind_is_user(sp->kind) && sp->ref_ctr_offset)
+		err = append(&d, &len, "(0x%llx)",
+			     (unsigned long long)sp->ref_ctr_offset);
+	if (!err && !probe_kind_is_user(sp->kind) && sp->has_addr)
+		err = append(&d, &len, "0x%llx", (unsigned long long)sp->addr);
+	if (!err && !probe_kind_is_user(sp->kind) && sp->offset)
+		err = append(&d, &len, "+%llu", (unsigned long long)sp->offset);
+	for (i = 0; !err && i < sp->nargs; i++) {
+		const struct probe_arg *a = &sp->args[i];
+
+		err = append(&d, &len, " %s=%s%s%s", a->name, a->fetch,
+			     a->type ? ":" : "", a->type ? a->type : "");
+	}
+	if (!err)
+		err = fault_hidden_args(p, &d, &len);
+	if (err) {
+		free(d);
+		return set_err(s, ENOMEM, -1, "out of memory");
+	}
+	p->definition = d;
+	return 0;
+}
+
+int sonde_session__add_probe(struct sonde_session *s, const char *text,
+			     const struct sonde_probe_opts *opts)
+{
+	bool expanded = false;
+	int err;
+
+	if (!s || !text)
+		return -EINVAL;
+	if (s->started && (!s->be || !s->be->attach))
+		return set_err(s, ENOTSUP, -1,
+			       "the %s backend cannot add probes to a running session",
+			       s->be ? s->be->name : "session's");
+	err = expand_spec(s, text, opts, &expanded);
+	if (!expanded)
+		err = expand_probe(s, text, opts, &expanded);
+	return expanded ? err : session_add_one(s, text, opts, NULL);
+}
+
+static int add_one(struct sonde_session *s, const char *text,
+		   const struct sonde_probe_opts *opts,
+		   const struct probe_resolved *r, int usdt_loc);
+
+/* r: what wildcard expansion already resolved (expand.c), or NULL. */
+int session_add_one(struct sonde_session *s, const char *text,
+		    const struct sonde_probe_opts *opts,
+		    const struct probe_resolved *r)
+{
+	return add_one(s, text, opts, r, 0);
+}
+
+/* usdt_loc: which location of a USDT probe (the first adds the others). */
+static int add_one(struct sonde_session *s, const char *text,
+		   const struct sonde_probe_opts *opts,
+		   const struct probe_resolved *r, int usdt_loc)
+{
+	struct spec_error perr = { .col = -1 };
+	struct probe *p, *grown;
+	int err, nlocs, loc;
+
+	grown = realloc(s->probes, (s->nprobes + 1) * sizeof(*grown));
+	if (!grown)
+		return set_err(s, ENOMEM, -1, "out of memory");
+	s->probes = grown;
+	p = &s->probes[s->nprobes];
+	memset(p, 0, sizeof(*p));
+	err = r && r->symbol ? spec_parse_pattern(text, &p->spec, &perr)
+			     : spec_parse(text, &p->spec, &perr);
+	if (err) {
+		err = set_err(s, EINVAL, perr.col, "%s", perr.msg);
+		goto fail;
+	}
+	p->spec.usdt_loc = usdt_loc;
+	if (r && r->event) {
+		free(p->spec.event);
+		p->spec.event = strdup(r->event);
+	}
+	if (r && r->symbol) { /* a pattern's match, as data */
+		free(p->spec.symbol);
+		p->spec.symbol = strdup(r->symbol);
+		if (!p->spec.symbol) {
+			err = set_err(s, ENOMEM, -1, "out of memory");
+			goto fail;
+		}
+	}
+	if (r && r->usdt_name) { /* a USDT pattern's match */
+		free(p->spec.symbol);
+		free(p->spec.provider);
+		p->spec.symbol = strdup(r->usdt_name);
+		p->spec.provider =
+			r->usdt_provider ? strdup(r->usdt_provider) : NULL;
+		if (!p->spec.symbol ||
+		    (r->usdt_provider && !p->spec.provider)) {
+			err = set_err(s, ENOMEM, -1, "out of memory");
+			goto fail;
+		}
+	}
+	if (r && r->object && !(p->path = strdup(r->object))) {
+		err = set_err(s, ENOMEM, -1, "out of memory");
+		goto fail;
+	}
+	if (r && r->path && probe_kind_is_user(p->spec.kind)) {
+		p->path = strdup(r->path);
+		p->offset = r->offset;
+		p->sym_vaddr = r->sym_vaddr;
+		err = resolve_uprobe_args(s, p);
+		if (!err)
+			err = check_insn(s, p);
+		if (err)
+			goto fail;
+	} else if (probe_kind_is_user(p->spec.kind)) {
+		err = resolve_uprobe(s, p);
+		if (err)
+			goto fail;
+	} else {
+		err = resolve_kprobe(s, p);
+		if (err)
+			goto fail;
+	}
+	if (p->spec.symbol && demangle_is_mangled(p->spec.symbol))
+		p->function = demangle(p->spec.symbol);
+	p->name = event_name(s, &p->spec, p->path);
+	if (!p->name) {
+		err = set_err(s, ENOMEM, -1, "out of memory");
+		goto fail;
+	}
+	err = build_definition(s, p);
+	if (err)
+		goto fail;
+	nlocs = p->spec.usdt ? p->spec.usdt_nlocs : 1;
+	if (opts && opts->sz > offsetof(struct sonde_probe_opts, filter) &&
+	    opts->filter)
+		p->filter = strdup(opts->filter);
+	if (opts && opts->sz > offsetof(struct sonde_probe_opts, trigger) &&
+	    opts->trigger)
+		p->trigger = strdup(opts->trigger);
+	if (opts && opts->sz > offsetof(struct sonde_probe_opts, hist) &&
+	    opts->hist &&
+	    asprintf(&p->hist, "hist:%s",
+		     opts->hist + (strncmp(opts->hist, "hist:", 5) ? 0 : 5)) < 0)
+		p->hist = NULL;
+	if (name_add(s, s->nprobes)) {
+		err = set_err(s, ENOMEM, -1, "out of memory");
+		goto fail;
+	}
+	if (s->started) {
+		struct attach_call c = {.s = s, .probe = s->nprobes};
+
+		s->nprobes++;
+		err = run_shielded(attach_backend, &c);
+		if (err) {
+			s->nprobes--;
+			goto fail;
+		}
+		err = s->nprobes - 1;
+		goto more_locations;
+	}
+	err = s->nprobes++;
+more_locations:
+	/* a USDT probe: one uprobe per location, the first one's index */
+	for (loc = 1; loc < nlocs && !usdt_loc; loc++) {
+		int e = add_one(s, text, opts, r, loc);
+
+		if (e < 0)
+			return e;
+	}
+	return err;
+fail:
+	probe_free(p);
+	return err;
+}
+
+/* --backend: tracefs streams and aggregates through the kernel's own
+ * files; perf makes probes that belong to a file descriptor (nothing left
+ * behind even after SIGKILL), so auto takes it whenever the PMUs can make
+ * every probe (no filter, trigger or hist, nothing only the kernel can
+ * fetch); bpf streams through generated programs on multi-probe links,
+ * which auto takes for more than a handful of probes. */
+#define AUTO_BPF_PROBES 8
+
+/*
+ * --backend auto streams through tracefs, as DESIGN.md has it: the kernel
+ * fetches the args, which costs the traced thread about half of what a PMU
+ * sample with registers and user stack does (5.5 vs 9.8 us a hit measured
+ * here). The perf backend is taken where tracefs has no uprobe_events or
+ * kprobe_events and the PMUs can make every probe.
+ */
+static const struct backend *choose_backend(const struct sonde_session *s)
+{
+	char why[256] = "", path[512];
+	const char *root;
+	int i;
+	bool have_files = true;
+
+	switch (s->opts.backend) {
+	case SONDE_BACKEND_PERF:
+		return &backend_perf;
+	case SONDE_BACKEND_TRACEFS:
+		for (i = 0; s->opts.stack && i < s->nprobes; i++)
+			if (uprobe_at_func_entry(&s->probes[i])) {
+				slog(s, SONDE_LOG_WARN,
+				     "probe %s is on a function's first instruction, where the tracefs user stack lacks the direct caller (the perf backend has it)",
+				     s->probes[i].name);
+				break;
+			}
+		return &backend_tracefs;
+	case SONDE_BACKEND_BPF:
+		return &backend_bpf;
+	default:
+		break;
+	}
+	/* user stacks: the tracefs user stack trace walks frame pointers
+	 * from %bp, which at a function's first instruction is still the
+	 * caller's: the direct caller is missing (its return address is at
+	 * [%sp]); the perf backend samples [%sp] and puts it back
+	 * (perf_entry_stack.c), and its MMAP2 records keep the maps of a process
+	 * that has exited before its stacks are named */
+	if (s->opts.stack) {
+		if (perf_backend_takes_stacks(s, why, sizeof(why))) {
+			slog(s, SONDE_LOG_INFO,
+			     "stacks: the perf backend (the caller at a function's entry, maps from MMAP2)");
+			return &backend_perf;
+		}
+		slog(s, SONDE_LOG_DEBUG, "stacks, not the perf backend: %s",
+		     why);
+	}
+	/* many probes: one uprobe_multi link makes and removes thousands at
+	 * once, where each tracefs or PMU probe costs the kernel ~50 ms to
+	 * remove */
+	if (s->nprobes > AUTO_BPF_PROBES) {
+		if (bpf_backend_fits(s, why, sizeof(why))) {
+			slog(s, SONDE_LOG_INFO,
+			     "%d probes: the bpf backend (one uprobe_multi link per file)",
+			     s->nprobes);
+			return &backend_bpf;
+		}
+		slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",
+		     s->nprobes, why);
+	}
+	tfs_mount(geteuid() == 0);
+	root = tfs_root();
+	for (i = 0; i < s->nprobes && have_files; i++) {
+		snprintf(path, sizeof(path), "%s/%s", root ? root : "/nonexistent",
+			 probe_kind_is_user(s->probes[i].spec.kind)
+				 ? "uprobe_events"
+				 : "kprobe_events");
+		have_files = access(path, W_OK) == 0;
+	}
+	if (have_files)
+		return &backend_tracefs;
+	if (perf_backend_fits(s, why, sizeof(why)))
+		return &backend_perf;
+	slog(s, SONDE_LOG_DEBUG, "not the perf backend: %s", why);
+	return &backend_tracefs;
+}
+
+int sonde_session__start(struct sonde_session *s)
+{
+	int err;
+
+	if (!s || s->started)
+		return -EINVAL;
+	if (!s->nprobes)
+		return set_err(s, EINVAL, -1, "no probes to trace");
+	s->be = choose_backend(s);
+	slog(s, SONDE_LOG_INFO, "backend: %s", s->be->name);
+	s->started = true;
+	err = run_shielded(start_backend, s);
+	if (err) {
+		char keep[sizeof(s->errmsg)];
+		int col = s->errcol;
+
+		/* teardown may log; keep the first error for the caller */
+		memcpy(keep, s->errmsg, sizeof(keep));
+		teardown(s);
+		memcpy(s->errmsg, keep, sizeof(keep));
+		s->errcol = col;
+		return err;
+	}
+	return 0;
+}
+
+int sonde_session__poll(struct sonde_session *s, int timeout_ms)
+{
+	if (!s || !s->be)
+		return -EINVAL;
+	return s->be->poll(s, timeout_ms);
+}
+
+int sonde_session__drain(struct sonde_session *s)
+{
+	if (!s || !s->be)
+		return -EINVAL;
+	return s->be->drain(s);
+}
+
+int sonde_session__detach(struct sonde_session *s, int i)
+{
+	struct probe *p;
+	int err = 0;
+
+	if (!s || i < 0 || i >= s->nprobes)
+		return -EINVAL;
+	p = &s->probes[i];
+	if (p->detached)
+		return 0;
+	if (s->started && s->be && s->be->detach) {
+		struct attach_call c = {.s = s, .probe = i};
+
+		err = run_shielded(detach_backend, &c);
+	}
+	else if (s->started)
+		return set_err(s, ENOTSUP, -1,
+			       "the %s backend cannot remove one probe of a running session",
+			       s->be ? s->be->name : "session's");
+	p->detached = !err;
+	return err;
+}
+
+int sonde_session__probe_count(const struct sonde_session *s)
+{
+	return s ? s->nprobes : 0;
+}
+
+const char *sonde_session__probe_name(const struct sonde_session *s, int i)
+{
+	return s && i >= 0 && i < s->nprobes ? s->probes[i].name : NULL;
+}
+
+const char *sonde_session__probe_definition(const struct sonde_session *s,
+					    int i)
+{
+	return s && i >= 0 && i < s->nprobes ? s->probes[i].definition : NULL;
+}
+
+const char *sonde_session__probe_format(const struct sonde_session *s, int i)
+{
+	return s && i >= 0 && i < s->nprobes ? s->probes[i].format_text : NULL;
+}
+
+int sonde_session__probe_site(const struct sonde_session *s, int i,
+			      struct sonde_probe_site *site)
+{
+	struct sonde_probe_site out = { .sz = sizeof(out) };
+	const struct probe *p;
+
+	if (!s || i < 0 || i >= s->nprobes || !site)
+		return -EINVAL;
+	p = &s->probes[i];
+	out.is_return = probe_kind_is_return(p->spec.kind);
+	out.symbol = p->spec.symbol;
+	out.function = p->function ? p->function : p->spec.symbol;
+	if (probe_kind_is_user(p->spec.kind)) {
+		out.path = p->path;
+		out.offset = p->offset;
+	} else {
+		out.path = p->spec.target;
+		out.offset = p->spec.offset;
+	}
+	memcpy(site, &out, site->sz < sizeof(out) ? site->sz : sizeof(out));
+	return 0;
+}
+
+int sonde_session__stats(const struct sonde_session *s,
+			 struct sonde_stats *st)
+{
+	struct sonde_stats out = { .sz = sizeof(out) };
+	int i;
+
+	if (!s || !st)
+		return -EINVAL;
+	out.events = s->events;
+	out.faults = s->faults;
+	out.unchecked = s->unchecked;
+	out.ncpus = s->ncpus;
+	out.lost_per_cpu = s->lost;
+	for (i = 0; i < s->ncpus; i++)
+		out.lost += s->lost[i];
+	memcpy(st, &out, st->sz < sizeof(out) ? st->sz : sizeof(out));
+	return 0;
+}

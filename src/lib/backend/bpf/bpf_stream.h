@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* The bpf backend's state, shared by backend.c and ringbuf.c. */
+#ifndef SONDE_BPF_STREAM_H
+#define SONDE_BPF_STREAM_H
+
+#include "internal.h"
+
+struct ring_buffer;
+struct perf_probe_state;
+
+/* Probes of one file, kind and argument list: one program. */
+struct bgroup {
+	int first; /* its first probe: the layout of all */
+	int cnt;
+	int prog_fd;
+	bool multi; /* a uprobe_multi / kprobe_multi link, else perf events */
+};
+
+struct bstate {
+	struct perf_probe_state *pp; /* per probe: compiled args, record layout */
+	struct bgroup *groups;
+	int ngroups;
+	int *group_of; /* per probe */
+	int *links;    /* link fds: each owns its uprobes */
+	int nlinks, caplinks;
+	int multi_links, perf_events;
+	int ring_fd, scratch_fd, lost_fd;
+	struct ring_buffer *rb;
+	uint8_t *rec;	 /* a record being completed (return probes) */
+	uint64_t *kfunc; /* per probe: a kretprobe's function address */
+	uint64_t *lostv; /* per CPU, read from lost_fd */
+	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
+};
+
+/* kprobe_multi takes functions by name, at their entry, in vmlinux (a
+ * module's were added in 6.5): the rest take one kprobe PMU event each. */
+static inline bool bpf_kmulti_fits(const struct probe *p)
+{
+	return p->spec.symbol && !p->spec.target && !p->spec.offset &&
+	       !p->spec.has_addr;
+}
+
+/* backend.c: the kprobes cookies[] name (probe indexes of s), one
+ * kprobe_multi link or one kprobe PMU event each, into fds. Returns how
+ * many fds or -errno (with the session's error set). */
+int bpf_attach_kprobes(struct sonde_session *s, int prog_fd,
+		       const uint64_t *cookies, int n, bool multi, int *fds);
+
+/* ringbuf.c */
+int bpf_ring_sample(void *ctx, void *data, size_t len);
+int bpf_ring_poll(struct sonde_session *s, int timeout_ms);
+int bpf_ring_drain(struct sonde_session *s);
+
+#endif

@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT */
+/* The perf_event_open backend's private pieces, shared by perf*.c. */
+#ifndef SONDE_PERF_H
+#define SONDE_PERF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "internal.h"
+
+/* How a probe reaches the kernel in perf mode. */
+enum pmode {
+	PM_UPROBE_PMU,	 /* uprobe PMU, args computed from sampled regs */
+	PM_KPROBE_PMU,	 /* kprobe PMU, no args */
+	PM_TRACEPOINT,	 /* tracefs-made event, PERF_SAMPLE_RAW */
+};
+
+/* One fetch argument, compiled from its kernel fetch string. */
+enum pbase {
+	PB_REG,	    /* a register */
+	PB_STACK,   /* $stack: the stack pointer */
+	PB_STACKN,  /* $stackN */
+	PB_RETVAL,  /* $retval */
+	PB_COMM,    /* $comm */
+	PB_IMM,	    /* \IMM or @ADDR (then a deref) */
+	PB_IMMSTR,  /* \"str" */
+	PB_FILEOFF, /* @+OFF: an offset in the probed file (then a deref) */
+};
+
+#define PARG_MAX_DEREF 16
+
+struct parg {
+	enum pbase base;
+	int reg;	  /* PB_REG: perf register index */
+	int64_t imm;	  /* PB_IMM, PB_FILEOFF, PB_STACKN */
+	char *str;	  /* PB_IMMSTR */
+	int64_t deref[PARG_MAX_DEREF]; /* innermost first */
+	int nderef;
+	/* the type */
+	bool is_string;
+	unsigned int elem;  /* bytes of one value (container for bitfields) */
+	unsigned int count; /* array elements, 1 otherwise */
+	bool is_signed;
+	unsigned int bf_width, bf_off; /* bitfield, width 0 when none */
+	/* in the record */
+	unsigned int offset;
+};
+
+struct perf_probe_state {
+	enum pmode mode;
+	struct parg *args;
+	size_t nargs;
+	unsigned int fixed;	 /* bytes of the record's fixed part */
+	unsigned int stack_dump; /* user stack bytes to sample */
+	bool need_regs;
+	bool tp_created;	 /* PM_TRACEPOINT: the event is in tracefs */
+	/* stacks of a probe on a function's first instruction: the return
+	 * address at [sp] is added (perf_entry_stack.c) */
+	enum { PE_NONE, PE_ALWAYS, PE_UNLESS_KERNEL } entry_ret;
+	uint64_t kaddr;		 /* PM_KPROBE_PMU: the probed address */
+};
+
+struct pring {
+	int fd; /* the CPU's first event: owns the mmap */
+	struct perf_event_mmap_page *meta;
+	uint8_t *data;
+	uint64_t size; /* data area, a power of 2 */
+};
+
+struct pid_probe {
+	uint64_t id; /* PERF_EVENT_IOC_ID */
+	int probe;
+};
+
+struct pcomm {
+	int tid;
+	char comm[16];
+};
+
+#define PCOMMS 256
+#define PFRAMES 512
+
+struct perf_state {
+	struct perf_probe_state *pp;	/* per probe */
+	uint64_t *stype;	/* per probe: its sample_type */
+	struct pring *rings;	/* per CPU */
+	int *fds;
+	int *fdcpu;		/* the CPU of each fd */
+	size_t nfds, capfds;
+	struct pid_probe *ids;
+	size_t nids, capids;
+	uint8_t *rec;		/* the record being built */
+	size_t reccap;
+	uint8_t *wrap; /* a record that wraps around its ring */
+	uint64_t frames[PFRAMES];
+	const uint64_t *cur_frames; /* the event being delivered's */
+	int cur_kframes;
+	struct pcomm comms[PCOMMS];
+	uint64_t throttled;
+	uint64_t children; /* processes forked by the followed ones */
+	int self;
+};
+
+/* perf_backend.c: can the PMUs make every probe of s (auto picks perf then)? */
+bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
+
+/* perf_entry_stack.c: with stacks asked for, can perf record every probe of s?
+ * A user probe's callchain then has the caller at a function's first
+ * instruction and MMAP2 records name the frames of a process that has
+ * exited. */
+bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
+			       size_t len);
+/* Is p an entry uprobe on its symbol's first byte (the file offset of
+ * the symbol's address is the probe's)? */
+bool uprobe_at_func_entry(const struct probe *p);
+/* Set pp->entry_ret (and the stack bytes to sample) for a user probe on
+ * a function's first instruction when stacks are recorded. */
+void pentry_plan(struct sonde_session *s, const struct probe *p,
+		 struct perf_probe_state *pp);
+/* frames[kframes] is the probed ip: put the caller's return address,
+ * read at [sp] (stack), after it where the chain lacks it. Returns the
+ * new frame count. */
+int pentry_fix(const struct perf_probe_state *pp, uint64_t *frames, int n, int kframes,
+	       const uint8_t *stack, uint64_t stack_len);
+
+/* perf_ring.c: rings -> records -> events_deliver() */
+int perf_ring_poll(struct sonde_session *s, int timeout_ms);
+int perf_ring_drain(struct sonde_session *s);
+
+/* perf_format.c: the kernel's format text for a PMU probe (the layout that
+ * trace_uprobe.c / trace_kprobe.c would give it), and the compiled args. */
+int perf_format_build(struct sonde_session *s, struct probe *p, struct perf_probe_state *pp,
+	       int id);
+/* Is every arg of p computable from user registers and memory? */
+bool perf_format_supported(const struct probe *p, char *why, size_t len);
+void perf_probe_state_free(struct perf_probe_state *pp);
+
+/* perf_user_fetch.c: build the record of one sample. */
+struct psample {
+	int pid, tid;
+	uint64_t ip;
+	const uint64_t *regs; /* perf register index -> value, or NULL */
+	uint64_t regs_mask;
+	const uint8_t *stack; /* user stack copy from regs[SP] */
+	uint64_t stack_len;
+	const char *comm;
+};
+/* Lay out p's record in buf (cap bytes) for sample sm; returns its length
+ * or -errno. The values that could not be read are set in *faults (bit i:
+ * arg i); a string that could not says so itself (length 0). */
+int pfetch_record(struct sonde_session *s, struct probe *p,
+		  const struct perf_probe_state *pp, const struct psample *sm,
+		  uint8_t *buf, size_t cap, uint64_t *faults);
+
+/* perf_tracefs_events.c: tracefs-made events for what the PMUs cannot fetch. */
+int perf_tp_create(struct sonde_session *s, struct probe *p, struct perf_probe_state *pp);
+/* every event of the session made in tracefs, once their perf events go */
+void perf_tp_remove_all(struct sonde_session *s, struct perf_probe_state *pps);
+
+/* perf register indexes (arch/x86/include/uapi/asm/perf_regs.h) */
+enum {
+	PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP,
+	PR_FLAGS, PR_CS, PR_SS, PR_DS, PR_ES, PR_FS, PR_GS,
+	PR_R8, PR_R9, PR_R10, PR_R11, PR_R12, PR_R13, PR_R14, PR_R15,
+	PR_NUM
+};
+/* what is sampled: all but ds, es, fs, gs (refused on x86-64) */
+#define PR_MASK (((1ull << (PR_R15 + 1)) - 1) & ~(0xfull << PR_DS))
+
+/* symbolize.c: mappings tracked from PERF_RECORD_MMAP2 */
+int symcache_add_map(struct symcache **sc, int pid, uint64_t start,
+		     uint64_t len, uint64_t pgoff, const char *path);
+int symcache_track(struct symcache **sc, int pid);
+int symcache_file_addr(struct symcache **sc, int pid, const char *path,
+		       uint64_t off, uint64_t *addr);
+
+/* The kernel's x86-64 register names, by perf register number. */
+extern const char *const perf_reg_names[PR_NUM];
+
+#endif

@@ -388,3 +388,29 @@ EOT
 		bs=65536 2>/dev/null >"$T_DIR/text.file"
 	cmp -l "$T_DIR/text.file" "$T_DIR/text.mem" 2>&1 | head -n 5
 }
+
+# hold_owner_lock: a background process that holds /run/sonde/sonde_PID.lock
+# (PID its own) as a live session holds its group's lock; its pid in
+# $HOLDER once the lock on the file at that path is surely held. A loaded
+# machine can take seconds, and a sweep of another session can unlink a
+# lock file it found free just before (the holder then holds a lock on a
+# file gone from the path): then a new holder is started.
+hold_owner_lock()
+{
+	local i try
+	mkdir -p /run/sonde || bail "cannot make /run/sonde"
+	for try in 1 2 3 4 5 6; do
+		(exec 9>"/run/sonde/sonde_$BASHPID.lock" && flock 9 &&
+			exec sleep 600) &
+		HOLDER=$!
+		T_BGPIDS="$T_BGPIDS $HOLDER"
+		for i in $(seq 100); do
+			flock -n "/run/sonde/sonde_$HOLDER.lock" true \
+				2>/dev/null || return 0
+			sleep 0.1
+		done
+		kill "$HOLDER" 2>/dev/null
+		rm -f "/run/sonde/sonde_$HOLDER.lock"
+	done
+	bail "no lock file held in /run/sonde after 6 tries"
+}

@@ -25,13 +25,8 @@ mkdir -p /run/sonde || bail "cannot make /run/sonde"
 : >"/run/sonde/sonde_$dead.lock"
 : >"/run/sonde/sonde_${dead}_2.lock"
 # the live owner: its pid names the group, it holds the lock
-(exec 9>"/run/sonde/sonde_$BASHPID.lock" && flock 9 && exec sleep 600) &
-live=$!
-T_BGPIDS="$T_BGPIDS $live"
-for i in $(seq 50); do
-	flock -n "/run/sonde/sonde_$live.lock" true 2>/dev/null || break
-	sleep 0.1
-done
+hold_owner_lock
+live=$HOLDER
 
 mk()
 {

@@ -38,13 +38,8 @@ alive()
 # the sweep's proof of death; it holds its lock as a session does
 off=$(file_offset "$bin" add) || bail "no offset for add"
 mkdir -p /run/sonde || bail "cannot make /run/sonde"
-(exec 9>"/run/sonde/sonde_$BASHPID.lock" && flock 9 && exec sleep 600) &
-idle=$!
-T_BGPIDS="$T_BGPIDS $idle"
-for i in $(seq 50); do
-	flock -n "/run/sonde/sonde_$idle.lock" true 2>/dev/null || break
-	sleep 0.1
-done
+hold_owner_lock
+idle=$HOLDER
 echo "p:sonde_$idle/add $bin:$off" >>"$TRACEFS/uprobe_events" ||
 	bail "could not make the idle owner's probe"
 mkdir "$TRACEFS/instances/sonde_$idle"

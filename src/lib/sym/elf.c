@@ -92,6 +92,13 @@ static int load_segments(struct elf_file *ef)
 			return -ENOEXEC;
 		if (ph.p_type != PT_LOAD || !ph.p_filesz)
 			continue;
+		/* a segment whose addresses or file bytes wrap past 2^64: no
+		 * loader maps it (binfmt_elf.c refuses past TASK_SIZE), and
+		 * it would cover every other segment's addresses: a file
+		 * sonde cannot translate with certainty */
+		if (ph.p_vaddr + ph.p_filesz < ph.p_vaddr ||
+		    ph.p_offset + ph.p_filesz < ph.p_offset)
+			return -ENOEXEC;
 		ef->segs[ef->nsegs++] = (struct seg){
 			.vaddr = ph.p_vaddr,
 			.filesz = ph.p_filesz,

@@ -70,9 +70,9 @@ struct fetch_arg {
 };
 
 /* Why a plan could not be made: err -ENOTSUP (only the kernel's own fetch
- * can: $argN, @SYM, a register outside pt_regs' user part), -EINVAL or
- * -E2BIG (not computable from a sample), -ENOMEM; arg and col name the
- * argument; msg is one sentence. */
+ * can: $argN, @SYM, a register perf does not sample such as orig_ax),
+ * -EINVAL or -E2BIG (not computable from a sample), -ENOMEM; arg and col
+ * name the argument; msg is one sentence. */
 struct fetch_error {
 	int err;
 	size_t arg;

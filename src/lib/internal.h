@@ -17,6 +17,7 @@
 
 struct tracefs_instance;
 struct sonde_session;
+struct fetch_plan;
 
 /* A backend makes the session's probes in the kernel, delivers their
  * events, and removes everything it made (on every path, from any state
@@ -66,6 +67,8 @@ struct probe {
 	struct fault_chain *chains;
 	int nchains;
 	bool check_faults; /* strings or chains to look at per event */
+	/* args/: its args compiled, at the first need (probe_fetch_plan()) */
+	struct fetch_plan *plan;
 };
 
 /* A small open-addressing cache tid -> (pid, comm): records carry only the

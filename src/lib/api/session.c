@@ -17,6 +17,7 @@
 #include "sym/demangle.h"
 #include "sym/elf.h"
 #include "resolve/expand.h"
+#include "args/fetch_plan.h"
 #include "internal.h"
 #include "sym/ksym.h"
 #include "backend/perf/perf.h"
@@ -70,6 +71,7 @@ static void probe_free(struct probe *p)
 	free(p->hist);
 	free(p->hist_text);
 	free(p->format_text);
+	fetch_plan_free(p->plan);
 }
 
 /* Nothing of the group is left in tracefs (so its lock file can go). */

@@ -7,8 +7,9 @@
  * probe with the program on it (the uprobe or kprobe PMU). Every
  * link, event, program and map belongs to a file descriptor: nothing is
  * left in the kernel however sonde ends, SIGKILL included. Records are
- * laid out as the tracefs format says (perf_format_build()), so they decode and
- * print exactly as the tracefs backend's.
+ * laid out as the probe's fetch plan says (args/fetch_plan.h), the layout
+ * of the tracefs format, so they decode and print exactly as the tracefs
+ * backend's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,8 +24,8 @@
 #include "bpf_int.h"
 #include "bpf_stream.h"
 #include "backend/kernel_feature.h"
+#include "args/fetch_plan.h"
 #include "sym/ksym.h"
-#include "backend/perf/perf.h"
 
 #define DEFAULT_RING_KB 8192
 
@@ -50,68 +51,54 @@ static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 
 /* A kprobe arg's memory (bpf_int.h GS_UDEREF, GS_USTR): derefs are the
  * kernel's unless written +uOFF (kprobetrace.rst); -1 when mixed. */
-static int kmem_of(const struct probe_arg *a)
+static int kmem_of(const struct fetch_arg *a)
 {
-	const char *f;
-	int n = 0, u = 0, m = 0;
+	int m = 0;
 
-	for (f = a->fetch; *f; f++) {
-		n += *f == '(';
-		u += (*f == '+' || *f == '-') && f[1] == 'u';
-	}
-	if (u && u != n)
+	if (a->nuser && a->nuser != a->nparen)
 		return -1;
-	if (u)
+	if (a->nuser)
 		m |= GS_UDEREF;
-	if (a->type && !strncmp(a->type, "ustring", 7))
+	if (a->user_string)
 		m |= GS_USTR;
 	return m;
 }
 
-/* The args perf_format.c compiles, minus what the program cannot fetch. */
-static int args_fit(const struct probe *p, char *why, size_t len)
+/* The args of p's plan (compiled once, kept on p), minus what the
+ * program cannot fetch. */
+static int args_fit(struct probe *p, char *why, size_t len)
 {
-	struct perf_probe_state pp = {0};
-	struct sonde_session tmp;
-	struct probe copy = *p;
+	const struct fetch_plan *plan = probe_fetch_plan(p);
 	size_t i;
-	int err;
 
-	if (!perf_format_supported(p, why, len))
+	if (!plan) {
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	if (plan->error.err) {
+		snprintf(why, len, "%s", plan->error.msg);
 		return -ENOTSUP;
-	/* compile into a scratch probe: perf_format_build() sets its format */
-	memset(&tmp, 0, sizeof(tmp));
-	copy.format_text = NULL;
-	memset(&copy.fmt, 0, sizeof(copy.fmt));
-	err = perf_format_build(&tmp, &copy, &pp, 1);
-	for (i = 0; !err && i < pp.nargs; i++)
-		if (!gen_stream_arg_ok(&pp.args[i])) {
-			snprintf(
-				why, len,
-				"the bpf backend cannot fetch '%s' of probe %s",
-				p->spec.args[i].fetch, p->name);
-			err = -ENOTSUP;
+	}
+	for (i = 0; i < plan->nargs; i++)
+		if (!gen_stream_arg_ok(&plan->args[i])) {
+			snprintf(why, len,
+				 "the bpf backend cannot fetch '%s' of probe %s",
+				 p->spec.args[i].fetch, p->name);
+			return -ENOTSUP;
 		}
-	for (i = 0;
-	     !err && !probe_kind_is_user(p->spec.kind) && i < p->spec.nargs;
-	     i++)
-		if (kmem_of(&p->spec.args[i]) < 0) {
+	for (i = 0; !probe_kind_is_user(p->spec.kind) && i < plan->nargs; i++)
+		if (kmem_of(&plan->args[i]) < 0) {
 			snprintf(why, len,
 				 "the bpf backend cannot mix user (+u) and "
 				 "kernel derefs in '%s' of probe %s",
 				 p->spec.args[i].fetch, p->name);
-			err = -ENOTSUP;
+			return -ENOTSUP;
 		}
-	if (!err && pp.fixed + STREAM_HDR > STREAM_CUR_MASK) {
+	if (plan->fixed + STREAM_HDR > STREAM_CUR_MASK) {
 		snprintf(why, len, "probe %s fetches too much", p->name);
-		err = -E2BIG;
+		return -E2BIG;
 	}
-	if (err && !why[0])
-		snprintf(why, len, "%s", tmp.errmsg);
-	free(copy.format_text);
-	event_format_free(&copy.fmt);
-	perf_probe_state_free(&pp);
-	return err;
+	return 0;
 }
 
 bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len)
@@ -222,7 +209,7 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 {
 	struct bgroup *gr = &st->groups[g];
 	struct probe *p = &s->probes[gr->first];
-	struct perf_probe_state *pp = &st->pp[gr->first];
+	const struct fetch_plan *plan = p->plan;
 	bool kernel = !probe_kind_is_user(p->spec.kind), multi = gr->multi;
 	uint8_t umem[64] = {0};
 	size_t i;
@@ -244,19 +231,19 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 		.follow_fd = st->follow.map_fd,
 		.skip_tgid =
 			s->opts.pid <= 0 && s->opts.exclude_self ? s->self : 0,
-		.fixed = pp->fixed,
-		.args = pp->args,
-		.nargs = pp->nargs,
+		.fixed = plan->fixed,
+		.args = plan->args,
+		.nargs = plan->nargs,
 	};
 	struct prog_buf b = {0};
 	char *log;
 	int err;
 
-	if (pp->nargs > sizeof(umem))
+	if (plan->nargs > sizeof(umem))
 		return set_err(s, E2BIG, -1, "probe %s has too many arguments",
 			       p->name);
-	for (i = 0; kernel && i < pp->nargs; i++)
-		umem[i] = (uint8_t)kmem_of(&p->spec.args[i]);
+	for (i = 0; kernel && i < plan->nargs; i++)
+		umem[i] = (uint8_t)kmem_of(&plan->args[i]);
 	log = calloc(1, 65536);
 	err = gen_stream_prog(&b, &gs);
 	if (!err) {
@@ -493,8 +480,6 @@ static void bpf_stop(struct sonde_session *s)
 		if (st->groups[i].prog_fd >= 0)
 			close(st->groups[i].prog_fd);
 	ring_buffer__free(st->rb);
-	for (i = 0; st->pp && i < s->nprobes; i++)
-		perf_probe_state_free(&st->pp[i]);
 	if (st->ring_fd >= 0)
 		close(st->ring_fd);
 	if (st->scratch_fd >= 0)
@@ -504,7 +489,6 @@ static void bpf_stop(struct sonde_session *s)
 	free(st->links);
 	free(st->groups);
 	free(st->group_of);
-	free(st->pp);
 	free(st->rec);
 	free(st->kfunc);
 	free(st->lostv);
@@ -513,9 +497,10 @@ static void bpf_stop(struct sonde_session *s)
 	events_close(s);
 }
 
-static int plan_formats(struct sonde_session *s, struct bstate *st)
+static int plan_formats(struct sonde_session *s)
 {
 	char why[512] = "";
+	struct fetch_error e;
 	int i, err;
 
 	for (i = 0; i < s->nprobes; i++) {
@@ -526,9 +511,9 @@ static int plan_formats(struct sonde_session *s, struct bstate *st)
 			err = args_fit(p, why, sizeof(why));
 		if (err)
 			return set_err(s, -err, -1, "%s", why);
-		err = perf_format_build(s, p, &st->pp[i], i + 1);
+		err = probe_format_from_plan(p, i + 1, &e);
 		if (err)
-			return err;
+			return set_err(s, -err, e.col, "%s", e.msg);
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,
 				   sizeof(char *));
 		if (!p->strbuf)
@@ -582,14 +567,13 @@ static int bpf_start(struct sonde_session *s)
 	free(s->lost);
 	s->lost = calloc(s->ncpus, sizeof(uint64_t));
 	st->lostv = calloc(s->ncpus, sizeof(uint64_t));
-	st->pp = calloc(s->nprobes, sizeof(*st->pp));
 	st->rec = malloc(STREAM_BUF);
 	st->kfunc = calloc(s->nprobes, sizeof(*st->kfunc));
 	/* tracefs_read.c's string accessors size their copies by this */
 	s->layout.page_size = 65536;
-	if (!s->lost || !st->lostv || !st->pp || !st->rec || !st->kfunc)
+	if (!s->lost || !st->lostv || !st->rec || !st->kfunc)
 		return set_err(s, ENOMEM, -1, "out of memory");
-	err = plan_formats(s, st);
+	err = plan_formats(s);
 	if (!err && plan_groups(s, st))
 		err = set_err(s, ENOMEM, -1, "out of memory");
 	if (!err)

@@ -146,9 +146,10 @@ bool bpf_has_uprobe_multi(void);
 bool bpf_has_kprobe_multi(void);
 
 /* gen_stream.c: the streaming program. Each hit becomes one ring buffer
- * record: struct stream_hdr, then the event laid out as the tracefs format
- * perf_format_build() wrote says (strings after the fixed part, __data_loc). */
-struct parg;
+ * record: struct stream_hdr, then the event laid out as the probe's fetch
+ * plan says: the tracefs format's layout (strings after the fixed part,
+ * __data_loc). */
+struct fetch_arg;
 struct stream_hdr {
 	uint64_t ts;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	uint32_t probe; /* the cookie: the probe's index */
@@ -184,14 +185,14 @@ struct gen_stream {
 	int skip_tgid; /* > 0: not this process's (the tracer's own) */
 	int follow_fd; /* >= 0: only hits of the tgids in this map */
 	unsigned int fixed; /* bytes of the record's fixed part */
-	const struct parg *args;
+	const struct fetch_arg *args;
 	size_t nargs;
 };
 #define GS_UDEREF 1 /* +uOFF(...): the derefs read user memory */
 #define GS_USTR 2   /* ustring: the string is in user memory */
 int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs);
 /* Can gen_stream_prog() fetch this argument? */
-bool gen_stream_arg_ok(const struct parg *a);
+bool gen_stream_arg_ok(const struct fetch_arg *a);
 
 /* follow.c: the processes followed (-c, -p with follow_fork): a map of
  * tgids kept by programs on the fork and exit tracepoints. */

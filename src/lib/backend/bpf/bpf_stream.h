@@ -6,7 +6,6 @@
 #include "internal.h"
 
 struct ring_buffer;
-struct perf_probe_state;
 
 /* Probes of one file, kind and argument list: one program. */
 struct bgroup {
@@ -17,7 +16,6 @@ struct bgroup {
 };
 
 struct bstate {
-	struct perf_probe_state *pp; /* per probe: compiled args, record layout */
 	struct bgroup *groups;
 	int ngroups;
 	int *group_of; /* per probe */

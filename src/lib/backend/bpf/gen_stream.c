@@ -5,10 +5,9 @@
  * trace_kprobe.c __kprobe_trace_func(), store_trace_args() of
  * trace_probe_tmpl.h), built in a per-CPU scratch buffer (one of
  * STREAM_SLOTS, claimed for the run: bpf_int.h) and copied into the BPF
- * ring buffer with bpf_ringbuf_output(). The arguments are
- * those perf_format.c compiled from the kernel fetch strings, so the layout
- * is perf_format_build()'s: common fields, __probe_ip (or __probe_func and
- * __probe_ret_ip), each value at its offset, strings after the fixed part
+ * ring buffer with bpf_ringbuf_output(). The arguments are the probe's
+ * fetch plan (args/fetch_plan.c), so the layout is the plan's: common
+ * fields, __probe_ip (or __probe_func and __probe_ret_ip), each value at its offset, strings after the fixed part
  * behind a __data_loc word (length with the NUL << 16 | offset; length 0
  * when the read faults).
  *
@@ -23,7 +22,7 @@
 
 #include "gen_int.h"
 #include "bpf_insn.h"
-#include "backend/perf/perf.h"
+#include "args/fetch_plan.h"
 
 #define REC STREAM_HDR	 /* the record starts after struct stream_hdr */
 #define FAULTS 16	 /* struct stream_hdr's faults */
@@ -32,7 +31,7 @@
 #define IDX_OFF (-36)	 /* fp: a u32 0, the scratch and lost index */
 #define FOLLOW_OFF (-40) /* fp: the tgid looked up in the followed set */
 
-/* perf register index (perf.h) -> struct pt_regs name */
+/* perf register index (args/fetch_plan.h) -> struct pt_regs name */
 static int reg_off(int perf_reg)
 {
 	if (perf_reg < 0 || perf_reg >= PR_NUM || !perf_reg_names[perf_reg])
@@ -40,18 +39,18 @@ static int reg_off(int perf_reg)
 	return gen_reg_offset(perf_reg_names[perf_reg]);
 }
 
-bool gen_stream_arg_ok(const struct parg *a)
+bool gen_stream_arg_ok(const struct fetch_arg *a)
 {
 	switch (a->base) {
-	case PB_REG:
+	case FETCH_REG:
 		return reg_off(a->reg) >= 0;
-	case PB_STACK:
-	case PB_STACKN:
-	case PB_RETVAL:
-	case PB_IMM:
+	case FETCH_STACK:
+	case FETCH_STACKN:
+	case FETCH_RETVAL:
+	case FETCH_IMM:
 		return true;
-	case PB_COMM:
-	case PB_IMMSTR:
+	case FETCH_COMM:
+	case FETCH_IMMSTR:
 		return a->is_string && !a->nderef;
 	default:
 		/* @+OFF needs the file's load address in the process */
@@ -111,24 +110,24 @@ static void read_u64(struct gen *g, int fail, int fn)
 /* r0 = the value the fetch names before its last dereference offset is
  * added (the address a string, an array or a value is read from). */
 static void fetch_base(struct gen *g, const struct gen_stream *gs,
-		       const struct parg *a, int fail, int fn)
+		       const struct fetch_arg *a, int fail, int fn)
 {
 	int i;
 
 	switch (a->base) {
-	case PB_REG:
+	case FETCH_REG:
 		EMIT(g, LDX(BPF_DW, R0, R6, reg_off(a->reg)));
 		break;
-	case PB_STACK:
+	case FETCH_STACK:
 		EMIT(g, LDX(BPF_DW, R0, R6, gen_reg_offset("sp")));
 		break;
-	case PB_RETVAL:
+	case FETCH_RETVAL:
 		EMIT(g, LDX(BPF_DW, R0, R6, gen_reg_offset("ax")));
 		break;
-	case PB_IMM:
+	case FETCH_IMM:
 		EMIT(g, LD_IMM64(R0, a->imm));
 		break;
-	case PB_STACKN:
+	case FETCH_STACKN:
 		EMIT(g, LDX(BPF_DW, R3, R6, gen_reg_offset("sp")),
 		     LD_IMM64(R1, 8 * a->imm), ALU_REG(BPF_ADD, R3, R1));
 		/* the stack of the probed context: the kernel's for kprobes */
@@ -170,7 +169,7 @@ static void zero(struct gen *g, unsigned int off, unsigned int n)
 }
 
 /* trace_probe_tmpl.h fetch_apply_bitfield(), on r0 */
-static void bitfield(struct gen *g, const struct parg *a)
+static void bitfield(struct gen *g, const struct fetch_arg *a)
 {
 	if (!a->bf_width)
 		return;
@@ -195,7 +194,7 @@ static void mark_fault(struct gen *g, size_t i)
 
 static void value_arg(struct gen *g, const struct gen_stream *gs, size_t i)
 {
-	const struct parg *a = &gs->args[i];
+	const struct fetch_arg *a = &gs->args[i];
 	unsigned int n = a->elem * a->count;
 	int fail = gen_label_new(g), done = gen_label_new(g);
 	int fn = read_fn(gs, i, GS_UDEREF);
@@ -228,7 +227,7 @@ static void value_arg(struct gen *g, const struct gen_stream *gs, size_t i)
 		gen_jump(g, JA(0), done);
 	}
 	/* the verifier refuses code no path reaches */
-	if (a->base == PB_STACKN || a->nderef > 1) {
+	if (a->base == FETCH_STACKN || a->nderef > 1) {
 		gen_label_here(g, fail);
 		zero(g, a->offset, n);
 		mark_fault(g, i);
@@ -247,12 +246,12 @@ static void str_dst(struct gen *g, int full)
 
 static void string_arg(struct gen *g, const struct gen_stream *gs, size_t ai)
 {
-	const struct parg *a = &gs->args[ai];
+	const struct fetch_arg *a = &gs->args[ai];
 	int fail = gen_label_new(g), have = gen_label_new(g);
 	size_t len, i;
 
 	switch (a->base) {
-	case PB_COMM:
+	case FETCH_COMM:
 		/* the comm onto the stack, then copied with its length */
 		EMIT(g, MOV_REG(R1, FP), ALU_IMM(BPF_ADD, R1, COMM_OFF),
 		     MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
@@ -261,7 +260,7 @@ static void string_arg(struct gen *g, const struct gen_stream *gs, size_t ai)
 		     ALU_IMM(BPF_ADD, R3, COMM_OFF),
 		     CALL(BPF_FUNC_probe_read_kernel_str));
 		break;
-	case PB_IMMSTR:
+	case FETCH_IMMSTR:
 		len = strlen(a->str);
 		if (len > 255)
 			len = 255;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "args/fetch_plan.h"
 #include "internal.h"
 
 /* How a probe reaches the kernel in perf mode. */
@@ -17,42 +18,11 @@ enum pmode {
 	PM_TRACEPOINT,	 /* tracefs-made event, PERF_SAMPLE_RAW */
 };
 
-/* One fetch argument, compiled from its kernel fetch string. */
-enum pbase {
-	PB_REG,	    /* a register */
-	PB_STACK,   /* $stack: the stack pointer */
-	PB_STACKN,  /* $stackN */
-	PB_RETVAL,  /* $retval */
-	PB_COMM,    /* $comm */
-	PB_IMM,	    /* \IMM or @ADDR (then a deref) */
-	PB_IMMSTR,  /* \"str" */
-	PB_FILEOFF, /* @+OFF: an offset in the probed file (then a deref) */
-};
-
-#define PARG_MAX_DEREF 16
-
-struct parg {
-	enum pbase base;
-	int reg;	  /* PB_REG: perf register index */
-	int64_t imm;	  /* PB_IMM, PB_FILEOFF, PB_STACKN */
-	char *str;	  /* PB_IMMSTR */
-	int64_t deref[PARG_MAX_DEREF]; /* innermost first */
-	int nderef;
-	/* the type */
-	bool is_string;
-	unsigned int elem;  /* bytes of one value (container for bitfields) */
-	unsigned int count; /* array elements, 1 otherwise */
-	bool is_signed;
-	unsigned int bf_width, bf_off; /* bitfield, width 0 when none */
-	/* in the record */
-	unsigned int offset;
-};
-
 struct perf_probe_state {
 	enum pmode mode;
-	struct parg *args;
-	size_t nargs;
-	unsigned int fixed;	 /* bytes of the record's fixed part */
+	/* PMU modes: the probe's compiled args (args/fetch_plan.h), kept on
+	 * the probe; NULL for PM_TRACEPOINT */
+	const struct fetch_plan *plan;
 	unsigned int stack_dump; /* user stack bytes to sample */
 	bool need_regs;
 	bool tp_created;	 /* PM_TRACEPOINT: the event is in tracefs */
@@ -129,14 +99,6 @@ int pentry_fix(const struct perf_probe_state *pp, uint64_t *frames, int n, int k
 int perf_ring_poll(struct sonde_session *s, int timeout_ms);
 int perf_ring_drain(struct sonde_session *s);
 
-/* perf_format.c: the kernel's format text for a PMU probe (the layout that
- * trace_uprobe.c / trace_kprobe.c would give it), and the compiled args. */
-int perf_format_build(struct sonde_session *s, struct probe *p, struct perf_probe_state *pp,
-	       int id);
-/* Is every arg of p computable from user registers and memory? */
-bool perf_format_supported(const struct probe *p, char *why, size_t len);
-void perf_probe_state_free(struct perf_probe_state *pp);
-
 /* perf_user_fetch.c: build the record of one sample. */
 struct psample {
 	int pid, tid;
@@ -159,13 +121,6 @@ int perf_tp_create(struct sonde_session *s, struct probe *p, struct perf_probe_s
 /* every event of the session made in tracefs, once their perf events go */
 void perf_tp_remove_all(struct sonde_session *s, struct perf_probe_state *pps);
 
-/* perf register indexes (arch/x86/include/uapi/asm/perf_regs.h) */
-enum {
-	PR_AX, PR_BX, PR_CX, PR_DX, PR_SI, PR_DI, PR_BP, PR_SP, PR_IP,
-	PR_FLAGS, PR_CS, PR_SS, PR_DS, PR_ES, PR_FS, PR_GS,
-	PR_R8, PR_R9, PR_R10, PR_R11, PR_R12, PR_R13, PR_R14, PR_R15,
-	PR_NUM
-};
 /* what is sampled: all but ds, es, fs, gs (refused on x86-64) */
 #define PR_MASK (((1ull << (PR_R15 + 1)) - 1) & ~(0xfull << PR_DS))
 
@@ -175,8 +130,5 @@ int symcache_add_map(struct symcache **sc, int pid, uint64_t start,
 int symcache_track(struct symcache **sc, int pid);
 int symcache_file_addr(struct symcache **sc, int pid, const char *path,
 		       uint64_t off, uint64_t *addr);
-
-/* The kernel's x86-64 register names, by perf register number. */
-extern const char *const perf_reg_names[PR_NUM];
 
 #endif

@@ -35,7 +35,20 @@
  * probed function's frame and its callers' (their local buffers) */
 #define STACK_DUMP 2048
 
-static bool pmu_can(const struct probe *p, const struct pmu_info *up,
+/* Are p's args computable from user registers and memory? Its plan is
+ * compiled here (once: it stays on p, args/fetch_plan.h). */
+static bool args_computable(struct probe *p, char *why, size_t len)
+{
+	const struct fetch_plan *plan = probe_fetch_plan(p);
+
+	if (!plan)
+		snprintf(why, len, "out of memory");
+	else if (plan->error.err)
+		snprintf(why, len, "%s", plan->error.msg);
+	return plan && !plan->error.err;
+}
+
+static bool pmu_can(struct probe *p, const struct pmu_info *up,
 		    const struct pmu_info *kp, char *why, size_t len)
 {
 	bool user = probe_kind_is_user(p->spec.kind);
@@ -58,7 +71,7 @@ static bool pmu_can(const struct probe *p, const struct pmu_info *up,
 			 p->name);
 		return false;
 	}
-	return perf_format_supported(p, why, len);
+	return args_computable(p, why, len);
 }
 
 bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
@@ -421,6 +434,24 @@ static int by_id(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* A PMU probe's record: laid out as its plan says, with the format
+ * the kernel would give the same definition. */
+static int format_from_plan(struct sonde_session *s, struct probe *p,
+			    struct perf_probe_state *pp, int id)
+{
+	struct fetch_error e;
+	int err = probe_format_from_plan(p, id, &e);
+
+	if (err && p->plan && p->plan->error.err)
+		return set_err(s, err == -ENOTSUP ? ENOTSUP : EINVAL, e.col,
+			       "the perf backend cannot compute '%s' of probe %s",
+			       p->spec.args[e.arg].fetch, p->name);
+	if (err)
+		return set_err(s, -err, -1, "%s", e.msg);
+	pp->plan = p->plan;
+	return 0;
+}
+
 /* How each probe is made, and what its samples must carry. */
 static int plan(struct sonde_session *s, const struct pmu_info *up,
 		const struct pmu_info *kp)
@@ -460,7 +491,7 @@ static int plan(struct sonde_session *s, const struct pmu_info *up,
 				return err;
 			err = perf_tp_create(s, p, pp);
 		} else {
-			err = perf_format_build(s, p, pp, i + 1);
+			err = format_from_plan(s, p, pp, i + 1);
 		}
 		if (err)
 			return err;
@@ -471,24 +502,25 @@ static int plan(struct sonde_session *s, const struct pmu_info *up,
 			pp->kaddr += p->spec.offset;
 		else if (pp->mode == PM_KPROBE_PMU && !p->spec.symbol)
 			pp->kaddr = p->spec.addr;
-		for (j = 0; j < pp->nargs; j++) {
-			const struct parg *a = &pp->args[j];
+		for (j = 0; pp->plan && j < pp->plan->nargs; j++) {
+			const struct fetch_arg *a = &pp->plan->args[j];
 			unsigned int need = 0;
 
 			pp->need_regs = true;
 			strs += a->is_string;
-			if (a->base == PB_STACKN)
+			if (a->base == FETCH_STACKN)
 				need = 8 * (a->imm + 1);
-			if (a->nderef || (a->is_string && a->base != PB_COMM &&
-					  a->base != PB_IMMSTR))
+			if (a->nderef ||
+			    (a->is_string && a->base != FETCH_COMM &&
+			     a->base != FETCH_IMMSTR))
 				need = STACK_DUMP;
 			need = (need + 7) & ~7u;
 			if (need > pp->stack_dump)
 				pp->stack_dump = need;
 		}
 		pentry_plan(s, p, pp);
-		if (pp->fixed > maxfixed)
-			maxfixed = pp->fixed;
+		if (pp->plan && pp->plan->fixed > maxfixed)
+			maxfixed = pp->plan->fixed;
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,
 				   sizeof(char *));
 		if (!p->strbuf)
@@ -521,8 +553,6 @@ static void perf_stop(struct sonde_session *s)
 			close(st->fds[i]);
 	if (st->pp)
 		perf_tp_remove_all(s, st->pp);
-	for (i = 0; st->pp && i < (size_t)s->nprobes; i++)
-		perf_probe_state_free(&st->pp[i]);
 	free(st->fds);
 	free(st->fdcpu);
 	free(st->ids);

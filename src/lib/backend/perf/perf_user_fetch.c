@@ -79,28 +79,28 @@ static uint64_t reg(const struct psample *sm, int r)
 	return sm->regs && r >= 0 && r < PR_NUM ? sm->regs[r] : 0;
 }
 
-static int base_value(const struct fctx *c, const struct parg *a,
+static int base_value(const struct fctx *c, const struct fetch_arg *a,
 		      uint64_t *v)
 {
 	const struct psample *sm = c->sm;
 
 	switch (a->base) {
-	case PB_REG:
+	case FETCH_REG:
 		*v = reg(sm, a->reg);
 		return 0;
-	case PB_STACK:
+	case FETCH_STACK:
 		*v = reg(sm, PR_SP);
 		return 0;
-	case PB_STACKN:
+	case FETCH_STACKN:
 		return mem_read(c, reg(sm, PR_SP) + 8 * (uint64_t)a->imm, v,
 				8);
-	case PB_RETVAL:
+	case FETCH_RETVAL:
 		*v = reg(sm, PR_AX);
 		return 0;
-	case PB_IMM:
+	case FETCH_IMM:
 		*v = (uint64_t)a->imm;
 		return 0;
-	case PB_FILEOFF: {
+	case FETCH_FILEOFF: {
 		/* as the kernel reads @+OFF: the breakpoint's address minus
 		 * the probe's file offset, plus OFF (trace_uprobe.c
 		 * translate_user_vaddr()); a .bss global has no file offset
@@ -121,7 +121,7 @@ static int base_value(const struct fctx *c, const struct parg *a,
 
 /* The address of the last dereference (or the base's value when there
  * is none): what a string, an array or the final value is read from. */
-static int final_addr(const struct fctx *c, const struct parg *a,
+static int final_addr(const struct fctx *c, const struct fetch_arg *a,
 		      uint64_t *addr)
 {
 	uint64_t v;
@@ -135,7 +135,7 @@ static int final_addr(const struct fctx *c, const struct parg *a,
 	return err;
 }
 
-static uint64_t bitfield(const struct parg *a, uint64_t v)
+static uint64_t bitfield(const struct fetch_arg *a, uint64_t v)
 {
 	unsigned int bits = a->elem * 8;
 
@@ -146,7 +146,7 @@ static uint64_t bitfield(const struct parg *a, uint64_t v)
 	return bits < 64 ? v & ((1ull << bits) - 1) : v;
 }
 
-static int store_value(const struct fctx *c, const struct parg *a,
+static int store_value(const struct fctx *c, const struct fetch_arg *a,
 		       uint8_t *dst)
 {
 	size_t n = (size_t)a->elem * a->count;
@@ -176,7 +176,7 @@ static int store_value(const struct fctx *c, const struct parg *a,
 	return 0;
 }
 
-static int store_string(const struct fctx *c, const struct parg *a,
+static int store_string(const struct fctx *c, const struct fetch_arg *a,
 			uint8_t *rec, size_t *used, size_t cap)
 {
 	size_t room = cap - *used;
@@ -189,11 +189,11 @@ static int store_string(const struct fctx *c, const struct parg *a,
 		room = MAX_STRING;
 	if (*used > 0xffff)
 		room = 0; /* a __data_loc offset has 16 bits */
-	if (a->base == PB_COMM && room) {
+	if (a->base == FETCH_COMM && room) {
 		len = strnlen(c->sm->comm ? c->sm->comm : "", room - 1);
 		memcpy(dst, c->sm->comm ? c->sm->comm : "", len);
 		dst[len++] = '\0';
-	} else if (a->base == PB_IMMSTR && room) {
+	} else if (a->base == FETCH_IMMSTR && room) {
 		len = strnlen(a->str, room - 1);
 		memcpy(dst, a->str, len);
 		dst[len++] = '\0';
@@ -213,15 +213,16 @@ int pfetch_record(struct sonde_session *s, struct probe *p,
 		  uint8_t *buf, size_t cap, uint64_t *faults)
 {
 	struct fctx c = { .s = s, .p = p, .sm = sm };
+	const struct fetch_plan *plan = pp->plan;
 	bool ret = probe_kind_is_return(p->spec.kind);
 	uint16_t type = (uint16_t)p->fmt.id;
 	int32_t pid = sm->tid;
 	uint64_t func = 0;
-	size_t used = pp->fixed, i;
+	size_t used = plan->fixed, i;
 
-	if (cap < pp->fixed)
+	if (cap < plan->fixed)
 		return -ENOSPC;
-	memset(buf, 0, pp->fixed);
+	memset(buf, 0, plan->fixed);
 	memcpy(buf, &type, 2);
 	memcpy(buf + 4, &pid, 4);
 	if (ret) {
@@ -239,8 +240,8 @@ int pfetch_record(struct sonde_session *s, struct probe *p,
 
 		memcpy(buf + 8, &ip, 8);
 	}
-	for (i = 0; i < pp->nargs; i++) {
-		const struct parg *a = &pp->args[i];
+	for (i = 0; i < plan->nargs; i++) {
+		const struct fetch_arg *a = &plan->args[i];
 
 		if (a->is_string)
 			store_string(&c, a, buf, &used, cap);

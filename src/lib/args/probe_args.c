@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A probe's compiled args, made once and kept on the probe: the backends
+ * that fetch in user space or in a generated program (perf, bpf) ask
+ * whether they fit and then run them from the same plan; its event format
+ * is built from the plan as structs (the tracefs backend reads the
+ * kernel's own instead).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "args/fetch_plan.h"
+#include "internal.h"
+
+const struct fetch_plan *probe_fetch_plan(struct probe *p)
+{
+	if (!p->plan)
+		p->plan = fetch_plan_compile(&p->spec);
+	if (!p->plan)
+		errno = ENOMEM;
+	return p->plan;
+}
+
+int probe_format_from_plan(struct probe *p, int id, struct fetch_error *e)
+{
+	const struct fetch_plan *plan = probe_fetch_plan(p);
+	int err;
+
+	memset(e, 0, sizeof(*e));
+	e->col = -1;
+	if (plan && plan->error.err) {
+		*e = plan->error;
+		return plan->error.err;
+	}
+	err = plan ? fetch_plan_event_format(plan, &p->spec, p->name, id,
+					     &p->fmt)
+		   : -ENOMEM;
+	if (!err) {
+		p->format_text =
+			fetch_plan_format_text(plan, &p->spec, p->name, id);
+		err = p->format_text ? 0 : -ENOMEM;
+	}
+	if (!err && fault_setup(p)) /* its strings' faults */
+		err = -ENOMEM;
+	e->err = err;
+	if (err == -ENOMEM)
+		snprintf(e->msg, sizeof(e->msg), "out of memory");
+	else if (err)
+		snprintf(e->msg, sizeof(e->msg),
+			 "cannot parse the format built for %s", p->name);
+	return err;
+}

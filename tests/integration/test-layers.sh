@@ -1,8 +1,8 @@
 #!/bin/bash
 # The library's folders are the pipeline (docs/architecture.md), lowest
-# stage first: spec < sym < resolve < decode < agg < backend < api. Every
-# `#include "..."` of src/lib/ is read from the source and its target's
-# stage compared with the includer's: none may go up. internal.h holds the
+# stage first: spec < sym < resolve < decode < args < agg < backend < api.
+# Every `#include "..."` of src/lib/ is read from the source and its
+# target's stage compared with the includer's: none may go up. internal.h holds the
 # types every stage hands on (struct probe, session, event, backend); any
 # stage may include it, and it may include only spec/ and decode/ headers.
 # KNOWN lists what still goes up, each with its reason: an include that
@@ -20,7 +20,8 @@ rank()
 {
 	case $1 in
 	spec) echo 1 ;; sym) echo 2 ;; resolve) echo 3 ;; decode) echo 4 ;;
-	agg) echo 5 ;; backend) echo 6 ;; api) echo 7 ;; *) echo 0 ;;
+	args) echo 5 ;; agg) echo 6 ;; backend) echo 7 ;; api) echo 8 ;;
+	*) echo 0 ;;
 	esac
 }
 

@@ -409,6 +409,32 @@ static void short_plan(void **state)
 	assert_int_equal((unsigned char)p.hist[0], 0x5a);
 }
 
+/* Without features given, the plan is that of the machine's own
+ * (sonde_features__probe(), which needs no root). */
+static void probed_features(void **state)
+{
+	struct sonde_features f = {.sz = sizeof(f)};
+	struct sonde_agg_plan_opts o = opts(SONDE_AGG_KIND_COUNT, NULL);
+	struct sonde_agg_plan given = {.sz = sizeof(given)};
+	struct sonde_agg_plan probed = {.sz = sizeof(probed)};
+	int k;
+
+	(void)state;
+	assert_int_equal(sonde_features__probe(&f), 0);
+	for (k = 0; k < 2; k++) {
+		if (k)
+			key(&o, SONDE_BPF_CPU, NULL);
+		o.features = NULL;
+		assert_int_equal(sonde_agg__plan(NULL, &o, &probed), 0);
+		o.features = &f;
+		assert_int_equal(sonde_agg__plan(NULL, &o, &given), 0);
+		assert_int_equal(probed.npaths, given.npaths);
+		assert_memory_equal(probed.paths, given.paths,
+				    sizeof(given.paths));
+		assert_string_equal(probed.hist, given.hist);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +450,7 @@ int main(void)
 		cmocka_unit_test(latency_paths),
 		cmocka_unit_test(bad_opts),
 		cmocka_unit_test(short_plan),
+		cmocka_unit_test(probed_features),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

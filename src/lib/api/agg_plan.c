@@ -67,23 +67,16 @@ static bool key_reads_memory(const struct plan_ctx *c,
 	return k->src == SONDE_BPF_ARG && arg_reads_memory(c->s, k->arg);
 }
 
-/* The hist trigger of a keyed count of the whole run, when every key is
- * one the kernel's event has (common_pid is the thread); false when
- * there is none. */
-static bool hist_trigger(struct plan_ctx *c, struct sonde_agg_plan *p)
+/* The trigger's body into p->hist: the keys as the event's fields
+ * (common_pid is the thread), the probes' filter its "if"; false when a
+ * key is none of the event's (comm, pid) or the text would not fit. */
+static bool hist_body(const struct sonde_agg_plan_opts *o,
+		      struct sonde_agg_plan *p)
 {
-	const struct sonde_agg_plan_opts *o = &c->o;
-	const struct sonde_features *f;
 	char keys[512] = "";
 	size_t len = 0;
 	int i, n;
 
-	if (o->kind != SONDE_AGG_KIND_COUNT || !o->nkeys || o->in_user ||
-	    o->interval || o->hist)
-		return false;
-	f = features(c);
-	if (!f || !f->hist_triggers)
-		return false;
 	for (i = 0; i < o->nkeys; i++) {
 		const struct sonde_bpf_key *k = &o->keys[i];
 		const char *name = k->src == SONDE_BPF_TID   ? "common_pid"
@@ -92,7 +85,7 @@ static bool hist_trigger(struct plan_ctx *c, struct sonde_agg_plan *p)
 							     : NULL;
 
 		if (!name)
-			return false; /* comm, pid: not a field of the event */
+			return false;
 		n = snprintf(keys + len, sizeof(keys) - len, "%s%s",
 			     i ? "," : "", name);
 		if (n < 0 || (size_t)n >= sizeof(keys) - len)
@@ -102,10 +95,26 @@ static bool hist_trigger(struct plan_ctx *c, struct sonde_agg_plan *p)
 	n = snprintf(p->hist, sizeof(p->hist),
 		     "keys=%s:vals=hitcount:sort=hitcount:size=16384%s%s", keys,
 		     o->filter ? " if " : "", o->filter ? o->filter : "");
-	if (n < 0 || (size_t)n >= sizeof(p->hist)) {
-		p->hist[0] = '\0';
+	if (n >= 0 && (size_t)n < sizeof(p->hist))
+		return true;
+	p->hist[0] = '\0';
+	return false;
+}
+
+/* A hist trigger for a keyed count of the whole run, where the kernel has
+ * them (CONFIG_HIST_TRIGGERS) and no key is read through a pointer. */
+static bool hist_trigger(struct plan_ctx *c, struct sonde_agg_plan *p)
+{
+	const struct sonde_agg_plan_opts *o = &c->o;
+	const struct sonde_features *f;
+	int i;
+
+	if (o->kind != SONDE_AGG_KIND_COUNT || !o->nkeys || o->in_user ||
+	    o->interval || o->hist)
 		return false;
-	}
+	f = features(c);
+	if (!f || !f->hist_triggers || !hist_body(o, p))
+		return false;
 	/* a hit whose key faulted would be the kernel's 0 or stale bytes */
 	for (i = 0; i < o->nkeys; i++) {
 		if (!key_reads_memory(c, &o->keys[i]))

@@ -606,6 +606,84 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int probe);
 int sonde_counter__read(struct sonde_counter *c, uint64_t *count);
 void sonde_counter__close(struct sonde_counter *c);
 
+/*
+ * Where an aggregation is kept: the kernel path sonde count, hist and
+ * latency take (a PMU counter, a BPF map, a hist trigger), or user space,
+ * so that a caller takes the same. Memory only: nothing reaches the
+ * kernel; what can only be known by trying (a counter or a BPF program
+ * the kernel refuses) is why there is an ordered list of paths.
+ */
+enum sonde_agg_kind {
+	SONDE_AGG_KIND_COUNT,	/* hits per probe (and key) */
+	SONDE_AGG_KIND_HIST,	/* a histogram of a value per probe (and key) */
+	SONDE_AGG_KIND_LATENCY, /* entry to return times, paired in user space */
+};
+
+enum sonde_agg_path {
+	/* the session is started and streams the events; the caller
+	 * aggregates them (sonde_agg) */
+	SONDE_AGG_PATH_USER = 0,
+	/* sonde_counter__open() on each probe; the session is not started */
+	SONDE_AGG_PATH_PMU_COUNTER,
+	/* sonde_bpf_agg__open(); the session is not started */
+	SONDE_AGG_PATH_BPF,
+	/* plan.hist on every probe (sonde_probe_opts.hist) and the events
+	 * streamed too: the kernel's table (sonde_session__probe_hist()) at
+	 * the end, checked against the events aggregated by the caller */
+	SONDE_AGG_PATH_HIST_TRIGGER,
+};
+
+#define SONDE_AGG_PLAN_MAX_PATHS 4
+
+struct sonde_agg_plan_opts {
+	size_t sz;
+	enum sonde_agg_kind kind;
+	/* the keys after the probe: SONDE_BPF_COMM, _PID, _TID, _CPU or
+	 * _ARG (a field the probes fetch) */
+	int nkeys; /* 0..SONDE_AGG_MAX_KEYS - 1 */
+	struct sonde_bpf_key keys[SONDE_AGG_MAX_KEYS - 1];
+	struct sonde_bpf_key value; /* SONDE_AGG_KIND_HIST: SONDE_BPF_ARG */
+	enum sonde_backend backend; /* the session's */
+	bool in_user;		    /* no in-kernel path: stream */
+	/* tables are read while the probes run (a hist trigger's table is
+	 * read once, at the end) */
+	bool interval;
+	const char *filter; /* the probes' filter, put in the hist trigger */
+	const char *hist;   /* the caller's own hist trigger: no other */
+	/* the machine (sonde_features__probe()); NULL: probed when needed */
+	const struct sonde_features *features;
+};
+
+struct sonde_agg_plan {
+	size_t sz;
+	/* The paths to try, in order: the first that opens is taken. When
+	 * the last cannot open, the aggregation cannot be done (it is
+	 * SONDE_AGG_PATH_BPF alone when BPF was asked for: its reason is
+	 * sonde_session__errmsg()). */
+	int npaths;
+	enum sonde_agg_path paths[SONDE_AGG_PLAN_MAX_PATHS];
+	/* a key or the value is read through a pointer, so it can fault:
+	 * the kernel's BPF table leaves such hits out, counted, and a hist
+	 * trigger cannot tell them (it is left out) */
+	bool reads_memory;
+	/* SONDE_AGG_PATH_HIST_TRIGGER: the trigger's body for the probes */
+	char hist[2048];
+	/* why a kernel path the caller may expect is not taken, one
+	 * sentence; "" when none is left out for a reason of the probes */
+	char reason[256];
+};
+
+/*
+ * Plan an aggregation of the probes of s: the paths to try, in order.
+ * The hist trigger is given to probes when they are added: plan with s
+ * NULL (or before adding probes) for plan.hist, and again once they are
+ * added (a field read through a pointer is known only then). Returns 0,
+ * or -EINVAL for bad options.
+ */
+int sonde_agg__plan(const struct sonde_session *s,
+		    const struct sonde_agg_plan_opts *opts,
+		    struct sonde_agg_plan *plan);
+
 #ifdef __cplusplus
 }
 #endif

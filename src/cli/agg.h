@@ -78,9 +78,6 @@ bool agg_event_value(struct agg_cli *a, const struct sonde_event *ev,
 /* Was a --by or --value field of the event not read (a fault) or not
  * checked? Then the event is left out of the table and counted here. */
 bool agg_event_left_out(struct agg_cli *a, const struct sonde_event *ev);
-/* Is field name of some probe read from memory (a pointer dereference or
- * an @address), per the probes' definitions? Such a read can fault. */
-bool agg_field_reads_memory(struct agg_cli *a, const char *name);
 /* Append " NAME" to a spec for --by/--value names the kernel fetches
  * (argN, retval on returns) that the spec does not fetch yet. */
 char *agg_spec_with(const char *spec, const char *const *names, int n);

@@ -25,33 +25,37 @@ static void key_src(const struct key_def *k, struct sonde_bpf_key *b)
 	b->arg = k->kind == KEY_FIELD ? k->name : NULL;
 }
 
-/* Is a --by or --value field read from memory (where a read can fault)? */
-static bool reads_memory(struct agg_cli *a, bool with_value)
+int agg_plan(struct agg_cli *a, enum sonde_agg_kind kind, const char *hist,
+	     struct sonde_agg_plan *p)
 {
+	struct sonde_agg_plan_opts o = {
+		.sz = sizeof(o),
+		.kind = kind,
+		.nkeys = a->nkeys,
+		.backend = a->o.backend,
+		.in_user = a->in_user,
+		.interval = a->interval != 0,
+		.filter = a->o.filter,
+		.hist = hist,
+	};
 	int i;
 
 	for (i = 0; i < a->nkeys; i++)
-		if (a->keys[i].kind == KEY_FIELD &&
-		    agg_field_reads_memory(a, a->keys[i].name))
-			return true;
-	return with_value && a->value.kind == KEY_FIELD &&
-	       agg_field_reads_memory(a, a->value.name);
+		key_src(&a->keys[i], &o.keys[i]);
+	if (kind == SONDE_AGG_KIND_HIST)
+		key_src(&a->value, &o.value);
+	p->sz = sizeof(*p);
+	return sonde_agg__plan(a->s, &o, p);
 }
 
 int agg_kernel_open(struct agg_cli *a, bool with_value,
+		    const struct sonde_agg_plan *p, bool last,
 		    struct sonde_bpf_agg **out)
 {
 	struct sonde_bpf_agg_opts o = {.sz = sizeof(o)};
-	struct sonde_features f = {.sz = sizeof(f)};
 	struct sonde_bpf_agg_stats st = {.sz = sizeof(st)};
-	bool asked = a->o.backend == SONDE_BACKEND_BPF;
 	int i;
 
-	*out = NULL;
-	if (a->in_user || (!asked && a->o.backend != SONDE_BACKEND_AUTO))
-		return 0;
-	if (!asked && (sonde_features__probe(&f) || !f.bpf_uprobe_multi))
-		return 0;
 	o.nkeys = a->nkeys + 1;
 	/* the kernel's map holds --max-keys entries too (a histogram's:
 	 * keys x buckets); without a limit, its default */
@@ -67,7 +71,7 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 		o.step = a->step;
 	}
 	*out = sonde_bpf_agg__open(a->s, &o);
-	if (!*out && reads_memory(a, with_value)) {
+	if (!*out && p->reads_memory) {
 		/* streamed then, where each event says whether its read
 		 * faulted: a fault is left out, never counted as a 0 */
 		if (a->o.verbose)
@@ -78,7 +82,7 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 		return 0;
 	}
 	if (!*out) {
-		if (asked) {
+		if (last) {
 			print_error(NULL, sonde_session__errmsg(a->s), -1);
 			return error_status(-errno);
 		}

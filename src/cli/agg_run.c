@@ -311,28 +311,6 @@ bool agg_event_left_out(struct agg_cli *a, const struct sonde_event *ev)
 	       field_left_out(a, ev, &a->value);
 }
 
-bool agg_field_reads_memory(struct agg_cli *a, const char *name)
-{
-	size_t len = strlen(name), n;
-	const char *def, *p;
-	int i;
-
-	for (i = 0; i < a->nprobes; i++) {
-		def = sonde_session__probe_definition(a->s, i);
-		for (p = def ? strchr(def, ' ') : NULL; p;
-		     p = strchr(p + 1, ' ')) {
-			if (strncmp(p + 1, name, len) || p[1 + len] != '=')
-				continue;
-			n = strcspn(p + 2 + len, " \t");
-			/* +OFF(BASE), -OFF(BASE), @ADDR: a read of memory */
-			if (memchr(p + 2 + len, '(', n) ||
-			    memchr(p + 2 + len, '@', n))
-				return true;
-		}
-	}
-	return false;
-}
-
 /* Hits of keys the tables had no room for, with the limit (-v: always). */
 static void summary_dropped(struct agg_cli *a)
 {

@@ -20,6 +20,7 @@ struct count_ctx {
 	struct sonde_counter **counters;
 	uint64_t *last;		 /* counter values at the last table */
 	char *hist;		 /* the hist trigger, when the kernel counts */
+	const char *own_hist;	 /* --hist, when given: no other trigger */
 	struct sonde_agg *kernel;
 	struct sonde_bpf_agg *bpf; /* the table is the kernel's (BPF) */
 	int probe;		 /* hist file being parsed */
@@ -47,73 +48,29 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 	return 0;
 }
 
-/* Keyed counts through a hist trigger: only keys the kernel has (fields,
- * common_pid = the thread, common_cpu), only for the whole run. */
+/* Keyed counts through a hist trigger where the plan has one: it is
+ * given to the probes as they are added, before the session is opened. */
 static void prepare(struct agg_cli *a, void *ctx)
 {
-	struct sonde_features f = { .sz = sizeof(f) };
+	struct sonde_agg_plan p = { .sz = sizeof(p) };
 	struct count_ctx *c = ctx;
-	char keys[512] = "";
-	int i;
 
-	if (!a->nkeys || a->in_user || a->interval || a->o.hist ||
-	    sonde_features__probe(&f) || !f.hist_triggers)
+	c->own_hist = a->o.hist;
+	if (agg_plan(a, SONDE_AGG_KIND_COUNT, c->own_hist, &p) || !p.hist[0])
 		return;
-	for (i = 0; i < a->nkeys; i++) {
-		const struct key_def *k = &a->keys[i];
-
-		if (k->kind == KEY_COMM || k->kind == KEY_PID)
-			return;
-		snprintf(keys + strlen(keys), sizeof(keys) - strlen(keys),
-			 "%s%s", i ? "," : "",
-			 k->kind == KEY_TID ? "common_pid" :
-			 k->kind == KEY_CPU ? "common_cpu" : k->name);
-	}
-	if (asprintf(&c->hist, "keys=%s:vals=hitcount:sort=hitcount:size=16384%s%s",
-		     keys, a->o.filter ? " if " : "",
-		     a->o.filter ? a->o.filter : "") < 0)
-		c->hist = NULL;
+	c->hist = strdup(p.hist);
 	a->o.hist = c->hist;
 }
 
-static int setup(struct agg_cli *a, void *ctx)
+/* PMU counters on every probe: 1 when all are open, else 0 (none is). */
+static int open_counters(struct agg_cli *a, struct count_ctx *c)
 {
-	struct count_ctx *c = ctx;
-	int i, n = a->nprobes, r;
+	int i, n = a->nprobes;
 
-	/* A hist trigger counts a key read through a bad pointer as the 0
-	 * (or stale bytes) the kernel stored: such keys are counted here,
-	 * where a fault is known and left out. */
-	for (i = 0; c->hist && i < a->nkeys; i++) {
-		if (a->keys[i].kind != KEY_FIELD ||
-		    !agg_field_reads_memory(a, a->keys[i].name))
-			continue;
-		if (a->o.verbose)
-			fprintf(stderr,
-				"%s: not counted by the hist trigger: '%s' is "
-				"read through a pointer, and a hist trigger "
-				"cannot tell a fault from a value\n",
-				prog, a->keys[i].name);
-		free(c->hist);
-		c->hist = NULL;
-	}
-	/* Keyless: PMU counters first (the kernel counts, no program runs
-	 * per hit), unless BPF is asked for; keyed: BPF where it can. */
-	if (a->nkeys || a->o.backend == SONDE_BACKEND_BPF) {
-		r = agg_kernel_open(a, false, &c->bpf);
-		if (r) {
-			free(c->hist); /* no hist trigger is read then */
-			c->hist = NULL;
-			return r;
-		}
-	}
-	if (a->nkeys || a->in_user || a->o.backend == SONDE_BACKEND_TRACEFS ||
-	    a->o.backend == SONDE_BACKEND_BPF)
-		goto stream;
 	c->counters = calloc(n, sizeof(*c->counters));
 	c->last = calloc(n, sizeof(*c->last));
 	if (!c->counters || !c->last)
-		goto stream;
+		goto close;
 	for (i = 0; i < n; i++) {
 		c->counters[i] = sonde_counter__open(a->s, i);
 		if (!c->counters[i]) {
@@ -122,34 +79,67 @@ static int setup(struct agg_cli *a, void *ctx)
 					"%s: %s: cannot be counted by a PMU counter (%s): events are counted here\n",
 					prog, sonde_session__probe_name(a->s, i),
 					strerror(errno));
-			goto stream;
+			goto close;
 		}
 	}
 	for (i = 0; a->o.verbose && i < n; i++)
 		fprintf(stderr, "%s: %s: counted in the kernel (PMU counter)\n",
 			prog, sonde_session__probe_name(a->s, i));
 	return 1;
-stream:
+close:
 	if (c->counters)
 		for (i = 0; i < n; i++)
 			sonde_counter__close(c->counters[i]);
 	free(c->counters);
 	c->counters = NULL;
-	if (!a->nkeys && a->o.backend != SONDE_BACKEND_BPF && !c->bpf) {
-		/* no PMU counter: BPF keeps the count in the kernel then */
-		r = agg_kernel_open(a, false, &c->bpf);
-		if (r) {
-			free(c->hist);
-			c->hist = NULL;
-			return r;
+	return 0;
+}
+
+/* The plan's paths in order until one opens (sonde_agg__plan()). */
+static int setup(struct agg_cli *a, void *ctx)
+{
+	struct sonde_agg_plan p = { .sz = sizeof(p) };
+	struct count_ctx *c = ctx;
+	bool hist = false;
+	int i, j, r;
+
+	r = agg_plan(a, SONDE_AGG_KIND_COUNT, c->own_hist, &p);
+	if (r) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	if (p.reason[0] && a->o.verbose)
+		fprintf(stderr, "%s: %s\n", prog, p.reason);
+	for (i = 0; i < p.npaths; i++)
+		hist |= p.paths[i] == SONDE_AGG_PATH_HIST_TRIGGER;
+	if (!hist) { /* no hist trigger is read then */
+		free(c->hist);
+		c->hist = NULL;
+	}
+	for (i = 0; !r && i < p.npaths; i++) {
+		switch (p.paths[i]) {
+		case SONDE_AGG_PATH_BPF:
+			r = agg_kernel_open(a, false, &p, i == p.npaths - 1,
+					    &c->bpf);
+			break;
+		case SONDE_AGG_PATH_PMU_COUNTER:
+			r = open_counters(a, c);
+			break;
+		case SONDE_AGG_PATH_HIST_TRIGGER:
+		case SONDE_AGG_PATH_USER:
+			for (j = 0; a->o.verbose && j < a->nprobes; j++)
+				fprintf(stderr, "%s: %s: %s\n", prog,
+					sonde_session__probe_name(a->s, j),
+					c->hist ? "counted in the kernel (hist trigger), checked against the events counted here" :
+						  "events counted here");
+			return 0;
 		}
 	}
-	for (i = 0; a->o.verbose && i < n; i++)
-		fprintf(stderr, "%s: %s: %s\n", prog,
-			sonde_session__probe_name(a->s, i),
-			c->hist ? "counted in the kernel (hist trigger), checked against the events counted here" :
-				  "events counted here");
-	return 0;
+	if (r) { /* no hist trigger is read then */
+		free(c->hist);
+		c->hist = NULL;
+	}
+	return r;
 }
 
 /* The field's type in the probe's format ("field:s32 a;"): hist keys are

@@ -44,12 +44,21 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 
 static int setup(struct agg_cli *a, void *ctx)
 {
+	struct sonde_agg_plan p = { .sz = sizeof(p) };
 	struct hist_ctx *h = ctx;
 	int i, r;
 
-	r = agg_kernel_open(a, true, &h->bpf);
-	if (r)
-		return r;
+	r = agg_plan(a, SONDE_AGG_KIND_HIST, a->o.hist, &p);
+	if (r) {
+		fprintf(stderr, "%s: %s\n", prog, strerror(-r));
+		return EXIT_RUNTIME;
+	}
+	/* the plan's paths in order until one opens: BPF, then here */
+	for (i = 0; i < p.npaths && p.paths[i] == SONDE_AGG_PATH_BPF; i++) {
+		r = agg_kernel_open(a, true, &p, i == p.npaths - 1, &h->bpf);
+		if (r)
+			return r;
+	}
 	for (i = 0; a->o.verbose && i < a->nprobes; i++)
 		fprintf(stderr, "%s: %s: events aggregated here\n", prog,
 			sonde_session__probe_name(a->s, i));

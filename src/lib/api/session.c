@@ -16,8 +16,9 @@
 
 #include "sym/demangle.h"
 #include "sym/elf.h"
-#include "resolve/expand.h"
 #include "internal.h"
+#include "resolve/expand.h"
+#include "session_add.h"
 #include "sym/ksym.h"
 #include "backend/perf/perf.h"
 #include "sym/usdt.h"
@@ -353,7 +354,11 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 int sonde_session__add_probe(struct sonde_session *s, const char *text,
 			     const struct sonde_probe_opts *opts)
 {
-	bool expanded = false;
+	struct spec_error perr = {.col = -1};
+	struct expand_opts eo;
+	struct probe_locations l;
+	struct expand_error e;
+	struct probe_spec sp;
 	int err;
 
 	if (!s || !text)
@@ -362,30 +367,41 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 		return set_err(s, ENOTSUP, -1,
 			       "the %s backend cannot add probes to a running session",
 			       s->be ? s->be->name : "session's");
-	err = expand_spec(s, text, opts, &expanded);
-	if (!expanded)
-		err = expand_probe(s, text, opts, &expanded);
-	return expanded ? err : session_add_one(s, text, opts, NULL);
+	/* parsed once: every probe of the spec is made from this struct */
+	if (spec_parse_pattern(text, &sp, &perr))
+		return set_err(s, EINVAL, perr.col, "%s", perr.msg);
+	eo = (struct expand_opts){.pid = s->opts.pid,
+				  .debug_dir = s->opts.debug_dir,
+				  .max_probes = s->opts.max_probes};
+	err = probe_expand(&sp, &eo, &l, &e);
+	if (err)
+		err = set_err(s, err, e.col, "%s", e.msg);
+	else if (l.kind == EXPAND_NONE)
+		err = session_add_at(s, &sp, NULL, opts);
+	else
+		err = session_add_expanded(s, text, &sp, &l, opts);
+	probe_locations_free(&l);
+	spec_free(&sp);
+	return err;
 }
 
-static int add_one(struct sonde_session *s, const char *text,
+static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 		   const struct sonde_probe_opts *opts,
-		   const struct probe_resolved *r, int usdt_loc);
+		   const struct probe_location *r, int usdt_loc);
 
-/* r: what wildcard expansion already resolved (expand.c), or NULL. */
-int session_add_one(struct sonde_session *s, const char *text,
-		    const struct sonde_probe_opts *opts,
-		    const struct probe_resolved *r)
+/* r: one location of an expanded spec (resolve/expand.c), or NULL. */
+int session_add_at(struct sonde_session *s, const struct probe_spec *sp,
+		   const struct probe_location *r,
+		   const struct sonde_probe_opts *opts)
 {
-	return add_one(s, text, opts, r, 0);
+	return add_one(s, sp, opts, r, 0);
 }
 
 /* usdt_loc: which location of a USDT probe (the first adds the others). */
-static int add_one(struct sonde_session *s, const char *text,
+static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 		   const struct sonde_probe_opts *opts,
-		   const struct probe_resolved *r, int usdt_loc)
+		   const struct probe_location *r, int usdt_loc)
 {
-	struct spec_error perr = { .col = -1 };
 	struct probe *p, *grown;
 	int err, nlocs, loc;
 
@@ -395,10 +411,8 @@ static int add_one(struct sonde_session *s, const char *text,
 	s->probes = grown;
 	p = &s->probes[s->nprobes];
 	memset(p, 0, sizeof(*p));
-	err = r && r->symbol ? spec_parse_pattern(text, &p->spec, &perr)
-			     : spec_parse(text, &p->spec, &perr);
-	if (err) {
-		err = set_err(s, EINVAL, perr.col, "%s", perr.msg);
+	if (spec_copy(&p->spec, sp)) {
+		err = set_err(s, ENOMEM, -1, "out of memory");
 		goto fail;
 	}
 	p->spec.usdt_loc = usdt_loc;
@@ -409,6 +423,7 @@ static int add_one(struct sonde_session *s, const char *text,
 	if (r && r->symbol) { /* a pattern's match, as data */
 		free(p->spec.symbol);
 		p->spec.symbol = strdup(r->symbol);
+		p->spec.pattern = false;
 		if (!p->spec.symbol) {
 			err = set_err(s, ENOMEM, -1, "out of memory");
 			goto fail;
@@ -426,12 +441,11 @@ static int add_one(struct sonde_session *s, const char *text,
 			goto fail;
 		}
 	}
-	if (r && r->object && !(p->path = strdup(r->object))) {
+	if (r && r->path && !(p->path = strdup(r->path))) {
 		err = set_err(s, ENOMEM, -1, "out of memory");
 		goto fail;
 	}
-	if (r && r->path && probe_kind_is_user(p->spec.kind)) {
-		p->path = strdup(r->path);
+	if (r && r->at_offset && probe_kind_is_user(p->spec.kind)) {
 		p->offset = r->offset;
 		p->sym_vaddr = r->sym_vaddr;
 		err = resolve_uprobe_args(s, p);
@@ -490,7 +504,7 @@ static int add_one(struct sonde_session *s, const char *text,
 more_locations:
 	/* a USDT probe: one uprobe per location, the first one's index */
 	for (loc = 1; loc < nlocs && !usdt_loc; loc++) {
-		int e = add_one(s, text, opts, r, loc);
+		int e = add_one(s, sp, opts, r, loc);
 
 		if (e < 0)
 			return e;

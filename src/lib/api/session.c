@@ -397,6 +397,43 @@ int session_add_at(struct sonde_session *s, const struct probe_spec *sp,
 	return add_one(s, sp, opts, r, 0);
 }
 
+/* p's spec: a copy of sp with what location r (or NULL) found in place
+ * of the pattern, as data (memory only). 0 or -ENOMEM. */
+static int probe_describe(struct probe *p, const struct probe_spec *sp,
+			  const struct probe_location *r, int usdt_loc)
+{
+	struct probe_spec *ps = &p->spec;
+
+	if (spec_copy(ps, sp))
+		return -ENOMEM;
+	ps->usdt_loc = usdt_loc;
+	if (!r)
+		return 0;
+	if (r->event) {
+		free(ps->event);
+		if (!(ps->event = strdup(r->event)))
+			return -ENOMEM;
+	}
+	if (r->symbol) { /* a function pattern's match */
+		free(ps->symbol);
+		ps->pattern = false;
+		if (!(ps->symbol = strdup(r->symbol)))
+			return -ENOMEM;
+	}
+	if (r->usdt_name) { /* a USDT pattern's match */
+		free(ps->symbol);
+		free(ps->provider);
+		ps->symbol = strdup(r->usdt_name);
+		ps->provider =
+			r->usdt_provider ? strdup(r->usdt_provider) : NULL;
+		if (!ps->symbol || (r->usdt_provider && !ps->provider))
+			return -ENOMEM;
+	}
+	if (r->path && !(p->path = strdup(r->path)))
+		return -ENOMEM;
+	return 0;
+}
+
 /* usdt_loc: which location of a USDT probe (the first adds the others). */
 static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 		   const struct sonde_probe_opts *opts,
@@ -411,37 +448,7 @@ static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 	s->probes = grown;
 	p = &s->probes[s->nprobes];
 	memset(p, 0, sizeof(*p));
-	if (spec_copy(&p->spec, sp)) {
-		err = set_err(s, ENOMEM, -1, "out of memory");
-		goto fail;
-	}
-	p->spec.usdt_loc = usdt_loc;
-	if (r && r->event) {
-		free(p->spec.event);
-		p->spec.event = strdup(r->event);
-	}
-	if (r && r->symbol) { /* a pattern's match, as data */
-		free(p->spec.symbol);
-		p->spec.symbol = strdup(r->symbol);
-		p->spec.pattern = false;
-		if (!p->spec.symbol) {
-			err = set_err(s, ENOMEM, -1, "out of memory");
-			goto fail;
-		}
-	}
-	if (r && r->usdt_name) { /* a USDT pattern's match */
-		free(p->spec.symbol);
-		free(p->spec.provider);
-		p->spec.symbol = strdup(r->usdt_name);
-		p->spec.provider =
-			r->usdt_provider ? strdup(r->usdt_provider) : NULL;
-		if (!p->spec.symbol ||
-		    (r->usdt_provider && !p->spec.provider)) {
-			err = set_err(s, ENOMEM, -1, "out of memory");
-			goto fail;
-		}
-	}
-	if (r && r->path && !(p->path = strdup(r->path))) {
+	if (probe_describe(p, sp, r, usdt_loc)) {
 		err = set_err(s, ENOMEM, -1, "out of memory");
 		goto fail;
 	}

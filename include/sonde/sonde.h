@@ -134,6 +134,23 @@ int sonde_session__add_probe(struct sonde_session *s, const char *spec,
 			     const struct sonde_probe_opts *opts);
 
 /*
+ * A probe spec parsed on its own, in memory (as sonde_session__add_probe()
+ * parses it): to ask what it is before a session resolves it. NULL with
+ * errno EINVAL when text is not a spec (sonde_session__add_probe() says
+ * why), or ENOMEM.
+ */
+struct sonde_spec;
+struct sonde_spec *sonde_spec__parse(const char *text);
+void sonde_spec__free(struct sonde_spec *spec);
+/* Is it a return probe (ur:, kr:, r:, LOCATION%return)? */
+bool sonde_spec__is_return(const struct sonde_spec *spec);
+/* Its arguments as written: how many, and each one's name (the NAME
+ * given, else the default: "arg1", "retval"...), owned by spec; NULL
+ * past the last. */
+int sonde_spec__arg_count(const struct sonde_spec *spec);
+const char *sonde_spec__arg_name(const struct sonde_spec *spec, int i);
+
+/*
  * Probes may also be added to a running session (they are made and enabled
  * at once, like BCC's attach_uprobe()) and removed from it one by one;
  * sonde_session__close() removes what is left.

@@ -142,39 +142,52 @@ int agg_parse(int argc, char **argv, struct agg_cli *a,
 	return st;
 }
 
-/* arg3 and retval are fetched when asked for: `sonde hist u:bin:f
- * --value arg1` needs no argument list in the spec. */
-char *agg_spec_with(const char *spec, const char *const *names, int n)
+/* Is name one of spec's arguments? */
+static bool has_arg(const struct sonde_spec *spec, const char *name)
 {
-	bool ret = !strncmp(spec, "ur:", 3) || !strncmp(spec, "kr", 2) ||
-		   spec[0] == 'r';
-	char *out = strdup(spec), *grown, *tok, *copy, *save;
-	bool have;
+	const char *n;
 	int i;
 
-	for (i = 0; out && i < n; i++) {
-		const char *nm = names[i];
-		size_t len = strlen(nm);
+	for (i = 0; (n = sonde_spec__arg_name(spec, i)); i++)
+		if (!strcmp(n, name))
+			return true;
+	return false;
+}
 
-		if (strcmp(nm, "retval") ? strncmp(nm, "arg", 3) ||
-						   !nm[3] ||
-						   strspn(nm + 3, "0123456789") !=
-							   strlen(nm + 3)
-					 : !ret)
+/* argN (N digits), or retval of a return probe: a name fetched when asked
+ * for */
+static bool fetched_when_asked(const struct sonde_spec *spec, const char *nm)
+{
+	if (!strcmp(nm, "retval"))
+		return sonde_spec__is_return(spec);
+	return !strncmp(nm, "arg", 3) && nm[3] &&
+	       strspn(nm + 3, "0123456789") == strlen(nm + 3);
+}
+
+/* arg3 and retval are fetched when asked for: `sonde hist u:bin:f
+ * --value arg1` needs no argument list in the spec. The library parses
+ * the spec (sonde_spec__parse()); one it cannot parse is left as it is,
+ * for the session to say why. */
+char *agg_spec_with(const char *spec, const char *const *names, int n)
+{
+	struct sonde_spec *parsed = sonde_spec__parse(spec);
+	char *out = strdup(spec), *grown;
+	int i, j;
+
+	for (i = 0; parsed && out && i < n; i++) {
+		const char *nm = names[i];
+
+		if (!fetched_when_asked(parsed, nm) || has_arg(parsed, nm))
 			continue;
-		have = false;
-		copy = strdup(out);
-		tok = strtok_r(copy, " \t", &save); /* the location */
-		while (copy && (tok = strtok_r(NULL, " \t", &save)))
-			if (!strncmp(tok, nm, len) &&
-			    (!tok[len] || tok[len] == '=' || tok[len] == ':'))
-				have = true;
-		free(copy);
-		if (have || asprintf(&grown, "%s %s", out, nm) < 0)
+		/* asked twice: once */
+		for (j = 0; j < i && strcmp(names[j], nm); j++)
+			;
+		if (j < i || asprintf(&grown, "%s %s", out, nm) < 0)
 			continue;
 		free(out);
 		out = grown;
 	}
+	sonde_spec__free(parsed);
 	return keep(out);
 }
 

@@ -16,9 +16,10 @@
 
 #include "sym/demangle.h"
 #include "sym/elf.h"
-#include "resolve/expand.h"
 #include "args/fetch_plan.h"
 #include "internal.h"
+#include "resolve/expand.h"
+#include "session_add.h"
 #include "sym/ksym.h"
 #include "backend/perf/perf.h"
 #include "sym/usdt.h"
@@ -355,7 +356,11 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 int sonde_session__add_probe(struct sonde_session *s, const char *text,
 			     const struct sonde_probe_opts *opts)
 {
-	bool expanded = false;
+	struct spec_error perr = {.col = -1};
+	struct expand_opts eo;
+	struct probe_locations l;
+	struct expand_error e;
+	struct probe_spec sp;
 	int err;
 
 	if (!s || !text)
@@ -364,30 +369,78 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 		return set_err(s, ENOTSUP, -1,
 			       "the %s backend cannot add probes to a running session",
 			       s->be ? s->be->name : "session's");
-	err = expand_spec(s, text, opts, &expanded);
-	if (!expanded)
-		err = expand_probe(s, text, opts, &expanded);
-	return expanded ? err : session_add_one(s, text, opts, NULL);
+	/* parsed once: every probe of the spec is made from this struct */
+	if (spec_parse_pattern(text, &sp, &perr))
+		return set_err(s, EINVAL, perr.col, "%s", perr.msg);
+	eo = (struct expand_opts){.pid = s->opts.pid,
+				  .debug_dir = s->opts.debug_dir,
+				  .max_probes = s->opts.max_probes};
+	err = probe_expand(&sp, &eo, &l, &e);
+	if (err)
+		err = set_err(s, err, e.col, "%s", e.msg);
+	else if (l.kind == EXPAND_NONE)
+		err = session_add_at(s, &sp, NULL, opts);
+	else
+		err = session_add_expanded(s, text, &sp, &l, opts);
+	probe_locations_free(&l);
+	spec_free(&sp);
+	return err;
 }
 
-static int add_one(struct sonde_session *s, const char *text,
+static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 		   const struct sonde_probe_opts *opts,
-		   const struct probe_resolved *r, int usdt_loc);
+		   const struct probe_location *r, int usdt_loc);
 
-/* r: what wildcard expansion already resolved (expand.c), or NULL. */
-int session_add_one(struct sonde_session *s, const char *text,
-		    const struct sonde_probe_opts *opts,
-		    const struct probe_resolved *r)
+/* r: one location of an expanded spec (resolve/expand.c), or NULL. */
+int session_add_at(struct sonde_session *s, const struct probe_spec *sp,
+		   const struct probe_location *r,
+		   const struct sonde_probe_opts *opts)
 {
-	return add_one(s, text, opts, r, 0);
+	return add_one(s, sp, opts, r, 0);
+}
+
+/* p's spec: a copy of sp with what location r (or NULL) found in place
+ * of the pattern, as data (memory only). 0 or -ENOMEM. */
+static int probe_describe(struct probe *p, const struct probe_spec *sp,
+			  const struct probe_location *r, int usdt_loc)
+{
+	struct probe_spec *ps = &p->spec;
+
+	if (spec_copy(ps, sp))
+		return -ENOMEM;
+	ps->usdt_loc = usdt_loc;
+	if (!r)
+		return 0;
+	if (r->event) {
+		free(ps->event);
+		if (!(ps->event = strdup(r->event)))
+			return -ENOMEM;
+	}
+	if (r->symbol) { /* a function pattern's match */
+		free(ps->symbol);
+		ps->pattern = false;
+		if (!(ps->symbol = strdup(r->symbol)))
+			return -ENOMEM;
+	}
+	if (r->usdt_name) { /* a USDT pattern's match */
+		free(ps->symbol);
+		free(ps->provider);
+		ps->symbol = strdup(r->usdt_name);
+		ps->provider =
+			r->usdt_provider ? strdup(r->usdt_provider) : NULL;
+		if (!ps->symbol || (r->usdt_provider && !ps->provider))
+			return -ENOMEM;
+	}
+	if (r->path && !(p->path = strdup(r->path)))
+		return -ENOMEM;
+	return 0;
 }
 
 /* usdt_loc: which location of a USDT probe (the first adds the others). */
-static int add_one(struct sonde_session *s, const char *text,
+static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 		   const struct sonde_probe_opts *opts,
-		   const struct probe_resolved *r, int usdt_loc)
+		   const struct probe_location *r, int usdt_loc)
 {
-	struct spec_error perr = { .col = -1 };
 	struct probe *p, *grown;
 	int err, nlocs, loc;
 
@@ -397,43 +450,11 @@ static int add_one(struct sonde_session *s, const char *text,
 	s->probes = grown;
 	p = &s->probes[s->nprobes];
 	memset(p, 0, sizeof(*p));
-	err = r && r->symbol ? spec_parse_pattern(text, &p->spec, &perr)
-			     : spec_parse(text, &p->spec, &perr);
-	if (err) {
-		err = set_err(s, EINVAL, perr.col, "%s", perr.msg);
-		goto fail;
-	}
-	p->spec.usdt_loc = usdt_loc;
-	if (r && r->event) {
-		free(p->spec.event);
-		p->spec.event = strdup(r->event);
-	}
-	if (r && r->symbol) { /* a pattern's match, as data */
-		free(p->spec.symbol);
-		p->spec.symbol = strdup(r->symbol);
-		if (!p->spec.symbol) {
-			err = set_err(s, ENOMEM, -1, "out of memory");
-			goto fail;
-		}
-	}
-	if (r && r->usdt_name) { /* a USDT pattern's match */
-		free(p->spec.symbol);
-		free(p->spec.provider);
-		p->spec.symbol = strdup(r->usdt_name);
-		p->spec.provider =
-			r->usdt_provider ? strdup(r->usdt_provider) : NULL;
-		if (!p->spec.symbol ||
-		    (r->usdt_provider && !p->spec.provider)) {
-			err = set_err(s, ENOMEM, -1, "out of memory");
-			goto fail;
-		}
-	}
-	if (r && r->object && !(p->path = strdup(r->object))) {
+	if (probe_describe(p, sp, r, usdt_loc)) {
 		err = set_err(s, ENOMEM, -1, "out of memory");
 		goto fail;
 	}
-	if (r && r->path && probe_kind_is_user(p->spec.kind)) {
-		p->path = strdup(r->path);
+	if (r && r->at_offset && probe_kind_is_user(p->spec.kind)) {
 		p->offset = r->offset;
 		p->sym_vaddr = r->sym_vaddr;
 		err = resolve_uprobe_args(s, p);
@@ -492,7 +513,7 @@ static int add_one(struct sonde_session *s, const char *text,
 more_locations:
 	/* a USDT probe: one uprobe per location, the first one's index */
 	for (loc = 1; loc < nlocs && !usdt_loc; loc++) {
-		int e = add_one(s, text, opts, r, loc);
+		int e = add_one(s, sp, opts, r, loc);
 
 		if (e < 0)
 			return e;

@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Wildcard probes: "u:TARGET:GLOB ARGS" and "k:GLOB ARGS" (also ur:, kr:,
- * k:MOD:GLOB) become one probe per matching function, each added as if
- * its name had been written in place of the pattern. The text as written
- * (pattern included) goes through the same parser and checks as a
- * hand-written one; the matched name is handed over as data (struct
- * probe_resolved), never pasted into the text, so a symbol named
- * "f arg1=\1" cannot add or rename arguments. User functions match by their
- * name or, for C++, their demangled name with or without parameters
- * (fnmatch(3)); the target's ELF file is read once, not once per match.
+ * Function patterns: "u:TARGET:GLOB ARGS" and "k:GLOB ARGS" (also ur:, kr:,
+ * k:MOD:GLOB) name one place per matching function. The spec is parsed
+ * once by the session (spec_parse_pattern()); each match is a struct
+ * probe_location whose symbol is handed over as data, never pasted into
+ * spec text, so a symbol named "f arg1=\1" cannot add or rename
+ * arguments. User functions match by their name or, for C++, their
+ * demangled name with or without parameters (fnmatch(3)); the target's
+ * ELF file is read once, not once per match.
  */
-#include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,18 +36,6 @@ struct matches {
 	const char *glob, *mod;
 	int err;
 };
-
-/* What the pattern is and where it looks. */
-struct loc {
-	bool user, ret;
-	char target[PATH_MAX];
-	char glob[512];
-};
-
-static bool has_glob(const char *s)
-{
-	return strpbrk(s, "*?[") != NULL;
-}
 
 static int push(struct matches *m, const char *name, const char *event,
 		uint64_t vaddr, bool ifunc)
@@ -87,57 +74,6 @@ static void matches_free(struct matches *m)
 		free(m->v[i].event);
 	}
 	free(m->v);
-}
-
-/* "u:T:G", "ur:T:G", "k:G", "k:M:G", "kr:G", "krN:G", then +OFF or space */
-static bool locate(const char *text, struct loc *l)
-{
-	const char *p = text, *colon, *tok_end, *g;
-	size_t n;
-
-	if (!strncmp(p, "u:", 2) || !strncmp(p, "ur:", 3)) {
-		l->user = true;
-		l->ret = p[1] == 'r';
-	} else if (p[0] == 'k' && (p[1] == ':' || p[1] == 'r')) {
-		l->ret = p[1] == 'r';
-		p += 1 + l->ret;
-		while (isdigit((unsigned char)*p))
-			p++;
-		if (*p != ':')
-			return false;
-	} else {
-		return false;
-	}
-	p = strchr(text, ':') + 1;
-	tok_end = p + strcspn(p, " \t");
-	if (l->user) {
-		colon = memchr(p, ':', (size_t)(tok_end - p));
-		if (!colon || (size_t)(colon - p) >= sizeof(l->target))
-			return false;
-		snprintf(l->target, sizeof(l->target), "%.*s",
-			 (int)(colon - p), p);
-		g = colon + 1;
-	} else {
-		/* k:MOD:FUNC: the function is after the last colon */
-		g = p;
-		while ((colon = memchr(g, ':', (size_t)(tok_end - g))))
-			g = colon + 1;
-		snprintf(l->target, sizeof(l->target), "%.*s",
-			 g > p ? (int)(g - p - 1) : 0, p);
-	}
-	/* a trailing +OFF (digits) is kept after each name */
-	n = (size_t)(tok_end - g);
-	for (colon = tok_end; colon > g; colon--)
-		if (colon[-1] == '+' && isdigit((unsigned char)*colon)) {
-			n = (size_t)(colon - 1 - g);
-			break;
-		}
-	if (!n || n >= sizeof(l->glob))
-		return false;
-	snprintf(l->glob, sizeof(l->glob), "%.*s", (int)n, g);
-	/* a C++ name without parameters may name several overloads */
-	return has_glob(l->glob) ||
-	       (l->user && strstr(l->glob, "::") && !strchr(l->glob, '('));
 }
 
 static int user_match(const struct elf_sym *sym, void *ctx)
@@ -180,137 +116,182 @@ static int kernel_match(const char *name, const char *mod, void *ctx)
 	return push(m, name, NULL, 0, false);
 }
 
-static int collect(struct sonde_session *s, struct loc *l, struct matches *m,
-		   char *path, size_t pathlen, struct elf_file **efp)
+int expand_err(struct expand_error *e, int err, int col, const char *fmt, ...)
+{
+	va_list ap;
+
+	e->err = err < 0 ? -err : err;
+	e->col = col;
+	va_start(ap, fmt);
+	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	return -e->err;
+}
+
+struct probe_location *probe_locations_add(struct probe_locations *l)
+{
+	struct probe_location *nv;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+
+		nv = realloc(l->v, cap * sizeof(*nv));
+		if (!nv)
+			return NULL;
+		l->v = nv;
+		l->cap = cap;
+	}
+	nv = &l->v[l->n++];
+	memset(nv, 0, sizeof(*nv));
+	return nv;
+}
+
+void probe_locations_free(struct probe_locations *l)
+{
+	size_t i;
+
+	if (!l)
+		return;
+	for (i = 0; i < l->n; i++) {
+		free(l->v[i].path);
+		free(l->v[i].symbol);
+		free(l->v[i].event);
+		free(l->v[i].usdt_provider);
+		free(l->v[i].usdt_name);
+	}
+	free(l->v);
+	free(l->where);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The matches of sp's pattern: 0, 1 (the target cannot be read: the
+ * one-probe path says why), or -errno with e. */
+static int collect(const struct probe_spec *sp, const struct expand_opts *o,
+		   struct matches *m, char *path, size_t pathlen,
+		   struct elf_file **efp, struct expand_error *e)
 {
 	char msg[512];
 	int err;
 
-	if (!l->user) {
-		m->mod = l->target;
-		err = ksym_glob(l->glob, kernel_match, m);
+	if (!probe_kind_is_user(sp->kind)) {
+		m->mod = sp->target;
+		err = ksym_glob(sp->symbol, kernel_match, m);
 		if (m->err)
-			return set_err(s, ENOMEM, -1, "out of memory");
+			return expand_err(e, ENOMEM, -1, "out of memory");
 		if (err < 0)
-			return set_err(s, -err, -1,
-				       "cannot list kernel functions for '%s': %s",
-				       l->glob, strerror(-err));
+			return expand_err(
+				e, -err, -1,
+				"cannot list kernel functions for '%s': %s",
+				sp->symbol, strerror(-err));
 		return 0;
 	}
-	if (target_resolve(l->target, s->opts.pid, path, pathlen, msg,
-			   sizeof(msg)))
-		return 1; /* the plain path reports it */
+	if (target_resolve(sp->target, o->pid, path, pathlen, msg, sizeof(msg)))
+		return 1;
 	*efp = elf_file_open(path);
 	if (!*efp)
 		return 1;
-	elf_file_set_debug_dirs(*efp, s->opts.debug_dir);
+	elf_file_set_debug_dirs(*efp, o->debug_dir);
 	err = elf_file_for_each_func(*efp, user_match, m);
 	if (m->err || err < 0)
-		return set_err(s, m->err ? -m->err : -err, -1,
-			       "cannot read the functions of %s: %s", path,
-			       strerror(m->err ? -m->err : -err));
+		return expand_err(e, m->err ? -m->err : -err, -1,
+				  "cannot read the functions of %s: %s", path,
+				  strerror(m->err ? -m->err : -err));
 	if (m->n > 1)
 		qsort(m->v, m->n, sizeof(*m->v), by_addr);
 	return 0;
 }
 
-/* Add the probe of one match; 0 or -errno (skipped). */
-static int add_match(struct sonde_session *s, const char *text,
-		     const struct loc *l, const struct match *mt,
-		     struct elf_file *ef, const char *path,
-		     const struct sonde_probe_opts *opts, int *first)
+/* The location of one match: its file offset where the file is known. */
+static int locate_match(const struct probe_spec *sp, const struct match *mt,
+			struct elf_file *ef, const char *path,
+			struct probe_location *loc)
 {
-	struct probe_resolved r = {.symbol = mt->name};
-	char *ev = NULL;
-	int idx;
-
-	if (ef) {
-		if (mt->ifunc)
-			return -EINVAL; /* the resolver, not the function */
-		if (elf_file_vaddr_to_offset(ef, mt->vaddr, &r.offset))
-			return -ERANGE;
-		r.path = path;
-		r.sym_vaddr = mt->vaddr;
-	}
-	if (mt->event && asprintf(&ev, "%s%s", mt->event,
-				  l->ret ? "__return" : "") < 0)
+	if (!(loc->symbol = strdup(mt->name)))
 		return -ENOMEM;
-	r.event = ev;
-	idx = session_add_one(s, text, opts, &r);
-	free(ev);
-	if (idx < 0)
-		return idx;
-	if (*first < 0)
-		*first = idx;
+	if (mt->event &&
+	    asprintf(&loc->event, "%s%s", mt->event,
+		     probe_kind_is_return(sp->kind) ? "__return" : "") < 0) {
+		loc->event = NULL;
+		return -ENOMEM;
+	}
+	if (!ef)
+		return 0;
+	if (!(loc->path = strdup(path)))
+		return -ENOMEM;
+	if (mt->ifunc)
+		loc->unprobeable = -EINVAL; /* the resolver, not the function */
+	else if (elf_file_vaddr_to_offset(ef, mt->vaddr, &loc->offset))
+		loc->unprobeable = -ERANGE;
+	loc->at_offset = !loc->unprobeable;
+	loc->sym_vaddr = mt->vaddr;
 	return 0;
 }
 
-int expand_probe(struct sonde_session *s, const char *text,
-		 const struct sonde_probe_opts *opts, bool *done)
+int expand_functions(const struct probe_spec *sp, const struct expand_opts *o,
+		     struct probe_locations *l, struct expand_error *e)
 {
-	struct matches m = { .v = NULL };
+	int max = o->max_probes > 0 ? o->max_probes : EXPAND_DEFAULT_MAX;
+	struct matches m = {.glob = sp->symbol};
 	struct elf_file *ef = NULL;
-	char path[PATH_MAX] = "", last[256] = "";
-	int max = s->opts.max_probes > 0 ? s->opts.max_probes
-					  : EXPAND_DEFAULT_MAX;
-	int err, first = -1, skipped = 0, n = 0;
-	struct loc l = { .user = false };
+	char path[PATH_MAX] = "";
+	bool user = probe_kind_is_user(sp->kind);
+	int err, n = 0;
 	size_t i;
 
-	*done = false;
-	if (!locate(text, &l))
-		return 0;
-	m.glob = l.glob;
-	err = collect(s, &l, &m, path, sizeof(path), &ef);
-	if (err > 0) { /* not resolvable: the one-probe path says why */
-		matches_free(&m);
-		return 0;
-	}
-	*done = true;
+	if (!sp->pattern || sp->usdt)
+		return 1;
+	err = collect(sp, o, &m, path, sizeof(path), &ef, e);
 	if (err)
 		goto out;
 	for (i = 0; i < m.n; i++)
 		n += !(i && ef && m.v[i].vaddr == m.v[i - 1].vaddr);
 	if (!n) {
-		err = set_err(s, ENOENT, -1, "no function matches '%s' in %s",
-			      l.glob, l.user ? path : "the kernel");
+		err = expand_err(e, ENOENT, -1,
+				 "no function matches '%s' in %s", sp->symbol,
+				 user ? path : "the kernel");
 		goto out;
 	}
 	if (n > max) {
-		err = set_err(s, E2BIG, -1,
-			      "'%s' matches %d functions, more than the limit of %d probes: narrow the pattern or raise the limit (--max-probes)",
-			      l.glob, n, max);
+		err = expand_err(e, E2BIG, -1,
+				 "'%s' matches %d functions, more than the "
+				 "limit of %d probes: narrow the pattern or "
+				 "raise the limit (--max-probes)",
+				 sp->symbol, n, max);
 		goto out;
 	}
-	for (i = 0; i < m.n; i++) {
+	l->kind = EXPAND_FUNCTIONS;
+	if (user && !(l->where = strdup(path)))
+		err = -ENOMEM;
+	for (i = 0; !err && i < m.n; i++) {
+		struct probe_location *loc;
+
 		/* aliases of one address: one probe */
 		if (i && ef && m.v[i].vaddr == m.v[i - 1].vaddr)
 			continue;
-		err = add_match(s, text, &l, &m.v[i], ef, path, opts, &first);
-		if (err == -ENOMEM)
-			goto out;
-		if (err) {
-			skipped++;
-			snprintf(last, sizeof(last), "%.100s: %.150s", m.v[i].name,
-				 s->errmsg[0] ? s->errmsg : strerror(-err));
-			slog(s, SONDE_LOG_DEBUG, "skipped %s", last);
-		}
+		loc = probe_locations_add(l);
+		err = loc ? locate_match(sp, &m.v[i], ef, path, loc) : -ENOMEM;
 	}
-	if (first < 0) {
-		err = set_err(s, EINVAL, -1,
-			      "none of the %d functions matching '%s' can be probed (%s)",
-			      n, l.glob, last);
-		goto out;
-	}
-	s->errmsg[0] = '\0';
-	s->errcol = -1;
-	slog(s, SONDE_LOG_INFO,
-	     "'%s': %d probe%s on %d matching function%s, %d skipped (cannot be probed)",
-	     l.glob, n - skipped, n - skipped == 1 ? "" : "s", n,
-	     n == 1 ? "" : "s", skipped);
-	err = first;
+	if (err)
+		err = expand_err(e, ENOMEM, -1, "out of memory");
 out:
 	matches_free(&m);
 	elf_file_close(ef);
 	return err;
+}
+
+int probe_expand(const struct probe_spec *sp, const struct expand_opts *o,
+		 struct probe_locations *l, struct expand_error *e)
+{
+	int err;
+
+	memset(l, 0, sizeof(*l));
+	e->err = 0;
+	e->col = -1;
+	e->msg[0] = '\0';
+	err = expand_sites(sp, o, l, e);
+	if (err == 1)
+		err = expand_functions(sp, o, l, e);
+	if (err)
+		probe_locations_free(l);
+	return err < 0 ? err : 0;
 }

@@ -1,58 +1,98 @@
 /* SPDX-License-Identifier: MIT */
-/* Wildcard probes: u:TARGET:GLOB and k:GLOB become one probe per match. */
+/*
+ * Probe expansion: a parsed spec that names several places (a function
+ * pattern, a USDT provider or name pattern, an empty target with -p)
+ * becomes a list of locations, each a struct handed to the session, which
+ * makes one probe per location from the one parsed spec. Memory and files
+ * only (ELF symbols, kallsyms, USDT notes, /proc/PID/maps): nothing here
+ * knows the session or the kernel's tracing state.
+ */
 #ifndef SONDE_EXPAND_H
 #define SONDE_EXPAND_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
-#include "internal.h"
+#include "spec/spec.h"
 
 #define EXPAND_DEFAULT_MAX 1000
 
-/* What expansion already knows of one match, so that adding it does not
- * resolve the target and read the ELF file again. */
-struct probe_resolved {
-	const char *event; /* event name base, or NULL */
-	/* expand.c: the matched function, in place of the spec's pattern
-	 * (data, never parsed as spec text), or NULL */
-	const char *symbol;
-	const char *path;  /* uprobes: the resolved file, or NULL */
-	uint64_t offset, sym_vaddr;
-	/* expand_spec.c: resolve the spec in this file instead of its
-	 * TARGET (an empty target's objects), or NULL */
-	const char *object;
-	/* ... and as this USDT probe (a provider or name pattern's match;
-	 * provider may be NULL), or NULL */
-	const char *usdt_provider, *usdt_name;
+/* What expansion reads: the process of -p, separate debug files, and how
+ * many probes one spec may make (0: EXPAND_DEFAULT_MAX). */
+struct expand_opts {
+	pid_t pid;
+	const char *debug_dir;
+	int max_probes;
 };
 
-/* session.c: add one probe from its text; r (may be NULL) short-cuts
- * resolution. The probe's index or -errno. */
-int session_add_one(struct sonde_session *s, const char *text,
-		    const struct sonde_probe_opts *opts,
-		    const struct probe_resolved *r);
+/* Why expansion failed: errno, the column in the spec text (-1: none),
+ * one sentence (escaped by whoever shows it). */
+struct expand_error {
+	int err;
+	int col;
+	char msg[1024];
+};
+
+/* One place a spec names; every string is owned by the list. */
+struct probe_location {
+	/* uprobes: the file, or NULL for the spec's TARGET */
+	char *path;
+	/* a function match: offset (file) and sym_vaddr are known */
+	bool at_offset;
+	uint64_t offset, sym_vaddr;
+	/* the matched function, in place of the spec's pattern (data, never
+	 * parsed as spec text), or NULL */
+	char *symbol;
+	/* event name base (C++: demangled, "__return" for returns), or NULL */
+	char *event;
+	/* a USDT pattern's match (provider may be NULL), or NULL */
+	char *usdt_provider, *usdt_name;
+	/* -errno: the match cannot be probed (an IFUNC: -EINVAL; not in a
+	 * loaded segment: -ERANGE), counted as skipped; else 0 */
+	int unprobeable;
+};
+
+enum expand_kind {
+	EXPAND_NONE = 0,  /* one place: the session resolves the spec alone */
+	EXPAND_FUNCTIONS, /* a function pattern's matches (expand.c) */
+	EXPAND_SITES,	  /* USDT matches or an empty target's objects */
+};
+
+struct probe_locations {
+	enum expand_kind kind;
+	struct probe_location *v;
+	size_t n, cap;
+	/* EXPAND_FUNCTIONS: where the functions were looked for: the
+	 * target's file, or NULL for the kernel */
+	char *where;
+};
+
+void probe_locations_free(struct probe_locations *l);
 
 /*
- * expand_spec.c: a USDT provider or name pattern (usdt:T:*,
- * usdt:T:PROV:*, usdt:T:*:NAME), or an empty target with -p (u::SYM,
- * usdt::[PROV:]NAME: every object the process maps): one probe per
- * match, the first one's index. *done false (0 returned) when text is
- * neither. -errno with the session's message: no match, no -p, more
- * than max_probes.
+ * The locations sp names, in the order probes are made: a function
+ * pattern's matches by address (aliases of one address once), USDT
+ * provider:name matches in note order, an empty target's objects in the
+ * order of /proc/PID/maps. Returns 0 with l->kind EXPAND_NONE when sp
+ * names one place (or its target cannot be read: resolving it alone says
+ * why), 0 with l filled, or -errno with e: no match, no -p, more than
+ * max_probes, a file or kallsyms that cannot be read.
  */
-int expand_spec(struct sonde_session *s, const char *text,
-		const struct sonde_probe_opts *opts, bool *done);
+int probe_expand(const struct probe_spec *sp, const struct expand_opts *o,
+		 struct probe_locations *l, struct expand_error *e);
 
-/*
- * If text's function is a pattern ('*', '?', '[' in it, or a C++ name with
- * "::" and no parameter list, which may name several overloads), add one
- * probe per matching function and return the first one's index; what
- * cannot be probed is skipped and counted in an INFO log. *done is false
- * (and 0 returned) when text is no pattern. -errno with the session's
- * message: no match, or more than max_probes.
- */
-int expand_probe(struct sonde_session *s, const char *text,
-		 const struct sonde_probe_opts *opts, bool *done);
+/* expand.c: a function pattern (sp->pattern); expand_spec.c: USDT
+ * patterns and empty targets. Each returns 1 when sp is not its kind. */
+int expand_functions(const struct probe_spec *sp, const struct expand_opts *o,
+		     struct probe_locations *l, struct expand_error *e);
+int expand_sites(const struct probe_spec *sp, const struct expand_opts *o,
+		 struct probe_locations *l, struct expand_error *e);
+
+/* expand.c: a location at the end of l, zeroed; NULL on ENOMEM. */
+struct probe_location *probe_locations_add(struct probe_locations *l);
+/* 0 or -errno, with e filled (as set_err() does for a session). */
+int expand_err(struct expand_error *e, int err, int col, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

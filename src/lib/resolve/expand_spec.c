@@ -9,9 +9,9 @@
  *    object the process maps executable (/proc/PID/maps, through
  *    /proc/PID/root), as bpftrace's uprobe::SYM with -p; a probe in each
  *    object that has the function or USDT probe.
- * The spec is parsed once here; each match goes to session_add_one() as a
- * struct (the object's path, the USDT provider and name), never pasted
- * into the spec text, so the one parser reads what the user wrote.
+ * The session parses the spec once; each match is a struct probe_location
+ * (the object's path, the USDT provider and name), never pasted into the
+ * spec text, so the one parser reads what the user wrote.
  */
 #include <errno.h>
 #include <fnmatch.h>
@@ -167,8 +167,8 @@ static bool own_fork(pid_t pid)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-static int collect(struct sonde_session *s, const struct probe_spec *sp,
-		   struct sites *w)
+static int collect(const struct probe_spec *sp, const struct expand_opts *o,
+		   struct sites *w, struct expand_error *e)
 {
 	char path[4096], msg[512], name[512];
 	int err;
@@ -177,49 +177,53 @@ static int collect(struct sonde_session *s, const struct probe_spec *sp,
 	if (*sp->target) {
 		/* a pattern in one file: an unresolvable target is the
 		 * one-probe path's to report */
-		if (target_resolve(sp->target, s->opts.pid, path, sizeof(path),
-				   msg, sizeof(msg)))
+		if (target_resolve(sp->target, o->pid, path, sizeof(path), msg,
+				   sizeof(msg)))
 			return 1;
 		err = usdt_sites(w, path);
 		if (!err && !w->n)
-			err = set_err(s, ENOENT, sp->symbol_col,
-				      "no USDT probe matches '%s' in %s%s%s",
-				      name, path, *w->why ? ": " : "",
-				      *w->why ? w->why : "");
-		return err == -ENOMEM ? set_err(s, ENOMEM, -1, "out of memory")
-				      : err;
+			err = expand_err(e, ENOENT, sp->symbol_col,
+					 "no USDT probe matches '%s' in %s%s%s",
+					 name, path, *w->why ? ": " : "",
+					 *w->why ? w->why : "");
+		return err == -ENOMEM
+			       ? expand_err(e, ENOMEM, -1, "out of memory")
+			       : err;
 	}
-	if (s->opts.pid <= 0)
-		return set_err(s, EINVAL, sp->target_col,
-			       "an empty target means every object of a "
-			       "process: give its -p PID, or name the object "
-			       "(%s:PATH:%s)",
-			       sp->usdt ? "usdt" : "u", name);
-	if (own_fork(s->opts.pid))
-		return set_err(s, EINVAL, sp->target_col,
-			       "an empty target means the objects of process "
-			       "%d, which has not started its program yet "
-			       "(-c): name the object (%s:PATH:%s), or start "
-			       "the program and attach with -p",
-			       (int)s->opts.pid, sp->usdt ? "usdt" : "u", name);
-	err = target_for_each_object(s->opts.pid, object_cb, w);
+	if (o->pid <= 0)
+		return expand_err(
+			e, EINVAL, sp->target_col,
+			"an empty target means every object of a "
+			"process: give its -p PID, or name the object "
+			"(%s:PATH:%s)",
+			sp->usdt ? "usdt" : "u", name);
+	if (own_fork(o->pid))
+		return expand_err(
+			e, EINVAL, sp->target_col,
+			"an empty target means the objects of process "
+			"%d, which has not started its program yet "
+			"(-c): name the object (%s:PATH:%s), or start "
+			"the program and attach with -p",
+			(int)o->pid, sp->usdt ? "usdt" : "u", name);
+	err = target_for_each_object(o->pid, object_cb, w);
 	if (err == -ENOMEM || w->err)
-		return set_err(s, ENOMEM, -1, "out of memory");
+		return expand_err(e, ENOMEM, -1, "out of memory");
 	if (err)
-		return set_err(s, -err, sp->target_col,
-			       "cannot read the maps of pid %d: %s",
-			       (int)s->opts.pid, strerror(-err));
+		return expand_err(e, -err, sp->target_col,
+				  "cannot read the maps of pid %d: %s",
+				  (int)o->pid, strerror(-err));
 	if (!w->n)
-		return set_err(s, ENOENT, sp->symbol_col,
-			       "none of the %d objects mapped by pid %d has "
-			       "%s '%s'",
-			       w->objects, (int)s->opts.pid,
-			       sp->usdt ? "a USDT probe" : "a function", name);
+		return expand_err(e, ENOENT, sp->symbol_col,
+				  "none of the %d objects mapped by pid %d has "
+				  "%s '%s'",
+				  w->objects, (int)o->pid,
+				  sp->usdt ? "a USDT probe" : "a function",
+				  name);
 	return 0;
 }
 
 /* Is sp ours? An error for what an empty target cannot take. */
-static int claim(struct sonde_session *s, const struct probe_spec *sp)
+static int claim(const struct probe_spec *sp, struct expand_error *e)
 {
 	if (!probe_kind_is_user(sp->kind) || !sp->target)
 		return 0;
@@ -227,92 +231,54 @@ static int claim(struct sonde_session *s, const struct probe_spec *sp)
 	    !(sp->usdt && (has_glob(sp->symbol) || has_glob(sp->provider))))
 		return 0;
 	if (!*sp->target && sp->has_addr)
-		return set_err(s, EINVAL, sp->symbol_col,
-			       "an address belongs to one file: name it "
-			       "(u:PATH:0x%llx)",
-			       (unsigned long long)sp->addr);
+		return expand_err(e, EINVAL, sp->symbol_col,
+				  "an address belongs to one file: name it "
+				  "(u:PATH:0x%llx)",
+				  (unsigned long long)sp->addr);
 	if (!*sp->target && !sp->usdt && has_glob(sp->symbol))
-		return set_err(s, EINVAL, sp->target_col,
-			       "a function pattern needs its object: name it "
-			       "(u:libc:%s)",
-			       sp->symbol);
+		return expand_err(e, EINVAL, sp->target_col,
+				  "a function pattern needs its object: name "
+				  "it (u:libc:%s)",
+				  sp->symbol);
 	return 1;
 }
 
-int expand_spec(struct sonde_session *s, const char *text,
-		const struct sonde_probe_opts *opts, bool *done)
+int expand_sites(const struct probe_spec *sp, const struct expand_opts *o,
+		 struct probe_locations *l, struct expand_error *e)
 {
-	int max = s->opts.max_probes > 0 ? s->opts.max_probes
-					 : EXPAND_DEFAULT_MAX;
-	struct probe_spec sp;
-	struct sites w = {.sp = &sp};
-	struct probe_resolved r;
-	int err, idx = -EINVAL, first = -1, skipped = 0;
-	char last[640] = "";
+	int max = o->max_probes > 0 ? o->max_probes : EXPAND_DEFAULT_MAX;
+	struct sites w = {.sp = sp};
+	struct probe_location *loc;
+	int err;
 	size_t i;
 
-	*done = false;
-	if (spec_parse(text, &sp, NULL))
-		return 0; /* the one-probe path reports it */
-	err = claim(s, &sp);
+	err = claim(sp, e);
 	if (err <= 0)
-		goto out;
-	err = collect(s, &sp, &w);
-	if (err > 0) {
-		err = 0;
-		goto out;
-	}
-	*done = true;
+		return err ? err : 1;
+	err = collect(sp, o, &w, e);
 	if (err)
 		goto out;
 	if (w.n > (size_t)max) {
-		err = set_err(s, E2BIG, sp.symbol_col,
-			      "'%s' matches %zu probes, more than the limit of "
-			      "%d: narrow the pattern or raise the limit "
-			      "(--max-probes)",
-			      sp.symbol, w.n, max);
+		err = expand_err(e, E2BIG, sp->symbol_col,
+				 "'%s' matches %zu probes, more than the limit "
+				 "of %d: narrow the pattern or raise the limit "
+				 "(--max-probes)",
+				 sp->symbol, w.n, max);
 		goto out;
 	}
+	l->kind = EXPAND_SITES;
 	for (i = 0; i < w.n; i++) {
-		r = (struct probe_resolved){.object = w.v[i].path,
-					    .usdt_provider = w.v[i].provider,
-					    .usdt_name = w.v[i].name};
-		idx = session_add_one(s, text, opts, &r);
-		if (idx == -ENOMEM) {
-			err = idx;
+		if (!(loc = probe_locations_add(l))) {
+			err = expand_err(e, ENOMEM, -1, "out of memory");
 			goto out;
 		}
-		if (idx >= 0 && first < 0)
-			first = idx;
-		if (idx >= 0)
-			continue;
-		/* what cannot be probed is skipped, as for function globs */
-		skipped++;
-		snprintf(last, sizeof(last), "%.60s%s%.60s in %.200s: %.300s",
-			 w.v[i].provider ? w.v[i].provider : "",
-			 w.v[i].provider ? ":" : "",
-			 w.v[i].name ? w.v[i].name : sp.symbol, w.v[i].path,
-			 s->errmsg);
-		slog(s, SONDE_LOG_DEBUG, "skipped %s", last);
+		/* the strings move to the list */
+		loc->path = w.v[i].path;
+		loc->usdt_provider = w.v[i].provider;
+		loc->usdt_name = w.v[i].name;
+		w.v[i] = (struct site){0};
 	}
-	if (first < 0) {
-		/* one match: its own message says why */
-		err = w.n == 1 ? idx
-			       : set_err(s, EINVAL, sp.symbol_col,
-					 "none of the %zu matches of '%s' can "
-					 "be probed (%s)",
-					 w.n, sp.symbol, last);
-		goto out;
-	}
-	s->errmsg[0] = '\0';
-	s->errcol = -1;
-	slog(s, SONDE_LOG_INFO,
-	     "'%s': %zu probe%s, %d skipped (cannot be probed)", text,
-	     w.n - skipped, w.n - skipped == 1 ? "" : "s", skipped);
-	err = first;
 out:
-	*done = *done || err < 0;
 	sites_free(&w);
-	spec_free(&sp);
 	return err;
 }

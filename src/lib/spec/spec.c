@@ -116,6 +116,7 @@ static int parse_symoff(struct parser *ps, const char *s, const char *e,
 	struct probe_spec *spec = ps->spec;
 	const char *plus, *p;
 	unsigned long long v;
+	bool glob;
 
 	spec->symbol_col = (int)(s - ps->text);
 	if (s == e)
@@ -138,10 +139,13 @@ static int parse_symoff(struct parser *ps, const char *s, const char *e,
 		return spec_perr(ps, s,
 				 "missing %s before '+': expected %sSYMBOL+OFF",
 				 kernel ? "function" : "symbol", ctx);
+	/* a kernel pattern (k:vfs_*) is the name's other grammar */
+	glob = ps->pattern && ps->glob_form &&
+	       span_has_any(s, plus ? plus : e, "*?[");
 	if (kernel) {
 		for (p = s; p < (plus ? plus : e); p++)
 			if ((!kernel_sym_char(*p) &&
-			     !(ps->pattern && strchr("*?[]!^-", *p))) ||
+			     !(glob && strchr("*?[]!^-", *p))) ||
 			    (p == s && isdigit((unsigned char)*p)))
 				return spec_perr(ps, p,
 						 "unexpected '%c' in function "
@@ -460,6 +464,7 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 					 "%.*s:TARGET:SYMBOL",
 					 (int)(te - s), s, (int)(te - s), s);
 		set_kind(ps->spec, true, te - s == 2);
+		ps->glob_form = true;
 		return parse_user(ps, te + 1, e, te - s == 2 ? "ur" : "u",
 				  false);
 	}
@@ -472,6 +477,7 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 					 "%.*s:FUNC",
 					 (int)(te - s), s, (int)(te - s), s);
 		set_kind(ps->spec, false, te - s > 1);
+		ps->glob_form = true;
 		if (te - s > 2 && parse_maxactive(ps, s + 2, te))
 			return -EINVAL;
 		if (te + 1 == e)
@@ -501,6 +507,18 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 			 (int)(te - s), s);
 }
 
+/* Does the function name several? A pattern ('*', '?', '['), or a C++
+ * name with "::" and no parameter list, which may name several overloads. */
+static bool is_pattern(const struct probe_spec *spec)
+{
+	const char *sym = spec->symbol;
+
+	if (strpbrk(sym, "*?["))
+		return true;
+	return probe_kind_is_user(spec->kind) && strstr(sym, "::") &&
+	       !strchr(sym, '(');
+}
+
 static int parse(const char *text, struct probe_spec *spec,
 		 struct spec_error *err, bool pattern)
 {
@@ -524,6 +542,8 @@ static int parse(const char *text, struct probe_spec *spec,
 				 "empty probe spec: expected e.g. "
 				 "u:/bin/bash:readline or k:do_sys_open");
 	ret = parse_head(&ps, s, e);
+	if (!ret && ps.glob_form && spec->symbol)
+		spec->pattern = is_pattern(spec);
 	if (!ret)
 		ret = spec_parse_args(&ps);
 	free(ps.named);
@@ -542,6 +562,48 @@ int spec_parse_pattern(const char *text, struct probe_spec *spec,
 		       struct spec_error *err)
 {
 	return parse(text, spec, err, true);
+}
+
+static int dup_str(char **dst, const char *src)
+{
+	*dst = src ? strdup(src) : NULL;
+	return src && !*dst ? -ENOMEM : 0;
+}
+
+int spec_copy(struct probe_spec *dst, const struct probe_spec *src)
+{
+	size_t i;
+	int err = 0;
+
+	*dst = *src;
+	dst->group = dst->event = dst->target = NULL;
+	dst->symbol = dst->provider = NULL;
+	dst->args = NULL;
+	dst->nargs = 0;
+	err |= dup_str(&dst->group, src->group);
+	err |= dup_str(&dst->event, src->event);
+	err |= dup_str(&dst->target, src->target);
+	err |= dup_str(&dst->symbol, src->symbol);
+	err |= dup_str(&dst->provider, src->provider);
+	/* room for MAX_TRACE_ARGS, as the parser leaves it ($params) */
+	if (!err && src->args &&
+	    !(dst->args = calloc(MAX_TRACE_ARGS, sizeof(*dst->args))))
+		err = -ENOMEM;
+	for (i = 0; !err && i < src->nargs; i++) {
+		struct probe_arg *a = &dst->args[i];
+
+		*a = src->args[i];
+		a->name = a->fetch = a->type = NULL;
+		dst->nargs++;
+		err |= dup_str(&a->name, src->args[i].name);
+		err |= dup_str(&a->fetch, src->args[i].fetch);
+		err |= dup_str(&a->type, src->args[i].type);
+	}
+	if (err) {
+		spec_free(dst);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void spec_free(struct probe_spec *spec)

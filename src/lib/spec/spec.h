@@ -74,6 +74,10 @@ struct probe_spec {
 	int usdt_nlocs;	  /* usdt: how many it has (set when resolved) */
 	struct probe_arg *args;
 	size_t nargs;
+	/* u:, ur:, k:, kr: whose function is a pattern ('*', '?', '['), or
+	 * a C++ name with "::" and no parameter list (it may name several
+	 * overloads): resolve/expand.c finds each match */
+	bool pattern;
 	int target_col;	  /* column of TARGET (or FUNC for kprobes) */
 	int symbol_col;	  /* column of SYM/ADDR */
 };
@@ -99,10 +103,14 @@ struct probe_spec {
  */
 int spec_parse(const char *text, struct probe_spec *spec,
 	       struct spec_error *err);
-/* The same for a wildcard probe's text (expand.c): a kernel function may
- * be a pattern, whose match is then handed over as data. */
+/* The same, where the function of k: and kr: may also be a kernel
+ * pattern (k:vfs_*): what a session takes (the matches are handed over
+ * as data, resolve/expand.c). */
 int spec_parse_pattern(const char *text, struct probe_spec *spec,
 		       struct spec_error *err);
+/* A deep copy of src, for each probe made from one parsed spec: 0, or
+ * -ENOMEM with *dst zeroed. */
+int spec_copy(struct probe_spec *dst, const struct probe_spec *src);
 void spec_free(struct probe_spec *spec);
 /* escape.c: a parse error's message (msg, len bytes) with its control
  * characters and bytes that are not UTF-8 escaped in place, so that

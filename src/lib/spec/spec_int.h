@@ -29,6 +29,8 @@ struct parser {
 	bool kernel_names;
 	/* spec_parse_pattern(): the kernel function is an fnmatch(3) pattern */
 	bool pattern;
+	/* u:, ur:, k:, kr[N]:, the forms whose function may be a pattern */
+	bool glob_form;
 };
 
 /* Fill err: col is at - text (-1 when at is NULL). Returns -EINVAL. */

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: MIT */
+/* Adding probes to a session from one parsed spec (session.c,
+ * add_expanded.c). */
+#ifndef SONDE_SESSION_ADD_H
+#define SONDE_SESSION_ADD_H
+
+#include "internal.h"
+#include "resolve/expand.h"
+
+/* session.c: one probe of sp (copied) at loc, one of its expansion's
+ * locations, or resolved from sp alone when loc is NULL; a USDT probe's
+ * other locations come with it. The probe's index, or -errno with the
+ * session's message. */
+int session_add_at(struct sonde_session *s, const struct probe_spec *sp,
+		   const struct probe_location *loc,
+		   const struct sonde_probe_opts *opts);
+
+/* add_expanded.c: a probe at each location of l (text is the spec as
+ * written, for the log): what cannot be probed is skipped and counted in
+ * an INFO log. The first probe's index, or -errno with the session's
+ * message (none could be made, out of memory). */
+int session_add_expanded(struct sonde_session *s, const char *text,
+			 const struct probe_spec *sp,
+			 const struct probe_locations *l,
+			 const struct sonde_probe_opts *opts);
+
+#endif

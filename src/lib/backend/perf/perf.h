@@ -95,7 +95,6 @@ struct perf_state {
 	size_t reccap;
 	uint8_t *wrap; /* a record that wraps around its ring */
 	uint64_t frames[PFRAMES];
-	const uint64_t *cur_frames; /* the event being delivered's */
 	int cur_kframes;
 	struct pcomm comms[PCOMMS];
 	uint64_t throttled;
@@ -112,9 +111,6 @@ bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
  * exited. */
 bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
 			       size_t len);
-/* Is p an entry uprobe on its symbol's first byte (the file offset of
- * the symbol's address is the probe's)? */
-bool uprobe_at_func_entry(const struct probe *p);
 /* Set pp->entry_ret (and the stack bytes to sample) for a user probe on
  * a function's first instruction when stacks are recorded. */
 void pentry_plan(struct sonde_session *s, const struct probe *p,

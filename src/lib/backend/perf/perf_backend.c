@@ -555,8 +555,6 @@ static int perf_start(struct sonde_session *s)
 	st->pp = calloc(s->nprobes, sizeof(*st->pp));
 	st->stype = calloc(s->nprobes, sizeof(*st->stype));
 	st->rings = calloc(s->ncpus, sizeof(*st->rings));
-	/* tracefs_read.c's string accessors size their copies by this */
-	s->layout.page_size = 65536;
 	if (!s->lost || !st->pp || !st->stype || !st->rings)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	for (i = 0; i < s->ncpus; i++)
@@ -577,10 +575,51 @@ static int perf_start(struct sonde_session *s)
 	return 0;
 }
 
+/* --backend auto: with stacks, whenever it can record every probe (the
+ * caller at a function's entry, perf_entry_stack.c, and MMAP2 records
+ * that keep the maps of a process that has exited before its stacks are
+ * named); otherwise where tracefs has no {u,k}probe_events this user can
+ * write and the PMUs can make every probe. */
+static bool perf_fits(const struct sonde_session *s, enum backend_step step,
+		      char *why, size_t len)
+{
+	switch (step) {
+	case BACKEND_STEP_STACKS:
+		if (!s->opts.stack)
+			return false;
+		if (perf_backend_takes_stacks(s, why, len)) {
+			slog(s, SONDE_LOG_INFO,
+			     "stacks: the perf backend (the caller at a function's entry, maps from MMAP2)");
+			return true;
+		}
+		slog(s, SONDE_LOG_DEBUG, "stacks, not the perf backend: %s",
+		     why);
+		return false;
+	case BACKEND_STEP_ANY:
+		if (perf_backend_fits(s, why, len))
+			return true;
+		slog(s, SONDE_LOG_DEBUG, "not the perf backend: %s", why);
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* A sample's size is a u16 (struct perf_event_header): no record it
+ * makes, raw or built from one, is longer. */
+static size_t perf_max_record(const struct sonde_session *s)
+{
+	(void)s;
+	return 65536;
+}
+
 const struct backend backend_perf = {
 	.name = "perf",
+	.id = SONDE_BACKEND_PERF,
+	.fits = perf_fits,
 	.start = perf_start,
 	.stop = perf_stop,
 	.poll = perf_ring_poll,
 	.drain = perf_ring_drain,
+	.max_record = perf_max_record,
 };

@@ -70,6 +70,17 @@ extern const int sonde_nbackends;
 const struct backend *backend_choose(const struct sonde_session *s,
 				     const struct backend *const *table, int n);
 
+/* What only the tracefs backend sets on a probe's event in its instance
+ * (instance.c); the rest of struct probe is the spec, its resolution, the
+ * options every backend reads (filter, trigger, hist: the others refuse
+ * them), the {u,k}probe_events line that tracefs and perf's tracepoint
+ * probes write, and what decoding needs. */
+struct probe_tracefs {
+	bool triggered;	 /* the trigger is set */
+	bool hist_set;	 /* the hist trigger is set */
+	char *hist_text; /* last read of the hist file */
+};
+
 struct probe {
 	struct probe_spec spec;
 	char *name;	  /* event name in the session's group */
@@ -81,11 +92,9 @@ struct probe {
 	char *filter;
 	char *trigger;
 	char *hist;	  /* "hist:..." trigger line */
-	char *hist_text;  /* last read of the hist file */
-	bool hist_set;
+	struct probe_tracefs tfs;
 	bool detached;	  /* removed from a running session */
 	bool created;	  /* the definition is in the kernel */
-	bool triggered;	  /* the trigger is set */
 	char *format_text;
 	struct event_format fmt;
 	char **strbuf;	  /* per field, NUL-terminated copies for accessors */
@@ -123,7 +132,7 @@ struct sonde_event {
 	const uint64_t *frames;	/* or frames already decoded (perf) */
 	int nframes;
 	bool frames_user;
-	int kframes;		/* how many of frames, from the first, are the kernel's */
+	int kframes; /* how many of frames, from the first, are the kernel's */
 	uint64_t faults;    /* bit i: field i could not be read */
 	uint64_t unchecked; /* bit i: field i is a 0 not checked for a fault */
 };
@@ -137,7 +146,10 @@ struct elf_cache {
 
 struct sonde_session {
 	struct sonde_session_opts opts;
-	char group[64];	/* sonde_<pid>_<n>: also the instance's name */
+	/* sonde_<pid>_<n>: the group of every event the session makes in
+	 * tracefs (tracefs's probes, perf's tracepoint probes), the name of
+	 * tracefs's instance and of the lock (owner.c) */
+	char group[64];
 	pid_t self;	/* this process (not a shielded child's getpid()) */
 	const struct backend *be;
 	void *be_priv; /* the backend's own state */
@@ -152,19 +164,29 @@ struct sonde_session {
 	unsigned int names_cap;
 	bool started;
 
-	/* What every backend's reader shares (backend/events.c): */
-	int epfd;	/* sonde_session__fd(): the backend adds its fds */
+	/* What every backend's reader shares (backend/events.c), each
+	 * field the session's for the reason given; a backend's own state is
+	 * on be_priv. */
+	/* sonde_session__fd(), the one fd the caller polls whichever
+	 * backend runs: each backend's start makes it and adds its own fds */
+	int epfd;
+	/* sonde_session__stats(), readable after stop (when the backend's
+	 * state is gone): counted by events.c for every backend */
 	int ncpus;	/* lost[]'s length */
-	uint64_t *lost;	/* per CPU; stats stay readable after stop */
+	uint64_t *lost;	/* per CPU */
 	uint64_t events;
 	uint64_t faults;    /* values that could not be read */
 	uint64_t unchecked; /* 0s read through pointers not checked */
-	/* tid -> task, for every backend's records (events.c) */
+	/* every backend's records carry a tid: its pid and comm, cached */
 	struct task_info *tasks;
 	unsigned int ntasks_cap;
 	unsigned int ntasks;
-	struct oqueue oq; /* records read, handed over in time order */
-	struct symcache *syms; /* user stacks' and functions' names */
+	/* every backend merges its CPUs' records in time order (order.c) */
+	struct oqueue oq;
+	/* maps and ELF symbols of the traced processes: the accessors name
+	 * user frames and functions through it, whichever backend */
+	struct symcache *syms;
+	/* the caller's */
 	sonde_event_fn cb;
 	void *cb_ctx;
 	int cb_ret;

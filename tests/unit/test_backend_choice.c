@@ -37,24 +37,24 @@ static void note(const char *name, const char *what)
 		 what);
 }
 
-#define FAKE(N)                                                           \
-	static bool fits_##N(const struct sonde_session *s,               \
-			     enum backend_step step, char *why, size_t len) \
-	{                                                                 \
-		char st[8];                                               \
-                                                                          \
-		(void)s;                                                  \
-		snprintf(st, sizeof(st), "%d", (int)step);                \
-		note(#N, st);                                             \
-		snprintf(why, len, "%s says no", #N);                     \
-		return yes_name && !strcmp(yes_name, #N) &&               \
-		       (int)step == yes_step;                             \
+#define FAKE(N)                                                                \
+	static bool fits_##N(const struct sonde_session *s,                    \
+			     enum backend_step step, char *why, size_t len)    \
+	{                                                                      \
+		char st[8];                                                    \
+                                                                               \
+		(void)s;                                                       \
+		snprintf(st, sizeof(st), "%d", (int)step);                     \
+		note(#N, st);                                                  \
+		snprintf(why, len, "%s says no", #N);                          \
+		return yes_name && !strcmp(yes_name, #N) &&                    \
+		       (int)step == yes_step;                                  \
 	}
-#define CHOSEN(N)                                                         \
-	static void chosen_##N(const struct sonde_session *s)             \
-	{                                                                 \
-		(void)s;                                                  \
-		note(#N, "chosen");                                       \
+#define CHOSEN(N)                                                              \
+	static void chosen_##N(const struct sonde_session *s)                  \
+	{                                                                      \
+		(void)s;                                                       \
+		note(#N, "chosen");                                            \
 	}
 FAKE(a)
 FAKE(b)
@@ -63,23 +63,30 @@ CHOSEN(a)
 CHOSEN(b)
 
 static const struct backend fake_a = {
-	.name = "a", .id = SONDE_BACKEND_TRACEFS,
-	.fits = fits_a, .chosen = chosen_a,
+	.name = "a",
+	.id = SONDE_BACKEND_TRACEFS,
+	.fits = fits_a,
+	.chosen = chosen_a,
 };
 static const struct backend fake_b = {
-	.name = "b", .id = SONDE_BACKEND_PERF,
-	.fits = fits_b, .chosen = chosen_b,
+	.name = "b",
+	.id = SONDE_BACKEND_PERF,
+	.fits = fits_b,
+	.chosen = chosen_b,
 };
 static const struct backend fake_c = {
-	.name = "c", .id = SONDE_BACKEND_BPF,
+	.name = "c",
+	.id = SONDE_BACKEND_BPF,
 	.fits = fits_c, /* no chosen: nothing to warn of */
 };
-static const struct backend *const fakes[] = { &fake_a, &fake_b, &fake_c };
+static const struct backend *const fakes[] = {&fake_a, &fake_b, &fake_c};
 
 static struct sonde_session *open_with(enum sonde_backend be, bool stack)
 {
 	struct sonde_session_opts o = {
-		.sz = sizeof(o), .backend = be, .stack = stack,
+		.sz = sizeof(o),
+		.backend = be,
+		.stack = stack,
 	};
 	struct sonde_session *s = sonde_session__open(&o);
 
@@ -138,7 +145,7 @@ static void test_auto_first_that_fits(void **state)
 static void test_auto_none_fits(void **state)
 {
 	struct sonde_session *s = open_with(SONDE_BACKEND_AUTO, false);
-	static const struct backend *const bc[] = { &fake_b, &fake_c };
+	static const struct backend *const bc[] = {&fake_b, &fake_c};
 
 	(void)state;
 	yes_name = NULL;
@@ -158,9 +165,9 @@ static void test_table_names(void **state)
 		enum sonde_backend id;
 		const char *name;
 	} want[] = {
-		{ SONDE_BACKEND_TRACEFS, "tracefs" },
-		{ SONDE_BACKEND_PERF, "perf" },
-		{ SONDE_BACKEND_BPF, "bpf" },
+		{SONDE_BACKEND_TRACEFS, "tracefs"},
+		{SONDE_BACKEND_PERF, "perf"},
+		{SONDE_BACKEND_BPF, "bpf"},
 	};
 	struct sonde_session *s;
 	size_t i;
@@ -171,7 +178,8 @@ static void test_table_names(void **state)
 	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		s = open_with(want[i].id, false);
 		assert_string_equal(
-			backend_choose(s, sonde_backends, sonde_nbackends)->name,
+			backend_choose(s, sonde_backends, sonde_nbackends)
+				->name,
 			want[i].name);
 		sonde_session__close(s);
 	}
@@ -205,10 +213,12 @@ static void log_cb(enum sonde_log_level lvl, const char *msg, void *ctx)
 static void test_auto_stack_trigger(void **state)
 {
 	struct sonde_session_opts o = {
-		.sz = sizeof(o), .stack = true, .log = log_cb,
+		.sz = sizeof(o),
+		.stack = true,
+		.log = log_cb,
 	};
-	struct sonde_probe_opts po = { .sz = sizeof(po),
-				       .trigger = "stacktrace" };
+	struct sonde_probe_opts po = {.sz = sizeof(po),
+				      .trigger = "stacktrace"};
 	const struct backend *be;
 	struct sonde_session *s = sonde_session__open(&o);
 

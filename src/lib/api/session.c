@@ -67,7 +67,7 @@ static void probe_free(struct probe *p)
 	free(p->filter);
 	free(p->trigger);
 	free(p->hist);
-	free(p->hist_text);
+	free(p->tfs.hist_text);
 	free(p->format_text);
 }
 

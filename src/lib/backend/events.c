@@ -62,7 +62,8 @@ struct task_info *task_lookup(struct sonde_session *s, int tid)
 		s->ntasks = 0;
 	}
 	mask = s->ntasks_cap - 1;
-	for (i = ((unsigned int)tid * 2654435761u) & mask;; i = (i + 1) & mask) {
+	for (i = ((unsigned int)tid * 2654435761u) & mask;;
+	     i = (i + 1) & mask) {
 		t = &s->tasks[i];
 		if (t->comm[0] && t->tid == tid)
 			return t;

@@ -102,8 +102,13 @@ struct perf_state {
 	int self;
 };
 
-/* perf_backend.c: can the PMUs make every probe of s (auto picks perf then)? */
-bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
+/* perf_fits.c: can the PMUs (up, kp: pmu_get()) make p? why if not */
+struct pmu_info;
+bool pmu_can(const struct probe *p, const struct pmu_info *up,
+	     const struct pmu_info *kp, char *why, size_t len);
+/* perf_fits.c: does --backend auto take perf for s at this step? */
+bool perf_fits(const struct sonde_session *s, enum backend_step step,
+	       char *why, size_t len);
 
 /* perf_entry_stack.c: with stacks asked for, can perf record every probe of s?
  * A user probe's callchain then has the caller at a function's first

@@ -35,54 +35,6 @@
  * probed function's frame and its callers' (their local buffers) */
 #define STACK_DUMP 2048
 
-static bool pmu_can(const struct probe *p, const struct pmu_info *up,
-		    const struct pmu_info *kp, char *why, size_t len)
-{
-	bool user = probe_kind_is_user(p->spec.kind);
-
-	if (p->trigger || p->hist || p->filter) {
-		snprintf(why, len, "probe %s has a %s", p->name,
-			 p->filter ? "filter" : p->trigger ? "trigger" : "hist");
-		return false;
-	}
-	if (user && up->type < 0) {
-		snprintf(why, len, "this kernel has no uprobe PMU");
-		return false;
-	}
-	if (!user && kp->type < 0) {
-		snprintf(why, len, "this kernel has no kprobe PMU");
-		return false;
-	}
-	if (!user && (p->spec.nargs || p->spec.maxactive)) {
-		snprintf(why, len, "probe %s fetches kernel memory or registers",
-			 p->name);
-		return false;
-	}
-	return perf_format_supported(p, why, len);
-}
-
-bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
-{
-	const struct pmu_info *up, *kp;
-	int i;
-
-	if (geteuid() != 0) {
-		snprintf(why, len, "the PMUs need CAP_SYS_ADMIN");
-		return false;
-	}
-	if (s->opts.pid > 0) {
-		snprintf(why, len,
-			 "PMU probes cannot be inherited by a process's new threads");
-		return false;
-	}
-	up = pmu_get("uprobe");
-	kp = pmu_get("kprobe");
-	for (i = 0; i < s->nprobes; i++)
-		if (!pmu_can(&s->probes[i], up, kp, why, len))
-			return false;
-	return true;
-}
-
 static int add_fd(struct perf_state *st, int fd, int cpu)
 {
 	if (st->nfds == st->capfds) {
@@ -575,36 +527,6 @@ static int perf_start(struct sonde_session *s)
 	return 0;
 }
 
-/* --backend auto: with stacks, whenever it can record every probe (the
- * caller at a function's entry, perf_entry_stack.c, and MMAP2 records
- * that keep the maps of a process that has exited before its stacks are
- * named); otherwise where tracefs has no {u,k}probe_events this user can
- * write and the PMUs can make every probe. */
-static bool perf_fits(const struct sonde_session *s, enum backend_step step,
-		      char *why, size_t len)
-{
-	switch (step) {
-	case BACKEND_STEP_STACKS:
-		if (!s->opts.stack)
-			return false;
-		if (perf_backend_takes_stacks(s, why, len)) {
-			slog(s, SONDE_LOG_INFO,
-			     "stacks: the perf backend (the caller at a function's entry, maps from MMAP2)");
-			return true;
-		}
-		slog(s, SONDE_LOG_DEBUG, "stacks, not the perf backend: %s",
-		     why);
-		return false;
-	case BACKEND_STEP_ANY:
-		if (perf_backend_fits(s, why, len))
-			return true;
-		slog(s, SONDE_LOG_DEBUG, "not the perf backend: %s", why);
-		return false;
-	default:
-		return false;
-	}
-}
-
 /* A sample's size is a u16 (struct perf_event_header): no record it
  * makes, raw or built from one, is longer. */
 static size_t perf_max_record(const struct sonde_session *s)
@@ -616,7 +538,7 @@ static size_t perf_max_record(const struct sonde_session *s)
 const struct backend backend_perf = {
 	.name = "perf",
 	.id = SONDE_BACKEND_PERF,
-	.fits = perf_fits,
+	.fits = perf_fits, /* perf_fits.c */
 	.start = perf_start,
 	.stop = perf_stop,
 	.poll = perf_ring_poll,

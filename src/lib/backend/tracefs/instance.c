@@ -88,8 +88,8 @@ static int event_write(struct sonde_session *s, struct probe *p,
 	char *why, *mark = tfs_error_mark();
 	int err;
 
-	if (tracefs_event_file_write(tfs_inst(s), s->group, p->name, file, val) >=
-	    0) {
+	if (tracefs_event_file_write(tfs_inst(s), s->group, p->name, file,
+				     val) >= 0) {
 		free(mark);
 		return 0;
 	}
@@ -130,14 +130,14 @@ int tfs_probe_setup(struct sonde_session *s, struct probe *p)
 		err = event_write(s, p, "filter", p->filter);
 	if (!err && p->trigger) {
 		err = event_write(s, p, "trigger", p->trigger);
-		p->triggered = !err;
+		p->tfs.triggered = !err;
 	}
 	if (!err && p->hist && !has_hist(s, p))
 		err = set_err(s, ENOTSUP, -1,
 			      "this kernel has no hist triggers (CONFIG_HIST_TRIGGERS)");
 	if (!err && p->hist) {
 		err = event_write(s, p, "trigger", p->hist);
-		p->hist_set = !err;
+		p->tfs.hist_set = !err;
 	}
 	return err;
 }
@@ -147,17 +147,17 @@ void tfs_untrigger(struct sonde_session *s, struct probe *p)
 	char *trig;
 
 	/* "!" + the trigger removes it (ftrace events.rst 6.1). */
-	if (p->triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
-		tracefs_event_file_write(tfs_inst(s), s->group, p->name, "trigger",
-					 trig);
+	if (p->tfs.triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
+		tracefs_event_file_write(tfs_inst(s), s->group, p->name,
+					 "trigger", trig);
 		free(trig);
 	}
-	if (p->hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
-		tracefs_event_file_write(tfs_inst(s), s->group, p->name, "trigger",
-					 trig);
+	if (p->tfs.hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
+		tracefs_event_file_write(tfs_inst(s), s->group, p->name,
+					 "trigger", trig);
 		free(trig);
 	}
-	p->triggered = p->hist_set = false;
+	p->tfs.triggered = p->tfs.hist_set = false;
 }
 
 int tfs_enable_one(struct sonde_session *s, struct probe *p, bool on)
@@ -298,10 +298,10 @@ const char *tfs_probe_hist(struct sonde_session *s, int i)
 	if (!s || i < 0 || i >= s->nprobes || !tfs_inst(s))
 		return NULL;
 	p = &s->probes[i];
-	if (!p->hist_set)
+	if (!p->tfs.hist_set)
 		return NULL;
-	free(p->hist_text);
-	p->hist_text = tracefs_event_file_read(tfs_inst(s), s->group, p->name,
-					       "hist", NULL);
-	return p->hist_text;
+	free(p->tfs.hist_text);
+	p->tfs.hist_text = tracefs_event_file_read(tfs_inst(s), s->group,
+						   p->name, "hist", NULL);
+	return p->tfs.hist_text;
 }

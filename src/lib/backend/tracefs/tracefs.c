@@ -517,8 +517,8 @@ static int tracefs_detach(struct sonde_session *s, int i)
  * args, which costs the traced thread about half of what a PMU sample
  * with registers and user stack does (5.5 vs 9.8 us a hit measured
  * here). */
-static bool tracefs_fits(const struct sonde_session *s,
-			 enum backend_step step, char *why, size_t len)
+static bool tracefs_fits(const struct sonde_session *s, enum backend_step step,
+			 char *why, size_t len)
 {
 	char path[512];
 	const char *root;
@@ -530,7 +530,8 @@ static bool tracefs_fits(const struct sonde_session *s,
 	root = tfs_root();
 	for (i = 0; i < s->nprobes; i++) {
 		snprintf(path, sizeof(path), "%s/%s",
-			 root ? root : "/nonexistent", events_file(&s->probes[i]));
+			 root ? root : "/nonexistent",
+			 events_file(&s->probes[i]));
 		if (access(path, W_OK) != 0) {
 			snprintf(why, len, "%s cannot be written", path);
 			return false;

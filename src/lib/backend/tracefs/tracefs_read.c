@@ -71,8 +71,8 @@ void events_unmap_probe(struct sonde_session *s, int i)
 	const struct probe *p = &s->probes[i];
 	struct tracefs_state *st = tfs_state(s);
 
-	if (st && st->id_to_probe && p->fmt.id >= 0 && p->fmt.id <= st->max_id &&
-	    st->id_to_probe[p->fmt.id] == i)
+	if (st && st->id_to_probe && p->fmt.id >= 0 &&
+	    p->fmt.id <= st->max_id && st->id_to_probe[p->fmt.id] == i)
 		st->id_to_probe[p->fmt.id] = -1;
 }
 
@@ -103,8 +103,7 @@ static const struct field_layout *field_named(const struct event_format *f,
  * of entries, the record may be longer than the format's caller[8]);
  * ftrace/user_stack: "unsigned int tgid; unsigned long caller[8]", ended by
  * a zero entry (kernel/trace/trace_entries.h). */
-static int stack_formats_load(struct sonde_session *s,
-			      struct tracefs_state *st)
+static int stack_formats_load(struct sonde_session *s, struct tracefs_state *st)
 {
 	static const char *names[] = { "kernel_stack", "user_stack" };
 	struct event_format f;
@@ -185,9 +184,8 @@ int events_open(struct sonde_session *s)
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
 		snprintf(file, sizeof(file), "per_cpu/cpu%d/trace_pipe_raw",
 			 cpu);
-		fd = tracefs_instance_file_open(st->inst, file,
-						O_RDONLY | O_NONBLOCK |
-							O_CLOEXEC);
+		fd = tracefs_instance_file_open(
+			st->inst, file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue; /* offline or absent CPU */
 		st->cpu_fd[cpu] = fd;
@@ -353,8 +351,8 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 		ev.stack = aux;
 		ev.stack_len = it->aux_len;
 		ev.stack_user = it->aux_kind == st->ustack_id;
-		ev.stack_caller = ev.stack_user ? &st->ustack_caller
-						: &st->kstack_caller;
+		ev.stack_caller =
+			ev.stack_user ? &st->ustack_caller : &st->kstack_caller;
 		ev.stack_size = ev.stack_user ? NULL : &st->kstack_size;
 	}
 	rc->delivered++;

@@ -16,9 +16,9 @@ struct tracefs_state {
 	struct tracefs_instance *inst;
 	bool inst_created;
 	/* reading (tracefs_read.c) */
-	int *cpu_fd;	/* per CPU trace_pipe_raw, -1 when absent */
+	int *cpu_fd; /* per CPU trace_pipe_raw, -1 when absent */
 	struct ring_layout layout;
-	uint8_t *page;	/* one ring page, as read */
+	uint8_t *page;	  /* one ring page, as read */
 	int *id_to_probe; /* event id -> probe index, -1 */
 	int max_id;
 	uint64_t last_wake; /* when the reader last woke for events */

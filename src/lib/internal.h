@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* libsonde's private structures, shared by session.c, tracefs.c, tracefs_read.c. */
+/* libsonde's private structures: the session, its probes, the backends' operations. */
 #ifndef SONDE_INTERNAL_H
 #define SONDE_INTERNAL_H
 
@@ -12,18 +12,35 @@
 #include "decode/decode.h"
 #include "decode/fault.h"
 #include "decode/order.h"
-#include "backend/tracefs/ring.h"
 #include "spec/spec.h"
 
-struct tracefs_instance;
 struct sonde_session;
 struct fetch_plan;
 
+/* --backend auto asks each backend in turn at each of these steps, in
+ * this order; the first that takes the session at a step has it. */
+enum backend_step {
+	BACKEND_STEP_STACKS, /* opts.stack: whose stacks are whole */
+	BACKEND_STEP_MANY,   /* more than a handful of probes */
+	BACKEND_STEP_FILES,  /* the design's own path: the tracefs files */
+	BACKEND_STEP_ANY,    /* whichever can make every probe at all */
+	BACKEND_NSTEPS,
+};
+
+struct task_info;
+
 /* A backend makes the session's probes in the kernel, delivers their
  * events, and removes everything it made (on every path, from any state
- * start left). */
+ * start left). Its own state hangs on s->be_priv, from start to stop. */
 struct backend {
 	const char *name;
+	enum sonde_backend id; /* the --backend value that names it */
+	/* --backend auto: does it take s at this step? false, with the
+	 * reason in why (logged by fits itself, as -v shows it) */
+	bool (*fits)(const struct sonde_session *s, enum backend_step step,
+		     char *why, size_t len);
+	/* named by --backend: warn of what it will lack (may be NULL) */
+	void (*chosen)(const struct sonde_session *s);
 	int (*start)(struct sonde_session *s);
 	void (*stop)(struct sonde_session *s);
 	int (*poll)(struct sonde_session *s, int timeout_ms);
@@ -31,16 +48,39 @@ struct backend {
 	/* probes added to / removed from a running session (may be NULL) */
 	int (*attach)(struct sonde_session *s, int probe);
 	int (*detach)(struct sonde_session *s, int probe);
-	/* its events go through the tracefs ring, which records each
-	 * task's comm in saved_cmdlines: the comm of a task gone by the
-	 * time its event is read (elsewhere that table may be stale) */
-	bool saved_cmdlines;
+	/* The longest record it hands over: the string accessors' copies
+	 * (decode/fields.c) are that long. */
+	size_t (*max_record)(const struct sonde_session *s);
+	/* A thread gone before its event was read (/proc has no more of
+	 * it): its comm, and its pid when known, as the backend recorded
+	 * them; may be NULL (the comm stays "<...>", the pid -1) */
+	void (*task_gone)(const struct sonde_session *s, struct task_info *t);
+	/* The last read of probe's in-kernel histogram (its hist trigger),
+	 * or NULL; may be NULL (no backend's hist triggers) */
+	const char *(*probe_hist)(struct sonde_session *s, int probe);
 };
-extern const struct backend backend_tracefs; /* tracefs.c */
-extern const struct backend backend_perf;    /* perf_backend.c */
+extern const struct backend backend_tracefs; /* tracefs/tracefs.c */
+extern const struct backend backend_perf;    /* perf/perf_backend.c */
 extern const struct backend backend_bpf;     /* bpf/bpf_backend.c */
-/* Can the bpf backend stream every probe of s (auto picks it then)? */
-bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len);
+/* api/backend_choice.c: every backend, the design's default first */
+extern const struct backend *const sonde_backends[];
+extern const int sonde_nbackends;
+/* The backend of table (n of them) that s runs on: the one its
+ * opts.backend names (told it was chosen), else the first that fits at
+ * the earliest step, else table[0]. */
+const struct backend *backend_choose(const struct sonde_session *s,
+				     const struct backend *const *table, int n);
+
+/* What only the tracefs backend sets on a probe's event in its instance
+ * (instance.c); the rest of struct probe is the spec, its resolution, the
+ * options every backend reads (filter, trigger, hist: the others refuse
+ * them), the {u,k}probe_events line that tracefs and perf's tracepoint
+ * probes write, and what decoding needs. */
+struct probe_tracefs {
+	bool triggered;	 /* the trigger is set */
+	bool hist_set;	 /* the hist trigger is set */
+	char *hist_text; /* last read of the hist file */
+};
 
 struct probe {
 	struct probe_spec spec;
@@ -53,11 +93,9 @@ struct probe {
 	char *filter;
 	char *trigger;
 	char *hist;	  /* "hist:..." trigger line */
-	char *hist_text;  /* last read of the hist file */
-	bool hist_set;
+	struct probe_tracefs tfs;
 	bool detached;	  /* removed from a running session */
 	bool created;	  /* the definition is in the kernel */
-	bool triggered;	  /* the trigger is set */
 	char *format_text;
 	struct event_format fmt;
 	char **strbuf;	  /* per field, NUL-terminated copies for accessors */
@@ -72,7 +110,7 @@ struct probe {
 };
 
 /* A small open-addressing cache tid -> (pid, comm): records carry only the
- * tid; /proc is read once per thread, saved_cmdlines when it is gone. */
+ * tid; /proc is read once per thread, the backend asked when it is gone. */
 struct task_info {
 	int tid;
 	int pid;
@@ -91,9 +129,13 @@ struct sonde_event {
 	const uint8_t *stack;	/* the stack record that followed, or NULL */
 	size_t stack_len;
 	bool stack_user;
+	/* where that record holds its frames, and (kernel stacks) how
+	 * many: the backend's layout of its stack records */
+	const struct field_layout *stack_caller, *stack_size;
 	const uint64_t *frames;	/* or frames already decoded (perf) */
 	int nframes;
 	bool frames_user;
+	int kframes; /* how many of frames, from the first, are the kernel's */
 	uint64_t faults;    /* bit i: field i could not be read */
 	uint64_t unchecked; /* bit i: field i is a 0 not checked for a fault */
 };
@@ -107,13 +149,17 @@ struct elf_cache {
 
 struct sonde_session {
 	struct sonde_session_opts opts;
-	char group[64];	/* sonde_<pid>_<n>: also the instance's name */
+	/* sonde_<pid>_<n>: the group of every event the session makes in
+	 * tracefs (tracefs's probes, perf's tracepoint probes), the name of
+	 * tracefs's instance and of the lock (owner.c) */
+	char group[64];
 	pid_t self;	/* this process (not a shielded child's getpid()) */
 	const struct backend *be;
 	void *be_priv; /* the backend's own state */
-	struct tracefs_instance *inst;
-	bool inst_created;
-	int owner_fd; /* owner.c: the group's lock, -1 before any tracefs write */
+	/* the group's lock (owner.c), -1 before any tracefs write: every
+	 * backend that makes events in tracefs (tracefs, perf's tracepoint
+	 * probes) takes it, the session lets it go once nothing is left */
+	int owner_fd;
 	struct probe *probes;
 	int nprobes;
 	struct elf_cache *elfs; /* target files, opened once */
@@ -121,33 +167,35 @@ struct sonde_session {
 	unsigned int names_cap;
 	bool started;
 
-	/* reading */
+	/* What every backend's reader shares (backend/events.c), each
+	 * field the session's for the reason given; a backend's own state is
+	 * on be_priv. */
+	/* sonde_session__fd(), the one fd the caller polls whichever
+	 * backend runs: each backend's start makes it and adds its own fds */
 	int epfd;
-	int ncpus;
-	int *cpu_fd;	/* per CPU trace_pipe_raw, -1 when absent */
+	/* sonde_session__stats(), readable after stop (when the backend's
+	 * state is gone): counted by events.c for every backend */
+	int ncpus;	/* lost[]'s length */
 	uint64_t *lost;	/* per CPU */
 	uint64_t events;
 	uint64_t faults;    /* values that could not be read */
 	uint64_t unchecked; /* 0s read through pointers not checked */
-	uint64_t last_wake; /* when the reader last woke for events */
-	struct ring_layout layout;
-	uint8_t *page;
-	int *id_to_probe; /* event id -> probe index, -1 */
-	int max_id;
+	/* every backend's records carry a tid: its pid and comm, cached */
 	struct task_info *tasks;
 	unsigned int ntasks_cap;
 	unsigned int ntasks;
-	/* stacks (opts.stack): ftrace/kernel_stack and user_stack records */
-	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
-	int kstack_id, ustack_id;
-	struct field_layout kstack_size, kstack_caller, ustack_caller;
-	struct oqueue oq; /* records read, handed over in time order */
-	uint64_t frames[256];
-	char locbuf[256];
+	/* every backend merges its CPUs' records in time order (order.c) */
+	struct oqueue oq;
+	/* maps and ELF symbols of the traced processes: the accessors name
+	 * user frames and functions through it, whichever backend */
 	struct symcache *syms;
+	/* the caller's */
 	sonde_event_fn cb;
 	void *cb_ctx;
 	int cb_ret;
+	/* the accessors' answers (decode/fields.c), owned by the event */
+	uint64_t frames[256];
+	char locbuf[256];
 
 	char errmsg[2048];
 	int errcol;
@@ -168,6 +216,9 @@ int check_exec_segment(struct sonde_session *s, struct probe *p,
 int check_exec_section(struct sonde_session *s, struct probe *p);
 int check_boundary(struct sonde_session *s, struct probe *p,
 		   struct elf_file *ef);
+/* Is p an entry uprobe on its symbol's first byte (the file offset of
+ * the symbol's address is the probe's)? (resolve_addr.c) */
+bool uprobe_at_func_entry(const struct probe *p);
 /* A probe whose file and offset are already known (a wildcard's match):
  * its variables by name, resolved at that address. 0 or -errno. */
 int resolve_uprobe_args(struct sonde_session *s, struct probe *p);
@@ -224,6 +275,7 @@ int tfs_enable_one(struct sonde_session *s, struct probe *p, bool on);
 int tfs_instance_teardown(struct sonde_session *s);
 int tfs_enable(struct sonde_session *s, bool on);
 int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun);
+const char *tfs_probe_hist(struct sonde_session *s, int i);
 /* Remove groups and instances of dead sessions (other than ours). */
 int tfs_sweep(struct sonde_session *s, sonde_log_fn log, void *ctx);
 
@@ -252,22 +304,35 @@ int symcache_name(struct symcache **sc, int pid, uint64_t addr, char *buf,
 void symcache_prime(struct symcache **sc, int pid);
 void symcache_free(struct symcache *sc);
 
-/* tracefs_read.c */
+/* tracefs_read.c: the tracefs reader (its state on s->be_priv) */
 int events_open(struct sonde_session *s);
-void events_close(struct sonde_session *s);
+void events_close_tracefs(struct sonde_session *s);
 int events_poll(struct sonde_session *s, int timeout_ms);
+int events_drain(struct sonde_session *s);
 /* Route the records of probe i (its format is loaded) to it, or no more. */
 int events_map_probe(struct sonde_session *s, int i);
 void events_unmap_probe(struct sonde_session *s, int i);
+size_t events_max_record(const struct sonde_session *s);
+void events_task_gone(const struct sonde_session *s, struct task_info *t);
+
+/* events.c: what every backend's reader shares */
+/* The task of tid, read from /proc once (the backend's task_gone when
+ * it is gone); NULL without memory. */
+struct task_info *task_lookup(struct sonde_session *s, int tid);
+/* Count ev and hand it to the callback: the callback's value. */
+int event_hand_over(struct sonde_session *s, struct sonde_event *ev);
 /* Deliver a record laid out as probe's p->fmt says (the perf backend
  * builds such records from samples): task lookup, -p filtering, callback.
- * pid (or -1) and comm (or NULL) as the backend saw them; faults: the
- * fields that could not be read, unchecked: the 0s not checked for a
- * fault (bit i: field i; fault.c). Returns the callback's value. */
+ * pid (or -1) and comm (or NULL) as the backend saw them; frames (or
+ * NULL): nframes addresses, the first kframes of them the kernel's;
+ * faults: the fields that could not be read, unchecked: the 0s not
+ * checked for a fault (bit i: field i; fault.c). Returns the callback's
+ * value. */
 int events_deliver(struct sonde_session *s, int probe, const void *rec,
 		   size_t len, uint64_t ts, int cpu, int pid, int tid,
 		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames, uint64_t faults, uint64_t unchecked);
-int events_drain(struct sonde_session *s);
+		   int kframes, uint64_t faults, uint64_t unchecked);
+/* The epoll fd, the queue, the task and symbol caches (lost stays). */
+void events_close(struct sonde_session *s);
 
 #endif

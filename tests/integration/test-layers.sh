@@ -14,7 +14,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 LIB=$SRC/src/lib
 require_file "$LIB/internal.h"
 
-KNOWN="internal.h -> backend/tracefs/ring.h # the session still holds the tracefs reader's page layout"
+KNOWN=""
 
 rank()
 {

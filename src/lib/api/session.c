@@ -21,7 +21,6 @@
 #include "resolve/expand.h"
 #include "session_add.h"
 #include "sym/ksym.h"
-#include "backend/perf/perf.h"
 #include "sym/usdt.h"
 
 /* MAX_EVENT_NAME_LEN in kernel/trace/trace.h */
@@ -70,7 +69,7 @@ static void probe_free(struct probe *p)
 	free(p->filter);
 	free(p->trigger);
 	free(p->hist);
-	free(p->hist_text);
+	free(p->tfs.hist_text);
 	free(p->format_text);
 	fetch_plan_free(p->plan);
 }
@@ -524,90 +523,6 @@ fail:
 	return err;
 }
 
-/* --backend: tracefs streams and aggregates through the kernel's own
- * files; perf makes probes that belong to a file descriptor (nothing left
- * behind even after SIGKILL), so auto takes it whenever the PMUs can make
- * every probe (no filter, trigger or hist, nothing only the kernel can
- * fetch); bpf streams through generated programs on multi-probe links,
- * which auto takes for more than a handful of probes. */
-#define AUTO_BPF_PROBES 8
-
-/*
- * --backend auto streams through tracefs, as DESIGN.md has it: the kernel
- * fetches the args, which costs the traced thread about half of what a PMU
- * sample with registers and user stack does (5.5 vs 9.8 us a hit measured
- * here). The perf backend is taken where tracefs has no uprobe_events or
- * kprobe_events and the PMUs can make every probe.
- */
-static const struct backend *choose_backend(const struct sonde_session *s)
-{
-	char why[256] = "", path[512];
-	const char *root;
-	int i;
-	bool have_files = true;
-
-	switch (s->opts.backend) {
-	case SONDE_BACKEND_PERF:
-		return &backend_perf;
-	case SONDE_BACKEND_TRACEFS:
-		for (i = 0; s->opts.stack && i < s->nprobes; i++)
-			if (uprobe_at_func_entry(&s->probes[i])) {
-				slog(s, SONDE_LOG_WARN,
-				     "probe %s is on a function's first instruction, where the tracefs user stack lacks the direct caller (the perf backend has it)",
-				     s->probes[i].name);
-				break;
-			}
-		return &backend_tracefs;
-	case SONDE_BACKEND_BPF:
-		return &backend_bpf;
-	default:
-		break;
-	}
-	/* user stacks: the tracefs user stack trace walks frame pointers
-	 * from %bp, which at a function's first instruction is still the
-	 * caller's: the direct caller is missing (its return address is at
-	 * [%sp]); the perf backend samples [%sp] and puts it back
-	 * (perf_entry_stack.c), and its MMAP2 records keep the maps of a process
-	 * that has exited before its stacks are named */
-	if (s->opts.stack) {
-		if (perf_backend_takes_stacks(s, why, sizeof(why))) {
-			slog(s, SONDE_LOG_INFO,
-			     "stacks: the perf backend (the caller at a function's entry, maps from MMAP2)");
-			return &backend_perf;
-		}
-		slog(s, SONDE_LOG_DEBUG, "stacks, not the perf backend: %s",
-		     why);
-	}
-	/* many probes: one uprobe_multi link makes and removes thousands at
-	 * once, where each tracefs or PMU probe costs the kernel ~50 ms to
-	 * remove */
-	if (s->nprobes > AUTO_BPF_PROBES) {
-		if (bpf_backend_fits(s, why, sizeof(why))) {
-			slog(s, SONDE_LOG_INFO,
-			     "%d probes: the bpf backend (one uprobe_multi link per file)",
-			     s->nprobes);
-			return &backend_bpf;
-		}
-		slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",
-		     s->nprobes, why);
-	}
-	tfs_mount(geteuid() == 0);
-	root = tfs_root();
-	for (i = 0; i < s->nprobes && have_files; i++) {
-		snprintf(path, sizeof(path), "%s/%s", root ? root : "/nonexistent",
-			 probe_kind_is_user(s->probes[i].spec.kind)
-				 ? "uprobe_events"
-				 : "kprobe_events");
-		have_files = access(path, W_OK) == 0;
-	}
-	if (have_files)
-		return &backend_tracefs;
-	if (perf_backend_fits(s, why, sizeof(why)))
-		return &backend_perf;
-	slog(s, SONDE_LOG_DEBUG, "not the perf backend: %s", why);
-	return &backend_tracefs;
-}
-
 int sonde_session__start(struct sonde_session *s)
 {
 	int err;
@@ -616,7 +531,7 @@ int sonde_session__start(struct sonde_session *s)
 		return -EINVAL;
 	if (!s->nprobes)
 		return set_err(s, EINVAL, -1, "no probes to trace");
-	s->be = choose_backend(s);
+	s->be = backend_choose(s, sonde_backends, sonde_nbackends);
 	slog(s, SONDE_LOG_INFO, "backend: %s", s->be->name);
 	s->started = true;
 	err = run_shielded(start_backend, s);
@@ -669,6 +584,13 @@ int sonde_session__detach(struct sonde_session *s, int i)
 			       s->be ? s->be->name : "session's");
 	p->detached = !err;
 	return err;
+}
+
+const char *sonde_session__probe_hist(struct sonde_session *s, int i)
+{
+	if (!s || !s->be || !s->be->probe_hist)
+		return NULL;
+	return s->be->probe_hist(s, i);
 }
 
 int sonde_session__probe_count(const struct sonde_session *s)

@@ -134,6 +134,7 @@ const char *sonde_event__field_str(const struct sonde_event *ev, int i)
 {
 	const struct field_layout *f = field(ev, i);
 	struct field_value v;
+	size_t max;
 	char **buf;
 
 	if (!f || f->type != FT_STRING)
@@ -142,14 +143,15 @@ const char *sonde_event__field_str(const struct sonde_event *ev, int i)
 	if (field_decode(f, ev->rec, ev->len, &v) || (f->is_dynamic && !v.u))
 		return "(fault)";
 	buf = &ev->p->strbuf[i];
+	/* no record the backend hands over is longer */
+	max = ev->s->be->max_record(ev->s);
 	if (!*buf) {
-		/* a record never exceeds a ring page */
-		*buf = malloc(ev->s->layout.page_size + 1);
+		*buf = malloc(max + 1);
 		if (!*buf)
 			return NULL;
 	}
-	if (v.len > ev->s->layout.page_size)
-		v.len = ev->s->layout.page_size;
+	if (v.len > max)
+		v.len = max;
 	memcpy(*buf, v.str, v.len);
 	(*buf)[v.len] = '\0';
 	return *buf;
@@ -215,7 +217,7 @@ int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
 		       bool *user)
 {
 	struct sonde_session *s = ev->s;
-	const struct field_layout *c;
+	const struct field_layout *c = ev->stack_caller, *size = ev->stack_size;
 	uint64_t max, n = 0, i;
 
 	if (ev->frames) {
@@ -224,21 +226,19 @@ int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
 			*user = ev->frames_user;
 		return ev->nframes;
 	}
-	if (!ev->stack)
+	if (!ev->stack || !c)
 		return 0;
-	c = ev->stack_user ? &s->ustack_caller : &s->kstack_caller;
 	if (c->offset >= ev->stack_len)
 		return 0;
 	max = (ev->stack_len - c->offset) / 8;
 	if (max > sizeof(s->frames) / sizeof(s->frames[0]))
 		max = sizeof(s->frames) / sizeof(s->frames[0]);
-	if (!ev->stack_user && s->kstack_size.size == 4 &&
-	    s->kstack_size.offset + 4 <= ev->stack_len) {
-		int32_t size;
+	if (size && size->size == 4 && size->offset + 4 <= ev->stack_len) {
+		int32_t entries;
 
-		memcpy(&size, ev->stack + s->kstack_size.offset, 4);
-		if (size >= 0 && (uint64_t)size < max)
-			max = size;
+		memcpy(&entries, ev->stack + size->offset, 4);
+		if (entries >= 0 && (uint64_t)entries < max)
+			max = entries;
 	}
 	for (i = 0; i < max; i++) {
 		uint64_t a;
@@ -253,6 +253,21 @@ int sonde_event__stack(const struct sonde_event *ev, const uint64_t **frames,
 	if (user)
 		*user = ev->stack_user;
 	return n;
+}
+
+int sonde_event__stack_kernel_frames(const struct sonde_event *ev)
+{
+	const uint64_t *frames;
+	bool user = true;
+	int n;
+
+	if (!ev)
+		return 0;
+	n = sonde_event__stack(ev, &frames, &user);
+	/* frames decoded by the backend (a perf callchain holds both) */
+	if (ev->frames)
+		return ev->kframes;
+	return user ? 0 : n;
 }
 
 /*

@@ -8,6 +8,8 @@
  * them, naming the executable segments (PT_LOAD with PF_X) or sections
  * (SHF_EXECINSTR), or the instruction boundaries around the address
  * (capstone, insn_boundary.c; without it the boundaries are not checked).
+ * Also whether a uprobe is at its function's first instruction, where a
+ * frame-pointer stack walk misses the direct caller.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -166,4 +168,21 @@ int check_boundary(struct sonde_session *s, struct probe *p,
 		       (unsigned long long)next,
 		       (unsigned long long)(base + prev),
 		       (unsigned long long)(base + next));
+}
+
+bool uprobe_at_func_entry(const struct probe *p)
+{
+	struct elf_file *ef;
+	uint64_t off;
+	bool yes;
+
+	if (p->spec.kind != PROBE_UPROBE || !p->path || !p->sym_vaddr)
+		return false;
+	ef = elf_file_open(p->path);
+	if (!ef)
+		return false;
+	yes = !elf_file_vaddr_to_offset(ef, p->sym_vaddr, &off) &&
+	      off == p->offset;
+	elf_file_close(ef);
+	return yes;
 }

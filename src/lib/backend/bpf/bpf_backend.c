@@ -569,8 +569,6 @@ static int bpf_start(struct sonde_session *s)
 	st->lostv = calloc(s->ncpus, sizeof(uint64_t));
 	st->rec = malloc(STREAM_BUF);
 	st->kfunc = calloc(s->nprobes, sizeof(*st->kfunc));
-	/* tracefs_read.c's string accessors size their copies by this */
-	s->layout.page_size = 65536;
 	if (!s->lost || !st->lostv || !st->rec || !st->kfunc)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	err = plan_formats(s);
@@ -635,10 +633,42 @@ static int bpf_start(struct sonde_session *s)
 	return 0;
 }
 
+/* --backend auto takes it for more than a handful of probes: one
+ * uprobe_multi link makes and removes thousands at once, where each
+ * tracefs or PMU probe costs the kernel ~50 ms to remove. */
+#define AUTO_BPF_PROBES 8
+
+static bool bpf_fits(const struct sonde_session *s, enum backend_step step,
+		     char *why, size_t len)
+{
+	if (step != BACKEND_STEP_MANY || s->nprobes <= AUTO_BPF_PROBES)
+		return false;
+	if (bpf_backend_fits(s, why, len)) {
+		slog(s, SONDE_LOG_INFO,
+		     "%d probes: the bpf backend (one uprobe_multi link per file)",
+		     s->nprobes);
+		return true;
+	}
+	slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",
+	     s->nprobes, why);
+	return false;
+}
+
+/* The records the generated programs write are at most STREAM_BUF bytes
+ * (bpf_int.h), under this bound. */
+static size_t bpf_max_record(const struct sonde_session *s)
+{
+	(void)s;
+	return 65536;
+}
+
 const struct backend backend_bpf = {
 	.name = "bpf",
+	.id = SONDE_BACKEND_BPF,
+	.fits = bpf_fits,
 	.start = bpf_start,
 	.stop = bpf_stop,
 	.poll = bpf_ring_poll,
 	.drain = bpf_ring_drain,
+	.max_record = bpf_max_record,
 };

@@ -208,4 +208,7 @@ int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f,
 		    int lost_fd);
 void bpf_follow_close(struct bpf_follow *f);
 
+/* bpf_backend.c: can the bpf backend stream every probe of s? */
+bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len);
+
 #endif

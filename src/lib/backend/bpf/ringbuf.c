@@ -72,7 +72,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 	memcpy(comm, h.comm, sizeof(h.comm));
 	comm[sizeof(h.comm)] = '\0';
 	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1,
-			      tid, comm, NULL, 0, false, h.faults, unchecked);
+			      tid, comm, NULL, 0, 0, h.faults, unchecked);
 }
 
 static void read_lost(struct sonde_session *s)

@@ -65,7 +65,6 @@ struct perf_state {
 	size_t reccap;
 	uint8_t *wrap; /* a record that wraps around its ring */
 	uint64_t frames[PFRAMES];
-	const uint64_t *cur_frames; /* the event being delivered's */
 	int cur_kframes;
 	struct pcomm comms[PCOMMS];
 	uint64_t throttled;
@@ -73,8 +72,13 @@ struct perf_state {
 	int self;
 };
 
-/* perf_backend.c: can the PMUs make every probe of s (auto picks perf then)? */
-bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
+/* perf_fits.c: can the PMUs (up, kp: pmu_get()) make p? why if not */
+struct pmu_info;
+bool pmu_can(struct probe *p, const struct pmu_info *up,
+	     const struct pmu_info *kp, char *why, size_t len);
+/* perf_fits.c: does --backend auto take perf for s at this step? */
+bool perf_fits(const struct sonde_session *s, enum backend_step step,
+	       char *why, size_t len);
 
 /* perf_entry_stack.c: with stacks asked for, can perf record every probe of s?
  * A user probe's callchain then has the caller at a function's first
@@ -82,9 +86,6 @@ bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len);
  * exited. */
 bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
 			       size_t len);
-/* Is p an entry uprobe on its symbol's first byte (the file offset of
- * the symbol's address is the probe's)? */
-bool uprobe_at_func_entry(const struct probe *p);
 /* Set pp->entry_ret (and the stack bytes to sample) for a user probe on
  * a function's first instruction when stacks are recorded. */
 void pentry_plan(struct sonde_session *s, const struct probe *p,

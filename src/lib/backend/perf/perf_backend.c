@@ -35,67 +35,6 @@
  * probed function's frame and its callers' (their local buffers) */
 #define STACK_DUMP 2048
 
-/* Are p's args computable from user registers and memory? Its plan is
- * compiled here (once: it stays on p, args/fetch_plan.h). */
-static bool args_computable(struct probe *p, char *why, size_t len)
-{
-	const struct fetch_plan *plan = probe_fetch_plan(p);
-
-	if (!plan)
-		snprintf(why, len, "out of memory");
-	else if (plan->error.err)
-		snprintf(why, len, "%s", plan->error.msg);
-	return plan && !plan->error.err;
-}
-
-static bool pmu_can(struct probe *p, const struct pmu_info *up,
-		    const struct pmu_info *kp, char *why, size_t len)
-{
-	bool user = probe_kind_is_user(p->spec.kind);
-
-	if (p->trigger || p->hist || p->filter) {
-		snprintf(why, len, "probe %s has a %s", p->name,
-			 p->filter ? "filter" : p->trigger ? "trigger" : "hist");
-		return false;
-	}
-	if (user && up->type < 0) {
-		snprintf(why, len, "this kernel has no uprobe PMU");
-		return false;
-	}
-	if (!user && kp->type < 0) {
-		snprintf(why, len, "this kernel has no kprobe PMU");
-		return false;
-	}
-	if (!user && (p->spec.nargs || p->spec.maxactive)) {
-		snprintf(why, len, "probe %s fetches kernel memory or registers",
-			 p->name);
-		return false;
-	}
-	return args_computable(p, why, len);
-}
-
-bool perf_backend_fits(const struct sonde_session *s, char *why, size_t len)
-{
-	const struct pmu_info *up, *kp;
-	int i;
-
-	if (geteuid() != 0) {
-		snprintf(why, len, "the PMUs need CAP_SYS_ADMIN");
-		return false;
-	}
-	if (s->opts.pid > 0) {
-		snprintf(why, len,
-			 "PMU probes cannot be inherited by a process's new threads");
-		return false;
-	}
-	up = pmu_get("uprobe");
-	kp = pmu_get("kprobe");
-	for (i = 0; i < s->nprobes; i++)
-		if (!pmu_can(&s->probes[i], up, kp, why, len))
-			return false;
-	return true;
-}
-
 static int add_fd(struct perf_state *st, int fd, int cpu)
 {
 	if (st->nfds == st->capfds) {
@@ -585,8 +524,6 @@ static int perf_start(struct sonde_session *s)
 	st->pp = calloc(s->nprobes, sizeof(*st->pp));
 	st->stype = calloc(s->nprobes, sizeof(*st->stype));
 	st->rings = calloc(s->ncpus, sizeof(*st->rings));
-	/* tracefs_read.c's string accessors size their copies by this */
-	s->layout.page_size = 65536;
 	if (!s->lost || !st->pp || !st->stype || !st->rings)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	for (i = 0; i < s->ncpus; i++)
@@ -607,10 +544,21 @@ static int perf_start(struct sonde_session *s)
 	return 0;
 }
 
+/* A sample's size is a u16 (struct perf_event_header): no record it
+ * makes, raw or built from one, is longer. */
+static size_t perf_max_record(const struct sonde_session *s)
+{
+	(void)s;
+	return 65536;
+}
+
 const struct backend backend_perf = {
 	.name = "perf",
+	.id = SONDE_BACKEND_PERF,
+	.fits = perf_fits, /* perf_fits.c */
 	.start = perf_start,
 	.stop = perf_stop,
 	.poll = perf_ring_poll,
 	.drain = perf_ring_drain,
+	.max_record = perf_max_record,
 };

@@ -46,23 +46,6 @@ bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
 	return user;
 }
 
-bool uprobe_at_func_entry(const struct probe *p)
-{
-	struct elf_file *ef;
-	uint64_t off;
-	bool yes;
-
-	if (p->spec.kind != PROBE_UPROBE || !p->path || !p->sym_vaddr)
-		return false;
-	ef = elf_file_open(p->path);
-	if (!ef)
-		return false;
-	yes = !elf_file_vaddr_to_offset(ef, p->sym_vaddr, &off) &&
-	      off == p->offset;
-	elf_file_close(ef);
-	return yes;
-}
-
 void pentry_plan(struct sonde_session *s, const struct probe *p,
 		 struct perf_probe_state *pp)
 {

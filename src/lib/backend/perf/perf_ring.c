@@ -395,10 +395,9 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 	if (nf && st->pp[probe].entry_ret)
 		nf = pentry_fix(&st->pp[probe], st->frames, nf, st->cur_kframes,
 				sm.stack, sm.stack_len);
-	st->cur_frames = nf ? st->frames : NULL;
 	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid, sm.tid,
 			      comm_of(st, sm.pid, sm.tid),
-			      nf ? st->frames : NULL, nf, st->cur_kframes == 0,
+			      nf ? st->frames : NULL, nf, st->cur_kframes,
 			      faults, unchecked);
 }
 
@@ -407,14 +406,12 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
  * non-zero value. */
 static int read_all(struct sonde_session *s, uint64_t upto)
 {
-	struct perf_state *st = st_of(s);
 	uint64_t before = s->events;
 	int cpu, err = 0, ret;
 
 	for (cpu = 0; !err && cpu < s->ncpus; cpu++)
 		err = ring_read(s, cpu);
 	ret = oq_flush(&s->oq, upto, deliver_one, s);
-	st->cur_frames = NULL;
 	if (ret)
 		return ret;
 	if (err)
@@ -486,20 +483,4 @@ int perf_ring_drain(struct sonde_session *s)
 		     st_of(s)->children == 1 ? " was" : "es were");
 	st_of(s)->children = 0;
 	return n;
-}
-
-int sonde_event__stack_kernel_frames(const struct sonde_event *ev)
-{
-	const uint64_t *frames;
-	struct perf_state *st;
-	bool user = true;
-	int n;
-
-	if (!ev)
-		return 0;
-	n = sonde_event__stack(ev, &frames, &user);
-	st = ev->s->be == &backend_perf ? ev->s->be_priv : NULL;
-	if (st && ev->frames && ev->frames == st->cur_frames)
-		return st->cur_kframes;
-	return user ? 0 : n;
 }

@@ -15,12 +15,13 @@
 #include <tracefs.h>
 
 #include "internal.h"
+#include "backend/tracefs/tracefs_state.h"
 #include "decode/order.h"
 
 static int inst_write(struct sonde_session *s, const char *file,
 		      const char *val)
 {
-	if (tracefs_instance_file_write(s->inst, file, val) < 0)
+	if (tracefs_instance_file_write(tfs_inst(s), file, val) < 0)
 		return set_err(s, errno ? errno : EIO, -1,
 			       "cannot write '%s' to %s of instance %s: %s",
 			       val, file, s->group, strerror(errno));
@@ -51,7 +52,7 @@ static int set_pid_filter(struct sonde_session *s)
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		snprintf(buf, sizeof(buf), "%s", de->d_name);
-		if (tracefs_instance_file_append(s->inst, "set_event_pid",
+		if (tracefs_instance_file_append(tfs_inst(s), "set_event_pid",
 						 buf) < 0)
 			err = set_err(s, errno, -1,
 				      "cannot write set_event_pid: %s",
@@ -72,7 +73,7 @@ static char *refusal(struct sonde_session *s, struct probe *p, const char *file,
 
 	if (strcmp(file, "filter"))
 		return tfs_error_since(mark, val);
-	why = tracefs_event_file_read(s->inst, s->group, p->name, "filter",
+	why = tracefs_event_file_read(tfs_inst(s), s->group, p->name, "filter",
 				      NULL);
 	if (why && !strstr(why, "rror")) {
 		free(why);
@@ -87,8 +88,8 @@ static int event_write(struct sonde_session *s, struct probe *p,
 	char *why, *mark = tfs_error_mark();
 	int err;
 
-	if (tracefs_event_file_write(s->inst, s->group, p->name, file, val) >=
-	    0) {
+	if (tracefs_event_file_write(tfs_inst(s), s->group, p->name, file,
+				     val) >= 0) {
 		free(mark);
 		return 0;
 	}
@@ -107,7 +108,7 @@ static bool has_hist(struct sonde_session *s, const struct probe *p)
 	char file[256];
 
 	snprintf(file, sizeof(file), "events/%s/%s/hist", s->group, p->name);
-	return tracefs_file_exists(s->inst, file);
+	return tracefs_file_exists(tfs_inst(s), file);
 }
 
 static bool has_kind(const struct sonde_session *s, bool user)
@@ -129,14 +130,14 @@ int tfs_probe_setup(struct sonde_session *s, struct probe *p)
 		err = event_write(s, p, "filter", p->filter);
 	if (!err && p->trigger) {
 		err = event_write(s, p, "trigger", p->trigger);
-		p->triggered = !err;
+		p->tfs.triggered = !err;
 	}
 	if (!err && p->hist && !has_hist(s, p))
 		err = set_err(s, ENOTSUP, -1,
 			      "this kernel has no hist triggers (CONFIG_HIST_TRIGGERS)");
 	if (!err && p->hist) {
 		err = event_write(s, p, "trigger", p->hist);
-		p->hist_set = !err;
+		p->tfs.hist_set = !err;
 	}
 	return err;
 }
@@ -146,22 +147,22 @@ void tfs_untrigger(struct sonde_session *s, struct probe *p)
 	char *trig;
 
 	/* "!" + the trigger removes it (ftrace events.rst 6.1). */
-	if (p->triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
-		tracefs_event_file_write(s->inst, s->group, p->name, "trigger",
-					 trig);
+	if (p->tfs.triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
+		tracefs_event_file_write(tfs_inst(s), s->group, p->name,
+					 "trigger", trig);
 		free(trig);
 	}
-	if (p->hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
-		tracefs_event_file_write(s->inst, s->group, p->name, "trigger",
-					 trig);
+	if (p->tfs.hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
+		tracefs_event_file_write(tfs_inst(s), s->group, p->name,
+					 "trigger", trig);
 		free(trig);
 	}
-	p->triggered = p->hist_set = false;
+	p->tfs.triggered = p->tfs.hist_set = false;
 }
 
 int tfs_enable_one(struct sonde_session *s, struct probe *p, bool on)
 {
-	if (tracefs_event_file_write(s->inst, s->group, p->name, "enable",
+	if (tracefs_event_file_write(tfs_inst(s), s->group, p->name, "enable",
 				     on ? "1" : "0") >= 0)
 		return 0;
 	if (!on)
@@ -177,15 +178,16 @@ int tfs_enable_one(struct sonde_session *s, struct probe *p, bool on)
 
 int tfs_instance_setup(struct sonde_session *s)
 {
+	struct tracefs_state *st = tfs_state(s);
 	char buf[32];
 	int i, err;
 
-	s->inst = tracefs_instance_create(s->group);
-	if (!s->inst)
+	st->inst = tracefs_instance_create(s->group);
+	if (!st->inst)
 		return set_err(s, errno ? errno : EIO, -1,
 			       "cannot create tracing instance %s: %s",
 			       s->group, strerror(errno));
-	s->inst_created = true;
+	st->inst_created = true;
 	/* Wake readers at the first event, not when half full (ftrace.rst:
 	 * buffer_percent). */
 	err = inst_write(s, "buffer_percent", "0");
@@ -208,7 +210,7 @@ int tfs_instance_setup(struct sonde_session *s)
 	 * kernels before 5.8 lack the file */
 	snprintf(buf, sizeof(buf), "%d", (int)s->self);
 	if (!err && s->opts.pid <= 0 && s->opts.exclude_self &&
-	    tracefs_file_exists(s->inst, "set_event_notrace_pid"))
+	    tracefs_file_exists(tfs_inst(s), "set_event_notrace_pid"))
 		err = inst_write(s, "set_event_notrace_pid", buf);
 	for (i = 0; !err && i < s->nprobes; i++)
 		err = tfs_probe_setup(s, &s->probes[i]);
@@ -221,7 +223,7 @@ int tfs_enable(struct sonde_session *s, bool on)
 	int i, n, err, ret = 0;
 	bool last_first;
 
-	if (!s->inst)
+	if (!tfs_inst(s))
 		return 0;
 	/* on: the group's enable file, one write for every probe (ftrace
 	 * events.rst); probe by probe when it fails, to name the one.
@@ -235,7 +237,7 @@ int tfs_enable(struct sonde_session *s, bool on)
 	 * depends on whether the instance was made before the events. */
 	last_first = on && probes_share_site(s);
 	if (on && !last_first && s->nprobes > 1 &&
-	    tracefs_instance_file_write(s->inst, file, "1") > 0)
+	    tracefs_instance_file_write(tfs_inst(s), file, "1") > 0)
 		return 0;
 	for (n = 0; n < s->nprobes; n++) {
 		i = last_first ? register_order(s, n) : n;
@@ -256,21 +258,22 @@ int tfs_enable(struct sonde_session *s, bool on)
 
 int tfs_instance_teardown(struct sonde_session *s)
 {
+	struct tracefs_state *st = tfs_state(s);
 	int i, ret = 0;
 
-	if (!s->inst)
+	if (!tfs_inst(s))
 		return 0;
 	tfs_enable(s, false);
 	for (i = 0; i < s->nprobes; i++)
 		tfs_untrigger(s, &s->probes[i]);
-	if (s->inst_created && tracefs_instance_destroy(s->inst) < 0) {
+	if (st->inst_created && tracefs_instance_destroy(st->inst) < 0) {
 		slog(s, SONDE_LOG_WARN, "cannot remove instance %s: %s",
 		     s->group, strerror(errno));
 		ret = -errno;
 	}
-	tracefs_instance_free(s->inst);
-	s->inst = NULL;
-	s->inst_created = false;
+	tracefs_instance_free(st->inst);
+	st->inst = NULL;
+	st->inst_created = false;
 	return ret;
 }
 
@@ -279,7 +282,7 @@ int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun)
 	char file[64], *text, *p;
 
 	snprintf(file, sizeof(file), "per_cpu/cpu%d/stats", cpu);
-	text = tracefs_instance_file_read(s->inst, file, NULL);
+	text = tracefs_instance_file_read(tfs_inst(s), file, NULL);
 	if (!text)
 		return -errno;
 	p = strstr(text, "overrun:");
@@ -288,17 +291,17 @@ int tfs_read_lost_stats(struct sonde_session *s, int cpu, uint64_t *overrun)
 	return 0;
 }
 
-const char *sonde_session__probe_hist(struct sonde_session *s, int i)
+const char *tfs_probe_hist(struct sonde_session *s, int i)
 {
 	struct probe *p;
 
-	if (!s || i < 0 || i >= s->nprobes || !s->inst)
+	if (!s || i < 0 || i >= s->nprobes || !tfs_inst(s))
 		return NULL;
 	p = &s->probes[i];
-	if (!p->hist_set)
+	if (!p->tfs.hist_set)
 		return NULL;
-	free(p->hist_text);
-	p->hist_text = tracefs_event_file_read(s->inst, s->group, p->name,
-					       "hist", NULL);
-	return p->hist_text;
+	free(p->tfs.hist_text);
+	p->tfs.hist_text = tracefs_event_file_read(tfs_inst(s), s->group,
+						   p->name, "hist", NULL);
+	return p->tfs.hist_text;
 }

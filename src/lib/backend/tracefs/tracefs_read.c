@@ -17,28 +17,30 @@
 #include <tracefs.h>
 
 #include "internal.h"
+#include "backend/tracefs/tracefs_state.h"
 
-static int layout_load(struct sonde_session *s)
+static int layout_load(struct sonde_session *s, struct tracefs_state *st)
 {
 	char *text = tracefs_instance_file_read(NULL, "events/header_page",
 						NULL);
 	long long kb;
 
-	ring_layout_default(&s->layout);
+	ring_layout_default(&st->layout);
 	if (text)
-		ring_layout_parse(text, &s->layout);
+		ring_layout_parse(text, &st->layout);
 	free(text);
 	/* kernels since 6.8 let sub-buffers grow (buffer_subbuf_size_kb) */
-	if (tracefs_instance_file_read_number(s->inst, "buffer_subbuf_size_kb",
+	if (tracefs_instance_file_read_number(st->inst, "buffer_subbuf_size_kb",
 					      &kb) == 0 &&
 	    kb > 0 && kb <= 1024)
-		s->layout.page_size = kb * 1024;
-	s->page = malloc(s->layout.page_size);
-	return s->page ? 0 : -ENOMEM;
+		st->layout.page_size = kb * 1024;
+	st->page = malloc(st->layout.page_size);
+	return st->page ? 0 : -ENOMEM;
 }
 
 int events_map_probe(struct sonde_session *s, int i)
 {
+	struct tracefs_state *st = tfs_state(s);
 	struct probe *p = &s->probes[i];
 	int *grown, id;
 
@@ -50,27 +52,28 @@ int events_map_probe(struct sonde_session *s, int i)
 	}
 	if (p->fmt.id < 0 || p->fmt.id > 65535) /* common_type is a u16 */
 		return 0;
-	if (p->fmt.id > s->max_id || !s->id_to_probe) {
-		grown = realloc(s->id_to_probe, (p->fmt.id + 1) * sizeof(int));
+	if (p->fmt.id > st->max_id || !st->id_to_probe) {
+		grown = realloc(st->id_to_probe, (p->fmt.id + 1) * sizeof(int));
 		if (!grown)
 			return -ENOMEM;
-		for (id = s->id_to_probe ? s->max_id + 1 : 0; id <= p->fmt.id;
+		for (id = st->id_to_probe ? st->max_id + 1 : 0; id <= p->fmt.id;
 		     id++)
 			grown[id] = -1;
-		s->id_to_probe = grown;
-		s->max_id = p->fmt.id;
+		st->id_to_probe = grown;
+		st->max_id = p->fmt.id;
 	}
-	s->id_to_probe[p->fmt.id] = i;
+	st->id_to_probe[p->fmt.id] = i;
 	return 0;
 }
 
 void events_unmap_probe(struct sonde_session *s, int i)
 {
 	const struct probe *p = &s->probes[i];
+	struct tracefs_state *st = tfs_state(s);
 
-	if (s->id_to_probe && p->fmt.id >= 0 && p->fmt.id <= s->max_id &&
-	    s->id_to_probe[p->fmt.id] == i)
-		s->id_to_probe[p->fmt.id] = -1;
+	if (st && st->id_to_probe && p->fmt.id >= 0 &&
+	    p->fmt.id <= st->max_id && st->id_to_probe[p->fmt.id] == i)
+		st->id_to_probe[p->fmt.id] = -1;
 }
 
 static int id_map(struct sonde_session *s)
@@ -100,7 +103,7 @@ static const struct field_layout *field_named(const struct event_format *f,
  * of entries, the record may be longer than the format's caller[8]);
  * ftrace/user_stack: "unsigned int tgid; unsigned long caller[8]", ended by
  * a zero entry (kernel/trace/trace_entries.h). */
-static int stack_formats_load(struct sonde_session *s)
+static int stack_formats_load(struct sonde_session *s, struct tracefs_state *st)
 {
 	static const char *names[] = { "kernel_stack", "user_stack" };
 	struct event_format f;
@@ -108,7 +111,7 @@ static int stack_formats_load(struct sonde_session *s)
 	char *text;
 	int i, id;
 
-	s->kstack_id = s->ustack_id = -1;
+	st->kstack_id = st->ustack_id = -1;
 	for (i = 0; i < 2; i++) {
 		text = tracefs_event_file_read(NULL, "ftrace", names[i],
 					       "format", NULL);
@@ -124,16 +127,16 @@ static int stack_formats_load(struct sonde_session *s)
 		b = field_named(&f, "caller");
 		id = f.id;
 		if (a && b && !i) {
-			s->kstack_size = *a;
-			s->kstack_caller = *b;
-			s->kstack_id = id;
+			st->kstack_size = *a;
+			st->kstack_caller = *b;
+			st->kstack_id = id;
 		} else if (a && b) {
-			s->ustack_caller = *b;
-			s->ustack_id = id;
+			st->ustack_caller = *b;
+			st->ustack_id = id;
 		}
 		/* the names belong to f; only offsets and sizes are kept */
-		s->kstack_size.name = s->kstack_caller.name = NULL;
-		s->ustack_caller.name = NULL;
+		st->kstack_size.name = st->kstack_caller.name = NULL;
+		st->ustack_caller.name = NULL;
 		event_format_free(&f);
 	}
 	return 0;
@@ -155,37 +158,37 @@ static bool stack_trigger(const struct sonde_session *s)
 int events_open(struct sonde_session *s)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
+	struct tracefs_state *st = tfs_state(s);
 	char file[64];
 	int cpu, fd, err;
 
-	err = layout_load(s);
+	err = layout_load(s, st);
 	if (!err)
 		err = id_map(s);
 	if (err)
 		return set_err(s, err, -1, "out of memory");
-	s->pair_stacks = s->opts.stack || stack_trigger(s);
-	if (s->pair_stacks && (err = stack_formats_load(s)))
+	st->pair_stacks = s->opts.stack || stack_trigger(s);
+	if (st->pair_stacks && (err = stack_formats_load(s, st)))
 		return err;
 	s->ncpus = sysconf(_SC_NPROCESSORS_CONF);
 	if (s->ncpus < 1)
 		s->ncpus = 1;
-	s->cpu_fd = malloc(s->ncpus * sizeof(int));
+	st->cpu_fd = malloc(s->ncpus * sizeof(int));
 	s->lost = calloc(s->ncpus, sizeof(uint64_t));
 	s->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!s->cpu_fd || !s->lost || s->epfd < 0)
+	if (!st->cpu_fd || !s->lost || s->epfd < 0)
 		return set_err(s, errno, -1, "cannot set up event reading: %s",
 			       strerror(errno));
 	for (cpu = 0; cpu < s->ncpus; cpu++)
-		s->cpu_fd[cpu] = -1;
+		st->cpu_fd[cpu] = -1;
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
 		snprintf(file, sizeof(file), "per_cpu/cpu%d/trace_pipe_raw",
 			 cpu);
-		fd = tracefs_instance_file_open(s->inst, file,
-						O_RDONLY | O_NONBLOCK |
-							O_CLOEXEC);
+		fd = tracefs_instance_file_open(
+			st->inst, file, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 		if (fd < 0)
 			continue; /* offline or absent CPU */
-		s->cpu_fd[cpu] = fd;
+		st->cpu_fd[cpu] = fd;
 		ev.data.u32 = cpu;
 		if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
 			return set_err(s, errno, -1, "epoll: %s",
@@ -194,64 +197,31 @@ int events_open(struct sonde_session *s)
 	return 0;
 }
 
-void events_close(struct sonde_session *s)
+void events_close_tracefs(struct sonde_session *s)
 {
+	struct tracefs_state *st = tfs_state(s);
 	int cpu;
 
-	for (cpu = 0; s->cpu_fd && cpu < s->ncpus; cpu++)
-		if (s->cpu_fd[cpu] >= 0)
-			close(s->cpu_fd[cpu]);
-	free(s->cpu_fd);
-	s->cpu_fd = NULL;
-	if (s->epfd >= 0)
-		close(s->epfd);
-	s->epfd = -1;
-	free(s->page);
-	s->page = NULL;
-	if (s->oq.late)
-		slog(s, SONDE_LOG_DEBUG,
-		     "%llu events came after a later one had been delivered",
-		     (unsigned long long)s->oq.late);
-	oq_free(&s->oq);
-	free(s->id_to_probe);
-	s->id_to_probe = NULL;
-	free(s->tasks);
-	s->tasks = NULL;
-	symcache_free(s->syms);
-	s->syms = NULL;
-	s->ntasks_cap = 0;
-	/* s->lost stays: stats remain readable after the end */
+	for (cpu = 0; st && st->cpu_fd && cpu < s->ncpus; cpu++)
+		if (st->cpu_fd[cpu] >= 0)
+			close(st->cpu_fd[cpu]);
+	if (st) {
+		free(st->cpu_fd);
+		st->cpu_fd = NULL;
+		free(st->page);
+		st->page = NULL;
+		free(st->id_to_probe);
+		st->id_to_probe = NULL;
+	}
+	events_close(s);
 }
 
-/* tid -> task_info, read from /proc once per thread. */
-static void task_read(struct task_info *t)
+/* "a record never exceeds a ring page" */
+size_t events_max_record(const struct sonde_session *s)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
+	const struct tracefs_state *st = tfs_state(s);
 
-	t->pid = -1;
-	snprintf(t->comm, sizeof(t->comm), "<...>");
-	snprintf(path, sizeof(path), "/proc/%d/status", t->tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	if (!strncmp(buf, "Name:\t", 6)) {
-		p = buf + 6;
-		n = strcspn(p, "\n");
-		if (n > 15)
-			n = 15;
-		memcpy(t->comm, p, n);
-		t->comm[n] = '\0';
-	}
-	p = strstr(buf, "\nTgid:\t");
-	if (p)
-		t->pid = atoi(p + 7);
+	return st && st->layout.page_size ? st->layout.page_size : 4096;
 }
 
 /*
@@ -285,14 +255,12 @@ static int saved_tgid(int tid)
  * process: with -p and no --follow-fork the saved tgid (children come
  * through event-fork too); otherwise unknown (-1).
  */
-static void task_gone(struct sonde_session *s, struct task_info *t)
+void events_task_gone(const struct sonde_session *s, struct task_info *t)
 {
 	char *text, *line, *save = NULL, *end;
 
-	/* another backend's events never wrote that table: what it holds
-	 * for this pid may be an older process's (the comm stays <...>) */
-	if (!s->be || !s->be->saved_cmdlines)
-		return;
+	/* only the tracefs ring writes saved_cmdlines: another backend does
+	 * not ask (what it holds for this pid may be an older process's) */
 	text = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
 	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
 	     line = strtok_r(NULL, "\n", &save)) {
@@ -306,100 +274,11 @@ static void task_gone(struct sonde_session *s, struct task_info *t)
 		t->pid = saved_tgid(t->tid);
 }
 
-static struct task_info *task_lookup(struct sonde_session *s, int tid)
-{
-	unsigned int i, mask;
-	struct task_info *t;
-
-	/* keep the table under 3/4 full: forget all, /proc is the source */
-	if (!s->tasks || s->ntasks * 4 >= s->ntasks_cap * 3) {
-		if (!s->tasks)
-			s->tasks = calloc(1024, sizeof(*s->tasks));
-		else
-			memset(s->tasks, 0, s->ntasks_cap * sizeof(*t));
-		if (!s->tasks)
-			return NULL;
-		s->ntasks_cap = 1024;
-		s->ntasks = 0;
-	}
-	mask = s->ntasks_cap - 1;
-	for (i = ((unsigned int)tid * 2654435761u) & mask;; i = (i + 1) & mask) {
-		t = &s->tasks[i];
-		if (t->comm[0] && t->tid == tid)
-			return t;
-		if (!t->comm[0])
-			break;
-	}
-	t->tid = tid;
-	task_read(t);
-	/* user stacks are named through the process's maps: read them now */
-	if (s->opts.stack && t->pid > 0)
-		symcache_prime(&s->syms, t->pid);
-	if (t->pid < 0)
-		task_gone(s, t);
-	s->ntasks++;
-	return t;
-}
-
 struct read_ctx {
 	struct sonde_session *s;
 	int cpu;
 	int delivered;
 };
-
-static int deliver(struct read_ctx *rc, struct sonde_event *ev)
-{
-	struct sonde_session *s = rc->s;
-
-	if (ev->faults)
-		s->faults += __builtin_popcountll(ev->faults);
-	if (ev->unchecked)
-		s->unchecked += __builtin_popcountll(ev->unchecked);
-	s->events++;
-	rc->delivered++;
-	if (s->cb) {
-		s->cb_ret = s->cb(ev, s->cb_ctx);
-		return s->cb_ret;
-	}
-	return 0;
-}
-
-int events_deliver(struct sonde_session *s, int probe, const void *rec,
-		   size_t len, uint64_t ts, int cpu, int pid, int tid,
-		   const char *comm, const uint64_t *frames, int nframes,
-		   bool user_frames, uint64_t faults, uint64_t unchecked)
-{
-	struct read_ctx rc = { .s = s, .cpu = cpu };
-	struct task_info *t;
-	struct sonde_event ev = {
-		.s = s,
-		.p = &s->probes[probe],
-		.probe = probe,
-		.rec = rec,
-		.len = len,
-		.ts = ts,
-		.cpu = cpu,
-		.frames = frames,
-		.nframes = nframes,
-		.frames_user = user_frames,
-		.faults = faults,
-		.unchecked = unchecked,
-	};
-
-	t = task_lookup(s, tid);
-	/* the backend knows better than /proc, which may be gone by now;
-	 * the cached comm is rewritten only when it changed (exec) */
-	if (t && pid > 0)
-		t->pid = pid;
-	if (t && comm && *comm && strcmp(comm, "<...>") &&
-	    strncmp(t->comm, comm, sizeof(t->comm) - 1))
-		snprintf(t->comm, sizeof(t->comm), "%s", comm);
-	ev.task = t;
-	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
-	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
-		return 0;
-	return deliver(&rc, &ev);
-}
 
 /* How long events gather after a wake-up once they flow (the previous
  * wake-up was less than two such periods ago): 100 reads a second. */
@@ -411,16 +290,17 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 {
 	struct read_ctx *rc = ctx;
 	struct sonde_session *s = rc->s;
+	struct tracefs_state *st = tfs_state(s);
 	const struct task_info *t;
 	const struct probe *p;
 	uint64_t faults = 0, unchecked = 0;
 	int type = record_type(data, len), idx;
 
-	if (s->pair_stacks && type >= 0 &&
-	    (type == s->kstack_id || type == s->ustack_id))
+	if (st->pair_stacks && type >= 0 &&
+	    (type == st->kstack_id || type == st->ustack_id))
 		return oq_attach(&s->oq, rc->cpu, data, len, type) < 0 ? -ENOMEM
 								       : 0;
-	if (type < 0 || type > s->max_id || (idx = s->id_to_probe[type]) < 0)
+	if (type < 0 || type > st->max_id || (idx = st->id_to_probe[type]) < 0)
 		goto dropped;
 	/* the thread is looked up now, while it lives (its comm, pid and
 	 * maps), and again from the cache when the event is handed over */
@@ -440,7 +320,7 @@ static int on_record(uint64_t ts, const void *data, size_t len, void *ctx)
 	return 0;
 dropped:
 	/* the stack record that follows is this one's */
-	if (s->pair_stacks)
+	if (st->pair_stacks)
 		oq_close_attach(&s->oq, rc->cpu);
 	return 0;
 }
@@ -450,6 +330,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 {
 	struct read_ctx *rc = ctx;
 	struct sonde_session *s = rc->s;
+	struct tracefs_state *st = tfs_state(s);
 	struct sonde_event ev = { 0 };
 	int idx = it->tag;
 
@@ -469,9 +350,13 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	if (aux) {
 		ev.stack = aux;
 		ev.stack_len = it->aux_len;
-		ev.stack_user = it->aux_kind == s->ustack_id;
+		ev.stack_user = it->aux_kind == st->ustack_id;
+		ev.stack_caller =
+			ev.stack_user ? &st->ustack_caller : &st->kstack_caller;
+		ev.stack_size = ev.stack_user ? NULL : &st->kstack_size;
 	}
-	return deliver(rc, &ev);
+	rc->delivered++;
+	return event_hand_over(s, &ev);
 }
 
 /* Hand over what is older than upto; the callback's value stops it. */
@@ -491,18 +376,19 @@ static int flush_upto(struct sonde_session *s, uint64_t upto, int *total)
 static int read_cpu(struct sonde_session *s, int cpu, bool *more)
 {
 	struct read_ctx rc = { .s = s, .cpu = cpu };
+	struct tracefs_state *st = tfs_state(s);
 	struct ring_page_info info;
 	ssize_t n;
 	int ret;
 
 	*more = false;
-	n = read(s->cpu_fd[cpu], s->page, s->layout.page_size);
+	n = read(st->cpu_fd[cpu], st->page, st->layout.page_size);
 	if (n < 0)
 		return errno == EAGAIN || errno == EINTR ? 0 : -errno;
 	if (n == 0)
 		return 0;
 	*more = true;
-	ret = ring_page_walk(&s->layout, s->page, n, &info, on_record, &rc);
+	ret = ring_page_walk(&st->layout, st->page, n, &info, on_record, &rc);
 
 	if (info.missed)
 		s->lost[cpu] += info.lost;
@@ -529,20 +415,13 @@ static int read_all(struct sonde_session *s)
 	int cpu, err;
 
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
-		if (s->cpu_fd[cpu] < 0)
+		if (tfs_state(s)->cpu_fd[cpu] < 0)
 			continue;
 		err = read_cpu_all(s, cpu);
 		if (err)
 			return err;
 	}
 	return 0;
-}
-
-void sonde_session__set_callback(struct sonde_session *s, sonde_event_fn fn,
-				 void *ctx)
-{
-	s->cb = fn;
-	s->cb_ctx = ctx;
 }
 
 static int delivered_or_stop(struct sonde_session *s, int n)
@@ -556,7 +435,7 @@ int events_poll(struct sonde_session *s, int timeout_ms)
 	int n, err, total = 0;
 	uint64_t now, start;
 
-	if (!s || s->epfd < 0)
+	if (!s || s->epfd < 0 || !tfs_state(s))
 		return -EINVAL;
 	/* held-back events are due within ORDER_HOLD_NS */
 	if (!oq_empty(&s->oq) &&
@@ -566,7 +445,7 @@ int events_poll(struct sonde_session *s, int timeout_ms)
 	if (n < 0)
 		return -errno;
 	now = n > 0 ? order_now() : 0;
-	if (n > 0 && now - s->last_wake < 2 * BATCH_NS) {
+	if (n > 0 && now - tfs_state(s)->last_wake < 2 * BATCH_NS) {
 		/* Events are flowing: let them gather before reading. A
 		 * reader woken for each event costs the traced thread a
 		 * wake-up per hit (buffer_percent 0 wakes waiters at every
@@ -588,7 +467,7 @@ int events_poll(struct sonde_session *s, int timeout_ms)
 	if (!err)
 		err = flush_upto(s, start - ORDER_HOLD_NS, &total);
 	if (n > 0)
-		s->last_wake = now;
+		tfs_state(s)->last_wake = now;
 	if (err)
 		return delivered_or_stop(s, err);
 	return total;
@@ -599,13 +478,13 @@ int events_drain(struct sonde_session *s)
 	uint64_t overrun;
 	int cpu, err, total = 0;
 
-	if (!s || !s->cpu_fd)
+	if (!s || !tfs_state(s) || !tfs_state(s)->cpu_fd)
 		return -EINVAL;
 	err = read_all(s);
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
 		/* a page's lost count is not always stored (bit 30 clear):
 		 * the per-CPU overrun counter is exact */
-		if (s->cpu_fd[cpu] >= 0 &&
+		if (tfs_state(s)->cpu_fd[cpu] >= 0 &&
 		    tfs_read_lost_stats(s, cpu, &overrun) == 0 &&
 		    overrun > s->lost[cpu])
 			s->lost[cpu] = overrun;
@@ -616,9 +495,4 @@ int events_drain(struct sonde_session *s)
 	if (err)
 		return delivered_or_stop(s, err);
 	return total;
-}
-
-int sonde_session__fd(const struct sonde_session *s)
-{
-	return s ? s->epfd : -EINVAL;
 }

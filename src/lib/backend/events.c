@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What every backend's reader shares: the task cache (tid -> pid, comm,
+ * read from /proc while the thread lives, the backend asked when it is
+ * gone), the hand-over of a record to the caller's callback with -p
+ * filtering and the counters, and the session's epoll fd.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+/* tid -> task_info, read from /proc once per thread. */
+static void task_read(struct task_info *t)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	t->pid = -1;
+	snprintf(t->comm, sizeof(t->comm), "<...>");
+	snprintf(path, sizeof(path), "/proc/%d/status", t->tid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	if (!strncmp(buf, "Name:\t", 6)) {
+		p = buf + 6;
+		n = strcspn(p, "\n");
+		if (n > 15)
+			n = 15;
+		memcpy(t->comm, p, n);
+		t->comm[n] = '\0';
+	}
+	p = strstr(buf, "\nTgid:\t");
+	if (p)
+		t->pid = atoi(p + 7);
+}
+
+struct task_info *task_lookup(struct sonde_session *s, int tid)
+{
+	unsigned int i, mask;
+	struct task_info *t;
+
+	/* keep the table under 3/4 full: forget all, /proc is the source */
+	if (!s->tasks || s->ntasks * 4 >= s->ntasks_cap * 3) {
+		if (!s->tasks)
+			s->tasks = calloc(1024, sizeof(*s->tasks));
+		else
+			memset(s->tasks, 0, s->ntasks_cap * sizeof(*t));
+		if (!s->tasks)
+			return NULL;
+		s->ntasks_cap = 1024;
+		s->ntasks = 0;
+	}
+	mask = s->ntasks_cap - 1;
+	for (i = ((unsigned int)tid * 2654435761u) & mask;;
+	     i = (i + 1) & mask) {
+		t = &s->tasks[i];
+		if (t->comm[0] && t->tid == tid)
+			return t;
+		if (!t->comm[0])
+			break;
+	}
+	t->tid = tid;
+	task_read(t);
+	/* user stacks are named through the process's maps: read them now */
+	if (s->opts.stack && t->pid > 0)
+		symcache_prime(&s->syms, t->pid);
+	/* gone: what the backend recorded of it, if anything */
+	if (t->pid < 0 && s->be && s->be->task_gone)
+		s->be->task_gone(s, t);
+	s->ntasks++;
+	return t;
+}
+
+int event_hand_over(struct sonde_session *s, struct sonde_event *ev)
+{
+	if (ev->faults)
+		s->faults += __builtin_popcountll(ev->faults);
+	if (ev->unchecked)
+		s->unchecked += __builtin_popcountll(ev->unchecked);
+	s->events++;
+	if (s->cb) {
+		s->cb_ret = s->cb(ev, s->cb_ctx);
+		return s->cb_ret;
+	}
+	return 0;
+}
+
+int events_deliver(struct sonde_session *s, int probe, const void *rec,
+		   size_t len, uint64_t ts, int cpu, int pid, int tid,
+		   const char *comm, const uint64_t *frames, int nframes,
+		   int kframes, uint64_t faults, uint64_t unchecked)
+{
+	struct task_info *t;
+	struct sonde_event ev = {
+		.s = s,
+		.p = &s->probes[probe],
+		.probe = probe,
+		.rec = rec,
+		.len = len,
+		.ts = ts,
+		.cpu = cpu,
+		.frames = frames,
+		.nframes = nframes,
+		.kframes = kframes,
+		.frames_user = kframes == 0,
+		.faults = faults,
+		.unchecked = unchecked,
+	};
+
+	t = task_lookup(s, tid);
+	/* the backend knows better than /proc, which may be gone by now;
+	 * the cached comm is rewritten only when it changed (exec) */
+	if (t && pid > 0)
+		t->pid = pid;
+	if (t && comm && *comm && strcmp(comm, "<...>") &&
+	    strncmp(t->comm, comm, sizeof(t->comm) - 1))
+		snprintf(t->comm, sizeof(t->comm), "%s", comm);
+	ev.task = t;
+	if (s->opts.pid > 0 && !s->opts.follow_fork && ev.task &&
+	    ev.task->pid > 0 && ev.task->pid != s->opts.pid)
+		return 0;
+	return event_hand_over(s, &ev);
+}
+
+void events_close(struct sonde_session *s)
+{
+	if (s->epfd >= 0)
+		close(s->epfd);
+	s->epfd = -1;
+	if (s->oq.late)
+		slog(s, SONDE_LOG_DEBUG,
+		     "%llu events came after a later one had been delivered",
+		     (unsigned long long)s->oq.late);
+	oq_free(&s->oq);
+	free(s->tasks);
+	s->tasks = NULL;
+	symcache_free(s->syms);
+	s->syms = NULL;
+	s->ntasks_cap = 0;
+	/* s->lost stays: stats remain readable after the end */
+}
+
+void sonde_session__set_callback(struct sonde_session *s, sonde_event_fn fn,
+				 void *ctx)
+{
+	s->cb = fn;
+	s->cb_ctx = ctx;
+}
+
+int sonde_session__fd(const struct sonde_session *s)
+{
+	return s ? s->epfd : -EINVAL;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/* The tracefs backend's own state, on s->be_priv from its start to its
+ * stop: the session's instance and the reader of its trace_pipe_raw. */
+#ifndef SONDE_TRACEFS_STATE_H
+#define SONDE_TRACEFS_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/tracefs/ring.h"
+#include "internal.h"
+
+struct tracefs_instance;
+
+struct tracefs_state {
+	struct tracefs_instance *inst;
+	bool inst_created;
+	/* reading (tracefs_read.c) */
+	int *cpu_fd; /* per CPU trace_pipe_raw, -1 when absent */
+	struct ring_layout layout;
+	uint8_t *page;	  /* one ring page, as read */
+	int *id_to_probe; /* event id -> probe index, -1 */
+	int max_id;
+	uint64_t last_wake; /* when the reader last woke for events */
+	/* stacks (opts.stack): ftrace/kernel_stack and user_stack records */
+	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
+	int kstack_id, ustack_id;
+	struct field_layout kstack_size, kstack_caller, ustack_caller;
+};
+
+static inline struct tracefs_state *tfs_state(const struct sonde_session *s)
+{
+	return s->be_priv;
+}
+
+/* The session's instance, or NULL (not made yet, or removed). */
+static inline struct tracefs_instance *tfs_inst(const struct sonde_session *s)
+{
+	return tfs_state(s) ? tfs_state(s)->inst : NULL;
+}
+
+#endif

@@ -9,6 +9,7 @@
 
 #include <sonde/sonde.h>
 
+#include "base/error.h"
 #include "decode/decode.h"
 #include "decode/fault.h"
 #include "decode/order.h"
@@ -146,8 +147,7 @@ struct sonde_session {
 	void *cb_ctx;
 	int cb_ret;
 
-	char errmsg[2048];
-	int errcol;
+	struct lib_error err; /* the last error (base/error.h) */
 };
 
 /* resolve.c: a spec's probe made concrete (file and offset; a checked

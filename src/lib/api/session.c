@@ -41,7 +41,7 @@ struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts)
 	}
 	s->opts.sz = sizeof(s->opts);
 	s->epfd = -1;
-	s->errcol = -1;
+	s->err.col = -1;
 	s->owner_fd = -1;
 	s->self = getpid();
 	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)s->self,
@@ -385,7 +385,7 @@ static int add_one(struct sonde_session *s, const char *text,
 		   const struct sonde_probe_opts *opts,
 		   const struct probe_resolved *r, int usdt_loc)
 {
-	struct spec_error perr = { .col = -1 };
+	struct lib_error perr = LIB_ERROR_INIT(LIB_ERROR_SPEC_CUT);
 	struct probe *p, *grown;
 	int err, nlocs, loc;
 
@@ -598,14 +598,11 @@ int sonde_session__start(struct sonde_session *s)
 	s->started = true;
 	err = run_shielded(start_backend, s);
 	if (err) {
-		char keep[sizeof(s->errmsg)];
-		int col = s->errcol;
+		struct lib_error keep = s->err;
 
 		/* teardown may log; keep the first error for the caller */
-		memcpy(keep, s->errmsg, sizeof(keep));
 		teardown(s);
-		memcpy(s->errmsg, keep, sizeof(keep));
-		s->errcol = col;
+		s->err = keep;
 		return err;
 	}
 	return 0;

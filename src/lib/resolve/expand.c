@@ -183,7 +183,6 @@ static int kernel_match(const char *name, const char *mod, void *ctx)
 static int collect(struct sonde_session *s, struct loc *l, struct matches *m,
 		   char *path, size_t pathlen, struct elf_file **efp)
 {
-	char msg[512];
 	int err;
 
 	if (!l->user) {
@@ -197,8 +196,7 @@ static int collect(struct sonde_session *s, struct loc *l, struct matches *m,
 				       l->glob, strerror(-err));
 		return 0;
 	}
-	if (target_resolve(l->target, s->opts.pid, path, pathlen, msg,
-			   sizeof(msg)))
+	if (target_resolve(l->target, s->opts.pid, path, pathlen, NULL))
 		return 1; /* the plain path reports it */
 	*efp = elf_file_open(path);
 	if (!*efp)
@@ -292,7 +290,7 @@ int expand_probe(struct sonde_session *s, const char *text,
 		if (err) {
 			skipped++;
 			snprintf(last, sizeof(last), "%.100s: %.150s", m.v[i].name,
-				 s->errmsg[0] ? s->errmsg : strerror(-err));
+				 s->err.msg[0] ? s->err.msg : strerror(-err));
 			slog(s, SONDE_LOG_DEBUG, "skipped %s", last);
 		}
 	}
@@ -302,8 +300,7 @@ int expand_probe(struct sonde_session *s, const char *text,
 			      n, l.glob, last);
 		goto out;
 	}
-	s->errmsg[0] = '\0';
-	s->errcol = -1;
+	lib_error_clear(&s->err);
 	slog(s, SONDE_LOG_INFO,
 	     "'%s': %d probe%s on %d matching function%s, %d skipped (cannot be probed)",
 	     l.glob, n - skipped, n - skipped == 1 ? "" : "s", n,

@@ -170,7 +170,7 @@ static bool own_fork(pid_t pid)
 static int collect(struct sonde_session *s, const struct probe_spec *sp,
 		   struct sites *w)
 {
-	char path[4096], msg[512], name[512];
+	char path[4096], name[512];
 	int err;
 
 	what(sp, name, sizeof(name));
@@ -178,7 +178,7 @@ static int collect(struct sonde_session *s, const struct probe_spec *sp,
 		/* a pattern in one file: an unresolvable target is the
 		 * one-probe path's to report */
 		if (target_resolve(sp->target, s->opts.pid, path, sizeof(path),
-				   msg, sizeof(msg)))
+				   NULL))
 			return 1;
 		err = usdt_sites(w, path);
 		if (!err && !w->n)
@@ -292,7 +292,7 @@ int expand_spec(struct sonde_session *s, const char *text,
 			 w.v[i].provider ? w.v[i].provider : "",
 			 w.v[i].provider ? ":" : "",
 			 w.v[i].name ? w.v[i].name : sp.symbol, w.v[i].path,
-			 s->errmsg);
+			 s->err.msg);
 		slog(s, SONDE_LOG_DEBUG, "skipped %s", last);
 	}
 	if (first < 0) {
@@ -304,8 +304,7 @@ int expand_spec(struct sonde_session *s, const char *text,
 					 w.n, sp.symbol, last);
 		goto out;
 	}
-	s->errmsg[0] = '\0';
-	s->errcol = -1;
+	lib_error_clear(&s->err);
 	slog(s, SONDE_LOG_INFO,
 	     "'%s': %zu probe%s, %d skipped (cannot be probed)", text,
 	     w.n - skipped, w.n - skipped == 1 ? "" : "s", skipped);

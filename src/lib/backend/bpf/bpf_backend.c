@@ -107,7 +107,7 @@ static int args_fit(const struct probe *p, char *why, size_t len)
 		err = -E2BIG;
 	}
 	if (err && !why[0])
-		snprintf(why, len, "%s", tmp.errmsg);
+		snprintf(why, len, "%s", tmp.err.msg);
 	free(copy.format_text);
 	event_format_free(&copy.fmt);
 	perf_probe_state_free(&pp);

@@ -333,7 +333,7 @@ static int open_probe_error(struct sonde_session *s, struct probe *p,
 		return set_err(s, EILSEQ, -1,
 			       "the kernel refused probe %s (%s): the address is not on an instruction boundary",
 			       p->name, p->definition);
-	if (s->errmsg[0] && err != -ENOENT && err != -EINVAL)
+	if (s->err.msg[0] && err != -ENOENT && err != -EINVAL)
 		return err;
 	return set_err(s, err, -1, "perf_event_open refused probe %s (%s): %s",
 		       p->name, p->definition, strerror(-err));

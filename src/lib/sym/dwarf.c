@@ -9,7 +9,6 @@
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,27 +200,25 @@ static int var_loc(struct dwarf_scope *d, Dwarf_Die *var, const char *name,
 		return 0;
 	}
 	if (!dwarf_attr(var, DW_AT_location, &a) &&
-	    !dwarf_attr_integrate(var, DW_AT_location, &a)) {
-		lib_error_set(e, ENOENT, -1,
-			      "'%s' is optimized out: it has no location in "
-			      "%s",
-			      name, fn_name(d));
-		return -ENOENT;
-	}
+	    !dwarf_attr_integrate(var, DW_AT_location, &a))
+		return lib_error_set(
+			e, ENOENT, -1,
+			"'%s' is optimized out: it has no location in "
+			"%s",
+			name, fn_name(d));
 	r = dwarf_getlocation_addr(&a, d->pc, &ops, &n, 1);
 	if (r <= 0) {
 		where_it_lives(d, &a, where, sizeof(where));
-		lib_error_set(e, ENOENT, -1,
-			      "'%s' is optimized out at this address of %s%s",
-			      name, fn_name(d), where);
-		return -ENOENT;
+		return lib_error_set(
+			e, ENOENT, -1,
+			"'%s' is optimized out at this address of %s%s", name,
+			fn_name(d), where);
 	}
 	if (dw_translate(d, ops, n, l, &why, false)) {
 		where_it_lives(d, &a, where, sizeof(where));
-		lib_error_set(e, ENOTSUP, -1,
-			      "'%s' cannot be fetched here: %s%s", name, why,
-			      where);
-		return -ENOTSUP;
+		return lib_error_set(e, ENOTSUP, -1,
+				     "'%s' cannot be fetched here: %s%s", name,
+				     why, where);
 	}
 	return 0;
 }
@@ -237,27 +234,24 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	const char *why;
 	char *end;
 
-	if (l->bits) {
-		lib_error_set(e, EINVAL, -1,
-			      "'%s' is a bitfield: it has no members or "
-			      "elements",
-			      sofar);
-		return -EINVAL;
-	}
+	if (l->bits)
+		return lib_error_set(e, EINVAL, -1,
+				     "'%s' is a bitfield: it has no members or "
+				     "elements",
+				     sofar);
 	dw_loc_value(l, v, sizeof(v));
 	if (op == '[') {
 		idx = strtoull(what, &end, 10);
 		if (dwarf_tag(t) == DW_TAG_array_type) {
 			if (dw_array_elem(t, &elem, &count, &size))
 				goto bad_type;
-			if (count && idx >= count) {
-				lib_error_set(e, ERANGE, -1,
-					      "'%s' has %llu elements: "
-					      "[%llu] is beyond it",
-					      sofar, (unsigned long long)count,
-					      (unsigned long long)idx);
-				return -ERANGE;
-			}
+			if (count && idx >= count)
+				return lib_error_set(e, ERANGE, -1,
+						     "'%s' has %llu elements: "
+						     "[%llu] is beyond it",
+						     sofar,
+						     (unsigned long long)count,
+						     (unsigned long long)idx);
 			if (l->kind != L_MEM && l->kind != L_ABS)
 				goto in_register;
 			l->off += (long long)(idx * size);
@@ -276,29 +270,27 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	}
 	if (op == '-') { /* -> */
 		if (dwarf_tag(t) != DW_TAG_pointer_type ||
-		    !dw_type_of(t, &ptee) || !dw_is_aggregate(&ptee)) {
-			lib_error_set(e, EINVAL, -1,
-				      "'%s' is not a pointer to a struct: "
-				      "'->%s' needs one%s",
-				      sofar, what,
-				      dw_is_aggregate(t) ? " (write '.')" : "");
-			return -EINVAL;
-		}
+		    !dw_type_of(t, &ptee) || !dw_is_aggregate(&ptee))
+			return lib_error_set(
+				e, EINVAL, -1,
+				"'%s' is not a pointer to a struct: "
+				"'->%s' needs one%s",
+				sofar, what,
+				dw_is_aggregate(t) ? " (write '.')" : "");
 		if (!dw_find_member(&ptee, what, &next, &off))
 			goto no_member;
 		l->kind = L_MEM;
 		snprintf(l->base, sizeof(l->base), "%s", v);
 		l->off = (long long)off;
 	} else {
-		if (!dw_is_aggregate(t)) {
-			lib_error_set(e, EINVAL, -1,
-				      "'%s' is not a struct: '.%s' needs one%s",
-				      sofar, what,
-				      dwarf_tag(t) == DW_TAG_pointer_type
-					      ? " (write '->')"
-					      : "");
-			return -EINVAL;
-		}
+		if (!dw_is_aggregate(t))
+			return lib_error_set(
+				e, EINVAL, -1,
+				"'%s' is not a struct: '.%s' needs one%s",
+				sofar, what,
+				dwarf_tag(t) == DW_TAG_pointer_type
+					? " (write '->')"
+					: "");
 		if (!dw_find_member(t, what, &next, &off))
 			goto no_member;
 		if (l->kind != L_MEM && l->kind != L_ABS)
@@ -308,12 +300,10 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	if (!dw_type_of(&next, t))
 		goto bad_type;
 	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size) &&
-	    dw_bitfield(&next, t, l, &why)) {
-		lib_error_set(e, ENOTSUP, -1,
-			      "the bitfield '%s' cannot be fetched: %s", what,
-			      why);
-		return -ENOTSUP;
-	}
+	    dw_bitfield(&next, t, l, &why))
+		return lib_error_set(e, ENOTSUP, -1,
+				     "the bitfield '%s' cannot be fetched: %s",
+				     what, why);
 	return 0;
 no_member:
 	if (op == '-')
@@ -322,19 +312,18 @@ no_member:
 	if (dwarf_diename(&holder))
 		snprintf(tn, sizeof(tn), " (struct %s)",
 			 dwarf_diename(&holder));
-	lib_error_set(e, ENOENT, -1, "'%s'%s has no member '%s'", sofar, tn,
-		      what);
-	return -ENOENT;
+	return lib_error_set(e, ENOENT, -1, "'%s'%s has no member '%s'", sofar,
+			     tn, what);
 in_register:
-	lib_error_set(e, ENOTSUP, -1,
-		      "'%s' lives in a register (%s): its members cannot be "
-		      "read from memory",
-		      sofar, v);
-	return -ENOTSUP;
+	return lib_error_set(
+		e, ENOTSUP, -1,
+		"'%s' lives in a register (%s): its members cannot be "
+		"read from memory",
+		sofar, v);
 bad_type:
-	lib_error_set(e, EINVAL, -1,
-		      "'%s' cannot be indexed or dereferenced here", sofar);
-	return -EINVAL;
+	return lib_error_set(e, EINVAL, -1,
+			     "'%s' cannot be indexed or dereferenced here",
+			     sofar);
 }
 
 static bool is_char(Dwarf_Die *t)
@@ -354,11 +343,10 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 
 	dw_loc_value(l, v, sizeof(v));
 	if (l->bits) {
-		if (want_string) {
-			lib_error_set(e, EINVAL, -1,
-				      "'%s' is a bitfield: drop :string", expr);
-			return -EINVAL;
-		}
+		if (want_string)
+			return lib_error_set(e, EINVAL, -1,
+					     "'%s' is a bitfield: drop :string",
+					     expr);
 		snprintf(type, typelen, "b%d@%d/%d", l->bits, l->bit_off,
 			 l->bit_cont);
 		return (*fetch = strdup(v)) ? 0 : -ENOMEM;
@@ -383,11 +371,10 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 			 * last dereference (trace_probe.c: DEREF -> STRING) */
 			return (*fetch = strdup(v)) ? 0 : -ENOMEM;
 		}
-		lib_error_set(e, EINVAL, -1,
-			      "'%s' is not a char * or char array: drop "
-			      ":string",
-			      expr);
-		return -EINVAL;
+		return lib_error_set(e, EINVAL, -1,
+				     "'%s' is not a char * or char array: drop "
+				     ":string",
+				     expr);
 	}
 	if (dwarf_tag(t) == DW_TAG_array_type) {
 		if (dw_array_type(t, type, typelen, &why)) {
@@ -416,15 +403,13 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 			expr, dwarf_bytesize(t));
 		return -ENOTSUP;
 	}
-	if (dw_kernel_type(t, type, typelen)) {
-		lib_error_set(e, ENOTSUP, -1,
-			      "'%s' is %s: fetch one of its members or "
-			      "elements ('%s.MEMBER', '%s[N]')",
-			      expr,
-			      dw_is_aggregate(t) ? "a struct" : "not a number",
-			      expr, expr);
-		return -ENOTSUP;
-	}
+	if (dw_kernel_type(t, type, typelen))
+		return lib_error_set(
+			e, ENOTSUP, -1,
+			"'%s' is %s: fetch one of its members or "
+			"elements ('%s.MEMBER', '%s[N]')",
+			expr, dw_is_aggregate(t) ? "a struct" : "not a number",
+			expr, expr);
 	return (*fetch = strdup(v)) ? 0 : -ENOMEM;
 }
 
@@ -446,21 +431,19 @@ int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr, bool want_string,
 	memcpy(name, expr, p - expr);
 	name[p - expr] = '\0';
 	if (dwarf_getscopevar(d->scopes, d->nscopes, name, 0, NULL, 0, 0,
-			      &var) < 0) {
-		lib_error_set(e, ENOENT, -1,
-			      "no variable or parameter '%s' in %s at this "
-			      "address ($params lists the parameters)",
-			      name, fn_name(d));
-		return -ENOENT;
-	}
+			      &var) < 0)
+		return lib_error_set(
+			e, ENOENT, -1,
+			"no variable or parameter '%s' in %s at this "
+			"address ($params lists the parameters)",
+			name, fn_name(d));
 	err = var_loc(d, &var, name, &l, e);
 	if (err)
 		return err;
-	if (!dw_type_of(&var, &t)) {
-		lib_error_set(e, ENOTSUP, -1,
-			      "'%s' has no type in the debug info", name);
-		return -ENOTSUP;
-	}
+	if (!dw_type_of(&var, &t))
+		return lib_error_set(e, ENOTSUP, -1,
+				     "'%s' has no type in the debug info",
+				     name);
 	while (*p) {
 		op = *p;
 		p += op == '-' ? 2 : 1;
@@ -502,8 +485,8 @@ int dwarf_scope_params(struct dwarf_scope *d, char ***names,
 				while (k--)
 					free(v[k]);
 				free(v);
-				lib_error_set(e, ENOMEM, -1, "out of memory");
-				return -ENOMEM;
+				return lib_error_set(e, ENOMEM, -1,
+						     "out of memory");
 			}
 			v = nv;
 			k++;

@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,11 +113,9 @@ static int parse_reg(const char *s, const char *e, char *kname, size_t klen,
 		     int *width, bool *high, struct lib_error *err)
 {
 	if (e - s < 2 || *s != '%' ||
-	    find_reg(s + 1, e - s - 1, kname, klen, width, high)) {
-		lib_error_set(err, EINVAL, -1, "unknown register '%.*s'",
-			      (int)(e - s), s);
-		return -EINVAL;
-	}
+	    find_reg(s + 1, e - s - 1, kname, klen, width, high))
+		return lib_error_set(err, EINVAL, -1, "unknown register '%.*s'",
+				     (int)(e - s), s);
 	return 0;
 }
 
@@ -154,8 +151,8 @@ static int parse_imm(const char *s, struct usdt_arg *a, const char *spec,
 	snprintf(a->fetch, sizeof(a->fetch), "\\%s%llu", neg ? "-" : "", u);
 	return 0;
 bad:
-	lib_error_set(err, EINVAL, -1, "bad immediate in argument '%s'", spec);
-	return -EINVAL;
+	return lib_error_set(err, EINVAL, -1, "bad immediate in argument '%s'",
+			     spec);
 }
 
 int usdt_arg_parse(const char *spec,
@@ -176,11 +173,9 @@ int usdt_arg_parse(const char *spec,
 		/* checked before llabs(): llabs(LLONG_MIN) overflows */
 		size = strtoll(spec, &end, 10);
 		if (end != at || !size || size < -8 || size > 8 ||
-		    (llabs(size) & (llabs(size) - 1))) {
-			lib_error_set(err, EINVAL, -1,
-				      "bad size in argument '%s'", spec);
-			return -EINVAL;
-		}
+		    (llabs(size) & (llabs(size) - 1)))
+			return lib_error_set(err, EINVAL, -1,
+					     "bad size in argument '%s'", spec);
 		op = at + 1;
 	}
 	a->size = (int)llabs(size);
@@ -222,12 +217,10 @@ int usdt_arg_parse(const char *spec,
 	    (isdigit((unsigned char)*op) || *op == '-' || *op == '+')) {
 		errno = 0;
 		disp = strtoll(op, &end, 0);
-		if (end != open || errno) {
-			lib_error_set(err, EINVAL, -1,
-				      "bad displacement in argument '%s'",
-				      spec);
-			return -EINVAL;
-		}
+		if (end != open || errno)
+			return lib_error_set(
+				err, EINVAL, -1,
+				"bad displacement in argument '%s'", spec);
 	} else if (op < open) {
 		/* SYM[+-N](%rip): a global, read through the file offset the
 		 * kernel adds to the probe's mapping (trace_uprobe.c
@@ -249,38 +242,31 @@ int usdt_arg_parse(const char *spec,
 		if (p < open) {
 			errno = 0;
 			disp = strtoll(p, &end, 0);
-			if (end != open || errno) {
-				lib_error_set(err, EINVAL, -1,
-					      "bad offset in argument '%s'",
-					      spec);
-				return -EINVAL;
-			}
+			if (end != open || errno)
+				return lib_error_set(
+					err, EINVAL, -1,
+					"bad offset in argument '%s'", spec);
 		}
-		if (!sym || sym(ctx, name, &vaddr)) {
-			lib_error_set(err, EINVAL, -1,
-				      "argument '%s': no symbol '%s' in the "
-				      "file",
-				      spec, name);
-			return -EINVAL;
-		}
+		if (!sym || sym(ctx, name, &vaddr))
+			return lib_error_set(
+				err, EINVAL, -1,
+				"argument '%s': no symbol '%s' in the "
+				"file",
+				spec, name);
 		vaddr += disp;
-		if (vaddr < pc - pc_offset) {
-			lib_error_set(err, EINVAL, -1,
-				      "argument '%s' lies before the "
-				      "probe's mapping",
-				      spec);
-			return -EINVAL;
-		}
+		if (vaddr < pc - pc_offset)
+			return lib_error_set(err, EINVAL, -1,
+					     "argument '%s' lies before the "
+					     "probe's mapping",
+					     spec);
 		snprintf(a->fetch, sizeof(a->fetch), "@+0x%llx",
 			 (unsigned long long)(vaddr - (pc - pc_offset)));
 		return 0;
 	}
-	if (!strcmp(kname, "ip")) {
-		lib_error_set(err, EINVAL, -1,
-			      "argument '%s': %%rip-relative without a symbol",
-			      spec);
-		return -EINVAL;
-	}
+	if (!strcmp(kname, "ip"))
+		return lib_error_set(
+			err, EINVAL, -1,
+			"argument '%s': %%rip-relative without a symbol", spec);
 	/* the magnitude in unsigned arithmetic: -LLONG_MIN overflows */
 	snprintf(a->fetch, sizeof(a->fetch), "%c%llu(%%%s)",
 		 disp < 0 ? '-' : '+',
@@ -354,11 +340,10 @@ int usdt_arg(const struct usdt_file *f, const struct usdt_probe *p, int n,
 		while (*e && *e != ' ')
 			e++;
 		if (++i == n) {
-			if ((size_t)(e - s) >= sizeof(spec)) {
-				lib_error_set(err, EINVAL, -1,
-					      "argument %d is too long", n);
-				return -EINVAL;
-			}
+			if ((size_t)(e - s) >= sizeof(spec))
+				return lib_error_set(err, EINVAL, -1,
+						     "argument %d is too long",
+						     n);
 			memcpy(spec, s, e - s);
 			spec[e - s] = '\0';
 			return usdt_arg_parse(spec, find_sym, (void *)f, p->pc,
@@ -366,10 +351,9 @@ int usdt_arg(const struct usdt_file *f, const struct usdt_probe *p, int n,
 		}
 		s = e;
 	}
-	lib_error_set(err, ERANGE, -1,
-		      "probe %s:%s has %d argument%s: arg%d is not one",
-		      p->provider, p->name, i, i == 1 ? "" : "s", n);
-	return -ERANGE;
+	return lib_error_set(err, ERANGE, -1,
+			     "probe %s:%s has %d argument%s: arg%d is not one",
+			     p->provider, p->name, i, i == 1 ? "" : "s", n);
 }
 
 /* A vaddr -> file offset through the PT_LOAD headers (the uprobe's). */

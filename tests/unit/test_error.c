@@ -47,7 +47,7 @@ static void test_returns_and_fills(void **state)
 
 static void test_cut(void **state)
 {
-	struct lib_error e = LIB_ERROR_INIT(LIB_ERROR_SPEC_CUT);
+	struct lib_error e = LIB_ERROR_SPEC_INIT;
 	char long_a[3000], want[300];
 
 	(void)state;
@@ -65,11 +65,19 @@ static void test_cut(void **state)
 	lib_error_set(&e, EINVAL, 0, "%s", long_a);
 	assert_string_equal(e.msg, want);
 	/* cut 512 (where a 512-byte buffer was): 511 bytes */
-	e.cut = 512;
+	e = (struct lib_error)LIB_ERROR_INIT(512);
 	memset(long_a, 'a', 600);
 	long_a[600] = '\0';
 	lib_error_set(&e, EINVAL, 0, "%s", long_a);
 	assert_int_equal(strlen(e.msg), 511);
+	/* without cut_escaped only the raw text is cut: 511 control bytes
+	 * become 511 escapes of 4 bytes, kept whole (they used to be escaped
+	 * into the session's 2048 bytes) */
+	memset(long_a, '\x01', 600);
+	long_a[600] = '\0';
+	lib_error_set(&e, EINVAL, 0, "%s", long_a);
+	assert_int_equal(strlen(e.msg), 511 * 4);
+	assert_memory_equal(e.msg + 510 * 4, "\\x01", 5);
 	/* cut 0: the whole buffer */
 	e.cut = 0;
 	memset(long_a, 'b', sizeof(long_a) - 1);

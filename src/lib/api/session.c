@@ -385,7 +385,7 @@ static int add_one(struct sonde_session *s, const char *text,
 		   const struct sonde_probe_opts *opts,
 		   const struct probe_resolved *r, int usdt_loc)
 {
-	struct lib_error perr = LIB_ERROR_INIT(LIB_ERROR_SPEC_CUT);
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
 	struct probe *p, *grown;
 	int err, nlocs, loc;
 

@@ -34,7 +34,8 @@ int lib_error_set(struct lib_error *e, int err, int col, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(raw, room(e), fmt, ap);
 	va_end(ap);
-	sonde_text__escape(e->msg, room(e), raw, 0);
+	sonde_text__escape(e->msg, e->cut_escaped ? room(e) : sizeof(e->msg),
+			   raw, 0);
 	e->err = err;
 	e->col = col;
 	return -err;
@@ -42,7 +43,8 @@ int lib_error_set(struct lib_error *e, int err, int col, const char *fmt, ...)
 
 void lib_error_append_lines(struct lib_error *e, const char *text)
 {
-	size_t n = strlen(e->msg), k, len = room(e);
+	size_t n = strlen(e->msg), k,
+	       len = e->cut_escaped ? room(e) : sizeof(e->msg);
 	char line[LIB_ERROR_MSG];
 
 	while (text && *text && n + 1 < len) {

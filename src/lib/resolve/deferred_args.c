@@ -67,7 +67,7 @@ static int expand_params(struct probe_spec *spec, size_t i,
 			 const struct fetch_resolver *r, struct lib_error *err)
 {
 	struct probe_arg *a = &spec->args[i], keep = *a;
-	struct lib_error pe = LIB_ERROR_INIT(LIB_ERROR_SPEC_CUT);
+	struct lib_error pe = LIB_ERROR_SPEC_INIT;
 	char **names = NULL;
 	int n, k, ret = 0;
 

@@ -73,7 +73,7 @@ int usdt_resolve_probe(struct sonde_session *s, struct probe *p)
 	struct probe_spec *sp = &p->spec;
 	const struct usdt_probe *u, *m = NULL, *first = NULL, *other = NULL;
 	struct fetch_resolver r = {.name = resolve_name};
-	struct lib_error perr = LIB_ERROR_INIT(LIB_ERROR_SPEC_CUT);
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
 	struct resolve_ctx rc;
 	struct usdt_file *f;
 	char have[256] = "";

@@ -389,7 +389,7 @@ static const char *var_expr_bad(const char *s, const char *e)
 static int resolve_name(struct ctx *c, const char *s, const char *e,
 			int depth)
 {
-	struct lib_error re = LIB_ERROR_INIT(LIB_ERROR_SPEC_CUT);
+	struct lib_error re = LIB_ERROR_SPEC_INIT;
 	char *name, *fetch = NULL, type[32] = "";
 	bool whole = depth == 0 && s == c->s && !s[e - s];
 	int ret;

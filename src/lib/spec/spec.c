@@ -23,6 +23,7 @@ int spec_verr(struct lib_error *err, int col, const char *fmt, va_list ap)
 		return -EINVAL;
 	vsnprintf(raw, sizeof(raw), fmt, ap);
 	err->cut = LIB_ERROR_SPEC_CUT;
+	err->cut_escaped = true;
 	return lib_error_set(err, EINVAL, col, "%s", raw);
 }
 

@@ -89,7 +89,8 @@ struct probe_spec {
  * and the kernel's "LOCATION%return" for return probes.
  * Portable argN and retval without a TYPE get type "s64".
  * Returns 0 or -EINVAL with err filled (-ENOMEM on allocation failure);
- * a spec error's message is cut at LIB_ERROR_SPEC_CUT (err->cut is set);
+ * a spec error's message is cut at LIB_ERROR_SPEC_CUT, before and after
+ * escaping (err's cut is set so);
  * on error *spec is left zeroed. spec_free() frees what spec_parse()
  * allocated; it accepts a zeroed struct and leaves one behind.
  */

@@ -239,7 +239,7 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 {
 	struct fetch_resolver r = {.name = resolve_name,
 				   .params = resolve_params};
-	struct lib_error perr = LIB_ERROR_INIT(LIB_ERROR_SPEC_CUT);
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
 	struct lib_error oe = LIB_ERROR_INIT(512);
 	struct dwarf_scope *d = NULL;
 	uint64_t pc, moved;

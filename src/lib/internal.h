@@ -9,6 +9,7 @@
 
 #include <sonde/sonde.h>
 
+#include "base/error.h"
 #include "decode/decode.h"
 #include "decode/fault.h"
 #include "decode/order.h"
@@ -197,8 +198,7 @@ struct sonde_session {
 	uint64_t frames[256];
 	char locbuf[256];
 
-	char errmsg[2048];
-	int errcol;
+	struct lib_error err; /* the last error (base/error.h) */
 };
 
 /* resolve.c: a spec's probe made concrete (file and offset; a checked

@@ -157,7 +157,7 @@ static void read_usdt(const char *path)
 {
 	struct usdt_file *f;
 	struct usdt_arg a;
-	char msg[256];
+	struct lib_error le = LIB_ERROR_INIT(256);
 	size_t i;
 	int n, na, ret;
 
@@ -171,10 +171,10 @@ static void read_usdt(const char *path)
 			     NULL);
 		na = usdt_nargs(p);
 		for (n = 1; n <= na + 1 && n <= 12; n++) {
-			msg[0] = '\0';
-			ret = usdt_arg(f, p, n, &a, msg, sizeof(msg));
+			lib_error_clear(&le);
+			ret = usdt_arg(f, p, n, &a, &le);
 			if (ret) {
-				check_msg(msg, sizeof(msg));
+				check_msg(le.msg, sizeof(le.msg));
 				continue;
 			}
 			if (n > na)
@@ -204,41 +204,41 @@ static void read_scope(const char *path, uint64_t pc)
 {
 	static const char *const exprs[] = {"req->path", "arr[2]", "s.x", "i"};
 	struct dwarf_scope *d;
-	char msg[256], type[32], **names;
+	struct lib_error le = LIB_ERROR_INIT(256);
+	char type[32], **names;
 	char *fetch;
 	int i, n;
 
-	msg[0] = '\0';
-	if (dwarf_scope_open(path, "/nonexistent", pc, pc, &d, msg,
-			     sizeof(msg))) {
-		check_msg(msg, sizeof(msg));
+	lib_error_clear(&le);
+	if (dwarf_scope_open(path, "/nonexistent", pc, pc, &d, &le)) {
+		check_msg(le.msg, sizeof(le.msg));
 		return;
 	}
-	n = dwarf_scope_params(d, &names, msg, sizeof(msg));
+	n = dwarf_scope_params(d, &names, &le);
 	if (n < 0)
-		check_msg(msg, sizeof(msg));
+		check_msg(le.msg, sizeof(le.msg));
 	for (i = 0; i < n; i++) {
-		msg[0] = '\0';
+		lib_error_clear(&le);
 		if (dwarf_scope_fetch(d, names[i], i & 1, &fetch, type,
-				      sizeof(type), msg, sizeof(msg)) == 0) {
+				      sizeof(type), &le) == 0) {
 			check_word(
 				"a byte the kernel misreads in a DWARF fetch",
 				fetch);
 			free(fetch);
 		} else {
-			check_msg(msg, sizeof(msg));
+			check_msg(le.msg, sizeof(le.msg));
 		}
 		free(names[i]);
 	}
 	if (n > 0)
 		free(names);
 	for (i = 0; i < (int)(sizeof(exprs) / sizeof(*exprs)); i++) {
-		msg[0] = '\0';
+		lib_error_clear(&le);
 		if (dwarf_scope_fetch(d, exprs[i], false, &fetch, type,
-				      sizeof(type), msg, sizeof(msg)) == 0)
+				      sizeof(type), &le) == 0)
 			free(fetch);
 		else
-			check_msg(msg, sizeof(msg));
+			check_msg(le.msg, sizeof(le.msg));
 	}
 	dwarf_scope_close(d);
 }

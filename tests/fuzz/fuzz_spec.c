@@ -29,7 +29,7 @@ static void fail(const char *what, const char *detail)
 	abort();
 }
 
-static void check_error(const struct spec_error *err, size_t len)
+static void check_error(const struct lib_error *err, size_t len)
 {
 	const unsigned char *c = (const unsigned char *)err->msg;
 
@@ -104,7 +104,7 @@ static bool print_spec(const struct probe_spec *s, char *buf, size_t len)
 
 static void check_round_trip(const struct probe_spec *s)
 {
-	struct spec_error err;
+	struct lib_error err;
 	struct probe_spec t;
 	char text[4096];
 	size_t i;
@@ -180,7 +180,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		PROBE_KPROBE,
 		PROBE_KRETPROBE,
 	};
-	struct spec_error err;
+	struct lib_error err;
 	struct probe_spec s;
 	char *text = malloc(size + 1);
 	char *out;

@@ -153,7 +153,8 @@ static int rm_one(const char *path, const struct stat *st, int flag,
 static void container_root(void **state)
 {
 	char tmp[] = "/tmp/sonde-test-dbg.XXXXXX", p[PATH_MAX], q[PATH_MAX];
-	char out[PATH_MAX], msg[256];
+	struct lib_error le = LIB_ERROR_INIT(256);
+	char out[PATH_MAX];
 
 	assert_non_null(mkdtemp(tmp));
 	snprintf(q, sizeof(q), "%s/42", tmp);
@@ -175,23 +176,19 @@ static void container_root(void **state)
 	setenv("SONDE_PROC_ROOT", tmp, 1);
 
 	snprintf(q, sizeof(q), "%s/42/root/app/bin", tmp);
-	assert_int_equal(target_resolve("/app/bin", 42, out, sizeof(out), msg,
-					sizeof(msg)),
+	assert_int_equal(target_resolve("/app/bin", 42, out, sizeof(out), &le),
 			 0);
 	assert_string_equal(out, q);
 	/* the absolute link is followed inside the root, not on the host */
-	assert_int_equal(target_resolve("/app/link", 42, out, sizeof(out),
-					msg, sizeof(msg)),
+	assert_int_equal(target_resolve("/app/link", 42, out, sizeof(out), &le),
 			 0);
 	assert_string_equal(out, q);
 	/* ".." stops at the root */
-	assert_int_equal(target_resolve("/app/up", 42, out, sizeof(out), msg,
-					sizeof(msg)),
+	assert_int_equal(target_resolve("/app/up", 42, out, sizeof(out), &le),
 			 0);
 	assert_string_equal(out, q);
 	/* a host path that is not in the container is not found */
-	assert_int_equal(target_resolve("/bin/sh", 42, out, sizeof(out), msg,
-					sizeof(msg)),
+	assert_int_equal(target_resolve("/bin/sh", 42, out, sizeof(out), &le),
 			 -ENOENT);
 	unsetenv("SONDE_PROC_ROOT");
 	nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS);

@@ -33,14 +33,14 @@ static struct dwarf_scope *at(const char *func)
 	struct dwarf_scope *d;
 	struct elf_sym sym;
 	uint64_t off;
-	char msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
 
 	assert_non_null(ef);
 	assert_int_equal(elf_file_find(ef, func, &sym), 0);
 	assert_int_equal(elf_file_vaddr_to_offset(ef, sym.addr, &off), 0);
 	elf_file_close(ef);
-	if (dwarf_scope_open(BIN, NULL, sym.addr, off, &d, msg, sizeof(msg)))
-		fail_msg("%s: %s", func, msg);
+	if (dwarf_scope_open(BIN, NULL, sym.addr, off, &d, &le))
+		fail_msg("%s: %s", func, le.msg);
 	return d;
 }
 
@@ -74,11 +74,12 @@ static void ok_case(void **state)
 {
 	const struct ok_case *c = *state;
 	struct dwarf_scope *d = at(c->func);
-	char *fetch = NULL, type[32] = "?", msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
+	char *fetch = NULL, type[32] = "?";
 
 	if (dwarf_scope_fetch(d, c->expr, c->string, &fetch, type, sizeof(type),
-			      msg, sizeof(msg)))
-		fail_msg("%s: %s: %s", c->func, c->expr, msg);
+			      &le))
+		fail_msg("%s: %s: %s", c->func, c->expr, le.msg);
 	assert_string_equal(fetch, c->fetch);
 	if (!c->string)
 		assert_string_equal(type, c->type);
@@ -119,15 +120,16 @@ static void bad_case(void **state)
 {
 	const struct bad_case *c = *state;
 	struct dwarf_scope *d = at(c->func);
-	char *fetch = NULL, type[32], msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
+	char *fetch = NULL, type[32];
 
 	assert_int_equal(dwarf_scope_fetch(d, c->expr, c->string, &fetch, type,
-					   sizeof(type), msg, sizeof(msg)),
+					   sizeof(type), &le),
 			 c->err);
 	assert_null(fetch);
-	if (strncmp(msg, c->msg, strlen(c->msg)))
+	if (strncmp(le.msg, c->msg, strlen(c->msg)))
 		fail_msg("%s: message '%s' does not start with '%s'", c->expr,
-			 msg, c->msg);
+			 le.msg, c->msg);
 	dwarf_scope_close(d);
 }
 
@@ -136,7 +138,8 @@ static void global_element(void **state)
 {
 	struct dwarf_scope *d = at("scale");
 	int fd = open(BIN, O_RDONLY | O_CLOEXEC);
-	char *fetch = NULL, type[32], msg[256] = "", want[64] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
+	char *fetch = NULL, type[32], want[64] = "";
 	Elf_Scn *scn = NULL;
 	GElf_Shdr sh;
 	GElf_Sym s;
@@ -164,7 +167,7 @@ static void global_element(void **state)
 	close(fd);
 	assert_true(want[0]);
 	assert_int_equal(dwarf_scope_fetch(d, "table[2]", false, &fetch, type,
-					   sizeof(type), msg, sizeof(msg)),
+					   sizeof(type), &le),
 			 0);
 	assert_string_equal(fetch, want);
 	assert_string_equal(type, "s64");
@@ -175,8 +178,9 @@ static void global_element(void **state)
 static void params(void **state)
 {
 	struct dwarf_scope *d = at("handle");
-	char **names, msg[128];
-	int n = dwarf_scope_params(d, &names, msg, sizeof(msg));
+	struct lib_error le = LIB_ERROR_INIT(128);
+	char **names;
+	int n = dwarf_scope_params(d, &names, &le);
 
 	assert_int_equal(n, 2);
 	assert_string_equal(names[0], "req");
@@ -186,7 +190,7 @@ static void params(void **state)
 	free(names);
 	dwarf_scope_close(d);
 	d = at("main");
-	n = dwarf_scope_params(d, &names, msg, sizeof(msg));
+	n = dwarf_scope_params(d, &names, &le);
 	assert_int_equal(n, 2); /* argc, argv */
 	while (n--)
 		free(names[n]);
@@ -196,15 +200,15 @@ static void params(void **state)
 
 /* $params through the grammar: one argument per parameter, typed. */
 static int name_cb(void *ctx, const char *name, bool want_string, char **fetch,
-		   char *type, size_t typelen, char *msg, size_t msglen)
+		   char *type, size_t typelen, struct lib_error *e)
 {
 	return dwarf_scope_fetch(ctx, name, want_string, fetch, type, typelen,
-				 msg, msglen);
+				 e);
 }
 
-static int params_cb(void *ctx, char ***names, char *msg, size_t len)
+static int params_cb(void *ctx, char ***names, struct lib_error *e)
 {
-	return dwarf_scope_params(ctx, names, msg, len);
+	return dwarf_scope_params(ctx, names, e);
 }
 
 static void spec_params(void **state)
@@ -212,7 +216,7 @@ static void spec_params(void **state)
 	struct dwarf_scope *d = at("handle");
 	struct fetch_resolver r = {name_cb, params_cb, d};
 	struct probe_spec s;
-	struct spec_error err;
+	struct lib_error err;
 	char def[256] = "";
 	size_t i;
 
@@ -241,7 +245,7 @@ static void spec_params(void **state)
 static void grammar(void **state)
 {
 	struct probe_spec s;
-	struct spec_error err;
+	struct lib_error err;
 
 	assert_int_equal(
 		spec_parse("u:./x:f len req->path:string arr[2] s.f", &s, &err),
@@ -275,16 +279,16 @@ static void grammar(void **state)
 static void no_debug_info(void **state)
 {
 	struct dwarf_scope *d;
-	char msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
 
 	assert_int_equal(dwarf_scope_open("/bin/true", "/nonexistent", 0x1000,
-					  0x1000, &d, msg, sizeof(msg)),
+					  0x1000, &d, &le),
 			 -ENODATA);
 	assert_null(d);
-	assert_string_equal(msg, "/bin/true has no debug info (DWARF): "
-				 "variables cannot be fetched by name; use "
-				 "argN or registers, or install its debug "
-				 "file");
+	assert_string_equal(le.msg, "/bin/true has no debug info (DWARF): "
+				    "variables cannot be fetched by name; use "
+				    "argN or registers, or install its debug "
+				    "file");
 }
 
 static int count_sig(uint64_t addr, const char *sig, void *ctx)

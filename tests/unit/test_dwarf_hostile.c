@@ -70,7 +70,7 @@ static int count_sig(uint64_t addr, const char *sig, void *ctx)
 static void unterminated_debug_str(void **state)
 {
 	struct dwarf_scope *d = NULL;
-	char msg[512] = "";
+	struct lib_error le = LIB_ERROR_INIT(512);
 	int n = 0;
 
 	(void)state;
@@ -81,10 +81,10 @@ static void unterminated_debug_str(void **state)
 	/* the function's address is the start of .text: any pc will do for
 	 * the refusal, which comes before the pc is looked up */
 	assert_int_equal(dwarf_scope_open(FX "libfixture_badstr.so", NULL,
-					  0x1000, 0x1000, &d, msg, sizeof(msg)),
+					  0x1000, 0x1000, &d, &le),
 			 -EBADMSG);
 	assert_null(d);
-	assert_non_null(strstr(msg, ".debug_str does not end with a NUL"));
+	assert_non_null(strstr(le.msg, ".debug_str does not end with a NUL"));
 }
 
 int main(void)

@@ -34,14 +34,14 @@ static struct dwarf_scope *at(const char *bin, const char *func)
 	struct dwarf_scope *d;
 	struct elf_sym sym;
 	uint64_t off;
-	char msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
 
 	assert_non_null(ef);
 	assert_int_equal(elf_file_find(ef, func, &sym), 0);
 	assert_int_equal(elf_file_vaddr_to_offset(ef, sym.addr, &off), 0);
 	elf_file_close(ef);
-	if (dwarf_scope_open(bin, NULL, sym.addr, off, &d, msg, sizeof(msg)))
-		fail_msg("%s: %s: %s", bin, func, msg);
+	if (dwarf_scope_open(bin, NULL, sym.addr, off, &d, &le))
+		fail_msg("%s: %s: %s", bin, func, le.msg);
 	return d;
 }
 
@@ -64,7 +64,8 @@ static const struct member_case cases[] = {
 
 static void members(void **state)
 {
-	char *fetch, type[32], msg[256];
+	struct lib_error le = LIB_ERROR_INIT(256);
+	char *fetch, type[32];
 	size_t b, i;
 
 	(void)state;
@@ -74,10 +75,12 @@ static void members(void **state)
 			struct dwarf_scope *d = at(bins[b], c->func);
 
 			fetch = NULL;
-			msg[0] = type[0] = '\0';
+			lib_error_clear(&le);
+			type[0] = '\0';
 			if (dwarf_scope_fetch(d, c->expr, false, &fetch, type,
-					      sizeof(type), msg, sizeof(msg)))
-				fail_msg("%s: %s: %s", bins[b], c->expr, msg);
+					      sizeof(type), &le))
+				fail_msg("%s: %s: %s", bins[b], c->expr,
+					 le.msg);
 			if (strncmp(fetch, c->prefix, strlen(c->prefix)) ||
 			    strcmp(type, c->type))
 				fail_msg("%s: %s: got %s:%s, want %s...:%s",
@@ -107,7 +110,8 @@ static const struct refusal refusals[] = {
 
 static void refused(void **state)
 {
-	char *fetch, type[32], msg[256];
+	struct lib_error le = LIB_ERROR_INIT(256);
+	char *fetch, type[32];
 	size_t b, i;
 
 	(void)state;
@@ -117,16 +121,15 @@ static void refused(void **state)
 			struct dwarf_scope *d = at(bins[b], c->func);
 
 			fetch = NULL;
-			msg[0] = '\0';
+			lib_error_clear(&le);
 			assert_int_not_equal(
 				dwarf_scope_fetch(d, c->expr, c->string, &fetch,
-						  type, sizeof(type), msg,
-						  sizeof(msg)),
+						  type, sizeof(type), &le),
 				0);
 			assert_null(fetch);
-			if (strncmp(msg, c->msg, strlen(c->msg)))
+			if (strncmp(le.msg, c->msg, strlen(c->msg)))
 				fail_msg("%s: '%s' does not start with '%s'",
-					 c->expr, msg, c->msg);
+					 c->expr, le.msg, c->msg);
 			dwarf_scope_close(d);
 		}
 	}

@@ -198,10 +198,10 @@ static void test_messages(void **state)
 	assert_int_equal(
 		set_err(s, EINVAL, 3, "no function '%s'", "x\x1b]0;t\a"),
 		-EINVAL);
-	assert_string_equal(s->errmsg, "no function 'x\\x1b]0;t\\x07'");
+	assert_string_equal(s->err.msg, "no function 'x\\x1b]0;t\\x07'");
 	set_err(s, EINVAL, -1, "the kernel refused probe '%s':", "p");
 	err_quote(s, "[ 1.0] error: bad\n  Command: p:g/e \x1b[2J\n     ^\n");
-	assert_string_equal(s->errmsg,
+	assert_string_equal(s->err.msg,
 			    "the kernel refused probe 'p':\n[ 1.0] error: bad\n"
 			    "  Command: p:g/e \\x1b[2J\n     ^");
 	free(s);

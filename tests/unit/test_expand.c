@@ -130,9 +130,9 @@ static int read_notes(struct ref_note *v, int max)
 
 static int expand(const char *text, const struct expand_opts *o,
 		  struct probe_spec *sp, struct probe_locations *l,
-		  struct expand_error *e)
+		  struct lib_error *e)
 {
-	struct spec_error perr;
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
 
 	assert_int_equal(spec_parse_pattern(text, sp, &perr), 0);
 	return probe_expand(sp, o, l, e);
@@ -148,7 +148,7 @@ static void c_glob_matches_nm(void **state)
 	const char *path = FX "fixture_pie";
 	struct nm_sym ref[128];
 	struct probe_locations l;
-	struct expand_error e;
+	struct lib_error e = LIB_ERROR_INIT(1024);
 	struct probe_spec sp;
 	char real[PATH_MAX];
 	unsigned long long last = 0;
@@ -196,7 +196,7 @@ static void aliases_one_location(void **state)
 	const char *path = FX "libfixture.so";
 	struct nm_sym ref[64];
 	struct probe_locations l;
-	struct expand_error e;
+	struct lib_error e = LIB_ERROR_INIT(1024);
 	struct probe_spec sp;
 	unsigned long long addrs[64];
 	int n = nm_funcs(path, false, ref, 64), na = 0, i, k;
@@ -241,7 +241,7 @@ static void cxx_demangled(void **state)
 	const char *path = FX "cxx_prog";
 	struct nm_sym dm[64], mg[64];
 	struct probe_locations l;
-	struct expand_error e;
+	struct lib_error e = LIB_ERROR_INIT(1024);
 	struct probe_spec sp;
 	char base[256];
 	int n = nm_funcs(path, true, dm, 64), m = nm_funcs(path, false, mg, 64);
@@ -294,7 +294,7 @@ static void errors_and_columns(void **state)
 {
 	struct expand_opts two = {.max_probes = 2};
 	struct probe_locations l;
-	struct expand_error e;
+	struct lib_error e = LIB_ERROR_INIT(1024);
 	struct probe_spec sp;
 	char want[PATH_MAX + 64], real[PATH_MAX];
 
@@ -349,7 +349,7 @@ static void usdt_pattern_sites(void **state)
 {
 	struct ref_note ref[16];
 	struct probe_locations l;
-	struct expand_error e;
+	struct lib_error e = LIB_ERROR_INIT(1024);
 	struct probe_spec sp;
 	char names[16][64], real[PATH_MAX];
 	int n = read_notes(ref, 16), nn = 0, i, k;
@@ -497,7 +497,7 @@ static void hostile_symbol_is_data(void **state)
 	struct sonde_probe_site site = {.sz = sizeof(site)};
 	struct nm_sym ref[128];
 	struct probe_locations l;
-	struct expand_error e;
+	struct lib_error e = LIB_ERROR_INIT(1024);
 	struct probe_spec sp;
 	struct sonde_session *s;
 	char real[PATH_MAX];

@@ -166,7 +166,7 @@ static const struct type_case type_cases[] = {
 static void rewrite_case(void **state)
 {
 	const struct rw_case *c = *state;
-	struct spec_error err = {.col = -2};
+	struct lib_error err = {.col = -2};
 	char *out = fetch_rewrite(c->in, c->kind, 10, &err);
 
 	if (c->out) {
@@ -187,7 +187,7 @@ static void rewrite_case(void **state)
 static void type_case(void **state)
 {
 	const struct type_case *c = *state;
-	struct spec_error err = {.col = -2};
+	struct lib_error err = {.col = -2};
 	int ret = fetch_check_type(c->type, 20, &err);
 
 	if (c->col < 0) {
@@ -223,7 +223,7 @@ static void registers(void **state)
 /* A failed rewrite returns NULL and a later good one is unaffected. */
 static void null_and_errors(void **state)
 {
-	struct spec_error err = {0};
+	struct lib_error err = {0};
 	char *out;
 
 	(void)state;

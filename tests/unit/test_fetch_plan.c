@@ -43,7 +43,7 @@ struct compiled {
 
 static void compile(struct compiled *c, const char *text)
 {
-	struct spec_error err;
+	struct lib_error err = LIB_ERROR_SPEC_INIT;
 
 	memset(c, 0, sizeof(*c));
 	if (spec_parse(text, &c->spec, &err))
@@ -322,8 +322,8 @@ static void test_refusals(void **state)
 
 	(void)state;
 	compile(&c, "k:vfs_read ok=%di a=$arg1");
-	assert_int_equal(c.plan->error.err, -ENOTSUP);
-	assert_int_equal(c.plan->error.arg, 1);
+	assert_int_equal(c.plan->error.err, ENOTSUP);
+	assert_int_equal(c.plan->error_arg, 1);
 	assert_int_equal(c.plan->error.col, c.spec.args[1].col);
 	assert_string_equal(c.plan->error.msg,
 			    "argument 'a=$arg1' needs the kernel's own fetch");
@@ -334,17 +334,17 @@ static void test_refusals(void **state)
 	release(&c);
 
 	compile(&c, "k:vfs_read j=@jiffies:u64");
-	assert_int_equal(c.plan->error.err, -ENOTSUP);
+	assert_int_equal(c.plan->error.err, ENOTSUP);
 	release(&c);
 
 	/* orig_ax is in pt_regs but not among the sampled user registers */
 	compile(&c, "p:g/e /bin/true:0x1000 o=%orig_ax");
-	assert_int_equal(c.plan->error.err, -ENOTSUP);
+	assert_int_equal(c.plan->error.err, ENOTSUP);
 	release(&c);
 
 	compile(&c, "p:g/e /bin/true:0x1000 s=+0(%di):string bad=%di:symstr");
-	assert_int_equal(c.plan->error.err, -EINVAL);
-	assert_int_equal(c.plan->error.arg, 1);
+	assert_int_equal(c.plan->error.err, EINVAL);
+	assert_int_equal(c.plan->error_arg, 1);
 	assert_string_equal(
 		c.plan->error.msg,
 		"argument 'bad=%di:symstr' cannot be computed from a sample");

@@ -143,7 +143,7 @@ static void test_attach_and_stop(void **state)
 static void test_hidden_fields(void **state)
 {
 	struct probe p = {0};
-	struct spec_error err = {0};
+	struct lib_error err = {0};
 	char *def = strdup("p:g/e /bin/true:0x10");
 	size_t len = strlen(def);
 

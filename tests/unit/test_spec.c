@@ -335,7 +335,7 @@ static void append_arg(char *buf, size_t sz, const struct probe_arg *a)
 static void ok_case(void **state)
 {
 	const struct ok_case *c = *state;
-	struct spec_error err;
+	struct lib_error err;
 	struct probe_spec s;
 	char args[1024] = "";
 	size_t i;
@@ -372,7 +372,7 @@ static void ok_case(void **state)
 static void bad_case(void **state)
 {
 	const struct bad_case *c = *state;
-	struct spec_error err;
+	struct lib_error err;
 	struct probe_spec s;
 	int ret = spec_parse(c->text, &s, &err);
 
@@ -397,7 +397,7 @@ static void arg_columns(void **state)
 {
 	const char *text = "u:b:f  a=arg1   +0(%si):string";
 	struct probe_spec s;
-	struct spec_error err;
+	struct lib_error err;
 
 	(void)state;
 	assert_int_equal(spec_parse(text, &s, &err), 0);
@@ -411,7 +411,7 @@ static void many_args(void **state)
 {
 	char text[4096] = "u:b:f";
 	struct probe_spec s;
-	struct spec_error err;
+	struct lib_error err;
 	int i;
 
 	(void)state;
@@ -432,7 +432,7 @@ static void many_args(void **state)
 static void free_zeroed(void **state)
 {
 	struct probe_spec s = {0};
-	struct spec_error err;
+	struct lib_error err;
 
 	(void)state;
 	spec_free(&s);
@@ -451,7 +451,7 @@ static void free_zeroed(void **state)
 static void kernel_pattern(void **state)
 {
 	struct probe_spec s;
-	struct spec_error err;
+	struct lib_error err;
 
 	(void)state;
 	assert_int_equal(spec_parse("k:do_sys_open* a=%di", &s, &err),

@@ -26,11 +26,12 @@
 #define FX FIXTURE_DIR "/"
 
 static char tmp[] = "/tmp/sonde-test-target.XXXXXX";
-static char out[PATH_MAX], msg[512];
+static struct lib_error le = LIB_ERROR_INIT(512);
+static char out[PATH_MAX];
 
 static int resolve(const char *t, pid_t pid)
 {
-	return target_resolve(t, pid, out, sizeof(out), msg, sizeof(msg));
+	return target_resolve(t, pid, out, sizeof(out), &le);
 }
 
 static void tpath(char *buf, const char *rel)
@@ -160,23 +161,23 @@ static void errors(void **state)
 
 	unsetenv("SONDE_LDSO_CACHE");
 	assert_int_equal(resolve("nosuch_prog_zz", 0), -ENOENT);
-	assert_string_equal(msg, "no program or library named 'nosuch_prog_zz' "
-				 "(searched $PATH and /etc/ld.so.cache)");
+	assert_string_equal(le.msg,
+			    "no program or library named 'nosuch_prog_zz' "
+			    "(searched $PATH and /etc/ld.so.cache)");
 	assert_int_equal(resolve("libnosuch_zz", 77777777), -ENOENT);
-	assert_non_null(strstr(msg, "'libnosuch_zz'"));
-	assert_non_null(strstr(msg, "77777777"));
+	assert_non_null(strstr(le.msg, "'libnosuch_zz'"));
+	assert_non_null(strstr(le.msg, "77777777"));
 	assert_int_equal(resolve("./nosuch_zz", 0), -ENOENT);
-	assert_non_null(strstr(msg, "./nosuch_zz"));
+	assert_non_null(strstr(le.msg, "./nosuch_zz"));
 	assert_int_equal(resolve("/tmp", 0), -EISDIR);
 	assert_int_equal(resolve("/dev/null", 0), -EINVAL);
-	assert_non_null(strstr(msg, "not a regular file"));
+	assert_non_null(strstr(le.msg, "not a regular file"));
 	assert_int_equal(resolve("", 0), -EINVAL);
-	assert_int_equal(target_resolve(FX "fixture_pie", 0, small,
-					sizeof(small), msg, sizeof(msg)),
-			 -ENAMETOOLONG);
 	assert_int_equal(
-		target_resolve("libc", 0, small, sizeof(small), NULL, 0),
+		target_resolve(FX "fixture_pie", 0, small, sizeof(small), &le),
 		-ENAMETOOLONG);
+	assert_int_equal(target_resolve("libc", 0, small, sizeof(small), NULL),
+			 -ENAMETOOLONG);
 }
 
 /* ---- generated ld.so.cache files ---- */
@@ -321,7 +322,7 @@ static void fake_cache(void **state)
 		assert_int_equal(resolve("libgone", 0), -ENOENT);
 		assert_int_equal(resolve("libfak", 0), -ENOENT);
 		assert_int_equal(resolve("libc", 0), -ENOENT);
-		assert_non_null(strstr(msg, "ld.so.cache"));
+		assert_non_null(strstr(le.msg, "ld.so.cache"));
 		/* every truncation: found or not, never a crash or a read
 		 * past the end (the ASan build checks) */
 		for (cut = 0; cut < len; cut += cut < 160 ? 1 : 7) {

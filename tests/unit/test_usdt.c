@@ -65,11 +65,11 @@ static void arg_case(void **state)
 	const struct arg_case *c = *state;
 	uint64_t counter = 0x4060;
 	struct usdt_arg a;
-	char msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
 
-	if (usdt_arg_parse(c->spec, fake_sym, &counter, 0x11ab, 0x11ab, &a, msg,
-			   sizeof(msg)))
-		fail_msg("'%s' refused: %s", c->spec, msg);
+	if (usdt_arg_parse(c->spec, fake_sym, &counter, 0x11ab, 0x11ab, &a,
+			   &le))
+		fail_msg("'%s' refused: %s", c->spec, le.msg);
 	assert_string_equal(a.fetch, c->fetch);
 	assert_string_equal(a.type, c->type);
 	assert_int_equal(a.size, c->size);
@@ -81,10 +81,10 @@ static void rip_nopie(void **state)
 {
 	uint64_t counter = 0x404060;
 	struct usdt_arg a;
-	char msg[256];
+	struct lib_error le = LIB_ERROR_INIT(256);
 
 	assert_int_equal(usdt_arg_parse("-8@counter(%rip)", fake_sym, &counter,
-					0x4011ab, 0x11ab, &a, msg, sizeof(msg)),
+					0x4011ab, 0x11ab, &a, &le),
 			 0);
 	assert_string_equal(a.fetch, "@+0x4060");
 }
@@ -109,13 +109,14 @@ static void bad_arg(void **state)
 	const struct bad_arg *c = *state;
 	uint64_t counter = 0x4060;
 	struct usdt_arg a;
-	char msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
 
 	assert_int_equal(usdt_arg_parse(c->spec, fake_sym, &counter, 0x11ab,
-					0x11ab, &a, msg, sizeof(msg)),
+					0x11ab, &a, &le),
 			 -EINVAL);
-	if (!strstr(msg, c->msg))
-		fail_msg("'%s': message '%s' lacks '%s'", c->spec, msg, c->msg);
+	if (!strstr(le.msg, c->msg))
+		fail_msg("'%s': message '%s' lacks '%s'", c->spec, le.msg,
+			 c->msg);
 }
 
 /* ---- the fixture's notes against readelf ---- */
@@ -223,7 +224,7 @@ static void fixture_args(void **state)
 	struct usdt_file *f;
 	const struct usdt_probe *p;
 	struct usdt_arg a;
-	char msg[256];
+	struct lib_error le = LIB_ERROR_INIT(256);
 	size_t i;
 	int k, n;
 
@@ -232,20 +233,18 @@ static void fixture_args(void **state)
 		p = usdt_get(f, i);
 		n = usdt_nargs(p);
 		for (k = 1; k <= n; k++)
-			if (usdt_arg(f, p, k, &a, msg, sizeof(msg)))
-				fail_msg("%s arg%d: %s", p->name, k, msg);
+			if (usdt_arg(f, p, k, &a, &le))
+				fail_msg("%s arg%d: %s", p->name, k, le.msg);
 		if (!strcmp(p->name, "tick")) {
 			assert_int_equal(n, 5);
 			/* arg4 is the global counter: a file-relative read */
-			assert_int_equal(
-				usdt_arg(f, p, 4, &a, msg, sizeof(msg)), 0);
+			assert_int_equal(usdt_arg(f, p, 4, &a, &le), 0);
 			assert_string_equal(a.type, "s64");
 			assert_int_equal(strncmp(a.fetch, "@+0x", 4), 0);
-			assert_int_equal(
-				usdt_arg(f, p, 6, &a, msg, sizeof(msg)),
-				-ERANGE);
-			assert_string_equal(msg, "probe fixture:tick has 5 "
-						 "arguments: arg6 is not one");
+			assert_int_equal(usdt_arg(f, p, 6, &a, &le), -ERANGE);
+			assert_string_equal(le.msg,
+					    "probe fixture:tick has 5 "
+					    "arguments: arg6 is not one");
 		}
 	}
 	usdt_close(f);
@@ -266,7 +265,7 @@ static void not_elf(void **state)
 static void grammar(void **state)
 {
 	struct probe_spec s;
-	struct spec_error err;
+	struct lib_error err;
 
 	assert_int_equal(spec_parse("usdt:./x:prov:name a=arg1 +0(arg5):string "
 				    "arg2:u8 comm",
@@ -305,16 +304,15 @@ static void grammar(void **state)
 
 /* A resolver of argN: arg1 -> %bx:s32, arg2 -> %r14:u64. */
 static int fake_name(void *ctx, const char *name, bool want_string,
-		     char **fetch, char *type, size_t typelen, char *msg,
-		     size_t msglen)
+		     char **fetch, char *type, size_t typelen,
+		     struct lib_error *e)
 {
 	const char *f = !strcmp(name, "arg1")	? "%bx"
 			: !strcmp(name, "arg2") ? "%r14"
 						: NULL;
 
 	if (!f) {
-		snprintf(msg, msglen, "no %s here", name);
-		return -ERANGE;
+		return lib_error_set(e, ERANGE, -1, "no %s here", name);
 	}
 	if (want_string)
 		return asprintf(fetch, "+0(%s)", f) < 0 ? -ENOMEM : 0;
@@ -327,7 +325,7 @@ static void resolve(void **state)
 {
 	struct fetch_resolver r = {.name = fake_name};
 	struct probe_spec s;
-	struct spec_error err;
+	struct lib_error err;
 
 	assert_int_equal(spec_parse("usdt:./x:n arg1 s=arg2:string "
 				    "d=+8(arg2):x16 arg1:u8",

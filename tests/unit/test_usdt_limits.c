@@ -23,24 +23,23 @@
 static void parse_ok(const char *spec, const char *want)
 {
 	struct usdt_arg a;
-	char msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
 
-	if (usdt_arg_parse(spec, NULL, NULL, 0x1000, 0x1000, &a, msg,
-			   sizeof(msg)))
-		fail_msg("%s: %s", spec, msg);
+	if (usdt_arg_parse(spec, NULL, NULL, 0x1000, 0x1000, &a, &le))
+		fail_msg("%s: %s", spec, le.msg);
 	assert_string_equal(a.fetch, want);
 }
 
 static void parse_bad(const char *spec, const char *why)
 {
 	struct usdt_arg a;
-	char msg[256] = "";
+	struct lib_error le = LIB_ERROR_INIT(256);
 
-	assert_int_equal(usdt_arg_parse(spec, NULL, NULL, 0x1000, 0x1000, &a,
-					msg, sizeof(msg)),
-			 -EINVAL);
-	if (!strstr(msg, why))
-		fail_msg("%s: '%s' does not say '%s'", spec, msg, why);
+	assert_int_equal(
+		usdt_arg_parse(spec, NULL, NULL, 0x1000, 0x1000, &a, &le),
+		-EINVAL);
+	if (!strstr(le.msg, why))
+		fail_msg("%s: '%s' does not say '%s'", spec, le.msg, why);
 }
 
 static void sizes(void **state)

@@ -33,7 +33,7 @@ static int add_functions(struct sonde_session *s, const struct probe_spec *sp,
 		}
 		skipped++;
 		snprintf(last, sizeof(last), "%.100s: %.150s", loc->symbol,
-			 s->errmsg[0] ? s->errmsg : strerror(-idx));
+			 s->err.msg[0] ? s->err.msg : strerror(-idx));
 		slog(s, SONDE_LOG_DEBUG, "skipped %s", last);
 	}
 	if (first < 0)
@@ -41,8 +41,7 @@ static int add_functions(struct sonde_session *s, const struct probe_spec *sp,
 			       "none of the %d functions matching '%s' can be "
 			       "probed (%s)",
 			       n, sp->symbol, last);
-	s->errmsg[0] = '\0';
-	s->errcol = -1;
+	lib_error_clear(&s->err);
 	slog(s, SONDE_LOG_INFO,
 	     "'%s': %d probe%s on %d matching function%s, %d skipped (cannot "
 	     "be probed)",
@@ -76,7 +75,7 @@ static int add_sites(struct sonde_session *s, const char *text,
 			 loc->usdt_provider ? loc->usdt_provider : "",
 			 loc->usdt_provider ? ":" : "",
 			 loc->usdt_name ? loc->usdt_name : sp->symbol,
-			 loc->path, s->errmsg);
+			 loc->path, s->err.msg);
 		slog(s, SONDE_LOG_DEBUG, "skipped %s", last);
 	}
 	if (first < 0)
@@ -87,8 +86,7 @@ static int add_sites(struct sonde_session *s, const char *text,
 					 "none of the %zu matches of '%s' can "
 					 "be probed (%s)",
 					 l->n, sp->symbol, last);
-	s->errmsg[0] = '\0';
-	s->errcol = -1;
+	lib_error_clear(&s->err);
 	slog(s, SONDE_LOG_INFO,
 	     "'%s': %zu probe%s, %d skipped (cannot be probed)", text,
 	     l->n - skipped, l->n - skipped == 1 ? "" : "s", skipped);

@@ -25,7 +25,7 @@ int sonde_ufuncs__signatures(const char *target, pid_t pid,
 
 	if (!target || !cb)
 		return -EINVAL;
-	err = target_resolve(target, pid, path, sizeof(path), NULL, 0);
+	err = target_resolve(target, pid, path, sizeof(path), NULL);
 	if (err)
 		return err;
 	return dwarf_for_each_signature(path, NULL, cb, ctx);
@@ -44,7 +44,7 @@ int sonde_usdt__list(const char *target, pid_t pid,
 
 	if (!target || !cb)
 		return -EINVAL;
-	err = target_resolve(target, pid, path, sizeof(path), NULL, 0);
+	err = target_resolve(target, pid, path, sizeof(path), NULL);
 	if (!err)
 		err = usdt_open(path, &f);
 	if (err)

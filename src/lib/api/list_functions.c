@@ -74,14 +74,14 @@ int sonde_ufuncs__list(const char *target, pid_t pid, const char *glob,
 		       void *ctx)
 {
 	struct funcs f = {.glob = glob};
-	char path[PATH_MAX], msg[256];
+	char path[PATH_MAX];
 	struct elf_file *ef;
 	size_t i;
 	int err, n = 0;
 
 	if (!target || !*target || !cb)
 		return -EINVAL;
-	err = target_resolve(target, pid, path, sizeof(path), msg, sizeof(msg));
+	err = target_resolve(target, pid, path, sizeof(path), NULL);
 	if (err)
 		return err;
 	ef = elf_file_open(path);

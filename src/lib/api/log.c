@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* The library never prints: messages go to the caller's log callback, and
  * the last error is kept for sonde_session__errmsg(). Both are escaped
- * here, once (escape.c): names from ELF files, USDT notes and the kernel
- * reach them through %s and may hold terminal escape sequences. */
+ * here, once (base/escape.c, base/error.c): names from ELF files, USDT
+ * notes and the kernel reach them through %s and may hold terminal escape
+ * sequences. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -33,44 +34,28 @@ void tfs_progress(struct sonde_session *s, const char *what, int done,
 
 int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 {
-	char buf[sizeof(s->errmsg)];
+	char buf[LIB_ERROR_MSG];
 	va_list ap;
 
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	sonde_text__escape(s->errmsg, sizeof(s->errmsg), buf, 0);
-	s->errcol = col;
-	return err < 0 ? err : -err;
+	return lib_error_set(&s->err, err, col, "%s", buf);
 }
 
 void err_quote(struct sonde_session *s, const char *text)
 {
-	size_t n = strlen(s->errmsg), k;
-	char line[sizeof(s->errmsg)];
-
-	while (text && *text && n + 1 < sizeof(s->errmsg)) {
-		k = strcspn(text, "\n");
-		snprintf(line, sizeof(line), "%.*s", (int)k, text);
-		text += k + (text[k] == '\n');
-		if (!*line && !*text)
-			break; /* the last line's newline */
-		s->errmsg[n++] = '\n';
-		n += sonde_text__escape(s->errmsg + n, sizeof(s->errmsg) - n,
-					line, 0);
-		n = n < sizeof(s->errmsg) ? n : sizeof(s->errmsg) - 1;
-		s->errmsg[n] = '\0';
-	}
+	lib_error_append_lines(&s->err, text);
 }
 
 const char *sonde_session__errmsg(const struct sonde_session *s)
 {
-	return s ? s->errmsg : "";
+	return s ? s->err.msg : "";
 }
 
 int sonde_session__errcol(const struct sonde_session *s)
 {
-	return s ? s->errcol : -1;
+	return s ? s->err.col : -1;
 }
 
 const char *sonde_version(void)

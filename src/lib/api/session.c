@@ -42,7 +42,7 @@ struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts)
 	}
 	s->opts.sz = sizeof(s->opts);
 	s->epfd = -1;
-	s->errcol = -1;
+	s->err.col = -1;
 	s->owner_fd = -1;
 	s->self = getpid();
 	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)s->self,
@@ -355,10 +355,10 @@ static int build_definition(struct sonde_session *s, struct probe *p)
 int sonde_session__add_probe(struct sonde_session *s, const char *text,
 			     const struct sonde_probe_opts *opts)
 {
-	struct spec_error perr = {.col = -1};
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
 	struct expand_opts eo;
 	struct probe_locations l;
-	struct expand_error e;
+	struct lib_error e = LIB_ERROR_INIT(1024);
 	struct probe_spec sp;
 	int err;
 
@@ -536,14 +536,11 @@ int sonde_session__start(struct sonde_session *s)
 	s->started = true;
 	err = run_shielded(start_backend, s);
 	if (err) {
-		char keep[sizeof(s->errmsg)];
-		int col = s->errcol;
+		struct lib_error keep = s->err;
 
 		/* teardown may log; keep the first error for the caller */
-		memcpy(keep, s->errmsg, sizeof(keep));
 		teardown(s);
-		memcpy(s->errmsg, keep, sizeof(keep));
-		s->errcol = col;
+		s->err = keep;
 		return err;
 	}
 	return 0;

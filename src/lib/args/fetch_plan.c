@@ -188,16 +188,13 @@ static int parse_type(const char *t, struct fetch_arg *a)
 static int refuse(struct fetch_plan *plan, const struct probe_arg *pa, size_t i,
 		  int err)
 {
-	struct fetch_error *e = &plan->error;
-
-	e->err = err;
-	e->arg = i;
-	e->col = pa->col;
-	snprintf(e->msg, sizeof(e->msg), "argument '%s=%s%s%s' %s", pa->name,
-		 pa->fetch, pa->type ? ":" : "", pa->type ? pa->type : "",
-		 err == -ENOTSUP ? "needs the kernel's own fetch"
-				 : "cannot be computed from a sample");
-	return err;
+	plan->error_arg = i;
+	plan->error.cut = 256; /* one sentence, as a spec error */
+	return lib_error_set(&plan->error, err, pa->col,
+			     "argument '%s=%s%s%s' %s", pa->name, pa->fetch,
+			     pa->type ? ":" : "", pa->type ? pa->type : "",
+			     err == -ENOTSUP ? "needs the kernel's own fetch"
+					     : "cannot be computed from a sample");
 }
 
 static void args_free(struct fetch_arg *args, size_t n)

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
 #include "decode/decode.h"
 #include "spec/spec.h"
 
@@ -69,17 +70,6 @@ struct fetch_arg {
 	unsigned int offset;
 };
 
-/* Why a plan could not be made: err -ENOTSUP (only the kernel's own fetch
- * can: $argN, @SYM, a register perf does not sample such as orig_ax),
- * -EINVAL or -E2BIG (not computable from a sample), -ENOMEM; arg and col
- * name the argument; msg is one sentence. */
-struct fetch_error {
-	int err;
-	size_t arg;
-	int col;
-	char msg[256];
-};
-
 /* A probe's compiled args, laid out as the kernel's record would be
  * (trace_probe.c traceprobe_define_arg_fields(): common fields,
  * __probe_ip or __probe_func + __probe_ret_ip, each arg in order at its
@@ -89,7 +79,12 @@ struct fetch_plan {
 	size_t nargs;
 	bool retprobe;
 	unsigned int fixed;	  /* bytes of the record's fixed part */
-	struct fetch_error error; /* error.err != 0: no plan (args unset) */
+	/* error.err != 0: no plan (args unset): ENOTSUP (only the kernel's
+	 * own fetch can: $argN, @SYM, a register perf does not sample such
+	 * as orig_ax), EINVAL or E2BIG (not computable from a sample),
+	 * ENOMEM; error.col and error_arg name the argument */
+	struct lib_error error;
+	size_t error_arg;
 };
 
 /* Compile spec's args (as fetch_rewrite() left them). Returns the plan
@@ -117,6 +112,6 @@ struct probe;
 const struct fetch_plan *probe_fetch_plan(struct probe *p);
 /* p's event format (p->fmt, p->format_text, its strings' fault checks)
  * from its plan, with event id id. 0 or -errno with e filled. */
-int probe_format_from_plan(struct probe *p, int id, struct fetch_error *e);
+int probe_format_from_plan(struct probe *p, int id, struct lib_error *e);
 
 #endif

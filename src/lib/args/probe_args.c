@@ -23,17 +23,15 @@ const struct fetch_plan *probe_fetch_plan(struct probe *p)
 	return p->plan;
 }
 
-int probe_format_from_plan(struct probe *p, int id, struct fetch_error *e)
+int probe_format_from_plan(struct probe *p, int id, struct lib_error *e)
 {
 	const struct fetch_plan *plan = probe_fetch_plan(p);
 	int err;
 
-	memset(e, 0, sizeof(*e));
-	e->col = -1;
-	if (plan && plan->error.err) {
-		*e = plan->error;
-		return plan->error.err;
-	}
+	lib_error_clear(e);
+	if (plan && plan->error.err)
+		return lib_error_set(e, plan->error.err, plan->error.col, "%s",
+				     plan->error.msg);
 	err = plan ? fetch_plan_event_format(plan, &p->spec, p->name, id,
 					     &p->fmt)
 		   : -ENOMEM;
@@ -44,11 +42,11 @@ int probe_format_from_plan(struct probe *p, int id, struct fetch_error *e)
 	}
 	if (!err && fault_setup(p)) /* its strings' faults */
 		err = -ENOMEM;
-	e->err = err;
 	if (err == -ENOMEM)
-		snprintf(e->msg, sizeof(e->msg), "out of memory");
-	else if (err)
-		snprintf(e->msg, sizeof(e->msg),
-			 "cannot parse the format built for %s", p->name);
-	return err;
+		return lib_error_set(e, ENOMEM, -1, "out of memory");
+	if (err)
+		return lib_error_set(e, err, -1,
+				     "cannot parse the format built for %s",
+				     p->name);
+	return 0;
 }

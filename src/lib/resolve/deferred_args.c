@@ -11,21 +11,18 @@
 
 #include "spec/spec_int.h"
 
-static int rerr(struct spec_error *err, int col, const char *fmt, ...)
+static int rerr(struct lib_error *err, int col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static int rerr(struct spec_error *err, int col, const char *fmt, ...)
+static int rerr(struct lib_error *err, int col, const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	if (err) {
-		err->col = col;
-		va_start(ap, fmt);
-		vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
-		va_end(ap);
-		spec_msg_escape(err->msg, sizeof(err->msg));
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	ret = spec_verr(err, col, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 bool spec_has_deferred(const struct probe_spec *spec)
@@ -67,16 +64,17 @@ static bool is_ident(const char *s)
 
 /* "$params" at i -> one deferred argument per parameter, in place. */
 static int expand_params(struct probe_spec *spec, size_t i,
-			 const struct fetch_resolver *r, struct spec_error *err)
+			 const struct fetch_resolver *r, struct lib_error *err)
 {
 	struct probe_arg *a = &spec->args[i], keep = *a;
-	char msg[256] = "", **names = NULL;
+	struct lib_error pe = LIB_ERROR_SPEC_INIT;
+	char **names = NULL;
 	int n, k, ret = 0;
 
-	n = r->params ? r->params(r->ctx, &names, msg, sizeof(msg)) : -ENOTSUP;
+	n = r->params ? r->params(r->ctx, &names, &pe) : -ENOTSUP;
 	if (n < 0)
 		return rerr(err, keep.fetch_col, "%s",
-			    msg[0] ? msg : "$params needs debug info");
+			    pe.msg[0] ? pe.msg : "$params needs debug info");
 	if (n == 0) {
 		/* a function without parameters: $params fetches nothing */
 		free(names);
@@ -136,7 +134,7 @@ out:
 }
 
 static int resolve_one(struct probe_spec *spec, struct probe_arg *a,
-		       const struct fetch_resolver *r, struct spec_error *err)
+		       const struct fetch_resolver *r, struct lib_error *err)
 {
 	char type[32] = "", *fetch;
 	bool mem;
@@ -173,15 +171,12 @@ static int resolve_one(struct probe_spec *spec, struct probe_arg *a,
 }
 
 int spec_resolve_args(struct probe_spec *spec, const struct fetch_resolver *r,
-		      const char *why_none, struct spec_error *err)
+		      const char *why_none, struct lib_error *err)
 {
 	size_t i;
 	int ret;
 
-	if (err) {
-		err->col = -1;
-		err->msg[0] = '\0';
-	}
+	lib_error_clear(err);
 	for (i = 0; i < spec->nargs; i++) {
 		struct probe_arg *a = &spec->args[i];
 

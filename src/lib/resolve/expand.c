@@ -116,18 +116,6 @@ static int kernel_match(const char *name, const char *mod, void *ctx)
 	return push(m, name, NULL, 0, false);
 }
 
-int expand_err(struct expand_error *e, int err, int col, const char *fmt, ...)
-{
-	va_list ap;
-
-	e->err = err < 0 ? -err : err;
-	e->col = col;
-	va_start(ap, fmt);
-	vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
-	va_end(ap);
-	return -e->err;
-}
-
 struct probe_location *probe_locations_add(struct probe_locations *l)
 {
 	struct probe_location *nv;
@@ -168,24 +156,23 @@ void probe_locations_free(struct probe_locations *l)
  * one-probe path says why), or -errno with e. */
 static int collect(const struct probe_spec *sp, const struct expand_opts *o,
 		   struct matches *m, char *path, size_t pathlen,
-		   struct elf_file **efp, struct expand_error *e)
+		   struct elf_file **efp, struct lib_error *e)
 {
-	char msg[512];
 	int err;
 
 	if (!probe_kind_is_user(sp->kind)) {
 		m->mod = sp->target;
 		err = ksym_glob(sp->symbol, kernel_match, m);
 		if (m->err)
-			return expand_err(e, ENOMEM, -1, "out of memory");
+			return lib_error_set(e, ENOMEM, -1, "out of memory");
 		if (err < 0)
-			return expand_err(
+			return lib_error_set(
 				e, -err, -1,
 				"cannot list kernel functions for '%s': %s",
 				sp->symbol, strerror(-err));
 		return 0;
 	}
-	if (target_resolve(sp->target, o->pid, path, pathlen, msg, sizeof(msg)))
+	if (target_resolve(sp->target, o->pid, path, pathlen, NULL))
 		return 1;
 	*efp = elf_file_open(path);
 	if (!*efp)
@@ -193,7 +180,7 @@ static int collect(const struct probe_spec *sp, const struct expand_opts *o,
 	elf_file_set_debug_dirs(*efp, o->debug_dir);
 	err = elf_file_for_each_func(*efp, user_match, m);
 	if (m->err || err < 0)
-		return expand_err(e, m->err ? -m->err : -err, -1,
+		return lib_error_set(e, m->err ? -m->err : -err, -1,
 				  "cannot read the functions of %s: %s", path,
 				  strerror(m->err ? -m->err : -err));
 	if (m->n > 1)
@@ -228,7 +215,7 @@ static int locate_match(const struct probe_spec *sp, const struct match *mt,
 }
 
 int expand_functions(const struct probe_spec *sp, const struct expand_opts *o,
-		     struct probe_locations *l, struct expand_error *e)
+		     struct probe_locations *l, struct lib_error *e)
 {
 	int max = o->max_probes > 0 ? o->max_probes : EXPAND_DEFAULT_MAX;
 	struct matches m = {.glob = sp->symbol};
@@ -246,13 +233,13 @@ int expand_functions(const struct probe_spec *sp, const struct expand_opts *o,
 	for (i = 0; i < m.n; i++)
 		n += !(i && ef && m.v[i].vaddr == m.v[i - 1].vaddr);
 	if (!n) {
-		err = expand_err(e, ENOENT, -1,
+		err = lib_error_set(e, ENOENT, -1,
 				 "no function matches '%s' in %s", sp->symbol,
 				 user ? path : "the kernel");
 		goto out;
 	}
 	if (n > max) {
-		err = expand_err(e, E2BIG, -1,
+		err = lib_error_set(e, E2BIG, -1,
 				 "'%s' matches %d functions, more than the "
 				 "limit of %d probes: narrow the pattern or "
 				 "raise the limit (--max-probes)",
@@ -272,7 +259,7 @@ int expand_functions(const struct probe_spec *sp, const struct expand_opts *o,
 		err = loc ? locate_match(sp, &m.v[i], ef, path, loc) : -ENOMEM;
 	}
 	if (err)
-		err = expand_err(e, ENOMEM, -1, "out of memory");
+		err = lib_error_set(e, ENOMEM, -1, "out of memory");
 out:
 	matches_free(&m);
 	elf_file_close(ef);
@@ -280,14 +267,14 @@ out:
 }
 
 int probe_expand(const struct probe_spec *sp, const struct expand_opts *o,
-		 struct probe_locations *l, struct expand_error *e)
+		 struct probe_locations *l, struct lib_error *e)
 {
 	int err;
 
 	memset(l, 0, sizeof(*l));
 	e->err = 0;
 	e->col = -1;
-	e->msg[0] = '\0';
+	lib_error_clear(e);
 	err = expand_sites(sp, o, l, e);
 	if (err == 1)
 		err = expand_functions(sp, o, l, e);

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "base/error.h"
 #include "spec/spec.h"
 
 #define EXPAND_DEFAULT_MAX 1000
@@ -24,14 +25,6 @@ struct expand_opts {
 	pid_t pid;
 	const char *debug_dir;
 	int max_probes;
-};
-
-/* Why expansion failed: errno, the column in the spec text (-1: none),
- * one sentence (escaped by whoever shows it). */
-struct expand_error {
-	int err;
-	int col;
-	char msg[1024];
 };
 
 /* One place a spec names; every string is owned by the list. */
@@ -80,19 +73,16 @@ void probe_locations_free(struct probe_locations *l);
  * max_probes, a file or kallsyms that cannot be read.
  */
 int probe_expand(const struct probe_spec *sp, const struct expand_opts *o,
-		 struct probe_locations *l, struct expand_error *e);
+		 struct probe_locations *l, struct lib_error *e);
 
 /* expand.c: a function pattern (sp->pattern); expand_spec.c: USDT
  * patterns and empty targets. Each returns 1 when sp is not its kind. */
 int expand_functions(const struct probe_spec *sp, const struct expand_opts *o,
-		     struct probe_locations *l, struct expand_error *e);
+		     struct probe_locations *l, struct lib_error *e);
 int expand_sites(const struct probe_spec *sp, const struct expand_opts *o,
-		 struct probe_locations *l, struct expand_error *e);
+		 struct probe_locations *l, struct lib_error *e);
 
 /* expand.c: a location at the end of l, zeroed; NULL on ENOMEM. */
 struct probe_location *probe_locations_add(struct probe_locations *l);
-/* 0 or -errno, with e filled (as set_err() does for a session). */
-int expand_err(struct expand_error *e, int err, int col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -168,37 +168,36 @@ static bool own_fork(pid_t pid)
 }
 
 static int collect(const struct probe_spec *sp, const struct expand_opts *o,
-		   struct sites *w, struct expand_error *e)
+		   struct sites *w, struct lib_error *e)
 {
-	char path[4096], msg[512], name[512];
+	char path[4096], name[512];
 	int err;
 
 	what(sp, name, sizeof(name));
 	if (*sp->target) {
 		/* a pattern in one file: an unresolvable target is the
 		 * one-probe path's to report */
-		if (target_resolve(sp->target, o->pid, path, sizeof(path), msg,
-				   sizeof(msg)))
+		if (target_resolve(sp->target, o->pid, path, sizeof(path), NULL))
 			return 1;
 		err = usdt_sites(w, path);
 		if (!err && !w->n)
-			err = expand_err(e, ENOENT, sp->symbol_col,
+			err = lib_error_set(e, ENOENT, sp->symbol_col,
 					 "no USDT probe matches '%s' in %s%s%s",
 					 name, path, *w->why ? ": " : "",
 					 *w->why ? w->why : "");
 		return err == -ENOMEM
-			       ? expand_err(e, ENOMEM, -1, "out of memory")
+			       ? lib_error_set(e, ENOMEM, -1, "out of memory")
 			       : err;
 	}
 	if (o->pid <= 0)
-		return expand_err(
+		return lib_error_set(
 			e, EINVAL, sp->target_col,
 			"an empty target means every object of a "
 			"process: give its -p PID, or name the object "
 			"(%s:PATH:%s)",
 			sp->usdt ? "usdt" : "u", name);
 	if (own_fork(o->pid))
-		return expand_err(
+		return lib_error_set(
 			e, EINVAL, sp->target_col,
 			"an empty target means the objects of process "
 			"%d, which has not started its program yet "
@@ -207,13 +206,13 @@ static int collect(const struct probe_spec *sp, const struct expand_opts *o,
 			(int)o->pid, sp->usdt ? "usdt" : "u", name);
 	err = target_for_each_object(o->pid, object_cb, w);
 	if (err == -ENOMEM || w->err)
-		return expand_err(e, ENOMEM, -1, "out of memory");
+		return lib_error_set(e, ENOMEM, -1, "out of memory");
 	if (err)
-		return expand_err(e, -err, sp->target_col,
+		return lib_error_set(e, -err, sp->target_col,
 				  "cannot read the maps of pid %d: %s",
 				  (int)o->pid, strerror(-err));
 	if (!w->n)
-		return expand_err(e, ENOENT, sp->symbol_col,
+		return lib_error_set(e, ENOENT, sp->symbol_col,
 				  "none of the %d objects mapped by pid %d has "
 				  "%s '%s'",
 				  w->objects, (int)o->pid,
@@ -223,7 +222,7 @@ static int collect(const struct probe_spec *sp, const struct expand_opts *o,
 }
 
 /* Is sp ours? An error for what an empty target cannot take. */
-static int claim(const struct probe_spec *sp, struct expand_error *e)
+static int claim(const struct probe_spec *sp, struct lib_error *e)
 {
 	if (!probe_kind_is_user(sp->kind) || !sp->target)
 		return 0;
@@ -231,12 +230,12 @@ static int claim(const struct probe_spec *sp, struct expand_error *e)
 	    !(sp->usdt && (has_glob(sp->symbol) || has_glob(sp->provider))))
 		return 0;
 	if (!*sp->target && sp->has_addr)
-		return expand_err(e, EINVAL, sp->symbol_col,
+		return lib_error_set(e, EINVAL, sp->symbol_col,
 				  "an address belongs to one file: name it "
 				  "(u:PATH:0x%llx)",
 				  (unsigned long long)sp->addr);
 	if (!*sp->target && !sp->usdt && has_glob(sp->symbol))
-		return expand_err(e, EINVAL, sp->target_col,
+		return lib_error_set(e, EINVAL, sp->target_col,
 				  "a function pattern needs its object: name "
 				  "it (u:libc:%s)",
 				  sp->symbol);
@@ -244,7 +243,7 @@ static int claim(const struct probe_spec *sp, struct expand_error *e)
 }
 
 int expand_sites(const struct probe_spec *sp, const struct expand_opts *o,
-		 struct probe_locations *l, struct expand_error *e)
+		 struct probe_locations *l, struct lib_error *e)
 {
 	int max = o->max_probes > 0 ? o->max_probes : EXPAND_DEFAULT_MAX;
 	struct sites w = {.sp = sp};
@@ -259,7 +258,7 @@ int expand_sites(const struct probe_spec *sp, const struct expand_opts *o,
 	if (err)
 		goto out;
 	if (w.n > (size_t)max) {
-		err = expand_err(e, E2BIG, sp->symbol_col,
+		err = lib_error_set(e, E2BIG, sp->symbol_col,
 				 "'%s' matches %zu probes, more than the limit "
 				 "of %d: narrow the pattern or raise the limit "
 				 "(--max-probes)",
@@ -269,7 +268,7 @@ int expand_sites(const struct probe_spec *sp, const struct expand_opts *o,
 	l->kind = EXPAND_SITES;
 	for (i = 0; i < w.n; i++) {
 		if (!(loc = probe_locations_add(l))) {
-			err = expand_err(e, ENOMEM, -1, "out of memory");
+			err = lib_error_set(e, ENOMEM, -1, "out of memory");
 			goto out;
 		}
 		/* the strings move to the list */

@@ -82,6 +82,7 @@ static struct elf_file *elf_cached(struct sonde_session *s, const char *path)
 int resolve_uprobe(struct sonde_session *s, struct probe *p)
 {
 	const struct probe_spec *sp = &p->spec;
+	struct lib_error te = LIB_ERROR_INIT(512);
 	char path[4096], msg[512];
 	struct elf_file *ef;
 	struct elf_sym sym;
@@ -91,9 +92,9 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p)
 	/* p->path: already resolved (an empty target's object) */
 	err = p->path ? 0
 		      : target_resolve(sp->target, s->opts.pid, path,
-				       sizeof(path), msg, sizeof(msg));
+				       sizeof(path), &te);
 	if (err)
-		return set_err(s, err, sp->target_col, "%s", msg);
+		return set_err(s, err, sp->target_col, "%s", te.msg);
 	if (p->path)
 		snprintf(path, sizeof(path), "%s", p->path);
 	/* bytes uprobe_events misreads: refused by the tracefs writers

@@ -476,25 +476,21 @@ out:
 }
 
 int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
-		   char *msg, size_t msglen)
+		   struct lib_error *e)
 {
 	const char *cache = env_or("SONDE_LDSO_CACHE", "/etc/ld.so.cache");
 	char tmp[PATH_MAX];
 	int err;
 
-	if (msg && msglen)
-		msg[0] = '\0';
-	if (!target || !*target) {
-		if (msg && msglen)
-			snprintf(msg, msglen, "the target is empty");
-		return -EINVAL;
-	}
+	lib_error_clear(e);
+	if (!target || !*target)
+		return lib_error_set(e, EINVAL, -1, "the target is empty");
 	if (strchr(target, '/')) {
 		err = resolve_for(pid, target, out, outlen);
-		if (err && msg && msglen)
-			snprintf(msg, msglen, "%s: %s", target,
-				 err == -EINVAL ? "not a regular file"
-						: strerror(-err));
+		if (err)
+			lib_error_set(e, err, -1, "%s: %s", target,
+				      err == -EINVAL ? "not a regular file"
+						     : strerror(-err));
 		return err;
 	}
 	if (pid > 0 && from_maps(target, pid, tmp, sizeof(tmp)) == 0)
@@ -502,19 +498,16 @@ int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
 	if (from_path(target, tmp, sizeof(tmp)) == 0 ||
 	    from_cache(target, tmp, sizeof(tmp)) == 0)
 		goto found;
-	if (msg && msglen) {
-		if (pid > 0)
-			snprintf(msg, msglen,
-				 "no program or library named '%s' (searched "
-				 "the maps of pid %d, $PATH and %s)",
-				 target, (int)pid, cache);
-		else
-			snprintf(msg, msglen,
-				 "no program or library named '%s' (searched "
-				 "$PATH and %s)",
-				 target, cache);
-	}
-	return -ENOENT;
+	if (pid > 0)
+		return lib_error_set(e, ENOENT, -1,
+				     "no program or library named '%s' "
+				     "(searched the maps of pid %d, $PATH and "
+				     "%s)",
+				     target, (int)pid, cache);
+	return lib_error_set(e, ENOENT, -1,
+			     "no program or library named '%s' (searched "
+			     "$PATH and %s)",
+			     target, cache);
 found:
 	if (strlen(tmp) >= outlen)
 		return -ENAMETOOLONG;

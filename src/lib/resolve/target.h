@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "base/error.h"
+
 /*
  * Resolve TARGET of a uprobe spec to an absolute, symlink-free path:
  *  - contains '/': a path (relative to the cwd), must exist;
@@ -23,13 +25,13 @@
  * absolute TARGET and the paths of the maps resolve inside
  * /proc/PID/root, their symlinks too (never outside that root), and are
  * returned as "/proc/PID/root/PATH".
- * Returns 0, or -errno with msg (may be NULL) filled with one sentence:
+ * Returns 0, or -errno with e (may be NULL) filled with one sentence:
  * -ENOENT ("no program or library named 'foo' (searched $PATH and
  * /etc/ld.so.cache)"), -EISDIR / -EINVAL (a path that is not a regular
  * file), -ENAMETOOLONG (out too small), -EINVAL (empty target).
  */
 int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
-		   char *msg, size_t msglen);
+		   struct lib_error *e);
 
 /*
  * Each file the process pid maps executable, once, as a path that

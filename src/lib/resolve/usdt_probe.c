@@ -20,8 +20,8 @@ struct resolve_ctx {
 };
 
 static int resolve_name(void *ctx, const char *name, bool want_string,
-			char **fetch, char *type, size_t typelen, char *msg,
-			size_t msglen)
+			char **fetch, char *type, size_t typelen,
+			struct lib_error *e)
 {
 	struct resolve_ctx *c = ctx;
 	struct usdt_arg a;
@@ -34,7 +34,7 @@ static int resolve_name(void *ctx, const char *name, bool want_string,
 	n = strtol(name + 3, &end, 10);
 	if (*end || n < 1 || n > 64)
 		return 1;
-	err = usdt_arg(c->f, c->p, (int)n, &a, msg, msglen);
+	err = usdt_arg(c->f, c->p, (int)n, &a, e);
 	if (err)
 		return err;
 	/* a char * argument: its string is read through the pointer */
@@ -73,7 +73,7 @@ int usdt_resolve_probe(struct sonde_session *s, struct probe *p)
 	struct probe_spec *sp = &p->spec;
 	const struct usdt_probe *u, *m = NULL, *first = NULL, *other = NULL;
 	struct fetch_resolver r = {.name = resolve_name};
-	struct spec_error perr;
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
 	struct resolve_ctx rc;
 	struct usdt_file *f;
 	char have[256] = "";

@@ -29,7 +29,7 @@ struct ctx {
 	const char *s; /* the whole fetch being parsed */
 	int col;       /* column of s[0] in the spec text */
 	enum probe_kind kind;
-	struct spec_error *err;
+	struct lib_error *err;
 	struct out out;
 	/* deferred names (fetch_rewrite_ex) */
 	bool usdt, defer, want_string, deferred;
@@ -49,27 +49,18 @@ static const char *const x86_64_regs[] = {
 /* System V AMD64 ABI integer argument registers, in order. */
 static const char *const abi_arg_regs[] = {"di", "si", "dx", "cx", "r8", "r9"};
 
-/* Messages quote the user's text and names from the target: one line,
- * its control characters escaped (escape.c). */
-static void one_line(char *msg)
-{
-	spec_msg_escape(msg, sizeof(((struct spec_error *)0)->msg));
-}
-
-static void set_error(struct spec_error *err, int col, const char *fmt, ...)
+static void set_error(struct lib_error *err, int col, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-static void set_error(struct spec_error *err, int col, const char *fmt, ...)
+/* Messages quote the user's text and names from the target: one line,
+ * its control characters escaped (spec_verr()). */
+static void set_error(struct lib_error *err, int col, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err)
-		return;
-	err->col = col;
 	va_start(ap, fmt);
-	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	spec_verr(err, col, fmt, ap);
 	va_end(ap);
-	one_line(err->msg);
 }
 
 static void put(struct out *o, const char *s, size_t n)
@@ -117,15 +108,12 @@ static int fail(struct ctx *c, const char *at, const char *fmt, ...)
 static int fail(struct ctx *c, const char *at, const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	if (c->err) {
-		c->err->col = c->col + (int)(at - c->s);
-		va_start(ap, fmt);
-		vsnprintf(c->err->msg, sizeof(c->err->msg), fmt, ap);
-		va_end(ap);
-		one_line(c->err->msg);
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	ret = spec_verr(c->err, c->col + (int)(at - c->s), fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static int parse(struct ctx *c, const char *s, const char *e, int depth);
@@ -401,7 +389,8 @@ static const char *var_expr_bad(const char *s, const char *e)
 static int resolve_name(struct ctx *c, const char *s, const char *e,
 			int depth)
 {
-	char *name, *fetch = NULL, msg[256] = "", type[32] = "";
+	struct lib_error re = LIB_ERROR_SPEC_INIT;
+	char *name, *fetch = NULL, type[32] = "";
 	bool whole = depth == 0 && s == c->s && !s[e - s];
 	int ret;
 
@@ -415,11 +404,11 @@ static int resolve_name(struct ctx *c, const char *s, const char *e,
 		c->out.oom = true;
 		return 0;
 	}
-	ret = c->r->name(c->r->ctx, name, whole && c->want_string, &fetch,
-			 type, sizeof(type), msg, sizeof(msg));
+	ret = c->r->name(c->r->ctx, name, whole && c->want_string, &fetch, type,
+			 sizeof(type), &re);
 	free(name);
 	if (ret < 0)
-		return fail(c, s, "%s", msg[0] ? msg : strerror(-ret));
+		return fail(c, s, "%s", re.msg[0] ? re.msg : strerror(-ret));
 	if (ret > 0)
 		return 1;
 	puts_(&c->out, fetch);
@@ -544,7 +533,7 @@ static char *rewrite(struct ctx *c, const char *fetch)
 }
 
 char *fetch_rewrite_ex(const char *fetch, enum probe_kind kind, int col,
-		       struct spec_error *err, bool usdt,
+		       struct lib_error *err, bool usdt,
 		       const struct fetch_resolver *r, bool want_string,
 		       bool *deferred, char *type, size_t typelen)
 {
@@ -570,7 +559,7 @@ char *fetch_rewrite_ex(const char *fetch, enum probe_kind kind, int col,
 }
 
 char *fetch_rewrite(const char *fetch, enum probe_kind kind, int col,
-		    struct spec_error *err)
+		    struct lib_error *err)
 {
 	struct ctx c = {.s = fetch, .col = col, .kind = kind, .err = err};
 
@@ -578,7 +567,7 @@ char *fetch_rewrite(const char *fetch, enum probe_kind kind, int col,
 }
 
 static int check_bitfield(const char *t, const char *e, int col,
-			  struct spec_error *err)
+			  struct lib_error *err)
 {
 	unsigned long w, o, sz;
 	char *p;
@@ -618,7 +607,7 @@ bad:
 	return -EINVAL;
 }
 
-int fetch_check_type(const char *type, int col, struct spec_error *err)
+int fetch_check_type(const char *type, int col, struct lib_error *err)
 {
 	static const char *const basic[] = {
 		"u8",	  "u16",     "u32",    "u64",	 "s8",	"s16",

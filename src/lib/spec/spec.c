@@ -14,24 +14,28 @@
 #define MAXACTIVE_MAX 4096
 
 /* Messages quote the user's text and names from the target: one line,
- * its control characters escaped (escape.c). */
-static void one_line(char *msg)
+ * its control characters escaped (base/error.c). */
+int spec_verr(struct lib_error *err, int col, const char *fmt, va_list ap)
 {
-	spec_msg_escape(msg, sizeof(((struct spec_error *)0)->msg));
+	char raw[LIB_ERROR_SPEC_CUT];
+
+	if (!err)
+		return -EINVAL;
+	vsnprintf(raw, sizeof(raw), fmt, ap);
+	err->cut = LIB_ERROR_SPEC_CUT;
+	err->cut_escaped = true;
+	return lib_error_set(err, EINVAL, col, "%s", raw);
 }
 
 int spec_perr(struct parser *ps, const char *at, const char *fmt, ...)
 {
 	va_list ap;
+	int ret;
 
-	if (ps->err) {
-		ps->err->col = at ? (int)(at - ps->text) : -1;
-		va_start(ap, fmt);
-		vsnprintf(ps->err->msg, sizeof(ps->err->msg), fmt, ap);
-		va_end(ap);
-		one_line(ps->err->msg);
-	}
-	return -EINVAL;
+	va_start(ap, fmt);
+	ret = spec_verr(ps->err, at ? (int)(at - ps->text) : -1, fmt, ap);
+	va_end(ap);
+	return ret;
 }
 
 static const char *find_last_char(const char *s, const char *e, char c)
@@ -520,7 +524,7 @@ static bool is_pattern(const struct probe_spec *spec)
 }
 
 static int parse(const char *text, struct probe_spec *spec,
-		 struct spec_error *err, bool pattern)
+		 struct lib_error *err, bool pattern)
 {
 	struct parser ps = {
 		.text = text, .spec = spec, .err = err, .pattern = pattern};
@@ -528,10 +532,7 @@ static int parse(const char *text, struct probe_spec *spec,
 	int ret;
 
 	memset(spec, 0, sizeof(*spec));
-	if (err) {
-		err->col = -1;
-		err->msg[0] = '\0';
-	}
+	lib_error_clear(err);
 	if (!text)
 		return spec_perr(&ps, NULL, "empty probe spec");
 	s = skip_ws(text);
@@ -552,14 +553,13 @@ static int parse(const char *text, struct probe_spec *spec,
 	return ret;
 }
 
-int spec_parse(const char *text, struct probe_spec *spec,
-	       struct spec_error *err)
+int spec_parse(const char *text, struct probe_spec *spec, struct lib_error *err)
 {
 	return parse(text, spec, err, false);
 }
 
 int spec_parse_pattern(const char *text, struct probe_spec *spec,
-		       struct spec_error *err)
+		       struct lib_error *err)
 {
 	return parse(text, spec, err, true);
 }

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
+
 enum probe_kind {
 	PROBE_UPROBE,
 	PROBE_URETPROBE,
@@ -23,13 +25,6 @@ static inline bool probe_kind_is_user(enum probe_kind k)
 {
 	return k == PROBE_UPROBE || k == PROBE_URETPROBE;
 }
-
-/* A parse error: what is wrong and the 0-based column in the spec text
- * (-1 when no single character is to blame). */
-struct spec_error {
-	int col;
-	char msg[256];
-};
 
 struct probe_arg {
 	char *name;	/* user's NAME, or a readable default ("arg1", "retval",
@@ -98,24 +93,22 @@ struct probe_spec {
  * and the kernel's "LOCATION%return" for return probes.
  * Portable argN and retval without a TYPE get type "s64".
  * Returns 0 or -EINVAL with err filled (-ENOMEM on allocation failure);
+ * a spec error's message is cut at LIB_ERROR_SPEC_CUT, before and after
+ * escaping (err's cut is set so);
  * on error *spec is left zeroed. spec_free() frees what spec_parse()
  * allocated; it accepts a zeroed struct and leaves one behind.
  */
 int spec_parse(const char *text, struct probe_spec *spec,
-	       struct spec_error *err);
+	       struct lib_error *err);
 /* The same, where the function of k: and kr: may also be a kernel
  * pattern (k:vfs_*): what a session takes (the matches are handed over
  * as data, resolve/expand.c). */
 int spec_parse_pattern(const char *text, struct probe_spec *spec,
-		       struct spec_error *err);
+		       struct lib_error *err);
 /* A deep copy of src, for each probe made from one parsed spec: 0, or
  * -ENOMEM with *dst zeroed. */
 int spec_copy(struct probe_spec *dst, const struct probe_spec *src);
 void spec_free(struct probe_spec *spec);
-/* escape.c: a parse error's message (msg, len bytes) with its control
- * characters and bytes that are not UTF-8 escaped in place, so that
- * msg is one printable line (sonde_text__escape()). */
-void spec_msg_escape(char *msg, size_t len);
 
 /*
  * Validate and rewrite one argument's FETCH for the probe kind, as the
@@ -129,10 +122,10 @@ void spec_msg_escape(char *msg, size_t len);
  * kernel fetch string, or NULL with err filled.
  */
 char *fetch_rewrite(const char *fetch, enum probe_kind kind, int col,
-		    struct spec_error *err);
+		    struct lib_error *err);
 /* Validate TYPE: u8..u64 s8..s64 x8..x64 string ustring symbol symstr
  * b<W>@<O>/<S> and any of those with [N]. 0 or -EINVAL. */
-int fetch_check_type(const char *type, int col, struct spec_error *err);
+int fetch_check_type(const char *type, int col, struct lib_error *err);
 
 /*
  * What only the probed file knows: DWARF variables (dwarf.c) or a USDT
@@ -142,15 +135,14 @@ int fetch_check_type(const char *type, int col, struct spec_error *err);
  * string/ustring (a char * is then read through). Returns 0 with *fetch
  * malloc'd and type filled ("" for the kernel's default), 1 when the name
  * is not the resolver's (its portable meaning applies), or -errno with one
- * sentence in msg.
+ * sentence in err (its column is the caller's to set).
  * params(): the names of every parameter ($params): the count with *names
- * malloc'd (each malloc'd), or -errno with msg. May be NULL.
+ * malloc'd (each malloc'd), or -errno with err. May be NULL.
  */
 struct fetch_resolver {
-	int (*name)(void *ctx, const char *name, bool want_string,
-		    char **fetch, char *type, size_t typelen, char *msg,
-		    size_t msglen);
-	int (*params)(void *ctx, char ***names, char *msg, size_t msglen);
+	int (*name)(void *ctx, const char *name, bool want_string, char **fetch,
+		    char *type, size_t typelen, struct lib_error *err);
+	int (*params)(void *ctx, char ***names, struct lib_error *err);
 	void *ctx;
 };
 
@@ -160,7 +152,7 @@ struct fetch_resolver {
  * go through r. type (typelen bytes) gets the resolver's type when the
  * whole FETCH was one name. */
 char *fetch_rewrite_ex(const char *fetch, enum probe_kind kind, int col,
-		       struct spec_error *err, bool usdt,
+		       struct lib_error *err, bool usdt,
 		       const struct fetch_resolver *r, bool want_string,
 		       bool *deferred, char *type, size_t typelen);
 
@@ -172,7 +164,7 @@ char *fetch_rewrite_ex(const char *fetch, enum probe_kind kind, int col,
  * Returns 0, -EINVAL with err (column of the argument), or -ENOMEM.
  */
 int spec_resolve_args(struct probe_spec *spec, const struct fetch_resolver *r,
-		      const char *why_none, struct spec_error *err);
+		      const char *why_none, struct lib_error *err);
 bool spec_has_deferred(const struct probe_spec *spec);
 
 /* The kernel's register names for x86-64 (for "bad register" carets). */

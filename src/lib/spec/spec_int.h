@@ -5,6 +5,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ struct parser {
 	const char *text;
 	const char *head; /* the first word */
 	struct probe_spec *spec;
-	struct spec_error *err;
+	struct lib_error *err;
 	bool *named; /* args[i] has a user-given NAME */
 	const char *maxactive_at;
 	const char *p; /* where the ARGS start */
@@ -33,6 +34,9 @@ struct parser {
 	bool glob_form;
 };
 
+/* Fill err (when not NULL) with col and the message, cut at
+ * LIB_ERROR_SPEC_CUT as every spec error. Returns -EINVAL. */
+int spec_verr(struct lib_error *err, int col, const char *fmt, va_list ap);
 /* Fill err: col is at - text (-1 when at is NULL). Returns -EINVAL. */
 int spec_perr(struct parser *ps, const char *at, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

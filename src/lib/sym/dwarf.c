@@ -9,7 +9,6 @@
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,18 +17,6 @@
 #include "dwarf_int.h"
 #include "elf.h"
 #include "internal.h"
-
-static void msgf(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void msgf(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-}
 
 /* The file's own DWARF, else its separate debug file's. */
 static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
@@ -52,8 +39,8 @@ static int open_dwarf(const char *path, const char *dirs, int *fd, Elf **elf,
 		return -ENODATA;
 	if (dw_check_strings(*dbg, &why)) {
 		if (note)
-			msgf(note, notelen, "its %s does not end with a NUL",
-			     why);
+			snprintf(note, notelen,
+				 "its %s does not end with a NUL", why);
 		return -EBADMSG;
 	}
 	return 0;
@@ -71,8 +58,8 @@ static void close_dwarf(int fd, Elf *elf, struct debug_file *df, Dwarf *dbg)
 }
 
 int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
-		     uint64_t pc_offset, struct dwarf_scope **out, char *msg,
-		     size_t len)
+		     uint64_t pc_offset, struct dwarf_scope **out,
+		     struct lib_error *e)
 {
 	struct dwarf_scope *d = calloc(1, sizeof(*d));
 	Dwarf_Die cu;
@@ -87,14 +74,15 @@ int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
 	err = open_dwarf(path, dirs, &d->fd, &d->elf, &d->dbgfile, &d->dbg,
 			 d->note, sizeof(d->note));
 	if (err) {
-		msgf(msg, len,
-		     err == -ENODATA
-			     ? "%s has no debug info (DWARF): variables "
-			       "cannot be fetched by name; use argN or "
-			       "registers, or install its debug file%s%s%s"
-			     : "cannot read the debug info of %s%s%s%s",
-		     path, d->note[0] ? " (" : "", d->note,
-		     d->note[0] ? ")" : "");
+		lib_error_set(
+			e, err, -1,
+			err == -ENODATA
+				? "%s has no debug info (DWARF): variables "
+				  "cannot be fetched by name; use argN or "
+				  "registers, or install its debug file%s%s%s"
+				: "cannot read the debug info of %s%s%s%s",
+			path, d->note[0] ? " (" : "", d->note,
+			d->note[0] ? ")" : "");
 		goto fail;
 	}
 	/* .eh_frame's CFI is ours to end; .debug_frame's belongs to dbg */
@@ -104,8 +92,8 @@ int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
 		d->cfi = dwarf_getcfi(d->dbg);
 	if (!dwarf_addrdie(d->dbg, pc, &cu)) {
 		err = -ENOENT;
-		msgf(msg, len, "no debug info covers 0x%llx in %s",
-		     (unsigned long long)pc, path);
+		lib_error_set(e, err, -1, "no debug info covers 0x%llx in %s",
+			      (unsigned long long)pc, path);
 		goto fail;
 	}
 	d->nscopes = dwarf_getscopes(&cu, pc, &d->scopes);
@@ -121,8 +109,9 @@ int dwarf_scope_open(const char *path, const char *dirs, uint64_t pc,
 	}
 	if (d->fn < 0) {
 		err = -ENOENT;
-		msgf(msg, len, "no function's debug info covers 0x%llx in %s",
-		     (unsigned long long)pc, path);
+		lib_error_set(e, err, -1,
+			      "no function's debug info covers 0x%llx in %s",
+			      (unsigned long long)pc, path);
 		goto fail;
 	}
 	*out = d;
@@ -193,7 +182,7 @@ static void where_it_lives(struct dwarf_scope *d, Dwarf_Attribute *la,
 
 /* The variable's location at pc. */
 static int var_loc(struct dwarf_scope *d, Dwarf_Die *var, const char *name,
-		   struct loc *l, char *msg, size_t len)
+		   struct loc *l, struct lib_error *e)
 {
 	Dwarf_Attribute a;
 	Dwarf_Op *ops;
@@ -211,32 +200,32 @@ static int var_loc(struct dwarf_scope *d, Dwarf_Die *var, const char *name,
 		return 0;
 	}
 	if (!dwarf_attr(var, DW_AT_location, &a) &&
-	    !dwarf_attr_integrate(var, DW_AT_location, &a)) {
-		msgf(msg, len,
-		     "'%s' is optimized out: it has no location in "
-		     "%s",
-		     name, fn_name(d));
-		return -ENOENT;
-	}
+	    !dwarf_attr_integrate(var, DW_AT_location, &a))
+		return lib_error_set(
+			e, ENOENT, -1,
+			"'%s' is optimized out: it has no location in "
+			"%s",
+			name, fn_name(d));
 	r = dwarf_getlocation_addr(&a, d->pc, &ops, &n, 1);
 	if (r <= 0) {
 		where_it_lives(d, &a, where, sizeof(where));
-		msgf(msg, len, "'%s' is optimized out at this address of %s%s",
-		     name, fn_name(d), where);
-		return -ENOENT;
+		return lib_error_set(
+			e, ENOENT, -1,
+			"'%s' is optimized out at this address of %s%s", name,
+			fn_name(d), where);
 	}
 	if (dw_translate(d, ops, n, l, &why, false)) {
 		where_it_lives(d, &a, where, sizeof(where));
-		msgf(msg, len, "'%s' cannot be fetched here: %s%s", name, why,
-		     where);
-		return -ENOTSUP;
+		return lib_error_set(e, ENOTSUP, -1,
+				     "'%s' cannot be fetched here: %s%s", name,
+				     why, where);
 	}
 	return 0;
 }
 
 /* One step of NAME->m / NAME.m / NAME[i]: l and t move to the member. */
 static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
-		const char *sofar, char *msg, size_t len)
+		const char *sofar, struct lib_error *e)
 {
 	char v[192], tn[128];
 	Dwarf_Word off, count, size, idx;
@@ -245,27 +234,24 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	const char *why;
 	char *end;
 
-	if (l->bits) {
-		msgf(msg, len,
-		     "'%s' is a bitfield: it has no members or "
-		     "elements",
-		     sofar);
-		return -EINVAL;
-	}
+	if (l->bits)
+		return lib_error_set(e, EINVAL, -1,
+				     "'%s' is a bitfield: it has no members or "
+				     "elements",
+				     sofar);
 	dw_loc_value(l, v, sizeof(v));
 	if (op == '[') {
 		idx = strtoull(what, &end, 10);
 		if (dwarf_tag(t) == DW_TAG_array_type) {
 			if (dw_array_elem(t, &elem, &count, &size))
 				goto bad_type;
-			if (count && idx >= count) {
-				msgf(msg, len,
-				     "'%s' has %llu elements: "
-				     "[%llu] is beyond it",
-				     sofar, (unsigned long long)count,
-				     (unsigned long long)idx);
-				return -ERANGE;
-			}
+			if (count && idx >= count)
+				return lib_error_set(e, ERANGE, -1,
+						     "'%s' has %llu elements: "
+						     "[%llu] is beyond it",
+						     sofar,
+						     (unsigned long long)count,
+						     (unsigned long long)idx);
 			if (l->kind != L_MEM && l->kind != L_ABS)
 				goto in_register;
 			l->off += (long long)(idx * size);
@@ -284,29 +270,27 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	}
 	if (op == '-') { /* -> */
 		if (dwarf_tag(t) != DW_TAG_pointer_type ||
-		    !dw_type_of(t, &ptee) || !dw_is_aggregate(&ptee)) {
-			msgf(msg, len,
-			     "'%s' is not a pointer to a struct: "
-			     "'->%s' needs one%s",
-			     sofar, what,
-			     dw_is_aggregate(t) ? " (write '.')" : "");
-			return -EINVAL;
-		}
+		    !dw_type_of(t, &ptee) || !dw_is_aggregate(&ptee))
+			return lib_error_set(
+				e, EINVAL, -1,
+				"'%s' is not a pointer to a struct: "
+				"'->%s' needs one%s",
+				sofar, what,
+				dw_is_aggregate(t) ? " (write '.')" : "");
 		if (!dw_find_member(&ptee, what, &next, &off))
 			goto no_member;
 		l->kind = L_MEM;
 		snprintf(l->base, sizeof(l->base), "%s", v);
 		l->off = (long long)off;
 	} else {
-		if (!dw_is_aggregate(t)) {
-			msgf(msg, len,
-			     "'%s' is not a struct: '.%s' needs one%s", sofar,
-			     what,
-			     dwarf_tag(t) == DW_TAG_pointer_type
-				     ? " (write '->')"
-				     : "");
-			return -EINVAL;
-		}
+		if (!dw_is_aggregate(t))
+			return lib_error_set(
+				e, EINVAL, -1,
+				"'%s' is not a struct: '.%s' needs one%s",
+				sofar, what,
+				dwarf_tag(t) == DW_TAG_pointer_type
+					? " (write '->')"
+					: "");
 		if (!dw_find_member(t, what, &next, &off))
 			goto no_member;
 		if (l->kind != L_MEM && l->kind != L_ABS)
@@ -316,11 +300,10 @@ static int step(char op, const char *what, struct loc *l, Dwarf_Die *t,
 	if (!dw_type_of(&next, t))
 		goto bad_type;
 	if (dwarf_hasattr_integrate(&next, DW_AT_bit_size) &&
-	    dw_bitfield(&next, t, l, &why)) {
-		msgf(msg, len, "the bitfield '%s' cannot be fetched: %s", what,
-		     why);
-		return -ENOTSUP;
-	}
+	    dw_bitfield(&next, t, l, &why))
+		return lib_error_set(e, ENOTSUP, -1,
+				     "the bitfield '%s' cannot be fetched: %s",
+				     what, why);
 	return 0;
 no_member:
 	if (op == '-')
@@ -329,17 +312,18 @@ no_member:
 	if (dwarf_diename(&holder))
 		snprintf(tn, sizeof(tn), " (struct %s)",
 			 dwarf_diename(&holder));
-	msgf(msg, len, "'%s'%s has no member '%s'", sofar, tn, what);
-	return -ENOENT;
+	return lib_error_set(e, ENOENT, -1, "'%s'%s has no member '%s'", sofar,
+			     tn, what);
 in_register:
-	msgf(msg, len,
-	     "'%s' lives in a register (%s): its members cannot be "
-	     "read from memory",
-	     sofar, v);
-	return -ENOTSUP;
+	return lib_error_set(
+		e, ENOTSUP, -1,
+		"'%s' lives in a register (%s): its members cannot be "
+		"read from memory",
+		sofar, v);
 bad_type:
-	msgf(msg, len, "'%s' cannot be indexed or dereferenced here", sofar);
-	return -EINVAL;
+	return lib_error_set(e, EINVAL, -1,
+			     "'%s' cannot be indexed or dereferenced here",
+			     sofar);
 }
 
 static bool is_char(Dwarf_Die *t)
@@ -350,7 +334,7 @@ static bool is_char(Dwarf_Die *t)
 /* The end value of an expression -> fetch and type. */
 static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 		  bool want_string, char **fetch, char *type, size_t typelen,
-		  char *msg, size_t len)
+		  struct lib_error *e)
 {
 	Dwarf_Die elem;
 	Dwarf_Word count, size;
@@ -359,11 +343,10 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 
 	dw_loc_value(l, v, sizeof(v));
 	if (l->bits) {
-		if (want_string) {
-			msgf(msg, len, "'%s' is a bitfield: drop :string",
-			     expr);
-			return -EINVAL;
-		}
+		if (want_string)
+			return lib_error_set(e, EINVAL, -1,
+					     "'%s' is a bitfield: drop :string",
+					     expr);
 		snprintf(type, typelen, "b%d@%d/%d", l->bits, l->bit_off,
 			 l->bit_cont);
 		return (*fetch = strdup(v)) ? 0 : -ENOMEM;
@@ -377,60 +360,62 @@ static int finish(struct loc *l, Dwarf_Die *t, const char *expr,
 		if (dwarf_tag(t) == DW_TAG_array_type &&
 		    !dw_array_elem(t, &elem, &count, &size) && is_char(&elem)) {
 			if (l->kind != L_MEM) {
-				msgf(msg, len,
-				     "the char array '%s' is not "
-				     "addressable through a register here",
-				     expr);
+				lib_error_set(
+					e, ENOTSUP, -1,
+					"the char array '%s' is not "
+					"addressable through a register here",
+					expr);
 				return -ENOTSUP;
 			}
 			/* the kernel reads a string at the address of the
 			 * last dereference (trace_probe.c: DEREF -> STRING) */
 			return (*fetch = strdup(v)) ? 0 : -ENOMEM;
 		}
-		msgf(msg, len,
-		     "'%s' is not a char * or char array: drop "
-		     ":string",
-		     expr);
-		return -EINVAL;
+		return lib_error_set(e, EINVAL, -1,
+				     "'%s' is not a char * or char array: drop "
+				     ":string",
+				     expr);
 	}
 	if (dwarf_tag(t) == DW_TAG_array_type) {
 		if (dw_array_type(t, type, typelen, &why)) {
-			msgf(msg, len,
-			     "the array '%s' cannot be fetched whole: %s; "
-			     "fetch its elements ('%s[N]')",
-			     expr, why, expr);
+			lib_error_set(
+				e, ENOTSUP, -1,
+				"the array '%s' cannot be fetched whole: %s; "
+				"fetch its elements ('%s[N]')",
+				expr, why, expr);
 			return -ENOTSUP;
 		}
 		if (l->kind != L_MEM && l->kind != L_ABS) {
-			msgf(msg, len,
-			     "the array '%s' is not addressable through a "
-			     "register here",
-			     expr);
+			lib_error_set(
+				e, ENOTSUP, -1,
+				"the array '%s' is not addressable through a "
+				"register here",
+				expr);
 			return -ENOTSUP;
 		}
 		return (*fetch = strdup(v)) ? 0 : -ENOMEM;
 	}
 	if (dwarf_tag(t) == DW_TAG_base_type && dwarf_bytesize(t) > 8) {
-		msgf(msg, len,
-		     "'%s' is %d bytes wide: the kernel fetches at most 8 "
-		     "bytes as one number",
-		     expr, dwarf_bytesize(t));
+		lib_error_set(
+			e, ENOTSUP, -1,
+			"'%s' is %d bytes wide: the kernel fetches at most 8 "
+			"bytes as one number",
+			expr, dwarf_bytesize(t));
 		return -ENOTSUP;
 	}
-	if (dw_kernel_type(t, type, typelen)) {
-		msgf(msg, len,
-		     "'%s' is %s: fetch one of its members or "
-		     "elements ('%s.MEMBER', '%s[N]')",
-		     expr, dw_is_aggregate(t) ? "a struct" : "not a number",
-		     expr, expr);
-		return -ENOTSUP;
-	}
+	if (dw_kernel_type(t, type, typelen))
+		return lib_error_set(
+			e, ENOTSUP, -1,
+			"'%s' is %s: fetch one of its members or "
+			"elements ('%s.MEMBER', '%s[N]')",
+			expr, dw_is_aggregate(t) ? "a struct" : "not a number",
+			expr, expr);
 	return (*fetch = strdup(v)) ? 0 : -ENOMEM;
 }
 
 int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr, bool want_string,
-		      char **fetch, char *type, size_t typelen, char *msg,
-		      size_t len)
+		      char **fetch, char *type, size_t typelen,
+		      struct lib_error *e)
 {
 	char name[128], sofar[128];
 	const char *p = expr, *q;
@@ -446,20 +431,19 @@ int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr, bool want_string,
 	memcpy(name, expr, p - expr);
 	name[p - expr] = '\0';
 	if (dwarf_getscopevar(d->scopes, d->nscopes, name, 0, NULL, 0, 0,
-			      &var) < 0) {
-		msgf(msg, len,
-		     "no variable or parameter '%s' in %s at this "
-		     "address ($params lists the parameters)",
-		     name, fn_name(d));
-		return -ENOENT;
-	}
-	err = var_loc(d, &var, name, &l, msg, len);
+			      &var) < 0)
+		return lib_error_set(
+			e, ENOENT, -1,
+			"no variable or parameter '%s' in %s at this "
+			"address ($params lists the parameters)",
+			name, fn_name(d));
+	err = var_loc(d, &var, name, &l, e);
 	if (err)
 		return err;
-	if (!dw_type_of(&var, &t)) {
-		msgf(msg, len, "'%s' has no type in the debug info", name);
-		return -ENOTSUP;
-	}
+	if (!dw_type_of(&var, &t))
+		return lib_error_set(e, ENOTSUP, -1,
+				     "'%s' has no type in the debug info",
+				     name);
 	while (*p) {
 		op = *p;
 		p += op == '-' ? 2 : 1;
@@ -473,17 +457,16 @@ int dwarf_scope_fetch(struct dwarf_scope *d, const char *expr, bool want_string,
 		name[q - p] = '\0';
 		snprintf(sofar, sizeof(sofar), "%.*s",
 			 (int)(p - expr) - (op == '-' ? 2 : 1), expr);
-		err = step(op, name, &l, &t, sofar, msg, len);
+		err = step(op, name, &l, &t, sofar, e);
 		if (err)
 			return err;
 		p = *q == ']' ? q + 1 : q;
 	}
-	return finish(&l, &t, expr, want_string, fetch, type, typelen, msg,
-		      len);
+	return finish(&l, &t, expr, want_string, fetch, type, typelen, e);
 }
 
-int dwarf_scope_params(struct dwarf_scope *d, char ***names, char *msg,
-		       size_t len)
+int dwarf_scope_params(struct dwarf_scope *d, char ***names,
+		       struct lib_error *e)
 {
 	Dwarf_Die c, *fn = &d->scopes[d->fn];
 	const char *n;
@@ -502,8 +485,8 @@ int dwarf_scope_params(struct dwarf_scope *d, char ***names, char *msg,
 				while (k--)
 					free(v[k]);
 				free(v);
-				msgf(msg, len, "out of memory");
-				return -ENOMEM;
+				return lib_error_set(e, ENOMEM, -1,
+						     "out of memory");
 			}
 			v = nv;
 			k++;

@@ -207,16 +207,16 @@ static int place(struct sonde_session *s, struct probe *p,
 
 /* The resolver spec_resolve_args() calls. */
 static int resolve_name(void *ctx, const char *name, bool want_string,
-			char **fetch, char *type, size_t typelen, char *msg,
-			size_t msglen)
+			char **fetch, char *type, size_t typelen,
+			struct lib_error *e)
 {
 	return dwarf_scope_fetch(ctx, name, want_string, fetch, type, typelen,
-				 msg, msglen);
+				 e);
 }
 
-static int resolve_params(void *ctx, char ***names, char *msg, size_t len)
+static int resolve_params(void *ctx, char ***names, struct lib_error *e)
 {
-	return dwarf_scope_params(ctx, names, msg, len);
+	return dwarf_scope_params(ctx, names, e);
 }
 
 static int open_err(struct sonde_session *s, struct probe *p, int err,
@@ -239,9 +239,9 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 {
 	struct fetch_resolver r = {.name = resolve_name,
 				   .params = resolve_params};
-	struct spec_error perr;
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
+	struct lib_error oe = LIB_ERROR_INIT(512);
 	struct dwarf_scope *d = NULL;
-	char msg[512];
 	uint64_t pc, moved;
 	bool exec;
 	int err;
@@ -261,9 +261,9 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 			       "offset 0x%llx is not in a loaded segment of %s",
 			       (unsigned long long)p->offset, p->path);
 	err = dwarf_scope_open(p->path, s->opts.debug_dir, pc, p->offset, &d,
-			       msg, sizeof(msg));
+			       &oe);
 	if (err)
-		return open_err(s, p, err, msg);
+		return open_err(s, p, err, oe.msg);
 	/* resolve_uprobe() said it already when the symbols needed it */
 	if (d->note[0] && strcmp(d->note, elf_file_debug_note(ef)))
 		slog(s, SONDE_LOG_INFO, "%s", d->note);
@@ -276,9 +276,9 @@ int dwarf_resolve_probe(struct sonde_session *s, struct probe *p,
 		p->offset += moved - pc;
 		dwarf_scope_close(d);
 		err = dwarf_scope_open(p->path, s->opts.debug_dir, moved,
-				       p->offset, &d, msg, sizeof(msg));
+				       p->offset, &d, &oe);
 		if (err)
-			return open_err(s, p, err, msg);
+			return open_err(s, p, err, oe.msg);
 	}
 	if (err) {
 		dwarf_scope_close(d);

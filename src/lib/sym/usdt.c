@@ -12,12 +12,12 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "base/error.h"
 #include "elf_scn.h"
 #include "usdt.h"
 
@@ -52,20 +52,6 @@ static const struct reg regs[] = {
 	{"esp", "sp", 4},      {"sp", "sp", 2},	      {"spl", "sp", 1},
 	{"rip", "ip", 8},
 };
-
-static void msgf(char *msg, size_t len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void msgf(char *msg, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!msg || !len)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, len, fmt, ap);
-	va_end(ap);
-}
 
 /* "%r12d" etc.: r8..r15 with an optional d/w/b/l width suffix. */
 static int find_reg(const char *name, size_t n, char *kname, size_t klen,
@@ -124,13 +110,12 @@ static void set_type(struct usdt_arg *a)
 
 /* "%reg" at [s, e): into kname; width of the register name. */
 static int parse_reg(const char *s, const char *e, char *kname, size_t klen,
-		     int *width, bool *high, char *msg, size_t len)
+		     int *width, bool *high, struct lib_error *err)
 {
 	if (e - s < 2 || *s != '%' ||
-	    find_reg(s + 1, e - s - 1, kname, klen, width, high)) {
-		msgf(msg, len, "unknown register '%.*s'", (int)(e - s), s);
-		return -EINVAL;
-	}
+	    find_reg(s + 1, e - s - 1, kname, klen, width, high))
+		return lib_error_set(err, EINVAL, -1, "unknown register '%.*s'",
+				     (int)(e - s), s);
 	return 0;
 }
 
@@ -142,7 +127,7 @@ static int parse_reg(const char *s, const char *e, char *kname, size_t klen,
  * value as checked here, in decimal (trace_probe.c str_to_immediate()).
  */
 static int parse_imm(const char *s, struct usdt_arg *a, const char *spec,
-		     char *msg, size_t len)
+		     struct lib_error *err)
 {
 	unsigned long long u, umax = ~0ULL >> (64 - 8 * a->size);
 	bool neg = *s == '-', sign = neg || *s == '+';
@@ -157,22 +142,23 @@ static int parse_imm(const char *s, struct usdt_arg *a, const char *spec,
 		goto bad;
 	/* -2^(bits-1) .. 2^bits - 1 */
 	if (errno || (neg ? u > umax / 2 + 1 : u > umax)) {
-		msgf(msg, len,
-		     "immediate in argument '%s' does not fit in %d bits", spec,
-		     8 * a->size);
+		lib_error_set(
+			err, EINVAL, -1,
+			"immediate in argument '%s' does not fit in %d bits",
+			spec, 8 * a->size);
 		return -EINVAL;
 	}
 	snprintf(a->fetch, sizeof(a->fetch), "\\%s%llu", neg ? "-" : "", u);
 	return 0;
 bad:
-	msgf(msg, len, "bad immediate in argument '%s'", spec);
-	return -EINVAL;
+	return lib_error_set(err, EINVAL, -1, "bad immediate in argument '%s'",
+			     spec);
 }
 
 int usdt_arg_parse(const char *spec,
 		   int (*sym)(void *ctx, const char *name, uint64_t *vaddr),
 		   void *ctx, uint64_t pc, uint64_t pc_offset,
-		   struct usdt_arg *a, char *msg, size_t len)
+		   struct usdt_arg *a, struct lib_error *err)
 {
 	const char *at = strchr(spec, '@'), *op = spec, *open, *close;
 	char kname[8], name[128];
@@ -187,10 +173,9 @@ int usdt_arg_parse(const char *spec,
 		/* checked before llabs(): llabs(LLONG_MIN) overflows */
 		size = strtoll(spec, &end, 10);
 		if (end != at || !size || size < -8 || size > 8 ||
-		    (llabs(size) & (llabs(size) - 1))) {
-			msgf(msg, len, "bad size in argument '%s'", spec);
-			return -EINVAL;
-		}
+		    (llabs(size) & (llabs(size) - 1)))
+			return lib_error_set(err, EINVAL, -1,
+					     "bad size in argument '%s'", spec);
 		op = at + 1;
 	}
 	a->size = (int)llabs(size);
@@ -198,7 +183,7 @@ int usdt_arg_parse(const char *spec,
 	set_type(a);
 	if (*op == '%') {
 		if (parse_reg(op, op + strlen(op), kname, sizeof(kname), &width,
-			      &high, msg, len))
+			      &high, err))
 			return -EINVAL;
 		snprintf(a->fetch, sizeof(a->fetch), "%%%s", kname);
 		if (high) /* bits 8..15 of the register */
@@ -206,35 +191,36 @@ int usdt_arg_parse(const char *spec,
 		return 0;
 	}
 	if (*op == '$')
-		return parse_imm(op + 1, a, spec, msg, len);
+		return parse_imm(op + 1, a, spec, err);
 	open = strchr(op, '(');
 	close = open ? strchr(open, ')') : NULL;
 	if (!open || !close || close[1]) {
-		msgf(msg, len,
-		     "argument '%s' is not a register, memory operand or "
-		     "immediate",
-		     spec);
+		lib_error_set(
+			err, EINVAL, -1,
+			"argument '%s' is not a register, memory operand or "
+			"immediate",
+			spec);
 		return -EINVAL;
 	}
 	if (memchr(open, ',', close - open)) {
-		msgf(msg, len,
-		     "argument '%s' uses an index register, which uprobe "
-		     "fetchargs cannot add",
-		     spec);
+		lib_error_set(
+			err, EINVAL, -1,
+			"argument '%s' uses an index register, which uprobe "
+			"fetchargs cannot add",
+			spec);
 		return -EINVAL;
 	}
-	if (parse_reg(open + 1, close, kname, sizeof(kname), &width, &high, msg,
-		      len))
+	if (parse_reg(open + 1, close, kname, sizeof(kname), &width, &high,
+		      err))
 		return -EINVAL;
 	if (op < open &&
 	    (isdigit((unsigned char)*op) || *op == '-' || *op == '+')) {
 		errno = 0;
 		disp = strtoll(op, &end, 0);
-		if (end != open || errno) {
-			msgf(msg, len, "bad displacement in argument '%s'",
-			     spec);
-			return -EINVAL;
-		}
+		if (end != open || errno)
+			return lib_error_set(
+				err, EINVAL, -1,
+				"bad displacement in argument '%s'", spec);
 	} else if (op < open) {
 		/* SYM[+-N](%rip): a global, read through the file offset the
 		 * kernel adds to the probe's mapping (trace_uprobe.c
@@ -244,10 +230,11 @@ int usdt_arg_parse(const char *spec,
 		while (p < open && *p != '+' && *p != '-')
 			p++;
 		if (strcmp(kname, "ip") || (size_t)(p - op) >= sizeof(name)) {
-			msgf(msg, len,
-			     "argument '%s': a symbol is only understood "
-			     "relative to %%rip",
-			     spec);
+			lib_error_set(
+				err, EINVAL, -1,
+				"argument '%s': a symbol is only understood "
+				"relative to %%rip",
+				spec);
 			return -EINVAL;
 		}
 		memcpy(name, op, p - op);
@@ -255,36 +242,31 @@ int usdt_arg_parse(const char *spec,
 		if (p < open) {
 			errno = 0;
 			disp = strtoll(p, &end, 0);
-			if (end != open || errno) {
-				msgf(msg, len, "bad offset in argument '%s'",
-				     spec);
-				return -EINVAL;
-			}
+			if (end != open || errno)
+				return lib_error_set(
+					err, EINVAL, -1,
+					"bad offset in argument '%s'", spec);
 		}
-		if (!sym || sym(ctx, name, &vaddr)) {
-			msgf(msg, len,
-			     "argument '%s': no symbol '%s' in the "
-			     "file",
-			     spec, name);
-			return -EINVAL;
-		}
+		if (!sym || sym(ctx, name, &vaddr))
+			return lib_error_set(
+				err, EINVAL, -1,
+				"argument '%s': no symbol '%s' in the "
+				"file",
+				spec, name);
 		vaddr += disp;
-		if (vaddr < pc - pc_offset) {
-			msgf(msg, len,
-			     "argument '%s' lies before the "
-			     "probe's mapping",
-			     spec);
-			return -EINVAL;
-		}
+		if (vaddr < pc - pc_offset)
+			return lib_error_set(err, EINVAL, -1,
+					     "argument '%s' lies before the "
+					     "probe's mapping",
+					     spec);
 		snprintf(a->fetch, sizeof(a->fetch), "@+0x%llx",
 			 (unsigned long long)(vaddr - (pc - pc_offset)));
 		return 0;
 	}
-	if (!strcmp(kname, "ip")) {
-		msgf(msg, len, "argument '%s': %%rip-relative without a symbol",
-		     spec);
-		return -EINVAL;
-	}
+	if (!strcmp(kname, "ip"))
+		return lib_error_set(
+			err, EINVAL, -1,
+			"argument '%s': %%rip-relative without a symbol", spec);
 	/* the magnitude in unsigned arithmetic: -LLONG_MIN overflows */
 	snprintf(a->fetch, sizeof(a->fetch), "%c%llu(%%%s)",
 		 disp < 0 ? '-' : '+',
@@ -343,7 +325,7 @@ static int find_sym(void *ctx, const char *name, uint64_t *vaddr)
 }
 
 int usdt_arg(const struct usdt_file *f, const struct usdt_probe *p, int n,
-	     struct usdt_arg *a, char *msg, size_t len)
+	     struct usdt_arg *a, struct lib_error *err)
 {
 	const char *s = p->args, *e;
 	char spec[128];
@@ -358,20 +340,20 @@ int usdt_arg(const struct usdt_file *f, const struct usdt_probe *p, int n,
 		while (*e && *e != ' ')
 			e++;
 		if (++i == n) {
-			if ((size_t)(e - s) >= sizeof(spec)) {
-				msgf(msg, len, "argument %d is too long", n);
-				return -EINVAL;
-			}
+			if ((size_t)(e - s) >= sizeof(spec))
+				return lib_error_set(err, EINVAL, -1,
+						     "argument %d is too long",
+						     n);
 			memcpy(spec, s, e - s);
 			spec[e - s] = '\0';
 			return usdt_arg_parse(spec, find_sym, (void *)f, p->pc,
-					      p->offset, a, msg, len);
+					      p->offset, a, err);
 		}
 		s = e;
 	}
-	msgf(msg, len, "probe %s:%s has %d argument%s: arg%d is not one",
-	     p->provider, p->name, i, i == 1 ? "" : "s", n);
-	return -ERANGE;
+	return lib_error_set(err, ERANGE, -1,
+			     "probe %s:%s has %d argument%s: arg%d is not one",
+			     p->provider, p->name, i, i == 1 ? "" : "s", n);
 }
 
 /* A vaddr -> file offset through the PT_LOAD headers (the uprobe's). */

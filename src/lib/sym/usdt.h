@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/error.h"
+
 struct usdt_probe {
 	const char *provider, *name; /* owned by the usdt_file */
 	const char *args;	     /* the note's argument text, e.g.
@@ -40,22 +42,22 @@ int usdt_nargs(const struct usdt_probe *p);
 /*
  * Argument n (1-based) of the probe as a kernel fetcharg. Returns 0, -ERANGE
  * (no such argument) or -EINVAL (a form the kernel cannot fetch), with one
- * sentence in msg.
+ * sentence in err.
  */
 int usdt_arg(const struct usdt_file *f, const struct usdt_probe *p, int n,
-	     struct usdt_arg *a, char *msg, size_t len);
+	     struct usdt_arg *a, struct lib_error *err);
 
 /*
  * One x86-64 argument spec of a note ("-4@%ebx", "8@-8(%rbp)",
  * "-8@counter(%rip)", "4@$5") -> fetcharg and type. sym() gives a symbol's
  * vaddr (0 = found, else -ENOENT); pc and pc_offset are the probe's vaddr
  * and file offset, for the "@+OFF" of %rip-relative operands. 0 or -EINVAL
- * with msg.
+ * with err.
  */
 int usdt_arg_parse(const char *spec,
 		   int (*sym)(void *ctx, const char *name, uint64_t *vaddr),
 		   void *ctx, uint64_t pc, uint64_t pc_offset,
-		   struct usdt_arg *a, char *msg, size_t len);
+		   struct usdt_arg *a, struct lib_error *err);
 
 struct sonde_session;
 struct probe;

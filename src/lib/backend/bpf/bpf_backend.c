@@ -500,7 +500,7 @@ static void bpf_stop(struct sonde_session *s)
 static int plan_formats(struct sonde_session *s)
 {
 	char why[512] = "";
-	struct fetch_error e;
+	struct lib_error e = LIB_ERROR_INIT(256);
 	int i, err;
 
 	for (i = 0; i < s->nprobes; i++) {

@@ -285,7 +285,7 @@ static int open_probe_error(struct sonde_session *s, struct probe *p,
 		return set_err(s, EILSEQ, -1,
 			       "the kernel refused probe %s (%s): the address is not on an instruction boundary",
 			       p->name, p->definition);
-	if (s->errmsg[0] && err != -ENOENT && err != -EINVAL)
+	if (s->err.msg[0] && err != -ENOENT && err != -EINVAL)
 		return err;
 	return set_err(s, err, -1, "perf_event_open refused probe %s (%s): %s",
 		       p->name, p->definition, strerror(-err));
@@ -378,13 +378,13 @@ static int by_id(const void *a, const void *b)
 static int format_from_plan(struct sonde_session *s, struct probe *p,
 			    struct perf_probe_state *pp, int id)
 {
-	struct fetch_error e;
+	struct lib_error e = LIB_ERROR_INIT(256);
 	int err = probe_format_from_plan(p, id, &e);
 
 	if (err && p->plan && p->plan->error.err)
 		return set_err(s, err == -ENOTSUP ? ENOTSUP : EINVAL, e.col,
 			       "the perf backend cannot compute '%s' of probe %s",
-			       p->spec.args[e.arg].fetch, p->name);
+			       p->spec.args[p->plan->error_arg].fetch, p->name);
 	if (err)
 		return set_err(s, -err, -1, "%s", e.msg);
 	pp->plan = p->plan;

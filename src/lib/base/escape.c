@@ -14,8 +14,6 @@
 
 #include <sonde/sonde.h>
 
-#include "spec/spec.h"
-
 struct out {
 	char *buf;
 	size_t len; /* of buf */
@@ -135,15 +133,4 @@ size_t sonde_text__escape(char *buf, size_t len, const char *s,
 	if (o.len)
 		o.buf[o.w] = '\0';
 	return o.n;
-}
-
-void spec_msg_escape(char *msg, size_t len)
-{
-	char raw[512];
-
-	if (len > sizeof(raw))
-		len = sizeof(raw);
-	memcpy(raw, msg, len);
-	raw[len - 1] = '\0';
-	sonde_text__escape(msg, len, raw, 0);
 }

@@ -22,11 +22,20 @@ sleep 0.2
 
 text_diff() { text_vs_file "$traced" "$lib"; }
 # the kernel's uprobe_warn(): "uprobe: COMM:PID failed to unregister,
-# leaking uprobe"; only the processes killed here count
+# leaking uprobe"; only the processes killed here count, and only lines
+# logged since this test began (a pid reused from an earlier run's leak
+# is not this run's)
 killed=" "
+# the kernel's timestamp of the last line before the test ("[ 123.456]")
+dmesg_since=$(dmesg 2>/dev/null | tail -n 1 |
+	sed -n 's/^\[ *\([0-9.]*\)\].*/\1/p')
 leaks()
 {
-	dmesg 2>/dev/null | sed -n 's/.*uprobe: [^ ]*:\([0-9][0-9]*\) failed to unregister.*/\1/p' |
+	dmesg 2>/dev/null | awk -v t="${dmesg_since:-0}" '
+		match($0, /^\[ *[0-9.]+\]/) {
+			s = substr($0, 2, RLENGTH - 2) + 0
+			if (s > t + 0) print
+		}' | sed -n 's/.*uprobe: [^ ]*:\([0-9][0-9]*\) failed to unregister.*/\1/p' |
 		while read -r p; do
 			case $killed in *" $p "*) echo "$p" ;; esac
 		done

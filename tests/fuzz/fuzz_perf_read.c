@@ -20,19 +20,13 @@
 
 #include <stdlib.h>
 
-static const char format_ent[] =
-	"name: ent\nID: 2326\nformat:\n"
-	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
-	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
-	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\t"
-	"signed:0;\n"
-	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n\n"
-	"\tfield:unsigned long __probe_ip;\toffset:8;\tsize:8;\tsigned:0;\n"
-	"\tfield:s32 a;\toffset:16;\tsize:4;\tsigned:1;\n"
-	"\tfield:__data_loc char[] s;\toffset:20;\tsize:4;\tsigned:1;\n"
-	"\tfield:u8 arr[];\toffset:24;\tsize:4;\tsigned:0;\n\n"
-	"print fmt: \"(%lx) a=%d s=\\\"%s\\\"\", REC->__probe_ip, REC->a, "
-	"__get_str(s)\n";
+#include "args/fetch_plan.h"
+
+/* The probe's args, compiled as the perf backend compiles them (args/):
+ * the record has __probe_ip, a s32, a string and a 4-byte array. */
+static const char spec_ent[] =
+	"p:ent /bin/true:0x10 a=%di:s32 s=+0(%si):string arr=+0(%dx):u8[4]";
+#define EVENT_ID 2326
 
 #define PROBE_ID 7
 
@@ -131,6 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	struct perf_event_mmap_page meta = {0};
 	struct pid_probe id = {PROBE_ID, 0};
 	struct perf_probe_state pp = {0};
+	struct lib_error perr = LIB_ERROR_SPEC_INIT;
 	struct perf_state *st;
 	struct pring rg;
 	struct sonde_session *s;
@@ -174,13 +169,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	s->lost = calloc(1, sizeof(*s->lost));
 	s->probes = calloc(1, sizeof(*s->probes));
 	if (!st->rec || !st->wrap || !s->lost || !s->probes ||
-	    event_format_parse(format_ent, &s->probes[0].fmt))
+	    spec_parse(spec_ent, &s->probes[0].spec, &perr))
 		fail("setting up");
-	/* as perf_backend.c's start sets them */
+	/* as perf_backend.c's start sets them: the plan, the record's
+	 * format built from it, the accessors' string copies */
+	s->probes[0].name = strdup("ent");
+	if (!s->probes[0].name ||
+	    probe_format_from_plan(&s->probes[0], EVENT_ID, &perr))
+		fail("setting up");
+	pp.plan = s->probes[0].plan;
 	s->probes[0].strbuf = calloc(s->probes[0].fmt.nfields, sizeof(char *));
 	if (!s->probes[0].strbuf)
 		fail("setting up");
-	s->layout.page_size = 65536;
+	s->be = &backend_perf; /* its max_record sizes string copies */
 	s->nprobes = 1;
 	s->be_priv = st;
 	sonde_session__set_callback(s, on_event, NULL);
@@ -198,6 +199,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *in, size_t size)
 	check_parse(stype, in + 2, len);
 
 	s->be_priv = NULL;
+	s->be = NULL;
 	events_close(s);
 	sonde_session__close(s);
 	free(st->rec);

@@ -303,10 +303,10 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 	}
 	log = calloc(1, 65536);
 	g->prog_fd = bpf_new_prog(&b,
-				    !multi	? 0
-				    : g->kernel ? BPF_TRACE_KPROBE_MULTI
-						: SONDE_BPF_TRACE_UPROBE_MULTI,
-				    log, log ? 65536 : 0);
+				  !multi      ? 0
+				  : g->kernel ? BPF_TRACE_KPROBE_MULTI
+					      : SONDE_BPF_TRACE_UPROBE_MULTI,
+				  log, log ? 65536 : 0);
 	prog_buf_free(&b);
 	if (g->prog_fd < 0) {
 		err = g->prog_fd;
@@ -359,8 +359,8 @@ static int attach_group(struct sonde_bpf_agg *a, struct group *g)
 		return attach_kgroup(a, g);
 	if (g->multi) {
 		fd = bpf_attach_uprobe_multi(g->prog_fd, g->path, g->offsets,
-				       g->ref_ctrs, g->cookies, g->cnt,
-				       g->retprobe, pid);
+					     g->ref_ctrs, g->cookies, g->cnt,
+					     g->retprobe, pid);
 		if (fd < 0)
 			return set_err(a->s, -fd, -1,
 				       "cannot attach %u uprobes to %s: %s",
@@ -370,8 +370,8 @@ static int attach_group(struct sonde_bpf_agg *a, struct group *g)
 	}
 	for (i = 0; i < g->cnt; i++) {
 		fd = bpf_attach_perf_uprobe(g->prog_fd, g->path, g->offsets[i],
-				      g->ref_ctrs[i], g->retprobe, pid,
-				      g->cookies[i]);
+					    g->ref_ctrs[i], g->retprobe, pid,
+					    g->cookies[i]);
 		if (fd < 0)
 			return set_err(
 				a->s, -fd, -1,
@@ -391,9 +391,8 @@ static int make_maps(struct sonde_bpf_agg *a)
 	struct gen_agg *g = &a->gen;
 	int err;
 
-	g->counts_fd =
-		bpf_new_map(BPF_MAP_TYPE_PERCPU_HASH, 8 * a->key_slots,
-				sizeof(struct agg_val), n);
+	g->counts_fd = bpf_new_map(BPF_MAP_TYPE_PERCPU_HASH, 8 * a->key_slots,
+				   sizeof(struct agg_val), n);
 	g->stats_fd = bpf_new_map(BPF_MAP_TYPE_ARRAY, 4, 8, AST_NSTATS);
 	err = g->counts_fd < 0 ? g->counts_fd : g->stats_fd;
 

@@ -249,10 +249,10 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 	if (!err) {
 		gr->prog_fd =
 			bpf_new_prog(&b,
-				       !multi	? 0
-				       : kernel ? BPF_TRACE_KPROBE_MULTI
-						: SONDE_BPF_TRACE_UPROBE_MULTI,
-				       log, log ? 65536 : 0);
+				     !multi   ? 0
+				     : kernel ? BPF_TRACE_KPROBE_MULTI
+					      : SONDE_BPF_TRACE_UPROBE_MULTI,
+				     log, log ? 65536 : 0);
 		err = gr->prog_fd < 0 ? gr->prog_fd : 0;
 	}
 	prog_buf_free(&b);
@@ -303,10 +303,10 @@ int bpf_attach_kprobes(struct sonde_session *s, int prog_fd,
 			snprintf(sym, sizeof(sym), "%s%s%s",
 				 p->spec.target ? p->spec.target : "",
 				 p->spec.target ? ":" : "", p->spec.symbol);
-		fd = bpf_attach_perf_kprobe(prog_fd, p->spec.symbol ? sym : NULL,
-				      p->spec.symbol ? p->spec.offset
-						     : p->spec.addr,
-				      ret, cookies[i]);
+		fd = bpf_attach_perf_kprobe(
+			prog_fd, p->spec.symbol ? sym : NULL,
+			p->spec.symbol ? p->spec.offset : p->spec.addr, ret,
+			cookies[i]);
 		if (fd < 0) {
 			while (i--)
 				close(fds[i]);
@@ -372,10 +372,10 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g)
 		goto out;
 	}
 	if (multi) {
-		fd = bpf_attach_uprobe_multi(gr->prog_fd, s->probes[gr->first].path,
-				       offs, refs, cookies, n, ret,
-				       st->follow.map_fd >= 0 ? 0
-							      : s->opts.pid);
+		fd = bpf_attach_uprobe_multi(
+			gr->prog_fd, s->probes[gr->first].path, offs, refs,
+			cookies, n, ret,
+			st->follow.map_fd >= 0 ? 0 : s->opts.pid);
 		err = fd < 0 ? set_err(s, -fd, -1,
 				       "cannot attach %d uprobe%s to %s: %s", n,
 				       n == 1 ? "" : "s",
@@ -388,8 +388,9 @@ static int attach_group(struct sonde_session *s, struct bstate *st, int g)
 	 * is not inherited by the threads to come; the program filters the
 	 * process instead */
 	for (i = 0; !err && i < n; i++) {
-		fd = bpf_attach_perf_uprobe(gr->prog_fd, s->probes[gr->first].path,
-				      offs[i], refs[i], ret, 0, cookies[i]);
+		fd = bpf_attach_perf_uprobe(gr->prog_fd,
+					    s->probes[gr->first].path, offs[i],
+					    refs[i], ret, 0, cookies[i]);
 		if (fd < 0)
 			err = set_err(s, -fd, -1,
 				      "cannot attach probe %s through the "
@@ -446,7 +447,7 @@ static int make_maps(struct sonde_session *s, struct bstate *st)
 		size <<= 1;
 	st->ring_fd = bpf_new_map(BPF_MAP_TYPE_RINGBUF, 0, 0, size);
 	st->scratch_fd = bpf_new_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4,
-					 STREAM_SLOT_SIZE, STREAM_SLOTS);
+				     STREAM_SLOT_SIZE, STREAM_SLOTS);
 	st->lost_fd = bpf_new_map(BPF_MAP_TYPE_PERCPU_ARRAY, 4, 8, 1);
 	if (st->ring_fd >= 0 && st->scratch_fd >= 0 && st->lost_fd >= 0)
 		return hold_slots(s, st->scratch_fd);

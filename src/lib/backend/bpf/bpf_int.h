@@ -111,10 +111,10 @@ int gen_parse_chain(const char *fetch, size_t len, struct gsrc_spec *g);
 
 /* load.c: a BPF_PROG_TYPE_KPROBE program; the verifier's log goes to log
  * when loading fails. Returns the fd or -errno. */
-int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach,
-		   char *log, size_t loglen);
+int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach, char *log,
+		 size_t loglen);
 int bpf_new_map(uint32_t type, uint32_t key_size, uint32_t value_size,
-		    uint32_t max_entries);
+		uint32_t max_entries);
 
 /* link.c: attach types and flags newer than Debian's uapi headers */
 #define SONDE_BPF_TRACE_UPROBE_MULTI 48 /* include/uapi/linux/bpf.h, 6.6 */
@@ -122,23 +122,25 @@ int bpf_new_map(uint32_t type, uint32_t key_size, uint32_t value_size,
 
 /* One uprobe_multi link for cnt offsets in path; ref_ctrs may be NULL.
  * Returns the link fd or -errno. */
-int bpf_attach_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
-		      const uint64_t *ref_ctrs, const uint64_t *cookies,
-		      uint32_t cnt, bool retprobe, pid_t pid);
+int bpf_attach_uprobe_multi(int prog_fd, const char *path,
+			    const uint64_t *offsets, const uint64_t *ref_ctrs,
+			    const uint64_t *cookies, uint32_t cnt,
+			    bool retprobe, pid_t pid);
 /* The fallback: one uprobe PMU perf event with the program on it, the
  * cookie set through a BPF_PERF_EVENT link. Returns the link fd (which
  * keeps the event) or -errno. */
 int bpf_attach_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
-		     uint64_t ref_ctr, bool retprobe, pid_t pid,
-		     uint64_t cookie);
+			   uint64_t ref_ctr, bool retprobe, pid_t pid,
+			   uint64_t cookie);
 /* One kprobe_multi link on cnt functions by name (BPF_TRACE_KPROBE_MULTI,
  * 5.18, CONFIG_FPROBE). Returns the link fd or -errno. */
 int bpf_attach_kprobe_multi(int prog_fd, const char *const *syms,
-		      const uint64_t *cookies, uint32_t cnt, bool retprobe);
+			    const uint64_t *cookies, uint32_t cnt,
+			    bool retprobe);
 /* One kprobe PMU perf event (sym+offset, or sym NULL and offset the
  * address) with the program on it, as bpf_attach_perf_uprobe(). */
 int bpf_attach_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
-		     bool retprobe, uint64_t cookie);
+			   bool retprobe, uint64_t cookie);
 /* Does this kernel have uprobe_multi links? Probed on every call: ask
  * kernel_feature_has() (kernel_feature.h), which caches the answer. */
 bool bpf_has_uprobe_multi(void);

@@ -59,9 +59,10 @@ static int link_create(struct link_create_attr *la)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-int bpf_attach_uprobe_multi(int prog_fd, const char *path, const uint64_t *offsets,
-		      const uint64_t *ref_ctrs, const uint64_t *cookies,
-		      uint32_t cnt, bool retprobe, pid_t pid)
+int bpf_attach_uprobe_multi(int prog_fd, const char *path,
+			    const uint64_t *offsets, const uint64_t *ref_ctrs,
+			    const uint64_t *cookies, uint32_t cnt,
+			    bool retprobe, pid_t pid)
 {
 	struct link_create_attr la = {
 		.prog_fd = prog_fd,
@@ -79,8 +80,8 @@ int bpf_attach_uprobe_multi(int prog_fd, const char *path, const uint64_t *offse
 }
 
 int bpf_attach_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
-		     uint64_t ref_ctr, bool retprobe, pid_t pid,
-		     uint64_t cookie)
+			   uint64_t ref_ctr, bool retprobe, pid_t pid,
+			   uint64_t cookie)
 {
 	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
 	const struct pmu_info *pmu = pmu_get("uprobe");
@@ -116,7 +117,8 @@ int bpf_attach_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 }
 
 int bpf_attach_kprobe_multi(int prog_fd, const char *const *syms,
-		      const uint64_t *cookies, uint32_t cnt, bool retprobe)
+			    const uint64_t *cookies, uint32_t cnt,
+			    bool retprobe)
 {
 	union bpf_attr attr;
 	long fd;
@@ -135,7 +137,7 @@ int bpf_attach_kprobe_multi(int prog_fd, const char *const *syms,
 }
 
 int bpf_attach_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
-		     bool retprobe, uint64_t cookie)
+			   bool retprobe, uint64_t cookie)
 {
 	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
 	const struct pmu_info *pmu = pmu_get("kprobe");

@@ -7,8 +7,8 @@
 
 #include "bpf_int.h"
 
-int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach,
-		   char *log, size_t loglen)
+int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach, char *log,
+		 size_t loglen)
 {
 	LIBBPF_OPTS(bpf_prog_load_opts, opts,
 		    .expected_attach_type = expected_attach);
@@ -33,7 +33,7 @@ int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach,
 }
 
 int bpf_new_map(uint32_t type, uint32_t key_size, uint32_t value_size,
-		    uint32_t max_entries)
+		uint32_t max_entries)
 {
 	int fd = bpf_map_create(type, "sonde", key_size, value_size,
 				max_entries, NULL);

@@ -52,24 +52,33 @@ static struct outfile *find(FILE *f)
 	return NULL;
 }
 
+/* All n bytes, or the first error in o->err. A write can be short (a pipe
+ * whose reader leaves while it is full: the kernel returns what it copied
+ * and sends SIGPIPE, pipe.c pipe_write()); stdio takes a short count for
+ * an error of its own, so the rest is written here, and the next write
+ * says EPIPE. */
 static ssize_t o_write(void *cookie, const char *buf, size_t n)
 {
 	struct outfile *o = cookie;
+	size_t done = 0;
 	ssize_t w;
 
 	if (o->err)
 		return 0; /* stop at the first error */
-	for (;;) {
-		w = write(o->fd, buf, n);
-		if (w >= 0)
-			return w;
+	while (done < n) {
+		w = write(o->fd, buf + done, n - done);
+		if (w > 0) {
+			done += w;
+			continue;
+		}
 		/* a signal came while a reader was slow: go on, unless the
 		 * signal is ending sonde */
-		if (errno != EINTR || cli_stop_signal)
-			break;
+		if (w < 0 && errno == EINTR && !cli_stop_signal)
+			continue;
+		o->err = w < 0 ? errno : EIO;
+		return 0; /* stdio: an error, the stream's error flag is set */
 	}
-	o->err = errno;
-	return 0; /* stdio: an error, the stream's error flag is set */
+	return n;
 }
 
 static int o_close(void *cookie)

@@ -230,6 +230,11 @@ void slog(const struct sonde_session *s, enum sonde_log_level lvl,
  * probes in a worker no signal reaches; 0, or -errno with the fds still
  * open (the caller closes them). */
 int fds_release_async(const int *fds, int n);
+/* The same, and the fds closed here when the hand-over fails: none is
+ * left open. fds_let_go_shielded() does it in a shielded task (shield.c),
+ * for callers not already in one (a backend's stop is). */
+void fds_let_go(const int *fds, int n);
+void fds_let_go_shielded(const int *fds, int n);
 /* shield.c: fn(arg) in a child sharing memory and fds that a SIGKILL of
  * this process does not reach (here when there can be no child, or
  * SONDE_NO_SHIELD is set); fn's result. The child's getpid() is its own:

@@ -130,25 +130,13 @@ int sonde_counter__read(struct sonde_counter *c, uint64_t *count)
 	return 0;
 }
 
-/* The probes go in a kernel worker, or in a shielded task (release.c,
- * shield.c), never cut short by a SIGKILL. */
-static int let_go(void *arg)
-{
-	struct sonde_counter *c = arg;
-	int i;
-
-	if (fds_release_async(c->fds, c->nfds))
-		for (i = 0; i < c->nfds; i++)
-			close(c->fds[i]);
-	return 0;
-}
-
 void sonde_counter__close(struct sonde_counter *c)
 {
 	if (!c)
 		return;
-	if (c->nfds)
-		run_shielded(let_go, c);
+	/* the probes go in a kernel worker, or in a shielded task
+	 * (release.c, shield.c), never cut short by a SIGKILL */
+	fds_let_go_shielded(c->fds, c->nfds);
 	free(c->fds);
 	free(c);
 }

@@ -92,3 +92,33 @@ int fds_release_async(const int *fds, int n)
 	close(sv[1]);
 	return 0;
 }
+
+void fds_let_go(const int *fds, int n)
+{
+	int i;
+
+	if (n > 0 && fds_release_async(fds, n))
+		for (i = 0; i < n; i++)
+			close(fds[i]);
+}
+
+struct fd_list {
+	const int *fds;
+	int n;
+};
+
+static int let_go(void *arg)
+{
+	const struct fd_list *l = arg;
+
+	fds_let_go(l->fds, l->n);
+	return 0;
+}
+
+void fds_let_go_shielded(const int *fds, int n)
+{
+	struct fd_list l = {.fds = fds, .n = n};
+
+	if (n > 0)
+		run_shielded(let_go, &l);
+}

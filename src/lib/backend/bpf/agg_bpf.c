@@ -506,20 +506,6 @@ fail:
 	return NULL;
 }
 
-/* The links, whose uprobes are removed in a kernel worker (release.c),
- * or on kernels whose unix collector runs in the closing task, in this
- * shielded one: out of reach of a SIGKILL that would leave int3s behind. */
-static int let_go_links(void *arg)
-{
-	struct sonde_bpf_agg *a = arg;
-	int i;
-
-	if (fds_release_async(a->links, a->nlinks))
-		for (i = 0; i < a->nlinks; i++)
-			close(a->links[i]);
-	return 0;
-}
-
 void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
 {
 	int i;
@@ -527,8 +513,10 @@ void sonde_bpf_agg__close(struct sonde_bpf_agg *a)
 	if (!a)
 		return;
 	/* links first: no program runs once they are gone */
-	if (a->nlinks)
-		run_shielded(let_go_links, a);
+	/* their uprobes are removed in a kernel worker, or on kernels
+	 * whose unix collector runs in the closing task, in a shielded one:
+	 * out of reach of a SIGKILL that would leave int3s (release.c) */
+	fds_let_go_shielded(a->links, a->nlinks);
 	bpf_follow_close(&a->follow);
 	for (i = 0; i < a->ngroups; i++) {
 		close_fd(&a->groups[i].prog_fd);

@@ -473,9 +473,7 @@ static void bpf_stop(struct sonde_session *s)
 	/* links first: no program runs once they are gone; the kernel
 	 * removes their uprobes in a worker, out of reach of a SIGKILL that
 	 * would leave int3s behind (release.c) */
-	if (fds_release_async(st->links, st->nlinks))
-		for (i = 0; i < st->nlinks; i++)
-			close(st->links[i]);
+	fds_let_go(st->links, st->nlinks);
 	bpf_follow_close(&st->follow);
 	for (i = 0; i < st->ngroups; i++)
 		if (st->groups[i].prog_fd >= 0)

@@ -475,7 +475,6 @@ static void perf_stop(struct sonde_session *s)
 {
 	struct perf_state *st = s->be_priv;
 	long page = sysconf(_SC_PAGESIZE);
-	size_t i;
 	int cpu;
 
 	if (!st)
@@ -487,9 +486,7 @@ static void perf_stop(struct sonde_session *s)
 		if (st->rings[cpu].meta)
 			munmap(st->rings[cpu].meta,
 			       st->rings[cpu].size + page);
-	if (fds_release_async(st->fds, (int)st->nfds))
-		for (i = 0; i < st->nfds; i++)
-			close(st->fds[i]);
+	fds_let_go(st->fds, (int)st->nfds);
 	if (st->pp)
 		perf_tp_remove_all(s, st->pp);
 	free(st->fds);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Probe specs -> struct probe_spec. sonde's own forms (u:, ur:, k:, kr:),
- * the kernel's kprobe_events/uprobe_events lines (p:, r:) and perf-tools'
+ * Probe specs -> struct probe_spec. sonde's own forms (u:, ur:, k:, kr:)
+ * and bpftrace's names for them (uprobe:, uretprobe:, kprobe:,
+ * kretprobe:, usdt:, U:), the kernel's kprobe_events/uprobe_events lines (p:, r:) and perf-tools'
  * shorthand (p:bash:readline). Memory only; nothing touches the kernel.
  * The ARGS are in spec_args.c.
  */
@@ -182,7 +183,7 @@ static int parse_user(struct parser *ps, const char *s, const char *e,
 {
 	struct probe_spec *spec = ps->spec;
 	const char *colon = find_char(s, e, ':');
-	char ctx[16];
+	char ctx[32];
 	int ret;
 
 	/* u::SYM, ur::SYM: every object a process maps (-p), as
@@ -446,52 +447,95 @@ static int parse_kernel_syntax(struct parser *ps, const char *s, const char *te,
 	return parse_location(ps, loc, le, ret);
 }
 
+/*
+ * bpftrace's probe words (its docs/reference_guide.md, "Probes"): the
+ * long names mean what sonde's short ones do, with the same grammar after
+ * the colon. Returns the short name for s..te, or NULL.
+ */
+static const char *type_alias(const char *s, const char *te)
+{
+	static const char *const names[][2] = {
+		{"uprobe", "u"}, {"uretprobe", "ur"}, {"kprobe", "k"},
+		{"kretprobe", "kr"}, {"U", "usdt"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (span_eq(s, te, names[i][0]))
+			return names[i][1];
+	return NULL;
+}
+
+/* u:, ur:, uprobe:, uretprobe: TARGET:SYM[+OFF] or TARGET:0xADDR */
+static int parse_user_type(struct parser *ps, const char *s, const char *te,
+			   const char *e, bool ret)
+{
+	char type[16];
+
+	snprintf(type, sizeof(type), "%.*s", (int)(te - s), s);
+	if (te == e)
+		return spec_perr(ps, te,
+				 "missing ':' after '%s': expected "
+				 "%s:TARGET:SYMBOL",
+				 type, type);
+	set_kind(ps->spec, true, ret);
+	ps->glob_form = true;
+	return parse_user(ps, te + 1, e, type, false);
+}
+
+/* k:, kr[N]:, kprobe:, kretprobe: [MOD:]FUNC[+OFF] or ADDR; digits is
+ * kr's maxactive (empty for the others) */
+static int parse_kernel_type(struct parser *ps, const char *s, const char *te,
+			     const char *e, bool ret, const char *digits)
+{
+	char ctx[16];
+
+	snprintf(ctx, sizeof(ctx), "%.*s:", (int)(te - s), s);
+	if (te == e)
+		return spec_perr(ps, te,
+				 "missing ':' after '%.*s': expected "
+				 "%sFUNC",
+				 (int)(te - s), s, ctx);
+	set_kind(ps->spec, false, ret);
+	ps->glob_form = true;
+	if (digits < te && parse_maxactive(ps, digits, te))
+		return -EINVAL;
+	if (te + 1 == e)
+		return spec_perr(ps, e,
+				 "missing function after '%s': "
+				 "expected %sFUNC",
+				 ctx, ctx);
+	return parse_kernel_loc(ps, te + 1, e, ctx);
+}
+
 static int parse_head(struct parser *ps, const char *s, const char *e)
 {
 	const char *te = find_char(s, e, ':');
-	bool has_colon = te != NULL;
+	const char *alias;
 
 	if (!te)
 		te = e;
 	ps->p = e;
-	if (span_eq(s, te, "usdt")) {
-		if (!has_colon)
+	alias = type_alias(s, te);
+	if (span_eq(s, te, "usdt") || (alias && !strcmp(alias, "usdt"))) {
+		if (te == e)
 			return spec_perr(ps, te,
-					 "missing ':' after 'usdt': expected "
-					 "usdt:TARGET:[PROVIDER:]NAME");
+					 "missing ':' after '%.*s': expected "
+					 "%.*s:TARGET:[PROVIDER:]NAME",
+					 (int)(te - s), s, (int)(te - s), s);
 		return parse_usdt(ps, te + 1, e);
 	}
-	if (span_eq(s, te, "u") || span_eq(s, te, "ur")) {
-		if (!has_colon)
-			return spec_perr(ps, te,
-					 "missing ':' after '%.*s': expected "
-					 "%.*s:TARGET:SYMBOL",
-					 (int)(te - s), s, (int)(te - s), s);
-		set_kind(ps->spec, true, te - s == 2);
-		ps->glob_form = true;
-		return parse_user(ps, te + 1, e, te - s == 2 ? "ur" : "u",
-				  false);
-	}
+	if (span_eq(s, te, "u") || span_eq(s, te, "ur"))
+		return parse_user_type(ps, s, te, e, te - s == 2);
+	if (alias && *alias == 'u')
+		return parse_user_type(ps, s, te, e, alias[1] == 'r');
 	if (*s == 'k' &&
 	    (te - s == 1 ||
-	     (s[1] == 'r' && (te - s == 2 || is_digits(s + 2, te))))) {
-		if (!has_colon)
-			return spec_perr(ps, te,
-					 "missing ':' after '%.*s': expected "
-					 "%.*s:FUNC",
-					 (int)(te - s), s, (int)(te - s), s);
-		set_kind(ps->spec, false, te - s > 1);
-		ps->glob_form = true;
-		if (te - s > 2 && parse_maxactive(ps, s + 2, te))
-			return -EINVAL;
-		if (te + 1 == e)
-			return spec_perr(ps, e,
-					 "missing function after '%.*s': "
-					 "expected %.*sFUNC",
-					 (int)(e - s), s, (int)(e - s), s);
-		return parse_kernel_loc(ps, te + 1, e,
-					te - s > 1 ? "kr:" : "k:");
-	}
+	     (s[1] == 'r' && (te - s == 2 || is_digits(s + 2, te)))))
+		return parse_kernel_type(ps, s, te, e, te - s > 1,
+					 te - s > 2 ? s + 2 : te);
+	if (alias && *alias == 'k')
+		return parse_kernel_type(ps, s, te, e, alias[1] == 'r', te);
 	if (span_eq(s, te, "p") ||
 	    (*s == 'r' && (te - s == 1 || is_digits(s + 1, te))))
 		return parse_kernel_syntax(ps, s, te, e);
@@ -499,15 +543,16 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 		return spec_perr(ps, s,
 				 "'-:EVENT' removes an event; give a probe "
 				 "to add, e.g. u:/bin/bash:readline");
-	if (!has_colon)
+	if (te == e)
 		return spec_perr(ps, s,
 				 "'%.*s' is not a probe spec: expected "
 				 "TYPE:..., e.g. u:/bin/bash:readline or "
 				 "k:do_sys_open",
 				 (int)(e - s), s);
 	return spec_perr(ps, s,
-			 "unknown probe type '%.*s': expected u, ur, usdt, k, "
-			 "kr, p or r",
+			 "unknown probe type '%.*s': expected u or uprobe, "
+			 "ur or uretprobe, k or kprobe, kr or kretprobe, "
+			 "t or tracepoint, usdt or U, p or r",
 			 (int)(te - s), s);
 }
 

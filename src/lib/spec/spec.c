@@ -455,7 +455,7 @@ static int parse_kernel_syntax(struct parser *ps, const char *s, const char *te,
 static const char *type_alias(const char *s, const char *te)
 {
 	static const char *const names[][2] = {
-		{"uprobe", "u"}, {"uretprobe", "ur"}, {"kprobe", "k"},
+		{"uprobe", "u"},     {"uretprobe", "ur"}, {"kprobe", "k"},
 		{"kretprobe", "kr"}, {"U", "usdt"},
 	};
 	size_t i;

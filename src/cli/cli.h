@@ -147,5 +147,6 @@ int cmd_count(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
+int cmd_inject(int argc, char **argv);
 
 #endif

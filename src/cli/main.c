@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "hist", cmd_hist, "a histogram of a probe's field" },
 	{ "latency", cmd_latency, "time from entry to return of functions" },
 	{ "stack", cmd_stack, "distinct call stacks of probe hits, counted" },
+	{ "inject", cmd_inject, "write one record into an event" },
 };
 
 static void usage(FILE *out)

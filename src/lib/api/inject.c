@@ -130,10 +130,12 @@ static int inject(const char *event, const char *const *values, int n,
 		ret = choose(&t);
 	/* every instance checked before the first is written */
 	for (i = 0; !ret && i < t.n; i++)
+		ret = tfs_inject_check(t.insts[i], err);
+	for (i = 0; !ret && i < t.n; i++) {
 		ret = tfs_inject_write(t.insts[i], sys, ev, line, err);
-	for (i = 0; !ret && i < t.n; i++)
-		if (opts && opts->written)
+		if (!ret && opts && opts->written)
 			opts->written(t.insts[i], opts->ctx);
+	}
 	for (i = 0; i < t.n; i++)
 		free(t.insts[i]);
 	free(t.insts);

@@ -164,8 +164,7 @@ static const char *where(const char *inst, char *buf, size_t len)
 	return buf;
 }
 
-/* Would the kernel keep a record this process writes there? */
-static int check_kept(const char *inst, struct lib_error *err)
+int tfs_inject_check(const char *inst, struct lib_error *err)
 {
 	char path[512], buf[64], w[96];
 	int n;
@@ -202,7 +201,7 @@ int tfs_inject_write(const char *inst, const char *sys, const char *ev,
 	ssize_t n;
 	int fd, ret;
 
-	ret = check_kept(inst, err);
+	ret = tfs_inject_check(inst, err);
 	if (ret)
 		return ret;
 	where(inst, w, sizeof(w));

@@ -15,9 +15,13 @@ int tfs_inject_format(const char *sys, const char *ev, char **text,
  * SYS:EV is enabled; the number of them, or cb's non-zero return. */
 int tfs_inject_enabled(const char *sys, const char *ev,
 		       int (*cb)(const char *inst, void *ctx), void *ctx);
+/* Would the kernel keep a record this process writes into instance inst
+ * (NULL: the top level)? 0, or -ENOENT (no such instance) / -EINVAL
+ * (tracing off there, or a pid filter: the kernel drops such a record
+ * without a word) with err filled. */
+int tfs_inject_check(const char *inst, struct lib_error *err);
 /* Write line into SYS:EV's inject file of instance inst (NULL: the top
- * level). Refused first where the kernel would drop the record without a
- * word: tracing off there, or a pid filter (set_event_pid). */
+ * level), after tfs_inject_check(). */
 int tfs_inject_write(const char *inst, const char *sys, const char *ev,
 		     const char *line, struct lib_error *err);
 

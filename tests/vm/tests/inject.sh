@@ -190,7 +190,29 @@ else
 	skip "kprobe event" "no kprobe_events"
 fi
 
-# 5. a tracepoint, t:SYSTEM:EVENT and SYSTEM:EVENT
+# 5. a session with -c records only its processes (set_event_pid): the
+# kernel drops a record written by another process, and says it wrote it,
+# so sonde inject refuses
+hygiene_begin
+if session "u:$bin:add a=arg1:s32" -c "/bin/busybox sleep 3"; then
+	inject "$group:add" a=5
+	expect_eq "a -c session: refused, exit 2" "$?" 2
+	expect_grep "a -c session: says why" \
+		"^sonde: instance $group records only the processes in its set_event_pid" \
+		"$T_DIR/inj.err"
+	# what the kernel does with such a write: takes it, records nothing
+	echo a=5 >"$TRACEFS/instances/$group/events/$group/add/inject"
+	expect_eq "a -c session: the kernel answers the write as done" "$?" 0
+	wait_exit "$tracer" 30
+	expect_eq "a -c session: and the record is not there" \
+		"$(events "$T_DIR/trace.out")" ""
+else
+	not_ok "-c session attached" "$(cat "$T_DIR/trace.err")"
+	stop
+fi
+hygiene_check "a -c session: tracefs left as found"
+
+# 6. a tracepoint, t:SYSTEM:EVENT and SYSTEM:EVENT
 inject --instance ref_inject "t:$tp" filename=/injected/path pid=77 old_pid=-1
 expect_eq "tracepoint: exit status" "$?" 0
 inject --instance ref_inject "$tp" filename="'two words'" pid=78 old_pid=78

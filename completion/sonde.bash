@@ -33,6 +33,7 @@ _sonde_opts()
 	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
 	check) echo "-h --help" ;;
 	cleanup) echo "-q --quiet -v --verbose -h --help" ;;
+	inject) echo "--instance --top-level -q --quiet -h --help" ;;
 	esac
 }
 
@@ -146,7 +147,7 @@ _sonde()
 	done
 	if [[ -z $cmd ]]; then
 		mapfile -t COMPREPLY < <(compgen -W 'trace count hist latency stack list
-			format check cleanup --help --version' -- "$cur")
+			format check cleanup inject --help --version' -- "$cur")
 		return
 	fi
 

@@ -701,6 +701,41 @@ int sonde_agg__plan(const struct sonde_session *s,
 		    const struct sonde_agg_plan_opts *opts,
 		    struct sonde_agg_plan *plan);
 
+/*
+ * Event injection: one record written into a trace event through its
+ * inject file (CONFIG_TRACE_EVENT_INJECT, Documentation/trace/events.rst),
+ * as if the event had fired: it goes into an instance's buffer through the
+ * event's filter and triggers (hist tables too). Tests a filter, trigger
+ * or hist table without waiting for the real event.
+ */
+struct sonde_inject_opts {
+	size_t sz; /* sizeof(struct sonde_inject_opts) */
+	/* where: NULL (and top_level false) every running session's
+	 * instance (instances/sonde_*) where the event is enabled; else this
+	 * instance; top_level: the top-level one */
+	const char *instance;
+	bool top_level;
+	/* called once for each instance written (NULL: the top level) */
+	void (*written)(const char *instance, void *ctx);
+	void *ctx;
+};
+
+/*
+ * Write one record into event ("SYSTEM:EVENT", "t:SYSTEM:EVENT",
+ * "tracepoint:SYSTEM:EVENT", or a session's probe event "GROUP:EVENT";
+ * '/' may stand for ':'). values: n "FIELD=VALUE" in the kernel's syntax
+ * (numbers; strings quoted, or quoted here), checked against the event's
+ * format first; fields left out are zero. Returns the number of
+ * instances written, or -errno with one sentence in msg: -ENOTSUP the
+ * kernel has no inject files, -ENOENT no such event or instance, -EINVAL
+ * (-ERANGE, -E2BIG) a bad event name, field or value, or an instance
+ * where the kernel would drop the record (tracing off, a pid filter),
+ * -ESRCH no running session's instance has the event enabled.
+ */
+int sonde_event__inject(const char *event, const char *const *values, int n,
+			const struct sonde_inject_opts *opts, char *msg,
+			size_t len);
+
 #ifdef __cplusplus
 }
 #endif

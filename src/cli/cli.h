@@ -134,6 +134,10 @@ void child_kill(struct child *c);
 int child_exit_status(const struct child *c);
 
 /* subcommands */
+/* arg with bpftrace's long probe word (uprobe:...) as the short one
+ * (u:...); a copy to free, NULL when out of memory. */
+char *cli_spec_short(const char *arg);
+
 int cmd_trace(int argc, char **argv);
 int cmd_format(int argc, char **argv);
 int cmd_check(int argc, char **argv);
@@ -143,5 +147,6 @@ int cmd_count(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
+int cmd_inject(int argc, char **argv);
 
 #endif

@@ -315,16 +315,20 @@ static int setup(struct agg_cli *a, void *ctx)
 	return 0;
 }
 
-/* "u:T:S args" -> "ur:T:S", "k:F args" -> "kr:F" */
-static char *return_spec(const char *spec)
+/* "u:T:S args" -> "ur:T:S", "k:F args" -> "kr:F"; uprobe: and kprobe:
+ * likewise */
+static char *return_spec(const char *text)
 {
-	size_t loc = strcspn(spec, " \t");
-	char *r;
+	char *spec = cli_spec_short(text), *r = NULL;
+	size_t loc;
 
-	if (strncmp(spec, "u:", 2) && strncmp(spec, "k:", 2))
-		return NULL;
+	if (!spec || (strncmp(spec, "u:", 2) && strncmp(spec, "k:", 2)))
+		goto out;
+	loc = strcspn(spec, " \t");
 	if (asprintf(&r, "%cr:%.*s", spec[0], (int)(loc - 2), spec + 2) < 0)
-		return NULL;
+		r = NULL;
+out:
+	free(spec);
 	return r;
 }
 
@@ -369,7 +373,7 @@ int cmd_latency(int argc, char **argv)
 		specs[2 * i + 1] = return_spec(f);
 		if (!specs[2 * i + 1]) {
 			fprintf(stderr,
-				"%s: latency takes u:TARGET:SYM or k:FUNC, not '%s'\n",
+				"%s: latency takes u:TARGET:SYM, k:FUNC or their long names, not '%s'\n",
 				prog, f);
 			status = EXIT_USAGE;
 			goto out;

@@ -315,7 +315,10 @@ int cmd_list(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	for (i = 0; i < o.nprobes && !status; i++) {
-		arg = o.probes[i];
+		/* uprobe:TARGET, kprobe:PATTERN as u:, k: */
+		arg = cli_spec_short(o.probes[i]);
+		if (!arg)
+			return EXIT_RUNTIME;
 		if (!strcmp(arg, "k") || !strcmp(arg, "kr")) {
 			status = list_kernel(arg + strlen(arg), &o);
 		} else if (!strncmp(arg, "k:", 2) || !strncmp(arg, "kr:", 3)) {
@@ -335,9 +338,10 @@ int cmd_list(int argc, char **argv)
 				"%s: list takes k:[MOD:]PATTERN, "
 				"u:TARGET[:PATTERN] or usdt:TARGET, not "
 				"'%s'\n",
-				prog, arg);
+				prog, o.probes[i]);
 			status = EXIT_USAGE;
 		}
+		free(arg);
 		fflush(stdout);
 		if (out_error(stdout))
 			return EXIT_RUNTIME;

@@ -26,6 +26,7 @@ static const struct command commands[] = {
 	{ "hist", cmd_hist, "a histogram of a probe's field" },
 	{ "latency", cmd_latency, "time from entry to return of functions" },
 	{ "stack", cmd_stack, "distinct call stacks of probe hits, counted" },
+	{ "inject", cmd_inject, "write one record into an event" },
 };
 
 static void usage(FILE *out)
@@ -41,6 +42,7 @@ static void usage(FILE *out)
 		     "  u:TARGET:0xADDR             uprobe at an address of TARGET\n"
 		     "  k:FUNC[+OFF] [ARGS]         kprobe      kr[N]:FUNC [ARGS]     kretprobe\n"
 		     "  p:[GRP/]EV LOCATION ARGS    the kernel's own syntax (r: for returns)\n"
+		     "  uprobe: uretprobe: kprobe: kretprobe:  bpftrace's names for u: ur: k: kr:\n"
 		     "ARGS: [NAME=]FETCH[:TYPE], FETCH: argN retval comm %%REG $stackN\n"
 		     "      +OFF(FETCH) @ADDR ...; TYPE: u8..u64 s8..s64 x8..x64 string ...\n"
 		     "\n'sonde COMMAND --help' for a command's options.\n");

@@ -15,6 +15,7 @@
 #define HIST IN(CMD_HIST)
 #define LATENCY IN(CMD_LATENCY)
 #define STACK IN(CMD_STACK)
+#define INJECT IN(CMD_INJECT)
 
 /* In the order --help lists them. Every subcommand's parser takes the
  * options shared by all (they were one parser), the aggregating ones
@@ -55,6 +56,11 @@ const struct cli_option cli_options[] = {
 	 "at most N stacks (default 10240, 0: no limit)"},
 	{OPT_IN_USER, "in-user", NULL, CMDS_AGG, COUNT,
 	 "count here even where the kernel could"},
+	/* inject's own */
+	{OPT_INSTANCE, "instance", "NAME", INJECT, INJECT,
+	 "into this tracing instance instead"},
+	{OPT_TOP_LEVEL, "top-level", NULL, INJECT, INJECT,
+	 "into the top-level instance instead"},
 	/* shared */
 	{OPT_PID, "pid", "PID", CMDS_ALL, CMDS_SESSION,
 	 "only this process (all its threads)"},
@@ -95,6 +101,8 @@ const struct cli_option cli_options[] = {
 	 "most probes a wildcard may add (1000)"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, CMDS_SESSION | CLEANUP,
 	 "no summary"},
+	{OPT_QUIET, "quiet", NULL, CMDS_ALL, INJECT,
+	 "not where the record went"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, LIST, "no count on stderr"},
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL,
 	 (CMDS_SESSION & ~COUNT) | CLEANUP, "more detail"},
@@ -115,7 +123,7 @@ _Static_assert(sizeof(cli_options) / sizeof(cli_options[0]) <= CLI_OPTIONS_MAX,
 /* In the order of enum cli_cmd. */
 static const char *const cmd_names[CMD_COUNT_ALL] = {
 	"trace", "format", "check",   "cleanup", "list",
-	"count", "hist",   "latency", "stack",
+	"count", "hist",   "latency", "stack",	 "inject",
 };
 
 int cli_cmd_of(const char *name)

@@ -21,6 +21,7 @@ enum cli_cmd {
 	CMD_HIST,
 	CMD_LATENCY,
 	CMD_STACK,
+	CMD_INJECT,
 	CMD_COUNT_ALL
 };
 
@@ -58,6 +59,8 @@ enum cli_opt_id {
 	OPT_MAX_KEYS,
 	OPT_IN_USER,
 	OPT_FOLDED,
+	OPT_INSTANCE,
+	OPT_TOP_LEVEL,
 };
 
 struct cli_option {

@@ -106,6 +106,7 @@ value_of()
 	--by) echo comm ;;
 	--value) echo arg1 ;;
 	--linear) echo 0,10,1 ;;
+	--instance) echo x ;;
 	esac
 }
 for cmd in $(cat "$T_DIR/cmds.want"); do

@@ -55,9 +55,9 @@ static void rows_agree(void **state)
 /* Every subcommand lists -h, --help; the commands' names map back. */
 static void commands(void **state)
 {
-	static const char *const names[] = {"trace",   "format",  "check",
-					    "cleanup", "list",	  "count",
-					    "hist",    "latency", "stack"};
+	static const char *const names[] = {
+		"trace", "format", "check",   "cleanup", "list",
+		"count", "hist",   "latency", "stack",	 "inject"};
 	size_t i;
 
 	(void)state;

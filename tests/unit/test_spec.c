@@ -218,7 +218,8 @@ static const struct bad_case bad_cases[] = {
 	{"", 0, "empty probe spec"},
 	{"   ", 3, "empty probe spec"},
 	{"x:foo", 0,
-	 "unknown probe type 'x': expected u, ur, usdt, k, kr, p or r"},
+	 "unknown probe type 'x': expected u or uprobe, ur or uretprobe, "
+	 "k or kprobe, kr or kretprobe, t or tracepoint, usdt or U, p or r"},
 	{"usdt:./demo", 11, "missing probe name after 'usdt:./demo'"},
 	{"usdt:./demo:p:", 14, "missing probe name"},
 	{"do_sys_open", 0, "is not a probe spec"},

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Probe specs -> struct probe_spec. sonde's own forms (u:, ur:, k:, kr:),
- * the kernel's kprobe_events/uprobe_events lines (p:, r:) and perf-tools'
+ * Probe specs -> struct probe_spec. sonde's own forms (u:, ur:, k:, kr:)
+ * and bpftrace's names for them (uprobe:, uretprobe:, kprobe:,
+ * kretprobe:, usdt:, U:), the kernel's kprobe_events/uprobe_events lines (p:, r:) and perf-tools'
  * shorthand (p:bash:readline). Memory only; nothing touches the kernel.
  * The ARGS are in spec_args.c.
  */
@@ -182,7 +183,7 @@ static int parse_user(struct parser *ps, const char *s, const char *e,
 {
 	struct probe_spec *spec = ps->spec;
 	const char *colon = find_char(s, e, ':');
-	char ctx[16];
+	char ctx[32];
 	int ret;
 
 	/* u::SYM, ur::SYM: every object a process maps (-p), as
@@ -446,52 +447,95 @@ static int parse_kernel_syntax(struct parser *ps, const char *s, const char *te,
 	return parse_location(ps, loc, le, ret);
 }
 
+/*
+ * bpftrace's probe words (its docs/reference_guide.md, "Probes"): the
+ * long names mean what sonde's short ones do, with the same grammar after
+ * the colon. Returns the short name for s..te, or NULL.
+ */
+static const char *type_alias(const char *s, const char *te)
+{
+	static const char *const names[][2] = {
+		{"uprobe", "u"},     {"uretprobe", "ur"}, {"kprobe", "k"},
+		{"kretprobe", "kr"}, {"U", "usdt"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (span_eq(s, te, names[i][0]))
+			return names[i][1];
+	return NULL;
+}
+
+/* u:, ur:, uprobe:, uretprobe: TARGET:SYM[+OFF] or TARGET:0xADDR */
+static int parse_user_type(struct parser *ps, const char *s, const char *te,
+			   const char *e, bool ret)
+{
+	char type[16];
+
+	snprintf(type, sizeof(type), "%.*s", (int)(te - s), s);
+	if (te == e)
+		return spec_perr(ps, te,
+				 "missing ':' after '%s': expected "
+				 "%s:TARGET:SYMBOL",
+				 type, type);
+	set_kind(ps->spec, true, ret);
+	ps->glob_form = true;
+	return parse_user(ps, te + 1, e, type, false);
+}
+
+/* k:, kr[N]:, kprobe:, kretprobe: [MOD:]FUNC[+OFF] or ADDR; digits is
+ * kr's maxactive (empty for the others) */
+static int parse_kernel_type(struct parser *ps, const char *s, const char *te,
+			     const char *e, bool ret, const char *digits)
+{
+	char ctx[16];
+
+	snprintf(ctx, sizeof(ctx), "%.*s:", (int)(te - s), s);
+	if (te == e)
+		return spec_perr(ps, te,
+				 "missing ':' after '%.*s': expected "
+				 "%sFUNC",
+				 (int)(te - s), s, ctx);
+	set_kind(ps->spec, false, ret);
+	ps->glob_form = true;
+	if (digits < te && parse_maxactive(ps, digits, te))
+		return -EINVAL;
+	if (te + 1 == e)
+		return spec_perr(ps, e,
+				 "missing function after '%s': "
+				 "expected %sFUNC",
+				 ctx, ctx);
+	return parse_kernel_loc(ps, te + 1, e, ctx);
+}
+
 static int parse_head(struct parser *ps, const char *s, const char *e)
 {
 	const char *te = find_char(s, e, ':');
-	bool has_colon = te != NULL;
+	const char *alias;
 
 	if (!te)
 		te = e;
 	ps->p = e;
-	if (span_eq(s, te, "usdt")) {
-		if (!has_colon)
+	alias = type_alias(s, te);
+	if (span_eq(s, te, "usdt") || (alias && !strcmp(alias, "usdt"))) {
+		if (te == e)
 			return spec_perr(ps, te,
-					 "missing ':' after 'usdt': expected "
-					 "usdt:TARGET:[PROVIDER:]NAME");
+					 "missing ':' after '%.*s': expected "
+					 "%.*s:TARGET:[PROVIDER:]NAME",
+					 (int)(te - s), s, (int)(te - s), s);
 		return parse_usdt(ps, te + 1, e);
 	}
-	if (span_eq(s, te, "u") || span_eq(s, te, "ur")) {
-		if (!has_colon)
-			return spec_perr(ps, te,
-					 "missing ':' after '%.*s': expected "
-					 "%.*s:TARGET:SYMBOL",
-					 (int)(te - s), s, (int)(te - s), s);
-		set_kind(ps->spec, true, te - s == 2);
-		ps->glob_form = true;
-		return parse_user(ps, te + 1, e, te - s == 2 ? "ur" : "u",
-				  false);
-	}
+	if (span_eq(s, te, "u") || span_eq(s, te, "ur"))
+		return parse_user_type(ps, s, te, e, te - s == 2);
+	if (alias && *alias == 'u')
+		return parse_user_type(ps, s, te, e, alias[1] == 'r');
 	if (*s == 'k' &&
 	    (te - s == 1 ||
-	     (s[1] == 'r' && (te - s == 2 || is_digits(s + 2, te))))) {
-		if (!has_colon)
-			return spec_perr(ps, te,
-					 "missing ':' after '%.*s': expected "
-					 "%.*s:FUNC",
-					 (int)(te - s), s, (int)(te - s), s);
-		set_kind(ps->spec, false, te - s > 1);
-		ps->glob_form = true;
-		if (te - s > 2 && parse_maxactive(ps, s + 2, te))
-			return -EINVAL;
-		if (te + 1 == e)
-			return spec_perr(ps, e,
-					 "missing function after '%.*s': "
-					 "expected %.*sFUNC",
-					 (int)(e - s), s, (int)(e - s), s);
-		return parse_kernel_loc(ps, te + 1, e,
-					te - s > 1 ? "kr:" : "k:");
-	}
+	     (s[1] == 'r' && (te - s == 2 || is_digits(s + 2, te)))))
+		return parse_kernel_type(ps, s, te, e, te - s > 1,
+					 te - s > 2 ? s + 2 : te);
+	if (alias && *alias == 'k')
+		return parse_kernel_type(ps, s, te, e, alias[1] == 'r', te);
 	if (span_eq(s, te, "p") ||
 	    (*s == 'r' && (te - s == 1 || is_digits(s + 1, te))))
 		return parse_kernel_syntax(ps, s, te, e);
@@ -499,15 +543,16 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 		return spec_perr(ps, s,
 				 "'-:EVENT' removes an event; give a probe "
 				 "to add, e.g. u:/bin/bash:readline");
-	if (!has_colon)
+	if (te == e)
 		return spec_perr(ps, s,
 				 "'%.*s' is not a probe spec: expected "
 				 "TYPE:..., e.g. u:/bin/bash:readline or "
 				 "k:do_sys_open",
 				 (int)(e - s), s);
 	return spec_perr(ps, s,
-			 "unknown probe type '%.*s': expected u, ur, usdt, k, "
-			 "kr, p or r",
+			 "unknown probe type '%.*s': expected u or uprobe, "
+			 "ur or uretprobe, k or kprobe, kr or kretprobe, "
+			 "t or tracepoint, usdt or U, p or r",
 			 (int)(te - s), s);
 }
 
@@ -562,66 +607,4 @@ int spec_parse_pattern(const char *text, struct probe_spec *spec,
 		       struct lib_error *err)
 {
 	return parse(text, spec, err, true);
-}
-
-static int dup_str(char **dst, const char *src)
-{
-	*dst = src ? strdup(src) : NULL;
-	return src && !*dst ? -ENOMEM : 0;
-}
-
-int spec_copy(struct probe_spec *dst, const struct probe_spec *src)
-{
-	size_t i;
-	int err = 0;
-
-	*dst = *src;
-	dst->group = dst->event = dst->target = NULL;
-	dst->symbol = dst->provider = NULL;
-	dst->args = NULL;
-	dst->nargs = 0;
-	err |= dup_str(&dst->group, src->group);
-	err |= dup_str(&dst->event, src->event);
-	err |= dup_str(&dst->target, src->target);
-	err |= dup_str(&dst->symbol, src->symbol);
-	err |= dup_str(&dst->provider, src->provider);
-	/* room for MAX_TRACE_ARGS, as the parser leaves it ($params) */
-	if (!err && src->args &&
-	    !(dst->args = calloc(MAX_TRACE_ARGS, sizeof(*dst->args))))
-		err = -ENOMEM;
-	for (i = 0; !err && i < src->nargs; i++) {
-		struct probe_arg *a = &dst->args[i];
-
-		*a = src->args[i];
-		a->name = a->fetch = a->type = NULL;
-		dst->nargs++;
-		err |= dup_str(&a->name, src->args[i].name);
-		err |= dup_str(&a->fetch, src->args[i].fetch);
-		err |= dup_str(&a->type, src->args[i].type);
-	}
-	if (err) {
-		spec_free(dst);
-		return -ENOMEM;
-	}
-	return 0;
-}
-
-void spec_free(struct probe_spec *spec)
-{
-	size_t i;
-
-	if (!spec)
-		return;
-	for (i = 0; i < spec->nargs; i++) {
-		free(spec->args[i].name);
-		free(spec->args[i].fetch);
-		free(spec->args[i].type);
-	}
-	free(spec->args);
-	free(spec->group);
-	free(spec->event);
-	free(spec->target);
-	free(spec->symbol);
-	free(spec->provider);
-	memset(spec, 0, sizeof(*spec));
 }

@@ -72,6 +72,25 @@ ref_lines() { grep -E -- "-$1 +\[[0-9]+\]" "$T_DIR/ref.trace"; }
 # pids FILE: the pid of each event line (PID/TID)
 pids() { sed -n 's/^ *[0-9.]* .* \([0-9]*\)\/[0-9]* \[[0-9]*\] .*/\1/p' "$1" | sort -u; }
 
+# wait_tp_attached SONDEPID: its tracepoint is enabled in its instance
+# (tracefs), or its perf events and epoll fd are there (lib.sh)
+wait_tp_attached()
+{
+	local n=100 f
+	while [ "$n" -gt 0 ]; do
+		for f in "$TRACEFS"/instances/sonde_"$1"_*/events/syscalls/sys_enter_write/enable; do
+			[ -r "$f" ] && [ "$(cat "$f" 2>/dev/null)" = 1 ] && return 0
+		done
+		ls -l /proc/"$1"/fd 2>/dev/null | grep -q 'anon_inode:\[perf_event\]' &&
+			ls -l /proc/"$1"/fd 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]' &&
+			return 0
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
 # noise: another process writes N bytes again and again all along: -c
 # must keep it out (the events are system-wide in the kernel)
 (while :; do printf '%7s' x >/dev/null; sleep 0.01; done) &
@@ -95,6 +114,29 @@ for b in $BACKENDS; do
 	expect_eq "$b: the kernel's own trace has the same $M records of pid $P" \
 		"$(ref_lines "$P" | grep -cE "(sys_enter_write: |sys_write\()fd: (0x0*)?$K, buf: 0x[0-9a-f]+, count: (0x0*)?$N\)?\$")" \
 		"$M"
+
+	# -p PID: a shell that waits on a fifo, then execs the fixture (the
+	# same pid); sonde ends when it exits
+	rm -f "$T_DIR/go"
+	mkfifo "$T_DIR/go"
+	start_bg sh -c "read x <'$T_DIR/go'; exec '$fix' $N $K $M" \
+		2>"$T_DIR/p.$b.err"
+	TARGET=$BG
+	"$SONDE" trace -q --backend "$b" -p "$TARGET" --filter "count == $N" \
+		't:syscalls:sys_enter_write fd count' >"$T_DIR/p.$b" 2>&1 &
+	SPID=$!
+	T_BGPIDS="$T_BGPIDS $SPID"
+	if wait_tp_attached "$SPID"; then
+		echo go >"$T_DIR/go"
+		wait_exit "$TARGET" 20
+		wait_exit "$SPID" 20
+		expect_eq "$b: -p $TARGET: its $M writes, only its (status $RC)" \
+			"$(events "$T_DIR/p.$b" | sort | uniq -c | sed 's/^ *//') $(pids "$T_DIR/p.$b")" \
+			"$M sys_enter_write: fd=$K count=$N $TARGET"
+	else
+		not_ok "$b: -p: sonde attached" "$(cat "$T_DIR/p.$b")"
+		echo go >"$T_DIR/go"
+	fi
 
 	# count --by fd: fd K exactly M times
 	"$SONDE" count -q --backend "$b" --by fd -c "$fix $N $K $M" \

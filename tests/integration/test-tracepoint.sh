@@ -231,6 +231,24 @@ expect_eq "an event the kernel lacks: exit 2" "$?" 2
 expect_grep "... named in the message" "no tracepoint 'sched:no_such_event'" \
 	"$T_DIR/u.err"
 
+# a glob with fields: the events that lack one are skipped and counted
+want=0 skipped=0
+for d in "$TRACEFS"/events/syscalls/sys_enter_open*; do
+	if grep -q ' filename;' "$d/format"; then
+		want=$((want + 1))
+	else
+		skipped=$((skipped + 1))
+	fi
+done
+"$SONDE" trace -v -c "$fix $N $K 1" 't:syscalls:sys_enter_open* filename' \
+	>"$T_DIR/o" 2>"$T_DIR/o.err"
+expect_eq "a glob with a field: exit status" "$?" 0
+expect_grep "... the events without the field are skipped ($want kept, $skipped skipped, as their format files say)" \
+	"$want tracepoints*, $skipped skipped (without the fields asked for)" \
+	"$T_DIR/o.err"
+expect_grep "... the fixture's open of /dev/null (openat) is there" \
+	"sys_enter_openat: filename=" "$T_DIR/o"
+
 # sonde list t:GLOB against events/
 "$SONDE" list -q 't:sched:sched_process_*' >"$T_DIR/list" 2>"$T_DIR/list.err"
 expect_eq "list t:sched:sched_process_*: exit status" "$?" 0

@@ -189,7 +189,7 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu_info *up,
 	/* the tracefs backend's trace_clock mono */
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
-	if (s->opts.pid > 0) {
+	if (s->opts.pid > 0 && !pp->pid_check) {
 		a->inherit = 1;
 		a->inherit_thread = !s->opts.follow_fork;
 	}
@@ -276,20 +276,8 @@ static int thread_list(struct sonde_session *s, int **tids)
 static int open_probe_error(struct sonde_session *s, struct probe *p,
 			    int err)
 {
-	if (probe_is_tracepoint(p) && (err == -EACCES || err == -EPERM))
-		return set_err(s, EPERM, -1,
-			       "perf_event_open refused tracepoint %s:%s: "
-			       "it needs CAP_PERFMON or perf_event_paranoid "
-			       "-1",
-			       p->spec.group, p->spec.event);
-	if (probe_is_tracepoint(p) && !s->err.msg[0])
-		return set_err(s, err, -1,
-			       "perf_event_open refused tracepoint %s:%s "
-			       "(id %d): %s",
-			       p->spec.group, p->spec.event, p->fmt.id,
-			       strerror(-err));
 	if (probe_is_tracepoint(p))
-		return err;
+		return perf_tp_open_error(s, p, err);
 	if (err == -EACCES || err == -EPERM)
 		return set_err(s, EPERM, -1,
 			       "perf_event_open refused probe %s: the uprobe and kprobe PMUs need CAP_SYS_ADMIN",
@@ -341,6 +329,11 @@ static void open_comm_tracker(struct sonde_session *s)
 	}
 }
 
+static bool pc(const struct sonde_session *s, int i)
+{
+	return ((struct perf_state *)s->be_priv)->pp[i].pid_check;
+}
+
 static int open_all(struct sonde_session *s, const struct pmu_info *up,
 		    const struct pmu_info *kp)
 {
@@ -355,14 +348,15 @@ static int open_all(struct sonde_session *s, const struct pmu_info *up,
 	for (n = 0; !err && n < s->nprobes; n++) {
 		i = register_order(s, n);
 		opened = 0;
-		for (t = 0; !err && t < nt; t++) {
+		/* pid_check: every task, the samples kept by pid */
+		for (t = 0; !err && t < (pc(s, i) ? 1 : nt); t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
 				/* mmap and comm records serve stacks; without
 				 * stacks, system-wide comms come from a dummy
 				 * event of their own (open_comm_tracker) */
 				track = i == 0 && s->opts.stack;
-				err = open_one(s, i, tids[t], cpu, up, kp,
-					       track);
+				err = open_one(s, i, pc(s, i) ? -1 : tids[t],
+					       cpu, up, kp, track);
 				if (err == -ENODEV || err == -ESRCH)
 					err = 0; /* offline CPU, thread gone */
 				else if (!err)
@@ -486,13 +480,11 @@ static int plan(struct sonde_session *s, const struct pmu_info *up,
 
 		/* the kernel's tracepoint: opened by its id, its record
 		 * decoded by its format (read with the spec) */
-		if (probe_is_tracepoint(p) && !p->trigger && !p->hist) {
-			pp->mode = PM_TRACEPOINT;
-			slog(s, SONDE_LOG_DEBUG, "probe %s: tracepoint %s:%s",
-			     p->name, p->spec.group, p->spec.event);
-		} else if ((err = plan_probe(s, i, up, kp, &strs))) {
+		if (probe_is_tracepoint(p) && !p->trigger && !p->hist)
+			perf_tp_plan(s, p, pp);
+		else if ((err = plan_probe(s, i, up, kp, &strs)))
 			return err;
-		}
+		st->inheriting |= s->opts.pid > 0 && !pp->pid_check;
 		if (pp->plan && pp->plan->fixed > maxfixed)
 			maxfixed = pp->plan->fixed;
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,
@@ -530,6 +522,7 @@ static void perf_stop(struct sonde_session *s)
 	free(st->fds);
 	free(st->fdcpu);
 	free(st->ids);
+	free(st->followed);
 	free(st->rings);
 	free(st->pp);
 	free(st->stype);

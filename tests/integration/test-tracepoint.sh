@@ -207,7 +207,8 @@ for b in $BACKENDS; do
 		't:syscalls:sys_enter_openat dfd flags' >"$T_DIR/d.$b" 2>"$T_DIR/d.$b.err"
 	flags=$(printf '#include <fcntl.h>\nO_WRONLY|O_CLOEXEC\n' |
 		cc -E -P - 2>/dev/null | tail -n 1)
-	flags=$((flags))
+	# no compiler (the VM): include/uapi/asm-generic/fcntl.h's values
+	flags=$((${flags:-01|02000000}))
 	expect_grep "$b: sys_enter_openat: dfd=-100 (AT_FDCWD, an int), flags=$flags" \
 		"sys_enter_openat: dfd=-100 flags=$flags\$" "$T_DIR/d.$b"
 

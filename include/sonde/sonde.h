@@ -203,7 +203,9 @@ int sonde_session__stats(const struct sonde_session *s,
 			 struct sonde_stats *stats);
 
 int sonde_session__probe_count(const struct sonde_session *s);
-/* The probe's event name, its kernel definition line, and its format file. */
+/* The probe's event name, its kernel definition line (NULL for a
+ * tracepoint, t:SYSTEM:EVENT: the kernel has its event), and its format
+ * file (a tracepoint's as soon as it is added). */
 const char *sonde_session__probe_name(const struct sonde_session *s, int probe);
 const char *sonde_session__probe_definition(const struct sonde_session *s,
 					    int probe);
@@ -357,6 +359,17 @@ struct sonde_usdt_info {
 int sonde_usdt__list(const char *target, pid_t pid,
 		     int (*cb)(const struct sonde_usdt_info *u, void *ctx),
 		     void *ctx);
+
+/*
+ * Each tracepoint (an event under tracefs's events/) whose system and
+ * event match the fnmatch(3) patterns (NULL = all), sorted by system then
+ * event; tracefs is mounted when it is not (root). Returns the number
+ * listed, cb's non-zero value, or -errno (-ENODEV: no tracefs).
+ */
+int sonde_tracepoints__list(const char *system, const char *event,
+			    int (*cb)(const char *system, const char *event,
+				      void *ctx),
+			    void *ctx);
 
 /* Each file a process maps executable (its program and libraries), each
  * once, in address order. Returns how many, cb's value, or -errno. */

@@ -15,6 +15,7 @@ char *cli_spec_short(const char *arg)
 	static const char *const names[][2] = {
 		{"uprobe", "u"},     {"uretprobe", "ur"}, {"kprobe", "k"},
 		{"kretprobe", "kr"}, {"U", "usdt"},
+		{"tracepoint", "t"},
 	};
 	size_t i, n;
 	char *s;

@@ -83,6 +83,17 @@ struct probe_tracefs {
 	char *hist_text; /* last read of the hist file */
 };
 
+/*
+ * A tracepoint (spec.kind PROBE_TRACEPOINT) is an event the kernel has:
+ * spec.group is its system and spec.event its name (a pattern's match,
+ * never a pattern), events/SYSTEM/EVENT in tracefs; fmt.id is the event's
+ * id (PERF_TYPE_TRACEPOINT's config, the records' common_type) and
+ * fmt.system its system; format_text is the kernel's format file as read
+ * and fmt its layout with fields cut to the ARGS in their order, renamed
+ * by NAME=FIELD, every offset the kernel's (the record is the kernel's
+ * own, never built by a backend). name is EVENT (unique in the session),
+ * definition NULL, created false: nothing is made in dynamic_events.
+ */
 struct probe {
 	struct probe_spec spec;
 	char *name;	  /* event name in the session's group */
@@ -109,6 +120,20 @@ struct probe {
 	/* args/: its args compiled, at the first need (probe_fetch_plan()) */
 	struct fetch_plan *plan;
 };
+
+static inline bool probe_is_tracepoint(const struct probe *p)
+{
+	return p->spec.kind == PROBE_TRACEPOINT;
+}
+
+/* Where p's event is in tracefs, events/SYSTEM/NAME: a tracepoint's own
+ * system and name; else the session's group and the probe's name. */
+static inline const char *probe_event_system(const struct sonde_session *s,
+					     const struct probe *p);
+static inline const char *probe_event_name(const struct probe *p)
+{
+	return probe_is_tracepoint(p) ? p->spec.event : p->name;
+}
 
 /* A small open-addressing cache tid -> (pid, comm): records carry only the
  * tid; /proc is read once per thread, the backend asked when it is gone. */
@@ -200,6 +225,12 @@ struct sonde_session {
 
 	struct lib_error err; /* the last error (base/error.h) */
 };
+
+static inline const char *probe_event_system(const struct sonde_session *s,
+					     const struct probe *p)
+{
+	return probe_is_tracepoint(p) ? p->spec.group : s->group;
+}
 
 /* resolve.c: a spec's probe made concrete (file and offset; a checked
  * kernel function), errors set on the session with their column */

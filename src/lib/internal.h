@@ -83,6 +83,17 @@ struct probe_tracefs {
 	char *hist_text; /* last read of the hist file */
 };
 
+/*
+ * A tracepoint (spec.kind PROBE_TRACEPOINT) is an event the kernel has:
+ * spec.group is its system and spec.event its name (a pattern's match,
+ * never a pattern), events/SYSTEM/EVENT in tracefs; fmt.id is the event's
+ * id (PERF_TYPE_TRACEPOINT's config, the records' common_type) and
+ * fmt.system its system; format_text is the kernel's format file as read
+ * and fmt its layout with fields cut to the ARGS in their order, renamed
+ * by NAME=FIELD, every offset the kernel's (the record is the kernel's
+ * own, never built by a backend). name is EVENT (unique in the session),
+ * definition NULL, created false: nothing is made in dynamic_events.
+ */
 struct probe {
 	struct probe_spec spec;
 	char *name;	  /* event name in the session's group */

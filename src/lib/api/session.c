@@ -371,6 +371,11 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 	/* parsed once: every probe of the spec is made from this struct */
 	if (spec_parse_pattern(text, &sp, &perr))
 		return set_err(s, EINVAL, perr.col, "%s", perr.msg);
+	if (sp.kind == PROBE_TRACEPOINT) {
+		err = session_add_tracepoints(s, text, &sp, opts);
+		spec_free(&sp);
+		return err;
+	}
 	eo = (struct expand_opts){.pid = s->opts.pid,
 				  .debug_dir = s->opts.debug_dir,
 				  .max_probes = s->opts.max_probes};
@@ -453,7 +458,11 @@ static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 		err = set_err(s, ENOMEM, -1, "out of memory");
 		goto fail;
 	}
-	if (r && r->at_offset && probe_kind_is_user(p->spec.kind)) {
+	if (p->spec.kind == PROBE_TRACEPOINT) {
+		err = resolve_tracepoint(s, p);
+		if (err)
+			goto fail;
+	} else if (r && r->at_offset && probe_kind_is_user(p->spec.kind)) {
 		p->offset = r->offset;
 		p->sym_vaddr = r->sym_vaddr;
 		err = resolve_uprobe_args(s, p);
@@ -477,7 +486,8 @@ static int add_one(struct sonde_session *s, const struct probe_spec *sp,
 		err = set_err(s, ENOMEM, -1, "out of memory");
 		goto fail;
 	}
-	err = build_definition(s, p);
+	/* a tracepoint has no definition: the kernel made its event */
+	err = p->spec.kind == PROBE_TRACEPOINT ? 0 : build_definition(s, p);
 	if (err)
 		goto fail;
 	nlocs = p->spec.usdt ? p->spec.usdt_nlocs : 1;

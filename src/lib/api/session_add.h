@@ -24,4 +24,12 @@ int session_add_expanded(struct sonde_session *s, const char *text,
 			 const struct probe_locations *l,
 			 const struct sonde_probe_opts *opts);
 
+/* add_tracepoint.c: a probe on each event a t:SYSTEM:EVENT spec names
+ * (the first one's index, or -errno with the session's message); a
+ * probe's event format read and cut to its ARGS (0 or -errno). */
+int session_add_tracepoints(struct sonde_session *s, const char *text,
+			    const struct probe_spec *sp,
+			    const struct sonde_probe_opts *opts);
+int resolve_tracepoint(struct sonde_session *s, struct probe *p);
+
 #endif

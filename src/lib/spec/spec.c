@@ -461,6 +461,15 @@ static int parse_head(struct parser *ps, const char *s, const char *e)
 					 "usdt:TARGET:[PROVIDER:]NAME");
 		return parse_usdt(ps, te + 1, e);
 	}
+	if (span_eq(s, te, "t") || span_eq(s, te, "tracepoint")) {
+		if (!has_colon)
+			return spec_perr(ps, te,
+					 "missing ':' after '%.*s': expected "
+					 "%.*s:SYSTEM:EVENT",
+					 (int)(te - s), s, (int)(te - s), s);
+		return spec_parse_tracepoint(ps, te + 1, e,
+					     te - s == 1 ? "t" : "tracepoint");
+	}
 	if (span_eq(s, te, "u") || span_eq(s, te, "ur")) {
 		if (!has_colon)
 			return spec_perr(ps, te,
@@ -546,7 +555,9 @@ static int parse(const char *text, struct probe_spec *spec,
 	if (!ret && ps.glob_form && spec->symbol)
 		spec->pattern = is_pattern(spec);
 	if (!ret)
-		ret = spec_parse_args(&ps);
+		ret = spec->kind == PROBE_TRACEPOINT
+			      ? spec_parse_tracepoint_args(&ps)
+			      : spec_parse_args(&ps);
 	free(ps.named);
 	if (ret)
 		spec_free(spec);

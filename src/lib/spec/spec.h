@@ -14,6 +14,10 @@ enum probe_kind {
 	PROBE_URETPROBE,
 	PROBE_KPROBE,
 	PROBE_KRETPROBE,
+	/* t:SYSTEM:EVENT, tracepoint:SYSTEM:EVENT: an event the kernel
+	 * already has under events/ (spec.group SYSTEM, spec.event EVENT,
+	 * either may be a glob; each ARG a field of its format) */
+	PROBE_TRACEPOINT,
 };
 
 static inline bool probe_kind_is_return(enum probe_kind k)
@@ -26,7 +30,14 @@ static inline bool probe_kind_is_user(enum probe_kind k)
 	return k == PROBE_UPROBE || k == PROBE_URETPROBE;
 }
 
+static inline bool probe_kind_is_kernel(enum probe_kind k)
+{
+	return k == PROBE_KPROBE || k == PROBE_KRETPROBE;
+}
+
 struct probe_arg {
+	/* tracepoints: [NAME=]FIELD; fetch is FIELD (a field of the
+	 * event's format), name NAME or FIELD, type NULL */
 	char *name;	/* user's NAME, or a readable default ("arg1", "retval",
 			 * "stack2", "di", "comm", "val3"...), unique per probe;
 			 * in the kernel's p:/r: syntax, the kernel's own
@@ -88,6 +99,9 @@ struct probe_spec {
  *   p:bash:readline   r:libc:gets +0($retval):string            (perf-tools)
  *   usdt:TARGET:[PROVIDER:]NAME [ARGS]   (argN: the note's Nth argument;
  *   PROVIDER and NAME may be globs; TARGET may be empty, as for u::SYM)
+ *   t:SYSTEM:EVENT [FIELDS]   tracepoint:SYSTEM:EVENT [FIELDS]
+ *   (an existing event; SYSTEM and EVENT may be globs; FIELDS are
+ *   [NAME=]FIELD of its format, spec_tracepoint.c)
  * ARGS: whitespace-separated [NAME=]FETCH[:TYPE]. The whole spec may be one
  * shell word with spaces inside. Also "/path:0xOFF(0xREF)" (ref_ctr_offset)
  * and the kernel's "LOCATION%return" for return probes.

@@ -45,6 +45,11 @@ int spec_check_name(struct parser *ps, const char *s, const char *e,
 		    const char *what, size_t max);
 /* The ARGS from ps->p on: spec->args, nargs, unique names. */
 int spec_parse_args(struct parser *ps);
+/* spec_tracepoint.c: SYSTEM:EVENT at [s, e) of t:/tracepoint: (type names
+ * the prefix as written), and a tracepoint's [NAME=]FIELD arguments. */
+int spec_parse_tracepoint(struct parser *ps, const char *s, const char *e,
+			  const char *type);
+int spec_parse_tracepoint_args(struct parser *ps);
 
 static inline int oom(struct parser *ps)
 {

@@ -32,7 +32,12 @@
 static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 		  size_t len)
 {
-	if (p->filter || p->trigger || p->hist)
+	if (p->spec.kind == PROBE_TRACEPOINT)
+		snprintf(why, len,
+			 "probe %s is a tracepoint, which the bpf backend "
+			 "does not attach",
+			 p->name);
+	else if (p->filter || p->trigger || p->hist)
 		snprintf(why, len,
 			 "probe %s has a %s, which only the tracefs backend "
 			 "applies",

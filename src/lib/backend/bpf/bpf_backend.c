@@ -673,9 +673,11 @@ static bool bpf_fits(const struct sonde_session *s, enum backend_step step,
 	if (step != BACKEND_STEP_MANY || s->nprobes <= AUTO_BPF_PROBES)
 		return false;
 	if (bpf_backend_fits(s, why, len)) {
-		slog(s, SONDE_LOG_INFO,
-		     "%d probes: the bpf backend (one uprobe_multi link per file)",
-		     s->nprobes);
+		slog(s, SONDE_LOG_INFO, "%d probes: the bpf backend (%s)",
+		     s->nprobes,
+		     bpf_is_tracepoint(&s->probes[0])
+			     ? "one tracepoint event per probe"
+			     : "one uprobe_multi link per file");
 		return true;
 	}
 	slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",

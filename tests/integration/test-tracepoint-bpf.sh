@@ -93,6 +93,15 @@ expect_file_eq "hist --value ret --linear (a signed long field)" "$T_DIR/hl.got"
 expect_file_eq "count --in-user (the records streamed) prints the kernel's table" \
 	"$T_DIR/cu" "$T_DIR/c"
 
+# -c follows the command's children (the followed set, follow.c): a shell
+# that runs the fixture twice writes nothing itself
+"$SONDE" count --backend bpf -c "sh -c '$fix; $fix'" t:syscalls:sys_enter_write \
+	--by count >"$T_DIR/cf" 2>"$T_DIR/cf.err"
+awk '$1 == "sys_enter_write" { print $2, $3 }' "$T_DIR/cf" | sort -n >"$T_DIR/cf.got"
+printf '3 10\n7 4\n11 8\n100 2\n' >"$T_DIR/cf.want"
+expect_file_eq "count -c: the command's two children, each counted" \
+	"$T_DIR/cf.got" "$T_DIR/cf.want"
+
 # --- -p: one process, while another makes the same records ---
 mkfifo "$T_DIR/go"
 start_bg "$fix" --wait <>"$T_DIR/go" >"$T_DIR/ready"

@@ -358,6 +358,17 @@ int sonde_usdt__list(const char *target, pid_t pid,
 		     int (*cb)(const struct sonde_usdt_info *u, void *ctx),
 		     void *ctx);
 
+/*
+ * Each tracepoint (an event under tracefs's events/) whose system and
+ * event match the fnmatch(3) patterns (NULL = all), sorted by system then
+ * event; tracefs is mounted when it is not (root). Returns the number
+ * listed, cb's non-zero value, or -errno (-ENODEV: no tracefs).
+ */
+int sonde_tracepoints__list(const char *system, const char *event,
+			    int (*cb)(const char *system, const char *event,
+				      void *ctx),
+			    void *ctx);
+
 /* Each file a process maps executable (its program and libraries), each
  * once, in address order. Returns how many, cb's value, or -errno. */
 int sonde_proc__objects(pid_t pid, int (*cb)(const char *path, void *ctx),

@@ -139,6 +139,8 @@ int cmd_format(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_cleanup(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+/* list_tracepoints.c: sonde list t:SYSTEM:EVENT (arg after the type) */
+int list_tracepoints(const char *arg, const struct cli_opts *o);
 int cmd_count(int argc, char **argv);
 int cmd_hist(int argc, char **argv);
 int cmd_latency(int argc, char **argv);

@@ -53,7 +53,8 @@ struct lat_ctx {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sonde latency FUNC... [--by KEY[,KEY]] [options]\n"
-		     "  FUNC            u:TARGET:SYM or k:FUNC: entry to return time\n");
+		     "  FUNC            u:TARGET:SYM or k:FUNC: entry to return time;\n"
+		     "                  t:syscalls:sys_enter_NAME: to its sys_exit_NAME\n");
 	cli_options_help(out, CMD_LATENCY);
 }
 
@@ -315,12 +316,30 @@ static int setup(struct agg_cli *a, void *ctx)
 	return 0;
 }
 
+/* "t:syscalls:sys_enter_X args" -> "t:syscalls:sys_exit_X" (also
+ * tracepoint:); NULL for any other tracepoint, which has no return */
+static char *syscall_exit_spec(const char *spec, size_t loc)
+{
+	static const char enter[] = "syscalls:sys_enter_";
+	size_t type = strcspn(spec, ":") + 1, n = sizeof(enter) - 1;
+	char *r;
+
+	if (loc < type + n || strncmp(spec + type, enter, n))
+		return NULL;
+	if (asprintf(&r, "t:syscalls:sys_exit_%.*s", (int)(loc - type - n),
+		     spec + type + n) < 0)
+		return NULL;
+	return r;
+}
+
 /* "u:T:S args" -> "ur:T:S", "k:F args" -> "kr:F" */
 static char *return_spec(const char *spec)
 {
 	size_t loc = strcspn(spec, " \t");
 	char *r;
 
+	if (!strncmp(spec, "t:", 2) || !strncmp(spec, "tracepoint:", 11))
+		return syscall_exit_spec(spec, loc);
 	if (strncmp(spec, "u:", 2) && strncmp(spec, "k:", 2))
 		return NULL;
 	if (asprintf(&r, "%cr:%.*s", spec[0], (int)(loc - 2), spec + 2) < 0)
@@ -369,7 +388,10 @@ int cmd_latency(int argc, char **argv)
 		specs[2 * i + 1] = return_spec(f);
 		if (!specs[2 * i + 1]) {
 			fprintf(stderr,
-				"%s: latency takes u:TARGET:SYM or k:FUNC, not '%s'\n",
+				"%s: latency takes u:TARGET:SYM, k:FUNC or "
+				"t:syscalls:sys_enter_NAME (its sys_exit_NAME "
+				"is the return; other tracepoints have none), "
+				"not '%s'\n",
 				prog, f);
 			status = EXIT_USAGE;
 			goto out;

@@ -39,13 +39,17 @@ static void usage(FILE *out)
 		"  -p PID with an empty TARGET (u:, u::PATTERN, usdt:) lists "
 		"every\n"
 		"                    object the process maps\n"
+		"  t:SYSTEM[:EVENT]  tracepoints (events/ of tracefs), as "
+		"t:SYSTEM:EVENT;\n"
+		"                    SYSTEM and EVENT are globs\n"
 		"  No PATTERN lists everything. The count goes to stderr (-q: "
 		"not).\n"
 		"examples:\n"
 		"  sonde list 'k:do_sys_open*'\n"
 		"  sonde list 'u:libc:str*cmp'\n"
 		"  sonde list -v u:./prog:handle\n"
-		"  sonde list -p 1234 usdt:\n");
+		"  sonde list -p 1234 usdt:\n"
+		"  sonde list 't:sched:sched_process_*'\n");
 	cli_options_help(out, CMD_LIST);
 }
 
@@ -330,10 +334,17 @@ int cmd_list(int argc, char **argv)
 			status = list_user(strchr(arg, ':') + 1, &o);
 		} else if (!strncmp(arg, "usdt:", 5)) {
 			status = list_usdt(arg + 5, &o);
+		} else if (!strcmp(arg, "t") || !strcmp(arg, "tracepoint") ||
+			   !strncmp(arg, "t:", 2) ||
+			   !strncmp(arg, "tracepoint:", 11)) {
+			status = list_tracepoints(
+				strchr(arg, ':') ? strchr(arg, ':') + 1 : "",
+				&o);
 		} else {
 			fprintf(stderr,
 				"%s: list takes k:[MOD:]PATTERN, "
-				"u:TARGET[:PATTERN] or usdt:TARGET, not "
+				"u:TARGET[:PATTERN], usdt:TARGET or "
+				"t:SYSTEM[:EVENT], not "
 				"'%s'\n",
 				prog, arg);
 			status = EXIT_USAGE;

@@ -121,6 +121,20 @@ struct probe {
 	struct fetch_plan *plan;
 };
 
+static inline bool probe_is_tracepoint(const struct probe *p)
+{
+	return p->spec.kind == PROBE_TRACEPOINT;
+}
+
+/* Where p's event is in tracefs, events/SYSTEM/NAME: a tracepoint's own
+ * system and name; else the session's group and the probe's name. */
+static inline const char *probe_event_system(const struct sonde_session *s,
+					     const struct probe *p);
+static inline const char *probe_event_name(const struct probe *p)
+{
+	return probe_is_tracepoint(p) ? p->spec.event : p->name;
+}
+
 /* A small open-addressing cache tid -> (pid, comm): records carry only the
  * tid; /proc is read once per thread, the backend asked when it is gone. */
 struct task_info {
@@ -211,6 +225,12 @@ struct sonde_session {
 
 	struct lib_error err; /* the last error (base/error.h) */
 };
+
+static inline const char *probe_event_system(const struct sonde_session *s,
+					     const struct probe *p)
+{
+	return probe_is_tracepoint(p) ? p->spec.group : s->group;
+}
 
 /* resolve.c: a spec's probe made concrete (file and offset; a checked
  * kernel function), errors set on the session with their column */

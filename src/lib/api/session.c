@@ -633,6 +633,13 @@ int sonde_session__probe_site(const struct sonde_session *s, int i,
 	out.is_return = probe_kind_is_return(p->spec.kind);
 	out.symbol = p->spec.symbol;
 	out.function = p->function ? p->function : p->spec.symbol;
+	/* syscalls:sys_enter_X and sys_exit_X: the site is syscall X */
+	if (probe_is_tracepoint(p)) {
+		out.symbol = spec_tp_syscall(&p->spec, &out.is_return);
+		out.function = out.symbol ? out.symbol : p->spec.event;
+		if (!out.symbol)
+			out.symbol = p->spec.event;
+	}
 	if (probe_kind_is_user(p->spec.kind)) {
 		out.path = p->path;
 		out.offset = p->offset;

@@ -100,6 +100,34 @@ static void print_kind(const char *fmt, const char *name, bool *hex, bool *sym)
 	}
 }
 
+/*
+ * A syscall tracepoint keeps each argument in an unsigned long slot
+ * whatever its C type (kernel/trace/trace_syscalls.c: "int dfd" has size
+ * 8 and signed 0): the value is the type's, the slot's low bytes on a
+ * little-endian machine, with the type's sign (an int's upper half is
+ * not defined by the ABI). Only C integer types narrower than the slot.
+ */
+static void narrow_to_type(const struct tep_format_field *tf,
+			   struct field_layout *f)
+{
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	unsigned int es;
+
+	if (!tf->type || (tf->flags & TEP_FIELD_IS_POINTER) ||
+	    strchr(tf->type, '*'))
+		return;
+	es = type_elem_size(tf->type);
+	if (!es || es >= f->size)
+		return;
+	f->size = f->elem_size = es;
+	f->is_signed = strncmp(tf->type, "unsigned", 8) && tf->type[0] != 'u' &&
+		       tf->type[0] != 'x';
+#else
+	(void)tf;
+	(void)f;
+#endif
+}
+
 static int copy_field(const struct tep_format_field *tf, const char *pfmt,
 		      struct field_layout *f)
 {
@@ -154,6 +182,7 @@ static int copy_field(const struct tep_format_field *tf, const char *pfmt,
 		f->hex = hex;
 		return 0;
 	}
+	narrow_to_type(tf, f);
 	if (f->size != 1 && f->size != 2 && f->size != 4 && f->size != 8)
 		goto bad;
 	if (sym)

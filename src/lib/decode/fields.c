@@ -48,6 +48,11 @@ const char *sonde_event__comm(const struct sonde_event *ev)
 
 bool sonde_event__is_return(const struct sonde_event *ev)
 {
+	bool is_exit = false;
+
+	/* a syscall's exit tracepoint is its return (latency pairs them) */
+	if (spec_tp_syscall(&ev->p->spec, &is_exit))
+		return is_exit;
 	return probe_kind_is_return(ev->p->spec.kind);
 }
 

@@ -237,8 +237,17 @@ static int site_cmp(const struct probe *x, const struct probe *y)
 {
 	bool ux = probe_kind_is_user(x->spec.kind);
 	bool uy = probe_kind_is_user(y->spec.kind);
+	bool tx = probe_is_tracepoint(x), ty = probe_is_tracepoint(y);
 	const char *a, *b;
 	int c;
+
+	/* a tracepoint: its event (the session has each once) */
+	if (tx != ty)
+		return tx ? -1 : 1;
+	if (tx) {
+		c = strcmp(x->spec.group, y->spec.group);
+		return c ? c : strcmp(x->spec.event, y->spec.event);
+	}
 
 	if (ux != uy)
 		return ux ? -1 : 1;
@@ -302,15 +311,15 @@ int register_order(const struct sonde_session *s, int n)
 	for (i = 0; i < s->nprobes; i++) {
 		const struct probe *p = &s->probes[i];
 
-		if (!probe_kind_is_user(p->spec.kind) &&
+		if (probe_kind_is_kernel(p->spec.kind) &&
 		    probe_kind_is_return(p->spec.kind) && k++ == n)
 			return i;
 	}
 	for (i = s->nprobes - 1; i >= 0; i--) {
 		const struct probe *p = &s->probes[i];
 
-		if ((probe_kind_is_user(p->spec.kind) ||
-		     !probe_kind_is_return(p->spec.kind)) &&
+		if (!(probe_kind_is_kernel(p->spec.kind) &&
+		      probe_kind_is_return(p->spec.kind)) &&
 		    k++ == n)
 			return i;
 	}

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "base/error.h"
 
@@ -34,6 +35,13 @@ static inline bool probe_kind_is_kernel(enum probe_kind k)
 {
 	return k == PROBE_KPROBE || k == PROBE_KRETPROBE;
 }
+
+struct probe_spec;
+/* A syscalls:sys_enter_NAME or syscalls:sys_exit_NAME tracepoint: NAME
+ * (inside spec's event) with *is_exit set; else NULL. The one entry and
+ * return pair tracepoints have (latency pairs them by thread). */
+static inline const char *spec_tp_syscall(const struct probe_spec *sp,
+					  bool *is_exit);
 
 struct probe_arg {
 	/* tracepoints: [NAME=]FIELD; fetch is FIELD (a field of the
@@ -87,6 +95,18 @@ struct probe_spec {
 	int target_col;	  /* column of TARGET (or FUNC for kprobes) */
 	int symbol_col;	  /* column of SYM/ADDR */
 };
+
+static inline const char *spec_tp_syscall(const struct probe_spec *sp,
+					  bool *is_exit)
+{
+	if (sp->kind != PROBE_TRACEPOINT || !sp->group || !sp->event ||
+	    strcmp(sp->group, "syscalls"))
+		return NULL;
+	*is_exit = !strncmp(sp->event, "sys_exit_", 9);
+	if (*is_exit)
+		return sp->event + 9;
+	return strncmp(sp->event, "sys_enter_", 10) ? NULL : sp->event + 10;
+}
 
 /*
  * Parse one probe spec:

@@ -276,6 +276,20 @@ static int thread_list(struct sonde_session *s, int **tids)
 static int open_probe_error(struct sonde_session *s, struct probe *p,
 			    int err)
 {
+	if (probe_is_tracepoint(p) && (err == -EACCES || err == -EPERM))
+		return set_err(s, EPERM, -1,
+			       "perf_event_open refused tracepoint %s:%s: "
+			       "it needs CAP_PERFMON or perf_event_paranoid "
+			       "-1",
+			       p->spec.group, p->spec.event);
+	if (probe_is_tracepoint(p) && !s->err.msg[0])
+		return set_err(s, err, -1,
+			       "perf_event_open refused tracepoint %s:%s "
+			       "(id %d): %s",
+			       p->spec.group, p->spec.event, p->fmt.id,
+			       strerror(-err));
+	if (probe_is_tracepoint(p))
+		return err;
 	if (err == -EACCES || err == -EPERM)
 		return set_err(s, EPERM, -1,
 			       "perf_event_open refused probe %s: the uprobe and kprobe PMUs need CAP_SYS_ADMIN",
@@ -407,6 +421,14 @@ static int plan(struct sonde_session *s, const struct pmu_info *up,
 		struct perf_probe_state *pp = &st->pp[i];
 		bool user = probe_kind_is_user(p->spec.kind);
 
+		if (probe_is_tracepoint(p) && !p->trigger && !p->hist) {
+			/* the kernel's event: opened by its id, its
+			 * record decoded by its format (read with the spec) */
+			pp->mode = PM_TRACEPOINT;
+			slog(s, SONDE_LOG_DEBUG, "probe %s: tracepoint %s:%s",
+			     p->name, p->spec.group, p->spec.event);
+			goto buffers;
+		}
 		if (p->trigger || p->hist)
 			return set_err(s, ENOTSUP, -1,
 				       "--trigger and --hist need the tracefs backend (probe %s)",
@@ -458,6 +480,7 @@ static int plan(struct sonde_session *s, const struct pmu_info *up,
 				pp->stack_dump = need;
 		}
 		pentry_plan(s, p, pp);
+buffers:
 		if (pp->plan && pp->plan->fixed > maxfixed)
 			maxfixed = pp->plan->fixed;
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,

@@ -30,6 +30,10 @@ bool pmu_can(struct probe *p, const struct pmu_info *up,
 {
 	bool user = probe_kind_is_user(p->spec.kind);
 
+	/* a tracepoint needs no PMU: PERF_TYPE_TRACEPOINT by its id, the
+	 * filter through PERF_EVENT_IOC_SET_FILTER */
+	if (probe_is_tracepoint(p) && !p->trigger && !p->hist)
+		return true;
 	if (p->trigger || p->hist || p->filter) {
 		snprintf(why, len, "probe %s has a %s", p->name,
 			 p->filter ? "filter" : p->trigger ? "trigger" : "hist");
@@ -61,11 +65,12 @@ static bool perf_backend_fits(const struct sonde_session *s, char *why,
 		snprintf(why, len, "the PMUs need CAP_SYS_ADMIN");
 		return false;
 	}
-	if (s->opts.pid > 0) {
-		snprintf(why, len,
-			 "PMU probes cannot be inherited by a process's new threads");
-		return false;
-	}
+	for (i = 0; s->opts.pid > 0 && i < s->nprobes; i++)
+		if (!probe_is_tracepoint(&s->probes[i])) {
+			snprintf(why, len,
+				 "PMU probes cannot be inherited by a process's new threads");
+			return false;
+		}
 	up = pmu_get("uprobe");
 	kp = pmu_get("kprobe");
 	for (i = 0; i < s->nprobes; i++)

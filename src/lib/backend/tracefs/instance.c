@@ -73,7 +73,8 @@ static char *refusal(struct sonde_session *s, struct probe *p, const char *file,
 
 	if (strcmp(file, "filter"))
 		return tfs_error_since(mark, val);
-	why = tracefs_event_file_read(tfs_inst(s), s->group, p->name, "filter",
+	why = tracefs_event_file_read(tfs_inst(s), probe_event_system(s, p),
+				      probe_event_name(p), "filter",
 				      NULL);
 	if (why && !strstr(why, "rror")) {
 		free(why);
@@ -88,7 +89,8 @@ static int event_write(struct sonde_session *s, struct probe *p,
 	char *why, *mark = tfs_error_mark();
 	int err;
 
-	if (tracefs_event_file_write(tfs_inst(s), s->group, p->name, file,
+	if (tracefs_event_file_write(tfs_inst(s), probe_event_system(s, p),
+				     probe_event_name(p), file,
 				     val) >= 0) {
 		free(mark);
 		return 0;
@@ -107,7 +109,8 @@ static bool has_hist(struct sonde_session *s, const struct probe *p)
 {
 	char file[256];
 
-	snprintf(file, sizeof(file), "events/%s/%s/hist", s->group, p->name);
+	snprintf(file, sizeof(file), "events/%s/%s/hist",
+		 probe_event_system(s, p), probe_event_name(p));
 	return tracefs_file_exists(tfs_inst(s), file);
 }
 
@@ -117,6 +120,17 @@ static bool has_kind(const struct sonde_session *s, bool user)
 
 	for (i = 0; i < s->nprobes; i++)
 		if (probe_kind_is_user(s->probes[i].spec.kind) == user)
+			return true;
+	return false;
+}
+
+/* The group's enable file covers the session's own events only. */
+static bool has_tracepoint(const struct sonde_session *s)
+{
+	int i;
+
+	for (i = 0; i < s->nprobes; i++)
+		if (probe_is_tracepoint(&s->probes[i]))
 			return true;
 	return false;
 }
@@ -148,13 +162,13 @@ void tfs_untrigger(struct sonde_session *s, struct probe *p)
 
 	/* "!" + the trigger removes it (ftrace events.rst 6.1). */
 	if (p->tfs.triggered && asprintf(&trig, "!%s", p->trigger) > 0) {
-		tracefs_event_file_write(tfs_inst(s), s->group, p->name,
-					 "trigger", trig);
+		tracefs_event_file_write(tfs_inst(s), probe_event_system(s, p),
+					 probe_event_name(p), "trigger", trig);
 		free(trig);
 	}
 	if (p->tfs.hist_set && asprintf(&trig, "!%s", p->hist) > 0) {
-		tracefs_event_file_write(tfs_inst(s), s->group, p->name,
-					 "trigger", trig);
+		tracefs_event_file_write(tfs_inst(s), probe_event_system(s, p),
+					 probe_event_name(p), "trigger", trig);
 		free(trig);
 	}
 	p->tfs.triggered = p->tfs.hist_set = false;
@@ -162,7 +176,8 @@ void tfs_untrigger(struct sonde_session *s, struct probe *p)
 
 int tfs_enable_one(struct sonde_session *s, struct probe *p, bool on)
 {
-	if (tracefs_event_file_write(tfs_inst(s), s->group, p->name, "enable",
+	if (tracefs_event_file_write(tfs_inst(s), probe_event_system(s, p),
+				     probe_event_name(p), "enable",
 				     on ? "1" : "0") >= 0)
 		return 0;
 	if (!on)
@@ -236,14 +251,16 @@ int tfs_enable(struct sonde_session *s, bool on)
 	 * write goes in the order of the instance's event list, which
 	 * depends on whether the instance was made before the events. */
 	last_first = on && probes_share_site(s);
-	if (on && !last_first && s->nprobes > 1 &&
+	if (on && !last_first && s->nprobes > 1 && !has_tracepoint(s) &&
 	    tracefs_instance_file_write(tfs_inst(s), file, "1") > 0)
 		return 0;
 	for (n = 0; n < s->nprobes; n++) {
 		i = last_first ? register_order(s, n) : n;
 		if (!on)
 			tfs_progress(s, "detaching", i, s->nprobes);
-		if (!s->probes[i].created || s->probes[i].detached)
+		if ((!s->probes[i].created &&
+		     !probe_is_tracepoint(&s->probes[i])) ||
+		    s->probes[i].detached)
 			continue;
 		err = tfs_enable_one(s, &s->probes[i], on);
 		if (err && on)
@@ -301,7 +318,8 @@ const char *tfs_probe_hist(struct sonde_session *s, int i)
 	if (!p->tfs.hist_set)
 		return NULL;
 	free(p->tfs.hist_text);
-	p->tfs.hist_text = tracefs_event_file_read(tfs_inst(s), s->group,
-						   p->name, "hist", NULL);
+	p->tfs.hist_text = tracefs_event_file_read(
+		tfs_inst(s), probe_event_system(s, p), probe_event_name(p),
+		"hist", NULL);
 	return p->tfs.hist_text;
 }

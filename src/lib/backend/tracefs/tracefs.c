@@ -154,8 +154,11 @@ int tfs_write_line(const char *file, const char *line)
 	return err;
 }
 
+/* NULL for a tracepoint: the kernel has its event already */
 static const char *events_file(const struct probe *p)
 {
+	if (probe_is_tracepoint(p))
+		return NULL;
 	return probe_kind_is_user(p->spec.kind) ? "uprobe_events"
 						: "kprobe_events";
 }
@@ -226,6 +229,8 @@ static int create_one(struct sonde_session *s, struct probe *p)
 	char *mark;
 	int err;
 
+	if (!file) /* a tracepoint: its format was read with the spec */
+		return 0;
 	err = tfs_has(file);
 	if (err && err != -ENAMETOOLONG)
 		return tfs_no_file(s, -1, file, err);
@@ -282,7 +287,7 @@ static size_t fill_block(struct sonde_session *s, char *buf, size_t max,
 		struct probe *p = &s->probes[i];
 		char line[256];
 
-		if (events_file(p) != file)
+		if (!file || events_file(p) != file)
 			break;
 		if (removal && !p->created)
 			continue;
@@ -337,6 +342,8 @@ int tfs_create_probes(struct sonde_session *s)
 		struct probe *p = &s->probes[i];
 
 		next = i + 1;
+		if (probe_is_tracepoint(p))
+			continue;
 		len = buf ? fill_block(s, buf, max, i, &next, false) : 0;
 		if (next - i < 2) { /* one line: the plain path */
 			next = i + 1;
@@ -392,6 +399,9 @@ int tfs_remove_probes(struct sonde_session *s)
 		total += s->probes[i].created;
 	/* blocks first; what a failed block left (EBUSY...) goes one by one */
 	for (i = 0; buf && i < s->nprobes; i = next) {
+		next = i + 1;
+		if (probe_is_tracepoint(&s->probes[i]))
+			continue;
 		len = fill_block(s, buf, max, i, &next, true);
 		if (!len)
 			continue;
@@ -529,9 +539,11 @@ static bool tracefs_fits(const struct sonde_session *s, enum backend_step step,
 	tfs_mount(geteuid() == 0);
 	root = tfs_root();
 	for (i = 0; i < s->nprobes; i++) {
+		/* a tracepoint is enabled in the session's instance */
 		snprintf(path, sizeof(path), "%s/%s",
 			 root ? root : "/nonexistent",
-			 events_file(&s->probes[i]));
+			 events_file(&s->probes[i]) ? events_file(&s->probes[i])
+						    : "instances");
 		if (access(path, W_OK) != 0) {
 			snprintf(why, len, "%s cannot be written", path);
 			return false;

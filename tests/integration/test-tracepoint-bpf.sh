@@ -56,6 +56,13 @@ expect_file_eq "trace: exec (the __data_loc filename), rename (char[16]) and wri
 expect_eq "trace: every record is the fixture's (pid $pid)" \
 	"$(sed -n 's/.* \([0-9][0-9]*\)\/[0-9][0-9]* \[.*/\1/p' "$T_DIR/tr" | sort -u)" "$pid"
 
+# the process's own exit, though the followed set (-c) lets it go there
+"$SONDE" trace --backend bpf -c "$fix" t:sched:sched_process_exit \
+	>"$T_DIR/ex" 2>"$T_DIR/ex.err"
+expect_eq "trace -c t:sched:sched_process_exit: the fixture's exit, once" \
+	"$(events "$T_DIR/ex" | sed 's/ pid=[0-9]* / pid=P /; s/ prio=[0-9]*//; s/ group_dead=1//')" \
+	'sched_process_exit: comm="tp_writes" pid=P'
+
 # --- in-kernel tables ---
 "$SONDE" count --backend bpf -v -c "$fix" t:syscalls:sys_enter_write \
 	--by count >"$T_DIR/c" 2>"$T_DIR/c.err"

@@ -475,7 +475,7 @@ static int load_and_attach(void *arg)
 		if (!err)
 			err = attach_group(a, &a->groups[i]);
 	}
-	return err;
+	return err ? err : bpf_follow_arm_exit(a->s, &a->follow);
 }
 
 struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,

@@ -643,6 +643,8 @@ static int bpf_start(struct sonde_session *s)
 			err = attach_group(s, st, g);
 	}
 	free(done);
+	if (!err)
+		err = bpf_follow_arm_exit(s, &st->follow);
 	if (err)
 		return err;
 	st->rb = ring_buffer__new(st->ring_fd, bpf_ring_sample, s, NULL);

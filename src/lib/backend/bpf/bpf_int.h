@@ -230,11 +230,14 @@ struct bpf_follow {
 	int map_fd; /* HASH u32 tgid -> u32; -1: not following */
 	int *fds;   /* the tracepoint events */
 	int nfds;
+	int exit_id, dead_off; /* for bpf_follow_arm_exit() */
 };
 /* Nothing to do (map_fd -1) unless s follows children; a child the map
  * cannot take adds 1 to lost_fd[0] (a PERCPU_ARRAY of u64, or -1). */
 int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f,
 		    int lost_fd);
+/* The exit program, once the probes' programs are attached (follow.c). */
+int bpf_follow_arm_exit(struct sonde_session *s, struct bpf_follow *f);
 void bpf_follow_close(struct bpf_follow *f);
 
 /* bpf_backend.c: can the bpf backend stream every probe of s? */

@@ -3,9 +3,9 @@
 # (the kernel's own, strings behind __data_loc included) and the tables it
 # keeps in the kernel (count --by FIELD, hist --value FIELD), checked
 # against what tp_writes.c does (its exec, rename and writes of known
-# sizes); -p and -c keep one process's records only; a --filter is refused
-# in one sentence; the other backends, where they take tracepoints, print
-# the same.
+# sizes) and bpftrace's count of the same run; -p and -c keep one
+# process's records only; a --filter is refused in one sentence; the other
+# backends, where they take tracepoints, print the same.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -93,6 +93,17 @@ expect_grep "hist: count, sum, min, max of 3x5 + 7x2 + 100 + 11x4" \
 awk '/^\[/ && $3 != 0 { print $1, $2, $3 }' "$T_DIR/hl" >"$T_DIR/hl.got"
 printf '%s\n' "[0, 10) 7" "[10, 20) 4" "[100, 110) 1" >"$T_DIR/hl.want"
 expect_file_eq "hist --value ret --linear (a signed long field)" "$T_DIR/hl.got" "$T_DIR/hl.want"
+
+# bpftrace's count of the same run, where it is installed
+if command -v bpftrace >/dev/null 2>&1; then
+	bpftrace -c "$fix" -e 'tracepoint:syscalls:sys_enter_write /pid == cpid/ { @[args->count] = count(); }' \
+		>"$T_DIR/bt" 2>"$T_DIR/bt.err"
+	sed -n 's/^@\[\([0-9]*\)\]: \([0-9]*\)$/\1 \2/p' "$T_DIR/bt" | sort -n >"$T_DIR/bt.got"
+	expect_file_eq "count --by count: bpftrace counts the same" \
+		"$T_DIR/c.got" "$T_DIR/bt.got"
+else
+	skip "count --by count: bpftrace counts the same" "no bpftrace"
+fi
 
 # the same tables from the events streamed and counted in user space
 "$SONDE" count --backend bpf --in-user -c "$fix" t:syscalls:sys_enter_write \

@@ -53,8 +53,10 @@ struct lat_ctx {
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sonde latency FUNC... [--by KEY[,KEY]] [options]\n"
-		     "  FUNC            u:TARGET:SYM or k:FUNC: entry to return time;\n"
-		     "                  t:syscalls:sys_enter_NAME: to its sys_exit_NAME\n");
+		     "  FUNC            u:TARGET:SYM or k:FUNC: entry to "
+		     "return time;\n"
+		     "                  t:syscalls:sys_enter_NAME: to its "
+		     "sys_exit_NAME\n");
 	cli_options_help(out, CMD_LATENCY);
 }
 

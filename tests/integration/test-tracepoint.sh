@@ -121,7 +121,7 @@ for b in $BACKENDS; do
 		"$(pids "$T_DIR/w.$b")" "$P"
 	cp "$REF/trace" "$T_DIR/ref.trace"
 	expect_eq "$b: the kernel's own trace has the same $M records of pid $P" \
-		"$(ref_lines "$P" | grep -cE "(sys_enter_write: |sys_write\()fd: (0x0*)?$K, buf: 0x[0-9a-f]+, count: (0x0*)?$N\)?\$")" \
+		"$(ref_lines "$P" | grep -cE "(sys_enter_write: |sys_write\()fd: (0x0*)?$K, buf: (0x)?[0-9a-f]+, count: (0x0*)?$N\)?\$")" \
 		"$M"
 
 	# -p PID: a shell that waits on a fifo, then execs the fixture (the
@@ -205,13 +205,15 @@ for b in $BACKENDS; do
 		"$(events "$T_DIR/fa.$b")" \
 		"sched_process_fork: parent_comm=\"tp_prog\" parent_pid=$P child_comm=\"tp_prog\" child_pid=$C"
 
-	# a glob: each matching event (sched_process_exec and _exit)
+	# a glob: each matching event (sched_process_exec and _exit); -c
+	# follows the fixture's child too: its exit, and nothing else's
 	"$SONDE" trace -q --backend "$b" -c "$fix $N $K 1 $EXEC" \
 		't:sched:sched_process_ex*' >"$T_DIR/g.$b" 2>"$T_DIR/g.$b.err"
 	P=$(fixture_pid "$T_DIR/g.$b.err")
-	expect_eq "$b: t:sched:sched_process_ex*: the exec and the exit of pid $P" \
-		"$(events "$T_DIR/g.$b" | sed -n "s/^\(sched_process_ex[a-z]*\):.* pid=$P\( .*\)*\$/\1/p" | sort -u | tr '\n' ' ')" \
-		"sched_process_exec sched_process_exit "
+	C=$(fixture_child "$T_DIR/g.$b.err")
+	expect_eq "$b: t:sched:sched_process_ex*: the exec and exit of pid $P, the exit of its child $C, nothing else" \
+		"$(events "$T_DIR/g.$b" | sed -n 's/^\(sched_process_ex[a-z]*\):.* pid=\([0-9]*\)\( .*\)*$/\1 \2/p' | grep -v "^sched_process_exec .*filename=" | sort -u | tr '\n' ,)" \
+		"$(printf 'sched_process_exec %s\nsched_process_exit %s\nsched_process_exit %s\n' "$P" "$C" "$P" | sort -u | tr '\n' ,)"
 
 	# latency: sys_enter_write to sys_exit_write: the M writes and the
 	# one of the fixture's line on stderr
@@ -250,6 +252,24 @@ kill "$NOISE" 2>/dev/null
 expect_eq "an event the kernel lacks: exit 2" "$?" 2
 expect_grep "... named in the message" "no tracepoint 'sched:no_such_event'" \
 	"$T_DIR/u.err"
+
+# a glob with fields: the events that lack one are skipped and counted
+want=0 skipped=0
+for d in "$TRACEFS"/events/syscalls/sys_enter_open*; do
+	if grep -q ' filename;' "$d/format"; then
+		want=$((want + 1))
+	else
+		skipped=$((skipped + 1))
+	fi
+done
+"$SONDE" trace -v -c "$fix $N $K 1" 't:syscalls:sys_enter_open* filename' \
+	>"$T_DIR/o" 2>"$T_DIR/o.err"
+expect_eq "a glob with a field: exit status" "$?" 0
+expect_grep "... the events without the field are skipped ($want kept, $skipped skipped, as their format files say)" \
+	"$want tracepoints*, $skipped skipped (without the fields asked for)" \
+	"$T_DIR/o.err"
+expect_grep "... the fixture's open of /dev/null (openat) is there" \
+	"sys_enter_openat: filename=" "$T_DIR/o"
 
 # sonde list t:GLOB against events/
 "$SONDE" list -q 't:sched:sched_process_*' >"$T_DIR/list" 2>"$T_DIR/list.err"

@@ -72,10 +72,11 @@ int session_add_tracepoints(struct sonde_session *s, const char *text,
 			    const struct sonde_probe_opts *opts)
 {
 	struct lib_error e = LIB_ERROR_INIT(1024);
+	struct lib_error last = LIB_ERROR_INIT(1024);
 	struct tp_matches m;
 	struct probe_spec one;
 	int err, first = -1, idx;
-	size_t i;
+	size_t i, skipped = 0;
 
 	err = tfs_ensure_mounted(s);
 	if (err)
@@ -97,6 +98,15 @@ int session_add_tracepoints(struct sonde_session *s, const char *text,
 			      ? session_add_at(s, &one, NULL, opts)
 			      : set_err(s, ENOMEM, -1, "out of memory");
 		spec_free(&one);
+		/* a pattern's match that lacks a field is skipped, as a
+		 * function pattern's match that cannot be probed */
+		if (idx == -EINVAL && sp->pattern) {
+			slog(s, SONDE_LOG_DEBUG, "skipped %s:%s: %s",
+			     m.v[i].system, m.v[i].event, s->err.msg);
+			last = s->err;
+			skipped++;
+			continue;
+		}
 		if (idx < 0) {
 			err = idx;
 			break;
@@ -104,8 +114,20 @@ int session_add_tracepoints(struct sonde_session *s, const char *text,
 		if (first < 0)
 			first = idx;
 	}
-	if (!err && m.n > 1)
-		slog(s, SONDE_LOG_INFO, "'%s': %zu tracepoints", text, m.n);
+	if (!err && first < 0) {
+		/* none: the last one's reason */
+		err = set_err(s, EINVAL, last.col,
+			      "none of the %zu tracepoints matching '%s:%s' "
+			      "can be traced (%.300s)",
+			      m.n, sp->group, sp->event, last.msg);
+	} else if (!err) {
+		lib_error_clear(&s->err);
+		slog(s, SONDE_LOG_INFO,
+		     "'%s': %zu tracepoint%s, %zu skipped (without the fields "
+		     "asked for)",
+		     text, m.n - skipped, m.n - skipped == 1 ? "" : "s",
+		     skipped);
+	}
 	tp_matches_free(&m);
 	return err ? err : first;
 }

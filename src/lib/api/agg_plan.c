@@ -112,6 +112,11 @@ static bool hist_trigger(struct plan_ctx *c, struct sonde_agg_plan *p)
 	if (o->kind != SONDE_AGG_KIND_COUNT || !o->nkeys || o->in_user ||
 	    o->interval || o->hist)
 		return false;
+	/* only the tracefs backend sets triggers: another one asked for
+	 * would refuse the probe */
+	if (o->backend != SONDE_BACKEND_AUTO &&
+	    o->backend != SONDE_BACKEND_TRACEFS)
+		return false;
 	f = features(c);
 	if (!f || !f->hist_triggers || !hist_body(o, p))
 		return false;

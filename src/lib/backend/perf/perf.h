@@ -26,6 +26,9 @@ struct perf_probe_state {
 	unsigned int stack_dump; /* user stack bytes to sample */
 	bool need_regs;
 	bool tp_created;	 /* PM_TRACEPOINT: the event is in tracefs */
+	/* a kernel tracepoint with -p and no --follow-fork: opened on every
+	 * CPU for every task, its samples kept by pid (perf_tracepoint.c) */
+	bool pid_check;
 	/* stacks of a probe on a function's first instruction: the return
 	 * address at [sp] is added (perf_entry_stack.c) */
 	enum { PE_NONE, PE_ALWAYS, PE_UNLESS_KERNEL } entry_ret;
@@ -69,6 +72,11 @@ struct perf_state {
 	struct pcomm comms[PCOMMS];
 	uint64_t throttled;
 	uint64_t children; /* processes forked by the followed ones */
+	/* pid_check with --follow-fork: the followed processes (-p's and
+	 * its descendants, from fork records), sorted */
+	int *followed;
+	size_t nfollowed, capfollowed;
+	bool inheriting; /* some probe's events are per task, inherited */
 	int self;
 };
 
@@ -116,6 +124,17 @@ struct psample {
 int pfetch_record(struct sonde_session *s, struct probe *p,
 		  const struct perf_probe_state *pp, const struct psample *sm,
 		  uint8_t *buf, size_t cap, uint64_t *faults);
+
+/* perf_tracepoint.c: the kernel's own tracepoints (t:SYSTEM:EVENT): how
+ * probe p is opened, and why the kernel refused it (err from
+ * perf_event_open) */
+void perf_tp_plan(struct sonde_session *s, struct probe *p,
+		  struct perf_probe_state *pp);
+int perf_tp_open_error(struct sonde_session *s, struct probe *p, int err);
+/* Is pid a process the session follows (pid_check)? A fork record of a
+ * followed parent adds its child (0, or -ENOMEM). */
+bool perf_tp_followed(const struct sonde_session *s, int pid);
+int perf_tp_forked(struct sonde_session *s, int ppid, int pid);
 
 /* perf_tracefs_events.c: tracefs-made events for what the PMUs cannot fetch. */
 int perf_tp_create(struct sonde_session *s, struct probe *p, struct perf_probe_state *pp);

@@ -189,7 +189,7 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu_info *up,
 	/* the tracefs backend's trace_clock mono */
 	a->use_clockid = 1;
 	a->clockid = CLOCK_MONOTONIC;
-	if (s->opts.pid > 0) {
+	if (s->opts.pid > 0 && !pp->pid_check) {
 		a->inherit = 1;
 		a->inherit_thread = !s->opts.follow_fork;
 	}
@@ -276,20 +276,8 @@ static int thread_list(struct sonde_session *s, int **tids)
 static int open_probe_error(struct sonde_session *s, struct probe *p,
 			    int err)
 {
-	if (probe_is_tracepoint(p) && (err == -EACCES || err == -EPERM))
-		return set_err(s, EPERM, -1,
-			       "perf_event_open refused tracepoint %s:%s: "
-			       "it needs CAP_PERFMON or perf_event_paranoid "
-			       "-1",
-			       p->spec.group, p->spec.event);
-	if (probe_is_tracepoint(p) && !s->err.msg[0])
-		return set_err(s, err, -1,
-			       "perf_event_open refused tracepoint %s:%s "
-			       "(id %d): %s",
-			       p->spec.group, p->spec.event, p->fmt.id,
-			       strerror(-err));
 	if (probe_is_tracepoint(p))
-		return err;
+		return perf_tp_open_error(s, p, err);
 	if (err == -EACCES || err == -EPERM)
 		return set_err(s, EPERM, -1,
 			       "perf_event_open refused probe %s: the uprobe and kprobe PMUs need CAP_SYS_ADMIN",
@@ -341,6 +329,11 @@ static void open_comm_tracker(struct sonde_session *s)
 	}
 }
 
+static bool pc(const struct sonde_session *s, int i)
+{
+	return ((struct perf_state *)s->be_priv)->pp[i].pid_check;
+}
+
 static int open_all(struct sonde_session *s, const struct pmu_info *up,
 		    const struct pmu_info *kp)
 {
@@ -355,14 +348,15 @@ static int open_all(struct sonde_session *s, const struct pmu_info *up,
 	for (n = 0; !err && n < s->nprobes; n++) {
 		i = register_order(s, n);
 		opened = 0;
-		for (t = 0; !err && t < nt; t++) {
+		/* pid_check: every task, the samples kept by pid */
+		for (t = 0; !err && t < (pc(s, i) ? 1 : nt); t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
 				/* mmap and comm records serve stacks; without
 				 * stacks, system-wide comms come from a dummy
 				 * event of their own (open_comm_tracker) */
 				track = i == 0 && s->opts.stack;
-				err = open_one(s, i, tids[t], cpu, up, kp,
-					       track);
+				err = open_one(s, i, pc(s, i) ? -1 : tids[t],
+					       cpu, up, kp, track);
 				if (err == -ENODEV || err == -ESRCH)
 					err = 0; /* offline CPU, thread gone */
 				else if (!err)
@@ -405,82 +399,92 @@ static int format_from_plan(struct sonde_session *s, struct probe *p,
 	return 0;
 }
 
+/* How probe i (not a tracepoint of the kernel's) is made, and what its
+ * samples must carry; *strs counts its strings. */
+static int plan_probe(struct sonde_session *s, int i, const struct pmu_info *up,
+		      const struct pmu_info *kp, size_t *strs)
+{
+	struct perf_state *st = s->be_priv;
+	struct probe *p = &s->probes[i];
+	struct perf_probe_state *pp = &st->pp[i];
+	bool user = probe_kind_is_user(p->spec.kind);
+	char why[256];
+	size_t j;
+	int err;
+
+	if (p->trigger || p->hist)
+		return set_err(s, ENOTSUP, -1,
+			       "--trigger and --hist need the tracefs backend (probe %s)",
+			       p->name);
+	/* an inherited PMU event re-reads its path (config1) from the
+	 * forking task's memory (perf_uprobe_init(): strndup_user),
+	 * where it is not: the target's fork() would fail. Threads and
+	 * children to come need an event made by id. */
+	if (s->opts.pid > 0)
+		snprintf(why, sizeof(why), "a pid's later threads inherit only tracepoint events");
+	if (s->opts.pid <= 0 && pmu_can(p, up, kp, why, sizeof(why)))
+		pp->mode = user ? PM_UPROBE_PMU : PM_KPROBE_PMU;
+	else
+		pp->mode = PM_TRACEPOINT;
+	slog(s, SONDE_LOG_DEBUG, "probe %s: %s", p->name,
+	     pp->mode == PM_UPROBE_PMU   ? "uprobe PMU"
+	     : pp->mode == PM_KPROBE_PMU ? "kprobe PMU"
+					 : "tracepoint (tracefs-made)");
+	if (pp->mode == PM_TRACEPOINT) {
+		if ((err = tfs_ensure_mounted(s)))
+			return err;
+		err = perf_tp_create(s, p, pp);
+	} else {
+		err = format_from_plan(s, p, pp, i + 1);
+	}
+	if (err)
+		return err;
+	if (pp->mode == PM_KPROBE_PMU && p->spec.symbol &&
+	    ksym_name_to_addr(p->spec.target, p->spec.symbol, &pp->kaddr) == 0 &&
+	    !probe_kind_is_return(p->spec.kind))
+		pp->kaddr += p->spec.offset;
+	else if (pp->mode == PM_KPROBE_PMU && !p->spec.symbol)
+		pp->kaddr = p->spec.addr;
+	for (j = 0; pp->plan && j < pp->plan->nargs; j++) {
+		const struct fetch_arg *a = &pp->plan->args[j];
+		unsigned int need = 0;
+
+		pp->need_regs = true;
+		*strs += a->is_string;
+		if (a->base == FETCH_STACKN)
+			need = 8 * (a->imm + 1);
+		if (a->nderef || (a->is_string && a->base != FETCH_COMM &&
+				  a->base != FETCH_IMMSTR))
+			need = STACK_DUMP;
+		need = (need + 7) & ~7u;
+		if (need > pp->stack_dump)
+			pp->stack_dump = need;
+	}
+	pentry_plan(s, p, pp);
+	return 0;
+}
+
 /* How each probe is made, and what its samples must carry. */
 static int plan(struct sonde_session *s, const struct pmu_info *up,
 		const struct pmu_info *kp)
 {
 	struct perf_state *st = s->be_priv;
-	char why[256];
 	int i, n, err;
-	size_t j, strs = 0, maxfixed = 0;
+	size_t strs = 0, maxfixed = 0;
 
 	/* in register_order(): a tracefs-made kprobe is registered when it
 	 * is made (order.c) */
 	for (n = 0; n < s->nprobes; n++) {
 		struct probe *p = &s->probes[i = register_order(s, n)];
 		struct perf_probe_state *pp = &st->pp[i];
-		bool user = probe_kind_is_user(p->spec.kind);
 
-		if (probe_is_tracepoint(p) && !p->trigger && !p->hist) {
-			/* the kernel's event: opened by its id, its
-			 * record decoded by its format (read with the spec) */
-			pp->mode = PM_TRACEPOINT;
-			slog(s, SONDE_LOG_DEBUG, "probe %s: tracepoint %s:%s",
-			     p->name, p->spec.group, p->spec.event);
-			goto buffers;
-		}
-		if (p->trigger || p->hist)
-			return set_err(s, ENOTSUP, -1,
-				       "--trigger and --hist need the tracefs backend (probe %s)",
-				       p->name);
-		/* an inherited PMU event re-reads its path (config1) from the
-		 * forking task's memory (perf_uprobe_init(): strndup_user),
-		 * where it is not: the target's fork() would fail. Threads and
-		 * children to come need an event made by id. */
-		if (s->opts.pid > 0)
-			snprintf(why, sizeof(why), "a pid's later threads inherit only tracepoint events");
-		if (s->opts.pid <= 0 && pmu_can(p, up, kp, why, sizeof(why)))
-			pp->mode = user ? PM_UPROBE_PMU : PM_KPROBE_PMU;
-		else
-			pp->mode = PM_TRACEPOINT;
-		slog(s, SONDE_LOG_DEBUG, "probe %s: %s", p->name,
-		     pp->mode == PM_UPROBE_PMU   ? "uprobe PMU"
-		     : pp->mode == PM_KPROBE_PMU ? "kprobe PMU"
-						 : "tracepoint (tracefs-made)");
-		if (pp->mode == PM_TRACEPOINT) {
-			if ((err = tfs_ensure_mounted(s)))
-				return err;
-			err = perf_tp_create(s, p, pp);
-		} else {
-			err = format_from_plan(s, p, pp, i + 1);
-		}
-		if (err)
+		/* the kernel's tracepoint: opened by its id, its record
+		 * decoded by its format (read with the spec) */
+		if (probe_is_tracepoint(p) && !p->trigger && !p->hist)
+			perf_tp_plan(s, p, pp);
+		else if ((err = plan_probe(s, i, up, kp, &strs)))
 			return err;
-		if (pp->mode == PM_KPROBE_PMU && p->spec.symbol &&
-		    ksym_name_to_addr(p->spec.target, p->spec.symbol,
-				      &pp->kaddr) == 0 &&
-		    !probe_kind_is_return(p->spec.kind))
-			pp->kaddr += p->spec.offset;
-		else if (pp->mode == PM_KPROBE_PMU && !p->spec.symbol)
-			pp->kaddr = p->spec.addr;
-		for (j = 0; pp->plan && j < pp->plan->nargs; j++) {
-			const struct fetch_arg *a = &pp->plan->args[j];
-			unsigned int need = 0;
-
-			pp->need_regs = true;
-			strs += a->is_string;
-			if (a->base == FETCH_STACKN)
-				need = 8 * (a->imm + 1);
-			if (a->nderef ||
-			    (a->is_string && a->base != FETCH_COMM &&
-			     a->base != FETCH_IMMSTR))
-				need = STACK_DUMP;
-			need = (need + 7) & ~7u;
-			if (need > pp->stack_dump)
-				pp->stack_dump = need;
-		}
-		pentry_plan(s, p, pp);
-buffers:
+		st->inheriting |= s->opts.pid > 0 && !pp->pid_check;
 		if (pp->plan && pp->plan->fixed > maxfixed)
 			maxfixed = pp->plan->fixed;
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,
@@ -518,6 +522,7 @@ static void perf_stop(struct sonde_session *s)
 	free(st->fds);
 	free(st->fdcpu);
 	free(st->ids);
+	free(st->followed);
 	free(st->rings);
 	free(st->pp);
 	free(st->stype);

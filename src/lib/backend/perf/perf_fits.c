@@ -68,7 +68,8 @@ static bool perf_backend_fits(const struct sonde_session *s, char *why,
 	for (i = 0; s->opts.pid > 0 && i < s->nprobes; i++)
 		if (!probe_is_tracepoint(&s->probes[i])) {
 			snprintf(why, len,
-				 "PMU probes cannot be inherited by a process's new threads");
+				 "PMU probes cannot be inherited by a "
+				 "process's new threads");
 			return false;
 		}
 	up = pmu_get("uprobe");

@@ -133,6 +133,23 @@ static int keep_sample(struct sonde_session *s, const uint8_t *r, size_t len,
 	return 0;
 }
 
+/* A new process (pid != ppid) forked by a followed one: the tracepoints
+ * opened for every task follow it; counted where events are inherited. */
+static int fork_seen(struct sonde_session *s, const uint8_t *r)
+{
+	struct perf_state *st = st_of(s);
+	uint32_t pid, ppid;
+
+	memcpy(&pid, r + 8, 4);
+	memcpy(&ppid, r + 12, 4);
+	/* events opened for every task see every fork of the machine */
+	if (!perf_tp_followed(s, (int)ppid))
+		return 0;
+	if (st->inheriting)
+		st->children++;
+	return perf_tp_forked(s, (int)ppid, (int)pid);
+}
+
 static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 		     size_t len)
 {
@@ -180,7 +197,7 @@ static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 		 * inherits the probes */
 		if (s->opts.pid > 0 && s->opts.follow_fork && len >= 16 &&
 		    memcmp(r + 8, r + 12, 4))
-			st->children++;
+			return fork_seen(s, r);
 		return 0;
 	default:
 		return 0;
@@ -367,6 +384,8 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 		return 0;
 	if (s->opts.pid <= 0 && (int)sm.pid == st->self)
 		return 0; /* system-wide: never sonde's own process */
+	if (st->pp[probe].pid_check && !perf_tp_followed(s, (int)sm.pid))
+		return 0; /* a tracepoint opened for every task, with -p */
 	if (st->pp[probe].mode == PM_TRACEPOINT) {
 		rec = sm.raw;
 		len = sm.raw_len;

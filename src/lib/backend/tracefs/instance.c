@@ -74,8 +74,7 @@ static char *refusal(struct sonde_session *s, struct probe *p, const char *file,
 	if (strcmp(file, "filter"))
 		return tfs_error_since(mark, val);
 	why = tracefs_event_file_read(tfs_inst(s), probe_event_system(s, p),
-				      probe_event_name(p), "filter",
-				      NULL);
+				      probe_event_name(p), "filter", NULL);
 	if (why && !strstr(why, "rror")) {
 		free(why);
 		why = NULL;
@@ -90,8 +89,7 @@ static int event_write(struct sonde_session *s, struct probe *p,
 	int err;
 
 	if (tracefs_event_file_write(tfs_inst(s), probe_event_system(s, p),
-				     probe_event_name(p), file,
-				     val) >= 0) {
+				     probe_event_name(p), file, val) >= 0) {
 		free(mark);
 		return 0;
 	}
@@ -318,8 +316,8 @@ const char *tfs_probe_hist(struct sonde_session *s, int i)
 	if (!p->tfs.hist_set)
 		return NULL;
 	free(p->tfs.hist_text);
-	p->tfs.hist_text = tracefs_event_file_read(
-		tfs_inst(s), probe_event_system(s, p), probe_event_name(p),
-		"hist", NULL);
+	p->tfs.hist_text =
+		tracefs_event_file_read(tfs_inst(s), probe_event_system(s, p),
+					probe_event_name(p), "hist", NULL);
 	return p->tfs.hist_text;
 }

@@ -63,6 +63,12 @@ expect_eq "trace -c t:sched:sched_process_exit: the fixture's exit, once" \
 	"$(events "$T_DIR/ex" | sed 's/ pid=[0-9]* / pid=P /; s/ prio=[0-9]*//; s/ group_dead=1//')" \
 	'sched_process_exit: comm="tp_writes" pid=P'
 
+# ... and counted in the kernel (the same order of programs there)
+"$SONDE" count --backend bpf -c "$fix" t:sched:sched_process_exit --by comm \
+	>"$T_DIR/exc" 2>"$T_DIR/exc.err"
+expect_eq "count -c t:sched:sched_process_exit --by comm: the fixture's exit, once" \
+	"$(awk '$1 == "sched_process_exit" { print $2, $3 }' "$T_DIR/exc")" "tp_writes 1"
+
 # --- in-kernel tables ---
 "$SONDE" count --backend bpf -v -c "$fix" t:syscalls:sys_enter_write \
 	--by count >"$T_DIR/c" 2>"$T_DIR/c.err"

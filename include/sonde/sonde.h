@@ -551,8 +551,8 @@ int sonde_hist__parse(const char *text, sonde_hist_entry_fn cb, void *ctx,
  * file is one uprobe_multi link where the kernel has them (6.6+), else one
  * perf event per probe (a tracepoint: one tracepoint perf event per
  * probe, its fields read from its record); links and maps belong to file
- * descriptors, so
- * nothing is left in the kernel when the process ends, however it ends.
+ * descriptors, so nothing is left in the kernel when the process ends,
+ * however it ends.
  */
 enum sonde_bpf_src {
 	SONDE_BPF_NONE = 0,

@@ -145,6 +145,17 @@ awk '$1 == "sys_enter_write" { print $2, $3 }' "$T_DIR/p" | sort -n >"$T_DIR/p.g
 expect_file_eq "count -p: that process's writes only, not the other's" \
 	"$T_DIR/p.got" "$T_DIR/c.want"
 
+# system-wide, the tracer's own writes (its tables every second) are not
+# among what it counts
+start_bg "$SONDE" count --backend bpf -i 1 -d 3 t:syscalls:sys_enter_write \
+	--by pid >"$T_DIR/self" 2>"$T_DIR/self.err"
+spid=$BG
+wait_exit "$spid" 20
+ntables=$(grep -c '^-- [0-9:]* --$' "$T_DIR/self")
+expect_eq "count system-wide: sonde's own writes left out (pid $spid, $ntables tables written)" \
+	"$([ "$ntables" -ge 2 ] && echo written) $(awk -v p="$spid" '$1 == "sys_enter_write" && $2 == p' "$T_DIR/self")" \
+	"written "
+
 # --- what the bpf backend does not do, said in one sentence ---
 "$SONDE" trace --backend bpf --filter 'count == 7' -c "$fix" \
 	t:syscalls:sys_enter_write >/dev/null 2>"$T_DIR/f"

@@ -309,6 +309,9 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 	memcpy(gen.keys, g->keys, sizeof(gen.keys));
 	if (g->kernel && a->s->opts.pid > 0)
 		gen.only_tgid = a->s->opts.pid;
+	/* a tracepoint fires in the tracer too (its own writes) */
+	if (g->tracepoint && a->s->opts.pid <= 0 && a->s->opts.exclude_self)
+		gen.skip_tgid = a->s->self;
 	gen.value = g->value;
 	err = g->lat_entry ? gen_lat_entry_prog(&b, &gen)
 			   : gen_agg_prog(&b, &gen);

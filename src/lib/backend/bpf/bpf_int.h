@@ -63,6 +63,8 @@ struct gen_agg {
 	int depth_fd, ts_fd; /* GS_LATENCY: per-thread nesting */
 	int only_tgid;	     /* > 0: only this process's hits (kprobes
 				 * fire in every process) */
+	int skip_tgid;	     /* > 0: not this process's (the tracer's own:
+				 * tracepoints it hits, its writes) */
 	int follow_fd;	     /* >= 0: only hits of the tgids in this map */
 };
 

@@ -217,7 +217,8 @@ static void bump_stat(struct gen *g, const struct gen_agg *a, int idx)
 	gen_label_here(g, out);
 }
 
-/* leave (to out) unless the current process is a->only_tgid */
+/* leave (to out) unless the current process is a->only_tgid (or, with
+ * a->skip_tgid, when it is that one) */
 static void only_tgid(struct gen *g, const struct gen_agg *a, int out)
 {
 	if (a->follow_fd >= 0) {
@@ -225,6 +226,11 @@ static void only_tgid(struct gen *g, const struct gen_agg *a, int out)
 		     ALU_IMM(BPF_RSH, R0, 32));
 		gen_followed(g, a->follow_fd, R0, FOLLOW_OFF, out);
 		return;
+	}
+	if (a->skip_tgid > 0) {
+		EMIT(g, CALL(BPF_FUNC_get_current_pid_tgid),
+		     ALU_IMM(BPF_RSH, R0, 32));
+		gen_jump(g, JMP_IMM(BPF_JEQ, R0, a->skip_tgid, 0), out);
 	}
 	if (a->only_tgid <= 0)
 		return;

@@ -156,6 +156,35 @@ expect_eq "count system-wide: sonde's own writes left out (pid $spid, $ntables t
 	"$([ "$ntables" -ge 2 ] && echo written) $(awk -v p="$spid" '$1 == "sys_enter_write" && $2 == p' "$T_DIR/self")" \
 	"written "
 
+# sonde's programs hide nothing from other tracers: the AND of a
+# tracepoint's programs decides whether its perf events (anyone's) get the
+# hit, so perf stat counts the fixture's writes and a fork while sonde has
+# a program on each (a streaming one, a count, the followed set's)
+if command -v perf >/dev/null 2>&1 && [ -x "$FIXTURES/tp_prog" ]; then
+	start_bg "$SONDE" trace --backend bpf -d 8 t:syscalls:sys_enter_write \
+		>/dev/null 2>&1
+	s1=$BG
+	start_bg "$SONDE" count --backend bpf -d 8 t:syscalls:sys_enter_write \
+		>/dev/null 2>&1
+	s2=$BG
+	start_bg "$SONDE" trace --backend bpf -c "sleep 8" t:task:task_rename \
+		>/dev/null 2>&1
+	s3=$BG
+	sleep 3
+	perf stat -x, -e syscalls:sys_enter_write -- "$fix" 2>"$T_DIR/ps" >/dev/null
+	perf stat -x, -e sched:sched_process_fork -- "$FIXTURES/tp_prog" 7 9 1 \
+		2>"$T_DIR/ps2" >/dev/null
+	expect_eq "perf stat beside sonde's programs: the fixture's 12 writes, tp_prog's fork" \
+		"$(sed -n 's/^\([0-9]*\),.*syscalls:sys_enter_write.*/\1/p' "$T_DIR/ps") $(sed -n 's/^\([0-9]*\),.*sched:sched_process_fork.*/\1/p' "$T_DIR/ps2")" \
+		"12 1"
+	for p in $s1 $s2 $s3; do
+		kill -INT "$p" 2>/dev/null
+		wait_exit "$p" 10
+	done
+else
+	skip "perf stat beside sonde's programs" "no perf here"
+fi
+
 # --- what the bpf backend does not do, said in one sentence ---
 "$SONDE" trace --backend bpf --filter 'count == 7' -c "$fix" \
 	t:syscalls:sys_enter_write >/dev/null 2>"$T_DIR/f"

@@ -312,6 +312,7 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 	/* a tracepoint fires in the tracer too (its own writes) */
 	if (g->tracepoint && a->s->opts.pid <= 0 && a->s->opts.exclude_self)
 		gen.skip_tgid = a->s->self;
+	gen.tracepoint = g->tracepoint;
 	gen.value = g->value;
 	err = g->lat_entry ? gen_lat_entry_prog(&b, &gen)
 			   : gen_agg_prog(&b, &gen);

@@ -18,6 +18,16 @@ struct prog_buf {
 };
 void prog_buf_free(struct prog_buf *b);
 
+/*
+ * What a program on a tracepoint returns: the AND of the programs of a
+ * tracepoint's prog_array decides whether the perf events on it get their
+ * samples, everyone's (include/trace/perf.h, kernel/trace/
+ * trace_event_perf.c perf_trace_run_bpf_submit()), so sonde's return 1
+ * and hide nothing from other tracers. A kprobe's or uprobe's program,
+ * on an event of its own, returns 0: no sample for its own perf event.
+ */
+#define TP_PASS 1
+
 /* Where a key or value comes from. */
 enum gsrc {
 	GS_NONE,
@@ -66,6 +76,7 @@ struct gen_agg {
 	int skip_tgid;	     /* > 0: not this process's (the tracer's own:
 				 * tracepoints it hits, its writes) */
 	int follow_fd;	     /* >= 0: only hits of the tgids in this map */
+	bool tracepoint;     /* on a tracepoint: returns TP_PASS */
 };
 
 /*

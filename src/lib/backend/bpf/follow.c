@@ -89,7 +89,7 @@ static int fork_prog(struct prog_buf *b, int map_fd, int lost_fd, int off)
 		EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
 	}
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, TP_PASS), EXIT());
 	return gen_finish(&g);
 }
 
@@ -114,7 +114,7 @@ static int exit_prog(struct prog_buf *b, int map_fd, int dead_off)
 	EMIT(&g, LD_MAP_FD(R1, map_fd), MOV_REG(R2, FP),
 	     ALU_IMM(BPF_ADD, R2, KEY_OFF), CALL(BPF_FUNC_map_delete_elem));
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, TP_PASS), EXIT());
 	return gen_finish(&g);
 }
 

@@ -291,7 +291,7 @@ int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 	gen_label_here(&g, drop);
 	bump_stat(&g, a, AST_DROPPED);
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, a->tracepoint ? TP_PASS : 0), EXIT());
 	return gen_finish(&g);
 }
 
@@ -419,6 +419,6 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	if (a->value.src == GS_LATENCY)
 		bump_stat(&g, a, AST_ORPHANS);
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, a->tracepoint ? TP_PASS : 0), EXIT());
 	return gen_finish(&g);
 }

@@ -393,6 +393,6 @@ send:
 	gen_label_here(&g, release);
 	EMIT(&g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, gs->tracepoint ? TP_PASS : 0), EXIT());
 	return gen_finish(&g);
 }

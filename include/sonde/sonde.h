@@ -203,7 +203,9 @@ int sonde_session__stats(const struct sonde_session *s,
 			 struct sonde_stats *stats);
 
 int sonde_session__probe_count(const struct sonde_session *s);
-/* The probe's event name, its kernel definition line, and its format file. */
+/* The probe's event name, its kernel definition line (NULL for a
+ * tracepoint, t:SYSTEM:EVENT: the kernel has its event), and its format
+ * file (a tracepoint's as soon as it is added). */
 const char *sonde_session__probe_name(const struct sonde_session *s, int probe);
 const char *sonde_session__probe_definition(const struct sonde_session *s,
 					    int probe);

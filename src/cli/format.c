@@ -45,7 +45,8 @@ int cmd_format(int argc, char **argv)
 	}
 	for (i = 0; i < sonde_session__probe_count(s) && !cli_stop_signal;
 	     i++) {
-		if (o.verbose)
+		/* a tracepoint has none: the kernel made its event */
+		if (o.verbose && sonde_session__probe_definition(s, i))
 			fprintf(out, "# %s\n",
 				cli_safe(sonde_session__probe_definition(s, i)));
 		fputs(cli_safe_lines(sonde_session__probe_format(s, i)), out);

@@ -12,7 +12,7 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sonde list k:[MOD:]PATTERN | u:TARGET[:PATTERN] | "
-		"usdt:TARGET [options]\n"
+		"usdt:TARGET | t:SYSTEM[:EVENT] [options]\n"
 		"  k:PATTERN         kernel functions a kprobe can take whose\n"
 		"                    names match the glob PATTERN ('*', '?',\n"
 		"                    '[...]'), sorted, ' [MOD]' after a "

@@ -215,6 +215,18 @@ for b in $BACKENDS; do
 		"$(events "$T_DIR/g.$b" | sed -n 's/^\(sched_process_ex[a-z]*\):.* pid=\([0-9]*\)\( .*\)*$/\1 \2/p' | grep -v "^sched_process_exec .*filename=" | sort -u | tr '\n' ,)" \
 		"$(printf 'sched_process_exec %s\nsched_process_exit %s\nsched_process_exit %s\n' "$P" "$C" "$P" | sort -u | tr '\n' ,)"
 
+	# a syscall's int argument in its unsigned long slot: the fixture's
+	# open("/dev/null") is openat(AT_FDCWD, ...), AT_FDCWD -100 in
+	# <fcntl.h>; O_WRONLY|O_CLOEXEC its flags
+	"$SONDE" trace -q --backend "$b" -c "$fix $N $K 1" \
+		't:syscalls:sys_enter_openat dfd flags' >"$T_DIR/d.$b" 2>"$T_DIR/d.$b.err"
+	flags=$(printf '#include <fcntl.h>\nO_WRONLY|O_CLOEXEC\n' |
+		cc -E -P - 2>/dev/null | tail -n 1)
+	# no compiler (the VM): include/uapi/asm-generic/fcntl.h's values
+	flags=$((${flags:-01|02000000}))
+	expect_grep "$b: sys_enter_openat: dfd=-100 (AT_FDCWD, an int), flags=$flags" \
+		"sys_enter_openat: dfd=-100 flags=$flags\$" "$T_DIR/d.$b"
+
 	# latency: sys_enter_write to sys_exit_write: the M writes and the
 	# one of the fixture's line on stderr
 	"$SONDE" latency -q --backend "$b" -c "$fix $N $K $M" \

@@ -39,6 +39,28 @@ static const char exec_format[] =
 	"print fmt: \"filename=%s pid=%d old_pid=%d\", __get_str(filename), "
 	"REC->pid, REC->old_pid\n";
 
+/* syscalls keep each argument in an unsigned long slot (6.18's format) */
+static const char openat_format[] =
+	"name: sys_enter_openat\n"
+	"ID: 711\n"
+	"format:\n"
+	"\tfield:unsigned short common_type;\toffset:0;\tsize:2;\tsigned:0;\n"
+	"\tfield:unsigned char common_flags;\toffset:2;\tsize:1;\tsigned:0;\n"
+	"\tfield:unsigned char common_preempt_count;\toffset:3;\tsize:1;\t"
+	"signed:0;\n"
+	"\tfield:int common_pid;\toffset:4;\tsize:4;\tsigned:1;\n"
+	"\n"
+	"\tfield:int __syscall_nr;\toffset:8;\tsize:4;\tsigned:1;\n"
+	"\tfield:int dfd;\toffset:16;\tsize:8;\tsigned:0;\n"
+	"\tfield:const char * filename;\toffset:24;\tsize:8;\tsigned:0;\n"
+	"\tfield:unsigned int flags;\toffset:32;\tsize:8;\tsigned:0;\n"
+	"\tfield:umode_t mode;\toffset:40;\tsize:8;\tsigned:0;\n"
+	"\n"
+	"print fmt: \"dfd: 0x%08lx, filename: 0x%08lx, flags: 0x%08lx, "
+	"mode: 0x%08lx\", ((unsigned long)(REC->dfd)), "
+	"((unsigned long)(REC->filename)), ((unsigned long)(REC->flags)), "
+	"((unsigned long)(REC->mode))\n";
+
 struct ok_case {
 	const char *text;
 	const char *system, *event;
@@ -332,6 +354,35 @@ static void test_fields(void **state)
 	event_format_free(&ef);
 }
 
+/* "int dfd" in an 8-byte slot is an int: the slot's low 4 bytes, signed
+ * (AT_FDCWD is -100 whatever the upper half holds) */
+static void test_syscall_types(void **state)
+{
+	struct event_format ef;
+	struct field_value v;
+	uint8_t rec[48] = {0};
+	uint64_t slot = 0xdeadbeefffffff9cull; /* upper half: not defined */
+
+	(void)state;
+	assert_int_equal(event_format_parse_sys(openat_format, "syscalls", &ef),
+			 0);
+	assert_int_equal(ef.nfields, 5);
+	assert_string_equal(ef.fields[1].name, "dfd");
+	assert_int_equal(ef.fields[1].size, 4);
+	assert_int_equal(ef.fields[1].type, FT_SIGNED);
+	memcpy(rec + 16, &slot, 8);
+	assert_int_equal(field_decode(&ef.fields[1], rec, sizeof(rec), &v), 0);
+	assert_int_equal((int64_t)v.u, -100);
+	/* a pointer and a typedef the name does not size stay whole */
+	assert_int_equal(ef.fields[2].size, 8);
+	assert_int_equal(ef.fields[2].type, FT_HEX);
+	assert_int_equal(ef.fields[4].size, 8);
+	/* unsigned int: 4 bytes, unsigned */
+	assert_int_equal(ef.fields[3].size, 4);
+	assert_int_equal(ef.fields[3].type, FT_UNSIGNED);
+	event_format_free(&ef);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -340,6 +391,7 @@ int main(void)
 		cmocka_unit_test(test_expand),
 		cmocka_unit_test(test_read_format),
 		cmocka_unit_test(test_fields),
+		cmocka_unit_test(test_syscall_types),
 	};
 
 	return cmocka_run_group_tests(tests, setup_root, teardown_root);

@@ -9,7 +9,9 @@
  * left in the kernel however sonde ends, SIGKILL included. Records are
  * laid out as the probe's fetch plan says (args/fetch_plan.h), the layout
  * of the tracefs format, so they decode and print exactly as the tracefs
- * backend's.
+ * backend's. A tracepoint has a program per event on one tracepoint perf
+ * event per probe and sends the kernel's own record (tracepoint.c,
+ * gen_tp.c).
  */
 #include <errno.h>
 #include <stdio.h>

@@ -551,8 +551,10 @@ int sonde_hist__parse(const char *text, sonde_hist_entry_fn cb, void *ctx,
  * probes are a session's (sonde_session__add_probe()), used instead of
  * starting the session: the session is never started. Every probe of one
  * file is one uprobe_multi link where the kernel has them (6.6+), else one
- * perf event per probe; links and maps belong to file descriptors, so
- * nothing is left in the kernel when the process ends, however it ends.
+ * perf event per probe (a tracepoint: one tracepoint perf event per
+ * probe, its fields read from its record); links and maps belong to file
+ * descriptors, so nothing is left in the kernel when the process ends,
+ * however it ends.
  */
 enum sonde_bpf_src {
 	SONDE_BPF_NONE = 0,
@@ -562,7 +564,8 @@ enum sonde_bpf_src {
 	SONDE_BPF_COMM,	   /* key: the thread's comm (a string) */
 	SONDE_BPF_CPU,	   /* key: CPU number */
 	SONDE_BPF_ARG,	   /* key or value: the probe argument named arg
-			    * (a register or $retval fetch, any integer type) */
+			    * (a register or $retval fetch, any integer type;
+			    * a tracepoint's integer field of that name) */
 	SONDE_BPF_LATENCY, /* value: ns from entry to return of each call
 			    * (the probes are entry probes; their returns
 			    * are probed too; recursion nests per thread) */

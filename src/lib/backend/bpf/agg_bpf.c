@@ -3,7 +3,9 @@
  * In-kernel aggregation (sonde_bpf.h): the session's probes, grouped by
  * file (kprobes: none) and by what their program fetches, each group one
  * program and one uprobe_multi or kprobe_multi link (or one perf event per
- * probe), all writing one counts map keyed [probe][keys][bucket].
+ * probe; tracepoints: one tracepoint event per probe, their fields read
+ * from the record, tracepoint.c), all writing one counts map keyed
+ * [probe][keys][bucket].
  */
 #include <errno.h>
 #include <limits.h>
@@ -23,6 +25,7 @@
 struct group {
 	const char *path; /* uprobes; "" for kprobes */
 	bool kernel;
+	bool tracepoint; /* BPF_PROG_TYPE_TRACEPOINT, one event a probe */
 	bool multi; /* one multi link, else one perf event a probe */
 	bool retprobe;
 	bool lat_entry; /* the entry half of a latency */
@@ -68,9 +71,14 @@ static int resolve_arg(struct sonde_session *s, const struct probe *p,
 {
 	const struct probe_arg *a = NULL;
 	const char *t;
+	char why[256];
 	size_t i;
-	int bits;
+	int bits, err;
 
+	if (bpf_is_tracepoint(p)) { /* a field of its format */
+		err = bpf_tp_field(p, name, g, kind, why, sizeof(why));
+		return err ? set_err(s, -err, -1, "%s", why) : 0;
+	}
 	for (i = 0; name && i < p->spec.nargs; i++)
 		if (!strcmp(p->spec.args[i].name, name))
 			a = &p->spec.args[i];
@@ -136,11 +144,13 @@ static int resolve_src(struct sonde_bpf_agg *a, const struct probe *p,
 }
 
 static bool same_group(const struct group *g, const char *path, bool kernel,
-		       bool ret, bool lat_entry, const struct gsrc_spec *keys,
+		       bool tp, bool ret, bool lat_entry,
+		       const struct gsrc_spec *keys,
 		       const struct gsrc_spec *value, int nkeys)
 {
 	return !strcmp(g->path, path) && g->kernel == kernel &&
-	       g->retprobe == ret && g->lat_entry == lat_entry &&
+	       g->tracepoint == tp && g->retprobe == ret &&
+	       g->lat_entry == lat_entry &&
 	       !memcmp(g->keys, keys, nkeys * sizeof(*keys)) &&
 	       !memcmp(&g->value, value, sizeof(*value));
 }
@@ -151,12 +161,13 @@ static int group_add(struct sonde_bpf_agg *a, const struct probe *p, int idx,
 {
 	struct group *g = NULL, *grown;
 	bool kernel = !probe_kind_is_user(p->spec.kind);
+	bool tp = bpf_is_tracepoint(p);
 	const char *path = p->path && !kernel ? p->path : "";
 	uint32_t n;
 	int i;
 
 	for (i = 0; i < a->ngroups; i++)
-		if (same_group(&a->groups[i], path, kernel, ret, lat_entry,
+		if (same_group(&a->groups[i], path, kernel, tp, ret, lat_entry,
 			       keys, value, a->o.nkeys))
 			g = &a->groups[i];
 	if (!g) {
@@ -168,6 +179,7 @@ static int group_add(struct sonde_bpf_agg *a, const struct probe *p, int idx,
 		memset(g, 0, sizeof(*g));
 		g->path = path;
 		g->kernel = kernel;
+		g->tracepoint = tp;
 		g->retprobe = ret;
 		g->lat_entry = lat_entry;
 		memcpy(g->keys, keys, sizeof(g->keys));
@@ -218,6 +230,11 @@ static int plan(struct sonde_bpf_agg *a)
 			return set_err(s, EINVAL, p->spec.target_col,
 				       "a latency is measured on entry probes "
 				       "(their returns are probed too)");
+		if (lat && bpf_is_tracepoint(p))
+			return set_err(s, EINVAL, p->spec.target_col,
+				       "a latency is measured on function "
+				       "probes, and %s is a tracepoint",
+				       p->name);
 		memset(keys, 0, sizeof(keys));
 		for (k = nk = 0; k < a->o.nkeys; k++) {
 			if (is_probe_key(a->o.keys[k].src))
@@ -273,7 +290,7 @@ static void plan_modes(struct sonde_bpf_agg *a)
 
 	for (i = 0; i < a->ngroups; i++) {
 		g = &a->groups[i];
-		g->multi = g->kernel ? kmulti : umulti;
+		g->multi = g->tracepoint ? false : g->kernel ? kmulti : umulti;
 		for (j = 0; g->kernel && j < g->cnt; j++)
 			if (!bpf_kmulti_fits(&a->s->probes[g->cookies[j]]))
 				g->multi = false;
@@ -292,6 +309,10 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 	memcpy(gen.keys, g->keys, sizeof(gen.keys));
 	if (g->kernel && a->s->opts.pid > 0)
 		gen.only_tgid = a->s->opts.pid;
+	/* a tracepoint fires in the tracer too (its own writes) */
+	if (g->tracepoint && a->s->opts.pid <= 0 && a->s->opts.exclude_self)
+		gen.skip_tgid = a->s->self;
+	gen.tracepoint = g->tracepoint;
 	gen.value = g->value;
 	err = g->lat_entry ? gen_lat_entry_prog(&b, &gen)
 			   : gen_agg_prog(&b, &gen);
@@ -302,11 +323,13 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 			       strerror(-err));
 	}
 	log = calloc(1, 65536);
-	g->prog_fd = bpf_new_prog(&b,
-				  !multi      ? 0
-				  : g->kernel ? BPF_TRACE_KPROBE_MULTI
-					      : SONDE_BPF_TRACE_UPROBE_MULTI,
-				  log, log ? 65536 : 0);
+	g->prog_fd = bpf_new_prog_type(
+		g->tracepoint ? BPF_PROG_TYPE_TRACEPOINT : BPF_PROG_TYPE_KPROBE,
+		&b,
+		!multi	    ? 0
+		: g->kernel ? BPF_TRACE_KPROBE_MULTI
+			    : SONDE_BPF_TRACE_UPROBE_MULTI,
+		log, log ? 65536 : 0);
 	prog_buf_free(&b);
 	if (g->prog_fd < 0) {
 		err = g->prog_fd;
@@ -324,7 +347,8 @@ static int load_group(struct sonde_bpf_agg *a, struct group *g)
 	return 0;
 }
 
-/* kprobes: system-wide (the kprobe PMU and kprobe_multi take no pid) */
+/* kprobes: system-wide (the kprobe PMU and kprobe_multi take no pid);
+ * tracepoints: one event each, the program's wherever it fires */
 static int attach_kgroup(struct sonde_bpf_agg *a, struct group *g)
 {
 	int *fds = calloc(g->cnt, sizeof(int));
@@ -332,8 +356,12 @@ static int attach_kgroup(struct sonde_bpf_agg *a, struct group *g)
 
 	if (!fds)
 		return set_err(a->s, ENOMEM, -1, "out of memory");
-	got = bpf_attach_kprobes(a->s, g->prog_fd, g->cookies, (int)g->cnt,
-				 g->multi, fds);
+	if (g->tracepoint)
+		got = bpf_attach_tracepoints(a->s, g->prog_fd, g->cookies,
+					     (int)g->cnt, fds);
+	else
+		got = bpf_attach_kprobes(a->s, g->prog_fd, g->cookies,
+					 (int)g->cnt, g->multi, fds);
 	for (i = 0; i < got; i++)
 		if (!err)
 			err = add_link(a, fds[i]);
@@ -451,7 +479,7 @@ static int load_and_attach(void *arg)
 		if (!err)
 			err = attach_group(a, &a->groups[i]);
 	}
-	return err;
+	return err ? err : bpf_follow_arm_exit(a->s, &a->follow);
 }
 
 struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,

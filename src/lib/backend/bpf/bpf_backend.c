@@ -9,7 +9,9 @@
  * left in the kernel however sonde ends, SIGKILL included. Records are
  * laid out as the probe's fetch plan says (args/fetch_plan.h), the layout
  * of the tracefs format, so they decode and print exactly as the tracefs
- * backend's.
+ * backend's. A tracepoint has a program per event on one tracepoint perf
+ * event per probe and sends the kernel's own record (tracepoint.c,
+ * gen_tp.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,12 +34,7 @@
 static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 		  size_t len)
 {
-	if (p->spec.kind == PROBE_TRACEPOINT)
-		snprintf(why, len,
-			 "probe %s is a tracepoint, which the bpf backend "
-			 "does not attach",
-			 p->name);
-	else if (p->filter || p->trigger || p->hist)
+	if (p->filter || p->trigger || p->hist)
 		snprintf(why, len,
 			 "probe %s has a %s, which only the tracefs backend "
 			 "applies",
@@ -123,7 +120,9 @@ bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 	for (i = 0; i < s->nprobes; i++)
 		if (refuse((struct sonde_session *)s, &s->probes[i], why,
 			   len) ||
-		    args_fit(&s->probes[i], why, len))
+		    (bpf_is_tracepoint(&s->probes[i])
+			     ? bpf_tp_fit(&s->probes[i], why, len)
+			     : args_fit(&s->probes[i], why, len)))
 			return false;
 	return true;
 }
@@ -134,7 +133,8 @@ static bool same_args(const struct probe *a, const struct probe *b)
 
 	if (a->spec.kind != b->spec.kind ||
 	    strcmp(a->path ? a->path : "", b->path ? b->path : "") ||
-	    a->spec.nargs != b->spec.nargs)
+	    a->spec.nargs != b->spec.nargs ||
+	    (bpf_is_tracepoint(a) && a->fmt.id != b->fmt.id))
 		return false;
 	for (i = 0; i < a->spec.nargs; i++) {
 		const struct probe_arg *x = &a->spec.args[i],
@@ -188,8 +188,9 @@ static void plan_modes(struct sonde_session *s, struct bstate *st, bool nomulti)
 				? umulti
 				: kmulti;
 	for (i = 0; i < s->nprobes; i++)
-		if (!probe_kind_is_user(s->probes[i].spec.kind) &&
-		    !bpf_kmulti_fits(&s->probes[i]))
+		if (bpf_is_tracepoint(&s->probes[i]) ||
+		    (!probe_kind_is_user(s->probes[i].spec.kind) &&
+		     !bpf_kmulti_fits(&s->probes[i])))
 			st->groups[st->group_of[i]].multi = false;
 }
 
@@ -216,6 +217,8 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 	struct probe *p = &s->probes[gr->first];
 	const struct fetch_plan *plan = p->plan;
 	bool kernel = !probe_kind_is_user(p->spec.kind), multi = gr->multi;
+	bool tp = bpf_is_tracepoint(p);
+	struct gen_tp_dyn dyn[GEN_TP_MAX_DYN];
 	uint8_t umem[64] = {0};
 	size_t i;
 	struct gen_stream gs = {
@@ -236,28 +239,37 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 		.follow_fd = st->follow.map_fd,
 		.skip_tgid =
 			s->opts.pid <= 0 && s->opts.exclude_self ? s->self : 0,
-		.fixed = plan->fixed,
-		.args = plan->args,
-		.nargs = plan->nargs,
+		.tracepoint = tp,
+		.tp_id = p->fmt.id,
+		.dyn = dyn,
 	};
 	struct prog_buf b = {0};
 	char *log;
 	int err;
 
-	if (plan->nargs > sizeof(umem))
+	if (tp && bpf_tp_layout(p, dyn, &gs.ndyn, &gs.fixed))
+		return set_err(s, E2BIG, -1, "tracepoint %s is too large",
+			       p->name);
+	if (!tp) {
+		gs.fixed = plan->fixed;
+		gs.args = plan->args;
+		gs.nargs = plan->nargs;
+	}
+	if (gs.nargs > sizeof(umem))
 		return set_err(s, E2BIG, -1, "probe %s has too many arguments",
 			       p->name);
-	for (i = 0; kernel && i < plan->nargs; i++)
+	for (i = 0; kernel && i < gs.nargs; i++)
 		umem[i] = (uint8_t)kmem_of(&plan->args[i]);
 	log = calloc(1, 65536);
 	err = gen_stream_prog(&b, &gs);
 	if (!err) {
-		gr->prog_fd =
-			bpf_new_prog(&b,
-				     !multi   ? 0
-				     : kernel ? BPF_TRACE_KPROBE_MULTI
-					      : SONDE_BPF_TRACE_UPROBE_MULTI,
-				     log, log ? 65536 : 0);
+		gr->prog_fd = bpf_new_prog_type(
+			tp ? BPF_PROG_TYPE_TRACEPOINT : BPF_PROG_TYPE_KPROBE,
+			&b,
+			!multi	 ? 0
+			: kernel ? BPF_TRACE_KPROBE_MULTI
+				 : SONDE_BPF_TRACE_UPROBE_MULTI,
+			log, log ? 65536 : 0);
 		err = gr->prog_fd < 0 ? gr->prog_fd : 0;
 	}
 	prog_buf_free(&b);
@@ -325,7 +337,8 @@ int bpf_attach_kprobes(struct sonde_session *s, int prog_fd,
 	return n;
 }
 
-/* kprobes: one kprobe_multi link, or one kprobe PMU event each */
+/* kprobes: one kprobe_multi link, or one kprobe PMU event each;
+ * tracepoints: one tracepoint event each */
 static int attach_kgroup(struct sonde_session *s, struct bstate *st, int g,
 			 const uint64_t *cookies, int n)
 {
@@ -335,7 +348,11 @@ static int attach_kgroup(struct sonde_session *s, struct bstate *st, int g,
 
 	if (!fds)
 		return set_err(s, ENOMEM, -1, "out of memory");
-	got = bpf_attach_kprobes(s, gr->prog_fd, cookies, n, gr->multi, fds);
+	if (bpf_is_tracepoint(&s->probes[gr->first]))
+		got = bpf_attach_tracepoints(s, gr->prog_fd, cookies, n, fds);
+	else
+		got = bpf_attach_kprobes(s, gr->prog_fd, cookies, n, gr->multi,
+					 fds);
 	for (i = 0; i < got; i++)
 		if (!err)
 			err = add_link(st, fds[i]);
@@ -510,12 +527,16 @@ static int plan_formats(struct sonde_session *s)
 	for (i = 0; i < s->nprobes; i++) {
 		struct probe *p = &s->probes[i];
 
+		bool tp = bpf_is_tracepoint(p);
+
 		err = refuse(s, p, why, sizeof(why));
+		/* a tracepoint's record is the kernel's, p->fmt its format */
 		if (!err)
-			err = args_fit(p, why, sizeof(why));
+			err = tp ? bpf_tp_fit(p, why, sizeof(why))
+				 : args_fit(p, why, sizeof(why));
 		if (err)
 			return set_err(s, -err, -1, "%s", why);
-		err = probe_format_from_plan(p, i + 1, &e);
+		err = tp ? 0 : probe_format_from_plan(p, i + 1, &e);
 		if (err)
 			return set_err(s, -err, e.col, "%s", e.msg);
 		p->strbuf = calloc(p->fmt.nfields ? p->fmt.nfields : 1,
@@ -529,13 +550,15 @@ static int plan_formats(struct sonde_session *s)
 /* How the probes are attached, for -v. */
 static const char *how(const struct sonde_session *s, const struct bstate *st)
 {
-	bool um = false, km = false, kern = false;
+	bool um = false, km = false, kern = false, tp = false;
 	int g;
 
 	for (g = 0; g < st->ngroups; g++) {
-		bool k = !probe_kind_is_user(
-			s->probes[st->groups[g].first].spec.kind);
+		const struct probe *p = &s->probes[st->groups[g].first];
+		bool k = !probe_kind_is_user(p->spec.kind) &&
+			 !bpf_is_tracepoint(p);
 
+		tp |= bpf_is_tracepoint(p);
 		kern |= k;
 		um |= st->groups[g].multi && !k;
 		km |= st->groups[g].multi && k;
@@ -547,6 +570,8 @@ static const char *how(const struct sonde_session *s, const struct bstate *st)
 	if (um || km)
 		return "multi links, and one perf event per probe the links "
 		       "cannot take";
+	if (tp && !kern && !st->multi_links)
+		return "one tracepoint event per probe";
 	return kern ? "one perf event per probe (no kprobe_multi)"
 		    : "one perf event per probe (no uprobe_multi)";
 }
@@ -618,6 +643,8 @@ static int bpf_start(struct sonde_session *s)
 			err = attach_group(s, st, g);
 	}
 	free(done);
+	if (!err)
+		err = bpf_follow_arm_exit(s, &st->follow);
 	if (err)
 		return err;
 	st->rb = ring_buffer__new(st->ring_fd, bpf_ring_sample, s, NULL);
@@ -648,9 +675,11 @@ static bool bpf_fits(const struct sonde_session *s, enum backend_step step,
 	if (step != BACKEND_STEP_MANY || s->nprobes <= AUTO_BPF_PROBES)
 		return false;
 	if (bpf_backend_fits(s, why, len)) {
-		slog(s, SONDE_LOG_INFO,
-		     "%d probes: the bpf backend (one uprobe_multi link per file)",
-		     s->nprobes);
+		slog(s, SONDE_LOG_INFO, "%d probes: the bpf backend (%s)",
+		     s->nprobes,
+		     bpf_is_tracepoint(&s->probes[0])
+			     ? "one tracepoint event per probe"
+			     : "one uprobe_multi link per file");
 		return true;
 	}
 	slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",

@@ -18,24 +18,36 @@ struct prog_buf {
 };
 void prog_buf_free(struct prog_buf *b);
 
+/*
+ * What a program on a tracepoint returns: the AND of the programs of a
+ * tracepoint's prog_array decides whether the perf events on it get their
+ * samples, everyone's (include/trace/perf.h, kernel/trace/
+ * trace_event_perf.c perf_trace_run_bpf_submit()), so sonde's return 1
+ * and hide nothing from other tracers. A kprobe's or uprobe's program,
+ * on an event of its own, returns 0: no sample for its own perf event.
+ */
+#define TP_PASS 1
+
 /* Where a key or value comes from. */
 enum gsrc {
 	GS_NONE,
 	GS_PID, /* tgid */
 	GS_TID,
 	GS_CPU,
-	GS_COMM,   /* 16 bytes: two key slots */
-	GS_REG,	   /* a pt_regs field: argument registers, the return value */
-	GS_LATENCY /* return probes: ns since the matching entry */
+	GS_COMM,    /* 16 bytes: two key slots */
+	GS_REG,	    /* a pt_regs field: argument registers, the return value */
+	GS_LATENCY, /* return probes: ns since the matching entry */
+	GS_CTX	    /* a tracepoint's field: the record (ctx) at regoff */
 };
 
 #define GSRC_MAX_DEREF 4
 
 struct gsrc_spec {
 	enum gsrc src;
-	int regoff;	/* GS_REG: offsetof(struct pt_regs, reg) */
-	int size;	/* GS_REG: bytes of the value (1, 2, 4, 8) */
-	bool is_signed; /* GS_REG: sign-extend from size */
+	int regoff;	/* GS_REG: offsetof(struct pt_regs, reg); GS_CTX:
+			 * the field's offset in the record */
+	int size;	/* GS_REG, GS_CTX: bytes of the value (1, 2, 4, 8) */
+	bool is_signed; /* GS_REG, GS_CTX: sign-extend from size */
 	/* GS_REG of a uprobe: the register is a pointer, read through
 	 * nderef times (+OFF(+OFF(%reg))), offsets innermost first; a read
 	 * that fails is a fault, counted, and the hit is left out */
@@ -61,7 +73,10 @@ struct gen_agg {
 	int depth_fd, ts_fd; /* GS_LATENCY: per-thread nesting */
 	int only_tgid;	     /* > 0: only this process's hits (kprobes
 				 * fire in every process) */
+	int skip_tgid;	     /* > 0: not this process's (the tracer's own:
+				 * tracepoints it hits, its writes) */
 	int follow_fd;	     /* >= 0: only hits of the tgids in this map */
+	bool tracepoint;     /* on a tracepoint: returns TP_PASS */
 };
 
 /*
@@ -113,6 +128,9 @@ int gen_parse_chain(const char *fetch, size_t len, struct gsrc_spec *g);
  * when loading fails. Returns the fd or -errno. */
 int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach, char *log,
 		 size_t loglen);
+/* The same with the program type (BPF_PROG_TYPE_TRACEPOINT). */
+int bpf_new_prog_type(uint32_t type, const struct prog_buf *b,
+		      uint32_t expected_attach, char *log, size_t loglen);
 int bpf_new_map(uint32_t type, uint32_t key_size, uint32_t value_size,
 		uint32_t max_entries);
 
@@ -141,6 +159,10 @@ int bpf_attach_kprobe_multi(int prog_fd, const char *const *syms,
  * address) with the program on it, as bpf_attach_perf_uprobe(). */
 int bpf_attach_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 			   bool retprobe, uint64_t cookie);
+/* One PERF_TYPE_TRACEPOINT event (the event's id) with the program on
+ * it, as bpf_attach_perf_uprobe(). The program runs on every CPU and in
+ * every task (the tracepoint's prog_array): it filters itself. */
+int bpf_attach_perf_tracepoint(int prog_fd, int id, uint64_t cookie);
 /* Does this kernel have uprobe_multi links? Probed on every call: ask
  * kernel_feature_has() (kernel_feature.h), which caches the answer. */
 bool bpf_has_uprobe_multi(void);
@@ -152,6 +174,7 @@ bool bpf_has_kprobe_multi(void);
  * plan says: the tracefs format's layout (strings after the fixed part,
  * __data_loc). */
 struct fetch_arg;
+struct gen_tp_dyn;
 struct stream_hdr {
 	uint64_t ts;	/* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
 	uint32_t probe; /* the cookie: the probe's index */
@@ -189,7 +212,24 @@ struct gen_stream {
 	unsigned int fixed; /* bytes of the record's fixed part */
 	const struct fetch_arg *args;
 	size_t nargs;
+	/* a tracepoint (gen_tp.c): the record is the kernel's own, copied
+	 * from the program's context; args unused */
+	bool tracepoint;
+	int tp_id;		      /* its common_type */
+	const struct gen_tp_dyn *dyn; /* its __data_loc / __rel_loc fields */
+	size_t ndyn;
 };
+/* A tracepoint field whose bytes are after the fixed part: a 32-bit word
+ * at offset, length << 16 | offset (include/trace/stages/
+ * stage2_data_offsets.h); __rel_loc: the offset counts from the word's
+ * end (5.18). */
+struct gen_tp_dyn {
+	unsigned int offset;
+	bool relative;
+	int field; /* its index in the probe's fields: the fault bit set
+		    * when its bytes could not be copied whole */
+};
+#define GEN_TP_MAX_DYN 32
 #define GS_UDEREF 1 /* +uOFF(...): the derefs read user memory */
 #define GS_USTR 2   /* ustring: the string is in user memory */
 int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs);
@@ -203,11 +243,14 @@ struct bpf_follow {
 	int map_fd; /* HASH u32 tgid -> u32; -1: not following */
 	int *fds;   /* the tracepoint events */
 	int nfds;
+	int exit_id, dead_off; /* for bpf_follow_arm_exit() */
 };
 /* Nothing to do (map_fd -1) unless s follows children; a child the map
  * cannot take adds 1 to lost_fd[0] (a PERCPU_ARRAY of u64, or -1). */
 int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f,
 		    int lost_fd);
+/* The exit program, once the probes' programs are attached (follow.c). */
+int bpf_follow_arm_exit(struct sonde_session *s, struct bpf_follow *f);
 void bpf_follow_close(struct bpf_follow *f);
 
 /* bpf_backend.c: can the bpf backend stream every probe of s? */

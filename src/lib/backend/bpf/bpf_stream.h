@@ -44,6 +44,24 @@ static inline bool bpf_kmulti_fits(const struct probe *p)
 int bpf_attach_kprobes(struct sonde_session *s, int prog_fd,
 		       const uint64_t *cookies, int n, bool multi, int *fds);
 
+/* tracepoint.c: tracepoints (PROBE_TRACEPOINT), whose record is the
+ * kernel's own (p->fmt, every offset the kernel's) */
+bool bpf_is_tracepoint(const struct probe *p);
+/* 0, or -errno with why set: the program cannot send p's record. */
+int bpf_tp_fit(const struct probe *p, char *why, size_t len);
+/* What gen_tp.c copies of p's record: the fixed part's bytes (the end of
+ * its last field) and the dynamic fields (at most GEN_TP_MAX_DYN). */
+int bpf_tp_layout(const struct probe *p, struct gen_tp_dyn *dyn, size_t *ndyn,
+		  unsigned int *fixed);
+/* Field name of p as an aggregation key or value (GS_CTX), and its kind
+ * as the events aggregated in user space give it; -errno with why. */
+int bpf_tp_field(const struct probe *p, const char *name, struct gsrc_spec *g,
+		 enum sonde_agg_key_kind *kind, char *why, size_t len);
+/* One tracepoint event each for the probes cookies[] names, into fds.
+ * Returns n or -errno (with the session's error set). */
+int bpf_attach_tracepoints(struct sonde_session *s, int prog_fd,
+			   const uint64_t *cookies, int n, int *fds);
+
 /* ringbuf.c */
 int bpf_ring_sample(void *ctx, void *data, size_t len);
 int bpf_ring_poll(struct sonde_session *s, int timeout_ms);

@@ -9,6 +9,10 @@
  * parent is in the map, and one on sched:sched_process_exit removes what
  * ended. A child the full map cannot take is counted in the session's
  * lost counter, so its events are never silently missing.
+ * The exit program is attached after the probes' programs
+ * (bpf_follow_arm_exit()): a tracepoint runs its programs in the order
+ * they came (kernel/bpf/core.c bpf_prog_array_copy() appends), so a probe
+ * on sched_process_exit itself still sees the process it follows.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,7 +89,7 @@ static int fork_prog(struct prog_buf *b, int map_fd, int lost_fd, int off)
 		EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
 	}
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, TP_PASS), EXIT());
 	return gen_finish(&g);
 }
 
@@ -110,7 +114,7 @@ static int exit_prog(struct prog_buf *b, int map_fd, int dead_off)
 	EMIT(&g, LD_MAP_FD(R1, map_fd), MOV_REG(R2, FP),
 	     ALU_IMM(BPF_ADD, R2, KEY_OFF), CALL(BPF_FUNC_map_delete_elem));
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, TP_PASS), EXIT());
 	return gen_finish(&g);
 }
 
@@ -174,6 +178,7 @@ int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f, int lost_fd)
 
 	memset(f, 0, sizeof(*f));
 	f->map_fd = -1;
+	f->exit_id = f->dead_off = -1;
 	if (s->opts.pid <= 0 || !s->opts.follow_fork)
 		return 0;
 	child_off = field_offset("sched_process_fork", "child_pid");
@@ -201,19 +206,33 @@ int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f, int lost_fd)
 	err = prog < 0 ? prog : attach_tp(f, prog, fork_id);
 	if (prog >= 0)
 		close(prog);
-	/* without group_dead (older kernels) nothing is removed: the map
-	 * only grows, and a full map counts what it cannot take as lost */
-	if (!err && dead_off >= 0) {
-		err = exit_prog(&b, f->map_fd, dead_off);
-		prog = err ? err : load_tp(&b);
-		prog_buf_free(&b);
-		err = prog < 0 ? prog : attach_tp(f, prog, exit_id);
-		if (prog >= 0)
-			close(prog);
-	}
 	if (err)
 		return set_err(s, -err, -1, what, (int)s->opts.pid,
 			       strerror(-err));
+	f->exit_id = exit_id;
+	f->dead_off = dead_off;
+	return 0;
+}
+
+int bpf_follow_arm_exit(struct sonde_session *s, struct bpf_follow *f)
+{
+	struct prog_buf b = {0};
+	int prog, err;
+
+	/* without group_dead (older kernels) nothing is removed: the map
+	 * only grows, and a full map counts what it cannot take as lost */
+	if (f->map_fd < 0 || f->dead_off < 0 || f->exit_id < 0)
+		return 0;
+	err = exit_prog(&b, f->map_fd, f->dead_off);
+	prog = err ? err : load_tp(&b);
+	prog_buf_free(&b);
+	err = prog < 0 ? prog : attach_tp(f, prog, f->exit_id);
+	if (prog >= 0)
+		close(prog);
+	if (err)
+		return set_err(s, -err, -1,
+			       "cannot follow the children of %d: %s",
+			       (int)s->opts.pid, strerror(-err));
 	return 0;
 }
 

@@ -2,7 +2,8 @@
 /*
  * BPF programs built from a few templates, instruction by instruction (no
  * compiler at build or run time). All run as BPF_PROG_TYPE_KPROBE on a
- * struct pt_regs; the probe is told apart by its BPF cookie (the probe's
+ * struct pt_regs, or BPF_PROG_TYPE_TRACEPOINT on a tracepoint's record
+ * (GS_CTX fields); the probe is told apart by its BPF cookie (the probe's
  * index in the session, set per probe in the link).
  *
  * A key or value read through a pointer (bpf_probe_read_user()) that
@@ -70,11 +71,23 @@ int gen_key_slots(const struct gen_agg *a)
 	return n + (a->hist != GH_NONE);
 }
 
-/* dst = a register of the probed context (r6), narrowed to its type */
+/* dst = a register of the probed context (r6), narrowed to its type; or
+ * a tracepoint's field, read from its record (the context) at its size */
 static void load_reg(struct gen *g, int dst, const struct gsrc_spec *s)
 {
 	int shift = 64 - 8 * s->size;
 
+	if (s->src == GS_CTX) {
+		EMIT(g, LDX(s->size == 1   ? BPF_B
+			    : s->size == 2 ? BPF_H
+			    : s->size == 4 ? BPF_W
+					   : BPF_DW,
+			    dst, R6, s->regoff));
+		if (s->is_signed && shift > 0 && shift < 64)
+			EMIT(g, ALU_IMM(BPF_LSH, dst, shift),
+			     ALU_IMM(BPF_ARSH, dst, shift));
+		return;
+	}
 	EMIT(g, LDX(BPF_DW, dst, R6, s->regoff));
 	if (shift > 0 && shift < 64)
 		EMIT(g, ALU_IMM(BPF_LSH, dst, shift),
@@ -139,6 +152,7 @@ static int store_keys(struct gen *g, const struct gen_agg *a, int fault)
 			off += 16;
 			continue;
 		case GS_REG:
+		case GS_CTX:
 			load_src(g, R0, k, fault);
 			break;
 		default:
@@ -203,7 +217,8 @@ static void bump_stat(struct gen *g, const struct gen_agg *a, int idx)
 	gen_label_here(g, out);
 }
 
-/* leave (to out) unless the current process is a->only_tgid */
+/* leave (to out) unless the current process is a->only_tgid (or, with
+ * a->skip_tgid, when it is that one) */
 static void only_tgid(struct gen *g, const struct gen_agg *a, int out)
 {
 	if (a->follow_fd >= 0) {
@@ -211,6 +226,11 @@ static void only_tgid(struct gen *g, const struct gen_agg *a, int out)
 		     ALU_IMM(BPF_RSH, R0, 32));
 		gen_followed(g, a->follow_fd, R0, FOLLOW_OFF, out);
 		return;
+	}
+	if (a->skip_tgid > 0) {
+		EMIT(g, CALL(BPF_FUNC_get_current_pid_tgid),
+		     ALU_IMM(BPF_RSH, R0, 32));
+		gen_jump(g, JMP_IMM(BPF_JEQ, R0, a->skip_tgid, 0), out);
 	}
 	if (a->only_tgid <= 0)
 		return;
@@ -271,7 +291,7 @@ int gen_lat_entry_prog(struct prog_buf *b, const struct gen_agg *a)
 	gen_label_here(&g, drop);
 	bump_stat(&g, a, AST_DROPPED);
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, a->tracepoint ? TP_PASS : 0), EXIT());
 	return gen_finish(&g);
 }
 
@@ -346,7 +366,7 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	only_tgid(&g, a, out);
 	if (a->value.src == GS_LATENCY)
 		lat_return(&g, a, orphan);
-	else if (a->value.src == GS_REG)
+	else if (a->value.src == GS_REG || a->value.src == GS_CTX)
 		load_src(&g, R7, &a->value, fault);
 	EMIT(&g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
 	     STX(BPF_DW, FP, R0, KEY_OFF));
@@ -399,6 +419,6 @@ int gen_agg_prog(struct prog_buf *b, const struct gen_agg *a)
 	if (a->value.src == GS_LATENCY)
 		bump_stat(&g, a, AST_ORPHANS);
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, a->tracepoint ? TP_PASS : 0), EXIT());
 	return gen_finish(&g);
 }

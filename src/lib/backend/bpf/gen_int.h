@@ -37,4 +37,9 @@ int gen_finish(struct gen *g);
  * u32 is stored at fp + slot; r0-r5 are clobbered. */
 void gen_followed(struct gen *g, int map_fd, int reg, int slot, int out);
 
+/* gen_tp.c: a tracepoint's record (r6 the context, r7 the scratch
+ * buffer, r8 the string cursor, r9 pid_tgid, as gen_stream.c); a copy that
+ * fails jumps to lost (the record counted lost, its buffer let go). */
+void gen_tp_record(struct gen *g, const struct gen_stream *gs, int lost);
+
 #endif

@@ -11,6 +11,9 @@
  * behind a __data_loc word (length with the NUL << 16 | offset; length 0
  * when the read faults).
  *
+ * A tracepoint's record is the kernel's own, copied from the context
+ * (gen_tp.c).
+ *
  * Registers: r6 the probed context (struct pt_regs), r7 the scratch
  * buffer, r8 the string cursor (bytes of the record so far), r9 the
  * current pid_tgid.
@@ -321,7 +324,8 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 {
 	struct gen g = {.b = b};
 	int out = gen_label_new(&g), full = gen_label_new(&g);
-	int release = gen_label_new(&g), ip = gen_reg_offset("ip");
+	int release = gen_label_new(&g), lost = gen_label_new(&g);
+	int ip = gen_reg_offset("ip");
 	size_t i;
 
 	if (gs->fixed + REC > STREAM_CUR_MASK)
@@ -343,11 +347,16 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	EMIT(&g, MOV_REG(R1, R7), ALU_IMM(BPF_ADD, R1, STREAM_COMM),
 	     MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
 	EMIT(&g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
+	     CALL(BPF_FUNC_get_smp_processor_id), STX(BPF_W, R7, R0, 12),
 	     MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
-	     STX(BPF_W, R7, R0, 8), ALU_IMM(BPF_ADD, R0, 1),
-	     STX(BPF_H, R7, R0, REC + 0), ST_IMM(BPF_H, R7, REC + 2, 0),
-	     STX(BPF_W, R7, R9, REC + 4), CALL(BPF_FUNC_get_smp_processor_id),
-	     STX(BPF_W, R7, R0, 12), LDX(BPF_DW, R0, R6, ip));
+	     STX(BPF_W, R7, R0, 8));
+	if (gs->tracepoint) {
+		gen_tp_record(&g, gs, lost);
+		goto send;
+	}
+	EMIT(&g, ALU_IMM(BPF_ADD, R0, 1), STX(BPF_H, R7, R0, REC + 0),
+	     ST_IMM(BPF_H, R7, REC + 2, 0), STX(BPF_W, R7, R9, REC + 4),
+	     LDX(BPF_DW, R0, R6, ip));
 	/* entry: where the probe is; return: ip is the return address */
 	if (gs->ip_bias && !gs->retprobe)
 		EMIT(&g, ALU_IMM(BPF_SUB, R0, gs->ip_bias));
@@ -365,12 +374,14 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 		else
 			value_arg(&g, gs, i);
 	}
+send:
 	EMIT(&g, MOV_REG(R3, R8), ALU_IMM(BPF_ADD, R3, REC));
 	gen_jump(&g, JMP_IMM(BPF_JGT, R3, STREAM_BUF, 0), release);
 	EMIT(&g, LD_MAP_FD(R1, gs->ring_fd), MOV_REG(R2, R7), MOV_IMM(R4, 0),
 	     CALL(BPF_FUNC_ringbuf_output));
 	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), release);
 	/* the ring is full: count the record lost */
+	gen_label_here(&g, lost);
 	EMIT(&g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
 	gen_label_here(&g, full);
 	EMIT(&g, ST_IMM(BPF_W, FP, IDX_OFF, 0), LD_MAP_FD(R1, gs->lost_fd),
@@ -382,6 +393,6 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	gen_label_here(&g, release);
 	EMIT(&g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
 	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, 0), EXIT());
+	EMIT(&g, MOV_IMM(R0, gs->tracepoint ? TP_PASS : 0), EXIT());
 	return gen_finish(&g);
 }

@@ -168,6 +168,32 @@ int bpf_attach_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 	return err;
 }
 
+int bpf_attach_perf_tracepoint(int prog_fd, int id, uint64_t cookie)
+{
+	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
+	struct perf_event_attr pa;
+	int pfd, err;
+
+	memset(&pa, 0, sizeof(pa));
+	pa.size = sizeof(pa);
+	pa.type = PERF_TYPE_TRACEPOINT;
+	pa.config = (uint64_t)id;
+	pa.sample_period = 1;
+	pa.wakeup_events = 1;
+	/* one event (pid -1, cpu 0), as follow.c's: the program is the
+	 * tracepoint's, run wherever it fires (kernel/trace/bpf_trace.c
+	 * perf_event_attach_bpf_prog()) */
+	pfd = perf_event_open_cloexec(&pa, -1, 0, -1, 0);
+	if (pfd < 0)
+		return pfd;
+	la.prog_fd = prog_fd;
+	la.target_fd = (uint32_t)pfd;
+	la.perf_event.bpf_cookie = cookie;
+	err = link_create(&la);
+	close(pfd);
+	return err;
+}
+
 /* A program that returns 0, for the feature probes below. */
 static int load_return0(uint32_t expected_attach)
 {

@@ -10,14 +10,20 @@
 int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach, char *log,
 		 size_t loglen)
 {
+	return bpf_new_prog_type(BPF_PROG_TYPE_KPROBE, b, expected_attach, log,
+				 loglen);
+}
+
+int bpf_new_prog_type(uint32_t type, const struct prog_buf *b,
+		      uint32_t expected_attach, char *log, size_t loglen)
+{
 	LIBBPF_OPTS(bpf_prog_load_opts, opts,
 		    .expected_attach_type = expected_attach);
 	int fd;
 
 	if (b->err)
 		return b->err;
-	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "sonde", "GPL", b->insns,
-			   b->n, &opts);
+	fd = bpf_prog_load(type, "sonde", "GPL", b->insns, b->n, &opts);
 	if (fd >= 0 || !log || !loglen)
 		return fd < 0 ? -errno : fd;
 	/* again with the verifier's log, for the message */
@@ -25,8 +31,7 @@ int bpf_new_prog(const struct prog_buf *b, uint32_t expected_attach, char *log,
 	opts.log_buf = log;
 	opts.log_size = loglen;
 	opts.log_level = 1;
-	fd = bpf_prog_load(BPF_PROG_TYPE_KPROBE, "sonde", "GPL", b->insns,
-			   b->n, &opts);
+	fd = bpf_prog_load(type, "sonde", "GPL", b->insns, b->n, &opts);
 	if (fd >= 0)
 		return fd;
 	return -errno;

@@ -627,6 +627,7 @@ struct sonde_bpf_agg_stats {
 	/* hits left out of the table: a key or value read through a pointer
 	 * could not be read (a fault); never counted as a 0 */
 	uint64_t faults;
+	int kprobe_multi_links; /* of links: kprobe_multi ones */
 };
 int sonde_bpf_agg__stats(const struct sonde_bpf_agg *a,
 			 struct sonde_bpf_agg_stats *st);

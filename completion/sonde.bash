@@ -31,7 +31,7 @@ _sonde_opts()
 	stack) echo "$_sonde_common_opts --folded --top --max-keys" ;;
 	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
 	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
-	check) echo "-h --help" ;;
+	check) echo "--backend -h --help" ;;
 	cleanup) echo "-q --quiet -v --verbose -h --help" ;;
 	inject) echo "--instance --top-level -q --quiet -h --help" ;;
 	esac

@@ -239,6 +239,26 @@ int sonde_session__probe_site(const struct sonde_session *s, int probe,
  * given a hist), read now; owned by the session until the next call. */
 const char *sonde_session__probe_hist(struct sonde_session *s, int probe);
 
+/*
+ * How sonde_session__start() would put the probes added so far into the
+ * kernel, told before it (nothing reaches the kernel): the backend it
+ * takes (opts.backend, or auto's choice, backend_why saying why) and how
+ * the bpf backend attaches them: multi links (one per group of probes
+ * with the same kind, file and arguments) or one perf event per probe,
+ * why saying why perf events where there are any. Returns 0 or -errno.
+ */
+struct sonde_attach_plan {
+	size_t sz;
+	enum sonde_backend backend;
+	char backend_why[256];
+	int kprobe_multi_links, kprobe_multi_probes;
+	int uprobe_multi_links, uprobe_multi_probes;
+	int perf_events;
+	char why[256];
+};
+int sonde_session__attach_plan(struct sonde_session *s,
+			       struct sonde_attach_plan *plan);
+
 /* Events. */
 enum sonde_field_kind {
 	SONDE_FIELD_UNSIGNED,
@@ -623,6 +643,7 @@ struct sonde_bpf_agg_stats {
 	/* hits left out of the table: a key or value read through a pointer
 	 * could not be read (a fault); never counted as a 0 */
 	uint64_t faults;
+	int kprobe_multi_links; /* of links: kprobe_multi ones */
 };
 int sonde_bpf_agg__stats(const struct sonde_bpf_agg *a,
 			 struct sonde_bpf_agg_stats *st);

@@ -54,6 +54,7 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 {
 	struct sonde_bpf_agg_opts o = {.sz = sizeof(o)};
 	struct sonde_bpf_agg_stats st = {.sz = sizeof(st)};
+	const char *how;
 	int i;
 
 	o.nkeys = a->nkeys + 1;
@@ -93,11 +94,18 @@ int agg_kernel_open(struct agg_cli *a, bool with_value,
 		return 0;
 	}
 	sonde_bpf_agg__stats(*out, &st);
+	how = !st.links		       ? "one perf event per probe"
+	      : !st.kprobe_multi_links ? "uprobe_multi link"
+	      : st.kprobe_multi_links == st.links
+		      ? "kprobe_multi link"
+		      : "uprobe_multi and kprobe_multi links";
+	if (st.links && st.perf_events)
+		how = "multi links, and one perf event per probe the links "
+		      "cannot take";
 	for (i = 0; a->o.verbose && i < a->nprobes; i++)
 		fprintf(stderr, "%s: %s: %s in the kernel (BPF, %s)\n", prog,
 			sonde_session__probe_name(a->s, i),
-			with_value ? "aggregated" : "counted",
-			st.links ? "uprobe_multi link" : "perf event");
+			with_value ? "aggregated" : "counted", how);
 	return 1;
 }
 

@@ -8,9 +8,12 @@
 static void usage(FILE *out)
 {
 	fprintf(out, "usage: sonde check [options]\n"
+		     "       sonde check [options] PROBE...\n"
 		     "  reports tracefs, uprobes, kprobes, the uprobe and kprobe\n"
 		     "  PMUs, hist triggers, BPF and root; exit 1 when sonde\n"
-		     "  cannot trace at all here\n");
+		     "  cannot trace at all here. With probes, also the backend\n"
+		     "  they would take and how the bpf backend attaches them\n"
+		     "  (multi links or one perf event per probe), and why\n");
 	cli_options_help(out, CMD_CHECK);
 }
 
@@ -32,6 +35,66 @@ static void tfs_line(const char *what, bool yes, bool denied,
 		       what);
 	else
 		line(what, yes, missing);
+}
+
+static const char *backend_name(enum sonde_backend b)
+{
+	return b == SONDE_BACKEND_BPF	    ? "bpf"
+	       : b == SONDE_BACKEND_PERF    ? "perf"
+	       : b == SONDE_BACKEND_TRACEFS ? "tracefs"
+					    : "auto";
+}
+
+/* The probes' path: resolved as trace would (nothing reaches the kernel),
+ * then the backend and the bpf backend's links. */
+static int probes_path(const struct cli_opts *o, bool bpf)
+{
+	struct sonde_attach_plan p = {.sz = sizeof(p)};
+	struct sonde_session *s;
+	int status = 0, n, err;
+	const char *sep;
+
+	s = cli_session(o, &status);
+	if (!s)
+		return status;
+	err = sonde_session__attach_plan(s, &p);
+	n = sonde_session__probe_count(s);
+	cli_session_close(s);
+	if (err < 0) {
+		fprintf(stderr, "%s: check: %s\n", prog, strerror(-err));
+		return EXIT_RUNTIME;
+	}
+	printf("%-14s %d\n", "probes:", n);
+	printf("%-14s %s%s%s%s\n", "backend:", backend_name(p.backend),
+	       p.backend_why[0] ? " (" : "", p.backend_why,
+	       p.backend_why[0] ? ")" : "");
+	printf("%-14s", "bpf path:");
+	if (!bpf) {
+		printf(" none: this kernel has no BPF for sonde\n");
+		return 0;
+	}
+	sep = " ";
+	if (p.kprobe_multi_links) {
+		printf("%skprobe_multi (%d link%s, %d function%s)", sep,
+		       p.kprobe_multi_links,
+		       p.kprobe_multi_links == 1 ? "" : "s",
+		       p.kprobe_multi_probes,
+		       p.kprobe_multi_probes == 1 ? "" : "s");
+		sep = ", ";
+	}
+	if (p.uprobe_multi_links) {
+		printf("%suprobe_multi (%d link%s, %d probe%s)", sep,
+		       p.uprobe_multi_links,
+		       p.uprobe_multi_links == 1 ? "" : "s",
+		       p.uprobe_multi_probes,
+		       p.uprobe_multi_probes == 1 ? "" : "s");
+		sep = ", ";
+	}
+	if (p.perf_events)
+		printf("%sone perf event per probe (%d)%s%s", sep,
+		       p.perf_events, p.why[0] ? ": " : "", p.why);
+	printf("\n");
+	return 0;
 }
 
 int cmd_check(int argc, char **argv)
@@ -72,6 +135,12 @@ int cmd_check(int argc, char **argv)
 	} else {
 		printf("%-14s %s\n", "bpf backend:",
 		       "not here: sonde traces through tracefs and perf");
+	}
+	if (o.nprobes) {
+		fflush(stdout);
+		status = probes_path(&o, f.bpf);
+		if (status)
+			return status;
 	}
 	return f.tracefs && (f.uprobes || f.kprobes) ? 0 : EXIT_RUNTIME;
 }

@@ -91,7 +91,7 @@ const struct cli_option cli_options[] = {
 	 "with -p, children of the process too"},
 	{OPT_BUFFER, "buffer-kb", "N", CMDS_ALL, CMDS_SESSION,
 	 "per-CPU ring buffer size"},
-	{OPT_BACKEND, "backend", "B", CMDS_ALL, CMDS_SESSION,
+	{OPT_BACKEND, "backend", "B", CMDS_ALL, CMDS_SESSION | CHECK,
 	 "auto, tracefs, perf or bpf"},
 	{OPT_DEBUG_DIR, "debug-dir", "DIR", CMDS_ALL,
 	 CMDS_SESSION | FORMAT | LIST,

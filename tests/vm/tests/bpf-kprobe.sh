@@ -95,14 +95,20 @@ expect_grep "kmem: bpf: string at a user address" \
 expect_file_eq "kmem: bpf gives what tracefs gives" \
 	"$T_DIR/full.kmem.bpf" "$T_DIR/full.kmem.tracefs"
 
-# FUNC+OFF: a kprobe PMU event whatever the kernel has
+# FUNC+0: the entry, on a kprobe_multi link where the kernel has them,
+# else a kprobe PMU event (any other offset: always a PMU event)
 hygiene_begin
 "$SONDE" trace -v --backend bpf -c "$cmd" "k:$fn+0 dfd=arg1:s32" \
 	>"$T_DIR/out.off" 2>"$T_DIR/err.off"
 expect_eq "k:FUNC+0: exit status" "$?" 0
 strip_ip "$T_DIR/out.off" >"$T_DIR/ev.off"
 expect_grep "k:FUNC+0: the open" "^$fn: dfd=-100\$" "$T_DIR/ev.off"
-expect_grep "k:FUNC+0: on a perf event" "one perf event per probe" "$T_DIR/err.off"
+if [ $kmulti = 1 ]; then
+	expect_grep "k:FUNC+0: on a kprobe_multi link (the entry)" \
+		"bpf: 1 probe, 1 program, kprobe_multi links" "$T_DIR/err.off"
+else
+	expect_grep "k:FUNC+0: on a perf event" "one perf event per probe" "$T_DIR/err.off"
+fi
 if ! grep -q "^$fn: dfd=-100\$" "$T_DIR/ev.off"; then
 	sed 's/^/#   /' "$T_DIR/out.off" "$T_DIR/err.off"
 fi

@@ -116,7 +116,23 @@ else
 	not_ok "hist file exists (CONFIG_HIST_TRIGGERS)"
 fi
 
-check "BTF at /sys/kernel/btf/vmlinux" test -s /sys/kernel/btf/vmlinux
+# Debian's kernel has BTF; tests/vm/build-kernel's is built without it on
+# purpose (CONFIG_DEBUG_INFO_BTF off: docs/decisions.md), and says so in
+# the .config it was built with, which the image does not carry: its
+# release ends in -sonde
+case $(uname -r) in
+*-sonde)
+	if [ -e /sys/kernel/btf/vmlinux ]; then
+		ok "BTF at /sys/kernel/btf/vmlinux"
+	else
+		echo "ok - BTF at /sys/kernel/btf/vmlinux # SKIP" \
+			"tests/vm/build-kernel builds without CONFIG_DEBUG_INFO_BTF"
+	fi
+	;;
+*)
+	check "BTF at /sys/kernel/btf/vmlinux" test -s /sys/kernel/btf/vmlinux
+	;;
+esac
 check "kprobe PMU (perf_event_open)" \
 	test -e /sys/bus/event_source/devices/kprobe/type
 

@@ -45,7 +45,7 @@ struct sonde_bpf_agg {
 	int ngroups;
 	int *links;
 	int nlinks, cap_links;
-	int multi_links, perf_events;
+	int multi_links, kmulti_links, perf_events;
 	char arg_kind[SONDE_AGG_MAX_KEYS]; /* agg key kind of ARG keys */
 	uint64_t dropped_read; /* AST_DROPPED at the last clearing read */
 	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
@@ -280,10 +280,13 @@ static int add_link(struct sonde_bpf_agg *a, int fd)
  * takes every probe of the group (bpf_kmulti_fits()). */
 static void plan_modes(struct sonde_bpf_agg *a)
 {
-	bool umulti = !a->o.no_multi &&
-		      kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI);
-	bool kmulti = !a->o.no_multi &&
-		      kernel_feature_has(KERNEL_FEATURE_BPF_KPROBE_MULTI);
+	/* SONDE_BPF_NO_MULTI=1 as for streaming (plan.c) */
+	const char *env = getenv("SONDE_BPF_NO_MULTI");
+	bool no = a->o.no_multi || (env && *env);
+	bool umulti =
+		!no && kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI);
+	bool kmulti =
+		!no && kernel_feature_has(KERNEL_FEATURE_BPF_KPROBE_MULTI);
 	struct group *g;
 	uint32_t j;
 	int i;
@@ -368,7 +371,7 @@ static int attach_kgroup(struct sonde_bpf_agg *a, struct group *g)
 		else
 			close(fds[i]);
 	if (got > 0 && g->multi)
-		a->multi_links++;
+		a->multi_links++, a->kmulti_links++;
 	else if (got > 0)
 		a->perf_events += got;
 	free(fds);
@@ -580,6 +583,7 @@ int sonde_bpf_agg__stats(const struct sonde_bpf_agg *a,
 	if (!bpf_map_lookup_elem(a->gen.stats_fd, &i, &v))
 		out.faults = v;
 	out.links = a->multi_links;
+	out.kprobe_multi_links = a->kmulti_links;
 	out.perf_events = a->perf_events;
 	memcpy(st, &out, st->sz && st->sz < sizeof(out) ? st->sz : sizeof(out));
 	return 0;

@@ -112,11 +112,23 @@ bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 		snprintf(why, len, "BPF needs root here");
 		return false;
 	}
-	if (!kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI)) {
-		snprintf(why, len,
-			 "this kernel has no uprobe_multi links (6.6+)");
-		return false;
-	}
+	/* the multi link each kind needs: without it every probe would be
+	 * one perf event, no cheaper than tracefs */
+	for (i = 0; i < s->nprobes; i++)
+		if (probe_kind_is_user(s->probes[i].spec.kind)
+			    ? !kernel_feature_has(
+				      KERNEL_FEATURE_BPF_UPROBE_MULTI)
+			    : !kernel_feature_has(
+				      KERNEL_FEATURE_BPF_KPROBE_MULTI)) {
+			snprintf(why, len, "this kernel has no %s links (%s)",
+				 probe_kind_is_user(s->probes[i].spec.kind)
+					 ? "uprobe_multi"
+					 : "kprobe_multi",
+				 probe_kind_is_user(s->probes[i].spec.kind)
+					 ? "6.6+"
+					 : "CONFIG_FPROBE");
+			return false;
+		}
 	for (i = 0; i < s->nprobes; i++)
 		if (refuse((struct sonde_session *)s, &s->probes[i], why,
 			   len) ||
@@ -125,73 +137,6 @@ bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len)
 			     : args_fit(&s->probes[i], why, len)))
 			return false;
 	return true;
-}
-
-static bool same_args(const struct probe *a, const struct probe *b)
-{
-	size_t i;
-
-	if (a->spec.kind != b->spec.kind ||
-	    strcmp(a->path ? a->path : "", b->path ? b->path : "") ||
-	    a->spec.nargs != b->spec.nargs ||
-	    (bpf_is_tracepoint(a) && a->fmt.id != b->fmt.id))
-		return false;
-	for (i = 0; i < a->spec.nargs; i++) {
-		const struct probe_arg *x = &a->spec.args[i],
-				       *y = &b->spec.args[i];
-
-		if (strcmp(x->name, y->name) || strcmp(x->fetch, y->fetch) ||
-		    strcmp(x->type ? x->type : "", y->type ? y->type : ""))
-			return false;
-	}
-	return true;
-}
-
-/* Probes into groups: one program (and one multi link) each. */
-static int plan_groups(struct sonde_session *s, struct bstate *st)
-{
-	int i, g;
-
-	st->group_of = malloc(s->nprobes * sizeof(int));
-	st->groups = calloc(s->nprobes, sizeof(*st->groups));
-	if (!st->group_of || !st->groups)
-		return -ENOMEM;
-	for (i = 0; i < s->nprobes; i++) {
-		for (g = 0; g < st->ngroups; g++)
-			if (same_args(&s->probes[st->groups[g].first],
-				      &s->probes[i]))
-				break;
-		if (g == st->ngroups) {
-			st->groups[g].first = i;
-			st->groups[g].prog_fd = -1;
-			st->ngroups++;
-		}
-		st->group_of[i] = g;
-		st->groups[g].cnt++;
-	}
-	return 0;
-}
-
-/* Each group's attach mode: multi links where the kernel has them. */
-static void plan_modes(struct sonde_session *s, struct bstate *st, bool nomulti)
-{
-	bool umulti =
-		!nomulti && kernel_feature_has(KERNEL_FEATURE_BPF_UPROBE_MULTI);
-	bool kmulti =
-		!nomulti && kernel_feature_has(KERNEL_FEATURE_BPF_KPROBE_MULTI);
-	int i;
-
-	for (i = 0; i < st->ngroups; i++)
-		st->groups[i].multi =
-			probe_kind_is_user(
-				s->probes[st->groups[i].first].spec.kind)
-				? umulti
-				: kmulti;
-	for (i = 0; i < s->nprobes; i++)
-		if (bpf_is_tracepoint(&s->probes[i]) ||
-		    (!probe_kind_is_user(s->probes[i].spec.kind) &&
-		     !bpf_kmulti_fits(&s->probes[i])))
-			st->groups[st->group_of[i]].multi = false;
 }
 
 static int add_link(struct bstate *st, int fd)
@@ -580,7 +525,6 @@ static int bpf_start(struct sonde_session *s)
 {
 	struct epoll_event ev = {.events = EPOLLIN};
 	struct bstate *st;
-	const char *nomulti;
 	int g, n, err;
 	bool *done;
 
@@ -601,7 +545,7 @@ static int bpf_start(struct sonde_session *s)
 	if (!s->lost || !st->lostv || !st->rec || !st->kfunc)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	err = plan_formats(s);
-	if (!err && plan_groups(s, st))
+	if (!err && bpf_plan_groups(s, st))
 		err = set_err(s, ENOMEM, -1, "out of memory");
 	if (!err)
 		err = make_maps(s, st);
@@ -626,8 +570,7 @@ static int bpf_start(struct sonde_session *s)
 			continue;
 		st->kfunc[g] += p->spec.offset;
 	}
-	nomulti = getenv("SONDE_BPF_NO_MULTI");
-	plan_modes(s, st, nomulti && *nomulti);
+	bpf_plan_modes(s, st, NULL, 0);
 	/* groups, and the probes in each, in register_order(): one hit then
 	 * gives the probes of one site in spec order (order.c) */
 	done = calloc(st->ngroups ? st->ngroups : 1, sizeof(*done));
@@ -664,10 +607,10 @@ static int bpf_start(struct sonde_session *s)
 	return 0;
 }
 
-/* --backend auto takes it for more than a handful of probes: one
- * uprobe_multi link makes and removes thousands at once, where each
- * tracefs or PMU probe costs the kernel ~50 ms to remove. */
-#define AUTO_BPF_PROBES 8
+/* --backend auto takes it for more than a handful of probes
+ * (AUTO_BPF_PROBES): one uprobe_multi or kprobe_multi link makes and
+ * removes thousands at once, where each tracefs or PMU probe costs the
+ * kernel ~50 ms to remove. */
 
 static bool bpf_fits(const struct sonde_session *s, enum backend_step step,
 		     char *why, size_t len)
@@ -679,7 +622,7 @@ static bool bpf_fits(const struct sonde_session *s, enum backend_step step,
 		     s->nprobes,
 		     bpf_is_tracepoint(&s->probes[0])
 			     ? "one tracepoint event per probe"
-			     : "one uprobe_multi link per file");
+			     : "multi links: one per file and argument list");
 		return true;
 	}
 	slog(s, SONDE_LOG_INFO, "%d probes, not the bpf backend: %s",

@@ -253,7 +253,9 @@ int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f,
 int bpf_follow_arm_exit(struct sonde_session *s, struct bpf_follow *f);
 void bpf_follow_close(struct bpf_follow *f);
 
-/* bpf_backend.c: can the bpf backend stream every probe of s? */
+/* bpf_backend.c: can the bpf backend stream every probe of s? --backend
+ * auto takes it for more than AUTO_BPF_PROBES probes when it can. */
+#define AUTO_BPF_PROBES 8
 bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len);
 
 #endif

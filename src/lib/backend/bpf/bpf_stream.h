@@ -30,6 +30,15 @@ struct bstate {
 	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
 };
 
+/* plan.c: probes into groups (one program, one multi link each), then
+ * each group's attach mode; why (may be NULL) gets the reason for perf
+ * events where a multi link is not taken, "" when every group is one */
+int bpf_plan_groups(struct sonde_session *s, struct bstate *st);
+void bpf_plan_modes(struct sonde_session *s, struct bstate *st, char *why,
+		    size_t len);
+/* The same plan, counted into out (its counters start at zero). */
+int bpf_plan_attach(struct sonde_session *s, struct sonde_attach_plan *out);
+
 /* kprobe_multi takes functions by name, at their entry, in vmlinux (a
  * module's were added in 6.5): the rest take one kprobe PMU event each. */
 static inline bool bpf_kmulti_fits(const struct probe *p)

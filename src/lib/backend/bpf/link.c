@@ -79,31 +79,20 @@ int bpf_attach_uprobe_multi(int prog_fd, const char *path,
 	return link_create(&la);
 }
 
-int bpf_attach_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
-			   uint64_t ref_ctr, bool retprobe, pid_t pid,
+/* prog_fd on a new perf event of attr, of task pid (> 0) or of the system:
+ * the link's fd, or -errno; the link holds the event, whose own fd is
+ * closed. A tracing event fires on every CPU whatever its cpu: one event
+ * (pid -1, cpu 0) covers the system, as libbpf makes them. */
+static int link_perf_event(struct perf_event_attr *pa, int pid, int prog_fd,
 			   uint64_t cookie)
 {
 	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
-	const struct pmu_info *pmu = pmu_get("uprobe");
-	struct perf_event_attr pa;
 	int pfd, err;
 
-	if (pmu->type < 0)
-		return -ENOTSUP;
-	memset(&pa, 0, sizeof(pa));
-	pa.size = sizeof(pa);
-	pa.type = pmu->type;
-	/* format/ref_ctr_offset: config:32-63 where sysfs does not say */
-	pa.config =
-		(retprobe ? 1ULL << pmu->retprobe_bit : 0) |
-		ref_ctr << (pmu->ref_ctr_shift >= 0 ? pmu->ref_ctr_shift : 32);
-	pa.config1 = (uint64_t)(uintptr_t)path; /* uprobe_path */
-	pa.config2 = offset;			/* probe_offset */
-	pa.sample_period = 1;
-	pa.wakeup_events = 1;
-	/* a tracing event fires on every CPU whatever its cpu: one event
-	 * (pid -1, cpu 0) covers the system, as libbpf makes them */
-	pfd = perf_event_open_cloexec(&pa, pid > 0 ? pid : -1, pid > 0 ? -1 : 0,
+	pa->size = sizeof(*pa);
+	pa->sample_period = 1;
+	pa->wakeup_events = 1;
+	pfd = perf_event_open_cloexec(pa, pid > 0 ? pid : -1, pid > 0 ? -1 : 0,
 				      -1, 0);
 	if (pfd < 0)
 		return pfd;
@@ -111,9 +100,28 @@ int bpf_attach_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
 	la.target_fd = (uint32_t)pfd;
 	la.perf_event.bpf_cookie = cookie;
 	err = link_create(&la);
-	/* the link holds the event */
 	close(pfd);
 	return err;
+}
+
+int bpf_attach_perf_uprobe(int prog_fd, const char *path, uint64_t offset,
+			   uint64_t ref_ctr, bool retprobe, pid_t pid,
+			   uint64_t cookie)
+{
+	const struct pmu_info *pmu = pmu_get("uprobe");
+	struct perf_event_attr pa;
+
+	if (pmu->type < 0)
+		return -ENOTSUP;
+	memset(&pa, 0, sizeof(pa));
+	pa.type = pmu->type;
+	/* format/ref_ctr_offset: config:32-63 where sysfs does not say */
+	pa.config =
+		(retprobe ? 1ULL << pmu->retprobe_bit : 0) |
+		ref_ctr << (pmu->ref_ctr_shift >= 0 ? pmu->ref_ctr_shift : 32);
+	pa.config1 = (uint64_t)(uintptr_t)path; /* uprobe_path */
+	pa.config2 = offset;			/* probe_offset */
+	return link_perf_event(&pa, pid, prog_fd, cookie);
 }
 
 int bpf_attach_kprobe_multi(int prog_fd, const char *const *syms,
@@ -139,15 +147,12 @@ int bpf_attach_kprobe_multi(int prog_fd, const char *const *syms,
 int bpf_attach_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 			   bool retprobe, uint64_t cookie)
 {
-	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
 	const struct pmu_info *pmu = pmu_get("kprobe");
 	struct perf_event_attr pa;
-	int pfd, err;
 
 	if (pmu->type < 0)
 		return -ENOTSUP;
 	memset(&pa, 0, sizeof(pa));
-	pa.size = sizeof(pa);
 	pa.type = pmu->type;
 	pa.config = retprobe ? 1ULL << pmu->retprobe_bit : 0;
 	/* kernel/events/core.c perf_kprobe_init(): config1 the symbol
@@ -155,43 +160,19 @@ int bpf_attach_perf_kprobe(int prog_fd, const char *sym, uint64_t offset,
 	 * the address (kprobe_addr) */
 	pa.config1 = (uint64_t)(uintptr_t)sym;
 	pa.config2 = offset;
-	pa.sample_period = 1;
-	pa.wakeup_events = 1;
-	pfd = perf_event_open_cloexec(&pa, -1, 0, -1, 0);
-	if (pfd < 0)
-		return pfd;
-	la.prog_fd = prog_fd;
-	la.target_fd = (uint32_t)pfd;
-	la.perf_event.bpf_cookie = cookie;
-	err = link_create(&la);
-	close(pfd);
-	return err;
+	return link_perf_event(&pa, -1, prog_fd, cookie);
 }
 
 int bpf_attach_perf_tracepoint(int prog_fd, int id, uint64_t cookie)
 {
-	struct link_create_attr la = {.attach_type = BPF_PERF_EVENT};
 	struct perf_event_attr pa;
-	int pfd, err;
 
 	memset(&pa, 0, sizeof(pa));
-	pa.size = sizeof(pa);
 	pa.type = PERF_TYPE_TRACEPOINT;
 	pa.config = (uint64_t)id;
-	pa.sample_period = 1;
-	pa.wakeup_events = 1;
-	/* one event (pid -1, cpu 0), as follow.c's: the program is the
-	 * tracepoint's, run wherever it fires (kernel/trace/bpf_trace.c
-	 * perf_event_attach_bpf_prog()) */
-	pfd = perf_event_open_cloexec(&pa, -1, 0, -1, 0);
-	if (pfd < 0)
-		return pfd;
-	la.prog_fd = prog_fd;
-	la.target_fd = (uint32_t)pfd;
-	la.perf_event.bpf_cookie = cookie;
-	err = link_create(&la);
-	close(pfd);
-	return err;
+	/* the program is the tracepoint's, run wherever it fires
+	 * (kernel/trace/bpf_trace.c perf_event_attach_bpf_prog()) */
+	return link_perf_event(&pa, -1, prog_fd, cookie);
 }
 
 /* A program that returns 0, for the feature probes below. */

@@ -39,12 +39,27 @@ strip_ip()
 	events "$1" | sed 's/: ([^)]*)/:/'
 }
 
+# The previous run's links and perf events are released by the kernel a
+# moment after sonde ends (their last fput); a kretprobe made while another
+# return hook is still on the function reports that hook's trampoline as
+# its return address (arch_rethook_trampoline), so each run waits, up to
+# 3 s, until ftrace hooks no function (enabled_functions is empty)
+unhooked()
+{
+	local n=0
+	while [ -s "$TRACEFS/enabled_functions" ] && [ $n -lt 30 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+}
+
 # trace_both TAG ENV... -- SPEC...: the same run through tracefs and bpf
 trace_both()
 {
 	local tag=$1 be
 	shift
 	for be in tracefs bpf; do
+		unhooked
 		hygiene_begin
 		env "$@" "$SONDE" trace -v --backend $be -c "$cmd" "${SPECS[@]}" \
 			>"$T_DIR/out.$tag.$be" 2>"$T_DIR/err.$tag.$be"

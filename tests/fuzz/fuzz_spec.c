@@ -130,11 +130,40 @@ static void check_round_trip(const struct probe_spec *s)
 	spec_free(&t);
 }
 
+/* t:SYSTEM:EVENT [NAME=]FIELD...: both parts, fields by plain names */
+static void check_tracepoint(const struct probe_spec *s, size_t len)
+{
+	size_t i, j;
+
+	if (!s->group || !*s->group || !s->event || !*s->event)
+		fail("a tracepoint without its system or event", s->group);
+	check_word("a byte tracefs cannot name in a tracepoint", s->group);
+	check_word("a byte tracefs cannot name in a tracepoint", s->event);
+	if (s->symbol || s->has_addr || s->target)
+		fail("a tracepoint with a symbol, address or target", NULL);
+	for (i = 0; i < s->nargs; i++) {
+		const struct probe_arg *a = &s->args[i];
+
+		if (!a->name || !a->fetch || !good_name(a->name) ||
+		    !good_name(a->fetch))
+			fail("bad tracepoint field", a->fetch);
+		if (a->col < 0 || a->col >= (int)len)
+			fail("argument column outside the text", a->name);
+		for (j = 0; j < i; j++)
+			if (!strcmp(a->name, s->args[j].name))
+				fail("two arguments of one name", a->name);
+	}
+}
+
 static void check_spec(const struct probe_spec *s, size_t len)
 {
 	size_t i, j;
 	char *again;
 
+	if (s->kind == PROBE_TRACEPOINT) {
+		check_tracepoint(s, len);
+		return;
+	}
 	if (!s->symbol && !s->has_addr)
 		fail("neither symbol nor address", NULL);
 	if (probe_kind_is_user(s->kind) && !s->target)

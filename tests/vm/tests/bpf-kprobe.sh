@@ -39,18 +39,28 @@ strip_ip()
 	events "$1" | sed 's/: ([^)]*)/:/'
 }
 
-# The previous run's links and perf events are released by the kernel a
-# moment after sonde ends (their last fput); a kretprobe made while another
-# return hook is still on the function reports that hook's trampoline as
-# its return address (arch_rethook_trampoline), so each run waits, up to
-# 3 s, until ftrace hooks no function (enabled_functions is empty)
+# The previous run's links and perf events are released by the kernel
+# after sonde ends: sonde hands them to the unix garbage collector, which
+# on 6.1.192 runs in a workqueue (net/unix/garbage.c unix_gc() ->
+# queue_work), and their last fput() is a kernel worker's (delayed_fput),
+# seconds later under load in TCG. A kretprobe made while another return
+# hook is still on the function reports that hook's trampoline as its
+# return address (arch_rethook_trampoline), so each run first waits, up to
+# 30 s, until ftrace hooks no function (enabled_functions is empty), and
+# says so if one stays hooked.
 unhooked()
 {
 	local n=0
-	while [ -s "$TRACEFS/enabled_functions" ] && [ $n -lt 30 ]; do
+	while [ -s "$TRACEFS/enabled_functions" ] && [ $n -lt 300 ]; do
 		sleep 0.1
 		n=$((n + 1))
 	done
+	if [ -s "$TRACEFS/enabled_functions" ]; then
+		not_ok "$1: the previous run's hooks released within 30 s" \
+			"$(head -n 5 "$TRACEFS/enabled_functions")"
+	elif [ $n -gt 0 ]; then
+		echo "# $1: the previous run's hooks were released after $n/10 s"
+	fi
 }
 
 # trace_both TAG ENV... -- SPEC...: the same run through tracefs and bpf
@@ -59,7 +69,7 @@ trace_both()
 	local tag=$1 be
 	shift
 	for be in tracefs bpf; do
-		unhooked
+		unhooked "$tag $be"
 		hygiene_begin
 		env "$@" "$SONDE" trace -v --backend $be -c "$cmd" "${SPECS[@]}" \
 			>"$T_DIR/out.$tag.$be" 2>"$T_DIR/err.$tag.$be"

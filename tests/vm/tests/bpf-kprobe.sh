@@ -104,8 +104,25 @@ for mode in multi perf; do
 		"$T_DIR/ev.$mode.bpf" "$T_DIR/ev.$mode.tracefs"
 	# (FUNC+OFF) and (RET <- FUNC) too: __probe_ip, __probe_ret_ip and
 	# __probe_func as the kernel's kprobe events have them
-	expect_file_eq "$mode: and the same probe addresses" \
-		"$T_DIR/full.$mode.bpf" "$T_DIR/full.$mode.tracefs"
+	# The kernel's own kretprobe sometimes reports its return trampoline
+	# as the return address on tests/vm/build-kernel's 6.1.192 (seen after
+	# a kprobe_multi session, with no function left in enabled_functions):
+	# then the reference itself is wrong; the entries are still compared
+	# and bpf's return must be the real caller
+	if grep -q '(arch_rethook_trampoline+0x0/' "$T_DIR/full.$mode.tracefs"; then
+		grep -v '__return: ' "$T_DIR/full.$mode.tracefs" >"$T_DIR/ent.$mode.tracefs"
+		grep -v '__return: ' "$T_DIR/full.$mode.bpf" >"$T_DIR/ent.$mode.bpf"
+		expect_file_eq "$mode: and the same entry addresses" \
+			"$T_DIR/ent.$mode.bpf" "$T_DIR/ent.$mode.tracefs"
+		expect_grep "$mode: bpf: the return to the real caller" \
+			"^${fn}__return: (__x64_sys_openat+0x[0-9a-f]*/0x[0-9a-f]* <- $fn) fd=" \
+			"$T_DIR/full.$mode.bpf"
+		skip "$mode: and the same return address" \
+			"the kernel's kretprobe reported arch_rethook_trampoline as its return address"
+	else
+		expect_file_eq "$mode: and the same probe addresses" \
+			"$T_DIR/full.$mode.bpf" "$T_DIR/full.$mode.tracefs"
+	fi
 done
 
 # kernel memory: struct filename's name (a kernel pointer to a kernel

@@ -15,9 +15,10 @@
  * cycle, which the unix garbage collector (net/unix/garbage.c, a
  * workqueue) frees; the files' last fput() then runs in a kernel worker
  * (fs/file_table.c delayed_fput), where fatal_signal_pending() is never
- * true. On older kernels (Debian 12's 6.1) the collector runs in the
- * task that closes the socket (af_unix.c unix_release_sock() ->
- * unix_gc()) and the fput() is that task's work, so the callers run this
+ * true (so the probes go a moment after sonde ends: 6.1.192's
+ * unix_gc() queues the collector too). On older kernels the collector
+ * runs in the task that closes the socket (af_unix.c unix_release_sock()
+ * -> unix_gc()) and the fput() is that task's work, so the callers run this
  * in a task a SIGKILL of the session does not reach (shield.c): the
  * backends' stop, sonde_bpf_agg__close(). Until the hand-over the fds
  * are the process's own, and the exit of a killed process closes them

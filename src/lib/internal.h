@@ -117,6 +117,9 @@ struct probe {
 	struct fault_chain *chains;
 	int nchains;
 	bool check_faults; /* strings or chains to look at per event */
+	/* a kretprobe whose return address was the kernel's return
+	 * trampoline: said once (fields.c sonde_event__location()) */
+	bool said_trampoline;
 	/* args/: its args compiled, at the first need (probe_fetch_plan()) */
 	struct fetch_plan *plan;
 };

@@ -189,6 +189,23 @@ uint64_t sonde_event__field_elem(const struct sonde_event *ev, int i, int j)
 	return field_elem(f, ev->rec, j);
 }
 
+/* "arch_rethook_trampoline+0x0/0x50" and the kretprobe trampolines of
+ * kernels before rethook (kretprobe_trampoline, __kretprobe_trampoline) */
+static bool is_return_trampoline(const char *sym)
+{
+	static const char *const names[] = {
+		"arch_rethook_trampoline",
+		"__kretprobe_trampoline",
+		"kretprobe_trampoline",
+	};
+	size_t i, n = strcspn(sym, "+");
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strlen(names[i]) == n && !strncmp(sym, names[i], n))
+			return true;
+	return false;
+}
+
 const char *sonde_event__location(const struct sonde_event *ev)
 {
 	const struct event_format *f = &ev->p->fmt;
@@ -214,6 +231,20 @@ const char *sonde_event__location(const struct sonde_event *ev)
 	/* the function alone, as the kernel prints it (trace_kprobe.c
 	 * print_kretprobe_event(): no TRACE_ITER_SYM_OFFSET for func) */
 	func[strcspn(func, "+")] = '\0';
+	/* A return hook on the function made before this kretprobe's (a
+	 * kprobe_multi link's, another kretprobe's) leaves its trampoline as
+	 * the return address this one saves (arch_rethook_prepare()): the
+	 * caller is then not known, and the kernel's own output says the same */
+	if (is_return_trampoline(caller)) {
+		if (!ev->p->said_trampoline)
+			slog(s, SONDE_LOG_WARN,
+			     "%s: the kernel gave its return trampoline (%s) "
+			     "as the return address of %s: another return "
+			     "hook is on that function; the caller is not "
+			     "known",
+			     ev->p->name, caller, func);
+		ev->p->said_trampoline = true;
+	}
 	snprintf(s->locbuf, sizeof(s->locbuf), "%s <- %s", caller, func);
 	return s->locbuf;
 }

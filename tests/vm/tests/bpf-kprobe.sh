@@ -117,6 +117,9 @@ for mode in multi perf; do
 		expect_grep "$mode: bpf: the return to the real caller" \
 			"^${fn}__return: (__x64_sys_openat+0x[0-9a-f]*/0x[0-9a-f]* <- $fn) fd=" \
 			"$T_DIR/full.$mode.bpf"
+		expect_grep "$mode: tracefs: sonde says the caller is not known" \
+			'the kernel gave its return trampoline (arch_rethook_trampoline' \
+			"$T_DIR/err.$mode.tracefs"
 		skip "$mode: and the same return address" \
 			"the kernel's kretprobe reported arch_rethook_trampoline as its return address"
 	else

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The library's folders are the pipeline (docs/architecture.md), lowest
-# stage first: base < spec < sym < resolve < decode < args < agg < backend
+# stage first: base < spec < lang < sym < resolve < decode < args < agg < backend
 # < api. Every `#include "..."` of src/lib/ is read from the source and its
 # target's stage compared with the includer's: none may go up. internal.h holds the
 # types every stage hands on (struct probe, session, event, backend); any
@@ -20,9 +20,9 @@ KNOWN=""
 rank()
 {
 	case $1 in
-	base) echo 1 ;; spec) echo 2 ;; sym) echo 3 ;; resolve) echo 4 ;;
-	decode) echo 5 ;; args) echo 6 ;; agg) echo 7 ;; backend) echo 8 ;;
-	api) echo 9 ;;
+	base) echo 1 ;; spec) echo 2 ;; lang) echo 3 ;; sym) echo 4 ;;
+	resolve) echo 5 ;; decode) echo 6 ;; args) echo 7 ;; agg) echo 8 ;;
+	backend) echo 9 ;; api) echo 10 ;;
 	*) echo 0 ;;
 	esac
 }

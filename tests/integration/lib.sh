@@ -169,16 +169,18 @@ wait_exit()
 }
 
 # wait_attached SONDEPID [SECS]: wait until the session of that sonde process
-# has an enabled event in its own instance (instances/sonde_<pid>*).
+# has an enabled event in its own instance (instances/sonde_<pid>*: its
+# probes or a tracepoint), or its perf events or BPF links and the epoll fd
+# that comes after them (the perf and bpf backends).
 wait_attached()
 {
 	local pid=$1 n=$((${2:-10} * 10)) f
 	while [ "$n" -gt 0 ]; do
-		for f in "$TRACEFS"/instances/sonde_"$pid"*/events/sonde_"$pid"*/*/enable; do
-			[ -r "$f" ] && [ "$(cat "$f" 2>/dev/null)" = 1 ] && return 0
+		# events/enable of an instance: 0 none enabled, X some, 1 all
+		for f in "$TRACEFS"/instances/sonde_"$pid"_*/events/enable; do
+			case $(cat "$f" 2>/dev/null) in 1 | X) return 0 ;; esac
 		done
-		# the perf backend: its epoll fd comes after every perf event
-		ls -l /proc/"$pid"/fd 2>/dev/null | grep -q 'anon_inode:\[perf_event\]' &&
+		ls -l /proc/"$pid"/fd 2>/dev/null | grep -q 'anon_inode:\(\[perf_event\]\|bpf_link\)' &&
 			ls -l /proc/"$pid"/fd 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]' &&
 			return 0
 		kill -0 "$pid" 2>/dev/null || return 1

@@ -76,25 +76,6 @@ ref_lines() { grep -E -- "-$1 +\[[0-9]+\]" "$T_DIR/ref.trace"; }
 # pids FILE: the pid of each event line (PID/TID)
 pids() { sed -n 's/^ *[0-9.]* .* \([0-9]*\)\/[0-9]* \[[0-9]*\] .*/\1/p' "$1" | sort -u; }
 
-# wait_tp_attached SONDEPID: its tracepoint is enabled in its instance
-# (tracefs), or its perf events (bpf: links) and epoll fd are there (lib.sh)
-wait_tp_attached()
-{
-	local n=100 f
-	while [ "$n" -gt 0 ]; do
-		for f in "$TRACEFS"/instances/sonde_"$1"_*/events/syscalls/sys_enter_write/enable; do
-			[ -r "$f" ] && [ "$(cat "$f" 2>/dev/null)" = 1 ] && return 0
-		done
-		ls -l /proc/"$1"/fd 2>/dev/null | grep -q 'anon_inode:\(\[perf_event\]\|bpf_link\)' &&
-			ls -l /proc/"$1"/fd 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]' &&
-			return 0
-		kill -0 "$1" 2>/dev/null || return 1
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
-
 # noise: another process writes N bytes again and again all along: -c
 # must keep it out (the events are system-wide in the kernel)
 (while :; do printf '%7s' x >/dev/null; sleep 0.01; done) &
@@ -135,7 +116,7 @@ for b in $BACKENDS; do
 		't:syscalls:sys_enter_write fd count' >"$T_DIR/p.$b" 2>&1 &
 	SPID=$!
 	T_BGPIDS="$T_BGPIDS $SPID"
-	if wait_tp_attached "$SPID"; then
+	if wait_attached "$SPID"; then
 		echo go >"$T_DIR/go"
 		wait_exit "$TARGET" 20
 		wait_exit "$SPID" 20

@@ -496,6 +496,7 @@ static struct bt_node *loop_stmt(struct parser *ps, enum bt_kind kind)
 		n->num = ps->tk.num;
 		if (advance(ps, false) < 0)
 			goto fail;
+		n->loc = loc_span(n->loc, ps->tk.loc); /* up to ')' */
 	} else {
 		ps->parens++;
 		n = add(ps, n, expr(ps));

@@ -609,7 +609,8 @@ static int add_probe(struct parser *ps, struct bt_block *b)
 	struct bt_probe *pr;
 
 	if (ps->tk.t != T_PROBE) {
-		unexpected(ps, b->nprobes ? "attach point" : NULL);
+		/* bpftrace 0.17 (bison) says "expecting {" here */
+		unexpected(ps, b->nprobes ? "attach point" : "{");
 		return -EINVAL;
 	}
 	pr = realloc(b->probes, sizeof(*pr) * (size_t)(b->nprobes + 1));

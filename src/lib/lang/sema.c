@@ -422,6 +422,7 @@ static int cast(struct sema *s, struct bt_node *n)
 static int field(struct sema *s, struct bt_node *n)
 {
 	struct bt_node *base = n->kid[0];
+	struct bt_loc at = n->loc; /* bpftrace blames "$a." */
 	char a[64];
 
 	if (base->kind != BT_N_BUILTIN || strcmp(base->name, "args")) {
@@ -429,8 +430,10 @@ static int field(struct sema *s, struct bt_node *n)
 
 		if (r < 0)
 			return r;
+		at.len -= at.len > (int)strlen(n->name) ? (int)strlen(n->name)
+							: 0;
 		return sema_err(
-			s, n->loc,
+			s, at,
 			"Can not access field '%s' on expression of type '%s'",
 			n->name, type_name(&base->type, a, sizeof(a)));
 	}

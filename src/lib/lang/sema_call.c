@@ -365,8 +365,18 @@ static int map_call(struct sema *s, struct bt_node *n)
 				"The map passed to %s() should not be indexed "
 				"by a key",
 				n->name);
-	if ((r = sema_map(s, m, false)) < 0)
-		return r;
+	if (del) {
+		if ((r = sema_map(s, m, false)) < 0)
+			return r;
+	} else { /* the whole map: its keys are not checked */
+		m->id = -1;
+		for (int i = 0; i < s->p->nmaps && m->id < 0; i++)
+			if (!strcmp(s->p->maps[i].name, m->name))
+				m->id = i;
+		if (m->id < 0)
+			return sema_err(s, m->loc, "Undefined map: @%s",
+					m->name);
+	}
 	if (s->p->maps[m->id].value.kind == BT_T_NONE)
 		return sema_err(s, m->loc, "Undefined map: @%s", m->name);
 	if (del && s->p->maps[m->id].key.kind != BT_T_NONE && !m->nkid)

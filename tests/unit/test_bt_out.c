@@ -763,6 +763,74 @@ static void test_printf_json(void **state)
 		     "\"a\\u0001b\\rc\\u001f\x7f\\n\"}\n");
 }
 
+/* bpftrace -e 'BEGIN { printf("[%r]\n", buf("ab\x01\xff", 4));
+ *   print(buf("a\tz", 3)); @b[1] = buf("xy\n", 3); exit(); }' and the
+ * same with -f json */
+static void test_buf(void **state)
+{
+	struct bt_type bt = {.kind = BT_T_BUF, .size = 68, .strsize = 64};
+	struct bt_format f = {.fmt = "[%r]\n"};
+	struct bt_map m = map("b", T_S64, bt);
+	uint8_t v[72] = {0}, k[8];
+	struct bt_map_row r = {.key = k, .bytes = v};
+	uint32_t n = 4;
+	struct cap c;
+
+	f.args = tuple(1, &bt);
+	memcpy(v, &n, 4);
+	memcpy(v + 4, "ab\x01\xff", 4);
+	assert_int_equal(bt_print_printf(cap_open(&c), &f, v, 72, false, NULL),
+			 0);
+	cap_check(&c, "[ab\\x01\\xff]\n");
+	assert_int_equal(bt_print_printf(cap_open(&c), &f, v, 72, true, NULL),
+			 0);
+	cap_check(&c, "{\"type\": \"printf\", \"data\": "
+		      "\"[ab\\\\x01\\\\xff]\\n\"}\n");
+	n = 3;
+	memcpy(v, &n, 4);
+	memcpy(v + 4, "a\tz", 3);
+	check_value(&bt, v, false, "a\\x09z\n");
+	check_value(&bt, v, true,
+		    "{\"type\": \"value\", \"data\": \"a\\\\x09z\"}\n");
+	memcpy(v + 4, "xy\n", 3);
+	put64(k, 0, 1);
+	check_map(&m, &r, 1, false, 0, 0, "@b[1]: xy\\x0a\n");
+	check_map(&m, &r, 1, true, 0, 0,
+		  "{\"type\": \"map\", \"data\": {\"@b\": {\"1\": "
+		  "\"xy\\\\x0a\"}}}\n");
+}
+
+/* bpftrace -f json -e 'BEGIN { @h[1,"a"]=hist(5); @h[2,"b"]=hist(0);
+ *   @av[1]=avg(3); @av[2]=avg(1); exit(); }' */
+static void test_json_keyed(void **state)
+{
+	struct bt_type kel[2] = {T_S64, T_STR};
+	struct bt_type ht = {.kind = BT_T_HIST};
+	struct bt_type av = {
+		.kind = BT_T_AVG, .size = 16, .isize = 8, .is_signed = true};
+	struct bt_map h = map("h", tuple(2, kel), ht), a = map("av", T_S64, av);
+	uint8_t k1[72], k2[72];
+	uint64_t b1[66] = {[4] = 1}, b2[66] = {[1] = 1};
+	struct bt_map_row r[2] = {
+		{.key = k2, .buckets = b2, .nbuckets = 66},
+		{.key = k1, .buckets = b1, .nbuckets = 66},
+	};
+
+	put64(k1, 0, 1);
+	putstr(k1, 8, "a");
+	put64(k2, 0, 2);
+	putstr(k2, 8, "b");
+	check_map(&h, r, 2, true, 0, 0,
+		  "{\"type\": \"hist\", \"data\": {\"@h\": {\"1,a\": "
+		  "[{\"min\": 4, \"max\": 7, \"count\": 1}], \"2,b\": "
+		  "[{\"min\": 0, \"max\": 0, \"count\": 1}]}}}\n");
+	r[0] = (struct bt_map_row){.key = k1, .count = 1, .total = 3};
+	r[1] = (struct bt_map_row){.key = k2, .count = 1, .total = 1};
+	check_map(&a, r, 2, true, 0, 0,
+		  "{\"type\": \"stats\", \"data\": {\"@av\": {\"2\": 1, \"1\": "
+		  "3}}}\n");
+}
+
 /* bpftrace -f json -e 'BEGIN { time("%H\n"); exit(); }' at 22h */
 static void test_time_json(void **state)
 {
@@ -906,6 +974,8 @@ int main(void)
 		cmocka_unit_test(test_printf_directives),
 		cmocka_unit_test(test_printf_widths),
 		cmocka_unit_test(test_printf_json),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_json_keyed),
 		cmocka_unit_test(test_time_json),
 		cmocka_unit_test(test_ustack),
 		cmocka_unit_test(test_probe_inet),

@@ -873,7 +873,8 @@ static int fake_stack(void *ctx, int64_t id, bool user, uint32_t tgid,
 
 /* bpftrace -c ./st -e 'uprobe:./st:leaf { print(ustack);
  *   printf("[%s]\n", ustack); @[ustack] = count(); }' (the first hit,
- * symbols found; the map's key as printed at exit, 3 hits) */
+ * symbols found; the map's key as printed at exit, 3 hits), and the
+ * same with -f json */
 static void test_ustack(void **state)
 {
 	struct bt_symbolizer sym = {.usym = fake_usym, .stack = fake_stack};
@@ -901,6 +902,17 @@ static void test_ustack(void **state)
 	bt_print_map(cap_open(&c), &m, &r, 1, false, 0, 0, &sym);
 	cap_check(&c, "@[\n    leaf+0\n    mid+21\n    main+34\n"
 		      "    __libc_start_call_main+122\n]: 3\n");
+	/* the same with -f json: stacks are strings, a key's frames indented
+	 * by 4 */
+	bt_print_value(cap_open(&c), &us, v, true, &sym);
+	cap_check(&c, "{\"type\": \"value\", \"data\": \"\\n        leaf+0\\n"
+		      "        mid+21\\n        main+34\\n"
+		      "        __libc_start_call_main+122\\n\"}\n");
+	bt_print_map(cap_open(&c), &m, &r, 1, true, 0, 0, &sym);
+	cap_check(&c,
+		  "{\"type\": \"map\", \"data\": {\"@\": {\"\\n    leaf+0\\n"
+		  "    mid+21\\n    main+34\\n"
+		  "    __libc_start_call_main+122\\n\": 3}}}\n");
 }
 
 /* bpftrace -e 'BEGIN { printf("%s|%s\n", probe, ntop(2, 0x0100007f));

@@ -331,6 +331,42 @@ static void test_top_div(void **state)
 		  "{\"type\": \"map\", \"data\": {\"@m\": {\"2\": 10}}}\n");
 }
 
+/* bpftrace -e 'BEGIN { @a[1]=avg(10); @a[2]=avg(20); @a[3]=avg(30);
+ *   print(@a, 2); print(@a, 1, 3); @s[1]="x"; @s[2]="y"; print(@s, 1);
+ *   @z[1] = (int8)-1; @z[2]=(int8)1; @u[1]=(uint8)200;
+ *   @u[2]=(uint8)100; exit(); }' */
+static void test_top_avg_str_narrow(void **state)
+{
+	struct bt_type av = {
+		.kind = BT_T_AVG, .size = 16, .isize = 8, .is_signed = true};
+	struct bt_map a = map("a", T_S64, av), s = map("s", T_S64, T_STR);
+	struct bt_map z = map("z", T_S64, ity(true, 1));
+	struct bt_map u = map("u", T_S64, ity(false, 1));
+	uint8_t k[3][8], sv[2][64];
+	struct bt_map_row r[3];
+
+	for (int i = 0; i < 3; i++) {
+		put64(k[i], 0, i + 1);
+		r[i] = (struct bt_map_row){
+			.key = k[i], .count = 1, .total = 10 * (i + 1)};
+	}
+	check_map(&a, r, 3, false, 2, 0, "@a[2]: 20\n@a[3]: 30\n\n");
+	check_map(&a, r, 3, false, 1, 3, "@a[3]: 10\n\n");
+	putstr(sv[0], 0, "x");
+	putstr(sv[1], 0, "y");
+	r[0] = (struct bt_map_row){.key = k[0], .bytes = sv[0]};
+	r[1] = (struct bt_map_row){.key = k[1], .bytes = sv[1]};
+	check_map(&s, r, 2, false, 1, 0, "@s[2]: y\n");
+	check_map(&s, r, 2, false, 0, 0, "@s[1]: x\n@s[2]: y\n");
+	/* int8 -1 is stored as its 8 sign-extended bytes, or just its byte */
+	r[0] = (struct bt_map_row){.key = k[0], .value = 0xff};
+	r[1] = (struct bt_map_row){.key = k[1], .value = 1};
+	check_map(&z, r, 2, false, 0, 0, "@z[1]: -1\n@z[2]: 1\n");
+	r[0] = (struct bt_map_row){.key = k[0], .value = 200};
+	r[1] = (struct bt_map_row){.key = k[1], .value = 100};
+	check_map(&u, r, 2, false, 0, 0, "@u[2]: 100\n@u[1]: 200\n");
+}
+
 /* bpftrace -e 'BEGIN { @h=hist(1); @h=hist(1); @h=hist(1); @h=hist(4);
  *   @h=hist(2) (5 times); print(@h,0,2); @c = count(); print(@c, 0, 2);
  *   @s=sum(-7); print(@s,0,2); @a = avg(7); @a=avg(8); print(@a, 0, 2);
@@ -975,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(test_keyed_avg_stats),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_top_div),
+		cmocka_unit_test(test_top_avg_str_narrow),
 		cmocka_unit_test(test_div_hist_and_scalars),
 		cmocka_unit_test(test_keyed_hist_top),
 		cmocka_unit_test(test_key_order),

@@ -618,6 +618,9 @@ static void test_print_values(void **state)
 	putstr(v, 16, "x");
 	putstr(v, 80, "c");
 	check_value(&nt, v, false, "(1, (2, x), c)\n");
+	/* strftime()'s format is not in the message: said, not a number */
+	nt = (struct bt_type){.kind = BT_T_TIMESTAMP, .size = 8};
+	check_value(&nt, v, false, "[strftime() not supported]\n");
 }
 
 /* bpftrace -e 'BEGIN { @t[1,"a"]=(1,(2,"x"),-3); @u=(int8)-1;

@@ -374,11 +374,32 @@ int bt_format_printf(FILE *out, const struct bt_format *f,
 void bt_format_value(FILE *out, const struct bt_type *t, const uint8_t *v,
 		     const struct bt_symbolizer *sym);
 
-/* decode/bt_maps.c: a map as bpftrace prints it at exit and with print():
+/* At exit bpftrace 0.17 prints "\n\n" (text and json alike, maps or
+ * none), then every map in bt_map_order(), each by bt_print_map().
+ * decode/bt_maps.c: a map as bpftrace prints it at exit and with print():
  * sorted as bpftrace sorts, hist bars, "@name[key]: value" lines; json:
  * bpftrace's -f json object. top/div: print(@m, top, div). */
 void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,
 		  int nrows, bool json, int top, int div,
 		  const struct bt_symbolizer *sym);
+
+/* decode/bt_format.c: a whole message as bpftrace -f text|json prints it.
+ * Text: printf's text as is; json: {"type": "printf", "data": "..."}. */
+int bt_print_printf(FILE *out, const struct bt_format *f, const uint8_t *args,
+		    size_t len, bool json, const struct bt_symbolizer *sym);
+/* print(x): the value and a newline; json {"type": "value", "data": v} */
+void bt_print_value(FILE *out, const struct bt_type *t, const uint8_t *v,
+		    bool json, const struct bt_symbolizer *sym);
+/* Text made elsewhere (time()'s strftime, cat()): as is, or in json
+ * {"type": "<type>", "data": "<text escaped>"} and a newline. */
+void bt_print_text(FILE *out, const char *type, const char *text, size_t len,
+		   bool json);
+/* A value in bpftrace's JSON form (numbers, "strings", [tuples]). */
+void bt_format_value_json(FILE *out, const struct bt_type *t,
+			  const uint8_t *v, const struct bt_symbolizer *sym);
+
+/* decode/bt_maps.c: the order bpftrace prints the maps in at exit (by
+ * name, byte order, "@" first): order[0..p->nmaps) gets the indexes. */
+void bt_map_order(const struct bt_program *p, int *order);
 
 #endif

@@ -263,7 +263,8 @@ int cmd_run(int argc, char **argv)
 
 		if (ro.json)
 			fprintf(out,
-				"{\"type\": \"attached_probes\", \"data\": {\"probes\": %d}}\n",
+				"{\"type\": \"attached_probes\", \"data\": "
+				"{\"probes\": %d}}\n",
 				n);
 		else
 			fprintf(out, "Attaching %d probe%s...\n", n,

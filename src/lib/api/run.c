@@ -124,8 +124,8 @@ static int err_caret(struct sonde_run *r, const struct bt_program *p,
 	return -r->err.err;
 }
 
-int run_err_at(struct sonde_run *r, int err, struct bt_loc loc,
-	       const char *fmt, ...)
+int run_err_at(struct sonde_run *r, int err, struct bt_loc loc, const char *fmt,
+	       ...)
 {
 	char buf[LIB_ERROR_MSG];
 	va_list ap;
@@ -174,7 +174,8 @@ static int refuse_node(struct sonde_run *r, const struct bt_node *n)
 		return 0;
 	if (n->kind == BT_N_CALL && n->name && !strcmp(n->name, "system"))
 		return run_err_at(r, EINVAL, n->loc,
-				  "system() is not supported: sonde does not run commands for a program");
+				  "system() is not supported: sonde does not "
+				  "run commands for a program");
 	for (i = 0; i < n->nkid; i++)
 		if ((err = refuse_node(r, n->kid[i])))
 			return err;

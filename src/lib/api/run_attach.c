@@ -71,8 +71,8 @@ static int self_site(void *addr, char *path, size_t len, uint64_t *off)
 	if (!f)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64
-			   " %*s %*u %n",
+		if (sscanf(line,
+			   "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*u %n",
 			   &lo, &hi, perms, &pgoff, &n) < 4)
 			continue;
 		if (a < lo || a >= hi || line[n] != '/')
@@ -131,8 +131,8 @@ static int attach_user_multi(struct sonde_run *r, int prog_fd,
 			refs[n] = rp->sites[j].ref_ctr;
 			cookies[n++] = (uint64_t)j;
 		}
-		fd = bpf_attach_uprobe_multi(prog_fd, path, offs, refs,
-					     cookies, n, ret, r->opts.pid);
+		fd = bpf_attach_uprobe_multi(prog_fd, path, offs, refs, cookies,
+					     n, ret, r->opts.pid);
 		err = fd < 0 ? run_err_at(r, -fd, rp->bp->loc,
 					  "cannot attach %s to %s: %s",
 					  rp->bp->spec, path, strerror(-fd))
@@ -180,9 +180,8 @@ static int attach_kernel(struct sonde_run *r, int prog_fd,
 			fd = bpf_attach_perf_tracepoint(prog_fd, s->tp_id,
 							(uint64_t)i);
 		else
-			fd = bpf_attach_perf_kprobe(prog_fd, s->ksym,
-						    s->offset, ret,
-						    (uint64_t)i);
+			fd = bpf_attach_perf_kprobe(prog_fd, s->ksym, s->offset,
+						    ret, (uint64_t)i);
 		err = fd < 0 ? run_err_at(r, -fd, rp->bp->loc,
 					  "cannot attach %s: %s", rp->bp->spec,
 					  strerror(-fd))

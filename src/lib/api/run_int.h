@@ -68,8 +68,8 @@ struct sonde_run {
 int run_err(struct sonde_run *r, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* The error at loc of the program: err.msg and the caret under it. */
-int run_err_at(struct sonde_run *r, int err, struct bt_loc loc,
-	       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int run_err_at(struct sonde_run *r, int err, struct bt_loc loc, const char *fmt,
+	       ...) __attribute__((format(printf, 4, 5)));
 void run_log(struct sonde_run *r, enum sonde_log_level lvl, const char *fmt,
 	     ...) __attribute__((format(printf, 3, 4)));
 

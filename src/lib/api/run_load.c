@@ -27,16 +27,20 @@
 
 static uint32_t map_type(const struct bt_compiled *c, int i)
 {
-	if (i == c->ringbuf)
+	switch (c->maps[i].kind) {
+	case BT_M_RINGBUF:
 		return BPF_MAP_TYPE_RINGBUF;
-	if (i == c->stacks)
+	case BT_M_STACKS:
 		return BPF_MAP_TYPE_STACK_TRACE;
-	if (i == c->scratch)
+	case BT_M_SCRATCH:
 		return BPF_MAP_TYPE_PERCPU_ARRAY;
-	if (i == c->elapsed)
+	case BT_M_ELAPSED:
 		return BPF_MAP_TYPE_ARRAY;
-	return c->maps[i].kind == BT_M_HASH ? BPF_MAP_TYPE_HASH
-					    : BPF_MAP_TYPE_PERCPU_HASH;
+	case BT_M_HASH:
+		return BPF_MAP_TYPE_HASH;
+	default:
+		return BPF_MAP_TYPE_PERCPU_HASH;
+	}
 }
 
 static bool pow2(uint32_t v)
@@ -146,9 +150,10 @@ static int refused(struct sonde_run *r, const struct bt_cprog *cp, int err,
 		loc.col = 0;
 		loc.len = 1;
 	}
-	return run_err_at(r, err, loc,
-			  "the kernel's verifier refused the program of %s (%s)%s",
-			  bp->spec, strerror(err), tail);
+	return run_err_at(
+		r, err, loc,
+		"the kernel's verifier refused the program of %s (%s)%s",
+		bp->spec, strerror(err), tail);
 }
 
 static uint32_t expected_attach(const struct sonde_run *r,

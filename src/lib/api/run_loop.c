@@ -16,58 +16,6 @@
 
 #include "run_int.h"
 
-/* -f json: s as a JSON string, escaped as bpftrace does */
-static void json_str(FILE *out, const char *s, size_t len)
-{
-	size_t i;
-
-	fputc('"', out);
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c == '\r')
-			fputs("\\r", out);
-		else if (c < 0x20)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
-
-/* Text made by f(out), as it is, or in a {"type": type, "data": ...}
- * line for -f json. */
-static void emit(struct sonde_run *r, const char *type,
-		 void (*f)(struct sonde_run *r, FILE *out, void *arg),
-		 void *arg)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *m;
-
-	if (!r->opts.json) {
-		f(r, r->opts.out, arg);
-		return;
-	}
-	m = open_memstream(&buf, &len);
-	if (!m) {
-		r->error = -ENOMEM;
-		return;
-	}
-	f(r, m, arg);
-	fclose(m);
-	fprintf(r->opts.out, "{\"type\": \"%s\", \"data\": ", type);
-	json_str(r->opts.out, buf ? buf : "", len);
-	fputs("}\n", r->opts.out);
-	free(buf);
-}
-
 struct msg {
 	const uint8_t *data;
 	size_t len;
@@ -84,9 +32,8 @@ static const struct bt_format *format_of(struct sonde_run *r,
 	return &r->prog->formats[m->idx];
 }
 
-static void do_printf(struct sonde_run *r, FILE *out, void *arg)
+static void do_printf(struct sonde_run *r, const struct msg *m)
 {
-	const struct msg *m = arg;
 	const struct bt_format *f = format_of(r, m);
 	struct bt_symbolizer sym;
 	int err;
@@ -94,14 +41,15 @@ static void do_printf(struct sonde_run *r, FILE *out, void *arg)
 	if (!f)
 		return;
 	run_symbolizer(r, &sym);
-	err = bt_format_printf(out, f, m->data, m->len, &sym);
+	err = bt_print_printf(r->opts.out, f, m->data, m->len, r->opts.json,
+			      &sym);
 	if (err < 0)
 		r->error = err;
 }
 
-static void do_value(struct sonde_run *r, FILE *out, void *arg)
+/* print(x): a one-element tuple's format */
+static void do_value(struct sonde_run *r, const struct msg *m)
 {
-	const struct msg *m = arg;
 	const struct bt_format *f = format_of(r, m);
 	struct bt_symbolizer sym;
 
@@ -110,65 +58,33 @@ static void do_value(struct sonde_run *r, FILE *out, void *arg)
 		return;
 	}
 	run_symbolizer(r, &sym);
-	bt_format_value(out, &f->args.tup[0], m->data, &sym);
-	fputc('\n', out);
-}
-
-/* print(x): the value and a newline; -f json: {"type": "value", "data":
- * x} with x a number, or a string quoted */
-static void print_value(struct sonde_run *r, struct msg *m)
-{
-	const struct bt_format *f = format_of(r, m);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *mf;
-
-	if (!f || !r->opts.json) {
-		emit(r, "value", do_value, m);
-		return;
-	}
-	mf = open_memstream(&buf, &len);
-	if (!mf) {
-		r->error = -ENOMEM;
-		return;
-	}
-	do_value(r, mf, m);
-	fclose(mf);
-	if (len && buf[len - 1] == '\n')
-		len--;
-	fputs("{\"type\": \"value\", \"data\": ", r->opts.out);
-	if (f->args.ntup >= 1 && f->args.tup[0].kind == BT_T_INT)
-		fwrite(buf, 1, len, r->opts.out);
-	else
-		json_str(r->opts.out, buf ? buf : "", len);
-	fputs("}\n", r->opts.out);
-	free(buf);
+	bt_print_value(r->opts.out, &f->args.tup[0], m->data, r->opts.json,
+		       &sym);
 }
 
 /* time("fmt"): the local time, strftime's directives */
-static void do_time(struct sonde_run *r, FILE *out, void *arg)
+static void do_time(struct sonde_run *r, const struct msg *m)
 {
-	const struct msg *m = arg;
 	const struct bt_format *f = format_of(r, m);
 	char buf[512];
 	struct tm tm;
 	time_t t = time(NULL);
+	size_t n;
 
 	if (!f || !localtime_r(&t, &tm))
 		return;
-	if (strftime(buf, sizeof(buf), f->fmt, &tm))
-		fputs(buf, out);
+	n = strftime(buf, sizeof(buf), f->fmt, &tm);
+	bt_print_text(r->opts.out, "time", buf, n, r->opts.json);
 }
 
 /* cat("path fmt", args): the file's text */
-static void do_cat(struct sonde_run *r, FILE *out, void *arg)
+static void do_cat(struct sonde_run *r, const struct msg *m)
 {
-	const struct msg *m = arg;
 	const struct bt_format *f = format_of(r, m);
 	struct bt_symbolizer sym;
-	char *path = NULL, buf[4096];
-	size_t len = 0, n;
-	FILE *pm, *in;
+	char *path = NULL, *text = NULL, buf[4096];
+	size_t len = 0, tlen = 0, n;
+	FILE *pm, *tm, *in;
 
 	if (!f || !(pm = open_memstream(&path, &len)))
 		return;
@@ -177,14 +93,19 @@ static void do_cat(struct sonde_run *r, FILE *out, void *arg)
 	fclose(pm);
 	in = path ? fopen(path, "re") : NULL;
 	if (!in) {
-		run_log(r, SONDE_LOG_WARN, "cat(\"%s\"): %s",
-			path ? path : "", strerror(errno));
+		run_log(r, SONDE_LOG_WARN, "cat(\"%s\"): %s", path ? path : "",
+			strerror(errno));
 		free(path);
 		return;
 	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		fwrite(buf, 1, n, out);
+	tm = open_memstream(&text, &tlen);
+	while (tm && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, tm);
+	if (tm && !fclose(tm))
+		bt_print_text(r->opts.out, "cat", text ? text : "", tlen,
+			      r->opts.json);
 	fclose(in);
+	free(text);
 	free(path);
 }
 
@@ -209,27 +130,36 @@ static int on_msg(void *ctx, void *data, size_t len)
 	}
 	switch (id) {
 	case BT_MSG_PRINTF:
-		emit(r, "printf", do_printf, &m);
+		do_printf(r, &m);
 		break;
-	case BT_MSG_PRINT: /* bpftrace: a blank line after the map */
-		if (!run_print_map(r, (int)m.idx, 0, 0) && !r->opts.json)
+	case BT_MSG_PRINT: { /* then u64 top, u64 div */
+		uint64_t top = 0, div = 0;
+
+		if (m.len >= 16) {
+			memcpy(&top, m.data, 8);
+			memcpy(&div, m.data + 8, 8);
+		}
+		/* bpftrace: a blank line after the map */
+		if (!run_print_map(r, (int)m.idx, (int)top, (int)div) &&
+		    !r->opts.json)
 			fputc('\n', r->opts.out);
 		break;
+	}
 	case BT_MSG_PRINT_VAL:
-		print_value(r, &m);
+		do_value(r, &m);
 		break;
 	case BT_MSG_CLEAR:
 	case BT_MSG_ZERO:
 		run_clear_map(r, (int)m.idx, id == BT_MSG_ZERO);
 		break;
 	case BT_MSG_TIME:
-		emit(r, "time", do_time, &m);
+		do_time(r, &m);
 		break;
 	case BT_MSG_EXIT:
 		r->exited = true;
 		break;
 	case BT_MSG_CAT:
-		emit(r, "cat", do_cat, &m);
+		do_cat(r, &m);
 		break;
 	default: /* system() is refused before it is compiled */
 		r->error = -EBADMSG;
@@ -279,14 +209,6 @@ int sonde_run__poll(struct sonde_run *r, int timeout_ms)
 	return n < 0 ? 0 : n;
 }
 
-static const struct bt_program *sort_prog;
-
-static int by_name(const void *a, const void *b)
-{
-	return strcmp(sort_prog->maps[*(const int *)a].name,
-		      sort_prog->maps[*(const int *)b].name);
-}
-
 int sonde_run__end(struct sonde_run *r)
 {
 	int *order, i, err = 0;
@@ -297,15 +219,12 @@ int sonde_run__end(struct sonde_run *r)
 	run_end_probe(r);
 	if (r->rb && ring_buffer__consume(r->rb) < 0)
 		err = run_err(r, EIO, "reading the ring buffer at the end");
-	/* bpftrace 0.17: two newlines, then every map, by name */
+	/* bpftrace 0.17: two newlines, then every map in its order */
 	fputs("\n\n", r->opts.out);
 	order = calloc(r->prog->nmaps + 1, sizeof(*order));
 	if (!order)
 		return run_err(r, ENOMEM, "out of memory");
-	for (i = 0; i < r->prog->nmaps; i++)
-		order[i] = i;
-	sort_prog = r->prog;
-	qsort(order, r->prog->nmaps, sizeof(*order), by_name);
+	bt_map_order(r->prog, order);
 	for (i = 0; i < r->prog->nmaps && !err; i++)
 		err = run_print_map(r, order[i], 0, 0);
 	free(order);

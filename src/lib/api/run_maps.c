@@ -6,10 +6,8 @@
  * decode/bt_maps.c; clear() and zero(); and the symbolizer the printers
  * call for ksym, usym and stacks (sym/).
  *
- * Per-CPU values, as bt_gen lays them out, each CPU 8-aligned:
- * COUNT, SUM: s64; MIN, MAX: s64 value, u64 set (non-zero once that CPU
- * has seen a value: a CPU that never did holds zeros); AVG, STATS:
- * s64 count, s64 total; HIST, LHIST: u64 count under key + u64 bucket.
+ * Per-CPU values as lang/bt.h lays them out (each CPU's copy 8-aligned,
+ * as the kernel hands a per-CPU value to user space).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -36,9 +34,8 @@ static const struct bt_cmap *cmap_of(const struct sonde_run *r, int map)
 	int i;
 
 	for (i = 0; i < r->comp->nmaps; i++)
-		if (r->comp->maps[i].map == map && i != r->comp->ringbuf &&
-		    i != r->comp->stacks && i != r->comp->scratch &&
-		    i != r->comp->elapsed)
+		if (r->comp->maps[i].map == map &&
+		    r->comp->maps[i].kind <= BT_M_PERCPU_HIST)
 			return &r->comp->maps[i];
 	return NULL;
 }
@@ -67,9 +64,9 @@ static void sum_cpus(const struct bt_map *bm, const struct bt_cmap *m,
 		case BT_T_MAX:
 			if (m->value_size >= 16 && !b)
 				break; /* this CPU never saw the key */
-			if (!seen || (bm->value.kind == BT_T_MIN
-					      ? a < row->value
-					      : a > row->value))
+			if (!seen ||
+			    (bm->value.kind == BT_T_MIN ? a < row->value
+							: a > row->value))
 				row->value = a;
 			seen = true;
 			break;
@@ -223,8 +220,8 @@ int run_print_map(struct sonde_run *r, int map, int top, int div)
 			       r->prog->maps[map].name, strerror(-err));
 	}
 	run_symbolizer(r, &sym);
-	bt_print_map(r->opts.out, &r->prog->maps[map], rs.v, rs.n,
-		     r->opts.json, top, div, &sym);
+	bt_print_map(r->opts.out, &r->prog->maps[map], rs.v, rs.n, r->opts.json,
+		     top, div, &sym);
 	rows_free(&rs);
 	return 0;
 }
@@ -239,8 +236,7 @@ int run_clear_map(struct sonde_run *r, int map, bool zero)
 
 	if (!m || m->fd < 0)
 		return run_err(r, EBADMSG, "clear() of no map");
-	vlen = m->kind == BT_M_HASH ? m->value_size
-				    : cpu_stride(m) * r->ncpus;
+	vlen = m->kind == BT_M_HASH ? m->value_size : cpu_stride(m) * r->ncpus;
 	key = calloc(2, m->key_size + 8);
 	val = calloc(1, vlen + 8);
 	if (!key || !val) {

@@ -94,7 +94,7 @@ expect_grep "unknown function: the place is stdin:1:" '^stdin:1:' "$T_DIR/e1.err
 expect_grep "unknown function: the line is shown" '^BEGIN { nosuchfn(); }$' \
 	"$T_DIR/e1.err"
 # the caret under column 9 (nosuchfn)
-expect_grep "unknown function: the caret under it" '^        \^' "$T_DIR/e1.err"
+expect_grep "unknown function: the tildes under it" "^        ~~~~~~~~" "$T_DIR/e1.err"
 "$SONDE" run -e "uprobe:$fix:no_such_function { }" >"$T_DIR/e2" 2>"$T_DIR/e2.err"
 expect_eq "a function the target lacks: exit 2" "$?" 2
 expect_grep "a function the target lacks: named" 'no_such_function' "$T_DIR/e2.err"

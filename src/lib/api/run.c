@@ -133,12 +133,15 @@ int run_err_at(struct sonde_run *r, int err, struct bt_loc loc, const char *fmt,
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	lib_error_set(&r->err, err, -1, "%s:%d:%d: %s", r->filename, loc.line,
-		      loc.col + 1, buf);
+	/* bpftrace's form, as lang/ words its own errors */
+	lib_error_set(&r->err, err, -1, "%s:%d:%d-%d: ERROR: %s", r->filename,
+		      loc.line, loc.col + 1, loc.col + 1 + loc.len, buf);
 	return err_caret(r, r->prog, loc);
 }
 
-/* A parse error: err.col is the byte offset in the text. */
+/* An error of lang/ or bt_gen: its message has the caret lines when it
+ * names a place (lang/ast.c bt_verror()); else err.col is the byte
+ * offset in the text, or -1. */
 static int parse_failed(struct sonde_run *r, const struct lib_error *e)
 {
 	struct bt_program p = {.filename = r->filename, .text = r->text};
@@ -148,7 +151,7 @@ static int parse_failed(struct sonde_run *r, const struct lib_error *e)
 	r->err = *e;
 	if (!r->err.err)
 		r->err.err = EINVAL;
-	if (e->col < 0) {
+	if (e->col < 0 || strchr(e->msg, '\n')) {
 		set_errmsg(r, NULL);
 		return -r->err.err;
 	}

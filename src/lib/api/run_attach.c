@@ -90,7 +90,7 @@ static int self_site(void *addr, char *path, size_t len, uint64_t *off)
 static int attach_hook(struct sonde_run *r, int prog_fd, void *fn)
 {
 	char path[4096];
-	uint64_t off;
+	uint64_t off = 0;
 	int fd;
 
 	fd = self_site(fn, path, sizeof(path), &off);

@@ -104,8 +104,7 @@ static void format_stack(FILE *out, const uint8_t *v, bool user,
 
 	fputc('\n', out);
 	if (id >= 0 && sym && sym->stack)
-		n = sym->stack(sym->ctx, id, user, tgid, frames,
-			       BT_MAX_FRAMES);
+		n = sym->stack(sym->ctx, id, user, tgid, frames, BT_MAX_FRAMES);
 	else if (id < 0)
 		n = (int)id;
 	if (n < 0) {
@@ -159,9 +158,8 @@ static void format_probe(FILE *out, uint64_t idx,
 		fprintf(out, "[probe %" PRIu64 "]", idx);
 }
 
-void bt_format_value_ind(FILE *out, const struct bt_type *t,
-			 const uint8_t *v, const struct bt_symbolizer *sym,
-			 int indent)
+void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
+			 const struct bt_symbolizer *sym, int indent)
 {
 	char name[256];
 
@@ -236,8 +234,8 @@ static bool json_is_number(enum bt_tkind k)
 	       k == BT_T_MAX || k == BT_T_PTR;
 }
 
-void bt_format_value_json(FILE *out, const struct bt_type *t,
-			  const uint8_t *v, const struct bt_symbolizer *sym)
+void bt_format_value_json(FILE *out, const struct bt_type *t, const uint8_t *v,
+			  const struct bt_symbolizer *sym)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -379,10 +377,9 @@ static uint64_t narrow(const struct directive *d, uint64_t x, bool *neg)
 static void emit_int(FILE *out, const struct directive *d, uint64_t raw)
 {
 	char digits[32], body[64];
-	const char *set = d->conv == 'X' ? "0123456789ABCDEF" :
-					   "0123456789abcdef";
-	unsigned base = d->conv == 'o' ? 8 :
-			strchr("xXp", d->conv) ? 16 : 10;
+	const char *set =
+		d->conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+	unsigned base = d->conv == 'o' ? 8 : strchr("xXp", d->conv) ? 16 : 10;
 	size_t nd = 0, len = 0, plen;
 	bool neg;
 	uint64_t x = narrow(d, raw, &neg);
@@ -423,12 +420,9 @@ static int emit_arg(FILE *out, const struct directive *d,
 	FILE *mem;
 
 	if (d->conv != 's') {
-		if (t->kind == BT_T_STR || t->kind == BT_T_BUF ||
-		    t->kind == BT_T_TUPLE)
-			return -EINVAL;
 		emit_int(out, d,
-			 t->kind == BT_T_INT ? (uint64_t)bt_int_value(t, v) :
-					       rd64(v));
+			 t->kind == BT_T_INT ? (uint64_t)bt_int_value(t, v)
+					     : rd64(v));
 		return 0;
 	}
 	mem = open_memstream(&text, &len);
@@ -441,6 +435,13 @@ static int emit_arg(FILE *out, const struct directive *d,
 	emit(out, d, text, len, 0, false);
 	free(text);
 	return 0;
+}
+
+/* A number directive takes numbers only (sema.c refuses the rest). */
+static bool arg_fits(const struct directive *d, const struct bt_type *t)
+{
+	return d->conv == 's' || (t->kind != BT_T_STR && t->kind != BT_T_BUF &&
+				  t->kind != BT_T_TUPLE);
 }
 
 /* The text from p up to the directive d, as C's printf reads it: "%%"
@@ -463,20 +464,23 @@ static int emit_segment(FILE *out, const char *p, const struct directive *d,
 	return 0;
 }
 
-int bt_format_printf(FILE *out, const struct bt_format *f,
-		     const uint8_t *args, size_t len,
-		     const struct bt_symbolizer *sym)
+int bt_format_printf(FILE *out, const struct bt_format *f, const uint8_t *args,
+		     size_t len, const struct bt_symbolizer *sym)
 {
 	const struct bt_type *at = &f->args;
 	const char *p = f->fmt;
 	struct directive d;
 	int i = 0, err;
 
-	for (; next_directive(p, &d); p = d.end, i++) {
+	/* every argument in the bytes first: nothing printed from a
+	 * message that does not hold them */
+	for (; next_directive(p, &d); p = d.end, i++)
+		if (i >= at->ntup || !arg_fits(&d, &at->tup[i]) ||
+		    bt_tuple_offset(at, i) + at->tup[i].size > len)
+			return -EINVAL;
+	for (p = f->fmt, i = 0; next_directive(p, &d); p = d.end, i++) {
 		uint32_t off = bt_tuple_offset(at, i);
 
-		if (i >= at->ntup || off + at->tup[i].size > len)
-			return -EINVAL;
 		err = emit_segment(out, p, &d, &at->tup[i], args + off, sym);
 		if (err)
 			return err;

@@ -93,8 +93,7 @@ static int cmp_key_part(const struct bt_type *t, const uint8_t *a,
 	return 0; /* bpftrace leaves other key types unsorted */
 }
 
-static int cmp_keys(const struct bt_type *k, const uint8_t *a,
-		    const uint8_t *b)
+static int cmp_keys(const struct bt_type *k, const uint8_t *a, const uint8_t *b)
 {
 	int c;
 
@@ -163,8 +162,10 @@ static void key_text(FILE *out, const struct bt_map *m, const uint8_t *key,
 	if (!mem)
 		return;
 	for (int i = 0; i < n; i++) {
-		const struct bt_type *t = k->kind == BT_T_TUPLE ? &k->tup[i] : k;
-		uint32_t off = k->kind == BT_T_TUPLE ? bt_tuple_offset(k, i) : 0;
+		const struct bt_type *t =
+			k->kind == BT_T_TUPLE ? &k->tup[i] : k;
+		uint32_t off =
+			k->kind == BT_T_TUPLE ? bt_tuple_offset(k, i) : 0;
 
 		if (i)
 			fputs(json ? "," : ", ", mem);
@@ -200,8 +201,8 @@ static void value_text(FILE *out, const struct bt_map *m,
 	if (k == BT_T_STATS) {
 		fprintf(out,
 			json ? "{\"count\": %" PRId64 ", \"average\": %" PRId64
-			       ", \"total\": %" PRId64 "}" :
-			       "count %" PRId64 ", average %" PRId64
+			       ", \"total\": %" PRId64 "}"
+			     : "count %" PRId64 ", average %" PRId64
 			       ", total %" PRId64,
 			r->count, average(m, r), r->total);
 		return;
@@ -225,8 +226,7 @@ static void value_text(FILE *out, const struct bt_map *m,
 /* bpftrace's hist labels: 2^p as 1, 2, ... 512, 1K, ... 1M, ... */
 static void pow2_label(char *buf, size_t len, int p)
 {
-	static const char *const suffix[] = { "", "K", "M", "G", "T", "P",
-					      "E" };
+	static const char *const suffix[] = {"", "K", "M", "G", "T", "P", "E"};
 
 	snprintf(buf, len, "%d%s", 1 << (p % 10), suffix[p / 10]);
 }
@@ -247,8 +247,7 @@ static int64_t lhist_inner(const struct bt_type *t)
 	return t->lstep > 0 ? (t->lmax - t->lmin) / t->lstep : 0;
 }
 
-static void bucket_label(char *buf, size_t len, const struct bt_type *t,
-			 int i)
+static void bucket_label(char *buf, size_t len, const struct bt_type *t, int i)
 {
 	char lo[32], hi[32];
 	int64_t inner = lhist_inner(t);
@@ -289,10 +288,11 @@ static void bucket_json(FILE *out, const struct bt_type *t, int i,
 		else if (i == 1)
 			fprintf(out, "{\"min\": 0, \"max\": 0, ");
 		else
-			fprintf(out, "{\"min\": %" PRIu64 ", \"max\": %" PRIu64
-				", ", UINT64_C(1) << (i - 2),
-				i - 1 >= 64 ? UINT64_MAX :
-					      (UINT64_C(1) << (i - 1)) - 1);
+			fprintf(out,
+				"{\"min\": %" PRIu64 ", \"max\": %" PRIu64 ", ",
+				UINT64_C(1) << (i - 2),
+				i - 1 >= 64 ? UINT64_MAX
+					    : (UINT64_C(1) << (i - 1)) - 1);
 	} else if (i == 0) {
 		fprintf(out, "{\"max\": %" PRId64 ", ", t->lmin - 1);
 	} else if (i > inner) {
@@ -352,9 +352,8 @@ static const char *json_type(const struct bt_map *m)
 	return "map";
 }
 
-static void print_json(FILE *out, const struct bt_map *m,
-		       const struct ent *e, int n, int div,
-		       const struct bt_symbolizer *sym)
+static void print_json(FILE *out, const struct bt_map *m, const struct ent *e,
+		       int n, int div, const struct bt_symbolizer *sym)
 {
 	bool keyed = m->key.kind != BT_T_NONE;
 
@@ -383,9 +382,8 @@ static void print_json(FILE *out, const struct bt_map *m,
 	fputs(keyed ? "}}}\n" : "}}\n", out);
 }
 
-static void print_text(FILE *out, const struct bt_map *m,
-		       const struct ent *e, int n, int div,
-		       const struct bt_symbolizer *sym)
+static void print_text(FILE *out, const struct bt_map *m, const struct ent *e,
+		       int n, int div, const struct bt_symbolizer *sym)
 {
 	enum bt_tkind k = m->value.kind;
 
@@ -412,7 +410,7 @@ void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,
 		  int nrows, bool json, int top, int div,
 		  const struct bt_symbolizer *sym)
 {
-	struct sort_ctx ctx = { .m = m };
+	struct sort_ctx ctx = {.m = m};
 	struct ent *e = calloc(nrows ? nrows : 1, sizeof(*e));
 	int first = 0;
 
@@ -421,7 +419,7 @@ void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,
 		return;
 	}
 	for (int i = 0; i < nrows; i++)
-		e[i] = (struct ent){ .row = &rows[i], .pos = i };
+		e[i] = (struct ent){.row = &rows[i], .pos = i};
 	qsort_r(e, nrows, sizeof(*e), cmp_ent, &ctx);
 	if (m->value.kind == BT_T_STATS)
 		top = div = 0; /* ignored by 0.17, with a warning */

@@ -19,8 +19,7 @@ uint32_t bt_tuple_offset(const struct bt_type *t, int i);
 void bt_json_escape(FILE *out, const char *s, size_t n);
 /* A value as text; stacks with their frames indented by `indent`
  * spaces (8 for print() and printf, 4 in a map's key). */
-void bt_format_value_ind(FILE *out, const struct bt_type *t,
-			 const uint8_t *v, const struct bt_symbolizer *sym,
-			 int indent);
+void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
+			 const struct bt_symbolizer *sym, int indent);
 
 #endif

@@ -41,8 +41,8 @@ static const char *const alu_ops[16] = {
 	"neg", "%=", "^=", "=", "s>>=", "endian", "?", "?",
 };
 static const char *const jmp_ops[16] = {
-	"goto", "==", ">", ">=", "&", "call", "exit", "s>",
-	"s>=", "?", "<", "<=", "s<", "s<=", "?", "?",
+	"goto", "==", ">", ">=", "&", "!=", "s>", "s>=",
+	"call", "exit", "<", "<=", "s<", "s<=", "?", "?",
 };
 static const char *const sizes[4] = { "u32", "u16", "u8", "u64" };
 

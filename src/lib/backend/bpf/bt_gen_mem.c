@@ -334,14 +334,19 @@ int btg_map_read(struct btg *s, const struct bt_node *n, int off)
 static void log2_bucket(struct btg *s)
 {
 	static const int sh[] = { 32, 16, 8, 4, 2, 1 };
+	int end = gen_label_new(&s->g);
 	size_t i;
 
-	EMIT(&s->g, MOV_IMM(R0, 0), JMP_IMM(BPF_JSLT, R1, 0, 17),
-	     MOV_IMM(R0, 1), JMP_IMM(BPF_JEQ, R1, 0, 15), MOV_IMM(R0, 2));
+	EMIT(&s->g, MOV_IMM(R0, 0));
+	gen_jump(&s->g, JMP_IMM(BPF_JSLT, R1, 0, 0), end);
+	EMIT(&s->g, MOV_IMM(R0, 1));
+	gen_jump(&s->g, JMP_IMM(BPF_JEQ, R1, 0, 0), end);
+	EMIT(&s->g, MOV_IMM(R0, 2));
 	for (i = 0; i < 6; i++)
 		EMIT(&s->g, MOV_REG(R2, R1), ALU_IMM(BPF_RSH, R2, sh[i]),
 		     JMP_IMM(BPF_JEQ, R2, 0, 2), MOV_REG(R1, R2),
 		     ALU_IMM(BPF_ADD, R0, sh[i]));
+	gen_label_here(&s->g, end);
 }
 
 static int lin_bucket(struct btg *s, const struct bt_node *n,

@@ -44,34 +44,16 @@ static int own(int id, const char *arg, void *ctx)
 	return EXIT_USAGE;
 }
 
-/* Where sonde's options end: at the first word that is not an option or
- * an option's value (the file, or with -e the first parameter), so that
- * a parameter such as "-1" is not read as an option. */
+/* Where sonde's options end: at "--", else options may come anywhere,
+ * as bpftrace's getopt takes them (a script run as `FILE.bt -c CMD 4`);
+ * a parameter that starts with '-' comes after "--". */
 static int options_end(int argc, char **argv)
 {
-	const struct cli_option *op;
-	size_t k;
 	int i;
 
-	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-
-		if (!strcmp(a, "--"))
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
 			return i;
-		if (a[0] != '-' || !a[1])
-			return i;
-		for (k = 0; k < cli_noptions; k++) {
-			op = &cli_options[k];
-			if (!op->arg || !(op->taken & IN(CMD_RUN)))
-				continue;
-			if ((a[1] != '-' && a[1] == op->id && op->id < 256 &&
-			     !a[2]) ||
-			    (a[1] == '-' && !strcmp(a + 2, op->name))) {
-				i++; /* its value */
-				break;
-			}
-		}
-	}
 	return argc;
 }
 
@@ -192,36 +174,47 @@ int cmd_run(int argc, char **argv)
 	struct cli_opts o;
 	char *text = NULL;
 	FILE *out = stdout;
-	int end, status, first;
+	char **words;
+	int end, status, first = 0, nwords = 0, i;
 
 	end = options_end(argc, argv);
 	status = cli_parse_own(end, argv, &o, usage, own, &a);
 	if (status)
 		return status;
+	/* the words that are not options (getopt put them last, in
+	 * o.probes), then those after "--" */
+	words = calloc(argc + 1, sizeof(*words));
+	if (!words)
+		return EXIT_RUNTIME;
+	for (i = 0; i < o.nprobes; i++)
+		words[nwords++] = o.probes[i];
+	for (i = end + 1; i < argc; i++)
+		words[nwords++] = argv[i];
 	if (o.format == OUT_CSV) {
 		fprintf(stderr, "%s: run takes -f text or -f json\n", prog);
 		return EXIT_USAGE;
 	}
-	first = end + (end < argc && !strcmp(argv[end], "--"));
-	if (!a.program && first >= argc) {
+	if (!a.program && !nwords) {
 		usage(stderr);
+		free(words);
 		return EXIT_USAGE;
 	}
 	if (a.program) {
 		ro.text = a.program;
 		ro.filename = "stdin"; /* as bpftrace names -e's text */
 	} else {
-		text = read_file(argv[first]);
+		text = read_file(words[first]);
 		if (!text) {
 			fprintf(stderr, "%s: cannot read '%s': %s\n", prog,
-				cli_safe(argv[first]), strerror(errno));
+				cli_safe(words[first]), strerror(errno));
+			free(words);
 			return EXIT_USAGE;
 		}
 		ro.text = text;
-		ro.filename = argv[first++];
+		ro.filename = words[first++];
 	}
-	ro.params = argv + first;
-	ro.nparams = argc - first;
+	ro.params = words + first;
+	ro.nparams = nwords - first;
 	ro.pid = o.pid;
 	ro.json = o.format == OUT_JSON;
 	ro.log = cli_log;
@@ -286,6 +279,7 @@ out:
 	if (out != stdout && out_close(out))
 		status = EXIT_RUNTIME;
 	free(text);
+	free(words);
 	cli_end_by_signal();
 	return status;
 }

@@ -245,9 +245,9 @@ void run_unload(struct sonde_run *r)
 
 	ring_buffer__free(r->rb);
 	r->rb = NULL;
-	/* the links first: they hold the probes */
-	for (i = 0; i < r->nlinks; i++)
-		close(r->links[i]);
+	/* the links first: they hold the probes, let go where no signal
+	 * cuts the removal short (backend/release.c) */
+	fds_let_go_shielded(r->links, r->nlinks);
 	free(r->links);
 	r->links = NULL;
 	r->nlinks = r->caplinks = 0;

@@ -77,4 +77,35 @@ int bt_error(struct lib_error *err, const char *text, const char *file,
 int bt_verror(struct lib_error *err, const char *text, const char *file,
 	      struct bt_loc loc, const char *fmt, va_list ap);
 
+/* sema.c, sema_call.c: the checker's state over one program */
+struct sema {
+	struct bt_program *p;
+	struct bt_block *b; /* the block being checked */
+	bt_probe_info_fn info;
+	void *ctx;
+	struct lib_error *err;
+	bool quiet; /* the first pass: maps get their types, errors wait */
+};
+
+int sema_err(struct sema *s, struct bt_loc loc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sema_expr(struct sema *s, struct bt_node *n);
+/* A map node: its id, its keys typed and checked against the map's key
+ * type; need_value: the map must have a value type already. */
+int sema_map(struct sema *s, struct bt_node *m, bool need_value);
+/* A call (print, printf, str, ...): its checks and type. */
+int sema_call(struct sema *s, struct bt_node *n);
+/* The aggregating functions: true for count, sum, ... hist, lhist */
+bool sema_is_agg(const struct bt_node *n);
+/* @m = f(...) with f aggregating: the map value type into val */
+int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val);
+
+struct bt_type t_int(int isize, bool is_signed);
+struct bt_type t_str(uint32_t n);
+/* kids' types as a TUPLE type (each at an 8-aligned offset) */
+int t_tuple(struct bt_type *t, struct bt_node **kids, int n);
+bool t_intlike(const struct bt_type *t);
+/* bpftrace's coarse names in printf's and the ternary's messages */
+const char *t_kind_name(const struct bt_type *t);
+
 #endif

@@ -66,10 +66,13 @@ static int skip(struct lexer *lx)
 				lx->pos++;
 			}
 			if (!s[lx->pos]) {
-				struct bt_loc l = {line, start - ls, 2};
+				/* bpftrace 0.17's words and span */
+				struct bt_loc l = {
+					line, start - ls,
+					(int)strcspn(s + start, "\n")};
 
 				return bt_error(lx->err, s, lx->file, l,
-						"unterminated comment");
+						"end of file during comment");
 			}
 			lx->pos += 2;
 		} else if (c == '#' && lx->pos == lx->lstart) {
@@ -100,7 +103,7 @@ static int lex_int(struct lexer *lx, struct token *tk)
 		     n++) {
 			if (s[n] == '_')
 				continue;
-			over |= v > (UINT64_MAX - 9) / 10;
+			over |= v > (UINT64_MAX - (uint64_t)(s[n] - '0')) / 10;
 			v = v * 10 + (uint64_t)(s[n] - '0');
 		}
 		if ((s[n] == 'e' || s[n] == 'E') && isdigit(s[n + 1])) {
@@ -329,7 +332,7 @@ int lex_next(struct lexer *lx, struct token *tk, bool probe)
 		tk->loc = here(lx, lx->pos, 0);
 		return 0;
 	}
-	if (probe && *s != '{' && *s != ',' && *s != '/')
+	if (probe && (isalpha((unsigned char)*s) || *s == '_' || *s == '"'))
 		r = lex_probe(lx, tk);
 	else if (isdigit((unsigned char)*s))
 		r = lex_int(lx, tk);

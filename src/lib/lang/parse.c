@@ -496,6 +496,7 @@ static struct bt_node *loop_stmt(struct parser *ps, enum bt_kind kind)
 		n->num = ps->tk.num;
 		if (advance(ps, false) < 0)
 			goto fail;
+		n->loc = loc_span(n->loc, ps->tk.loc); /* up to ')' */
 	} else {
 		ps->parens++;
 		n = add(ps, n, expr(ps));
@@ -608,7 +609,8 @@ static int add_probe(struct parser *ps, struct bt_block *b)
 	struct bt_probe *pr;
 
 	if (ps->tk.t != T_PROBE) {
-		unexpected(ps, b->nprobes ? "attach point" : NULL);
+		/* bpftrace 0.17 (bison) says "expecting {" here */
+		unexpected(ps, b->nprobes ? "attach point" : "{");
 		return -EINVAL;
 	}
 	pr = realloc(b->probes, sizeof(*pr) * (size_t)(b->nprobes + 1));

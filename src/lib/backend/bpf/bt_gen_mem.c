@@ -59,6 +59,9 @@ static int read_str(struct btg *s, const struct bt_node *n, int off)
 		err = btg_int(s, n->kid[1]);
 		if (err)
 			return err;
+		/* bpftrace 0.17: str(s, n) keeps n characters, then the NUL */
+		if (!buf)
+			EMIT(&s->g, ALU_IMM(BPF_ADD, R0, 1));
 		EMIT(&s->g, JMP_IMM(BPF_JLE, R0, max, 1), MOV_IMM(R0, max));
 	}
 	if (buf)

@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sonde run's code generator, run: generated programs attached as
+ * uprobes to fixture_pie, whose calls are known from its source
+ * (tests/fixtures/calls.c: for i = 1..N, mul3(i, i + 1, i + 2) and
+ * greet("sonde-<i>")), then every map read back and compared with the
+ * values computed here in C with bpftrace 0.17's meaning, as measured
+ * with bpftrace 0.17 on the same fixture: / % unsigned, a zero divisor
+ * taken as 1, >> logical, compares signed when both sides are; hist
+ * buckets (..., 0) [0] [1] [2, 4) ...; lhist's last bucket takes values
+ * past max; str(s, 4) keeps 4 characters ("sond"); min of arg0 - 5 is
+ * -4. The ring buffer's printf message is read back byte for byte.
+ * Needs root and BPF: skipped otherwise.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "backend/bpf/bpf_int.h"
+#include "bt_tree.h"
+#include "sym/elf.h"
+
+#define FIXTURE FIXTURE_DIR "/fixture_pie"
+#define N 10
+
+static int ncpu;
+
+static uint64_t func_off(const char *name)
+{
+	struct elf_file *ef = elf_file_open(FIXTURE);
+	struct elf_sym sym;
+	uint64_t off = 0;
+
+	assert_non_null(ef);
+	assert_int_equal(elf_file_find(ef, name, &sym), 0);
+	assert_int_equal(elf_file_vaddr_to_offset(ef, sym.addr, &off), 0);
+	elf_file_close(ef);
+	return off;
+}
+
+static void run_fixture(void)
+{
+	pid_t pid = fork();
+	int st;
+
+	assert_true(pid >= 0);
+	if (!pid) {
+		execl(FIXTURE, FIXTURE, "10", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+/* the map's value for key, the CPUs summed (per-CPU maps: the u64 at
+ * field's offset of each CPU's copy); -1: missing */
+static int64_t get(const struct bt_compiled *c, int map, const void *key,
+		   int field)
+{
+	const struct bt_cmap *m = &c->maps[map];
+	uint32_t vs = (m->value_size + 7) & ~7u;
+	uint8_t *v = calloc(ncpu, vs);
+	int64_t sum = 0;
+	int i;
+
+	assert_non_null(v);
+	if (bpf_map_lookup_elem(m->fd, key, v)) {
+		free(v);
+		return -1;
+	}
+	if (m->kind == BT_M_HASH) {
+		memcpy(&sum, v + field, 8);
+	} else {
+		for (i = 0; i < ncpu; i++) {
+			int64_t x;
+
+			memcpy(&x, v + (size_t)i * vs + field, 8);
+			sum += x;
+		}
+	}
+	free(v);
+	return sum;
+}
+
+static int64_t get1(const struct bt_compiled *c, int map, int64_t k)
+{
+	return get(c, map, &k, 0);
+}
+
+static int64_t bucket(const struct bt_compiled *c, int map, uint64_t b)
+{
+	uint64_t key[2] = { 0, b };
+
+	return get(c, map, key, 0);
+}
+
+/* the min or max across CPUs of {value, set} */
+static int64_t extreme(const struct bt_compiled *c, int map, bool min)
+{
+	const struct bt_cmap *m = &c->maps[map];
+	int64_t v[2 * 512], best = 0;
+	uint64_t key = 0;
+	bool any = false;
+	int i;
+
+	assert_true(ncpu <= 512);
+	assert_int_equal(bpf_map_lookup_elem(m->fd, &key, v), 0);
+	for (i = 0; i < ncpu; i++) {
+		if (!v[2 * i + 1])
+			continue;
+		if (!any || (min ? v[2 * i] < best : v[2 * i] > best))
+			best = v[2 * i];
+		any = true;
+	}
+	assert_true(any);
+	return best;
+}
+
+struct ring_seen {
+	int n;
+	bool ok[N + 1];
+};
+
+static int on_msg(void *ctx, void *data, size_t len)
+{
+	struct ring_seen *r = ctx;
+	uint64_t h[3];
+	char comm[16];
+
+	if (len != 40)
+		return 0;
+	memcpy(h, data, 24);
+	memcpy(comm, (char *)data + 24, 16);
+	r->n++;
+	/* BT_MSG_PRINTF, format 0, arg0, comm */
+	if (h[0] == BT_MSG_PRINTF && h[1] == 0 && h[2] >= 1 && h[2] <= N &&
+	    !strcmp(comm, "fixture_pie"))
+		r->ok[h[2]] = true;
+	return 0;
+}
+
+#define MUL3_OFF(x) binop('-', bi("arg0"), num(x))
+
+static void test_run_mul3(void **state)
+{
+	struct bt_program *p = prog_new("uprobe:fixture_pie:mul3 { ... }");
+	struct bt_block *b, *g;
+	struct bt_type lh = t_kind(BT_T_LHIST), key2 = t_tuple(2, T_S64, t_str(16));
+	struct bt_node *iff, *inc, *un, *cmp;
+	struct bt_compiled *c;
+	struct ring_buffer *rb;
+	struct ring_seen seen = { 0 };
+	int progs[2], links[2], i;
+	char skey[64];
+	uint8_t k2[24];
+
+	(void)state;
+	NEED_BPF();
+	/* block_add() moves the blocks: their addresses once both exist */
+	block_add(p, BT_P_UPROBE, "uprobe:fixture_pie:mul3");
+	block_add(p, BT_P_UPROBE, "uprobe:fixture_pie:greet");
+	b = &p->blocks[0];
+	g = &p->blocks[1];
+	ncpu = libbpf_num_possible_cpus();
+	lh.lmin = 0, lh.lmax = 10, lh.lstep = 3;
+	/* maps 0..: @c @s @h @l @mn @mx @a @q @d @m @r @lt @z @n @k @big
+	 * @small @inc @u @g @g4 */
+	stmt_add(b, assign(map(p, "c", T_NONE, t_kind(BT_T_COUNT), 0), '=',
+			   call("count", t_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "s", T_NONE, t_kind(BT_T_SUM), 0), '=',
+			   call("sum", t_kind(BT_T_SUM), 1, bi("arg0"))));
+	stmt_add(b, assign(map(p, "h", T_NONE, t_kind(BT_T_HIST), 0), '=',
+			   call("hist", t_kind(BT_T_HIST), 1, MUL3_OFF(3))));
+	stmt_add(b, assign(map(p, "l", T_NONE, lh, 0), '=',
+			   call("lhist", lh, 4, bi("arg0"), num(0), num(10),
+				num(3))));
+	stmt_add(b, assign(map(p, "mn", T_NONE, t_kind(BT_T_MIN), 0), '=',
+			   call("min", t_kind(BT_T_MIN), 1, MUL3_OFF(5))));
+	stmt_add(b, assign(map(p, "mx", T_NONE, t_kind(BT_T_MAX), 0), '=',
+			   call("max", t_kind(BT_T_MAX), 1, bi("arg2"))));
+	stmt_add(b, assign(map(p, "a", T_NONE, t_kind(BT_T_AVG), 0), '=',
+			   call("avg", t_kind(BT_T_AVG), 1, bi("arg1"))));
+	stmt_add(b, assign(map(p, "q", T_S64, t_kind(BT_T_COUNT), 1,
+			       binop('%', bi("arg0"), num(3))),
+			   '=', call("count", t_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "d", T_S64, T_S64, 1, bi("arg0")), '=',
+			   binop('/', MUL3_OFF(5), num(2))));
+	stmt_add(b, assign(map(p, "m", T_S64, T_S64, 1, bi("arg0")), '=',
+			   binop('%', MUL3_OFF(5), num(3))));
+	stmt_add(b, assign(map(p, "r", T_S64, T_S64, 1, bi("arg0")), '=',
+			   binop(BT_OP_SHR, MUL3_OFF(5), num(1))));
+	cmp = nd(BT_N_TERNARY, T_S64, 1, 3, binop('<', MUL3_OFF(5), num(0)),
+		 num(1), num(2));
+	stmt_add(b, assign(map(p, "lt", T_S64, T_S64, 1, bi("arg0")), '=', cmp));
+	stmt_add(b, assign(map(p, "z", T_S64, T_S64, 1, bi("arg0")), '=',
+			   binop('/', bi("arg1"),
+				 binop('-', bi("arg0"), bi("arg0")))));
+	stmt_add(b, assign(map(p, "n", T_S64, T_S64, 1, bi("arg0")), '=',
+			   nd(BT_N_CAST,
+			      (struct bt_type){ .kind = BT_T_INT, .size = 8,
+						.isize = 1, .is_signed = true },
+			      1, 1, binop('*', bi("arg0"), num(30)))));
+	stmt_add(b, assign(map(p, "k", key2, T_S64, 2, bi("arg0"), bi("comm")),
+			   '=', bi("arg2")));
+	stmt_add(b, assign(var(b, "v", T_S64), '=',
+			   binop('*', bi("arg0"), num(2))));
+	iff = nd(BT_N_IF, T_NONE, 1, 1,
+		 binop(BT_OP_LAND, binop('>', var(b, "v", T_S64), num(10)),
+		       binop(BT_OP_NE, bi("arg0"), num(7))));
+	iff->body = nd(BT_N_BLOCK, T_NONE, 1, 1,
+		       assign(map(p, "big", T_S64, T_S64, 1, bi("arg0")), '=',
+			      var(b, "v", T_S64)));
+	iff->orelse = nd(BT_N_BLOCK, T_NONE, 1, 1,
+			 assign(map(p, "small", T_S64, T_S64, 1, bi("arg0")),
+				'=', num(1)));
+	stmt_add(b, iff);
+	inc = nd(BT_N_UNOP, T_S64, 1, 1, map(p, "inc", T_S64, T_S64, 1, num(1)));
+	inc->op = BT_OP_POSTINC;
+	stmt_add(b, expr(inc));
+	stmt_add(b, assign(map(p, "inc", T_S64, T_S64, 1, num(1)), '+', num(2)));
+	inc = nd(BT_N_UNOP, T_S64, 1, 1, var(b, "u", T_S64));
+	inc->op = BT_OP_PREINC;
+	un = nd(BT_N_UNROLL, T_NONE, 1, 0);
+	un->num = 3;
+	un->body = nd(BT_N_BLOCK, T_NONE, 1, 1, expr(inc));
+	stmt_add(b, un);
+	stmt_add(b, assign(map(p, "u", T_S64, T_S64, 1, bi("arg0")), '=',
+			   var(b, "u", T_S64)));
+	stmt_add(b, expr(printf_(p, "%d %s\n", t_tuple(2, T_S64, t_str(16)), 2,
+				 bi("arg0"), bi("comm"))));
+	stmt_add(g, assign(map(p, "g", t_str(64), t_kind(BT_T_COUNT), 1,
+			       call("str", t_str(64), 1, bi("arg0"))),
+			   '=', call("count", t_kind(BT_T_COUNT), 0)));
+	stmt_add(g, assign(map(p, "g4", t_str(64), t_kind(BT_T_COUNT), 1,
+			       call("str", t_str(64), 2, bi("arg0"), num(4))),
+			   '=', call("count", t_kind(BT_T_COUNT), 0)));
+
+	c = bt_gen_ok(p);
+	bt_load(c, progs);
+	links[0] = bpf_attach_perf_uprobe(progs[0], FIXTURE, func_off("mul3"),
+					  0, false, -1, 0);
+	links[1] = bpf_attach_perf_uprobe(progs[1], FIXTURE, func_off("greet"),
+					  0, false, -1, 1);
+	assert_true(links[0] >= 0 && links[1] >= 0);
+	rb = ring_buffer__new(c->maps[c->ringbuf].fd, on_msg, &seen, NULL);
+	assert_non_null(rb);
+	run_fixture();
+	close(links[0]);
+	close(links[1]);
+	ring_buffer__consume(rb);
+	ring_buffer__free(rb);
+
+	assert_int_equal(get1(c, 0, 0), N);
+	assert_int_equal(get1(c, 1, 0), N * (N + 1) / 2);
+	/* arg0 - 3 = -2..7 */
+	assert_int_equal(bucket(c, 2, 0), 2);
+	assert_int_equal(bucket(c, 2, 1), 1);
+	assert_int_equal(bucket(c, 2, 2), 1);
+	assert_int_equal(bucket(c, 2, 3), 2);
+	assert_int_equal(bucket(c, 2, 4), 4);
+	assert_int_equal(bucket(c, 2, 5), -1);
+	/* lhist(arg0, 0, 10, 3): [0,3) 1 2, [3,6) 3 4 5, [6,9) 6 7 8, 9 10 */
+	assert_int_equal(bucket(c, 3, 0), -1);
+	assert_int_equal(bucket(c, 3, 1), 2);
+	assert_int_equal(bucket(c, 3, 2), 3);
+	assert_int_equal(bucket(c, 3, 3), 3);
+	assert_int_equal(bucket(c, 3, 4), 2);
+	assert_int_equal(extreme(c, 4, true), -4);
+	assert_int_equal(extreme(c, 5, false), N + 2);
+	assert_int_equal(get(c, 6, (uint64_t[]){ 0 }, 0), N);
+	assert_int_equal(get(c, 6, (uint64_t[]){ 0 }, 8), N * (N + 1) / 2 + N);
+	assert_int_equal(get1(c, 7, 0), 3);
+	assert_int_equal(get1(c, 7, 1), 4);
+	assert_int_equal(get1(c, 7, 2), 3);
+	for (i = 1; i <= N; i++) {
+		uint64_t d = (uint64_t)(int64_t)(i - 5);
+
+		assert_int_equal((uint64_t)get1(c, 8, i), d / 2);
+		assert_int_equal((uint64_t)get1(c, 9, i), d % 3);
+		assert_int_equal((uint64_t)get1(c, 10, i), d >> 1);
+		assert_int_equal(get1(c, 11, i), i < 5 ? 1 : 2);
+		assert_int_equal(get1(c, 12, i), i + 1);
+		assert_int_equal(get1(c, 13, i), (int8_t)(i * 30));
+		memset(k2, 0, sizeof(k2));
+		memcpy(k2, &(int64_t){ i }, 8);
+		strcpy((char *)k2 + 8, "fixture_pie");
+		assert_int_equal(get(c, 14, k2, 0), i + 2);
+		assert_int_equal(get1(c, 15, i), 2 * i > 10 && i != 7 ? 2 * i : -1);
+		assert_int_equal(get1(c, 16, i), 2 * i > 10 && i != 7 ? -1 : 1);
+		assert_int_equal(get1(c, 18, i), 3);
+		memset(skey, 0, sizeof(skey));
+		snprintf(skey, sizeof(skey), "sonde-%d", i);
+		assert_int_equal(get(c, 19, skey, 0), 1);
+		assert_true(seen.ok[i]);
+	}
+	assert_int_equal(get1(c, 17, 1), 3 * N);
+	memset(skey, 0, sizeof(skey));
+	strcpy(skey, "sond");
+	assert_int_equal(get(c, 20, skey, 0), N);
+	assert_int_equal(seen.n, N);
+	for (i = 0; i < c->nmaps; i++)
+		close(c->maps[i].fd);
+	close(progs[0]);
+	close(progs[1]);
+	bt_compiled_free(c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_run_mul3),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

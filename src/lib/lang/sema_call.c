@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: MIT
+/*
+ * bpftrace's language: the builtins (pid, comm, retval, arg0...), the
+ * functions (str, printf, print, count, hist, ...) and printf's format
+ * checked against its arguments, with bpftrace 0.17's rules and
+ * messages. What sonde does not run yet is refused here, at its place.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang_int.h"
+
+static bool all_probes(const struct bt_block *b, unsigned int kinds)
+{
+	for (int i = 0; i < b->nprobes; i++)
+		if (!(kinds & (1u << b->probes[i].kind)))
+			return false;
+	return true;
+}
+
+#define K(x) (1u << (x))
+#define ARG_PROBES (K(BT_P_KPROBE) | K(BT_P_UPROBE) | K(BT_P_USDT))
+#define RET_PROBES (K(BT_P_KRETPROBE) | K(BT_P_URETPROBE))
+#define FUNC_PROBES (ARG_PROBES | RET_PROBES)
+
+static int builtin(struct sema *s, struct bt_node *n)
+{
+	static const char *const u64s[] = {"pid",     "tid",	"uid",
+					   "gid",     "cpu",	"nsecs",
+					   "elapsed", "cgroup", "curtask"};
+	const char *id = n->name;
+	char *end;
+	long k;
+
+	for (size_t i = 0; i < sizeof(u64s) / sizeof(*u64s); i++)
+		if (!strcmp(id, u64s[i])) {
+			n->type = t_int(8, false);
+			return 0;
+		}
+	if (!strcmp(id, "rand")) {
+		n->type = t_int(4, false);
+		return 0;
+	}
+	if (!strcmp(id, "comm")) {
+		n->type = t_str(16);
+		return 0;
+	}
+	if (!strcmp(id, "probe")) {
+		n->type = (struct bt_type){.kind = BT_T_PROBE, .size = 8};
+		return 0;
+	}
+	if (!strcmp(id, "kstack")) {
+		n->type = (struct bt_type){.kind = BT_T_KSTACK, .size = 8};
+		return 0;
+	}
+	if (!strcmp(id, "ustack")) {
+		n->type = (struct bt_type){.kind = BT_T_USTACK, .size = 16};
+		return 0;
+	}
+	if (!strcmp(id, "retval")) {
+		if (!all_probes(s->b, RET_PROBES))
+			return sema_err(
+				s, n->loc,
+				"The retval builtin can only be used with "
+				"'kretprobe' and 'uretprobe' and 'kfunc' "
+				"probes");
+		n->type = t_int(8, true);
+		return 0;
+	}
+	if (!strcmp(id, "func")) {
+		if (!all_probes(s->b, FUNC_PROBES))
+			return sema_err(
+				s, n->loc,
+				"The func builtin can only be used with "
+				"kprobe, kretprobe, uprobe, uretprobe and "
+				"usdt probes");
+		if (all_probes(s->b, K(BT_P_KPROBE) | K(BT_P_KRETPROBE)))
+			n->type =
+				(struct bt_type){.kind = BT_T_KSYM, .size = 8};
+		else if (all_probes(s->b, K(BT_P_UPROBE) | K(BT_P_URETPROBE) |
+						  K(BT_P_USDT)))
+			n->type =
+				(struct bt_type){.kind = BT_T_USYM, .size = 16};
+		else
+			return sema_err(
+				s, n->loc,
+				"func in a block of kernel and user probes "
+				"is not supported yet");
+		return 0;
+	}
+	if ((!strncmp(id, "arg", 3) || !strncmp(id, "sarg", 4)) &&
+	    id[*id == 's' ? 4 : 3] >= '0' && id[*id == 's' ? 4 : 3] <= '9') {
+		k = strtol(id + (*id == 's' ? 4 : 3), &end, 10);
+		if (*end)
+			goto unknown;
+		if (!all_probes(s->b, ARG_PROBES))
+			return sema_err(
+				s, n->loc,
+				"The %s builtin can only be used with "
+				"'kprobes', 'uprobes' and 'usdt' probes",
+				id);
+		if (*id == 's' || k >= BT_MAX_ARGS)
+			return sema_err(s, n->loc, "%s is not supported yet",
+					id);
+		n->type = t_int(8, false);
+		return 0;
+	}
+	if (!strcmp(id, "args"))
+		return sema_err(s, n->loc,
+				"args on its own (not args->field) is not "
+				"supported yet");
+	if (!strcmp(id, "username") || !strcmp(id, "ctx") ||
+	    !strcmp(id, "cpid") || !strcmp(id, "jiffies") ||
+	    !strcmp(id, "numaid") || !strcmp(id, "func_id"))
+		return sema_err(s, n->loc, "%s is not supported yet", id);
+unknown:
+	return sema_err(s, n->loc, "Unknown identifier: '%s'", id);
+}
+
+static const char *const aggs[] = {"count", "sum",   "min",  "max",
+				   "avg",   "stats", "hist", "lhist"};
+
+bool sema_is_agg(const struct bt_node *n)
+{
+	if (n->kind != BT_N_CALL)
+		return false;
+	for (size_t i = 0; i < sizeof(aggs) / sizeof(*aggs); i++)
+		if (!strcmp(n->name, aggs[i]))
+			return true;
+	return false;
+}
+
+static int nargs(struct sema *s, struct bt_node *n, int min, int max)
+{
+	static const char *const num[] = {"no", "one", "two", "three"};
+
+	if (n->nkid >= min && n->nkid <= max)
+		return 0;
+	if (min == max)
+		return sema_err(
+			s, n->loc,
+			min <= 1 ? "%s() requires %s argument%s (%d provided)"
+				 : "%s() requires %s arguments%s (%d provided)",
+			n->name, min == 4 ? "4" : num[min < 4 ? min : 3],
+			min == 0 ? "s" : "", n->nkid);
+	return sema_err(s, n->loc,
+			"%s() takes %d to %d arguments (%d provided)", n->name,
+			min, max, n->nkid);
+}
+
+/* An integer literal (or -literal) argument. */
+static bool literal(const struct bt_node *n, int64_t *v)
+{
+	if (n->kind == BT_N_INT) {
+		*v = (int64_t)n->num;
+		return true;
+	}
+	if (n->kind == BT_N_UNOP && n->op == '-' &&
+	    n->kid[0]->kind == BT_N_INT) {
+		*v = -(int64_t)n->kid[0]->num;
+		return true;
+	}
+	return false;
+}
+
+int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
+{
+	int i, r;
+	int64_t lv[3];
+
+	for (i = 0; strcmp(n->name, aggs[i]); i++)
+		;
+	memset(val, 0, sizeof(*val));
+	val->kind = BT_T_COUNT + i;
+	val->size = i == 4 || i == 5 ? 16 : 8;
+	if ((r = nargs(s, n,
+		       i == 0	? 0
+		       : i == 7 ? 4
+				: 1,
+		       i == 0	? 0
+		       : i == 7 ? 4
+				: 1)) < 0)
+		return r;
+	for (int k = 0; k < n->nkid; k++)
+		if ((r = sema_expr(s, n->kid[k])) < 0)
+			return r;
+	if (i == 0)
+		return 0;
+	if (!t_intlike(&n->kid[0]->type))
+		return sema_err(
+			s, n->loc,
+			"%s() only supports integer arguments (%s provided)",
+			n->name, t_kind_name(&n->kid[0]->type));
+	val->isize = n->kid[0]->type.isize;
+	val->is_signed = n->kid[0]->type.is_signed;
+	if (i != 7)
+		return 0;
+	for (int k = 0; k < 3; k++)
+		if (!literal(n->kid[k + 1], &lv[k]))
+			return sema_err(
+				s, n->loc,
+				"lhist() expects a integer literal (none "
+				"provided)");
+	if (lv[0] < 0)
+		return sema_err(
+			s, n->loc,
+			"lhist() min must be non-negative (provided min "
+			"%lld)",
+			(long long)lv[0]);
+	if (lv[0] > lv[1])
+		return sema_err(
+			s, n->loc,
+			"lhist() min must be less than max (provided min "
+			"%lld and max %lld)",
+			(long long)lv[0], (long long)lv[1]);
+	if (lv[2] <= 0)
+		return sema_err(s, n->loc,
+				"lhist() step must be >= 1 (%lld provided)",
+				(long long)lv[2]);
+	if ((lv[1] - lv[0]) / lv[2] > 1000)
+		return sema_err(
+			s, n->loc,
+			"lhist() too many buckets, must be <= 1000 (would "
+			"need %lld)",
+			(long long)((lv[1] - lv[0]) / lv[2]));
+	val->lmin = lv[0];
+	val->lmax = lv[1];
+	val->lstep = lv[2];
+	return 0;
+}
+
+/* printf's directives against the arguments kid[first..]: bpftrace's
+ * printf_format_types; returns 0 or the error. */
+static int check_format(struct sema *s, struct bt_node *n, const char *fmt,
+			int first)
+{
+	int want = 0, have = n->nkid - first;
+
+	for (const char *c = fmt; *c; c++) {
+		const struct bt_type *t;
+		char conv;
+
+		if (*c != '%')
+			continue;
+		if (c[1] == '%') {
+			c++;
+			continue;
+		}
+		c++;
+		c += strspn(c, "-+ #0");
+		c += strspn(c, "0123456789");
+		if (*c == '.')
+			c += 1 + strspn(c + 1, "0123456789");
+		c += strspn(c, "hlzjt");
+		conv = *c;
+		if (!conv || !strchr("diuxXocsprk", conv)) {
+			if (!conv)
+				break;
+			continue; /* bpftrace counts only its own */
+		}
+		if (want++ >= have)
+			continue;
+		t = &n->kid[first + want - 1]->type;
+		if (conv == 's'
+			    ? !(t->kind == BT_T_STR || t->kind == BT_T_KSYM ||
+				t->kind == BT_T_USYM || t->kind == BT_T_PROBE ||
+				t->kind == BT_T_KSTACK ||
+				t->kind == BT_T_USTACK ||
+				t->kind == BT_T_INET ||
+				t->kind == BT_T_TIMESTAMP)
+		    : conv == 'r' ? t->kind != BT_T_BUF
+				  : !t_intlike(t))
+			return sema_err(
+				s, n->loc,
+				"%s: %%%c specifier expects a value of type "
+				"%s (%s supplied)",
+				n->name, conv,
+				conv == 's'   ? "string"
+				: conv == 'r' ? "buffer"
+					      : "integer",
+				t_kind_name(t));
+	}
+	if (want > have)
+		return sema_err(
+			s, n->loc,
+			"%s: Not enough arguments for format string (%d "
+			"supplied, %d expected)",
+			n->name, have, want);
+	if (want < have)
+		return sema_err(s, n->loc,
+				"%s: Too many arguments for format string (%d "
+				"supplied, %d expected)",
+				n->name, have, want);
+	return 0;
+}
+
+/* A format into p->formats, its index into the call's id. */
+static int add_format(struct sema *s, struct bt_node *n, const char *fmt,
+		      int first)
+{
+	struct bt_program *p = s->p;
+	struct bt_format *f =
+		realloc(p->formats, sizeof(*f) * (size_t)(p->nformats + 1));
+
+	if (!f)
+		return -ENOMEM;
+	p->formats = f;
+	f = &f[p->nformats];
+	memset(f, 0, sizeof(*f));
+	f->loc = n->loc;
+	if (!(f->fmt = strdup(fmt)))
+		return -ENOMEM;
+	if (t_tuple(&f->args, n->kid + first, n->nkid - first) < 0) {
+		free(f->fmt);
+		type_free(&f->args);
+		return -ENOMEM;
+	}
+	n->id = p->nformats++;
+	return 0;
+}
+
+static int fmt_call(struct sema *s, struct bt_node *n)
+{
+	int r;
+
+	if (!n->nkid)
+		return sema_err(s, n->loc,
+				"%s() requires at least one argument", n->name);
+	for (int i = 1; i < n->nkid; i++) {
+		if ((r = sema_expr(s, n->kid[i])) < 0)
+			return r;
+		if (n->kid[i]->type.kind == BT_T_NONE ||
+		    n->kid[i]->type.kind >= BT_T_COUNT)
+			return sema_err(
+				s, n->kid[i]->loc,
+				"%s: this argument has no value to print",
+				n->name);
+	}
+	if (n->kid[0]->kind != BT_N_STR) {
+		if ((r = sema_expr(s, n->kid[0])) < 0)
+			return r;
+		return sema_err(s, n->loc,
+				"%s() expects a string literal (%s provided)",
+				n->name, t_kind_name(&n->kid[0]->type));
+	}
+	n->kid[0]->id = -1;
+	n->kid[0]->type = t_str((uint32_t)n->kid[0]->num + 1);
+	if ((r = check_format(s, n, n->kid[0]->name, 1)) < 0)
+		return r;
+	return add_format(s, n, n->kid[0]->name, 1);
+}
+
+/* print(@m[, top[, div]]), clear(@m), zero(@m), delete(@m[k]) */
+static int map_call(struct sema *s, struct bt_node *n)
+{
+	bool del = !strcmp(n->name, "delete");
+	struct bt_node *m;
+	int r;
+
+	if ((r = nargs(s, n, 1, strcmp(n->name, "print") ? 1 : 3)) < 0)
+		return r;
+	m = n->kid[0];
+	if (m->kind != BT_N_MAP)
+		return sema_err(s, n->loc, "%s() expects a map to be provided",
+				n->name);
+	if (!del && m->nkid)
+		return sema_err(s, n->loc,
+				"The map passed to %s() should not be indexed "
+				"by a key",
+				n->name);
+	if ((r = sema_map(s, m, false)) < 0)
+		return r;
+	if (s->p->maps[m->id].value.kind == BT_T_NONE)
+		return sema_err(s, m->loc, "Undefined map: @%s", m->name);
+	if (del && s->p->maps[m->id].key.kind != BT_T_NONE && !m->nkid)
+		return sema_err(s, n->loc,
+				"delete() of a whole map is not supported yet");
+	for (int i = 1; i < n->nkid; i++) {
+		int64_t v;
+
+		if (!literal(n->kid[i], &v) || v < 0)
+			return sema_err(s, n->kid[i]->loc,
+					"print(): top and div must be "
+					"non-negative integer literals");
+		if ((r = sema_expr(s, n->kid[i])) < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int str_call(struct sema *s, struct bt_node *n)
+{
+	bool is_buf = !strcmp(n->name, "buf");
+	int64_t len = BT_STRLEN;
+	const struct bt_type *t;
+	int r;
+
+	if ((r = nargs(s, n, is_buf ? 2 : 1, 2)) < 0)
+		return r;
+	for (int i = 0; i < n->nkid; i++)
+		if (n->kid[i]->kind != BT_N_POSPARAM &&
+		    (r = sema_expr(s, n->kid[i])) < 0)
+			return r;
+	t = &n->kid[0]->type;
+	if (n->kid[0]->kind == BT_N_POSPARAM) {
+		if (is_buf || n->kid[0]->num == 0)
+			return sema_err(s, n->loc,
+					"%s() expects a string or pointer",
+					n->name);
+		n->kid[0]->type = t_str(BT_STRLEN);
+	} else if (!t_intlike(t) && t->kind != BT_T_STR) {
+		return sema_err(s, n->loc,
+				"%s() expects an integer or a pointer "
+				"type as first argument (%s provided)",
+				n->name, t_kind_name(t));
+	}
+	if (n->nkid == 2 && !t_intlike(&n->kid[1]->type))
+		return sema_err(s, n->loc, "%s: invalid length argument",
+				n->name);
+	if (n->nkid == 2 && literal(n->kid[1], &len)) {
+		if (len < 0)
+			return sema_err(s, n->loc,
+					"%s: length must be positive", n->name);
+		len += is_buf ? 0 : 1;
+		if (len > BT_STRLEN)
+			len = BT_STRLEN;
+	} else if (is_buf) {
+		return sema_err(s, n->loc,
+				"buf() with a length that is not a literal is "
+				"not supported yet");
+	}
+	n->type = t_str((uint32_t)len);
+	if (is_buf) {
+		n->type.kind = BT_T_BUF;
+		n->type.size = 4 + (uint32_t)len;
+	}
+	return 0;
+}
+
+static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)
+{
+	int r;
+
+	if ((r = nargs(s, n, 1, 1)) < 0 || (r = sema_expr(s, n->kid[0])) < 0)
+		return r;
+	if (!t_intlike(&n->kid[0]->type))
+		return sema_err(s, n->loc, "%s() expects an integer argument",
+				n->name);
+	n->type = t;
+	return 0;
+}
+
+int sema_call(struct sema *s, struct bt_node *n)
+{
+	const char *f = n->name;
+	struct bt_loc name = n->loc;
+	int r;
+
+	if (n->kind == BT_N_BUILTIN)
+		return builtin(s, n);
+	n->type.kind = BT_T_NONE;
+	if (sema_is_agg(n))
+		return sema_err(s, n->loc,
+				"%s() should be directly assigned to a map", f);
+	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat"))
+		return fmt_call(s, n);
+	if (!strcmp(f, "print") && n->nkid >= 1 &&
+	    n->kid[0]->kind != BT_N_MAP) {
+		if ((r = nargs(s, n, 1, 1)) < 0 ||
+		    (r = sema_expr(s, n->kid[0])) < 0)
+			return r;
+		if (n->kid[0]->type.kind == BT_T_NONE)
+			return sema_err(s, n->loc,
+					"print() has nothing to print");
+		return add_format(s, n, "", 0);
+	}
+	if (!strcmp(f, "print") || !strcmp(f, "clear") || !strcmp(f, "zero") ||
+	    !strcmp(f, "delete"))
+		return map_call(s, n);
+	if (!strcmp(f, "exit"))
+		return nargs(s, n, 0, 0);
+	if (!strcmp(f, "time")) {
+		if ((r = nargs(s, n, 0, 1)) < 0)
+			return r;
+		if (n->nkid && n->kid[0]->kind != BT_N_STR)
+			return sema_err(s, n->loc,
+					"time() expects a string literal");
+		return add_format(s, n,
+				  n->nkid ? n->kid[0]->name : "%H:%M:%S\n",
+				  n->nkid);
+	}
+	if (!strcmp(f, "str") || !strcmp(f, "buf"))
+		return str_call(s, n);
+	if (!strcmp(f, "ksym"))
+		return one_int(s, n,
+			       (struct bt_type){.kind = BT_T_KSYM, .size = 8});
+	if (!strcmp(f, "usym"))
+		return one_int(s, n,
+			       (struct bt_type){.kind = BT_T_USYM, .size = 16});
+	if (!strcmp(f, "kaddr") || !strcmp(f, "uaddr")) {
+		if ((r = nargs(s, n, 1, 1)) < 0)
+			return r;
+		if (n->kid[0]->kind != BT_N_STR)
+			return sema_err(s, n->loc,
+					"%s() expects a string literal", f);
+		n->kid[0]->type = t_str((uint32_t)n->kid[0]->num + 1);
+		n->type = *f == 'k' ? (struct bt_type){.kind = BT_T_KADDR,
+						       .size = 8}
+				    : t_int(8, false);
+		return 0;
+	}
+	if (!strcmp(f, "ntop")) {
+		if ((r = nargs(s, n, 1, 2)) < 0)
+			return r;
+		for (int i = 0; i < n->nkid; i++)
+			if ((r = sema_expr(s, n->kid[i])) < 0)
+				return r;
+		if (n->nkid == 2 && !t_intlike(&n->kid[0]->type))
+			return sema_err(s, n->loc,
+					"ntop() expects an integer "
+					"address family");
+		if (!t_intlike(&n->kid[n->nkid - 1]->type))
+			return sema_err(
+				s, n->loc,
+				"ntop() of a %s is not "
+				"supported yet",
+				t_kind_name(&n->kid[n->nkid - 1]->type));
+		n->type = (struct bt_type){.kind = BT_T_INET, .size = 24};
+		return 0;
+	}
+	if (!strcmp(f, "kstack") || !strcmp(f, "ustack"))
+		return sema_err(s, n->loc,
+				"%s() with arguments is not supported yet", f);
+	{
+		static const char *const later[] = {
+			"join",	     "strftime", "strncmp",  "signal",
+			"override",  "sizeof",	 "offsetof", "reg",
+			"cgroupid",  "macaddr",	 "path",     "kptr",
+			"uptr",	     "strerror", "pton",     "strcontains",
+			"skboutput", "bswap",	 "unwatch",  "percpu_kaddr"};
+
+		for (size_t i = 0; i < sizeof(later) / sizeof(*later); i++)
+			if (!strcmp(f, later[i]))
+				return sema_err(s, n->loc,
+						"%s() is not supported yet", f);
+	}
+	name.len = (int)strlen(f);
+	return sema_err(s, name, "Unknown function: %s", f);
+}

@@ -29,19 +29,19 @@ const struct bt_type T_U64 = { .kind = BT_T_INT, .size = 8, .isize = 8 };
 const struct bt_type T_U32 = { .kind = BT_T_INT, .size = 8, .isize = 4 };
 const struct bt_type T_NONE = { .kind = BT_T_NONE };
 
-struct bt_type t_str(uint32_t n)
+struct bt_type ty_str(uint32_t n)
 {
 	return (struct bt_type){ .kind = BT_T_STR, .size = n, .strsize = n };
 }
 
-struct bt_type t_kind(enum bt_tkind k)
+struct bt_type ty_kind(enum bt_tkind k)
 {
 	return (struct bt_type){ .kind = k, .size = 8, .isize = 8,
 				 .is_signed = k != BT_T_COUNT };
 }
 
 /* a tuple type of n element types (owned by the caller's program) */
-struct bt_type t_tuple(int n, ...)
+struct bt_type ty_tuple(int n, ...)
 {
 	struct bt_type t = { .kind = BT_T_TUPLE, .ntup = n };
 	uint32_t off = 0;
@@ -100,7 +100,7 @@ struct bt_node *bi(const char *name)
 	struct bt_type t = T_U64;
 
 	if (!strcmp(name, "comm"))
-		t = t_str(16);
+		t = ty_str(16);
 	else if (!strncmp(name, "arg", 3) || !strcmp(name, "retval"))
 		t = T_S64;
 	else if (!strcmp(name, "kstack"))
@@ -112,7 +112,7 @@ struct bt_node *bi(const char *name)
 
 struct bt_node *str(const char *s)
 {
-	return named(BT_N_STR, s, t_str((uint32_t)strlen(s) + 1));
+	return named(BT_N_STR, s, ty_str((uint32_t)strlen(s) + 1));
 }
 
 struct bt_node *binop(int op, struct bt_node *a, struct bt_node *b)

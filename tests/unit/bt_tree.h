@@ -9,9 +9,9 @@
 #include "lang/bt.h"
 
 extern const struct bt_type T_S64, T_U64, T_U32, T_NONE;
-struct bt_type t_str(uint32_t n);
-struct bt_type t_kind(enum bt_tkind k);
-struct bt_type t_tuple(int n, ...);
+struct bt_type ty_str(uint32_t n);
+struct bt_type ty_kind(enum bt_tkind k);
+struct bt_type ty_tuple(int n, ...);
 struct bt_node *nd(enum bt_kind k, struct bt_type t, int line, int nkid, ...);
 struct bt_node *num(int64_t v);
 struct bt_node *named(enum bt_kind k, const char *name, struct bt_type t);

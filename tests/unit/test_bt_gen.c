@@ -44,7 +44,7 @@ static void test_printf_exit(void **state)
 	struct bt_compiled *c;
 
 	(void)state;
-	stmt_add(b, expr(printf_(p, "%d %s\n", t_tuple(2, T_U64, t_str(16)), 2,
+	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_U64, ty_str(16)), 2,
 				 bi("pid"), bi("comm"))));
 	stmt_add(b, expr(call("exit", T_NONE, 0)));
 	c = bt_gen_ok(p);
@@ -66,30 +66,30 @@ static void test_aggregations(void **state)
 {
 	struct bt_program *p = prog_new("u:/bin/true:main /arg0 > 5/ { }");
 	struct bt_block *b = block_add(p, BT_P_UPROBE, "u:/bin/true:main");
-	struct bt_type lh = t_kind(BT_T_LHIST);
+	struct bt_type lh = ty_kind(BT_T_LHIST);
 	struct bt_compiled *c;
 	int i;
 
 	(void)state;
 	lh.lmin = 0, lh.lmax = 100, lh.lstep = 10;
 	b->pred = binop('>', bi("arg0"), num(5));
-	stmt_add(b, assign(map(p, "", T_U64, t_kind(BT_T_COUNT), 1, bi("tid")), '=',
-			   call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(map(p, "s", t_str(16), t_kind(BT_T_SUM), 1, bi("comm")),
-			   '=', call("sum", t_kind(BT_T_SUM), 1, bi("arg1"))));
-	stmt_add(b, assign(map(p, "h", T_NONE, t_kind(BT_T_HIST), 0), '=',
-			   call("hist", t_kind(BT_T_HIST), 1, bi("arg2"))));
+	stmt_add(b, assign(map(p, "", T_U64, ty_kind(BT_T_COUNT), 1, bi("tid")), '=',
+			   call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "s", ty_str(16), ty_kind(BT_T_SUM), 1, bi("comm")),
+			   '=', call("sum", ty_kind(BT_T_SUM), 1, bi("arg1"))));
+	stmt_add(b, assign(map(p, "h", T_NONE, ty_kind(BT_T_HIST), 0), '=',
+			   call("hist", ty_kind(BT_T_HIST), 1, bi("arg2"))));
 	stmt_add(b, assign(map(p, "l", T_NONE, lh, 0), '=',
 			   call("lhist", lh, 4, bi("arg2"), num(0), num(100),
 				num(10))));
-	stmt_add(b, assign(map(p, "mn", T_NONE, t_kind(BT_T_MIN), 0), '=',
-			   call("min", t_kind(BT_T_MIN), 1, bi("arg0"))));
-	stmt_add(b, assign(map(p, "mx", T_NONE, t_kind(BT_T_MAX), 0), '=',
-			   call("max", t_kind(BT_T_MAX), 1, bi("retval"))));
-	stmt_add(b, assign(map(p, "a", T_NONE, t_kind(BT_T_AVG), 0), '=',
-			   call("avg", t_kind(BT_T_AVG), 1, bi("arg0"))));
-	stmt_add(b, assign(map(p, "st", T_NONE, t_kind(BT_T_STATS), 0), '=',
-			   call("stats", t_kind(BT_T_STATS), 1, bi("arg1"))));
+	stmt_add(b, assign(map(p, "mn", T_NONE, ty_kind(BT_T_MIN), 0), '=',
+			   call("min", ty_kind(BT_T_MIN), 1, bi("arg0"))));
+	stmt_add(b, assign(map(p, "mx", T_NONE, ty_kind(BT_T_MAX), 0), '=',
+			   call("max", ty_kind(BT_T_MAX), 1, bi("retval"))));
+	stmt_add(b, assign(map(p, "a", T_NONE, ty_kind(BT_T_AVG), 0), '=',
+			   call("avg", ty_kind(BT_T_AVG), 1, bi("arg0"))));
+	stmt_add(b, assign(map(p, "st", T_NONE, ty_kind(BT_T_STATS), 0), '=',
+			   call("stats", ty_kind(BT_T_STATS), 1, bi("arg1"))));
 	c = bt_gen_ok(p);
 	/* the maps by kind and layout (bt.h) */
 	assert_int_equal(c->maps[0].kind, BT_M_PERCPU);
@@ -117,7 +117,7 @@ static void test_vars_if_maps(void **state)
 {
 	struct bt_program *p = prog_new("u:/bin/true:main { }");
 	struct bt_block *b = block_add(p, BT_P_UPROBE, "u:/bin/true:main");
-	struct bt_type key = t_tuple(2, T_S64, t_str(16));
+	struct bt_type key = ty_tuple(2, T_S64, ty_str(16));
 	struct bt_node *iff, *cast, *inc;
 	struct bt_compiled *c;
 
@@ -130,12 +130,12 @@ static void test_vars_if_maps(void **state)
 		 binop(BT_OP_LAND, binop('<', var(b, "x", T_S64), num(1)),
 		       binop(BT_OP_NE, var(b, "y", T_S64), num(2))));
 	iff->body = nd(BT_N_BLOCK, T_NONE, 2, 1,
-		       assign(map(p, "m", key, t_str(8), 2, var(b, "x", T_S64),
+		       assign(map(p, "m", key, ty_str(8), 2, var(b, "x", T_S64),
 				  bi("comm")),
-			      '=', call("str", t_str(8), 2, bi("arg0"), num(8))));
+			      '=', call("str", ty_str(8), 2, bi("arg0"), num(8))));
 	iff->orelse = nd(BT_N_BLOCK, T_NONE, 3, 1,
 			 expr(call("delete", T_NONE, 1,
-				   map(p, "m", key, t_str(8), 2, num(1),
+				   map(p, "m", key, ty_str(8), 2, num(1),
 				       str("a")))));
 	stmt_add(b, iff);
 	inc = nd(BT_N_UNOP, T_U64, 4, 1, map(p, "c", T_U64, T_U64, 1, bi("pid")));
@@ -192,16 +192,16 @@ static void test_tracepoint(void **state)
 	(void)state;
 	fname = named(BT_N_FIELD, "filename", ptr);
 	fname->off = 24;
-	name = named(BT_N_FIELD, "name", t_str(64));
+	name = named(BT_N_FIELD, "name", ty_str(64));
 	name->off = 8;
 	name->data_loc = true;
 	flags = named(BT_N_FIELD, "flags", (struct bt_type){ .kind = BT_T_INT,
 			.size = 8, .isize = 4, .is_signed = true });
 	flags->off = 32;
-	stmt_add(b, assign(map(p, "", t_str(64), t_kind(BT_T_COUNT), 1,
-			       call("str", t_str(64), 1, fname)),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, expr(printf_(p, "%s %d\n", t_tuple(2, t_str(64), T_S64), 2,
+	stmt_add(b, assign(map(p, "", ty_str(64), ty_kind(BT_T_COUNT), 1,
+			       call("str", ty_str(64), 1, fname)),
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, expr(printf_(p, "%s %d\n", ty_tuple(2, ty_str(64), T_S64), 2,
 				 name, flags)));
 	c = bt_gen_ok(p);
 	assert_int_equal(c->progs[0].prog_type, BPF_PROG_TYPE_TRACEPOINT);
@@ -222,7 +222,7 @@ static void test_interval_misc(void **state)
 {
 	struct bt_program *p = prog_new("interval:s:1 { }");
 	struct bt_block *b = block_add(p, BT_P_INTERVAL, "interval:s:1");
-	struct bt_type tup = t_tuple(2, T_S64, t_str(2));
+	struct bt_type tup = ty_tuple(2, T_S64, ty_str(2));
 	struct bt_node *iff, *un, *inc, *pr, *tm;
 	struct bt_compiled *c;
 
@@ -235,15 +235,15 @@ static void test_interval_misc(void **state)
 	tm->id = 0;
 	stmt_add(b, expr(tm));
 	stmt_add(b, assign(map(p, "e", T_NONE, T_U64, 0), '=', bi("elapsed")));
-	stmt_add(b, assign(map(p, "k", bi("kstack")->type, t_kind(BT_T_COUNT), 1,
+	stmt_add(b, assign(map(p, "k", bi("kstack")->type, ty_kind(BT_T_COUNT), 1,
 			       bi("kstack")),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(map(p, "u", bi("ustack")->type, t_kind(BT_T_COUNT), 1,
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "u", bi("ustack")->type, ty_kind(BT_T_COUNT), 1,
 			       bi("ustack")),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(var(b, "s", t_str(4)), '=', str("abc")));
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(var(b, "s", ty_str(4)), '=', str("abc")));
 	iff = nd(BT_N_IF, T_NONE, 1, 1,
-		 binop(BT_OP_EQ, var(b, "s", t_str(4)), bi("comm")));
+		 binop(BT_OP_EQ, var(b, "s", ty_str(4)), bi("comm")));
 	iff->body = nd(BT_N_BLOCK, T_NONE, 1, 1,
 		       assign(map(p, "t", T_NONE, tup, 0), '=',
 			      nd(BT_N_TUPLE, tup, 1, 2, num(1), str("x"))));

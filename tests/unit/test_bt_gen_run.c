@@ -156,7 +156,7 @@ static void test_run_mul3(void **state)
 {
 	struct bt_program *p = prog_new("uprobe:fixture_pie:mul3 { ... }");
 	struct bt_block *b, *g;
-	struct bt_type lh = t_kind(BT_T_LHIST), key2 = t_tuple(2, T_S64, t_str(16));
+	struct bt_type lh = ty_kind(BT_T_LHIST), key2 = ty_tuple(2, T_S64, ty_str(16));
 	struct bt_node *iff, *inc, *un, *cmp;
 	struct bt_compiled *c;
 	struct ring_buffer *rb;
@@ -176,24 +176,24 @@ static void test_run_mul3(void **state)
 	lh.lmin = 0, lh.lmax = 10, lh.lstep = 3;
 	/* maps 0..: @c @s @h @l @mn @mx @a @q @d @m @r @lt @z @n @k @big
 	 * @small @inc @u @g @g4 */
-	stmt_add(b, assign(map(p, "c", T_NONE, t_kind(BT_T_COUNT), 0), '=',
-			   call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(map(p, "s", T_NONE, t_kind(BT_T_SUM), 0), '=',
-			   call("sum", t_kind(BT_T_SUM), 1, bi("arg0"))));
-	stmt_add(b, assign(map(p, "h", T_NONE, t_kind(BT_T_HIST), 0), '=',
-			   call("hist", t_kind(BT_T_HIST), 1, MUL3_OFF(3))));
+	stmt_add(b, assign(map(p, "c", T_NONE, ty_kind(BT_T_COUNT), 0), '=',
+			   call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "s", T_NONE, ty_kind(BT_T_SUM), 0), '=',
+			   call("sum", ty_kind(BT_T_SUM), 1, bi("arg0"))));
+	stmt_add(b, assign(map(p, "h", T_NONE, ty_kind(BT_T_HIST), 0), '=',
+			   call("hist", ty_kind(BT_T_HIST), 1, MUL3_OFF(3))));
 	stmt_add(b, assign(map(p, "l", T_NONE, lh, 0), '=',
 			   call("lhist", lh, 4, bi("arg0"), num(0), num(10),
 				num(3))));
-	stmt_add(b, assign(map(p, "mn", T_NONE, t_kind(BT_T_MIN), 0), '=',
-			   call("min", t_kind(BT_T_MIN), 1, MUL3_OFF(5))));
-	stmt_add(b, assign(map(p, "mx", T_NONE, t_kind(BT_T_MAX), 0), '=',
-			   call("max", t_kind(BT_T_MAX), 1, bi("arg2"))));
-	stmt_add(b, assign(map(p, "a", T_NONE, t_kind(BT_T_AVG), 0), '=',
-			   call("avg", t_kind(BT_T_AVG), 1, bi("arg1"))));
-	stmt_add(b, assign(map(p, "q", T_S64, t_kind(BT_T_COUNT), 1,
+	stmt_add(b, assign(map(p, "mn", T_NONE, ty_kind(BT_T_MIN), 0), '=',
+			   call("min", ty_kind(BT_T_MIN), 1, MUL3_OFF(5))));
+	stmt_add(b, assign(map(p, "mx", T_NONE, ty_kind(BT_T_MAX), 0), '=',
+			   call("max", ty_kind(BT_T_MAX), 1, bi("arg2"))));
+	stmt_add(b, assign(map(p, "a", T_NONE, ty_kind(BT_T_AVG), 0), '=',
+			   call("avg", ty_kind(BT_T_AVG), 1, bi("arg1"))));
+	stmt_add(b, assign(map(p, "q", T_S64, ty_kind(BT_T_COUNT), 1,
 			       binop('%', bi("arg0"), num(3))),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
 	stmt_add(b, assign(map(p, "d", T_S64, T_S64, 1, bi("arg0")), '=',
 			   binop('/', MUL3_OFF(5), num(2))));
 	stmt_add(b, assign(map(p, "m", T_S64, T_S64, 1, bi("arg0")), '=',
@@ -237,14 +237,14 @@ static void test_run_mul3(void **state)
 	stmt_add(b, un);
 	stmt_add(b, assign(map(p, "u", T_S64, T_S64, 1, bi("arg0")), '=',
 			   var(b, "u", T_S64)));
-	stmt_add(b, expr(printf_(p, "%d %s\n", t_tuple(2, T_S64, t_str(16)), 2,
+	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_S64, ty_str(16)), 2,
 				 bi("arg0"), bi("comm"))));
-	stmt_add(g, assign(map(p, "g", t_str(64), t_kind(BT_T_COUNT), 1,
-			       call("str", t_str(64), 1, bi("arg0"))),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(g, assign(map(p, "g4", t_str(64), t_kind(BT_T_COUNT), 1,
-			       call("str", t_str(64), 2, bi("arg0"), num(4))),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
+	stmt_add(g, assign(map(p, "g", ty_str(64), ty_kind(BT_T_COUNT), 1,
+			       call("str", ty_str(64), 1, bi("arg0"))),
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(g, assign(map(p, "g4", ty_str(64), ty_kind(BT_T_COUNT), 1,
+			       call("str", ty_str(64), 2, bi("arg0"), num(4))),
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
 
 	c = bt_gen_ok(p);
 	bt_load(c, progs);

@@ -9,18 +9,25 @@
  * include/uapi/linux/bpf.h.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bt_gen_int.h"
 
-int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *what)
+int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
 {
 	const char *t = s->p->text;
 	int line = 1, off = 0;
+	char what[256];
+	va_list ap;
 
 	if (s->err->err)
 		return -s->err->err;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	while (t && t[off] && line < loc.line)
 		if (t[off++] == '\n')
 			line++;

@@ -159,7 +159,7 @@ static int builtin(struct btg *s, const struct bt_node *n)
 		EMIT(g, CALL(BPF_FUNC_get_prandom_u32));
 	} else {
 		return btg_fail(s, n->loc, ENOTSUP,
-				"this builtin is not supported yet");
+				"%s is not supported yet", n->name);
 	}
 	return 0;
 }
@@ -414,7 +414,7 @@ static int call_int(struct btg *s, const struct bt_node *n)
 	if (!strcmp(f, "strftime") && n->nkid == 2)
 		return btg_int(s, n->kid[1]);
 	return btg_fail(s, n->loc, ENOTSUP,
-			"this function is not supported here yet");
+			"%s() is not supported here yet", n->name);
 }
 
 int btg_int(struct btg *s, const struct bt_node *n)

@@ -100,7 +100,7 @@ static int call_mem(struct btg *s, const struct bt_node *n, int off)
 		return err;
 	}
 	return btg_fail(s, n->loc, ENOTSUP,
-			"this function is not supported yet");
+			"%s() is not supported yet", n->name);
 }
 
 static int builtin_mem(struct btg *s, const struct bt_node *n, int off)
@@ -126,7 +126,7 @@ static int builtin_mem(struct btg *s, const struct bt_node *n, int off)
 		with_tgid(s, off);
 		return 0;
 	}
-	return btg_fail(s, n->loc, ENOTSUP, "this builtin is not supported yet");
+	return btg_fail(s, n->loc, ENOTSUP, "%s is not supported yet", n->name);
 }
 
 /* a tracepoint's string: __data_loc (u32: length << 16 | offset) or a
@@ -637,5 +637,5 @@ int btg_call_stmt(struct btg *s, const struct bt_node *n)
 		return 0;
 	}
 	return btg_fail(s, n->loc, ENOTSUP,
-			"this function is not supported yet");
+			"%s() is not supported yet", n->name);
 }

@@ -50,6 +50,8 @@ static void test_printf_exit(void **state)
 	c = bt_gen_ok(p);
 	assert_int_equal(c->nprogs, 1);
 	assert_true(c->ringbuf >= 0);
+	/* small enough for the stack: no scratch map lookup */
+	assert_false(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_map_lookup_elem));
 	assert_int_equal(c->maps[c->ringbuf].kind, BT_M_RINGBUF);
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_ringbuf_output));
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_get_current_comm));
@@ -263,6 +265,36 @@ static void test_interval_misc(void **state)
 	bt_compiled_free(c);
 }
 
+/* printf of eight 64-byte strings: more than the stack holds, so the
+ * scratch map's value is used (and the map sized for it) */
+static void test_scratch_map(void **state)
+{
+	struct bt_program *p = prog_new("u:/bin/true:main { }");
+	struct bt_block *b = block_add(p, BT_P_UPROBE, "u:/bin/true:main");
+	struct bt_type s64 = ty_str(64);
+	struct bt_compiled *c;
+
+	(void)state;
+	stmt_add(b, expr(printf_(p, "%s%s%s%s%s%s%s%s",
+				 ty_tuple(8, s64, s64, s64, s64, s64, s64, s64,
+					  s64),
+				 8, call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")))));
+	c = bt_gen_ok(p);
+	assert_true(c->scratch >= 0);
+	assert_true(c->maps[c->scratch].value_size >= 16 + 8 * 64);
+	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_map_lookup_elem));
+	NEED_BPF();
+	bt_load_all(c);
+	bt_compiled_free(c);
+}
+
 /* what cannot be generated is refused with its place */
 static void test_refused(void **state)
 {
@@ -302,7 +334,8 @@ static void test_dump(void **state)
 	assert_non_null(strstr(text, "call bpf_get_current_pid_tgid#14\n"));
 	assert_non_null(strstr(text, "(77) r0 >>= 32\n"));
 	assert_non_null(strstr(text, "(95) exit\n"));
-	assert_non_null(strstr(text, "(15) if r0 == 0x0 goto pc+"));
+	/* the scratch area fits on the stack: r9 is its bottom */
+	assert_non_null(strstr(text, "(07) r9 += -512\n"));
 	free(text);
 	bt_compiled_free(c);
 }
@@ -316,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_unsigned_compare),
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_interval_misc),
+		cmocka_unit_test(test_scratch_map),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_dump),
 	};

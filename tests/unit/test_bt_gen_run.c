@@ -130,6 +130,7 @@ static int64_t extreme(const struct bt_compiled *c, int map, bool min)
 struct ring_seen {
 	int n;
 	bool ok[N + 1];
+	bool big[N + 1];
 };
 
 static int on_msg(void *ctx, void *data, size_t len)
@@ -138,6 +139,24 @@ static int on_msg(void *ctx, void *data, size_t len)
 	uint64_t h[3];
 	char comm[16];
 
+	if (len == 16 + 8 * 64) {
+		/* greet's eight str(arg0): "sonde-<i>" each */
+		char want[64];
+		int i, k;
+
+		memcpy(h, data, 16);
+		if (h[0] != BT_MSG_PRINTF || h[1] != 1)
+			return 0;
+		i = atoi((char *)data + 16 + 6);
+		snprintf(want, sizeof(want), "sonde-%d", i);
+		for (k = 0; k < 8; k++)
+			if (i < 1 || i > N ||
+			    memcmp((char *)data + 16 + 64 * k, want,
+				   strlen(want) + 1))
+				return 0;
+		r->big[i] = true;
+		return 0;
+	}
 	if (len != 40)
 		return 0;
 	memcpy(h, data, 24);
@@ -157,6 +176,7 @@ static void test_run_mul3(void **state)
 	struct bt_program *p = prog_new("uprobe:fixture_pie:mul3 { ... }");
 	struct bt_block *b, *g;
 	struct bt_type lh = ty_kind(BT_T_LHIST), key2 = ty_tuple(2, T_S64, ty_str(16));
+	struct bt_type s64 = ty_str(64);
 	struct bt_node *iff, *inc, *un, *cmp;
 	struct bt_compiled *c;
 	struct ring_buffer *rb;
@@ -239,6 +259,18 @@ static void test_run_mul3(void **state)
 			   var(b, "u", T_S64)));
 	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_S64, ty_str(16)), 2,
 				 bi("arg0"), bi("comm"))));
+	/* more than the stack holds: staged in the scratch map */
+	stmt_add(g, expr(printf_(p, "%s%s%s%s%s%s%s%s",
+				 ty_tuple(8, s64, s64, s64, s64, s64, s64, s64,
+					  s64),
+				 8, call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")))));
 	stmt_add(g, assign(map(p, "g", ty_str(64), ty_kind(BT_T_COUNT), 1,
 			       call("str", ty_str(64), 1, bi("arg0"))),
 			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
@@ -303,6 +335,7 @@ static void test_run_mul3(void **state)
 		snprintf(skey, sizeof(skey), "sonde-%d", i);
 		assert_int_equal(get(c, 19, skey, 0), 1);
 		assert_true(seen.ok[i]);
+		assert_true(seen.big[i]);
 	}
 	assert_int_equal(get1(c, 17, 1), 3 * N);
 	memset(skey, 0, sizeof(skey));

@@ -140,7 +140,8 @@ const char *type_name(const struct bt_type *t, char *buf, size_t len)
 		snprintf(buf, len, "string[%u]", t->strsize);
 		return buf;
 	case BT_T_BUF:
-		snprintf(buf, len, "buffer[%u]", t->strsize);
+		/* bpftrace counts its length byte: buf(x, 2) is buffer[3] */
+		snprintf(buf, len, "buffer[%u]", t->strsize + 1);
 		return buf;
 	case BT_T_TUPLE: {
 		size_t n = (size_t)snprintf(buf, len, "(");

@@ -207,6 +207,8 @@ int sema_map(struct sema *s, struct bt_node *m, bool need_value)
 	} else {
 		widen(&map->key, &key);
 	}
+	if (r == 0 && need_value && map->value.kind == BT_T_NONE && s->quiet)
+		goto out; /* not known yet: NONE, the next pass may know */
 	if (r == 0 && need_value && map->value.kind == BT_T_NONE)
 		r = sema_err(s, m->loc, "Undefined map: @%s", m->name);
 	if (r == 0 && need_value && map->value.kind >= BT_T_COUNT)
@@ -268,15 +270,16 @@ static int binop(struct sema *s, struct bt_node *n)
 	struct bt_type *l = &n->kid[0]->type, *r = &n->kid[1]->type;
 	char a[64], b[64];
 	int op = n->op;
-	bool cmp = op == BT_OP_EQ || op == BT_OP_NE || op == '<' || op == '>' ||
-		   op == BT_OP_LE || op == BT_OP_GE;
 
+	if (s->quiet && (l->kind == BT_T_NONE || r->kind == BT_T_NONE)) {
+		n->type = t_int(8, true); /* a map not typed yet */
+		return 0;
+	}
 	if (t_intlike(l) && t_intlike(r)) {
 		bool sign = l->is_signed && r->is_signed;
 
-		n->type = t_int(8, cmp || op == BT_OP_LAND || op == BT_OP_LOR
-					   ? false
-					   : sign);
+		/* bpftrace 0.17: signed when both are, comparisons too */
+		n->type = t_int(8, sign);
 		return 0;
 	}
 	if (l->kind == BT_T_STR && r->kind == BT_T_STR &&
@@ -357,7 +360,9 @@ static int unop(struct sema *s, struct bt_node *n)
 				t->kind == BT_T_PTR && t->is_signed);
 		return 0;
 	}
-	n->type = t_int(8, n->op == '-' || (n->op == '~' && t->is_signed));
+	/* bpftrace 0.17: '!' gives an unsigned int64, '-' and '~' keep the
+	 * operand's sign (-arg0 is unsigned) */
+	n->type = t_int(8, n->op != '!' && t->is_signed);
 	return 0;
 }
 
@@ -777,6 +782,15 @@ static int pass(struct sema *s)
 	return first;
 }
 
+static int count_typed(const struct bt_program *p)
+{
+	int n = 0;
+
+	for (int i = 0; i < p->nmaps; i++)
+		n += p->maps[i].value.kind != BT_T_NONE;
+	return n;
+}
+
 int bt_check(struct bt_program *p, char **params, int nparams,
 	     bt_probe_info_fn info, void *ctx, struct lib_error *err)
 {
@@ -793,8 +807,12 @@ int bt_check(struct bt_program *p, char **params, int nparams,
 	for (; p->nparams < nparams; p->nparams++)
 		if (!(p->params[p->nparams] = strdup(params[p->nparams])))
 			return lib_error_set(err, ENOMEM, -1, "out of memory");
+	/* quiet passes while they give maps new types (bpftrace's passes) */
 	s.quiet = true;
-	pass(&s);
+	for (int i = 0, typed = -1; i < 10 && typed != count_typed(p); i++) {
+		typed = count_typed(p);
+		pass(&s);
+	}
 	s.quiet = false;
 	r = pass(&s);
 	if (r == -ENOMEM && err && !err->err)

@@ -26,9 +26,9 @@ static bool all_probes(const struct bt_block *b, unsigned int kinds)
 
 static int builtin(struct sema *s, struct bt_node *n)
 {
-	static const char *const u64s[] = {"pid",     "tid",	"uid",
-					   "gid",     "cpu",	"nsecs",
-					   "elapsed", "cgroup", "curtask"};
+	static const char *const u64s[] = {
+		"pid",	 "tid",	    "uid",    "gid",	 "cpu",
+		"nsecs", "elapsed", "cgroup", "curtask", "rand"};
 	const char *id = n->name;
 	char *end;
 	long k;
@@ -38,10 +38,6 @@ static int builtin(struct sema *s, struct bt_node *n)
 			n->type = t_int(8, false);
 			return 0;
 		}
-	if (!strcmp(id, "rand")) {
-		n->type = t_int(4, false);
-		return 0;
-	}
 	if (!strcmp(id, "comm")) {
 		n->type = t_str(16);
 		return 0;
@@ -65,7 +61,7 @@ static int builtin(struct sema *s, struct bt_node *n)
 				"The retval builtin can only be used with "
 				"'kretprobe' and 'uretprobe' and 'kfunc' "
 				"probes");
-		n->type = t_int(8, true);
+		n->type = t_int(8, false); /* bpftrace 0.17: unsigned */
 		return 0;
 	}
 	if (!strcmp(id, "func")) {
@@ -422,7 +418,9 @@ static int str_call(struct sema *s, struct bt_node *n)
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);
-		len += is_buf ? 0 : 1;
+		/* bpftrace 0.17 types str(x, n) as string[64] too; n
+		 * only bounds the copy (the call's second kid) */
+		len = is_buf ? len : BT_STRLEN;
 		if (len > BT_STRLEN)
 			len = BT_STRLEN;
 	} else if (is_buf) {

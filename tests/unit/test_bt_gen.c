@@ -22,335 +22,7 @@
 #include <bpf/bpf.h>
 #include <linux/bpf.h>
 
-#include "lang/bt.h"
-
-/* ---- trees, as sema.c leaves them ---- */
-
-static const struct bt_type T_S64 = { .kind = BT_T_INT, .size = 8, .isize = 8,
-				      .is_signed = true };
-static const struct bt_type T_U64 = { .kind = BT_T_INT, .size = 8, .isize = 8 };
-static const struct bt_type T_U32 = { .kind = BT_T_INT, .size = 8, .isize = 4 };
-static const struct bt_type T_NONE = { .kind = BT_T_NONE };
-
-static struct bt_type t_str(uint32_t n)
-{
-	return (struct bt_type){ .kind = BT_T_STR, .size = n, .strsize = n };
-}
-
-static struct bt_type t_kind(enum bt_tkind k)
-{
-	return (struct bt_type){ .kind = k, .size = 8, .isize = 8,
-				 .is_signed = k != BT_T_COUNT };
-}
-
-/* a tuple type of n element types (owned by the caller's program) */
-static struct bt_type t_tuple(int n, ...)
-{
-	struct bt_type t = { .kind = BT_T_TUPLE, .ntup = n };
-	uint32_t off = 0;
-	va_list ap;
-	int i;
-
-	t.tup = calloc(n ? n : 1, sizeof(*t.tup));
-	va_start(ap, n);
-	for (i = 0; i < n; i++) {
-		t.tup[i] = va_arg(ap, struct bt_type);
-		off = (off + t.tup[i].size + 7) & ~7u;
-	}
-	va_end(ap);
-	t.size = off;
-	return t;
-}
-
-static struct bt_node *nd(enum bt_kind k, struct bt_type t, int line, int nkid,
-			  ...)
-{
-	struct bt_node *n = calloc(1, sizeof(*n));
-	va_list ap;
-	int i;
-
-	n->kind = k;
-	n->type = t;
-	n->loc = (struct bt_loc){ line, 0, 1 };
-	n->nkid = nkid;
-	n->kid = calloc(nkid ? nkid : 1, sizeof(*n->kid));
-	va_start(ap, nkid);
-	for (i = 0; i < nkid; i++)
-		n->kid[i] = va_arg(ap, struct bt_node *);
-	va_end(ap);
-	return n;
-}
-
-static struct bt_node *num(int64_t v)
-{
-	struct bt_node *n = nd(BT_N_INT, T_S64, 1, 0);
-
-	n->num = (uint64_t)v;
-	return n;
-}
-
-static struct bt_node *named(enum bt_kind k, const char *name,
-			     struct bt_type t)
-{
-	struct bt_node *n = nd(k, t, 1, 0);
-
-	n->name = strdup(name);
-	return n;
-}
-
-static struct bt_node *bi(const char *name)
-{
-	struct bt_type t = T_U64;
-
-	if (!strcmp(name, "comm"))
-		t = t_str(16);
-	else if (!strncmp(name, "arg", 3) || !strcmp(name, "retval"))
-		t = T_S64;
-	else if (!strcmp(name, "kstack"))
-		t = (struct bt_type){ .kind = BT_T_KSTACK, .size = 8 };
-	else if (!strcmp(name, "ustack"))
-		t = (struct bt_type){ .kind = BT_T_USTACK, .size = 16 };
-	return named(BT_N_BUILTIN, name, t);
-}
-
-static struct bt_node *str(const char *s)
-{
-	return named(BT_N_STR, s, t_str((uint32_t)strlen(s) + 1));
-}
-
-static struct bt_node *binop(int op, struct bt_node *a, struct bt_node *b)
-{
-	struct bt_node *n = nd(BT_N_BINOP, T_S64, 1, 2, a, b);
-
-	n->op = op;
-	n->type.is_signed = a->type.is_signed && b->type.is_signed;
-	return n;
-}
-
-static struct bt_node *var(struct bt_block *b, const char *name,
-			   struct bt_type t)
-{
-	struct bt_node *n = named(BT_N_VAR, name, t);
-	int i;
-
-	for (i = 0; i < b->nvars; i++)
-		if (!strcmp(b->var_names[i], name))
-			break;
-	if (i == b->nvars) {
-		b->var_names = realloc(b->var_names, (i + 1) * sizeof(char *));
-		b->var_types = realloc(b->var_types, (i + 1) * sizeof(*b->var_types));
-		b->var_names[i] = strdup(name);
-		b->var_types[i] = t;
-		b->nvars++;
-	}
-	n->id = i;
-	return n;
-}
-
-static struct bt_program *prog_new(const char *text)
-{
-	struct bt_program *p = calloc(1, sizeof(*p));
-
-	p->filename = strdup("test.bt");
-	p->text = strdup(text);
-	return p;
-}
-
-static int map_id(struct bt_program *p, const char *name, struct bt_type key,
-		  struct bt_type value)
-{
-	int i;
-
-	for (i = 0; i < p->nmaps; i++)
-		if (!strcmp(p->maps[i].name, name))
-			return i;
-	p->maps = realloc(p->maps, (i + 1) * sizeof(*p->maps));
-	p->maps[i] = (struct bt_map){ .name = strdup(name), .key = key,
-				      .value = value };
-	return p->nmaps++;
-}
-
-/* @name[keys...] (the map declared with the key and value types) */
-static struct bt_node *map(struct bt_program *p, const char *name,
-			   struct bt_type key, struct bt_type value, int nkeys,
-			   ...)
-{
-	struct bt_node *n = named(BT_N_MAP, name, value);
-	va_list ap;
-	int i;
-
-	n->id = map_id(p, name, key, value);
-	n->nkid = nkeys;
-	n->kid = calloc(nkeys ? nkeys : 1, sizeof(*n->kid));
-	va_start(ap, nkeys);
-	for (i = 0; i < nkeys; i++)
-		n->kid[i] = va_arg(ap, struct bt_node *);
-	va_end(ap);
-	return n;
-}
-
-static struct bt_node *call(const char *f, struct bt_type t, int nkid, ...)
-{
-	struct bt_node *n = named(BT_N_CALL, f, t);
-	va_list ap;
-	int i;
-
-	n->nkid = nkid;
-	n->kid = calloc(nkid ? nkid : 1, sizeof(*n->kid));
-	va_start(ap, nkid);
-	for (i = 0; i < nkid; i++)
-		n->kid[i] = va_arg(ap, struct bt_node *);
-	va_end(ap);
-	return n;
-}
-
-static struct bt_node *assign(struct bt_node *dst, int op, struct bt_node *v)
-{
-	struct bt_node *n = nd(BT_N_ASSIGN, T_NONE, 1, 2, dst, v);
-
-	n->op = op;
-	return n;
-}
-
-static struct bt_node *expr(struct bt_node *e)
-{
-	return nd(BT_N_EXPR, T_NONE, e->loc.line, 1, e);
-}
-
-/* printf(fmt, args...) with its format registered */
-static struct bt_node *printf_(struct bt_program *p, const char *fmt,
-			       struct bt_type args, int nargs, ...)
-{
-	struct bt_node *n = named(BT_N_CALL, "printf", T_NONE);
-	va_list ap;
-	int i;
-
-	p->formats = realloc(p->formats, (p->nformats + 1) * sizeof(*p->formats));
-	p->formats[p->nformats] = (struct bt_format){ .fmt = strdup(fmt),
-						      .args = args };
-	n->id = p->nformats++;
-	n->nkid = nargs + 1;
-	n->kid = calloc(nargs + 1, sizeof(*n->kid));
-	n->kid[0] = str(fmt);
-	n->kid[0]->id = -1;
-	va_start(ap, nargs);
-	for (i = 0; i < nargs; i++)
-		n->kid[i + 1] = va_arg(ap, struct bt_node *);
-	va_end(ap);
-	return n;
-}
-
-static struct bt_block *block_add(struct bt_program *p, enum bt_pkind k,
-				  const char *spec)
-{
-	struct bt_block *b;
-
-	p->blocks = realloc(p->blocks, (p->nblocks + 1) * sizeof(*p->blocks));
-	b = &p->blocks[p->nblocks++];
-	memset(b, 0, sizeof(*b));
-	b->probes = calloc(1, sizeof(*b->probes));
-	b->probes[0] = (struct bt_probe){ .kind = k, .spec = strdup(spec) };
-	b->nprobes = 1;
-	b->body = nd(BT_N_BLOCK, T_NONE, 1, 0);
-	b->loc = (struct bt_loc){ 1, 0, 1 };
-	return b;
-}
-
-static void stmt_add(struct bt_block *b, struct bt_node *s)
-{
-	struct bt_node *body = b->body;
-
-	body->kid = realloc(body->kid, (body->nkid + 1) * sizeof(*body->kid));
-	body->kid[body->nkid++] = s;
-}
-
-/* The test's trees are left to the process's end: the nodes share types
- * by value and some kids twice; nothing here outlives one case. */
-
-/* ---- maps created, programs loaded ---- */
-
-static bool can_bpf(void)
-{
-	int fd;
-
-	if (geteuid() != 0)
-		return false;
-	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 8, 1, NULL);
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
-static uint32_t map_type(enum bt_map_kind k)
-{
-	switch (k) {
-	case BT_M_HASH: return BPF_MAP_TYPE_HASH;
-	case BT_M_PERCPU:
-	case BT_M_PERCPU_HIST: return BPF_MAP_TYPE_PERCPU_HASH;
-	case BT_M_RINGBUF: return BPF_MAP_TYPE_RINGBUF;
-	case BT_M_STACKS: return BPF_MAP_TYPE_STACK_TRACE;
-	case BT_M_SCRATCH: return BPF_MAP_TYPE_PERCPU_ARRAY;
-	case BT_M_ELAPSED: return BPF_MAP_TYPE_ARRAY;
-	}
-	return 0;
-}
-
-static char vlog[1 << 20];
-
-/* Create the maps, load every program; the fds are closed after. */
-static void load_all(struct bt_compiled *c)
-{
-	int fds[64], i, nfd = 0;
-
-	for (i = 0; i < c->nmaps; i++) {
-		struct bt_cmap *m = &c->maps[i];
-
-		m->fd = bpf_map_create(map_type(m->kind), NULL, m->key_size,
-				       m->value_size, m->max_entries, NULL);
-		if (m->fd < 0)
-			fail_msg("map %d (kind %d, %u/%u): %s", i, m->kind,
-				 m->key_size, m->value_size, strerror(errno));
-		fds[nfd++] = m->fd;
-	}
-	bt_gen_set_fds(c);
-	if (getenv("SONDE_BT_DUMP"))
-		bt_gen_dump(c, stderr);
-	for (i = 0; i < c->nprogs; i++) {
-		LIBBPF_OPTS(bpf_prog_load_opts, o, .log_buf = vlog,
-			    .log_size = sizeof(vlog), .log_level = 1);
-		struct bt_cprog *cp = &c->progs[i];
-		int fd = bpf_prog_load(cp->prog_type, "bt_test", "GPL",
-				       cp->insns, cp->ninsns, &o);
-
-		if (fd < 0) {
-			bt_gen_dump(c, stderr);
-			fprintf(stderr, "%s\n", vlog);
-			fail_msg("program %d refused: %s", i, strerror(errno));
-		}
-		close(fd);
-	}
-	for (i = 0; i < nfd; i++)
-		close(fds[i]);
-}
-
-#define NEED_BPF()                                          \
-	do {                                                \
-		if (!can_bpf()) {                           \
-			print_message("needs root and BPF\n"); \
-			skip();                             \
-		}                                           \
-	} while (0)
-
-static struct bt_compiled *gen_ok(struct bt_program *p)
-{
-	struct lib_error err = LIB_ERROR_INIT(0);
-	struct bt_compiled *c = bt_gen(p, &err);
-
-	if (!c)
-		fail_msg("bt_gen: %s", err.msg);
-	return c;
-}
+#include "bt_tree.h"
 
 /* does program i have an instruction with this code (and imm, if >= 0)? */
 static bool has(const struct bt_compiled *c, int i, uint8_t code, int64_t imm)
@@ -372,18 +44,20 @@ static void test_printf_exit(void **state)
 	struct bt_compiled *c;
 
 	(void)state;
-	stmt_add(b, expr(printf_(p, "%d %s\n", t_tuple(2, T_U64, t_str(16)), 2,
+	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_U64, ty_str(16)), 2,
 				 bi("pid"), bi("comm"))));
 	stmt_add(b, expr(call("exit", T_NONE, 0)));
-	c = gen_ok(p);
+	c = bt_gen_ok(p);
 	assert_int_equal(c->nprogs, 1);
 	assert_true(c->ringbuf >= 0);
+	/* small enough for the stack: no scratch map lookup */
+	assert_false(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_map_lookup_elem));
 	assert_int_equal(c->maps[c->ringbuf].kind, BT_M_RINGBUF);
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_ringbuf_output));
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_get_current_comm));
 	assert_string_equal(c->probe_names[0], "BEGIN");
 	NEED_BPF();
-	load_all(c);
+	bt_load_all(c);
 	bt_compiled_free(c);
 }
 
@@ -394,31 +68,31 @@ static void test_aggregations(void **state)
 {
 	struct bt_program *p = prog_new("u:/bin/true:main /arg0 > 5/ { }");
 	struct bt_block *b = block_add(p, BT_P_UPROBE, "u:/bin/true:main");
-	struct bt_type lh = t_kind(BT_T_LHIST);
+	struct bt_type lh = ty_kind(BT_T_LHIST);
 	struct bt_compiled *c;
 	int i;
 
 	(void)state;
 	lh.lmin = 0, lh.lmax = 100, lh.lstep = 10;
 	b->pred = binop('>', bi("arg0"), num(5));
-	stmt_add(b, assign(map(p, "", T_U64, t_kind(BT_T_COUNT), 1, bi("tid")), '=',
-			   call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(map(p, "s", t_str(16), t_kind(BT_T_SUM), 1, bi("comm")),
-			   '=', call("sum", t_kind(BT_T_SUM), 1, bi("arg1"))));
-	stmt_add(b, assign(map(p, "h", T_NONE, t_kind(BT_T_HIST), 0), '=',
-			   call("hist", t_kind(BT_T_HIST), 1, bi("arg2"))));
+	stmt_add(b, assign(map(p, "", T_U64, ty_kind(BT_T_COUNT), 1, bi("tid")), '=',
+			   call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "s", ty_str(16), ty_kind(BT_T_SUM), 1, bi("comm")),
+			   '=', call("sum", ty_kind(BT_T_SUM), 1, bi("arg1"))));
+	stmt_add(b, assign(map(p, "h", T_NONE, ty_kind(BT_T_HIST), 0), '=',
+			   call("hist", ty_kind(BT_T_HIST), 1, bi("arg2"))));
 	stmt_add(b, assign(map(p, "l", T_NONE, lh, 0), '=',
 			   call("lhist", lh, 4, bi("arg2"), num(0), num(100),
 				num(10))));
-	stmt_add(b, assign(map(p, "mn", T_NONE, t_kind(BT_T_MIN), 0), '=',
-			   call("min", t_kind(BT_T_MIN), 1, bi("arg0"))));
-	stmt_add(b, assign(map(p, "mx", T_NONE, t_kind(BT_T_MAX), 0), '=',
-			   call("max", t_kind(BT_T_MAX), 1, bi("retval"))));
-	stmt_add(b, assign(map(p, "a", T_NONE, t_kind(BT_T_AVG), 0), '=',
-			   call("avg", t_kind(BT_T_AVG), 1, bi("arg0"))));
-	stmt_add(b, assign(map(p, "st", T_NONE, t_kind(BT_T_STATS), 0), '=',
-			   call("stats", t_kind(BT_T_STATS), 1, bi("arg1"))));
-	c = gen_ok(p);
+	stmt_add(b, assign(map(p, "mn", T_NONE, ty_kind(BT_T_MIN), 0), '=',
+			   call("min", ty_kind(BT_T_MIN), 1, bi("arg0"))));
+	stmt_add(b, assign(map(p, "mx", T_NONE, ty_kind(BT_T_MAX), 0), '=',
+			   call("max", ty_kind(BT_T_MAX), 1, bi("retval"))));
+	stmt_add(b, assign(map(p, "a", T_NONE, ty_kind(BT_T_AVG), 0), '=',
+			   call("avg", ty_kind(BT_T_AVG), 1, bi("arg0"))));
+	stmt_add(b, assign(map(p, "st", T_NONE, ty_kind(BT_T_STATS), 0), '=',
+			   call("stats", ty_kind(BT_T_STATS), 1, bi("arg1"))));
+	c = bt_gen_ok(p);
 	/* the maps by kind and layout (bt.h) */
 	assert_int_equal(c->maps[0].kind, BT_M_PERCPU);
 	assert_int_equal(c->maps[0].value_size, 8);
@@ -434,7 +108,7 @@ static void test_aggregations(void **state)
 	/* counts are added atomically (uprobes run preemptible) */
 	assert_true(has(c, 0, BPF_STX | BPF_ATOMIC | BPF_DW, BPF_ADD));
 	NEED_BPF();
-	load_all(c);
+	bt_load_all(c);
 	bt_compiled_free(c);
 }
 
@@ -445,7 +119,7 @@ static void test_vars_if_maps(void **state)
 {
 	struct bt_program *p = prog_new("u:/bin/true:main { }");
 	struct bt_block *b = block_add(p, BT_P_UPROBE, "u:/bin/true:main");
-	struct bt_type key = t_tuple(2, T_S64, t_str(16));
+	struct bt_type key = ty_tuple(2, T_S64, ty_str(16));
 	struct bt_node *iff, *cast, *inc;
 	struct bt_compiled *c;
 
@@ -458,12 +132,12 @@ static void test_vars_if_maps(void **state)
 		 binop(BT_OP_LAND, binop('<', var(b, "x", T_S64), num(1)),
 		       binop(BT_OP_NE, var(b, "y", T_S64), num(2))));
 	iff->body = nd(BT_N_BLOCK, T_NONE, 2, 1,
-		       assign(map(p, "m", key, t_str(8), 2, var(b, "x", T_S64),
+		       assign(map(p, "m", key, ty_str(8), 2, var(b, "x", T_S64),
 				  bi("comm")),
-			      '=', call("str", t_str(8), 2, bi("arg0"), num(8))));
+			      '=', call("str", ty_str(8), 2, bi("arg0"), num(8))));
 	iff->orelse = nd(BT_N_BLOCK, T_NONE, 3, 1,
 			 expr(call("delete", T_NONE, 1,
-				   map(p, "m", key, t_str(8), 2, num(1),
+				   map(p, "m", key, ty_str(8), 2, num(1),
 				       str("a")))));
 	stmt_add(b, iff);
 	inc = nd(BT_N_UNOP, T_U64, 4, 1, map(p, "c", T_U64, T_U64, 1, bi("pid")));
@@ -471,11 +145,10 @@ static void test_vars_if_maps(void **state)
 	stmt_add(b, expr(inc));
 	stmt_add(b, assign(map(p, "v", T_U64, T_U64, 1, bi("pid")), '+', num(5)));
 	stmt_add(b, expr(binop(BT_OP_SHR, var(b, "x", T_S64), num(2))));
-	c = gen_ok(p);
-	/* / and % are unsigned, a zero divisor taken as 1 (bpftrace 0.17) */
+	c = bt_gen_ok(p);
+	/* / and % are unsigned (bpftrace 0.17) */
 	assert_true(has(c, 0, BPF_ALU64 | BPF_DIV | BPF_X, -1));
 	assert_true(has(c, 0, BPF_ALU64 | BPF_MOD | BPF_X, -1));
-	assert_true(has(c, 0, BPF_JMP | BPF_JNE | BPF_K, 0));
 	/* $x < 1: signed; >> logical */
 	assert_true(has(c, 0, BPF_JMP | BPF_JSLT | BPF_X, -1));
 	assert_true(has(c, 0, BPF_ALU64 | BPF_RSH | BPF_X, -1));
@@ -485,7 +158,7 @@ static void test_vars_if_maps(void **state)
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_map_delete_elem));
 	assert_int_equal(c->maps[0].key_size, 24);
 	NEED_BPF();
-	load_all(c);
+	bt_load_all(c);
 	bt_compiled_free(c);
 }
 
@@ -498,11 +171,11 @@ static void test_unsigned_compare(void **state)
 
 	(void)state;
 	b->pred = binop('<', nd(BT_N_CAST, T_U32, 1, 1, bi("arg0")), bi("arg1"));
-	c = gen_ok(p);
+	c = bt_gen_ok(p);
 	assert_true(has(c, 0, BPF_JMP | BPF_JLT | BPF_X, -1));
 	assert_false(has(c, 0, BPF_JMP | BPF_JSLT | BPF_X, -1));
 	NEED_BPF();
-	load_all(c);
+	bt_load_all(c);
 	bt_compiled_free(c);
 }
 
@@ -520,18 +193,18 @@ static void test_tracepoint(void **state)
 	(void)state;
 	fname = named(BT_N_FIELD, "filename", ptr);
 	fname->off = 24;
-	name = named(BT_N_FIELD, "name", t_str(64));
+	name = named(BT_N_FIELD, "name", ty_str(64));
 	name->off = 8;
 	name->data_loc = true;
 	flags = named(BT_N_FIELD, "flags", (struct bt_type){ .kind = BT_T_INT,
 			.size = 8, .isize = 4, .is_signed = true });
 	flags->off = 32;
-	stmt_add(b, assign(map(p, "", t_str(64), t_kind(BT_T_COUNT), 1,
-			       call("str", t_str(64), 1, fname)),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, expr(printf_(p, "%s %d\n", t_tuple(2, t_str(64), T_S64), 2,
+	stmt_add(b, assign(map(p, "", ty_str(64), ty_kind(BT_T_COUNT), 1,
+			       call("str", ty_str(64), 1, fname)),
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, expr(printf_(p, "%s %d\n", ty_tuple(2, ty_str(64), T_S64), 2,
 				 name, flags)));
-	c = gen_ok(p);
+	c = bt_gen_ok(p);
 	assert_int_equal(c->progs[0].prog_type, BPF_PROG_TYPE_TRACEPOINT);
 	/* the user pointer is read as user memory, the record's string as
 	 * kernel memory; int flags read 4 bytes, sign-extended */
@@ -539,7 +212,7 @@ static void test_tracepoint(void **state)
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_probe_read_kernel_str));
 	assert_true(has(c, 0, BPF_LDX | BPF_MEM | BPF_W, -1));
 	NEED_BPF();
-	load_all(c);
+	bt_load_all(c);
 	bt_compiled_free(c);
 }
 
@@ -550,7 +223,7 @@ static void test_interval_misc(void **state)
 {
 	struct bt_program *p = prog_new("interval:s:1 { }");
 	struct bt_block *b = block_add(p, BT_P_INTERVAL, "interval:s:1");
-	struct bt_type tup = t_tuple(2, T_S64, t_str(2));
+	struct bt_type tup = ty_tuple(2, T_S64, ty_str(2));
 	struct bt_node *iff, *un, *inc, *pr, *tm;
 	struct bt_compiled *c;
 
@@ -563,15 +236,15 @@ static void test_interval_misc(void **state)
 	tm->id = 0;
 	stmt_add(b, expr(tm));
 	stmt_add(b, assign(map(p, "e", T_NONE, T_U64, 0), '=', bi("elapsed")));
-	stmt_add(b, assign(map(p, "k", bi("kstack")->type, t_kind(BT_T_COUNT), 1,
+	stmt_add(b, assign(map(p, "k", bi("kstack")->type, ty_kind(BT_T_COUNT), 1,
 			       bi("kstack")),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(map(p, "u", bi("ustack")->type, t_kind(BT_T_COUNT), 1,
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "u", bi("ustack")->type, ty_kind(BT_T_COUNT), 1,
 			       bi("ustack")),
-			   '=', call("count", t_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(var(b, "s", t_str(4)), '=', str("abc")));
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(var(b, "s", ty_str(4)), '=', str("abc")));
 	iff = nd(BT_N_IF, T_NONE, 1, 1,
-		 binop(BT_OP_EQ, var(b, "s", t_str(4)), bi("comm")));
+		 binop(BT_OP_EQ, var(b, "s", ty_str(4)), bi("comm")));
 	iff->body = nd(BT_N_BLOCK, T_NONE, 1, 1,
 		       assign(map(p, "t", T_NONE, tup, 0), '=',
 			      nd(BT_N_TUPLE, tup, 1, 2, num(1), str("x"))));
@@ -583,12 +256,42 @@ static void test_interval_misc(void **state)
 	un->body = nd(BT_N_BLOCK, T_NONE, 1, 1, expr(inc));
 	stmt_add(b, un);
 	stmt_add(b, nd(BT_N_RETURN, T_NONE, 1, 0));
-	c = gen_ok(p);
+	c = bt_gen_ok(p);
 	assert_int_equal(c->progs[0].prog_type, BPF_PROG_TYPE_PERF_EVENT);
 	assert_true(c->stacks >= 0 && c->elapsed >= 0);
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_get_stackid));
 	NEED_BPF();
-	load_all(c);
+	bt_load_all(c);
+	bt_compiled_free(c);
+}
+
+/* printf of eight 64-byte strings: more than the stack holds, so the
+ * scratch map's value is used (and the map sized for it) */
+static void test_scratch_map(void **state)
+{
+	struct bt_program *p = prog_new("u:/bin/true:main { }");
+	struct bt_block *b = block_add(p, BT_P_UPROBE, "u:/bin/true:main");
+	struct bt_type s64 = ty_str(64);
+	struct bt_compiled *c;
+
+	(void)state;
+	stmt_add(b, expr(printf_(p, "%s%s%s%s%s%s%s%s",
+				 ty_tuple(8, s64, s64, s64, s64, s64, s64, s64,
+					  s64),
+				 8, call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")),
+				 call("str", s64, 1, bi("arg0")))));
+	c = bt_gen_ok(p);
+	assert_true(c->scratch >= 0);
+	assert_true(c->maps[c->scratch].value_size >= 16 + 8 * 64);
+	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_map_lookup_elem));
+	NEED_BPF();
+	bt_load_all(c);
 	bt_compiled_free(c);
 }
 
@@ -622,7 +325,7 @@ static void test_dump(void **state)
 
 	(void)state;
 	stmt_add(b, assign(map(p, "x", T_NONE, T_U64, 0), '=', bi("pid")));
-	c = gen_ok(p);
+	c = bt_gen_ok(p);
 	f = open_memstream(&text, &len);
 	bt_gen_dump(c, f);
 	fclose(f);
@@ -631,7 +334,8 @@ static void test_dump(void **state)
 	assert_non_null(strstr(text, "call bpf_get_current_pid_tgid#14\n"));
 	assert_non_null(strstr(text, "(77) r0 >>= 32\n"));
 	assert_non_null(strstr(text, "(95) exit\n"));
-	assert_non_null(strstr(text, "(15) if r0 == 0x0 goto pc+"));
+	/* the scratch area fits on the stack: r9 is its bottom */
+	assert_non_null(strstr(text, "(07) r9 += -512\n"));
 	free(text);
 	bt_compiled_free(c);
 }
@@ -645,6 +349,7 @@ int main(void)
 		cmocka_unit_test(test_unsigned_compare),
 		cmocka_unit_test(test_tracepoint),
 		cmocka_unit_test(test_interval_misc),
+		cmocka_unit_test(test_scratch_map),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_dump),
 	};

@@ -9,18 +9,25 @@
  * include/uapi/linux/bpf.h.
  */
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bt_gen_int.h"
 
-int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *what)
+int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
 {
 	const char *t = s->p->text;
 	int line = 1, off = 0;
+	char what[256];
+	va_list ap;
 
 	if (s->err->err)
 		return -s->err->err;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
 	while (t && t[off] && line < loc.line)
 		if (t[off++] == '\n')
 			line++;
@@ -77,8 +84,8 @@ int btg_scratch(struct btg *s, uint32_t size)
 		return 0;
 	}
 	s->scr_top += btg_align8(size ? size : 1);
-	if (s->scr_top > s->scr_max)
-		s->scr_max = s->scr_top;
+	if (s->scr_top > s->prog_scr)
+		s->prog_scr = s->scr_top;
 	return (int)at;
 }
 
@@ -292,6 +299,7 @@ static int frame(struct btg *s)
 		EMIT(&s->g, ST_IMM(BPF_DW, FP, fp, 0));
 		fp -= 8;
 	}
+	s->stack_used = -fp;
 	return 0;
 }
 
@@ -325,16 +333,21 @@ static int one_prog(struct btg *s, int bi, int pi)
 	s->lines_done = s->lines_cap = 0;
 	s->line = s->blk->loc.line;
 	s->depth = 0;
-	s->scr_top = 0;
+	s->scr_top = s->prog_scr = 0;
 	s->out = gen_label_new(g);
 
-	/* r6 = ctx; r9 = the scratch value (never NULL: index 0 exists) */
 	EMIT(g, MOV_REG(R6, R1), ST_IMM(BPF_DW, FP, BTG_ZERO_KEY, 0));
-	btg_ld_map(s, R1, btg_cmap_of(s, -3));
-	EMIT(g, MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, BTG_ZERO_KEY),
-	     CALL(BPF_FUNC_map_lookup_elem));
-	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), s->out);
-	EMIT(g, MOV_REG(R9, R0));
+	if (s->on_stack) {
+		/* r9 = the bottom of the stack */
+		EMIT(g, MOV_REG(R9, FP), ALU_IMM(BPF_ADD, R9, -BTG_STACK));
+	} else {
+		/* r9 = the scratch value (index 0 always exists) */
+		btg_ld_map(s, R1, btg_cmap_of(s, -3));
+		EMIT(g, MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, BTG_ZERO_KEY),
+		     CALL(BPF_FUNC_map_lookup_elem));
+		gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), s->out);
+		EMIT(g, MOV_REG(R9, R0));
+	}
 	err = frame(s);
 	if (!err && s->blk->pred) {
 		at_line(s, s->blk->pred->loc.line);
@@ -358,6 +371,31 @@ static int one_prog(struct btg *s, int bi, int pi)
 	s->cp->ninsns = s->buf.n;
 	s->cp->lines = s->lines;
 	return err;
+}
+
+/* Once with the scratch map; again on the stack when the scratch fits
+ * under the spill slots and variables. */
+static int gen_prog(struct btg *s, int bi, int pi)
+{
+	struct bt_cprog *cp = s->cp;
+	int err;
+
+	s->on_stack = false;
+	err = one_prog(s, bi, pi);
+	if (err)
+		return err;
+	if (s->prog_scr + (uint32_t)s->stack_used > BTG_STACK) {
+		if (s->prog_scr > s->scr_max)
+			s->scr_max = s->prog_scr;
+		return 0;
+	}
+	free(cp->insns);
+	free(cp->lines);
+	free(cp->relocs);
+	cp->insns = NULL, cp->lines = NULL, cp->relocs = NULL;
+	cp->ninsns = 0, cp->nrelocs = 0;
+	s->on_stack = true;
+	return one_prog(s, bi, pi);
 }
 
 static int user_maps(struct btg *s)
@@ -416,7 +454,7 @@ static int all_progs(struct btg *s)
 				strdup(p->blocks[bi].probes[pi].spec);
 			if (!c->probe_names[c->nprobe_names++])
 				return -ENOMEM;
-			err = one_prog(s, bi, pi);
+			err = gen_prog(s, bi, pi);
 			if (err)
 				return err;
 		}

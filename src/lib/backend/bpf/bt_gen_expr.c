@@ -2,7 +2,7 @@
 /*
  * `sonde run`'s code generator: integer expressions into r0, with
  * bpftrace 0.17's meaning (measured with bpftrace 0.17 on this kernel):
- * / and % are unsigned and a zero divisor counts as 1; >> is a logical
+ * / and % are unsigned, x / 0 is 0 and x % 0 is x; >> is a logical
  * shift; < > <= >= compare signed only when both sides are signed;
  * && and || short-circuit and give 0 or 1. The left side of a binary
  * operator waits in a spill slot while the right one is computed.
@@ -159,7 +159,7 @@ static int builtin(struct btg *s, const struct bt_node *n)
 		EMIT(g, CALL(BPF_FUNC_get_prandom_u32));
 	} else {
 		return btg_fail(s, n->loc, ENOTSUP,
-				"this builtin is not supported yet");
+				"%s is not supported yet", n->name);
 	}
 	return 0;
 }
@@ -181,8 +181,9 @@ static int arith(struct btg *s, const struct bt_node *n, bool sign)
 	case BT_OP_SHR: op = BPF_RSH; break;
 	case '/':
 	case '%':
-		/* bpftrace 0.17: unsigned; a zero divisor is taken as 1 */
-		EMIT(g, JMP_IMM(BPF_JNE, R0, 0, 1), MOV_IMM(R0, 1));
+		/* bpftrace 0.17: unsigned, and BPF's own answer for a zero
+		 * divisor (x / 0 = 0, x % 0 = x), measured with runtime
+		 * values (constants are folded by LLVM otherwise) */
 		op = n->op == '/' ? BPF_DIV : BPF_MOD;
 		break;
 	default:
@@ -414,7 +415,7 @@ static int call_int(struct btg *s, const struct bt_node *n)
 	if (!strcmp(f, "strftime") && n->nkid == 2)
 		return btg_int(s, n->kid[1]);
 	return btg_fail(s, n->loc, ENOTSUP,
-			"this function is not supported here yet");
+			"%s() is not supported here yet", n->name);
 }
 
 int btg_int(struct btg *s, const struct bt_node *n)

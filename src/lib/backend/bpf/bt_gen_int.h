@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The code generator of `sonde run` (bt_gen*.c): what its files share.
- * Register use in every program: r6 the context, r9 the scratch map's
- * value (strings, tuples, keys and messages are built there at offsets
- * known when the program is generated), r0 an integer expression's value,
+ * Register use in every program: r6 the context, r9 the scratch area
+ * (strings, tuples, keys and messages are built there at offsets known
+ * when the program is generated): the bottom of the stack where they fit,
+ * else the scratch map's per-CPU value (a uprobe program can be preempted
+ * by another task's on the same CPU, which would share that value), r0 an integer expression's value,
  * r7 a map value being updated; r1-r5 the helpers' arguments. The stack:
  * fp-8 a zero u32 key, then the spill slots, then the integer variables.
  */
@@ -15,7 +17,7 @@
 #include "gen_int.h"
 
 #define BTG_ZERO_KEY (-8)
-#define BTG_SPILLS 24
+#define BTG_SPILLS 16
 #define BTG_SPILL0 (-16)
 #define BTG_STACK 512
 #define BTG_SCRATCH_MAX 16384
@@ -36,7 +38,10 @@ struct btg {
 	int depth;	 /* spill slots in use */
 	int *var_off;	 /* per variable: fp offset, or scratch offset */
 	uint32_t scr_top; /* scratch bytes in use */
-	uint32_t scr_max; /* over every program */
+	uint32_t scr_max; /* over the programs that use the scratch map */
+	uint32_t prog_scr; /* this program's */
+	int stack_used;	   /* bytes of the stack below fp, variables' too */
+	bool on_stack;	   /* r9 is fp - BTG_STACK: the scratch fits there */
 	int out;	 /* the label that leaves the program */
 };
 
@@ -46,7 +51,8 @@ static inline uint32_t btg_align8(uint32_t n)
 }
 
 /* bt_gen.c */
-int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *what);
+int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 bool btg_is_mem(const struct bt_type *t);
 uint32_t btg_tup_off(const struct bt_type *t, int i);
 int btg_push(struct btg *s);

@@ -59,6 +59,9 @@ static int read_str(struct btg *s, const struct bt_node *n, int off)
 		err = btg_int(s, n->kid[1]);
 		if (err)
 			return err;
+		/* bpftrace 0.17: str(s, n) keeps n characters, then the NUL */
+		if (!buf)
+			EMIT(&s->g, ALU_IMM(BPF_ADD, R0, 1));
 		EMIT(&s->g, JMP_IMM(BPF_JLE, R0, max, 1), MOV_IMM(R0, max));
 	}
 	if (buf)
@@ -97,7 +100,7 @@ static int call_mem(struct btg *s, const struct bt_node *n, int off)
 		return err;
 	}
 	return btg_fail(s, n->loc, ENOTSUP,
-			"this function is not supported yet");
+			"%s() is not supported yet", n->name);
 }
 
 static int builtin_mem(struct btg *s, const struct bt_node *n, int off)
@@ -123,7 +126,7 @@ static int builtin_mem(struct btg *s, const struct bt_node *n, int off)
 		with_tgid(s, off);
 		return 0;
 	}
-	return btg_fail(s, n->loc, ENOTSUP, "this builtin is not supported yet");
+	return btg_fail(s, n->loc, ENOTSUP, "%s is not supported yet", n->name);
 }
 
 /* a tracepoint's string: __data_loc (u32: length << 16 | offset) or a
@@ -634,5 +637,5 @@ int btg_call_stmt(struct btg *s, const struct bt_node *n)
 		return 0;
 	}
 	return btg_fail(s, n->loc, ENOTSUP,
-			"this function is not supported yet");
+			"%s() is not supported yet", n->name);
 }

@@ -331,6 +331,42 @@ static void test_top_div(void **state)
 		  "{\"type\": \"map\", \"data\": {\"@m\": {\"2\": 10}}}\n");
 }
 
+/* bpftrace -e 'BEGIN { @a[1]=avg(10); @a[2]=avg(20); @a[3]=avg(30);
+ *   print(@a, 2); print(@a, 1, 3); @s[1]="x"; @s[2]="y"; print(@s, 1);
+ *   @z[1] = (int8)-1; @z[2]=(int8)1; @u[1]=(uint8)200;
+ *   @u[2]=(uint8)100; exit(); }' */
+static void test_top_avg_str_narrow(void **state)
+{
+	struct bt_type av = {
+		.kind = BT_T_AVG, .size = 16, .isize = 8, .is_signed = true};
+	struct bt_map a = map("a", T_S64, av), s = map("s", T_S64, T_STR);
+	struct bt_map z = map("z", T_S64, ity(true, 1));
+	struct bt_map u = map("u", T_S64, ity(false, 1));
+	uint8_t k[3][8], sv[2][64];
+	struct bt_map_row r[3];
+
+	for (int i = 0; i < 3; i++) {
+		put64(k[i], 0, i + 1);
+		r[i] = (struct bt_map_row){
+			.key = k[i], .count = 1, .total = 10 * (i + 1)};
+	}
+	check_map(&a, r, 3, false, 2, 0, "@a[2]: 20\n@a[3]: 30\n\n");
+	check_map(&a, r, 3, false, 1, 3, "@a[3]: 10\n\n");
+	putstr(sv[0], 0, "x");
+	putstr(sv[1], 0, "y");
+	r[0] = (struct bt_map_row){.key = k[0], .bytes = sv[0]};
+	r[1] = (struct bt_map_row){.key = k[1], .bytes = sv[1]};
+	check_map(&s, r, 2, false, 1, 0, "@s[2]: y\n");
+	check_map(&s, r, 2, false, 0, 0, "@s[1]: x\n@s[2]: y\n");
+	/* int8 -1 is stored as its 8 sign-extended bytes, or just its byte */
+	r[0] = (struct bt_map_row){.key = k[0], .value = 0xff};
+	r[1] = (struct bt_map_row){.key = k[1], .value = 1};
+	check_map(&z, r, 2, false, 0, 0, "@z[1]: -1\n@z[2]: 1\n");
+	r[0] = (struct bt_map_row){.key = k[0], .value = 200};
+	r[1] = (struct bt_map_row){.key = k[1], .value = 100};
+	check_map(&u, r, 2, false, 0, 0, "@u[2]: 100\n@u[1]: 200\n");
+}
+
 /* bpftrace -e 'BEGIN { @h=hist(1); @h=hist(1); @h=hist(1); @h=hist(4);
  *   @h=hist(2) (5 times); print(@h,0,2); @c = count(); print(@c, 0, 2);
  *   @s=sum(-7); print(@s,0,2); @a = avg(7); @a=avg(8); print(@a, 0, 2);
@@ -763,6 +799,74 @@ static void test_printf_json(void **state)
 		     "\"a\\u0001b\\rc\\u001f\x7f\\n\"}\n");
 }
 
+/* bpftrace -e 'BEGIN { printf("[%r]\n", buf("ab\x01\xff", 4));
+ *   print(buf("a\tz", 3)); @b[1] = buf("xy\n", 3); exit(); }' and the
+ * same with -f json */
+static void test_buf(void **state)
+{
+	struct bt_type bt = {.kind = BT_T_BUF, .size = 68, .strsize = 64};
+	struct bt_format f = {.fmt = "[%r]\n"};
+	struct bt_map m = map("b", T_S64, bt);
+	uint8_t v[72] = {0}, k[8];
+	struct bt_map_row r = {.key = k, .bytes = v};
+	uint32_t n = 4;
+	struct cap c;
+
+	f.args = tuple(1, &bt);
+	memcpy(v, &n, 4);
+	memcpy(v + 4, "ab\x01\xff", 4);
+	assert_int_equal(bt_print_printf(cap_open(&c), &f, v, 72, false, NULL),
+			 0);
+	cap_check(&c, "[ab\\x01\\xff]\n");
+	assert_int_equal(bt_print_printf(cap_open(&c), &f, v, 72, true, NULL),
+			 0);
+	cap_check(&c, "{\"type\": \"printf\", \"data\": "
+		      "\"[ab\\\\x01\\\\xff]\\n\"}\n");
+	n = 3;
+	memcpy(v, &n, 4);
+	memcpy(v + 4, "a\tz", 3);
+	check_value(&bt, v, false, "a\\x09z\n");
+	check_value(&bt, v, true,
+		    "{\"type\": \"value\", \"data\": \"a\\\\x09z\"}\n");
+	memcpy(v + 4, "xy\n", 3);
+	put64(k, 0, 1);
+	check_map(&m, &r, 1, false, 0, 0, "@b[1]: xy\\x0a\n");
+	check_map(&m, &r, 1, true, 0, 0,
+		  "{\"type\": \"map\", \"data\": {\"@b\": {\"1\": "
+		  "\"xy\\\\x0a\"}}}\n");
+}
+
+/* bpftrace -f json -e 'BEGIN { @h[1,"a"]=hist(5); @h[2,"b"]=hist(0);
+ *   @av[1]=avg(3); @av[2]=avg(1); exit(); }' */
+static void test_json_keyed(void **state)
+{
+	struct bt_type kel[2] = {T_S64, T_STR};
+	struct bt_type ht = {.kind = BT_T_HIST};
+	struct bt_type av = {
+		.kind = BT_T_AVG, .size = 16, .isize = 8, .is_signed = true};
+	struct bt_map h = map("h", tuple(2, kel), ht), a = map("av", T_S64, av);
+	uint8_t k1[72], k2[72];
+	uint64_t b1[66] = {[4] = 1}, b2[66] = {[1] = 1};
+	struct bt_map_row r[2] = {
+		{.key = k2, .buckets = b2, .nbuckets = 66},
+		{.key = k1, .buckets = b1, .nbuckets = 66},
+	};
+
+	put64(k1, 0, 1);
+	putstr(k1, 8, "a");
+	put64(k2, 0, 2);
+	putstr(k2, 8, "b");
+	check_map(&h, r, 2, true, 0, 0,
+		  "{\"type\": \"hist\", \"data\": {\"@h\": {\"1,a\": "
+		  "[{\"min\": 4, \"max\": 7, \"count\": 1}], \"2,b\": "
+		  "[{\"min\": 0, \"max\": 0, \"count\": 1}]}}}\n");
+	r[0] = (struct bt_map_row){.key = k1, .count = 1, .total = 3};
+	r[1] = (struct bt_map_row){.key = k2, .count = 1, .total = 1};
+	check_map(&a, r, 2, true, 0, 0,
+		  "{\"type\": \"stats\", \"data\": {\"@av\": {\"2\": 1, \"1\": "
+		  "3}}}\n");
+}
+
 /* bpftrace -f json -e 'BEGIN { time("%H\n"); exit(); }' at 22h */
 static void test_time_json(void **state)
 {
@@ -805,7 +909,8 @@ static int fake_stack(void *ctx, int64_t id, bool user, uint32_t tgid,
 
 /* bpftrace -c ./st -e 'uprobe:./st:leaf { print(ustack);
  *   printf("[%s]\n", ustack); @[ustack] = count(); }' (the first hit,
- * symbols found; the map's key as printed at exit, 3 hits) */
+ * symbols found; the map's key as printed at exit, 3 hits), and the
+ * same with -f json */
 static void test_ustack(void **state)
 {
 	struct bt_symbolizer sym = {.usym = fake_usym, .stack = fake_stack};
@@ -833,6 +938,17 @@ static void test_ustack(void **state)
 	bt_print_map(cap_open(&c), &m, &r, 1, false, 0, 0, &sym);
 	cap_check(&c, "@[\n    leaf+0\n    mid+21\n    main+34\n"
 		      "    __libc_start_call_main+122\n]: 3\n");
+	/* the same with -f json: stacks are strings, a key's frames indented
+	 * by 4 */
+	bt_print_value(cap_open(&c), &us, v, true, &sym);
+	cap_check(&c, "{\"type\": \"value\", \"data\": \"\\n        leaf+0\\n"
+		      "        mid+21\\n        main+34\\n"
+		      "        __libc_start_call_main+122\\n\"}\n");
+	bt_print_map(cap_open(&c), &m, &r, 1, true, 0, 0, &sym);
+	cap_check(&c,
+		  "{\"type\": \"map\", \"data\": {\"@\": {\"\\n    leaf+0\\n"
+		  "    mid+21\\n    main+34\\n"
+		  "    __libc_start_call_main+122\\n\": 3}}}\n");
 }
 
 /* bpftrace -e 'BEGIN { printf("%s|%s\n", probe, ntop(2, 0x0100007f));
@@ -895,6 +1011,7 @@ int main(void)
 		cmocka_unit_test(test_keyed_avg_stats),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_top_div),
+		cmocka_unit_test(test_top_avg_str_narrow),
 		cmocka_unit_test(test_div_hist_and_scalars),
 		cmocka_unit_test(test_keyed_hist_top),
 		cmocka_unit_test(test_key_order),
@@ -906,6 +1023,8 @@ int main(void)
 		cmocka_unit_test(test_printf_directives),
 		cmocka_unit_test(test_printf_widths),
 		cmocka_unit_test(test_printf_json),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_json_keyed),
 		cmocka_unit_test(test_time_json),
 		cmocka_unit_test(test_ustack),
 		cmocka_unit_test(test_probe_inet),

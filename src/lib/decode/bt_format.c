@@ -4,7 +4,7 @@
  * layouts of lang/bt.h) into the text bpftrace 0.17 prints for them, and
  * its -f json form. The rules are bpftrace 0.17's as it behaves:
  * - printf's directives are %[-][width][.prec][hh|h|l|ll|j|z](c d s u x
- *   X o p); an integer is widened to 64 bits by its own type and then
+ *   X o p, and r for buf()); an integer is widened to 64 bits by its own type and then
  *   read by the directive as C's printf reads it (%d of a u64 takes its
  *   low 32 bits, %lu all 64);
  * - the text up to each directive is printf text ("%%" is "%"), the text
@@ -312,7 +312,7 @@ static bool parse_directive(const char *p, struct directive *d)
 		d->lenmod = *q == 'h' ? 'h' : 'l';
 		q++;
 	}
-	if (!*q || !strchr(d->lenmod ? "duxXo" : "cdsuxXop", *q))
+	if (!*q || !strchr(d->lenmod ? "duxXo" : "cdrsuxXop", *q))
 		return false;
 	d->conv = *q;
 	d->end = q + 1;
@@ -419,7 +419,7 @@ static int emit_arg(FILE *out, const struct directive *d,
 	size_t len = 0;
 	FILE *mem;
 
-	if (d->conv != 's') {
+	if (d->conv != 's' && d->conv != 'r') {
 		emit_int(out, d,
 			 t->kind == BT_T_INT ? (uint64_t)bt_int_value(t, v)
 					     : rd64(v));
@@ -440,8 +440,9 @@ static int emit_arg(FILE *out, const struct directive *d,
 /* A number directive takes numbers only (sema.c refuses the rest). */
 static bool arg_fits(const struct directive *d, const struct bt_type *t)
 {
-	return d->conv == 's' || (t->kind != BT_T_STR && t->kind != BT_T_BUF &&
-				  t->kind != BT_T_TUPLE);
+	return d->conv == 's' || d->conv == 'r' ||
+	       (t->kind != BT_T_STR && t->kind != BT_T_BUF &&
+		t->kind != BT_T_TUPLE);
 }
 
 /* The text from p up to the directive d, as C's printf reads it: "%%"

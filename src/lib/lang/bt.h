@@ -393,7 +393,9 @@ int bt_format_printf(FILE *out, const struct bt_format *f,
 void bt_format_value(FILE *out, const struct bt_type *t, const uint8_t *v,
 		     const struct bt_symbolizer *sym);
 
-/* decode/bt_maps.c: a map as bpftrace prints it at exit and with print():
+/* At exit bpftrace 0.17 prints "\n\n" (text and json alike, maps or
+ * none), then every map in bt_map_order(), each by bt_print_map().
+ * decode/bt_maps.c: a map as bpftrace prints it at exit and with print():
  * sorted as bpftrace sorts, hist bars, "@name[key]: value" lines; json:
  * bpftrace's -f json object. top/div: print(@m, top, div). */
 void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,

@@ -2,7 +2,7 @@
 # Selects the cases of bpftrace's tests/runtime that `sonde run` is meant
 # to run (issue 15: its probe types and language features) and writes them
 # in the same format into tests/bt/runtime/<file>.test, with the test
-# programs' paths pointed at sonde's fixtures (bt_<name>) and bpftrace's
+# programs' paths pointed at sonde's fixtures (bt/<name>) and bpftrace's
 # binary replaced by `sonde run`. Every case left out gets one line in
 # tests/bt/runtime/OUT_OF_SCOPE saying why.
 #
@@ -243,7 +243,7 @@ def port_text(v):
                lambda m: m.group(1) + m.group(2).upper() + m.group(3), v,
                flags=re.M)
     v = v.replace('{{BPFTRACE}}', 'sonde run')
-    v = re.sub(r'(?:\./)?testprogs/([\w-]+)', r'{{FIXTURES}}/bt_\1', v)
+    v = re.sub(r'(?:\./)?testprogs/([\w-]+)', r'{{FIXTURES}}/bt/\1', v)
     v = re.sub(r'runtime/(scripts|outputs)/', r'{{BT}}/\1/', v)
     return v
 

@@ -34,6 +34,11 @@ _sonde_opts()
 	check) echo "--backend -h --help" ;;
 	cleanup) echo "-q --quiet -v --verbose -h --help" ;;
 	inject) echo "--instance --top-level -q --quiet -h --help" ;;
+	run)
+		echo "-e --program --dry-run -p --pid -c --command -d --duration" \
+			"-f --format -o --output -q --quiet -v --verbose -h --help" \
+			"--debug-dir --max-probes"
+		;;
 	esac
 }
 
@@ -147,7 +152,7 @@ _sonde()
 	done
 	if [[ -z $cmd ]]; then
 		mapfile -t COMPREPLY < <(compgen -W 'trace count hist latency stack list
-			format check cleanup inject --help --version' -- "$cur")
+			format check cleanup inject run --help --version' -- "$cur")
 		return
 	fi
 

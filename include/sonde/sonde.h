@@ -21,6 +21,7 @@
 #define SONDE_SONDE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -772,6 +773,55 @@ struct sonde_inject_opts {
 int sonde_event__inject(const char *event, const char *const *values, int n,
 			const struct sonde_inject_opts *opts, char *msg,
 			size_t len);
+
+/*
+ * sonde run: a bpftrace program, compiled by sonde to BPF and run.
+ * sonde_run__open() copies the options (memory only); compile parses,
+ * checks and compiles the program and resolves its probes (files only);
+ * start makes the maps and programs, attaches them and runs BEGIN; poll
+ * reads the messages of the programs (printf output, print(), exit()...)
+ * and writes them to opts.out; end runs END and prints every map as
+ * bpftrace does; close lets go of everything on every path. Ints are 0
+ * (poll: the messages read) or -errno, with sonde_run__errmsg() saying
+ * why: a program error is "FILE:LINE:COL: what" then the line with a
+ * caret under the offending token.
+ */
+struct sonde_run;
+
+struct sonde_run_opts {
+	size_t sz;
+	const char *text;     /* the program (copied) */
+	const char *filename; /* for messages: the .bt file, or "stdin" */
+	char *const *params;  /* $1..$N */
+	int nparams;
+	/* -p/-c: uprobes and USDT probes of this process only, and the
+	 * process whose symbols usym() reads; 0: every process */
+	pid_t pid;
+	FILE *out;     /* printf's and the maps' text; NULL: stdout */
+	bool json;     /* bpftrace's -f json lines */
+	sonde_log_fn log;
+	void *log_ctx;
+	const char *debug_dir; /* as sonde_session_opts.debug_dir */
+	int max_probes;	       /* places one probe may expand to; 0: 1000 */
+};
+
+struct sonde_run *sonde_run__open(const struct sonde_run_opts *opts);
+int sonde_run__compile(struct sonde_run *r);
+/* The compiled programs as readable instructions, with the source lines
+ * they come from (--dry-run); after compile. */
+int sonde_run__dump(struct sonde_run *r, FILE *out);
+/* How many places the probes were attached to (bpftrace's "Attaching N
+ * probes..."), after compile. */
+int sonde_run__probe_count(const struct sonde_run *r);
+/* Where the output goes from now on (NULL: stdout). */
+void sonde_run__set_output(struct sonde_run *r, FILE *out);
+int sonde_run__start(struct sonde_run *r);
+int sonde_run__poll(struct sonde_run *r, int timeout_ms);
+/* Has the program called exit()? */
+bool sonde_run__exited(const struct sonde_run *r);
+int sonde_run__end(struct sonde_run *r);
+void sonde_run__close(struct sonde_run *r);
+const char *sonde_run__errmsg(const struct sonde_run *r);
 
 #ifdef __cplusplus
 }

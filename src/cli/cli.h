@@ -54,6 +54,11 @@ extern const char *prog;
 extern volatile sig_atomic_t cli_stop_signal;
 /* The default actions again (the -c child before its exec). */
 void cli_default_signals(void);
+/* From cli_hold() to cli_release() a stop signal only sets
+ * cli_stop_signal, as while a session is held (sonde run's kernel
+ * objects). */
+void cli_hold(void);
+void cli_release(void);
 /* Close a session from cli_session(): signals take effect again. */
 void cli_session_close(struct sonde_session *s);
 /* After cli_session_close(): end by the signal that stopped the command,
@@ -150,5 +155,6 @@ int cmd_hist(int argc, char **argv);
 int cmd_latency(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 
 #endif

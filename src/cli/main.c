@@ -27,6 +27,7 @@ static const struct command commands[] = {
 	{ "latency", cmd_latency, "time from entry to return of functions" },
 	{ "stack", cmd_stack, "distinct call stacks of probe hits, counted" },
 	{ "inject", cmd_inject, "write one record into an event" },
+	{ "run", cmd_run, "run a bpftrace program (compiled by sonde)" },
 };
 
 static void usage(FILE *out)
@@ -116,6 +117,16 @@ void cli_default_signals(void)
 
 	for (i = 0; i < sizeof(stop_sigs) / sizeof(stop_sigs[0]); i++)
 		signal(stop_sigs[i], SIG_DFL);
+}
+
+void cli_hold(void)
+{
+	holding = 1;
+}
+
+void cli_release(void)
+{
+	holding = 0;
 }
 
 void cli_session_close(struct sonde_session *s)

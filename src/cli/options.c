@@ -16,6 +16,7 @@
 #define LATENCY IN(CMD_LATENCY)
 #define STACK IN(CMD_STACK)
 #define INJECT IN(CMD_INJECT)
+#define RUN IN(CMD_RUN)
 
 /* In the order --help lists them. Every subcommand's parser takes the
  * options shared by all (they were one parser), the aggregating ones
@@ -61,19 +62,30 @@ const struct cli_option cli_options[] = {
 	 "into this tracing instance instead"},
 	{OPT_TOP_LEVEL, "top-level", NULL, INJECT, INJECT,
 	 "into the top-level instance instead"},
+	/* sonde run's own */
+	{OPT_PROGRAM, "program", "'PROGRAM'", RUN, RUN,
+	 "the program's text (else the file FILE.bt)"},
+	{OPT_DRY_RUN, "dry-run", NULL, RUN, RUN,
+	 "print the BPF instructions of each probe's\n"
+	 "program; attach nothing"},
 	/* shared */
 	{OPT_PID, "pid", "PID", CMDS_ALL, CMDS_SESSION,
 	 "only this process (all its threads)"},
+	{OPT_PID, "pid", "PID", CMDS_ALL, RUN,
+	 "uprobes and USDT probes of this process only"},
 	{OPT_PID, "pid", "PID", CMDS_ALL, LIST,
 	 "also the libraries in the process's maps;\n"
 	 "with an empty TARGET, every object it maps"},
-	{OPT_COMMAND, "command", "'CMD ARGS'", CMDS_ALL, CMDS_SESSION,
+	{OPT_COMMAND, "command", "'CMD ARGS'", CMDS_ALL, CMDS_SESSION | RUN,
 	 "run CMD with the probes in place; end with it"},
-	{OPT_DURATION, "duration", "SECS", CMDS_ALL, CMDS_SESSION,
+	{OPT_DURATION, "duration", "SECS", CMDS_ALL, CMDS_SESSION | RUN,
 	 "stop after SECS seconds"},
 	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL, CMDS_SESSION,
 	 "output format (default text)"},
-	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, CMDS_SESSION,
+	{OPT_FORMAT, "format", "text|json", CMDS_ALL, RUN,
+	 "output format: bpftrace's text (default) or\n"
+	 "its JSON lines"},
+	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, CMDS_SESSION | RUN,
 	 "write the output to FILE"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, FORMAT,
 	 "write the format to FILE"},
@@ -94,18 +106,20 @@ const struct cli_option cli_options[] = {
 	{OPT_BACKEND, "backend", "B", CMDS_ALL, CMDS_SESSION | CHECK,
 	 "auto, tracefs, perf or bpf"},
 	{OPT_DEBUG_DIR, "debug-dir", "DIR", CMDS_ALL,
-	 CMDS_SESSION | FORMAT | LIST,
+	 CMDS_SESSION | FORMAT | LIST | RUN,
 	 "where separate debug files are (default\n"
 	 "/usr/lib/debug)"},
-	{OPT_MAX_PROBES, "max-probes", "N", CMDS_ALL, CMDS_SESSION,
+	{OPT_MAX_PROBES, "max-probes", "N", CMDS_ALL, CMDS_SESSION | RUN,
 	 "most probes a wildcard may add (1000)"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, CMDS_SESSION | CLEANUP,
 	 "no summary"},
+	{OPT_QUIET, "quiet", NULL, CMDS_ALL, RUN,
+	 "no \"Attaching N probes...\" line"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, INJECT,
 	 "not where the record went"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, LIST, "no count on stderr"},
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL,
-	 (CMDS_SESSION & ~COUNT) | CLEANUP, "more detail"},
+	 (CMDS_SESSION & ~COUNT) | CLEANUP | RUN, "more detail"},
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL, COUNT,
 	 "more detail: which path each probe took"},
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL, LIST,
@@ -123,7 +137,7 @@ _Static_assert(sizeof(cli_options) / sizeof(cli_options[0]) <= CLI_OPTIONS_MAX,
 /* In the order of enum cli_cmd. */
 static const char *const cmd_names[CMD_COUNT_ALL] = {
 	"trace", "format", "check",   "cleanup", "list",
-	"count", "hist",   "latency", "stack",	 "inject",
+	"count", "hist",   "latency", "stack",	 "inject", "run",
 };
 
 int cli_cmd_of(const char *name)

@@ -22,6 +22,7 @@ enum cli_cmd {
 	CMD_LATENCY,
 	CMD_STACK,
 	CMD_INJECT,
+	CMD_RUN,
 	CMD_COUNT_ALL
 };
 
@@ -44,6 +45,7 @@ enum cli_opt_id {
 	OPT_VERBOSE = 'v',
 	OPT_HELP = 'h',
 	OPT_INTERVAL = 'i',
+	OPT_PROGRAM = 'e',
 	OPT_FILTER = 256,
 	OPT_TRIGGER,
 	OPT_BUFFER,
@@ -61,6 +63,7 @@ enum cli_opt_id {
 	OPT_FOLDED,
 	OPT_INSTANCE,
 	OPT_TOP_LEVEL,
+	OPT_DRY_RUN,
 };
 
 struct cli_option {

@@ -57,7 +57,7 @@ static void commands(void **state)
 {
 	static const char *const names[] = {
 		"trace", "format", "check",   "cleanup", "list",
-		"count", "hist",   "latency", "stack",	 "inject"};
+		"count", "hist",   "latency", "stack",	 "inject", "run"};
 	size_t i;
 
 	(void)state;

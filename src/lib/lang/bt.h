@@ -154,6 +154,8 @@ struct bt_node {
 	int64_t off; /* sema.c: FIELD of a tracepoint: the field's offset
 		      * in the record (data_loc: of its u32 locator); of a
 		      * uprobe's DWARF argument: its index (arg0..) */
+	bool data_loc; /* sema.c: FIELD of a tracepoint that is a
+			* __data_loc string (off: its u32 locator) */
 	int id; /* sema.c: VAR its index in bt_probe.vars; MAP its index in
 		 * bt_program.maps; CALL printf/system/cat: its format's
 		 * index in bt_program.formats; STR of a printf: -1 */
@@ -266,7 +268,8 @@ void bt_caret(const struct bt_program *p, struct bt_loc loc, FILE *out);
  */
 enum bt_msg {
 	BT_MSG_PRINTF = 1, /* u64 format index, then the args tuple */
-	BT_MSG_PRINT,	   /* u64 map index: print(@m) */
+	BT_MSG_PRINT,	   /* u64 map index: print(@m); then u64 top, u64 div
+			    * (0 when not given) */
 	BT_MSG_PRINT_VAL,  /* u64 format index (a one-element tuple): print(x) */
 	BT_MSG_CLEAR,	   /* u64 map index: clear(@m) */
 	BT_MSG_ZERO,	   /* u64 map index: zero(@m) */
@@ -282,7 +285,23 @@ enum bt_map_kind {
 	BT_M_HASH,	 /* key -> value (INT, STR, TUPLE...) */
 	BT_M_PERCPU,	 /* key -> per-CPU aggregate (COUNT..STATS) */
 	BT_M_PERCPU_HIST, /* key + u64 bucket -> per-CPU u64 count */
+	/* the special maps (bt_cmap.map -1), see struct bt_compiled */
+	BT_M_RINGBUF,
+	BT_M_STACKS,  /* STACK_TRACE, value 127 u64 frames */
+	BT_M_SCRATCH, /* PERCPU_ARRAY[1] */
+	BT_M_ELAPSED, /* ARRAY[1] u64 */
 };
+
+/*
+ * Per-CPU values of BT_M_PERCPU (each CPU's copy; user space combines):
+ *   COUNT: u64 count          SUM: s64 sum
+ *   MIN, MAX: s64 value, u64 set (a CPU whose set is 0 saw no value)
+ *   AVG, STATS: u64 count, s64 total
+ * BT_M_PERCPU_HIST keys: the key as BT_M_HASH has it (a NONE key: 8 zero
+ * bytes), then a u64 bucket index: hist 0 = negative, 1 = zero, 2 +
+ * floor(log2(v)); lhist 0 = below min, 1 + (v - min) / step, above max:
+ * 1 + (max - min) / step (bpftrace 0.17's numbering).
+ */
 
 struct bt_cmap {
 	int map;	  /* index into bt_program.maps */

@@ -471,6 +471,7 @@ static int field(struct sema *s, struct bt_node *n)
 		n->off = s->b->probes[i].kind == BT_P_TRACEPOINT
 				 ? (int64_t)f[j].offset
 				 : f[j].arg;
+		n->data_loc = f[j].data_loc;
 		if (type_copy(&n->type, &f[j].type) < 0)
 			return -ENOMEM;
 	}

@@ -1,0 +1,236 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sonde run's messages: the programs' ring buffer read (each message a
+ * u64 id of enum bt_msg, then its bytes as lang/bt.h lays them out) and
+ * turned into bpftrace's output by decode/bt_format.c; at the end END
+ * runs, the ring is read to its end, and every map is printed as
+ * bpftrace prints them (decode/bt_maps.c) from rows that sum the CPUs.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "run_int.h"
+
+struct msg {
+	const uint8_t *data;
+	size_t len;
+	uint64_t idx;
+};
+
+static const struct bt_format *format_of(struct sonde_run *r,
+					 const struct msg *m)
+{
+	if (m->idx >= (uint64_t)r->prog->nformats) {
+		r->error = -EBADMSG;
+		return NULL;
+	}
+	return &r->prog->formats[m->idx];
+}
+
+static void do_printf(struct sonde_run *r, const struct msg *m)
+{
+	const struct bt_format *f = format_of(r, m);
+	struct bt_symbolizer sym;
+	int err;
+
+	if (!f)
+		return;
+	run_symbolizer(r, &sym);
+	err = bt_print_printf(r->opts.out, f, m->data, m->len, r->opts.json,
+			      &sym);
+	if (err < 0)
+		r->error = err;
+}
+
+/* print(x): a one-element tuple's format */
+static void do_value(struct sonde_run *r, const struct msg *m)
+{
+	const struct bt_format *f = format_of(r, m);
+	struct bt_symbolizer sym;
+
+	if (!f || f->args.ntup < 1 || m->len < f->args.tup[0].size) {
+		r->error = -EBADMSG;
+		return;
+	}
+	run_symbolizer(r, &sym);
+	bt_print_value(r->opts.out, &f->args.tup[0], m->data, r->opts.json,
+		       &sym);
+}
+
+/* time("fmt"): the local time, strftime's directives */
+static void do_time(struct sonde_run *r, const struct msg *m)
+{
+	const struct bt_format *f = format_of(r, m);
+	char buf[512];
+	struct tm tm;
+	time_t t = time(NULL);
+	size_t n;
+
+	if (!f || !localtime_r(&t, &tm))
+		return;
+	n = strftime(buf, sizeof(buf), f->fmt, &tm);
+	bt_print_text(r->opts.out, "time", buf, n, r->opts.json);
+}
+
+/* cat("path fmt", args): the file's text */
+static void do_cat(struct sonde_run *r, const struct msg *m)
+{
+	const struct bt_format *f = format_of(r, m);
+	struct bt_symbolizer sym;
+	char *path = NULL, *text = NULL, buf[4096];
+	size_t len = 0, tlen = 0, n;
+	FILE *pm, *tm, *in;
+
+	if (!f || !(pm = open_memstream(&path, &len)))
+		return;
+	run_symbolizer(r, &sym);
+	bt_format_printf(pm, f, m->data, m->len, &sym);
+	fclose(pm);
+	in = path ? fopen(path, "re") : NULL;
+	if (!in) {
+		run_log(r, SONDE_LOG_WARN, "cat(\"%s\"): %s", path ? path : "",
+			strerror(errno));
+		free(path);
+		return;
+	}
+	tm = open_memstream(&text, &tlen);
+	while (tm && (n = fread(buf, 1, sizeof(buf), in)) > 0)
+		fwrite(buf, 1, n, tm);
+	if (tm && !fclose(tm))
+		bt_print_text(r->opts.out, "cat", text ? text : "", tlen,
+			      r->opts.json);
+	fclose(in);
+	free(text);
+	free(path);
+}
+
+/* libbpf's callback: one message */
+static int on_msg(void *ctx, void *data, size_t len)
+{
+	struct sonde_run *r = ctx;
+	struct msg m = {.data = data, .len = len};
+	uint64_t id;
+
+	if (len < 8)
+		return 0;
+	memcpy(&id, data, 8);
+	m.data += 8;
+	m.len -= 8;
+	if (id != BT_MSG_EXIT) {
+		if (m.len < 8)
+			return 0;
+		memcpy(&m.idx, m.data, 8);
+		m.data += 8;
+		m.len -= 8;
+	}
+	switch (id) {
+	case BT_MSG_PRINTF:
+		do_printf(r, &m);
+		break;
+	case BT_MSG_PRINT: { /* then u64 top, u64 div */
+		uint64_t top = 0, div = 0;
+
+		if (m.len >= 16) {
+			memcpy(&top, m.data, 8);
+			memcpy(&div, m.data + 8, 8);
+		}
+		/* bpftrace: a blank line after the map */
+		if (!run_print_map(r, (int)m.idx, (int)top, (int)div) &&
+		    !r->opts.json)
+			fputc('\n', r->opts.out);
+		break;
+	}
+	case BT_MSG_PRINT_VAL:
+		do_value(r, &m);
+		break;
+	case BT_MSG_CLEAR:
+	case BT_MSG_ZERO:
+		run_clear_map(r, (int)m.idx, id == BT_MSG_ZERO);
+		break;
+	case BT_MSG_TIME:
+		do_time(r, &m);
+		break;
+	case BT_MSG_EXIT:
+		r->exited = true;
+		break;
+	case BT_MSG_CAT:
+		do_cat(r, &m);
+		break;
+	default: /* system() is refused before it is compiled */
+		r->error = -EBADMSG;
+		break;
+	}
+	return 0;
+}
+
+int run_ring_open(struct sonde_run *r)
+{
+	int fd;
+
+	if (r->comp->ringbuf < 0)
+		return 0;
+	fd = r->comp->maps[r->comp->ringbuf].fd;
+	r->rb = ring_buffer__new(fd, on_msg, r, NULL);
+	if (!r->rb)
+		return run_err(r, errno, "cannot read the ring buffer: %s",
+			       strerror(errno));
+	return 0;
+}
+
+int sonde_run__poll(struct sonde_run *r, int timeout_ms)
+{
+	int n;
+
+	if (!r || !r->started)
+		return -EINVAL;
+	if (!r->rb) {
+		struct timespec ts = {timeout_ms / 1000,
+				      (timeout_ms % 1000) * 1000000L};
+
+		nanosleep(&ts, NULL);
+		return 0;
+	}
+	n = ring_buffer__poll(r->rb, timeout_ms);
+	if (n < 0 && n != -EINTR)
+		return run_err(r, -n, "reading the ring buffer: %s",
+			       strerror(-n));
+	if (r->error) {
+		n = r->error;
+		r->error = 0;
+		return run_err(r, -n, "a message of the programs: %s",
+			       strerror(-n));
+	}
+	fflush(r->opts.out);
+	return n < 0 ? 0 : n;
+}
+
+int sonde_run__end(struct sonde_run *r)
+{
+	int *order, i, err = 0;
+
+	if (!r || !r->started || r->ended)
+		return -EINVAL;
+	r->ended = true;
+	run_end_probe(r);
+	if (r->rb && ring_buffer__consume(r->rb) < 0)
+		err = run_err(r, EIO, "reading the ring buffer at the end");
+	/* bpftrace 0.17: two newlines, then every map in its order */
+	fputs("\n\n", r->opts.out);
+	order = calloc(r->prog->nmaps + 1, sizeof(*order));
+	if (!order)
+		return run_err(r, ENOMEM, "out of memory");
+	bt_map_order(r->prog, order);
+	for (i = 0; i < r->prog->nmaps && !err; i++)
+		err = run_print_map(r, order[i], 0, 0);
+	free(order);
+	fflush(r->opts.out);
+	if (!err && r->error)
+		err = run_err(r, -r->error, "a message of the programs: %s",
+			      strerror(-r->error));
+	return err;
+}

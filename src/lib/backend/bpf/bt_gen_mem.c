@@ -1,0 +1,641 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `sonde run`'s code generator: values that live in memory (strings,
+ * tuples, usym, ustack: built in the scratch map's value at offsets fixed
+ * when the program is generated), map keys, reads and updates, the
+ * aggregating functions (layouts in lang/bt.h) and the ring buffer
+ * messages (enum bt_msg). Map helpers and flags: include/uapi/linux/bpf.h.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bt_gen_int.h"
+
+static const struct bt_map *map_of(struct btg *s, const struct bt_node *n)
+{
+	return &s->p->maps[n->id];
+}
+
+/* the bytes of a string constant, NUL-padded to size */
+static void str_const(struct btg *s, const char *str, int off, uint32_t size)
+{
+	size_t len = strlen(str);
+	uint32_t i;
+
+	for (i = 0; i < btg_align8(size); i += 4) {
+		uint32_t w = 0;
+		int k;
+
+		for (k = 0; k < 4; k++)
+			if (i + k < len && i + k < size - 1)
+				w |= (uint32_t)(uint8_t)str[i + k] << (8 * k);
+		EMIT(&s->g, ST_IMM(BPF_W, R9, off + (int)i, (int32_t)w));
+	}
+}
+
+static bool user_ptr(struct btg *s, const struct bt_node *p)
+{
+	if (p->type.kind == BT_T_PTR)
+		return p->type.is_user;
+	return btg_user_probe(s);
+}
+
+/* str(p[, n]) and buf(p, n) */
+static int read_str(struct btg *s, const struct bt_node *n, int off)
+{
+	bool buf = n->type.kind == BT_T_BUF;
+	uint32_t max = buf ? n->type.strsize : n->type.size;
+	int slot, err, dst = buf ? off + 4 : off;
+	bool user = user_ptr(s, n->kid[0]);
+
+	btg_zero(s, off, n->type.size);
+	err = btg_int(s, n->kid[0]);
+	if (err)
+		return err;
+	slot = btg_push(s);
+	EMIT(&s->g, STX(BPF_DW, FP, R0, slot), MOV_IMM(R0, max));
+	if (n->nkid > 1) {
+		err = btg_int(s, n->kid[1]);
+		if (err)
+			return err;
+		/* bpftrace 0.17: str(s, n) keeps n characters, then the NUL */
+		if (!buf)
+			EMIT(&s->g, ALU_IMM(BPF_ADD, R0, 1));
+		EMIT(&s->g, JMP_IMM(BPF_JLE, R0, max, 1), MOV_IMM(R0, max));
+	}
+	if (buf)
+		EMIT(&s->g, STX(BPF_W, R9, R0, off));
+	EMIT(&s->g, MOV_REG(R2, R0), LDX(BPF_DW, R3, FP, slot));
+	btg_pop(s);
+	btg_scr_ptr(s, R1, dst);
+	if (buf)
+		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user :
+					BPF_FUNC_probe_read_kernel));
+	else
+		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user_str :
+					BPF_FUNC_probe_read_kernel_str));
+	return 0;
+}
+
+/* u64 value in r0 at off, then the tgid */
+static void with_tgid(struct btg *s, int off)
+{
+	EMIT(&s->g, STX(BPF_DW, R9, R0, off),
+	     CALL(BPF_FUNC_get_current_pid_tgid), ALU_IMM(BPF_RSH, R0, 32),
+	     STX(BPF_DW, R9, R0, off + 8));
+}
+
+static int call_mem(struct btg *s, const struct bt_node *n, int off)
+{
+	const char *f = n->name;
+	int err;
+
+	if ((!strcmp(f, "str") || !strcmp(f, "buf")) && n->nkid >= 1)
+		return read_str(s, n, off);
+	if (!strcmp(f, "usym") && n->nkid == 1) {
+		err = btg_int(s, n->kid[0]);
+		if (!err)
+			with_tgid(s, off);
+		return err;
+	}
+	return btg_fail(s, n->loc, ENOTSUP,
+			"%s() is not supported yet", n->name);
+}
+
+static int builtin_mem(struct btg *s, const struct bt_node *n, int off)
+{
+	const char *b = n->name;
+
+	if (!strcmp(b, "comm")) {
+		btg_scr_ptr(s, R1, off);
+		EMIT(&s->g, MOV_IMM(R2, n->type.size),
+		     CALL(BPF_FUNC_get_current_comm));
+		return 0;
+	}
+	if (!strcmp(b, "ustack")) {
+		EMIT(&s->g, MOV_REG(R1, R6));
+		btg_ld_map(s, R2, btg_cmap_of(s, -2));
+		EMIT(&s->g, MOV_IMM(R3, BPF_F_USER_STACK),
+		     CALL(BPF_FUNC_get_stackid));
+		with_tgid(s, off);
+		return 0;
+	}
+	if (!strcmp(b, "func")) {
+		EMIT(&s->g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_func_ip));
+		with_tgid(s, off);
+		return 0;
+	}
+	return btg_fail(s, n->loc, ENOTSUP, "%s is not supported yet", n->name);
+}
+
+/* a tracepoint's string: __data_loc (u32: length << 16 | offset) or a
+ * char array in the record */
+static int field_mem(struct btg *s, const struct bt_node *n, int off)
+{
+	if (s->probe->kind != BT_P_TRACEPOINT || n->type.kind != BT_T_STR)
+		return btg_fail(s, n->loc, ENOTSUP,
+				"this field is not supported yet");
+	btg_zero(s, off, n->type.size);
+	EMIT(&s->g, MOV_REG(R3, R6));
+	if (n->data_loc)
+		EMIT(&s->g, LDX(BPF_W, R1, R6, (int16_t)n->off),
+		     ALU_IMM(BPF_AND, R1, 0xffff), ALU_REG(BPF_ADD, R3, R1));
+	else
+		EMIT(&s->g, ALU_IMM(BPF_ADD, R3, (int32_t)n->off));
+	btg_scr_ptr(s, R1, off);
+	EMIT(&s->g, MOV_IMM(R2, n->type.size),
+	     CALL(n->data_loc ? BPF_FUNC_probe_read_kernel_str :
+				BPF_FUNC_probe_read_kernel));
+	return 0;
+}
+
+static int ternary_mem(struct btg *s, const struct bt_node *n, int off)
+{
+	int le = gen_label_new(&s->g), lend = gen_label_new(&s->g), err;
+
+	err = btg_int(s, n->kid[0]);
+	if (err)
+		return err;
+	gen_jump(&s->g, JMP_IMM(BPF_JEQ, R0, 0, 0), le);
+	err = btg_value(s, n->kid[1], off, &n->type);
+	if (err)
+		return err;
+	gen_jump(&s->g, JA(0), lend);
+	gen_label_here(&s->g, le);
+	err = btg_value(s, n->kid[2], off, &n->type);
+	gen_label_here(&s->g, lend);
+	return err;
+}
+
+int btg_mem(struct btg *s, const struct bt_node *n, int off)
+{
+	const struct bt_program *p = s->p;
+	int i, err, t;
+
+	if (s->buf.err)
+		return s->buf.err;
+	switch (n->kind) {
+	case BT_N_STR:
+		str_const(s, n->name, off, n->type.size);
+		return 0;
+	case BT_N_POSPARAM:
+		str_const(s, n->num && n->num <= (uint64_t)p->nparams ?
+				     p->params[n->num - 1] : "",
+			  off, n->type.size);
+		return 0;
+	case BT_N_BUILTIN:
+		return builtin_mem(s, n, off);
+	case BT_N_VAR:
+		btg_copy(s, off, R9, s->var_off[n->id], n->type.size);
+		return 0;
+	case BT_N_MAP:
+		return btg_map_read(s, n, off);
+	case BT_N_CALL:
+		return call_mem(s, n, off);
+	case BT_N_TUPLE:
+		btg_zero(s, off, n->type.size);
+		for (i = 0, err = 0; !err && i < n->nkid; i++)
+			err = btg_value(s, n->kid[i],
+					off + (int)btg_tup_off(&n->type, i),
+					&n->type.tup[i]);
+		return err;
+	case BT_N_TERNARY:
+		return ternary_mem(s, n, off);
+	case BT_N_FIELD:
+		return field_mem(s, n, off);
+	case BT_N_TUPLE_GET:
+		t = btg_scratch(s, n->kid[0]->type.size);
+		err = btg_mem(s, n->kid[0], t);
+		if (!err)
+			btg_copy(s, off, R9,
+				 t + (int)btg_tup_off(&n->kid[0]->type,
+						      (int)n->num),
+				 n->type.size);
+		return err;
+	default:
+		return btg_fail(s, n->loc, ENOTSUP,
+				"this value is not supported here yet");
+	}
+}
+
+int btg_value(struct btg *s, const struct bt_node *n, int off,
+	      const struct bt_type *want)
+{
+	const struct bt_type *have = &n->type;
+	uint32_t keep;
+	int i, t, err;
+
+	if (!btg_is_mem(want)) {
+		err = btg_int(s, n);
+		btg_narrow(s, R0, want);
+		EMIT(&s->g, STX(BPF_DW, R9, R0, off));
+		return err;
+	}
+	if (have->kind != want->kind)
+		return btg_fail(s, n->loc, EINVAL,
+				"this value does not fit where it goes");
+	if (n->kind == BT_N_TUPLE && want->kind == BT_T_TUPLE &&
+	    n->nkid == want->ntup) {
+		btg_zero(s, off, want->size);
+		for (i = 0, err = 0; !err && i < n->nkid; i++)
+			err = btg_value(s, n->kid[i],
+					off + (int)btg_tup_off(want, i),
+					&want->tup[i]);
+		return err;
+	}
+	if (have->size == want->size)
+		return btg_mem(s, n, off);
+	if (have->kind != BT_T_STR)
+		return btg_fail(s, n->loc, ENOTSUP,
+				"values of this type and different sizes are "
+				"not supported yet");
+	/* a string into a longer or shorter slot: NUL-padded, cut */
+	t = btg_scratch(s, have->size);
+	err = btg_mem(s, n, t);
+	if (err)
+		return err;
+	btg_zero(s, off, want->size);
+	keep = have->size < want->size ? have->size : want->size;
+	btg_copy(s, off, R9, t, keep);
+	if (keep == want->size && keep)
+		EMIT(&s->g, ST_IMM(BPF_B, R9, off + (int)keep - 1, 0));
+	return 0;
+}
+
+int btg_map_key(struct btg *s, const struct bt_node *n, int *koff)
+{
+	const struct bt_map *m = map_of(s, n);
+	const struct bt_cmap *cm = &s->c->maps[n->id];
+	int i, err = 0;
+
+	*koff = btg_scratch(s, cm->key_size);
+	if (m->key.kind == BT_T_NONE) {
+		btg_zero(s, *koff, cm->key_size);
+		return 0;
+	}
+	if (n->nkid == 1)
+		return btg_value(s, n->kid[0], *koff, &m->key);
+	if (m->key.kind != BT_T_TUPLE || m->key.ntup != n->nkid)
+		return btg_fail(s, n->loc, EINVAL, "the map's keys do not match");
+	btg_zero(s, *koff, m->key.size);
+	for (i = 0; !err && i < n->nkid; i++)
+		err = btg_value(s, n->kid[i],
+				*koff + (int)btg_tup_off(&m->key, i),
+				&m->key.tup[i]);
+	return err;
+}
+
+static void lookup(struct btg *s, int map, int koff)
+{
+	btg_ld_map(s, R1, map);
+	btg_scr_ptr(s, R2, koff);
+	EMIT(&s->g, CALL(BPF_FUNC_map_lookup_elem));
+}
+
+static void update(struct btg *s, int map, int koff, int voff, int flags)
+{
+	btg_ld_map(s, R1, map);
+	btg_scr_ptr(s, R2, koff);
+	btg_scr_ptr(s, R3, voff);
+	EMIT(&s->g, MOV_IMM(R4, flags), CALL(BPF_FUNC_map_update_elem));
+}
+
+int btg_map_read(struct btg *s, const struct bt_node *n, int off)
+{
+	const struct bt_map *m = map_of(s, n);
+	int koff, err, have = gen_label_new(&s->g), end = gen_label_new(&s->g);
+
+	if (m->value.kind >= BT_T_COUNT)
+		return btg_fail(s, n->loc, ENOTSUP,
+				"reading an aggregation (count(), sum()...) "
+				"inside a probe is not supported: its value "
+				"is kept per CPU");
+	err = btg_map_key(s, n, &koff);
+	if (err)
+		return err;
+	lookup(s, n->id, koff);
+	gen_jump(&s->g, JMP_IMM(BPF_JNE, R0, 0, 0), have);
+	/* a missing key reads as 0 or an empty value */
+	if (off < 0)
+		EMIT(&s->g, MOV_IMM(R0, 0));
+	else
+		btg_zero(s, off, n->type.size);
+	gen_jump(&s->g, JA(0), end);
+	gen_label_here(&s->g, have);
+	if (off < 0)
+		EMIT(&s->g, LDX(BPF_DW, R0, R0, 0));
+	else
+		btg_copy(s, off, R0, 0,
+			 n->type.size < m->value.size ? n->type.size :
+							m->value.size);
+	gen_label_here(&s->g, end);
+	return 0;
+}
+
+/* hist's bucket of the value in r1 into r0: bt.h's numbering */
+static void log2_bucket(struct btg *s)
+{
+	static const int sh[] = { 32, 16, 8, 4, 2, 1 };
+	int end = gen_label_new(&s->g);
+	size_t i;
+
+	EMIT(&s->g, MOV_IMM(R0, 0));
+	gen_jump(&s->g, JMP_IMM(BPF_JSLT, R1, 0, 0), end);
+	EMIT(&s->g, MOV_IMM(R0, 1));
+	gen_jump(&s->g, JMP_IMM(BPF_JEQ, R1, 0, 0), end);
+	EMIT(&s->g, MOV_IMM(R0, 2));
+	for (i = 0; i < 6; i++)
+		EMIT(&s->g, MOV_REG(R2, R1), ALU_IMM(BPF_RSH, R2, sh[i]),
+		     JMP_IMM(BPF_JEQ, R2, 0, 2), MOV_REG(R1, R2),
+		     ALU_IMM(BPF_ADD, R0, sh[i]));
+	gen_label_here(&s->g, end);
+}
+
+static int lin_bucket(struct btg *s, const struct bt_node *n,
+		      const struct bt_type *t)
+{
+	struct gen *g = &s->g;
+	int end = gen_label_new(g);
+
+	if (t->lstep <= 0 || t->lmax < t->lmin)
+		return btg_fail(s, n->loc, EINVAL, "lhist's step must be > 0");
+	EMIT(g, MOV_IMM(R0, 0), LD_IMM64(R2, t->lmin));
+	gen_jump(g, JMP_REG(BPF_JSLT, R1, R2, 0), end);
+	EMIT(g, LD_IMM64(R0, 1 + (t->lmax - t->lmin) / t->lstep),
+	     LD_IMM64(R2, t->lmax));
+	gen_jump(g, JMP_REG(BPF_JSGT, R1, R2, 0), end);
+	EMIT(g, MOV_REG(R0, R1), LD_IMM64(R2, t->lmin),
+	     ALU_REG(BPF_SUB, R0, R2), LD_IMM64(R2, t->lstep),
+	     ALU_REG(BPF_DIV, R0, R2), ALU_IMM(BPF_ADD, R0, 1));
+	gen_label_here(g, end);
+	return 0;
+}
+
+/* @m[k] = count() / sum(x) / ...: the per-CPU value updated in place */
+static int aggregate(struct btg *s, const struct bt_node *n)
+{
+	const struct bt_node *m = n->kid[0], *f = n->kid[1];
+	const struct bt_map *mp = map_of(s, m);
+	const struct bt_cmap *cm = &s->c->maps[m->id];
+	enum bt_tkind k = mp->value.kind;
+	struct gen *g = &s->g;
+	int slot = btg_push(s), koff, voff, have, done, err = 0;
+	bool sign = mp->value.is_signed;
+
+	EMIT(g, ST_IMM(BPF_DW, FP, slot, 0));
+	if (f->nkid > 0 && k != BT_T_COUNT)
+		err = btg_int(s, f->kid[0]);
+	if (err)
+		return err;
+	if (f->nkid > 0 && k != BT_T_COUNT)
+		EMIT(g, STX(BPF_DW, FP, R0, slot));
+	err = btg_map_key(s, m, &koff);
+	if (err)
+		return err;
+	if (k == BT_T_HIST || k == BT_T_LHIST) {
+		EMIT(g, LDX(BPF_DW, R1, FP, slot));
+		if (k == BT_T_HIST)
+			log2_bucket(s);
+		else if (lin_bucket(s, f, &mp->value))
+			return -EINVAL;
+		EMIT(g, STX(BPF_DW, R9, R0, koff + (int)cm->key_size - 8));
+	}
+	have = gen_label_new(g);
+	done = gen_label_new(g);
+	voff = btg_scratch(s, 16);
+	lookup(s, m->id, koff);
+	gen_jump(g, JMP_IMM(BPF_JNE, R0, 0, 0), have);
+	btg_zero(s, voff, 16);
+	update(s, m->id, koff, voff, BPF_NOEXIST);
+	lookup(s, m->id, koff);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), done);
+	gen_label_here(g, have);
+	EMIT(g, MOV_REG(R7, R0), LDX(BPF_DW, R1, FP, slot));
+	switch (k) {
+	case BT_T_COUNT:
+	case BT_T_HIST:
+	case BT_T_LHIST:
+		EMIT(g, MOV_IMM(R1, 1), ATOMIC_ADD(R7, R1, 0));
+		break;
+	case BT_T_SUM:
+		EMIT(g, ATOMIC_ADD(R7, R1, 0));
+		break;
+	case BT_T_AVG:
+	case BT_T_STATS:
+		EMIT(g, ATOMIC_ADD(R7, R1, 8), MOV_IMM(R1, 1),
+		     ATOMIC_ADD(R7, R1, 0));
+		break;
+	case BT_T_MIN:
+	case BT_T_MAX:
+		/* set == 0: the first value; else keep the smaller/larger */
+		EMIT(g, LDX(BPF_DW, R2, R7, 8), JMP_IMM(BPF_JEQ, R2, 0, 2),
+		     LDX(BPF_DW, R2, R7, 0));
+		gen_jump(g,
+			 INSN(BPF_JMP | BPF_X |
+				      (k == BT_T_MIN ? (sign ? BPF_JSGE : BPF_JGE) :
+						       (sign ? BPF_JSLE : BPF_JLE)),
+			      R1, R2, 0, 0),
+			 done);
+		EMIT(g, STX(BPF_DW, R7, R1, 0), ST_IMM(BPF_DW, R7, 8, 1));
+		break;
+	default:
+		return btg_fail(s, f->loc, ENOTSUP,
+				"this aggregation is not supported yet");
+	}
+	gen_label_here(g, done);
+	btg_pop(s);
+	return 0;
+}
+
+static bool is_agg(const struct bt_node *v)
+{
+	static const char *const f[] = { "count", "sum", "avg",	 "min",
+					 "max",	  "stats", "hist", "lhist" };
+	size_t i;
+
+	if (v->kind != BT_N_CALL)
+		return false;
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (!strcmp(v->name, f[i]))
+			return true;
+	return false;
+}
+
+/* the new value of an integer map or variable (r0) written back */
+static int store(struct btg *s, const struct bt_node *dst)
+{
+	int slot, koff, voff, err;
+
+	if (dst->kind == BT_N_VAR) {
+		btg_narrow(s, R0, &s->blk->var_types[dst->id]);
+		EMIT(&s->g, STX(BPF_DW, FP, R0, s->var_off[dst->id]));
+		return 0;
+	}
+	slot = btg_push(s);
+	btg_narrow(s, R0, &map_of(s, dst)->value);
+	voff = btg_scratch(s, 8);
+	EMIT(&s->g, STX(BPF_DW, FP, R0, slot), STX(BPF_DW, R9, R0, voff));
+	err = btg_map_key(s, dst, &koff);
+	if (err)
+		return err;
+	update(s, dst->id, koff, voff, BPF_ANY);
+	EMIT(&s->g, LDX(BPF_DW, R0, FP, slot));
+	btg_pop(s);
+	return 0;
+}
+
+int btg_assign(struct btg *s, const struct bt_node *n)
+{
+	const struct bt_node *dst = n->kid[0], *v = n->kid[1];
+	const struct bt_type *t;
+	int koff, voff, err;
+
+	if (dst->kind == BT_N_MAP && is_agg(v))
+		return aggregate(s, n);
+	t = dst->kind == BT_N_VAR ? &s->blk->var_types[dst->id] :
+				    &map_of(s, dst)->value;
+	if (n->op != '=') {
+		struct bt_node *kid[2] = { (struct bt_node *)dst,
+					   (struct bt_node *)v };
+		struct bt_node op = { .kind = BT_N_BINOP, .loc = n->loc,
+				      .op = n->op, .kid = kid, .nkid = 2,
+				      .type = *t };
+
+		if (btg_is_mem(t))
+			return btg_fail(s, n->loc, ENOTSUP,
+					"this operator is not supported on "
+					"these values");
+		err = btg_int(s, &op);
+		return err ? err : store(s, dst);
+	}
+	if (dst->kind == BT_N_VAR) {
+		if (btg_is_mem(t))
+			return btg_value(s, v, s->var_off[dst->id], t);
+		err = btg_int(s, v);
+		return err ? err : store(s, dst);
+	}
+	voff = btg_scratch(s, t->size);
+	err = btg_value(s, v, voff, t);
+	if (!err)
+		err = btg_map_key(s, dst, &koff);
+	if (!err)
+		update(s, dst->id, koff, voff, BPF_ANY);
+	return err;
+}
+
+int btg_incdec(struct btg *s, const struct bt_node *n)
+{
+	const struct bt_node *dst = n->kid[0];
+	bool inc = n->op == BT_OP_PREINC || n->op == BT_OP_POSTINC;
+	bool pre = n->op == BT_OP_PREINC || n->op == BT_OP_PREDEC;
+	int slot, err;
+
+	if (dst->kind != BT_N_VAR && dst->kind != BT_N_MAP)
+		return btg_fail(s, n->loc, ENOTSUP,
+				"++ and -- apply to a map or a variable");
+	err = btg_int(s, dst);
+	if (err)
+		return err;
+	slot = btg_push(s);
+	EMIT(&s->g, STX(BPF_DW, FP, R0, slot),
+	     ALU_IMM(inc ? BPF_ADD : BPF_SUB, R0, 1));
+	err = store(s, dst);
+	if (!pre)
+		EMIT(&s->g, LDX(BPF_DW, R0, FP, slot));
+	btg_pop(s);
+	return err;
+}
+
+/* A message up the ring buffer: u64 id, u64 arg, then args (a tuple of
+ * the nodes from kid[first]), or extra u64s. */
+static int message(struct btg *s, const struct bt_node *n, uint64_t id,
+		   uint64_t arg, const struct bt_type *args, int first,
+		   int nextra)
+{
+	uint32_t size = 16 + 8 * nextra;
+	int off, i, err = 0;
+
+	if (args) {
+		if (args->ntup != n->nkid - first)
+			return btg_fail(s, n->loc, EINVAL,
+					"the format's arguments do not match");
+		size += btg_tup_off(args, args->ntup) > args->size ?
+				btg_tup_off(args, args->ntup) :
+				btg_align8(args->size);
+	}
+	off = btg_scratch(s, size);
+	btg_zero(s, off, size);
+	EMIT(&s->g, ST_IMM(BPF_DW, R9, off, (int32_t)id),
+	     ST_IMM(BPF_DW, R9, off + 8, (int32_t)arg));
+	for (i = 0; args && !err && i < args->ntup; i++)
+		err = btg_value(s, n->kid[first + i],
+				off + 16 + (int)btg_tup_off(args, i),
+				&args->tup[i]);
+	for (i = 0; !err && i < nextra; i++) {
+		if (i + 1 < n->nkid) {
+			err = btg_int(s, n->kid[i + 1]);
+			EMIT(&s->g, STX(BPF_DW, R9, R0, off + 16 + 8 * i));
+		}
+	}
+	if (err)
+		return err;
+	btg_ld_map(s, R1, btg_cmap_of(s, -1));
+	btg_scr_ptr(s, R2, off);
+	EMIT(&s->g, MOV_IMM(R3, size), MOV_IMM(R4, 0),
+	     CALL(BPF_FUNC_ringbuf_output));
+	return 0;
+}
+
+static const struct bt_type *fmt_args(struct btg *s, const struct bt_node *n)
+{
+	if (n->id < 0 || n->id >= s->p->nformats)
+		return NULL;
+	return &s->p->formats[n->id].args;
+}
+
+int btg_call_stmt(struct btg *s, const struct bt_node *n)
+{
+	const char *f = n->name;
+	const struct bt_type *a = fmt_args(s, n);
+	int koff, err;
+
+	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat")) {
+		if (!a)
+			return btg_fail(s, n->loc, EINVAL, "no format");
+		return message(s, n,
+			       f[0] == 'p' ? BT_MSG_PRINTF :
+			       f[0] == 's' ? BT_MSG_SYSTEM :
+					     BT_MSG_CAT,
+			       (uint64_t)n->id, a, 1, 0);
+	}
+	if (!strcmp(f, "print") && n->nkid >= 1 && n->kid[0]->kind == BT_N_MAP &&
+	    !n->kid[0]->nkid)
+		return message(s, n, BT_MSG_PRINT, (uint64_t)n->kid[0]->id,
+			       NULL, 0, 2);
+	if (!strcmp(f, "print") && n->nkid == 1 && a)
+		return message(s, n, BT_MSG_PRINT_VAL, (uint64_t)n->id, a, 0, 0);
+	if ((!strcmp(f, "clear") || !strcmp(f, "zero")) && n->nkid == 1 &&
+	    n->kid[0]->kind == BT_N_MAP)
+		return message(s, n, f[0] == 'c' ? BT_MSG_CLEAR : BT_MSG_ZERO,
+			       (uint64_t)n->kid[0]->id, NULL, 0, 0);
+	if (!strcmp(f, "time"))
+		return message(s, n, BT_MSG_TIME, (uint64_t)n->id, NULL, 0, 0);
+	if (!strcmp(f, "exit")) {
+		err = message(s, n, BT_MSG_EXIT, 0, NULL, 0, 0);
+		gen_jump(&s->g, JA(0), s->out);
+		return err;
+	}
+	if (!strcmp(f, "delete") && n->nkid == 1 &&
+	    n->kid[0]->kind == BT_N_MAP) {
+		err = btg_map_key(s, n->kid[0], &koff);
+		if (err)
+			return err;
+		btg_ld_map(s, R1, n->kid[0]->id);
+		btg_scr_ptr(s, R2, koff);
+		EMIT(&s->g, CALL(BPF_FUNC_map_delete_elem));
+		return 0;
+	}
+	return btg_fail(s, n->loc, ENOTSUP,
+			"%s() is not supported yet", n->name);
+}

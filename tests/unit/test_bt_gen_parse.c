@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <linux/bpf.h>
+
 #include "bt_tree.h"
 
 static struct bt_field tp_fields[3];
@@ -76,6 +78,9 @@ static const char *const programs[] = {
 	"uprobe:/bin/bash:readline { @[pid, comm]++; @n += 2; @m = -arg0 >> 3; "
 	"@l = (int8)arg1; @z = !arg2 || ~arg3 == 0; print(arg0); }",
 	"END { printf(\"%d %d %d\\n\", uid, gid, cgroup); }",
+	"uprobe:/bin/bash:readline { printf(\"%s %s\\n\", ntop(arg0), "
+	"ntop(2, arg1)); @[ntop(arg2)] = count(); printf(\"%s %s %d\\n\", "
+	"func, probe, rand); @k[ksym(arg3), usym(arg4)] = count(); }",
 };
 
 static void test_programs(void **state)
@@ -96,6 +101,36 @@ static void test_programs(void **state)
 		print_message("needs root and BPF to load\n");
 		skip();
 	}
+}
+
+/* args->name, a __data_loc string: its bytes where the u32 locator's low
+ * half points in the record, read as a kernel string */
+static void test_data_loc(void **state)
+{
+	struct bt_program *p = NULL;
+	struct bt_compiled *c = compile(
+		"tracepoint:sched:sched_process_exec { @[args->name] = count(); }",
+		&p);
+	const struct bt_cprog *cp = &c->progs[0];
+	size_t k;
+	bool locator = false, mask = false, read = false;
+
+	(void)state;
+	for (k = 0; k < cp->ninsns; k++) {
+		const struct bpf_insn *in = &cp->insns[k];
+
+		locator |= in->code == (BPF_LDX | BPF_MEM | BPF_W) &&
+			   in->src_reg == BPF_REG_6 && in->off == 8;
+		mask |= in->code == (BPF_ALU64 | BPF_AND | BPF_K) &&
+			in->imm == 0xffff;
+		read |= in->code == (BPF_JMP | BPF_CALL) &&
+			in->imm == BPF_FUNC_probe_read_kernel_str;
+	}
+	assert_true(locator && mask && read);
+	if (bt_can_bpf())
+		bt_load_all(c);
+	bt_compiled_free(c);
+	bt_program_free(p);
 }
 
 /* what the generator cannot do is refused at its place, never changed */
@@ -120,6 +155,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_programs),
+		cmocka_unit_test(test_data_loc),
 		cmocka_unit_test(test_refused_with_place),
 	};
 

@@ -86,6 +86,26 @@ static void with_tgid(struct btg *s, int off)
 	     STX(BPF_DW, R9, R0, off + 8));
 }
 
+/* ntop([af, ] addr): u64 family (AF_INET 2 when not given), then the
+ * address's bytes as they were in memory (an integer: its low 4 bytes) */
+static int ntop(struct btg *s, const struct bt_node *n, int off)
+{
+	int err;
+
+	btg_zero(s, off, n->type.size);
+	EMIT(&s->g, ST_IMM(BPF_DW, R9, off, 2));
+	if (n->nkid == 2) {
+		err = btg_int(s, n->kid[0]);
+		if (err)
+			return err;
+		EMIT(&s->g, STX(BPF_DW, R9, R0, off));
+	}
+	err = btg_int(s, n->kid[n->nkid - 1]);
+	if (!err)
+		EMIT(&s->g, STX(BPF_W, R9, R0, off + 8));
+	return err;
+}
+
 static int call_mem(struct btg *s, const struct bt_node *n, int off)
 {
 	const char *f = n->name;
@@ -99,6 +119,8 @@ static int call_mem(struct btg *s, const struct bt_node *n, int off)
 			with_tgid(s, off);
 		return err;
 	}
+	if (!strcmp(f, "ntop") && n->nkid >= 1)
+		return ntop(s, n, off);
 	return btg_fail(s, n->loc, ENOTSUP,
 			"%s() is not supported yet", n->name);
 }

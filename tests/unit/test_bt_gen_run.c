@@ -49,7 +49,7 @@ static uint64_t func_off(const char *name)
 	return off;
 }
 
-static void run_fixture(void)
+static pid_t run_fixture(void)
 {
 	pid_t pid = fork();
 	int st;
@@ -61,6 +61,7 @@ static void run_fixture(void)
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return pid;
 }
 
 /* the map's value for key, the CPUs summed (per-CPU maps: the u64 at
@@ -182,6 +183,10 @@ static void test_run_mul3(void **state)
 	struct ring_buffer *rb;
 	struct ring_seen seen = { 0 };
 	int progs[2], links[2], i;
+	uint64_t fn[2], zero = 0;
+	struct elf_file *ef;
+	struct elf_sym sym;
+	pid_t child;
 	char skey[64];
 	uint8_t k2[24];
 
@@ -195,7 +200,7 @@ static void test_run_mul3(void **state)
 	ncpu = libbpf_num_possible_cpus();
 	lh.lmin = 0, lh.lmax = 10, lh.lstep = 3;
 	/* maps 0..: @c @s @h @l @mn @mx @a @q @d @m @r @lt @z @n @k @big
-	 * @small @inc @u @g @g4 */
+	 * @small @inc @u @fn @g @g4 */
 	stmt_add(b, assign(map(p, "c", T_NONE, ty_kind(BT_T_COUNT), 0), '=',
 			   call("count", ty_kind(BT_T_COUNT), 0)));
 	stmt_add(b, assign(map(p, "s", T_NONE, ty_kind(BT_T_SUM), 0), '=',
@@ -257,6 +262,12 @@ static void test_run_mul3(void **state)
 	stmt_add(b, un);
 	stmt_add(b, assign(map(p, "u", T_S64, T_S64, 1, bi("arg0")), '=',
 			   var(b, "u", T_S64)));
+	stmt_add(b, assign(map(p, "fn", T_NONE,
+			       (struct bt_type){ .kind = BT_T_USYM, .size = 16 },
+			       0),
+			   '=', named(BT_N_BUILTIN, "func",
+				      (struct bt_type){ .kind = BT_T_USYM,
+							.size = 16 })));
 	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_S64, ty_str(16)), 2,
 				 bi("arg0"), bi("comm"))));
 	/* more than the stack holds: staged in the scratch map */
@@ -287,7 +298,7 @@ static void test_run_mul3(void **state)
 	assert_true(links[0] >= 0 && links[1] >= 0);
 	rb = ring_buffer__new(c->maps[c->ringbuf].fd, on_msg, &seen, NULL);
 	assert_non_null(rb);
-	run_fixture();
+	child = run_fixture();
 	close(links[0]);
 	close(links[1]);
 	ring_buffer__consume(rb);
@@ -333,15 +344,25 @@ static void test_run_mul3(void **state)
 		assert_int_equal(get1(c, 18, i), 3);
 		memset(skey, 0, sizeof(skey));
 		snprintf(skey, sizeof(skey), "sonde-%d", i);
-		assert_int_equal(get(c, 19, skey, 0), 1);
+		assert_int_equal(get(c, 20, skey, 0), 1);
 		assert_true(seen.ok[i]);
 		assert_true(seen.big[i]);
 	}
 	assert_int_equal(get1(c, 17, 1), 3 * N);
 	memset(skey, 0, sizeof(skey));
 	strcpy(skey, "sond");
-	assert_int_equal(get(c, 20, skey, 0), N);
+	assert_int_equal(get(c, 21, skey, 0), N);
 	assert_int_equal(seen.n, N);
+	/* func: mul3's address in the child (its page offset is the
+	 * symbol's: the PIE is mapped at a page boundary), and its tgid */
+	ef = elf_file_open(FIXTURE);
+	assert_non_null(ef);
+	assert_int_equal(elf_file_find(ef, "mul3", &sym), 0);
+	elf_file_close(ef);
+	assert_int_equal(bpf_map_lookup_elem(c->maps[19].fd, &zero, fn), 0);
+	assert_int_equal(fn[0] & 0xfff, sym.addr & 0xfff);
+	assert_true(fn[0] > sym.addr);
+	assert_int_equal(fn[1], (uint64_t)child);
 	for (i = 0; i < c->nmaps; i++)
 		close(c->maps[i].fd);
 	close(progs[0]);

@@ -64,7 +64,8 @@ static const char *const programs[] = {
 	"uprobe:/lib/x86_64-linux-gnu/libc.so.6:malloc { @bytes = "
 	"lhist(arg0, 0, 10000, 1000); @s = sum(arg0); @a = avg(arg0); "
 	"@mn = min(arg0); @mx = max(arg0); @st = stats(arg0); }",
-	"uprobe:/bin/bash:readline { @[ustack] = count(); @k[func] = count(); }",
+	"uprobe:/bin/bash:readline { @[ustack] = count(); @k[func] = count(); "
+	"}",
 	"tracepoint:syscalls:sys_enter_openat { printf(\"%s %s %d\\n\", comm, "
 	"str(args->filename), args->flags); @[args->name] = count(); }",
 	"interval:s:1 { @y = 1; @x = 2; time(\"%H:%M:%S\\n\"); print(@x); "
@@ -108,9 +109,9 @@ static void test_programs(void **state)
 static void test_data_loc(void **state)
 {
 	struct bt_program *p = NULL;
-	struct bt_compiled *c = compile(
-		"tracepoint:sched:sched_process_exec { @[args->name] = count(); }",
-		&p);
+	struct bt_compiled *c = compile("tracepoint:sched:sched_process_exec { "
+					"@[args->name] = count(); }",
+					&p);
 	const struct bt_cprog *cp = &c->progs[0];
 	size_t k;
 	bool locator = false, mask = false, read = false;
@@ -137,8 +138,8 @@ static void test_data_loc(void **state)
 static void test_refused_with_place(void **state)
 {
 	struct lib_error err = LIB_ERROR_INIT(0);
-	struct bt_program *p = bt_parse("BEGIN {\n  @x = kaddr(\"jiffies\");\n}",
-					"t.bt", &err);
+	struct bt_program *p = bt_parse(
+		"BEGIN {\n  @x = kaddr(\"jiffies\");\n}", "t.bt", &err);
 	struct bt_compiled *c;
 
 	(void)state;
@@ -159,16 +160,22 @@ int main(void)
 		cmocka_unit_test(test_refused_with_place),
 	};
 
-	tp_fields[0] = (struct bt_field){
-		.name = "filename", .offset = 24,
-		.type = { .kind = BT_T_PTR, .size = 8, .isize = 1,
-			  .is_user = true } };
-	tp_fields[1] = (struct bt_field){
-		.name = "flags", .offset = 32,
-		.type = { .kind = BT_T_INT, .size = 8, .isize = 4,
-			  .is_signed = true } };
+	tp_fields[0] = (struct bt_field){.name = "filename",
+					 .offset = 24,
+					 .type = {.kind = BT_T_PTR,
+						  .size = 8,
+						  .isize = 1,
+						  .is_user = true}};
+	tp_fields[1] = (struct bt_field){.name = "flags",
+					 .offset = 32,
+					 .type = {.kind = BT_T_INT,
+						  .size = 8,
+						  .isize = 4,
+						  .is_signed = true}};
 	tp_fields[2] = (struct bt_field){
-		.name = "name", .offset = 8, .data_loc = true,
-		.type = { .kind = BT_T_STR, .size = 64, .strsize = 64 } };
+		.name = "name",
+		.offset = 8,
+		.data_loc = true,
+		.type = {.kind = BT_T_STR, .size = 64, .strsize = 64}};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -23,27 +23,27 @@
 
 /* ---- trees, as sema.c leaves them ---- */
 
-const struct bt_type T_S64 = { .kind = BT_T_INT, .size = 8, .isize = 8,
-				      .is_signed = true };
-const struct bt_type T_U64 = { .kind = BT_T_INT, .size = 8, .isize = 8 };
-const struct bt_type T_U32 = { .kind = BT_T_INT, .size = 8, .isize = 4 };
-const struct bt_type T_NONE = { .kind = BT_T_NONE };
+const struct bt_type T_S64 = {
+	.kind = BT_T_INT, .size = 8, .isize = 8, .is_signed = true};
+const struct bt_type T_U64 = {.kind = BT_T_INT, .size = 8, .isize = 8};
+const struct bt_type T_U32 = {.kind = BT_T_INT, .size = 8, .isize = 4};
+const struct bt_type T_NONE = {.kind = BT_T_NONE};
 
 struct bt_type ty_str(uint32_t n)
 {
-	return (struct bt_type){ .kind = BT_T_STR, .size = n, .strsize = n };
+	return (struct bt_type){.kind = BT_T_STR, .size = n, .strsize = n};
 }
 
 struct bt_type ty_kind(enum bt_tkind k)
 {
-	return (struct bt_type){ .kind = k, .size = 8, .isize = 8,
-				 .is_signed = k != BT_T_COUNT };
+	return (struct bt_type){
+		.kind = k, .size = 8, .isize = 8, .is_signed = k != BT_T_COUNT};
 }
 
 /* a tuple type of n element types (owned by the caller's program) */
 struct bt_type ty_tuple(int n, ...)
 {
-	struct bt_type t = { .kind = BT_T_TUPLE, .ntup = n };
+	struct bt_type t = {.kind = BT_T_TUPLE, .ntup = n};
 	uint32_t off = 0;
 	va_list ap;
 	int i;
@@ -59,8 +59,7 @@ struct bt_type ty_tuple(int n, ...)
 	return t;
 }
 
-struct bt_node *nd(enum bt_kind k, struct bt_type t, int line, int nkid,
-			  ...)
+struct bt_node *nd(enum bt_kind k, struct bt_type t, int line, int nkid, ...)
 {
 	struct bt_node *n = calloc(1, sizeof(*n));
 	va_list ap;
@@ -68,7 +67,7 @@ struct bt_node *nd(enum bt_kind k, struct bt_type t, int line, int nkid,
 
 	n->kind = k;
 	n->type = t;
-	n->loc = (struct bt_loc){ line, 0, 1 };
+	n->loc = (struct bt_loc){line, 0, 1};
 	n->nkid = nkid;
 	n->kid = calloc(nkid ? nkid : 1, sizeof(*n->kid));
 	va_start(ap, nkid);
@@ -86,8 +85,7 @@ struct bt_node *num(int64_t v)
 	return n;
 }
 
-struct bt_node *named(enum bt_kind k, const char *name,
-			     struct bt_type t)
+struct bt_node *named(enum bt_kind k, const char *name, struct bt_type t)
 {
 	struct bt_node *n = nd(k, t, 1, 0);
 
@@ -104,9 +102,9 @@ struct bt_node *bi(const char *name)
 	else if (!strncmp(name, "arg", 3) || !strcmp(name, "retval"))
 		t = T_S64;
 	else if (!strcmp(name, "kstack"))
-		t = (struct bt_type){ .kind = BT_T_KSTACK, .size = 8 };
+		t = (struct bt_type){.kind = BT_T_KSTACK, .size = 8};
 	else if (!strcmp(name, "ustack"))
-		t = (struct bt_type){ .kind = BT_T_USTACK, .size = 16 };
+		t = (struct bt_type){.kind = BT_T_USTACK, .size = 16};
 	return named(BT_N_BUILTIN, name, t);
 }
 
@@ -124,8 +122,7 @@ struct bt_node *binop(int op, struct bt_node *a, struct bt_node *b)
 	return n;
 }
 
-struct bt_node *var(struct bt_block *b, const char *name,
-			   struct bt_type t)
+struct bt_node *var(struct bt_block *b, const char *name, struct bt_type t)
 {
 	struct bt_node *n = named(BT_N_VAR, name, t);
 	int i;
@@ -135,7 +132,8 @@ struct bt_node *var(struct bt_block *b, const char *name,
 			break;
 	if (i == b->nvars) {
 		b->var_names = realloc(b->var_names, (i + 1) * sizeof(char *));
-		b->var_types = realloc(b->var_types, (i + 1) * sizeof(*b->var_types));
+		b->var_types =
+			realloc(b->var_types, (i + 1) * sizeof(*b->var_types));
 		b->var_names[i] = strdup(name);
 		b->var_types[i] = t;
 		b->nvars++;
@@ -162,15 +160,14 @@ static int map_id(struct bt_program *p, const char *name, struct bt_type key,
 		if (!strcmp(p->maps[i].name, name))
 			return i;
 	p->maps = realloc(p->maps, (i + 1) * sizeof(*p->maps));
-	p->maps[i] = (struct bt_map){ .name = strdup(name), .key = key,
-				      .value = value };
+	p->maps[i] = (struct bt_map){
+		.name = strdup(name), .key = key, .value = value};
 	return p->nmaps++;
 }
 
 /* @name[keys...] (the map declared with the key and value types) */
-struct bt_node *map(struct bt_program *p, const char *name,
-			   struct bt_type key, struct bt_type value, int nkeys,
-			   ...)
+struct bt_node *map(struct bt_program *p, const char *name, struct bt_type key,
+		    struct bt_type value, int nkeys, ...)
 {
 	struct bt_node *n = named(BT_N_MAP, name, value);
 	va_list ap;
@@ -216,15 +213,16 @@ struct bt_node *expr(struct bt_node *e)
 
 /* printf(fmt, args...) with its format registered */
 struct bt_node *printf_(struct bt_program *p, const char *fmt,
-			       struct bt_type args, int nargs, ...)
+			struct bt_type args, int nargs, ...)
 {
 	struct bt_node *n = named(BT_N_CALL, "printf", T_NONE);
 	va_list ap;
 	int i;
 
-	p->formats = realloc(p->formats, (p->nformats + 1) * sizeof(*p->formats));
-	p->formats[p->nformats] = (struct bt_format){ .fmt = strdup(fmt),
-						      .args = args };
+	p->formats =
+		realloc(p->formats, (p->nformats + 1) * sizeof(*p->formats));
+	p->formats[p->nformats] =
+		(struct bt_format){.fmt = strdup(fmt), .args = args};
 	n->id = p->nformats++;
 	n->nkid = nargs + 1;
 	n->kid = calloc(nargs + 1, sizeof(*n->kid));
@@ -238,7 +236,7 @@ struct bt_node *printf_(struct bt_program *p, const char *fmt,
 }
 
 struct bt_block *block_add(struct bt_program *p, enum bt_pkind k,
-				  const char *spec)
+			   const char *spec)
 {
 	struct bt_block *b;
 
@@ -246,10 +244,10 @@ struct bt_block *block_add(struct bt_program *p, enum bt_pkind k,
 	b = &p->blocks[p->nblocks++];
 	memset(b, 0, sizeof(*b));
 	b->probes = calloc(1, sizeof(*b->probes));
-	b->probes[0] = (struct bt_probe){ .kind = k, .spec = strdup(spec) };
+	b->probes[0] = (struct bt_probe){.kind = k, .spec = strdup(spec)};
 	b->nprobes = 1;
 	b->body = nd(BT_N_BLOCK, T_NONE, 1, 0);
-	b->loc = (struct bt_loc){ 1, 0, 1 };
+	b->loc = (struct bt_loc){1, 0, 1};
 	return b;
 }
 
@@ -280,13 +278,19 @@ bool bt_can_bpf(void)
 uint32_t bt_map_type(enum bt_map_kind k)
 {
 	switch (k) {
-	case BT_M_HASH: return BPF_MAP_TYPE_HASH;
+	case BT_M_HASH:
+		return BPF_MAP_TYPE_HASH;
 	case BT_M_PERCPU:
-	case BT_M_PERCPU_HIST: return BPF_MAP_TYPE_PERCPU_HASH;
-	case BT_M_RINGBUF: return BPF_MAP_TYPE_RINGBUF;
-	case BT_M_STACKS: return BPF_MAP_TYPE_STACK_TRACE;
-	case BT_M_SCRATCH: return BPF_MAP_TYPE_PERCPU_ARRAY;
-	case BT_M_ELAPSED: return BPF_MAP_TYPE_ARRAY;
+	case BT_M_PERCPU_HIST:
+		return BPF_MAP_TYPE_PERCPU_HASH;
+	case BT_M_RINGBUF:
+		return BPF_MAP_TYPE_RINGBUF;
+	case BT_M_STACKS:
+		return BPF_MAP_TYPE_STACK_TRACE;
+	case BT_M_SCRATCH:
+		return BPF_MAP_TYPE_PERCPU_ARRAY;
+	case BT_M_ELAPSED:
+		return BPF_MAP_TYPE_ARRAY;
 	}
 	return 0;
 }
@@ -347,4 +351,3 @@ struct bt_compiled *bt_gen_ok(struct bt_program *p)
 		fail_msg("bt_gen: %s", err.msg);
 	return c;
 }
-

@@ -20,8 +20,8 @@ struct bt_node *str(const char *s);
 struct bt_node *binop(int op, struct bt_node *a, struct bt_node *b);
 struct bt_node *var(struct bt_block *b, const char *name, struct bt_type t);
 struct bt_program *prog_new(const char *text);
-struct bt_node *map(struct bt_program *p, const char *name,
-		    struct bt_type key, struct bt_type value, int nkeys, ...);
+struct bt_node *map(struct bt_program *p, const char *name, struct bt_type key,
+		    struct bt_type value, int nkeys, ...);
 struct bt_node *call(const char *f, struct bt_type t, int nkid, ...);
 struct bt_node *assign(struct bt_node *dst, int op, struct bt_node *v);
 struct bt_node *expr(struct bt_node *e);
@@ -37,12 +37,12 @@ void bt_load(struct bt_compiled *c, int *progs);
 void bt_load_all(struct bt_compiled *c);
 struct bt_compiled *bt_gen_ok(struct bt_program *p);
 
-#define NEED_BPF()                                          \
-	do {                                                \
-		if (!bt_can_bpf()) {                        \
-			print_message("needs root and BPF\n"); \
-			skip();                             \
-		}                                           \
+#define NEED_BPF()                                                             \
+	do {                                                                   \
+		if (!bt_can_bpf()) {                                           \
+			print_message("needs root and BPF\n");                 \
+			skip();                                                \
+		}                                                              \
 	} while (0)
 
 #endif

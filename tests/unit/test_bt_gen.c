@@ -39,13 +39,14 @@ static bool has(const struct bt_compiled *c, int i, uint8_t code, int64_t imm)
 /* BEGIN { printf("%d %s\n", pid, comm); exit(); } */
 static void test_printf_exit(void **state)
 {
-	struct bt_program *p = prog_new("BEGIN { printf(\"%d %s\\n\", pid, comm); exit(); }");
+	struct bt_program *p =
+		prog_new("BEGIN { printf(\"%d %s\\n\", pid, comm); exit(); }");
 	struct bt_block *b = block_add(p, BT_P_BEGIN, "BEGIN");
 	struct bt_compiled *c;
 
 	(void)state;
-	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_U64, ty_str(16)), 2,
-				 bi("pid"), bi("comm"))));
+	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_U64, ty_str(16)),
+				 2, bi("pid"), bi("comm"))));
 	stmt_add(b, expr(call("exit", T_NONE, 0)));
 	c = bt_gen_ok(p);
 	assert_int_equal(c->nprogs, 1);
@@ -75,9 +76,10 @@ static void test_aggregations(void **state)
 	(void)state;
 	lh.lmin = 0, lh.lmax = 100, lh.lstep = 10;
 	b->pred = binop('>', bi("arg0"), num(5));
-	stmt_add(b, assign(map(p, "", T_U64, ty_kind(BT_T_COUNT), 1, bi("tid")), '=',
-			   call("count", ty_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(map(p, "s", ty_str(16), ty_kind(BT_T_SUM), 1, bi("comm")),
+	stmt_add(b, assign(map(p, "", T_U64, ty_kind(BT_T_COUNT), 1, bi("tid")),
+			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
+	stmt_add(b, assign(map(p, "s", ty_str(16), ty_kind(BT_T_SUM), 1,
+			       bi("comm")),
 			   '=', call("sum", ty_kind(BT_T_SUM), 1, bi("arg1"))));
 	stmt_add(b, assign(map(p, "h", T_NONE, ty_kind(BT_T_HIST), 0), '=',
 			   call("hist", ty_kind(BT_T_HIST), 1, bi("arg2"))));
@@ -125,25 +127,29 @@ static void test_vars_if_maps(void **state)
 
 	(void)state;
 	cast = nd(BT_N_CAST, T_U64, 1, 1, bi("arg1"));
-	stmt_add(b, assign(var(b, "x", T_S64), '=', binop('/', bi("arg0"), cast)));
+	stmt_add(b,
+		 assign(var(b, "x", T_S64), '=', binop('/', bi("arg0"), cast)));
 	stmt_add(b, assign(var(b, "y", T_S64), '=',
 			   binop('%', var(b, "x", T_S64), num(3))));
 	iff = nd(BT_N_IF, T_NONE, 2, 1,
 		 binop(BT_OP_LAND, binop('<', var(b, "x", T_S64), num(1)),
 		       binop(BT_OP_NE, var(b, "y", T_S64), num(2))));
-	iff->body = nd(BT_N_BLOCK, T_NONE, 2, 1,
-		       assign(map(p, "m", key, ty_str(8), 2, var(b, "x", T_S64),
-				  bi("comm")),
-			      '=', call("str", ty_str(8), 2, bi("arg0"), num(8))));
-	iff->orelse = nd(BT_N_BLOCK, T_NONE, 3, 1,
-			 expr(call("delete", T_NONE, 1,
-				   map(p, "m", key, ty_str(8), 2, num(1),
-				       str("a")))));
+	iff->body =
+		nd(BT_N_BLOCK, T_NONE, 2, 1,
+		   assign(map(p, "m", key, ty_str(8), 2, var(b, "x", T_S64),
+			      bi("comm")),
+			  '=', call("str", ty_str(8), 2, bi("arg0"), num(8))));
+	iff->orelse = nd(
+		BT_N_BLOCK, T_NONE, 3, 1,
+		expr(call("delete", T_NONE, 1,
+			  map(p, "m", key, ty_str(8), 2, num(1), str("a")))));
 	stmt_add(b, iff);
-	inc = nd(BT_N_UNOP, T_U64, 4, 1, map(p, "c", T_U64, T_U64, 1, bi("pid")));
+	inc = nd(BT_N_UNOP, T_U64, 4, 1,
+		 map(p, "c", T_U64, T_U64, 1, bi("pid")));
 	inc->op = BT_OP_POSTINC;
 	stmt_add(b, expr(inc));
-	stmt_add(b, assign(map(p, "v", T_U64, T_U64, 1, bi("pid")), '+', num(5)));
+	stmt_add(b,
+		 assign(map(p, "v", T_U64, T_U64, 1, bi("pid")), '+', num(5)));
 	stmt_add(b, expr(binop(BT_OP_SHR, var(b, "x", T_S64), num(2))));
 	c = bt_gen_ok(p);
 	/* / and % are unsigned (bpftrace 0.17) */
@@ -154,7 +160,8 @@ static void test_vars_if_maps(void **state)
 	assert_true(has(c, 0, BPF_ALU64 | BPF_RSH | BPF_X, -1));
 	assert_false(has(c, 0, BPF_ALU64 | BPF_ARSH | BPF_X, -1));
 	/* a uprobe's str() reads user memory */
-	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_probe_read_user_str));
+	assert_true(
+		has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_probe_read_user_str));
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_map_delete_elem));
 	assert_int_equal(c->maps[0].key_size, 24);
 	NEED_BPF();
@@ -170,7 +177,8 @@ static void test_unsigned_compare(void **state)
 	struct bt_compiled *c;
 
 	(void)state;
-	b->pred = binop('<', nd(BT_N_CAST, T_U32, 1, 1, bi("arg0")), bi("arg1"));
+	b->pred =
+		binop('<', nd(BT_N_CAST, T_U32, 1, 1, bi("arg0")), bi("arg1"));
 	c = bt_gen_ok(p);
 	assert_true(has(c, 0, BPF_JMP | BPF_JLT | BPF_X, -1));
 	assert_false(has(c, 0, BPF_JMP | BPF_JSLT | BPF_X, -1));
@@ -185,8 +193,8 @@ static void test_tracepoint(void **state)
 {
 	struct bt_program *p = prog_new("t:syscalls:sys_enter_openat { }");
 	struct bt_block *b = block_add(p, BT_P_TRACEPOINT, "t:x:y");
-	struct bt_type ptr = { .kind = BT_T_PTR, .size = 8, .is_user = true,
-			       .isize = 1 };
+	struct bt_type ptr = {
+		.kind = BT_T_PTR, .size = 8, .is_user = true, .isize = 1};
 	struct bt_node *fname, *name, *flags;
 	struct bt_compiled *c;
 
@@ -196,20 +204,25 @@ static void test_tracepoint(void **state)
 	name = named(BT_N_FIELD, "name", ty_str(64));
 	name->off = 8;
 	name->data_loc = true;
-	flags = named(BT_N_FIELD, "flags", (struct bt_type){ .kind = BT_T_INT,
-			.size = 8, .isize = 4, .is_signed = true });
+	flags = named(BT_N_FIELD, "flags",
+		      (struct bt_type){.kind = BT_T_INT,
+				       .size = 8,
+				       .isize = 4,
+				       .is_signed = true});
 	flags->off = 32;
 	stmt_add(b, assign(map(p, "", ty_str(64), ty_kind(BT_T_COUNT), 1,
 			       call("str", ty_str(64), 1, fname)),
 			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
-	stmt_add(b, expr(printf_(p, "%s %d\n", ty_tuple(2, ty_str(64), T_S64), 2,
-				 name, flags)));
+	stmt_add(b, expr(printf_(p, "%s %d\n", ty_tuple(2, ty_str(64), T_S64),
+				 2, name, flags)));
 	c = bt_gen_ok(p);
 	assert_int_equal(c->progs[0].prog_type, BPF_PROG_TYPE_TRACEPOINT);
 	/* the user pointer is read as user memory, the record's string as
 	 * kernel memory; int flags read 4 bytes, sign-extended */
-	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_probe_read_user_str));
-	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_probe_read_kernel_str));
+	assert_true(
+		has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_probe_read_user_str));
+	assert_true(
+		has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_probe_read_kernel_str));
 	assert_true(has(c, 0, BPF_LDX | BPF_MEM | BPF_W, -1));
 	NEED_BPF();
 	bt_load_all(c);
@@ -230,17 +243,19 @@ static void test_interval_misc(void **state)
 	(void)state;
 	pr = call("print", T_NONE, 1, map(p, "x", T_NONE, T_S64, 0));
 	stmt_add(b, expr(pr));
-	stmt_add(b, expr(call("clear", T_NONE, 1, map(p, "x", T_NONE, T_S64, 0))));
-	stmt_add(b, expr(call("zero", T_NONE, 1, map(p, "y", T_NONE, T_S64, 0))));
+	stmt_add(b,
+		 expr(call("clear", T_NONE, 1, map(p, "x", T_NONE, T_S64, 0))));
+	stmt_add(b,
+		 expr(call("zero", T_NONE, 1, map(p, "y", T_NONE, T_S64, 0))));
 	tm = call("time", T_NONE, 1, str("%H\n"));
 	tm->id = 0;
 	stmt_add(b, expr(tm));
 	stmt_add(b, assign(map(p, "e", T_NONE, T_U64, 0), '=', bi("elapsed")));
-	stmt_add(b, assign(map(p, "k", bi("kstack")->type, ty_kind(BT_T_COUNT), 1,
-			       bi("kstack")),
+	stmt_add(b, assign(map(p, "k", bi("kstack")->type, ty_kind(BT_T_COUNT),
+			       1, bi("kstack")),
 			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
-	stmt_add(b, assign(map(p, "u", bi("ustack")->type, ty_kind(BT_T_COUNT), 1,
-			       bi("ustack")),
+	stmt_add(b, assign(map(p, "u", bi("ustack")->type, ty_kind(BT_T_COUNT),
+			       1, bi("ustack")),
 			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
 	stmt_add(b, assign(var(b, "s", ty_str(4)), '=', str("abc")));
 	iff = nd(BT_N_IF, T_NONE, 1, 1,
@@ -275,17 +290,17 @@ static void test_scratch_map(void **state)
 	struct bt_compiled *c;
 
 	(void)state;
-	stmt_add(b, expr(printf_(p, "%s%s%s%s%s%s%s%s",
-				 ty_tuple(8, s64, s64, s64, s64, s64, s64, s64,
-					  s64),
-				 8, call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")))));
+	stmt_add(b, expr(printf_(
+			    p, "%s%s%s%s%s%s%s%s",
+			    ty_tuple(8, s64, s64, s64, s64, s64, s64, s64, s64),
+			    8, call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")))));
 	c = bt_gen_ok(p);
 	assert_true(c->scratch >= 0);
 	assert_true(c->maps[c->scratch].value_size >= 16 + 8 * 64);
@@ -305,7 +320,7 @@ static void test_refused(void **state)
 
 	(void)state;
 	amp->op = '&';
-	amp->loc = (struct bt_loc){ 2, 7, 1 };
+	amp->loc = (struct bt_loc){2, 7, 1};
 	stmt_add(b, assign(var(b, "x", T_U64), '=', amp));
 	assert_null(bt_gen(p, &err));
 	assert_int_equal(err.err, ENOTSUP);

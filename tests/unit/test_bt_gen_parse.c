@@ -19,6 +19,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include <linux/bpf.h>
+
 #include "bt_tree.h"
 
 static struct bt_field tp_fields[3];
@@ -62,7 +64,8 @@ static const char *const programs[] = {
 	"uprobe:/lib/x86_64-linux-gnu/libc.so.6:malloc { @bytes = "
 	"lhist(arg0, 0, 10000, 1000); @s = sum(arg0); @a = avg(arg0); "
 	"@mn = min(arg0); @mx = max(arg0); @st = stats(arg0); }",
-	"uprobe:/bin/bash:readline { @[ustack] = count(); @k[func] = count(); }",
+	"uprobe:/bin/bash:readline { @[ustack] = count(); @k[func] = count(); "
+	"}",
 	"tracepoint:syscalls:sys_enter_openat { printf(\"%s %s %d\\n\", comm, "
 	"str(args->filename), args->flags); @[args->name] = count(); }",
 	"interval:s:1 { @y = 1; @x = 2; time(\"%H:%M:%S\\n\"); print(@x); "
@@ -76,6 +79,9 @@ static const char *const programs[] = {
 	"uprobe:/bin/bash:readline { @[pid, comm]++; @n += 2; @m = -arg0 >> 3; "
 	"@l = (int8)arg1; @z = !arg2 || ~arg3 == 0; print(arg0); }",
 	"END { printf(\"%d %d %d\\n\", uid, gid, cgroup); }",
+	"uprobe:/bin/bash:readline { printf(\"%s %s\\n\", ntop(arg0), "
+	"ntop(2, arg1)); @[ntop(arg2)] = count(); printf(\"%s %s %d\\n\", "
+	"func, probe, rand); @k[ksym(arg3), usym(arg4)] = count(); }",
 };
 
 static void test_programs(void **state)
@@ -98,12 +104,42 @@ static void test_programs(void **state)
 	}
 }
 
+/* args->name, a __data_loc string: its bytes where the u32 locator's low
+ * half points in the record, read as a kernel string */
+static void test_data_loc(void **state)
+{
+	struct bt_program *p = NULL;
+	struct bt_compiled *c = compile("tracepoint:sched:sched_process_exec { "
+					"@[args->name] = count(); }",
+					&p);
+	const struct bt_cprog *cp = &c->progs[0];
+	size_t k;
+	bool locator = false, mask = false, read = false;
+
+	(void)state;
+	for (k = 0; k < cp->ninsns; k++) {
+		const struct bpf_insn *in = &cp->insns[k];
+
+		locator |= in->code == (BPF_LDX | BPF_MEM | BPF_W) &&
+			   in->src_reg == BPF_REG_6 && in->off == 8;
+		mask |= in->code == (BPF_ALU64 | BPF_AND | BPF_K) &&
+			in->imm == 0xffff;
+		read |= in->code == (BPF_JMP | BPF_CALL) &&
+			in->imm == BPF_FUNC_probe_read_kernel_str;
+	}
+	assert_true(locator && mask && read);
+	if (bt_can_bpf())
+		bt_load_all(c);
+	bt_compiled_free(c);
+	bt_program_free(p);
+}
+
 /* what the generator cannot do is refused at its place, never changed */
 static void test_refused_with_place(void **state)
 {
 	struct lib_error err = LIB_ERROR_INIT(0);
-	struct bt_program *p = bt_parse("BEGIN {\n  @x = kaddr(\"jiffies\");\n}",
-					"t.bt", &err);
+	struct bt_program *p = bt_parse(
+		"BEGIN {\n  @x = kaddr(\"jiffies\");\n}", "t.bt", &err);
 	struct bt_compiled *c;
 
 	(void)state;
@@ -120,19 +156,26 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_programs),
+		cmocka_unit_test(test_data_loc),
 		cmocka_unit_test(test_refused_with_place),
 	};
 
-	tp_fields[0] = (struct bt_field){
-		.name = "filename", .offset = 24,
-		.type = { .kind = BT_T_PTR, .size = 8, .isize = 1,
-			  .is_user = true } };
-	tp_fields[1] = (struct bt_field){
-		.name = "flags", .offset = 32,
-		.type = { .kind = BT_T_INT, .size = 8, .isize = 4,
-			  .is_signed = true } };
+	tp_fields[0] = (struct bt_field){.name = "filename",
+					 .offset = 24,
+					 .type = {.kind = BT_T_PTR,
+						  .size = 8,
+						  .isize = 1,
+						  .is_user = true}};
+	tp_fields[1] = (struct bt_field){.name = "flags",
+					 .offset = 32,
+					 .type = {.kind = BT_T_INT,
+						  .size = 8,
+						  .isize = 4,
+						  .is_signed = true}};
 	tp_fields[2] = (struct bt_field){
-		.name = "name", .offset = 8, .data_loc = true,
-		.type = { .kind = BT_T_STR, .size = 64, .strsize = 64 } };
+		.name = "name",
+		.offset = 8,
+		.data_loc = true,
+		.type = {.kind = BT_T_STR, .size = 64, .strsize = 64}};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

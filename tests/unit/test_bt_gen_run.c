@@ -49,7 +49,7 @@ static uint64_t func_off(const char *name)
 	return off;
 }
 
-static void run_fixture(void)
+static pid_t run_fixture(void)
 {
 	pid_t pid = fork();
 	int st;
@@ -61,6 +61,7 @@ static void run_fixture(void)
 	}
 	assert_int_equal(waitpid(pid, &st, 0), pid);
 	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	return pid;
 }
 
 /* the map's value for key, the CPUs summed (per-CPU maps: the u64 at
@@ -100,7 +101,7 @@ static int64_t get1(const struct bt_compiled *c, int map, int64_t k)
 
 static int64_t bucket(const struct bt_compiled *c, int map, uint64_t b)
 {
-	uint64_t key[2] = { 0, b };
+	uint64_t key[2] = {0, b};
 
 	return get(c, map, key, 0);
 }
@@ -175,13 +176,18 @@ static void test_run_mul3(void **state)
 {
 	struct bt_program *p = prog_new("uprobe:fixture_pie:mul3 { ... }");
 	struct bt_block *b, *g;
-	struct bt_type lh = ty_kind(BT_T_LHIST), key2 = ty_tuple(2, T_S64, ty_str(16));
+	struct bt_type lh = ty_kind(BT_T_LHIST),
+		       key2 = ty_tuple(2, T_S64, ty_str(16));
 	struct bt_type s64 = ty_str(64);
 	struct bt_node *iff, *inc, *un, *cmp;
 	struct bt_compiled *c;
 	struct ring_buffer *rb;
-	struct ring_seen seen = { 0 };
+	struct ring_seen seen = {0};
 	int progs[2], links[2], i;
+	uint64_t fn[2], zero = 0;
+	struct elf_file *ef;
+	struct elf_sym sym;
+	pid_t child;
 	char skey[64];
 	uint8_t k2[24];
 
@@ -195,7 +201,7 @@ static void test_run_mul3(void **state)
 	ncpu = libbpf_num_possible_cpus();
 	lh.lmin = 0, lh.lmax = 10, lh.lstep = 3;
 	/* maps 0..: @c @s @h @l @mn @mx @a @q @d @m @r @lt @z @n @k @big
-	 * @small @inc @u @g @g4 */
+	 * @small @inc @u @fn @g @g4 */
 	stmt_add(b, assign(map(p, "c", T_NONE, ty_kind(BT_T_COUNT), 0), '=',
 			   call("count", ty_kind(BT_T_COUNT), 0)));
 	stmt_add(b, assign(map(p, "s", T_NONE, ty_kind(BT_T_SUM), 0), '=',
@@ -222,14 +228,17 @@ static void test_run_mul3(void **state)
 			   binop(BT_OP_SHR, MUL3_OFF(5), num(1))));
 	cmp = nd(BT_N_TERNARY, T_S64, 1, 3, binop('<', MUL3_OFF(5), num(0)),
 		 num(1), num(2));
-	stmt_add(b, assign(map(p, "lt", T_S64, T_S64, 1, bi("arg0")), '=', cmp));
+	stmt_add(b,
+		 assign(map(p, "lt", T_S64, T_S64, 1, bi("arg0")), '=', cmp));
 	stmt_add(b, assign(map(p, "z", T_S64, T_S64, 1, bi("arg0")), '=',
 			   binop('/', bi("arg1"),
 				 binop('-', bi("arg0"), bi("arg0")))));
 	stmt_add(b, assign(map(p, "n", T_S64, T_S64, 1, bi("arg0")), '=',
 			   nd(BT_N_CAST,
-			      (struct bt_type){ .kind = BT_T_INT, .size = 8,
-						.isize = 1, .is_signed = true },
+			      (struct bt_type){.kind = BT_T_INT,
+					       .size = 8,
+					       .isize = 1,
+					       .is_signed = true},
 			      1, 1, binop('*', bi("arg0"), num(30)))));
 	stmt_add(b, assign(map(p, "k", key2, T_S64, 2, bi("arg0"), bi("comm")),
 			   '=', bi("arg2")));
@@ -245,10 +254,12 @@ static void test_run_mul3(void **state)
 			 assign(map(p, "small", T_S64, T_S64, 1, bi("arg0")),
 				'=', num(1)));
 	stmt_add(b, iff);
-	inc = nd(BT_N_UNOP, T_S64, 1, 1, map(p, "inc", T_S64, T_S64, 1, num(1)));
+	inc = nd(BT_N_UNOP, T_S64, 1, 1,
+		 map(p, "inc", T_S64, T_S64, 1, num(1)));
 	inc->op = BT_OP_POSTINC;
 	stmt_add(b, expr(inc));
-	stmt_add(b, assign(map(p, "inc", T_S64, T_S64, 1, num(1)), '+', num(2)));
+	stmt_add(b,
+		 assign(map(p, "inc", T_S64, T_S64, 1, num(1)), '+', num(2)));
 	inc = nd(BT_N_UNOP, T_S64, 1, 1, var(b, "u", T_S64));
 	inc->op = BT_OP_PREINC;
 	un = nd(BT_N_UNROLL, T_NONE, 1, 0);
@@ -257,20 +268,27 @@ static void test_run_mul3(void **state)
 	stmt_add(b, un);
 	stmt_add(b, assign(map(p, "u", T_S64, T_S64, 1, bi("arg0")), '=',
 			   var(b, "u", T_S64)));
-	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_S64, ty_str(16)), 2,
-				 bi("arg0"), bi("comm"))));
+	stmt_add(
+		b,
+		assign(map(p, "fn", T_NONE,
+			   (struct bt_type){.kind = BT_T_USYM, .size = 16}, 0),
+		       '=',
+		       named(BT_N_BUILTIN, "func",
+			     (struct bt_type){.kind = BT_T_USYM, .size = 16})));
+	stmt_add(b, expr(printf_(p, "%d %s\n", ty_tuple(2, T_S64, ty_str(16)),
+				 2, bi("arg0"), bi("comm"))));
 	/* more than the stack holds: staged in the scratch map */
-	stmt_add(g, expr(printf_(p, "%s%s%s%s%s%s%s%s",
-				 ty_tuple(8, s64, s64, s64, s64, s64, s64, s64,
-					  s64),
-				 8, call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")),
-				 call("str", s64, 1, bi("arg0")))));
+	stmt_add(g, expr(printf_(
+			    p, "%s%s%s%s%s%s%s%s",
+			    ty_tuple(8, s64, s64, s64, s64, s64, s64, s64, s64),
+			    8, call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")),
+			    call("str", s64, 1, bi("arg0")))));
 	stmt_add(g, assign(map(p, "g", ty_str(64), ty_kind(BT_T_COUNT), 1,
 			       call("str", ty_str(64), 1, bi("arg0"))),
 			   '=', call("count", ty_kind(BT_T_COUNT), 0)));
@@ -287,7 +305,7 @@ static void test_run_mul3(void **state)
 	assert_true(links[0] >= 0 && links[1] >= 0);
 	rb = ring_buffer__new(c->maps[c->ringbuf].fd, on_msg, &seen, NULL);
 	assert_non_null(rb);
-	run_fixture();
+	child = run_fixture();
 	close(links[0]);
 	close(links[1]);
 	ring_buffer__consume(rb);
@@ -310,8 +328,8 @@ static void test_run_mul3(void **state)
 	assert_int_equal(bucket(c, 3, 4), 2);
 	assert_int_equal(extreme(c, 4, true), -4);
 	assert_int_equal(extreme(c, 5, false), N + 2);
-	assert_int_equal(get(c, 6, (uint64_t[]){ 0 }, 0), N);
-	assert_int_equal(get(c, 6, (uint64_t[]){ 0 }, 8), N * (N + 1) / 2 + N);
+	assert_int_equal(get(c, 6, (uint64_t[]){0}, 0), N);
+	assert_int_equal(get(c, 6, (uint64_t[]){0}, 8), N * (N + 1) / 2 + N);
 	assert_int_equal(get1(c, 7, 0), 3);
 	assert_int_equal(get1(c, 7, 1), 4);
 	assert_int_equal(get1(c, 7, 2), 3);
@@ -325,23 +343,34 @@ static void test_run_mul3(void **state)
 		assert_int_equal(get1(c, 12, i), 0);
 		assert_int_equal(get1(c, 13, i), (int8_t)(i * 30));
 		memset(k2, 0, sizeof(k2));
-		memcpy(k2, &(int64_t){ i }, 8);
+		memcpy(k2, &(int64_t){i}, 8);
 		strcpy((char *)k2 + 8, "fixture_pie");
 		assert_int_equal(get(c, 14, k2, 0), i + 2);
-		assert_int_equal(get1(c, 15, i), 2 * i > 10 && i != 7 ? 2 * i : -1);
+		assert_int_equal(get1(c, 15, i),
+				 2 * i > 10 && i != 7 ? 2 * i : -1);
 		assert_int_equal(get1(c, 16, i), 2 * i > 10 && i != 7 ? -1 : 1);
 		assert_int_equal(get1(c, 18, i), 3);
 		memset(skey, 0, sizeof(skey));
 		snprintf(skey, sizeof(skey), "sonde-%d", i);
-		assert_int_equal(get(c, 19, skey, 0), 1);
+		assert_int_equal(get(c, 20, skey, 0), 1);
 		assert_true(seen.ok[i]);
 		assert_true(seen.big[i]);
 	}
 	assert_int_equal(get1(c, 17, 1), 3 * N);
 	memset(skey, 0, sizeof(skey));
 	strcpy(skey, "sond");
-	assert_int_equal(get(c, 20, skey, 0), N);
+	assert_int_equal(get(c, 21, skey, 0), N);
 	assert_int_equal(seen.n, N);
+	/* func: mul3's address in the child (its page offset is the
+	 * symbol's: the PIE is mapped at a page boundary), and its tgid */
+	ef = elf_file_open(FIXTURE);
+	assert_non_null(ef);
+	assert_int_equal(elf_file_find(ef, "mul3", &sym), 0);
+	elf_file_close(ef);
+	assert_int_equal(bpf_map_lookup_elem(c->maps[19].fd, &zero, fn), 0);
+	assert_int_equal(fn[0] & 0xfff, sym.addr & 0xfff);
+	assert_true(fn[0] > sym.addr);
+	assert_int_equal(fn[1], (uint64_t)child);
 	for (i = 0; i < c->nmaps; i++)
 		close(c->maps[i].fd);
 	close(progs[0]);
@@ -356,15 +385,18 @@ static const char bt_text[] =
 	"  @c = count(); @s = sum(arg0); @mn = min((int64)arg0 - 5);\n"
 	"  @mx = max(arg2); @a = avg(arg1); @q[arg0 % 3] = count();\n"
 	"  @d[arg0] = (arg0 - 5) / 2; @m[arg0] = (arg0 - 5) % 3;\n"
-	"  @r[arg0] = (arg0 - 5) >> 1; @lt[arg0] = (int64)arg0 - 5 < 0 ? 1 : 2;\n"
-	"  @ult[arg0] = arg0 - 5 < 3 ? 1 : 2; @z[arg0] = arg1 / (arg0 - arg0);\n"
+	"  @r[arg0] = (arg0 - 5) >> 1; @lt[arg0] = (int64)arg0 - 5 < 0 ? 1 : "
+	"2;\n"
+	"  @ult[arg0] = arg0 - 5 < 3 ? 1 : 2; @z[arg0] = arg1 / (arg0 - "
+	"arg0);\n"
 	"  @n[arg0] = (int8)(arg0 * 30); @u16[arg0] = (uint16)(arg0 - 5);\n"
 	"  @sub[arg0] = (int32)(arg0 - 7) * 3; @sh[arg0] = 1 << arg0;\n"
 	"  @x[arg0] = arg0 ^ 0xff | 0x100; @neg[arg0] = -arg0;\n"
 	"  @not[arg0] = !(arg0 & 1); @md[arg0] = arg2 % (arg0 - 1);\n"
 	"  @dv[arg0] = arg2 / (arg0 - 1);\n"
 	"  $v = arg0 * 2;\n"
-	"  if ($v > 10 && arg0 != 7) { @big[arg0] = $v; } else { @small[arg0] = 1; }\n"
+	"  if ($v > 10 && arg0 != 7) { @big[arg0] = $v; } else { @small[arg0] "
+	"= 1; }\n"
 	"  @inc[1]++; @inc[1] += 2; @or[arg0] = arg0 == 2 || arg0 > 8;\n"
 	"}\n";
 
@@ -446,7 +478,7 @@ static void test_against_bpftrace(void **state)
 	struct lib_error err = LIB_ERROR_INIT(0);
 	struct bt_program *p;
 	struct bt_compiled *c;
-	uint32_t lines[64] = { 0 };
+	uint32_t lines[64] = {0};
 	char *out, *line, *save = NULL;
 	int prog, link, i, compared = 0;
 

@@ -14,37 +14,56 @@
 static const char *helper(int id)
 {
 	switch (id) {
-	case BPF_FUNC_map_lookup_elem: return "bpf_map_lookup_elem";
-	case BPF_FUNC_map_update_elem: return "bpf_map_update_elem";
-	case BPF_FUNC_map_delete_elem: return "bpf_map_delete_elem";
-	case BPF_FUNC_ktime_get_ns: return "bpf_ktime_get_ns";
-	case BPF_FUNC_get_prandom_u32: return "bpf_get_prandom_u32";
-	case BPF_FUNC_get_smp_processor_id: return "bpf_get_smp_processor_id";
-	case BPF_FUNC_get_current_pid_tgid: return "bpf_get_current_pid_tgid";
-	case BPF_FUNC_get_current_uid_gid: return "bpf_get_current_uid_gid";
-	case BPF_FUNC_get_current_comm: return "bpf_get_current_comm";
-	case BPF_FUNC_get_stackid: return "bpf_get_stackid";
-	case BPF_FUNC_get_current_task: return "bpf_get_current_task";
-	case BPF_FUNC_get_current_cgroup_id: return "bpf_get_current_cgroup_id";
-	case BPF_FUNC_probe_read_user: return "bpf_probe_read_user";
-	case BPF_FUNC_probe_read_kernel: return "bpf_probe_read_kernel";
-	case BPF_FUNC_probe_read_user_str: return "bpf_probe_read_user_str";
-	case BPF_FUNC_probe_read_kernel_str: return "bpf_probe_read_kernel_str";
-	case BPF_FUNC_ringbuf_output: return "bpf_ringbuf_output";
-	case BPF_FUNC_get_func_ip: return "bpf_get_func_ip";
-	default: return "helper";
+	case BPF_FUNC_map_lookup_elem:
+		return "bpf_map_lookup_elem";
+	case BPF_FUNC_map_update_elem:
+		return "bpf_map_update_elem";
+	case BPF_FUNC_map_delete_elem:
+		return "bpf_map_delete_elem";
+	case BPF_FUNC_ktime_get_ns:
+		return "bpf_ktime_get_ns";
+	case BPF_FUNC_get_prandom_u32:
+		return "bpf_get_prandom_u32";
+	case BPF_FUNC_get_smp_processor_id:
+		return "bpf_get_smp_processor_id";
+	case BPF_FUNC_get_current_pid_tgid:
+		return "bpf_get_current_pid_tgid";
+	case BPF_FUNC_get_current_uid_gid:
+		return "bpf_get_current_uid_gid";
+	case BPF_FUNC_get_current_comm:
+		return "bpf_get_current_comm";
+	case BPF_FUNC_get_stackid:
+		return "bpf_get_stackid";
+	case BPF_FUNC_get_current_task:
+		return "bpf_get_current_task";
+	case BPF_FUNC_get_current_cgroup_id:
+		return "bpf_get_current_cgroup_id";
+	case BPF_FUNC_probe_read_user:
+		return "bpf_probe_read_user";
+	case BPF_FUNC_probe_read_kernel:
+		return "bpf_probe_read_kernel";
+	case BPF_FUNC_probe_read_user_str:
+		return "bpf_probe_read_user_str";
+	case BPF_FUNC_probe_read_kernel_str:
+		return "bpf_probe_read_kernel_str";
+	case BPF_FUNC_ringbuf_output:
+		return "bpf_ringbuf_output";
+	case BPF_FUNC_get_func_ip:
+		return "bpf_get_func_ip";
+	default:
+		return "helper";
 	}
 }
 
 static const char *const alu_ops[16] = {
-	"+=", "-=", "*=", "/=", "|=", "&=", "<<=", ">>=",
-	"neg", "%=", "^=", "=", "s>>=", "endian", "?", "?",
+	"+=",  "-=", "*=", "/=", "|=",	 "&=",	   "<<=", ">>=",
+	"neg", "%=", "^=", "=",	 "s>>=", "endian", "?",	  "?",
 };
 static const char *const jmp_ops[16] = {
-	"goto", "==", ">", ">=", "&", "!=", "s>", "s>=",
-	"call", "exit", "<", "<=", "s<", "s<=", "?", "?",
+	"goto", "==",	">", ">=", "&",	 "!=",	"s>", "s>=",
+	"call", "exit", "<", "<=", "s<", "s<=", "?",  "?",
 };
-static const char *const sizes[4] = { "u32", "u16", "u8", "u64" };
+static const char *const sizes[4] = {"u32", "u16", "u8", "u64"};
 
 static void alu(FILE *out, const struct bpf_insn *in)
 {
@@ -57,7 +76,8 @@ static void alu(FILE *out, const struct bpf_insn *in)
 		fprintf(out, "%c%d %s %c%d", r, in->dst_reg, alu_ops[op], r,
 			in->src_reg);
 	else
-		fprintf(out, "%c%d %s %d", r, in->dst_reg, alu_ops[op], in->imm);
+		fprintf(out, "%c%d %s %d", r, in->dst_reg, alu_ops[op],
+			in->imm);
 }
 
 static void jmp(FILE *out, const struct bpf_insn *in)
@@ -101,7 +121,8 @@ static int insn(FILE *out, const struct bpf_insn *in, size_t left)
 		if (BPF_MODE(in->code) == BPF_ATOMIC)
 			fprintf(out, "lock *(%s *)(r%d %+d) %s r%d", sz,
 				in->dst_reg, in->off,
-				in->imm == BPF_ADD ? "+=" : "atomic", in->src_reg);
+				in->imm == BPF_ADD ? "+=" : "atomic",
+				in->src_reg);
 		else
 			fprintf(out, "*(%s *)(r%d %+d) = r%d", sz, in->dst_reg,
 				in->off, in->src_reg);

@@ -97,15 +97,18 @@ static int cmap_add(struct bt_compiled *c, int map, enum bt_map_kind kind,
 	if (!m)
 		return -ENOMEM;
 	c->maps = m;
-	m[c->nmaps] = (struct bt_cmap){ .map = map, .kind = kind,
-					.key_size = ks, .value_size = vs,
-					.max_entries = max, .fd = -1 };
+	m[c->nmaps] = (struct bt_cmap){.map = map,
+				       .kind = kind,
+				       .key_size = ks,
+				       .value_size = vs,
+				       .max_entries = max,
+				       .fd = -1};
 	return c->nmaps++;
 }
 
 /* The index of a special map, added at its first use. */
-static int special(struct btg *s, int *idx, enum bt_map_kind kind,
-		   uint32_t ks, uint32_t vs, uint32_t max)
+static int special(struct btg *s, int *idx, enum bt_map_kind kind, uint32_t ks,
+		   uint32_t vs, uint32_t max)
 {
 	if (*idx < 0) {
 		*idx = cmap_add(s->c, -1, kind, ks, vs, max);
@@ -123,7 +126,7 @@ int btg_cmap_of(struct btg *s, int map)
 		return special(s, &c->ringbuf, BT_M_RINGBUF, 0, 0, 1 << 20);
 	if (map == -2)
 		return special(s, &c->stacks, BT_M_STACKS, 4, 127 * 8,
-				BT_MAP_MAX_ENTRIES);
+			       BT_MAP_MAX_ENTRIES);
 	if (map == -3)
 		return special(s, &c->scratch, BT_M_SCRATCH, 4, 8, 1);
 	if (map == -4)
@@ -218,8 +221,8 @@ static int if_stmt(struct btg *s, const struct bt_node *n)
 		gen_jump(g, JA(0), lend);
 	gen_label_here(g, lelse);
 	if (n->orelse) {
-		err = n->orelse->kind == BT_N_IF ? stmt(s, n->orelse) :
-						  block(s, n->orelse);
+		err = n->orelse->kind == BT_N_IF ? stmt(s, n->orelse)
+						 : block(s, n->orelse);
 		gen_label_here(g, lend);
 	}
 	return err;
@@ -267,11 +270,11 @@ static int stmt(struct btg *s, const struct bt_node *n)
 	}
 	s->scr_top = mark;
 	if (!err && s->buf.err)
-		err = s->buf.err == -E2BIG ?
-			      btg_fail(s, n->loc, E2BIG,
-				       "the program is too large for sonde's "
-				       "code generator here") :
-			      s->buf.err;
+		err = s->buf.err == -E2BIG
+			      ? btg_fail(s, n->loc, E2BIG,
+					 "the program is too large for sonde's "
+					 "code generator here")
+			      : s->buf.err;
 	return err;
 }
 
@@ -364,9 +367,10 @@ static int one_prog(struct btg *s, int bi, int pi)
 		err = gen_finish(g);
 	if (err && !s->err->err)
 		btg_fail(s, s->blk->loc, -err,
-			 err == -E2BIG ? "the program is too large for sonde's "
-					 "code generator" :
-					 "cannot generate this probe's program");
+			 err == -E2BIG
+				 ? "the program is too large for sonde's "
+				   "code generator"
+				 : "cannot generate this probe's program");
 	s->cp->insns = s->buf.insns;
 	s->cp->ninsns = s->buf.n;
 	s->cp->lines = s->lines;
@@ -463,7 +467,7 @@ static int all_progs(struct btg *s)
 
 struct bt_compiled *bt_gen(const struct bt_program *p, struct lib_error *err)
 {
-	struct btg s = { .p = p, .err = err };
+	struct btg s = {.p = p, .err = err};
 	struct bt_compiled *c = calloc(1, sizeof(*c));
 	int e;
 
@@ -479,10 +483,12 @@ struct bt_compiled *bt_gen(const struct bt_program *p, struct lib_error *err)
 		e = all_progs(&s);
 	free(s.var_off);
 	if (!e && c->scratch >= 0)
-		c->maps[c->scratch].value_size = btg_align8(s.scr_max ? s.scr_max : 8);
+		c->maps[c->scratch].value_size =
+			btg_align8(s.scr_max ? s.scr_max : 8);
 	if (e) {
 		if (!err->err)
-			lib_error_set(err, -e, -1, "cannot generate the program");
+			lib_error_set(err, -e, -1,
+				      "cannot generate the program");
 		bt_compiled_free(c);
 		return NULL;
 	}

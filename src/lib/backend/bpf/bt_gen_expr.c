@@ -15,8 +15,8 @@
 #include "bpf_int.h"
 #include "bt_gen_int.h"
 
-static const char *const arg_regs[BT_MAX_ARGS] = { "di", "si", "dx",
-						   "cx", "r8", "r9" };
+static const char *const arg_regs[BT_MAX_ARGS] = {"di", "si", "dx",
+						  "cx", "r8", "r9"};
 
 void btg_scr_ptr(struct btg *s, int reg, int off)
 {
@@ -36,7 +36,7 @@ void btg_copy(struct btg *s, int doff, int src, int soff, uint32_t size)
 	static const struct {
 		uint32_t n;
 		int sz;
-	} w[] = { { 8, BPF_DW }, { 4, BPF_W }, { 2, BPF_H }, { 1, BPF_B } };
+	} w[] = {{8, BPF_DW}, {4, BPF_W}, {2, BPF_H}, {1, BPF_B}};
 	uint32_t i = 0;
 	size_t k;
 
@@ -75,7 +75,8 @@ static void read_ptr(struct btg *s, uint32_t size, bool user, bool sign)
 	     CALL(user ? BPF_FUNC_probe_read_user : BPF_FUNC_probe_read_kernel),
 	     LDX(BPF_DW, R0, FP, slot));
 	if (sign && sh > 0 && sh < 64)
-		EMIT(&s->g, ALU_IMM(BPF_LSH, R0, sh), ALU_IMM(BPF_ARSH, R0, sh));
+		EMIT(&s->g, ALU_IMM(BPF_LSH, R0, sh),
+		     ALU_IMM(BPF_ARSH, R0, sh));
 	btg_pop(s);
 }
 
@@ -118,13 +119,15 @@ static int builtin(struct btg *s, const struct bt_node *n)
 		if (b[0] == 'p')
 			EMIT(g, ALU_IMM(BPF_RSH, R0, 32));
 		else
-			EMIT(g, ALU_IMM(BPF_LSH, R0, 32), ALU_IMM(BPF_RSH, R0, 32));
+			EMIT(g, ALU_IMM(BPF_LSH, R0, 32),
+			     ALU_IMM(BPF_RSH, R0, 32));
 	} else if (!strcmp(b, "uid") || !strcmp(b, "gid")) {
 		EMIT(g, CALL(BPF_FUNC_get_current_uid_gid));
 		if (b[0] == 'g')
 			EMIT(g, ALU_IMM(BPF_RSH, R0, 32));
 		else
-			EMIT(g, ALU_IMM(BPF_LSH, R0, 32), ALU_IMM(BPF_RSH, R0, 32));
+			EMIT(g, ALU_IMM(BPF_LSH, R0, 32),
+			     ALU_IMM(BPF_RSH, R0, 32));
 	} else if (!strcmp(b, "cpu")) {
 		EMIT(g, CALL(BPF_FUNC_get_smp_processor_id));
 	} else if (!strcmp(b, "nsecs")) {
@@ -158,8 +161,8 @@ static int builtin(struct btg *s, const struct bt_node *n)
 	} else if (!strcmp(b, "rand")) {
 		EMIT(g, CALL(BPF_FUNC_get_prandom_u32));
 	} else {
-		return btg_fail(s, n->loc, ENOTSUP,
-				"%s is not supported yet", n->name);
+		return btg_fail(s, n->loc, ENOTSUP, "%s is not supported yet",
+				n->name);
 	}
 	return 0;
 }
@@ -171,14 +174,30 @@ static int arith(struct btg *s, const struct bt_node *n, bool sign)
 	int op;
 
 	switch (n->op) {
-	case '+': op = BPF_ADD; break;
-	case '-': op = BPF_SUB; break;
-	case '*': op = BPF_MUL; break;
-	case '&': op = BPF_AND; break;
-	case '|': op = BPF_OR; break;
-	case '^': op = BPF_XOR; break;
-	case BT_OP_SHL: op = BPF_LSH; break;
-	case BT_OP_SHR: op = BPF_RSH; break;
+	case '+':
+		op = BPF_ADD;
+		break;
+	case '-':
+		op = BPF_SUB;
+		break;
+	case '*':
+		op = BPF_MUL;
+		break;
+	case '&':
+		op = BPF_AND;
+		break;
+	case '|':
+		op = BPF_OR;
+		break;
+	case '^':
+		op = BPF_XOR;
+		break;
+	case BT_OP_SHL:
+		op = BPF_LSH;
+		break;
+	case BT_OP_SHR:
+		op = BPF_RSH;
+		break;
 	case '/':
 	case '%':
 		/* bpftrace 0.17: unsigned, and BPF's own answer for a zero
@@ -197,12 +216,18 @@ static int arith(struct btg *s, const struct bt_node *n, bool sign)
 static int compare_op(int op, bool sign)
 {
 	switch (op) {
-	case BT_OP_EQ: return BPF_JEQ;
-	case BT_OP_NE: return BPF_JNE;
-	case '<': return sign ? BPF_JSLT : BPF_JLT;
-	case '>': return sign ? BPF_JSGT : BPF_JGT;
-	case BT_OP_LE: return sign ? BPF_JSLE : BPF_JLE;
-	case BT_OP_GE: return sign ? BPF_JSGE : BPF_JGE;
+	case BT_OP_EQ:
+		return BPF_JEQ;
+	case BT_OP_NE:
+		return BPF_JNE;
+	case '<':
+		return sign ? BPF_JSLT : BPF_JLT;
+	case '>':
+		return sign ? BPF_JSGT : BPF_JGT;
+	case BT_OP_LE:
+		return sign ? BPF_JSLE : BPF_JLE;
+	case BT_OP_GE:
+		return sign ? BPF_JSGE : BPF_JGE;
 	}
 	return -1;
 }
@@ -251,11 +276,11 @@ static int logical(struct btg *s, const struct bt_node *n)
 	err = btg_int(s, n->kid[0]);
 	if (err)
 		return err;
-	gen_jump(g, JMP_IMM(and ? BPF_JEQ : BPF_JNE, R0, 0, 0), sc);
+	gen_jump(g, JMP_IMM(and? BPF_JEQ : BPF_JNE, R0, 0, 0), sc);
 	err = btg_int(s, n->kid[1]);
 	if (err)
 		return err;
-	gen_jump(g, JMP_IMM(and ? BPF_JEQ : BPF_JNE, R0, 0, 0), sc);
+	gen_jump(g, JMP_IMM(and? BPF_JEQ : BPF_JNE, R0, 0, 0), sc);
 	EMIT(g, MOV_IMM(R0, and));
 	gen_jump(g, JA(0), end);
 	gen_label_here(g, sc);
@@ -379,12 +404,15 @@ static int field(struct btg *s, const struct bt_node *n)
 		btg_narrow(s, R0, t);
 		return 0;
 	}
-	EMIT(&s->g, LDX(sz == 1 ? BPF_B : sz == 2 ? BPF_H : sz == 4 ? BPF_W :
-							      BPF_DW,
+	EMIT(&s->g, LDX(sz == 1	  ? BPF_B
+			: sz == 2 ? BPF_H
+			: sz == 4 ? BPF_W
+				  : BPF_DW,
 			R0, R6, (int16_t)n->off));
 	sh = 64 - 8 * sz;
 	if (t->is_signed && sh > 0)
-		EMIT(&s->g, ALU_IMM(BPF_LSH, R0, sh), ALU_IMM(BPF_ARSH, R0, sh));
+		EMIT(&s->g, ALU_IMM(BPF_LSH, R0, sh),
+		     ALU_IMM(BPF_ARSH, R0, sh));
 	return 0;
 }
 
@@ -414,8 +442,8 @@ static int call_int(struct btg *s, const struct bt_node *n)
 		return btg_int(s, n->kid[0]);
 	if (!strcmp(f, "strftime") && n->nkid == 2)
 		return btg_int(s, n->kid[1]);
-	return btg_fail(s, n->loc, ENOTSUP,
-			"%s() is not supported here yet", n->name);
+	return btg_fail(s, n->loc, ENOTSUP, "%s() is not supported here yet",
+			n->name);
 }
 
 int btg_int(struct btg *s, const struct bt_node *n)
@@ -464,10 +492,9 @@ int btg_int(struct btg *s, const struct bt_node *n)
 		off = btg_scratch(s, n->kid[0]->type.size);
 		err = btg_mem(s, n->kid[0], off);
 		if (!err)
-			EMIT(&s->g,
-			     LDX(BPF_DW, R0, R9,
-				 off + (int)btg_tup_off(&n->kid[0]->type,
-							(int)n->num)));
+			EMIT(&s->g, LDX(BPF_DW, R0, R9,
+					off + (int)btg_tup_off(&n->kid[0]->type,
+							       (int)n->num)));
 		return err;
 	default:
 		return btg_fail(s, n->loc, ENOTSUP,

@@ -35,14 +35,14 @@ struct btg {
 	int *lines;
 	size_t lines_done, lines_cap;
 	int line;
-	int depth;	 /* spill slots in use */
-	int *var_off;	 /* per variable: fp offset, or scratch offset */
-	uint32_t scr_top; /* scratch bytes in use */
-	uint32_t scr_max; /* over the programs that use the scratch map */
+	int depth;	   /* spill slots in use */
+	int *var_off;	   /* per variable: fp offset, or scratch offset */
+	uint32_t scr_top;  /* scratch bytes in use */
+	uint32_t scr_max;  /* over the programs that use the scratch map */
 	uint32_t prog_scr; /* this program's */
 	int stack_used;	   /* bytes of the stack below fp, variables' too */
 	bool on_stack;	   /* r9 is fp - BTG_STACK: the scratch fits there */
-	int out;	 /* the label that leaves the program */
+	int out;	   /* the label that leaves the program */
 };
 
 static inline uint32_t btg_align8(uint32_t n)

@@ -70,11 +70,11 @@ static int read_str(struct btg *s, const struct bt_node *n, int off)
 	btg_pop(s);
 	btg_scr_ptr(s, R1, dst);
 	if (buf)
-		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user :
-					BPF_FUNC_probe_read_kernel));
+		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user
+				      : BPF_FUNC_probe_read_kernel));
 	else
-		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user_str :
-					BPF_FUNC_probe_read_kernel_str));
+		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user_str
+				      : BPF_FUNC_probe_read_kernel_str));
 	return 0;
 }
 
@@ -84,6 +84,26 @@ static void with_tgid(struct btg *s, int off)
 	EMIT(&s->g, STX(BPF_DW, R9, R0, off),
 	     CALL(BPF_FUNC_get_current_pid_tgid), ALU_IMM(BPF_RSH, R0, 32),
 	     STX(BPF_DW, R9, R0, off + 8));
+}
+
+/* ntop([af, ] addr): u64 family (AF_INET 2 when not given), then the
+ * address's bytes as they were in memory (an integer: its low 4 bytes) */
+static int ntop(struct btg *s, const struct bt_node *n, int off)
+{
+	int err;
+
+	btg_zero(s, off, n->type.size);
+	EMIT(&s->g, ST_IMM(BPF_DW, R9, off, 2));
+	if (n->nkid == 2) {
+		err = btg_int(s, n->kid[0]);
+		if (err)
+			return err;
+		EMIT(&s->g, STX(BPF_DW, R9, R0, off));
+	}
+	err = btg_int(s, n->kid[n->nkid - 1]);
+	if (!err)
+		EMIT(&s->g, STX(BPF_W, R9, R0, off + 8));
+	return err;
 }
 
 static int call_mem(struct btg *s, const struct bt_node *n, int off)
@@ -99,8 +119,10 @@ static int call_mem(struct btg *s, const struct bt_node *n, int off)
 			with_tgid(s, off);
 		return err;
 	}
-	return btg_fail(s, n->loc, ENOTSUP,
-			"%s() is not supported yet", n->name);
+	if (!strcmp(f, "ntop") && n->nkid >= 1)
+		return ntop(s, n, off);
+	return btg_fail(s, n->loc, ENOTSUP, "%s() is not supported yet",
+			n->name);
 }
 
 static int builtin_mem(struct btg *s, const struct bt_node *n, int off)
@@ -145,8 +167,8 @@ static int field_mem(struct btg *s, const struct bt_node *n, int off)
 		EMIT(&s->g, ALU_IMM(BPF_ADD, R3, (int32_t)n->off));
 	btg_scr_ptr(s, R1, off);
 	EMIT(&s->g, MOV_IMM(R2, n->type.size),
-	     CALL(n->data_loc ? BPF_FUNC_probe_read_kernel_str :
-				BPF_FUNC_probe_read_kernel));
+	     CALL(n->data_loc ? BPF_FUNC_probe_read_kernel_str
+			      : BPF_FUNC_probe_read_kernel));
 	return 0;
 }
 
@@ -180,8 +202,10 @@ int btg_mem(struct btg *s, const struct bt_node *n, int off)
 		str_const(s, n->name, off, n->type.size);
 		return 0;
 	case BT_N_POSPARAM:
-		str_const(s, n->num && n->num <= (uint64_t)p->nparams ?
-				     p->params[n->num - 1] : "",
+		str_const(s,
+			  n->num && n->num <= (uint64_t)p->nparams
+				  ? p->params[n->num - 1]
+				  : "",
 			  off, n->type.size);
 		return 0;
 	case BT_N_BUILTIN:
@@ -277,7 +301,8 @@ int btg_map_key(struct btg *s, const struct bt_node *n, int *koff)
 	if (n->nkid == 1)
 		return btg_value(s, n->kid[0], *koff, &m->key);
 	if (m->key.kind != BT_T_TUPLE || m->key.ntup != n->nkid)
-		return btg_fail(s, n->loc, EINVAL, "the map's keys do not match");
+		return btg_fail(s, n->loc, EINVAL,
+				"the map's keys do not match");
 	btg_zero(s, *koff, m->key.size);
 	for (i = 0; !err && i < n->nkid; i++)
 		err = btg_value(s, n->kid[i],
@@ -327,8 +352,8 @@ int btg_map_read(struct btg *s, const struct bt_node *n, int off)
 		EMIT(&s->g, LDX(BPF_DW, R0, R0, 0));
 	else
 		btg_copy(s, off, R0, 0,
-			 n->type.size < m->value.size ? n->type.size :
-							m->value.size);
+			 n->type.size < m->value.size ? n->type.size
+						      : m->value.size);
 	gen_label_here(&s->g, end);
 	return 0;
 }
@@ -336,7 +361,7 @@ int btg_map_read(struct btg *s, const struct bt_node *n, int off)
 /* hist's bucket of the value in r1 into r0: bt.h's numbering */
 static void log2_bucket(struct btg *s)
 {
-	static const int sh[] = { 32, 16, 8, 4, 2, 1 };
+	static const int sh[] = {32, 16, 8, 4, 2, 1};
 	int end = gen_label_new(&s->g);
 	size_t i;
 
@@ -433,8 +458,9 @@ static int aggregate(struct btg *s, const struct bt_node *n)
 		     LDX(BPF_DW, R2, R7, 0));
 		gen_jump(g,
 			 INSN(BPF_JMP | BPF_X |
-				      (k == BT_T_MIN ? (sign ? BPF_JSGE : BPF_JGE) :
-						       (sign ? BPF_JSLE : BPF_JLE)),
+				      (k == BT_T_MIN
+					       ? (sign ? BPF_JSGE : BPF_JGE)
+					       : (sign ? BPF_JSLE : BPF_JLE)),
 			      R1, R2, 0, 0),
 			 done);
 		EMIT(g, STX(BPF_DW, R7, R1, 0), ST_IMM(BPF_DW, R7, 8, 1));
@@ -450,8 +476,8 @@ static int aggregate(struct btg *s, const struct bt_node *n)
 
 static bool is_agg(const struct bt_node *v)
 {
-	static const char *const f[] = { "count", "sum", "avg",	 "min",
-					 "max",	  "stats", "hist", "lhist" };
+	static const char *const f[] = {"count", "sum",	  "avg",  "min",
+					"max",	 "stats", "hist", "lhist"};
 	size_t i;
 
 	if (v->kind != BT_N_CALL)
@@ -493,14 +519,17 @@ int btg_assign(struct btg *s, const struct bt_node *n)
 
 	if (dst->kind == BT_N_MAP && is_agg(v))
 		return aggregate(s, n);
-	t = dst->kind == BT_N_VAR ? &s->blk->var_types[dst->id] :
-				    &map_of(s, dst)->value;
+	t = dst->kind == BT_N_VAR ? &s->blk->var_types[dst->id]
+				  : &map_of(s, dst)->value;
 	if (n->op != '=') {
-		struct bt_node *kid[2] = { (struct bt_node *)dst,
-					   (struct bt_node *)v };
-		struct bt_node op = { .kind = BT_N_BINOP, .loc = n->loc,
-				      .op = n->op, .kid = kid, .nkid = 2,
-				      .type = *t };
+		struct bt_node *kid[2] = {(struct bt_node *)dst,
+					  (struct bt_node *)v};
+		struct bt_node op = {.kind = BT_N_BINOP,
+				     .loc = n->loc,
+				     .op = n->op,
+				     .kid = kid,
+				     .nkid = 2,
+				     .type = *t};
 
 		if (btg_is_mem(t))
 			return btg_fail(s, n->loc, ENOTSUP,
@@ -545,97 +574,4 @@ int btg_incdec(struct btg *s, const struct bt_node *n)
 		EMIT(&s->g, LDX(BPF_DW, R0, FP, slot));
 	btg_pop(s);
 	return err;
-}
-
-/* A message up the ring buffer: u64 id, u64 arg, then args (a tuple of
- * the nodes from kid[first]), or extra u64s. */
-static int message(struct btg *s, const struct bt_node *n, uint64_t id,
-		   uint64_t arg, const struct bt_type *args, int first,
-		   int nextra)
-{
-	uint32_t size = 16 + 8 * nextra;
-	int off, i, err = 0;
-
-	if (args) {
-		if (args->ntup != n->nkid - first)
-			return btg_fail(s, n->loc, EINVAL,
-					"the format's arguments do not match");
-		size += btg_tup_off(args, args->ntup) > args->size ?
-				btg_tup_off(args, args->ntup) :
-				btg_align8(args->size);
-	}
-	off = btg_scratch(s, size);
-	btg_zero(s, off, size);
-	EMIT(&s->g, ST_IMM(BPF_DW, R9, off, (int32_t)id),
-	     ST_IMM(BPF_DW, R9, off + 8, (int32_t)arg));
-	for (i = 0; args && !err && i < args->ntup; i++)
-		err = btg_value(s, n->kid[first + i],
-				off + 16 + (int)btg_tup_off(args, i),
-				&args->tup[i]);
-	for (i = 0; !err && i < nextra; i++) {
-		if (i + 1 < n->nkid) {
-			err = btg_int(s, n->kid[i + 1]);
-			EMIT(&s->g, STX(BPF_DW, R9, R0, off + 16 + 8 * i));
-		}
-	}
-	if (err)
-		return err;
-	btg_ld_map(s, R1, btg_cmap_of(s, -1));
-	btg_scr_ptr(s, R2, off);
-	EMIT(&s->g, MOV_IMM(R3, size), MOV_IMM(R4, 0),
-	     CALL(BPF_FUNC_ringbuf_output));
-	return 0;
-}
-
-static const struct bt_type *fmt_args(struct btg *s, const struct bt_node *n)
-{
-	if (n->id < 0 || n->id >= s->p->nformats)
-		return NULL;
-	return &s->p->formats[n->id].args;
-}
-
-int btg_call_stmt(struct btg *s, const struct bt_node *n)
-{
-	const char *f = n->name;
-	const struct bt_type *a = fmt_args(s, n);
-	int koff, err;
-
-	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat")) {
-		if (!a)
-			return btg_fail(s, n->loc, EINVAL, "no format");
-		return message(s, n,
-			       f[0] == 'p' ? BT_MSG_PRINTF :
-			       f[0] == 's' ? BT_MSG_SYSTEM :
-					     BT_MSG_CAT,
-			       (uint64_t)n->id, a, 1, 0);
-	}
-	if (!strcmp(f, "print") && n->nkid >= 1 && n->kid[0]->kind == BT_N_MAP &&
-	    !n->kid[0]->nkid)
-		return message(s, n, BT_MSG_PRINT, (uint64_t)n->kid[0]->id,
-			       NULL, 0, 2);
-	if (!strcmp(f, "print") && n->nkid == 1 && a)
-		return message(s, n, BT_MSG_PRINT_VAL, (uint64_t)n->id, a, 0, 0);
-	if ((!strcmp(f, "clear") || !strcmp(f, "zero")) && n->nkid == 1 &&
-	    n->kid[0]->kind == BT_N_MAP)
-		return message(s, n, f[0] == 'c' ? BT_MSG_CLEAR : BT_MSG_ZERO,
-			       (uint64_t)n->kid[0]->id, NULL, 0, 0);
-	if (!strcmp(f, "time"))
-		return message(s, n, BT_MSG_TIME, (uint64_t)n->id, NULL, 0, 0);
-	if (!strcmp(f, "exit")) {
-		err = message(s, n, BT_MSG_EXIT, 0, NULL, 0, 0);
-		gen_jump(&s->g, JA(0), s->out);
-		return err;
-	}
-	if (!strcmp(f, "delete") && n->nkid == 1 &&
-	    n->kid[0]->kind == BT_N_MAP) {
-		err = btg_map_key(s, n->kid[0], &koff);
-		if (err)
-			return err;
-		btg_ld_map(s, R1, n->kid[0]->id);
-		btg_scr_ptr(s, R2, koff);
-		EMIT(&s->g, CALL(BPF_FUNC_map_delete_elem));
-		return 0;
-	}
-	return btg_fail(s, n->loc, ENOTSUP,
-			"%s() is not supported yet", n->name);
 }

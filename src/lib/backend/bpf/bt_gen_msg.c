@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `sonde run`'s code generator: the calls that are statements. Most send
+ * a message up the ring buffer (enum bt_msg in lang/bt.h: a u64 id, a u64
+ * format or map index, then the arguments' tuple), built in the scratch
+ * area and sent with bpf_ringbuf_output(); delete() removes a key.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "bt_gen_int.h"
+
+/* A message up the ring buffer: u64 id, u64 arg, then args (a tuple of
+ * the nodes from kid[first]), or extra u64s. */
+static int message(struct btg *s, const struct bt_node *n, uint64_t id,
+		   uint64_t arg, const struct bt_type *args, int first,
+		   int nextra)
+{
+	uint32_t size = 16 + 8 * nextra;
+	int off, i, err = 0;
+
+	if (args) {
+		if (args->ntup != n->nkid - first)
+			return btg_fail(s, n->loc, EINVAL,
+					"the format's arguments do not match");
+		size += btg_tup_off(args, args->ntup) > args->size
+				? btg_tup_off(args, args->ntup)
+				: btg_align8(args->size);
+	}
+	off = btg_scratch(s, size);
+	btg_zero(s, off, size);
+	EMIT(&s->g, ST_IMM(BPF_DW, R9, off, (int32_t)id),
+	     ST_IMM(BPF_DW, R9, off + 8, (int32_t)arg));
+	for (i = 0; args && !err && i < args->ntup; i++)
+		err = btg_value(s, n->kid[first + i],
+				off + 16 + (int)btg_tup_off(args, i),
+				&args->tup[i]);
+	for (i = 0; !err && i < nextra; i++) {
+		if (i + 1 < n->nkid) {
+			err = btg_int(s, n->kid[i + 1]);
+			EMIT(&s->g, STX(BPF_DW, R9, R0, off + 16 + 8 * i));
+		}
+	}
+	if (err)
+		return err;
+	btg_ld_map(s, R1, btg_cmap_of(s, -1));
+	btg_scr_ptr(s, R2, off);
+	EMIT(&s->g, MOV_IMM(R3, size), MOV_IMM(R4, 0),
+	     CALL(BPF_FUNC_ringbuf_output));
+	return 0;
+}
+
+static const struct bt_type *fmt_args(struct btg *s, const struct bt_node *n)
+{
+	if (n->id < 0 || n->id >= s->p->nformats)
+		return NULL;
+	return &s->p->formats[n->id].args;
+}
+
+int btg_call_stmt(struct btg *s, const struct bt_node *n)
+{
+	const char *f = n->name;
+	const struct bt_type *a = fmt_args(s, n);
+	int koff, err;
+
+	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat")) {
+		if (!a)
+			return btg_fail(s, n->loc, EINVAL, "no format");
+		return message(s, n,
+			       f[0] == 'p'   ? BT_MSG_PRINTF
+			       : f[0] == 's' ? BT_MSG_SYSTEM
+					     : BT_MSG_CAT,
+			       (uint64_t)n->id, a, 1, 0);
+	}
+	if (!strcmp(f, "print") && n->nkid >= 1 &&
+	    n->kid[0]->kind == BT_N_MAP && !n->kid[0]->nkid)
+		return message(s, n, BT_MSG_PRINT, (uint64_t)n->kid[0]->id,
+			       NULL, 0, 2);
+	if (!strcmp(f, "print") && n->nkid == 1 && a)
+		return message(s, n, BT_MSG_PRINT_VAL, (uint64_t)n->id, a, 0,
+			       0);
+	if ((!strcmp(f, "clear") || !strcmp(f, "zero")) && n->nkid == 1 &&
+	    n->kid[0]->kind == BT_N_MAP)
+		return message(s, n, f[0] == 'c' ? BT_MSG_CLEAR : BT_MSG_ZERO,
+			       (uint64_t)n->kid[0]->id, NULL, 0, 0);
+	if (!strcmp(f, "time"))
+		return message(s, n, BT_MSG_TIME, (uint64_t)n->id, NULL, 0, 0);
+	if (!strcmp(f, "exit")) {
+		err = message(s, n, BT_MSG_EXIT, 0, NULL, 0, 0);
+		gen_jump(&s->g, JA(0), s->out);
+		return err;
+	}
+	if (!strcmp(f, "delete") && n->nkid == 1 &&
+	    n->kid[0]->kind == BT_N_MAP) {
+		err = btg_map_key(s, n->kid[0], &koff);
+		if (err)
+			return err;
+		btg_ld_map(s, R1, n->kid[0]->id);
+		btg_scr_ptr(s, R2, koff);
+		EMIT(&s->g, CALL(BPF_FUNC_map_delete_elem));
+		return 0;
+	}
+	return btg_fail(s, n->loc, ENOTSUP, "%s() is not supported yet",
+			n->name);
+}

@@ -267,9 +267,14 @@ int cmd_run(int argc, char **argv)
 	sonde_run__set_output(r, out);
 	status = run(r, &o, &c, &out);
 	if (o.cmd && !status) {
+		/* the program's exit() ends the run, and the command with
+		 * it: 0, as bpftrace gives; else the command's own status */
+		bool ended_by_program = sonde_run__exited(r) && !c.exited;
+
 		if (!c.exited)
 			child_kill(&c);
-		status = child_exit_status(&c);
+		if (!ended_by_program)
+			status = child_exit_status(&c);
 	}
 out:
 	sonde_run__close(r);

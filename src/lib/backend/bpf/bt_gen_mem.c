@@ -41,6 +41,28 @@ static bool user_ptr(struct btg *s, const struct bt_node *p)
 	return btg_user_probe(s);
 }
 
+/* str($N[, n]): the parameter's own text, as bpftrace takes it (not an
+ * address to read) */
+static int posparam_str(struct btg *s, const struct bt_node *n, int off)
+{
+	const struct bt_program *p = s->p;
+	uint64_t k = n->kid[0]->num;
+	uint32_t size = n->type.size;
+
+	if (n->nkid > 1) {
+		if (n->kid[1]->kind != BT_N_INT)
+			return btg_fail(s, n->kid[1]->loc, ENOTSUP,
+					"str($N, n) with a length that is not "
+					"a number is not supported yet");
+		if (n->kid[1]->num + 1 < size)
+			size = (uint32_t)n->kid[1]->num + 1;
+	}
+	btg_zero(s, off, n->type.size);
+	str_const(s, k && k <= (uint64_t)p->nparams ? p->params[k - 1] : "",
+		  off, size);
+	return 0;
+}
+
 /* str(p[, n]) and buf(p, n) */
 static int read_str(struct btg *s, const struct bt_node *n, int off)
 {
@@ -49,6 +71,18 @@ static int read_str(struct btg *s, const struct bt_node *n, int off)
 	int slot, err, dst = buf ? off + 4 : off;
 	bool user = user_ptr(s, n->kid[0]);
 
+	if (n->kid[0]->kind == BT_N_POSPARAM && !buf)
+		return posparam_str(s, n, off);
+	if (n->kid[0]->type.kind == BT_T_STR) {
+		/* str() of a string (a tracepoint's __data_loc field): the
+		 * string itself, not a read at its bytes taken as an address */
+		if (buf || n->nkid > 1 || n->kid[0]->type.size > n->type.size)
+			return btg_fail(s, n->loc, ENOTSUP,
+					"%s() of a string with a length is not "
+					"supported yet", buf ? "buf" : "str");
+		btg_zero(s, off, n->type.size);
+		return btg_mem(s, n->kid[0], off);
+	}
 	btg_zero(s, off, n->type.size);
 	err = btg_int(s, n->kid[0]);
 	if (err)
@@ -73,8 +107,12 @@ static int read_str(struct btg *s, const struct bt_node *n, int off)
 		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user
 				      : BPF_FUNC_probe_read_kernel));
 	else
+		/* a kprobe's or tracepoint's pointer may be a user one
+		 * (a syscall's filename): bpf_probe_read_str() reads either,
+		 * by the address (x86-64's address spaces do not overlap:
+		 * kernel/trace/bpf_trace.c bpf_probe_read_compat_str()) */
 		EMIT(&s->g, CALL(user ? BPF_FUNC_probe_read_user_str
-				      : BPF_FUNC_probe_read_kernel_str));
+				      : BPF_FUNC_probe_read_str));
 	return 0;
 }
 

@@ -654,8 +654,10 @@ static int assign_map(struct sema *s, struct bt_node *n)
 	} else {
 		widen(&map->value, &t);
 	}
-	if (r == 0)
+	if (r == 0) {
+		type_free(&m->type); /* a type from an earlier pass */
 		r = type_copy(&m->type, &map->value);
+	}
 out:
 	type_free(&t);
 	return r;

@@ -21,6 +21,63 @@
 
 #include "bt_tree.h"
 
+/* ---- what the trees hold ----
+ * Hand-built trees share types between nodes, so they are not freed node
+ * by node (bt_program_free() would free a shared tuple twice): every
+ * allocation of this file is kept here and let go by bt_tree_release(). */
+
+static void **kept;
+static size_t nkept, capkept;
+
+static void *keep(void *p)
+{
+	if (!p)
+		return NULL;
+	if (nkept == capkept) {
+		size_t cap = capkept ? 2 * capkept : 256;
+		void **k = realloc(kept, cap * sizeof(*k));
+
+		if (!k)
+			abort();
+		kept = k;
+		capkept = cap;
+	}
+	kept[nkept++] = p;
+	return p;
+}
+
+static void *kcalloc(size_t n, size_t size)
+{
+	return keep(calloc(n, size));
+}
+
+static char *kstrdup(const char *s)
+{
+	return keep(strdup(s));
+}
+
+static void *krealloc(void *old, size_t size)
+{
+	void *p = realloc(old, size);
+
+	if (p && old)
+		for (size_t i = 0; i < nkept; i++)
+			if (kept[i] == old) {
+				kept[i] = p;
+				return p;
+			}
+	return keep(p);
+}
+
+void bt_tree_release(void)
+{
+	while (nkept)
+		free(kept[--nkept]);
+	free(kept);
+	kept = NULL;
+	capkept = 0;
+}
+
 /* ---- trees, as sema.c leaves them ---- */
 
 const struct bt_type T_S64 = {
@@ -48,7 +105,7 @@ struct bt_type ty_tuple(int n, ...)
 	va_list ap;
 	int i;
 
-	t.tup = calloc(n ? n : 1, sizeof(*t.tup));
+	t.tup = kcalloc(n ? n : 1, sizeof(*t.tup));
 	va_start(ap, n);
 	for (i = 0; i < n; i++) {
 		t.tup[i] = va_arg(ap, struct bt_type);
@@ -61,7 +118,7 @@ struct bt_type ty_tuple(int n, ...)
 
 struct bt_node *nd(enum bt_kind k, struct bt_type t, int line, int nkid, ...)
 {
-	struct bt_node *n = calloc(1, sizeof(*n));
+	struct bt_node *n = kcalloc(1, sizeof(*n));
 	va_list ap;
 	int i;
 
@@ -69,7 +126,7 @@ struct bt_node *nd(enum bt_kind k, struct bt_type t, int line, int nkid, ...)
 	n->type = t;
 	n->loc = (struct bt_loc){line, 0, 1};
 	n->nkid = nkid;
-	n->kid = calloc(nkid ? nkid : 1, sizeof(*n->kid));
+	n->kid = kcalloc(nkid ? nkid : 1, sizeof(*n->kid));
 	va_start(ap, nkid);
 	for (i = 0; i < nkid; i++)
 		n->kid[i] = va_arg(ap, struct bt_node *);
@@ -89,7 +146,7 @@ struct bt_node *named(enum bt_kind k, const char *name, struct bt_type t)
 {
 	struct bt_node *n = nd(k, t, 1, 0);
 
-	n->name = strdup(name);
+	n->name = kstrdup(name);
 	return n;
 }
 
@@ -131,10 +188,10 @@ struct bt_node *var(struct bt_block *b, const char *name, struct bt_type t)
 		if (!strcmp(b->var_names[i], name))
 			break;
 	if (i == b->nvars) {
-		b->var_names = realloc(b->var_names, (i + 1) * sizeof(char *));
+		b->var_names = krealloc(b->var_names, (i + 1) * sizeof(char *));
 		b->var_types =
-			realloc(b->var_types, (i + 1) * sizeof(*b->var_types));
-		b->var_names[i] = strdup(name);
+			krealloc(b->var_types, (i + 1) * sizeof(*b->var_types));
+		b->var_names[i] = kstrdup(name);
 		b->var_types[i] = t;
 		b->nvars++;
 	}
@@ -144,10 +201,10 @@ struct bt_node *var(struct bt_block *b, const char *name, struct bt_type t)
 
 struct bt_program *prog_new(const char *text)
 {
-	struct bt_program *p = calloc(1, sizeof(*p));
+	struct bt_program *p = kcalloc(1, sizeof(*p));
 
-	p->filename = strdup("test.bt");
-	p->text = strdup(text);
+	p->filename = kstrdup("test.bt");
+	p->text = kstrdup(text);
 	return p;
 }
 
@@ -159,9 +216,9 @@ static int map_id(struct bt_program *p, const char *name, struct bt_type key,
 	for (i = 0; i < p->nmaps; i++)
 		if (!strcmp(p->maps[i].name, name))
 			return i;
-	p->maps = realloc(p->maps, (i + 1) * sizeof(*p->maps));
+	p->maps = krealloc(p->maps, (i + 1) * sizeof(*p->maps));
 	p->maps[i] = (struct bt_map){
-		.name = strdup(name), .key = key, .value = value};
+		.name = kstrdup(name), .key = key, .value = value};
 	return p->nmaps++;
 }
 
@@ -175,7 +232,7 @@ struct bt_node *map(struct bt_program *p, const char *name, struct bt_type key,
 
 	n->id = map_id(p, name, key, value);
 	n->nkid = nkeys;
-	n->kid = calloc(nkeys ? nkeys : 1, sizeof(*n->kid));
+	n->kid = kcalloc(nkeys ? nkeys : 1, sizeof(*n->kid));
 	va_start(ap, nkeys);
 	for (i = 0; i < nkeys; i++)
 		n->kid[i] = va_arg(ap, struct bt_node *);
@@ -190,7 +247,7 @@ struct bt_node *call(const char *f, struct bt_type t, int nkid, ...)
 	int i;
 
 	n->nkid = nkid;
-	n->kid = calloc(nkid ? nkid : 1, sizeof(*n->kid));
+	n->kid = kcalloc(nkid ? nkid : 1, sizeof(*n->kid));
 	va_start(ap, nkid);
 	for (i = 0; i < nkid; i++)
 		n->kid[i] = va_arg(ap, struct bt_node *);
@@ -220,12 +277,12 @@ struct bt_node *printf_(struct bt_program *p, const char *fmt,
 	int i;
 
 	p->formats =
-		realloc(p->formats, (p->nformats + 1) * sizeof(*p->formats));
+		krealloc(p->formats, (p->nformats + 1) * sizeof(*p->formats));
 	p->formats[p->nformats] =
-		(struct bt_format){.fmt = strdup(fmt), .args = args};
+		(struct bt_format){.fmt = kstrdup(fmt), .args = args};
 	n->id = p->nformats++;
 	n->nkid = nargs + 1;
-	n->kid = calloc(nargs + 1, sizeof(*n->kid));
+	n->kid = kcalloc(nargs + 1, sizeof(*n->kid));
 	n->kid[0] = str(fmt);
 	n->kid[0]->id = -1;
 	va_start(ap, nargs);
@@ -240,11 +297,11 @@ struct bt_block *block_add(struct bt_program *p, enum bt_pkind k,
 {
 	struct bt_block *b;
 
-	p->blocks = realloc(p->blocks, (p->nblocks + 1) * sizeof(*p->blocks));
+	p->blocks = krealloc(p->blocks, (p->nblocks + 1) * sizeof(*p->blocks));
 	b = &p->blocks[p->nblocks++];
 	memset(b, 0, sizeof(*b));
-	b->probes = calloc(1, sizeof(*b->probes));
-	b->probes[0] = (struct bt_probe){.kind = k, .spec = strdup(spec)};
+	b->probes = kcalloc(1, sizeof(*b->probes));
+	b->probes[0] = (struct bt_probe){.kind = k, .spec = kstrdup(spec)};
 	b->nprobes = 1;
 	b->body = nd(BT_N_BLOCK, T_NONE, 1, 0);
 	b->loc = (struct bt_loc){1, 0, 1};
@@ -255,7 +312,7 @@ void stmt_add(struct bt_block *b, struct bt_node *s)
 {
 	struct bt_node *body = b->body;
 
-	body->kid = realloc(body->kid, (body->nkid + 1) * sizeof(*body->kid));
+	body->kid = krealloc(body->kid, (body->nkid + 1) * sizeof(*body->kid));
 	body->kid[body->nkid++] = s;
 }
 

@@ -9,6 +9,8 @@
 #include "lang/bt.h"
 
 extern const struct bt_type T_S64, T_U64, T_U32, T_NONE;
+/* Free every tree this file built (a group teardown). */
+void bt_tree_release(void);
 struct bt_type ty_str(uint32_t n);
 struct bt_type ty_kind(enum bt_tkind k);
 struct bt_type ty_tuple(int n, ...);

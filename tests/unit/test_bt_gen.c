@@ -355,6 +355,13 @@ static void test_dump(void **state)
 	bt_compiled_free(c);
 }
 
+static int release(void **state)
+{
+	(void)state;
+	bt_tree_release();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,5 +376,5 @@ int main(void)
 		cmocka_unit_test(test_dump),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, release);
 }

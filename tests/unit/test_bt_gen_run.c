@@ -537,6 +537,13 @@ static void test_against_bpftrace(void **state)
 	bt_program_free(p);
 }
 
+static int release(void **state)
+{
+	(void)state;
+	bt_tree_release();
+	return 0;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -544,5 +551,5 @@ int main(void)
 		cmocka_unit_test(test_against_bpftrace),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, release);
 }

@@ -169,7 +169,7 @@ wait_exit()
 }
 
 # wait_attached SONDEPID [SECS]: wait until the session of that sonde process
-# has an enabled event in its own instance (instances/sonde_<pid>*: its
+# has an enabled event in its own instance (instances/sonde_<pid>_N: its
 # probes or a tracepoint), or its perf events or BPF links and the epoll fd
 # that comes after them (the perf and bpf backends).
 wait_attached()

@@ -235,14 +235,12 @@ const char *sonde_event__location(const struct sonde_event *ev)
 	 * kprobe_multi link's, another kretprobe's) leaves its trampoline as
 	 * the return address this one saves (arch_rethook_prepare()): the
 	 * caller is then not known, and the kernel's own output says the same */
-	if (is_return_trampoline(caller)) {
-		if (!ev->p->said_trampoline)
-			slog(s, SONDE_LOG_WARN,
-			     "%s: the kernel gave its return trampoline (%s) "
-			     "as the return address of %s: another return "
-			     "hook is on that function; the caller is not "
-			     "known",
-			     ev->p->name, caller, func);
+	if (!ev->p->said_trampoline && is_return_trampoline(caller)) {
+		slog(s, SONDE_LOG_WARN,
+		     "%s: the kernel gave its return trampoline (%s) as the "
+		     "return address of %s: another return hook is on that "
+		     "function; the caller is not known",
+		     ev->p->name, caller, func);
 		ev->p->said_trampoline = true;
 	}
 	snprintf(s->locbuf, sizeof(s->locbuf), "%s <- %s", caller, func);

@@ -96,6 +96,7 @@ value_of()
 	case $1 in
 	-p | --pid) echo $$ ;;
 	-c | --command) echo true ;;
+	-e | --program) echo "BEGIN{exit()}" ;;
 	-d | --duration | -i | --interval | --top | --buffer-kb | \
 		--max-probes | --max-keys) echo 4 ;;
 	-f | --format) echo json ;;

@@ -26,7 +26,7 @@ pc=$(find "$D" -name libsonde.pc | head -n 1)
 prefix=$(sed -n 's/^prefix=//p' "$pc")
 P=$D$prefix
 
-for f in bin/sonde share/man/man1/sonde.1 share/man/man3/libsonde.3 \
+for f in bin/sonde share/man/man1/sonde.1 share/man/man1/sonde-run.1 share/man/man3/libsonde.3 \
 	share/bash-completion/completions/sonde include/sonde/sonde.h; do
 	if [ -f "$P/$f" ]; then
 		ok "installed: \$prefix/$f"

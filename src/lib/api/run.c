@@ -32,6 +32,7 @@ struct sonde_run *sonde_run__open(const struct sonde_run_opts *opts)
 	r->opts.sz = sizeof(r->opts);
 	r->err = (struct lib_error)LIB_ERROR_INIT(0);
 	r->begin_prog = r->end_prog = -1;
+	r->end_link = -1;
 	r->text = strdup(opts->text);
 	r->filename = strdup(opts->filename ? opts->filename : "stdin");
 	r->params = calloc(opts->nparams + 1, sizeof(*r->params));

@@ -23,6 +23,7 @@
 #include "backend/bpf/bpf_int.h"
 #include "backend/kernel_feature.h"
 #include "backend/pmu.h"
+#include "internal.h"
 #include "run_int.h"
 
 /* The functions BEGIN and END are uprobes on. noinline and noclone keep
@@ -226,6 +227,7 @@ static int attach_one(struct sonde_run *r, int i)
 	case BT_P_BEGIN:
 		return attach_hook(r, fd, (void *)run_begin_hook);
 	case BT_P_END:
+		r->end_link = r->nlinks;
 		return attach_hook(r, fd, (void *)run_end_hook);
 	case BT_P_UPROBE:
 	case BT_P_URETPROBE:
@@ -275,6 +277,26 @@ void run_begin(struct sonde_run *r)
 {
 	set_elapsed(r);
 	begin_hook(r);
+}
+
+/* The probes' links go before END runs, as bpftrace detaches them: what
+ * END prints is not mixed with later events, and END's link stays. */
+void run_detach_probes(struct sonde_run *r)
+{
+	int i, n = 0, end = -1;
+
+	for (i = 0; i < r->nlinks; i++)
+		if (i == r->end_link)
+			end = r->links[i];
+		else
+			r->links[n++] = r->links[i];
+	fds_let_go_shielded(r->links, n);
+	r->nlinks = 0;
+	r->end_link = -1;
+	if (end >= 0) {
+		r->end_link = 0;
+		r->links[r->nlinks++] = end;
+	}
 }
 
 void run_end_probe(struct sonde_run *r)

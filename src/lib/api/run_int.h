@@ -61,6 +61,8 @@ struct sonde_run {
 	struct ring_buffer *rb;
 	struct symcache *syms;
 	bool started, ended, exited;
+	bool in_end;  /* END's messages: printed after exit() too */
+	int end_link; /* index into links of END's hook, or -1 */
 	int error; /* a message the ring could not be handled: -errno */
 };
 
@@ -92,6 +94,7 @@ int run_add_link(struct sonde_run *r, int fd);
 void run_begin_hook(void *r);
 void run_end_hook(void *r);
 void run_begin(struct sonde_run *r);
+void run_detach_probes(struct sonde_run *r);
 void run_end_probe(struct sonde_run *r);
 
 /* run_loop.c: the ring's messages, the maps printed */

@@ -116,7 +116,8 @@ static int on_msg(void *ctx, void *data, size_t len)
 	struct msg m = {.data = data, .len = len};
 	uint64_t id;
 
-	if (len < 8)
+	/* bpftrace: after exit(), the events still queued are not printed */
+	if (len < 8 || (r->exited && !r->in_end))
 		return 0;
 	memcpy(&id, data, 8);
 	m.data += 8;
@@ -216,6 +217,11 @@ int sonde_run__end(struct sonde_run *r)
 	if (!r || !r->started || r->ended)
 		return -EINVAL;
 	r->ended = true;
+	run_detach_probes(r);
+	/* what the probes sent before they went (dropped after exit()) */
+	if (r->rb && ring_buffer__consume(r->rb) < 0)
+		err = run_err(r, EIO, "reading the ring buffer at the end");
+	r->in_end = true;
 	run_end_probe(r);
 	if (r->rb && ring_buffer__consume(r->rb) < 0)
 		err = run_err(r, EIO, "reading the ring buffer at the end");

@@ -93,6 +93,17 @@ static void frame_name(const struct bt_symbolizer *sym, bool user,
 		snprintf(buf, len, "0x%" PRIx64, addr);
 }
 
+/* ksym() and usym() (func too) print the name alone, as bpftrace does
+ * (its resolve_ksym() without show_offset); stack frames keep "+N". */
+static void drop_offset(char *name)
+{
+	char *plus = strrchr(name, '+');
+
+	if (plus && plus != name && plus[1] &&
+	    strspn(plus + 1, "0123456789") == strlen(plus + 1))
+		*plus = 0;
+}
+
 static void format_stack(FILE *out, const uint8_t *v, bool user,
 			 const struct bt_symbolizer *sym, int indent)
 {
@@ -197,11 +208,13 @@ void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 		break;
 	case BT_T_KSYM:
 		frame_name(sym, false, rd64(v), 0, name, sizeof(name));
+		drop_offset(name);
 		fputs(name, out);
 		break;
 	case BT_T_USYM:
 		frame_name(sym, true, rd64(v), (uint32_t)rd64(v + 8), name,
 			   sizeof(name));
+		drop_offset(name);
 		fputs(name, out);
 		break;
 	case BT_T_INET:

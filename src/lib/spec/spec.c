@@ -223,7 +223,16 @@ static int parse_kernel_loc(struct parser *ps, const char *s, const char *e,
 			return spec_perr(ps, s,
 					 "missing module before ':': "
 					 "expected MODULE:FUNC");
-		ret = set_str(ps, &spec->target, s, colon);
+		if (find_char(s, colon, '*') || find_char(s, colon, '?') ||
+		    find_char(s, colon, '['))
+			return spec_perr(ps, s,
+					 "a wildcard in the module name is "
+					 "not supported yet");
+		/* "vmlinux" is the kernel itself, as bpftrace and perf
+		 * name it: no module */
+		ret = colon - s == 7 && !strncmp(s, "vmlinux", 7)
+			      ? 0
+			      : set_str(ps, &spec->target, s, colon);
 		if (ret)
 			return ret;
 		s = colon + 1;

@@ -243,6 +243,8 @@ def port_text(v):
                lambda m: m.group(1) + m.group(2).upper() + m.group(3), v,
                flags=re.M)
     v = v.replace('{{BPFTRACE}}', 'sonde run')
+    # ".*/testprogs/" in a regex: {{FIXTURES}} is absolute, its '/' is there
+    v = re.sub(r'\.\*/testprogs/', '.*testprogs/', v)
     v = re.sub(r'(?:\./)?testprogs/([\w-]+)', r'{{FIXTURES}}/bt/\1', v)
     v = re.sub(r'runtime/(scripts|outputs)/', r'{{BT}}/\1/', v)
     return v

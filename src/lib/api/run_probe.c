@@ -140,8 +140,18 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 		err = run_err(r, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < s->nprobes && !err; i++)
+	if (rp->bp->kind == BT_P_USDT) {
+		rp->bsites = calloc(s->nprobes, sizeof(*rp->bsites));
+		if (!rp->bsites) {
+			err = run_err(r, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (i = 0; i < s->nprobes && !err; i++) {
 		err = take_site(rp, &s->probes[i]);
+		if (!err && rp->bsites)
+			err = run_usdt_site(&s->probes[i], &rp->bsites[i]);
+	}
 	/* one format for every match of a tracepoint glob: sema types
 	 * args-> once, from the first */
 	if (!err && s->nprobes && s->probes[0].spec.kind == PROBE_TRACEPOINT)
@@ -156,7 +166,7 @@ out:
 
 int run_resolve(struct sonde_run *r)
 {
-	const struct bt_program *p = r->prog;
+	struct bt_program *p = r->prog;
 	int b, i, n = 0, err;
 
 	for (b = 0; b < p->nblocks; b++)
@@ -177,6 +187,10 @@ int run_resolve(struct sonde_run *r)
 			err = resolve_one(r, rp);
 			if (err)
 				return err;
+			if (rp->bsites) { /* borrowed by the program */
+				p->blocks[b].probes[i].sites = rp->bsites;
+				p->blocks[b].probes[i].nsites = rp->nsites;
+			}
 		}
 	}
 	return 0;
@@ -213,6 +227,9 @@ void run_probes_free(struct sonde_run *r)
 			free(rp->sites[j].ksym);
 		}
 		free(rp->sites);
+		for (j = 0; rp->bsites && j < rp->nsites; j++)
+			run_site_free(&rp->bsites[j]);
+		free(rp->bsites);
 		for (j = 0; j < rp->nfields; j++)
 			free(rp->fields[j].name);
 		free(rp->fields);

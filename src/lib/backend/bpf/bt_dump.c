@@ -175,7 +175,8 @@ void bt_gen_dump(const struct bt_compiled *c, FILE *out)
 		size_t k = 0;
 		int last = -1;
 
-		fprintf(out, "%s%s:\n", i ? "\n" : "", c->probe_names[i]);
+		fprintf(out, "%s%s:\n", i ? "\n" : "",
+			c->prog->blocks[cp->block].probes[cp->probe].spec);
 		while (k < cp->ninsns) {
 			if (cp->lines && cp->lines[k] != last) {
 				last = cp->lines[k];

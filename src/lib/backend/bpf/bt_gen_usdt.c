@@ -101,9 +101,9 @@ int btg_usdt_arg(struct btg *s, const struct bt_node *n, int i)
 
 		if (i >= st->nuargs)
 			return btg_fail(s, n->loc, EINVAL,
-					"%s: %s has %d argument%s (arg0..): "
-					"%s is not one",
-					p->spec, st->name ? st->name : p->spec,
+					"%s has %d argument%s in its note: %s "
+					"is not one",
+					st->name ? st->name : p->spec,
 					st->nuargs, st->nuargs == 1 ? "" : "s",
 					n->name);
 		if (st->uargs[i].kind == BT_UARG_BAD)

@@ -50,6 +50,8 @@ static const char *helper(int id)
 		return "bpf_ringbuf_output";
 	case BPF_FUNC_get_func_ip:
 		return "bpf_get_func_ip";
+	case BPF_FUNC_get_attach_cookie:
+		return "bpf_get_attach_cookie";
 	default:
 		return "helper";
 	}

@@ -190,6 +190,7 @@ enum bt_uarg_kind {
 			* + value (a %rip-relative global, as the kernel's
 			* "@+OFF" fetcharg of uprobes reads it) */
 	BT_UARG_BAD,   /* not readable: why says so */
+	BT_UARG_INDEX, /* size bytes at reg + index * scale + value */
 };
 
 struct bt_uarg {
@@ -200,6 +201,7 @@ struct bt_uarg {
 	int shift;	/* REG: 8 for %ah-style registers */
 	int64_t value;	/* CONST: the value; MEM: displacement; FILE: OFF */
 	char *why;	/* BAD: one sentence */
+	int index, scale; /* INDEX: the index register (pt_regs offset) */
 };
 
 /* One place a probe goes, as the runtime resolved it (api/run_probe.c):

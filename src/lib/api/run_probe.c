@@ -7,6 +7,7 @@
  * probe (a tracepoint's fields for args->) is read from the same place.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,11 +123,22 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 	};
 	struct sonde_session *s = sonde_session__open(&so);
 	struct bt_loc loc = rp->bp->loc;
+	char *text = NULL;
 	int i, err;
 
 	if (!s)
 		return run_err(r, ENOMEM, "out of memory");
-	err = sonde_session__add_probe(s, rp->bp->spec, NULL);
+	/* a USDT probe's arguments are read from its note by the program
+	 * (run_usdt.c), forms the kernel cannot fetch too: the session,
+	 * which would fetch every one by default, is given one register
+	 * in their place (it is never started) */
+	if (rp->bp->kind == BT_P_USDT &&
+	    asprintf(&text, "%s %%ip", rp->bp->spec) < 0) {
+		text = NULL;
+		err = run_err(r, ENOMEM, "out of memory");
+		goto out;
+	}
+	err = sonde_session__add_probe(s, text ? text : rp->bp->spec, NULL);
 	if (err < 0) {
 		if (sonde_session__errcol(s) >= 0) {
 			loc.col += sonde_session__errcol(s);
@@ -160,6 +172,7 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 		err = run_err_at(r, -err, loc, "%s: %s", rp->bp->spec,
 				 strerror(-err));
 out:
+	free(text);
 	sonde_session__close(s);
 	return err;
 }

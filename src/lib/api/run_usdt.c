@@ -5,9 +5,10 @@
  * `probe` builtin's full name ("usdt:PATH:PROVIDER:NAME", as bpftrace
  * prints it) and the note's arguments, read again from the note of the
  * location (sym/usdt.c's parser: the kernel fetchargs it gives are
- * turned into where the value is, its size and sign). An argument the
- * program cannot read (an index register) is kept with the reason, for
- * the generator to refuse where the program uses it.
+ * turned into where the value is, its size and sign; an index register,
+ * which fetchargs cannot add, is read here). An argument the program
+ * cannot read is kept with the reason, for the generator to refuse where
+ * the program uses it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -78,6 +79,57 @@ static int uarg_of(const struct usdt_arg *a, struct bt_uarg *u)
 	return -EINVAL;
 }
 
+/* Argument n (1-based) of the note's text when it is "SIZE@DISP(%BASE,
+ * %INDEX[,SCALE])": the form usdt_arg() leaves out (the kernel's uprobe
+ * fetchargs cannot add a register), which the program reads itself. */
+static int index_arg(const char *args, int n, struct bt_uarg *u)
+{
+	char tok[128], base[8], index[8], *p;
+	long long size, disp = 0;
+	int k = 0, scale = 1, end = 0;
+	size_t len;
+
+	for (;;) {
+		args += strspn(args, " ");
+		len = strcspn(args, " ");
+		if (!len)
+			return -EINVAL;
+		if (++k == n)
+			break;
+		args += len;
+	}
+	if (len >= sizeof(tok))
+		return -EINVAL;
+	memcpy(tok, args, len);
+	tok[len] = '\0';
+	size = strtoll(tok, &p, 10);
+	if (*p != '@' || !size || size < -8 || size > 8 ||
+	    (llabs(size) & (llabs(size) - 1)))
+		return -EINVAL;
+	p++;
+	if (*p != '(') {
+		errno = 0;
+		disp = strtoll(p, &p, 0);
+		if (errno)
+			return -EINVAL;
+	}
+	if (sscanf(p, "(%%%7[a-z0-9],%%%7[a-z0-9],%d)%n", base, index, &scale,
+		   &end) != 3 &&
+	    sscanf(p, "(%%%7[a-z0-9],%%%7[a-z0-9])%n", base, index, &end) != 2)
+		return -EINVAL;
+	if (p[end] || (scale != 1 && scale != 2 && scale != 4 && scale != 8))
+		return -EINVAL;
+	memset(u, 0, sizeof(*u));
+	u->kind = BT_UARG_INDEX;
+	u->size = (int)llabs(size);
+	u->is_signed = size < 0;
+	u->reg = gen_reg_offset(base);
+	u->index = gen_reg_offset(index);
+	u->scale = scale;
+	u->value = disp;
+	return u->reg < 0 || u->index < 0 || !strcmp(base, "rip") ? -EINVAL : 0;
+}
+
 /* The note of p's location: same file offset and name (and provider). */
 static const struct usdt_probe *note_of(const struct usdt_file *f,
 					const struct probe *p)
@@ -111,6 +163,8 @@ static int take_args(const struct usdt_file *f, const struct usdt_probe *u,
 
 		lib_error_clear(&e);
 		if (!usdt_arg(f, u, i + 1, &a, &e) && !uarg_of(&a, ua))
+			continue;
+		if (!index_arg(u->args, i + 1, ua))
 			continue;
 		memset(ua, 0, sizeof(*ua));
 		ua->kind = BT_UARG_BAD;

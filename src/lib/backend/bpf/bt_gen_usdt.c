@@ -4,9 +4,10 @@
  * probe (lang/bt.h struct bt_site), told apart by the attach cookie (the
  * site's index, api/run_attach.c): the `probe` builtin's name and a USDT
  * probe's argN, read where the site's note says (a constant, a
- * register, memory at a register plus a displacement, a global at the
- * probe's address plus an offset), at its size, sign- or zero-extended
- * as bpftrace does. Sites whose argument is the same share its code.
+ * register, memory at a register plus a displacement and maybe a scaled
+ * index register, a global at the probe's address plus an offset), at
+ * its size, sign- or zero-extended as bpftrace does. Sites whose argument
+ * is the same share its code.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -70,6 +71,14 @@ static void one_arg(struct btg *s, const struct bt_site *st,
 		EMIT(&s->g, ALU_REG(BPF_ADD, R3, R1));
 		read_user(s, a->size, a->is_signed);
 		return;
+	case BT_UARG_INDEX:
+		EMIT(&s->g, LDX(BPF_DW, R3, R6, a->reg),
+		     LDX(BPF_DW, R1, R6, a->index),
+		     ALU_IMM(BPF_MUL, R1, a->scale), ALU_REG(BPF_ADD, R3, R1));
+		imm(s, R1, a->value);
+		EMIT(&s->g, ALU_REG(BPF_ADD, R3, R1));
+		read_user(s, a->size, a->is_signed);
+		return;
 	case BT_UARG_BAD:
 		break;
 	}
@@ -83,6 +92,7 @@ static bool same_arg(const struct bt_site *x, const struct bt_site *y, int i)
 	return a->kind == b->kind && a->size == b->size &&
 	       a->is_signed == b->is_signed && a->reg == b->reg &&
 	       a->shift == b->shift && a->value == b->value &&
+	       a->index == b->index && a->scale == b->scale &&
 	       (a->kind != BT_UARG_FILE || x->file_off == y->file_off);
 }
 

@@ -267,6 +267,8 @@ def port_text(v):
                flags=re.M)
     v = to_017(v)
     v = v.replace('{{BPFTRACE}}', 'sonde run')
+    # ".*/testprogs/" in a regex: {{FIXTURES}} is absolute, its '/' is there
+    v = re.sub(r'\.\*/testprogs/', '.*testprogs/', v)
     v = re.sub(r'(?:\./)?testprogs/([\w-]+)', r'{{FIXTURES}}/bt/\1', v)
     v = re.sub(r'runtime/(scripts|outputs)/', r'{{BT}}/\1/', v)
     return v

@@ -34,6 +34,7 @@ struct run_probe {
 	const struct bt_probe *bp;
 	int block;
 	struct run_site *sites;
+	struct bt_site *bsites; /* USDT: per site, given to bt_gen (bp->sites) */
 	int nsites;
 	/* tracepoints, uprobes with DWARF: what sema reads as args-> */
 	struct bt_field *fields;
@@ -83,6 +84,12 @@ int run_probe_info(void *ctx, const struct bt_block *b,
 		   int *nfields, struct lib_error *err);
 /* The resolved probe of (block, probe), or NULL. */
 struct run_probe *run_probe_of(struct sonde_run *r, int block, int probe);
+
+/* run_usdt.c: a USDT probe's site for the code generator: the `probe`
+ * builtin's name, the note's arguments. 0 or -errno. */
+struct probe;
+int run_usdt_site(const struct probe *p, struct bt_site *bs);
+void run_site_free(struct bt_site *bs);
 
 /* run_load.c: maps and programs in the kernel */
 int run_load(struct sonde_run *r);

@@ -7,6 +7,7 @@
  * probe (a tracepoint's fields for args->) is read from the same place.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -122,11 +123,22 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 	};
 	struct sonde_session *s = sonde_session__open(&so);
 	struct bt_loc loc = rp->bp->loc;
+	char *text = NULL;
 	int i, err;
 
 	if (!s)
 		return run_err(r, ENOMEM, "out of memory");
-	err = sonde_session__add_probe(s, rp->bp->spec, NULL);
+	/* a USDT probe's arguments are read from its note by the program
+	 * (run_usdt.c), forms the kernel cannot fetch too: the session,
+	 * which would fetch every one by default, is given one register
+	 * in their place (it is never started) */
+	if (rp->bp->kind == BT_P_USDT &&
+	    asprintf(&text, "%s %%ip", rp->bp->spec) < 0) {
+		text = NULL;
+		err = run_err(r, ENOMEM, "out of memory");
+		goto out;
+	}
+	err = sonde_session__add_probe(s, text ? text : rp->bp->spec, NULL);
 	if (err < 0) {
 		if (sonde_session__errcol(s) >= 0) {
 			loc.col += sonde_session__errcol(s);
@@ -140,8 +152,18 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 		err = run_err(r, ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < s->nprobes && !err; i++)
+	if (rp->bp->kind == BT_P_USDT) {
+		rp->bsites = calloc(s->nprobes, sizeof(*rp->bsites));
+		if (!rp->bsites) {
+			err = run_err(r, ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	for (i = 0; i < s->nprobes && !err; i++) {
 		err = take_site(rp, &s->probes[i]);
+		if (!err && rp->bsites)
+			err = run_usdt_site(&s->probes[i], &rp->bsites[i]);
+	}
 	/* one format for every match of a tracepoint glob: sema types
 	 * args-> once, from the first */
 	if (!err && s->nprobes && s->probes[0].spec.kind == PROBE_TRACEPOINT)
@@ -150,13 +172,14 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 		err = run_err_at(r, -err, loc, "%s: %s", rp->bp->spec,
 				 strerror(-err));
 out:
+	free(text);
 	sonde_session__close(s);
 	return err;
 }
 
 int run_resolve(struct sonde_run *r)
 {
-	const struct bt_program *p = r->prog;
+	struct bt_program *p = r->prog;
 	int b, i, n = 0, err;
 
 	for (b = 0; b < p->nblocks; b++)
@@ -177,6 +200,10 @@ int run_resolve(struct sonde_run *r)
 			err = resolve_one(r, rp);
 			if (err)
 				return err;
+			if (rp->bsites) { /* borrowed by the program */
+				p->blocks[b].probes[i].sites = rp->bsites;
+				p->blocks[b].probes[i].nsites = rp->nsites;
+			}
 		}
 	}
 	return 0;
@@ -213,6 +240,9 @@ void run_probes_free(struct sonde_run *r)
 			free(rp->sites[j].ksym);
 		}
 		free(rp->sites);
+		for (j = 0; rp->bsites && j < rp->nsites; j++)
+			run_site_free(&rp->bsites[j]);
+		free(rp->bsites);
 		for (j = 0; j < rp->nfields; j++)
 			free(rp->fields[j].name);
 		free(rp->fields);

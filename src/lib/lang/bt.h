@@ -180,11 +180,50 @@ enum bt_pkind {
 	BT_P_PROFILE,	/* period_ns (hz:N: 1e9 / N), on every CPU */
 };
 
+/* A USDT argument as its note gives it (x86-64 "-4@%ebx", "8@-8(%rbp)",
+ * "4@$5", "8@sym(%rip)"): where the value is, its size and sign. */
+enum bt_uarg_kind {
+	BT_UARG_CONST, /* value */
+	BT_UARG_REG,   /* the register at reg (struct pt_regs offset), >> shift */
+	BT_UARG_MEM,   /* size bytes at register reg + value (user memory) */
+	BT_UARG_FILE,  /* size bytes at the probe's address - its file offset
+			* + value (a %rip-relative global, as the kernel's
+			* "@+OFF" fetcharg of uprobes reads it) */
+	BT_UARG_BAD,   /* not readable: why says so */
+	BT_UARG_INDEX, /* size bytes at reg + index * scale + value */
+};
+
+struct bt_uarg {
+	enum bt_uarg_kind kind;
+	int size; /* 1, 2, 4, 8 */
+	bool is_signed;
+	int reg;	/* REG, MEM: offsetof(struct pt_regs, the register) */
+	int shift;	/* REG: 8 for %ah-style registers */
+	int64_t value;	/* CONST: the value; MEM: displacement; FILE: OFF */
+	char *why;	/* BAD: one sentence */
+	int index, scale; /* INDEX: the index register (pt_regs offset) */
+};
+
+/* One place a probe goes, as the runtime resolved it (api/run_probe.c):
+ * a wildcard's match, a USDT probe's location. Sites are told apart in
+ * the program by the attach cookie, the site's index. */
+struct bt_site {
+	char *name;	/* the `probe` builtin's value ("usdt:/path:prov:name") */
+	uint64_t file_off; /* USDT: the location's file offset */
+	struct bt_uarg *uargs; /* USDT: the note's arguments (arg0..) */
+	int nuargs;
+};
+
 struct bt_probe {
 	enum bt_pkind kind;
 	char *spec;	/* as written */
 	struct bt_loc loc;
 	uint64_t period_ns; /* INTERVAL, PROFILE */
+	/* set by the runtime before bt_gen() and owned by it (never freed
+	 * with the program): the probe's sites, nsites 0 when the runtime
+	 * gave none (`probe` is then spec, argN the calling convention's) */
+	struct bt_site *sites;
+	int nsites;
 };
 
 /* What the runtime found for a probe, for sema: a tracepoint's fields

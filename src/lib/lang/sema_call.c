@@ -96,7 +96,11 @@ static int builtin(struct sema *s, struct bt_node *n)
 				"The %s builtin can only be used with "
 				"'kprobes', 'uprobes' and 'usdt' probes",
 				id);
-		if (*id == 's' || k >= BT_MAX_ARGS)
+		/* a USDT probe's arguments come from its note, as many as
+		 * it has (the code generator checks each site's count) */
+		if (*id == 's' ||
+		    (k >= BT_MAX_ARGS &&
+		     !(all_probes(s->b, K(BT_P_USDT)) && k < 64)))
 			return sema_err(s, n->loc, "%s is not supported yet",
 					id);
 		n->type = t_int(8, false);

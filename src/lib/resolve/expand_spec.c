@@ -5,7 +5,9 @@
  *    usdt:T:*:NAME; fnmatch(3) on both, as bpftrace and BCC take them):
  *    one probe per matching provider:name of the note, each added as that
  *    USDT probe alone would be (its locations, its arguments, its name);
- *  - an empty target with -p (u::SYM, ur::SYM, usdt::[PROV:]NAME): every
+ *  - a file pattern (usdt:/path/prog*:...): each file it matches;
+ *  - an empty target or "*" with -p (u::SYM, ur::SYM, usdt::[PROV:]NAME,
+ *    usdt:*:PROV:NAME): every
  *    object the process maps executable (/proc/PID/maps, through
  *    /proc/PID/root), as bpftrace's uprobe::SYM with -p; a probe in each
  *    object that has the function or USDT probe.
@@ -15,6 +17,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,6 +170,51 @@ static bool own_fork(pid_t pid)
 	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
+/* Every object of the process: an empty target, or bpftrace's "*" with
+ * -p (usdt:*:PROV:NAME, uprobe:*:SYM). */
+static bool every_object(const struct probe_spec *sp,
+			 const struct expand_opts *o)
+{
+	return !*sp->target || (!strcmp(sp->target, "*") && o->pid > 0);
+}
+
+/* A file pattern (usdt:/path/prog*:...): the USDT probes of each file it
+ * matches (a file without notes has none). */
+static int glob_sites(const struct probe_spec *sp, struct sites *w,
+		      struct lib_error *e)
+{
+	char name[512];
+	glob_t g;
+	size_t i;
+	int err = 0;
+
+	what(sp, name, sizeof(name));
+	err = glob(sp->target, GLOB_NOSORT, NULL, &g);
+	if (err == GLOB_NOSPACE)
+		return lib_error_set(e, ENOMEM, -1, "out of memory");
+	if (err)
+		return lib_error_set(e, ENOENT, sp->target_col,
+				     "no file matches '%s'", sp->target);
+	for (i = 0; i < g.gl_pathc && !err; i++) {
+		struct stat st;
+
+		if (stat(g.gl_pathv[i], &st) || !S_ISREG(st.st_mode))
+			continue;
+		w->objects++;
+		err = usdt_sites(w, g.gl_pathv[i]);
+	}
+	globfree(&g);
+	if (err == -ENOMEM)
+		return lib_error_set(e, ENOMEM, -1, "out of memory");
+	if (!err && !w->n)
+		err = lib_error_set(e, ENOENT, sp->symbol_col,
+				    "no USDT probe matches '%s' in the %d "
+				    "file%s matching '%s'",
+				    name, w->objects,
+				    w->objects == 1 ? "" : "s", sp->target);
+	return err;
+}
+
 static int collect(const struct probe_spec *sp, const struct expand_opts *o,
 		   struct sites *w, struct lib_error *e)
 {
@@ -174,7 +222,9 @@ static int collect(const struct probe_spec *sp, const struct expand_opts *o,
 	int err;
 
 	what(sp, name, sizeof(name));
-	if (*sp->target) {
+	if (!every_object(sp, o) && sp->usdt && has_glob(sp->target))
+		return glob_sites(sp, w, e);
+	if (!every_object(sp, o)) {
 		/* a pattern in one file: an unresolvable target is the
 		 * one-probe path's to report */
 		if (target_resolve(sp->target, o->pid, path, sizeof(path), NULL))
@@ -222,19 +272,29 @@ static int collect(const struct probe_spec *sp, const struct expand_opts *o,
 }
 
 /* Is sp ours? An error for what an empty target cannot take. */
-static int claim(const struct probe_spec *sp, struct lib_error *e)
+static int claim(const struct probe_spec *sp, const struct expand_opts *o,
+		 struct lib_error *e)
 {
+	bool every;
+
 	if (!probe_kind_is_user(sp->kind) || !sp->target)
 		return 0;
-	if (*sp->target &&
-	    !(sp->usdt && (has_glob(sp->symbol) || has_glob(sp->provider))))
+	every = every_object(sp, o);
+	if (!every && !strcmp(sp->target, "*"))
+		return lib_error_set(e, EINVAL, sp->target_col,
+				     "the target '*' means every object of a "
+				     "process: give its -p PID, or name the "
+				     "object");
+	if (!every &&
+	    !(sp->usdt && (has_glob(sp->symbol) || has_glob(sp->provider) ||
+			   has_glob(sp->target))))
 		return 0;
-	if (!*sp->target && sp->has_addr)
+	if (every && sp->has_addr)
 		return lib_error_set(e, EINVAL, sp->symbol_col,
 				  "an address belongs to one file: name it "
 				  "(u:PATH:0x%llx)",
 				  (unsigned long long)sp->addr);
-	if (!*sp->target && !sp->usdt && has_glob(sp->symbol))
+	if (every && !sp->usdt && has_glob(sp->symbol))
 		return lib_error_set(e, EINVAL, sp->target_col,
 				  "a function pattern needs its object: name "
 				  "it (u:libc:%s)",
@@ -251,7 +311,7 @@ int expand_sites(const struct probe_spec *sp, const struct expand_opts *o,
 	int err;
 	size_t i;
 
-	err = claim(sp, e);
+	err = claim(sp, o, e);
 	if (err <= 0)
 		return err ? err : 1;
 	err = collect(sp, o, &w, e);

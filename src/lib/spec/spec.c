@@ -325,8 +325,56 @@ static int check_usdt_name(struct parser *ps, const char *s, const char *e,
 		       : 0;
 }
 
+/* The first ':' of [s, e) outside "...", or NULL. */
+static const char *colon_unquoted(const char *s, const char *e)
+{
+	bool q = false;
+
+	for (; s < e; s++) {
+		if (q && *s == '\\' && s + 1 < e)
+			s++;
+		else if (*s == '"')
+			q = !q;
+		else if (*s == ':' && !q)
+			return s;
+	}
+	return NULL;
+}
+
+/* A provider or probe name at [s, e): a name or pattern, or "..." (as
+ * bpftrace takes a name that is not an identifier, e.g. one with quotes
+ * in it: "\"probe1\""), its \" and \\ unescaped. */
+static int usdt_field(struct parser *ps, const char *s, const char *e,
+		      const char *what, char **out)
+{
+	const char *p;
+	char *d;
+	int ret;
+
+	if (s == e || *s != '"') {
+		ret = check_usdt_name(ps, s, e, what);
+		return ret ? ret : set_str(ps, out, s, e);
+	}
+	if (e - s < 3 || e[-1] != '"')
+		return spec_perr(ps, s,
+				 "unterminated or empty quoted %s name", what);
+	*out = d = calloc(1, e - s);
+	if (!d)
+		return oom(ps);
+	for (p = s + 1; p < e - 1; p++) {
+		if (*p == '\\' && p + 1 < e - 1)
+			p++;
+		else if (*p == '"')
+			return spec_perr(ps, p, "a '\"' inside a quoted %s "
+					 "name: write \\\"", what);
+		*d++ = *p;
+	}
+	return 0;
+}
+
 /* usdt:TARGET:[PROVIDER:]NAME: the probe's locations and arguments come
- * from the target's .note.stapsdt when the probe is resolved. */
+ * from the target's .note.stapsdt when the probe is resolved. An empty
+ * PROVIDER (usdt:TARGET::NAME, as bpftrace writes it) is any provider. */
 static int parse_usdt(struct parser *ps, const char *s, const char *e)
 {
 	struct probe_spec *spec = ps->spec;
@@ -351,18 +399,16 @@ static int parse_usdt(struct parser *ps, const char *s, const char *e)
 	if (ret)
 		return ret;
 	n = colon + 1;
-	pc = find_char(n, e, ':');
+	pc = colon_unquoted(n, e);
 	if (pc) {
-		ret = check_usdt_name(ps, n, pc, "provider");
-		if (!ret)
-			ret = set_str(ps, &spec->provider, n, pc);
+		ret = pc == n ? 0 : usdt_field(ps, n, pc, "provider",
+					       &spec->provider);
 		if (ret)
 			return ret;
 		n = pc + 1;
 	}
 	spec->symbol_col = (int)(n - ps->text);
-	ret = check_usdt_name(ps, n, e, "probe");
-	return ret ? ret : set_str(ps, &spec->symbol, n, e);
+	return usdt_field(ps, n, e, "probe", &spec->symbol);
 }
 
 static void set_kind(struct probe_spec *spec, bool user, bool ret)

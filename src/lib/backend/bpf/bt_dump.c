@@ -50,6 +50,8 @@ static const char *helper(int id)
 		return "bpf_ringbuf_output";
 	case BPF_FUNC_get_func_ip:
 		return "bpf_get_func_ip";
+	case BPF_FUNC_get_attach_cookie:
+		return "bpf_get_attach_cookie";
 	default:
 		return "helper";
 	}
@@ -175,7 +177,8 @@ void bt_gen_dump(const struct bt_compiled *c, FILE *out)
 		size_t k = 0;
 		int last = -1;
 
-		fprintf(out, "%s%s:\n", i ? "\n" : "", c->probe_names[i]);
+		fprintf(out, "%s%s:\n", i ? "\n" : "",
+			c->prog->blocks[cp->block].probes[cp->probe].spec);
 		while (k < cp->ninsns) {
 			if (cp->lines && cp->lines[k] != last) {
 				last = cp->lines[k];

@@ -439,6 +439,36 @@ static int user_maps(struct btg *s)
 	return 0;
 }
 
+/* The `probe` builtin's values for pr: its spec, or its sites' names
+ * when the runtime gave them (one per site where they differ). */
+static int probe_names(struct btg *s, const struct bt_probe *pr)
+{
+	struct bt_compiled *c = s->c;
+	int k, n = 1;
+	char **v;
+
+	for (k = 1; k < pr->nsites && pr->sites[0].name; k++)
+		if (!pr->sites[k].name ||
+		    strcmp(pr->sites[k].name, pr->sites[0].name))
+			n = pr->nsites;
+	v = realloc(c->probe_names, (c->nprobe_names + n) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	c->probe_names = v;
+	s->name_base = c->nprobe_names;
+	s->name_count = n;
+	for (k = 0; k < n; k++) {
+		const char *name = pr->nsites && pr->sites[k].name
+					   ? pr->sites[k].name
+					   : pr->spec;
+
+		v[c->nprobe_names] = strdup(name);
+		if (!v[c->nprobe_names++])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int all_progs(struct btg *s)
 {
 	struct bt_compiled *c = s->c;
@@ -448,16 +478,14 @@ static int all_progs(struct btg *s)
 	for (bi = 0; bi < p->nblocks; bi++)
 		n += p->blocks[bi].nprobes;
 	c->progs = calloc(n ? n : 1, sizeof(*c->progs));
-	c->probe_names = calloc(n ? n : 1, sizeof(char *));
-	if (!c->progs || !c->probe_names)
+	if (!c->progs)
 		return -ENOMEM;
 	for (bi = 0; bi < p->nblocks; bi++)
 		for (pi = 0; pi < p->blocks[bi].nprobes; pi++) {
 			s->cp = &c->progs[c->nprogs++];
-			c->probe_names[c->nprobe_names] =
-				strdup(p->blocks[bi].probes[pi].spec);
-			if (!c->probe_names[c->nprobe_names++])
-				return -ENOMEM;
+			err = probe_names(s, &p->blocks[bi].probes[pi]);
+			if (err)
+				return err;
 			err = gen_prog(s, bi, pi);
 			if (err)
 				return err;

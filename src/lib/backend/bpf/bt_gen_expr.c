@@ -141,6 +141,8 @@ static int builtin(struct btg *s, const struct bt_node *n)
 	} else if (!strcmp(b, "retval")) {
 		EMIT(g, LDX(BPF_DW, R0, R6, gen_reg_offset("ax")));
 	} else if (is_name(b, "arg", &i)) {
+		if (s->probe->kind == BT_P_USDT)
+			return btg_usdt_arg(s, n, i);
 		return reg_of(s, n, i);
 	} else if (is_name(b, "sarg", &i)) {
 		EMIT(g, LDX(BPF_DW, R3, R6, gen_reg_offset("sp")),
@@ -149,7 +151,7 @@ static int builtin(struct btg *s, const struct bt_node *n)
 	} else if (!strcmp(b, "func")) {
 		EMIT(g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_func_ip));
 	} else if (!strcmp(b, "probe")) {
-		EMIT(g, MOV_IMM(R0, (int32_t)(s->cp - s->c->progs)));
+		return btg_probe_name(s);
 	} else if (!strcmp(b, "kstack")) {
 		EMIT(g, MOV_REG(R1, R6));
 		btg_ld_map(s, R2, btg_cmap_of(s, -2));

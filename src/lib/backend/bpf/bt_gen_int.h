@@ -43,6 +43,9 @@ struct btg {
 	int stack_used;	   /* bytes of the stack below fp, variables' too */
 	bool on_stack;	   /* r9 is fp - BTG_STACK: the scratch fits there */
 	int out;	   /* the label that leaves the program */
+	/* the probe's names in bt_compiled.probe_names: from name_base,
+	 * name_count of them (one per site when they differ) */
+	int name_base, name_count;
 };
 
 static inline uint32_t btg_align8(uint32_t n)
@@ -71,6 +74,11 @@ void btg_scr_ptr(struct btg *s, int reg, int off);
 void btg_zero(struct btg *s, int off, uint32_t size);
 /* copy size bytes from src_reg + soff to scratch + doff (r1 clobbered) */
 void btg_copy(struct btg *s, int doff, int src, int soff, uint32_t size);
+
+/* bt_gen_usdt.c: r0 = a USDT probe's arg i, from its sites' notes;
+ * r0 = the `probe` builtin's index */
+int btg_usdt_arg(struct btg *s, const struct bt_node *n, int i);
+int btg_probe_name(struct btg *s);
 
 /* bt_gen_mem.c: a value's bytes into scratch at off, as type want */
 int btg_value(struct btg *s, const struct bt_node *n, int off,

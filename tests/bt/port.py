@@ -259,6 +259,21 @@ def to_017(v):
     return key + ' ' + rest
 
 
+# Cases whose expected count of probes is newer bpftrace's and not what
+# 0.17 prints on our fixtures (checked with run-cases --with-bpftrace):
+# 0.17 counts each USDT location as a probe, and `usdt_test*` matches one
+# program among our fixtures where bpftrace's testprogs hold two.
+COUNTS_017 = {
+    ('usdt', 'usdt probes - attach to probes by wildcard file'):
+        ('Attached 6 probes', 'Attached 3 probes'),
+    ('usdt', 'usdt probes - attach to probes by wildcard file with child'):
+        ('Attached 6 probes', 'Attached 3 probes'),
+    ('usdt', 'usdt probes - attach to multiple probes with different '
+             'number of locations by wildcard'):
+        ('Attached 3 probes', 'Attached 6 probes'),
+}
+
+
 def port_text(v):
     # newer bpftrace spells BEGIN/END in lower case; 0.17 and the issue's
     # programs use the capitals, which every version takes
@@ -301,7 +316,10 @@ def main():
                     'scope (tests/bt/port.py)\n' % suite)
             for d in kept:
                 o.write('\n')
+                was, now = COUNTS_017.get((suite, d['name']), ('', ''))
                 for l in d['lines']:
+                    if was and l.split(' ', 1)[0].startswith('EXPECT'):
+                        l = l.replace(was, now)
                     o.write(port_text(l) + '\n')
     with open(os.path.join(outdir, 'OUT_OF_SCOPE'), 'w') as o:
         o.write('# bpftrace tests/runtime cases not ported: FILE: NAME: why\n')

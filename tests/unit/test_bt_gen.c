@@ -56,6 +56,11 @@ static void test_printf_exit(void **state)
 	assert_int_equal(c->maps[c->ringbuf].kind, BT_M_RINGBUF);
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_ringbuf_output));
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_get_current_comm));
+	/* the printf asks how full the ring is (no wake-up per event); the
+	 * exit message forces a wake-up */
+	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_ringbuf_query));
+	assert_true(has(c, 0, BPF_ALU64 | BPF_MOV | BPF_K, BPF_RB_NO_WAKEUP));
+	assert_true(has(c, 0, BPF_ALU64 | BPF_MOV | BPF_K, BPF_RB_FORCE_WAKEUP));
 	assert_string_equal(c->probe_names[0], "BEGIN");
 	NEED_BPF();
 	bt_load_all(c);

@@ -123,7 +123,7 @@ int btg_cmap_of(struct btg *s, int map)
 	struct bt_compiled *c = s->c;
 
 	if (map == -1)
-		return special(s, &c->ringbuf, BT_M_RINGBUF, 0, 0, 1 << 20);
+		return special(s, &c->ringbuf, BT_M_RINGBUF, 0, 0, BT_RING_SIZE);
 	if (map == -2)
 		return special(s, &c->stacks, BT_M_STACKS, 4, 127 * 8,
 			       BT_MAP_MAX_ENTRIES);

@@ -21,6 +21,8 @@
 #define BTG_SPILL0 (-16)
 #define BTG_STACK 512
 #define BTG_SCRATCH_MAX 16384
+/* the ring buffer of the messages (printf, print, exit ...) */
+#define BT_RING_SIZE (1 << 20)
 
 struct btg {
 	const struct bt_program *p;

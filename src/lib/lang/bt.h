@@ -298,8 +298,8 @@ enum bt_map_kind {
  *   MIN, MAX: s64 value, u64 set (a CPU whose set is 0 saw no value)
  *   AVG, STATS: u64 count, s64 total
  * BT_M_PERCPU_HIST keys: the key as BT_M_HASH has it (a NONE key: 8 zero
- * bytes), then a u64 bucket index: hist 0 = negative, 1 = zero, 2 +
- * floor(log2(v)); lhist 0 = below min, 1 + (v - min) / step, above max:
+ * bytes) padded to 8 bytes, then a u64 bucket index: hist 0 = negative,
+ * 1 = zero, 2 + floor(log2(v)); lhist 0 = below min, 1 + (v - min) / step, above max:
  * 1 + (max - min) / step (bpftrace 0.17's numbering).
  */
 

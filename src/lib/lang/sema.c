@@ -282,7 +282,8 @@ static int binop(struct sema *s, struct bt_node *n)
 		n->type = t_int(8, sign);
 		return 0;
 	}
-	if (l->kind == BT_T_STR && r->kind == BT_T_STR &&
+	if (l->kind == r->kind &&
+	    (l->kind == BT_T_STR || l->kind == BT_T_BUF) &&
 	    (op == BT_OP_EQ || op == BT_OP_NE)) {
 		n->type = t_int(8, false);
 		return 0;

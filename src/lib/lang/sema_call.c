@@ -160,6 +160,22 @@ static bool literal(const struct bt_node *n, int64_t *v)
 	return false;
 }
 
+/* $N given a number: its value, as bpftrace takes it where a literal goes
+ * (buf("hello", $1)) */
+static bool param_literal(struct sema *s, const struct bt_node *n,
+			  int64_t *v)
+{
+	const char *t;
+	char *end;
+
+	if (n->kind != BT_N_POSPARAM || !n->num ||
+	    n->num > (uint64_t)s->p->nparams)
+		return false;
+	t = s->p->params[n->num - 1];
+	*v = strtoll(t, &end, 0);
+	return *t && !*end;
+}
+
 int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 {
 	int i, r;
@@ -193,7 +209,8 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 	if (i != 7)
 		return 0;
 	for (int k = 0; k < 3; k++)
-		if (!literal(n->kid[k + 1], &lv[k]))
+		if (!literal(n->kid[k + 1], &lv[k]) &&
+		    !param_literal(s, n->kid[k + 1], &lv[k]))
 			return sema_err(
 				s, n->loc,
 				"lhist() expects a integer literal (none "
@@ -405,7 +422,7 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if ((r = nargs(s, n, is_buf ? 2 : 1, 2)) < 0)
 		return r;
 	for (int i = 0; i < n->nkid; i++)
-		if (n->kid[i]->kind != BT_N_POSPARAM &&
+		if ((i || n->kid[i]->kind != BT_N_POSPARAM) &&
 		    (r = sema_expr(s, n->kid[i])) < 0)
 			return r;
 	t = &n->kid[0]->type;
@@ -424,7 +441,8 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if (n->nkid == 2 && !t_intlike(&n->kid[1]->type))
 		return sema_err(s, n->loc, "%s: invalid length argument",
 				n->name);
-	if (n->nkid == 2 && literal(n->kid[1], &len)) {
+	if (n->nkid == 2 && (literal(n->kid[1], &len) ||
+			     param_literal(s, n->kid[1], &len))) {
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);

@@ -364,19 +364,49 @@ static int fmt_call(struct sema *s, struct bt_node *n)
 	return add_format(s, n, n->kid[0]->name, 1);
 }
 
-/* print(@m[, top[, div]]), clear(@m), zero(@m), delete(@m[k]) */
+/* delete(@m, k): the key moved into the map node, as delete(@m[k]) has
+ * it (a tuple's elements are the keys of @m[a, b]) */
+static int delete_key(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *m = n->kid[0], *k = n->kid[1];
+
+	if (m->nkid)
+		return sema_err(s, n->loc,
+				"delete() takes a map with no key and the key "
+				"as its second argument");
+	if (k->kind == BT_N_TUPLE) {
+		free(m->kid);
+		m->kid = k->kid;
+		m->nkid = k->nkid;
+		k->kid = NULL;
+		k->nkid = 0;
+		node_free(k);
+	} else if (node_add(m, k) < 0) {
+		return -ENOMEM;
+	}
+	n->nkid = 1;
+	return 0;
+}
+
+/* print(@m[, top[, div]]), clear(@m), zero(@m), delete(@m[k]),
+ * delete(@m, k) */
 static int map_call(struct sema *s, struct bt_node *n)
 {
 	bool del = !strcmp(n->name, "delete");
 	struct bt_node *m;
 	int r;
 
-	if ((r = nargs(s, n, 1, strcmp(n->name, "print") ? 1 : 3)) < 0)
+	if ((r = nargs(s, n, 1,
+		       !strcmp(n->name, "print") ? 3
+		       : del			 ? 2
+						 : 1)) < 0)
 		return r;
 	m = n->kid[0];
 	if (m->kind != BT_N_MAP)
 		return sema_err(s, n->loc, "%s() expects a map to be provided",
 				n->name);
+	if (del && n->nkid == 2 && (r = delete_key(s, n)) < 0)
+		return r;
 	if (!del && m->nkid)
 		return sema_err(s, n->loc,
 				"The map passed to %s() should not be indexed "
@@ -399,6 +429,13 @@ static int map_call(struct sema *s, struct bt_node *n)
 	if (del && s->p->maps[m->id].key.kind != BT_T_NONE && !m->nkid)
 		return sema_err(s, n->loc,
 				"delete() of a whole map is not supported yet");
+	if (del && (s->p->maps[m->id].value.kind == BT_T_HIST ||
+		    s->p->maps[m->id].value.kind == BT_T_LHIST))
+		return sema_err(s, n->loc,
+				"delete() of a hist() or lhist() map's key is "
+				"not supported yet");
+	if (del) /* bpftrace: true when the key was there */
+		n->type = t_int(8, false);
 	for (int i = 1; i < n->nkid; i++) {
 		int64_t v;
 

@@ -453,6 +453,13 @@ static int call_int(struct btg *s, const struct bt_node *n)
 		return btg_int(s, n->kid[0]);
 	if (!strcmp(f, "strftime") && n->nkid == 2)
 		return btg_int(s, n->kid[1]);
+	if (!strcmp(f, "delete")) { /* 1 when the key was there */
+		int err = btg_call_stmt(s, n);
+
+		EMIT(&s->g, JMP_IMM(BPF_JEQ, R0, 0, 2), MOV_IMM(R0, 0), JA(1),
+		     MOV_IMM(R0, 1));
+		return err;
+	}
 	return btg_fail(s, n->loc, ENOTSUP, "%s() is not supported here yet",
 			n->name);
 }

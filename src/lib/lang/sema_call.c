@@ -528,8 +528,9 @@ int sema_call(struct sema *s, struct bt_node *n)
 				"%s() should be directly assigned to a map", f);
 	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat"))
 		return fmt_call(s, n);
+	/* print(x), and print(@m[k]): the value at the key */
 	if (!strcmp(f, "print") && n->nkid >= 1 &&
-	    n->kid[0]->kind != BT_N_MAP) {
+	    (n->kid[0]->kind != BT_N_MAP || n->kid[0]->nkid)) {
 		if ((r = nargs(s, n, 1, 1)) < 0 ||
 		    (r = sema_expr(s, n->kid[0])) < 0)
 			return r;

@@ -402,6 +402,11 @@ void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,
 		  int nrows, bool json, int top, int div,
 		  const struct bt_symbolizer *sym);
 
+/* print(@m) of a map with no key and nothing in it: bpftrace (0.18 on)
+ * prints its zero ("@: 0"). True, with *row that zero, for the maps that
+ * have one (integers, count, sum, avg, stats). */
+bool bt_map_zero_row(const struct bt_map *m, struct bt_map_row *row);
+
 /* decode/bt_format.c: a whole message as bpftrace -f text|json prints it.
  * Text: printf's text as is; json: {"type": "printf", "data": "..."}. */
 int bt_print_printf(FILE *out, const struct bt_format *f, const uint8_t *args,

@@ -432,6 +432,21 @@ void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,
 	free(e);
 }
 
+bool bt_map_zero_row(const struct bt_map *m, struct bt_map_row *row)
+{
+	static const uint8_t zero[16];
+	enum bt_tkind k = m->value.kind;
+
+	if (m->key.kind != BT_T_NONE ||
+	    (k != BT_T_INT && k != BT_T_COUNT && k != BT_T_SUM &&
+	     k != BT_T_AVG && k != BT_T_STATS))
+		return false;
+	memset(row, 0, sizeof(*row));
+	row->key = zero;
+	row->bytes = zero;
+	return true;
+}
+
 static int cmp_names(const void *a, const void *b, void *arg)
 {
 	const struct bt_program *p = arg;

@@ -208,8 +208,8 @@ void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 		}
 		fputc(')', out);
 		break;
-	case BT_T_PTR:
-		fprintf(out, "0x%" PRIx64, rd64(v));
+	case BT_T_PTR: /* 0.17: a number, as a map's value and in tuples */
+		fprintf(out, "%" PRIu64, rd64(v));
 		break;
 	case BT_T_KSYM:
 		frame_name(sym, false, rd64(v), 0, name, sizeof(name));

@@ -169,7 +169,14 @@ static void key_text(FILE *out, const struct bt_map *m, const uint8_t *key,
 
 		if (i)
 			fputs(json ? "," : ", ", mem);
-		bt_format_value_ind(mem, t, key + off, sym, 4);
+		if (t->kind == BT_T_PTR) { /* 0.17: hex in a key only */
+			uint64_t a;
+
+			memcpy(&a, key + off, sizeof(a));
+			fprintf(mem, "0x%" PRIx64, a);
+		} else {
+			bt_format_value_ind(mem, t, key + off, sym, 4);
+		}
 	}
 	fclose(mem);
 	if (json) {

@@ -140,7 +140,7 @@ static int on_msg(void *ctx, void *data, size_t len)
 			memcpy(&div, m.data + 8, 8);
 		}
 		/* bpftrace: a blank line after the map */
-		if (!run_print_map(r, (int)m.idx, (int)top, (int)div) &&
+		if (!run_print_map(r, (int)m.idx, (int)top, (int)div, true) &&
 		    !r->opts.json)
 			fputc('\n', r->opts.out);
 		break;
@@ -226,7 +226,7 @@ int sonde_run__end(struct sonde_run *r)
 		return run_err(r, ENOMEM, "out of memory");
 	bt_map_order(r->prog, order);
 	for (i = 0; i < r->prog->nmaps && !err; i++)
-		err = run_print_map(r, order[i], 0, 0);
+		err = run_print_map(r, order[i], 0, 0, false);
 	free(order);
 	fflush(r->opts.out);
 	if (!err && r->error)

@@ -119,13 +119,29 @@ static void format_stack(FILE *out, const uint8_t *v, bool user,
 	}
 }
 
-static void format_buf(FILE *out, const struct bt_type *t, const uint8_t *v)
+static uint32_t buf_len(const struct bt_type *t, const uint8_t *v)
 {
 	uint32_t n;
 
 	memcpy(&n, v, sizeof(n));
-	if (n > t->strsize)
-		n = t->strsize;
+	return n > t->strsize ? t->strsize : n;
+}
+
+/* printf's %rx ("\x48\x65") and %rh ("48 65") of a buf() */
+static void buf_hex(FILE *out, const struct bt_type *t, const uint8_t *v,
+		    char mode)
+{
+	uint32_t n = buf_len(t, v);
+
+	for (uint32_t i = 0; i < n; i++)
+		fprintf(out, "%s%02x",
+			mode == 'x' ? "\\x" : i ? " " : "", v[4 + i]);
+}
+
+static void format_buf(FILE *out, const struct bt_type *t, const uint8_t *v)
+{
+	uint32_t n = buf_len(t, v);
+
 	for (uint32_t i = 0; i < n; i++) {
 		unsigned char c = v[4 + i];
 
@@ -192,8 +208,8 @@ void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 		}
 		fputc(')', out);
 		break;
-	case BT_T_PTR:
-		fprintf(out, "0x%" PRIx64, rd64(v));
+	case BT_T_PTR: /* 0.17: a number, as a map's value and in tuples */
+		fprintf(out, "%" PRIu64, rd64(v));
 		break;
 	case BT_T_KSYM:
 		frame_name(sym, false, rd64(v), 0, name, sizeof(name));
@@ -283,6 +299,7 @@ struct directive {
 	int width, prec; /* prec -1: none */
 	int lenmod;	 /* 0, 'H' (hh), 'h', 'l' (l ll j z) */
 	char conv;
+	char rmode; /* %rx: every byte as \xNN; %rh: as hex pairs */
 };
 
 static bool parse_directive(const char *p, struct directive *d)
@@ -319,6 +336,10 @@ static bool parse_directive(const char *p, struct directive *d)
 		return false;
 	d->conv = *q;
 	d->end = q + 1;
+	if (*q == 'r' && (q[1] == 'x' || q[1] == 'h')) {
+		d->rmode = q[1];
+		d->end++;
+	}
 	return true;
 }
 
@@ -431,7 +452,10 @@ static int emit_arg(FILE *out, const struct directive *d,
 	mem = open_memstream(&text, &len);
 	if (!mem)
 		return -ENOMEM;
-	bt_format_value_ind(mem, t, v, sym, 8);
+	if (d->rmode && t->kind == BT_T_BUF)
+		buf_hex(mem, t, v, d->rmode);
+	else
+		bt_format_value_ind(mem, t, v, sym, 8);
 	fclose(mem);
 	if (d->prec >= 0 && (size_t)d->prec < len)
 		len = d->prec;

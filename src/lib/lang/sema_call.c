@@ -160,6 +160,22 @@ static bool literal(const struct bt_node *n, int64_t *v)
 	return false;
 }
 
+/* $N given a number: its value, as bpftrace takes it where a literal goes
+ * (buf("hello", $1)) */
+static bool param_literal(struct sema *s, const struct bt_node *n,
+			  int64_t *v)
+{
+	const char *t;
+	char *end;
+
+	if (n->kind != BT_N_POSPARAM || !n->num ||
+	    n->num > (uint64_t)s->p->nparams)
+		return false;
+	t = s->p->params[n->num - 1];
+	*v = strtoll(t, &end, 0);
+	return *t && !*end;
+}
+
 int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 {
 	int i, r;
@@ -193,7 +209,8 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 	if (i != 7)
 		return 0;
 	for (int k = 0; k < 3; k++)
-		if (!literal(n->kid[k + 1], &lv[k]))
+		if (!literal(n->kid[k + 1], &lv[k]) &&
+		    !param_literal(s, n->kid[k + 1], &lv[k]))
 			return sema_err(
 				s, n->loc,
 				"lhist() expects a integer literal (none "
@@ -347,19 +364,49 @@ static int fmt_call(struct sema *s, struct bt_node *n)
 	return add_format(s, n, n->kid[0]->name, 1);
 }
 
-/* print(@m[, top[, div]]), clear(@m), zero(@m), delete(@m[k]) */
+/* delete(@m, k): the key moved into the map node, as delete(@m[k]) has
+ * it (a tuple's elements are the keys of @m[a, b]) */
+static int delete_key(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *m = n->kid[0], *k = n->kid[1];
+
+	if (m->nkid)
+		return sema_err(s, n->loc,
+				"delete() takes a map with no key and the key "
+				"as its second argument");
+	if (k->kind == BT_N_TUPLE) {
+		free(m->kid);
+		m->kid = k->kid;
+		m->nkid = k->nkid;
+		k->kid = NULL;
+		k->nkid = 0;
+		node_free(k);
+	} else if (node_add(m, k) < 0) {
+		return -ENOMEM;
+	}
+	n->nkid = 1;
+	return 0;
+}
+
+/* print(@m[, top[, div]]), clear(@m), zero(@m), delete(@m[k]),
+ * delete(@m, k) */
 static int map_call(struct sema *s, struct bt_node *n)
 {
 	bool del = !strcmp(n->name, "delete");
 	struct bt_node *m;
 	int r;
 
-	if ((r = nargs(s, n, 1, strcmp(n->name, "print") ? 1 : 3)) < 0)
+	if ((r = nargs(s, n, 1,
+		       !strcmp(n->name, "print") ? 3
+		       : del			 ? 2
+						 : 1)) < 0)
 		return r;
 	m = n->kid[0];
 	if (m->kind != BT_N_MAP)
 		return sema_err(s, n->loc, "%s() expects a map to be provided",
 				n->name);
+	if (del && n->nkid == 2 && (r = delete_key(s, n)) < 0)
+		return r;
 	if (!del && m->nkid)
 		return sema_err(s, n->loc,
 				"The map passed to %s() should not be indexed "
@@ -382,6 +429,13 @@ static int map_call(struct sema *s, struct bt_node *n)
 	if (del && s->p->maps[m->id].key.kind != BT_T_NONE && !m->nkid)
 		return sema_err(s, n->loc,
 				"delete() of a whole map is not supported yet");
+	if (del && (s->p->maps[m->id].value.kind == BT_T_HIST ||
+		    s->p->maps[m->id].value.kind == BT_T_LHIST))
+		return sema_err(s, n->loc,
+				"delete() of a hist() or lhist() map's key is "
+				"not supported yet");
+	if (del) /* bpftrace: true when the key was there */
+		n->type = t_int(8, false);
 	for (int i = 1; i < n->nkid; i++) {
 		int64_t v;
 
@@ -405,7 +459,7 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if ((r = nargs(s, n, is_buf ? 2 : 1, 2)) < 0)
 		return r;
 	for (int i = 0; i < n->nkid; i++)
-		if (n->kid[i]->kind != BT_N_POSPARAM &&
+		if ((i || n->kid[i]->kind != BT_N_POSPARAM) &&
 		    (r = sema_expr(s, n->kid[i])) < 0)
 			return r;
 	t = &n->kid[0]->type;
@@ -424,7 +478,8 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if (n->nkid == 2 && !t_intlike(&n->kid[1]->type))
 		return sema_err(s, n->loc, "%s: invalid length argument",
 				n->name);
-	if (n->nkid == 2 && literal(n->kid[1], &len)) {
+	if (n->nkid == 2 && (literal(n->kid[1], &len) ||
+			     param_literal(s, n->kid[1], &len))) {
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);
@@ -473,8 +528,9 @@ int sema_call(struct sema *s, struct bt_node *n)
 				"%s() should be directly assigned to a map", f);
 	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat"))
 		return fmt_call(s, n);
+	/* print(x), and print(@m[k]): the value at the key */
 	if (!strcmp(f, "print") && n->nkid >= 1 &&
-	    n->kid[0]->kind != BT_N_MAP) {
+	    (n->kid[0]->kind != BT_N_MAP || n->kid[0]->nkid)) {
 		if ((r = nargs(s, n, 1, 1)) < 0 ||
 		    (r = sema_expr(s, n->kid[0])) < 0)
 			return r;

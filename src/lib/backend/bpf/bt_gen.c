@@ -426,7 +426,9 @@ static int user_maps(struct btg *s)
 			break;
 		case BT_T_HIST:
 		case BT_T_LHIST:
-			k = BT_M_PERCPU_HIST, vs = 8, ks += 8;
+			/* the bucket 8-aligned after the key */
+			k = BT_M_PERCPU_HIST, vs = 8;
+			ks = btg_align8(ks) + 8;
 			break;
 		default:
 			break;

@@ -954,6 +954,34 @@ static void test_ustack(void **state)
 		  "    __libc_start_call_main+122\\n\": 3}}}\n");
 }
 
+/* bpftrace 0.17 on uprobe_test: uprobe:...:uprobeFunction* { print(func);
+ *   printf("%s|\n", kstack) } printed "uprobeFunction2" (the name, no
+ * "+0"; usym() and ksym() alike) and an empty kernel stack (a uprobe's
+ * registers are the user's: get_stackid() says -EFAULT) */
+static void test_sym_value_and_empty_kstack(void **state)
+{
+	struct bt_symbolizer sym = {.usym = fake_usym, .stack = fake_stack};
+	struct bt_type ut = {.kind = BT_T_USYM, .size = 16};
+	struct bt_type kt = {.kind = BT_T_KSTACK, .size = 8};
+	uint8_t v[16];
+	struct cap c;
+
+	(void)state;
+	put64(v, 0, frames[1]);
+	put64(v, 8, 4242);
+	bt_print_value(cap_open(&c), &ut, v, false, &sym);
+	cap_check(&c, "mid\n");
+	put64(v, 0, 0x1234);
+	bt_print_value(cap_open(&c), &ut, v, false, &sym);
+	cap_check(&c, "0x1234\n");
+	put64(v, 0, (uint64_t)-EFAULT);
+	bt_print_value(cap_open(&c), &kt, v, false, &sym);
+	cap_check(&c, "\n\n");
+	put64(v, 0, (uint64_t)-ENOMEM); /* lost: said */
+	bt_print_value(cap_open(&c), &kt, v, false, &sym);
+	cap_check(&c, "\n        [stack not read: Cannot allocate memory]\n\n");
+}
+
 /* bpftrace -e 'BEGIN { printf("%s|%s\n", probe, ntop(2, 0x0100007f));
  *   exit() }' */
 static void test_probe_inet(void **state)
@@ -1031,6 +1059,7 @@ int main(void)
 		cmocka_unit_test(test_time_json),
 		cmocka_unit_test(test_ustack),
 		cmocka_unit_test(test_probe_inet),
+		cmocka_unit_test(test_sym_value_and_empty_kstack),
 		cmocka_unit_test(test_map_order),
 	};
 

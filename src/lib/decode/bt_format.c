@@ -93,6 +93,22 @@ static void frame_name(const struct bt_symbolizer *sym, bool user,
 		snprintf(buf, len, "0x%" PRIx64, addr);
 }
 
+/* ksym(), usym(), func: the name alone, as bpftrace prints them (stacks
+ * keep the "+off") */
+static void sym_value(FILE *out, const struct bt_symbolizer *sym, bool user,
+		      uint64_t addr, uint32_t tgid)
+{
+	char name[256];
+	char *plus;
+
+	frame_name(sym, user, addr, tgid, name, sizeof(name));
+	plus = strrchr(name, '+');
+	if (plus && plus != name && plus[1] &&
+	    strspn(plus + 1, "0123456789") == strlen(plus + 1))
+		*plus = '\0';
+	fputs(name, out);
+}
+
 static void format_stack(FILE *out, const uint8_t *v, bool user,
 			 const struct bt_symbolizer *sym, int indent)
 {
@@ -107,6 +123,10 @@ static void format_stack(FILE *out, const uint8_t *v, bool user,
 		n = sym->stack(sym->ctx, id, user, tgid, frames, BT_MAX_FRAMES);
 	else if (id < 0)
 		n = (int)id;
+	/* -EFAULT: the kernel walked no frame (kstack in a uprobe, whose
+	 * registers are the user's): as bpftrace, an empty stack */
+	if (n == -EFAULT)
+		n = 0;
 	if (n < 0) {
 		/* said, never an empty stack that looks like a real one */
 		fprintf(out, "%*s[stack not read: %s]\n", indent, "",
@@ -135,7 +155,10 @@ static void buf_hex(FILE *out, const struct bt_type *t, const uint8_t *v,
 
 	for (uint32_t i = 0; i < n; i++)
 		fprintf(out, "%s%02x",
-			mode == 'x' ? "\\x" : i ? " " : "", v[4 + i]);
+			mode == 'x' ? "\\x"
+			: i	    ? " "
+				    : "",
+			v[4 + i]);
 }
 
 static void format_buf(FILE *out, const struct bt_type *t, const uint8_t *v)
@@ -177,7 +200,6 @@ static void format_probe(FILE *out, uint64_t idx,
 void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 			 const struct bt_symbolizer *sym, int indent)
 {
-	char name[256];
 
 	switch (t->kind) {
 	case BT_T_INT:
@@ -212,13 +234,10 @@ void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 		fprintf(out, "%" PRIu64, rd64(v));
 		break;
 	case BT_T_KSYM:
-		frame_name(sym, false, rd64(v), 0, name, sizeof(name));
-		fputs(name, out);
+		sym_value(out, sym, false, rd64(v), 0);
 		break;
 	case BT_T_USYM:
-		frame_name(sym, true, rd64(v), (uint32_t)rd64(v + 8), name,
-			   sizeof(name));
-		fputs(name, out);
+		sym_value(out, sym, true, rd64(v), (uint32_t)rd64(v + 8));
 		break;
 	case BT_T_INET:
 		format_inet(out, v);

@@ -185,6 +185,12 @@ struct bt_probe {
 	char *spec;	/* as written */
 	struct bt_loc loc;
 	uint64_t period_ns; /* INTERVAL, PROFILE */
+	/* the runtime's, before bt_gen(): a glob's matches as the probe
+	 * builtin names them ("uprobe:/bin/bash:readline"), one per place
+	 * it attaches to, in the order of the attach cookies 0..n-1
+	 * (borrowed; none: the builtin gives spec) */
+	char **matches;
+	int nmatches;
 };
 
 /* What the runtime found for a probe, for sema: a tracepoint's fields

@@ -38,6 +38,10 @@ struct run_probe {
 	/* tracepoints, uprobes with DWARF: what sema reads as args-> */
 	struct bt_field *fields;
 	int nfields;
+	/* a glob's: each site's name for the probe builtin (bt_probe's
+	 * matches point here) */
+	char **names;
+	int nnames;
 };
 
 struct sonde_run {

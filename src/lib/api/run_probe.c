@@ -111,6 +111,149 @@ static int take_site(struct run_probe *rp, const struct probe *p)
 	return 0;
 }
 
+/* The text sonde's grammar reads for a bpftrace probe: a uprobe's
+ * function may be quoted (uprobe:/bin/bash:"echo_builtin"+0). */
+static char *spec_text(const struct bt_probe *bp)
+{
+	const char *s = bp->spec, *q = strrchr(s, ':');
+	const char *e = q && q[1] == '"' ? strchr(q + 2, '"') : NULL;
+	char *t;
+
+	if ((bp->kind != BT_P_UPROBE && bp->kind != BT_P_URETPROBE) || !e)
+		return strdup(s);
+	if (asprintf(&t, "%.*s%.*s%s", (int)(q + 1 - s), s, (int)(e - q - 2),
+		     q + 2, e + 1) < 0)
+		return NULL;
+	return t;
+}
+
+/* "uprobe:*:FUNC" with -p: bpftrace's every object mapped in the
+ * process, each that has FUNC (the others are left out). 1 when the
+ * text is not that, 0 when some object has it, else -errno. */
+static int add_every_object(struct sonde_run *r, struct sonde_session *s,
+			    const struct run_probe *rp, const char *text)
+{
+	const char *star = strchr(text, ':');
+	char maps[64], line[4352], perms[8], **seen = NULL, **grown, *one;
+	int nseen = 0, n, added = 0, i, err = 0;
+	FILE *f;
+
+	if ((rp->bp->kind != BT_P_UPROBE && rp->bp->kind != BT_P_URETPROBE) ||
+	    !r->opts.pid || !star || strncmp(star, ":*:", 3))
+		return 1;
+	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)r->opts.pid);
+	f = fopen(maps, "re");
+	if (!f)
+		return run_err_at(r, errno, rp->bp->loc, "cannot read %s: %s",
+				  maps, strerror(errno));
+	while (!err && fgets(line, sizeof(line), f)) {
+		char *path;
+
+		if (sscanf(line, "%*x-%*x %7s %*x %*s %*u %n", perms, &n) < 1 ||
+		    !strchr(perms, 'x') || line[n] != '/')
+			continue;
+		path = line + n;
+		path[strcspn(path, "\n")] = '\0';
+		if (strstr(path, " (deleted)"))
+			continue;
+		for (i = 0; i < nseen && strcmp(seen[i], path); i++)
+			;
+		if (i < nseen)
+			continue;
+		grown = realloc(seen, (nseen + 1) * sizeof(*seen));
+		if (!grown || !(grown[nseen] = strdup(path))) {
+			seen = grown ? grown : seen;
+			err = -ENOMEM;
+			break;
+		}
+		seen = grown;
+		nseen++;
+		if (asprintf(&one, "%.*s:%s%s", (int)(star - text), text, path,
+			     star + 2) < 0) {
+			err = -ENOMEM;
+			break;
+		}
+		if (!sonde_session__add_probe(s, one, NULL))
+			added++;
+		free(one);
+	}
+	fclose(f);
+	for (i = 0; i < nseen; i++)
+		free(seen[i]);
+	free(seen);
+	if (err)
+		return run_err_at(r, -err, rp->bp->loc, "out of memory");
+	if (!added)
+		return run_err_at(r, ENOENT, rp->bp->loc,
+				  "no object mapped in process %d has '%s'",
+				  (int)r->opts.pid, star + 3);
+	return 0;
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* A glob's matches as the probe builtin names them (bt_probe.matches):
+ * bpftrace's full type name, the file, the function or event. */
+static int match_names(struct run_probe *rp, const struct sonde_session *s)
+{
+	static const char *const kinds[] = {
+		[BT_P_UPROBE] = "uprobe",	  [BT_P_URETPROBE] = "uretprobe",
+		[BT_P_KPROBE] = "kprobe",	  [BT_P_KRETPROBE] = "kretprobe",
+		[BT_P_TRACEPOINT] = "tracepoint",
+	};
+	const char *kind = (size_t)rp->bp->kind < sizeof(kinds) / sizeof(*kinds)
+				   ? kinds[rp->bp->kind]
+				   : NULL;
+	int i, n;
+
+	if (!kind || !is_glob(rp->bp->spec) || s->nprobes != rp->nsites)
+		return 0;
+	rp->names = calloc(s->nprobes + 1, sizeof(*rp->names));
+	if (!rp->names)
+		return -ENOMEM;
+	for (i = 0; i < s->nprobes; i++) {
+		const struct probe *p = &s->probes[i];
+		const struct probe_spec *sp = &p->spec;
+
+		if (sp->kind == PROBE_TRACEPOINT)
+			n = asprintf(&rp->names[i], "%s:%s:%s", kind, sp->group,
+				     sp->event);
+		else if (p->path && sp->symbol)
+			n = asprintf(&rp->names[i], "%s:%s:%s", kind, p->path,
+				     sp->symbol);
+		else if (sp->symbol)
+			n = asprintf(&rp->names[i], "%s:%s", kind, sp->symbol);
+		else
+			n = asprintf(&rp->names[i], "%s", rp->bp->spec);
+		if (n < 0) {
+			rp->names[i] = NULL;
+			return -ENOMEM;
+		}
+	}
+	rp->nnames = s->nprobes;
+	return 0;
+}
+
+/* bpftrace refuses a function whose ELF symbol has no size: where it
+ * ends is not known (a uprobe by name, not a glob's match) */
+static int check_sized(struct sonde_run *r, const struct run_probe *rp,
+		       const struct sonde_session *s)
+{
+	const struct probe *p = s->nprobes == 1 ? &s->probes[0] : NULL;
+
+	if (!p || !probe_kind_is_user(p->spec.kind) || p->spec.usdt ||
+	    p->spec.pattern || !p->spec.symbol || !p->sym_vaddr ||
+	    p->sym_size)
+		return 0;
+	return run_err_at(r, EINVAL, rp->bp->loc,
+			  "Could not determine boundary for %s (symbol has "
+			  "size 0)",
+			  p->spec.symbol);
+}
+
 /* rp's places: its text added to a session of its own (memory only). */
 static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 {
@@ -124,9 +267,22 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 	struct bt_loc loc = rp->bp->loc;
 	int i, err;
 
-	if (!s)
+	char *text = spec_text(rp->bp);
+
+	if (!s || !text) {
+		sonde_session__close(s);
+		free(text);
 		return run_err(r, ENOMEM, "out of memory");
-	err = sonde_session__add_probe(s, rp->bp->spec, NULL);
+	}
+	err = add_every_object(r, s, rp, text);
+	if (err <= 0) {
+		free(text);
+		if (err)
+			goto out;
+		goto found;
+	}
+	err = sonde_session__add_probe(s, text, NULL);
+	free(text);
 	if (err < 0) {
 		if (sonde_session__errcol(s) >= 0) {
 			loc.col += sonde_session__errcol(s);
@@ -135,6 +291,10 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 		err = run_err_at(r, -err, loc, "%s", sonde_session__errmsg(s));
 		goto out;
 	}
+	err = check_sized(r, rp, s);
+	if (err)
+		goto out;
+found:
 	rp->sites = calloc(s->nprobes, sizeof(*rp->sites));
 	if (!rp->sites) {
 		err = run_err(r, ENOMEM, "out of memory");
@@ -146,6 +306,8 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 	 * args-> once, from the first */
 	if (!err && s->nprobes && s->probes[0].spec.kind == PROBE_TRACEPOINT)
 		err = take_fields(rp, &s->probes[0]);
+	if (!err)
+		err = match_names(rp, s);
 	if (err)
 		err = run_err_at(r, -err, loc, "%s: %s", rp->bp->spec,
 				 strerror(-err));
@@ -177,6 +339,8 @@ int run_resolve(struct sonde_run *r)
 			err = resolve_one(r, rp);
 			if (err)
 				return err;
+			r->prog->blocks[b].probes[i].matches = rp->names;
+			r->prog->blocks[b].probes[i].nmatches = rp->nnames;
 		}
 	}
 	return 0;
@@ -213,6 +377,9 @@ void run_probes_free(struct sonde_run *r)
 			free(rp->sites[j].ksym);
 		}
 		free(rp->sites);
+		for (j = 0; j < rp->nnames; j++)
+			free(rp->names[j]);
+		free(rp->names);
 		for (j = 0; j < rp->nfields; j++)
 			free(rp->fields[j].name);
 		free(rp->fields);

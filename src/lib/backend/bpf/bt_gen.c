@@ -445,21 +445,33 @@ static int all_progs(struct btg *s)
 {
 	struct bt_compiled *c = s->c;
 	const struct bt_program *p = s->p;
-	int bi, pi, n = 0, err;
+	int bi, pi, k, n = 0, nm = 0, next, err;
 
-	for (bi = 0; bi < p->nblocks; bi++)
+	for (bi = 0; bi < p->nblocks; bi++) {
 		n += p->blocks[bi].nprobes;
+		for (pi = 0; pi < p->blocks[bi].nprobes; pi++)
+			nm += p->blocks[bi].probes[pi].nmatches;
+	}
 	c->progs = calloc(n ? n : 1, sizeof(*c->progs));
-	c->probe_names = calloc(n ? n : 1, sizeof(char *));
+	/* the programs' specs, then every glob's matches */
+	c->probe_names = calloc(n + nm ? n + nm : 1, sizeof(char *));
 	if (!c->progs || !c->probe_names)
 		return -ENOMEM;
+	c->nprobe_names = n + nm;
+	next = n;
 	for (bi = 0; bi < p->nblocks; bi++)
 		for (pi = 0; pi < p->blocks[bi].nprobes; pi++) {
-			s->cp = &c->progs[c->nprogs++];
-			c->probe_names[c->nprobe_names] =
-				strdup(p->blocks[bi].probes[pi].spec);
-			if (!c->probe_names[c->nprobe_names++])
+			const struct bt_probe *bp = &p->blocks[bi].probes[pi];
+
+			c->probe_names[c->nprogs] = strdup(bp->spec);
+			if (!c->probe_names[c->nprogs])
 				return -ENOMEM;
+			s->cp = &c->progs[c->nprogs++];
+			s->match_base = next;
+			for (k = 0; k < bp->nmatches; k++)
+				if (!(c->probe_names[next++] =
+					      strdup(bp->matches[k])))
+					return -ENOMEM;
 			err = gen_prog(s, bi, pi);
 			if (err)
 				return err;

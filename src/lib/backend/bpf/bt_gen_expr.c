@@ -156,6 +156,10 @@ static int builtin(struct btg *s, const struct bt_node *n)
 		read_ptr(s, 8, btg_user_probe(s), false);
 	} else if (!strcmp(b, "func")) {
 		EMIT(g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_func_ip));
+	} else if (!strcmp(b, "probe") && s->probe->nmatches) {
+		/* a glob: the match this event is of, by its attach cookie */
+		EMIT(g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
+		     ALU_IMM(BPF_ADD, R0, s->match_base));
 	} else if (!strcmp(b, "probe")) {
 		EMIT(g, MOV_IMM(R0, (int32_t)(s->cp - s->c->progs)));
 	} else if (!strcmp(b, "kstack")) {

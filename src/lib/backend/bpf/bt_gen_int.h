@@ -43,6 +43,7 @@ struct btg {
 	int stack_used;	   /* bytes of the stack below fp, variables' too */
 	bool on_stack;	   /* r9 is fp - BTG_STACK: the scratch fits there */
 	int out;	   /* the label that leaves the program */
+	int match_base;	   /* probe_names index of the probe's matches[0] */
 };
 
 static inline uint32_t btg_align8(uint32_t n)

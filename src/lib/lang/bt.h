@@ -280,7 +280,7 @@ enum bt_msg {
 	BT_MSG_CLEAR,	   /* u64 map index: clear(@m) */
 	BT_MSG_ZERO,	   /* u64 map index: zero(@m) */
 	BT_MSG_TIME,	   /* u64 format index: time("fmt") */
-	BT_MSG_EXIT,	   /* exit() */
+	BT_MSG_EXIT,	   /* exit(); exit(code): u64 0, then s64 code */
 	BT_MSG_SYSTEM,	   /* u64 format index, then the args (system()) */
 	BT_MSG_CAT,	   /* u64 format index, then the args (cat()) */
 };

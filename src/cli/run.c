@@ -181,6 +181,9 @@ static int run(struct sonde_run *r, struct cli_opts *o, struct child *c,
 	}
 	if (fflush(*outp) == EOF || out_error(*outp))
 		status = EXIT_RUNTIME;
+	/* exit(code): the status the program asked for */
+	if (!status)
+		status = sonde_run__exit_code(r) & 0xff;
 	return status;
 }
 
@@ -295,7 +298,7 @@ int cmd_run(int argc, char **argv)
 
 		if (!c.exited)
 			child_kill(&c);
-		if (!ended_by_program)
+		if (!ended_by_program && !sonde_run__exit_code(r))
 			status = child_exit_status(&c);
 	}
 out:

@@ -65,6 +65,7 @@ struct sonde_run {
 	struct ring_buffer *rb;
 	struct symcache *syms;
 	bool started, ended, exited;
+	int exit_code; /* exit(code)'s, else 0 */
 	int error; /* a message the ring could not be handled: -errno */
 };
 

@@ -156,6 +156,14 @@ static int on_msg(void *ctx, void *data, size_t len)
 		do_time(r, &m);
 		break;
 	case BT_MSG_EXIT:
+		/* exit(code): after the u64 0, the code (the first one
+		 * said, when several CPUs exit at once) */
+		if (!r->exited && m.len >= 16) {
+			int64_t code;
+
+			memcpy(&code, m.data + 8, 8);
+			r->exit_code = (int)code;
+		}
 		r->exited = true;
 		break;
 	case BT_MSG_CAT:

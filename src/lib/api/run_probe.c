@@ -200,8 +200,10 @@ static bool is_glob(const char *s)
 static int match_names(struct run_probe *rp, const struct sonde_session *s)
 {
 	static const char *const kinds[] = {
-		[BT_P_UPROBE] = "uprobe",	  [BT_P_URETPROBE] = "uretprobe",
-		[BT_P_KPROBE] = "kprobe",	  [BT_P_KRETPROBE] = "kretprobe",
+		[BT_P_UPROBE] = "uprobe",
+		[BT_P_URETPROBE] = "uretprobe",
+		[BT_P_KPROBE] = "kprobe",
+		[BT_P_KRETPROBE] = "kretprobe",
 		[BT_P_TRACEPOINT] = "tracepoint",
 	};
 	const char *kind = (size_t)rp->bp->kind < sizeof(kinds) / sizeof(*kinds)
@@ -245,8 +247,7 @@ static int check_sized(struct sonde_run *r, const struct run_probe *rp,
 	const struct probe *p = s->nprobes == 1 ? &s->probes[0] : NULL;
 
 	if (!p || !probe_kind_is_user(p->spec.kind) || p->spec.usdt ||
-	    p->spec.pattern || !p->spec.symbol || !p->sym_vaddr ||
-	    p->sym_size)
+	    p->spec.pattern || !p->spec.symbol || !p->sym_vaddr || p->sym_size)
 		return 0;
 	return run_err_at(r, EINVAL, rp->bp->loc,
 			  "Could not determine boundary for %s (symbol has "

@@ -542,8 +542,17 @@ int sema_call(struct sema *s, struct bt_node *n)
 	if (!strcmp(f, "print") || !strcmp(f, "clear") || !strcmp(f, "zero") ||
 	    !strcmp(f, "delete"))
 		return map_call(s, n);
-	if (!strcmp(f, "exit"))
-		return nargs(s, n, 0, 0);
+	if (!strcmp(f, "exit")) {
+		/* exit(code): newer bpftrace's exit status */
+		if ((r = nargs(s, n, 0, 1)) < 0)
+			return r;
+		if (n->nkid && (r = sema_expr(s, n->kid[0])) < 0)
+			return r;
+		if (n->nkid && n->kid[0]->type.kind != BT_T_INT)
+			return sema_err(s, n->kid[0]->loc,
+					"exit() expects an integer exit code");
+		return 0;
+	}
 	if (!strcmp(f, "time")) {
 		if ((r = nargs(s, n, 0, 1)) < 0)
 			return r;

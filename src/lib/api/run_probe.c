@@ -246,8 +246,9 @@ static int check_sized(struct sonde_run *r, const struct run_probe *rp,
 {
 	const struct probe *p = s->nprobes == 1 ? &s->probes[0] : NULL;
 
-	if (!p || !probe_kind_is_user(p->spec.kind) || p->spec.usdt ||
-	    p->spec.pattern || !p->spec.symbol || !p->sym_vaddr || p->sym_size)
+	if (!p || is_glob(rp->bp->spec) || !probe_kind_is_user(p->spec.kind) ||
+	    p->spec.usdt || p->spec.pattern || !p->spec.symbol ||
+	    !p->sym_vaddr || p->sym_size)
 		return 0;
 	return run_err_at(r, EINVAL, rp->bp->loc,
 			  "Could not determine boundary for %s (symbol has "

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../sym/ksym.h"
 #include "bpf_int.h"
 #include "bt_gen_int.h"
 
@@ -453,6 +454,22 @@ static int call_int(struct btg *s, const struct bt_node *n)
 		return btg_int(s, n->kid[0]);
 	if (!strcmp(f, "strftime") && n->nkid == 2)
 		return btg_int(s, n->kid[1]);
+	if (!strcmp(f, "kaddr") && n->nkid == 1 &&
+	    n->kid[0]->kind == BT_N_STR) {
+		uint64_t a = 0;
+		int err = ksym_symbol_addr(n->kid[0]->name, &a);
+
+		if (err == -EACCES)
+			return btg_fail(s, n->loc, EACCES,
+					"kaddr(): /proc/kallsyms shows no "
+					"addresses here (kptr_restrict)");
+		if (err)
+			return btg_fail(s, n->loc, ENOENT,
+					"Failed to resolve kernel symbol: %s",
+					n->kid[0]->name);
+		imm64(s, R0, a);
+		return 0;
+	}
 	if (!strcmp(f, "delete")) { /* 1 when the key was there */
 		int err = btg_call_stmt(s, n);
 

@@ -514,6 +514,30 @@ static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)
 	return 0;
 }
 
+/* f(str($N)) where f takes a string literal: the parameter's text in its
+ * place, as bpftrace takes it (kaddr(str($1))) */
+static int param_string(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *k = n->kid[0], *lit;
+	const char *v;
+
+	if (k->kind != BT_N_CALL || strcmp(k->name, "str") || k->nkid != 1 ||
+	    k->kid[0]->kind != BT_N_POSPARAM || !k->kid[0]->num)
+		return 0;
+	v = k->kid[0]->num <= (uint64_t)s->p->nparams
+		    ? s->p->params[k->kid[0]->num - 1]
+		    : "";
+	lit = node_new(BT_N_STR, k->loc);
+	if (!lit || !(lit->name = strdup(v))) {
+		node_free(lit);
+		return -ENOMEM;
+	}
+	lit->num = strlen(v);
+	n->kid[0] = lit;
+	node_free(k);
+	return 0;
+}
+
 int sema_call(struct sema *s, struct bt_node *n)
 {
 	const char *f = n->name;
@@ -563,7 +587,8 @@ int sema_call(struct sema *s, struct bt_node *n)
 		return one_int(s, n,
 			       (struct bt_type){.kind = BT_T_USYM, .size = 16});
 	if (!strcmp(f, "kaddr") || !strcmp(f, "uaddr")) {
-		if ((r = nargs(s, n, 1, 1)) < 0)
+		if ((r = nargs(s, n, 1, 1)) < 0 ||
+		    (r = param_string(s, n)) < 0)
 			return r;
 		if (n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,

@@ -1080,9 +1080,9 @@ static void test_zero_row(void **state)
 {
 	struct bt_map mi = map("", NOKEY, T_S64);
 	struct bt_map mst =
-		map("", NOKEY, (struct bt_type){.kind = BT_T_STATS,
-						.size = 16,
-						.is_signed = true});
+		map("", NOKEY,
+		    (struct bt_type){
+			    .kind = BT_T_STATS, .size = 16, .is_signed = true});
 	struct bt_map mk = map("k", T_S64, T_S64);
 	struct bt_map mh =
 		map("h", NOKEY, (struct bt_type){.kind = BT_T_HIST, .size = 8});

@@ -162,8 +162,7 @@ static bool literal(const struct bt_node *n, int64_t *v)
 
 /* $N given a number: its value, as bpftrace takes it where a literal goes
  * (buf("hello", $1)) */
-static bool param_literal(struct sema *s, const struct bt_node *n,
-			  int64_t *v)
+static bool param_literal(struct sema *s, const struct bt_node *n, int64_t *v)
 {
 	const char *t;
 	char *end;
@@ -478,8 +477,8 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if (n->nkid == 2 && !t_intlike(&n->kid[1]->type))
 		return sema_err(s, n->loc, "%s: invalid length argument",
 				n->name);
-	if (n->nkid == 2 && (literal(n->kid[1], &len) ||
-			     param_literal(s, n->kid[1], &len))) {
+	if (n->nkid == 2 &&
+	    (literal(n->kid[1], &len) || param_literal(s, n->kid[1], &len))) {
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);
@@ -587,8 +586,7 @@ int sema_call(struct sema *s, struct bt_node *n)
 		return one_int(s, n,
 			       (struct bt_type){.kind = BT_T_USYM, .size = 16});
 	if (!strcmp(f, "kaddr") || !strcmp(f, "uaddr")) {
-		if ((r = nargs(s, n, 1, 1)) < 0 ||
-		    (r = param_string(s, n)) < 0)
+		if ((r = nargs(s, n, 1, 1)) < 0 || (r = param_string(s, n)) < 0)
 			return r;
 		if (n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,

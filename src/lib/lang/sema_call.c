@@ -592,9 +592,16 @@ int sema_call(struct sema *s, struct bt_node *n)
 			return sema_err(s, n->loc,
 					"%s() expects a string literal", f);
 		n->kid[0]->type = t_str((uint32_t)n->kid[0]->num + 1);
+		/* uaddr: a user pointer, read by '*' with the symbol's own
+		 * size (the code generator knows it), signed as bpftrace's
+		 * int8..int64 pointers */
 		n->type = *f == 'k' ? (struct bt_type){.kind = BT_T_KADDR,
 						       .size = 8}
-				    : t_int(8, false);
+				    : (struct bt_type){.kind = BT_T_PTR,
+						       .size = 8,
+						       .isize = 8,
+						       .is_signed = true,
+						       .is_user = true};
 		return 0;
 	}
 	if (!strcmp(f, "ntop")) {

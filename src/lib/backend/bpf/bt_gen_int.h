@@ -72,6 +72,10 @@ void btg_zero(struct btg *s, int off, uint32_t size);
 /* copy size bytes from src_reg + soff to scratch + doff (r1 clobbered) */
 void btg_copy(struct btg *s, int doff, int src, int soff, uint32_t size);
 
+/* bt_gen_sym.c: r0 = uaddr("NAME")'s address; *size the bytes a
+ * dereference reads (the symbol's size: 1, 2, 4, else 8) */
+int btg_uaddr(struct btg *s, const struct bt_node *n, uint32_t *size);
+
 /* bt_gen_mem.c: a value's bytes into scratch at off, as type want */
 int btg_value(struct btg *s, const struct bt_node *n, int off,
 	      const struct bt_type *want);

@@ -297,7 +297,7 @@ static void test_errors(void **state)
 		 "stdin:1:9-28: ERROR: printf: %d specifier expects a value of "
 		 "type integer (string supplied)\n"
 		 "BEGIN { printf(\"%d\\n\", \"a\"); }\n"
-		 "        ~~~~~~~~~~~~~~~~~~~");
+		 "        ~~~~~~~~~~~~~~~~~~");
 	error_is("BEGIN { foo(); }", "stdin:1:9-12: ERROR: Unknown function: "
 				     "foo\nBEGIN { foo(); }\n        ~~~");
 	error_is("BEGIN { @x = count(1); }",
@@ -411,6 +411,10 @@ static void test_errors(void **state)
 	error_is("BEGIN { printf(1); }",
 		 "stdin:1:9-18: ERROR: printf() expects a string literal "
 		 "(integer provided)\nBEGIN { printf(1); }\n        ~~~~~~~~~");
+	error_is("BEGIN { printf(\"%gr\\n\", 1); }",
+		 "stdin:1:9-27: ERROR: printf: %gr (GFP flags by name) is not "
+		 "supported yet\nBEGIN { printf(\"%gr\\n\", 1); }\n"
+		 "        ~~~~~~~~~~~~~~~~~~");
 	error_is("BEGIN { @h[1] = hist(2); delete(@h, 1); }",
 		 "stdin:1:26-39: ERROR: delete() of a hist() or lhist() map's "
 		 "key is not supported yet\n"

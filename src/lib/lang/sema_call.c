@@ -266,6 +266,11 @@ static int check_format(struct sema *s, struct bt_node *n, const char *fmt,
 			c += 1 + strspn(c + 1, "0123456789");
 		c += strspn(c, "hlzjt");
 		conv = *c;
+		if (conv == 'g' && c[1] == 'r') /* newer bpftrace */
+			return sema_err(s, n->loc,
+					"%s: %%gr (GFP flags by name) is not "
+					"supported yet",
+					n->name);
 		if (!conv || !strchr("diuxXocsprk", conv)) {
 			if (!conv)
 				break;

@@ -297,7 +297,7 @@ static void test_errors(void **state)
 		 "stdin:1:9-28: ERROR: printf: %d specifier expects a value of "
 		 "type integer (string supplied)\n"
 		 "BEGIN { printf(\"%d\\n\", \"a\"); }\n"
-		 "        ~~~~~~~~~~~~~~~~~~");
+		 "        ~~~~~~~~~~~~~~~~~~~");
 	error_is("BEGIN { foo(); }", "stdin:1:9-12: ERROR: Unknown function: "
 				     "foo\nBEGIN { foo(); }\n        ~~~");
 	error_is("BEGIN { @x = count(1); }",

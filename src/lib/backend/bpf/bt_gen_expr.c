@@ -477,8 +477,8 @@ static int call_int(struct btg *s, const struct bt_node *n)
 					"kaddr(): /proc/kallsyms shows no "
 					"addresses here (kptr_restrict)");
 		if (err)
-			return btg_fail(s, n->loc, ENOENT,
-					"Failed to resolve kernel symbol: %s",
+			return btg_fail_bt(s, n->loc, ENOENT,
+					   "Failed to resolve kernel symbol: %s",
 					n->kid[0]->name);
 		imm64(s, R0, a);
 		return 0;

@@ -53,6 +53,10 @@ static inline uint32_t btg_align8(uint32_t n)
 /* bt_gen.c */
 int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* An error bpftrace gives too, in its form: "FILE:L:C1-C2: ERROR: msg"
+ * and the caret lines under loc, as lang/ words its own */
+int btg_fail_bt(struct btg *s, struct bt_loc loc, int err, const char *fmt,
+		...) __attribute__((format(printf, 4, 5)));
 bool btg_is_mem(const struct bt_type *t);
 uint32_t btg_tup_off(const struct bt_type *t, int i);
 int btg_push(struct btg *s);

@@ -70,8 +70,9 @@ int btg_uaddr(struct btg *s, const struct bt_node *n, uint32_t *size)
 				"and uretprobe:/PATH:FUNC only");
 	err = elf_data_symbol(path, name, &ds, &dyn);
 	if (err)
-		return btg_fail(s, n->loc, ENOENT,
-				"Could not resolve symbol: %s:%s", path, name);
+		return btg_fail_bt(s, n->loc, ENOENT,
+				   "Could not resolve symbol: %s:%s", path,
+				   name);
 	*size = ds.size == 1 || ds.size == 2 || ds.size == 4 ? (uint32_t)ds.size
 							     : 8;
 	if (!dyn) {

@@ -154,11 +154,10 @@ static void buf_hex(FILE *out, const struct bt_type *t, const uint8_t *v,
 	uint32_t n = buf_len(t, v);
 
 	for (uint32_t i = 0; i < n; i++)
-		fprintf(out, "%s%02x",
-			mode == 'x' ? "\\x"
-			: i	    ? " "
-				    : "",
-			v[4 + i]);
+		if (mode == 'x')
+			fprintf(out, "\\x%02x", v[4 + i]);
+		else
+			fprintf(out, "%s%02x", i ? " " : "", v[4 + i]);
 }
 
 static void format_buf(FILE *out, const struct bt_type *t, const uint8_t *v)

@@ -428,13 +428,13 @@ static int ptr_cast(struct sema *s, struct bt_node *n)
 		if (!t_intlike(&n->kid[0]->type))
 			return sema_err(s, n->loc,
 					"Cannot cast from \"%s\" to \"%s\"",
-					t_kind_name(&n->kid[0]->type),
-					n->name);
+					t_kind_name(&n->kid[0]->type), n->name);
 		if (mixed)
-			return sema_err(s, n->loc,
-					"a pointer cast in a block of both user "
-					"and kernel probes is not supported "
-					"yet");
+			return sema_err(
+				s, n->loc,
+				"a pointer cast in a block of both user "
+				"and kernel probes is not supported "
+				"yet");
 		n->type = (struct bt_type){.kind = BT_T_PTR,
 					   .size = 8,
 					   .isize = (uint8_t)casts[i].isize,

@@ -162,8 +162,7 @@ static bool literal(const struct bt_node *n, int64_t *v)
 
 /* $N given a number: its value, as bpftrace takes it where a literal goes
  * (buf("hello", $1)) */
-static bool param_literal(struct sema *s, const struct bt_node *n,
-			  int64_t *v)
+static bool param_literal(struct sema *s, const struct bt_node *n, int64_t *v)
 {
 	const char *t;
 	char *end;
@@ -267,6 +266,11 @@ static int check_format(struct sema *s, struct bt_node *n, const char *fmt,
 			c += 1 + strspn(c + 1, "0123456789");
 		c += strspn(c, "hlzjt");
 		conv = *c;
+		if (conv == 'g' && c[1] == 'r') /* newer bpftrace */
+			return sema_err(s, n->loc,
+					"%s: %%gr (GFP flags by name) is not "
+					"supported yet",
+					n->name);
 		if (!conv || !strchr("diuxXocsprk", conv)) {
 			if (!conv)
 				break;
@@ -478,8 +482,8 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if (n->nkid == 2 && !t_intlike(&n->kid[1]->type))
 		return sema_err(s, n->loc, "%s: invalid length argument",
 				n->name);
-	if (n->nkid == 2 && (literal(n->kid[1], &len) ||
-			     param_literal(s, n->kid[1], &len))) {
+	if (n->nkid == 2 &&
+	    (literal(n->kid[1], &len) || param_literal(s, n->kid[1], &len))) {
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);
@@ -511,6 +515,30 @@ static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)
 		return sema_err(s, n->loc, "%s() expects an integer argument",
 				n->name);
 	n->type = t;
+	return 0;
+}
+
+/* f(str($N)) where f takes a string literal: the parameter's text in its
+ * place, as bpftrace takes it (kaddr(str($1))) */
+static int param_string(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *k = n->kid[0], *lit;
+	const char *v;
+
+	if (k->kind != BT_N_CALL || strcmp(k->name, "str") || k->nkid != 1 ||
+	    k->kid[0]->kind != BT_N_POSPARAM || !k->kid[0]->num)
+		return 0;
+	v = k->kid[0]->num <= (uint64_t)s->p->nparams
+		    ? s->p->params[k->kid[0]->num - 1]
+		    : "";
+	lit = node_new(BT_N_STR, k->loc);
+	if (!lit || !(lit->name = strdup(v))) {
+		node_free(lit);
+		return -ENOMEM;
+	}
+	lit->num = strlen(v);
+	n->kid[0] = lit;
+	node_free(k);
 	return 0;
 }
 
@@ -572,15 +600,22 @@ int sema_call(struct sema *s, struct bt_node *n)
 		return one_int(s, n,
 			       (struct bt_type){.kind = BT_T_USYM, .size = 16});
 	if (!strcmp(f, "kaddr") || !strcmp(f, "uaddr")) {
-		if ((r = nargs(s, n, 1, 1)) < 0)
+		if ((r = nargs(s, n, 1, 1)) < 0 || (r = param_string(s, n)) < 0)
 			return r;
 		if (n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,
 					"%s() expects a string literal", f);
 		n->kid[0]->type = t_str((uint32_t)n->kid[0]->num + 1);
+		/* uaddr: a user pointer, read by '*' with the symbol's own
+		 * size (the code generator knows it), signed as bpftrace's
+		 * int8..int64 pointers */
 		n->type = *f == 'k' ? (struct bt_type){.kind = BT_T_KADDR,
 						       .size = 8}
-				    : t_int(8, false);
+				    : (struct bt_type){.kind = BT_T_PTR,
+						       .size = 8,
+						       .isize = 8,
+						       .is_signed = true,
+						       .is_user = true};
 		return 0;
 	}
 	if (!strcmp(f, "ntop")) {

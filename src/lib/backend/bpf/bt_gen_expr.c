@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../sym/ksym.h"
 #include "bpf_int.h"
 #include "bt_gen_int.h"
 
@@ -343,16 +344,25 @@ static int binop(struct btg *s, const struct bt_node *n)
 	return 0;
 }
 
+static bool is_uaddr(const struct bt_node *n)
+{
+	return n->kind == BT_N_CALL && !strcmp(n->name, "uaddr") &&
+	       n->nkid == 1 && n->kid[0]->kind == BT_N_STR;
+}
+
 static int unop(struct btg *s, const struct bt_node *n)
 {
 	const struct bt_type *pt = &n->kid[0]->type;
+	uint32_t usize = 8;
 	int err;
 
 	if (n->op >= BT_OP_PREINC)
 		return btg_incdec(s, n);
 	if (n->op == '&')
 		return btg_fail(s, n->loc, ENOTSUP, "'&' is not supported yet");
-	err = btg_int(s, n->kid[0]);
+	err = n->op == '*' && is_uaddr(n->kid[0])
+		      ? btg_uaddr(s, n->kid[0], &usize)
+		      : btg_int(s, n->kid[0]);
 	if (err)
 		return err;
 	switch (n->op) {
@@ -368,6 +378,10 @@ static int unop(struct btg *s, const struct bt_node *n)
 		break;
 	case '*':
 		EMIT(&s->g, MOV_REG(R3, R0));
+		if (is_uaddr(n->kid[0])) { /* the symbol's own size, signed */
+			read_ptr(s, usize, true, true);
+			return 0;
+		}
 		read_ptr(s, n->type.size && n->type.isize ? n->type.isize : 8,
 			 pt->kind == BT_T_PTR ? pt->is_user : btg_user_probe(s),
 			 n->type.is_signed);
@@ -457,6 +471,27 @@ static int call_int(struct btg *s, const struct bt_node *n)
 		return btg_int(s, n->kid[0]);
 	if (!strcmp(f, "strftime") && n->nkid == 2)
 		return btg_int(s, n->kid[1]);
+	if (!strcmp(f, "kaddr") && n->nkid == 1 &&
+	    n->kid[0]->kind == BT_N_STR) {
+		uint64_t a = 0;
+		int err = ksym_symbol_addr(n->kid[0]->name, &a);
+
+		if (err == -EACCES)
+			return btg_fail(s, n->loc, EACCES,
+					"kaddr(): /proc/kallsyms shows no "
+					"addresses here (kptr_restrict)");
+		if (err)
+			return btg_fail_bt(s, n->loc, ENOENT,
+					   "Failed to resolve kernel symbol: %s",
+					n->kid[0]->name);
+		imm64(s, R0, a);
+		return 0;
+	}
+	if (is_uaddr(n)) {
+		uint32_t size;
+
+		return btg_uaddr(s, n, &size);
+	}
 	if (!strcmp(f, "delete")) { /* 1 when the key was there */
 		int err = btg_call_stmt(s, n);
 

@@ -316,8 +316,8 @@ static int buf_resize(struct btg *s, const struct bt_node *n, int off,
 	keep = have < want->size ? have : want->size;
 	btg_copy(s, off, R9, t, keep);
 	EMIT(&s->g, LDX(BPF_W, R1, R9, off),
-	     JMP_IMM(BPF_JLE, R1, want->strsize, 1),
-	     MOV_IMM(R1, want->strsize), STX(BPF_W, R9, R1, off));
+	     JMP_IMM(BPF_JLE, R1, want->strsize, 1), MOV_IMM(R1, want->strsize),
+	     STX(BPF_W, R9, R1, off));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "run_int.h"
@@ -127,6 +128,18 @@ static char *spec_text(const struct bt_probe *bp)
 	return t;
 }
 
+/* Is pid still this program (a -c command forked, before its exec)? */
+static bool same_exe(pid_t pid)
+{
+	char path[64], a[4096], b[4096];
+	ssize_t na, nb;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	na = readlink(path, a, sizeof(a));
+	nb = readlink("/proc/self/exe", b, sizeof(b));
+	return na > 0 && na == nb && !memcmp(a, b, (size_t)na);
+}
+
 /* "uprobe:*:FUNC" with -p: bpftrace's every object mapped in the
  * process, each that has FUNC (the others are left out). 1 when the
  * text is not that, 0 when some object has it, else -errno. */
@@ -141,6 +154,12 @@ static int add_every_object(struct sonde_run *r, struct sonde_session *s,
 	if ((rp->bp->kind != BT_P_UPROBE && rp->bp->kind != BT_P_URETPROBE) ||
 	    !r->opts.pid || !star || strncmp(star, ":*:", 3))
 		return 1;
+	if (same_exe(r->opts.pid))
+		return run_err_at(r, EINVAL, rp->bp->loc,
+				  "uprobe:*: needs the process's own objects, "
+				  "and process %d has not started its program "
+				  "yet (-c): name the file, or use -p",
+				  (int)r->opts.pid);
 	snprintf(maps, sizeof(maps), "/proc/%d/maps", (int)r->opts.pid);
 	f = fopen(maps, "re");
 	if (!f)

@@ -819,6 +819,9 @@ int sonde_run__start(struct sonde_run *r);
 int sonde_run__poll(struct sonde_run *r, int timeout_ms);
 /* Has the program called exit()? */
 bool sonde_run__exited(const struct sonde_run *r);
+/* The program's exit(code), for the tracer's exit status (0: exit() or
+ * none). */
+int sonde_run__exit_code(const struct sonde_run *r);
 int sonde_run__end(struct sonde_run *r);
 void sonde_run__close(struct sonde_run *r);
 const char *sonde_run__errmsg(const struct sonde_run *r);

@@ -187,6 +187,15 @@ static int bad(const char *what, const char *val)
 	return EXIT_USAGE;
 }
 
+static int bad_run_format(const char *val)
+{
+	fprintf(stderr,
+		"ERROR: Invalid output format \"%s\"\n"
+		"Valid formats: 'text', 'json'\n",
+		val);
+	return EXIT_USAGE;
+}
+
 int cli_no_outfile(const struct cli_opts *o, const char *cmd)
 {
 	if (!o->outfile)
@@ -242,6 +251,8 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 				o->format = OUT_TEXT;
 			else if (!strcmp(optarg, "json"))
 				o->format = OUT_JSON;
+			else if (cmd == CMD_RUN) /* bpftrace's words */
+				return bad_run_format(optarg);
 			else if (!strcmp(optarg, "csv"))
 				o->format = OUT_CSV;
 			else

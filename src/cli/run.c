@@ -44,6 +44,25 @@ static int own(int id, const char *arg, void *ctx)
 	return EXIT_USAGE;
 }
 
+/* -p: a pid the kernel could have (PID_MAX_LIMIT, bpftrace 0.17's check
+ * and words) of a process that is there, else nothing is started. */
+static int check_pid(long pid)
+{
+	if (!pid)
+		return 0;
+	if (pid > 4194304) {
+		fprintf(stderr,
+			"%s: pid '%ld' out of valid pid range [1,4194304]\n",
+			prog, pid);
+		return EXIT_USAGE;
+	}
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {
+		fprintf(stderr, "%s: no process with pid %ld\n", prog, pid);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /* Where sonde's options end: at "--", else options may come anywhere,
  * as bpftrace's getopt takes them (a script run as `FILE.bt -c CMD 4`);
  * a parameter that starts with '-' comes after "--". */
@@ -162,6 +181,9 @@ static int run(struct sonde_run *r, struct cli_opts *o, struct child *c,
 	}
 	if (fflush(*outp) == EOF || out_error(*outp))
 		status = EXIT_RUNTIME;
+	/* exit(code): the status the program asked for */
+	if (!status)
+		status = sonde_run__exit_code(r) & 0xff;
 	return status;
 }
 
@@ -179,6 +201,9 @@ int cmd_run(int argc, char **argv)
 
 	end = options_end(argc, argv);
 	status = cli_parse_own(end, argv, &o, usage, own, &a);
+	if (status)
+		return status;
+	status = check_pid(o.pid);
 	if (status)
 		return status;
 	/* the words that are not options (getopt put them last, in
@@ -273,7 +298,7 @@ int cmd_run(int argc, char **argv)
 
 		if (!c.exited)
 			child_kill(&c);
-		if (!ended_by_program)
+		if (!ended_by_program && !sonde_run__exit_code(r))
 			status = child_exit_status(&c);
 	}
 out:

@@ -100,6 +100,8 @@ struct probe {
 	char *path;	  /* uprobes: resolved target file */
 	uint64_t offset;  /* uprobes: file offset */
 	uint64_t sym_vaddr; /* uprobes: the symbol's address, when known */
+	uint64_t sym_size;  /* uprobes by name: the symbol's st_size (0: the
+			     * ELF gives none) */
 	char *function;	  /* spec.symbol demangled (C++), or NULL */
 	char *definition; /* the line written to {u,k}probe_events */
 	char *filter;

@@ -82,6 +82,14 @@ static const char *const programs[] = {
 	"uprobe:/bin/bash:readline { printf(\"%s %s\\n\", ntop(arg0), "
 	"ntop(2, arg1)); @[ntop(arg2)] = count(); printf(\"%s %s %d\\n\", "
 	"func, probe, rand); @k[ksym(arg3), usym(arg4)] = count(); }",
+	/* buf() of strings: its data 4 bytes in, copied with aligned
+	 * accesses; a hist key of 11 bytes before its bucket */
+	"BEGIN { @[buf(\"ok_key\", 7), 1] = hist(1); @h[buf(\"ab\", 3)] = "
+	"hist(2); @v = buf(\"ok_value\", 8); $a = nsecs ? buf(\"hi\", 2) : "
+	"buf(\"bye\", 3); print($a); printf(\"%r %rx %rh %d\\n\", @v, $a, "
+	"buf(comm, 4), $a == $a); }",
+	"uprobe:/bin/bash:readline { @t[1, comm] = 1; if (delete(@t, (1, "
+	"comm))) { print(@t[2, \"x\"]); } @p = *(int16 *)arg0; }",
 };
 
 static void test_programs(void **state)
@@ -137,19 +145,27 @@ static void test_data_loc(void **state)
 /* what the generator cannot do is refused at its place, never changed */
 static void test_refused_with_place(void **state)
 {
-	struct lib_error err = LIB_ERROR_INIT(0);
-	struct bt_program *p = bt_parse(
-		"BEGIN {\n  @x = kaddr(\"jiffies\");\n}", "t.bt", &err);
-	struct bt_compiled *c;
+	static const char *const text[][2] = {
+		{"BEGIN {\n  @x = uaddr(\"GLOBAL_A\");\n}", "uaddr()"},
+		/* not in /proc/kallsyms: bpftrace's words */
+		{"BEGIN {\n  @x = kaddr(\"asdfzzzzzzz\");\n}",
+		 "Failed to resolve kernel symbol: asdfzzzzzzz"},
+	};
 
 	(void)state;
-	assert_non_null(p);
-	assert_int_equal(bt_check(p, NULL, 0, info, NULL, &err), 0);
-	c = bt_gen(p, &err);
-	assert_null(c);
-	assert_non_null(strstr(err.msg, "t.bt:2:"));
-	assert_non_null(strstr(err.msg, "kaddr"));
-	bt_program_free(p);
+	for (size_t i = 0; i < sizeof(text) / sizeof(*text); i++) {
+		struct lib_error err = LIB_ERROR_INIT(0);
+		struct bt_program *p = bt_parse(text[i][0], "t.bt", &err);
+		struct bt_compiled *c;
+
+		assert_non_null(p);
+		assert_int_equal(bt_check(p, NULL, 0, info, NULL, &err), 0);
+		c = bt_gen(p, &err);
+		assert_null(c);
+		assert_non_null(strstr(err.msg, "t.bt:2:"));
+		assert_non_null(strstr(err.msg, text[i][1]));
+		bt_program_free(p);
+	}
 }
 
 int main(void)

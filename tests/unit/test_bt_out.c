@@ -954,6 +954,34 @@ static void test_ustack(void **state)
 		  "    __libc_start_call_main+122\\n\": 3}}}\n");
 }
 
+/* bpftrace 0.17 on uprobe_test: uprobe:...:uprobeFunction* { print(func);
+ *   printf("%s|\n", kstack) } printed "uprobeFunction2" (the name, no
+ * "+0"; usym() and ksym() alike) and an empty kernel stack (a uprobe's
+ * registers are the user's: get_stackid() says -EFAULT) */
+static void test_sym_value_and_empty_kstack(void **state)
+{
+	struct bt_symbolizer sym = {.usym = fake_usym, .stack = fake_stack};
+	struct bt_type ut = {.kind = BT_T_USYM, .size = 16};
+	struct bt_type kt = {.kind = BT_T_KSTACK, .size = 8};
+	uint8_t v[16];
+	struct cap c;
+
+	(void)state;
+	put64(v, 0, frames[1]);
+	put64(v, 8, 4242);
+	bt_print_value(cap_open(&c), &ut, v, false, &sym);
+	cap_check(&c, "mid\n");
+	put64(v, 0, 0x1234);
+	bt_print_value(cap_open(&c), &ut, v, false, &sym);
+	cap_check(&c, "0x1234\n");
+	put64(v, 0, (uint64_t)-EFAULT);
+	bt_print_value(cap_open(&c), &kt, v, false, &sym);
+	cap_check(&c, "\n\n");
+	put64(v, 0, (uint64_t)-ENOMEM); /* lost: said */
+	bt_print_value(cap_open(&c), &kt, v, false, &sym);
+	cap_check(&c, "\n        [stack not read: Cannot allocate memory]\n\n");
+}
+
 /* bpftrace -e 'BEGIN { printf("%s|%s\n", probe, ntop(2, 0x0100007f));
  *   exit() }' */
 static void test_probe_inet(void **state)
@@ -1004,6 +1032,100 @@ static void test_map_order(void **state)
 		assert_int_equal(order[i], want[i]);
 }
 
+/* bpftrace 0.17: -e 'BEGIN { printf("%rx|\n", buf("Hello\0", 6));
+ *   printf("%rh|\n", buf("Hello\0", 6)); @[buf("ok_key", 7), 1] = count();
+ *   exit() }', and the map with -f json */
+static void test_buf_hex_and_key(void **state)
+{
+	struct bt_type bt = {.kind = BT_T_BUF, .size = 10, .strsize = 6};
+	struct bt_type kt = {.kind = BT_T_BUF, .size = 11, .strsize = 7};
+	struct bt_type parts[2] = {kt, T_S64};
+	struct bt_map m = map("", tuple(2, parts),
+			      (struct bt_type){.kind = BT_T_COUNT, .size = 8});
+	struct bt_format fx = {.fmt = "%rx|\n"}, fh = {.fmt = "%rh|\n"};
+	uint8_t v[16] = {0}, k[24] = {0};
+	struct bt_map_row r = {.key = k, .value = 1};
+	uint32_t n = 6;
+	struct cap c;
+
+	(void)state;
+	fx.args = tuple(1, &bt);
+	fh.args = tuple(1, &bt);
+	memcpy(v, &n, 4);
+	memcpy(v + 4, "Hello", 6);
+	assert_int_equal(bt_print_printf(cap_open(&c), &fx, v, 16, false, NULL),
+			 0);
+	cap_check(&c, "\\x48\\x65\\x6c\\x6c\\x6f\\x00|\n");
+	assert_int_equal(bt_print_printf(cap_open(&c), &fh, v, 16, false, NULL),
+			 0);
+	cap_check(&c, "48 65 6c 6c 6f 00|\n");
+	n = 7;
+	memcpy(k, &n, 4);
+	memcpy(k + 4, "ok_key", 7);
+	put64(k, 16, 1);
+	check_map(&m, &r, 1, false, 0, 0, "@[ok_key\\x00, 1]: 1\n");
+	check_map(&m, &r, 1, true, 0, 0,
+		  "{\"type\": \"map\", \"data\": {\"@\": "
+		  "{\"ok_key\\\\x00,1\": 1}}}\n");
+}
+
+/* bpftrace 0.17: -e 'BEGIN { @r[(uint8 *)7] = ((int8 *)3, 2);
+ *   @ = (int16 *)0x32; exit() }' (text and -f json): a pointer is a
+ * number in a value, 0x in a key */
+static void test_pointers(void **state)
+{
+	struct bt_type pk = {.kind = BT_T_PTR, .size = 8, .isize = 1};
+	struct bt_type pv = {
+		.kind = BT_T_PTR, .size = 8, .isize = 2, .is_signed = true};
+	struct bt_type el[2] = {
+		{.kind = BT_T_PTR, .size = 8, .isize = 1, .is_signed = true},
+		T_S64};
+	struct bt_map mr = map("r", pk, tuple(2, el));
+	struct bt_map ms = map("", NOKEY, pv);
+	uint8_t k[8], v[16], z[8] = {0};
+	struct bt_map_row r = {.key = k, .bytes = v};
+	struct bt_map_row rs = {.key = z, .bytes = v};
+
+	(void)state;
+	put64(k, 0, 7);
+	put64(v, 0, 3);
+	put64(v, 8, 2);
+	check_map(&mr, &r, 1, false, 0, 0, "@r[0x7]: (3, 2)\n");
+	check_map(&mr, &r, 1, true, 0, 0,
+		  "{\"type\": \"map\", \"data\": {\"@r\": "
+		  "{\"0x7\": [3,2]}}}\n");
+	put64(v, 0, 0x32);
+	check_map(&ms, &rs, 1, false, 0, 0, "@: 50\n");
+	check_map(&ms, &rs, 1, true, 0, 0,
+		  "{\"type\": \"map\", \"data\": {\"@\": 50}}\n");
+}
+
+/* print(@) of an empty map with no key: newer bpftrace's
+ * tests/runtime/call print_empty_scalar_map ("@: 0") and
+ * print_empty_scalar_stats_map (count 0, average 0, total 0, in 0.17's
+ * words); a keyed map or a hist has no such row */
+static void test_zero_row(void **state)
+{
+	struct bt_map mi = map("", NOKEY, T_S64);
+	struct bt_map mst =
+		map("", NOKEY,
+		    (struct bt_type){
+			    .kind = BT_T_STATS, .size = 16, .is_signed = true});
+	struct bt_map mk = map("k", T_S64, T_S64);
+	struct bt_map mh =
+		map("h", NOKEY, (struct bt_type){.kind = BT_T_HIST, .size = 8});
+	struct bt_map_row r;
+
+	(void)state;
+	assert_true(bt_map_zero_row(&mi, &r));
+	check_map(&mi, &r, 1, false, 0, 0, "@: 0\n");
+	assert_true(bt_map_zero_row(&mst, &r));
+	check_map(&mst, &r, 1, false, 0, 0,
+		  "@: count 0, average 0, total 0\n\n");
+	assert_false(bt_map_zero_row(&mk, &r));
+	assert_false(bt_map_zero_row(&mh, &r));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1031,7 +1153,11 @@ int main(void)
 		cmocka_unit_test(test_time_json),
 		cmocka_unit_test(test_ustack),
 		cmocka_unit_test(test_probe_inet),
+		cmocka_unit_test(test_sym_value_and_empty_kstack),
 		cmocka_unit_test(test_map_order),
+		cmocka_unit_test(test_buf_hex_and_key),
+		cmocka_unit_test(test_pointers),
+		cmocka_unit_test(test_zero_row),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -266,6 +266,11 @@ bool sonde_run__exited(const struct sonde_run *r)
 	return r && r->exited;
 }
 
+int sonde_run__exit_code(const struct sonde_run *r)
+{
+	return r && r->exited ? r->exit_code : 0;
+}
+
 const char *sonde_run__errmsg(const struct sonde_run *r)
 {
 	if (!r)

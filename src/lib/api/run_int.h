@@ -64,6 +64,7 @@ struct sonde_run {
 	bool started, ended, exited;
 	bool in_end;  /* END's messages: printed after exit() too */
 	int end_link; /* index into links of END's hook, or -1 */
+	int exit_code; /* exit(code)'s, else 0 */
 	int error; /* a message the ring could not be handled: -errno */
 };
 
@@ -106,7 +107,8 @@ void run_end_probe(struct sonde_run *r);
 
 /* run_loop.c: the ring's messages, the maps printed */
 int run_ring_open(struct sonde_run *r);
-int run_print_map(struct sonde_run *r, int map, int top, int div);
+/* print: by print() (an empty map with no key prints its zero) */
+int run_print_map(struct sonde_run *r, int map, int top, int div, bool print);
 int run_clear_map(struct sonde_run *r, int map, bool zero);
 void run_symbolizer(struct sonde_run *r, struct bt_symbolizer *s);
 

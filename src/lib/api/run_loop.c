@@ -141,7 +141,7 @@ static int on_msg(void *ctx, void *data, size_t len)
 			memcpy(&div, m.data + 8, 8);
 		}
 		/* bpftrace: a blank line after the map */
-		if (!run_print_map(r, (int)m.idx, (int)top, (int)div) &&
+		if (!run_print_map(r, (int)m.idx, (int)top, (int)div, true) &&
 		    !r->opts.json)
 			fputc('\n', r->opts.out);
 		break;
@@ -157,6 +157,14 @@ static int on_msg(void *ctx, void *data, size_t len)
 		do_time(r, &m);
 		break;
 	case BT_MSG_EXIT:
+		/* exit(code): after the u64 0, the code (the first one
+		 * said, when several CPUs exit at once) */
+		if (!r->exited && m.len >= 16) {
+			int64_t code;
+
+			memcpy(&code, m.data + 8, 8);
+			r->exit_code = (int)code;
+		}
 		r->exited = true;
 		break;
 	case BT_MSG_CAT:
@@ -232,7 +240,7 @@ int sonde_run__end(struct sonde_run *r)
 		return run_err(r, ENOMEM, "out of memory");
 	bt_map_order(r->prog, order);
 	for (i = 0; i < r->prog->nmaps && !err; i++)
-		err = run_print_map(r, order[i], 0, 0);
+		err = run_print_map(r, order[i], 0, 0, false);
 	free(order);
 	fflush(r->opts.out);
 	if (!err && r->error)

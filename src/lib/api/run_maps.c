@@ -204,11 +204,12 @@ out:
 	return err;
 }
 
-int run_print_map(struct sonde_run *r, int map, int top, int div)
+int run_print_map(struct sonde_run *r, int map, int top, int div, bool print)
 {
 	const struct bt_cmap *m = cmap_of(r, map);
 	struct rows rs = {0};
 	struct bt_symbolizer sym;
+	struct bt_map_row zero;
 	int err;
 
 	if (map < 0 || map >= r->prog->nmaps || !m || m->fd < 0)
@@ -220,8 +221,12 @@ int run_print_map(struct sonde_run *r, int map, int top, int div)
 			       r->prog->maps[map].name, strerror(-err));
 	}
 	run_symbolizer(r, &sym);
-	bt_print_map(r->opts.out, &r->prog->maps[map], rs.v, rs.n, r->opts.json,
-		     top, div, &sym);
+	if (print && !rs.n && bt_map_zero_row(&r->prog->maps[map], &zero))
+		bt_print_map(r->opts.out, &r->prog->maps[map], &zero, 1,
+			     r->opts.json, top, div, &sym);
+	else
+		bt_print_map(r->opts.out, &r->prog->maps[map], rs.v, rs.n,
+			     r->opts.json, top, div, &sym);
 	rows_free(&rs);
 	return 0;
 }

@@ -93,15 +93,20 @@ static void frame_name(const struct bt_symbolizer *sym, bool user,
 		snprintf(buf, len, "0x%" PRIx64, addr);
 }
 
-/* ksym() and usym() (func too) print the name alone, as bpftrace does
- * (its resolve_ksym() without show_offset); stack frames keep "+N". */
-static void drop_offset(char *name)
+/* ksym(), usym(), func: the name alone, as bpftrace prints them (stacks
+ * keep the "+off") */
+static void sym_value(FILE *out, const struct bt_symbolizer *sym, bool user,
+		      uint64_t addr, uint32_t tgid)
 {
-	char *plus = strrchr(name, '+');
+	char name[256];
+	char *plus;
 
+	frame_name(sym, user, addr, tgid, name, sizeof(name));
+	plus = strrchr(name, '+');
 	if (plus && plus != name && plus[1] &&
 	    strspn(plus + 1, "0123456789") == strlen(plus + 1))
-		*plus = 0;
+		*plus = '\0';
+	fputs(name, out);
 }
 
 static void format_stack(FILE *out, const uint8_t *v, bool user,
@@ -118,6 +123,10 @@ static void format_stack(FILE *out, const uint8_t *v, bool user,
 		n = sym->stack(sym->ctx, id, user, tgid, frames, BT_MAX_FRAMES);
 	else if (id < 0)
 		n = (int)id;
+	/* -EFAULT: the kernel walked no frame (kstack in a uprobe, whose
+	 * registers are the user's): as bpftrace, an empty stack */
+	if (n == -EFAULT)
+		n = 0;
 	if (n < 0) {
 		/* said, never an empty stack that looks like a real one */
 		fprintf(out, "%*s[stack not read: %s]\n", indent, "",
@@ -130,13 +139,31 @@ static void format_stack(FILE *out, const uint8_t *v, bool user,
 	}
 }
 
-static void format_buf(FILE *out, const struct bt_type *t, const uint8_t *v)
+static uint32_t buf_len(const struct bt_type *t, const uint8_t *v)
 {
 	uint32_t n;
 
 	memcpy(&n, v, sizeof(n));
-	if (n > t->strsize)
-		n = t->strsize;
+	return n > t->strsize ? t->strsize : n;
+}
+
+/* printf's %rx ("\x48\x65") and %rh ("48 65") of a buf() */
+static void buf_hex(FILE *out, const struct bt_type *t, const uint8_t *v,
+		    char mode)
+{
+	uint32_t n = buf_len(t, v);
+
+	for (uint32_t i = 0; i < n; i++)
+		if (mode == 'x')
+			fprintf(out, "\\x%02x", v[4 + i]);
+		else
+			fprintf(out, "%s%02x", i ? " " : "", v[4 + i]);
+}
+
+static void format_buf(FILE *out, const struct bt_type *t, const uint8_t *v)
+{
+	uint32_t n = buf_len(t, v);
+
 	for (uint32_t i = 0; i < n; i++) {
 		unsigned char c = v[4 + i];
 
@@ -172,7 +199,6 @@ static void format_probe(FILE *out, uint64_t idx,
 void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 			 const struct bt_symbolizer *sym, int indent)
 {
-	char name[256];
 
 	switch (t->kind) {
 	case BT_T_INT:
@@ -203,19 +229,14 @@ void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 		}
 		fputc(')', out);
 		break;
-	case BT_T_PTR:
-		fprintf(out, "0x%" PRIx64, rd64(v));
+	case BT_T_PTR: /* 0.17: a number, as a map's value and in tuples */
+		fprintf(out, "%" PRIu64, rd64(v));
 		break;
 	case BT_T_KSYM:
-		frame_name(sym, false, rd64(v), 0, name, sizeof(name));
-		drop_offset(name);
-		fputs(name, out);
+		sym_value(out, sym, false, rd64(v), 0);
 		break;
 	case BT_T_USYM:
-		frame_name(sym, true, rd64(v), (uint32_t)rd64(v + 8), name,
-			   sizeof(name));
-		drop_offset(name);
-		fputs(name, out);
+		sym_value(out, sym, true, rd64(v), (uint32_t)rd64(v + 8));
 		break;
 	case BT_T_INET:
 		format_inet(out, v);
@@ -296,6 +317,7 @@ struct directive {
 	int width, prec; /* prec -1: none */
 	int lenmod;	 /* 0, 'H' (hh), 'h', 'l' (l ll j z) */
 	char conv;
+	char rmode; /* %rx: every byte as \xNN; %rh: as hex pairs */
 };
 
 static bool parse_directive(const char *p, struct directive *d)
@@ -332,6 +354,10 @@ static bool parse_directive(const char *p, struct directive *d)
 		return false;
 	d->conv = *q;
 	d->end = q + 1;
+	if (*q == 'r' && (q[1] == 'x' || q[1] == 'h')) {
+		d->rmode = q[1];
+		d->end++;
+	}
 	return true;
 }
 
@@ -444,7 +470,10 @@ static int emit_arg(FILE *out, const struct directive *d,
 	mem = open_memstream(&text, &len);
 	if (!mem)
 		return -ENOMEM;
-	bt_format_value_ind(mem, t, v, sym, 8);
+	if (d->rmode && t->kind == BT_T_BUF)
+		buf_hex(mem, t, v, d->rmode);
+	else
+		bt_format_value_ind(mem, t, v, sym, 8);
 	fclose(mem);
 	if (d->prec >= 0 && (size_t)d->prec < len)
 		len = d->prec;

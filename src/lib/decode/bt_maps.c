@@ -169,7 +169,14 @@ static void key_text(FILE *out, const struct bt_map *m, const uint8_t *key,
 
 		if (i)
 			fputs(json ? "," : ", ", mem);
-		bt_format_value_ind(mem, t, key + off, sym, 4);
+		if (t->kind == BT_T_PTR) { /* 0.17: hex in a key only */
+			uint64_t a;
+
+			memcpy(&a, key + off, sizeof(a));
+			fprintf(mem, "0x%" PRIx64, a);
+		} else {
+			bt_format_value_ind(mem, t, key + off, sym, 4);
+		}
 	}
 	fclose(mem);
 	if (json) {
@@ -430,6 +437,21 @@ void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,
 	else
 		print_text(out, m, e + first, nrows - first, div, sym);
 	free(e);
+}
+
+bool bt_map_zero_row(const struct bt_map *m, struct bt_map_row *row)
+{
+	static const uint8_t zero[16];
+	enum bt_tkind k = m->value.kind;
+
+	if (m->key.kind != BT_T_NONE ||
+	    (k != BT_T_INT && k != BT_T_COUNT && k != BT_T_SUM &&
+	     k != BT_T_AVG && k != BT_T_STATS))
+		return false;
+	memset(row, 0, sizeof(*row));
+	row->key = zero;
+	row->bytes = zero;
+	return true;
 }
 
 static int cmp_names(const void *a, const void *b, void *arg)

@@ -313,7 +313,7 @@ enum bt_msg {
 	BT_MSG_CLEAR,	   /* u64 map index: clear(@m) */
 	BT_MSG_ZERO,	   /* u64 map index: zero(@m) */
 	BT_MSG_TIME,	   /* u64 format index: time("fmt") */
-	BT_MSG_EXIT,	   /* exit() */
+	BT_MSG_EXIT,	   /* exit(); exit(code): u64 0, then s64 code */
 	BT_MSG_SYSTEM,	   /* u64 format index, then the args (system()) */
 	BT_MSG_CAT,	   /* u64 format index, then the args (cat()) */
 };
@@ -337,8 +337,8 @@ enum bt_map_kind {
  *   MIN, MAX: s64 value, u64 set (a CPU whose set is 0 saw no value)
  *   AVG, STATS: u64 count, s64 total
  * BT_M_PERCPU_HIST keys: the key as BT_M_HASH has it (a NONE key: 8 zero
- * bytes), then a u64 bucket index: hist 0 = negative, 1 = zero, 2 +
- * floor(log2(v)); lhist 0 = below min, 1 + (v - min) / step, above max:
+ * bytes) padded to 8 bytes, then a u64 bucket index: hist 0 = negative,
+ * 1 = zero, 2 + floor(log2(v)); lhist 0 = below min, 1 + (v - min) / step, above max:
  * 1 + (max - min) / step (bpftrace 0.17's numbering).
  */
 
@@ -440,6 +440,11 @@ void bt_format_value(FILE *out, const struct bt_type *t, const uint8_t *v,
 void bt_print_map(FILE *out, const struct bt_map *m, struct bt_map_row *rows,
 		  int nrows, bool json, int top, int div,
 		  const struct bt_symbolizer *sym);
+
+/* print(@m) of a map with no key and nothing in it: bpftrace (0.18 on)
+ * prints its zero ("@: 0"). True, with *row that zero, for the maps that
+ * have one (integers, count, sum, avg, stats). */
+bool bt_map_zero_row(const struct bt_map *m, struct bt_map_row *row);
 
 /* decode/bt_format.c: a whole message as bpftrace -f text|json prints it.
  * Text: printf's text as is; json: {"type": "printf", "data": "..."}. */

@@ -17,8 +17,8 @@ static const struct {
 	enum bt_pkind kind;
 	int min, max; /* arguments after the type */
 } types[] = {
-	{"BEGIN", NULL, BT_P_BEGIN, 0, 0},
-	{"END", NULL, BT_P_END, 0, 0},
+	{"BEGIN", "begin", BT_P_BEGIN, 0, 0}, /* newer bpftrace: begin, end */
+	{"END", "end", BT_P_END, 0, 0},
 	{"uprobe", "u", BT_P_UPROBE, 2, 3},
 	{"uretprobe", "ur", BT_P_URETPROBE, 2, 3},
 	{"usdt", "U", BT_P_USDT, 2, 3},

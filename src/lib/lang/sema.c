@@ -282,7 +282,8 @@ static int binop(struct sema *s, struct bt_node *n)
 		n->type = t_int(8, sign);
 		return 0;
 	}
-	if (l->kind == BT_T_STR && r->kind == BT_T_STR &&
+	if (l->kind == r->kind &&
+	    (l->kind == BT_T_STR || l->kind == BT_T_BUF) &&
 	    (op == BT_OP_EQ || op == BT_OP_NE)) {
 		n->type = t_int(8, false);
 		return 0;
@@ -399,6 +400,52 @@ static const struct {
 	{"uint32", 4, false}, {"uint64", 8, false},
 };
 
+static bool user_block(const struct bt_block *b, bool *mixed)
+{
+	int user = 0;
+
+	for (int i = 0; i < b->nprobes; i++)
+		user += b->probes[i].kind == BT_P_UPROBE ||
+			b->probes[i].kind == BT_P_URETPROBE ||
+			b->probes[i].kind == BT_P_USDT;
+	*mixed = user && user < b->nprobes;
+	return user;
+}
+
+/* (int16 *)x: a pointer to the integer type, read from the user's memory
+ * in a user probe's block, else the kernel's */
+static int ptr_cast(struct sema *s, struct bt_node *n)
+{
+	size_t l = strlen(n->name);
+	bool mixed = false, user = s->b && user_block(s->b, &mixed);
+
+	for (size_t i = 0; i < sizeof(casts) / sizeof(*casts); i++) {
+		size_t cl = strlen(casts[i].name);
+
+		if (l != cl + 2 || strncmp(n->name, casts[i].name, cl) ||
+		    strcmp(n->name + cl, " *"))
+			continue;
+		if (!t_intlike(&n->kid[0]->type))
+			return sema_err(s, n->loc,
+					"Cannot cast from \"%s\" to \"%s\"",
+					t_kind_name(&n->kid[0]->type), n->name);
+		if (mixed)
+			return sema_err(
+				s, n->loc,
+				"a pointer cast in a block of both user "
+				"and kernel probes is not supported "
+				"yet");
+		n->type = (struct bt_type){.kind = BT_T_PTR,
+					   .size = 8,
+					   .isize = (uint8_t)casts[i].isize,
+					   .is_signed = casts[i].is_signed,
+					   .is_user = user};
+		return 0;
+	}
+	return sema_err(s, n->loc, "a cast to '%s' is not supported yet",
+			n->name);
+}
+
 static int cast(struct sema *s, struct bt_node *n)
 {
 	char a[64];
@@ -414,8 +461,7 @@ static int cast(struct sema *s, struct bt_node *n)
 		n->type = t_int(casts[i].isize, casts[i].is_signed);
 		return 0;
 	}
-	return sema_err(s, n->loc, "a cast to '%s' is not supported yet",
-			n->name);
+	return ptr_cast(s, n);
 }
 
 /* args->name: the field the runtime found in every probe of the block */

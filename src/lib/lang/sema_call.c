@@ -164,6 +164,21 @@ static bool literal(const struct bt_node *n, int64_t *v)
 	return false;
 }
 
+/* $N given a number: its value, as bpftrace takes it where a literal goes
+ * (buf("hello", $1)) */
+static bool param_literal(struct sema *s, const struct bt_node *n, int64_t *v)
+{
+	const char *t;
+	char *end;
+
+	if (n->kind != BT_N_POSPARAM || !n->num ||
+	    n->num > (uint64_t)s->p->nparams)
+		return false;
+	t = s->p->params[n->num - 1];
+	*v = strtoll(t, &end, 0);
+	return *t && !*end;
+}
+
 int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 {
 	int i, r;
@@ -197,7 +212,8 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 	if (i != 7)
 		return 0;
 	for (int k = 0; k < 3; k++)
-		if (!literal(n->kid[k + 1], &lv[k]))
+		if (!literal(n->kid[k + 1], &lv[k]) &&
+		    !param_literal(s, n->kid[k + 1], &lv[k]))
 			return sema_err(
 				s, n->loc,
 				"lhist() expects a integer literal (none "
@@ -254,6 +270,11 @@ static int check_format(struct sema *s, struct bt_node *n, const char *fmt,
 			c += 1 + strspn(c + 1, "0123456789");
 		c += strspn(c, "hlzjt");
 		conv = *c;
+		if (conv == 'g' && c[1] == 'r') /* newer bpftrace */
+			return sema_err(s, n->loc,
+					"%s: %%gr (GFP flags by name) is not "
+					"supported yet",
+					n->name);
 		if (!conv || !strchr("diuxXocsprk", conv)) {
 			if (!conv)
 				break;
@@ -351,19 +372,49 @@ static int fmt_call(struct sema *s, struct bt_node *n)
 	return add_format(s, n, n->kid[0]->name, 1);
 }
 
-/* print(@m[, top[, div]]), clear(@m), zero(@m), delete(@m[k]) */
+/* delete(@m, k): the key moved into the map node, as delete(@m[k]) has
+ * it (a tuple's elements are the keys of @m[a, b]) */
+static int delete_key(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *m = n->kid[0], *k = n->kid[1];
+
+	if (m->nkid)
+		return sema_err(s, n->loc,
+				"delete() takes a map with no key and the key "
+				"as its second argument");
+	if (k->kind == BT_N_TUPLE) {
+		free(m->kid);
+		m->kid = k->kid;
+		m->nkid = k->nkid;
+		k->kid = NULL;
+		k->nkid = 0;
+		node_free(k);
+	} else if (node_add(m, k) < 0) {
+		return -ENOMEM;
+	}
+	n->nkid = 1;
+	return 0;
+}
+
+/* print(@m[, top[, div]]), clear(@m), zero(@m), delete(@m[k]),
+ * delete(@m, k) */
 static int map_call(struct sema *s, struct bt_node *n)
 {
 	bool del = !strcmp(n->name, "delete");
 	struct bt_node *m;
 	int r;
 
-	if ((r = nargs(s, n, 1, strcmp(n->name, "print") ? 1 : 3)) < 0)
+	if ((r = nargs(s, n, 1,
+		       !strcmp(n->name, "print") ? 3
+		       : del			 ? 2
+						 : 1)) < 0)
 		return r;
 	m = n->kid[0];
 	if (m->kind != BT_N_MAP)
 		return sema_err(s, n->loc, "%s() expects a map to be provided",
 				n->name);
+	if (del && n->nkid == 2 && (r = delete_key(s, n)) < 0)
+		return r;
 	if (!del && m->nkid)
 		return sema_err(s, n->loc,
 				"The map passed to %s() should not be indexed "
@@ -386,6 +437,13 @@ static int map_call(struct sema *s, struct bt_node *n)
 	if (del && s->p->maps[m->id].key.kind != BT_T_NONE && !m->nkid)
 		return sema_err(s, n->loc,
 				"delete() of a whole map is not supported yet");
+	if (del && (s->p->maps[m->id].value.kind == BT_T_HIST ||
+		    s->p->maps[m->id].value.kind == BT_T_LHIST))
+		return sema_err(s, n->loc,
+				"delete() of a hist() or lhist() map's key is "
+				"not supported yet");
+	if (del) /* bpftrace: true when the key was there */
+		n->type = t_int(8, false);
 	for (int i = 1; i < n->nkid; i++) {
 		int64_t v;
 
@@ -409,7 +467,7 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if ((r = nargs(s, n, is_buf ? 2 : 1, 2)) < 0)
 		return r;
 	for (int i = 0; i < n->nkid; i++)
-		if (n->kid[i]->kind != BT_N_POSPARAM &&
+		if ((i || n->kid[i]->kind != BT_N_POSPARAM) &&
 		    (r = sema_expr(s, n->kid[i])) < 0)
 			return r;
 	t = &n->kid[0]->type;
@@ -428,7 +486,8 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if (n->nkid == 2 && !t_intlike(&n->kid[1]->type))
 		return sema_err(s, n->loc, "%s: invalid length argument",
 				n->name);
-	if (n->nkid == 2 && literal(n->kid[1], &len)) {
+	if (n->nkid == 2 &&
+	    (literal(n->kid[1], &len) || param_literal(s, n->kid[1], &len))) {
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);
@@ -463,6 +522,30 @@ static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)
 	return 0;
 }
 
+/* f(str($N)) where f takes a string literal: the parameter's text in its
+ * place, as bpftrace takes it (kaddr(str($1))) */
+static int param_string(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *k = n->kid[0], *lit;
+	const char *v;
+
+	if (k->kind != BT_N_CALL || strcmp(k->name, "str") || k->nkid != 1 ||
+	    k->kid[0]->kind != BT_N_POSPARAM || !k->kid[0]->num)
+		return 0;
+	v = k->kid[0]->num <= (uint64_t)s->p->nparams
+		    ? s->p->params[k->kid[0]->num - 1]
+		    : "";
+	lit = node_new(BT_N_STR, k->loc);
+	if (!lit || !(lit->name = strdup(v))) {
+		node_free(lit);
+		return -ENOMEM;
+	}
+	lit->num = strlen(v);
+	n->kid[0] = lit;
+	node_free(k);
+	return 0;
+}
+
 int sema_call(struct sema *s, struct bt_node *n)
 {
 	const char *f = n->name;
@@ -477,8 +560,9 @@ int sema_call(struct sema *s, struct bt_node *n)
 				"%s() should be directly assigned to a map", f);
 	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat"))
 		return fmt_call(s, n);
+	/* print(x), and print(@m[k]): the value at the key */
 	if (!strcmp(f, "print") && n->nkid >= 1 &&
-	    n->kid[0]->kind != BT_N_MAP) {
+	    (n->kid[0]->kind != BT_N_MAP || n->kid[0]->nkid)) {
 		if ((r = nargs(s, n, 1, 1)) < 0 ||
 		    (r = sema_expr(s, n->kid[0])) < 0)
 			return r;
@@ -490,8 +574,17 @@ int sema_call(struct sema *s, struct bt_node *n)
 	if (!strcmp(f, "print") || !strcmp(f, "clear") || !strcmp(f, "zero") ||
 	    !strcmp(f, "delete"))
 		return map_call(s, n);
-	if (!strcmp(f, "exit"))
-		return nargs(s, n, 0, 0);
+	if (!strcmp(f, "exit")) {
+		/* exit(code): newer bpftrace's exit status */
+		if ((r = nargs(s, n, 0, 1)) < 0)
+			return r;
+		if (n->nkid && (r = sema_expr(s, n->kid[0])) < 0)
+			return r;
+		if (n->nkid && n->kid[0]->type.kind != BT_T_INT)
+			return sema_err(s, n->kid[0]->loc,
+					"exit() expects an integer exit code");
+		return 0;
+	}
 	if (!strcmp(f, "time")) {
 		if ((r = nargs(s, n, 0, 1)) < 0)
 			return r;
@@ -511,15 +604,22 @@ int sema_call(struct sema *s, struct bt_node *n)
 		return one_int(s, n,
 			       (struct bt_type){.kind = BT_T_USYM, .size = 16});
 	if (!strcmp(f, "kaddr") || !strcmp(f, "uaddr")) {
-		if ((r = nargs(s, n, 1, 1)) < 0)
+		if ((r = nargs(s, n, 1, 1)) < 0 || (r = param_string(s, n)) < 0)
 			return r;
 		if (n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,
 					"%s() expects a string literal", f);
 		n->kid[0]->type = t_str((uint32_t)n->kid[0]->num + 1);
+		/* uaddr: a user pointer, read by '*' with the symbol's own
+		 * size (the code generator knows it), signed as bpftrace's
+		 * int8..int64 pointers */
 		n->type = *f == 'k' ? (struct bt_type){.kind = BT_T_KADDR,
 						       .size = 8}
-				    : t_int(8, false);
+				    : (struct bt_type){.kind = BT_T_PTR,
+						       .size = 8,
+						       .isize = 8,
+						       .is_signed = true,
+						       .is_user = true};
 		return 0;
 	}
 	if (!strcmp(f, "ntop")) {

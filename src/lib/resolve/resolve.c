@@ -157,6 +157,7 @@ int resolve_uprobe(struct sonde_session *s, struct probe *p)
 		     "%s in %s is an IFUNC: the probe is on its resolver, which runs once when the library loads; probe the implementation the resolver picks (sonde list 'u:%s:*%s*')",
 		     sp->symbol, path, sp->target, sp->symbol);
 	p->sym_vaddr = sym.addr;
+	p->sym_size = sym.size;
 	err = elf_file_vaddr_to_offset(ef, sym.addr + sp->offset, &p->offset);
 	if (err)
 		set_err(s, EINVAL, sp->symbol_col,

@@ -36,6 +36,12 @@ int elf_file_is_dyn(const struct elf_file *ef);
  * ("ns::f"). 0, -ENOENT, or -EEXIST (several overloads answer). */
 int elf_file_find(struct elf_file *ef, const char *name, struct elf_sym *sym);
 
+/* elf_data.c: a data symbol (STT_OBJECT) of the file at path by exact
+ * name, its address and size into sym (name NULL), and whether the file is
+ * ET_DYN. 0, -ENOENT, -ENOEXEC or -errno of open(). */
+int elf_data_symbol(const char *path, const char *name, struct elf_sym *sym,
+		    bool *dyn);
+
 /* Debug dirs to search for the separate debug file (colon-separated;
  * NULL: $SONDE_DEBUG_DIR or /usr/lib/debug), before the first lookup.
  * 0, -EBUSY (too late) or -ENOMEM. */

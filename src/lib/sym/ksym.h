@@ -38,6 +38,10 @@ int ksym_addr_to_name(uint64_t addr, char *buf, size_t len);
 /* The address of FUNC (in MOD when not NULL). 0, -ENOENT or -EACCES. */
 int ksym_name_to_addr(const char *mod, const char *func, uint64_t *addr);
 
+/* The address of any kernel symbol, data too (bpftrace's kaddr()); the
+ * core kernel's first. 0, -ENOENT, -EACCES or -ENODATA. */
+int ksym_symbol_addr(const char *name, uint64_t *addr);
+
 /*
  * Call cb for each probe-able kernel function whose name matches the
  * fnmatch(3) pattern glob (NULL = all), sorted by name then module, each

@@ -132,6 +132,26 @@ int ksym_name_to_addr(const char *mod, const char *func, uint64_t *addr)
 	return err;
 }
 
+int ksym_symbol_addr(const char *name, uint64_t *addr)
+{
+	struct kcache *c;
+	uint32_t i;
+	int err;
+
+	err = ksym_cache_get(&c);
+	if (err)
+		return err;
+	i = ksym_find(c, name, NULL, true, NONE);
+	if (i == NONE)
+		err = -ENOENT;
+	else if (!c->have_addrs)
+		err = -EACCES;
+	else
+		*addr = c->syms[i].addr;
+	ksym_cache_put();
+	return err;
+}
+
 /*
  * Edit distance from what was typed (a) to a candidate (b), weighted as
  * git's "did you mean" (help.c): inserting a character costs 1,

@@ -36,6 +36,32 @@ int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
 			     loc.line, loc.col + 1, what);
 }
 
+int btg_fail_bt(struct btg *s, struct bt_loc loc, int err, const char *fmt,
+		...)
+{
+	char what[256], *lines = NULL;
+	size_t len = 0;
+	va_list ap;
+	FILE *f;
+
+	if (s->err->err)
+		return -s->err->err;
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	lib_error_set(s->err, err, -1, "%s:%d:%d-%d: ERROR: %s",
+		      s->p->filename ? s->p->filename : "stdin", loc.line,
+		      loc.col + 1, loc.col + 1 + loc.len, what);
+	f = open_memstream(&lines, &len);
+	if (f) {
+		bt_caret(s->p, loc, f);
+		fclose(f);
+	}
+	lib_error_append_lines(s->err, lines);
+	free(lines);
+	return -err;
+}
+
 bool btg_is_mem(const struct bt_type *t)
 {
 	switch (t->kind) {
@@ -426,7 +452,9 @@ static int user_maps(struct btg *s)
 			break;
 		case BT_T_HIST:
 		case BT_T_LHIST:
-			k = BT_M_PERCPU_HIST, vs = 8, ks += 8;
+			/* the bucket 8-aligned after the key */
+			k = BT_M_PERCPU_HIST, vs = 8;
+			ks = btg_align8(ks) + 8;
 			break;
 		default:
 			break;

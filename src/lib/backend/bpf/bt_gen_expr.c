@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../sym/ksym.h"
 #include "bpf_int.h"
 #include "bt_gen_int.h"
 
@@ -31,6 +32,8 @@ void btg_zero(struct btg *s, int off, uint32_t size)
 		EMIT(&s->g, ST_IMM(BPF_DW, R9, off + (int)i, 0));
 }
 
+/* the widest access both sides' alignment allows (the verifier refuses a
+ * misaligned one on the stack: a buf()'s data sits 4 bytes in) */
 void btg_copy(struct btg *s, int doff, int src, int soff, uint32_t size)
 {
 	static const struct {
@@ -40,10 +43,16 @@ void btg_copy(struct btg *s, int doff, int src, int soff, uint32_t size)
 	uint32_t i = 0;
 	size_t k;
 
-	for (k = 0; k < 4; k++)
-		for (; size - i >= w[k].n; i += w[k].n)
-			EMIT(&s->g, LDX(w[k].sz, R1, src, soff + (int)i),
-			     STX(w[k].sz, R9, R1, doff + (int)i));
+	while (i < size) {
+		for (k = 0; k < 3; k++)
+			if (size - i >= w[k].n &&
+			    !((uint32_t)(doff + (int)i) % w[k].n) &&
+			    !((uint32_t)(soff + (int)i) % w[k].n))
+				break;
+		EMIT(&s->g, LDX(w[k].sz, R1, src, soff + (int)i),
+		     STX(w[k].sz, R9, R1, doff + (int)i));
+		i += w[k].n;
+	}
 }
 
 void btg_narrow(struct btg *s, int reg, const struct bt_type *t)
@@ -234,14 +243,15 @@ static int compare_op(int op, bool sign)
 	return -1;
 }
 
-/* == and != of two strings: equal up to the first NUL */
+/* == and != of strings (up to the first NUL) and of buf() values (the
+ * length and every byte) */
 static int str_compare(struct btg *s, const struct bt_node *n)
 {
 	const struct bt_node *a = n->kid[0], *b = n->kid[1];
 	uint32_t sa = a->type.size, sb = b->type.size, i;
 	int oa = btg_scratch(s, sa), ob = btg_scratch(s, sb), err;
 	int ne = gen_label_new(&s->g), end = gen_label_new(&s->g);
-	bool eq = n->op == BT_OP_EQ;
+	bool eq = n->op == BT_OP_EQ, buf = a->type.kind == BT_T_BUF;
 
 	err = btg_mem(s, a, oa);
 	if (!err)
@@ -258,7 +268,8 @@ static int str_compare(struct btg *s, const struct bt_node *n)
 		else
 			EMIT(&s->g, MOV_IMM(R2, 0));
 		gen_jump(&s->g, JMP_REG(BPF_JNE, R1, R2, 0), ne);
-		gen_jump(&s->g, JMP_IMM(BPF_JEQ, R1, 0, 0), end);
+		if (!buf)
+			gen_jump(&s->g, JMP_IMM(BPF_JEQ, R1, 0, 0), end);
 	}
 	gen_jump(&s->g, JA(0), end);
 	gen_label_here(&s->g, ne);
@@ -300,7 +311,8 @@ static int binop(struct btg *s, const struct bt_node *n)
 	if (n->op == BT_OP_LAND || n->op == BT_OP_LOR)
 		return logical(s, n);
 	if (btg_is_mem(ta) || btg_is_mem(tb)) {
-		if (ta->kind == BT_T_STR && tb->kind == BT_T_STR &&
+		if (ta->kind == tb->kind &&
+		    (ta->kind == BT_T_STR || ta->kind == BT_T_BUF) &&
 		    (n->op == BT_OP_EQ || n->op == BT_OP_NE))
 			return str_compare(s, n);
 		return btg_fail(s, n->loc, ENOTSUP,
@@ -330,16 +342,25 @@ static int binop(struct btg *s, const struct bt_node *n)
 	return 0;
 }
 
+static bool is_uaddr(const struct bt_node *n)
+{
+	return n->kind == BT_N_CALL && !strcmp(n->name, "uaddr") &&
+	       n->nkid == 1 && n->kid[0]->kind == BT_N_STR;
+}
+
 static int unop(struct btg *s, const struct bt_node *n)
 {
 	const struct bt_type *pt = &n->kid[0]->type;
+	uint32_t usize = 8;
 	int err;
 
 	if (n->op >= BT_OP_PREINC)
 		return btg_incdec(s, n);
 	if (n->op == '&')
 		return btg_fail(s, n->loc, ENOTSUP, "'&' is not supported yet");
-	err = btg_int(s, n->kid[0]);
+	err = n->op == '*' && is_uaddr(n->kid[0])
+		      ? btg_uaddr(s, n->kid[0], &usize)
+		      : btg_int(s, n->kid[0]);
 	if (err)
 		return err;
 	switch (n->op) {
@@ -355,6 +376,10 @@ static int unop(struct btg *s, const struct bt_node *n)
 		break;
 	case '*':
 		EMIT(&s->g, MOV_REG(R3, R0));
+		if (is_uaddr(n->kid[0])) { /* the symbol's own size, signed */
+			read_ptr(s, usize, true, true);
+			return 0;
+		}
 		read_ptr(s, n->type.size && n->type.isize ? n->type.isize : 8,
 			 pt->kind == BT_T_PTR ? pt->is_user : btg_user_probe(s),
 			 n->type.is_signed);
@@ -444,6 +469,34 @@ static int call_int(struct btg *s, const struct bt_node *n)
 		return btg_int(s, n->kid[0]);
 	if (!strcmp(f, "strftime") && n->nkid == 2)
 		return btg_int(s, n->kid[1]);
+	if (!strcmp(f, "kaddr") && n->nkid == 1 &&
+	    n->kid[0]->kind == BT_N_STR) {
+		uint64_t a = 0;
+		int err = ksym_symbol_addr(n->kid[0]->name, &a);
+
+		if (err == -EACCES)
+			return btg_fail(s, n->loc, EACCES,
+					"kaddr(): /proc/kallsyms shows no "
+					"addresses here (kptr_restrict)");
+		if (err)
+			return btg_fail_bt(s, n->loc, ENOENT,
+					   "Failed to resolve kernel symbol: %s",
+					n->kid[0]->name);
+		imm64(s, R0, a);
+		return 0;
+	}
+	if (is_uaddr(n)) {
+		uint32_t size;
+
+		return btg_uaddr(s, n, &size);
+	}
+	if (!strcmp(f, "delete")) { /* 1 when the key was there */
+		int err = btg_call_stmt(s, n);
+
+		EMIT(&s->g, JMP_IMM(BPF_JEQ, R0, 0, 2), MOV_IMM(R0, 0), JA(1),
+		     MOV_IMM(R0, 1));
+		return err;
+	}
 	return btg_fail(s, n->loc, ENOTSUP, "%s() is not supported here yet",
 			n->name);
 }

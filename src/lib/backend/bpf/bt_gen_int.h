@@ -58,6 +58,10 @@ static inline uint32_t btg_align8(uint32_t n)
 /* bt_gen.c */
 int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* An error bpftrace gives too, in its form: "FILE:L:C1-C2: ERROR: msg"
+ * and the caret lines under loc, as lang/ words its own */
+int btg_fail_bt(struct btg *s, struct bt_loc loc, int err, const char *fmt,
+		...) __attribute__((format(printf, 4, 5)));
 bool btg_is_mem(const struct bt_type *t);
 uint32_t btg_tup_off(const struct bt_type *t, int i);
 int btg_push(struct btg *s);
@@ -81,6 +85,9 @@ void btg_copy(struct btg *s, int doff, int src, int soff, uint32_t size);
  * r0 = the `probe` builtin's index */
 int btg_usdt_arg(struct btg *s, const struct bt_node *n, int i);
 int btg_probe_name(struct btg *s);
+/* bt_gen_sym.c: r0 = uaddr("NAME")'s address; *size the bytes a
+ * dereference reads (the symbol's size: 1, 2, 4, else 8) */
+int btg_uaddr(struct btg *s, const struct bt_node *n, uint32_t *size);
 
 /* bt_gen_mem.c: a value's bytes into scratch at off, as type want */
 int btg_value(struct btg *s, const struct bt_node *n, int off,

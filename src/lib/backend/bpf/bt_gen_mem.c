@@ -63,6 +63,24 @@ static int posparam_str(struct btg *s, const struct bt_node *n, int off)
 	return 0;
 }
 
+/* buf(s, n) of a string (a literal, a variable, comm): its first n bytes
+ * (zero past the string's end), the length n before them */
+static int buf_of_str(struct btg *s, const struct bt_node *n, int off)
+{
+	const struct bt_node *k = n->kid[0];
+	uint32_t len = n->type.strsize, have = k->type.size;
+	uint32_t mark = s->scr_top;
+	int tmp = btg_scratch(s, have), err;
+
+	btg_zero(s, off, n->type.size);
+	EMIT(&s->g, ST_IMM(BPF_W, R9, off, (int32_t)len));
+	err = btg_mem(s, k, tmp);
+	if (!err)
+		btg_copy(s, off + 4, R9, tmp, len < have ? len : have);
+	s->scr_top = mark;
+	return err;
+}
+
 /* str(p[, n]) and buf(p, n) */
 static int read_str(struct btg *s, const struct bt_node *n, int off)
 {
@@ -73,6 +91,8 @@ static int read_str(struct btg *s, const struct bt_node *n, int off)
 
 	if (n->kid[0]->kind == BT_N_POSPARAM && !buf)
 		return posparam_str(s, n, off);
+	if (n->kid[0]->type.kind == BT_T_STR && buf)
+		return buf_of_str(s, n, off);
 	if (n->kid[0]->type.kind == BT_T_STR) {
 		/* str() of a string (a tracepoint's __data_loc field): the
 		 * string itself, not a read at its bytes taken as an address */
@@ -281,6 +301,26 @@ int btg_mem(struct btg *s, const struct bt_node *n, int off)
 	}
 }
 
+/* a buf() into a longer slot (zero past its bytes) or a shorter one (its
+ * length cut to the slot's) */
+static int buf_resize(struct btg *s, const struct bt_node *n, int off,
+		      const struct bt_type *want)
+{
+	uint32_t have = n->type.size, keep;
+	int t = btg_scratch(s, have), err;
+
+	err = btg_mem(s, n, t);
+	if (err)
+		return err;
+	btg_zero(s, off, want->size);
+	keep = have < want->size ? have : want->size;
+	btg_copy(s, off, R9, t, keep);
+	EMIT(&s->g, LDX(BPF_W, R1, R9, off),
+	     JMP_IMM(BPF_JLE, R1, want->strsize, 1), MOV_IMM(R1, want->strsize),
+	     STX(BPF_W, R9, R1, off));
+	return 0;
+}
+
 int btg_value(struct btg *s, const struct bt_node *n, int off,
 	      const struct bt_type *want)
 {
@@ -308,6 +348,8 @@ int btg_value(struct btg *s, const struct bt_node *n, int off,
 	}
 	if (have->size == want->size)
 		return btg_mem(s, n, off);
+	if (have->kind == BT_T_BUF)
+		return buf_resize(s, n, off, want);
 	if (have->kind != BT_T_STR)
 		return btg_fail(s, n->loc, ENOTSUP,
 				"values of this type and different sizes are "

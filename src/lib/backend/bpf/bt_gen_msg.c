@@ -11,7 +11,8 @@
 #include "bt_gen_int.h"
 
 /* A message up the ring buffer: u64 id, u64 arg, then args (a tuple of
- * the nodes from kid[first]), or extra u64s. */
+ * the nodes from kid[first]), or extra u64s (the integers kid[first..],
+ * 0 for those not given). */
 static int message(struct btg *s, const struct bt_node *n, uint64_t id,
 		   uint64_t arg, const struct bt_type *args, int first,
 		   int nextra)
@@ -36,8 +37,8 @@ static int message(struct btg *s, const struct bt_node *n, uint64_t id,
 				off + 16 + (int)btg_tup_off(args, i),
 				&args->tup[i]);
 	for (i = 0; !err && i < nextra; i++) {
-		if (i + 1 < n->nkid) {
-			err = btg_int(s, n->kid[i + 1]);
+		if (first + i < n->nkid) {
+			err = btg_int(s, n->kid[first + i]);
 			EMIT(&s->g, STX(BPF_DW, R9, R0, off + 16 + 8 * i));
 		}
 	}
@@ -88,7 +89,7 @@ int btg_call_stmt(struct btg *s, const struct bt_node *n)
 	if (!strcmp(f, "print") && n->nkid >= 1 &&
 	    n->kid[0]->kind == BT_N_MAP && !n->kid[0]->nkid)
 		return message(s, n, BT_MSG_PRINT, (uint64_t)n->kid[0]->id,
-			       NULL, 0, 2);
+			       NULL, 1, 2);
 	if (!strcmp(f, "print") && n->nkid == 1 && a)
 		return message(s, n, BT_MSG_PRINT_VAL, (uint64_t)n->id, a, 0,
 			       0);
@@ -99,7 +100,7 @@ int btg_call_stmt(struct btg *s, const struct bt_node *n)
 	if (!strcmp(f, "time"))
 		return message(s, n, BT_MSG_TIME, (uint64_t)n->id, NULL, 0, 0);
 	if (!strcmp(f, "exit")) {
-		err = message(s, n, BT_MSG_EXIT, 0, NULL, 0, 0);
+		err = message(s, n, BT_MSG_EXIT, 0, NULL, 0, n->nkid ? 1 : 0);
 		gen_jump(&s->g, JA(0), s->out);
 		return err;
 	}

@@ -234,6 +234,14 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		switch (c) {
 		case 'p':
 			v = strtol(optarg, &end, 10);
+			if ((*end || v <= 0) && cmd == CMD_RUN) {
+				/* bpftrace 0.17's words */
+				fprintf(stderr,
+					"ERROR: pid '%s' is not a valid "
+					"decimal number\n",
+					optarg);
+				return EXIT_USAGE;
+			}
 			if (*end || v <= 0)
 				return bad("-p needs a process id", optarg);
 			o->pid = v;

@@ -52,8 +52,8 @@ static int check_pid(long pid)
 		return 0;
 	if (pid > 4194304) {
 		fprintf(stderr,
-			"%s: pid '%ld' out of valid pid range [1,4194304]\n",
-			prog, pid);
+			"ERROR: pid '%ld' out of valid pid range [1,4194304]\n",
+			pid);
 		return EXIT_USAGE;
 	}
 	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH) {

@@ -216,22 +216,28 @@ static bool is_glob(const char *s)
 	return strpbrk(s, "*?[") != NULL;
 }
 
+/* bpftrace's full name of a probe type (its messages and `probe`) */
+static const char *kind_name(enum bt_pkind k)
+{
+	static const char *const kinds[] = {
+		[BT_P_UPROBE] = "uprobe",
+		[BT_P_URETPROBE] = "uretprobe",
+		[BT_P_USDT] = "usdt",
+		[BT_P_KPROBE] = "kprobe",
+		[BT_P_KRETPROBE] = "kretprobe",
+		[BT_P_TRACEPOINT] = "tracepoint",
+	};
+
+	return (size_t)k < sizeof(kinds) / sizeof(*kinds) ? kinds[k] : NULL;
+}
+
 /* The probe builtin's value at each place (bt_site.name): bpftrace's
  * full type name, the file, the function or event ("kprobe:vfs_read"
  * for k:vfs_read, each match of a glob). USDT sites are named by
  * run_usdt_site(). */
 static int site_names(struct run_probe *rp, const struct sonde_session *s)
 {
-	static const char *const kinds[] = {
-		[BT_P_UPROBE] = "uprobe",
-		[BT_P_URETPROBE] = "uretprobe",
-		[BT_P_KPROBE] = "kprobe",
-		[BT_P_KRETPROBE] = "kretprobe",
-		[BT_P_TRACEPOINT] = "tracepoint",
-	};
-	const char *kind = (size_t)rp->bp->kind < sizeof(kinds) / sizeof(*kinds)
-				   ? kinds[rp->bp->kind]
-				   : NULL;
+	const char *kind = kind_name(rp->bp->kind);
 	int i, n;
 
 	if (!kind || s->nprobes != rp->nsites)
@@ -327,7 +333,16 @@ static int resolve_one(struct sonde_run *r, struct run_probe *rp)
 			loc.col += sonde_session__errcol(s);
 			loc.len = 1;
 		}
-		err = run_err_at(r, -err, loc, "%s", sonde_session__errmsg(s));
+		if (err == -ENOENT && kind_name(rp->bp->kind) &&
+		    strchr(rp->bp->spec, ':'))
+			/* bpftrace's words first, then what sonde found */
+			err = run_err_at(r, ENOENT, loc, "No matches for %s %s: %s",
+					 kind_name(rp->bp->kind),
+					 strchr(rp->bp->spec, ':') + 1,
+					 sonde_session__errmsg(s));
+		else
+			err = run_err_at(r, -err, loc, "%s",
+					 sonde_session__errmsg(s));
 		goto out;
 	}
 	err = check_sized(r, rp, s);

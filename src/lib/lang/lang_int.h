@@ -105,6 +105,8 @@ struct bt_type t_str(uint32_t n);
 /* kids' types as a TUPLE type (each at an 8-aligned offset) */
 int t_tuple(struct bt_type *t, struct bt_node **kids, int n);
 bool t_intlike(const struct bt_type *t);
+/* signed arithmetic and comparison (a pointer's are unsigned) */
+bool t_signed(const struct bt_type *t);
 /* bpftrace's coarse names in printf's and the ternary's messages */
 const char *t_kind_name(const struct bt_type *t);
 

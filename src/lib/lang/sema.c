@@ -42,6 +42,11 @@ struct bt_type t_str(uint32_t n)
 	return t;
 }
 
+bool t_signed(const struct bt_type *t)
+{
+	return t->kind != BT_T_PTR && t->is_signed; /* PTR: the pointee's */
+}
+
 bool t_intlike(const struct bt_type *t)
 {
 	return t->kind == BT_T_INT || t->kind == BT_T_PTR ||
@@ -276,10 +281,18 @@ static int binop(struct sema *s, struct bt_node *n)
 		return 0;
 	}
 	if (t_intlike(l) && t_intlike(r)) {
-		bool sign = l->is_signed && r->is_signed;
+		bool sign = t_signed(l) && t_signed(r);
 
 		/* bpftrace 0.17: signed when both are, comparisons too */
 		n->type = t_int(8, sign);
+		/* ptr + n, n + ptr, ptr - n: an address, n scaled by the
+		 * pointee's size (bt_gen) */
+		if ((op == '+' || op == '-') && l->kind == BT_T_PTR &&
+		    r->kind != BT_T_PTR)
+			n->type = *l;
+		else if (op == '+' && r->kind == BT_T_PTR &&
+			 l->kind != BT_T_PTR)
+			n->type = *r;
 		return 0;
 	}
 	if (l->kind == BT_T_STR && r->kind == BT_T_STR &&
@@ -320,15 +333,20 @@ static int unop(struct sema *s, struct bt_node *n)
 				return r;
 			if (s->p->maps[k->id].value.kind == BT_T_NONE)
 				s->p->maps[k->id].value = t_int(8, true);
-			if (s->p->maps[k->id].value.kind != BT_T_INT)
+			if (s->p->maps[k->id].value.kind != BT_T_INT &&
+			    s->p->maps[k->id].value.kind != BT_T_PTR)
 				return sema_err(
 					s, n->loc,
 					"The %s operator must be applied to "
 					"a map or variable holding an integer",
 					n->op <= BT_OP_PREDEC ? "++/--"
 							      : "++/--");
-			n->type = t_int(8, true);
-			return type_copy(&k->type, &s->p->maps[k->id].value);
+			type_free(&k->type); /* a type from an earlier pass */
+			if (type_copy(&k->type, &s->p->maps[k->id].value) < 0)
+				return -ENOMEM;
+			n->type = k->type.kind == BT_T_PTR ? k->type
+							   : t_int(8, true);
+			return 0;
 		}
 		if (k->kind != BT_N_VAR)
 			return sema_err(
@@ -337,7 +355,7 @@ static int unop(struct sema *s, struct bt_node *n)
 				"to a map or variable");
 		if ((r = var_read(s, k)) < 0)
 			return r;
-		if (k->type.kind != BT_T_INT)
+		if (k->type.kind != BT_T_INT && k->type.kind != BT_T_PTR)
 			return sema_err(
 				s, n->loc,
 				"The ++ and -- operators must be applied "
@@ -362,7 +380,7 @@ static int unop(struct sema *s, struct bt_node *n)
 	}
 	/* bpftrace 0.17: '!' gives an unsigned int64, '-' and '~' keep the
 	 * operand's sign (-arg0 is unsigned) */
-	n->type = t_int(8, n->op != '!' && t->is_signed);
+	n->type = t_int(8, n->op != '!' && t_signed(t));
 	return 0;
 }
 
@@ -375,7 +393,9 @@ static int ternary(struct sema *s, struct bt_node *n)
 				"Invalid condition in ternary: %s",
 				t_kind_name(&n->kid[0]->type));
 	if (t_intlike(a) && t_intlike(b)) {
-		n->type = t_int(8, a->is_signed && b->is_signed);
+		n->type = t_int(8, t_signed(a) && t_signed(b));
+		if (a->kind == BT_T_PTR && agree(a, b) && a->isize == b->isize)
+			n->type = *a;
 		return 0;
 	}
 	if (!agree(a, b) || a->kind == BT_T_NONE)
@@ -399,12 +419,33 @@ static const struct {
 	{"uint32", 4, false}, {"uint64", 8, false},
 };
 
+/* A pointer cast's address space: the probes' (bt_gen's reads take the
+ * same rule), user for uprobes, usdt, BEGIN and END */
+static bool user_block(const struct bt_block *b)
+{
+	for (int i = 0; i < b->nprobes; i++)
+		switch (b->probes[i].kind) {
+		case BT_P_UPROBE:
+		case BT_P_URETPROBE:
+		case BT_P_USDT:
+		case BT_P_BEGIN:
+		case BT_P_END:
+			break;
+		default:
+			return false;
+		}
+	return true;
+}
+
 static int cast(struct sema *s, struct bt_node *n)
 {
+	size_t l = strlen(n->name);
+	bool ptr = l > 2 && !strcmp(n->name + l - 2, " *");
 	char a[64];
 
 	for (size_t i = 0; i < sizeof(casts) / sizeof(*casts); i++) {
-		if (strcmp(n->name, casts[i].name))
+		if (strncmp(n->name, casts[i].name, ptr ? l - 2 : l) ||
+		    strlen(casts[i].name) != (ptr ? l - 2 : l))
 			continue;
 		if (!t_intlike(&n->kid[0]->type))
 			return sema_err(
@@ -412,6 +453,10 @@ static int cast(struct sema *s, struct bt_node *n)
 				type_name(&n->kid[0]->type, a, sizeof(a)),
 				n->name);
 		n->type = t_int(casts[i].isize, casts[i].is_signed);
+		if (ptr) { /* (int32 *)x: an address of int32s */
+			n->type.kind = BT_T_PTR;
+			n->type.is_user = user_block(s->b);
+		}
 		return 0;
 	}
 	return sema_err(s, n->loc, "a cast to '%s' is not supported yet",
@@ -639,8 +684,13 @@ static int assign_map(struct sema *s, struct bt_node *n)
 	} else if (t.kind == BT_T_NONE) {
 		r = sema_err(s, e->loc,
 			     "Value 'none' cannot be assigned to a map.");
-	} else if (n->op != '=' && !t_intlike(&t)) {
+	} else if (n->op != '=' && (!t_intlike(&t) ||
+				    (map->value.kind != BT_T_NONE &&
+				     !t_intlike(&map->value)))) {
 		r = sema_err(s, n->loc, "compound assignment needs an integer");
+	} else if (n->op != '=' && map->value.kind != BT_T_NONE) {
+		r = 0; /* @p += n: the map keeps its type (a pointer stays
+			* one, bt_gen scales n) */
 	} else if (map->value.kind == BT_T_NONE) {
 		r = type_copy(&map->value, &t);
 	} else if (!agree(&map->value, &t)) {

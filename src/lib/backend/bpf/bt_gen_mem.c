@@ -605,8 +605,12 @@ int btg_incdec(struct btg *s, const struct bt_node *n)
 	if (err)
 		return err;
 	slot = btg_push(s);
+	/* a pointer moves by its pointee's size */
 	EMIT(&s->g, STX(BPF_DW, FP, R0, slot),
-	     ALU_IMM(inc ? BPF_ADD : BPF_SUB, R0, 1));
+	     ALU_IMM(inc ? BPF_ADD : BPF_SUB, R0,
+		     dst->type.kind == BT_T_PTR && dst->type.isize
+			     ? dst->type.isize
+			     : 1));
 	err = store(s, dst);
 	if (!pre)
 		EMIT(&s->g, LDX(BPF_DW, R0, FP, slot));

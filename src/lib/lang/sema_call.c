@@ -188,9 +188,8 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 			s, n->loc,
 			"%s() only supports integer arguments (%s provided)",
 			n->name, t_kind_name(&n->kid[0]->type));
-	val->isize = n->kid[0]->type.kind == BT_T_PTR
-			     ? 8
-			     : n->kid[0]->type.isize;
+	val->isize =
+		n->kid[0]->type.kind == BT_T_PTR ? 8 : n->kid[0]->type.isize;
 	val->is_signed = t_signed(&n->kid[0]->type);
 	if (i != 7)
 		return 0;

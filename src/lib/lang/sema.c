@@ -182,9 +182,10 @@ int sema_map(struct sema *s, struct bt_node *m, bool need_value)
 	for (int i = 0; i < m->nkid; i++) {
 		if ((r = sema_expr(s, m->kid[i])) < 0)
 			return r;
+		/* a tuple key (newer bpftrace's): @m[$t] and @m[a, b] are
+		 * one key type when $t is (a, b) */
 		if (m->kid[i]->type.kind == BT_T_NONE ||
-		    m->kid[i]->type.kind >= BT_T_COUNT ||
-		    m->kid[i]->type.kind == BT_T_TUPLE)
+		    m->kid[i]->type.kind >= BT_T_COUNT)
 			return sema_err(s, m->kid[i]->loc,
 					"%s can not be used as a map key",
 					type_name(&m->kid[i]->type, want,

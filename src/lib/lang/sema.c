@@ -399,6 +399,8 @@ static int ternary(struct sema *s, struct bt_node *n)
 			n->type = *a;
 		return 0;
 	}
+	if (a->kind == BT_T_NONE && b->kind == BT_T_NONE)
+		return 0; /* c ? printf(..) : printf(..): a statement */
 	if (!agree(a, b) || a->kind == BT_T_NONE)
 		return sema_err(s, n->loc,
 				"Ternary operator must return the same type: "

@@ -196,12 +196,25 @@ static void at_line(struct btg *s, int line)
 
 static int stmt(struct btg *s, const struct bt_node *n);
 
+/* exit() and return leave the program: what follows them in the block
+ * is never run, and the verifier refuses unreachable instructions */
+static bool leaves(const struct bt_node *n)
+{
+	if (n->kind == BT_N_RETURN)
+		return true;
+	return n->kind == BT_N_EXPR && n->kid[0]->kind == BT_N_CALL &&
+	       !strcmp(n->kid[0]->name, "exit");
+}
+
 static int block(struct btg *s, const struct bt_node *b)
 {
 	int i, err = 0;
 
-	for (i = 0; b && !err && i < b->nkid; i++)
+	for (i = 0; b && !err && i < b->nkid; i++) {
 		err = stmt(s, b->kid[i]);
+		if (leaves(b->kid[i]))
+			break;
+	}
 	return err;
 }
 

@@ -7,7 +7,8 @@
  * text compared with what bpftrace 0.17 prints for the same programs on
  * this machine (printf's %d of pointers: 0x10 + 3 int16s is 22), or, for
  * what 0.17 refuses (tuple map keys, hist(x, 0), str($1 + 1)'s word
- * parameter) with newer bpftrace's expected output (its tests/runtime).
+ * parameter, the unreachable statement's warning) with newer
+ * bpftrace's expected output (its tests/runtime).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -90,6 +91,31 @@ static void test_refused(void **state)
 			fail_msg("accepted: %s", bad[i]);
 		assert_non_null(strstr(err.msg, "ERROR"));
 	}
+}
+
+/* what follows exit() or return in its block: bpftrace's warning, once
+ * per block, at the first statement left out */
+static void test_unreachable(void **state)
+{
+	struct lib_error err = LIB_ERROR_INIT(0);
+	struct bt_program *p =
+		checked("i:ms:100 { @++; exit(); @++ }\n"
+			"BEGIN { if (1) { return; @x = 1; @y = 2; } @z = 3; }",
+			NULL, 0, &err);
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(p->nwarnings, 2);
+	assert_non_null(strstr(p->warnings[0],
+			       "stdin:1:25-28: WARNING: Unreachable statement\n"
+			       "i:ms:100 { @++; exit(); @++ }\n"
+			       "                        ~~~"));
+	assert_non_null(strstr(p->warnings[1], "stdin:2:"));
+	bt_program_free(p);
+	p = checked("BEGIN { @++; if (1) { exit(); } @++; }", NULL, 0, &err);
+	assert_non_null(p);
+	assert_int_equal(p->nwarnings, 0);
+	bt_program_free(p);
 }
 
 /* ptr + n: n times the pointee's size; ++ on an int64 pointer adds 8 */
@@ -194,6 +220,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_types),
 		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_scaled),
 		cmocka_unit_test(test_run),
 	};

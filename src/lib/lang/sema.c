@@ -718,6 +718,16 @@ out:
 
 static int stmt(struct sema *s, struct bt_node *n);
 
+/* exit() and return end the probe's run: what follows them is not run
+ * (bt_gen leaves it out); newer bpftrace warns */
+static bool leaves(const struct bt_node *n)
+{
+	if (n->kind == BT_N_RETURN)
+		return true;
+	return n->kind == BT_N_EXPR && n->kid[0]->kind == BT_N_CALL &&
+	       !strcmp(n->kid[0]->name, "exit");
+}
+
 static int block(struct sema *s, struct bt_node *n)
 {
 	int r, first = 0;
@@ -728,6 +738,11 @@ static int block(struct sema *s, struct bt_node *n)
 			return r;
 		if (r < 0 && !first)
 			first = r;
+		if (!s->quiet && r == 0 && i + 1 < n->nkid &&
+		    leaves(n->kid[i]) &&
+		    bt_warn(s->p, n->kid[i + 1]->loc,
+			    "Unreachable statement") < 0)
+			return -ENOMEM;
 	}
 	return first;
 }
@@ -873,6 +888,7 @@ int bt_check(struct bt_program *p, char **params, int nparams,
 		pass(&s);
 	}
 	s.quiet = false;
+	bt_warnings_free(p);
 	r = pass(&s);
 	if (r == -ENOMEM && err && !err->err)
 		lib_error_set(err, ENOMEM, -1, "out of memory");

@@ -279,8 +279,8 @@ int bt_warn(struct bt_program *p, struct bt_loc loc, const char *what)
 	if (n && lines[n - 1] == '\n')
 		lines[n - 1] = '\0';
 	if (asprintf(&w[p->nwarnings], "%s:%d:%d-%d: WARNING: %s\n%s",
-		     p->filename ? p->filename : "stdin", loc.line,
-		     loc.col + 1, loc.col + 1 + loc.len, what, lines) < 0)
+		     p->filename ? p->filename : "stdin", loc.line, loc.col + 1,
+		     loc.col + 1 + loc.len, what, lines) < 0)
 		return -ENOMEM;
 	p->nwarnings++;
 	return 0;

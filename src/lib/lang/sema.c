@@ -731,6 +731,7 @@ static bool leaves(const struct bt_node *n)
 static int block(struct sema *s, struct bt_node *n)
 {
 	int r, first = 0;
+	bool warned = false;
 
 	for (int i = 0; i < n->nkid; i++) {
 		r = stmt(s, n->kid[i]);
@@ -738,10 +739,11 @@ static int block(struct sema *s, struct bt_node *n)
 			return r;
 		if (r < 0 && !first)
 			first = r;
-		if (!s->quiet && r == 0 && i + 1 < n->nkid &&
-		    leaves(n->kid[i]) &&
-		    bt_warn(s->p, n->kid[i + 1]->loc,
-			    "Unreachable statement") < 0)
+		if (s->quiet || warned || i + 1 == n->nkid ||
+		    !leaves(n->kid[i]))
+			continue;
+		warned = true;
+		if (bt_warn(s->p, n->kid[i + 1]->loc, "Unreachable statement"))
 			return -ENOMEM;
 	}
 	return first;

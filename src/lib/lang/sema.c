@@ -728,6 +728,16 @@ static bool leaves(const struct bt_node *n)
 	       !strcmp(n->kid[0]->name, "exit");
 }
 
+/* a statement's whole text (an assignment's node is at its '=') */
+static struct bt_loc stmt_loc(const struct bt_node *n)
+{
+	if (n->kind == BT_N_ASSIGN)
+		return loc_span(n->kid[0]->loc, n->kid[1]->loc);
+	if (n->kind == BT_N_EXPR)
+		return n->kid[0]->loc;
+	return n->loc;
+}
+
 static int block(struct sema *s, struct bt_node *n)
 {
 	int r, first = 0;
@@ -743,7 +753,8 @@ static int block(struct sema *s, struct bt_node *n)
 		    !leaves(n->kid[i]))
 			continue;
 		warned = true;
-		if (bt_warn(s->p, n->kid[i + 1]->loc, "Unreachable statement"))
+		if (bt_warn(s->p, stmt_loc(n->kid[i + 1]),
+			    "Unreachable statement"))
 			return -ENOMEM;
 	}
 	return first;

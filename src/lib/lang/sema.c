@@ -687,11 +687,9 @@ static int assign_map(struct sema *s, struct bt_node *n)
 	} else if (t.kind == BT_T_NONE) {
 		r = sema_err(s, e->loc,
 			     "Value 'none' cannot be assigned to a map.");
-	} else if (n->op != '=' &&
-		   (!t_intlike(&t) || (map->value.kind != BT_T_NONE &&
-				       !t_intlike(&map->value)))) {
+	} else if (n->op != '=' && !t_intlike(&t)) {
 		r = sema_err(s, n->loc, "compound assignment needs an integer");
-	} else if (n->op != '=' && map->value.kind != BT_T_NONE) {
+	} else if (n->op != '=' && t_intlike(&map->value)) {
 		r = 0; /* @p += n: the map keeps its type (a pointer stays
 			* one, bt_gen scales n) */
 	} else if (map->value.kind == BT_T_NONE) {

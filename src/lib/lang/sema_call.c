@@ -174,10 +174,10 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 		       i == 0	? 0
 		       : i == 7 ? 4
 				: 1,
-		       i == 0	? 0
-		       : i == 7 ? 4
-		       : i == 6 ? 2
-				: 1)) < 0)
+		       i == 0			? 0
+		       : i == 7			? 4
+		       : i == 6 && n->nkid == 2 ? 2 /* hist(x, bits) */
+						: 1)) < 0)
 		return r;
 	/* newer bpftrace's hist(x, bits): bits 0 is 0.17's hist(x) */
 	if (i == 6 && n->nkid == 2) {
@@ -418,9 +418,9 @@ static bool param_text_plus(const struct sema *s, const struct bt_node *n)
 	const char *v;
 	char *end;
 
-	if (n->kind != BT_N_BINOP || n->op != '+' ||
-	    p->kind != BT_N_POSPARAM || n->kid[1]->kind != BT_N_INT ||
-	    !p->num || p->num > (uint64_t)s->p->nparams)
+	if (n->kind != BT_N_BINOP || n->op != '+' || p->kind != BT_N_POSPARAM ||
+	    n->kid[1]->kind != BT_N_INT || !p->num ||
+	    p->num > (uint64_t)s->p->nparams)
 		return false;
 	v = s->p->params[p->num - 1];
 	if (!*v)

@@ -334,6 +334,11 @@ def main():
                         l = l.replace(was, now)
                     if tracer:
                         l = re.sub(r'\bbpftrace\b', 'sonde', l)
+                    if suite == 'pointers' and l.startswith('EXPECT '):
+                        # a pointer as a map's value: 0.17 prints it in
+                        # decimal, newer bpftrace in hex
+                        l = re.sub(r'\b0x([0-9a-f]+)\b',
+                                   lambda m: str(int(m.group(1), 16)), l)
                     o.write(port_text(l) + '\n')
     with open(os.path.join(outdir, 'OUT_OF_SCOPE'), 'w') as o:
         o.write('# bpftrace tests/runtime cases not ported: FILE: NAME: why\n')

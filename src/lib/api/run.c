@@ -205,6 +205,8 @@ int sonde_run__compile(struct sonde_run *r)
 	err = bt_check(r->prog, r->params, r->nparams, run_probe_info, r, &e);
 	if (err)
 		return parse_failed(r, &e);
+	for (i = 0; i < r->prog->nwarnings; i++)
+		run_log(r, SONDE_LOG_WARN, "%s", r->prog->warnings[i]);
 	for (i = 0; i < r->prog->nblocks; i++) {
 		err = refuse_node(r, r->prog->blocks[i].pred);
 		if (!err)

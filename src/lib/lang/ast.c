@@ -112,6 +112,7 @@ void bt_program_free(struct bt_program *p)
 	for (int i = 0; i < p->nparams; i++)
 		free(p->params[i]);
 	free(p->params);
+	bt_warnings_free(p);
 	free(p->filename);
 	free(p->text);
 	free(p);
@@ -253,4 +254,34 @@ void bt_caret(const struct bt_program *p, struct bt_loc loc, FILE *out)
 		return;
 	caret_lines(p->text, loc, lines, sizeof(lines));
 	fputs(lines, out);
+}
+
+void bt_warnings_free(struct bt_program *p)
+{
+	for (int i = 0; i < p->nwarnings; i++)
+		free(p->warnings[i]);
+	free(p->warnings);
+	p->warnings = NULL;
+	p->nwarnings = 0;
+}
+
+int bt_warn(struct bt_program *p, struct bt_loc loc, const char *what)
+{
+	char lines[2048], **w;
+	size_t n;
+
+	w = realloc(p->warnings, sizeof(*w) * (size_t)(p->nwarnings + 1));
+	if (!w)
+		return -ENOMEM;
+	p->warnings = w;
+	caret_lines(p->text, loc, lines, sizeof(lines));
+	n = strlen(lines);
+	if (n && lines[n - 1] == '\n')
+		lines[n - 1] = '\0';
+	if (asprintf(&w[p->nwarnings], "%s:%d:%d-%d: WARNING: %s\n%s",
+		     p->filename ? p->filename : "stdin", loc.line, loc.col + 1,
+		     loc.col + 1 + loc.len, what, lines) < 0)
+		return -ENOMEM;
+	p->nwarnings++;
+	return 0;
 }

@@ -276,6 +276,11 @@ struct bt_program {
 	/* $1..$N from the command line (borrowed by sema, copied here) */
 	char **params;
 	int nparams;
+	/* sema.c: warnings as bpftrace words them ("stdin:1:25-28: WARNING:
+	 * Unreachable statement", then the line and the tildes), for the
+	 * runtime to log; the program runs */
+	char **warnings;
+	int nwarnings;
 };
 
 /* lang/parse.c: the text into a tree. NULL on error, with err's message

@@ -69,6 +69,11 @@ struct bt_loc loc_span(struct bt_loc a, struct bt_loc b);
 /* bpftrace's name of a type: "int64", "unsigned int64", "string[2]" */
 const char *type_name(const struct bt_type *t, char *buf, size_t len);
 
+/* A warning at loc into p->warnings (bpftrace's WARNING line, the source
+ * line, the tildes); 0 or -ENOMEM. */
+int bt_warn(struct bt_program *p, struct bt_loc loc, const char *what);
+void bt_warnings_free(struct bt_program *p);
+
 /* The error at loc: "FILE:L:C1-C2: ERROR: msg", then the source line
  * and the tildes under loc as more lines. Returns -EINVAL. */
 int bt_error(struct lib_error *err, const char *text, const char *file,
@@ -105,6 +110,8 @@ struct bt_type t_str(uint32_t n);
 /* kids' types as a TUPLE type (each at an 8-aligned offset) */
 int t_tuple(struct bt_type *t, struct bt_node **kids, int n);
 bool t_intlike(const struct bt_type *t);
+/* signed arithmetic and comparison (a pointer's are unsigned) */
+bool t_signed(const struct bt_type *t);
 /* bpftrace's coarse names in printf's and the ternary's messages */
 const char *t_kind_name(const struct bt_type *t);
 

@@ -42,6 +42,11 @@ struct bt_type t_str(uint32_t n)
 	return t;
 }
 
+bool t_signed(const struct bt_type *t)
+{
+	return t->kind != BT_T_PTR && t->is_signed; /* PTR: the pointee's */
+}
+
 bool t_intlike(const struct bt_type *t)
 {
 	return t->kind == BT_T_INT || t->kind == BT_T_PTR ||
@@ -177,9 +182,10 @@ int sema_map(struct sema *s, struct bt_node *m, bool need_value)
 	for (int i = 0; i < m->nkid; i++) {
 		if ((r = sema_expr(s, m->kid[i])) < 0)
 			return r;
+		/* a tuple key (newer bpftrace's): @m[$t] and @m[a, b] are
+		 * one key type when $t is (a, b) */
 		if (m->kid[i]->type.kind == BT_T_NONE ||
-		    m->kid[i]->type.kind >= BT_T_COUNT ||
-		    m->kid[i]->type.kind == BT_T_TUPLE)
+		    m->kid[i]->type.kind >= BT_T_COUNT)
 			return sema_err(s, m->kid[i]->loc,
 					"%s can not be used as a map key",
 					type_name(&m->kid[i]->type, want,
@@ -276,10 +282,18 @@ static int binop(struct sema *s, struct bt_node *n)
 		return 0;
 	}
 	if (t_intlike(l) && t_intlike(r)) {
-		bool sign = l->is_signed && r->is_signed;
+		bool sign = t_signed(l) && t_signed(r);
 
 		/* bpftrace 0.17: signed when both are, comparisons too */
 		n->type = t_int(8, sign);
+		/* ptr + n, n + ptr, ptr - n: an address, n scaled by the
+		 * pointee's size (bt_gen) */
+		if ((op == '+' || op == '-') && l->kind == BT_T_PTR &&
+		    r->kind != BT_T_PTR)
+			n->type = *l;
+		else if (op == '+' && r->kind == BT_T_PTR &&
+			 l->kind != BT_T_PTR)
+			n->type = *r;
 		return 0;
 	}
 	if (l->kind == r->kind &&
@@ -321,15 +335,20 @@ static int unop(struct sema *s, struct bt_node *n)
 				return r;
 			if (s->p->maps[k->id].value.kind == BT_T_NONE)
 				s->p->maps[k->id].value = t_int(8, true);
-			if (s->p->maps[k->id].value.kind != BT_T_INT)
+			if (s->p->maps[k->id].value.kind != BT_T_INT &&
+			    s->p->maps[k->id].value.kind != BT_T_PTR)
 				return sema_err(
 					s, n->loc,
 					"The %s operator must be applied to "
 					"a map or variable holding an integer",
 					n->op <= BT_OP_PREDEC ? "++/--"
 							      : "++/--");
-			n->type = t_int(8, true);
-			return type_copy(&k->type, &s->p->maps[k->id].value);
+			type_free(&k->type); /* a type from an earlier pass */
+			if (type_copy(&k->type, &s->p->maps[k->id].value) < 0)
+				return -ENOMEM;
+			n->type = k->type.kind == BT_T_PTR ? k->type
+							   : t_int(8, true);
+			return 0;
 		}
 		if (k->kind != BT_N_VAR)
 			return sema_err(
@@ -338,7 +357,7 @@ static int unop(struct sema *s, struct bt_node *n)
 				"to a map or variable");
 		if ((r = var_read(s, k)) < 0)
 			return r;
-		if (k->type.kind != BT_T_INT)
+		if (k->type.kind != BT_T_INT && k->type.kind != BT_T_PTR)
 			return sema_err(
 				s, n->loc,
 				"The ++ and -- operators must be applied "
@@ -363,7 +382,7 @@ static int unop(struct sema *s, struct bt_node *n)
 	}
 	/* bpftrace 0.17: '!' gives an unsigned int64, '-' and '~' keep the
 	 * operand's sign (-arg0 is unsigned) */
-	n->type = t_int(8, n->op != '!' && t->is_signed);
+	n->type = t_int(8, n->op != '!' && t_signed(t));
 	return 0;
 }
 
@@ -376,9 +395,13 @@ static int ternary(struct sema *s, struct bt_node *n)
 				"Invalid condition in ternary: %s",
 				t_kind_name(&n->kid[0]->type));
 	if (t_intlike(a) && t_intlike(b)) {
-		n->type = t_int(8, a->is_signed && b->is_signed);
+		n->type = t_int(8, t_signed(a) && t_signed(b));
+		if (a->kind == BT_T_PTR && agree(a, b) && a->isize == b->isize)
+			n->type = *a;
 		return 0;
 	}
+	if (a->kind == BT_T_NONE && b->kind == BT_T_NONE)
+		return 0; /* c ? printf(..) : printf(..): a statement */
 	if (!agree(a, b) || a->kind == BT_T_NONE)
 		return sema_err(s, n->loc,
 				"Ternary operator must return the same type: "
@@ -400,58 +423,33 @@ static const struct {
 	{"uint32", 4, false}, {"uint64", 8, false},
 };
 
-static bool user_block(const struct bt_block *b, bool *mixed)
+/* A pointer cast's address space: the probes' (bt_gen's reads take the
+ * same rule), user for uprobes, usdt, BEGIN and END */
+static bool user_block(const struct bt_block *b)
 {
-	int user = 0;
-
 	for (int i = 0; i < b->nprobes; i++)
-		user += b->probes[i].kind == BT_P_UPROBE ||
-			b->probes[i].kind == BT_P_URETPROBE ||
-			b->probes[i].kind == BT_P_USDT;
-	*mixed = user && user < b->nprobes;
-	return user;
-}
-
-/* (int16 *)x: a pointer to the integer type, read from the user's memory
- * in a user probe's block, else the kernel's */
-static int ptr_cast(struct sema *s, struct bt_node *n)
-{
-	size_t l = strlen(n->name);
-	bool mixed = false, user = s->b && user_block(s->b, &mixed);
-
-	for (size_t i = 0; i < sizeof(casts) / sizeof(*casts); i++) {
-		size_t cl = strlen(casts[i].name);
-
-		if (l != cl + 2 || strncmp(n->name, casts[i].name, cl) ||
-		    strcmp(n->name + cl, " *"))
-			continue;
-		if (!t_intlike(&n->kid[0]->type))
-			return sema_err(s, n->loc,
-					"Cannot cast from \"%s\" to \"%s\"",
-					t_kind_name(&n->kid[0]->type), n->name);
-		if (mixed)
-			return sema_err(
-				s, n->loc,
-				"a pointer cast in a block of both user "
-				"and kernel probes is not supported "
-				"yet");
-		n->type = (struct bt_type){.kind = BT_T_PTR,
-					   .size = 8,
-					   .isize = (uint8_t)casts[i].isize,
-					   .is_signed = casts[i].is_signed,
-					   .is_user = user};
-		return 0;
-	}
-	return sema_err(s, n->loc, "a cast to '%s' is not supported yet",
-			n->name);
+		switch (b->probes[i].kind) {
+		case BT_P_UPROBE:
+		case BT_P_URETPROBE:
+		case BT_P_USDT:
+		case BT_P_BEGIN:
+		case BT_P_END:
+			break;
+		default:
+			return false;
+		}
+	return true;
 }
 
 static int cast(struct sema *s, struct bt_node *n)
 {
+	size_t l = strlen(n->name);
+	bool ptr = l > 2 && !strcmp(n->name + l - 2, " *");
 	char a[64];
 
 	for (size_t i = 0; i < sizeof(casts) / sizeof(*casts); i++) {
-		if (strcmp(n->name, casts[i].name))
+		if (strncmp(n->name, casts[i].name, ptr ? l - 2 : l) ||
+		    strlen(casts[i].name) != (ptr ? l - 2 : l))
 			continue;
 		if (!t_intlike(&n->kid[0]->type))
 			return sema_err(
@@ -459,9 +457,14 @@ static int cast(struct sema *s, struct bt_node *n)
 				type_name(&n->kid[0]->type, a, sizeof(a)),
 				n->name);
 		n->type = t_int(casts[i].isize, casts[i].is_signed);
+		if (ptr) { /* (int32 *)x: an address of int32s */
+			n->type.kind = BT_T_PTR;
+			n->type.is_user = user_block(s->b);
+		}
 		return 0;
 	}
-	return ptr_cast(s, n);
+	return sema_err(s, n->loc, "a cast to '%s' is not supported yet",
+			n->name);
 }
 
 /* args->name: the field the runtime found in every probe of the block */
@@ -687,6 +690,9 @@ static int assign_map(struct sema *s, struct bt_node *n)
 			     "Value 'none' cannot be assigned to a map.");
 	} else if (n->op != '=' && !t_intlike(&t)) {
 		r = sema_err(s, n->loc, "compound assignment needs an integer");
+	} else if (n->op != '=' && t_intlike(&map->value)) {
+		r = 0; /* @p += n: the map keeps its type (a pointer stays
+			* one, bt_gen scales n) */
 	} else if (map->value.kind == BT_T_NONE) {
 		r = type_copy(&map->value, &t);
 	} else if (!agree(&map->value, &t)) {
@@ -711,9 +717,30 @@ out:
 
 static int stmt(struct sema *s, struct bt_node *n);
 
+/* exit() and return end the probe's run: what follows them is not run
+ * (bt_gen leaves it out); newer bpftrace warns */
+static bool leaves(const struct bt_node *n)
+{
+	if (n->kind == BT_N_RETURN)
+		return true;
+	return n->kind == BT_N_EXPR && n->kid[0]->kind == BT_N_CALL &&
+	       !strcmp(n->kid[0]->name, "exit");
+}
+
+/* a statement's whole text (an assignment's node is at its '=') */
+static struct bt_loc stmt_loc(const struct bt_node *n)
+{
+	if (n->kind == BT_N_ASSIGN)
+		return loc_span(n->kid[0]->loc, n->kid[1]->loc);
+	if (n->kind == BT_N_EXPR)
+		return n->kid[0]->loc;
+	return n->loc;
+}
+
 static int block(struct sema *s, struct bt_node *n)
 {
 	int r, first = 0;
+	bool warned = false;
 
 	for (int i = 0; i < n->nkid; i++) {
 		r = stmt(s, n->kid[i]);
@@ -721,6 +748,13 @@ static int block(struct sema *s, struct bt_node *n)
 			return r;
 		if (r < 0 && !first)
 			first = r;
+		if (s->quiet || warned || i + 1 == n->nkid ||
+		    !leaves(n->kid[i]))
+			continue;
+		warned = true;
+		if (bt_warn(s->p, stmt_loc(n->kid[i + 1]),
+			    "Unreachable statement"))
+			return -ENOMEM;
 	}
 	return first;
 }
@@ -866,6 +900,7 @@ int bt_check(struct bt_program *p, char **params, int nparams,
 		pass(&s);
 	}
 	s.quiet = false;
+	bt_warnings_free(p);
 	r = pass(&s);
 	if (r == -ENOMEM && err && !err->err)
 		lib_error_set(err, ENOMEM, -1, "out of memory");

@@ -193,10 +193,24 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 		       i == 0	? 0
 		       : i == 7 ? 4
 				: 1,
-		       i == 0	? 0
-		       : i == 7 ? 4
-				: 1)) < 0)
+		       i == 0			? 0
+		       : i == 7			? 4
+		       : i == 6 && n->nkid == 2 ? 2 /* hist(x, bits) */
+						: 1)) < 0)
 		return r;
+	/* newer bpftrace's hist(x, bits): bits 0 is 0.17's hist(x) */
+	if (i == 6 && n->nkid == 2) {
+		int64_t bits;
+
+		if (!literal(n->kid[1], &bits) || bits < 0 || bits > 5)
+			return sema_err(s, n->kid[1]->loc,
+					"hist(): the second argument (bits) "
+					"must be an integer literal 0 to 5");
+		if (bits)
+			return sema_err(s, n->kid[1]->loc,
+					"hist() with bits other than 0 is not "
+					"supported yet");
+	}
 	for (int k = 0; k < n->nkid; k++)
 		if ((r = sema_expr(s, n->kid[k])) < 0)
 			return r;
@@ -207,8 +221,9 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 			s, n->loc,
 			"%s() only supports integer arguments (%s provided)",
 			n->name, t_kind_name(&n->kid[0]->type));
-	val->isize = n->kid[0]->type.isize;
-	val->is_signed = n->kid[0]->type.is_signed;
+	val->isize =
+		n->kid[0]->type.kind == BT_T_PTR ? 8 : n->kid[0]->type.isize;
+	val->is_signed = t_signed(&n->kid[0]->type);
 	if (i != 7)
 		return 0;
 	for (int k = 0; k < 3; k++)
@@ -457,6 +472,25 @@ static int map_call(struct sema *s, struct bt_node *n)
 	return 0;
 }
 
+/* str($N + k) with $N a word, not a number: bpftrace takes $N as the
+ * address of its text, so this is the text from its k-th byte */
+static bool param_text_plus(const struct sema *s, const struct bt_node *n)
+{
+	const struct bt_node *p = n->nkid == 2 ? n->kid[0] : NULL;
+	const char *v;
+	char *end;
+
+	if (n->kind != BT_N_BINOP || n->op != '+' || p->kind != BT_N_POSPARAM ||
+	    n->kid[1]->kind != BT_N_INT || !p->num ||
+	    p->num > (uint64_t)s->p->nparams)
+		return false;
+	v = s->p->params[p->num - 1];
+	if (!*v)
+		return false;
+	strtoll(v, &end, 0);
+	return *end;
+}
+
 static int str_call(struct sema *s, struct bt_node *n)
 {
 	bool is_buf = !strcmp(n->name, "buf");
@@ -468,10 +502,23 @@ static int str_call(struct sema *s, struct bt_node *n)
 		return r;
 	for (int i = 0; i < n->nkid; i++)
 		if ((i || n->kid[i]->kind != BT_N_POSPARAM) &&
+		    (i || is_buf || !param_text_plus(s, n->kid[i])) &&
 		    (r = sema_expr(s, n->kid[i])) < 0)
 			return r;
 	t = &n->kid[0]->type;
-	if (n->kid[0]->kind == BT_N_POSPARAM) {
+	if (!is_buf && param_text_plus(s, n->kid[0])) {
+		const struct bt_node *a = n->kid[0];
+		size_t l = strlen(s->p->params[a->kid[0]->num - 1]);
+
+		if (a->kid[1]->num > l)
+			return sema_err(s, a->loc,
+					"only addition of a single constant "
+					"less or equal to the length of $%d "
+					"(which is %zu) is allowed inside "
+					"str()",
+					(int)a->kid[0]->num, l);
+		n->kid[0]->type = t_str(BT_STRLEN);
+	} else if (n->kid[0]->kind == BT_N_POSPARAM) {
 		if (is_buf || n->kid[0]->num == 0)
 			return sema_err(s, n->loc,
 					"%s() expects a string or pointer",

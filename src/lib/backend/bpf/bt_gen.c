@@ -222,12 +222,25 @@ static void at_line(struct btg *s, int line)
 
 static int stmt(struct btg *s, const struct bt_node *n);
 
+/* exit() and return leave the program: what follows them in the block
+ * is never run, and the verifier refuses unreachable instructions */
+static bool leaves(const struct bt_node *n)
+{
+	if (n->kind == BT_N_RETURN)
+		return true;
+	return n->kind == BT_N_EXPR && n->kid[0]->kind == BT_N_CALL &&
+	       !strcmp(n->kid[0]->name, "exit");
+}
+
 static int block(struct btg *s, const struct bt_node *b)
 {
 	int i, err = 0;
 
-	for (i = 0; b && !err && i < b->nkid; i++)
+	for (i = 0; b && !err && i < b->nkid; i++) {
 		err = stmt(s, b->kid[i]);
+		if (leaves(b->kid[i]))
+			break;
+	}
 	return err;
 }
 
@@ -254,25 +267,46 @@ static int if_stmt(struct btg *s, const struct bt_node *n)
 	return err;
 }
 
+/* an expression evaluated for its effect; c ? f() : g() (its type NONE)
+ * runs one of the calls */
+static int expr_stmt(struct btg *s, const struct bt_node *e)
+{
+	int lelse, lend, err;
+
+	if (e->kind == BT_N_CALL)
+		return btg_call_stmt(s, e);
+	if (e->kind == BT_N_UNOP && e->op >= BT_OP_PREINC)
+		return btg_incdec(s, e);
+	if (btg_is_mem(&e->type))
+		return btg_mem(s, e, btg_scratch(s, e->type.size));
+	if (e->kind != BT_N_TERNARY || e->type.kind != BT_T_NONE)
+		return btg_int(s, e);
+	lelse = gen_label_new(&s->g);
+	lend = gen_label_new(&s->g);
+	err = btg_int(s, e->kid[0]);
+	if (err)
+		return err;
+	gen_jump(&s->g, JMP_IMM(BPF_JEQ, R0, 0, 0), lelse);
+	err = expr_stmt(s, e->kid[1]);
+	if (err)
+		return err;
+	gen_jump(&s->g, JA(0), lend);
+	gen_label_here(&s->g, lelse);
+	err = expr_stmt(s, e->kid[2]);
+	gen_label_here(&s->g, lend);
+	return err;
+}
+
 static int stmt(struct btg *s, const struct bt_node *n)
 {
 	uint32_t mark = s->scr_top;
 	uint64_t i;
-	int err = 0, off;
+	int err = 0;
 
 	at_line(s, n->loc.line);
 	switch (n->kind) {
 	case BT_N_EXPR:
-		if (n->kid[0]->kind == BT_N_CALL)
-			err = btg_call_stmt(s, n->kid[0]);
-		else if (n->kid[0]->kind == BT_N_UNOP &&
-			 n->kid[0]->op >= BT_OP_PREINC)
-			err = btg_incdec(s, n->kid[0]);
-		else if (btg_is_mem(&n->kid[0]->type)) {
-			off = btg_scratch(s, n->kid[0]->type.size);
-			err = btg_mem(s, n->kid[0], off);
-		} else
-			err = btg_int(s, n->kid[0]);
+		err = expr_stmt(s, n->kid[0]);
 		break;
 	case BT_N_ASSIGN:
 		err = btg_assign(s, n);

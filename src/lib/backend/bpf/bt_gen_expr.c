@@ -302,11 +302,30 @@ static int logical(struct btg *s, const struct bt_node *n)
 	return 0;
 }
 
+/* a pointer's arithmetic unsigned, as an address */
+static bool num_signed(const struct bt_type *t)
+{
+	return t->kind != BT_T_PTR && t->is_signed;
+}
+
+/* the pointee's size when n is ptr +/- int (int + ptr): what the int
+ * side counts in; 1 otherwise */
+static int ptr_scale(const struct bt_node *n, bool left)
+{
+	const struct bt_type *ta = &n->kid[0]->type, *tb = &n->kid[1]->type;
+	const struct bt_type *p = left ? tb : ta, *i = left ? ta : tb;
+
+	if (n->type.kind != BT_T_PTR || (n->op != '+' && n->op != '-') ||
+	    p->kind != BT_T_PTR || i->kind == BT_T_PTR || !p->isize)
+		return 1;
+	return p->isize;
+}
+
 static int binop(struct btg *s, const struct bt_node *n)
 {
 	const struct bt_type *ta = &n->kid[0]->type, *tb = &n->kid[1]->type;
-	bool sign = ta->is_signed && tb->is_signed;
-	int slot, err, cmp;
+	bool sign = num_signed(ta) && num_signed(tb);
+	int slot, err, cmp, sc;
 
 	if (n->op == BT_OP_LAND || n->op == BT_OP_LOR)
 		return logical(s, n);
@@ -322,12 +341,16 @@ static int binop(struct btg *s, const struct bt_node *n)
 	err = btg_int(s, n->kid[0]);
 	if (err)
 		return err;
+	if ((sc = ptr_scale(n, true)) > 1)
+		EMIT(&s->g, ALU_IMM(BPF_MUL, R0, sc));
 	slot = btg_push(s);
 	EMIT(&s->g, STX(BPF_DW, FP, R0, slot));
 	err = btg_int(s, n->kid[1]);
 	btg_pop(s);
 	if (err)
 		return err;
+	if ((sc = ptr_scale(n, false)) > 1)
+		EMIT(&s->g, ALU_IMM(BPF_MUL, R0, sc));
 	EMIT(&s->g, LDX(BPF_DW, R1, FP, slot));
 	cmp = compare_op(n->op, sign);
 	if (cmp >= 0) {

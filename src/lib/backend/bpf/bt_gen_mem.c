@@ -46,8 +46,11 @@ static bool user_ptr(struct btg *s, const struct bt_node *p)
 static int posparam_str(struct btg *s, const struct bt_node *n, int off)
 {
 	const struct bt_program *p = s->p;
-	uint64_t k = n->kid[0]->num;
+	const struct bt_node *a = n->kid[0];
+	uint64_t k = a->kind == BT_N_BINOP ? a->kid[0]->num : a->num;
 	uint32_t size = n->type.size;
+	const char *text;
+	size_t skip = 0;
 
 	if (n->nkid > 1) {
 		if (n->kid[1]->kind != BT_N_INT)
@@ -57,9 +60,14 @@ static int posparam_str(struct btg *s, const struct bt_node *n, int off)
 		if (n->kid[1]->num + 1 < size)
 			size = (uint32_t)n->kid[1]->num + 1;
 	}
+	text = k && k <= (uint64_t)p->nparams ? p->params[k - 1] : "";
+	/* str($N + i): the text from its i-th byte (sema.c takes it only
+	 * for a $N that is not a number) */
+	if (a->kind == BT_N_BINOP)
+		skip = a->kid[1]->num < strlen(text) ? a->kid[1]->num
+						     : strlen(text);
 	btg_zero(s, off, n->type.size);
-	str_const(s, k && k <= (uint64_t)p->nparams ? p->params[k - 1] : "",
-		  off, size);
+	str_const(s, text + skip, off, size);
 	return 0;
 }
 
@@ -89,7 +97,10 @@ static int read_str(struct btg *s, const struct bt_node *n, int off)
 	int slot, err, dst = buf ? off + 4 : off;
 	bool user = user_ptr(s, n->kid[0]);
 
-	if (n->kid[0]->kind == BT_N_POSPARAM && !buf)
+	if ((n->kid[0]->kind == BT_N_POSPARAM ||
+	     (n->kid[0]->kind == BT_N_BINOP &&
+	      n->kid[0]->type.kind == BT_T_STR)) &&
+	    !buf)
 		return posparam_str(s, n, off);
 	if (n->kid[0]->type.kind == BT_T_STR && buf)
 		return buf_of_str(s, n, off);
@@ -647,8 +658,12 @@ int btg_incdec(struct btg *s, const struct bt_node *n)
 	if (err)
 		return err;
 	slot = btg_push(s);
+	/* a pointer moves by its pointee's size */
 	EMIT(&s->g, STX(BPF_DW, FP, R0, slot),
-	     ALU_IMM(inc ? BPF_ADD : BPF_SUB, R0, 1));
+	     ALU_IMM(inc ? BPF_ADD : BPF_SUB, R0,
+		     dst->type.kind == BT_T_PTR && dst->type.isize
+			     ? dst->type.isize
+			     : 1));
 	err = store(s, dst);
 	if (!pre)
 		EMIT(&s->g, LDX(BPF_DW, R0, FP, slot));

@@ -82,6 +82,9 @@ struct bt_type {
 	int ntup;	      /* TUPLE */
 	struct bt_type *tup;  /* TUPLE: ntup element types (owned) */
 	int64_t lmin, lmax, lstep; /* LHIST's arguments */
+	char **names; /* TUPLE: a record's member names (ntup, owned), printed
+		       * "{ .a = 1, .b = 2 }" (a uprobe's args); NULL for a
+		       * tuple "(1, 2)" */
 };
 
 /*

@@ -199,6 +199,9 @@ struct bt_field {
 	uint32_t offset; /* tracepoint: in the record; uprobe: unused */
 	bool data_loc;	 /* __data_loc char[]: a string in the record */
 	int arg;	 /* uprobe DWARF: the argument's index (arg0..) */
+	char *why; /* type NONE: why the field cannot be read ("a parameter
+		    * of type 'double' ..."), for sema's error; else NULL
+		    * (owned by the callee's ctx) */
 };
 
 struct bt_block {

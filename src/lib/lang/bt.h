@@ -249,6 +249,12 @@ struct bt_program {
  * "FILE:LINE:COL: what" and err->col the byte offset in text. */
 struct bt_program *bt_parse(const char *text, const char *filename,
 			    struct lib_error *err);
+/* The same with the command line's $1..$N known: bpftrace puts their text
+ * into the probes ("i:ms:$1", "BEG$1", "$1"); unroll ($1), lhist()'s
+ * bounds and str($1) as a literal read them in bt_check(). */
+struct bt_program *bt_parse_params(const char *text, const char *filename,
+				   char *const *params, int nparams,
+				   struct lib_error *err);
 void bt_program_free(struct bt_program *p);
 
 /* What sema needs of each probe, from the runtime: info(ctx, block,

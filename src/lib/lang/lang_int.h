@@ -57,6 +57,9 @@ const char *tok_name(const struct token *tk, char *buf, size_t len);
 /* probe.c: a probe's kind (and period) from its text, or an error */
 int bt_probe_classify(struct bt_probe *pr, struct lib_error *err,
 		      const char *text, const char *file);
+/* probe.c: $1..$N in a probe's text replaced by the parameters' text */
+int bt_probe_subst(struct bt_probe *pr, char *const *params, int nparams,
+		   struct lib_error *err, const char *text, const char *file);
 
 /* ast.c */
 struct bt_node *node_new(enum bt_kind kind, struct bt_loc loc);
@@ -64,6 +67,8 @@ int node_add(struct bt_node *n, struct bt_node *kid);
 void node_free(struct bt_node *n);
 void type_free(struct bt_type *t);
 int type_copy(struct bt_type *dst, const struct bt_type *src);
+/* A TUPLE's member names (a record): copies of names[0..ntup) */
+int type_set_names(struct bt_type *t, const char *const *names);
 /* loc spanning a to b (b after a; other lines: a up to its line's end) */
 struct bt_loc loc_span(struct bt_loc a, struct bt_loc b);
 /* bpftrace's name of a type: "int64", "unsigned int64", "string[2]" */
@@ -90,6 +95,9 @@ struct sema {
 int sema_err(struct sema *s, struct bt_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sema_expr(struct sema *s, struct bt_node *n);
+/* $N (or $#) as an integer, where bpftrace wants a literal (unroll,
+ * lhist's bounds); 0 or the error for a parameter that is not a number */
+int sema_param_int(struct sema *s, const struct bt_node *n, int64_t *v);
 /* A map node: its id, its keys typed and checked against the map's key
  * type; need_value: the map must have a value type already. */
 int sema_map(struct sema *s, struct bt_node *m, bool need_value);

@@ -478,6 +478,26 @@ static int field(struct sema *s, struct bt_node *n)
 	return 0;
 }
 
+int sema_param_int(struct sema *s, const struct bt_node *n, int64_t *v)
+{
+	const char *t = "";
+	char *end;
+
+	if (n->num == 0) { /* $# */
+		*v = s->p->nparams;
+		return 0;
+	}
+	if (n->num <= (uint64_t)s->p->nparams)
+		t = s->p->params[n->num - 1];
+	*v = *t ? (int64_t)strtoull(t, &end, 0) : 0;
+	if (*t && *end)
+		return sema_err(s, n->loc,
+				"$%d used numerically but given \"%s\". Try "
+				"using str($%d).",
+				(int)n->num, t, (int)n->num);
+	return 0;
+}
+
 static int posparam(struct sema *s, struct bt_node *n)
 {
 	const char *v;
@@ -718,6 +738,13 @@ static int stmt(struct sema *s, struct bt_node *n)
 		return n->orelse->kind == BT_N_IF ? stmt(s, n->orelse)
 						  : block(s, n->orelse);
 	case BT_N_UNROLL:
+		if (n->nkid && n->kid[0]->kind == BT_N_POSPARAM) {
+			int64_t v;
+
+			if ((r = sema_param_int(s, n->kid[0], &v)) < 0)
+				return r;
+			n->num = v < 0 ? 0 : (uint64_t)v;
+		}
 		if (n->num > 100)
 			return sema_err(s, n->loc,
 					"unroll maximum value is 100");

@@ -192,12 +192,22 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 	val->is_signed = n->kid[0]->type.is_signed;
 	if (i != 7)
 		return 0;
-	for (int k = 0; k < 3; k++)
-		if (!literal(n->kid[k + 1], &lv[k]))
+	for (int k = 0; k < 3; k++) {
+		struct bt_node *b = n->kid[k + 1];
+
+		/* lhist(x, $1, $2, $3): the parameters are the literals */
+		if (b->kind == BT_N_POSPARAM) {
+			if ((r = sema_param_int(s, b, &lv[k])) < 0)
+				return r;
+			b->kind = BT_N_INT;
+			b->num = (uint64_t)lv[k];
+		}
+		if (!literal(b, &lv[k]))
 			return sema_err(
 				s, n->loc,
 				"lhist() expects a integer literal (none "
 				"provided)");
+	}
 	if (lv[0] < 0)
 		return sema_err(
 			s, n->loc,
@@ -446,6 +456,32 @@ static int str_call(struct sema *s, struct bt_node *n)
 	return 0;
 }
 
+/* str($N) where a string literal is wanted (kaddr(str($1))): bpftrace
+ * reads it as the literal of the parameter's text. n becomes that STR. */
+static int param_literal(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *k = n->nkid == 1 ? n->kid[0] : NULL;
+	const char *v = "";
+	char *name;
+
+	if (n->kind != BT_N_CALL || strcmp(n->name, "str") || !k ||
+	    k->kind != BT_N_POSPARAM || !k->num)
+		return 0;
+	if (k->num <= (uint64_t)s->p->nparams)
+		v = s->p->params[k->num - 1];
+	if (!(name = strdup(v)))
+		return -ENOMEM;
+	node_free(k);
+	free(n->kid);
+	n->kid = NULL;
+	n->nkid = 0;
+	free(n->name);
+	n->name = name;
+	n->kind = BT_N_STR;
+	n->num = strlen(v);
+	return 0;
+}
+
 static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)
 {
 	int r;
@@ -489,7 +525,8 @@ int sema_call(struct sema *s, struct bt_node *n)
 	if (!strcmp(f, "exit"))
 		return nargs(s, n, 0, 0);
 	if (!strcmp(f, "time")) {
-		if ((r = nargs(s, n, 0, 1)) < 0)
+		if ((r = nargs(s, n, 0, 1)) < 0 ||
+		    (n->nkid && (r = param_literal(s, n->kid[0])) < 0))
 			return r;
 		if (n->nkid && n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,
@@ -507,7 +544,8 @@ int sema_call(struct sema *s, struct bt_node *n)
 		return one_int(s, n,
 			       (struct bt_type){.kind = BT_T_USYM, .size = 16});
 	if (!strcmp(f, "kaddr") || !strcmp(f, "uaddr")) {
-		if ((r = nargs(s, n, 1, 1)) < 0)
+		if ((r = nargs(s, n, 1, 1)) < 0 ||
+		    (r = param_literal(s, n->kid[0])) < 0)
 			return r;
 		if (n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,

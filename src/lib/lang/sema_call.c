@@ -96,8 +96,16 @@ static int builtin(struct sema *s, struct bt_node *n)
 				"The %s builtin can only be used with "
 				"'kprobes', 'uprobes' and 'usdt' probes",
 				id);
-		if (*id == 's' || k >= BT_MAX_ARGS)
+		if (*id == 's')
 			return sema_err(s, n->loc, "%s is not supported yet",
+					id);
+		/* past the sixth: the caller's stack (x86-64), which a USDT
+		 * probe's arguments are not */
+		if (k >= BT_MAX_ARGS &&
+		    !all_probes(s->b, K(BT_P_UPROBE) | K(BT_P_KPROBE)))
+			return sema_err(s, n->loc,
+					"%s of a USDT probe is not supported "
+					"yet",
 					id);
 		n->type = t_int(8, false);
 		return 0;

@@ -101,6 +101,14 @@ int sema_param_int(struct sema *s, const struct bt_node *n, int64_t *v);
 /* A map node: its id, its keys typed and checked against the map's key
  * type; need_value: the map must have a value type already. */
 int sema_map(struct sema *s, struct bt_node *m, bool need_value);
+/* sema_args.c: x.name: a probe's field or parameter (args.n, args->n),
+ * a record's member (@.n with @ = args) */
+int sema_field(struct sema *s, struct bt_node *n);
+/* args alone: the record of the probe's parameters; n becomes the TUPLE
+ * of its fields (named), which the generator builds as any tuple */
+int sema_args(struct sema *s, struct bt_node *n);
+/* that TUPLE's type gets its member names */
+int sema_record(struct sema *s, struct bt_node *n);
 /* A call (print, printf, str, ...): its checks and type. */
 int sema_call(struct sema *s, struct bt_node *n);
 /* The aggregating functions: true for count, sum, ... hist, lhist */
@@ -113,6 +121,8 @@ struct bt_type t_str(uint32_t n);
 /* kids' types as a TUPLE type (each at an 8-aligned offset) */
 int t_tuple(struct bt_type *t, struct bt_node **kids, int n);
 bool t_intlike(const struct bt_type *t);
+/* Can a value of type b go where a's are (a map's, a variable's)? */
+bool t_agree(const struct bt_type *a, const struct bt_type *b);
 /* bpftrace's coarse names in printf's and the ternary's messages */
 const char *t_kind_name(const struct bt_type *t);
 

@@ -89,15 +89,15 @@ int t_tuple(struct bt_type *t, struct bt_node **kids, int n)
 }
 
 /* Can a value of type b go where a's are (a map's, a variable's)? */
-static bool agree(const struct bt_type *a, const struct bt_type *b)
+bool t_agree(const struct bt_type *a, const struct bt_type *b)
 {
 	if (a->kind != b->kind)
 		return false;
 	if (a->kind == BT_T_TUPLE) {
-		if (a->ntup != b->ntup)
+		if (a->ntup != b->ntup || !a->names != !b->names)
 			return false;
 		for (int i = 0; i < a->ntup; i++)
-			if (!agree(&a->tup[i], &b->tup[i]))
+			if (!t_agree(&a->tup[i], &b->tup[i]))
 				return false;
 	}
 	if (a->kind == BT_T_LHIST)
@@ -177,9 +177,10 @@ int sema_map(struct sema *s, struct bt_node *m, bool need_value)
 	for (int i = 0; i < m->nkid; i++) {
 		if ((r = sema_expr(s, m->kid[i])) < 0)
 			return r;
+		/* a tuple or a record is a key as newer bpftrace has it
+		 * (0.17 refuses tuples); its bytes are zero-padded */
 		if (m->kid[i]->type.kind == BT_T_NONE ||
-		    m->kid[i]->type.kind >= BT_T_COUNT ||
-		    m->kid[i]->type.kind == BT_T_TUPLE)
+		    m->kid[i]->type.kind >= BT_T_COUNT)
 			return sema_err(s, m->kid[i]->loc,
 					"%s can not be used as a map key",
 					type_name(&m->kid[i]->type, want,
@@ -197,7 +198,7 @@ int sema_map(struct sema *s, struct bt_node *m, bool need_value)
 	    key.kind != BT_T_NONE) {
 		type_free(&map->key);
 		r = type_copy(&map->key, &key);
-	} else if (!agree(&map->key, &key)) {
+	} else if (!t_agree(&map->key, &key)) {
 		key_names(&key, got, sizeof(got));
 		key_names(&map->key, want, sizeof(want));
 		r = sema_err(s, m->loc,
@@ -378,7 +379,7 @@ static int ternary(struct sema *s, struct bt_node *n)
 		n->type = t_int(8, a->is_signed && b->is_signed);
 		return 0;
 	}
-	if (!agree(a, b) || a->kind == BT_T_NONE)
+	if (!t_agree(a, b) || a->kind == BT_T_NONE)
 		return sema_err(s, n->loc,
 				"Ternary operator must return the same type: "
 				"have '%s' and '%s'",
@@ -416,66 +417,6 @@ static int cast(struct sema *s, struct bt_node *n)
 	}
 	return sema_err(s, n->loc, "a cast to '%s' is not supported yet",
 			n->name);
-}
-
-/* args->name: the field the runtime found in every probe of the block */
-static int field(struct sema *s, struct bt_node *n)
-{
-	struct bt_node *base = n->kid[0];
-	struct bt_loc at = n->loc; /* bpftrace blames "$a." */
-	char a[64];
-
-	if (base->kind != BT_N_BUILTIN || strcmp(base->name, "args")) {
-		int r = sema_expr(s, base);
-
-		if (r < 0)
-			return r;
-		at.len -= at.len > (int)strlen(n->name) ? (int)strlen(n->name)
-							: 0;
-		return sema_err(
-			s, at,
-			"Can not access field '%s' on expression of type '%s'",
-			n->name, type_name(&base->type, a, sizeof(a)));
-	}
-	if (!s->info)
-		return sema_err(
-			s, n->loc,
-			"args->%s: the probe's fields are not known here",
-			n->name);
-	for (int i = 0; i < s->b->nprobes; i++) {
-		const struct bt_field *f = NULL;
-		int nf = 0, r, j;
-
-		r = s->info(s->ctx, s->b, &s->b->probes[i], &f, &nf, s->err);
-		if (r < 0)
-			return r;
-		for (j = 0; j < nf && strcmp(f[j].name, n->name); j++)
-			;
-		if (j == nf)
-			return sema_err(
-				s, n->loc,
-				"%s has no argument or field named '%s'",
-				s->b->probes[i].spec, n->name);
-		if (i && (n->off != (f[j].data_loc || s->b->probes[i].kind ==
-							      BT_P_TRACEPOINT
-					     ? (int64_t)f[j].offset
-					     : f[j].arg) ||
-			  !agree(&n->type, &f[j].type)))
-			return sema_err(
-				s, n->loc,
-				"args->%s differs between the probes of "
-				"this block, which is not supported yet",
-				n->name);
-		if (i)
-			continue;
-		n->off = s->b->probes[i].kind == BT_P_TRACEPOINT
-				 ? (int64_t)f[j].offset
-				 : f[j].arg;
-		n->data_loc = f[j].data_loc;
-		if (type_copy(&n->type, &f[j].type) < 0)
-			return -ENOMEM;
-	}
-	return 0;
 }
 
 int sema_param_int(struct sema *s, const struct bt_node *n, int64_t *v)
@@ -542,7 +483,7 @@ int sema_expr(struct sema *s, struct bt_node *n)
 	case BT_N_CALL:
 		return sema_call(s, n);
 	case BT_N_FIELD:
-		return field(s, n);
+		return sema_field(s, n);
 	case BT_N_CAST:
 		if ((r = sema_expr(s, n->kid[0])) < 0)
 			return r;
@@ -567,7 +508,10 @@ int sema_expr(struct sema *s, struct bt_node *n)
 				return sema_err(
 					s, n->kid[i]->loc,
 					"a tuple can not hold this value");
-		return t_tuple(&n->type, n->kid, n->nkid);
+		if ((r = t_tuple(&n->type, n->kid, n->nkid)) < 0)
+			return r;
+		/* args alone, made a tuple by sema_args(): a record */
+		return n->name ? sema_record(s, n) : 0;
 	case BT_N_TUPLE_GET:
 		if (n->kid[0]->type.kind != BT_T_TUPLE)
 			return sema_err(
@@ -618,7 +562,7 @@ static int assign_var(struct sema *s, struct bt_node *n)
 			"Value 'none' cannot be assigned to a variable.");
 	if (id < 0)
 		r = var_add(s, v, &e->type);
-	else if (!agree(&s->b->var_types[id], &e->type))
+	else if (!t_agree(&s->b->var_types[id], &e->type))
 		return sema_err(
 			s, n->loc,
 			"Type mismatch for $%s: trying to assign value of "
@@ -663,7 +607,7 @@ static int assign_map(struct sema *s, struct bt_node *n)
 		r = sema_err(s, n->loc, "compound assignment needs an integer");
 	} else if (map->value.kind == BT_T_NONE) {
 		r = type_copy(&map->value, &t);
-	} else if (!agree(&map->value, &t)) {
+	} else if (!t_agree(&map->value, &t)) {
 		/* bpftrace 0.17's message, its missing closing quote too */
 		r = sema_err(s, m->loc,
 			     "Type mismatch for @%s: trying to assign value of "

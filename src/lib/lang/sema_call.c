@@ -111,9 +111,7 @@ static int builtin(struct sema *s, struct bt_node *n)
 		return 0;
 	}
 	if (!strcmp(id, "args"))
-		return sema_err(s, n->loc,
-				"args on its own (not args->field) is not "
-				"supported yet");
+		return sema_args(s, n);
 	if (!strcmp(id, "username") || !strcmp(id, "ctx") ||
 	    !strcmp(id, "cpid") || !strcmp(id, "jiffies") ||
 	    !strcmp(id, "numaid") || !strcmp(id, "func_id"))

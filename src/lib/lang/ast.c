@@ -161,12 +161,17 @@ const char *type_name(const struct bt_type *t, char *buf, size_t len)
 		snprintf(buf, len, "buffer[%u]", t->strsize + 1);
 		return buf;
 	case BT_T_TUPLE: {
-		size_t n = (size_t)snprintf(buf, len, "(");
+		/* a record: "record(n: pointer, c: int8)" */
+		size_t n = (size_t)snprintf(buf, len, "%s(",
+					    t->names ? "record" : "");
 		char one[64];
 
 		for (int i = 0; i < t->ntup && n < len; i++)
 			n += (size_t)snprintf(
-				buf + n, len - n, "%s%s", i ? "," : "",
+				buf + n, len - n, "%s%s%s%s",
+				i ? (t->names ? ", " : ",") : "",
+				t->names ? t->names[i] : "",
+				t->names ? ": " : "",
 				type_name(&t->tup[i], one, sizeof(one)));
 		if (n < len)
 			snprintf(buf + n, len - n, ")");

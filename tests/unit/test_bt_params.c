@@ -6,7 +6,8 @@
  * `i:ms:$1` with 1 as a 1 ms interval); unroll ($1) repeats the
  * parameter's count (bpftrace 0.17: a=11 for `$a = 1; unroll ($1) { $a =
  * $a + 1 }` with 10); lhist(x, $1, $2, $3) takes its bounds from them;
- * kaddr(str($1)) is kaddr("the text").
+ * kaddr(str($1)) is kaddr("the text"); str($1 + 1) is its text from the
+ * second byte.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -149,7 +150,7 @@ static void test_lhist(void **state)
 
 static void test_str_literal(void **state)
 {
-	char *sym[] = {"vfs_read"};
+	char *sym[] = {"vfs_read"}, *hello[] = {"hello"};
 	struct bt_program *p;
 	const struct bt_node *k;
 
@@ -164,6 +165,17 @@ static void test_str_literal(void **state)
 	bt_program_free(p);
 	p = checked("BEGIN { @ = uaddr(str($1)); }", sym, 1);
 	bt_program_free(p);
+	/* str($1 + k): the text from byte k (bpftrace 0.17: "ello" for
+	 * hello and 1), k a constant up to its length */
+	p = checked("BEGIN { printf(\"%s\", str($1 + 1)); }", hello, 1);
+	k = p->blocks[0].body->kid[0]->kid[0]->kid[1];
+	assert_int_equal(k->kind, BT_N_STR);
+	assert_string_equal(k->name, "ello");
+	bt_program_free(p);
+	fails("BEGIN { printf(\"%s\", str($1 + 6)); }", hello, 1,
+	      "stdin:1:26-32: ERROR: only addition of a single constant less "
+	      "or equal to the length of $1 (which is 5) is allowed inside "
+	      "str()");
 	/* anything else is not a literal */
 	fails("BEGIN { @ = kaddr(str($1, 2)); }", sym, 1,
 	      "stdin:1:13-30: ERROR: kaddr() expects a string literal");

@@ -411,6 +411,41 @@ static int map_call(struct sema *s, struct bt_node *n)
 	return 0;
 }
 
+/* str($N + k): bpftrace's pointer into the parameter's text, the
+ * literal of its text from byte k. 1 when n became that STR. */
+static int param_offset(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *b = n->kid[0];
+	const char *v = "";
+	size_t len;
+	char *text;
+
+	if (b->kind != BT_N_BINOP || b->op != '+' ||
+	    b->kid[0]->kind != BT_N_POSPARAM || !b->kid[0]->num)
+		return 0;
+	if (b->kid[0]->num <= (uint64_t)s->p->nparams)
+		v = s->p->params[b->kid[0]->num - 1];
+	len = strlen(v);
+	if (b->kid[1]->kind != BT_N_INT || b->kid[1]->num > len)
+		return sema_err(s, b->loc,
+				"only addition of a single constant less or "
+				"equal to the length of $%d (which is %zu) is "
+				"allowed inside str()",
+				(int)b->kid[0]->num, len);
+	if (!(text = strdup(v + b->kid[1]->num)))
+		return -ENOMEM;
+	node_free(b);
+	free(n->kid);
+	n->kid = NULL;
+	n->nkid = 0;
+	free(n->name);
+	n->name = text;
+	n->kind = BT_N_STR;
+	n->num = strlen(text);
+	n->type = t_str((uint32_t)n->num + 1);
+	return 1;
+}
+
 static int str_call(struct sema *s, struct bt_node *n)
 {
 	bool is_buf = !strcmp(n->name, "buf");
@@ -420,6 +455,16 @@ static int str_call(struct sema *s, struct bt_node *n)
 
 	if ((r = nargs(s, n, is_buf ? 2 : 1, 2)) < 0)
 		return r;
+	if (!is_buf && n->nkid == 1 && (r = param_offset(s, n)) != 0)
+		return r < 0 ? r : 0;
+	/* str(x, $1), buf(x, $1): the parameter is the literal length */
+	if (n->nkid == 2 && n->kid[1]->kind == BT_N_POSPARAM) {
+		if ((r = sema_param_int(s, n->kid[1], &len)) < 0)
+			return r;
+		n->kid[1]->kind = BT_N_INT;
+		n->kid[1]->num = (uint64_t)len;
+		len = BT_STRLEN;
+	}
 	for (int i = 0; i < n->nkid; i++)
 		if (n->kid[i]->kind != BT_N_POSPARAM &&
 		    (r = sema_expr(s, n->kid[i])) < 0)

@@ -195,7 +195,8 @@ int sonde_run__compile(struct sonde_run *r)
 
 	if (!r || r->prog)
 		return -EINVAL;
-	r->prog = bt_parse(r->text, r->filename, &e);
+	r->prog = bt_parse_params(r->text, r->filename, r->params, r->nparams,
+				  &e);
 	if (!r->prog)
 		return parse_failed(r, &e);
 	/* where each probe goes, before sema asks for its fields */

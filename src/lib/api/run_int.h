@@ -39,6 +39,11 @@ struct run_probe {
 	/* tracepoints, uprobes with DWARF: what sema reads as args-> */
 	struct bt_field *fields;
 	int nfields;
+	/* uprobes: fields read from DWARF once sema asks (run_args.c); the
+	 * error then, to say again */
+	bool fields_read;
+	int fields_err;
+	char *fields_msg;
 };
 
 struct sonde_run {
@@ -83,6 +88,10 @@ void run_probes_free(struct sonde_run *r);
 int run_probe_info(void *ctx, const struct bt_block *b,
 		   const struct bt_probe *p, const struct bt_field **fields,
 		   int *nfields, struct lib_error *err);
+/* run_args.c: a uprobe's parameters from DWARF into rp->fields, the
+ * first time (0 or -errno with err set, then and on every later call) */
+int run_uprobe_fields(struct sonde_run *r, struct run_probe *rp,
+		      struct lib_error *err);
 /* The resolved probe of (block, probe), or NULL. */
 struct run_probe *run_probe_of(struct sonde_run *r, int block, int probe);
 

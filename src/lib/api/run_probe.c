@@ -416,12 +416,15 @@ int run_probe_info(void *ctx, const struct bt_block *b,
 		   int *nfields, struct lib_error *err)
 {
 	struct sonde_run *r = ctx;
-	int i;
+	int i, e;
 
 	(void)b;
 	for (i = 0; i < r->nprobes; i++) {
 		if (r->probes[i].bp != p)
 			continue;
+		if (p->kind == BT_P_UPROBE &&
+		    (e = run_uprobe_fields(r, &r->probes[i], err)) < 0)
+			return e;
 		*fields = r->probes[i].fields;
 		*nfields = r->probes[i].nfields;
 		return 0;
@@ -445,9 +448,12 @@ void run_probes_free(struct sonde_run *r)
 		for (j = 0; rp->bsites && j < rp->nsites; j++)
 			run_site_free(&rp->bsites[j]);
 		free(rp->bsites);
-		for (j = 0; j < rp->nfields; j++)
+		for (j = 0; j < rp->nfields; j++) {
 			free(rp->fields[j].name);
+			free(rp->fields[j].why);
+		}
 		free(rp->fields);
+		free(rp->fields_msg);
 	}
 	free(r->probes);
 	r->probes = NULL;

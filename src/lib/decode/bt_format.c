@@ -219,15 +219,25 @@ void bt_format_value_ind(FILE *out, const struct bt_type *t, const uint8_t *v,
 		format_buf(out, t, v);
 		break;
 	case BT_T_TUPLE:
-		fputc('(', out);
+		/* a record (a uprobe's args): "{ .n = 1, .c = 120 }" */
+		fputs(t->names ? "{ " : "(", out);
 		for (int i = 0; i < t->ntup; i++) {
 			if (i)
 				fputs(", ", out);
+			if (t->names)
+				fprintf(out, ".%s = ", t->names[i]);
+			/* records are newer bpftrace's (0.17 has none): a
+			 * pointer member prints in hex, as it prints it */
+			if (t->names && t->tup[i].kind == BT_T_PTR) {
+				fprintf(out, "0x%" PRIx64,
+					rd64(v + bt_tuple_offset(t, i)));
+				continue;
+			}
 			bt_format_value_ind(out, &t->tup[i],
 					    v + bt_tuple_offset(t, i), sym,
 					    indent);
 		}
-		fputc(')', out);
+		fputs(t->names ? " }" : ")", out);
 		break;
 	case BT_T_PTR: /* 0.17: a number, as a map's value and in tuples */
 		fprintf(out, "%" PRIu64, rd64(v));
@@ -287,14 +297,21 @@ void bt_format_value_json(FILE *out, const struct bt_type *t, const uint8_t *v,
 		return;
 	}
 	if (t->kind == BT_T_TUPLE) {
-		fputc('[', out);
+		/* a record: an object {"n": 1, "c": 120} */
+		fputc(t->names ? '{' : '[', out);
 		for (int i = 0; i < t->ntup; i++) {
 			if (i)
-				fputc(',', out);
+				fputs(t->names ? ", " : ",", out);
+			if (t->names) {
+				fputc('"', out);
+				bt_json_escape(out, t->names[i],
+					       strlen(t->names[i]));
+				fputs("\": ", out);
+			}
 			bt_format_value_json(out, &t->tup[i],
 					     v + bt_tuple_offset(t, i), sym);
 		}
-		fputc(']', out);
+		fputc(t->names ? '}' : ']', out);
 		return;
 	}
 	mem = open_memstream(&text, &len);

@@ -151,7 +151,9 @@ static void key_text(FILE *out, const struct bt_map *m, const uint8_t *key,
 		     bool json, const struct bt_symbolizer *sym)
 {
 	const struct bt_type *k = &m->key;
-	int n = k->kind == BT_T_TUPLE ? k->ntup : 1;
+	/* several keys print side by side; a record key is one value */
+	bool flat = k->kind == BT_T_TUPLE && !k->names;
+	int n = flat ? k->ntup : 1;
 	char *text = NULL;
 	size_t len = 0;
 	FILE *mem;
@@ -162,10 +164,8 @@ static void key_text(FILE *out, const struct bt_map *m, const uint8_t *key,
 	if (!mem)
 		return;
 	for (int i = 0; i < n; i++) {
-		const struct bt_type *t =
-			k->kind == BT_T_TUPLE ? &k->tup[i] : k;
-		uint32_t off =
-			k->kind == BT_T_TUPLE ? bt_tuple_offset(k, i) : 0;
+		const struct bt_type *t = flat ? &k->tup[i] : k;
+		uint32_t off = flat ? bt_tuple_offset(k, i) : 0;
 
 		if (i)
 			fputs(json ? "," : ", ", mem);

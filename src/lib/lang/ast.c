@@ -42,7 +42,11 @@ void type_free(struct bt_type *t)
 		return;
 	for (int i = 0; i < t->ntup && t->tup; i++)
 		type_free(&t->tup[i]);
+	for (int i = 0; i < t->ntup && t->names; i++)
+		free(t->names[i]);
+	free(t->names);
 	free(t->tup);
+	t->names = NULL;
 	t->tup = NULL;
 	t->ntup = 0;
 }
@@ -51,6 +55,7 @@ int type_copy(struct bt_type *dst, const struct bt_type *src)
 {
 	*dst = *src;
 	dst->tup = NULL;
+	dst->names = NULL;
 	dst->ntup = 0;
 	if (!src->ntup)
 		return 0;
@@ -60,6 +65,18 @@ int type_copy(struct bt_type *dst, const struct bt_type *src)
 	dst->ntup = src->ntup;
 	for (int i = 0; i < src->ntup; i++)
 		if (type_copy(&dst->tup[i], &src->tup[i]) < 0)
+			return -ENOMEM;
+	return src->names ? type_set_names(dst, (const char *const *)src->names)
+			  : 0;
+}
+
+int type_set_names(struct bt_type *t, const char *const *names)
+{
+	t->names = calloc((size_t)(t->ntup ? t->ntup : 1), sizeof(*t->names));
+	if (!t->names)
+		return -ENOMEM;
+	for (int i = 0; i < t->ntup; i++)
+		if (!(t->names[i] = strdup(names[i])))
 			return -ENOMEM;
 	return 0;
 }
@@ -145,12 +162,17 @@ const char *type_name(const struct bt_type *t, char *buf, size_t len)
 		snprintf(buf, len, "buffer[%u]", t->strsize + 1);
 		return buf;
 	case BT_T_TUPLE: {
-		size_t n = (size_t)snprintf(buf, len, "(");
+		/* a record: "record(n: pointer, c: int8)" */
+		size_t n = (size_t)snprintf(buf, len, "%s(",
+					    t->names ? "record" : "");
 		char one[64];
 
 		for (int i = 0; i < t->ntup && n < len; i++)
 			n += (size_t)snprintf(
-				buf + n, len - n, "%s%s", i ? "," : "",
+				buf + n, len - n, "%s%s%s%s",
+				i ? (t->names ? ", " : ",") : "",
+				t->names ? t->names[i] : "",
+				t->names ? ": " : "",
 				type_name(&t->tup[i], one, sizeof(one)));
 		if (n < len)
 			snprintf(buf + n, len - n, ")");

@@ -82,6 +82,9 @@ struct bt_type {
 	int ntup;	      /* TUPLE */
 	struct bt_type *tup;  /* TUPLE: ntup element types (owned) */
 	int64_t lmin, lmax, lstep; /* LHIST's arguments */
+	char **names; /* TUPLE: a record's member names (ntup, owned), printed
+		       * "{ .a = 1, .b = 2 }" (a uprobe's args); NULL for a
+		       * tuple "(1, 2)" */
 };
 
 /*
@@ -235,6 +238,9 @@ struct bt_field {
 	uint32_t offset; /* tracepoint: in the record; uprobe: unused */
 	bool data_loc;	 /* __data_loc char[]: a string in the record */
 	int arg;	 /* uprobe DWARF: the argument's index (arg0..) */
+	char *why; /* type NONE: why the field cannot be read ("a parameter
+		    * of type 'double' ..."), for sema's error; else NULL
+		    * (owned by the callee's ctx) */
 };
 
 struct bt_block {
@@ -287,6 +293,12 @@ struct bt_program {
  * "FILE:LINE:COL: what" and err->col the byte offset in text. */
 struct bt_program *bt_parse(const char *text, const char *filename,
 			    struct lib_error *err);
+/* The same with the command line's $1..$N known: bpftrace puts their text
+ * into the probes ("i:ms:$1", "BEG$1", "$1"); unroll ($1), lhist()'s
+ * bounds and str($1) as a literal read them in bt_check(). */
+struct bt_program *bt_parse_params(const char *text, const char *filename,
+				   char *const *params, int nparams,
+				   struct lib_error *err);
 void bt_program_free(struct bt_program *p);
 
 /* What sema needs of each probe, from the runtime: info(ctx, block,

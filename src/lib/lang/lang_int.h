@@ -57,6 +57,9 @@ const char *tok_name(const struct token *tk, char *buf, size_t len);
 /* probe.c: a probe's kind (and period) from its text, or an error */
 int bt_probe_classify(struct bt_probe *pr, struct lib_error *err,
 		      const char *text, const char *file);
+/* probe.c: $1..$N in a probe's text replaced by the parameters' text */
+int bt_probe_subst(struct bt_probe *pr, char *const *params, int nparams,
+		   struct lib_error *err, const char *text, const char *file);
 
 /* ast.c */
 struct bt_node *node_new(enum bt_kind kind, struct bt_loc loc);
@@ -64,6 +67,8 @@ int node_add(struct bt_node *n, struct bt_node *kid);
 void node_free(struct bt_node *n);
 void type_free(struct bt_type *t);
 int type_copy(struct bt_type *dst, const struct bt_type *src);
+/* A TUPLE's member names (a record): copies of names[0..ntup) */
+int type_set_names(struct bt_type *t, const char *const *names);
 /* loc spanning a to b (b after a; other lines: a up to its line's end) */
 struct bt_loc loc_span(struct bt_loc a, struct bt_loc b);
 /* bpftrace's name of a type: "int64", "unsigned int64", "string[2]" */
@@ -95,9 +100,20 @@ struct sema {
 int sema_err(struct sema *s, struct bt_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int sema_expr(struct sema *s, struct bt_node *n);
+/* $N (or $#) as an integer, where bpftrace wants a literal (unroll,
+ * lhist's bounds); 0 or the error for a parameter that is not a number */
+int sema_param_int(struct sema *s, const struct bt_node *n, int64_t *v);
 /* A map node: its id, its keys typed and checked against the map's key
  * type; need_value: the map must have a value type already. */
 int sema_map(struct sema *s, struct bt_node *m, bool need_value);
+/* sema_args.c: x.name: a probe's field or parameter (args.n, args->n),
+ * a record's member (@.n with @ = args) */
+int sema_field(struct sema *s, struct bt_node *n);
+/* args alone: the record of the probe's parameters; n becomes the TUPLE
+ * of its fields (named), which the generator builds as any tuple */
+int sema_args(struct sema *s, struct bt_node *n);
+/* that TUPLE's type gets its member names */
+int sema_record(struct sema *s, struct bt_node *n);
 /* A call (print, printf, str, ...): its checks and type. */
 int sema_call(struct sema *s, struct bt_node *n);
 /* The aggregating functions: true for count, sum, ... hist, lhist */
@@ -112,6 +128,8 @@ int t_tuple(struct bt_type *t, struct bt_node **kids, int n);
 bool t_intlike(const struct bt_type *t);
 /* signed arithmetic and comparison (a pointer's are unsigned) */
 bool t_signed(const struct bt_type *t);
+/* Can a value of type b go where a's are (a map's, a variable's)? */
+bool t_agree(const struct bt_type *a, const struct bt_type *b);
 /* bpftrace's coarse names in printf's and the ternary's messages */
 const char *t_kind_name(const struct bt_type *t);
 

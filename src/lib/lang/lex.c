@@ -332,7 +332,9 @@ int lex_next(struct lexer *lx, struct token *tk, bool probe)
 		tk->loc = here(lx, lx->pos, 0);
 		return 0;
 	}
-	if (probe && (isalpha((unsigned char)*s) || *s == '_' || *s == '"'))
+	/* a probe may start with a positional parameter: "$1 { }" */
+	if (probe && (isalpha((unsigned char)*s) || *s == '_' || *s == '"' ||
+		      (*s == '$' && isdigit((unsigned char)s[1]))))
 		r = lex_probe(lx, tk);
 	else if (isdigit((unsigned char)*s))
 		r = lex_int(lx, tk);

@@ -22,6 +22,8 @@ struct parser {
 	bool in_pred; /* '/' followed by '{' ends the predicate */
 	int parens;
 	bool failed;
+	char *const *params; /* $1..$N, for the probes' text */
+	int nparams;
 };
 
 static int advance(struct parser *ps, bool probe)
@@ -489,11 +491,17 @@ static struct bt_node *loop_stmt(struct parser *ps, enum bt_kind kind)
 	if (!n || advance(ps, false) < 0 || expect(ps, '(', "(") < 0)
 		goto fail;
 	if (kind == BT_N_UNROLL) {
-		if (ps->tk.t != T_INT) {
+		if (ps->tk.t != T_INT && ps->tk.t != T_PARAM) {
 			unexpected(ps, "integer");
 			goto fail;
 		}
 		n->num = ps->tk.num;
+		/* unroll ($1): the count is the parameter's (sema.c) */
+		if (ps->tk.t == T_PARAM &&
+		    !(n = add(ps, n, mk(ps, BT_N_POSPARAM, ps->tk.loc))))
+			return NULL;
+		if (ps->tk.t == T_PARAM)
+			n->kid[0]->num = ps->tk.num;
 		if (advance(ps, false) < 0)
 			goto fail;
 		n->loc = loc_span(n->loc, ps->tk.loc); /* up to ')' */
@@ -621,7 +629,9 @@ static int add_probe(struct parser *ps, struct bt_block *b)
 	memset(pr, 0, sizeof(*pr));
 	pr->loc = ps->tk.loc;
 	pr->spec = take(ps);
-	if (bt_probe_classify(pr, ps->err, ps->p->text, ps->p->filename) < 0) {
+	if (bt_probe_subst(pr, ps->params, ps->nparams, ps->err, ps->p->text,
+			   ps->p->filename) < 0 ||
+	    bt_probe_classify(pr, ps->err, ps->p->text, ps->p->filename) < 0) {
 		ps->failed = true;
 		return -EINVAL;
 	}
@@ -657,7 +667,14 @@ static int parse_block(struct parser *ps, struct bt_block *b)
 struct bt_program *bt_parse(const char *text, const char *filename,
 			    struct lib_error *err)
 {
-	struct parser ps = {.err = err};
+	return bt_parse_params(text, filename, NULL, 0, err);
+}
+
+struct bt_program *bt_parse_params(const char *text, const char *filename,
+				   char *const *params, int nparams,
+				   struct lib_error *err)
+{
+	struct parser ps = {.err = err, .params = params, .nparams = nparams};
 	struct bt_program *p = calloc(1, sizeof(*p));
 
 	if (!p || !(p->text = strdup(text)) ||

@@ -5,6 +5,8 @@
  * bpftrace 0.17's checks and messages ("uprobe probe type requires 2
  * arguments", "x is not an accepted unit of time"). The rest of the text
  * (paths, globs, sonde's own spec syntax) is the runtime's to resolve.
+ * Positional parameters in a probe ("i:ms:$1", "BEG$1", "$1") are replaced
+ * by their text first, as bpftrace does.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -83,6 +85,53 @@ static int period(struct bt_probe *pr, const char *args, const char *what,
 	}
 	return bt_error(err, text, file, pr->loc,
 			"%.*s is not an accepted unit of time", (int)ul, args);
+}
+
+int bt_probe_subst(struct bt_probe *pr, char *const *params, int nparams,
+		   struct lib_error *err, const char *text, const char *file)
+{
+	const char *s = pr->spec;
+	char *out, *o, *end;
+	size_t len = 0;
+	long k;
+
+	if (!strchr(s, '$'))
+		return 0;
+	/* twice: the length, then the text */
+	for (int pass = 0; pass < 2; pass++) {
+		o = out = pass ? malloc(len + 1) : NULL;
+		if (pass && !out)
+			return lib_error_set(err, ENOMEM, -1, "out of memory");
+		for (s = pr->spec; *s;) {
+			if (*s != '$' || s[1] < '0' || s[1] > '9') {
+				if (pass)
+					*o++ = *s;
+				else
+					len++;
+				s++;
+				continue;
+			}
+			k = strtol(s + 1, &end, 10);
+			if (k < 1 || k > nparams) {
+				free(out);
+				return bt_error(err, text, file, pr->loc,
+						"$%ld is used in a probe but "
+						"not given (%d positional "
+						"parameter%s)",
+						k, nparams,
+						nparams == 1 ? "" : "s");
+			}
+			if (pass)
+				o = stpcpy(o, params[k - 1]);
+			else
+				len += strlen(params[k - 1]);
+			s = end;
+		}
+	}
+	*o = '\0';
+	free(pr->spec);
+	pr->spec = out;
+	return 0;
 }
 
 int bt_probe_classify(struct bt_probe *pr, struct lib_error *err,

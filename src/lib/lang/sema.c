@@ -94,15 +94,15 @@ int t_tuple(struct bt_type *t, struct bt_node **kids, int n)
 }
 
 /* Can a value of type b go where a's are (a map's, a variable's)? */
-static bool agree(const struct bt_type *a, const struct bt_type *b)
+bool t_agree(const struct bt_type *a, const struct bt_type *b)
 {
 	if (a->kind != b->kind)
 		return false;
 	if (a->kind == BT_T_TUPLE) {
-		if (a->ntup != b->ntup)
+		if (a->ntup != b->ntup || !a->names != !b->names)
 			return false;
 		for (int i = 0; i < a->ntup; i++)
-			if (!agree(&a->tup[i], &b->tup[i]))
+			if (!t_agree(&a->tup[i], &b->tup[i]))
 				return false;
 	}
 	if (a->kind == BT_T_LHIST)
@@ -182,8 +182,8 @@ int sema_map(struct sema *s, struct bt_node *m, bool need_value)
 	for (int i = 0; i < m->nkid; i++) {
 		if ((r = sema_expr(s, m->kid[i])) < 0)
 			return r;
-		/* a tuple key (newer bpftrace's): @m[$t] and @m[a, b] are
-		 * one key type when $t is (a, b) */
+		/* a tuple or a record is a key as newer bpftrace has it
+		 * (0.17 refuses tuples); its bytes are zero-padded */
 		if (m->kid[i]->type.kind == BT_T_NONE ||
 		    m->kid[i]->type.kind >= BT_T_COUNT)
 			return sema_err(s, m->kid[i]->loc,
@@ -203,7 +203,7 @@ int sema_map(struct sema *s, struct bt_node *m, bool need_value)
 	    key.kind != BT_T_NONE) {
 		type_free(&map->key);
 		r = type_copy(&map->key, &key);
-	} else if (!agree(&map->key, &key)) {
+	} else if (!t_agree(&map->key, &key)) {
 		key_names(&key, got, sizeof(got));
 		key_names(&map->key, want, sizeof(want));
 		r = sema_err(s, m->loc,
@@ -396,13 +396,13 @@ static int ternary(struct sema *s, struct bt_node *n)
 				t_kind_name(&n->kid[0]->type));
 	if (t_intlike(a) && t_intlike(b)) {
 		n->type = t_int(8, t_signed(a) && t_signed(b));
-		if (a->kind == BT_T_PTR && agree(a, b) && a->isize == b->isize)
+		if (a->kind == BT_T_PTR && t_agree(a, b) && a->isize == b->isize)
 			n->type = *a;
 		return 0;
 	}
 	if (a->kind == BT_T_NONE && b->kind == BT_T_NONE)
 		return 0; /* c ? printf(..) : printf(..): a statement */
-	if (!agree(a, b) || a->kind == BT_T_NONE)
+	if (!t_agree(a, b) || a->kind == BT_T_NONE)
 		return sema_err(s, n->loc,
 				"Ternary operator must return the same type: "
 				"have '%s' and '%s'",
@@ -467,63 +467,23 @@ static int cast(struct sema *s, struct bt_node *n)
 			n->name);
 }
 
-/* args->name: the field the runtime found in every probe of the block */
-static int field(struct sema *s, struct bt_node *n)
+int sema_param_int(struct sema *s, const struct bt_node *n, int64_t *v)
 {
-	struct bt_node *base = n->kid[0];
-	struct bt_loc at = n->loc; /* bpftrace blames "$a." */
-	char a[64];
+	const char *t = "";
+	char *end;
 
-	if (base->kind != BT_N_BUILTIN || strcmp(base->name, "args")) {
-		int r = sema_expr(s, base);
-
-		if (r < 0)
-			return r;
-		at.len -= at.len > (int)strlen(n->name) ? (int)strlen(n->name)
-							: 0;
-		return sema_err(
-			s, at,
-			"Can not access field '%s' on expression of type '%s'",
-			n->name, type_name(&base->type, a, sizeof(a)));
+	if (n->num == 0) { /* $# */
+		*v = s->p->nparams;
+		return 0;
 	}
-	if (!s->info)
-		return sema_err(
-			s, n->loc,
-			"args->%s: the probe's fields are not known here",
-			n->name);
-	for (int i = 0; i < s->b->nprobes; i++) {
-		const struct bt_field *f = NULL;
-		int nf = 0, r, j;
-
-		r = s->info(s->ctx, s->b, &s->b->probes[i], &f, &nf, s->err);
-		if (r < 0)
-			return r;
-		for (j = 0; j < nf && strcmp(f[j].name, n->name); j++)
-			;
-		if (j == nf)
-			return sema_err(
-				s, n->loc,
-				"%s has no argument or field named '%s'",
-				s->b->probes[i].spec, n->name);
-		if (i && (n->off != (f[j].data_loc || s->b->probes[i].kind ==
-							      BT_P_TRACEPOINT
-					     ? (int64_t)f[j].offset
-					     : f[j].arg) ||
-			  !agree(&n->type, &f[j].type)))
-			return sema_err(
-				s, n->loc,
-				"args->%s differs between the probes of "
-				"this block, which is not supported yet",
-				n->name);
-		if (i)
-			continue;
-		n->off = s->b->probes[i].kind == BT_P_TRACEPOINT
-				 ? (int64_t)f[j].offset
-				 : f[j].arg;
-		n->data_loc = f[j].data_loc;
-		if (type_copy(&n->type, &f[j].type) < 0)
-			return -ENOMEM;
-	}
+	if (n->num <= (uint64_t)s->p->nparams)
+		t = s->p->params[n->num - 1];
+	*v = *t ? (int64_t)strtoull(t, &end, 0) : 0;
+	if (*t && *end)
+		return sema_err(s, n->loc,
+				"$%d used numerically but given \"%s\". Try "
+				"using str($%d).",
+				(int)n->num, t, (int)n->num);
 	return 0;
 }
 
@@ -571,7 +531,7 @@ int sema_expr(struct sema *s, struct bt_node *n)
 	case BT_N_CALL:
 		return sema_call(s, n);
 	case BT_N_FIELD:
-		return field(s, n);
+		return sema_field(s, n);
 	case BT_N_CAST:
 		if ((r = sema_expr(s, n->kid[0])) < 0)
 			return r;
@@ -596,7 +556,10 @@ int sema_expr(struct sema *s, struct bt_node *n)
 				return sema_err(
 					s, n->kid[i]->loc,
 					"a tuple can not hold this value");
-		return t_tuple(&n->type, n->kid, n->nkid);
+		if ((r = t_tuple(&n->type, n->kid, n->nkid)) < 0)
+			return r;
+		/* args alone, made a tuple by sema_args(): a record */
+		return n->name ? sema_record(s, n) : 0;
 	case BT_N_TUPLE_GET:
 		if (n->kid[0]->type.kind != BT_T_TUPLE)
 			return sema_err(
@@ -647,7 +610,7 @@ static int assign_var(struct sema *s, struct bt_node *n)
 			"Value 'none' cannot be assigned to a variable.");
 	if (id < 0)
 		r = var_add(s, v, &e->type);
-	else if (!agree(&s->b->var_types[id], &e->type))
+	else if (!t_agree(&s->b->var_types[id], &e->type))
 		return sema_err(
 			s, n->loc,
 			"Type mismatch for $%s: trying to assign value of "
@@ -695,7 +658,7 @@ static int assign_map(struct sema *s, struct bt_node *n)
 			* one, bt_gen scales n) */
 	} else if (map->value.kind == BT_T_NONE) {
 		r = type_copy(&map->value, &t);
-	} else if (!agree(&map->value, &t)) {
+	} else if (!t_agree(&map->value, &t)) {
 		/* bpftrace 0.17's message, its missing closing quote too */
 		r = sema_err(s, m->loc,
 			     "Type mismatch for @%s: trying to assign value of "
@@ -798,6 +761,13 @@ static int stmt(struct sema *s, struct bt_node *n)
 		return n->orelse->kind == BT_N_IF ? stmt(s, n->orelse)
 						  : block(s, n->orelse);
 	case BT_N_UNROLL:
+		if (n->nkid && n->kid[0]->kind == BT_N_POSPARAM) {
+			int64_t v;
+
+			if ((r = sema_param_int(s, n->kid[0], &v)) < 0)
+				return r;
+			n->num = v < 0 ? 0 : (uint64_t)v;
+		}
 		if (n->num > 100)
 			return sema_err(s, n->loc,
 					"unroll maximum value is 100");

@@ -96,20 +96,22 @@ static int builtin(struct sema *s, struct bt_node *n)
 				"The %s builtin can only be used with "
 				"'kprobes', 'uprobes' and 'usdt' probes",
 				id);
-		/* a USDT probe's arguments come from its note, as many as
-		 * it has (the code generator checks each site's count) */
-		if (*id == 's' ||
-		    (k >= BT_MAX_ARGS &&
-		     !(all_probes(s->b, K(BT_P_USDT)) && k < 64)))
+		if (*id == 's')
 			return sema_err(s, n->loc, "%s is not supported yet",
 					id);
+		/* past the sixth: the caller's stack (x86-64) for uprobes
+		 * and kprobes; a USDT probe's from its note, as many as it
+		 * has (the code generator checks each site's count) */
+		if (k >= BT_MAX_ARGS &&
+		    !all_probes(s->b, K(BT_P_UPROBE) | K(BT_P_KPROBE)) &&
+		    !(all_probes(s->b, K(BT_P_USDT)) && k < 64))
+			return sema_err(s, n->loc,
+					"%s is not supported here yet", id);
 		n->type = t_int(8, false);
 		return 0;
 	}
 	if (!strcmp(id, "args"))
-		return sema_err(s, n->loc,
-				"args on its own (not args->field) is not "
-				"supported yet");
+		return sema_args(s, n);
 	if (!strcmp(id, "username") || !strcmp(id, "ctx") ||
 	    !strcmp(id, "cpid") || !strcmp(id, "jiffies") ||
 	    !strcmp(id, "numaid") || !strcmp(id, "func_id"))
@@ -164,21 +166,6 @@ static bool literal(const struct bt_node *n, int64_t *v)
 	return false;
 }
 
-/* $N given a number: its value, as bpftrace takes it where a literal goes
- * (buf("hello", $1)) */
-static bool param_literal(struct sema *s, const struct bt_node *n, int64_t *v)
-{
-	const char *t;
-	char *end;
-
-	if (n->kind != BT_N_POSPARAM || !n->num ||
-	    n->num > (uint64_t)s->p->nparams)
-		return false;
-	t = s->p->params[n->num - 1];
-	*v = strtoll(t, &end, 0);
-	return *t && !*end;
-}
-
 int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 {
 	int i, r;
@@ -226,13 +213,22 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 	val->is_signed = t_signed(&n->kid[0]->type);
 	if (i != 7)
 		return 0;
-	for (int k = 0; k < 3; k++)
-		if (!literal(n->kid[k + 1], &lv[k]) &&
-		    !param_literal(s, n->kid[k + 1], &lv[k]))
+	for (int k = 0; k < 3; k++) {
+		struct bt_node *b = n->kid[k + 1];
+
+		/* lhist(x, $1, $2, $3): the parameters are the literals */
+		if (b->kind == BT_N_POSPARAM) {
+			if ((r = sema_param_int(s, b, &lv[k])) < 0)
+				return r;
+			b->kind = BT_N_INT;
+			b->num = (uint64_t)lv[k];
+		}
+		if (!literal(b, &lv[k]))
 			return sema_err(
 				s, n->loc,
 				"lhist() expects a integer literal (none "
 				"provided)");
+	}
 	if (lv[0] < 0)
 		return sema_err(
 			s, n->loc,
@@ -472,23 +468,39 @@ static int map_call(struct sema *s, struct bt_node *n)
 	return 0;
 }
 
-/* str($N + k) with $N a word, not a number: bpftrace takes $N as the
- * address of its text, so this is the text from its k-th byte */
-static bool param_text_plus(const struct sema *s, const struct bt_node *n)
+/* str($N + k): bpftrace's pointer into the parameter's text, the
+ * literal of its text from byte k. 1 when n became that STR. */
+static int param_offset(struct sema *s, struct bt_node *n)
 {
-	const struct bt_node *p = n->nkid == 2 ? n->kid[0] : NULL;
-	const char *v;
-	char *end;
+	struct bt_node *b = n->kid[0];
+	const char *v = "";
+	size_t len;
+	char *text;
 
-	if (n->kind != BT_N_BINOP || n->op != '+' || p->kind != BT_N_POSPARAM ||
-	    n->kid[1]->kind != BT_N_INT || !p->num ||
-	    p->num > (uint64_t)s->p->nparams)
-		return false;
-	v = s->p->params[p->num - 1];
-	if (!*v)
-		return false;
-	strtoll(v, &end, 0);
-	return *end;
+	if (b->kind != BT_N_BINOP || b->op != '+' ||
+	    b->kid[0]->kind != BT_N_POSPARAM || !b->kid[0]->num)
+		return 0;
+	if (b->kid[0]->num <= (uint64_t)s->p->nparams)
+		v = s->p->params[b->kid[0]->num - 1];
+	len = strlen(v);
+	if (b->kid[1]->kind != BT_N_INT || b->kid[1]->num > len)
+		return sema_err(s, b->loc,
+				"only addition of a single constant less or "
+				"equal to the length of $%d (which is %zu) is "
+				"allowed inside str()",
+				(int)b->kid[0]->num, len);
+	if (!(text = strdup(v + b->kid[1]->num)))
+		return -ENOMEM;
+	node_free(b);
+	free(n->kid);
+	n->kid = NULL;
+	n->nkid = 0;
+	free(n->name);
+	n->name = text;
+	n->kind = BT_N_STR;
+	n->num = strlen(text);
+	n->type = t_str((uint32_t)n->num + 1);
+	return 1;
 }
 
 static int str_call(struct sema *s, struct bt_node *n)
@@ -500,25 +512,22 @@ static int str_call(struct sema *s, struct bt_node *n)
 
 	if ((r = nargs(s, n, is_buf ? 2 : 1, 2)) < 0)
 		return r;
+	if (!is_buf && n->nkid == 1 && (r = param_offset(s, n)) != 0)
+		return r < 0 ? r : 0;
+	/* str(x, $1), buf(x, $1): the parameter is the literal length */
+	if (n->nkid == 2 && n->kid[1]->kind == BT_N_POSPARAM) {
+		if ((r = sema_param_int(s, n->kid[1], &len)) < 0)
+			return r;
+		n->kid[1]->kind = BT_N_INT;
+		n->kid[1]->num = (uint64_t)len;
+		len = BT_STRLEN;
+	}
 	for (int i = 0; i < n->nkid; i++)
 		if ((i || n->kid[i]->kind != BT_N_POSPARAM) &&
-		    (i || is_buf || !param_text_plus(s, n->kid[i])) &&
 		    (r = sema_expr(s, n->kid[i])) < 0)
 			return r;
 	t = &n->kid[0]->type;
-	if (!is_buf && param_text_plus(s, n->kid[0])) {
-		const struct bt_node *a = n->kid[0];
-		size_t l = strlen(s->p->params[a->kid[0]->num - 1]);
-
-		if (a->kid[1]->num > l)
-			return sema_err(s, a->loc,
-					"only addition of a single constant "
-					"less or equal to the length of $%d "
-					"(which is %zu) is allowed inside "
-					"str()",
-					(int)a->kid[0]->num, l);
-		n->kid[0]->type = t_str(BT_STRLEN);
-	} else if (n->kid[0]->kind == BT_N_POSPARAM) {
+	if (n->kid[0]->kind == BT_N_POSPARAM) {
 		if (is_buf || n->kid[0]->num == 0)
 			return sema_err(s, n->loc,
 					"%s() expects a string or pointer",
@@ -534,7 +543,7 @@ static int str_call(struct sema *s, struct bt_node *n)
 		return sema_err(s, n->loc, "%s: invalid length argument",
 				n->name);
 	if (n->nkid == 2 &&
-	    (literal(n->kid[1], &len) || param_literal(s, n->kid[1], &len))) {
+	    literal(n->kid[1], &len)) {
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);
@@ -556,6 +565,32 @@ static int str_call(struct sema *s, struct bt_node *n)
 	return 0;
 }
 
+/* str($N) where a string literal is wanted (kaddr(str($1))): bpftrace
+ * reads it as the literal of the parameter's text. n becomes that STR. */
+static int param_literal(struct sema *s, struct bt_node *n)
+{
+	struct bt_node *k = n->nkid == 1 ? n->kid[0] : NULL;
+	const char *v = "";
+	char *name;
+
+	if (n->kind != BT_N_CALL || strcmp(n->name, "str") || !k ||
+	    k->kind != BT_N_POSPARAM || !k->num)
+		return 0;
+	if (k->num <= (uint64_t)s->p->nparams)
+		v = s->p->params[k->num - 1];
+	if (!(name = strdup(v)))
+		return -ENOMEM;
+	node_free(k);
+	free(n->kid);
+	n->kid = NULL;
+	n->nkid = 0;
+	free(n->name);
+	n->name = name;
+	n->kind = BT_N_STR;
+	n->num = strlen(v);
+	return 0;
+}
+
 static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)
 {
 	int r;
@@ -566,30 +601,6 @@ static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)
 		return sema_err(s, n->loc, "%s() expects an integer argument",
 				n->name);
 	n->type = t;
-	return 0;
-}
-
-/* f(str($N)) where f takes a string literal: the parameter's text in its
- * place, as bpftrace takes it (kaddr(str($1))) */
-static int param_string(struct sema *s, struct bt_node *n)
-{
-	struct bt_node *k = n->kid[0], *lit;
-	const char *v;
-
-	if (k->kind != BT_N_CALL || strcmp(k->name, "str") || k->nkid != 1 ||
-	    k->kid[0]->kind != BT_N_POSPARAM || !k->kid[0]->num)
-		return 0;
-	v = k->kid[0]->num <= (uint64_t)s->p->nparams
-		    ? s->p->params[k->kid[0]->num - 1]
-		    : "";
-	lit = node_new(BT_N_STR, k->loc);
-	if (!lit || !(lit->name = strdup(v))) {
-		node_free(lit);
-		return -ENOMEM;
-	}
-	lit->num = strlen(v);
-	n->kid[0] = lit;
-	node_free(k);
 	return 0;
 }
 
@@ -633,7 +644,8 @@ int sema_call(struct sema *s, struct bt_node *n)
 		return 0;
 	}
 	if (!strcmp(f, "time")) {
-		if ((r = nargs(s, n, 0, 1)) < 0)
+		if ((r = nargs(s, n, 0, 1)) < 0 ||
+		    (n->nkid && (r = param_literal(s, n->kid[0])) < 0))
 			return r;
 		if (n->nkid && n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,
@@ -651,7 +663,8 @@ int sema_call(struct sema *s, struct bt_node *n)
 		return one_int(s, n,
 			       (struct bt_type){.kind = BT_T_USYM, .size = 16});
 	if (!strcmp(f, "kaddr") || !strcmp(f, "uaddr")) {
-		if ((r = nargs(s, n, 1, 1)) < 0 || (r = param_string(s, n)) < 0)
+		if ((r = nargs(s, n, 1, 1)) < 0 ||
+		    (r = param_literal(s, n->kid[0])) < 0)
 			return r;
 		if (n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,

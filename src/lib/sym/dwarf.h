@@ -49,6 +49,38 @@ int dwarf_for_each_signature(const char *path, const char *dirs,
 				       void *ctx),
 			     void *ctx);
 
+/* A function's parameter where the function starts (dwarf_params.c) */
+enum dwarf_param_class {
+	DWP_INT,   /* an integer, enum, bool or char of size bytes */
+	DWP_PTR,   /* a pointer (or C++ reference) */
+	DWP_OTHER, /* not read: why says so */
+};
+
+struct dwarf_param {
+	char name[64];	/* "" for an unnamed one */
+	char ctype[64]; /* as C writes it: "int *", "char", "struct Foo" */
+	enum dwarf_param_class cls;
+	unsigned int size; /* DWP_INT: 1, 2, 4 or 8 */
+	bool is_signed;
+	/* DWP_PTR to an integer: its size (1, 2, 4, 8) and sign, else 0 */
+	unsigned int pointee_size;
+	bool pointee_signed;
+	/* argN: 0-5 the integer registers rdi..r9, 6 and up the eightbytes
+	 * of the caller's stack above the return address; -1 (why says
+	 * so) where sonde cannot be sure where it is */
+	int slot;
+	char why[256];
+};
+
+/* The parameters of the function whose first instruction is at file
+ * offset file_off of path, in order, by the x86-64 calling convention
+ * checked against DWARF's locations. *out malloc'd (dwarf_params_free()).
+ * 0, or -errno with one sentence in e (no debug info, not a function's
+ * first instruction, not x86-64). */
+int dwarf_entry_params(const char *path, const char *dirs, uint64_t file_off,
+		       struct dwarf_param **out, int *n, struct lib_error *e);
+void dwarf_params_free(struct dwarf_param *p, int n);
+
 struct sonde_session;
 struct probe;
 struct elf_file;

@@ -160,9 +160,19 @@ def program_of(d):
     return m.group(1) if m else ''
 
 
+# Cases whose outcome depends on timing, not on the tracer's meaning.
+TIMING_OUT = {
+    ('intcast', 'Sum casted retval'):
+        'counts the events after exit() until the tracer has read it: '
+        'a race (sonde detaches at once and counts 1; 0.17 often all 221)',
+}
+
+
 def why_out(suite, d):
     if suite in SUITE_OUT:
         return SUITE_OUT[suite]
+    if (suite, d['name']) in TIMING_OUT:
+        return TIMING_OUT[(suite, d['name'])]
     f = d['fields']
     keys = [k for k, _ in f]
     for k in ('NEW_PIDNS', 'SETUP', 'CLEANUP', 'SKIP_IF_ENV_HAS'):

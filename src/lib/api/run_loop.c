@@ -205,6 +205,10 @@ int sonde_run__poll(struct sonde_run *r, int timeout_ms)
 		return 0;
 	}
 	n = ring_buffer__poll(r->rb, timeout_ms);
+	/* printf messages do not wake the reader (bt_gen_msg.c): at the
+	 * timeout, what is there is read all the same */
+	if (n == 0)
+		n = ring_buffer__consume(r->rb);
 	if (n < 0 && n != -EINTR)
 		return run_err(r, -n, "reading the ring buffer: %s",
 			       strerror(-n));

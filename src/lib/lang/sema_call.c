@@ -468,20 +468,45 @@ static int map_call(struct sema *s, struct bt_node *n)
 	return 0;
 }
 
+/* $N's text ("" when it was not given) */
+static const char *param_text(const struct sema *s, uint64_t num)
+{
+	return num <= (uint64_t)s->p->nparams ? s->p->params[num - 1] : "";
+}
+
+/* The call n becomes the string literal text (a copy of it). */
+static int become_str(struct bt_node *n, const char *text)
+{
+	char *name = strdup(text);
+
+	if (!name)
+		return -ENOMEM;
+	for (int i = 0; i < n->nkid; i++)
+		node_free(n->kid[i]);
+	free(n->kid);
+	n->kid = NULL;
+	n->nkid = 0;
+	free(n->name);
+	n->name = name;
+	n->kind = BT_N_STR;
+	n->num = strlen(name);
+	n->type = t_str((uint32_t)n->num + 1);
+	return 0;
+}
+
 /* str($N + k): bpftrace's pointer into the parameter's text, the
  * literal of its text from byte k. 1 when n became that STR. */
 static int param_offset(struct sema *s, struct bt_node *n)
 {
 	struct bt_node *b = n->kid[0];
-	const char *v = "";
+	const char *v;
 	size_t len;
-	char *text;
+	int r;
 
 	if (b->kind != BT_N_BINOP || b->op != '+' ||
 	    b->kid[0]->kind != BT_N_POSPARAM || !b->kid[0]->num)
 		return 0;
-	if (b->kid[0]->num <= (uint64_t)s->p->nparams)
-		v = s->p->params[b->kid[0]->num - 1];
+	v = param_text(s, b->kid[0]->num);
 	len = strlen(v);
 	if (b->kid[1]->kind != BT_N_INT || b->kid[1]->num > len)
 		return sema_err(s, b->loc,
@@ -489,18 +514,8 @@ static int param_offset(struct sema *s, struct bt_node *n)
 				"equal to the length of $%d (which is %zu) is "
 				"allowed inside str()",
 				(int)b->kid[0]->num, len);
-	if (!(text = strdup(v + b->kid[1]->num)))
-		return -ENOMEM;
-	node_free(b);
-	free(n->kid);
-	n->kid = NULL;
-	n->nkid = 0;
-	free(n->name);
-	n->name = text;
-	n->kind = BT_N_STR;
-	n->num = strlen(text);
-	n->type = t_str((uint32_t)n->num + 1);
-	return 1;
+	r = become_str(n, v + b->kid[1]->num);
+	return r < 0 ? r : 1;
 }
 
 static int str_call(struct sema *s, struct bt_node *n)
@@ -542,8 +557,7 @@ static int str_call(struct sema *s, struct bt_node *n)
 	if (n->nkid == 2 && !t_intlike(&n->kid[1]->type))
 		return sema_err(s, n->loc, "%s: invalid length argument",
 				n->name);
-	if (n->nkid == 2 &&
-	    literal(n->kid[1], &len)) {
+	if (n->nkid == 2 && literal(n->kid[1], &len)) {
 		if (len < 0)
 			return sema_err(s, n->loc,
 					"%s: length must be positive", n->name);
@@ -570,25 +584,11 @@ static int str_call(struct sema *s, struct bt_node *n)
 static int param_literal(struct sema *s, struct bt_node *n)
 {
 	struct bt_node *k = n->nkid == 1 ? n->kid[0] : NULL;
-	const char *v = "";
-	char *name;
 
 	if (n->kind != BT_N_CALL || strcmp(n->name, "str") || !k ||
 	    k->kind != BT_N_POSPARAM || !k->num)
 		return 0;
-	if (k->num <= (uint64_t)s->p->nparams)
-		v = s->p->params[k->num - 1];
-	if (!(name = strdup(v)))
-		return -ENOMEM;
-	node_free(k);
-	free(n->kid);
-	n->kid = NULL;
-	n->nkid = 0;
-	free(n->name);
-	n->name = name;
-	n->kind = BT_N_STR;
-	n->num = strlen(v);
-	return 0;
+	return become_str(n, param_text(s, k->num));
 }
 
 static int one_int(struct sema *s, struct bt_node *n, struct bt_type t)

@@ -147,7 +147,8 @@ int check_boundary(struct sonde_session *s, struct probe *p,
 				  &prev, &next);
 	if (err == -ENOTSUP)
 		slog(s, SONDE_LOG_INFO,
-		     "built without capstone: %s+0x%llx is not checked to be "
+		     "no capstone (not built with it, or its library is not "
+		     "installed): %s+0x%llx is not checked to be "
 		     "on an instruction boundary",
 		     fn.name, (unsigned long long)(vaddr - fn.addr));
 	if (err != -EILSEQ)

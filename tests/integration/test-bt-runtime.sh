@@ -14,26 +14,9 @@ require_file "$SONDE" "$FIXTURES/bt/syscall"
 BT=$(dirname "$0")/../bt
 hygiene_begin
 
-# run-cases numbers its own lines; renumber them into this script's TAP
-while IFS= read -r line; do
-	case $line in
-	"ok "*)
-		T_NUM=$((T_NUM + 1))
-		echo "ok $T_NUM ${line#ok * }"
-		;;
-	"not ok "*"# TODO"*)
-		T_NUM=$((T_NUM + 1))
-		echo "not ok $T_NUM ${line#not ok * }"
-		;;
-	"not ok "*)
-		T_NUM=$((T_NUM + 1))
-		T_FAILED=$((T_FAILED + 1))
-		echo "not ok $T_NUM ${line#not ok * }"
-		;;
-	"1.."*) ;;
-	*) echo "$line" ;;
-	esac
-done < <(SONDE=$SONDE FIXTURES=$FIXTURES "$BT/run-cases" 2>&1)
+# run-cases numbers its own lines; adopt_tap renumbers them into this
+# script's TAP as they come
+adopt_tap <(SONDE=$SONDE FIXTURES=$FIXTURES "$BT/run-cases" 2>&1)
 
 hygiene_check "bt-runtime: tracefs as found"
 finish

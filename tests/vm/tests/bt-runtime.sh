@@ -19,24 +19,6 @@ fi
 hygiene_begin
 # through a file: the VM's /dev has no /dev/fd for a process substitution
 "$BT/run-cases" --kprobes >"$T_DIR/cases.out" 2>&1
-while IFS= read -r line; do
-	case $line in
-	"ok "*)
-		T_NUM=$((T_NUM + 1))
-		echo "ok $T_NUM ${line#ok * }"
-		;;
-	"not ok "*"# TODO"*)
-		T_NUM=$((T_NUM + 1))
-		echo "not ok $T_NUM ${line#not ok * }"
-		;;
-	"not ok "*)
-		T_NUM=$((T_NUM + 1))
-		T_FAILED=$((T_FAILED + 1))
-		echo "not ok $T_NUM ${line#not ok * }"
-		;;
-	"1.."*) ;;
-	*) echo "$line" ;;
-	esac
-done <"$T_DIR/cases.out"
+adopt_tap "$T_DIR/cases.out"
 hygiene_check "bt-runtime (kprobes): tracefs as found"
 finish

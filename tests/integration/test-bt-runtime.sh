@@ -6,7 +6,9 @@
 # expected output is bpftrace's own, checked against bpftrace 0.17 with
 # `tests/bt/run-cases --with-bpftrace`; cases named in tests/bt/runtime/
 # KNOWN_GAPS are TODO until sonde run has what they need. Nothing may be
-# left in tracefs afterwards.
+# left in tracefs afterwards. Some 250 cases, a few of them seconds long
+# (interval, profile), under ASan: more than the usual 300 s.
+# tests/run: timeout 900
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes

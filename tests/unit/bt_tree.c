@@ -345,6 +345,7 @@ uint32_t bt_map_type(enum bt_map_kind k)
 	case BT_M_STACKS:
 		return BPF_MAP_TYPE_STACK_TRACE;
 	case BT_M_SCRATCH:
+	case BT_M_LOST:
 		return BPF_MAP_TYPE_PERCPU_ARRAY;
 	case BT_M_ELAPSED:
 		return BPF_MAP_TYPE_ARRAY;

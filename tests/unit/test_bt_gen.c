@@ -36,6 +36,17 @@ static bool has(const struct bt_compiled *c, int i, uint8_t code, int64_t imm)
 	return false;
 }
 
+static size_t count(const struct bt_compiled *c, int i, uint8_t code,
+		    int32_t imm)
+{
+	size_t k, n = 0;
+
+	for (k = 0; k < c->progs[i].ninsns; k++)
+		n += c->progs[i].insns[k].code == code &&
+		     c->progs[i].insns[k].imm == imm;
+	return n;
+}
+
 /* BEGIN { printf("%d %s\n", pid, comm); exit(); } */
 static void test_printf_exit(void **state)
 {
@@ -51,9 +62,20 @@ static void test_printf_exit(void **state)
 	c = bt_gen_ok(p);
 	assert_int_equal(c->nprogs, 1);
 	assert_true(c->ringbuf >= 0);
-	/* small enough for the stack: no scratch map lookup */
-	assert_false(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_map_lookup_elem));
+	/* small enough for the stack: no scratch map lookup; the lookups
+	 * are the lost map's, one after each message (printf, exit) */
+	assert_int_equal(count(c, 0, BPF_JMP | BPF_CALL,
+			       BPF_FUNC_map_lookup_elem),
+			 count(c, 0, BPF_JMP | BPF_CALL,
+			       BPF_FUNC_ringbuf_output));
+	assert_int_equal(count(c, 0, BPF_JMP | BPF_CALL,
+			       BPF_FUNC_ringbuf_output),
+			 2);
 	assert_int_equal(c->maps[c->ringbuf].kind, BT_M_RINGBUF);
+	/* a message the ring has no room for is counted in the lost map */
+	assert_true(c->lost >= 0);
+	assert_int_equal(c->maps[c->lost].kind, BT_M_LOST);
+	assert_true(has(c, 0, BPF_STX | BPF_ATOMIC | BPF_DW, BPF_ADD));
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_ringbuf_output));
 	assert_true(has(c, 0, BPF_JMP | BPF_CALL, BPF_FUNC_get_current_comm));
 	/* the printf asks how full the ring is (no wake-up per event); the

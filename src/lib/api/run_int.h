@@ -71,6 +71,7 @@ struct sonde_run {
 	int end_link; /* index into links of END's hook, or -1 */
 	int exit_code; /* exit(code)'s, else 0 */
 	int error; /* a message the ring could not be handled: -errno */
+	uint64_t lost; /* messages lost so far, as last said */
 };
 
 /* run.c */

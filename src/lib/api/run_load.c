@@ -33,6 +33,7 @@ static uint32_t map_type(const struct bt_compiled *c, int i)
 	case BT_M_STACKS:
 		return BPF_MAP_TYPE_STACK_TRACE;
 	case BT_M_SCRATCH:
+	case BT_M_LOST:
 		return BPF_MAP_TYPE_PERCPU_ARRAY;
 	case BT_M_ELAPSED:
 		return BPF_MAP_TYPE_ARRAY;
@@ -48,6 +49,16 @@ static bool pow2(uint32_t v)
 	return v && !(v & (v - 1));
 }
 
+/* For tests only: SONDE_RUN_RING_BYTES (a power of 2 of pages) makes the
+ * ring small enough to overflow on purpose (test-bt-lost.sh). */
+static uint32_t test_ring_size(uint32_t max)
+{
+	const char *env = getenv("SONDE_RUN_RING_BYTES");
+	uint32_t v = env ? (uint32_t)strtoul(env, NULL, 0) : 0;
+
+	return pow2(v) && v >= (uint32_t)getpagesize() ? v : max;
+}
+
 static int create_map(struct sonde_run *r, int i)
 {
 	struct bt_cmap *m = &r->comp->maps[i];
@@ -61,6 +72,7 @@ static int create_map(struct sonde_run *r, int i)
 		ks = vs = 0;
 		if (!pow2(max) || max < (uint32_t)getpagesize())
 			max = RINGBUF_DEFAULT;
+		max = test_ring_size(max);
 		break;
 	case BPF_MAP_TYPE_STACK_TRACE:
 		ks = 4;

@@ -191,6 +191,37 @@ int run_ring_open(struct sonde_run *r)
 	return 0;
 }
 
+/* The messages the ring had no room for since the last look, said as
+ * bpftrace 0.17 says them: "Lost N events" in the output. */
+static void say_lost(struct sonde_run *r)
+{
+	int cm = r->comp->lost, cpu;
+	uint64_t *v, total = 0;
+	uint32_t key = 0;
+
+	if (cm < 0 || r->comp->maps[cm].fd < 0)
+		return;
+	v = calloc(r->ncpus, sizeof(*v));
+	if (!v || bpf_map_lookup_elem(r->comp->maps[cm].fd, &key, v)) {
+		free(v);
+		return;
+	}
+	for (cpu = 0; cpu < r->ncpus; cpu++)
+		total += v[cpu];
+	free(v);
+	if (total <= r->lost)
+		return;
+	if (r->opts.json)
+		fprintf(r->opts.out,
+			"{\"type\": \"lost_events\", \"data\": "
+			"{\"events\": %llu}}\n",
+			(unsigned long long)(total - r->lost));
+	else
+		fprintf(r->opts.out, "Lost %llu events\n",
+			(unsigned long long)(total - r->lost));
+	r->lost = total;
+}
+
 int sonde_run__poll(struct sonde_run *r, int timeout_ms)
 {
 	int n;
@@ -212,6 +243,7 @@ int sonde_run__poll(struct sonde_run *r, int timeout_ms)
 	if (n < 0 && n != -EINTR)
 		return run_err(r, -n, "reading the ring buffer: %s",
 			       strerror(-n));
+	say_lost(r);
 	if (r->error) {
 		n = r->error;
 		r->error = 0;
@@ -233,10 +265,12 @@ int sonde_run__end(struct sonde_run *r)
 	/* what the probes sent before they went (dropped after exit()) */
 	if (r->rb && ring_buffer__consume(r->rb) < 0)
 		err = run_err(r, EIO, "reading the ring buffer at the end");
+	say_lost(r);
 	r->in_end = true;
 	run_end_probe(r);
 	if (r->rb && ring_buffer__consume(r->rb) < 0)
 		err = run_err(r, EIO, "reading the ring buffer at the end");
+	say_lost(r);
 	/* bpftrace 0.17: two newlines, then every map in its order */
 	fputs("\n\n", r->opts.out);
 	order = calloc(r->prog->nmaps + 1, sizeof(*order));

@@ -346,6 +346,7 @@ enum bt_map_kind {
 	BT_M_STACKS,  /* STACK_TRACE, value 127 u64 frames */
 	BT_M_SCRATCH, /* PERCPU_ARRAY[1] */
 	BT_M_ELAPSED, /* ARRAY[1] u64 */
+	BT_M_LOST,    /* PERCPU_ARRAY[1] u64 */
 };
 
 /*
@@ -397,6 +398,8 @@ struct bt_compiled {
 			  * message staging that do not fit the stack */
 	int elapsed;	 /* ARRAY[1] u64: the start time, set by the runtime
 			  * before the BEGIN probe runs (elapsed) */
+	int lost;	 /* PERCPU_ARRAY[1] u64: the messages the ring had
+			  * no room for ("Lost N events") */
 	struct bt_cprog *progs;
 	int nprogs;
 	char **probe_names; /* the `probe` builtin's values, as bpftrace

@@ -157,6 +157,8 @@ int btg_cmap_of(struct btg *s, int map)
 		return special(s, &c->scratch, BT_M_SCRATCH, 4, 8, 1);
 	if (map == -4)
 		return special(s, &c->elapsed, BT_M_ELAPSED, 4, 8, 1);
+	if (map == -5)
+		return special(s, &c->lost, BT_M_LOST, 4, 8, 1);
 	return map;
 }
 
@@ -566,7 +568,7 @@ struct bt_compiled *bt_gen(const struct bt_program *p, struct lib_error *err)
 		return NULL;
 	}
 	c->prog = p;
-	c->ringbuf = c->stacks = c->scratch = c->elapsed = -1;
+	c->ringbuf = c->stacks = c->scratch = c->elapsed = c->lost = -1;
 	s.c = c;
 	e = user_maps(&s);
 	if (!e)

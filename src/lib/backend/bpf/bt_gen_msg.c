@@ -10,6 +10,22 @@
 
 #include "bt_gen_int.h"
 
+/* A message the ring had no room for (ringbuf_output's r0 != 0) is
+ * counted in the lost map, which the reader says as "Lost N events". */
+static void count_lost(struct btg *s)
+{
+	struct gen *g = &s->g;
+	int sent = gen_label_new(g);
+
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), sent);
+	btg_ld_map(s, R1, btg_cmap_of(s, -5));
+	EMIT(g, MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, BTG_ZERO_KEY),
+	     CALL(BPF_FUNC_map_lookup_elem));
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), sent);
+	EMIT(g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
+	gen_label_here(g, sent);
+}
+
 /* A message up the ring buffer: u64 id, u64 arg, then args (a tuple of
  * the nodes from kid[first]), or extra u64s (the integers kid[first..],
  * 0 for those not given). */
@@ -61,6 +77,7 @@ static int message(struct btg *s, const struct bt_node *n, uint64_t id,
 	btg_scr_ptr(s, R2, off);
 	EMIT(&s->g, MOV_IMM(R3, size), MOV_REG(R4, R7),
 	     CALL(BPF_FUNC_ringbuf_output));
+	count_lost(s);
 	return 0;
 }
 

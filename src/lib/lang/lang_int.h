@@ -123,6 +123,16 @@ int sema_args(struct sema *s, struct bt_node *n);
 int sema_record(struct sema *s, struct bt_node *n);
 /* sema_call.c: a call (print, printf, str, ...): its checks and type. */
 int sema_call(struct sema *s, struct bt_node *n);
+/* sema_builtin.c: a builtin (pid, comm, retval, arg0, args, ...): its
+ * checks against the block's probes and its type */
+int sema_builtin(struct sema *s, struct bt_node *n);
+/* sema_format.c: printf(fmt, ...), system(), cat(): the format checked
+ * against the arguments and kept */
+int sema_format_call(struct sema *s, struct bt_node *n);
+/* The format fmt of n's arguments kid[first..] into p->formats, its
+ * index into n's id; 0 or -ENOMEM. */
+int sema_format_add(struct sema *s, struct bt_node *n, const char *fmt,
+		    int first);
 /* The aggregating functions: true for count, sum, ... hist, lhist */
 bool sema_is_agg(const struct bt_node *n);
 /* @m = f(...) with f aggregating: the map value type into val */

@@ -87,7 +87,7 @@ int bt_error(struct lib_error *err, const char *text, const char *file,
 int bt_verror(struct lib_error *err, const char *text, const char *file,
 	      struct bt_loc loc, const char *fmt, va_list ap);
 
-/* sema.c, sema_call.c: the checker's state over one program */
+/* sema*.c: the checker's state over one program */
 struct sema {
 	struct bt_program *p;
 	struct bt_block *b; /* the block being checked */
@@ -99,13 +99,20 @@ struct sema {
 
 int sema_err(struct sema *s, struct bt_loc loc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* sema_expr.c: an expression's type (and its kids') */
 int sema_expr(struct sema *s, struct bt_node *n);
 /* $N (or $#) as an integer, where bpftrace wants a literal (unroll,
  * lhist's bounds); 0 or the error for a parameter that is not a number */
 int sema_param_int(struct sema *s, const struct bt_node *n, int64_t *v);
-/* A map node: its id, its keys typed and checked against the map's key
- * type; need_value: the map must have a value type already. */
+/* sema_var.c: a map node: its id, its keys typed and checked against the
+ * map's key type; need_value: the map must have a value type already. */
 int sema_map(struct sema *s, struct bt_node *m, bool need_value);
+/* $name read: its slot and type, or "Undefined or undeclared variable" */
+int sema_var_read(struct sema *s, struct bt_node *n);
+/* n an ASSIGN to a variable (its value already checked) or to a map: the
+ * slot gets its type, or the type must agree with the one it has */
+int sema_var_assign(struct sema *s, struct bt_node *n);
+int sema_map_assign(struct sema *s, struct bt_node *n);
 /* sema_args.c: x.name: a probe's field or parameter (args.n, args->n),
  * a record's member (@.n with @ = args) */
 int sema_field(struct sema *s, struct bt_node *n);
@@ -114,13 +121,24 @@ int sema_field(struct sema *s, struct bt_node *n);
 int sema_args(struct sema *s, struct bt_node *n);
 /* that TUPLE's type gets its member names */
 int sema_record(struct sema *s, struct bt_node *n);
-/* A call (print, printf, str, ...): its checks and type. */
+/* sema_call.c: a call (print, printf, str, ...): its checks and type. */
 int sema_call(struct sema *s, struct bt_node *n);
+/* sema_builtin.c: a builtin (pid, comm, retval, arg0, args, ...): its
+ * checks against the block's probes and its type */
+int sema_builtin(struct sema *s, struct bt_node *n);
+/* sema_format.c: printf(fmt, ...), system(), cat(): the format checked
+ * against the arguments and kept */
+int sema_format_call(struct sema *s, struct bt_node *n);
+/* The format fmt of n's arguments kid[first..] into p->formats, its
+ * index into n's id; 0 or -ENOMEM. */
+int sema_format_add(struct sema *s, struct bt_node *n, const char *fmt,
+		    int first);
 /* The aggregating functions: true for count, sum, ... hist, lhist */
 bool sema_is_agg(const struct bt_node *n);
 /* @m = f(...) with f aggregating: the map value type into val */
 int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val);
 
+/* sema_type.c: the types */
 struct bt_type t_int(int isize, bool is_signed);
 struct bt_type t_str(uint32_t n);
 /* kids' types as a TUPLE type (each at an 8-aligned offset) */
@@ -130,6 +148,8 @@ bool t_intlike(const struct bt_type *t);
 bool t_signed(const struct bt_type *t);
 /* Can a value of type b go where a's are (a map's, a variable's)? */
 bool t_agree(const struct bt_type *a, const struct bt_type *b);
+/* a takes b's room where b is larger (strings, tuples of strings) */
+void t_widen(struct bt_type *a, const struct bt_type *b);
 /* bpftrace's coarse names in printf's and the ternary's messages */
 const char *t_kind_name(const struct bt_type *t);
 

@@ -1,124 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * bpftrace's language: the builtins (pid, comm, retval, arg0...), the
- * functions (str, printf, print, count, hist, ...) and printf's format
- * checked against its arguments, with bpftrace 0.17's rules and
- * messages. What sonde does not run yet is refused here, at its place.
+ * bpftrace's language: the functions (str, buf, print, clear, delete,
+ * count, hist, lhist, ...) with bpftrace 0.17's rules and messages. What
+ * sonde does not run yet is refused here, at its place. The builtins are
+ * in sema_builtin.c, printf's format in sema_format.c.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lang_int.h"
-
-static bool all_probes(const struct bt_block *b, unsigned int kinds)
-{
-	for (int i = 0; i < b->nprobes; i++)
-		if (!(kinds & (1u << b->probes[i].kind)))
-			return false;
-	return true;
-}
-
-#define K(x) (1u << (x))
-#define ARG_PROBES (K(BT_P_KPROBE) | K(BT_P_UPROBE) | K(BT_P_USDT))
-#define RET_PROBES (K(BT_P_KRETPROBE) | K(BT_P_URETPROBE))
-#define FUNC_PROBES (ARG_PROBES | RET_PROBES)
-
-static int builtin(struct sema *s, struct bt_node *n)
-{
-	static const char *const u64s[] = {
-		"pid",	 "tid",	    "uid",    "gid",	 "cpu",
-		"nsecs", "elapsed", "cgroup", "curtask", "rand"};
-	const char *id = n->name;
-	char *end;
-	long k;
-
-	for (size_t i = 0; i < sizeof(u64s) / sizeof(*u64s); i++)
-		if (!strcmp(id, u64s[i])) {
-			n->type = t_int(8, false);
-			return 0;
-		}
-	if (!strcmp(id, "comm")) {
-		n->type = t_str(16);
-		return 0;
-	}
-	if (!strcmp(id, "probe")) {
-		n->type = (struct bt_type){.kind = BT_T_PROBE, .size = 8};
-		return 0;
-	}
-	if (!strcmp(id, "kstack")) {
-		n->type = (struct bt_type){.kind = BT_T_KSTACK, .size = 8};
-		return 0;
-	}
-	if (!strcmp(id, "ustack")) {
-		n->type = (struct bt_type){.kind = BT_T_USTACK, .size = 16};
-		return 0;
-	}
-	if (!strcmp(id, "retval")) {
-		if (!all_probes(s->b, RET_PROBES))
-			return sema_err(
-				s, n->loc,
-				"The retval builtin can only be used with "
-				"'kretprobe' and 'uretprobe' and 'kfunc' "
-				"probes");
-		n->type = t_int(8, false); /* bpftrace 0.17: unsigned */
-		return 0;
-	}
-	if (!strcmp(id, "func")) {
-		if (!all_probes(s->b, FUNC_PROBES))
-			return sema_err(
-				s, n->loc,
-				"The func builtin can only be used with "
-				"kprobe, kretprobe, uprobe, uretprobe and "
-				"usdt probes");
-		if (all_probes(s->b, K(BT_P_KPROBE) | K(BT_P_KRETPROBE)))
-			n->type =
-				(struct bt_type){.kind = BT_T_KSYM, .size = 8};
-		else if (all_probes(s->b, K(BT_P_UPROBE) | K(BT_P_URETPROBE) |
-						  K(BT_P_USDT)))
-			n->type =
-				(struct bt_type){.kind = BT_T_USYM, .size = 16};
-		else
-			return sema_err(
-				s, n->loc,
-				"func in a block of kernel and user probes "
-				"is not supported yet");
-		return 0;
-	}
-	if ((!strncmp(id, "arg", 3) || !strncmp(id, "sarg", 4)) &&
-	    id[*id == 's' ? 4 : 3] >= '0' && id[*id == 's' ? 4 : 3] <= '9') {
-		k = strtol(id + (*id == 's' ? 4 : 3), &end, 10);
-		if (*end)
-			goto unknown;
-		if (!all_probes(s->b, ARG_PROBES))
-			return sema_err(
-				s, n->loc,
-				"The %s builtin can only be used with "
-				"'kprobes', 'uprobes' and 'usdt' probes",
-				id);
-		if (*id == 's')
-			return sema_err(s, n->loc, "%s is not supported yet",
-					id);
-		/* past the sixth: the caller's stack (x86-64) for uprobes
-		 * and kprobes; a USDT probe's from its note, as many as it
-		 * has (the code generator checks each site's count) */
-		if (k >= BT_MAX_ARGS &&
-		    !all_probes(s->b, K(BT_P_UPROBE) | K(BT_P_KPROBE)) &&
-		    !(all_probes(s->b, K(BT_P_USDT)) && k < 64))
-			return sema_err(s, n->loc,
-					"%s is not supported here yet", id);
-		n->type = t_int(8, false);
-		return 0;
-	}
-	if (!strcmp(id, "args"))
-		return sema_args(s, n);
-	if (!strcmp(id, "username") || !strcmp(id, "ctx") ||
-	    !strcmp(id, "cpid") || !strcmp(id, "jiffies") ||
-	    !strcmp(id, "numaid") || !strcmp(id, "func_id"))
-		return sema_err(s, n->loc, "%s is not supported yet", id);
-unknown:
-	return sema_err(s, n->loc, "Unknown identifier: '%s'", id);
-}
 
 static const char *const aggs[] = {"count", "sum",   "min",  "max",
 				   "avg",   "stats", "hist", "lhist"};
@@ -255,132 +146,6 @@ int sema_agg(struct sema *s, struct bt_node *n, struct bt_type *val)
 	val->lmax = lv[1];
 	val->lstep = lv[2];
 	return 0;
-}
-
-/* printf's directives against the arguments kid[first..]: bpftrace's
- * printf_format_types; returns 0 or the error. */
-static int check_format(struct sema *s, struct bt_node *n, const char *fmt,
-			int first)
-{
-	int want = 0, have = n->nkid - first;
-
-	for (const char *c = fmt; *c; c++) {
-		const struct bt_type *t;
-		char conv;
-
-		if (*c != '%')
-			continue;
-		if (c[1] == '%') {
-			c++;
-			continue;
-		}
-		c++;
-		c += strspn(c, "-+ #0");
-		c += strspn(c, "0123456789");
-		if (*c == '.')
-			c += 1 + strspn(c + 1, "0123456789");
-		c += strspn(c, "hlzjt");
-		conv = *c;
-		if (conv == 'g' && c[1] == 'r') /* newer bpftrace */
-			return sema_err(s, n->loc,
-					"%s: %%gr (GFP flags by name) is not "
-					"supported yet",
-					n->name);
-		if (!conv || !strchr("diuxXocsprk", conv)) {
-			if (!conv)
-				break;
-			continue; /* bpftrace counts only its own */
-		}
-		if (want++ >= have)
-			continue;
-		t = &n->kid[first + want - 1]->type;
-		if (conv == 's'
-			    ? !(t->kind == BT_T_STR || t->kind == BT_T_KSYM ||
-				t->kind == BT_T_USYM || t->kind == BT_T_PROBE ||
-				t->kind == BT_T_KSTACK ||
-				t->kind == BT_T_USTACK ||
-				t->kind == BT_T_INET ||
-				t->kind == BT_T_TIMESTAMP)
-		    : conv == 'r' ? t->kind != BT_T_BUF
-				  : !t_intlike(t))
-			return sema_err(
-				s, n->loc,
-				"%s: %%%c specifier expects a value of type "
-				"%s (%s supplied)",
-				n->name, conv,
-				conv == 's'   ? "string"
-				: conv == 'r' ? "buffer"
-					      : "integer",
-				t_kind_name(t));
-	}
-	if (want > have)
-		return sema_err(
-			s, n->loc,
-			"%s: Not enough arguments for format string (%d "
-			"supplied, %d expected)",
-			n->name, have, want);
-	if (want < have)
-		return sema_err(s, n->loc,
-				"%s: Too many arguments for format string (%d "
-				"supplied, %d expected)",
-				n->name, have, want);
-	return 0;
-}
-
-/* A format into p->formats, its index into the call's id. */
-static int add_format(struct sema *s, struct bt_node *n, const char *fmt,
-		      int first)
-{
-	struct bt_program *p = s->p;
-	struct bt_format *f =
-		realloc(p->formats, sizeof(*f) * (size_t)(p->nformats + 1));
-
-	if (!f)
-		return -ENOMEM;
-	p->formats = f;
-	f = &f[p->nformats];
-	memset(f, 0, sizeof(*f));
-	f->loc = n->loc;
-	if (!(f->fmt = strdup(fmt)))
-		return -ENOMEM;
-	if (t_tuple(&f->args, n->kid + first, n->nkid - first) < 0) {
-		free(f->fmt);
-		type_free(&f->args);
-		return -ENOMEM;
-	}
-	n->id = p->nformats++;
-	return 0;
-}
-
-static int fmt_call(struct sema *s, struct bt_node *n)
-{
-	int r;
-
-	if (!n->nkid)
-		return sema_err(s, n->loc,
-				"%s() requires at least one argument", n->name);
-	for (int i = 1; i < n->nkid; i++) {
-		if ((r = sema_expr(s, n->kid[i])) < 0)
-			return r;
-		if (n->kid[i]->type.kind == BT_T_NONE ||
-		    n->kid[i]->type.kind >= BT_T_COUNT)
-			return sema_err(
-				s, n->kid[i]->loc,
-				"%s: this argument has no value to print",
-				n->name);
-	}
-	if (n->kid[0]->kind != BT_N_STR) {
-		if ((r = sema_expr(s, n->kid[0])) < 0)
-			return r;
-		return sema_err(s, n->loc,
-				"%s() expects a string literal (%s provided)",
-				n->name, t_kind_name(&n->kid[0]->type));
-	}
-	n->kid[0]->id = -1;
-	n->kid[0]->type = t_str((uint32_t)n->kid[0]->num + 1);
-	if ((r = check_format(s, n, n->kid[0]->name, 1)) < 0)
-		return r;
-	return add_format(s, n, n->kid[0]->name, 1);
 }
 
 /* delete(@m, k): the key moved into the map node, as delete(@m[k]) has
@@ -611,13 +376,13 @@ int sema_call(struct sema *s, struct bt_node *n)
 	int r;
 
 	if (n->kind == BT_N_BUILTIN)
-		return builtin(s, n);
+		return sema_builtin(s, n);
 	n->type.kind = BT_T_NONE;
 	if (sema_is_agg(n))
 		return sema_err(s, n->loc,
 				"%s() should be directly assigned to a map", f);
 	if (!strcmp(f, "printf") || !strcmp(f, "system") || !strcmp(f, "cat"))
-		return fmt_call(s, n);
+		return sema_format_call(s, n);
 	/* print(x), and print(@m[k]): the value at the key */
 	if (!strcmp(f, "print") && n->nkid >= 1 &&
 	    (n->kid[0]->kind != BT_N_MAP || n->kid[0]->nkid)) {
@@ -627,7 +392,7 @@ int sema_call(struct sema *s, struct bt_node *n)
 		if (n->kid[0]->type.kind == BT_T_NONE)
 			return sema_err(s, n->loc,
 					"print() has nothing to print");
-		return add_format(s, n, "", 0);
+		return sema_format_add(s, n, "", 0);
 	}
 	if (!strcmp(f, "print") || !strcmp(f, "clear") || !strcmp(f, "zero") ||
 	    !strcmp(f, "delete"))
@@ -650,9 +415,9 @@ int sema_call(struct sema *s, struct bt_node *n)
 		if (n->nkid && n->kid[0]->kind != BT_N_STR)
 			return sema_err(s, n->loc,
 					"time() expects a string literal");
-		return add_format(s, n,
-				  n->nkid ? n->kid[0]->name : "%H:%M:%S\n",
-				  n->nkid);
+		return sema_format_add(s, n,
+				       n->nkid ? n->kid[0]->name : "%H:%M:%S\n",
+				       n->nkid);
 	}
 	if (!strcmp(f, "str") || !strcmp(f, "buf"))
 		return str_call(s, n);

@@ -93,7 +93,7 @@ int btg_uaddr(struct btg *s, const struct bt_node *n, uint32_t *size);
 int btg_value(struct btg *s, const struct bt_node *n, int off,
 	      const struct bt_type *want);
 int btg_mem(struct btg *s, const struct bt_node *n, int off);
-/* a map read: r0 = the value (int) or its bytes at off (mem) */
+/* bt_gen_map.c: a map read: r0 = the value (int) or its bytes at off (mem) */
 int btg_map_read(struct btg *s, const struct bt_node *n, int off);
 int btg_map_key(struct btg *s, const struct bt_node *n, int *koff);
 /* ++/--, compound assignment, =, aggregates */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* Adding probes to a session from one parsed spec (session.c,
- * add_expanded.c). */
+ * session_event.c, add_expanded.c). */
 #ifndef SONDE_SESSION_ADD_H
 #define SONDE_SESSION_ADD_H
 
@@ -14,6 +14,15 @@
 int session_add_at(struct sonde_session *s, const struct probe_spec *sp,
 		   const struct probe_location *loc,
 		   const struct sonde_probe_opts *opts);
+
+/* session_event.c: probe idx's name noted as taken (0 or -ENOMEM); a
+ * kernel-valid event name from sp, unique in s (NULL: out of memory);
+ * p->definition, the line for {u,k}probe_events (0 or -errno with the
+ * session's message). */
+int session_event_name_add(struct sonde_session *s, int idx);
+char *session_event_name(const struct sonde_session *s,
+			 const struct probe_spec *sp, const char *path);
+int session_event_definition(struct sonde_session *s, struct probe *p);
 
 /* add_expanded.c: a probe at each location of l (text is the spec as
  * written, for the log): what cannot be probed is skipped and counted in

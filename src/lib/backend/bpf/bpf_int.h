@@ -183,7 +183,7 @@ struct stream_hdr {
 	char comm[16];	 /* bpf_get_current_comm() at the hit */
 };
 #define STREAM_HDR 40
-#define STREAM_COMM 24 /* offsetof(struct stream_hdr, comm) */
+#define STREAM_COMM 24	       /* offsetof(struct stream_hdr, comm) */
 #define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
 #define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
 #define STREAM_BUF (STREAM_HDR + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
@@ -247,13 +247,12 @@ struct bpf_follow {
 };
 /* Nothing to do (map_fd -1) unless s follows children; a child the map
  * cannot take adds 1 to lost_fd[0] (a PERCPU_ARRAY of u64, or -1). */
-int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f,
-		    int lost_fd);
+int bpf_follow_open(struct sonde_session *s, struct bpf_follow *f, int lost_fd);
 /* The exit program, once the probes' programs are attached (follow.c). */
 int bpf_follow_arm_exit(struct sonde_session *s, struct bpf_follow *f);
 void bpf_follow_close(struct bpf_follow *f);
 
-/* bpf_backend.c: can the bpf backend stream every probe of s? --backend
+/* bpf_fits.c: can the bpf backend stream every probe of s? --backend
  * auto takes it for more than AUTO_BPF_PROBES probes when it can. */
 #define AUTO_BPF_PROBES 8
 bool bpf_backend_fits(const struct sonde_session *s, char *why, size_t len);

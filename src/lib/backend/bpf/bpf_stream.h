@@ -6,6 +6,7 @@
 #include "internal.h"
 
 struct ring_buffer;
+struct fetch_arg;
 
 /* Probes of one file, kind and argument list: one program. */
 struct bgroup {
@@ -29,6 +30,14 @@ struct bstate {
 	uint64_t *lostv; /* per CPU, read from lost_fd */
 	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
 };
+
+/* bpf_fits.c: a kprobe arg's memory (GS_UDEREF, GS_USTR), -1 when it
+ * mixes user and kernel derefs; each probe checked and its record's format
+ * made (0, or -errno with the session's error set); the ops' fits */
+int bpf_kmem_of(const struct fetch_arg *a);
+int bpf_plan_formats(struct sonde_session *s);
+bool bpf_fits(const struct sonde_session *s, enum backend_step step, char *why,
+	      size_t len);
 
 /* plan.c: probes into groups (one program, one multi link each), then
  * each group's attach mode; why (may be NULL) gets the reason for perf

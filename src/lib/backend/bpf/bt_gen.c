@@ -5,115 +5,15 @@
  * described for the runtime to create (bt_gen_set_fds() then puts their
  * fds into the ld_imm64 instructions). This file: the maps, each
  * program's frame, the statements. Expressions: bt_gen_expr.c; values in
- * memory, maps and messages: bt_gen_mem.c. Helper ids and map types from
+ * memory: bt_gen_mem.c; maps: bt_gen_map.c; messages: bt_gen_msg.c; the
+ * helpers they share: bt_gen_util.c. Helper ids and map types from
  * include/uapi/linux/bpf.h.
  */
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bt_gen_int.h"
-
-int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
-{
-	const char *t = s->p->text;
-	int line = 1, off = 0;
-	char what[256];
-	va_list ap;
-
-	if (s->err->err)
-		return -s->err->err;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	while (t && t[off] && line < loc.line)
-		if (t[off++] == '\n')
-			line++;
-	return lib_error_set(s->err, err, off + loc.col, "%s:%d:%d: %s",
-			     s->p->filename ? s->p->filename : "stdin",
-			     loc.line, loc.col + 1, what);
-}
-
-int btg_fail_bt(struct btg *s, struct bt_loc loc, int err, const char *fmt,
-		...)
-{
-	char what[256], *lines = NULL;
-	size_t len = 0;
-	va_list ap;
-	FILE *f;
-
-	if (s->err->err)
-		return -s->err->err;
-	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
-	va_end(ap);
-	lib_error_set(s->err, err, -1, "%s:%d:%d-%d: ERROR: %s",
-		      s->p->filename ? s->p->filename : "stdin", loc.line,
-		      loc.col + 1, loc.col + 1 + loc.len, what);
-	f = open_memstream(&lines, &len);
-	if (f) {
-		bt_caret(s->p, loc, f);
-		fclose(f);
-	}
-	lib_error_append_lines(s->err, lines);
-	free(lines);
-	return -err;
-}
-
-bool btg_is_mem(const struct bt_type *t)
-{
-	switch (t->kind) {
-	case BT_T_STR:
-	case BT_T_BUF:
-	case BT_T_TUPLE:
-	case BT_T_USYM:
-	case BT_T_INET:
-	case BT_T_USTACK:
-		return true;
-	default:
-		return false;
-	}
-}
-
-uint32_t btg_tup_off(const struct bt_type *t, int i)
-{
-	uint32_t off = 0;
-	int j;
-
-	for (j = 0; j < i; j++)
-		off = btg_align8(off + t->tup[j].size);
-	return off;
-}
-
-int btg_push(struct btg *s)
-{
-	if (s->depth == BTG_SPILLS) {
-		s->buf.err = -E2BIG;
-		return BTG_SPILL0;
-	}
-	return BTG_SPILL0 - 8 * s->depth++;
-}
-
-void btg_pop(struct btg *s)
-{
-	s->depth--;
-}
-
-int btg_scratch(struct btg *s, uint32_t size)
-{
-	uint32_t at = s->scr_top;
-
-	if (at + btg_align8(size) > BTG_SCRATCH_MAX) {
-		s->buf.err = -E2BIG;
-		return 0;
-	}
-	s->scr_top += btg_align8(size ? size : 1);
-	if (s->scr_top > s->prog_scr)
-		s->prog_scr = s->scr_top;
-	return (int)at;
-}
 
 static int cmap_add(struct bt_compiled *c, int map, enum bt_map_kind kind,
 		    uint32_t ks, uint32_t vs, uint32_t max)
@@ -149,7 +49,8 @@ int btg_cmap_of(struct btg *s, int map)
 	struct bt_compiled *c = s->c;
 
 	if (map == -1)
-		return special(s, &c->ringbuf, BT_M_RINGBUF, 0, 0, BT_RING_SIZE);
+		return special(s, &c->ringbuf, BT_M_RINGBUF, 0, 0,
+			       BT_RING_SIZE);
 	if (map == -2)
 		return special(s, &c->stacks, BT_M_STACKS, 4, 127 * 8,
 			       BT_MAP_MAX_ENTRIES);
@@ -180,20 +81,6 @@ void btg_ld_map(struct btg *s, int reg, int cmap)
 	cp->relocs[cp->nrelocs].insn = s->buf.n;
 	cp->relocs[cp->nrelocs++].cmap = cmap;
 	EMIT(&s->g, LD_MAP_FD(reg, 0));
-}
-
-bool btg_user_probe(const struct btg *s)
-{
-	switch (s->probe->kind) {
-	case BT_P_UPROBE:
-	case BT_P_URETPROBE:
-	case BT_P_USDT:
-	case BT_P_BEGIN:
-	case BT_P_END:
-		return true;
-	default:
-		return false;
-	}
 }
 
 /* lines[] up to the instructions emitted so far get the current line */

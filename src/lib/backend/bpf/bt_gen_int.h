@@ -55,22 +55,23 @@ static inline uint32_t btg_align8(uint32_t n)
 	return (n + 7) & ~7u;
 }
 
-/* bt_gen.c */
+/* bt_gen_util.c */
 int btg_fail(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* An error bpftrace gives too, in its form: "FILE:L:C1-C2: ERROR: msg"
  * and the caret lines under loc, as lang/ words its own */
-int btg_fail_bt(struct btg *s, struct bt_loc loc, int err, const char *fmt,
-		...) __attribute__((format(printf, 4, 5)));
+int btg_fail_bt(struct btg *s, struct bt_loc loc, int err, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 bool btg_is_mem(const struct bt_type *t);
 uint32_t btg_tup_off(const struct bt_type *t, int i);
 int btg_push(struct btg *s);
 void btg_pop(struct btg *s);
 /* bytes of scratch for a value; -1 (error set) when it is full */
 int btg_scratch(struct btg *s, uint32_t size);
+bool btg_user_probe(const struct btg *s);
+/* bt_gen.c */
 void btg_ld_map(struct btg *s, int reg, int cmap);
 int btg_cmap_of(struct btg *s, int map);
-bool btg_user_probe(const struct btg *s);
 
 /* bt_gen_expr.c: an integer expression into r0; 0 or -errno */
 int btg_int(struct btg *s, const struct bt_node *n);
@@ -93,7 +94,7 @@ int btg_uaddr(struct btg *s, const struct bt_node *n, uint32_t *size);
 int btg_value(struct btg *s, const struct bt_node *n, int off,
 	      const struct bt_type *want);
 int btg_mem(struct btg *s, const struct bt_node *n, int off);
-/* a map read: r0 = the value (int) or its bytes at off (mem) */
+/* bt_gen_map.c: a map read: r0 = the value (int) or its bytes at off (mem) */
 int btg_map_read(struct btg *s, const struct bt_node *n, int off);
 int btg_map_key(struct btg *s, const struct bt_node *n, int *koff);
 /* ++/--, compound assignment, =, aggregates */

@@ -191,5 +191,16 @@ expect_grep "script: \$1 = 4 counts add(4..6): 3" '^@: 3$' "$T_DIR/script.out"
 grep -v '^$' "$T_DIR/json.out" >"$T_DIR/json.got"
 expect_file_eq "-f json: bpftrace's JSON lines" "$T_DIR/json.got" "$T_DIR/json.want"
 
+# --- min() and max() of any sign, unsigned where the type is: the values
+# the program's own literals give (bpftrace 0.17 differs, sonde-run.1) ---
+"$SONDE" run -e 'BEGIN { @a = max((uint64)0xffffffffffffff00);
+	@a = max((uint64)7); @b = min((uint64)5); @b = min((uint64)0xfffffffffffffff0);
+	@c = min(-9223372036854775807); @c = min(3); @d = max(-5); @d = max(-9);
+	@e = min(0); exit(); }' >"$T_DIR/minmax.out" 2>"$T_DIR/minmax.err"
+printf 'Attaching 1 probe...\n\n\n@a: 18446744073709551360\n@b: 5\n@c: -9223372036854775807\n@d: -5\n@e: 0\n' \
+	>"$T_DIR/minmax.want"
+expect_file_eq "min/max: of any sign, unsigned for uint64" "$T_DIR/minmax.out" \
+	"$T_DIR/minmax.want"
+
 hygiene_check "tracefs as it was"
 finish

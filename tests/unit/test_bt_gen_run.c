@@ -106,11 +106,14 @@ static int64_t bucket(const struct bt_compiled *c, int map, uint64_t b)
 	return get(c, map, key, 0);
 }
 
-/* the min or max across CPUs of {value, set} */
+/* the min or max across CPUs of {value, set}, the value decoded as
+ * lang/bt.h says (bt_minmax_mask) */
 static int64_t extreme(const struct bt_compiled *c, int map, bool min)
 {
 	const struct bt_cmap *m = &c->maps[map];
-	int64_t v[2 * 512], best = 0;
+	bool sign = c->prog->maps[m->map].value.is_signed;
+	uint64_t mask = bt_minmax_mask(min, sign);
+	int64_t v[2 * 512], best = 0, x;
 	uint64_t key = 0;
 	bool any = false;
 	int i;
@@ -120,8 +123,11 @@ static int64_t extreme(const struct bt_compiled *c, int map, bool min)
 	for (i = 0; i < ncpu; i++) {
 		if (!v[2 * i + 1])
 			continue;
-		if (!any || (min ? v[2 * i] < best : v[2 * i] > best))
-			best = v[2 * i];
+		x = (int64_t)((uint64_t)v[2 * i] ^ mask);
+		if (!any || (sign ? (min ? x < best : x > best)
+				  : (min ? (uint64_t)x < (uint64_t)best
+					 : (uint64_t)x > (uint64_t)best)))
+			best = x;
 		any = true;
 	}
 	assert_true(any);

@@ -45,10 +45,23 @@ static size_t cpu_stride(const struct bt_cmap *m)
 	return (m->value_size + 7) & ~7u;
 }
 
-/* The value of one key, the CPUs summed as the kind says. */
+/* Is a a better min (max) than b, as the value's type compares? */
+static bool better(const struct bt_map *bm, int64_t a, int64_t b)
+{
+	bool min = bm->value.kind == BT_T_MIN;
+
+	if (bm->value.is_signed)
+		return min ? a < b : a > b;
+	return min ? (uint64_t)a < (uint64_t)b : (uint64_t)a > (uint64_t)b;
+}
+
+/* The value of one key, the CPUs summed as the kind says (MIN and MAX
+ * decoded: lang/bt.h bt_minmax_mask). */
 static void sum_cpus(const struct bt_map *bm, const struct bt_cmap *m,
 		     int ncpus, const uint8_t *v, struct bt_map_row *row)
 {
+	uint64_t mask = bt_minmax_mask(bm->value.kind == BT_T_MIN,
+				       bm->value.is_signed);
 	size_t st = cpu_stride(m);
 	bool seen = false;
 	int64_t a, b;
@@ -64,9 +77,8 @@ static void sum_cpus(const struct bt_map *bm, const struct bt_cmap *m,
 		case BT_T_MAX:
 			if (m->value_size >= 16 && !b)
 				break; /* this CPU never saw the key */
-			if (!seen ||
-			    (bm->value.kind == BT_T_MIN ? a < row->value
-							: a > row->value))
+			a = (int64_t)((uint64_t)a ^ mask);
+			if (!seen || better(bm, a, row->value))
 				row->value = a;
 			seen = true;
 			break;

@@ -352,13 +352,26 @@ enum bt_map_kind {
 /*
  * Per-CPU values of BT_M_PERCPU (each CPU's copy; user space combines):
  *   COUNT: u64 count          SUM: s64 sum
- *   MIN, MAX: s64 value, u64 set (a CPU whose set is 0 saw no value)
+ *   MIN, MAX: u64 value ^ bt_minmax_mask(), u64 set (a CPU whose set is
+ *             0 saw no value); encoded so that the larger u64 is the one
+ *             to keep, and a fresh slot's 0 is what any value replaces
  *   AVG, STATS: u64 count, s64 total
  * BT_M_PERCPU_HIST keys: the key as BT_M_HASH has it (a NONE key: 8 zero
  * bytes) padded to 8 bytes, then a u64 bucket index: hist 0 = negative,
  * 1 = zero, 2 + floor(log2(v)); lhist 0 = below min, 1 + (v - min) / step, above max:
  * 1 + (max - min) / step (bpftrace 0.17's numbering).
  */
+
+/* The XOR that encodes (and decodes) a MIN or MAX value as kept in its
+ * map: an unsigned compare of the encoded values orders them as the
+ * aggregation wants, and 0 encodes the identity (INT64_MAX for a signed
+ * min, 0 for an unsigned max, ...). */
+static inline uint64_t bt_minmax_mask(bool is_min, bool is_signed)
+{
+	if (is_min)
+		return is_signed ? 0x7fffffffffffffffULL : ~0ULL;
+	return is_signed ? 0x8000000000000000ULL : 0;
+}
 
 struct bt_cmap {
 	int map;	  /* index into bt_program.maps */

@@ -102,5 +102,6 @@ int btg_assign(struct btg *s, const struct bt_node *n);
 int btg_incdec(struct btg *s, const struct bt_node *n);
 /* a call as a statement (printf, print, clear, delete, exit, ...) */
 int btg_call_stmt(struct btg *s, const struct bt_node *n);
+void btg_lost_add(struct btg *s);
 
 #endif

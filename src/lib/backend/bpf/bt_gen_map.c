@@ -126,6 +126,36 @@ static int lin_bucket(struct btg *s, const struct bt_node *n,
 	return 0;
 }
 
+/*
+ * min() and max() of r1 into the value at r7, by compare-and-exchange:
+ * another run of a program on this CPU (a uprobe's runs are preemptible)
+ * may store there between the load and the store. The value is kept
+ * encoded (lang/bt.h bt_minmax_mask) so that one unsigned "keep the
+ * larger" serves the four kinds and a fresh slot needs no special case;
+ * set is raised after the value. A hit whose slot changed under it
+ * CAS_TRIES times in a row is counted lost ("Lost N events"), never
+ * folded in half.
+ */
+#define CAS_TRIES 8
+static void min_max(struct btg *s, uint64_t mask, int done)
+{
+	struct gen *g = &s->g;
+	int stored = gen_label_new(g), i;
+
+	if (mask)
+		EMIT(g, LD_IMM64(R2, mask), ALU_REG(BPF_XOR, R1, R2));
+	EMIT(g, LDX(BPF_DW, R0, R7, 0));
+	for (i = 0; i < CAS_TRIES; i++) {
+		gen_jump(g, JMP_REG(BPF_JLE, R1, R0, 0), stored);
+		EMIT(g, MOV_REG(R2, R0), ATOMIC_CMPXCHG(R7, R1, 0));
+		gen_jump(g, JMP_REG(BPF_JEQ, R0, R2, 0), stored);
+	}
+	btg_lost_add(s);
+	gen_jump(g, JA(0), done);
+	gen_label_here(g, stored);
+	EMIT(g, ST_IMM(BPF_DW, R7, 8, 1));
+}
+
 /* @m[k] = count() / sum(x) / ...: the per-CPU value updated in place */
 static int aggregate(struct btg *s, const struct bt_node *n)
 {
@@ -182,17 +212,7 @@ static int aggregate(struct btg *s, const struct bt_node *n)
 		break;
 	case BT_T_MIN:
 	case BT_T_MAX:
-		/* set == 0: the first value; else keep the smaller/larger */
-		EMIT(g, LDX(BPF_DW, R2, R7, 8), JMP_IMM(BPF_JEQ, R2, 0, 2),
-		     LDX(BPF_DW, R2, R7, 0));
-		gen_jump(g,
-			 INSN(BPF_JMP | BPF_X |
-				      (k == BT_T_MIN
-					       ? (sign ? BPF_JSGE : BPF_JGE)
-					       : (sign ? BPF_JSLE : BPF_JLE)),
-			      R1, R2, 0, 0),
-			 done);
-		EMIT(g, STX(BPF_DW, R7, R1, 0), ST_IMM(BPF_DW, R7, 8, 1));
+		min_max(s, bt_minmax_mask(k == BT_T_MIN, sign), done);
 		break;
 	default:
 		return btg_fail(s, f->loc, ENOTSUP,

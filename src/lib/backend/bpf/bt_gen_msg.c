@@ -10,20 +10,30 @@
 
 #include "bt_gen_int.h"
 
-/* A message the ring had no room for (ringbuf_output's r0 != 0) is
- * counted in the lost map, which the reader says as "Lost N events". */
-static void count_lost(struct btg *s)
+/* One more event lost: the lost map, which the reader says as "Lost N
+ * events". Clobbers r0-r5. */
+void btg_lost_add(struct btg *s)
 {
 	struct gen *g = &s->g;
-	int sent = gen_label_new(g);
+	int none = gen_label_new(g);
 
-	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), sent);
 	btg_ld_map(s, R1, btg_cmap_of(s, -5));
 	EMIT(g, MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, BTG_ZERO_KEY),
 	     CALL(BPF_FUNC_map_lookup_elem));
-	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), sent);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), none);
 	EMIT(g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
-	gen_label_here(g, sent);
+	gen_label_here(g, none);
+}
+
+/* A message the ring had no room for (ringbuf_output's r0 != 0) is
+ * counted lost. */
+static void count_lost(struct btg *s)
+{
+	int sent = gen_label_new(&s->g);
+
+	gen_jump(&s->g, JMP_IMM(BPF_JEQ, R0, 0, 0), sent);
+	btg_lost_add(s);
+	gen_label_here(&s->g, sent);
 }
 
 /* A message up the ring buffer: u64 id, u64 arg, then args (a tuple of

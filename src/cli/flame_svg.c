@@ -262,6 +262,7 @@ static const char script[] =
 	"}\n"
 	"/* g: the box to widen to the whole picture (null: the root) */\n"
 	"function zoom(g) {\n"
+	"  if (g === boxes[0]) g = null;\n"
 	"  var e = 0.01, x0 = g ? g.x0 : PAD, w0 = g ? g.w0 : W - 2 * PAD;\n"
 	"  var y0 = g ? g.y0 : Infinity, k = (W - 2 * PAD) / w0;\n"
 	"  boxes.forEach(function (f) {\n"

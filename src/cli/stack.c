@@ -164,7 +164,7 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 static int write_svg(struct agg_cli *a, struct sonde_agg *g)
 {
 	const struct sonde_agg_row *const *rows;
-	int n = sonde_agg__rows(g, false, &rows), i, err;
+	int n = sonde_agg__rows(g, false, &rows), all = n, i, err;
 	struct flame_stack *st = calloc(n > 0 ? n : 1, sizeof(*st));
 	char *title = NULL, sub[160];
 	size_t len = 0;
@@ -191,9 +191,9 @@ static int write_svg(struct agg_cli *a, struct sonde_agg *g)
 	}
 	len = snprintf(sub, sizeof(sub), "%" PRIu64 " hits, %d stacks", hits,
 		       n);
-	if (a->top)
+	if (n < all)
 		len += snprintf(sub + len, sizeof(sub) - len,
-				" (the %d most frequent)", a->top);
+				" (--top: the most frequent of %d)", all);
 	if (dropped)
 		snprintf(sub + len, sizeof(sub) - len,
 			 ", %" PRIu64 " hits dropped (--max-keys %zu)", dropped,

@@ -78,6 +78,15 @@ check_svg "svg" "$T_DIR/flame.svg" "$T_DIR/folded" \
 	"leaf_c=$((N + M + K))" "mid_b=$((2 * N))" "outer_a=$((2 * N + K))" \
 	"side_d=$M" "main=$((2 * N + M + K))" --dom "$T_DIR/dom.json"
 
+# --top 2: the two stacks --folded prints, N through mid_b and M through d
+"$SONDE" stack -q --top 2 --folded --svg "$T_DIR/top.svg" -c "$bin $N $M $K" \
+	"u:$bin:leaf_c+$c_off" >"$T_DIR/top.folded" 2>"$T_DIR/err"
+expect_eq "--top 2: exit status" "$?" 0
+check_svg "--top 2" "$T_DIR/top.svg" "$T_DIR/top.folded" "leaf_c=$((N + M))" \
+	"side_d=$M" "mid_b=$N"
+expect_grep "--top 2: the subtitle says so" '2 stacks (--top: the most frequent of 3)' \
+	"$T_DIR/top.svg"
+
 # the script: click, search, Escape (node, on a stand-in DOM)
 TOTAL=$((2 * N + M + K))
 if command -v node >/dev/null && [ -s "$T_DIR/dom.json" ]; then

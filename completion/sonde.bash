@@ -28,7 +28,7 @@ _sonde_opts()
 	latency)
 		echo "$_sonde_common_opts --by -i --interval --top --max-keys"
 		;;
-	stack) echo "$_sonde_common_opts --folded --top --max-keys" ;;
+	stack) echo "$_sonde_common_opts --folded --svg --top --max-keys" ;;
 	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
 	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
 	check) echo "--backend -h --help" ;;
@@ -165,7 +165,7 @@ _sonde()
 		mapfile -t COMPREPLY < <(compgen -W 'text json csv' -- "$cur")
 		return
 		;;
-	-o | --output)
+	-o | --output | --svg)
 		_filedir
 		return
 		;;

@@ -26,6 +26,7 @@ struct agg_cli {
 	bool linear;
 	int64_t min, max, step;
 	bool folded;
+	const char *svg;		/* stack --svg FILE */
 	bool in_user;			/* --in-user: no in-kernel path */
 	char **specs;			/* probes as given to the session */
 	int nspecs;

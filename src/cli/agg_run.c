@@ -127,6 +127,9 @@ static int agg_option(int id, const char *v, void *ctx)
 	case OPT_FOLDED:
 		a->folded = true;
 		return 0;
+	case OPT_SVG:
+		a->svg = v;
+		return 0;
 	}
 	return EXIT_USAGE;
 }

@@ -39,6 +39,9 @@ const struct cli_option cli_options[] = {
 	{OPT_FOLDED, "folded", NULL, CMDS_AGG, STACK,
 	 "'frame;frame;frame count' lines, root first\n"
 	 "(flamegraph.pl input)"},
+	{OPT_SVG, "svg", "FILE", CMDS_AGG, STACK,
+	 "also write an interactive flame graph (SVG)\n"
+	 "to FILE"},
 	{OPT_INTERVAL, "interval", "SECS", CMDS_AGG, COUNT,
 	 "print and reset the table every SECS"},
 	{OPT_INTERVAL, "interval", "SECS", CMDS_AGG, HIST | LATENCY,

@@ -64,6 +64,7 @@ enum cli_opt_id {
 	OPT_INSTANCE,
 	OPT_TOP_LEVEL,
 	OPT_DRY_RUN,
+	OPT_SVG,
 };
 
 struct cli_option {

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sonde stack: distinct call stacks of the probes' hits, counted, most
- * frequent first, or folded ("root;...;leaf count") for flame graphs. A
- * stack is symbolized once per process and distinct addresses, then
- * counted by its frames' names.
+ * frequent first, or folded ("root;...;leaf count") for flame graphs, or
+ * drawn as one (--svg FILE, flame_svg.c). A stack is symbolized once per
+ * process and distinct addresses, then counted by its frames' names.
  */
+#include <errno.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "agg.h"
+#include "flame_svg.h"
 #include "options.h"
 
 struct seen {
@@ -23,11 +26,13 @@ struct stack_ctx {
 	struct sonde_agg *g;
 	struct seen *seen;
 	size_t nseen, cap; /* cap: a power of two */
+	int svg_status;	   /* --svg: 0, or EXIT_RUNTIME when not written */
 };
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: sonde stack PROBE... [--folded] [options]\n"
+	fprintf(out, "usage: sonde stack PROBE... [--folded] [--svg FILE] "
+		     "[options]\n"
 		     "  distinct call stacks of the probes' hits, counted\n");
 	cli_options_help(out, CMD_STACK);
 }
@@ -42,16 +47,24 @@ static uint64_t stack_hash(int pid, const uint64_t *f, int n)
 	return h ^ (h >> 29);
 }
 
-/* "func+0x1a (/lib/x.so)": the name alone when folded. */
+/* "func+0x1a (x.so)": the name alone when folded or drawn. The file is
+ * the last " (...)", the offset the last "+0x": C++ names hold " (" and
+ * '+' ("f<void (*)(int)>(void (*)(int))", "operator+(A, A)"). */
 static void frame_name(struct stack_ctx *c, char *buf)
 {
-	char *p;
+	size_t len = strlen(buf);
+	char *p, *q;
 
-	if (!c->a->folded)
+	if (!c->a->folded && !c->a->svg)
 		return;
-	if ((p = strstr(buf, " (")))
+	for (p = NULL, q = buf;
+	     len && buf[len - 1] == ')' && (q = strstr(q, " (")); q++)
+		p = q;
+	if (p)
 		*p = '\0';
-	if ((p = strchr(buf, '+')) && p != buf)
+	for (p = NULL, q = buf; (q = strstr(q, "+0x")); q++)
+		p = q;
+	if (p && p != buf && p[3] && !p[3 + strspn(p + 3, "0123456789abcdef")])
 		*p = '\0';
 }
 
@@ -146,12 +159,73 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 	return 0;
 }
 
+/* --svg FILE: the stacks the final table holds (--top's only), drawn;
+ * 0, or EXIT_RUNTIME after saying why not. */
+static int write_svg(struct agg_cli *a, struct sonde_agg *g)
+{
+	const struct sonde_agg_row *const *rows;
+	int n = sonde_agg__rows(g, false, &rows), all = n, i, err;
+	struct flame_stack *st = calloc(n > 0 ? n : 1, sizeof(*st));
+	char *title = NULL, sub[160];
+	size_t len = 0;
+	uint64_t hits = 0, dropped = sonde_agg__dropped(g);
+	FILE *f = open_memstream(&title, &len);
+	bool titled = f;
+
+	if (f) {
+		fputs("sonde stack", f);
+		for (i = 0; i < a->o.nprobes; i++)
+			fprintf(f, " %s", a->o.probes[i]);
+		titled = !fclose(f);
+	}
+	if (n < 0 || !st || !titled) {
+		err = -ENOMEM;
+		goto out;
+	}
+	if (a->top && n > a->top)
+		n = a->top;
+	for (i = 0; i < n; i++) {
+		st[i] = (struct flame_stack){ rows[i]->key[1].str,
+					      rows[i]->count };
+		hits += rows[i]->count;
+	}
+	len = snprintf(sub, sizeof(sub), "%" PRIu64 " hits, %d stacks", hits,
+		       n);
+	if (n < all)
+		len += snprintf(sub + len, sizeof(sub) - len,
+				" (--top: the most frequent of %d)", all);
+	if (dropped)
+		snprintf(sub + len, sizeof(sub) - len,
+			 ", %" PRIu64 " hits dropped (--max-keys %zu)", dropped,
+			 a->max_keys);
+	f = out_open(a->svg);
+	if (!f) {
+		free(st);
+		free(title);
+		return EXIT_RUNTIME;
+	}
+	err = flame_svg_write(f, st, n, title, sub);
+	if (err)
+		out_discard(f);
+	else if (out_close(f))
+		err = -EIO; /* said by out_close */
+out:
+	if (err == -ENOMEM)
+		fprintf(stderr, "%s: --svg %s: %s\n", prog, a->svg,
+			strerror(ENOMEM));
+	free(st);
+	free(title);
+	return err ? EXIT_RUNTIME : 0;
+}
+
 static void print(struct agg_cli *a, void *ctx, bool final)
 {
 	struct stack_ctx *c = ctx;
 
 	if (final && a->interval)
 		return;
+	if (final && a->svg)
+		c->svg_status = write_svg(a, c->g);
 	if (final) {
 		a->dropped_run = sonde_agg__dropped(c->g);
 		a->run_table = true;
@@ -183,12 +257,21 @@ int cmd_stack(int argc, char **argv)
 			prog);
 		return EXIT_USAGE;
 	}
+	if (a.svg && (!*a.svg || a.interval)) {
+		fprintf(stderr, "%s: %s\n", prog,
+			*a.svg ? "--svg draws the whole run; -i is not taken "
+				 "with it"
+			       : "--svg needs a file name");
+		return EXIT_USAGE;
+	}
 	a.o.stack = true;
 	go.max_rows = a.max_keys;
 	c.g = sonde_agg__new(&go);
 	if (!c.g)
 		return EXIT_RUNTIME;
 	status = agg_main(&a, &ops, &c);
+	if (!status)
+		status = c.svg_status;
 	sonde_agg__free(c.g);
 	for (i = 0; i < c.cap; i++) {
 		free(c.seen[i].frames);

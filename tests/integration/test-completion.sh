@@ -100,7 +100,7 @@ value_of()
 	-d | --duration | -i | --interval | --top | --buffer-kb | \
 		--max-probes | --max-keys) echo 4 ;;
 	-f | --format) echo json ;;
-	-o | --output) echo "$T_DIR/out" ;;
+	-o | --output | --svg) echo "$T_DIR/out" ;;
 	--filter | --trigger | --hist) echo x ;;
 	--backend) echo auto ;;
 	--debug-dir) echo "$T_DIR" ;;

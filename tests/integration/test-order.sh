@@ -30,8 +30,11 @@ done)
 
 for be in $backends; do
 	hygiene_begin
-	"$SONDE" trace -q --backend $be -c "$bin hop $n" \
-		"u:$bin:order_mark i=arg1:s32" >"$T_DIR/hop" 2>"$T_DIR/err"
+	# -o: the events in a file of their own, not in the stdout the
+	# child shares ("hops N" once landed inside a line of events)
+	rm -f "$T_DIR/hop"
+	"$SONDE" trace -q --backend $be -o "$T_DIR/hop" -c "$bin hop $n" \
+		"u:$bin:order_mark i=arg1:s32" >"$T_DIR/hop.child" 2>"$T_DIR/err"
 	expect_eq "$be: hop: exit status" "$?" 0
 	got=$(events "$T_DIR/hop" | sed -n 's/^order_mark: i=//p' | tr '\n' ' ')
 	expect_eq "$be: hop: i = 0..$((n - 1)), each once, in order" \

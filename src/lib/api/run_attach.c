@@ -200,6 +200,7 @@ static int attach_clock(struct sonde_run *r, int prog_fd,
 		.size = sizeof(pa),
 		.config = PERF_COUNT_SW_CPU_CLOCK,
 		.sample_period = rp->bp->period_ns,
+		.disabled = 1, /* counts from BEGIN on: run_begin() */
 	};
 	int fd = perf_event_open_cloexec(&pa, -1, cpu, -1, 0);
 
@@ -248,13 +249,28 @@ static int attach_one(struct sonde_run *r, int i)
 	return run_err(r, EINVAL, "unknown probe kind");
 }
 
+static bool is_clock(struct sonde_run *r, int i)
+{
+	const struct bt_cprog *cp = &r->comp->progs[i];
+	const struct run_probe *rp = run_probe_of(r, cp->block, cp->probe);
+
+	return rp && (rp->bp->kind == BT_P_INTERVAL ||
+		      rp->bp->kind == BT_P_PROFILE);
+}
+
+/* The clocks last, so that their links are one run of links[]. */
 int run_attach(struct sonde_run *r)
 {
 	int i, err;
 
 	for (i = 0; i < r->comp->nprogs; i++)
-		if ((err = attach_one(r, i)))
+		if (!is_clock(r, i) && (err = attach_one(r, i)))
 			return err;
+	r->clock_links = r->nlinks;
+	for (i = 0; i < r->comp->nprogs; i++)
+		if (is_clock(r, i) && (err = attach_one(r, i)))
+			return err;
+	r->nclock_links = r->nlinks - r->clock_links;
 	return 0;
 }
 
@@ -273,10 +289,17 @@ static void set_elapsed(struct sonde_run *r)
 			    BPF_ANY);
 }
 
+/* BEGIN runs before any other probe can: interval and profile clocks
+ * start counting after it (bpftrace's `i:s:1` then fires a full second
+ * after BEGIN, never sooner). */
 void run_begin(struct sonde_run *r)
 {
+	int i;
+
 	set_elapsed(r);
 	begin_hook(r);
+	for (i = r->clock_links; i < r->clock_links + r->nclock_links; i++)
+		ioctl(r->links[i], PERF_EVENT_IOC_ENABLE, 0);
 }
 
 /* The probes' links go before END runs, as bpftrace detaches them: what

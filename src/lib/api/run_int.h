@@ -69,6 +69,8 @@ struct sonde_run {
 	bool started, ended, exited;
 	bool in_end;  /* END's messages: printed after exit() too */
 	int end_link; /* index into links of END's hook, or -1 */
+	int clock_links, nclock_links; /* links[] of interval and profile:
+					* opened disabled, enabled after BEGIN */
 	int exit_code; /* exit(code)'s, else 0 */
 	int error; /* a message the ring could not be handled: -errno */
 	uint64_t lost; /* messages lost so far, as last said */

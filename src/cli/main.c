@@ -263,6 +263,12 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 				return bad_run_format(optarg);
 			else if (!strcmp(optarg, "csv"))
 				o->format = OUT_CSV;
+			else if (!strcmp(optarg, "perfetto") &&
+				 (cmd == CMD_TRACE || cmd == CMD_LATENCY))
+				o->format = OUT_PERFETTO;
+			else if (cmd == CMD_TRACE || cmd == CMD_LATENCY)
+				return bad("-f takes text, json, csv or perfetto",
+					   optarg);
 			else
 				return bad("-f takes text, json or csv",
 					   optarg);
@@ -282,6 +288,9 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		case 'h':
 			sub_usage(stdout);
 			exit(out_end(0));
+		case OPT_PERFETTO:
+			o->perfetto = optarg;
+			break;
 		case OPT_FILTER:
 			o->filter = optarg;
 			break;
@@ -341,6 +350,14 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 	if (o->pid && o->cmd) {
 		fprintf(stderr, "%s: -p and -c cannot be used together\n",
 			prog);
+		return EXIT_USAGE;
+	}
+	if (o->format == OUT_PERFETTO && (o->hist || o->perfetto)) {
+		fprintf(stderr,
+			"%s: -f perfetto writes one JSON document: %s\n", prog,
+			o->hist ? "--hist's tables would break it (use "
+				  "--perfetto FILE with another -f)"
+				: "--perfetto FILE is for another -f");
 		return EXIT_USAGE;
 	}
 	verbosity = o->quiet ? -1 : o->verbose;

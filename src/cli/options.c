@@ -83,8 +83,12 @@ const struct cli_option cli_options[] = {
 	 "run CMD with the probes in place; end with it"},
 	{OPT_DURATION, "duration", "SECS", CMDS_ALL, CMDS_SESSION | RUN,
 	 "stop after SECS seconds"},
-	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL, CMDS_SESSION,
-	 "output format (default text)"},
+	{OPT_FORMAT, "format", "text|json|csv|perfetto", CMDS_ALL,
+	 TRACE | LATENCY,
+	 "output format (default text); perfetto: a\n"
+	 "timeline (Trace Event Format JSON)"},
+	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL,
+	 CMDS_SESSION & ~(TRACE | LATENCY), "output format (default text)"},
 	{OPT_FORMAT, "format", "text|json", CMDS_ALL, RUN,
 	 "output format: bpftrace's text (default) or\n"
 	 "its JSON lines"},
@@ -92,6 +96,9 @@ const struct cli_option cli_options[] = {
 	 "write the output to FILE"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, FORMAT,
 	 "write the format to FILE"},
+	{OPT_PERFETTO, "perfetto", "FILE", TRACE | LATENCY, TRACE | LATENCY,
+	 "also write a timeline to FILE (Trace Event\n"
+	 "Format JSON, for Perfetto's UI)"},
 	{OPT_FILTER, "filter", "EXPR", CMDS_ALL, CMDS_SESSION,
 	 "the kernel's filter on the probe's fields"},
 	{OPT_TRIGGER, "trigger", "T", CMDS_ALL, CMDS_SESSION,

@@ -16,7 +16,7 @@ _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 _sonde_opts()
 {
 	case $1 in
-	trace) echo "$_sonde_common_opts" ;;
+	trace) echo "$_sonde_common_opts --perfetto" ;;
 	count)
 		echo "$_sonde_common_opts --by -i --interval --top --in-user" \
 			"--max-keys"
@@ -26,7 +26,8 @@ _sonde_opts()
 			"--top --max-keys"
 		;;
 	latency)
-		echo "$_sonde_common_opts --by -i --interval --top --max-keys"
+		echo "$_sonde_common_opts --by -i --interval --top --max-keys" \
+			"--perfetto"
 		;;
 	stack) echo "$_sonde_common_opts --folded --svg --top --max-keys" ;;
 	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
@@ -162,10 +163,16 @@ _sonde()
 		return
 		;;
 	-f | --format)
-		mapfile -t COMPREPLY < <(compgen -W 'text json csv' -- "$cur")
+		local fmts
+		case ${words[1]} in
+		trace | latency) fmts='text json csv perfetto' ;;
+		run) fmts='text json' ;;
+		*) fmts='text json csv' ;;
+		esac
+		mapfile -t COMPREPLY < <(compgen -W "$fmts" -- "$cur")
 		return
 		;;
-	-o | --output | --svg)
+	-o | --output | --svg | --perfetto)
 		_filedir
 		return
 		;;

@@ -83,6 +83,7 @@ struct timeline {
 	unsigned long nwritten;
 	/* what was not drawn as it came, for otherData and stderr */
 	uint64_t orphan_returns, no_return, unfinished, late, no_pid;
+	uint64_t unnamed;
 };
 
 static int cmp_tid(const void *a, const void *b)
@@ -446,7 +447,8 @@ int timeline_flush(struct timeline *t, FILE *out, bool final)
 	if (!f)
 		return 1;
 	start(t, f);
-	qsort(t->buf, t->n, sizeof(*t->buf), cmp_rec);
+	if (t->n)
+		qsort(t->buf, t->n, sizeof(*t->buf), cmp_rec);
 	for (i = 0; i < t->n; i++) {
 		if (!final && t->buf[i].ts + HOLD_NS > t->max_ts)
 			break;
@@ -454,7 +456,9 @@ int timeline_flush(struct timeline *t, FILE *out, bool final)
 		free(t->buf[i].args);
 		done++;
 	}
-	memmove(t->buf, t->buf + done, (t->n - done) * sizeof(*t->buf));
+	if (done)
+		memmove(t->buf, t->buf + done,
+			(t->n - done) * sizeof(*t->buf));
 	t->n -= done;
 	return out_error(f) ? 1 : 0;
 }
@@ -463,6 +467,21 @@ int timeline_flush(struct timeline *t, FILE *out, bool final)
 static struct timeline *walk_t;
 static FILE *walk_f;
 static uint64_t walk_end;
+
+/* A metadata event naming a process or thread; none for a comm sonde
+ * could not read ("<...>": the thread was gone): the viewer shows the id */
+static void name(struct timeline *t, FILE *f, const char *what, int pid,
+		 int tid, const char *comm)
+{
+	if (!comm[0] || !strcmp(comm, "<...>")) {
+		t->unnamed++;
+		return;
+	}
+	head(t, f, what, 'M', 0, pid, tid);
+	fputs(",\"args\":{\"name\":", f);
+	put_json_str(f, comm);
+	fputs("}}", f);
+}
 
 static void close_thread(const void *node, VISIT v, int level)
 {
@@ -477,10 +496,7 @@ static void close_thread(const void *node, VISIT v, int level)
 			  th->last_ts > walk_end ? th->last_ts : walk_end, NULL,
 			  "sonde_unfinished");
 	}
-	head(walk_t, walk_f, "thread_name", 'M', 0, th->pid, th->tid);
-	fputs(",\"args\":{\"name\":", walk_f);
-	put_json_str(walk_f, th->comm);
-	fputs("}}", walk_f);
+	name(walk_t, walk_f, "thread_name", th->pid, th->tid, th->comm);
 }
 
 static void name_process(const void *node, VISIT v, int level)
@@ -490,10 +506,7 @@ static void name_process(const void *node, VISIT v, int level)
 	(void)level;
 	if (v != postorder && v != leaf)
 		return;
-	head(walk_t, walk_f, "process_name", 'M', 0, p->pid, p->pid);
-	fputs(",\"args\":{\"name\":", walk_f);
-	put_json_str(walk_f, p->name);
-	fputs("}}", walk_f);
+	name(walk_t, walk_f, "process_name", p->pid, p->pid, p->name);
 }
 
 static uint64_t now_ns(void)
@@ -529,9 +542,10 @@ int timeline_end(struct timeline *t, FILE *out)
 		",\"closed_without_return\":%" PRIu64
 		",\"unfinished_at_end\":%" PRIu64
 		",\"out_of_order_dropped\":%" PRIu64
-		",\"without_process_dropped\":%" PRIu64 "}}\n",
+		",\"without_process_dropped\":%" PRIu64
+		",\"without_name\":%" PRIu64 "}}\n",
 		t->orphan_returns, t->no_return, t->unfinished, t->late,
-		t->no_pid);
+		t->no_pid, t->unnamed);
 	say(t->orphan_returns, "returns without entry (dropped)");
 	say(t->no_return, "slices closed without their return");
 	say(t->unfinished, "slices still open at the end (closed there)");

@@ -100,7 +100,7 @@ value_of()
 	-d | --duration | -i | --interval | --top | --buffer-kb | \
 		--max-probes | --max-keys) echo 4 ;;
 	-f | --format) echo json ;;
-	-o | --output | --svg) echo "$T_DIR/out" ;;
+	-o | --output | --svg | --perfetto) echo "$T_DIR/out" ;;
 	--filter | --trigger | --hist) echo x ;;
 	--backend) echo auto ;;
 	--debug-dir) echo "$T_DIR" ;;
@@ -148,9 +148,17 @@ for b in $(complete_set "$SONDE trace --backend "); do
 		not_ok "--backend $b is taken by sonde"
 done
 expect_eq "--backend=b: bpf" "$(complete_set "$SONDE count --backend=b")" bpf
-expect_eq "-f: csv json text" \
-	"$(complete_set "$SONDE trace -f " | tr '\n' ' ')" "csv json text "
+expect_eq "run -f: json text" \
+	"$(complete_set "$SONDE run -f " | tr '\n' ' ')" "json text "
 expect_eq "--format=j: json" "$(complete_set "$SONDE trace --format=j")" json
+expect_eq "trace -f: csv json perfetto text" \
+	"$(complete_set "$SONDE trace -f " | sort | tr '\n' ' ')" \
+	"csv json perfetto text "
+expect_eq "latency -f: csv json perfetto text" \
+	"$(complete_set "$SONDE latency -f " | sort | tr '\n' ' ')" \
+	"csv json perfetto text "
+expect_eq "count -f: csv json text" \
+	"$(complete_set "$SONDE count -f " | sort | tr '\n' ' ')" "csv json text "
 
 mkdir -p "$T_DIR/files/subdir"
 : >"$T_DIR/files/out.txt"

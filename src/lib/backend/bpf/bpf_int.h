@@ -181,9 +181,14 @@ struct stream_hdr {
 	uint32_t cpu;
 	uint64_t faults; /* bit i: arg i could not be read */
 	char comm[16];	 /* bpf_get_current_comm() at the hit */
+	int32_t tgid;	 /* the process (the record's common_pid is the
+			  * thread): read at the hit, the thread may be gone
+			  * when /proc could tell */
+	uint32_t pad;
 };
-#define STREAM_HDR 40
+#define STREAM_HDR 48
 #define STREAM_COMM 24	       /* offsetof(struct stream_hdr, comm) */
+#define STREAM_TGID 40	       /* offsetof(struct stream_hdr, tgid) */
 #define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
 #define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
 #define STREAM_BUF (STREAM_HDR + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)

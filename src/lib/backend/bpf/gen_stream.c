@@ -346,6 +346,8 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	 * time the record is read */
 	EMIT(&g, MOV_REG(R1, R7), ALU_IMM(BPF_ADD, R1, STREAM_COMM),
 	     MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
+	EMIT(&g, MOV_REG(R1, R9), ALU_IMM(BPF_RSH, R1, 32),
+	     STX(BPF_W, R7, R1, STREAM_TGID));
 	EMIT(&g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
 	     CALL(BPF_FUNC_get_smp_processor_id), STX(BPF_W, R7, R0, 12),
 	     MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),

@@ -351,10 +351,13 @@ static int open_all(struct sonde_session *s, const struct pmu_info *up,
 		/* pid_check: every task, the samples kept by pid */
 		for (t = 0; !err && t < (pc(s, i) ? 1 : nt); t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
-				/* mmap and comm records serve stacks; without
-				 * stacks, system-wide comms come from a dummy
-				 * event of their own (open_comm_tracker) */
-				track = i == 0 && s->opts.stack;
+				/* mmap and comm records serve stacks, and
+				 * with -p/-c name the threads that rename
+				 * themselves and are gone before their samples
+				 * are read; system-wide comms come from a
+				 * dummy event of their own (open_comm_tracker) */
+				track = i == 0 &&
+					(s->opts.stack || s->opts.pid > 0);
 				err = open_one(s, i, pc(s, i) ? -1 : tids[t],
 					       cpu, up, kp, track);
 				if (err == -ENODEV || err == -ESRCH)

@@ -237,14 +237,6 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 	sonde_agg__clear(c->g);
 }
 
-static bool same_site(const struct sonde_probe_site *x,
-		      const struct sonde_probe_site *y)
-{
-	return x->offset == y->offset &&
-	       !strcmp(x->path ? x->path : "", y->path ? y->path : "") &&
-	       !strcmp(x->symbol ? x->symbol : "", y->symbol ? y->symbol : "");
-}
-
 /* Each probe's function: the first one at its site that still lacks a
  * probe of its kind (the same function given twice is two functions). */
 static int find_fn(struct lat_ctx *c, const struct sonde_probe_site *st)
@@ -253,7 +245,7 @@ static int find_fn(struct lat_ctx *c, const struct sonde_probe_site *st)
 	int i;
 
 	for (i = 0; i < c->nfns; i++)
-		if (same_site(&c->fns[i].site, st) &&
+		if (probe_sites_same(&c->fns[i].site, st) &&
 		    (st->is_return ? c->fns[i].ret : c->fns[i].entry) < 0)
 			return i;
 	grown = realloc(c->fns, (c->nfns + 1) * sizeof(*grown));

@@ -64,7 +64,7 @@ struct thr {
 struct proc {
 	int pid;
 	char name[16];
-	bool main_seen; /* name is the main thread's (tid == pid) comm */
+	bool main_seen;	  /* name is the main thread's (tid == pid) comm */
 	uint64_t *counts; /* per probe */
 };
 
@@ -100,7 +100,7 @@ static int cmp_pid(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
-static bool same_site(const struct sonde_probe_site *x,
+bool probe_sites_same(const struct sonde_probe_site *x,
 		      const struct sonde_probe_site *y)
 {
 	return x->offset == y->offset &&
@@ -117,7 +117,7 @@ static int fn_at(struct timeline *t, const struct sonde_probe_site *st,
 	int i;
 
 	for (i = 0; i < t->nfns; i++)
-		if (same_site(&t->fns[i].site, st) &&
+		if (probe_sites_same(&t->fns[i].site, st) &&
 		    (st->is_return ? t->fns[i].ret : t->fns[i].entry) < 0)
 			return i;
 	grown = realloc(t->fns, (t->nfns + 1) * sizeof(*grown));
@@ -125,9 +125,11 @@ static int fn_at(struct timeline *t, const struct sonde_probe_site *st,
 		return -1;
 	t->fns = grown;
 	name = st->function ? st->function : st->symbol;
-	grown[t->nfns] = (struct tl_fn){ .site = *st, .entry = -1, .ret = -1,
-					 .name = strdup(name ? name
-							     : probe_name) };
+	grown[t->nfns] =
+		(struct tl_fn){.site = *st,
+			       .entry = -1,
+			       .ret = -1,
+			       .name = strdup(name ? name : probe_name)};
 	if (!grown[t->nfns].name)
 		return -1;
 	return t->nfns++;
@@ -136,7 +138,7 @@ static int fn_at(struct timeline *t, const struct sonde_probe_site *st,
 /* Pair each entry probe with the return probe at its site. */
 static int pair_probes(struct timeline *t, struct sonde_session *s)
 {
-	struct sonde_probe_site st = { .sz = sizeof(st) };
+	struct sonde_probe_site st = {.sz = sizeof(st)};
 	int i, f;
 
 	for (i = 0; i < t->nprobes; i++) {
@@ -300,7 +302,7 @@ static void tail_args(FILE *f, const char *args, const char *mark)
 
 static struct thr *thread_of(struct timeline *t, const struct rec *r)
 {
-	struct thr key = { .tid = r->tid }, *th, **found;
+	struct thr key = {.tid = r->tid}, *th, **found;
 
 	found = tfind(&key, &t->threads, cmp_tid);
 	if (found)
@@ -319,7 +321,7 @@ static struct thr *thread_of(struct timeline *t, const struct rec *r)
 
 static struct proc *proc_of(struct timeline *t, const struct rec *r)
 {
-	struct proc key = { .pid = r->pid }, *p, **found;
+	struct proc key = {.pid = r->pid}, *p, **found;
 
 	found = tfind(&key, &t->procs, cmp_pid);
 	if (found)
@@ -348,8 +350,8 @@ static void name_proc(struct proc *p, const struct rec *r)
 	p->main_seen = r->tid == r->pid;
 }
 
-static void end_slice(struct timeline *t, FILE *f, struct thr *th,
-		      uint64_t ts, const char *args, const char *mark)
+static void end_slice(struct timeline *t, FILE *f, struct thr *th, uint64_t ts,
+		      const char *args, const char *mark)
 {
 	head(t, f, t->fns[th->stack[--th->depth]].name, 'E', ts, th->pid,
 	     th->tid);
@@ -361,8 +363,8 @@ static bool push(struct thr *th, int fn)
 	int *grown;
 
 	if (th->depth == th->cap) {
-		grown = realloc(th->stack, (th->cap ? th->cap * 2 : 16) *
-						   sizeof(*grown));
+		grown = realloc(th->stack,
+				(th->cap ? th->cap * 2 : 16) * sizeof(*grown));
 		if (!grown)
 			return false;
 		th->stack = grown;
@@ -399,8 +401,7 @@ static void counter(struct timeline *t, FILE *f, struct proc *p,
 
 	snprintf(title, sizeof(title), "%s calls", name);
 	head(t, f, title, 'C', r->ts, r->pid, r->tid);
-	fprintf(f, ",\"args\":{\"count\":%" PRIu64 "}}",
-		++p->counts[r->probe]);
+	fprintf(f, ",\"args\":{\"count\":%" PRIu64 "}}", ++p->counts[r->probe]);
 }
 
 static void write_rec(struct timeline *t, FILE *f, const struct rec *r)
@@ -457,8 +458,7 @@ int timeline_flush(struct timeline *t, FILE *out, bool final)
 		done++;
 	}
 	if (done)
-		memmove(t->buf, t->buf + done,
-			(t->n - done) * sizeof(*t->buf));
+		memmove(t->buf, t->buf + done, (t->n - done) * sizeof(*t->buf));
 	t->n -= done;
 	return out_error(f) ? 1 : 0;
 }
@@ -550,7 +550,8 @@ int timeline_end(struct timeline *t, FILE *out)
 	say(t->no_return, "slices closed without their return");
 	say(t->unfinished, "slices still open at the end (closed there)");
 	say(t->late, "events too late for their thread's order (dropped)");
-	say(t->no_pid, "events of threads gone before sonde read their process (dropped)");
+	say(t->no_pid,
+	    "events of threads gone before sonde read their process (dropped)");
 	if (t->oom)
 		fprintf(stderr, "%s: timeline: out of memory: events missing\n",
 			prog);

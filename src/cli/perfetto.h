@@ -26,5 +26,9 @@ int timeline_flush(struct timeline *t, FILE *out, bool final);
  * saying why; nothing is written when no flush ran (a refused run). */
 int timeline_end(struct timeline *t, FILE *out);
 void timeline_free(struct timeline *t);
+/* Are two probes on one function (the same file and offset, or kernel
+ * symbol)? An entry and a return probe so paired make its calls. */
+bool probe_sites_same(const struct sonde_probe_site *x,
+		      const struct sonde_probe_site *y);
 
 #endif

@@ -154,6 +154,40 @@ EOF
 done
 hygiene_check "stopped: tracefs left as found"
 
+# A syscall's enter and exit tracepoints pair too (latency's pairs): the
+# clock_nanosleep running when the probes went in exits without an entry
+# (dropped, counted), the one running at the end is closed there, marked;
+# the others last the fixture's 400 ms, their exit's ret in the args.
+if [ -d "$TRACEFS/events/syscalls/sys_enter_clock_nanosleep" ]; then
+	start_bg "$F" 400000
+	fx=$BG
+	sleep 0.6
+	"$SONDE" latency -q -d 1.5 -f perfetto -o "$T_DIR/sys.json" -p "$fx" \
+		t:syscalls:sys_enter_clock_nanosleep 2>"$T_DIR/err.sys"
+	expect_eq "syscall pairs: exit status" "$?" 0
+	kill "$fx" 2>/dev/null
+	wait "$fx" 2>/dev/null
+	if valid "syscall pairs" "$T_DIR/sys.json"; then
+		python3 - "$T_DIR/sys.json.sum" >"$T_DIR/sys.chk" <<'EOF'
+import json, sys
+s = json.load(open(sys.argv[1]))
+od = s["otherData"]
+done = [x for x in s["slices"] if not x["args"].get("sonde_unfinished")]
+print(od["returns_without_entry"], od["unfinished_at_end"],
+      len(done) >= 2 and all(x["name"] == "clock_nanosleep" and
+                             x["args"].get("ret") == 0 and
+                             abs(x["dur"] - 400000) < 40000 for x in done))
+EOF
+		expect_eq "syscall pairs: 1 exit without entry dropped, 1 closed at the end, 400 ms sleeps with ret 0" \
+			"$(cat "$T_DIR/sys.chk")" "1 1 True"
+		expect_grep "syscall pairs: said on stderr" \
+			'timeline: 1 returns without entry (dropped)' "$T_DIR/err.sys"
+	fi
+else
+	skip "syscall pairs" "no syscalls tracepoints (CONFIG_FTRACE_SYSCALLS)"
+fi
+hygiene_check "syscall pairs: tracefs left as found"
+
 # refused where a timeline has no meaning or would be broken
 for args in "count -f perfetto" "trace -f perfetto --hist keys=common_pid" \
 	"trace -f perfetto --perfetto $T_DIR/x" "count --perfetto $T_DIR/x"; do

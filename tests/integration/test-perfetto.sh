@@ -60,6 +60,35 @@ compare()
 		"$(get ticks)" "1,2,3"
 }
 
+# The checker itself: each broken rule is caught (it would pass anything
+# otherwise). One document per rule, built here by hand.
+bad_doc()
+{
+	printf '{"traceEvents":[%s],"displayTimeUnit":"ns"}\n' "$2" >"$T_DIR/bad.json"
+	if python3 "$HERE/trace_event_check.py" "$T_DIR/bad.json" >/dev/null 2>&1; then
+		not_ok "checker: refuses $1" "$2"
+	else
+		ok "checker: refuses $1"
+	fi
+}
+B='{"name":"f","ph":"B","ts":1,"pid":1,"tid":1}'
+E='{"name":"f","ph":"E","ts":2,"pid":1,"tid":1}'
+bad_doc "a B never closed" "$B"
+bad_doc "an E without its B" "$E"
+bad_doc "time going back on a thread" "$B,${E/\"ts\":2/\"ts\":0.5}"
+bad_doc "B/E that do not nest" "$B,${B/\"f\"/\"g\"},$E,${E/\"f\"/\"g\"}"
+bad_doc "an X with dur < 0" '{"name":"x","ph":"X","ts":1,"dur":-1,"pid":1,"tid":1}'
+bad_doc "an event without ts" '{"name":"i","ph":"i","pid":1,"tid":1}'
+bad_doc "an instant of an unknown scope" '{"name":"i","ph":"i","s":"q","ts":1,"pid":1,"tid":1}'
+bad_doc "a counter of text" '{"name":"c","ph":"C","ts":1,"pid":1,"args":{"n":"x"}}'
+bad_doc "a thread_name without a name" '{"name":"thread_name","ph":"M","pid":1,"tid":1,"args":{}}'
+bad_doc "a string pid" '{"name":"i","ph":"i","ts":1,"pid":"1","tid":1}'
+printf '{"traceEvents":[%s,' "$B" >"$T_DIR/cut.json"
+python3 "$HERE/trace_event_check.py" "$T_DIR/cut.json" >/dev/null 2>&1 &&
+	not_ok "checker: refuses a cut file" || ok "checker: refuses a cut file"
+printf '{"traceEvents":[%s,%s]}\n' "$B" "$E" >"$T_DIR/good.json"
+check "checker: takes a good one" python3 "$HERE/trace_event_check.py" "$T_DIR/good.json"
+
 hygiene_begin
 for be in tracefs perf bpf; do
 	out=$T_DIR/$be.json

@@ -8,7 +8,8 @@
 # C source (2 threads named by pthread_setname_np, 7 and 5 calls of
 # tl_work(a, b) with known args, each calling tl_leaf(a) once; 3 tl_tick
 # on the main thread) and with the durations the fixture measured itself
-# (CLOCK_MONOTONIC around each call): within 300 us + 10%.
+# (CLOCK_MONOTONIC around each call): within 300 us + 10%; and with
+# bpftrace 0.17's own timing of the same function (medians within 10%).
 # Perfetto's own trace_processor is not used: it is not packaged in Debian
 # (nor npm), and this machine reaches no other download site.
 # tests/run: timeout 240
@@ -104,6 +105,31 @@ for be in tracefs perf bpf; do
 		compare "trace $be" "$out" "$T_DIR/fix.$be" leaf
 done
 hygiene_check "trace: tracefs left as found"
+
+# bpftrace 0.17 as a second, independent tracer: the same calls timed by
+# its own uprobe/uretprobe pair (another run of the fixture): 12 calls,
+# medians within 10% of the tracefs timeline's.
+if command -v bpftrace >/dev/null && [ -s "$T_DIR/tracefs.json.sum" ]; then
+	timeout 60 bpftrace -e "uprobe:$F:tl_work { @s[tid] = nsecs; }
+		uretprobe:$F:tl_work /@s[tid]/ { printf(\"bt %d\\n\", nsecs - @s[tid]); delete(@s[tid]); }
+		END { clear(@s); }" -c "$F" >"$T_DIR/bt.out" 2>/dev/null
+	python3 - "$T_DIR/tracefs.json.sum" "$T_DIR/bt.out" >"$T_DIR/bt.chk" <<'EOF'
+import json, statistics, sys
+s = json.load(open(sys.argv[1]))
+ours = [x["dur"] for x in s["slices"] if x["name"] == "tl_work"]
+bt = [int(l.split()[1]) / 1000.0 for l in open(sys.argv[2])
+      if l.startswith("bt ")]
+m1, m2 = statistics.median(ours), statistics.median(bt) if bt else 0
+print(len(bt), abs(m1 - m2) <= 0.1 * m2, "%.1f/%.1f" % (m1, m2))
+EOF
+	read -r n within medians <"$T_DIR/bt.chk"
+	expect_eq "bpftrace: 12 calls of tl_work timed" "$n" 12
+	expect_eq "bpftrace: median durations within 10% (sonde/bpftrace us: $medians)" \
+		"$within" True
+else
+	skip "bpftrace reference" "no bpftrace, or no tracefs timeline"
+fi
+hygiene_check "bpftrace: tracefs left as found"
 
 # --perfetto FILE besides the normal output: -f json lines still there
 "$SONDE" trace -q -f json -o "$T_DIR/ev.json" --perfetto "$T_DIR/side.json" \

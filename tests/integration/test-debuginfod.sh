@@ -230,5 +230,44 @@ fi
 kill -TERM "$mute"
 wait "$mute" 2>/dev/null
 
+# --- no libdebuginfod.so.1: said once, as a warning ---------------------------
+# hidden in a private mount namespace: an empty file bound over it
+lib=$(ldconfig -p | awk '$1 == "libdebuginfod.so.1" { print $NF; exit }')
+if [ -z "$lib" ] || ! unshare -m true 2>/dev/null; then
+	skip "no library: said once" "no libdebuginfod.so.1, or no unshare -m"
+else
+	export DEBUGINFOD_URLS=$url DEBUGINFOD_CACHE_PATH=$T_DIR/cache-nolib
+	: >"$T_DIR/empty"
+	# another program with MiniDebugInfo (another build-id): two
+	# files whose debug file is missing, both probed through their MDI
+	"$(dirname "$0")/../fixtures/mkdebug.sh" mini "$F/dwarf_entry_O0" \
+		"$T_DIR/bin/mini2"
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+		sh "$T_DIR/empty" "$lib" "$SONDE" trace -c "$mini 2" \
+		"u:$mini:hidden_sum x=arg1:s32 y=arg2:s32" \
+		"u:$T_DIR/bin/mini2:main" >"$T_DIR/out" 2>"$T_DIR/err"
+	expect_eq "no library, MiniDebugInfo: exit status" "$?" 0
+	expect_eq "no library, MiniDebugInfo: the C source's values" \
+		"$(got "$T_DIR/out")" "$(want 2 x y)"
+	expect_grep "no library: a warning saying what to install" \
+		"^sonde: warning: DEBUGINFOD_URLS is set but libdebuginfod.so.1 cannot be loaded: install libdebuginfod1 to fetch debug info$" \
+		"$T_DIR/err"
+	expect_eq "no library: said once for two files" \
+		"$(grep -c 'warning: DEBUGINFOD_URLS' "$T_DIR/err")" 1
+	unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+		sh "$T_DIR/empty" "$lib" "$SONDE" trace -c "$prog 1" "$NAMED" \
+		>/dev/null 2>"$T_DIR/err"
+	expect_eq "no library: the parameter by name fails (exit 2)" "$?" 2
+	expect_grep "no library: the usual error, with why" \
+		"$prog has no debug info (DWARF).*(DEBUGINFOD_URLS is set but libdebuginfod.so.1 cannot be loaded: install libdebuginfod1)$" \
+		"$T_DIR/err"
+	unshare -m sh -c 'mount --bind "$1" "$2" && shift 2 && exec "$@"' \
+		sh "$T_DIR/empty" "$lib" "$SONDE" check >"$T_DIR/check" 2>&1
+	expect_grep "no library: check says so" \
+		'^debuginfod: *no (DEBUGINFOD_URLS is set but libdebuginfod.so.1 cannot be loaded: install libdebuginfod1)$' \
+		"$T_DIR/check"
+fi
+
 hygiene_check "tracefs left as found"
 finish

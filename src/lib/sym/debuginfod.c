@@ -210,12 +210,15 @@ static int first_ask(const char *hex, const char *path, char **out,
 		snprintf(why, whylen,
 			 st == SONDE_DEBUGINFOD_NO_LIB
 				 ? "DEBUGINFOD_URLS is set but %s cannot be "
-				   "loaded (install libdebuginfod1)"
+				   "loaded: install libdebuginfod1"
 				 : "DEBUGINFOD_URLS is set but sonde was built "
 				   "without libdebuginfod (%s)",
 			 DEBUGINFOD_SONAME);
 		if (!told_lib)
-			say(SONDE_LOG_WARN, "%s: no debug info is fetched", why);
+			say(SONDE_LOG_WARN, "%s%s", why,
+			    st == SONDE_DEBUGINFOD_NO_LIB
+				    ? " to fetch debug info"
+				    : ": no debug info is fetched");
 		told_lib = true;
 		return -ENOTSUP;
 	}

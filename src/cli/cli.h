@@ -27,6 +27,7 @@ struct cli_opts {
 	const char *hist;
 	unsigned int buffer_kb;
 	const char *debug_dir; /* --debug-dir */
+	const char *cgroup;    /* --cgroup */
 	int max_probes;	       /* --max-probes, 0 = the library's */
 	enum sonde_backend backend;
 	bool follow_fork;

@@ -212,7 +212,12 @@ static int open_one(struct sonde_session *s, int i, int tid, int cpu,
 	int fd, err;
 
 	attr_fill(s, i, up, kp, &a, track);
-	fd = perf_event_open_cloexec(&a, tid, cpu, -1, 0);
+	/* --cgroup: the cgroup's fd for the pid, events per CPU (tid -1) */
+	if (s->cgroup_fd >= 0)
+		fd = perf_event_open_cloexec(&a, s->cgroup_fd, cpu, -1,
+					     PERF_FLAG_PID_CGROUP);
+	else
+		fd = perf_event_open_cloexec(&a, tid, cpu, -1, 0);
 	if (fd < 0)
 		return fd;
 	err = add_fd(st, fd, cpu);
@@ -536,6 +541,8 @@ static int perf_start(struct sonde_session *s)
 	struct perf_state *st;
 	int i, err;
 
+	if (s->cgroup_fd >= 0 && s->opts.pid > 0)
+		return set_err(s, ENOTSUP, -1, "%s", PERF_CGROUP_PID);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return set_err(s, ENOMEM, -1, "out of memory");
@@ -580,6 +587,7 @@ static size_t perf_max_record(const struct sonde_session *s)
 const struct backend backend_perf = {
 	.name = "perf",
 	.id = SONDE_BACKEND_PERF,
+	.by_cgroup = true,
 	.fits = perf_fits, /* perf_fits.c */
 	.start = perf_start,
 	.stop = perf_stop,

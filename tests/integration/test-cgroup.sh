@@ -56,13 +56,7 @@ run()
 	shift
 	start_bg "$@" >"$T_DIR/got" 2>"$T_DIR/err"
 	spid=$BG
-	# its perf events or BPF links, then a moment
-	until ls -l "/proc/$spid/fd" 2>/dev/null |
-		grep -q 'anon_inode:\(\[perf_event\]\|bpf_link\)'; do
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.1
-	done
-	sleep 0.5
+	wait_probes "$spid"
 	kill -USR1 "$in" "$out"
 	wait_exit "$in" 20
 	wait_exit "$out" 20

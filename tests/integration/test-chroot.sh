@@ -54,16 +54,12 @@ run_sonde()
 	shift
 	start_bg "$SONDE" "$@" -v -p "$fpid" >"$T_DIR/out" 2>"$T_DIR/err"
 	spid=$BG
-	# count keeps no epoll fd: its BPF link or perf events, then a moment
+	# count keeps no epoll fd
 	if [ "$1" = count ]; then
-		until ls -l "/proc/$spid/fd" 2>/dev/null |
-			grep -q 'anon_inode:\(\[perf_event\]\|bpf_link\)'; do
-			kill -0 "$spid" 2>/dev/null || break
-			sleep 0.1
-		done
-		sleep 0.5
-	fi
-	[ "$1" = count ] || wait_attached "$spid" || not_ok "$name: attached" "$(cat "$T_DIR/err")"
+		wait_probes "$spid"
+	else
+		wait_attached "$spid"
+	fi || not_ok "$name: attached" "$(cat "$T_DIR/err")"
 	kill -USR1 "$fpid"
 	wait_exit "$fpid" 20
 	wait_exit "$spid" 10

@@ -281,6 +281,13 @@ static int thread_list(struct sonde_session *s, int **tids)
 static int open_probe_error(struct sonde_session *s, struct probe *p,
 			    int err)
 {
+	/* kernel/events/core.c perf_cgroup_connect() ->
+	 * css_tryget_online_from_dir(): the cgroup has no perf_event state
+	 * (-ENOENT: the controller is bound to a v1 hierarchy) */
+	if (s->cgroup_fd >= 0 && (err == -EBADF || err == -ENOENT))
+		return set_err(s, ENOTSUP, -1,
+			       "perf_event_open refused --cgroup %s for probe %s (%s): is the perf_event controller on a cgroup v1 hierarchy? The bpf backend filters by cgroup without it",
+			       s->opts.cgroup, p->name, strerror(-err));
 	if (probe_is_tracepoint(p))
 		return perf_tp_open_error(s, p, err);
 	if (err == -EACCES || err == -EPERM)

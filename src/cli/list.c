@@ -304,8 +304,8 @@ static int list_usdt(char *arg, const struct cli_opts *o)
 		return EXIT_RUNTIME;
 	}
 	if (!o->quiet)
-		fprintf(stderr, "%d USDT probe location%s%s%s%s in %s\n",
-			c.n, c.n == 1 ? "" : "s", *pat ? " matching '" : "",
+		fprintf(stderr, "%d USDT probe location%s%s%s%s in %s\n", c.n,
+			c.n == 1 ? "" : "s", *pat ? " matching '" : "",
 			cli_safe(pat), *pat ? "'" : "", cli_safe(arg));
 	return 0;
 }
@@ -386,7 +386,8 @@ int cmd_list(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"%s: list takes k:[MOD:]PATTERN, "
-				"u:TARGET[:PATTERN], usdt:TARGET[:[PROVIDER:]NAME] or "
+				"u:TARGET[:PATTERN], "
+				"usdt:TARGET[:[PROVIDER:]NAME] or "
 				"t:SYSTEM[:EVENT], not "
 				"'%s'\n",
 				prog, o.probes[i]);

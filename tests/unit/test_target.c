@@ -387,14 +387,14 @@ static void fake_maps(void **state)
 		dev_ino(crypt, d[1]), crypt);
 	fprintf(f, "7f0000001000-7f0000002000 r-xp 00000000 %s %s\n",
 		dev_ino(lib, d[2]), lib);
-	fprintf(f, "7f0000003000-7f0000004000 r-xp 00000000 %s "
-		   "/only/in/ns/libz.so.1\n",
-		dev_ino(ns, d[3]));
 	fprintf(f,
-		"7f0000004000-7f0000005000 r-xp 00000000 08:01 5 "
-		"/gone/libdel.so.1 (deleted)\n"
-		"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
-		"7ffd00022000-7ffd00023000 r--p 00000000 00:00 0\n");
+		"7f0000003000-7f0000004000 r-xp 00000000 %s "
+		"/only/in/ns/libz.so.1\n",
+		dev_ino(ns, d[3]));
+	fprintf(f, "7f0000004000-7f0000005000 r-xp 00000000 08:01 5 "
+		   "/gone/libdel.so.1 (deleted)\n"
+		   "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
+		   "7ffd00022000-7ffd00023000 r--p 00000000 00:00 0\n");
 	/* the same name, another file: never taken for the mapped one */
 	fprintf(f, "7f0000006000-7f0000007000 r-xp 00000000 %s %s\n",
 		dev_ino(crypt, d[4]), "/only/in/ns/libzz.so.1");

@@ -78,8 +78,7 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 	/* a filter or a trigger needs the trace event; USDT semaphores need
 	 * ref_ctr_offset in config, which we do not set */
 	if (s->opts.pid > 0 || (s->opts.cgroup && s->cgroup_fd < 0) ||
-	    p->filter || p->trigger || p->hist ||
-	    p->spec.ref_ctr_offset ||
+	    p->filter || p->trigger || p->hist || p->spec.ref_ctr_offset ||
 	    (user && !p->path) || (!user && p->spec.target) ||
 	    (!user && !p->spec.symbol && !p->spec.has_addr)) {
 		errno = ENOTSUP;

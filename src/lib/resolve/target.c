@@ -283,7 +283,8 @@ static int from_cache(const char *q, pid_t pid, char *out, size_t outlen)
 			val = cache_str(buf, len, v.strings, get32(e + 8));
 			if (!key || !val || val[0] != '/')
 				continue;
-			if (pass == 0 ? strcmp(key, q) : !target_lib_matches(key, q))
+			if (pass == 0 ? strcmp(key, q)
+				      : !target_lib_matches(key, q))
 				continue;
 			err = target_path_for(pid, val, out, outlen) ? -ENOENT
 								     : 0;

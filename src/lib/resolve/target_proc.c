@@ -99,8 +99,8 @@ static int resolve_in_root(const char *root, const char *path, char *out,
 		}
 		if (strlen(inner) + 1 + len >= sizeof(inner))
 			return -ENAMETOOLONG;
-		snprintf(cand, sizeof(cand), "%s%s/%.*s", root, inner,
-			 (int)len, p);
+		snprintf(cand, sizeof(cand), "%s%s/%.*s", root, inner, (int)len,
+			 p);
 		if (lstat(cand, &st))
 			return -errno;
 		if (!S_ISLNK(st.st_mode)) {

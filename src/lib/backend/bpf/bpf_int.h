@@ -211,10 +211,10 @@ struct gen_stream {
 	bool kernel; /* a kprobe: memory is the kernel's unless umem says */
 	const uint8_t *umem; /* kprobes, per arg: GS_UDEREF | GS_USTR */
 	int ip_bias;	     /* subtracted from pt_regs ip for __probe_ip */
-	bool func_ip;  /* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
-	int only_tgid; /* > 0: only this process's hits */
-	int skip_tgid; /* > 0: not this process's (the tracer's own) */
-	int follow_fd; /* >= 0: only hits of the tgids in this map */
+	bool func_ip;	/* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
+	int only_tgid;	/* > 0: only this process's hits */
+	int skip_tgid;	/* > 0: not this process's (the tracer's own) */
+	int follow_fd;	/* >= 0: only hits of the tgids in this map */
 	bool by_cgroup; /* only hits of cgroup_fd's cgroup (subtree) */
 	int cgroup_fd;	/* BPF_MAP_TYPE_CGROUP_ARRAY, the cgroup at 0 */
 	unsigned int fixed; /* bytes of the record's fixed part */

@@ -104,6 +104,13 @@ expect_eq "absolute path: add's arguments" \
 expect_eq "absolute path: -v names the chroot's copy" \
 	"$(probed libc.so.6 | cut -d' ' -f2)" "$(stat -c %i "$root$host_libc")"
 
+# an empty target: each object the process maps that has the function
+run_fixture
+run_sonde "every object" count u::snprintf u::lib_add
+expect_eq "every object: snprintf of the chroot's libc" \
+	"$(count_of snprintf)" $((N * 2))
+expect_eq "every object: lib_add" "$(count_of lib_add)" "$N"
+
 # the same file as the host's (bind mount): the host's inode, probed
 mount --bind "$host_libc" "$root$host_libc" && bound=1
 run_fixture

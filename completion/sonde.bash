@@ -9,7 +9,7 @@
 # Options the subcommands that open a session list.
 _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 	-o --output -s --stack -q --quiet -v --verbose -h --help --filter
-	--trigger --buffer-kb --backend --follow-fork --hist --debug-dir
+	--trigger --buffer-kb --backend --follow-fork --cgroup --hist --debug-dir
 	--no-debuginfod --max-probes'
 
 # _sonde_opts CMD: the options worth offering for subcommand CMD.
@@ -176,6 +176,15 @@ _sonde()
 		return
 		;;
 	--debug-dir)
+		_filedir -d
+		return
+		;;
+	--cgroup)
+		# a cgroup v2 directory: from its mount point when nothing is typed
+		if [[ -z $cur ]]; then
+			cur=$(awk '$3 == "cgroup2" { print $2 "/"; exit }' \
+				/proc/mounts 2>/dev/null)
+		fi
 		_filedir -d
 		return
 		;;

@@ -106,6 +106,12 @@ struct sonde_session_opts {
 	 * "removing"), done from 0 to total; NULL = not called. */
 	void (*progress)(const char *what, int done, int total, void *ctx);
 	void *progress_ctx;
+	/* Only events of the tasks in this cgroup (a directory of the cgroup
+	 * v2 hierarchy) and in its descendants; NULL = every cgroup. The
+	 * perf and bpf backends take it, tracefs refuses it (ENOTSUP); a
+	 * path that is no cgroup v2 directory is refused by the first
+	 * sonde_session__add_probe(). */
+	const char *cgroup;
 };
 
 /* Memory only: nothing reaches the kernel before sonde_session__start(). */

@@ -314,6 +314,9 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		case OPT_FOLLOW:
 			o->follow_fork = true;
 			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
 		case OPT_DEBUG_DIR:
 			o->debug_dir = optarg;
 			/* sonde list reads symbols without a session: the
@@ -410,6 +413,7 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 		.debug_dir = o->debug_dir,
 		.max_probes = o->max_probes,
 		.progress = cli_progress,
+		.cgroup = o->cgroup,
 	};
 	struct sonde_probe_opts po = {
 		.sz = sizeof(po),

@@ -104,6 +104,9 @@ const struct cli_option cli_options[] = {
 	 "the call stack of each event"},
 	{OPT_FOLLOW, "follow-fork", NULL, CMDS_ALL, CMDS_SESSION,
 	 "with -p, children of the process too"},
+	{OPT_CGROUP, "cgroup", "PATH", CMDS_ALL, CMDS_SESSION,
+	 "only the tasks of this cgroup (v2) and its\n"
+	 "descendants (perf and bpf backends)"},
 	{OPT_BUFFER, "buffer-kb", "N", CMDS_ALL, CMDS_SESSION,
 	 "per-CPU ring buffer size"},
 	{OPT_BACKEND, "backend", "B", CMDS_ALL, CMDS_SESSION | CHECK,

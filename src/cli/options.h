@@ -66,6 +66,7 @@ enum cli_opt_id {
 	OPT_TOP_LEVEL,
 	OPT_DRY_RUN,
 	OPT_SVG,
+	OPT_CGROUP,
 };
 
 struct cli_option {

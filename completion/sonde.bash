@@ -9,8 +9,8 @@
 # Options the subcommands that open a session list.
 _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 	-o --output -s --stack -q --quiet -v --verbose -h --help --filter
-	--trigger --buffer-kb --backend --follow-fork --hist --debug-dir
-	--max-probes'
+	--trigger --buffer-kb --backend --follow-fork --cgroup --hist --debug-dir
+	--no-debuginfod --max-probes'
 
 # _sonde_opts CMD: the options worth offering for subcommand CMD.
 _sonde_opts()
@@ -30,15 +30,21 @@ _sonde_opts()
 			"--perfetto"
 		;;
 	stack) echo "$_sonde_common_opts --folded --svg --top --max-keys" ;;
-	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
-	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
-	check) echo "--backend -h --help" ;;
+	list)
+		echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" \
+			"--no-debuginfod"
+		;;
+	format)
+		echo "-o --output -v --verbose -h --help --debug-dir" \
+			"--no-debuginfod"
+		;;
+	check) echo "--backend --no-debuginfod -h --help" ;;
 	cleanup) echo "-q --quiet -v --verbose -h --help" ;;
 	inject) echo "--instance --top-level -q --quiet -h --help" ;;
 	run)
 		echo "-e --program --dry-run -p --pid -c --command -d --duration" \
 			"-f --format -o --output -q --quiet -v --verbose -h --help" \
-			"--debug-dir --max-probes"
+			"--debug-dir --no-debuginfod --max-probes"
 		;;
 	esac
 }
@@ -177,6 +183,15 @@ _sonde()
 		return
 		;;
 	--debug-dir)
+		_filedir -d
+		return
+		;;
+	--cgroup)
+		# a cgroup v2 directory: from its mount point when nothing is typed
+		if [[ -z $cur ]]; then
+			cur=$(awk '$3 == "cgroup2" { print $2 "/"; exit }' \
+				/proc/mounts 2>/dev/null)
+		fi
 		_filedir -d
 		return
 		;;

@@ -29,6 +29,8 @@ struct cli_opts {
 	const char *hist;
 	unsigned int buffer_kb;
 	const char *debug_dir; /* --debug-dir */
+	bool no_debuginfod;    /* --no-debuginfod */
+	const char *cgroup;    /* --cgroup */
 	int max_probes;	       /* --max-probes, 0 = the library's */
 	enum sonde_backend backend;
 	bool follow_fork;

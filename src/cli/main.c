@@ -323,11 +323,17 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		case OPT_FOLLOW:
 			o->follow_fork = true;
 			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
 		case OPT_DEBUG_DIR:
 			o->debug_dir = optarg;
 			/* sonde list reads symbols without a session: the
 			 * library takes the dirs from the environment then */
 			setenv("SONDE_DEBUG_DIR", optarg, 1);
+			break;
+		case OPT_NO_DEBUGINFOD:
+			o->no_debuginfod = true;
 			break;
 		case OPT_MAX_PROBES:
 			v = strtol(optarg, &end, 10);
@@ -361,6 +367,7 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		return EXIT_USAGE;
 	}
 	verbosity = o->quiet ? -1 : o->verbose;
+	sonde_debuginfod_configure(!o->no_debuginfod, cli_log, NULL);
 	o->probes = argv + optind;
 	o->nprobes = argc - optind;
 	return 0;
@@ -423,6 +430,7 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 		.debug_dir = o->debug_dir,
 		.max_probes = o->max_probes,
 		.progress = cli_progress,
+		.cgroup = o->cgroup,
 	};
 	struct sonde_probe_opts po = {
 		.sz = sizeof(po),

@@ -111,6 +111,9 @@ const struct cli_option cli_options[] = {
 	 "the call stack of each event"},
 	{OPT_FOLLOW, "follow-fork", NULL, CMDS_ALL, CMDS_SESSION,
 	 "with -p, children of the process too"},
+	{OPT_CGROUP, "cgroup", "PATH", CMDS_ALL, CMDS_SESSION,
+	 "only the tasks of this cgroup (v2) and its\n"
+	 "descendants (perf and bpf backends)"},
 	{OPT_BUFFER, "buffer-kb", "N", CMDS_ALL, CMDS_SESSION,
 	 "per-CPU ring buffer size"},
 	{OPT_BACKEND, "backend", "B", CMDS_ALL, CMDS_SESSION | CHECK,
@@ -119,6 +122,10 @@ const struct cli_option cli_options[] = {
 	 CMDS_SESSION | FORMAT | LIST | RUN,
 	 "where separate debug files are (default\n"
 	 "/usr/lib/debug)"},
+	{OPT_NO_DEBUGINFOD, "no-debuginfod", NULL, CMDS_ALL,
+	 CMDS_SESSION | FORMAT | LIST | RUN | CHECK,
+	 "fetch no debug file from the servers in\n"
+	 "DEBUGINFOD_URLS"},
 	{OPT_MAX_PROBES, "max-probes", "N", CMDS_ALL, CMDS_SESSION | RUN,
 	 "most probes a wildcard may add (1000)"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, CMDS_SESSION | CLEANUP,

@@ -103,7 +103,7 @@ value_of()
 	-o | --output | --svg | --perfetto) echo "$T_DIR/out" ;;
 	--filter | --trigger | --hist) echo x ;;
 	--backend) echo auto ;;
-	--debug-dir) echo "$T_DIR" ;;
+	--debug-dir | --cgroup) echo "$T_DIR" ;;
 	--by) echo comm ;;
 	--value) echo arg1 ;;
 	--linear) echo 0,10,1 ;;
@@ -167,6 +167,22 @@ expect_eq "-o: file names" \
 expect_eq "--debug-dir: directories only" \
 	"$(complete_set "$SONDE trace --debug-dir $T_DIR/files/")" \
 	"$T_DIR/files/subdir"
+expect_eq "--cgroup: directories only" \
+	"$(complete_set "$SONDE count --cgroup $T_DIR/files/")" \
+	"$T_DIR/files/subdir"
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+# a cgroup of our own when we may make one: the list is not empty
+mkcg=
+[ -n "$v2" ] && [ "$(id -u)" = 0 ] && mkdir "$v2/sonde-test-completion.$$" &&
+	mkcg=$v2/sonde-test-completion.$$
+if [ -n "$mkcg" ] || [ -n "$(find "$v2" -mindepth 1 -maxdepth 1 -type d)" ]; then
+	expect_eq "--cgroup with nothing typed: the cgroup2 mount's directories" \
+		"$(complete_set "$SONDE count --cgroup " | sort | tr '\n' ' ')" \
+		"$(find "$v2" -mindepth 1 -maxdepth 1 -type d | sort | tr '\n' ' ')"
+else
+	skip "--cgroup with nothing typed" "no cgroup2 directory to offer"
+fi
+[ -z "$mkcg" ] || rmdir "$mkcg"
 expect_eq "-c: files" \
 	"$(complete_set "$SONDE trace -c $T_DIR/files/ou")" "$T_DIR/files/out.txt"
 

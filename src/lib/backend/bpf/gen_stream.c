@@ -330,8 +330,11 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 
 	if (gs->fixed + REC > STREAM_CUR_MASK)
 		return -E2BIG;
-	EMIT(&g, MOV_REG(R6, R1), CALL(BPF_FUNC_get_current_pid_tgid),
-	     MOV_REG(R9, R0), MOV_REG(R1, R0), ALU_IMM(BPF_RSH, R1, 32));
+	EMIT(&g, MOV_REG(R6, R1));
+	if (gs->by_cgroup)
+		gen_under_cgroup(&g, gs->cgroup_fd, out);
+	EMIT(&g, CALL(BPF_FUNC_get_current_pid_tgid), MOV_REG(R9, R0),
+	     MOV_REG(R1, R0), ALU_IMM(BPF_RSH, R1, 32));
 	if (gs->only_tgid > 0)
 		gen_jump(&g, JMP_IMM(BPF_JNE, R1, gs->only_tgid, 0), out);
 	if (gs->skip_tgid > 0)

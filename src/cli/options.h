@@ -65,6 +65,7 @@ enum cli_opt_id {
 	OPT_TOP_LEVEL,
 	OPT_DRY_RUN,
 	OPT_SVG,
+	OPT_CALL_GRAPH,
 };
 
 struct cli_option {

@@ -31,6 +31,7 @@ struct pidmaps {
 	int pid;
 	struct mapping *m;
 	size_t n;
+	unsigned int gen; /* changes with the maps (symcache_gen()) */
 };
 
 struct elfent {
@@ -108,6 +109,7 @@ static int maps_load(struct pidmaps *pm, int pid)
 		maps_clear(&fresh);
 		return -ESRCH;
 	}
+	fresh.gen = pm->gen + 1;
 	maps_clear(pm);
 	*pm = fresh;
 	return 0;
@@ -224,6 +226,7 @@ int symcache_add_map(struct symcache **scp, int pid, uint64_t start,
 		}
 	}
 	cap = pm->n; /* a full array grows in maps_push */
+	pm->gen++;
 	return maps_push(pm, &cap, start, start + len, pgoff, path);
 }
 
@@ -295,6 +298,57 @@ int symcache_name(struct symcache **scp, int pid, uint64_t addr, char *buf,
 		snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", sym.name,
 			 vaddr - sym.addr, base);
 	return 0;
+}
+
+int symcache_gen(struct symcache **scp, int pid, uint64_t addr,
+		 unsigned int *gen)
+{
+	struct pidmaps *pm;
+
+	if (cache_get(scp))
+		return -ENOMEM;
+	pm = pid_get(*scp, pid, addr);
+	if (!pm)
+		return -ESRCH;
+	*gen = pm->gen;
+	return 0;
+}
+
+int symcache_each_file(struct symcache **scp, int pid,
+		       int (*cb)(const char *path, uint64_t bias, void *ctx),
+		       void *ctx)
+{
+	struct pidmaps *pm;
+	struct elf_file *ef;
+	uint64_t vaddr, *bias;
+	size_t i, j;
+	int err = 0;
+
+	if (cache_get(scp))
+		return -ENOMEM;
+	pm = pid_find(*scp, pid);
+	bias = calloc(pm && pm->n ? pm->n : 1, sizeof(*bias));
+	if (!bias)
+		return -ENOMEM;
+	/* each time a file is mapped at a bias of its own (a library mapped
+	 * again, maps from before an exec still known) */
+	for (i = 0; pm && !err && i < pm->n; i++) {
+		bias[i] = 1; /* never a bias: pages are aligned */
+		ef = elf_get(*scp, pm->m[i].path);
+		/* a file rewritten since: its CFI may not be the code's */
+		if (!ef || elf_file_changed(ef) ||
+		    elf_file_offset_to_vaddr(ef, pm->m[i].pgoff, &vaddr, NULL))
+			continue;
+		bias[i] = pm->m[i].start - vaddr;
+		for (j = 0; j < i; j++)
+			if (bias[j] == bias[i] &&
+			    !strcmp(pm->m[j].path, pm->m[i].path))
+				break;
+		if (j == i)
+			err = cb(pm->m[i].path, bias[i], ctx);
+	}
+	free(bias);
+	return err;
 }
 
 void symcache_free(struct symcache *sc)

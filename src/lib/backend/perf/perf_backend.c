@@ -27,6 +27,7 @@
 #include <linux/perf_event.h>
 
 #include "sym/ksym.h"
+#include "sym/unwind.h"
 #include "perf.h"
 #include "backend/pmu.h"
 
@@ -168,6 +169,10 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu_info *up,
 			 PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
 	if (s->opts.stack)
 		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
+	/* --call-graph dwarf: user frames come from the copied stack */
+	if (s->opts.stack && s->cg == SONDE_CALL_GRAPH_DWARF &&
+	    probe_kind_is_user(s->probes[i].spec.kind))
+		a->exclude_callchain_user = 1;
 	if (pp->mode == PM_TRACEPOINT)
 		a->sample_type |= PERF_SAMPLE_RAW;
 	if (pp->need_regs) {
@@ -460,6 +465,14 @@ static int plan_probe(struct sonde_session *s, int i, const struct pmu_info *up,
 		if (need > pp->stack_dump)
 			pp->stack_dump = need;
 	}
+	if (s->opts.stack && s->cg == SONDE_CALL_GRAPH_DWARF &&
+	    probe_kind_is_user(p->spec.kind)) {
+		/* the registers and stack libdw unwinds from (unwind.c) */
+		pp->need_regs = true;
+		if (pp->stack_dump < unwind_stack_size(s))
+			pp->stack_dump = unwind_stack_size(s);
+		return 0;
+	}
 	pentry_plan(s, p, pp);
 	return 0;
 }
@@ -553,7 +566,9 @@ static int perf_start(struct sonde_session *s)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	for (i = 0; i < s->ncpus; i++)
 		st->rings[i].fd = -1;
-	err = plan(s, up, kp);
+	err = unwind_choose(s, "perf", true);
+	if (!err)
+		err = plan(s, up, kp);
 	if (!err && s->opts.pid > 0 && s->opts.stack)
 		symcache_track(&s->syms, s->opts.pid);
 	if (!err)

@@ -43,11 +43,47 @@ static void call_site(Dwarf_Die *cu, Dwarf_Die *die, const char **file,
 		*file = dwarf_filesrc(files, f, NULL, NULL);
 }
 
+/* The line of the instruction at addr (bias: the module's): the last
+ * statement row of the line table at exactly addr, as gdb takes it (a
+ * function's first instruction has a row for its '{' and one for its
+ * first statement), else the row that covers addr. */
+static const char *line_at(Dwfl_Module *mod, Dwarf_Die *cu, Dwarf_Addr addr,
+			   Dwarf_Addr bias, int *line)
+{
+	Dwarf_Lines *lines;
+	Dwarf_Line *l, *best = NULL;
+	Dwarf_Addr a;
+	size_t n, lo = 0, hi;
+	Dwfl_Line *dl;
+	bool stmt;
+
+	*line = 0;
+	if (dwarf_getsrclines(cu, &lines, &n) == 0) {
+		for (hi = n; lo < hi;) { /* the first row at addr or after */
+			size_t mid = lo + (hi - lo) / 2;
+
+			l = dwarf_onesrcline(lines, mid);
+			if (l && dwarf_lineaddr(l, &a) == 0 && a < addr - bias)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && (l = dwarf_onesrcline(lines, lo)) &&
+		       dwarf_lineaddr(l, &a) == 0 && a == addr - bias;
+		     lo++)
+			if (dwarf_linebeginstatement(l, &stmt) == 0 && stmt)
+				best = l;
+		if (best && dwarf_lineno(best, line) == 0)
+			return dwarf_linesrc(best, NULL, NULL);
+	}
+	dl = dwfl_module_getsrc(mod, addr);
+	return dl ? dwfl_lineinfo(dl, NULL, line, NULL, NULL, NULL) : NULL;
+}
+
 int sonde_event__src_frames(const struct sonde_event *ev, uint64_t addr,
 			    struct sonde_src_frame *out, int max)
 {
 	Dwfl_Module *mod;
-	Dwfl_Line *ln;
 	Dwarf_Die *cu, *scopes = NULL, inner;
 	Dwarf_Addr bias;
 	const char *file = NULL;
@@ -58,9 +94,7 @@ int sonde_event__src_frames(const struct sonde_event *ev, uint64_t addr,
 	mod = unwind_module(ev->s, sonde_event__pid(ev), addr);
 	if (!mod || !(cu = dwfl_module_addrdie(mod, addr, &bias)))
 		return 0;
-	ln = dwfl_module_getsrc(mod, addr);
-	if (ln)
-		file = dwfl_lineinfo(ln, NULL, &line, NULL, NULL, NULL);
+	file = line_at(mod, cu, addr, bias, &line);
 	/* the innermost scope at addr, then every scope that holds it as
 	 * the code nests them (dwarf_getscopes would go on in an inlined
 	 * subroutine's abstract origin instead, as eu-addr2line -i knows) */

@@ -16,7 +16,7 @@ _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 _sonde_opts()
 {
 	case $1 in
-	trace) echo "$_sonde_common_opts" ;;
+	trace) echo "$_sonde_common_opts --call-graph" ;;
 	count)
 		echo "$_sonde_common_opts --by -i --interval --top --in-user" \
 			"--max-keys"
@@ -28,7 +28,10 @@ _sonde_opts()
 	latency)
 		echo "$_sonde_common_opts --by -i --interval --top --max-keys"
 		;;
-	stack) echo "$_sonde_common_opts --folded --svg --top --max-keys" ;;
+	stack)
+		echo "$_sonde_common_opts --folded --svg --top --max-keys" \
+			"--call-graph"
+		;;
 	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
 	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
 	check) echo "--backend -h --help" ;;
@@ -163,6 +166,10 @@ _sonde()
 		;;
 	-f | --format)
 		mapfile -t COMPREPLY < <(compgen -W 'text json csv' -- "$cur")
+		return
+		;;
+	--call-graph)
+		mapfile -t COMPREPLY < <(compgen -W 'fp dwarf dwarf,' -- "$cur")
 		return
 		;;
 	-o | --output | --svg)

@@ -106,8 +106,8 @@ const struct cli_option cli_options[] = {
 	 TRACE | STACK,
 	 "how user stacks are walked: frame pointers,\n"
 	 "or SIZE bytes of stack (8192) copied and\n"
-	 "unwound with DWARF CFI (default: dwarf with\n"
-	 "--backend perf or bpf, else fp; -v says)"},
+	 "unwound with DWARF CFI (default: dwarf where\n"
+	 "the backend copies stacks, else fp; -v says)"},
 	{OPT_FOLLOW, "follow-fork", NULL, CMDS_ALL, CMDS_SESSION,
 	 "with -p, children of the process too"},
 	{OPT_BUFFER, "buffer-kb", "N", CMDS_ALL, CMDS_SESSION,

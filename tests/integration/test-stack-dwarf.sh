@@ -39,9 +39,14 @@ frames()
 			$1 == "main" { on = 0 } END { if (n) printf "\n" }'
 }
 
-for backend in perf; do
+# perf keeps the maps of a process from its mmap records: the fixture
+# exits at once. bpf reads them from /proc when the first stack is
+# unwound: the fixture waits 500 ms before it exits (one that exits
+# sooner is refused with a warning, below).
+for backend in perf bpf; do
+	wait_ms=0; [ $backend = perf ] || wait_ms=500
 	hygiene_begin
-	"$SONDE" trace -q -s --backend $backend --call-graph dwarf -c "$bin 2" \
+	"$SONDE" trace -q -s --backend $backend --call-graph dwarf -c "$bin 2 $wait_ms" \
 		"u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"
 	rc=$?
 	expect_eq "$backend, dwarf: 2 events, each with gdb's chain and lines" \
@@ -53,12 +58,21 @@ for backend in perf; do
 	hygiene_check "$backend, dwarf: tracefs left as found"
 
 	# sonde stack: the same chain, once, 3 hits; folded: names root first
-	"$SONDE" stack -q --backend $backend --call-graph dwarf,4096 -c "$bin 3" \
+	"$SONDE" stack -q --backend $backend --call-graph dwarf,4096 -c "$bin 3 $wait_ms" \
 		"u:$bin:chain_c" --folded >"$T_DIR/out" 2>"$T_DIR/err"
 	expect_eq "$backend, stack --folded, dwarf,4096: one stack, main to chain_c, 3 hits" \
 		"$? $(sed 's/^.*main;/main;/' "$T_DIR/out")" \
 		"0 main;chain_a;chain_b;chain_step (inlined);chain_c 3"
 done
+
+# bpf, a process gone before its maps were read: said, not guessed
+"$SONDE" trace -s --backend bpf -c "$bin 1" "u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"
+if grep -q '^ => chain_b' "$T_DIR/out"; then
+	ok "bpf, a process that exits at once: its maps were read in time"
+else
+	expect_grep "bpf, a process that exits at once: a warning says its frames are not known" \
+		"its maps were not read before it exited" "$T_DIR/err"
+fi
 
 # -v says which call graph the default took
 "$SONDE" stack -v -c "$bin 1" "u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"

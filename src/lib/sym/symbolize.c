@@ -25,6 +25,7 @@
 struct mapping {
 	uint64_t start, end, pgoff;
 	char *path;
+	bool exec; /* code (r-xp): its load bias is the file's */
 };
 
 struct pidmaps {
@@ -60,7 +61,7 @@ static void maps_clear(struct pidmaps *pm)
 
 /* A process that is gone keeps the maps read while it ran. */
 static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
-		     uint64_t end, uint64_t pgoff, const char *file)
+		     uint64_t end, uint64_t pgoff, const char *file, bool exec)
 {
 	struct mapping *grown;
 	char *path;
@@ -75,7 +76,7 @@ static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
 	path = strdup(file);
 	if (!path)
 		return -ENOMEM;
-	pm->m[pm->n++] = (struct mapping){ start, end, pgoff, path };
+	pm->m[pm->n++] = (struct mapping){ start, end, pgoff, path, exec };
 	return 0;
 }
 
@@ -83,7 +84,7 @@ static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
  * process is gone or a zombie: what was known of it stays). */
 static int maps_load(struct pidmaps *pm, int pid)
 {
-	char path[64], line[4096], file[4096];
+	char path[64], line[4096], file[4096], perms[8];
 	struct pidmaps fresh = { .pid = pid };
 	uint64_t start, end, pgoff;
 	size_t cap = 0;
@@ -95,12 +96,13 @@ static int maps_load(struct pidmaps *pm, int pid)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		file[0] = '\0';
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64
 				 " %*s %*s %4095s",
-			   &start, &end, &pgoff, file) < 3 ||
+			   &start, &end, perms, &pgoff, file) < 4 ||
 		    file[0] != '/')
 			continue;
-		if (maps_push(&fresh, &cap, start, end, pgoff, file))
+		if (maps_push(&fresh, &cap, start, end, pgoff, file,
+			      perms[2] == 'x'))
 			break;
 	}
 	fclose(f);
@@ -227,7 +229,8 @@ int symcache_add_map(struct symcache **scp, int pid, uint64_t start,
 	}
 	cap = pm->n; /* a full array grows in maps_push */
 	pm->gen++;
-	return maps_push(pm, &cap, start, start + len, pgoff, path);
+	/* PERF_RECORD_MMAP2 without mmap_data: code */
+	return maps_push(pm, &cap, start, start + len, pgoff, path, true);
 }
 
 static const struct mapping *file_find(const struct pidmaps *pm,
@@ -330,10 +333,13 @@ int symcache_each_file(struct symcache **scp, int pid,
 	bias = calloc(pm && pm->n ? pm->n : 1, sizeof(*bias));
 	if (!bias)
 		return -ENOMEM;
-	/* each time a file is mapped at a bias of its own (a library mapped
-	 * again, maps from before an exec still known) */
+	/* each time a file's code is mapped at a bias of its own (a library
+	 * mapped again, maps from before an exec still known); a data page
+	 * can be two segments' (RELRO), its offset no one vaddr */
 	for (i = 0; pm && !err && i < pm->n; i++) {
 		bias[i] = 1; /* never a bias: pages are aligned */
+		if (!pm->m[i].exec)
+			continue;
 		ef = elf_get(*scp, pm->m[i].path);
 		/* a file rewritten since: its CFI may not be the code's */
 		if (!ef || elf_file_changed(ef) ||

@@ -40,6 +40,7 @@ struct unwinder {
 	unsigned int next; /* round-robin victim */
 	Dwfl **retired;	   /* replaced, kept till the end (their strings) */
 	size_t nretired;
+	bool warned;	   /* that a process's maps were not known */
 	/* the event being unwound (the callbacks' dwfl_arg) */
 	const struct unwind_input *in;
 	uint64_t *frames;
@@ -254,8 +255,18 @@ int unwind_user(struct sonde_session *s, const struct unwind_input *in,
 	    !in->stack)
 		return 1;
 	p = proc_get(s, in->pid, in->regs[UW_IP]);
-	if (!p)
+	if (!p || !dwfl_addrmodule(p->dwfl, in->regs[UW_IP])) {
+		if (s->unw && !s->unw->warned)
+			slog(s, SONDE_LOG_WARN,
+			     "process %d: its maps were not read before it "
+			     "exited: its user stacks hold only the probed "
+			     "address (--backend perf keeps them from its "
+			     "mmap records)",
+			     in->pid);
+		if (s->unw)
+			s->unw->warned = true;
 		return 1;
+	}
 	u = s->unw;
 	if (!p->attached) {
 		/* the arch from the modules' ELF files */

@@ -28,6 +28,7 @@
 #include "bpf_stream.h"
 #include "args/fetch_plan.h"
 #include "sym/ksym.h"
+#include "sym/unwind.h"
 
 #define DEFAULT_RING_KB 8192
 
@@ -92,6 +93,7 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 		gs.args = plan->args;
 		gs.nargs = plan->nargs;
 	}
+	gs.ustack = bpf_ustack(s, p);
 	if (gs.nargs > sizeof(umem))
 		return set_err(s, E2BIG, -1, "probe %s has too many arguments",
 			       p->name);
@@ -407,7 +409,11 @@ static int bpf_start(struct sonde_session *s)
 	st->kfunc = calloc(s->nprobes, sizeof(*st->kfunc));
 	if (!s->lost || !st->lostv || !st->rec || !st->kfunc)
 		return set_err(s, ENOMEM, -1, "out of memory");
-	err = bpf_plan_formats(s);
+	err = unwind_choose(s, "bpf", true);
+	if (!err)
+		err = bpf_plan_formats(s);
+	if (!err && s->opts.pid > 0 && s->opts.stack)
+		symcache_prime(&s->syms, s->opts.pid);
 	if (!err && bpf_plan_groups(s, st))
 		err = set_err(s, ENOMEM, -1, "out of memory");
 	if (!err)

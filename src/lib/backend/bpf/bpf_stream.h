@@ -29,12 +29,16 @@ struct bstate {
 	uint64_t *kfunc; /* per probe: a kretprobe's function address */
 	uint64_t *lostv; /* per CPU, read from lost_fd */
 	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
+	uint64_t frames[256];	  /* a record's unwound user stack */
 };
 
 /* bpf_fits.c: a kprobe arg's memory (GS_UDEREF, GS_USTR), -1 when it
  * mixes user and kernel derefs; each probe checked and its record's format
  * made (0, or -errno with the session's error set); the ops' fits */
 int bpf_kmem_of(const struct fetch_arg *a);
+/* The bytes of user stack p's program copies before its record (struct
+ * stream_ustack), 0 for none: --call-graph dwarf. */
+unsigned int bpf_ustack(const struct sonde_session *s, const struct probe *p);
 int bpf_plan_formats(struct sonde_session *s);
 bool bpf_fits(const struct sonde_session *s, enum backend_step step, char *why,
 	      size_t len);

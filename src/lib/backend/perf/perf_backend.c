@@ -74,7 +74,10 @@ static int add_id(struct perf_state *st, uint64_t id, int probe)
 static uint64_t ring_bytes(const struct sonde_session *s)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	uint64_t kb = s->opts.buffer_kb ? s->opts.buffer_kb : DEFAULT_RING_KB;
+	/* copied stacks take ~8 KiB a sample: 8 MiB, as the bpf ring */
+	uint64_t kb = s->opts.buffer_kb			 ? s->opts.buffer_kb
+		      : s->cg == SONDE_CALL_GRAPH_DWARF ? 8192
+							 : DEFAULT_RING_KB;
 	uint64_t pages = 1, want = (kb * 1024 + page - 1) / page;
 
 	while (pages < want) /* the data area is 2^n pages */

@@ -349,6 +349,9 @@ int symcache_name(struct symcache **sc, int pid, uint64_t addr, char *buf,
 		  size_t len);
 void symcache_prime(struct symcache **sc, int pid);
 void symcache_free(struct symcache *sc);
+/* Has the file at path been written to since the symcache read it (or
+ * can it not be read)? Its symbols, CFI and lines are then not trusted. */
+bool symcache_file_changed(struct symcache **sc, const char *path);
 /* The generation of pid's maps (it changes when they do), read again from
  * /proc when addr is outside them. 0 or -errno. */
 int symcache_gen(struct symcache **sc, int pid, uint64_t addr,

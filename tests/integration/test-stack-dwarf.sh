@@ -39,14 +39,12 @@ frames()
 			$1 == "main" { on = 0 } END { if (n) printf "\n" }'
 }
 
-# perf keeps the maps of a process from its mmap records: the fixture
-# exits at once. bpf reads them from /proc when the first stack is
-# unwound: the fixture waits 500 ms before it exits (one that exits
-# sooner is refused with a warning, below).
+# both keep the maps of the process from its mmap records (bpf: a dummy
+# perf event on the process of -c): the fixture exits at once, before
+# sonde reads its events
 for backend in perf bpf; do
-	wait_ms=0; [ $backend = perf ] || wait_ms=500
 	hygiene_begin
-	"$SONDE" trace -q -s --backend $backend --call-graph dwarf -c "$bin 2 $wait_ms" \
+	"$SONDE" trace -q -s --backend $backend --call-graph dwarf -c "$bin 2" \
 		"u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"
 	rc=$?
 	expect_eq "$backend, dwarf: 2 events, each with gdb's chain and lines" \
@@ -58,21 +56,32 @@ for backend in perf bpf; do
 	hygiene_check "$backend, dwarf: tracefs left as found"
 
 	# sonde stack: the same chain, once, 3 hits; folded: names root first
-	"$SONDE" stack -q --backend $backend --call-graph dwarf,4096 -c "$bin 3 $wait_ms" \
+	"$SONDE" stack -q --backend $backend --call-graph dwarf,4096 -c "$bin 3" \
 		"u:$bin:chain_c" --folded >"$T_DIR/out" 2>"$T_DIR/err"
 	expect_eq "$backend, stack --folded, dwarf,4096: one stack, main to chain_c, 3 hits" \
 		"$? $(sed 's/^.*main;/main;/' "$T_DIR/out")" \
 		"0 main;chain_a;chain_b;chain_step (inlined);chain_c 3"
 done
 
-# bpf, a process gone before its maps were read: said, not guessed
-"$SONDE" trace -s --backend bpf -c "$bin 1" "u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"
+# bpf system-wide (no -c, no -p: no mmap records), a process that exits
+# at once: its maps come from /proc when its first stack is unwound, in
+# time or too late; then a warning says so, never a wrong frame
+hygiene_begin
+"$SONDE" trace -s --backend bpf -d 3 "u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err" &
+spid=$!
+wait_attached "$spid" || bail "sonde did not attach" "$(cat "$T_DIR/err")"
+"$bin" 1
+wait "$spid"
 if grep -q '^ => chain_b' "$T_DIR/out"; then
-	ok "bpf, a process that exits at once: its maps were read in time"
+	expect_eq "bpf system-wide: maps read in time, gdb's chain" \
+		"$(frames "$T_DIR/out" | sort -u)" "$want"
 else
-	expect_grep "bpf, a process that exits at once: a warning says its frames are not known" \
+	expect_eq "bpf system-wide: the event, with its probed frame alone" \
+		"$(grep -c '^ => ' "$T_DIR/out") $(grep -c ' chain_c:$' "$T_DIR/out")" "1 1"
+	expect_grep "bpf system-wide, maps gone: a warning says the frames are not known" \
 		"its maps were not read before it exited" "$T_DIR/err"
 fi
+hygiene_check "bpf system-wide: tracefs left as found"
 
 # -v says which call graph the default took
 "$SONDE" stack -v -c "$bin 1" "u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"

@@ -86,13 +86,19 @@ int sonde_event__src_frames(const struct sonde_event *ev, uint64_t addr,
 	Dwfl_Module *mod;
 	Dwarf_Die *cu, *scopes = NULL, inner;
 	Dwarf_Addr bias;
-	const char *file = NULL;
+	const char *file = NULL, *path = NULL;
 	int line = 0, ns, i, n = 0, tag;
 
 	if (!ev || !out || max < 1 || ev->s->cg != SONDE_CALL_GRAPH_DWARF)
 		return 0;
 	mod = unwind_module(ev->s, sonde_event__pid(ev), addr);
-	if (!mod || !(cu = dwfl_module_addrdie(mod, addr, &bias)))
+	if (!mod)
+		return 0;
+	/* a file rewritten since it was read: its frames are bare addresses
+	 * (symbolize.c), and so without lines */
+	dwfl_module_info(mod, NULL, NULL, NULL, NULL, NULL, &path, NULL);
+	if (!path || symcache_file_changed(&ev->s->syms, path) ||
+	    !(cu = dwfl_module_addrdie(mod, addr, &bias)))
 		return 0;
 	file = line_at(mod, cu, addr, bias, &line);
 	/* the innermost scope at addr, then every scope that holds it as

@@ -303,6 +303,16 @@ int symcache_name(struct symcache **scp, int pid, uint64_t addr, char *buf,
 	return 0;
 }
 
+bool symcache_file_changed(struct symcache **scp, const char *path)
+{
+	struct elf_file *ef;
+
+	if (cache_get(scp))
+		return true;
+	ef = elf_get(*scp, path);
+	return !ef || elf_file_changed(ef);
+}
+
 int symcache_gen(struct symcache **scp, int pid, uint64_t addr,
 		 unsigned int *gen)
 {

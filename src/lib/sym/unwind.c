@@ -6,6 +6,11 @@
  * the registers at the event and the stack words from the copy; the CFI
  * comes from each module's .eh_frame or .debug_frame.
  *
+ * libdw maps the files it reads: each file (and separate debug file) is
+ * handed to it as a copy in memory (memfd), so a library rewritten in
+ * place while it is traced cannot fault the reader (SIGBUS on a truncated
+ * mapping), as elf.c reads files into memory for the same reason.
+ *
  * One Dwfl per process, its modules reported from the maps the symcache
  * keeps (read from /proc/PID/maps at attach and whenever an address is
  * outside them, or fed from the perf backend's MMAP2 records), each at the
@@ -18,6 +23,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <elfutils/libdwfl.h>
@@ -57,6 +63,46 @@ const char *unwind_unsupported(void)
 #endif
 }
 
+/* A copy of the file open on src, in memory (see above): a new fd, or -1. */
+static int fd_copy(int src)
+{
+	char buf[65536];
+	ssize_t n, w;
+	off_t off = 0;
+	int fd = memfd_create("sonde-elf", MFD_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((n = pread(src, buf, sizeof(buf), off)) > 0) {
+		for (w = 0; w < n;) {
+			ssize_t k = write(fd, buf + w, (size_t)(n - w));
+
+			if (k <= 0) {
+				close(fd);
+				return -1;
+			}
+			w += k;
+		}
+		off += n;
+	}
+	if (n < 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int path_copy(const char *path)
+{
+	int src = open(path, O_RDONLY | O_CLOEXEC), fd;
+
+	if (src < 0)
+		return -1;
+	fd = fd_copy(src);
+	close(src);
+	return fd;
+}
+
 /* A separate debug file as the rest of sonde finds it (debuginfo.c), in
  * the session's debug dirs (the module's userdata, report_one()); libdwfl
  * takes the descriptor. */
@@ -76,7 +122,7 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata,
 	    debuginfo_open(elf, file_name, *userdata, &d, NULL, 0))
 		return -1;
 	if (d->fd >= 0) {
-		fd = dup(d->fd);
+		fd = fd_copy(d->fd);
 		if (fd >= 0 && d->path)
 			*debuginfo_file_name = strdup(d->path);
 	}
@@ -147,12 +193,18 @@ static int report_one(const char *path, uint64_t bias, void *ctx)
 
 	Dwfl_Module *mod;
 	void **userdata;
+	int fd = path_copy(path);
 
-	/* a module that overlaps another (a file mapped twice) is left out */
-	mod = dwfl_report_elf(r->dwfl, strrchr(path, '/') + 1, path, -1, bias,
-			      false);
-	if (!mod)
+	if (fd < 0)
 		return 0;
+	/* a module that overlaps another (a file mapped twice) is left out;
+	 * the fd is libdw's once the module is made */
+	mod = dwfl_report_elf(r->dwfl, strrchr(path, '/') + 1, path, fd, bias,
+			      false);
+	if (!mod) {
+		close(fd);
+		return 0;
+	}
 	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
 	*userdata = (void *)r->dirs;
 	r->n++;

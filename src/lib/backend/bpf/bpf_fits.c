@@ -28,14 +28,14 @@ static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 			 p->filter    ? "filter"
 			 : p->trigger ? "trigger"
 				      : "hist");
-	else if (s->opts.stack && !probe_kind_is_user(p->spec.kind))
-		snprintf(why, len,
-			 "the bpf backend records no kernel stacks (--backend "
-			 "tracefs or perf)");
 	else if (s->opts.stack && bpf_is_tracepoint(p))
 		snprintf(why, len,
 			 "the bpf backend records no stacks of tracepoints "
 			 "(--backend tracefs or perf)");
+	else if (s->opts.stack && !probe_kind_is_user(p->spec.kind))
+		snprintf(why, len,
+			 "the bpf backend records no kernel stacks (--backend "
+			 "tracefs or perf)");
 	else if (s->opts.stack &&
 		 (s->opts.call_graph == SONDE_CALL_GRAPH_FP ||
 		  unwind_unsupported()))

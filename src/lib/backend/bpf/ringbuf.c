@@ -136,6 +136,9 @@ static int consume(struct sonde_session *s, uint64_t upto)
 	int r, ret;
 
 	r = ring_buffer__consume(((struct bstate *)s->be_priv)->rb);
+	/* the mappings its stacks are unwound through: made before the
+	 * records just read */
+	bpf_maps_track_read(s, &((struct bstate *)s->be_priv)->maps);
 	read_lost(s);
 	ret = oq_flush(&s->oq, upto, hand_over, s);
 	if (ret)

@@ -105,6 +105,9 @@ int pentry_fix(const struct perf_probe_state *pp, uint64_t *frames, int n, int k
 	       const uint8_t *stack, uint64_t stack_len);
 
 /* perf_ring.c: rings -> records -> events_deliver() */
+/* A PERF_RECORD_MMAP2 record (len bytes): its mapping into the symcache
+ * (the bpf backend's maps_track.c reads them too). */
+void perf_mmap2_record(struct sonde_session *s, const uint8_t *r, size_t len);
 int perf_ring_poll(struct sonde_session *s, int timeout_ms);
 int perf_ring_drain(struct sonde_session *s);
 

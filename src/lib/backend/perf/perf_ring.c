@@ -81,7 +81,7 @@ static void on_comm(struct perf_state *st, const uint8_t *r, size_t len)
 
 /* PERF_RECORD_MMAP2: pid, tid, addr, len, pgoff, (dev, ino | build id:
  * 24 bytes), prot, flags, filename */
-static void on_mmap2(struct sonde_session *s, const uint8_t *r, size_t len)
+void perf_mmap2_record(struct sonde_session *s, const uint8_t *r, size_t len)
 {
 	uint64_t addr, mlen, pgoff;
 	uint32_t pid;
@@ -187,7 +187,7 @@ static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 			     cpu);
 		return 0;
 	case PERF_RECORD_MMAP2:
-		on_mmap2(s, r, len);
+		perf_mmap2_record(s, r, len);
 		return 0;
 	case PERF_RECORD_COMM:
 		on_comm(st, r, len);

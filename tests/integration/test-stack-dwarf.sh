@@ -79,7 +79,7 @@ else
 	expect_eq "bpf system-wide: the event, with its probed frame alone" \
 		"$(grep -c '^ => ' "$T_DIR/out") $(grep -c ' chain_c:$' "$T_DIR/out")" "1 1"
 	expect_grep "bpf system-wide, maps gone: a warning says the frames are not known" \
-		"its maps were not read before it exited" "$T_DIR/err"
+		"exited before its maps were read: its user stacks hold only the probed address" "$T_DIR/err"
 fi
 hygiene_check "bpf system-wide: tracefs left as found"
 

@@ -310,10 +310,10 @@ int unwind_user(struct sonde_session *s, const struct unwind_input *in,
 	if (!p || !dwfl_addrmodule(p->dwfl, in->regs[UW_IP])) {
 		if (s->unw && !s->unw->warned)
 			slog(s, SONDE_LOG_WARN,
-			     "process %d: its maps were not read before it "
-			     "exited: its user stacks hold only the probed "
-			     "address (--backend perf keeps them from its "
-			     "mmap records)",
+			     "process %d exited before its maps were read: "
+			     "its user stacks hold only the probed address "
+			     "(with -p or -c, a process's maps are kept from "
+			     "its mmap records)",
 			     in->pid);
 		if (s->unw)
 			s->unw->warned = true;

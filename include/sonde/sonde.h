@@ -332,8 +332,8 @@ struct sonde_src_frame {
  * A caller's frame is looked up at its return address minus 1 (the call
  * instruction), as debuggers do. Writes at most max frames; returns how
  * many, 0 when addr has no debug info or the session's user stacks are
- * not unwound with DWARF (sonde_session__call_graph()). The strings live
- * as long as the session.
+ * not unwound with DWARF (sonde_session__call_graph()). The strings are
+ * valid until the next call or the next event: copy what is kept.
  */
 int sonde_event__src_frames(const struct sonde_event *ev, uint64_t addr,
 			    struct sonde_src_frame *out, int max);

@@ -82,6 +82,21 @@ static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
 
 /* Read /proc/PID/maps into pm; pm is left as it was when that fails (the
  * process is gone or a zombie: what was known of it stays). */
+static bool maps_same(const struct pidmaps *a, const struct pidmaps *b)
+{
+	size_t i;
+
+	if (a->pid != b->pid || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->m[i].start != b->m[i].start ||
+		    a->m[i].end != b->m[i].end ||
+		    a->m[i].pgoff != b->m[i].pgoff ||
+		    strcmp(a->m[i].path, b->m[i].path))
+			return false;
+	return true;
+}
+
 static int maps_load(struct pidmaps *pm, int pid)
 {
 	char path[64], line[4096], file[4096], perms[8];
@@ -111,7 +126,9 @@ static int maps_load(struct pidmaps *pm, int pid)
 		maps_clear(&fresh);
 		return -ESRCH;
 	}
-	fresh.gen = pm->gen + 1;
+	/* the same maps read again keep their generation (unwind.c makes
+	 * its Dwfl again for a new one) */
+	fresh.gen = maps_same(pm, &fresh) ? pm->gen : pm->gen + 1;
 	maps_clear(pm);
 	*pm = fresh;
 	return 0;

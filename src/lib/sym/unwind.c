@@ -7,17 +7,16 @@
  * comes from each module's .eh_frame or .debug_frame.
  *
  * libdw maps the files it reads: each file (and separate debug file) is
- * handed to it as a copy in memory (memfd), so a library rewritten in
- * place while it is traced cannot fault the reader (SIGBUS on a truncated
- * mapping), as elf.c reads files into memory for the same reason.
+ * handed to it as a copy in memory (memfd, made once per file and shared
+ * by every process's Dwfl), so a library rewritten in place while it is
+ * traced cannot fault the reader (SIGBUS on a truncated mapping), as
+ * elf.c reads files into memory for the same reason.
  *
  * One Dwfl per process, its modules reported from the maps the symcache
  * keeps (read from /proc/PID/maps at attach and whenever an address is
  * outside them, or fed from the perf backend's MMAP2 records), each at the
- * load bias its mapping gives. When the maps change the Dwfl is made again;
- * the old one is kept until the session ends, as the names and files of
- * its frames (srcframes.c) may still be held by the caller. The process
- * need not be alive: nothing is read from it.
+ * load bias its mapping gives, made again when the maps change. The
+ * process need not be alive: nothing is read from it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -41,12 +40,25 @@ struct uw_proc {
 	bool attached;
 };
 
+/* What each module's userdata points to (report_one()). */
+struct uw_mod {
+	struct unwinder *u;
+	const char *dirs; /* the session's debug dirs */
+};
+
+/* a file's copy in memory, by path */
+struct uw_copy {
+	char *path;
+	int fd; /* -1: could not be read */
+};
+
 struct unwinder {
 	struct uw_proc procs[UW_PIDS];
 	unsigned int next; /* round-robin victim */
-	Dwfl **retired;	   /* replaced, kept till the end (their strings) */
-	size_t nretired;
+	struct uw_copy *copies;
+	size_t ncopies;
 	bool warned;	   /* that a process's maps were not known */
+	struct uw_mod mod; /* every module's userdata */
 	/* the event being unwound (the callbacks' dwfl_arg) */
 	const struct unwind_input *in;
 	uint64_t *frames;
@@ -92,25 +104,48 @@ static int fd_copy(int src)
 	return fd;
 }
 
-static int path_copy(const char *path)
+/* A descriptor of path's copy (the caller's to close), or -1; src, when
+ * not -1, is the file already open. */
+static int path_copy(struct unwinder *u, const char *path, int src)
 {
-	int src = open(path, O_RDONLY | O_CLOEXEC), fd;
+	struct uw_copy *grown;
+	size_t i;
+	int fd;
 
-	if (src < 0)
+	for (i = 0; i < u->ncopies; i++)
+		if (!strcmp(u->copies[i].path, path))
+			return u->copies[i].fd < 0 ? -1
+						   : dup(u->copies[i].fd);
+	grown = realloc(u->copies, (u->ncopies + 1) * sizeof(*grown));
+	if (!grown)
 		return -1;
-	fd = fd_copy(src);
-	close(src);
-	return fd;
+	u->copies = grown;
+	if (src >= 0) {
+		fd = fd_copy(src);
+	} else if ((src = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		fd = fd_copy(src);
+		close(src);
+	} else {
+		fd = -1;
+	}
+	grown[u->ncopies].path = strdup(path);
+	if (!grown[u->ncopies].path) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	grown[u->ncopies++].fd = fd;
+	return fd < 0 ? -1 : dup(fd);
 }
 
 /* A separate debug file as the rest of sonde finds it (debuginfo.c), in
- * the session's debug dirs (the module's userdata, report_one()); libdwfl
- * takes the descriptor. */
+ * the session's debug dirs; libdwfl takes the descriptor. */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata,
 			  const char *modname, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink_file,
 			  GElf_Word debuglink_crc, char **debuginfo_file_name)
 {
+	const struct uw_mod *um = *userdata;
 	struct debug_file *d;
 	GElf_Addr bias;
 	Elf *elf;
@@ -118,11 +153,11 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata,
 
 	(void)modname, (void)base, (void)debuglink_file, (void)debuglink_crc;
 	elf = dwfl_module_getelf(mod, &bias);
-	if (!elf || !file_name ||
-	    debuginfo_open(elf, file_name, *userdata, &d, NULL, 0))
+	if (!um || !elf || !file_name ||
+	    debuginfo_open(elf, file_name, um->dirs, &d, NULL, 0))
 		return -1;
-	if (d->fd >= 0) {
-		fd = fd_copy(d->fd);
+	if (d->fd >= 0 && d->path) {
+		fd = path_copy(um->u, d->path, d->fd);
 		if (fd >= 0 && d->path)
 			*debuginfo_file_name = strdup(d->path);
 	}
@@ -183,17 +218,16 @@ static const Dwfl_Thread_Callbacks thread_callbacks = {
 
 struct report_ctx {
 	Dwfl *dwfl;
-	const char *dirs;
+	struct uw_mod *mod; /* the modules' userdata */
 	int n;
 };
 
 static int report_one(const char *path, uint64_t bias, void *ctx)
 {
 	struct report_ctx *r = ctx;
-
+	int fd = path_copy(r->mod->u, path, -1);
 	Dwfl_Module *mod;
 	void **userdata;
-	int fd = path_copy(path);
 
 	if (fd < 0)
 		return 0;
@@ -206,14 +240,14 @@ static int report_one(const char *path, uint64_t bias, void *ctx)
 		return 0;
 	}
 	dwfl_module_info(mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
-	*userdata = (void *)r->dirs;
+	*userdata = r->mod;
 	r->n++;
 	return 0;
 }
 
 static Dwfl *dwfl_build(struct sonde_session *s, int pid)
 {
-	struct report_ctx r = { .dirs = s->opts.debug_dir };
+	struct report_ctx r = { .mod = &s->unw->mod };
 
 	r.dwfl = dwfl_begin(&callbacks);
 	if (!r.dwfl)
@@ -226,22 +260,6 @@ static Dwfl *dwfl_build(struct sonde_session *s, int pid)
 		return NULL;
 	}
 	return r.dwfl;
-}
-
-static int retire(struct unwinder *u, Dwfl *d)
-{
-	Dwfl **grown;
-
-	if (!d)
-		return 0;
-	grown = realloc(u->retired, (u->nretired + 1) * sizeof(*grown));
-	if (!grown) {
-		dwfl_end(d);
-		return -ENOMEM;
-	}
-	u->retired = grown;
-	u->retired[u->nretired++] = d;
-	return 0;
 }
 
 /* pid's Dwfl, made again when its maps changed (addr outside them makes
@@ -257,6 +275,7 @@ static struct uw_proc *proc_get(struct sonde_session *s, int pid,
 		u = s->unw = calloc(1, sizeof(*u));
 		if (!u)
 			return NULL;
+		u->mod = (struct uw_mod){ u, s->opts.debug_dir };
 	}
 	if (symcache_gen(&s->syms, pid, addr, &gen))
 		return NULL;
@@ -267,7 +286,8 @@ static struct uw_proc *proc_get(struct sonde_session *s, int pid,
 		return p;
 	if (!p)
 		p = &u->procs[u->next++ % UW_PIDS];
-	retire(u, p->dwfl);
+	if (p->dwfl)
+		dwfl_end(p->dwfl);
 	*p = (struct uw_proc){ .pid = pid, .gen = gen };
 	p->dwfl = dwfl_build(s, pid);
 	return p->dwfl ? p : NULL;
@@ -348,9 +368,12 @@ void unwind_free(struct unwinder *u)
 	for (i = 0; i < UW_PIDS; i++)
 		if (u->procs[i].dwfl)
 			dwfl_end(u->procs[i].dwfl);
-	for (i = 0; i < u->nretired; i++)
-		dwfl_end(u->retired[i]);
-	free(u->retired);
+	for (i = 0; i < u->ncopies; i++) {
+		free(u->copies[i].path);
+		if (u->copies[i].fd >= 0)
+			close(u->copies[i].fd);
+	}
+	free(u->copies);
 	free(u);
 }
 

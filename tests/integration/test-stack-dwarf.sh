@@ -96,6 +96,13 @@ expect_eq "fp: the stack stops after chain_b (no frame pointers)" \
 	"$? $(sed -n 's/^ => \([A-Za-z_0-9]*\).*(stack_dwarf)$/\1/p' "$T_DIR/out" |
 		tr '\n' ' ' | sed 's/ $//')" "0 chain_c chain_b"
 
+# trace without -s: --call-graph has nothing to walk
+"$SONDE" trace -q --call-graph dwarf -c "$bin 1" "u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "trace --call-graph without -s: a usage error, said" \
+	"$? $(cat "$T_DIR/err")" "2 sonde: --call-graph says how stacks are walked: it needs -s"
+"$SONDE" trace -q -s --call-graph dwarf,100 -c "$bin 1" "u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"
+expect_eq "--call-graph dwarf,100 (not a multiple of 8): a usage error" "$?" 2
+
 # tracefs copies no user stack: dwarf is refused, with the reason
 "$SONDE" trace -q -s --backend tracefs --call-graph dwarf -c "$bin 1" \
 	"u:$bin:chain_c" >"$T_DIR/out" 2>"$T_DIR/err"

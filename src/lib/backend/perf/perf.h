@@ -94,8 +94,9 @@ bool perf_fits(const struct sonde_session *s, enum backend_step step,
  * exited. */
 bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
 			       size_t len);
-/* Set pp->entry_ret (and the stack bytes to sample) for a user probe on
- * a function's first instruction when stacks are recorded. */
+/* What a user probe's samples carry for its stacks: with --call-graph
+ * dwarf the registers and the stack to unwind; with fp, on a function's
+ * first instruction, pp->entry_ret and the 8 stack bytes at sp. */
 void pentry_plan(struct sonde_session *s, const struct probe *p,
 		 struct perf_probe_state *pp);
 /* frames[kframes] is the probed ip: put the caller's return address,

@@ -468,14 +468,6 @@ static int plan_probe(struct sonde_session *s, int i, const struct pmu_info *up,
 		if (need > pp->stack_dump)
 			pp->stack_dump = need;
 	}
-	if (s->opts.stack && s->cg == SONDE_CALL_GRAPH_DWARF &&
-	    probe_kind_is_user(p->spec.kind)) {
-		/* the registers and stack libdw unwinds from (unwind.c) */
-		pp->need_regs = true;
-		if (pp->stack_dump < unwind_stack_size(s))
-			pp->stack_dump = unwind_stack_size(s);
-		return 0;
-	}
 	pentry_plan(s, p, pp);
 	return 0;
 }

@@ -9,11 +9,9 @@
  * stack is unwound, is too late for it. Best effort: without the event,
  * /proc is what there is.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/perf_event.h>
@@ -33,20 +31,16 @@ void bpf_maps_track_open(struct sonde_session *s, struct bpf_maps_track *t)
 	t->fd = -1;
 	if (s->opts.pid <= 0)
 		return;
-	memset(&a, 0, sizeof(a));
-	a.size = sizeof(a);
-	a.type = PERF_TYPE_SOFTWARE;
-	a.config = PERF_COUNT_SW_DUMMY;
+	perf_dummy_attr(&a);
 	a.mmap = 1;
 	a.mmap2 = 1;
-	a.use_clockid = 1;
-	a.clockid = CLOCK_MONOTONIC;
 	t->fd = perf_event_open_cloexec(&a, s->opts.pid, -1, -1, 0);
 	if (t->fd < 0) {
 		slog(s, SONDE_LOG_DEBUG,
 		     "no mmap records of process %d (%s): its maps are read "
 		     "from /proc",
-		     s->opts.pid, strerror(errno));
+		     s->opts.pid, strerror(-t->fd));
+		t->fd = -1;
 		return;
 	}
 	t->size = (size_t)TRACK_PAGES * page;

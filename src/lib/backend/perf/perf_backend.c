@@ -317,14 +317,9 @@ static void open_comm_tracker(struct sonde_session *s)
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
 		if (!st->rings[cpu].meta)
 			continue;
-		memset(&a, 0, sizeof(a));
-		a.size = sizeof(a);
-		a.type = PERF_TYPE_SOFTWARE;
-		a.config = PERF_COUNT_SW_DUMMY;
+		perf_dummy_attr(&a);
 		a.comm = 1;
 		a.comm_exec = 1;
-		a.use_clockid = 1;
-		a.clockid = CLOCK_MONOTONIC;
 		fd = perf_event_open_cloexec(&a, -1, cpu, -1, 0);
 		if (fd < 0)
 			continue;

@@ -16,6 +16,12 @@
 #include <sys/resource.h>
 #include <time.h>
 
+/* what the loop calls: work(), or a chain down to it (workload_stack.c) */
+#ifndef WORKLOAD_CALL
+#define WORKLOAD_CALL work
+#define WORKLOAD_NAME "workload"
+#endif
+
 /* noinline + an empty asm: one real call per iteration, never folded
  * into the loop, so a uprobe on work fires exactly N times. */
 __attribute__((noinline)) int work(int a, int b)
@@ -41,12 +47,12 @@ int main(int argc, char **argv)
 	long n, i;
 
 	if (argc < 2 || (n = strtol(argv[1], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: workload N [RESULT_FILE]\n");
+		fprintf(stderr, "usage: " WORKLOAD_NAME " N [RESULT_FILE]\n");
 		return 2;
 	}
 	t0 = ns_now();
 	for (i = 0; i < n; i++)
-		sum += (unsigned int)work((int)i, (int)(n - i));
+		sum += (unsigned int)WORKLOAD_CALL((int)i, (int)(n - i));
 	t1 = ns_now();
 	getrusage(RUSAGE_SELF, &ru);
 	cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL +

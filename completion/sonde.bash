@@ -16,7 +16,7 @@ _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 _sonde_opts()
 {
 	case $1 in
-	trace) echo "$_sonde_common_opts --perfetto" ;;
+	trace) echo "$_sonde_common_opts --perfetto --call-graph" ;;
 	count)
 		echo "$_sonde_common_opts --by -i --interval --top --in-user" \
 			"--max-keys"
@@ -29,7 +29,10 @@ _sonde_opts()
 		echo "$_sonde_common_opts --by -i --interval --top --max-keys" \
 			"--perfetto"
 		;;
-	stack) echo "$_sonde_common_opts --folded --svg --top --max-keys" ;;
+	stack)
+		echo "$_sonde_common_opts --folded --svg --top --max-keys" \
+			"--call-graph"
+		;;
 	list)
 		echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" \
 			"--no-debuginfod"
@@ -176,6 +179,10 @@ _sonde()
 		*) fmts='text json csv' ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "$fmts" -- "$cur")
+		return
+		;;
+	--call-graph)
+		mapfile -t COMPREPLY < <(compgen -W 'fp dwarf dwarf,' -- "$cur")
 		return
 		;;
 	-o | --output | --svg | --perfetto)

@@ -68,6 +68,18 @@ enum sonde_log_level {
 typedef void (*sonde_log_fn)(enum sonde_log_level level, const char *msg,
 			     void *ctx);
 
+/* How user stacks are walked (sonde_session_opts.call_graph). */
+enum sonde_call_graph {
+	/* dwarf where the backend copies the user stack (perf, bpf) on
+	 * x86-64, else fp */
+	SONDE_CALL_GRAPH_AUTO = 0,
+	/* frame pointers, walked by the kernel (or ftrace) at the event */
+	SONDE_CALL_GRAPH_FP,
+	/* the user stack and registers copied with each event, unwound in
+	 * user space with the DWARF call frame info (libdw) */
+	SONDE_CALL_GRAPH_DWARF,
+};
+
 enum sonde_backend {
 	SONDE_BACKEND_AUTO = 0,
 	SONDE_BACKEND_TRACEFS,
@@ -112,6 +124,12 @@ struct sonde_session_opts {
 	 * path that is no cgroup v2 directory is refused by the first
 	 * sonde_session__add_probe(). */
 	const char *cgroup;
+	/* How user stacks are walked (with stack); see enum
+	 * sonde_call_graph. */
+	enum sonde_call_graph call_graph;
+	/* SONDE_CALL_GRAPH_DWARF: bytes of user stack copied with each
+	 * event, a multiple of 8 up to 65528; 0 = 8192. */
+	unsigned int stack_user_size;
 };
 
 /* Memory only: nothing reaches the kernel before sonde_session__start(). */
@@ -305,6 +323,29 @@ int sonde_event__stack_kernel_frames(const struct sonde_event *ev);
 const char *sonde_event__symbolize(const struct sonde_event *ev,
 				   uint64_t addr, bool user, char *buf,
 				   size_t len);
+
+/* One frame of the source code at an address (sonde_event__src_frames). */
+struct sonde_src_frame {
+	const char *func; /* the function's name (DWARF), or NULL */
+	const char *file; /* the source file, or NULL */
+	int line;	  /* 0 when not known */
+	bool inlined;	  /* a function inlined into the next frame */
+};
+/*
+ * The source frames of a user address, innermost first: each function
+ * inlined there (inlined), then the function that holds it, with file and
+ * line where the file has debug info (DWARF, or its separate debug file).
+ * A caller's frame is looked up at its return address minus 1 (the call
+ * instruction), as debuggers do. Writes at most max frames; returns how
+ * many, 0 when addr has no debug info or the session's user stacks are
+ * not unwound with DWARF (sonde_session__call_graph()). The strings are
+ * valid until the next call or the next event: copy what is kept.
+ */
+int sonde_event__src_frames(const struct sonde_event *ev, uint64_t addr,
+			    struct sonde_src_frame *out, int max);
+/* The way the session's user stacks were walked (never AUTO once the
+ * session has started). */
+enum sonde_call_graph sonde_session__call_graph(const struct sonde_session *s);
 
 int sonde_event__field_count(const struct sonde_event *ev);
 /* The index of the field called name, or -ENOENT. */

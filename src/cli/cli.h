@@ -35,6 +35,8 @@ struct cli_opts {
 	enum sonde_backend backend;
 	bool follow_fork;
 	bool stack;
+	enum sonde_call_graph call_graph; /* --call-graph */
+	unsigned int stack_user_size;	  /* --call-graph dwarf,SIZE */
 	bool quiet;
 	int verbose;
 	char **probes;

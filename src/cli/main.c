@@ -187,6 +187,29 @@ static int bad(const char *what, const char *val)
 	return EXIT_USAGE;
 }
 
+/* --call-graph fp | dwarf | dwarf,SIZE */
+static int call_graph_parse(const char *arg, struct cli_opts *o)
+{
+	unsigned long v;
+	char *end;
+
+	o->stack_user_size = 0;
+	if (!strcmp(arg, "fp")) {
+		o->call_graph = SONDE_CALL_GRAPH_FP;
+		return 0;
+	}
+	if (strncmp(arg, "dwarf", 5) || (arg[5] && arg[5] != ','))
+		return -1;
+	o->call_graph = SONDE_CALL_GRAPH_DWARF;
+	if (!arg[5])
+		return 0;
+	v = strtoul(arg + 6, &end, 10);
+	if (end == arg + 6 || *end || !v || v % 8 || v > 65528)
+		return -1;
+	o->stack_user_size = (unsigned int)v;
+	return 0;
+}
+
 static int bad_run_format(const char *val)
 {
 	fprintf(stderr,
@@ -320,6 +343,13 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		case OPT_HIST:
 			o->hist = optarg;
 			break;
+		case OPT_CALL_GRAPH:
+			if (call_graph_parse(optarg, o))
+				return bad("--call-graph takes fp, dwarf or "
+					   "dwarf,SIZE (bytes, a multiple of 8 "
+					   "up to 65528)",
+					   optarg);
+			break;
 		case OPT_FOLLOW:
 			o->follow_fork = true;
 			break;
@@ -426,6 +456,8 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 		.backend = o->backend,
 		.log = cli_log,
 		.stack = o->stack,
+		.call_graph = o->call_graph,
+		.stack_user_size = o->stack_user_size,
 		.exclude_self = true,
 		.debug_dir = o->debug_dir,
 		.max_probes = o->max_probes,

@@ -109,6 +109,12 @@ const struct cli_option cli_options[] = {
 	 "printed at the end"},
 	{OPT_STACK, "stack", NULL, CMDS_ALL, CMDS_SESSION,
 	 "the call stack of each event"},
+	{OPT_CALL_GRAPH, "call-graph", "fp|dwarf[,SIZE]", CMDS_ALL,
+	 TRACE | STACK,
+	 "how user stacks are walked: frame pointers,\n"
+	 "or SIZE bytes of stack (8192) copied and\n"
+	 "unwound with DWARF CFI (default: dwarf where\n"
+	 "the backend copies stacks, else fp; -v says)"},
 	{OPT_FOLLOW, "follow-fork", NULL, CMDS_ALL, CMDS_SESSION,
 	 "with -p, children of the process too"},
 	{OPT_CGROUP, "cgroup", "PATH", CMDS_ALL, CMDS_SESSION,

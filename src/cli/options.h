@@ -68,6 +68,7 @@ enum cli_opt_id {
 	OPT_SVG,
 	OPT_PERFETTO,
 	OPT_CGROUP,
+	OPT_CALL_GRAPH,
 };
 
 struct cli_option {

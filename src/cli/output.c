@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "frames.h"
 
 struct line {
 	FILE *out;
@@ -133,6 +134,31 @@ static void l_escaped(struct line *l, const char *s, bool json)
 	l_chr(l, '"');
 }
 
+/* a frame of the stack (frames.c): " => frame" lines as ftrace prints */
+static void text_frame(const char *text, void *ctx)
+{
+	struct line *l = ctx;
+
+	l_str(l, " => ");
+	l_safe(l, text, 0);
+	l_chr(l, '\n');
+}
+
+struct json_frames {
+	struct line *l;
+	bool first;
+};
+
+static void json_frame(const char *text, void *ctx)
+{
+	struct json_frames *jf = ctx;
+
+	if (!jf->first)
+		l_chr(jf->l, ',');
+	jf->first = false;
+	l_escaped(jf->l, text, true);
+}
+
 #define SLOTS 8
 /* The same for printf: the escaped copy lives until SLOTS more calls. */
 static const char *safe_copy(const char *s, unsigned int flags)
@@ -236,7 +262,6 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 	int i, k, n = sonde_event__field_count(ev);
 	const char *loc = sonde_event__location(ev), *comm;
 	const uint64_t *frames;
-	char sym[256];
 	size_t len;
 	bool user;
 
@@ -275,14 +300,8 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 	 * frames first, then user frames */
 	n = sonde_event__stack(ev, &frames, &user);
 	k = sonde_event__stack_kernel_frames(ev);
-	for (i = 0; i < n; i++) {
-		l_str(l, " => ");
-		l_safe(l,
-		       sonde_event__symbolize(ev, frames[i], i >= k, sym,
-					      sizeof(sym)),
-		       0);
-		l_chr(l, '\n');
-	}
+	for (i = 0; i < n; i++)
+		cli_frame_texts(ev, frames, i, k, false, text_frame, l);
 }
 
 /* The args as a JSON object, a read that faulted as null; returns the
@@ -321,7 +340,6 @@ static void print_json(struct line *l, const struct sonde_event *ev)
 	int i, k, faults, n = sonde_event__field_count(ev);
 	const char *loc = sonde_event__location(ev);
 	const uint64_t *frames;
-	char sym[256];
 	bool user;
 
 	l_str(l, "{\"time\":");
@@ -351,14 +369,11 @@ static void print_json(struct line *l, const struct sonde_event *ev)
 	k = sonde_event__stack_kernel_frames(ev);
 	if (n > 0) {
 		l_str(l, ",\"stack\":[");
-		for (i = 0; i < n; i++) {
-			if (i)
-				l_chr(l, ',');
-			l_escaped(l,
-				  sonde_event__symbolize(ev, frames[i], i >= k,
-							 sym, sizeof(sym)),
-				  true);
-		}
+		struct json_frames jf = { l, true };
+
+		for (i = 0; i < n; i++)
+			cli_frame_texts(ev, frames, i, k, false, json_frame,
+					&jf);
 		l_chr(l, ']');
 	}
 	l_str(l, "}\n");

@@ -12,6 +12,7 @@
 
 #include "agg.h"
 #include "flame_svg.h"
+#include "frames.h"
 #include "options.h"
 
 struct seen {
@@ -47,52 +48,53 @@ static uint64_t stack_hash(int pid, const uint64_t *f, int n)
 	return h ^ (h >> 29);
 }
 
-/* "func+0x1a (x.so)": the name alone when folded or drawn. The file is
- * the last " (...)", the offset the last "+0x": C++ names hold " (" and
- * '+' ("f<void (*)(int)>(void (*)(int))", "operator+(A, A)"). */
-static void frame_name(struct stack_ctx *c, char *buf)
-{
-	size_t len = strlen(buf);
-	char *p, *q;
+struct fold_frame {
+	char *texts[33]; /* one address's frames, innermost first */
+	int n;
+};
 
-	if (!c->a->folded && !c->a->svg)
-		return;
-	for (p = NULL, q = buf;
-	     len && buf[len - 1] == ')' && (q = strstr(q, " (")); q++)
-		p = q;
-	if (p)
-		*p = '\0';
-	for (p = NULL, q = buf; (q = strstr(q, "+0x")); q++)
-		p = q;
-	if (p && p != buf && p[3] && !p[3 + strspn(p + 3, "0123456789abcdef")])
-		*p = '\0';
+static void keep_text(const char *text, void *ctx)
+{
+	struct fold_frame *ff = ctx;
+
+	if (ff->n < (int)(sizeof(ff->texts) / sizeof(ff->texts[0])))
+		ff->texts[ff->n++] = strdup(text);
 }
 
+/* Root first, ';' between frames: the names alone when folded or drawn. */
 static char *fold(struct stack_ctx *c, const struct sonde_event *ev,
-		  const uint64_t *frames, int n, bool user)
+		  const uint64_t *frames, int n)
 {
-	char sym[512], *out = NULL;
+	int k = sonde_event__stack_kernel_frames(ev), i, j;
+	bool names = c->a->folded || c->a->svg, first = true;
+	char *out = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
-	int i;
 
 	if (!f)
 		return NULL;
 	for (i = n - 1; i >= 0; i--) {
-		sonde_event__symbolize(ev, frames[i], user, sym, sizeof(sym));
-		frame_name(c, sym);
-		/* ';' separates frames */
-		for (char *p = sym; *p; p++)
-			if (*p == ';')
-				*p = ',';
-		fprintf(f, "%s%s", i == n - 1 ? "" : ";", sym);
+		struct fold_frame ff = { .n = 0 };
+
+		cli_frame_texts(ev, frames, i, k, names, keep_text, &ff);
+		for (j = ff.n - 1; j >= 0; j--) {
+			if (!ff.texts[j])
+				continue;
+			/* ';' separates frames */
+			for (char *p = ff.texts[j]; *p; p++)
+				if (*p == ';')
+					*p = ',';
+			fprintf(f, "%s%s", first ? "" : ";", ff.texts[j]);
+			first = false;
+			free(ff.texts[j]);
+		}
 	}
 	fclose(f);
 	return out;
 }
 
 static const char *lookup(struct stack_ctx *c, const struct sonde_event *ev,
-			  const uint64_t *frames, int n, bool user)
+			  const uint64_t *frames, int n)
 {
 	int pid = sonde_event__pid(ev);
 	uint64_t h = stack_hash(pid, frames, n);
@@ -125,7 +127,7 @@ static const char *lookup(struct stack_ctx *c, const struct sonde_event *ev,
 	}
 	s = &c->seen[j];
 	s->frames = malloc((n ? n : 1) * sizeof(*frames));
-	s->folded = fold(c, ev, frames, n, user);
+	s->folded = fold(c, ev, frames, n);
 	if (!s->frames || !s->folded) {
 		free(s->frames);
 		free(s->folded);
@@ -146,10 +148,9 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 	struct sonde_agg_key key[2];
 	const uint64_t *frames;
 	const char *folded;
-	bool user;
-	int n = sonde_event__stack(ev, &frames, &user);
+	int n = sonde_event__stack(ev, &frames, NULL);
 
-	folded = n > 0 ? lookup(c, ev, frames, n, user) : "[no stack]";
+	folded = n > 0 ? lookup(c, ev, frames, n) : "[no stack]";
 	if (!folded)
 		return 0;
 	key[0].kind = key[1].kind = SONDE_AGG_KEY_STRING;

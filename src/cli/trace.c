@@ -153,6 +153,12 @@ int cmd_trace(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (o.call_graph && !o.stack) {
+		fprintf(stderr, "%s: --call-graph says how stacks are walked: "
+				"it needs -s\n",
+			prog);
+		return EXIT_USAGE;
+	}
 	pr->format = o.format;
 	if (o.cmd) {
 		err = child_spawn(o.cmd, &c);

@@ -226,6 +226,11 @@ struct sonde_session {
 	/* maps and ELF symbols of the traced processes: the accessors name
 	 * user frames and functions through it, whichever backend */
 	struct symcache *syms;
+	/* --call-graph dwarf: a Dwfl per process (sym/unwind.c) */
+	struct unwinder *unw;
+	/* how user stacks are walked: opts.call_graph, AUTO resolved by the
+	 * backend at start */
+	enum sonde_call_graph cg;
 	/* the caller's */
 	sonde_event_fn cb;
 	void *cb_ctx;
@@ -355,6 +360,18 @@ int symcache_name(struct symcache **sc, int pid, uint64_t addr, char *buf,
 		  size_t len);
 void symcache_prime(struct symcache **sc, int pid);
 void symcache_free(struct symcache *sc);
+/* Has the file at path been written to since the symcache read it (or
+ * can it not be read)? Its symbols, CFI and lines are then not trusted. */
+bool symcache_file_changed(struct symcache **sc, const char *path);
+/* The generation of pid's maps (it changes when they do), read again from
+ * /proc when addr is outside them. 0 or -errno. */
+int symcache_gen(struct symcache **sc, int pid, uint64_t addr,
+		 unsigned int *gen);
+/* cb for each ELF file pid maps, with its load bias (the address its
+ * vaddr 0 is at); stops at cb's first non-zero value, which it returns. */
+int symcache_each_file(struct symcache **sc, int pid,
+		       int (*cb)(const char *path, uint64_t bias, void *ctx),
+		       void *ctx);
 
 /* tracefs_read.c: the tracefs reader (its state on s->be_priv) */
 int events_open(struct sonde_session *s);

@@ -101,8 +101,9 @@ expect_grep "auto: a filter keeps tracefs, with the reason" \
 # (a kernel without kprobes says that first)
 expect_grep "kprobe refused with a sentence" \
 	'bpf backend streams uprobes only\|this kernel has no kprobes' "$T_DIR/r1"
-"$SONDE" trace --backend bpf -s -d 1 "u:$bin:add" >/dev/null 2>"$T_DIR/r2"
-expect_grep "stacks refused with a sentence" 'records no stacks' "$T_DIR/r2"
+"$SONDE" trace --backend bpf -s --call-graph fp -d 1 "u:$bin:add" >/dev/null 2>"$T_DIR/r2"
+expect_grep "frame-pointer stacks refused with a sentence" \
+	'the bpf backend walks no frame pointers' "$T_DIR/r2"
 
 # --- -p: one process only, its threads started after attach ---------------
 mkfifo "$T_DIR/go"

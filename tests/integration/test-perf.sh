@@ -193,7 +193,7 @@ expect_grep "-s: main, for a process that exited before printing" \
 "$SONDE" trace --backend perf -s -f json -c "$bin 1 --fact 2" "u:$bin:fact n=arg1:s32" \
 	>"$T_DIR/sjson" 2>&1
 expect_grep "-s -c json: stack of a command that has exited" \
-	'"stack":\["fact (fixture_pie)","work+0x[0-9a-f]* (fixture_pie)","main+' "$T_DIR/sjson"
+	'"stack":\["fact (fixture_pie)\( at calls\.c:[0-9]*\)\{0,1\}","work+0x[0-9a-f]* (fixture_pie)\( at calls\.c:[0-9]*\)\{0,1\}","main+' "$T_DIR/sjson"
 
 # --- lost samples: a tiny ring and a stopped reader -----------------------
 N=3000

@@ -34,45 +34,64 @@ wait_sleeping()
 }
 
 hygiene_begin
-for be in tracefs perf; do
+# perf twice: walking frame pointers, and unwinding copied stacks with the
+# CFI (the default), which it does not trust in a rewritten file either
+for run in tracefs perf perf-dwarf; do
+	be=${run%-dwarf} cg=fp
+	[ "$run" = perf-dwarf ] && cg=dwarf
 	# fixture_pie loads libfixture.so from its own directory ($ORIGIN)
 	cp "$FIXTURES/fixture_pie" "$FIXTURES/libfixture.so" "$W/"
 	lib=$W/libfixture.so
 	nm -D "$lib" | grep -q ' T lib_add' || bail "no lib_add in $lib"
-	out=$T_DIR/out.$be err=$T_DIR/err.$be
-	start_bg "$SONDE" trace --backend "$be" -s "u:$lib:lib_add" \
+	out=$T_DIR/out.$run err=$T_DIR/err.$run
+	start_bg "$SONDE" trace --backend "$be" --call-graph $cg -s "u:$lib:lib_add" \
 		>"$out" 2>"$err"
 	spid=$BG
-	wait_attached "$spid" || bail "$be: sonde did not attach" "$(cat "$err")"
+	wait_attached "$spid" || bail "$run: sonde did not attach" "$(cat "$err")"
 	# one hit named from the file as it is: its symbols are read now
 	# (the fixture lives on in slow() so that its maps can be read)
 	start_bg "$W/fixture_pie" 1 --lib --slow 1500
-	wait_line "$out" '^ => lib_add (libfixture.so)$' 5
+	# (the CFI's unwinding gives " at FILE:LINE" after the name, from the
+	# same file, and as trusted as its symbols)
+	wait_line "$out" '^ => lib_add (libfixture.so)\( at fixture_lib\.c:[0-9]*\)\{0,1\}$' 5
 	wait_exit "$BG" 5
-	expect_grep "$be: frame named before the rewrite" \
-		'^ => lib_add (libfixture.so)$' "$out"
+	expect_grep "$run: frame named before the rewrite" \
+		'^ => lib_add (libfixture.so)\( at fixture_lib\.c:[0-9]*\)\{0,1\}$' "$out"
 	# three more hits, read only after the rewrite
 	kill -STOP "$spid"
 	start_bg "$W/fixture_pie" 3 --lib --slow 3000
 	fpid=$BG
-	wait_sleeping "$fpid" || not_ok "$be: fixture reached slow()"
+	wait_sleeping "$fpid" || not_ok "$run: fixture reached slow()"
 	head -c 8192 "$FIXTURES/libfixture.so" >"$lib"
 	kill -CONT "$spid"
 	sleep 1
 	kill -INT "$spid"
 	wait_exit "$spid" 10
-	expect_eq "$be: no crash, status 0 after SIGINT" "$RC" 0
+	expect_eq "$run: no crash, status 0 after SIGINT" "$RC" 0
 	# its SIGBUS at exit is expected: no job report for it
 	{ wait_exit "$fpid" 10; } 2>/dev/null
-	expect_eq "$be: four events" "$(grep -c 'lib_add:' "$out")" 4
-	expect_eq "$be: the three later lib frames are bare addresses" \
+	expect_eq "$run: no line of the rewritten library" \
+		"$(grep -c '^ => 0x[0-9a-f]* (libfixture.so) at ' "$out")" 0
+	sed -i 's/ at [^ ]*:[0-9]*$//' "$out"
+	expect_eq "$run: four events" "$(grep -c 'lib_add:' "$out")" 4
+	expect_eq "$run: the three later lib frames are bare addresses" \
 		"$(grep -c '^ => 0x[0-9a-f]* (libfixture.so)$' "$out")" 3
-	expect_eq "$be: no other name in the rewritten library" \
+	expect_eq "$run: no other name in the rewritten library" \
 		"$(grep '(libfixture.so)$' "$out" | grep -vc -e '=> lib_add (' \
 			-e '=> 0x[0-9a-f]* (')" 0
-	expect_eq "$be: the program's own frames still named, each event" \
-		"$(grep -c '^ => main+0x[0-9a-f]* (fixture_pie)$' "$out")" 4
-	hygiene_check "$be: tracefs left as found"
+	if [ $cg = fp ]; then
+		expect_eq "$run: the program's own frames still named, each event" \
+			"$(grep -c '^ => main+0x[0-9a-f]* (fixture_pie)$' "$out")" 4
+	else
+		# no CFI is taken from the rewritten file: the three later
+		# stacks end there, none goes on with a frame it would guess
+		expect_eq "$run: the first stack whole, the later ones end at the rewritten library" \
+			"$(grep -c '^ => main+0x[0-9a-f]* (fixture_pie)$' "$out") $(awk '
+				/lib_add:$/ { if (n) print last; n = 0; next }
+				/^ => / { n++; last = $0 } END { if (n) print last }' "$out" |
+				grep -c '^ => 0x[0-9a-f]* (libfixture.so)$')" "1 3"
+	fi
+	hygiene_check "$run: tracefs left as found"
 	rm -f "$W"/*
 done
 

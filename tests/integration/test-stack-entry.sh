@@ -36,21 +36,35 @@ require_file "$pie"
 want="uprobeFunction1 $(gdb_chain "$bin" 1 'break *uprobeFunction1' run)"
 want_add="add $(gdb_chain "$pie" 1 'break *add' run)"
 want_malloc=$(gdb_chain "$bin" 1 'break uprobeFunction1' run 'break malloc' continue)
-for w in "$want" "$want_add" "$want_malloc"; do
+# the CFI unwinds on past main, through libc, to _start, as gdb does when
+# told to: the default's chains
+past='set backtrace past-main on'
+want_dw="uprobeFunction1 $(gdb_chain "$bin" 1 "$past" 'break *uprobeFunction1' run)"
+want_add_dw="add $(gdb_chain "$pie" 1 "$past" 'break *add' run)"
+want_malloc_dw=$(gdb_chain "$bin" 1 "$past" 'break uprobeFunction1' run 'break malloc' continue)
+for w in "$want" "$want_add" "$want_malloc" "$want_dw" "$want_add_dw" "$want_malloc_dw"; do
 	case $w in *main+0x*) ;; *) bail "no chain from gdb: '$w'" "$(cat "$T_DIR/gdb")" ;; esac
 done
 ok "gdb's backtraces: $want; $want_add; malloc <- $want_malloc"
 
+# the " at FILE:LINE" the default (--call-graph dwarf) adds to frames with
+# debug info: test-stack-dwarf checks them; here they go
+no_lines()
+{
+	sed -i 's/ at [^ ]*:[0-9]*$//' "$@"
+}
+
 # the fixture's frames of a stack block ("    name+0xoff (stack_entry)")
 own_frames()
 {
+	no_lines "$1"
 	sed -n 's/^    \([A-Za-z_0-9]*\(+0x[0-9a-f]*\)*\) (stack_entry)$/\1/p' "$1" |
 		tr '\n' ' ' | sed 's/ $//'
 }
 
 # 10 runs: the chain, exactly, each time, named after the process exited
-# (uprobeFunction1 begins with push %rbp: Linux 6.11 and later add its
-# caller to a perf callchain themselves; sonde does on the others)
+# (the default unwinds the copied stack with the CFI, which knows the
+# caller at a function's first instruction; frame pointers: below)
 bad=""
 hygiene_begin
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -58,7 +72,7 @@ for i in 1 2 3 4 5 6 7 8 9 10; do
 		>"$T_DIR/out" 2>"$T_DIR/err"
 	got="$? $(grep -c '^@\[' "$T_DIR/out") $(sed -n 's/^@\[uprobeFunction1\]: //p' \
 		"$T_DIR/out") $(own_frames "$T_DIR/out")"
-	if [ "$got" != "0 1 3 $want" ] || grep -q '^    0x' "$T_DIR/out"; then
+	if [ "$got" != "0 1 3 $want_dw" ] || grep -q '^    0x' "$T_DIR/out"; then
 		bad="$bad
 run $i: $got
 $(cat "$T_DIR/out" "$T_DIR/err")"
@@ -68,11 +82,19 @@ expect_eq "stack at entry, 10 runs: one stack, 3 hits, exactly gdb's chain, ever
 	"${bad:-none wrong}" "none wrong"
 hygiene_check "stack at entry: tracefs left as found"
 
-# sonde trace -s: the same chain with each event
-"$SONDE" trace -q -s -c "$bin 1" "u:$bin:uprobeFunction1" >"$T_DIR/out" 2>"$T_DIR/err"
-expect_eq "trace -s at entry: the chain" \
-	"$(sed -n 's/^ => \([A-Za-z_0-9]*\(+0x[0-9a-f]*\)*\) (stack_entry)$/\1/p' \
-		"$T_DIR/out" | tr '\n' ' ' | sed 's/ $//')" "$want"
+# sonde trace -s: the same chain with each event, unwound with the CFI
+# and by frame pointers (uprobeFunction1 begins with push %rbp: Linux 6.11
+# and later add its caller to a perf callchain themselves; sonde does on
+# the others)
+for cg in dwarf fp; do
+	w=$want; [ $cg = fp ] || w=$want_dw
+	"$SONDE" trace -q -s --call-graph $cg -c "$bin 1" "u:$bin:uprobeFunction1" \
+		>"$T_DIR/out" 2>"$T_DIR/err"
+	no_lines "$T_DIR/out"
+	expect_eq "trace -s --call-graph $cg at entry: the chain" \
+		"$(sed -n 's/^ => \([A-Za-z_0-9]*\(+0x[0-9a-f]*\)*\) (stack_entry)$/\1/p' \
+			"$T_DIR/out" | tr '\n' ' ' | sed 's/ $//')" "$w"
+done
 
 # --backend tracefs: its user stack lacks the caller there, and says so
 "$SONDE" stack --backend tracefs -c "$bin 1" "u:$bin:uprobeFunction1" \
@@ -81,13 +103,18 @@ expect_grep "--backend tracefs at entry: a warning names the missing caller" \
 	"warning: probe uprobeFunction1 is on a function's first instruction, where the tracefs user stack lacks the direct caller" \
 	"$T_DIR/err"
 
-# add begins with a nop and sets up no frame: no kernel adds its caller,
-# sonde does from [sp]
-"$SONDE" stack -q -c "$pie 4" "u:$pie:add" >"$T_DIR/out" 2>"$T_DIR/err"
-expect_eq "add (no frame, nop first): its caller work, exactly gdb's chain, 4 hits" \
-	"$? $(sed -n 's/^@\[add\]: //p' "$T_DIR/out") $(sed -n \
-		's/^    \([A-Za-z_0-9]*\(+0x[0-9a-f]*\)*\) (fixture_pie)$/\1/p' \
-		"$T_DIR/out" | tr '\n' ' ' | sed 's/ $//')" "0 4 $want_add"
+# add begins with a nop and sets up no frame: no kernel adds its caller;
+# the CFI knows it, and with frame pointers sonde adds it from [sp]
+for cg in dwarf fp; do
+	w=$want_add; [ $cg = fp ] || w=$want_add_dw
+	"$SONDE" stack -q --call-graph $cg -c "$pie 4" "u:$pie:add" >"$T_DIR/out" 2>"$T_DIR/err"
+	rc=$?
+	no_lines "$T_DIR/out"
+	expect_eq "add (no frame, nop first), $cg: its caller work, exactly gdb's chain, 4 hits" \
+		"$rc $(sed -n 's/^@\[add\]: //p' "$T_DIR/out") $(sed -n \
+			's/^    \([A-Za-z_0-9]*\(+0x[0-9a-f]*\)*\) (fixture_pie)$/\1/p' \
+			"$T_DIR/out" | tr '\n' ' ' | sed 's/ $//')" "0 4 $w"
+done
 
 # libc's malloc (no frame pointer setup), called 3 times from the
 # fixture, which exits at once: the fixture's frames, uprobeFunction1
@@ -97,12 +124,13 @@ hygiene_begin
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	"$SONDE" stack -q -c "$bin 3" "u:libc:malloc" >"$T_DIR/out" 2>"$T_DIR/err"
 	rc=$?
+	no_lines "$T_DIR/out"
 	# the block whose frames are the fixture's
 	awk '/^@\[/ { if (keep) exit; blk = $0 "\n"; next }
 		{ blk = blk $0 "\n" } /\(stack_entry\)$/ { keep = 1 }
 		END { if (keep) printf "%s", blk }' "$T_DIR/out" >"$T_DIR/blk"
 	got="$rc $(sed -n 1,2p "$T_DIR/blk" | tr '\n' ' ')$(own_frames "$T_DIR/blk")"
-	if [ "$got" != "0 @[malloc]: 3     malloc (libc.so.6) $want_malloc" ] ||
+	if [ "$got" != "0 @[malloc]: 3     malloc (libc.so.6) $want_malloc_dw" ] ||
 		grep -q '^    0x' "$T_DIR/blk"; then
 		bad="$bad
 run $i: $got

@@ -16,7 +16,7 @@ expect_eq "stack: most frequent first, one per distinct stack" \
 	"$(grep '^@\[' "$T_DIR/out" | tr '\n' ,)" "@[add]: 6,@[fact]: 1,@[fact]: 1,@[fact]: 1,"
 expect_eq "stack: innermost frame first" \
 	"$(sed -n '2s/^ *\([a-z_]*\).*/\1/p' "$T_DIR/out")" "add"
-expect_grep "stack: main is in add's stack" '^    main+0x[0-9a-f]* (fixture_pie)$' \
+expect_grep "stack: main is in add's stack" '^    main+0x[0-9a-f]* (fixture_pie)\( at calls\.c:[0-9]*\)\{0,1\}$' \
 	"$T_DIR/out"
 hygiene_check "stack: tracefs left as found"
 
@@ -33,6 +33,6 @@ expect_eq "folded: fact's recursion, one frame deeper each" \
 
 "$SONDE" stack -f json -c "$F 2" "u:$F:add" >"$T_DIR/out" 2>"$T_DIR/err"
 expect_grep "json: frames and count" \
-	'^{"type":"stack","stacks":\[{"probe":"add","frames":\["add (fixture_pie)",.*\],"count":2}\]}$' \
+	'^{"type":"stack","stacks":\[{"probe":"add","frames":\["add (fixture_pie)\( at calls\.c:[0-9]*\)\{0,1\}",.*\],"count":2}\]}$' \
 	"$T_DIR/out"
 finish

@@ -133,7 +133,12 @@ for cmd in $holders; do
 	# format writes its few lines at once: head may still be reading
 	[ $cmd = format ] && [ "$RC" = 0 ] && RC=141
 	expect_eq "$cmd | head -1: ends by SIGPIPE" "$RC" 141
-	expect_eq "$cmd | head -1: nothing on stderr" "$(cat "$T_DIR/err")" ""
+	# (stack unwinds copied stacks: a fixture run that was already
+	# going at attach and is gone before its first stack is read has no
+	# maps to unwind with, and sonde says so once)
+	expect_eq "$cmd | head -1: nothing on stderr" \
+		"$(grep -v '^sonde: warning: process [0-9]* exited before its maps were read: ' \
+			"$T_DIR/err")" ""
 	expect_eq "$cmd | head -1: the reader got its line" \
 		"$(wc -l <"$T_DIR/out" | tr -d ' ')" 1
 	hygiene_check "$cmd | head -1: tracefs left as found"

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "sym/unwind.h"
 
 /* tid -> task_info, read from /proc once per thread. */
 static void task_read(struct task_info *t)
@@ -147,6 +148,8 @@ void events_close(struct sonde_session *s)
 	s->tasks = NULL;
 	symcache_free(s->syms);
 	s->syms = NULL;
+	unwind_free(s->unw);
+	s->unw = NULL;
 	s->ntasks_cap = 0;
 	/* s->lost stays: stats remain readable after the end */
 }

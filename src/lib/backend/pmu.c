@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pmu.h"
@@ -140,6 +141,16 @@ const struct pmu_info *pmu_get(const char *name)
 	}
 	pthread_mutex_unlock(&cache_lock);
 	return found ? found : &uncached;
+}
+
+void perf_dummy_attr(struct perf_event_attr *a)
+{
+	memset(a, 0, sizeof(*a));
+	a->size = sizeof(*a);
+	a->type = PERF_TYPE_SOFTWARE;
+	a->config = PERF_COUNT_SW_DUMMY;
+	a->use_clockid = 1;
+	a->clockid = CLOCK_MONOTONIC;
 }
 
 int perf_event_open_cloexec(struct perf_event_attr *attr, pid_t pid, int cpu,

@@ -44,6 +44,11 @@ int pmu_read(const char *dir, const char *name, struct pmu_info *out);
  * names the cache holds). */
 const struct pmu_info *pmu_get(const char *name);
 
+/* A dummy software event's attr (side records only: mmap, comm), stamped
+ * with CLOCK_MONOTONIC as the probes' events; the caller sets which
+ * records. */
+void perf_dummy_attr(struct perf_event_attr *a);
+
 /* perf_event_open(2), the fd always close-on-exec. The fd or -errno. */
 int perf_event_open_cloexec(struct perf_event_attr *attr, pid_t pid, int cpu,
 			    int group_fd, unsigned long flags);

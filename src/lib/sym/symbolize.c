@@ -25,12 +25,14 @@
 struct mapping {
 	uint64_t start, end, pgoff;
 	char *path;
+	bool exec; /* code (r-xp): its load bias is the file's */
 };
 
 struct pidmaps {
 	int pid;
 	struct mapping *m;
 	size_t n;
+	unsigned int gen; /* changes with the maps (symcache_gen()) */
 };
 
 struct elfent {
@@ -59,7 +61,7 @@ static void maps_clear(struct pidmaps *pm)
 
 /* A process that is gone keeps the maps read while it ran. */
 static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
-		     uint64_t end, uint64_t pgoff, const char *file)
+		     uint64_t end, uint64_t pgoff, const char *file, bool exec)
 {
 	struct mapping *grown;
 	char *path;
@@ -74,15 +76,30 @@ static int maps_push(struct pidmaps *pm, size_t *cap, uint64_t start,
 	path = strdup(file);
 	if (!path)
 		return -ENOMEM;
-	pm->m[pm->n++] = (struct mapping){ start, end, pgoff, path };
+	pm->m[pm->n++] = (struct mapping){ start, end, pgoff, path, exec };
 	return 0;
 }
 
 /* Read /proc/PID/maps into pm; pm is left as it was when that fails (the
  * process is gone or a zombie: what was known of it stays). */
+static bool maps_same(const struct pidmaps *a, const struct pidmaps *b)
+{
+	size_t i;
+
+	if (a->pid != b->pid || a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (a->m[i].start != b->m[i].start ||
+		    a->m[i].end != b->m[i].end ||
+		    a->m[i].pgoff != b->m[i].pgoff ||
+		    strcmp(a->m[i].path, b->m[i].path))
+			return false;
+	return true;
+}
+
 static int maps_load(struct pidmaps *pm, int pid)
 {
-	char path[64], line[4096], file[4096];
+	char path[64], line[4096], file[4096], perms[8];
 	struct pidmaps fresh = { .pid = pid };
 	uint64_t start, end, pgoff;
 	size_t cap = 0;
@@ -94,12 +111,13 @@ static int maps_load(struct pidmaps *pm, int pid)
 		return -errno;
 	while (fgets(line, sizeof(line), f)) {
 		file[0] = '\0';
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64
 				 " %*s %*s %4095s",
-			   &start, &end, &pgoff, file) < 3 ||
+			   &start, &end, perms, &pgoff, file) < 4 ||
 		    file[0] != '/')
 			continue;
-		if (maps_push(&fresh, &cap, start, end, pgoff, file))
+		if (maps_push(&fresh, &cap, start, end, pgoff, file,
+			      perms[2] == 'x'))
 			break;
 	}
 	fclose(f);
@@ -108,6 +126,9 @@ static int maps_load(struct pidmaps *pm, int pid)
 		maps_clear(&fresh);
 		return -ESRCH;
 	}
+	/* the same maps read again keep their generation (unwind.c makes
+	 * its Dwfl again for a new one) */
+	fresh.gen = maps_same(pm, &fresh) ? pm->gen : pm->gen + 1;
 	maps_clear(pm);
 	*pm = fresh;
 	return 0;
@@ -224,7 +245,9 @@ int symcache_add_map(struct symcache **scp, int pid, uint64_t start,
 		}
 	}
 	cap = pm->n; /* a full array grows in maps_push */
-	return maps_push(pm, &cap, start, start + len, pgoff, path);
+	pm->gen++;
+	/* PERF_RECORD_MMAP2 without mmap_data: code */
+	return maps_push(pm, &cap, start, start + len, pgoff, path, true);
 }
 
 static const struct mapping *file_find(const struct pidmaps *pm,
@@ -295,6 +318,70 @@ int symcache_name(struct symcache **scp, int pid, uint64_t addr, char *buf,
 		snprintf(buf, len, "%s+0x%" PRIx64 " (%s)", sym.name,
 			 vaddr - sym.addr, base);
 	return 0;
+}
+
+bool symcache_file_changed(struct symcache **scp, const char *path)
+{
+	struct elf_file *ef;
+
+	if (cache_get(scp))
+		return true;
+	ef = elf_get(*scp, path);
+	return !ef || elf_file_changed(ef);
+}
+
+int symcache_gen(struct symcache **scp, int pid, uint64_t addr,
+		 unsigned int *gen)
+{
+	struct pidmaps *pm;
+
+	if (cache_get(scp))
+		return -ENOMEM;
+	pm = pid_get(*scp, pid, addr);
+	if (!pm)
+		return -ESRCH;
+	*gen = pm->gen;
+	return 0;
+}
+
+int symcache_each_file(struct symcache **scp, int pid,
+		       int (*cb)(const char *path, uint64_t bias, void *ctx),
+		       void *ctx)
+{
+	struct pidmaps *pm;
+	struct elf_file *ef;
+	uint64_t vaddr, *bias;
+	size_t i, j;
+	int err = 0;
+
+	if (cache_get(scp))
+		return -ENOMEM;
+	pm = pid_find(*scp, pid);
+	bias = calloc(pm && pm->n ? pm->n : 1, sizeof(*bias));
+	if (!bias)
+		return -ENOMEM;
+	/* each time a file's code is mapped at a bias of its own (a library
+	 * mapped again, maps from before an exec still known); a data page
+	 * can be two segments' (RELRO), its offset no one vaddr */
+	for (i = 0; pm && !err && i < pm->n; i++) {
+		bias[i] = 1; /* never a bias: pages are aligned */
+		if (!pm->m[i].exec)
+			continue;
+		ef = elf_get(*scp, pm->m[i].path);
+		/* a file rewritten since: its CFI may not be the code's */
+		if (!ef || elf_file_changed(ef) ||
+		    elf_file_offset_to_vaddr(ef, pm->m[i].pgoff, &vaddr, NULL))
+			continue;
+		bias[i] = pm->m[i].start - vaddr;
+		for (j = 0; j < i; j++)
+			if (bias[j] == bias[i] &&
+			    !strcmp(pm->m[j].path, pm->m[i].path))
+				break;
+		if (j == i)
+			err = cb(pm->m[i].path, bias[i], ctx);
+	}
+	free(bias);
+	return err;
 }
 
 void symcache_free(struct symcache *sc)

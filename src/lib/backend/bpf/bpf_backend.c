@@ -28,6 +28,7 @@
 #include "bpf_stream.h"
 #include "args/fetch_plan.h"
 #include "sym/ksym.h"
+#include "sym/unwind.h"
 
 #define DEFAULT_RING_KB 8192
 
@@ -94,6 +95,7 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 		gs.args = plan->args;
 		gs.nargs = plan->nargs;
 	}
+	gs.ustack = bpf_ustack(s, p);
 	if (gs.nargs > sizeof(umem))
 		return set_err(s, E2BIG, -1, "probe %s has too many arguments",
 			       p->name);
@@ -336,6 +338,7 @@ static void bpf_stop(struct sonde_session *s)
 	 * would leave int3s behind (release.c) */
 	fds_let_go(st->links, st->nlinks);
 	bpf_follow_close(&st->follow);
+	bpf_maps_track_close(&st->maps);
 	for (i = 0; i < st->ngroups; i++)
 		if (st->groups[i].prog_fd >= 0)
 			close(st->groups[i].prog_fd);
@@ -399,6 +402,7 @@ static int bpf_start(struct sonde_session *s)
 	s->be_priv = st;
 	st->ring_fd = st->scratch_fd = st->lost_fd = -1;
 	st->follow.map_fd = -1;
+	st->maps.fd = -1;
 	s->ncpus = libbpf_num_possible_cpus();
 	if (s->ncpus < 1)
 		s->ncpus = 1;
@@ -409,7 +413,13 @@ static int bpf_start(struct sonde_session *s)
 	st->kfunc = calloc(s->nprobes, sizeof(*st->kfunc));
 	if (!s->lost || !st->lostv || !st->rec || !st->kfunc)
 		return set_err(s, ENOMEM, -1, "out of memory");
-	err = bpf_plan_formats(s);
+	err = unwind_choose(s, "bpf", true);
+	if (!err)
+		err = bpf_plan_formats(s);
+	if (!err && s->opts.pid > 0 && s->cg == SONDE_CALL_GRAPH_DWARF) {
+		symcache_prime(&s->syms, s->opts.pid);
+		bpf_maps_track_open(s, &st->maps);
+	}
 	if (!err && bpf_plan_groups(s, st))
 		err = set_err(s, ENOMEM, -1, "out of memory");
 	if (!err)

@@ -15,6 +15,7 @@
 #include "bpf_stream.h"
 #include "backend/kernel_feature.h"
 #include "args/fetch_plan.h"
+#include "sym/unwind.h"
 
 static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 		  size_t len)
@@ -27,13 +28,38 @@ static int refuse(struct sonde_session *s, const struct probe *p, char *why,
 			 p->filter    ? "filter"
 			 : p->trigger ? "trigger"
 				      : "hist");
-	else if (s->opts.stack)
+	else if (s->opts.stack && bpf_is_tracepoint(p))
 		snprintf(why, len,
-			 "the bpf backend records no stacks (--backend tracefs "
-			 "or perf)");
+			 "the bpf backend records no stacks of tracepoints "
+			 "(--backend tracefs or perf)");
+	else if (s->opts.stack && !probe_kind_is_user(p->spec.kind))
+		snprintf(why, len,
+			 "the bpf backend records no kernel stacks (--backend "
+			 "tracefs or perf)");
+	else if (s->opts.stack &&
+		 (s->opts.call_graph == SONDE_CALL_GRAPH_FP ||
+		  unwind_unsupported()))
+		snprintf(why, len,
+			 "the bpf backend walks no frame pointers: its user "
+			 "stacks are copied and unwound (--call-graph dwarf%s)",
+			 unwind_unsupported() ? ", x86-64 only" : "");
+	else if (s->opts.stack && s->opts.stack_user_size > STREAM_USTACK_MAX)
+		snprintf(why, len,
+			 "the bpf backend copies at most %d bytes of user "
+			 "stack (--call-graph dwarf,%d)",
+			 STREAM_USTACK_MAX, STREAM_USTACK_MAX);
 	else
 		return 0;
 	return -ENOTSUP;
+}
+
+unsigned int bpf_ustack(const struct sonde_session *s, const struct probe *p)
+{
+	return s->opts.stack && s->cg == SONDE_CALL_GRAPH_DWARF &&
+			       probe_kind_is_user(p->spec.kind) &&
+			       !bpf_is_tracepoint(p)
+		       ? unwind_stack_size(s)
+		       : 0;
 }
 
 /* A kprobe arg's memory (bpf_int.h GS_UDEREF, GS_USTR): derefs are the

@@ -197,7 +197,19 @@ struct stream_hdr {
 #define STREAM_TGID 40	       /* offsetof(struct stream_hdr, tgid) */
 #define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
 #define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
-#define STREAM_BUF (STREAM_HDR + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
+/* --call-graph dwarf: a uprobe's record starts after the registers the
+ * unwinder starts from and the copy of the user stack (struct
+ * stream_ustack), at most STREAM_USTACK_MAX bytes: a per-CPU map's value
+ * holds at most 32 KiB */
+struct stream_ustack {
+	uint64_t ip, sp, bp;
+	uint64_t len; /* bytes of the stack copied, from sp */
+};
+#define STREAM_USTACK_HDR 32
+#define STREAM_USTACK_MAX 16384
+#define STREAM_BUF                                                      \
+	(STREAM_HDR + STREAM_USTACK_HDR + STREAM_USTACK_MAX +           \
+	 STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
 /* Scratch buffers per CPU, each a record and, at STREAM_BUSY, a word its
  * program sets while building in it. A uprobe's program runs with
  * migration disabled but may be preempted (uprobe_multi links, and perf
@@ -231,6 +243,9 @@ struct gen_stream {
 	int tp_id;		      /* its common_type */
 	const struct gen_tp_dyn *dyn; /* its __data_loc / __rel_loc fields */
 	size_t ndyn;
+	/* > 0: copy this many bytes of the user stack and the registers
+	 * that unwind it (struct stream_ustack) before the record */
+	unsigned int ustack;
 };
 /* A tracepoint field whose bytes are after the fixed part: a 32-bit word
  * at offset, length << 16 | offset (include/trace/stages/

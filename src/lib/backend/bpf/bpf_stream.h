@@ -8,6 +8,19 @@
 struct ring_buffer;
 struct fetch_arg;
 
+/* maps_track.c: the mappings of the process of -p or -c, from the mmap
+ * records of a dummy perf event on it (fd -1: none) */
+struct bpf_maps_track {
+	int fd;
+	void *base;	 /* the mmap: the meta page, then the data area */
+	size_t size;	 /* the data area, a power of 2 */
+	size_t page;
+};
+void bpf_maps_track_open(struct sonde_session *s, struct bpf_maps_track *t);
+/* The records written since: the mappings into the session's symcache. */
+void bpf_maps_track_read(struct sonde_session *s, struct bpf_maps_track *t);
+void bpf_maps_track_close(struct bpf_maps_track *t);
+
 /* Probes of one file, kind and argument list: one program. */
 struct bgroup {
 	int first; /* its first probe: the layout of all */
@@ -29,12 +42,17 @@ struct bstate {
 	uint64_t *kfunc; /* per probe: a kretprobe's function address */
 	uint64_t *lostv; /* per CPU, read from lost_fd */
 	struct bpf_follow follow; /* -c, -p with follow_fork (follow.c) */
+	uint64_t frames[256];	  /* a record's unwound user stack */
+	struct bpf_maps_track maps; /* --call-graph dwarf with -p, -c */
 };
 
 /* bpf_fits.c: a kprobe arg's memory (GS_UDEREF, GS_USTR), -1 when it
  * mixes user and kernel derefs; each probe checked and its record's format
  * made (0, or -errno with the session's error set); the ops' fits */
 int bpf_kmem_of(const struct fetch_arg *a);
+/* The bytes of user stack p's program copies before its record (struct
+ * stream_ustack), 0 for none: --call-graph dwarf. */
+unsigned int bpf_ustack(const struct sonde_session *s, const struct probe *p);
 int bpf_plan_formats(struct sonde_session *s);
 bool bpf_fits(const struct sonde_session *s, enum backend_step step, char *why,
 	      size_t len);

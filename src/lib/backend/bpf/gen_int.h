@@ -17,6 +17,9 @@ struct gen {
 		int label;
 	} fix[MAX_FIXUPS];
 	int nfix;
+	/* the streaming program: where its record starts in the scratch
+	 * buffer (gen_stream.c) */
+	int rec;
 };
 
 void gen_emitn(struct gen *g, const struct bpf_insn *in, size_t n);

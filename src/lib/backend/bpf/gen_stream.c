@@ -27,7 +27,8 @@
 #include "bpf_insn.h"
 #include "args/fetch_plan.h"
 
-#define REC STREAM_HDR	 /* the record starts after struct stream_hdr */
+/* the record starts after struct stream_hdr (and the user stack) */
+#define REC (g->rec)
 #define FAULTS 16	 /* struct stream_hdr's faults */
 #define TMP_OFF (-16)	 /* fp: a u64 read from user memory */
 #define COMM_OFF (-32)	 /* fp: the comm, 16 bytes */
@@ -292,6 +293,43 @@ static void string_arg(struct gen *g, const struct gen_stream *gs, size_t ai)
 }
 
 /*
+ * --call-graph dwarf: struct stream_ustack after the header, the
+ * registers the unwinder starts from, then the user stack from sp: the
+ * whole of gs->ustack when it can be read, else the most of it in halves
+ * (the stack's top may be nearer: bpf_probe_read_user() reads all or
+ * nothing), its length said.
+ */
+static void copy_ustack(struct gen *g, const struct gen_stream *gs)
+{
+	int done = gen_label_new(g), at = STREAM_HDR;
+	unsigned int n;
+
+	EMIT(g, LDX(BPF_DW, R1, R6, gen_reg_offset("ip")));
+	if (gs->ip_bias)
+		EMIT(g, ALU_IMM(BPF_SUB, R1, gs->ip_bias));
+	EMIT(g, STX(BPF_DW, R7, R1, at),
+	     LDX(BPF_DW, R1, R6, gen_reg_offset("sp")),
+	     STX(BPF_DW, R7, R1, at + 8),
+	     LDX(BPF_DW, R1, R6, gen_reg_offset("bp")),
+	     STX(BPF_DW, R7, R1, at + 16));
+	for (n = gs->ustack; n >= 256; n = n / 2 & ~7u) {
+		int next = gen_label_new(g);
+
+		EMIT(g, MOV_REG(R1, R7),
+		     ALU_IMM(BPF_ADD, R1, at + STREAM_USTACK_HDR),
+		     MOV_IMM(R2, (int)n),
+		     LDX(BPF_DW, R3, R6, gen_reg_offset("sp")),
+		     CALL(BPF_FUNC_probe_read_user));
+		gen_jump(g, JMP_IMM(BPF_JNE, R0, 0, 0), next);
+		EMIT(g, ST_IMM(BPF_DW, R7, at + 24, (int)n));
+		gen_jump(g, JA(0), done);
+		gen_label_here(g, next);
+	}
+	EMIT(g, ST_IMM(BPF_DW, R7, at + 24, 0));
+	gen_label_here(g, done);
+}
+
+/*
  * r7 = a scratch buffer of this CPU no other run of a program is building
  * in, marked busy (ours until the store of 0 at the end), or jump to full
  * when all STREAM_SLOTS are taken: runs preempted on this CPU hold them.
@@ -322,82 +360,86 @@ static void claim_slot(struct gen *g, const struct gen_stream *gs, int full,
 
 int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 {
-	struct gen g = {.b = b};
-	int out = gen_label_new(&g), full = gen_label_new(&g);
-	int release = gen_label_new(&g), lost = gen_label_new(&g);
+	struct gen gen = {.b = b}, *g = &gen;
+	int out = gen_label_new(g), full = gen_label_new(g);
+	int release = gen_label_new(g), lost = gen_label_new(g);
 	int ip = gen_reg_offset("ip");
 	size_t i;
 
-	if (gs->fixed + REC > STREAM_CUR_MASK)
+	if (gs->fixed + STREAM_HDR > STREAM_CUR_MASK ||
+	    gs->ustack > STREAM_USTACK_MAX || gs->ustack % 8)
 		return -E2BIG;
-	EMIT(&g, MOV_REG(R6, R1));
+	g->rec = STREAM_HDR + (gs->ustack ? STREAM_USTACK_HDR + gs->ustack : 0);
+	EMIT(g, MOV_REG(R6, R1));
 	if (gs->by_cgroup)
-		gen_under_cgroup(&g, gs->cgroup_fd, out);
-	EMIT(&g, CALL(BPF_FUNC_get_current_pid_tgid), MOV_REG(R9, R0),
+		gen_under_cgroup(g, gs->cgroup_fd, out);
+	EMIT(g, CALL(BPF_FUNC_get_current_pid_tgid), MOV_REG(R9, R0),
 	     MOV_REG(R1, R0), ALU_IMM(BPF_RSH, R1, 32));
 	if (gs->only_tgid > 0)
-		gen_jump(&g, JMP_IMM(BPF_JNE, R1, gs->only_tgid, 0), out);
+		gen_jump(g, JMP_IMM(BPF_JNE, R1, gs->only_tgid, 0), out);
 	if (gs->skip_tgid > 0)
-		gen_jump(&g, JMP_IMM(BPF_JEQ, R1, gs->skip_tgid, 0), out);
+		gen_jump(g, JMP_IMM(BPF_JEQ, R1, gs->skip_tgid, 0), out);
 	if (gs->follow_fd >= 0)
-		gen_followed(&g, gs->follow_fd, R1, FOLLOW_OFF, out);
-	claim_slot(&g, gs, full, out);
+		gen_followed(g, gs->follow_fd, R1, FOLLOW_OFF, out);
+	claim_slot(g, gs, full, out);
 	/* struct stream_hdr, then the common fields: common_type is the
 	 * probe's format id (index + 1), common_pid the thread */
-	EMIT(&g, ST_IMM(BPF_DW, R7, FAULTS, 0));
+	EMIT(g, ST_IMM(BPF_DW, R7, FAULTS, 0));
 	/* the comm now: the task may be gone (or its pid another's) by the
 	 * time the record is read */
-	EMIT(&g, MOV_REG(R1, R7), ALU_IMM(BPF_ADD, R1, STREAM_COMM),
+	EMIT(g, MOV_REG(R1, R7), ALU_IMM(BPF_ADD, R1, STREAM_COMM),
 	     MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
-	EMIT(&g, MOV_REG(R1, R9), ALU_IMM(BPF_RSH, R1, 32),
+	EMIT(g, MOV_REG(R1, R9), ALU_IMM(BPF_RSH, R1, 32),
 	     STX(BPF_W, R7, R1, STREAM_TGID));
-	EMIT(&g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
+	EMIT(g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
 	     CALL(BPF_FUNC_get_smp_processor_id), STX(BPF_W, R7, R0, 12),
 	     MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),
 	     STX(BPF_W, R7, R0, 8));
 	if (gs->tracepoint) {
-		gen_tp_record(&g, gs, lost);
+		gen_tp_record(g, gs, lost);
 		goto send;
 	}
-	EMIT(&g, ALU_IMM(BPF_ADD, R0, 1), STX(BPF_H, R7, R0, REC + 0),
+	EMIT(g, ALU_IMM(BPF_ADD, R0, 1), STX(BPF_H, R7, R0, REC + 0),
 	     ST_IMM(BPF_H, R7, REC + 2, 0), STX(BPF_W, R7, R9, REC + 4),
 	     LDX(BPF_DW, R0, R6, ip));
 	/* entry: where the probe is; return: ip is the return address */
 	if (gs->ip_bias && !gs->retprobe)
-		EMIT(&g, ALU_IMM(BPF_SUB, R0, gs->ip_bias));
+		EMIT(g, ALU_IMM(BPF_SUB, R0, gs->ip_bias));
 	if (gs->func_ip && !gs->retprobe)
-		EMIT(&g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_func_ip));
+		EMIT(g, MOV_REG(R1, R6), CALL(BPF_FUNC_get_func_ip));
 	if (gs->retprobe) /* __probe_func: filled in by the reader */
-		EMIT(&g, ST_IMM(BPF_DW, R7, REC + 8, 0),
+		EMIT(g, ST_IMM(BPF_DW, R7, REC + 8, 0),
 		     STX(BPF_DW, R7, R0, REC + 16));
 	else
-		EMIT(&g, STX(BPF_DW, R7, R0, REC + 8));
-	EMIT(&g, MOV_IMM(R8, gs->fixed));
+		EMIT(g, STX(BPF_DW, R7, R0, REC + 8));
+	if (gs->ustack)
+		copy_ustack(g, gs);
+	EMIT(g, MOV_IMM(R8, gs->fixed));
 	for (i = 0; i < gs->nargs; i++) {
 		if (gs->args[i].is_string)
-			string_arg(&g, gs, i);
+			string_arg(g, gs, i);
 		else
-			value_arg(&g, gs, i);
+			value_arg(g, gs, i);
 	}
 send:
-	EMIT(&g, MOV_REG(R3, R8), ALU_IMM(BPF_ADD, R3, REC));
-	gen_jump(&g, JMP_IMM(BPF_JGT, R3, STREAM_BUF, 0), release);
-	EMIT(&g, LD_MAP_FD(R1, gs->ring_fd), MOV_REG(R2, R7), MOV_IMM(R4, 0),
+	EMIT(g, MOV_REG(R3, R8), ALU_IMM(BPF_ADD, R3, REC));
+	gen_jump(g, JMP_IMM(BPF_JGT, R3, STREAM_BUF, 0), release);
+	EMIT(g, LD_MAP_FD(R1, gs->ring_fd), MOV_REG(R2, R7), MOV_IMM(R4, 0),
 	     CALL(BPF_FUNC_ringbuf_output));
-	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), release);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), release);
 	/* the ring is full: count the record lost */
-	gen_label_here(&g, lost);
-	EMIT(&g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
-	gen_label_here(&g, full);
-	EMIT(&g, ST_IMM(BPF_W, FP, IDX_OFF, 0), LD_MAP_FD(R1, gs->lost_fd),
+	gen_label_here(g, lost);
+	EMIT(g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
+	gen_label_here(g, full);
+	EMIT(g, ST_IMM(BPF_W, FP, IDX_OFF, 0), LD_MAP_FD(R1, gs->lost_fd),
 	     MOV_REG(R2, FP), ALU_IMM(BPF_ADD, R2, IDX_OFF),
 	     CALL(BPF_FUNC_map_lookup_elem));
-	gen_jump(&g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
-	EMIT(&g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
-	gen_jump(&g, JA(0), out);
-	gen_label_here(&g, release);
-	EMIT(&g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
-	gen_label_here(&g, out);
-	EMIT(&g, MOV_IMM(R0, gs->tracepoint ? TP_PASS : 0), EXIT());
-	return gen_finish(&g);
+	gen_jump(g, JMP_IMM(BPF_JEQ, R0, 0, 0), out);
+	EMIT(g, MOV_IMM(R1, 1), ATOMIC_ADD(R0, R1, 0));
+	gen_jump(g, JA(0), out);
+	gen_label_here(g, release);
+	EMIT(g, ST_IMM(BPF_DW, R7, STREAM_BUSY, 0));
+	gen_label_here(g, out);
+	EMIT(g, MOV_IMM(R0, gs->tracepoint ? TP_PASS : 0), EXIT());
+	return gen_finish(g);
 }

@@ -16,6 +16,7 @@
 #include "bpf_int.h"
 #include "bpf_stream.h"
 #include "backend/perf/perf.h"
+#include "sym/unwind.h"
 
 /* as tracefs_read.c: let records gather after a wake-up before reading them */
 #define GATHER_NS 10000000L
@@ -36,6 +37,35 @@ int bpf_ring_sample(void *ctx, void *data, size_t len)
 	return oq_push(&s->oq, h.ts, (int)h.cpu, data, len, h.faults);
 }
 
+/* --call-graph dwarf: the user stack copied before the record (struct
+ * stream_ustack), unwound (unwind.c); *rec and *len then the record's. */
+static int ustack_frames(struct sonde_session *s, const struct probe *p,
+			 int tid, const uint8_t **rec, size_t *len)
+{
+	struct bstate *st = s->be_priv;
+	unsigned int n = bpf_ustack(s, p);
+	struct unwind_input in = { .tid = tid };
+	struct stream_ustack u;
+	struct task_info *t;
+
+	if (*len < STREAM_USTACK_HDR + n)
+		return -EBADMSG;
+	memcpy(&u, *rec, sizeof(u));
+	/* the process whose maps name the frames, as the event's pid */
+	t = task_lookup(s, tid);
+	in.pid = t && t->pid > 0 ? t->pid : tid;
+	in.regs[UW_IP] = u.ip;
+	in.regs[UW_SP] = u.sp;
+	in.regs[UW_BP] = u.bp;
+	in.known = 1u << UW_IP | 1u << UW_SP | 1u << UW_BP;
+	in.stack = *rec + STREAM_USTACK_HDR;
+	in.stack_len = u.len < n ? u.len : n;
+	*rec += STREAM_USTACK_HDR + n;
+	*len -= STREAM_USTACK_HDR + n;
+	return unwind_user(s, &in, st->frames,
+			   sizeof(st->frames) / sizeof(st->frames[0]));
+}
+
 static int hand_over(const struct oq_item *it, const uint8_t *data,
 		     const uint8_t *aux, void *ctx)
 {
@@ -48,11 +78,21 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 	uint64_t func = 0, unchecked = 0;
 	char comm[sizeof(h.comm) + 1];
 	int32_t tid;
+	int nf = 0;
 
 	memcpy(&h, data, sizeof(h));
 	p = &s->probes[h.probe];
 	if (p->detached)
 		return 0;
+	if (bpf_ustack(s, p)) {
+		/* the thread: common_pid, after the stack copy */
+		if (len < STREAM_USTACK_HDR + bpf_ustack(s, p) + 8)
+			return 0;
+		memcpy(&tid, rec + STREAM_USTACK_HDR + bpf_ustack(s, p) + 4, 4);
+		nf = ustack_frames(s, p, tid, &rec, &len);
+		if (nf < 0)
+			return 0;
+	}
 	memcpy(&tid, rec + 4, 4);
 	if (probe_kind_is_return(p->spec.kind) && len >= 24) {
 		/* __probe_func: where the function is in this process (the
@@ -72,7 +112,9 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 	memcpy(comm, h.comm, sizeof(h.comm));
 	comm[sizeof(h.comm)] = '\0';
 	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu,
-			      h.tgid > 0 ? h.tgid : -1, tid, comm, NULL, 0, 0, h.faults, unchecked);
+			      h.tgid > 0 ? h.tgid : -1, tid, comm,
+			      nf > 0 ? st->frames : NULL, nf, 0, h.faults,
+			      unchecked);
 }
 
 static void read_lost(struct sonde_session *s)
@@ -95,6 +137,9 @@ static int consume(struct sonde_session *s, uint64_t upto)
 	int r, ret;
 
 	r = ring_buffer__consume(((struct bstate *)s->be_priv)->rb);
+	/* the mappings its stacks are unwound through: made before the
+	 * records just read */
+	bpf_maps_track_read(s, &((struct bstate *)s->be_priv)->maps);
 	read_lost(s);
 	ret = oq_flush(&s->oq, upto, hand_over, s);
 	if (ret)

@@ -99,8 +99,9 @@ bool perf_fits(const struct sonde_session *s, enum backend_step step,
  * exited. */
 bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
 			       size_t len);
-/* Set pp->entry_ret (and the stack bytes to sample) for a user probe on
- * a function's first instruction when stacks are recorded. */
+/* What a user probe's samples carry for its stacks: with --call-graph
+ * dwarf the registers and the stack to unwind; with fp, on a function's
+ * first instruction, pp->entry_ret and the 8 stack bytes at sp. */
 void pentry_plan(struct sonde_session *s, const struct probe *p,
 		 struct perf_probe_state *pp);
 /* frames[kframes] is the probed ip: put the caller's return address,
@@ -110,6 +111,9 @@ int pentry_fix(const struct perf_probe_state *pp, uint64_t *frames, int n, int k
 	       const uint8_t *stack, uint64_t stack_len);
 
 /* perf_ring.c: rings -> records -> events_deliver() */
+/* A PERF_RECORD_MMAP2 record (len bytes): its mapping into the symcache
+ * (the bpf backend's maps_track.c reads them too). */
+void perf_mmap2_record(struct sonde_session *s, const uint8_t *r, size_t len);
 int perf_ring_poll(struct sonde_session *s, int timeout_ms);
 int perf_ring_drain(struct sonde_session *s);
 

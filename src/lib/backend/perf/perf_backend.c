@@ -27,6 +27,7 @@
 #include <linux/perf_event.h>
 
 #include "sym/ksym.h"
+#include "sym/unwind.h"
 #include "perf.h"
 #include "backend/pmu.h"
 
@@ -73,7 +74,10 @@ static int add_id(struct perf_state *st, uint64_t id, int probe)
 static uint64_t ring_bytes(const struct sonde_session *s)
 {
 	long page = sysconf(_SC_PAGESIZE);
-	uint64_t kb = s->opts.buffer_kb ? s->opts.buffer_kb : DEFAULT_RING_KB;
+	/* copied stacks take ~8 KiB a sample: 8 MiB, as the bpf ring */
+	uint64_t kb = s->opts.buffer_kb			 ? s->opts.buffer_kb
+		      : s->cg == SONDE_CALL_GRAPH_DWARF ? 8192
+							 : DEFAULT_RING_KB;
 	uint64_t pages = 1, want = (kb * 1024 + page - 1) / page;
 
 	while (pages < want) /* the data area is 2^n pages */
@@ -168,6 +172,10 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu_info *up,
 			 PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
 	if (s->opts.stack)
 		a->sample_type |= PERF_SAMPLE_CALLCHAIN;
+	/* --call-graph dwarf: user frames come from the copied stack */
+	if (s->opts.stack && s->cg == SONDE_CALL_GRAPH_DWARF &&
+	    probe_kind_is_user(s->probes[i].spec.kind))
+		a->exclude_callchain_user = 1;
 	if (pp->mode == PM_TRACEPOINT)
 		a->sample_type |= PERF_SAMPLE_RAW;
 	if (pp->need_regs) {
@@ -321,14 +329,9 @@ static void open_comm_tracker(struct sonde_session *s)
 	for (cpu = 0; cpu < s->ncpus; cpu++) {
 		if (!st->rings[cpu].meta)
 			continue;
-		memset(&a, 0, sizeof(a));
-		a.size = sizeof(a);
-		a.type = PERF_TYPE_SOFTWARE;
-		a.config = PERF_COUNT_SW_DUMMY;
+		perf_dummy_attr(&a);
 		a.comm = 1;
 		a.comm_exec = 1;
-		a.use_clockid = 1;
-		a.clockid = CLOCK_MONOTONIC;
 		fd = perf_event_open_cloexec(&a, -1, cpu, -1, 0);
 		if (fd < 0)
 			continue;
@@ -570,7 +573,9 @@ static int perf_start(struct sonde_session *s)
 		return set_err(s, ENOMEM, -1, "out of memory");
 	for (i = 0; i < s->ncpus; i++)
 		st->rings[i].fd = -1;
-	err = plan(s, up, kp);
+	err = unwind_choose(s, "perf", true);
+	if (!err)
+		err = plan(s, up, kp);
 	if (!err && s->opts.pid > 0 && s->opts.stack)
 		symcache_track(&s->syms, s->opts.pid);
 	if (!err)

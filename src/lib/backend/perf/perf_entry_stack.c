@@ -11,7 +11,8 @@
  * that pushes %rbp loses it before 6.11. The 8 bytes at [%rsp] are
  * sampled with each event and put back where the chain lacks them.
  * Only at the first instruction: later in the function [%rsp] is
- * whatever it has pushed since.
+ * whatever it has pushed since. With --call-graph dwarf none of this is
+ * needed: the stack and registers are sampled and unwound with the CFI.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "sym/elf.h"
+#include "sym/unwind.h"
 #include "perf.h"
 
 bool perf_backend_takes_stacks(const struct sonde_session *s, char *why,
@@ -55,6 +57,15 @@ void pentry_plan(struct sonde_session *s, const struct probe *p,
 	int fd;
 
 	pp->entry_ret = PE_NONE;
+	if (s->opts.stack && s->cg == SONDE_CALL_GRAPH_DWARF &&
+	    probe_kind_is_user(p->spec.kind)) {
+		/* the registers and stack libdw unwinds from (unwind.c): its
+		 * CFI knows the caller at the first instruction too */
+		pp->need_regs = true;
+		if (pp->stack_dump < unwind_stack_size(s))
+			pp->stack_dump = unwind_stack_size(s);
+		return;
+	}
 	if (!s->opts.stack || !uprobe_at_func_entry(p))
 		return;
 	fd = open(p->path, O_RDONLY | O_CLOEXEC);

@@ -18,6 +18,7 @@
 #include <linux/perf_event.h>
 
 #include "perf.h"
+#include "sym/unwind.h"
 
 static struct perf_state *st_of(struct sonde_session *s)
 {
@@ -80,7 +81,7 @@ static void on_comm(struct perf_state *st, const uint8_t *r, size_t len)
 
 /* PERF_RECORD_MMAP2: pid, tid, addr, len, pgoff, (dev, ino | build id:
  * 24 bytes), prot, flags, filename */
-static void on_mmap2(struct sonde_session *s, const uint8_t *r, size_t len)
+void perf_mmap2_record(struct sonde_session *s, const uint8_t *r, size_t len)
 {
 	uint64_t addr, mlen, pgoff;
 	uint32_t pid;
@@ -186,7 +187,7 @@ static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 			     cpu);
 		return 0;
 	case PERF_RECORD_MMAP2:
-		on_mmap2(s, r, len);
+		perf_mmap2_record(s, r, len);
 		return 0;
 	case PERF_RECORD_COMM:
 		on_comm(st, r, len);
@@ -367,6 +368,32 @@ static int frames_of(struct perf_state *st, const struct sample *sm)
 	return n;
 }
 
+/* --call-graph dwarf: the user frames, unwound from the sampled registers
+ * and stack (unwind.c), after the chain's kernel frames. */
+static int unwound(struct sonde_session *s, const struct sample *sm, int nf)
+{
+	/* x86-64's DWARF register order (unwind.h) */
+	static const int8_t pr[UW_NREGS] = {
+		PR_AX, PR_DX, PR_CX, PR_BX, PR_SI, PR_DI, PR_BP, PR_SP,
+		PR_R8, PR_R9, PR_R10, PR_R11, PR_R12, PR_R13, PR_R14, PR_R15,
+		PR_IP,
+	};
+	struct perf_state *st = st_of(s);
+	struct unwind_input in = {
+		.pid = (int)sm->pid,
+		.tid = (int)sm->tid,
+		.known = (1u << UW_NREGS) - 1,
+		.stack = sm->stack,
+		.stack_len = sm->stack_len,
+	};
+	int i;
+
+	for (i = 0; i < UW_NREGS; i++)
+		in.regs[i] = sm->regs[pr[i]];
+	nf = st->cur_kframes; /* the chain's user part is left out */
+	return nf + unwind_user(s, &in, st->frames + nf, PFRAMES - nf);
+}
+
 static int deliver_one(const struct oq_item *it, const uint8_t *r,
 		       const uint8_t *aux, void *ctx)
 {
@@ -409,9 +436,13 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 			return 0;
 		rec = st->rec;
 	}
+	st->cur_kframes = 0;
 	if (sm.chain)
 		nf = frames_of(st, &sm);
-	if (nf && st->pp[probe].entry_ret)
+	if (s->cg == SONDE_CALL_GRAPH_DWARF && sm.have_regs &&
+	    probe_kind_is_user(s->probes[probe].spec.kind))
+		nf = unwound(s, &sm, nf);
+	else if (nf && st->pp[probe].entry_ret)
 		nf = pentry_fix(&st->pp[probe], st->frames, nf, st->cur_kframes,
 				sm.stack, sm.stack_len);
 	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid, sm.tid,

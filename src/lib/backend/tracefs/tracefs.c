@@ -22,6 +22,7 @@
 #include <tracefs.h>
 
 #include "internal.h"
+#include "sym/unwind.h"
 #include "backend/tracefs/tracefs_state.h"
 
 /* libtracefs 1.6.4's tracefs_tracing_dir() checks its cached path by a
@@ -442,7 +443,9 @@ static int tracefs_start(struct sonde_session *s)
 	s->be_priv = calloc(1, sizeof(struct tracefs_state));
 	if (!s->be_priv)
 		return set_err(s, ENOMEM, -1, "out of memory");
-	err = tfs_ensure_mounted(s);
+	err = unwind_choose(s, "tracefs", false);
+	if (!err)
+		err = tfs_ensure_mounted(s);
 	for (i = 0; i < s->nprobes && !err; i++)
 		err = tfs_check_path(s, &s->probes[i]);
 	if (!err)

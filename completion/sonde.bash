@@ -39,6 +39,10 @@ _sonde_opts()
 			"-f --format -o --output -q --quiet -v --verbose -h --help" \
 			"--debug-dir --max-probes"
 		;;
+	serve)
+		echo "--listen -q --quiet -v --verbose -h --help --debug-dir" \
+			"--max-probes"
+		;;
 	esac
 }
 
@@ -152,7 +156,7 @@ _sonde()
 	done
 	if [[ -z $cmd ]]; then
 		mapfile -t COMPREPLY < <(compgen -W 'trace count hist latency stack list
-			format check cleanup inject run --help --version' -- "$cur")
+			format check cleanup inject run serve --help --version' -- "$cur")
 		return
 	fi
 
@@ -191,7 +195,7 @@ _sonde()
 		;;
 	-d | --duration | --filter | --trigger | --hist | --buffer-kb | \
 		--max-probes | -i | --interval | --top | --value | --linear | \
-		--max-keys)
+		--max-keys | --listen)
 		return
 		;;
 	esac
@@ -203,6 +207,7 @@ _sonde()
 	fi
 	case $cmd in
 	trace | count | hist | latency | stack | list | format) _sonde_spec "$cmd" ;;
+	serve) _filedir ;; # CONFIG
 	esac
 }
 complete -F _sonde sonde

@@ -23,6 +23,7 @@ enum cli_cmd {
 	CMD_STACK,
 	CMD_INJECT,
 	CMD_RUN,
+	CMD_SERVE,
 	CMD_COUNT_ALL
 };
 
@@ -65,6 +66,7 @@ enum cli_opt_id {
 	OPT_TOP_LEVEL,
 	OPT_DRY_RUN,
 	OPT_SVG,
+	OPT_LISTEN,
 };
 
 struct cli_option {

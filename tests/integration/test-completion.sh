@@ -108,6 +108,7 @@ value_of()
 	--value) echo arg1 ;;
 	--linear) echo 0,10,1 ;;
 	--instance) echo x ;;
+	--listen) echo 127.0.0.1:9464 ;;
 	esac
 }
 for cmd in $(cat "$T_DIR/cmds.want"); do

@@ -1,0 +1,603 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sonde serve's metrics: each entry's probes aggregated in the kernel by
+ * BPF (sonde_bpf_agg__open(): counts, or log2/linear histograms of a
+ * field or of entry-to-return times), read at each scrape without
+ * clearing, so counters only grow; written in Prometheus' text format
+ * 0.0.4. A scrape reads the maps: no event is streamed.
+ *
+ * Series are bounded per metric (max-series): the label sets seen first
+ * are admitted for good, later ones are summed into one series whose
+ * labels are all "__overflow__", so the sum over a metric's series stays
+ * the number of hits and each series only grows.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <search.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agg.h"
+#include "serve.h"
+
+struct serve_table {
+	struct sonde_session *s;
+	struct sonde_bpf_agg *b;
+	struct sonde_agg *g;	   /* the kernel's table, read at a scrape */
+	void *admitted;		   /* tsearch() tree of label texts */
+	size_t nadmitted;
+	int top;		   /* highest bucket ever not empty */
+	uint64_t *over;		   /* the overflow series' buckets */
+	uint64_t over_count;
+	int64_t over_sum;
+	size_t over_keys;	   /* label sets in it at the last scrape */
+	uint64_t read_errors;
+};
+
+/* --- text ----------------------------------------------------------------- */
+
+static bool grow(struct serve_buf *b, size_t more)
+{
+	size_t cap = b->cap ? b->cap : 4096;
+	char *p;
+
+	if (b->failed)
+		return false;
+	while (cap < b->len + more + 1)
+		cap *= 2;
+	if (cap == b->cap)
+		return true;
+	p = realloc(b->p, cap);
+	if (!p) {
+		b->failed = true;
+		return false;
+	}
+	b->p = p;
+	b->cap = cap;
+	return true;
+}
+
+void serve_buf_put(struct serve_buf *b, const char *s, size_t n)
+{
+	if (!grow(b, n))
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+void serve_buf_add(struct serve_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || !grow(b, (size_t)n))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void serve_buf_free(struct serve_buf *b)
+{
+	free(b->p);
+	memset(b, 0, sizeof(*b));
+}
+
+void serve_buf_escaped(struct serve_buf *b, const char *s, bool label)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\\')
+			serve_buf_put(b, "\\\\", 2);
+		else if (*p == '\n')
+			serve_buf_put(b, "\\n", 2);
+		else if (*p == '"' && label)
+			serve_buf_put(b, "\\\"", 2);
+		else if (*p < 0x20 || *p >= 0x7f) /* the text must be UTF-8 */
+			serve_buf_add(b, "\\\\x%02x", *p);
+		else
+			serve_buf_put(b, (const char *)p, 1);
+	}
+}
+
+/* --- opening ---------------------------------------------------------------- */
+
+static void key_of(const char *label, struct sonde_bpf_key *k)
+{
+	static const struct {
+		const char *name;
+		enum sonde_bpf_src src;
+	} fixed[] = {
+		{"comm", SONDE_BPF_COMM}, {"pid", SONDE_BPF_PID},
+		{"tid", SONDE_BPF_TID},	  {"cpu", SONDE_BPF_CPU},
+		{"probe", SONDE_BPF_PROBE_NAME},
+	};
+	size_t i;
+
+	k->src = SONDE_BPF_ARG;
+	k->arg = label;
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (!strcmp(label, fixed[i].name)) {
+			k->src = fixed[i].src;
+			k->arg = NULL;
+		}
+}
+
+static int fail(struct serve_entry *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(e->error);
+	va_start(ap, fmt);
+	if (vasprintf(&e->error, fmt, ap) < 0)
+		e->error = NULL;
+	va_end(ap);
+	serve_table_close(e);
+	return err;
+}
+
+/* The probes of e into a new session (argN and retval the labels and
+ * value name fetched: agg_spec_with()). */
+static int add_probes(struct serve_entry *e, const struct cli_opts *o)
+{
+	struct sonde_session_opts so = {
+		.sz = sizeof(so),
+		.backend = SONDE_BACKEND_BPF,
+		.log = cli_log,
+		.debug_dir = o->debug_dir,
+		.max_probes = o->max_probes,
+	};
+	struct sonde_probe_opts po = {.sz = sizeof(po)};
+	const char *names[SONDE_AGG_MAX_KEYS];
+	struct serve_table *t = e->t;
+	int i, n = 0, err;
+	char *spec;
+
+	for (i = 0; i < e->nlabels; i++)
+		names[n++] = e->labels[i];
+	if (e->value)
+		names[n++] = e->value;
+	t->s = sonde_session__open(&so);
+	if (!t->s)
+		return fail(e, -errno, "%s", strerror(errno));
+	for (i = 0; i < e->nprobes; i++) {
+		spec = agg_spec_with(e->probes[i], names, n);
+		err = sonde_session__add_probe(t->s, spec ? spec : e->probes[i],
+					       &po);
+		if (err < 0)
+			return fail(e, err, "probe '%s': %s", e->probes[i],
+				    sonde_session__errmsg(t->s));
+	}
+	return 0;
+}
+
+int serve_table_open(struct serve_entry *e, const struct cli_opts *o)
+{
+	struct sonde_bpf_agg_opts bo = {.sz = sizeof(bo)};
+	struct sonde_agg_opts go = {.sz = sizeof(go)};
+	size_t per_key = 1;
+	int i, err;
+
+	e->t = calloc(1, sizeof(*e->t));
+	if (!e->t)
+		return fail(e, -ENOMEM, "out of memory");
+	err = add_probes(e, o);
+	if (err)
+		return err;
+	bo.nkeys = go.nkeys = e->nlabels;
+	for (i = 0; i < e->nlabels; i++)
+		key_of(e->labels[i], &bo.keys[i]);
+	if (e->kind == SERVE_HIST)
+		key_of(e->value, &bo.value);
+	else if (e->kind == SERVE_LATENCY)
+		bo.value.src = SONDE_BPF_LATENCY;
+	if (e->kind != SERVE_COUNT) {
+		bo.hist = go.hist = e->linear ? SONDE_AGG_LINEAR : SONDE_AGG_LOG2;
+		bo.min = go.min = e->min;
+		bo.max = go.max = e->max;
+		bo.step = go.step = e->step;
+		per_key = 16; /* buckets a key uses, most often */
+	}
+	/* the kernel's map has room for twice the admitted series and 64
+	 * more label sets; hits past it are counted (sonde_events_lost_total,
+	 * and a count's overflow series) */
+	bo.max_entries = (unsigned int)((e->max_series * 2 + 64) * per_key);
+	e->t->g = sonde_agg__new(&go);
+	if (!e->t->g)
+		return fail(e, -ENOMEM, "out of memory");
+	e->t->b = sonde_bpf_agg__open(e->t->s, &bo);
+	if (!e->t->b)
+		return fail(e, -errno, "not aggregated in the kernel: %s",
+			    sonde_session__errmsg(e->t->s));
+	if (e->kind != SERVE_COUNT) {
+		e->t->over = calloc(sonde_agg__nbuckets(e->t->g), sizeof(uint64_t));
+		if (!e->t->over)
+			return fail(e, -ENOMEM, "out of memory");
+	}
+	return 0;
+}
+
+void serve_table_close(struct serve_entry *e)
+{
+	struct serve_table *t = e->t;
+
+	if (!t)
+		return;
+	sonde_bpf_agg__close(t->b);
+	if (t->s)
+		cli_session_close(t->s);
+	/* cli_session_close() ends the hold on signals: serve holds them
+	 * while it runs */
+	cli_hold();
+	sonde_agg__free(t->g);
+	tdestroy(t->admitted, free);
+	free(t->over);
+	free(t);
+	e->t = NULL;
+}
+
+/* --- the exposition ------------------------------------------------------- */
+
+/* NAME, with _UNIT unless it ends so */
+static void family(struct serve_buf *b, const struct serve_entry *e)
+{
+	size_t n = strlen(e->name), u = strlen(e->unit);
+
+	serve_buf_add(b, "%s", e->name);
+	if (u && !(n > u + 1 && e->name[n - u - 1] == '_' &&
+		   !strcmp(e->name + n - u, e->unit)))
+		serve_buf_add(b, "_%s", e->unit);
+}
+
+static bool ends_total(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 6 && !strcmp(name + n - 6, "_total");
+}
+
+/* A number of the histogram's scale: latencies in seconds from ns. */
+static void value(struct serve_buf *b, const struct serve_entry *e, int64_t v)
+{
+	uint64_t m = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	if (e->kind != SERVE_LATENCY) {
+		serve_buf_add(b, "%" PRId64, v);
+		return;
+	}
+	/* exact: the decimal digits of the ns, not a double's rounding */
+	serve_buf_add(b, "%s%" PRIu64 ".%09" PRIu64, v < 0 ? "-" : "",
+		      m / 1000000000, m % 1000000000);
+}
+
+/* The row's labels as text ('l="v",...'), the key of the admitted tree */
+static char *labels_text(const struct serve_entry *e,
+			 const struct sonde_agg_key *key)
+{
+	struct serve_buf b = {0};
+	char num[32];
+	int i;
+
+	serve_buf_put(&b, "", 0);
+	for (i = 0; i < e->nlabels; i++) {
+		const struct sonde_agg_key *k = &key[i];
+
+		serve_buf_add(&b, "%s%s=\"", i ? "," : "", e->labels[i]);
+		if (k->kind == SONDE_AGG_KEY_STRING)
+			serve_buf_escaped(&b, k->str ? k->str : "", true);
+		else {
+			snprintf(num, sizeof(num),
+				 k->kind == SONDE_AGG_KEY_SIGNED ? "%" PRId64 :
+				 k->kind == SONDE_AGG_KEY_HEX	 ? "0x%" PRIx64 :
+								   "%" PRIu64,
+				 k->num);
+			serve_buf_put(&b, num, strlen(num));
+		}
+		serve_buf_put(&b, "\"", 1);
+	}
+	if (b.failed) {
+		serve_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
+
+static bool admitted(struct serve_entry *e, char *labels)
+{
+	struct serve_table *t = e->t;
+	char *copy;
+
+	if (tfind(labels, &t->admitted, (int (*)(const void *, const void *))strcmp))
+		return true;
+	if (t->nadmitted >= e->max_series || !(copy = strdup(labels)))
+		return false;
+	if (!tsearch(copy, &t->admitted,
+		     (int (*)(const void *, const void *))strcmp)) {
+		free(copy);
+		return false;
+	}
+	t->nadmitted++;
+	return true;
+}
+
+static void overflow_labels(struct serve_buf *b, const struct serve_entry *e)
+{
+	int i;
+
+	for (i = 0; i < e->nlabels; i++)
+		serve_buf_add(b, "%s%s=\"__overflow__\"", i ? "," : "",
+			      e->labels[i]);
+}
+
+static void hist_series(struct serve_buf *b, const struct serve_entry *e,
+			const char *labels, const uint64_t *buckets,
+			uint64_t count, int64_t sum)
+{
+	struct serve_table *t = e->t;
+	int64_t lo, hi;
+	uint64_t cum = 0;
+	int i;
+
+	for (i = 0; i <= t->top; i++) {
+		cum += buckets[i];
+		sonde_agg__bucket(t->g, i, &lo, &hi);
+		if (hi == INT64_MAX)
+			break;
+		family(b, e);
+		serve_buf_add(b, "_bucket{%s%sle=\"", labels, *labels ? "," : "");
+		/* the values are integers: [lo, hi) holds those <= hi - 1 */
+		value(b, e, hi - 1);
+		serve_buf_add(b, "\"} %" PRIu64 "\n", cum);
+	}
+	family(b, e);
+	serve_buf_add(b, "_bucket{%s%sle=\"+Inf\"} %" PRIu64 "\n", labels,
+		      *labels ? "," : "", count);
+	family(b, e);
+	serve_buf_add(b, "_sum%s%s%s ", *labels ? "{" : "", labels,
+		      *labels ? "}" : "");
+	value(b, e, sum);
+	serve_buf_put(b, "\n", 1);
+	family(b, e);
+	serve_buf_add(b, "_count%s%s%s %" PRIu64 "\n", *labels ? "{" : "",
+		      labels, *labels ? "}" : "", count);
+}
+
+static void counter_line(struct serve_buf *b, const struct serve_entry *e,
+			 const char *labels, uint64_t n)
+{
+	family(b, e);
+	serve_buf_add(b, "%s%s%s%s %" PRIu64 "\n",
+		      ends_total(e->name) && !*e->unit ? "" : "_total",
+		      *labels ? "{" : "", labels, *labels ? "}" : "", n);
+}
+
+static void header(struct serve_buf *b, const struct serve_entry *e)
+{
+	const char *suffix = e->kind != SERVE_COUNT ? "" :
+			     ends_total(e->name) && !*e->unit ? "" : "_total";
+
+	serve_buf_put(b, "# HELP ", 7);
+	family(b, e);
+	serve_buf_add(b, "%s ", suffix);
+	serve_buf_escaped(b, *e->help ? e->help : e->name, false);
+	serve_buf_put(b, "\n# TYPE ", 8);
+	family(b, e);
+	serve_buf_add(b, "%s %s\n", suffix,
+		      e->kind == SERVE_COUNT ? "counter" : "histogram");
+}
+
+/* The kernel's table into t->g, the overflow series summed anew. */
+static int entry_read(struct serve_entry *e)
+{
+	struct serve_table *t = e->t;
+	const struct sonde_agg_row *const *rows;
+	int i, j, n, nb = sonde_agg__nbuckets(t->g);
+	char *labels;
+
+	sonde_agg__clear(t->g);
+	n = sonde_bpf_agg__read(t->b, t->g, false);
+	if (n >= 0)
+		n = sonde_agg__rows(t->g, true, &rows);
+	if (n < 0) {
+		t->read_errors++;
+		fprintf(stderr, "%s: %s: reading the kernel's table: %s\n",
+			prog, e->name, strerror(-n));
+		return n;
+	}
+	t->over_count = t->over_keys = 0;
+	t->over_sum = 0;
+	if (t->over)
+		memset(t->over, 0, nb * sizeof(uint64_t));
+	for (i = 0; i < n; i++) {
+		for (j = t->top + 1; rows[i]->buckets && j < nb; j++)
+			if (rows[i]->buckets[j])
+				t->top = j;
+		labels = labels_text(e, rows[i]->key);
+		if (labels && admitted(e, labels)) {
+			free(labels);
+			continue;
+		}
+		free(labels);
+		t->over_keys++;
+		t->over_count += rows[i]->count;
+		t->over_sum += rows[i]->sum;
+		for (j = 0; t->over && rows[i]->buckets && j < nb; j++)
+			t->over[j] += rows[i]->buckets[j];
+	}
+	return n;
+}
+
+/* The overflow series: the label sets past max-series, and for a count
+ * the hits of those the kernel's full map could not hold (no value is
+ * known for a histogram's: sonde_events_lost_total counts them). */
+static void overflow_write(struct serve_buf *b, struct serve_entry *e)
+{
+	struct serve_table *t = e->t;
+	struct serve_buf o = {0};
+	uint64_t lost = sonde_agg__dropped(t->g);
+
+	if (!t->over_keys && (e->kind != SERVE_COUNT || !lost))
+		return;
+	serve_buf_put(&o, "", 0);
+	overflow_labels(&o, e);
+	if (e->kind == SERVE_COUNT)
+		counter_line(b, e, o.p ? o.p : "", t->over_count + lost);
+	else
+		hist_series(b, e, o.p ? o.p : "", t->over, t->over_count,
+			    t->over_sum);
+	serve_buf_free(&o);
+}
+
+static void entry_write(struct serve_buf *b, struct serve_entry *e)
+{
+	struct serve_table *t = e->t;
+	const struct sonde_agg_row *const *rows;
+	int i, n;
+	char *labels;
+
+	n = entry_read(e);
+	if (n < 0)
+		return;
+	header(b, e);
+	/* without labels, the one series is there from the start, at 0 */
+	if (!n && !e->nlabels && e->kind == SERVE_COUNT)
+		counter_line(b, e, "", 0);
+	else if (!n && !e->nlabels)
+		hist_series(b, e, "", t->over, 0, 0);
+	sonde_agg__rows(t->g, true, &rows);
+	for (i = 0; i < n; i++) {
+		labels = labels_text(e, rows[i]->key);
+		if (!labels || !tfind(labels, &t->admitted,
+				      (int (*)(const void *, const void *))strcmp)) {
+			free(labels);
+			continue;
+		}
+		if (e->kind == SERVE_COUNT)
+			counter_line(b, e, labels, rows[i]->count);
+		else
+			hist_series(b, e, labels, rows[i]->buckets,
+				    rows[i]->count, rows[i]->sum);
+		free(labels);
+	}
+	overflow_write(b, e);
+}
+
+/* A family of sonde's own: one sample per entry (value() < 0: none). */
+static void health(struct serve_buf *b, struct serve_config *c,
+		   const char *name, const char *type, const char *help,
+		   int64_t (*get)(struct serve_entry *e))
+{
+	int64_t v;
+	int i;
+
+	serve_buf_add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (i = 0; i < c->n; i++) {
+		v = get(&c->e[i]);
+		if (v < 0)
+			continue;
+		serve_buf_add(b, "%s{metric=\"", name);
+		serve_buf_escaped(b, c->e[i].name, true);
+		serve_buf_add(b, "\"} %" PRId64 "\n", v);
+	}
+}
+
+static int64_t get_probes(struct serve_entry *e)
+{
+	return e->t ? sonde_session__probe_count(e->t->s) : -1;
+}
+
+static int64_t get_stat(struct serve_entry *e, bool faults)
+{
+	struct sonde_bpf_agg_stats st = {.sz = sizeof(st)};
+
+	if (!e->t || sonde_bpf_agg__stats(e->t->b, &st))
+		return -1;
+	return (int64_t)(faults ? st.faults : st.dropped);
+}
+
+static int64_t get_dropped(struct serve_entry *e)
+{
+	return get_stat(e, false);
+}
+
+static int64_t get_faults(struct serve_entry *e)
+{
+	return get_stat(e, true);
+}
+
+static int64_t get_over(struct serve_entry *e)
+{
+	return e->t ? (int64_t)e->t->over_keys : -1;
+}
+
+static int64_t get_limit(struct serve_entry *e)
+{
+	return e->t ? (int64_t)e->max_series : -1;
+}
+
+static int64_t get_read_errors(struct serve_entry *e)
+{
+	return e->t ? (int64_t)e->t->read_errors : -1;
+}
+
+static void config_errors(struct serve_buf *b, struct serve_config *c)
+{
+	int i, n = 0;
+
+	for (i = 0; i < c->n; i++)
+		n += c->e[i].error != NULL;
+	serve_buf_add(b, "# HELP sonde_config_errors Entries of the "
+			 "configuration that do not run.\n"
+			 "# TYPE sonde_config_errors gauge\n"
+			 "sonde_config_errors %d\n"
+			 "# HELP sonde_config_error_info Why an entry does not "
+			 "run (or the file could not be read: metric \"\").\n"
+			 "# TYPE sonde_config_error_info gauge\n",
+		      n + (c->error != NULL));
+	if (c->error) {
+		serve_buf_add(b, "sonde_config_error_info{metric=\"\",error=\"");
+		serve_buf_escaped(b, c->error, true);
+		serve_buf_add(b, "\"} 1\n");
+	}
+	for (i = 0; i < c->n; i++) {
+		if (!c->e[i].error)
+			continue;
+		serve_buf_add(b, "sonde_config_error_info{metric=\"");
+		serve_buf_escaped(b, c->e[i].name, true);
+		serve_buf_add(b, "\",error=\"");
+		serve_buf_escaped(b, c->e[i].error, true);
+		serve_buf_add(b, "\"} 1\n");
+	}
+}
+
+void serve_metrics_write(struct serve_config *c, struct serve_buf *b)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->e[i].t)
+			entry_write(b, &c->e[i]);
+	health(b, c, "sonde_probes_attached", "gauge",
+	       "Probes in place for the metric.", get_probes);
+	health(b, c, "sonde_events_lost_total", "counter",
+	       "Hits the kernel's full table could not hold.", get_dropped);
+	health(b, c, "sonde_fetch_faults_total", "counter",
+	       "Hits left out: a label or value could not be read.",
+	       get_faults);
+	health(b, c, "sonde_series_limit", "gauge",
+	       "Series a metric may have (max-series).", get_limit);
+	health(b, c, "sonde_series_overflow_keys", "gauge",
+	       "Label sets past the limit, summed in the __overflow__ series.",
+	       get_over);
+	health(b, c, "sonde_table_read_errors_total", "counter",
+	       "Scrapes that could not read the metric's kernel table.",
+	       get_read_errors);
+	config_errors(b, c);
+}

@@ -235,6 +235,50 @@ expect_eq "sonde_events_lost_total: the 30 calls of 142..200" \
 expect_eq "sonde_probes_attached of the count" \
 	"$(sample "$T_DIR/m1.json" sonde_probes_attached metric fixture_add_calls)" 1
 
+# HTTP: a client that sends half a request and waits does not hold up a
+# scrape (the server never blocks); other paths, methods and requests
+python3 - "$port" >"$T_DIR/http.out" 2>&1 <<'EOF'
+import socket, sys, time
+port = int(sys.argv[1])
+def ask(raw):
+    c = socket.create_connection(("127.0.0.1", port), timeout=5)
+    c.sendall(raw)
+    out = b""
+    while True:
+        d = c.recv(65536)
+        if not d:
+            break
+        out += d
+    c.close()
+    return out
+slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n")
+t = time.monotonic()
+r = ask(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+print("while-slow", r.split(b"\r\n")[0].decode(), "%.1f" % (time.monotonic() - t))
+slow.sendall(b"\r\n")
+print("slow", slow.recv(100).split(b"\r\n")[0].decode())
+slow.close()
+body = r.split(b"\r\n\r\n", 1)[1]
+h = ask(b"HEAD /metrics HTTP/1.1\r\n\r\n")
+head, rest = h.split(b"\r\n\r\n", 1)
+cl = [l for l in head.split(b"\r\n") if l.lower().startswith(b"content-length:")]
+print("head", head.split(b"\r\n")[0].decode(), len(rest),
+      abs(int(cl[0].split(b":")[1]) - len(body)) < 200)
+for raw in (b"GET /nothing HTTP/1.1\r\n\r\n", b"POST /metrics HTTP/1.1\r\n\r\n",
+            b"NONSENSE\r\n\r\n", b"GET /metrics HTTP/2.0\r\n\r\n"):
+    print("status", ask(raw).split(b"\r\n")[0].decode())
+EOF
+expect_grep "HTTP: a scrape is answered while another client is half-way" \
+	'^while-slow HTTP/1.1 200 OK 0\.[0-4]$' "$T_DIR/http.out"
+expect_grep "HTTP: the slow client gets its answer too" \
+	'^slow HTTP/1.1 200 OK$' "$T_DIR/http.out"
+expect_grep "HTTP: HEAD: the headers, no body" \
+	'^head HTTP/1.1 200 OK 0 True$' "$T_DIR/http.out"
+expect_eq "HTTP: 404, 405, 400, 400" \
+	"$(sed -n 's/^status HTTP\/1.1 \([0-9]*\).*/\1/p' "$T_DIR/http.out" | tr '\n' ' ')" \
+	"404 405 400 400 "
+
 # SIGHUP: the latency entry goes, a count of mul3 comes, the others stay
 write_conf "metric fixture_mul3_calls
 	kind count
@@ -260,6 +304,59 @@ expect_grep "an unreadable file is reported" \
 expect_grep "and the metrics run on" \
 	'^fixture_add_calls_total{comm="fixture_pie"} 110$' "$T_DIR/m3"
 mv "$conf.away" "$conf"
+
+# bad entries, each said with its line, the good one running
+cat >"$T_DIR/bad.conf" <<EOF
+metric ok_one
+	kind count
+	probe u:$bin:add
+metric no_kind
+	probe u:$bin:add
+metric hist_without_value
+	kind hist
+	probe u:$bin:add
+metric ok_one
+	kind count
+	probe u:$bin:mul3
+metric unknown_setting
+	kind count
+	colour blue
+	probe u:$bin:add
+metric bad-name
+	kind count
+	probe u:$bin:add
+EOF
+bport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start_bg "$SONDE" serve --listen "127.0.0.1:$bport" "$T_DIR/bad.conf" 2>"$T_DIR/bad.err"
+bpid=$BG
+n=50
+until grep -q 'metrics running' "$T_DIR/bad.err" || [ "$n" -le 0 ]; do
+	sleep 0.2
+	n=$((n - 1))
+done
+expect_eq "bad entries: what is said, with the lines" \
+	"$(sed -n 's/^sonde: .*bad.conf: metric //p' "$T_DIR/bad.err")" \
+	"no_kind: line 4: no kind (count, hist or latency)
+hist_without_value: line 6: a hist needs 'value FIELD'
+ok_one: line 9: metric 'ok_one' is defined twice (line 1)
+unknown_setting: line 14: unknown setting 'colour'
+bad-name: line 16: 'bad-name' cannot be a metric name ([a-zA-Z_:][a-zA-Z0-9_:]*)"
+expect_grep "bad entries: the good one runs" '1 of 6 metrics running' \
+	"$T_DIR/bad.err"
+# SIGKILL: the links and maps are the process's file descriptors
+{
+	kill -KILL "$bpid"
+	wait_exit "$bpid" 10
+} 2>/dev/null # not bash's "Killed"
+hygiene_check "SIGKILL: nothing left in tracefs"
+"$SONDE" serve "$T_DIR/bad.conf" >/dev/null 2>&1
+expect_eq "no --listen: exit 2" "$?" 2
+out=$("$SONDE" serve --listen "127.0.0.1:$bport" "$T_DIR/none.conf" 2>&1)
+expect_eq "a CONFIG that cannot be read: exit 2" "$?:$out" \
+	"2:sonde: $T_DIR/none.conf: No such file or directory"
+out=$("$SONDE" serve --listen "127.0.0.1:$port" "$conf" 2>&1)
+expect_eq "an address in use: exit 1" "$?:${out##*: }" \
+	"1:Address already in use"
 
 kill "$ppid_"
 wait_exit "$ppid_" 20

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "options.h"
 #include "serve.h"
@@ -121,6 +122,22 @@ static void page(struct serve_buf *b, void *ctx)
 	serve_metrics_write(&sv->c, b);
 }
 
+/* Every CHECK_SECS: has a probed file been replaced (an upgrade)? */
+#define CHECK_SECS 2
+
+static void check_files(struct serve *sv)
+{
+	static time_t last;
+	time_t now = time(NULL);
+	int i;
+
+	if (now - last < CHECK_SECS)
+		return;
+	last = now;
+	for (i = 0; i < sv->c.n; i++)
+		serve_table_check(&sv->c.e[i]);
+}
+
 static int loop(struct serve *sv, struct serve_http *h)
 {
 	struct pollfd fds[64];
@@ -150,6 +167,7 @@ static int loop(struct serve *sv, struct serve_http *h)
 			break;
 		}
 		serve_http_service(h, fds, page, sv);
+		check_files(sv);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return 0;

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <poll.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "cli.h"
 
@@ -55,12 +56,55 @@ void serve_config_free(struct serve_config *c);
 /* Do two entries describe the same metric (a reload keeps its table)? */
 bool serve_entry_same(const struct serve_entry *a, const struct serve_entry *b);
 
-/* serve_metrics.c */
+/* serve_table.c */
+#define SERVE_MAX_GENS 8
+
+/* One set of the entry's probes and kernel maps. */
+struct serve_gen {
+	struct sonde_session *s;
+	struct sonde_bpf_agg *b;
+};
+
+/* A file the newest generation probes, as it was when probed. */
+struct serve_file {
+	const char *path; /* the session's */
+	dev_t dev;
+	ino_t ino;
+};
+
+/* An entry's kernel tables and what a scrape read of them. */
+struct serve_table {
+	struct serve_gen gen[SERVE_MAX_GENS]; /* oldest first */
+	int ngen;
+	struct serve_file *files;
+	int nfiles;
+	const struct cli_opts *o;
+	uint64_t reopens, reopen_errors;
+	struct sonde_agg *g;	   /* every generation's table, read now */
+	void *admitted;		   /* tsearch() tree of label texts */
+	size_t nadmitted;
+	int top;		   /* highest bucket ever not empty */
+	uint64_t *over;		   /* the overflow series' buckets */
+	uint64_t over_count;
+	int64_t over_sum;
+	size_t over_keys;	   /* label sets in it at the last scrape */
+	uint64_t read_errors;
+};
+
 /* Add the entry's probes and open its kernel table; on failure the
  * entry's error is set (returns -errno) and nothing is left in the
  * kernel. */
 int serve_table_open(struct serve_entry *e, const struct cli_opts *o);
 void serve_table_close(struct serve_entry *e);
+/* Has a file the entry probes been replaced? Then probe the new one too
+ * (a new generation). */
+void serve_table_check(struct serve_entry *e);
+/* Every generation's table into e->t->g: its rows, or -errno (said). */
+int serve_table_read(struct serve_entry *e);
+/* The probes in place (-1: no table), and the hits lost to full maps and
+ * left out for faults, of every generation. */
+int serve_table_stats(const struct serve_entry *e, uint64_t *lost,
+		      uint64_t *faults);
 
 /* A growing text buffer for the exposition and HTTP replies. */
 struct serve_buf {

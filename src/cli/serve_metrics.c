@@ -21,228 +21,6 @@
 #include "agg.h"
 #include "serve.h"
 
-struct serve_table {
-	struct sonde_session *s;
-	struct sonde_bpf_agg *b;
-	struct sonde_agg *g;	   /* the kernel's table, read at a scrape */
-	void *admitted;		   /* tsearch() tree of label texts */
-	size_t nadmitted;
-	int top;		   /* highest bucket ever not empty */
-	uint64_t *over;		   /* the overflow series' buckets */
-	uint64_t over_count;
-	int64_t over_sum;
-	size_t over_keys;	   /* label sets in it at the last scrape */
-	uint64_t read_errors;
-};
-
-/* --- text ----------------------------------------------------------------- */
-
-static bool grow(struct serve_buf *b, size_t more)
-{
-	size_t cap = b->cap ? b->cap : 4096;
-	char *p;
-
-	if (b->failed)
-		return false;
-	while (cap < b->len + more + 1)
-		cap *= 2;
-	if (cap == b->cap)
-		return true;
-	p = realloc(b->p, cap);
-	if (!p) {
-		b->failed = true;
-		return false;
-	}
-	b->p = p;
-	b->cap = cap;
-	return true;
-}
-
-void serve_buf_put(struct serve_buf *b, const char *s, size_t n)
-{
-	if (!grow(b, n))
-		return;
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-void serve_buf_add(struct serve_buf *b, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(NULL, 0, fmt, ap);
-	va_end(ap);
-	if (n < 0 || !grow(b, (size_t)n))
-		return;
-	va_start(ap, fmt);
-	vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-	va_end(ap);
-	b->len += (size_t)n;
-}
-
-void serve_buf_free(struct serve_buf *b)
-{
-	free(b->p);
-	memset(b, 0, sizeof(*b));
-}
-
-void serve_buf_escaped(struct serve_buf *b, const char *s, bool label)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == '\\')
-			serve_buf_put(b, "\\\\", 2);
-		else if (*p == '\n')
-			serve_buf_put(b, "\\n", 2);
-		else if (*p == '"' && label)
-			serve_buf_put(b, "\\\"", 2);
-		else if (*p < 0x20 || *p >= 0x7f) /* the text must be UTF-8 */
-			serve_buf_add(b, "\\\\x%02x", *p);
-		else
-			serve_buf_put(b, (const char *)p, 1);
-	}
-}
-
-/* --- opening ---------------------------------------------------------------- */
-
-static void key_of(const char *label, struct sonde_bpf_key *k)
-{
-	static const struct {
-		const char *name;
-		enum sonde_bpf_src src;
-	} fixed[] = {
-		{"comm", SONDE_BPF_COMM}, {"pid", SONDE_BPF_PID},
-		{"tid", SONDE_BPF_TID},	  {"cpu", SONDE_BPF_CPU},
-		{"probe", SONDE_BPF_PROBE_NAME},
-	};
-	size_t i;
-
-	k->src = SONDE_BPF_ARG;
-	k->arg = label;
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (!strcmp(label, fixed[i].name)) {
-			k->src = fixed[i].src;
-			k->arg = NULL;
-		}
-}
-
-static int fail(struct serve_entry *e, int err, const char *fmt, ...)
-{
-	va_list ap;
-
-	free(e->error);
-	va_start(ap, fmt);
-	if (vasprintf(&e->error, fmt, ap) < 0)
-		e->error = NULL;
-	va_end(ap);
-	serve_table_close(e);
-	return err;
-}
-
-/* The probes of e into a new session (argN and retval the labels and
- * value name fetched: agg_spec_with()). */
-static int add_probes(struct serve_entry *e, const struct cli_opts *o)
-{
-	struct sonde_session_opts so = {
-		.sz = sizeof(so),
-		.backend = SONDE_BACKEND_BPF,
-		.log = cli_log,
-		.debug_dir = o->debug_dir,
-		.max_probes = o->max_probes,
-	};
-	struct sonde_probe_opts po = {.sz = sizeof(po)};
-	const char *names[SONDE_AGG_MAX_KEYS];
-	struct serve_table *t = e->t;
-	int i, n = 0, err;
-	char *spec;
-
-	for (i = 0; i < e->nlabels; i++)
-		names[n++] = e->labels[i];
-	if (e->value)
-		names[n++] = e->value;
-	t->s = sonde_session__open(&so);
-	if (!t->s)
-		return fail(e, -errno, "%s", strerror(errno));
-	for (i = 0; i < e->nprobes; i++) {
-		spec = agg_spec_with(e->probes[i], names, n);
-		err = sonde_session__add_probe(t->s, spec ? spec : e->probes[i],
-					       &po);
-		if (err < 0)
-			return fail(e, err, "probe '%s': %s", e->probes[i],
-				    sonde_session__errmsg(t->s));
-	}
-	return 0;
-}
-
-int serve_table_open(struct serve_entry *e, const struct cli_opts *o)
-{
-	struct sonde_bpf_agg_opts bo = {.sz = sizeof(bo)};
-	struct sonde_agg_opts go = {.sz = sizeof(go)};
-	size_t per_key = 1;
-	int i, err;
-
-	e->t = calloc(1, sizeof(*e->t));
-	if (!e->t)
-		return fail(e, -ENOMEM, "out of memory");
-	err = add_probes(e, o);
-	if (err)
-		return err;
-	bo.nkeys = go.nkeys = e->nlabels;
-	for (i = 0; i < e->nlabels; i++)
-		key_of(e->labels[i], &bo.keys[i]);
-	if (e->kind == SERVE_HIST)
-		key_of(e->value, &bo.value);
-	else if (e->kind == SERVE_LATENCY)
-		bo.value.src = SONDE_BPF_LATENCY;
-	if (e->kind != SERVE_COUNT) {
-		bo.hist = go.hist = e->linear ? SONDE_AGG_LINEAR : SONDE_AGG_LOG2;
-		bo.min = go.min = e->min;
-		bo.max = go.max = e->max;
-		bo.step = go.step = e->step;
-		per_key = 16; /* buckets a key uses, most often */
-	}
-	/* the kernel's map has room for twice the admitted series and 64
-	 * more label sets; hits past it are counted (sonde_events_lost_total,
-	 * and a count's overflow series) */
-	bo.max_entries = (unsigned int)((e->max_series * 2 + 64) * per_key);
-	e->t->g = sonde_agg__new(&go);
-	if (!e->t->g)
-		return fail(e, -ENOMEM, "out of memory");
-	e->t->b = sonde_bpf_agg__open(e->t->s, &bo);
-	if (!e->t->b)
-		return fail(e, -errno, "not aggregated in the kernel: %s",
-			    sonde_session__errmsg(e->t->s));
-	if (e->kind != SERVE_COUNT) {
-		e->t->over = calloc(sonde_agg__nbuckets(e->t->g), sizeof(uint64_t));
-		if (!e->t->over)
-			return fail(e, -ENOMEM, "out of memory");
-	}
-	return 0;
-}
-
-void serve_table_close(struct serve_entry *e)
-{
-	struct serve_table *t = e->t;
-
-	if (!t)
-		return;
-	sonde_bpf_agg__close(t->b);
-	if (t->s)
-		cli_session_close(t->s);
-	/* cli_session_close() ends the hold on signals: serve holds them
-	 * while it runs */
-	cli_hold();
-	sonde_agg__free(t->g);
-	tdestroy(t->admitted, free);
-	free(t->over);
-	free(t);
-	e->t = NULL;
-}
-
 /* --- the exposition ------------------------------------------------------- */
 
 /* NAME, with _UNIT unless it ends so */
@@ -309,17 +87,21 @@ static char *labels_text(const struct serve_entry *e,
 	return b.p;
 }
 
+static int cmp_labels(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 static bool admitted(struct serve_entry *e, char *labels)
 {
 	struct serve_table *t = e->t;
 	char *copy;
 
-	if (tfind(labels, &t->admitted, (int (*)(const void *, const void *))strcmp))
+	if (tfind(labels, &t->admitted, cmp_labels))
 		return true;
 	if (t->nadmitted >= e->max_series || !(copy = strdup(labels)))
 		return false;
-	if (!tsearch(copy, &t->admitted,
-		     (int (*)(const void *, const void *))strcmp)) {
+	if (!tsearch(copy, &t->admitted, cmp_labels)) {
 		free(copy);
 		return false;
 	}
@@ -401,16 +183,10 @@ static int entry_read(struct serve_entry *e)
 	int i, j, n, nb = sonde_agg__nbuckets(t->g);
 	char *labels;
 
-	sonde_agg__clear(t->g);
-	n = sonde_bpf_agg__read(t->b, t->g, false);
-	if (n >= 0)
-		n = sonde_agg__rows(t->g, true, &rows);
-	if (n < 0) {
-		t->read_errors++;
-		fprintf(stderr, "%s: %s: reading the kernel's table: %s\n",
-			prog, e->name, strerror(-n));
+	n = serve_table_read(e);
+	if (n < 0)
 		return n;
-	}
+	sonde_agg__rows(t->g, true, &rows);
 	t->over_count = t->over_keys = 0;
 	t->over_sum = 0;
 	if (t->over)
@@ -474,8 +250,7 @@ static void entry_write(struct serve_buf *b, struct serve_entry *e)
 	sonde_agg__rows(t->g, true, &rows);
 	for (i = 0; i < n; i++) {
 		labels = labels_text(e, rows[i]->key);
-		if (!labels || !tfind(labels, &t->admitted,
-				      (int (*)(const void *, const void *))strcmp)) {
+		if (!labels || !tfind(labels, &t->admitted, cmp_labels)) {
 			free(labels);
 			continue;
 		}
@@ -510,26 +285,33 @@ static void health(struct serve_buf *b, struct serve_config *c,
 
 static int64_t get_probes(struct serve_entry *e)
 {
-	return e->t ? sonde_session__probe_count(e->t->s) : -1;
-}
+	uint64_t lost, faults;
 
-static int64_t get_stat(struct serve_entry *e, bool faults)
-{
-	struct sonde_bpf_agg_stats st = {.sz = sizeof(st)};
-
-	if (!e->t || sonde_bpf_agg__stats(e->t->b, &st))
-		return -1;
-	return (int64_t)(faults ? st.faults : st.dropped);
+	return serve_table_stats(e, &lost, &faults);
 }
 
 static int64_t get_dropped(struct serve_entry *e)
 {
-	return get_stat(e, false);
+	uint64_t lost, faults;
+
+	return serve_table_stats(e, &lost, &faults) < 0 ? -1 : (int64_t)lost;
 }
 
 static int64_t get_faults(struct serve_entry *e)
 {
-	return get_stat(e, true);
+	uint64_t lost, faults;
+
+	return serve_table_stats(e, &lost, &faults) < 0 ? -1 : (int64_t)faults;
+}
+
+static int64_t get_reopens(struct serve_entry *e)
+{
+	return e->t ? (int64_t)e->t->reopens : -1;
+}
+
+static int64_t get_reopen_errors(struct serve_entry *e)
+{
+	return e->t ? (int64_t)e->t->reopen_errors : -1;
 }
 
 static int64_t get_over(struct serve_entry *e)
@@ -591,6 +373,12 @@ void serve_metrics_write(struct serve_config *c, struct serve_buf *b)
 	health(b, c, "sonde_fetch_faults_total", "counter",
 	       "Hits left out: a label or value could not be read.",
 	       get_faults);
+	health(b, c, "sonde_target_reopens_total", "counter",
+	       "Times a probed file was replaced and the new one probed.",
+	       get_reopens);
+	health(b, c, "sonde_target_reopen_errors_total", "counter",
+	       "Replaced files that could not be probed (the old probes go on).",
+	       get_reopen_errors);
 	health(b, c, "sonde_series_limit", "gauge",
 	       "Series a metric may have (max-series).", get_limit);
 	health(b, c, "sonde_series_overflow_keys", "gauge",

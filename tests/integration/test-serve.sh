@@ -57,9 +57,15 @@ metric fixture_add_second
 metric fixture_nothing
 	kind count
 	probe u:$bin:no_such_function
+metric fixture_app_calls
+	kind count
+	probe u:$app:add
 $1
 EOF
 }
+# a copy of the fixture, replaced later as an upgrade replaces a program
+app=$T_DIR/app
+cp "$bin" "$app"
 write_conf "metric fixture_fact
 	kind latency
 	probe u:$bin:fact"
@@ -135,7 +141,7 @@ fi
 ok "sonde serve answers GET /metrics (text/plain; version=0.0.4)"
 expect_grep "the bad entry is said on stderr" \
 	'metric fixture_nothing: probe .*no_such_function' "$T_DIR/serve.err"
-expect_grep "the others run" '4 of 5 metrics running' "$T_DIR/serve.err"
+expect_grep "the others run" '5 of 6 metrics running' "$T_DIR/serve.err"
 
 cat >"$T_DIR/prom.yml" <<EOF
 global:
@@ -278,6 +284,27 @@ expect_grep "HTTP: HEAD: the headers, no body" \
 expect_eq "HTTP: 404, 405, 400, 400" \
 	"$(sed -n 's/^status HTTP\/1.1 \([0-9]*\).*/\1/p' "$T_DIR/http.out" | tr '\n' ' ')" \
 	"404 405 400 400 "
+
+# an upgrade: the program replaced by a new file at its path (a new
+# inode, as dpkg and install(1) do); the new file is probed too and the
+# count goes on from where it was
+LD_LIBRARY_PATH=$(dirname "$bin") "$app" 5 # libfixture.so
+wait_promq 'fixture_app_calls_total' 5 10
+expect_eq "upgrade: the program's calls before" "$GOT" 5
+cp "$bin" "$app.new"
+mv -f "$app.new" "$app"
+wait_promq 'sonde_target_reopens_total{metric="fixture_app_calls"}' 1 15
+expect_eq "upgrade: the replaced file is seen and the new one probed" "$GOT" 1
+expect_grep "upgrade: said on stderr" \
+	"metric fixture_app_calls: $app was replaced: probing the new file" \
+	"$T_DIR/serve.err"
+LD_LIBRARY_PATH=$(dirname "$bin") "$app" 7
+wait_promq 'fixture_app_calls_total' 12 10
+expect_eq "upgrade: the new file's calls are added (5 + 7)" "$GOT" 12
+expect_eq "upgrade: the old file's probe stays, the new one's is added" \
+	"$(promq 'sonde_probes_attached{metric="fixture_app_calls"}')" 2
+expect_eq "upgrade: the other metrics were not touched" \
+	"$(promq 'sonde_target_reopens_total{metric="fixture_add_calls"}')" 0
 
 # SIGHUP: the latency entry goes, a count of mul3 comes, the others stay
 write_conf "metric fixture_mul3_calls

@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sonde serve's metrics: each entry's probes aggregated in the kernel by
- * BPF (sonde_bpf_agg__open(): counts, or log2/linear histograms of a
- * field or of entry-to-return times), read at each scrape without
- * clearing, so counters only grow; written in Prometheus' text format
- * 0.0.4. A scrape reads the maps: no event is streamed.
+ * sonde serve's metrics: each entry's kernel table (serve_table.c), read
+ * at each scrape, written in Prometheus' text format 0.0.4, then sonde's
+ * own health families.
  *
  * Series are bounded per metric (max-series): the label sets seen first
  * are admitted for good, later ones are summed into one series whose
@@ -264,69 +262,88 @@ static void entry_write(struct serve_buf *b, struct serve_entry *e)
 	overflow_write(b, e);
 }
 
-/* A family of sonde's own: one sample per entry (value() < 0: none). */
-static void health(struct serve_buf *b, struct serve_config *c,
-		   const char *name, const char *type, const char *help,
-		   int64_t (*get)(struct serve_entry *e))
+/* sonde's own families: one sample per running entry. */
+enum health_what {
+	H_PROBES,
+	H_LOST,
+	H_FAULTS,
+	H_REOPENS,
+	H_REOPEN_ERRORS,
+	H_LIMIT,
+	H_OVER,
+	H_READ_ERRORS,
+};
+
+static const struct {
+	const char *name, *type, *help;
+} health_families[] = {
+	[H_PROBES] = {"sonde_probes_attached", "gauge",
+		      "Probes in place for the metric."},
+	[H_LOST] = {"sonde_events_lost_total", "counter",
+		    "Hits the kernel's full table could not hold."},
+	[H_FAULTS] = {"sonde_fetch_faults_total", "counter",
+		      "Hits left out: a label or value could not be read."},
+	[H_REOPENS] = {"sonde_target_reopens_total", "counter",
+		       "Times a probed file was replaced and the new one probed."},
+	[H_REOPEN_ERRORS] = {"sonde_target_reopen_errors_total", "counter",
+			     "Replaced files that could not be probed (the old "
+			     "probes go on)."},
+	[H_LIMIT] = {"sonde_series_limit", "gauge",
+		     "Series a metric may have (max-series)."},
+	[H_OVER] = {"sonde_series_overflow_keys", "gauge",
+		    "Label sets past the limit, summed in the __overflow__ "
+		    "series."},
+	[H_READ_ERRORS] = {"sonde_table_read_errors_total", "counter",
+			   "Scrapes that could not read the metric's kernel "
+			   "table."},
+};
+
+static uint64_t health_value(const struct serve_entry *e, enum health_what w)
 {
-	int64_t v;
+	const struct serve_table *t = e->t;
+	uint64_t lost, faults;
+	int probes = serve_table_stats(e, &lost, &faults);
+
+	switch (w) {
+	case H_PROBES:
+		return (uint64_t)probes;
+	case H_LOST:
+		return lost;
+	case H_FAULTS:
+		return faults;
+	case H_REOPENS:
+		return t->reopens;
+	case H_REOPEN_ERRORS:
+		return t->reopen_errors;
+	case H_LIMIT:
+		return e->max_series;
+	case H_OVER:
+		return t->over_keys;
+	case H_READ_ERRORS:
+		return t->read_errors;
+	}
+	return 0;
+}
+
+static void health(struct serve_buf *b, struct serve_config *c)
+{
+	size_t w;
 	int i;
 
-	serve_buf_add(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-	for (i = 0; i < c->n; i++) {
-		v = get(&c->e[i]);
-		if (v < 0)
-			continue;
-		serve_buf_add(b, "%s{metric=\"", name);
-		serve_buf_escaped(b, c->e[i].name, true);
-		serve_buf_add(b, "\"} %" PRId64 "\n", v);
+	for (w = 0; w < sizeof(health_families) / sizeof(health_families[0]);
+	     w++) {
+		serve_buf_add(b, "# HELP %s %s\n# TYPE %s %s\n",
+			      health_families[w].name, health_families[w].help,
+			      health_families[w].name, health_families[w].type);
+		for (i = 0; i < c->n; i++) {
+			if (!c->e[i].t)
+				continue;
+			serve_buf_add(b, "%s{metric=\"", health_families[w].name);
+			serve_buf_escaped(b, c->e[i].name, true);
+			serve_buf_add(b, "\"} %" PRIu64 "\n",
+				      health_value(&c->e[i], (enum health_what)w));
+		}
 	}
-}
-
-static int64_t get_probes(struct serve_entry *e)
-{
-	uint64_t lost, faults;
-
-	return serve_table_stats(e, &lost, &faults);
-}
-
-static int64_t get_dropped(struct serve_entry *e)
-{
-	uint64_t lost, faults;
-
-	return serve_table_stats(e, &lost, &faults) < 0 ? -1 : (int64_t)lost;
-}
-
-static int64_t get_faults(struct serve_entry *e)
-{
-	uint64_t lost, faults;
-
-	return serve_table_stats(e, &lost, &faults) < 0 ? -1 : (int64_t)faults;
-}
-
-static int64_t get_reopens(struct serve_entry *e)
-{
-	return e->t ? (int64_t)e->t->reopens : -1;
-}
-
-static int64_t get_reopen_errors(struct serve_entry *e)
-{
-	return e->t ? (int64_t)e->t->reopen_errors : -1;
-}
-
-static int64_t get_over(struct serve_entry *e)
-{
-	return e->t ? (int64_t)e->t->over_keys : -1;
-}
-
-static int64_t get_limit(struct serve_entry *e)
-{
-	return e->t ? (int64_t)e->max_series : -1;
-}
-
-static int64_t get_read_errors(struct serve_entry *e)
-{
-	return e->t ? (int64_t)e->t->read_errors : -1;
 }
 
 static void config_errors(struct serve_buf *b, struct serve_config *c)
@@ -366,26 +383,6 @@ void serve_metrics_write(struct serve_config *c, struct serve_buf *b)
 	for (i = 0; i < c->n; i++)
 		if (c->e[i].t)
 			entry_write(b, &c->e[i]);
-	health(b, c, "sonde_probes_attached", "gauge",
-	       "Probes in place for the metric.", get_probes);
-	health(b, c, "sonde_events_lost_total", "counter",
-	       "Hits the kernel's full table could not hold.", get_dropped);
-	health(b, c, "sonde_fetch_faults_total", "counter",
-	       "Hits left out: a label or value could not be read.",
-	       get_faults);
-	health(b, c, "sonde_target_reopens_total", "counter",
-	       "Times a probed file was replaced and the new one probed.",
-	       get_reopens);
-	health(b, c, "sonde_target_reopen_errors_total", "counter",
-	       "Replaced files that could not be probed (the old probes go on).",
-	       get_reopen_errors);
-	health(b, c, "sonde_series_limit", "gauge",
-	       "Series a metric may have (max-series).", get_limit);
-	health(b, c, "sonde_series_overflow_keys", "gauge",
-	       "Label sets past the limit, summed in the __overflow__ series.",
-	       get_over);
-	health(b, c, "sonde_table_read_errors_total", "counter",
-	       "Scrapes that could not read the metric's kernel table.",
-	       get_read_errors);
+	health(b, c);
 	config_errors(b, c);
 }

@@ -97,9 +97,10 @@ static int gen_open(struct serve_entry *e, const struct cli_opts *o,
 	for (i = 0; i < e->nprobes; i++) {
 		/* argN and retval fetched when a label or the value names
 		 * them */
-		spec = agg_spec_with(e->probes[i], names, n);
+		spec = agg_spec_fetching(e->probes[i], names, n);
 		err = sonde_session__add_probe(g->s, spec ? spec : e->probes[i],
 					       &po);
+		free(spec);
 		if (err < 0) {
 			snprintf(why, len, "probe '%s': %s", e->probes[i],
 				 sonde_session__errmsg(g->s));

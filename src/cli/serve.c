@@ -197,10 +197,10 @@ int cmd_serve(int argc, char **argv)
 		serve_config_free(&sv.c);
 		return EXIT_USAGE;
 	}
-	h = serve_http_open(sv.listen);
+	h = serve_http_open(sv.listen, &status);
 	if (!h) {
 		serve_config_free(&sv.c);
-		return EXIT_RUNTIME;
+		return status;
 	}
 	/* SIGINT and SIGTERM end the loop (cli_stop_signal); SIGHUP reloads */
 	cli_hold();

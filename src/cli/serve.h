@@ -126,8 +126,9 @@ void serve_metrics_write(struct serve_config *c, struct serve_buf *b);
 
 /* serve_http.c */
 struct serve_http;
-/* Listen on ADDR:PORT (IPv4 or [IPv6]); NULL after printing why. */
-struct serve_http *serve_http_open(const char *where);
+/* Listen on ADDR:PORT (IPv4 or [IPv6]); NULL after printing why, with
+ * *status EXIT_USAGE (not an address) or EXIT_RUNTIME (in use...). */
+struct serve_http *serve_http_open(const char *where, int *status);
 void serve_http_close(struct serve_http *h);
 /* Fill fds (room for serve_http_nfds()) for poll(). */
 int serve_http_nfds(const struct serve_http *h);

@@ -40,24 +40,26 @@ struct serve_http {
 };
 
 /* ADDR:PORT, [ADDR6]:PORT; "" or "*" as ADDR: every address */
-struct serve_http *serve_http_open(const char *where)
+struct serve_http *serve_http_open(const char *where, int *status)
 {
 	struct addrinfo hints = {.ai_socktype = SOCK_STREAM,
 				 .ai_flags = AI_PASSIVE | AI_NUMERICHOST |
 					     AI_NUMERICSERV};
 	struct addrinfo *ai = NULL;
-	struct serve_http *h;
+	struct serve_http *h = NULL;
 	char *host = strdup(where), *port, *end;
-	int one = 1, err, i;
+	int one = 1, err, i, fd;
+	long pn;
 
+	*status = EXIT_USAGE;
 	if (!host)
 		return NULL;
 	port = strrchr(host, ':');
-	if (!port || !port[1] || strtol(port + 1, &end, 10) < 0 || *end) {
+	pn = port ? strtol(port + 1, &end, 10) : -1;
+	if (!port || !port[1] || pn < 0 || pn > 65535 || *end) {
 		fprintf(stderr, "%s: --listen takes ADDR:PORT, not '%s'\n",
 			prog, where);
-		free(host);
-		return NULL;
+		goto out;
 	}
 	*port++ = '\0';
 	if (host[0] == '[' && strlen(host) > 1 && host[strlen(host) - 1] == ']') {
@@ -66,29 +68,28 @@ struct serve_http *serve_http_open(const char *where)
 	}
 	err = getaddrinfo(*host && strcmp(host, "*") ? host : NULL, port,
 			  &hints, &ai);
-	h = calloc(1, sizeof(*h));
-	if (err || !h) {
+	if (err) {
 		fprintf(stderr, "%s: --listen %s: %s\n", prog, where,
-			err ? gai_strerror(err) : strerror(ENOMEM));
-		goto fail;
+			gai_strerror(err));
+		goto out;
 	}
-	for (i = 0; i < MAX_CONNS; i++)
-		h->conns[i].fd = -1;
-	h->listen_fd = socket(ai->ai_family,
-			      SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (h->listen_fd < 0 ||
-	    setsockopt(h->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
-		       sizeof(one)) ||
-	    bind(h->listen_fd, ai->ai_addr, ai->ai_addrlen) ||
-	    listen(h->listen_fd, 16)) {
+	*status = EXIT_RUNTIME;
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) || listen(fd, 16) ||
+	    !(h = calloc(1, sizeof(*h)))) {
 		fprintf(stderr, "%s: --listen %s: %s\n", prog, where,
 			strerror(errno));
-		if (h->listen_fd >= 0)
-			close(h->listen_fd);
-		free(h);
-		h = NULL;
+		if (fd >= 0)
+			close(fd);
+		goto out;
 	}
-fail:
+	h->listen_fd = fd;
+	for (i = 0; i < MAX_CONNS; i++)
+		h->conns[i].fd = -1;
+	*status = 0;
+out:
 	if (ai)
 		freeaddrinfo(ai);
 	free(host);

@@ -384,6 +384,10 @@ expect_eq "a CONFIG that cannot be read: exit 2" "$?:$out" \
 out=$("$SONDE" serve --listen "127.0.0.1:$port" "$conf" 2>&1)
 expect_eq "an address in use: exit 1" "$?:${out##*: }" \
 	"1:Address already in use"
+for a in nonsense 127.0.0.1:65536 1.2.3.4.5:80 127.0.0.1:; do
+	out=$(timeout 10 "$SONDE" serve --listen "$a" "$conf" 2>&1)
+	expect_eq "--listen $a: exit 2, said" "$?:${out%%:*}" "2:sonde"
+done
 
 kill "$ppid_"
 wait_exit "$ppid_" 20

@@ -53,7 +53,7 @@ metric fixture_add_second
 	help Calls of add() per second argument, 3 series at most
 	probe u:$bin:add
 	labels arg2
-	max-series 3
+	max-series ${2:-3}
 metric fixture_nothing
 	kind count
 	probe u:$bin:no_such_function
@@ -306,16 +306,19 @@ expect_eq "upgrade: the old file's probe stays, the new one's is added" \
 expect_eq "upgrade: the other metrics were not touched" \
 	"$(promq 'sonde_target_reopens_total{metric="fixture_add_calls"}')" 0
 
-# SIGHUP: the latency entry goes, a count of mul3 comes, the others stay
+# SIGHUP: the latency entry goes, a count of mul3 comes, the count per
+# second argument changes (max-series 4: a new table), the others stay
 write_conf "metric fixture_mul3_calls
 	kind count
-	probe u:$bin:mul3"
+	probe u:$bin:mul3" 4
 kill -HUP "$spid"
 wait_promq 'count(fixture_mul3_calls_total)' 1 10
 expect_eq "SIGHUP: the new entry runs" "$GOT" 1
 "$bin" 10
 wait_promq 'fixture_add_calls_total{comm="fixture_pie"}' 110 10
 expect_eq "SIGHUP: an unchanged entry kept its count (100 + 10)" "$GOT" 110
+expect_eq "SIGHUP: a changed entry starts again from 0 (10 calls since)" \
+	"$(promq 'sum(fixture_add_second_total)')" 10
 expect_eq "SIGHUP: the new entry counts from its start" \
 	"$(promq 'fixture_mul3_calls_total')" 10
 metrics "$T_DIR/m2"
@@ -376,6 +379,18 @@ expect_grep "bad entries: the good one runs" '1 of 6 metrics running' \
 	wait_exit "$bpid" 10
 } 2>/dev/null # not bash's "Killed"
 hygiene_check "SIGKILL: nothing left in tracefs"
+# SIGINT, as Ctrl-C: the same end as SIGTERM
+start_bg "$SONDE" serve --listen "127.0.0.1:$bport" "$T_DIR/bad.conf" 2>"$T_DIR/int.err"
+bpid=$BG
+n=50
+until grep -q 'metrics running' "$T_DIR/int.err" || [ "$n" -le 0 ]; do
+	sleep 0.2
+	n=$((n - 1))
+done
+kill -INT "$bpid"
+wait_exit "$bpid" 20
+expect_eq "SIGINT: exit 0" "$RC" 0
+hygiene_check "SIGINT: nothing left in tracefs"
 "$SONDE" serve "$T_DIR/bad.conf" >/dev/null 2>&1
 expect_eq "no --listen: exit 2" "$?" 2
 out=$("$SONDE" serve --listen "127.0.0.1:$bport" "$T_DIR/none.conf" 2>&1)

@@ -168,6 +168,11 @@ static int loop(struct serve *sv, struct serve_http *h)
 		}
 		serve_http_service(h, fds, page, sv);
 		check_files(sv);
+		/* a ppoll() that returns ready fds keeps the signals that
+		 * came meanwhile pending: let them in now, or busy
+		 * connections would hold off SIGTERM and SIGHUP */
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		sigprocmask(SIG_BLOCK, &block, NULL);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return 0;

@@ -406,9 +406,31 @@ done
 
 kill "$ppid_"
 wait_exit "$ppid_" 20
+# SIGTERM while scrapes keep coming (4 clients, back to back): the
+# server is never idle, and still ends at once
+python3 - "$port" 2>/dev/null <<'EOF' &
+import socket, sys, threading
+def hammer():
+    while True:
+        try:
+            c = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+            c.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+            while c.recv(65536):
+                pass
+            c.close()
+        except OSError:
+            return
+ts = [threading.Thread(target=hammer) for _ in range(4)]
+for t in ts: t.start()
+for t in ts: t.join()
+EOF
+hpid=$!
+T_BGPIDS="$T_BGPIDS $hpid"
+sleep 1
 kill -TERM "$spid"
-wait_exit "$spid" 20
-expect_eq "SIGTERM: sonde serve ends with status 0" "$RC" 0
+wait_exit "$spid" 5
+expect_eq "SIGTERM under back-to-back scrapes: ends within 5 s, status 0" "$RC" 0
+wait_exit "$hpid" 10
 expect_grep "SIGTERM: said" 'stopped; the probes are removed' "$T_DIR/serve.err"
 hygiene_check "hygiene: uprobe/kprobe/dynamic events and instances as found"
 finish

@@ -9,14 +9,14 @@
 # Options the subcommands that open a session list.
 _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 	-o --output -s --stack -q --quiet -v --verbose -h --help --filter
-	--trigger --buffer-kb --backend --follow-fork --hist --debug-dir
-	--max-probes'
+	--trigger --buffer-kb --backend --follow-fork --cgroup --hist --debug-dir
+	--no-debuginfod --max-probes'
 
 # _sonde_opts CMD: the options worth offering for subcommand CMD.
 _sonde_opts()
 {
 	case $1 in
-	trace) echo "$_sonde_common_opts" ;;
+	trace) echo "$_sonde_common_opts --perfetto" ;;
 	count)
 		echo "$_sonde_common_opts --by -i --interval --top --in-user" \
 			"--max-keys"
@@ -26,18 +26,25 @@ _sonde_opts()
 			"--top --max-keys"
 		;;
 	latency)
-		echo "$_sonde_common_opts --by -i --interval --top --max-keys"
+		echo "$_sonde_common_opts --by -i --interval --top --max-keys" \
+			"--perfetto"
 		;;
 	stack) echo "$_sonde_common_opts --folded --svg --top --max-keys" ;;
-	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
-	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
-	check) echo "--backend -h --help" ;;
+	list)
+		echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" \
+			"--no-debuginfod"
+		;;
+	format)
+		echo "-o --output -v --verbose -h --help --debug-dir" \
+			"--no-debuginfod"
+		;;
+	check) echo "--backend --no-debuginfod -h --help" ;;
 	cleanup) echo "-q --quiet -v --verbose -h --help" ;;
 	inject) echo "--instance --top-level -q --quiet -h --help" ;;
 	run)
 		echo "-e --program --dry-run -p --pid -c --command -d --duration" \
 			"-f --format -o --output -q --quiet -v --verbose -h --help" \
-			"--debug-dir --max-probes"
+			"--debug-dir --no-debuginfod --max-probes"
 		;;
 	serve)
 		echo "--listen -q --quiet -v --verbose -h --help --debug-dir" \
@@ -166,14 +173,29 @@ _sonde()
 		return
 		;;
 	-f | --format)
-		mapfile -t COMPREPLY < <(compgen -W 'text json csv' -- "$cur")
+		local fmts
+		case ${words[1]} in
+		trace | latency) fmts='text json csv perfetto' ;;
+		run) fmts='text json' ;;
+		*) fmts='text json csv' ;;
+		esac
+		mapfile -t COMPREPLY < <(compgen -W "$fmts" -- "$cur")
 		return
 		;;
-	-o | --output | --svg)
+	-o | --output | --svg | --perfetto)
 		_filedir
 		return
 		;;
 	--debug-dir)
+		_filedir -d
+		return
+		;;
+	--cgroup)
+		# a cgroup v2 directory: from its mount point when nothing is typed
+		if [[ -z $cur ]]; then
+			cur=$(awk '$3 == "cgroup2" { print $2 "/"; exit }' \
+				/proc/mounts 2>/dev/null)
+		fi
 		_filedir -d
 		return
 		;;

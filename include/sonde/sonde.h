@@ -106,6 +106,12 @@ struct sonde_session_opts {
 	 * "removing"), done from 0 to total; NULL = not called. */
 	void (*progress)(const char *what, int done, int total, void *ctx);
 	void *progress_ctx;
+	/* Only events of the tasks in this cgroup (a directory of the cgroup
+	 * v2 hierarchy) and in its descendants; NULL = every cgroup. The
+	 * perf and bpf backends take it, tracefs refuses it (ENOTSUP); a
+	 * path that is no cgroup v2 directory is refused by the first
+	 * sonde_session__add_probe(). */
+	const char *cgroup;
 };
 
 /* Memory only: nothing reaches the kernel before sonde_session__start(). */
@@ -425,6 +431,28 @@ struct sonde_features {
 	bool tracefs_denied;
 };
 int sonde_features__probe(struct sonde_features *f);
+
+/*
+ * Separate debug files fetched from debuginfod servers by build-id when no
+ * local one is found (elfutils' libdebuginfod, opened at run time): only
+ * while DEBUGINFOD_URLS is set, into the client's cache
+ * ($DEBUGINFOD_CACHE_PATH, else ~/.cache/debuginfod_client), within
+ * $DEBUGINFOD_TIMEOUT. For the whole process; on by default. log (may be
+ * NULL) is told "fetching ..." (SONDE_LOG_INFO) and why a fetch failed
+ * (SONDE_LOG_WARN): a failure is never an error by itself.
+ */
+void sonde_debuginfod_configure(bool enabled, sonde_log_fn log, void *ctx);
+
+enum sonde_debuginfod_state {
+	SONDE_DEBUGINFOD_READY,	    /* DEBUGINFOD_URLS set, library loaded */
+	SONDE_DEBUGINFOD_OFF,	    /* turned off by configure() */
+	SONDE_DEBUGINFOD_NO_URLS,   /* DEBUGINFOD_URLS unset or empty */
+	SONDE_DEBUGINFOD_NO_LIB,    /* libdebuginfod.so.1 cannot be opened */
+	SONDE_DEBUGINFOD_NOT_BUILT, /* libsonde was built without its header */
+};
+/* Whether a missing debug file would be fetched now (loads the library
+ * when DEBUGINFOD_URLS is set). */
+enum sonde_debuginfod_state sonde_debuginfod_state(void);
 
 /* Remove groups and instances left by sonde sessions whose process is dead.
  * Returns how many were removed, or -errno. */

@@ -14,7 +14,8 @@
  * kernel refused. With -c, the command's own status. */
 enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
-enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV };
+/* OUT_PERFETTO: trace and latency only (perfetto.h) */
+enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_PERFETTO };
 
 struct cli_opts {
 	pid_t pid;
@@ -22,11 +23,14 @@ struct cli_opts {
 	double duration;
 	enum out_format format;
 	const char *outfile;
+	const char *perfetto; /* --perfetto FILE: a timeline as well */
 	const char *filter;
 	const char *trigger;
 	const char *hist;
 	unsigned int buffer_kb;
 	const char *debug_dir; /* --debug-dir */
+	bool no_debuginfod;    /* --no-debuginfod */
+	const char *cgroup;    /* --cgroup */
 	int max_probes;	       /* --max-probes, 0 = the library's */
 	enum sonde_backend backend;
 	bool follow_fork;
@@ -94,6 +98,9 @@ struct printer {
 	bool failed;
 };
 int print_event(const struct sonde_event *ev, void *ctx);
+/* The event's args as a JSON object ({"name":value,...}, a read that
+ * faulted as null), as -f json writes them. */
+void print_json_args(FILE *out, const struct sonde_event *ev);
 /* A name or other text from outside (ELF, DWARF, USDT, the kernel, the
  * traced process) safe to print: sonde_text__escape(); the copy lives
  * until 8 more calls. */

@@ -20,6 +20,7 @@
 
 #include "agg.h"
 #include "options.h"
+#include "perfetto.h"
 
 #define HOLD_NS 20000000ULL
 
@@ -48,6 +49,8 @@ struct lat_ctx {
 	struct fn *fns;
 	int nfns;
 	int *fn_of; /* per probe: its function, -1 when it has no pair */
+	struct timeline *tl; /* -f perfetto, --perfetto FILE */
+	int tl_status;
 };
 
 static void usage(FILE *out)
@@ -66,6 +69,8 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 	int p = sonde_event__probe(ev);
 	struct rec *r;
 
+	if (c->tl && timeline_event(ev, c->tl))
+		return 1;
 	if (p < 0 || p >= c->a->nprobes || c->fn_of[p] < 0)
 		return 0;
 	if (c->n == c->cap) {
@@ -141,7 +146,8 @@ static void after_poll(struct agg_cli *a, void *ctx, bool final)
 	struct lat_ctx *c = ctx;
 	size_t i, done = 0;
 
-	(void)a;
+	if (c->tl && timeline_flush(c->tl, a->out, final))
+		c->tl_status = EXIT_RUNTIME;
 	if (!c->n)
 		goto sweep;
 	qsort(c->buf, c->n, sizeof(*c->buf), cmp_rec);
@@ -214,6 +220,11 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 	char title[64];
 	time_t t;
 
+	/* the timeline ends valid after Ctrl-C and -d too */
+	if (final && c->tl && timeline_end(c->tl, a->out))
+		c->tl_status = EXIT_RUNTIME;
+	if (a->o.format == OUT_PERFETTO)
+		return;
 	if (final && a->interval)
 		return;
 	if (final) {
@@ -226,14 +237,6 @@ static void print(struct agg_cli *a, void *ctx, bool final)
 	sonde_agg__clear(c->g);
 }
 
-static bool same_site(const struct sonde_probe_site *x,
-		      const struct sonde_probe_site *y)
-{
-	return x->offset == y->offset &&
-	       !strcmp(x->path ? x->path : "", y->path ? y->path : "") &&
-	       !strcmp(x->symbol ? x->symbol : "", y->symbol ? y->symbol : "");
-}
-
 /* Each probe's function: the first one at its site that still lacks a
  * probe of its kind (the same function given twice is two functions). */
 static int find_fn(struct lat_ctx *c, const struct sonde_probe_site *st)
@@ -242,7 +245,7 @@ static int find_fn(struct lat_ctx *c, const struct sonde_probe_site *st)
 	int i;
 
 	for (i = 0; i < c->nfns; i++)
-		if (same_site(&c->fns[i].site, st) &&
+		if (probe_sites_same(&c->fns[i].site, st) &&
 		    (st->is_return ? c->fns[i].ret : c->fns[i].entry) < 0)
 			return i;
 	grown = realloc(c->fns, (c->nfns + 1) * sizeof(*grown));
@@ -315,6 +318,9 @@ static int setup(struct agg_cli *a, void *ctx)
 			prog);
 		return EXIT_RUNTIME;
 	}
+	if ((a->o.format == OUT_PERFETTO || a->o.perfetto) &&
+	    !(c->tl = timeline_new(a->s, a->o.perfetto)))
+		return EXIT_RUNTIME;
 	return 0;
 }
 
@@ -415,7 +421,10 @@ int cmd_latency(int argc, char **argv)
 	c.l = sonde_latency__new();
 	if (c.g && c.l)
 		status = agg_main(&a, &ops, &c);
+	if (!status)
+		status = c.tl_status;
 out:
+	timeline_free(c.tl);
 	sonde_agg__free(c.g);
 	sonde_latency__free(c.l);
 	free(c.buf);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* sonde list: the functions a probe can go on, kernel or user. */
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +13,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: sonde list k:[MOD:]PATTERN | u:TARGET[:PATTERN] | "
-		"usdt:TARGET | t:SYSTEM[:EVENT] [options]\n"
+		"usdt:TARGET[:[PROVIDER:]NAME] | t:SYSTEM[:EVENT] "
+		"[options]\n"
 		"  k:PATTERN         kernel functions a kprobe can take whose\n"
 		"                    names match the glob PATTERN ('*', '?',\n"
 		"                    '[...]'), sorted, ' [MOD]' after a "
@@ -36,7 +38,12 @@ static void usage(FILE *out)
 		"ADDRESS\n"
 		"                    PROVIDER:NAME, its semaphore, and its\n"
 		"                    arguments (arg1..argN in a probe spec)\n"
-		"  -p PID with an empty TARGET (u:, u::PATTERN, usdt:) lists "
+		"  usdt:TARGET:[PROVIDER:]NAME  only those whose provider "
+		"and name\n"
+		"                    match the globs (NAME alone: any "
+		"provider)\n"
+		"  -p PID with an empty TARGET (u:, u::PATTERN, usdt:, "
+		"usdt::NAME) lists "
 		"every\n"
 		"                    object the process maps\n"
 		"  t:SYSTEM[:EVENT]  tracepoints (events/ of tracefs), as "
@@ -49,6 +56,7 @@ static void usage(FILE *out)
 		"  sonde list 'u:libc:str*cmp'\n"
 		"  sonde list -v u:./prog:handle\n"
 		"  sonde list -p 1234 usdt:\n"
+		"  sonde list 'usdt:./prog:*:req_*'\n"
 		"  sonde list 't:sched:sched_process_*'\n");
 	cli_options_help(out, CMD_LIST);
 }
@@ -136,10 +144,21 @@ static int print_ufunc(const char *name, uint64_t addr, uint64_t size,
 	return 0;
 }
 
+/* usdt:TARGET[:[PROVIDER:]NAME]: globs, fnmatch(3) as the probe specs
+ * take them; a NAME alone matches it under any provider (bpftrace -l) */
+struct uctx {
+	const char *provider, *name; /* NULL: any */
+	int n;
+};
+
 static int print_usdt(const struct sonde_usdt_info *u, void *ctx)
 {
-	int *n = ctx;
+	struct uctx *c = ctx;
+	int *n = &c->n;
 
+	if ((c->provider && fnmatch(c->provider, u->provider, 0)) ||
+	    (c->name && fnmatch(c->name, u->name, 0)))
+		return 0;
 	printf("%016" PRIx64 " %s:%s", u->addr, cli_safe(u->provider),
 	       cli_safe(u->name));
 	if (u->semaphore)
@@ -250,12 +269,30 @@ static int list_user(char *arg, const struct cli_opts *o)
 	return 0;
 }
 
-/* "usdt:TARGET". */
+/* "usdt:TARGET[:[PROVIDER:]NAME]" */
 static int list_usdt(char *arg, const struct cli_opts *o)
 {
-	int n, k = 0;
+	struct uctx c = {0};
+	char *colon = strchr(arg, ':'), *second, pat[256] = "";
+	int n;
 
-	n = sonde_usdt__list(arg, o->pid, print_usdt, &k);
+	if (colon) {
+		*colon++ = '\0';
+		snprintf(pat, sizeof(pat), "%s", colon);
+		second = strchr(colon, ':');
+		if (second) {
+			*second++ = '\0';
+			c.provider = colon;
+			c.name = second;
+		} else {
+			c.name = colon;
+		}
+	}
+	if (c.provider && (!*c.provider || !strcmp(c.provider, "*")))
+		c.provider = NULL;
+	if (c.name && (!*c.name || !strcmp(c.name, "*")))
+		c.name = NULL;
+	n = sonde_usdt__list(arg, o->pid, print_usdt, &c);
 	if (n == -ENOENT || n == -ENOEXEC) {
 		fprintf(stderr, "%s: '%s' is not a program or library%s\n",
 			prog, cli_safe(arg), n == -ENOEXEC ? " (not ELF)" : "");
@@ -267,8 +304,9 @@ static int list_usdt(char *arg, const struct cli_opts *o)
 		return EXIT_RUNTIME;
 	}
 	if (!o->quiet)
-		fprintf(stderr, "%d USDT probe location%s in %s\n", k,
-			k == 1 ? "" : "s", cli_safe(arg));
+		fprintf(stderr, "%d USDT probe location%s%s%s%s in %s\n", c.n,
+			c.n == 1 ? "" : "s", *pat ? " matching '" : "",
+			cli_safe(pat), *pat ? "'" : "", cli_safe(arg));
 	return 0;
 }
 
@@ -331,8 +369,10 @@ int cmd_list(int argc, char **argv)
 				     !strncmp(arg, "u::", 3))) {
 			status = list_objects(arg[1] ? arg + 2 : "", false, &o);
 		} else if (o.pid &&
-			   (!strcmp(arg, "usdt") || !strcmp(arg, "usdt:"))) {
-			status = list_objects("", true, &o);
+			   (!strcmp(arg, "usdt") || !strcmp(arg, "usdt:") ||
+			    !strncmp(arg, "usdt::", 6))) {
+			status = list_objects(arg[4] && arg[5] ? arg + 5 : "",
+					      true, &o);
 		} else if (!strncmp(arg, "u:", 2) || !strncmp(arg, "ur:", 3)) {
 			status = list_user(strchr(arg, ':') + 1, &o);
 		} else if (!strncmp(arg, "usdt:", 5)) {
@@ -346,7 +386,8 @@ int cmd_list(int argc, char **argv)
 		} else {
 			fprintf(stderr,
 				"%s: list takes k:[MOD:]PATTERN, "
-				"u:TARGET[:PATTERN], usdt:TARGET or "
+				"u:TARGET[:PATTERN], "
+				"usdt:TARGET[:[PROVIDER:]NAME] or "
 				"t:SYSTEM[:EVENT], not "
 				"'%s'\n",
 				prog, o.probes[i]);

@@ -264,6 +264,12 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 				return bad_run_format(optarg);
 			else if (!strcmp(optarg, "csv"))
 				o->format = OUT_CSV;
+			else if (!strcmp(optarg, "perfetto") &&
+				 (cmd == CMD_TRACE || cmd == CMD_LATENCY))
+				o->format = OUT_PERFETTO;
+			else if (cmd == CMD_TRACE || cmd == CMD_LATENCY)
+				return bad("-f takes text, json, csv or perfetto",
+					   optarg);
 			else
 				return bad("-f takes text, json or csv",
 					   optarg);
@@ -283,6 +289,9 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		case 'h':
 			sub_usage(stdout);
 			exit(out_end(0));
+		case OPT_PERFETTO:
+			o->perfetto = optarg;
+			break;
 		case OPT_FILTER:
 			o->filter = optarg;
 			break;
@@ -315,11 +324,17 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		case OPT_FOLLOW:
 			o->follow_fork = true;
 			break;
+		case OPT_CGROUP:
+			o->cgroup = optarg;
+			break;
 		case OPT_DEBUG_DIR:
 			o->debug_dir = optarg;
 			/* sonde list reads symbols without a session: the
 			 * library takes the dirs from the environment then */
 			setenv("SONDE_DEBUG_DIR", optarg, 1);
+			break;
+		case OPT_NO_DEBUGINFOD:
+			o->no_debuginfod = true;
 			break;
 		case OPT_MAX_PROBES:
 			v = strtol(optarg, &end, 10);
@@ -344,7 +359,16 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 			prog);
 		return EXIT_USAGE;
 	}
+	if (o->format == OUT_PERFETTO && (o->hist || o->perfetto)) {
+		fprintf(stderr,
+			"%s: -f perfetto writes one JSON document: %s\n", prog,
+			o->hist ? "--hist's tables would break it (use "
+				  "--perfetto FILE with another -f)"
+				: "--perfetto FILE is for another -f");
+		return EXIT_USAGE;
+	}
 	verbosity = o->quiet ? -1 : o->verbose;
+	sonde_debuginfod_configure(!o->no_debuginfod, cli_log, NULL);
 	o->probes = argv + optind;
 	o->nprobes = argc - optind;
 	return 0;
@@ -407,6 +431,7 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status)
 		.debug_dir = o->debug_dir,
 		.max_probes = o->max_probes,
 		.progress = cli_progress,
+		.cgroup = o->cgroup,
 	};
 	struct sonde_probe_opts po = {
 		.sz = sizeof(po),

@@ -88,8 +88,12 @@ const struct cli_option cli_options[] = {
 	 "run CMD with the probes in place; end with it"},
 	{OPT_DURATION, "duration", "SECS", CMDS_ALL, CMDS_SESSION | RUN,
 	 "stop after SECS seconds"},
-	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL, CMDS_SESSION,
-	 "output format (default text)"},
+	{OPT_FORMAT, "format", "text|json|csv|perfetto", CMDS_ALL,
+	 TRACE | LATENCY,
+	 "output format (default text); perfetto: a\n"
+	 "timeline (Trace Event Format JSON)"},
+	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL,
+	 CMDS_SESSION & ~(TRACE | LATENCY), "output format (default text)"},
 	{OPT_FORMAT, "format", "text|json", CMDS_ALL, RUN,
 	 "output format: bpftrace's text (default) or\n"
 	 "its JSON lines"},
@@ -97,6 +101,9 @@ const struct cli_option cli_options[] = {
 	 "write the output to FILE"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, FORMAT,
 	 "write the format to FILE"},
+	{OPT_PERFETTO, "perfetto", "FILE", TRACE | LATENCY, TRACE | LATENCY,
+	 "also write a timeline to FILE (Trace Event\n"
+	 "Format JSON, for Perfetto's UI)"},
 	{OPT_FILTER, "filter", "EXPR", CMDS_ALL, CMDS_SESSION,
 	 "the kernel's filter on the probe's fields"},
 	{OPT_TRIGGER, "trigger", "T", CMDS_ALL, CMDS_SESSION,
@@ -109,6 +116,9 @@ const struct cli_option cli_options[] = {
 	 "the call stack of each event"},
 	{OPT_FOLLOW, "follow-fork", NULL, CMDS_ALL, CMDS_SESSION,
 	 "with -p, children of the process too"},
+	{OPT_CGROUP, "cgroup", "PATH", CMDS_ALL, CMDS_SESSION,
+	 "only the tasks of this cgroup (v2) and its\n"
+	 "descendants (perf and bpf backends)"},
 	{OPT_BUFFER, "buffer-kb", "N", CMDS_ALL, CMDS_SESSION,
 	 "per-CPU ring buffer size"},
 	{OPT_BACKEND, "backend", "B", CMDS_ALL, CMDS_SESSION | CHECK,
@@ -117,6 +127,10 @@ const struct cli_option cli_options[] = {
 	 CMDS_SESSION | FORMAT | LIST | RUN | SERVE,
 	 "where separate debug files are (default\n"
 	 "/usr/lib/debug)"},
+	{OPT_NO_DEBUGINFOD, "no-debuginfod", NULL, CMDS_ALL,
+	 CMDS_SESSION | FORMAT | LIST | RUN | CHECK,
+	 "fetch no debug file from the servers in\n"
+	 "DEBUGINFOD_URLS"},
 	{OPT_MAX_PROBES, "max-probes", "N", CMDS_ALL,
 	 CMDS_SESSION | RUN | SERVE,
 	 "most probes a wildcard may add (1000)"},

@@ -54,6 +54,7 @@ enum cli_opt_id {
 	OPT_FOLLOW,
 	OPT_HIST,
 	OPT_DEBUG_DIR,
+	OPT_NO_DEBUGINFOD,
 	OPT_MAX_PROBES,
 	OPT_BY,
 	OPT_TOP,
@@ -66,6 +67,8 @@ enum cli_opt_id {
 	OPT_TOP_LEVEL,
 	OPT_DRY_RUN,
 	OPT_SVG,
+	OPT_PERFETTO,
+	OPT_CGROUP,
 	OPT_LISTEN,
 };
 

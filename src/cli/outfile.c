@@ -39,8 +39,8 @@ struct outfile {
 	char *name; /* -o's FILE as given */
 };
 
-/* standard output, and -o FILE: a command has at most one of each */
-static struct outfile outs[2];
+/* standard output, -o FILE and a second file (--perfetto FILE) */
+static struct outfile outs[3];
 
 static struct outfile *find(FILE *f)
 {
@@ -406,10 +406,17 @@ FILE *out_open(const char *path)
 {
 	struct outfile *o = &outs[1];
 	struct walk w = {.dfd = -1};
-	char *copy = strdup(path);
+	char *copy;
 	struct stat st;
 	int cwd, fd;
 
+	while (o->f && o < outs + sizeof(outs) / sizeof(outs[0]) - 1)
+		o++;
+	if (o->f) { /* a bug of the caller: more files than outs[] has */
+		refuse(path, -EMFILE, NULL);
+		return NULL;
+	}
+	copy = strdup(path);
 	memset(o, 0, sizeof(*o));
 	cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (!copy || cwd < 0)

@@ -285,6 +285,37 @@ static void print_text(struct line *l, const struct sonde_event *ev)
 	}
 }
 
+/* The args as a JSON object, a read that faulted as null; returns the
+ * number of faults. */
+static int l_args(struct line *l, const struct sonde_event *ev)
+{
+	int i, faults = 0, n = sonde_event__field_count(ev);
+
+	l_chr(l, '{');
+	for (i = 0; i < n; i++) {
+		if (i)
+			l_chr(l, ',');
+		l_escaped(l, sonde_event__field_name(ev, i), true);
+		l_chr(l, ':');
+		if (sonde_event__field_fault(ev, i)) {
+			l_str(l, "null");
+			faults++;
+		} else {
+			l_value(l, ev, i, true);
+		}
+	}
+	l_chr(l, '}');
+	return faults;
+}
+
+void print_json_args(FILE *out, const struct sonde_event *ev)
+{
+	struct line l = { .out = out };
+
+	l_args(&l, ev);
+	l_flush(&l);
+}
+
 static void print_json(struct line *l, const struct sonde_event *ev)
 {
 	int i, k, faults, n = sonde_event__field_count(ev);
@@ -309,20 +340,8 @@ static void print_json(struct line *l, const struct sonde_event *ev)
 		l_str(l, ",\"location\":");
 		l_escaped(l, loc, true);
 	}
-	l_str(l, ",\"args\":{");
-	for (i = 0, faults = 0; i < n; i++) {
-		if (i)
-			l_chr(l, ',');
-		l_escaped(l, sonde_event__field_name(ev, i), true);
-		l_chr(l, ':');
-		if (sonde_event__field_fault(ev, i)) {
-			l_str(l, "null");
-			faults++;
-		} else {
-			l_value(l, ev, i, true);
-		}
-	}
-	l_chr(l, '}');
+	l_str(l, ",\"args\":");
+	faults = l_args(l, ev);
 	/* the args that are null because their read faulted; the 0s that
 	 * may be faults (sonde could not tell) */
 	if (faults)

@@ -9,6 +9,32 @@
 
 #include "cli.h"
 #include "options.h"
+#include "perfetto.h"
+
+/* Where the events go: the printer, and a timeline with -f perfetto (to
+ * the printer's file, instead of its lines) or --perfetto FILE. */
+struct sink {
+	struct printer pr;
+	struct timeline *tl;
+};
+
+static int on_event(const struct sonde_event *ev, void *ctx)
+{
+	struct sink *k = ctx;
+
+	if (k->tl && timeline_event(ev, k->tl))
+		return 1;
+	if (k->pr.format == OUT_PERFETTO)
+		return 0;
+	return print_event(ev, &k->pr);
+}
+
+/* The timeline's events old enough to be in order (final: all). */
+static void flush_timeline(struct sink *k, bool final)
+{
+	if (k->tl && timeline_flush(k->tl, k->pr.out, final))
+		k->pr.failed = true;
+}
 
 
 static void usage(FILE *out)
@@ -81,8 +107,9 @@ static void print_hists(struct sonde_session *s, FILE *out)
 /* Poll until a signal, the deadline, the command's or process's end, or
  * an output error. */
 static int run(struct sonde_session *s, const struct cli_opts *o,
-	       struct child *c, struct printer *pr)
+	       struct child *c, struct sink *k)
 {
+	struct printer *pr = &k->pr;
 	double deadline = o->duration ? now() + o->duration : 0;
 	int timeout, n;
 
@@ -99,6 +126,7 @@ static int run(struct sonde_session *s, const struct cli_opts *o,
 		n = sonde_session__poll(s, timeout);
 		if (n < 0 && n != -EINTR && n != -ECANCELED)
 			return n;
+		flush_timeline(k, false);
 		if (fflush(pr->out) == EOF || out_error(pr->out))
 			pr->failed = true;
 		if (c && child_done(c))
@@ -111,7 +139,8 @@ static int run(struct sonde_session *s, const struct cli_opts *o,
 
 int cmd_trace(int argc, char **argv)
 {
-	struct printer pr = { .out = stdout };
+	struct sink k = { .pr.out = stdout };
+	struct printer *pr = &k.pr;
 	struct child c = { .pid = -1, .go_fd = -1, .exec_fd = -1 };
 	struct cli_opts o;
 	struct sonde_session *s;
@@ -124,7 +153,7 @@ int cmd_trace(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	pr.format = o.format;
+	pr->format = o.format;
 	if (o.cmd) {
 		err = child_spawn(o.cmd, &c);
 		if (err) {
@@ -138,7 +167,12 @@ int cmd_trace(int argc, char **argv)
 	s = cli_session(&o, &status);
 	if (!s)
 		goto out_child;
-	sonde_session__set_callback(s, print_event, &pr);
+	if ((o.format == OUT_PERFETTO || o.perfetto) &&
+	    !(k.tl = timeline_new(s, o.perfetto))) {
+		status = EXIT_RUNTIME;
+		goto out_session;
+	}
+	sonde_session__set_callback(s, on_event, &k);
 	err = sonde_session__start(s);
 	if (err) {
 		print_error(NULL, sonde_session__errmsg(s), -1);
@@ -147,8 +181,8 @@ int cmd_trace(int argc, char **argv)
 	}
 	/* -o FILE only now: a refused run leaves no file, an existing one
 	 * untouched; no event is read before run() */
-	if (o.outfile && !(pr.out = out_open(o.outfile))) {
-		pr.out = stdout;
+	if (o.outfile && !(pr->out = out_open(o.outfile))) {
+		pr->out = stdout;
 		status = EXIT_RUNTIME;
 		goto out_session;
 	}
@@ -156,28 +190,33 @@ int cmd_trace(int argc, char **argv)
 		fprintf(stderr, "%s: cannot run '%s': %s\n", prog, o.cmd,
 			strerror(-err));
 		status = EXIT_RUNTIME;
-		if (pr.out != stdout)
-			out_discard(pr.out);
-		pr.out = stdout;
+		if (pr->out != stdout)
+			out_discard(pr->out);
+		pr->out = stdout;
 		goto out_session;
 	}
-	err = run(s, &o, o.cmd ? &c : NULL, &pr);
-	if (!pr.failed)
+	err = run(s, &o, o.cmd ? &c : NULL, &k);
+	if (!pr->failed)
 		sonde_session__drain(s);
-	if (fflush(pr.out) == EOF || out_error(pr.out))
-		pr.failed = true;
+	if (!pr->failed)
+		flush_timeline(&k, true);
+	/* the timeline ends valid after Ctrl-C, -d or an error too */
+	if (k.tl && timeline_end(k.tl, pr->out))
+		pr->failed = true;
+	if (fflush(pr->out) == EOF || out_error(pr->out))
+		pr->failed = true;
 	if (err) {
 		fprintf(stderr, "%s: reading events: %s\n", prog,
 			strerror(-err));
 		status = EXIT_RUNTIME;
 	}
-	if (o.hist && !pr.failed) {
-		print_hists(s, pr.out);
-		pr.failed = out_error(pr.out);
+	if (o.hist && !pr->failed) {
+		print_hists(s, pr->out);
+		pr->failed = out_error(pr->out);
 	}
 	/* the first write error is printed (out_error); the events counted
 	 * were not all written, so no summary of them */
-	if (pr.failed)
+	if (pr->failed)
 		status = EXIT_RUNTIME;
 	else
 		summary(s, &o);
@@ -189,11 +228,12 @@ int cmd_trace(int argc, char **argv)
 		status = child_exit_status(&c);
 	}
 out_session:
+	timeline_free(k.tl);
 	cli_session_close(s);
 out_child:
 	if (c.pid > 0 && !c.exited)
 		child_kill(&c);
-	if (pr.out != stdout && out_close(pr.out))
+	if (pr->out != stdout && out_close(pr->out))
 		status = EXIT_RUNTIME;
 	return status;
 }

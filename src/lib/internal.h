@@ -36,6 +36,7 @@ struct task_info;
 struct backend {
 	const char *name;
 	enum sonde_backend id; /* the --backend value that names it */
+	bool by_cgroup; /* can limit its probes to opts.cgroup's tasks */
 	/* --backend auto: does it take s at this step? false, with the
 	 * reason in why (logged by fits itself, as -v shows it) */
 	bool (*fits)(const struct sonde_session *s, enum backend_step step,
@@ -194,6 +195,11 @@ struct sonde_session {
 	struct probe *probes;
 	int nprobes;
 	struct elf_cache *elfs; /* target files, opened once */
+	/* opts.cgroup (cgroup.c): its directory, -1 until opened; its id;
+	 * a BPF cgroup array holding it, -1 until the bpf backend asks */
+	int cgroup_fd;
+	uint64_t cgroup_id;
+	int cgroup_map_fd;
 	int *names;		/* event names, hashed (session.c) */
 	unsigned int names_cap;
 	bool started;
@@ -279,6 +285,11 @@ int run_shielded(int (*fn)(void *arg), void *arg);
 /* The caller's progress callback, for long attach and detach runs. */
 void tfs_progress(struct sonde_session *s, const char *what, int done,
 		  int total);
+/* cgroup.c: opts.cgroup opened and checked (cgroup v2), or the error
+ * set; closed with the session */
+int session_cgroup_open(struct sonde_session *s);
+void session_cgroup_close(struct sonde_session *s);
+
 int set_err(struct sonde_session *s, int err, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* After set_err(): text (the kernel's error_log, a filter's parse error)

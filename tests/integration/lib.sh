@@ -352,6 +352,19 @@ json_field()
 	awk -v only="$2" -f "$(dirname "${BASH_SOURCE[0]}")/json.awk" "$1"
 }
 
+# wait_probes PID: wait until the tracer PID (sonde count, bpftrace) holds
+# perf events or BPF links, as count does without an epoll fd, then a
+# moment for them to be enabled; 1 if it ended first.
+wait_probes()
+{
+	until ls -l "/proc/$1/fd" 2>/dev/null |
+		grep -q 'anon_inode:\(\[perf_event\]\|bpf_link\)'; do
+		kill -0 "$1" 2>/dev/null || return 1
+		sleep 0.1
+	done
+	sleep 0.5
+}
+
 cleanup_lib()
 {
 	local p

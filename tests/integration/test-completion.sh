@@ -100,10 +100,10 @@ value_of()
 	-d | --duration | -i | --interval | --top | --buffer-kb | \
 		--max-probes | --max-keys) echo 4 ;;
 	-f | --format) echo json ;;
-	-o | --output | --svg) echo "$T_DIR/out" ;;
+	-o | --output | --svg | --perfetto) echo "$T_DIR/out" ;;
 	--filter | --trigger | --hist) echo x ;;
 	--backend) echo auto ;;
-	--debug-dir) echo "$T_DIR" ;;
+	--debug-dir | --cgroup) echo "$T_DIR" ;;
 	--by) echo comm ;;
 	--value) echo arg1 ;;
 	--linear) echo 0,10,1 ;;
@@ -149,9 +149,17 @@ for b in $(complete_set "$SONDE trace --backend "); do
 		not_ok "--backend $b is taken by sonde"
 done
 expect_eq "--backend=b: bpf" "$(complete_set "$SONDE count --backend=b")" bpf
-expect_eq "-f: csv json text" \
-	"$(complete_set "$SONDE trace -f " | tr '\n' ' ')" "csv json text "
+expect_eq "run -f: json text" \
+	"$(complete_set "$SONDE run -f " | tr '\n' ' ')" "json text "
 expect_eq "--format=j: json" "$(complete_set "$SONDE trace --format=j")" json
+expect_eq "trace -f: csv json perfetto text" \
+	"$(complete_set "$SONDE trace -f " | sort | tr '\n' ' ')" \
+	"csv json perfetto text "
+expect_eq "latency -f: csv json perfetto text" \
+	"$(complete_set "$SONDE latency -f " | sort | tr '\n' ' ')" \
+	"csv json perfetto text "
+expect_eq "count -f: csv json text" \
+	"$(complete_set "$SONDE count -f " | sort | tr '\n' ' ')" "csv json text "
 
 mkdir -p "$T_DIR/files/subdir"
 : >"$T_DIR/files/out.txt"
@@ -160,6 +168,22 @@ expect_eq "-o: file names" \
 expect_eq "--debug-dir: directories only" \
 	"$(complete_set "$SONDE trace --debug-dir $T_DIR/files/")" \
 	"$T_DIR/files/subdir"
+expect_eq "--cgroup: directories only" \
+	"$(complete_set "$SONDE count --cgroup $T_DIR/files/")" \
+	"$T_DIR/files/subdir"
+v2=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+# a cgroup of our own when we may make one: the list is not empty
+mkcg=
+[ -n "$v2" ] && [ "$(id -u)" = 0 ] && mkdir "$v2/sonde-test-completion.$$" &&
+	mkcg=$v2/sonde-test-completion.$$
+if [ -n "$mkcg" ] || [ -n "$(find "$v2" -mindepth 1 -maxdepth 1 -type d)" ]; then
+	expect_eq "--cgroup with nothing typed: the cgroup2 mount's directories" \
+		"$(complete_set "$SONDE count --cgroup " | sort | tr '\n' ' ')" \
+		"$(find "$v2" -mindepth 1 -maxdepth 1 -type d | sort | tr '\n' ' ')"
+else
+	skip "--cgroup with nothing typed" "no cgroup2 directory to offer"
+fi
+[ -z "$mkcg" ] || rmdir "$mkcg"
 expect_eq "-c: files" \
 	"$(complete_set "$SONDE trace -c $T_DIR/files/ou")" "$T_DIR/files/out.txt"
 

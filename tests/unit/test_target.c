@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -350,9 +351,20 @@ static void fake_cache(void **state)
 
 /* ---- a fake /proc ---- */
 
+static const char *dev_ino(const char *path, char *buf)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	sprintf(buf, "%02x:%02x %llu", major(st.st_dev), minor(st.st_dev),
+		(unsigned long long)st.st_ino);
+	return buf;
+}
+
 static void fake_maps(void **state)
 {
 	char p[PATH_MAX + 64], proc[PATH_MAX], lib[PATH_MAX], crypt[PATH_MAX];
+	char ns[PATH_MAX], d[5][64];
 	const char *libc = loaded_libc();
 	FILE *f;
 
@@ -366,17 +378,26 @@ static void fake_maps(void **state)
 	tpath(p, "proc/4242/maps");
 	f = fopen(p, "we");
 	assert_non_null(f);
+	/* each file's own device and inode, as the kernel prints them;
+	 * libz's is its file under the root (another mount namespace) */
+	tpath(ns, "proc/4242/root/only/in/ns/libz.so.1");
+	fprintf(f, "55d0c0a00000-55d0c0a01000 r--p 00000000 %s %s\n",
+		dev_ino(FX "fixture_pie", d[0]), FX "fixture_pie");
+	fprintf(f, "7f0000000000-7f0000001000 r-xp 00000000 %s %s\n",
+		dev_ino(crypt, d[1]), crypt);
+	fprintf(f, "7f0000001000-7f0000002000 r-xp 00000000 %s %s\n",
+		dev_ino(lib, d[2]), lib);
 	fprintf(f,
-		"55d0c0a00000-55d0c0a01000 r--p 00000000 08:01 1 %s\n"
-		"7f0000000000-7f0000001000 r-xp 00000000 08:01 2 %s\n"
-		"7f0000001000-7f0000002000 r-xp 00000000 08:01 3 %s\n"
-		"7f0000003000-7f0000004000 r-xp 00000000 08:01 4 "
-		"/only/in/ns/libz.so.1\n"
-		"7f0000004000-7f0000005000 r-xp 00000000 08:01 5 "
-		"/gone/libdel.so.1 (deleted)\n"
-		"7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
-		"7ffd00022000-7ffd00023000 r--p 00000000 00:00 0\n",
-		FX "fixture_pie", crypt, lib);
+		"7f0000003000-7f0000004000 r-xp 00000000 %s "
+		"/only/in/ns/libz.so.1\n",
+		dev_ino(ns, d[3]));
+	fprintf(f, "7f0000004000-7f0000005000 r-xp 00000000 08:01 5 "
+		   "/gone/libdel.so.1 (deleted)\n"
+		   "7ffd00000000-7ffd00021000 rw-p 00000000 00:00 0 [stack]\n"
+		   "7ffd00022000-7ffd00023000 r--p 00000000 00:00 0\n");
+	/* the same name, another file: never taken for the mapped one */
+	fprintf(f, "7f0000006000-7f0000007000 r-xp 00000000 %s %s\n",
+		dev_ino(crypt, d[4]), "/only/in/ns/libzz.so.1");
 	fclose(f);
 	tpath(proc, "proc");
 	setenv("SONDE_PROC_ROOT", proc, 1);
@@ -402,6 +423,8 @@ static void fake_maps(void **state)
 	assert_int_equal(resolve("libc", 4243), 0);
 	assert_string_equal(out, libc);
 	assert_int_equal(resolve("libdel", 4242), -ENOENT);
+	touch("proc/4242/root/only/in/ns/libzz.so.1", 0644);
+	assert_int_equal(resolve("libzz", 4242), -ESTALE);
 	unsetenv("SONDE_PROC_ROOT");
 }
 
@@ -466,6 +489,7 @@ static int teardown(void **state)
 		"lib/libc-2.31.so",
 		"lib",
 		"proc/4242/root/only/in/ns/libz.so.1",
+		"proc/4242/root/only/in/ns/libzz.so.1",
 		"proc/4242/root/only/in/ns",
 		"proc/4242/root/only/in",
 		"proc/4242/root/only",

@@ -15,6 +15,8 @@
 
 #include <sonde/sonde.h>
 
+#include "internal.h"
+
 struct plan_ctx {
 	const struct sonde_session *s;
 	struct sonde_agg_plan_opts o;
@@ -111,6 +113,9 @@ static bool hist_trigger(struct plan_ctx *c, struct sonde_agg_plan *p)
 
 	if (o->kind != SONDE_AGG_KIND_COUNT || !o->nkeys || o->in_user ||
 	    o->interval || o->hist)
+		return false;
+	/* a hist trigger counts every task's hits: no cgroup filter */
+	if (c->s && c->s->opts.cgroup)
 		return false;
 	/* only the tracefs backend sets triggers: another one asked for
 	 * would refuse the probe */

@@ -4,7 +4,8 @@
  * the first that takes the session, asking each backend of the table at
  * each step of enum backend_step in turn (each says itself why it does or
  * does not, at -v). The table's first is the design's default, taken when
- * none fits: its start then says what is missing.
+ * none fits: its start then says what is missing. With --cgroup, only
+ * the backends that can limit probes to a cgroup are asked.
  */
 #include "internal.h"
 
@@ -30,9 +31,14 @@ const struct backend *backend_choose(const struct sonde_session *s,
 		}
 	for (step = 0; step < BACKEND_NSTEPS; step++)
 		for (i = 0; i < n; i++) {
+			if (s->opts.cgroup && !table[i]->by_cgroup)
+				continue;
 			if (table[i]->fits &&
 			    table[i]->fits(s, step, why, sizeof(why)))
 				return table[i];
 		}
+	for (i = 0; s->opts.cgroup && i < n; i++)
+		if (table[i]->by_cgroup)
+			return table[i];
 	return n ? table[0] : NULL;
 }

@@ -41,6 +41,7 @@ struct sonde_session *sonde_session__open(const struct sonde_session_opts *opts)
 	s->epfd = -1;
 	s->err.col = -1;
 	s->owner_fd = -1;
+	s->cgroup_fd = s->cgroup_map_fd = -1;
 	s->self = getpid();
 	snprintf(s->group, sizeof(s->group), "sonde_%d_%d", (int)s->self,
 		 atomic_fetch_add(&counter, 1));
@@ -151,6 +152,7 @@ void sonde_session__close(struct sonde_session *s)
 		elf_file_close(c->ef);
 		free(c);
 	}
+	session_cgroup_close(s);
 	free(s);
 	/* the kallsyms cache is ~10 MB: drop it; the next user reloads it */
 	ksym_cache_free();
@@ -174,6 +176,11 @@ int sonde_session__add_probe(struct sonde_session *s, const char *text,
 			"the %s backend cannot add probes to a running session",
 			s->be ? s->be->name : "session's");
 	/* parsed once: every probe of the spec is made from this struct */
+	if (s->opts.cgroup && s->cgroup_fd < 0) {
+		err = session_cgroup_open(s);
+		if (err)
+			return err;
+	}
 	if (spec_parse_pattern(text, &sp, &perr))
 		return set_err(s, EINVAL, perr.col, "%s", perr.msg);
 	if (sp.kind == PROBE_TRACEPOINT) {
@@ -350,6 +357,13 @@ int sonde_session__start(struct sonde_session *s)
 		return set_err(s, EINVAL, -1, "no probes to trace");
 	s->be = backend_choose(s, sonde_backends, sonde_nbackends);
 	slog(s, SONDE_LOG_INFO, "backend: %s", s->be->name);
+	if (s->opts.cgroup && !s->be->by_cgroup) {
+		err = set_err(s, ENOTSUP, -1,
+			      "--cgroup: the %s backend cannot limit probes to a cgroup (the kernel's trace event filters have no cgroup field); the perf and bpf backends can",
+			      s->be->name);
+		s->be = NULL;
+		return err;
+	}
 	s->started = true;
 	err = run_shielded(start_backend, s);
 	if (err) {

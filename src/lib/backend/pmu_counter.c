@@ -20,6 +20,7 @@ struct sonde_counter {
 	int *fds;
 	int nfds;
 	struct perf_event_attr *attr; /* while opening */
+	int cgroup_fd;		      /* --cgroup's directory, or -1 */
 };
 
 static int add_fd(struct sonde_counter *c, int fd)
@@ -46,7 +47,12 @@ static int open_all(void *arg)
 	int fd, err = 0, cpu, ncpus = sysconf(_SC_NPROCESSORS_CONF);
 
 	for (cpu = 0; cpu < ncpus && !err; cpu++) {
-		fd = perf_event_open_cloexec(c->attr, -1, cpu, -1, 0);
+		/* --cgroup: counted only while its tasks run */
+		fd = c->cgroup_fd >= 0
+			     ? perf_event_open_cloexec(c->attr, c->cgroup_fd,
+						       cpu, -1,
+						       PERF_FLAG_PID_CGROUP)
+			     : perf_event_open_cloexec(c->attr, -1, cpu, -1, 0);
 		if (fd == -ENODEV) /* offline CPU */
 			continue;
 		err = fd < 0 ? fd : add_fd(c, fd);
@@ -71,8 +77,8 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 	user = probe_kind_is_user(p->spec.kind);
 	/* a filter or a trigger needs the trace event; USDT semaphores need
 	 * ref_ctr_offset in config, which we do not set */
-	if (s->opts.pid > 0 || p->filter || p->trigger || p->hist ||
-	    p->spec.ref_ctr_offset ||
+	if (s->opts.pid > 0 || (s->opts.cgroup && s->cgroup_fd < 0) ||
+	    p->filter || p->trigger || p->hist || p->spec.ref_ctr_offset ||
 	    (user && !p->path) || (!user && p->spec.target) ||
 	    (!user && !p->spec.symbol && !p->spec.has_addr)) {
 		errno = ENOTSUP;
@@ -102,6 +108,7 @@ struct sonde_counter *sonde_counter__open(struct sonde_session *s, int i)
 		return NULL;
 	/* in a task a SIGKILL of ours does not reach (shield.c) */
 	c->attr = &attr;
+	c->cgroup_fd = s->cgroup_fd;
 	err = run_shielded(open_all, c);
 	c->attr = NULL;
 	if (err) {

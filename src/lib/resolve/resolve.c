@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sym/dwarf.h"
@@ -58,6 +60,7 @@ int check_insn(struct sonde_session *s, struct probe *p)
 static struct elf_file *elf_cached(struct sonde_session *s, const char *path)
 {
 	struct elf_cache *c;
+	struct stat st;
 
 	for (c = s->elfs; c; c = c->next)
 		if (!strcmp(c->path, path))
@@ -74,6 +77,10 @@ static struct elf_file *elf_cached(struct sonde_session *s, const char *path)
 		return NULL;
 	}
 	strcpy(c->path, path);
+	if (!stat(path, &st))
+		slog(s, SONDE_LOG_INFO, "probing %s (device %02x:%02x, inode %llu)",
+		     path, major(st.st_dev), minor(st.st_dev),
+		     (unsigned long long)st.st_ino);
 	c->next = s->elfs;
 	s->elfs = c;
 	return c->ef;

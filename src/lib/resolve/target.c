@@ -12,14 +12,9 @@
  *   value}; strings count from the end of the entries, where a new-format
  *   header may follow (8-byte aligned) in files written for both.
  *
- * Containers: with -p PID of a process in another mount namespace or
- * root, absolute paths (the target's and those of its maps) are resolved
- * inside /proc/PID/root (proc(5)), symlinks included: an absolute link
- * restarts from that root and ".." stops at it, never reaching the host's
- * files. The result stays under /proc/PID/root, which the kernel's
- * uprobe_events follows to the container's inode. The walk is done by
- * hand rather than with openat2(RESOLVE_IN_ROOT) because the kernel needs
- * a path string, not a file descriptor, and it works on older kernels.
+ * With -p PID of a process that has a root of its own (a container or a
+ * chroot), names and paths resolve as that process sees them:
+ * target_proc.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +52,7 @@
 /* entries of glibc-hwcaps subdirectories (x86-64-v3...): second choice */
 #define HWCAP_EXTENSION (1ull << 62)
 
-static const char *env_or(const char *name, const char *def)
+const char *target_env(const char *name, const char *def)
 {
 	const char *v = getenv(name);
 
@@ -66,7 +61,7 @@ static const char *env_or(const char *name, const char *def)
 
 /* realpath() into out; 0, -ENOENT, -ENAMETOOLONG, or -EISDIR/-EINVAL
  * for something that is not a regular file. */
-static int resolve_file(const char *path, char *out, size_t outlen)
+int target_real_file(const char *path, char *out, size_t outlen)
 {
 	char buf[PATH_MAX];
 	struct stat st;
@@ -88,7 +83,7 @@ static int resolve_file(const char *path, char *out, size_t outlen)
  * "libc.so.6" matches itself; "libm.so" matches "libm.so.6"; "libc" and
  * "c" match "libc.so.6" and "libc-2.31.so", not "libcrypt.so.1".
  */
-static bool lib_matches(const char *base, const char *q)
+bool target_lib_matches(const char *base, const char *q)
 {
 	size_t len;
 
@@ -111,206 +106,9 @@ static bool lib_matches(const char *base, const char *q)
 	       (base[0] == '-' && base[1] >= '0' && base[1] <= '9');
 }
 
-#define MAX_LINKS 40 /* as the kernel's path walk (MAXSYMLINKS) */
-
-/* Does pid live in another mount namespace or root than we do? */
-static bool foreign_root(pid_t pid)
+static int from_path(const char *name, pid_t pid, char *out, size_t outlen)
 {
-	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
-	char path[PATH_MAX], mine[128], theirs[128];
-	ssize_t a, b;
-
-	snprintf(path, sizeof(path), "%s/%d/ns/mnt", proc, (int)pid);
-	b = readlink(path, theirs, sizeof(theirs) - 1);
-	a = readlink("/proc/self/ns/mnt", mine, sizeof(mine) - 1);
-	if (a > 0 && b > 0 && (a != b || memcmp(mine, theirs, (size_t)a)))
-		return true;
-	snprintf(path, sizeof(path), "%s/%d/root", proc, (int)pid);
-	b = readlink(path, theirs, sizeof(theirs) - 1);
-	return b > 0 && !(b == 1 && theirs[0] == '/');
-}
-
-/* Resolve the absolute path inside root (see the top of the file) into
- * out = root + the canonical path inside it; must be a regular file. */
-static int resolve_in_root(const char *root, const char *path, char *out,
-			   size_t outlen)
-{
-	char todo[PATH_MAX], inner[PATH_MAX] = "", cand[PATH_MAX * 2];
-	char link[PATH_MAX], rest[PATH_MAX];
-	int links = 0;
-	struct stat st;
-	char *p, *slash;
-	ssize_t n;
-
-	if (snprintf(todo, sizeof(todo), "%s", path) >= (int)sizeof(todo))
-		return -ENAMETOOLONG;
-	p = todo;
-	while (*p) {
-		size_t len;
-
-		while (*p == '/')
-			p++;
-		if (!*p)
-			break;
-		len = strcspn(p, "/");
-		if (len == 1 && p[0] == '.') {
-			p += len;
-			continue;
-		}
-		if (len == 2 && p[0] == '.' && p[1] == '.') {
-			/* never above the root */
-			slash = strrchr(inner, '/');
-			if (slash)
-				*slash = '\0';
-			p += len;
-			continue;
-		}
-		if (strlen(inner) + 1 + len >= sizeof(inner))
-			return -ENAMETOOLONG;
-		snprintf(cand, sizeof(cand), "%s%s/%.*s", root, inner,
-			 (int)len, p);
-		if (lstat(cand, &st))
-			return -errno;
-		if (!S_ISLNK(st.st_mode)) {
-			snprintf(inner + strlen(inner),
-				 sizeof(inner) - strlen(inner), "/%.*s",
-				 (int)len, p);
-			p += len;
-			continue;
-		}
-		if (++links > MAX_LINKS)
-			return -ELOOP;
-		n = readlink(cand, link, sizeof(link) - 1);
-		if (n < 0)
-			return -errno;
-		link[n] = '\0';
-		/* the link's text, then what was left of the path */
-		snprintf(rest, sizeof(rest), "%s", p + len);
-		if (link[0] == '/')
-			inner[0] = '\0';
-		if (snprintf(todo, sizeof(todo), "%s%s", link, rest) >=
-		    (int)sizeof(todo))
-			return -ENAMETOOLONG;
-		p = todo;
-	}
-	snprintf(cand, sizeof(cand), "%s%s", root, inner[0] ? inner : "/");
-	if (stat(cand, &st))
-		return -errno;
-	if (!S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? -EISDIR : -EINVAL;
-	if (strlen(cand) >= outlen)
-		return -ENAMETOOLONG;
-	strcpy(out, cand);
-	return 0;
-}
-
-/* A path as the process pid sees it, when it has a root of its own. */
-static int resolve_for(pid_t pid, const char *path, char *out, size_t outlen)
-{
-	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
-	char root[PATH_MAX];
-
-	if (pid <= 0 || path[0] != '/' || !foreign_root(pid))
-		return resolve_file(path, out, outlen);
-	snprintf(root, sizeof(root), "%s/%d/root", proc, (int)pid);
-	return resolve_in_root(root, path, out, outlen);
-}
-
-/* A file of pid's maps as a path we can open. */
-static int resolve_mapped(pid_t pid, const char *file, char *out, size_t outlen)
-{
-	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
-	char alt[PATH_MAX];
-	int err;
-
-	if (foreign_root(pid))
-		return resolve_for(pid, file, out, outlen);
-	err = resolve_file(file, out, outlen);
-	if (err == -ENOENT) {
-		/* another mount namespace: reach it through the process's
-		 * root (proc(5) /proc/pid/root) */
-		snprintf(alt, sizeof(alt), "%s/%d/root%s", proc, (int)pid,
-			 file);
-		if (access(alt, R_OK) == 0 && strlen(alt) < outlen) {
-			strcpy(out, alt);
-			err = 0;
-		}
-	}
-	return err;
-}
-
-/* /proc/PID/maps: "start-end perms offset dev inode   path"; the path of
- * each line (NUL-terminated in line), NULL for anonymous mappings. */
-static char *maps_file(char *line, bool *exec)
-{
-	char *file = strchr(line, '/'), *nl, *sp = strchr(line, ' ');
-
-	*exec = sp && sp[1] && sp[2] && sp[3] == 'x';
-	if (!file)
-		return NULL;
-	nl = strchr(file, '\n');
-	if (nl)
-		*nl = '\0';
-	return file;
-}
-
-static int from_maps(const char *q, pid_t pid, char *out, size_t outlen)
-{
-	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
-	char path[PATH_MAX], line[PATH_MAX + 128];
-	int err = -ENOENT;
-	bool exec;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d/maps", proc, (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return -ENOENT;
-	while (fgets(line, sizeof(line), f)) {
-		char *file = maps_file(line, &exec);
-
-		if (!file || !lib_matches(strrchr(file, '/') + 1, q))
-			continue;
-		err = resolve_mapped(pid, file, out, outlen);
-		if (!err)
-			break;
-	}
-	fclose(f);
-	return err;
-}
-
-int target_for_each_object(pid_t pid, int (*cb)(const char *path, void *ctx),
-			   void *ctx)
-{
-	const char *proc = env_or("SONDE_PROC_ROOT", "/proc");
-	char path[PATH_MAX], line[PATH_MAX + 128], last[PATH_MAX] = "";
-	int err = 0;
-	bool exec;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%d/maps", proc, (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return errno == ENOENT ? -ESRCH : -errno;
-	while (!err && fgets(line, sizeof(line), f)) {
-		char *file = maps_file(line, &exec);
-		size_t n = file ? strlen(file) : 0;
-
-		/* a file's mappings are adjacent: one call per file */
-		if (!file || !exec || !strcmp(file, last) ||
-		    (n > 10 && !strcmp(file + n - 10, " (deleted)")))
-			continue;
-		snprintf(last, sizeof(last), "%s", file);
-		if (resolve_mapped(pid, file, path, sizeof(path)))
-			continue;
-		err = cb(path, ctx);
-	}
-	fclose(f);
-	return err;
-}
-
-static int from_path(const char *name, char *out, size_t outlen)
-{
+	bool inside = pid > 0 && target_foreign_root(pid);
 	const char *p = getenv("PATH");
 	char buf[PATH_MAX];
 
@@ -324,9 +122,14 @@ static int from_path(const char *name, char *out, size_t outlen)
 		/* an empty entry means the current directory (execvp(3)) */
 		n = snprintf(buf, sizeof(buf), "%.*s%s%s", (int)dlen, p,
 			     dlen ? "/" : "./", name);
-		if (n > 0 && (size_t)n < sizeof(buf) &&
-		    access(buf, X_OK) == 0 &&
-		    resolve_file(buf, out, outlen) == 0)
+		if (n <= 0 || (size_t)n >= sizeof(buf))
+			;
+		else if (inside && buf[0] == '/' &&
+			 target_path_for(pid, buf, out, outlen) == 0 &&
+			 access(out, X_OK) == 0)
+			return 0;
+		else if (!inside && access(buf, X_OK) == 0 &&
+			 target_real_file(buf, out, outlen) == 0)
 			return 0;
 		p = colon ? colon + 1 : NULL;
 	}
@@ -435,16 +238,31 @@ static bool flags_ok(int32_t flags)
 #endif
 }
 
+/* The ld.so.cache of pid's root (its own, for a chroot or container) */
+static void cache_path(pid_t pid, char *out, size_t outlen)
+{
+	const char *env = getenv("SONDE_LDSO_CACHE");
+
+	if (env && *env)
+		snprintf(out, outlen, "%s", env);
+	else if (pid > 0 && target_foreign_root(pid))
+		snprintf(out, outlen, "%s/%d/root/etc/ld.so.cache",
+			 target_env("SONDE_PROC_ROOT", "/proc"), (int)pid);
+	else
+		snprintf(out, outlen, "/etc/ld.so.cache");
+}
+
 /* Pass 0: exact soname, plain entries; 1: any match, plain entries;
  * 2: any match, glibc-hwcaps entries too. */
-static int from_cache(const char *q, char *out, size_t outlen)
+static int from_cache(const char *q, pid_t pid, char *out, size_t outlen)
 {
-	const char *cache = env_or("SONDE_LDSO_CACHE", "/etc/ld.so.cache");
+	char cache[PATH_MAX];
 	struct cache_view v;
 	unsigned char *buf = NULL;
 	size_t len = 0, i;
 	int pass, err;
 
+	cache_path(pid, cache, sizeof(cache));
 	err = read_all(cache, &buf, &len);
 	if (err)
 		return -ENOENT;
@@ -465,9 +283,11 @@ static int from_cache(const char *q, char *out, size_t outlen)
 			val = cache_str(buf, len, v.strings, get32(e + 8));
 			if (!key || !val || val[0] != '/')
 				continue;
-			if (pass == 0 ? strcmp(key, q) : !lib_matches(key, q))
+			if (pass == 0 ? strcmp(key, q)
+				      : !target_lib_matches(key, q))
 				continue;
-			err = resolve_file(val, out, outlen) ? -ENOENT : 0;
+			err = target_path_for(pid, val, out, outlen) ? -ENOENT
+								     : 0;
 		}
 	}
 out:
@@ -478,26 +298,28 @@ out:
 int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
 		   struct lib_error *e)
 {
-	const char *cache = env_or("SONDE_LDSO_CACHE", "/etc/ld.so.cache");
-	char tmp[PATH_MAX];
+	char tmp[PATH_MAX], cache[PATH_MAX];
 	int err;
 
 	lib_error_clear(e);
 	if (!target || !*target)
 		return lib_error_set(e, EINVAL, -1, "the target is empty");
 	if (strchr(target, '/')) {
-		err = resolve_for(pid, target, out, outlen);
+		err = target_path_for(pid, target, out, outlen);
 		if (err)
 			lib_error_set(e, err, -1, "%s: %s", target,
 				      err == -EINVAL ? "not a regular file"
 						     : strerror(-err));
 		return err;
 	}
-	if (pid > 0 && from_maps(target, pid, tmp, sizeof(tmp)) == 0)
+	err = pid > 0 ? target_from_maps(target, pid, tmp, sizeof(tmp), e)
+		      : -ENOENT;
+	if (err == -ESTALE)
+		return err;
+	if (!err || from_path(target, pid, tmp, sizeof(tmp)) == 0 ||
+	    from_cache(target, pid, tmp, sizeof(tmp)) == 0)
 		goto found;
-	if (from_path(target, tmp, sizeof(tmp)) == 0 ||
-	    from_cache(target, tmp, sizeof(tmp)) == 0)
-		goto found;
+	cache_path(pid, cache, sizeof(cache));
 	if (pid > 0)
 		return lib_error_set(e, ENOENT, -1,
 				     "no program or library named '%s' "

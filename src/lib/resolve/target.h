@@ -3,6 +3,7 @@
 #ifndef SONDE_TARGET_H
 #define SONDE_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -21,10 +22,14 @@
  * Short names: "libc" and "c" match "libc.so.6" and "libc-2.31.so" (not
  * "libcrypt.so.1"); "libm.so" matches "libm.so.6"; an exact file name or
  * soname matches itself. ld.so.cache entries for this machine's ABI only.
- * With pid > 0 in another mount namespace or root (a container), an
- * absolute TARGET and the paths of the maps resolve inside
- * /proc/PID/root, their symlinks too (never outside that root), and are
- * returned as "/proc/PID/root/PATH".
+ * With pid > 0 in another mount namespace or root (a container or a
+ * chroot), an absolute TARGET, a program in $PATH and the entries of the
+ * process's own ld.so.cache resolve inside /proc/PID/root, their symlinks
+ * too (never outside that root), and are returned as the host's path of
+ * that file when the root is a directory here (a chroot), else as
+ * "/proc/PID/root/PATH". A file of the maps is taken only when it is the
+ * very file mapped (same device and inode), else -ESTALE: never the
+ * host's file of the same name.
  * Returns 0, or -errno with e (may be NULL) filled with one sentence:
  * -ENOENT ("no program or library named 'foo' (searched $PATH and
  * /etc/ld.so.cache)"), -EISDIR / -EINVAL (a path that is not a regular
@@ -42,5 +47,14 @@ int target_resolve(const char *target, pid_t pid, char *out, size_t outlen,
  */
 int target_for_each_object(pid_t pid, int (*cb)(const char *path, void *ctx),
 			   void *ctx);
+
+/* Shared by target.c and target_proc.c */
+const char *target_env(const char *name, const char *def);
+int target_real_file(const char *path, char *out, size_t outlen);
+bool target_lib_matches(const char *base, const char *q);
+bool target_foreign_root(pid_t pid);
+int target_path_for(pid_t pid, const char *path, char *out, size_t outlen);
+int target_from_maps(const char *q, pid_t pid, char *out, size_t outlen,
+		     struct lib_error *e);
 
 #endif

@@ -511,6 +511,14 @@ struct sonde_bpf_agg *sonde_bpf_agg__open(struct sonde_session *s,
 	if (err)
 		goto fail;
 	a->gen.follow_fd = a->follow.map_fd;
+	if (s->cgroup_fd >= 0) {
+		a->gen.cgroup_fd = bpf_cgroup_map(s);
+		a->gen.by_cgroup = true;
+		if (a->gen.cgroup_fd < 0) {
+			err = a->gen.cgroup_fd;
+			goto fail;
+		}
+	}
 	plan_modes(a);
 	err = run_shielded(load_and_attach, a);
 	if (err)

@@ -76,6 +76,8 @@ static int load_group(struct sonde_session *s, struct bstate *st, int g)
 		.follow_fd = st->follow.map_fd,
 		.skip_tgid =
 			s->opts.pid <= 0 && s->opts.exclude_self ? s->self : 0,
+		.by_cgroup = s->cgroup_fd >= 0,
+		.cgroup_fd = s->cgroup_map_fd,
 		.tracepoint = tp,
 		.tp_id = p->fmt.id,
 		.dyn = dyn,
@@ -412,6 +414,11 @@ static int bpf_start(struct sonde_session *s)
 		err = set_err(s, ENOMEM, -1, "out of memory");
 	if (!err)
 		err = make_maps(s, st);
+	if (!err && s->cgroup_fd >= 0) {
+		int map = bpf_cgroup_map(s);
+
+		err = map < 0 ? map : 0;
+	}
 	/* the children are followed from before the probes exist */
 	if (!err)
 		err = bpf_follow_open(s, &st->follow, st->lost_fd);
@@ -481,6 +488,7 @@ static size_t bpf_max_record(const struct sonde_session *s)
 const struct backend backend_bpf = {
 	.name = "bpf",
 	.id = SONDE_BACKEND_BPF,
+	.by_cgroup = true,
 	.fits = bpf_fits,
 	.start = bpf_start,
 	.stop = bpf_stop,

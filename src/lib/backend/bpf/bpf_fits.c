@@ -157,11 +157,17 @@ int bpf_plan_formats(struct sonde_session *s)
 /* --backend auto takes it for more than a handful of probes
  * (AUTO_BPF_PROBES): one uprobe_multi or kprobe_multi link makes and
  * removes thousands at once, where each tracefs or PMU probe costs the
- * kernel ~50 ms to remove. */
+ * kernel ~50 ms to remove; and for --cgroup when perf does not. */
 
 bool bpf_fits(const struct sonde_session *s, enum backend_step step, char *why,
 	      size_t len)
 {
+	/* --cgroup where perf cannot take it (with -p) */
+	if (step == BACKEND_STEP_ANY && s->opts.cgroup &&
+	    bpf_backend_fits(s, why, len)) {
+		slog(s, SONDE_LOG_INFO, "--cgroup: the bpf backend");
+		return true;
+	}
 	if (step != BACKEND_STEP_MANY || s->nprobes <= AUTO_BPF_PROBES)
 		return false;
 	if (bpf_backend_fits(s, why, len)) {

@@ -76,6 +76,8 @@ struct gen_agg {
 	int skip_tgid;	     /* > 0: not this process's (the tracer's own:
 				 * tracepoints it hits, its writes) */
 	int follow_fd;	     /* >= 0: only hits of the tgids in this map */
+	bool by_cgroup;	     /* only hits of cgroup_fd's cgroup (subtree) */
+	int cgroup_fd;	     /* BPF_MAP_TYPE_CGROUP_ARRAY, the cgroup at 0 */
 	bool tracepoint;     /* on a tracepoint: returns TP_PASS */
 };
 
@@ -133,6 +135,10 @@ int bpf_new_prog_type(uint32_t type, const struct prog_buf *b,
 		      uint32_t expected_attach, char *log, size_t loglen);
 int bpf_new_map(uint32_t type, uint32_t key_size, uint32_t value_size,
 		uint32_t max_entries);
+struct sonde_session;
+/* follow.c: the session's --cgroup in a cgroup array (made once, closed
+ * with the session), for gen_under_cgroup(). The map's fd or -errno. */
+int bpf_cgroup_map(struct sonde_session *s);
 
 /* link.c: attach types and flags newer than Debian's uapi headers */
 #define SONDE_BPF_TRACE_UPROBE_MULTI 48 /* include/uapi/linux/bpf.h, 6.6 */
@@ -181,9 +187,14 @@ struct stream_hdr {
 	uint32_t cpu;
 	uint64_t faults; /* bit i: arg i could not be read */
 	char comm[16];	 /* bpf_get_current_comm() at the hit */
+	int32_t tgid;	 /* the process (the record's common_pid is the
+			  * thread): read at the hit, the thread may be gone
+			  * when /proc could tell */
+	uint32_t pad;
 };
-#define STREAM_HDR 40
+#define STREAM_HDR 48
 #define STREAM_COMM 24	       /* offsetof(struct stream_hdr, comm) */
+#define STREAM_TGID 40	       /* offsetof(struct stream_hdr, tgid) */
 #define STREAM_STR_MAX 4096    /* MAX_STRING_SIZE, kernel/trace/trace_probe.h */
 #define STREAM_CUR_MASK 0x1fff /* strings start below 8 KiB */
 #define STREAM_BUF (STREAM_HDR + STREAM_CUR_MASK + 1 + STREAM_STR_MAX)
@@ -205,10 +216,12 @@ struct gen_stream {
 	bool kernel; /* a kprobe: memory is the kernel's unless umem says */
 	const uint8_t *umem; /* kprobes, per arg: GS_UDEREF | GS_USTR */
 	int ip_bias;	     /* subtracted from pt_regs ip for __probe_ip */
-	bool func_ip;  /* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
-	int only_tgid; /* > 0: only this process's hits */
-	int skip_tgid; /* > 0: not this process's (the tracer's own) */
-	int follow_fd; /* >= 0: only hits of the tgids in this map */
+	bool func_ip;	/* __probe_ip from bpf_get_func_ip() (kprobe_multi) */
+	int only_tgid;	/* > 0: only this process's hits */
+	int skip_tgid;	/* > 0: not this process's (the tracer's own) */
+	int follow_fd;	/* >= 0: only hits of the tgids in this map */
+	bool by_cgroup; /* only hits of cgroup_fd's cgroup (subtree) */
+	int cgroup_fd;	/* BPF_MAP_TYPE_CGROUP_ARRAY, the cgroup at 0 */
 	unsigned int fixed; /* bytes of the record's fixed part */
 	const struct fetch_arg *args;
 	size_t nargs;

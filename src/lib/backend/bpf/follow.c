@@ -13,6 +13,8 @@
  * (bpf_follow_arm_exit()): a tracepoint runs its programs in the order
  * they came (kernel/bpf/core.c bpf_prog_array_copy() appends), so a probe
  * on sched_process_exit itself still sees the process it follows.
+ * --cgroup is kept here too: a cgroup array holding the cgroup's
+ * directory, which each program asks bpf_current_task_under_cgroup().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -248,6 +250,39 @@ void bpf_follow_close(struct bpf_follow *f)
 	if (f->map_fd >= 0)
 		close(f->map_fd);
 	f->map_fd = -1;
+}
+
+int bpf_cgroup_map(struct sonde_session *s)
+{
+	uint32_t key = 0, value = (uint32_t)s->cgroup_fd;
+	int fd;
+
+	if (s->cgroup_map_fd >= 0)
+		return s->cgroup_map_fd;
+	fd = bpf_new_map(BPF_MAP_TYPE_CGROUP_ARRAY, 4, 4, 1);
+	if (fd < 0)
+		return set_err(s, -fd, -1,
+			       "bpf: cannot make the map of --cgroup %s: %s",
+			       s->opts.cgroup, strerror(-fd));
+	if (bpf_map_update_elem(fd, &key, &value, BPF_ANY)) {
+		int err = errno;
+
+		close(fd);
+		return set_err(s, err, -1,
+			       "bpf: cannot put --cgroup %s in a map: %s",
+			       s->opts.cgroup, strerror(err));
+	}
+	s->cgroup_map_fd = fd;
+	return fd;
+}
+
+/* bpf_current_task_under_cgroup(map, 0): 1 in the cgroup's subtree, 0
+ * outside, < 0 on error (kernel/trace/bpf_trace.c) */
+void gen_under_cgroup(struct gen *g, int map_fd, int out)
+{
+	EMIT(g, LD_MAP_FD(R1, map_fd), MOV_IMM(R2, 0),
+	     CALL(BPF_FUNC_current_task_under_cgroup));
+	gen_jump(g, JMP_IMM(BPF_JNE, R0, 1, 0), out);
 }
 
 /* leave (to out) unless the tgid in reg is in the followed set */

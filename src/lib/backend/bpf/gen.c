@@ -221,6 +221,8 @@ static void bump_stat(struct gen *g, const struct gen_agg *a, int idx)
  * a->skip_tgid, when it is that one) */
 static void only_tgid(struct gen *g, const struct gen_agg *a, int out)
 {
+	if (a->by_cgroup)
+		gen_under_cgroup(g, a->cgroup_fd, out);
 	if (a->follow_fd >= 0) {
 		EMIT(g, CALL(BPF_FUNC_get_current_pid_tgid),
 		     ALU_IMM(BPF_RSH, R0, 32));

@@ -36,6 +36,9 @@ int gen_finish(struct gen *g);
 /* Leave (to out) unless the tgid in reg is in map_fd (follow.c); the
  * u32 is stored at fp + slot; r0-r5 are clobbered. */
 void gen_followed(struct gen *g, int map_fd, int reg, int slot, int out);
+/* Leave (to out) unless the current task is in the cgroup at index 0 of
+ * the cgroup array map_fd or below it; clobbers r0-r5. */
+void gen_under_cgroup(struct gen *g, int map_fd, int out);
 
 /* gen_tp.c: a tracepoint's record (r6 the context, r7 the scratch
  * buffer, r8 the string cursor, r9 pid_tgid, as gen_stream.c); a copy that

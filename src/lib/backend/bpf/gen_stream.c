@@ -330,8 +330,11 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 
 	if (gs->fixed + REC > STREAM_CUR_MASK)
 		return -E2BIG;
-	EMIT(&g, MOV_REG(R6, R1), CALL(BPF_FUNC_get_current_pid_tgid),
-	     MOV_REG(R9, R0), MOV_REG(R1, R0), ALU_IMM(BPF_RSH, R1, 32));
+	EMIT(&g, MOV_REG(R6, R1));
+	if (gs->by_cgroup)
+		gen_under_cgroup(&g, gs->cgroup_fd, out);
+	EMIT(&g, CALL(BPF_FUNC_get_current_pid_tgid), MOV_REG(R9, R0),
+	     MOV_REG(R1, R0), ALU_IMM(BPF_RSH, R1, 32));
 	if (gs->only_tgid > 0)
 		gen_jump(&g, JMP_IMM(BPF_JNE, R1, gs->only_tgid, 0), out);
 	if (gs->skip_tgid > 0)
@@ -346,6 +349,8 @@ int gen_stream_prog(struct prog_buf *b, const struct gen_stream *gs)
 	 * time the record is read */
 	EMIT(&g, MOV_REG(R1, R7), ALU_IMM(BPF_ADD, R1, STREAM_COMM),
 	     MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
+	EMIT(&g, MOV_REG(R1, R9), ALU_IMM(BPF_RSH, R1, 32),
+	     STX(BPF_W, R7, R1, STREAM_TGID));
 	EMIT(&g, CALL(BPF_FUNC_ktime_get_ns), STX(BPF_DW, R7, R0, 0),
 	     CALL(BPF_FUNC_get_smp_processor_id), STX(BPF_W, R7, R0, 12),
 	     MOV_REG(R1, R6), CALL(BPF_FUNC_get_attach_cookie),

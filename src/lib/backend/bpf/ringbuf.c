@@ -71,8 +71,8 @@ static int hand_over(const struct oq_item *it, const uint8_t *data,
 		h.faults |= fault_mask(p, rec, len, &unchecked);
 	memcpy(comm, h.comm, sizeof(h.comm));
 	comm[sizeof(h.comm)] = '\0';
-	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu, -1,
-			      tid, comm, NULL, 0, 0, h.faults, unchecked);
+	return events_deliver(s, (int)h.probe, rec, len, h.ts, (int)h.cpu,
+			      h.tgid > 0 ? h.tgid : -1, tid, comm, NULL, 0, 0, h.faults, unchecked);
 }
 
 static void read_lost(struct sonde_session *s)

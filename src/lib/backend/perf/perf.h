@@ -84,6 +84,11 @@ struct perf_state {
 struct pmu_info;
 bool pmu_can(struct probe *p, const struct pmu_info *up,
 	     const struct pmu_info *kp, char *why, size_t len);
+/* perf_event_open(2) takes a pid or a cgroup (PERF_FLAG_PID_CGROUP) */
+#define PERF_CGROUP_PID                                                   \
+	"--cgroup with -p: the perf backend's events are a process's or a " \
+	"cgroup's, not both (the bpf backend takes both)"
+
 /* perf_fits.c: does --backend auto take perf for s at this step? */
 bool perf_fits(const struct sonde_session *s, enum backend_step step,
 	       char *why, size_t len);

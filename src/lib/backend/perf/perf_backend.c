@@ -212,7 +212,12 @@ static int open_one(struct sonde_session *s, int i, int tid, int cpu,
 	int fd, err;
 
 	attr_fill(s, i, up, kp, &a, track);
-	fd = perf_event_open_cloexec(&a, tid, cpu, -1, 0);
+	/* --cgroup: the cgroup's fd for the pid, events per CPU (tid -1) */
+	if (s->cgroup_fd >= 0)
+		fd = perf_event_open_cloexec(&a, s->cgroup_fd, cpu, -1,
+					     PERF_FLAG_PID_CGROUP);
+	else
+		fd = perf_event_open_cloexec(&a, tid, cpu, -1, 0);
 	if (fd < 0)
 		return fd;
 	err = add_fd(st, fd, cpu);
@@ -276,6 +281,13 @@ static int thread_list(struct sonde_session *s, int **tids)
 static int open_probe_error(struct sonde_session *s, struct probe *p,
 			    int err)
 {
+	/* kernel/events/core.c perf_cgroup_connect() ->
+	 * css_tryget_online_from_dir(): the cgroup has no perf_event state
+	 * (-ENOENT: the controller is bound to a v1 hierarchy) */
+	if (s->cgroup_fd >= 0 && (err == -EBADF || err == -ENOENT))
+		return set_err(s, ENOTSUP, -1,
+			       "perf_event_open refused --cgroup %s for probe %s (%s): is the perf_event controller on a cgroup v1 hierarchy? The bpf backend filters by cgroup without it",
+			       s->opts.cgroup, p->name, strerror(-err));
 	if (probe_is_tracepoint(p))
 		return perf_tp_open_error(s, p, err);
 	if (err == -EACCES || err == -EPERM)
@@ -351,10 +363,13 @@ static int open_all(struct sonde_session *s, const struct pmu_info *up,
 		/* pid_check: every task, the samples kept by pid */
 		for (t = 0; !err && t < (pc(s, i) ? 1 : nt); t++) {
 			for (cpu = 0; !err && cpu < s->ncpus; cpu++) {
-				/* mmap and comm records serve stacks; without
-				 * stacks, system-wide comms come from a dummy
-				 * event of their own (open_comm_tracker) */
-				track = i == 0 && s->opts.stack;
+				/* mmap and comm records serve stacks, and
+				 * with -p/-c name the threads that rename
+				 * themselves and are gone before their samples
+				 * are read; system-wide comms come from a
+				 * dummy event of their own (open_comm_tracker) */
+				track = i == 0 &&
+					(s->opts.stack || s->opts.pid > 0);
 				err = open_one(s, i, pc(s, i) ? -1 : tids[t],
 					       cpu, up, kp, track);
 				if (err == -ENODEV || err == -ESRCH)
@@ -536,6 +551,8 @@ static int perf_start(struct sonde_session *s)
 	struct perf_state *st;
 	int i, err;
 
+	if (s->cgroup_fd >= 0 && s->opts.pid > 0)
+		return set_err(s, ENOTSUP, -1, "%s", PERF_CGROUP_PID);
 	st = calloc(1, sizeof(*st));
 	if (!st)
 		return set_err(s, ENOMEM, -1, "out of memory");
@@ -580,6 +597,7 @@ static size_t perf_max_record(const struct sonde_session *s)
 const struct backend backend_perf = {
 	.name = "perf",
 	.id = SONDE_BACKEND_PERF,
+	.by_cgroup = true,
 	.fits = perf_fits, /* perf_fits.c */
 	.start = perf_start,
 	.stop = perf_stop,

@@ -88,6 +88,10 @@ static bool perf_backend_fits(const struct sonde_session *s, char *why,
 bool perf_fits(const struct sonde_session *s, enum backend_step step, char *why,
 	       size_t len)
 {
+	if (s->opts.cgroup && s->opts.pid > 0) {
+		snprintf(why, len, "%s", PERF_CGROUP_PID);
+		return false;
+	}
 	switch (step) {
 	case BACKEND_STEP_STACKS:
 		if (!s->opts.stack)

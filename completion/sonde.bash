@@ -49,6 +49,10 @@ _sonde_opts()
 			"-f --format -o --output -q --quiet -v --verbose -h --help" \
 			"--debug-dir --no-debuginfod --max-probes"
 		;;
+	serve)
+		echo "--listen -q --quiet -v --verbose -h --help --debug-dir" \
+			"--max-probes"
+		;;
 	esac
 }
 
@@ -162,7 +166,7 @@ _sonde()
 	done
 	if [[ -z $cmd ]]; then
 		mapfile -t COMPREPLY < <(compgen -W 'trace count hist latency stack list
-			format check cleanup inject run --help --version' -- "$cur")
+			format check cleanup inject run serve --help --version' -- "$cur")
 		return
 	fi
 
@@ -220,7 +224,7 @@ _sonde()
 		;;
 	-d | --duration | --filter | --trigger | --hist | --buffer-kb | \
 		--max-probes | -i | --interval | --top | --value | --linear | \
-		--max-keys)
+		--max-keys | --listen)
 		return
 		;;
 	esac
@@ -232,6 +236,7 @@ _sonde()
 	fi
 	case $cmd in
 	trace | count | hist | latency | stack | list | format) _sonde_spec "$cmd" ;;
+	serve) _filedir ;; # CONFIG
 	esac
 }
 complete -F _sonde sonde

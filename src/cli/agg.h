@@ -82,6 +82,8 @@ bool agg_event_left_out(struct agg_cli *a, const struct sonde_event *ev);
 /* Append " NAME" to a spec for --by/--value names the kernel fetches
  * (argN, retval on returns) that the spec does not fetch yet. */
 char *agg_spec_with(const char *spec, const char *const *names, int n);
+/* The same, a copy the caller frees (NULL when out of memory). */
+char *agg_spec_fetching(const char *spec, const char *const *names, int n);
 
 /* agg_print.c */
 enum agg_unit { UNIT_NONE, UNIT_NS };

@@ -171,7 +171,7 @@ static bool fetched_when_asked(const struct sonde_spec *spec, const char *nm)
  * --value arg1` needs no argument list in the spec. The library parses
  * the spec (sonde_spec__parse()); one it cannot parse is left as it is,
  * for the session to say why. */
-char *agg_spec_with(const char *spec, const char *const *names, int n)
+char *agg_spec_fetching(const char *spec, const char *const *names, int n)
 {
 	struct sonde_spec *parsed = sonde_spec__parse(spec);
 	char *out = strdup(spec), *grown;
@@ -191,7 +191,12 @@ char *agg_spec_with(const char *spec, const char *const *names, int n)
 		out = grown;
 	}
 	sonde_spec__free(parsed);
-	return keep(out);
+	return out;
+}
+
+char *agg_spec_with(const char *spec, const char *const *names, int n)
+{
+	return keep(agg_spec_fetching(spec, names, n));
 }
 
 static int field_index(const struct sonde_event *ev, struct key_def *k,

@@ -165,5 +165,6 @@ int cmd_latency(int argc, char **argv);
 int cmd_stack(int argc, char **argv);
 int cmd_inject(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -28,6 +28,7 @@ static const struct command commands[] = {
 	{ "stack", cmd_stack, "distinct call stacks of probe hits, counted" },
 	{ "inject", cmd_inject, "write one record into an event" },
 	{ "run", cmd_run, "run a bpftrace program (compiled by sonde)" },
+	{ "serve", cmd_serve, "export in-kernel counts to Prometheus" },
 };
 
 static void usage(FILE *out)

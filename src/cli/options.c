@@ -17,6 +17,7 @@
 #define STACK IN(CMD_STACK)
 #define INJECT IN(CMD_INJECT)
 #define RUN IN(CMD_RUN)
+#define SERVE IN(CMD_SERVE)
 
 /* In the order --help lists them. Every subcommand's parser takes the
  * options shared by all (they were one parser), the aggregating ones
@@ -71,6 +72,10 @@ const struct cli_option cli_options[] = {
 	{OPT_DRY_RUN, "dry-run", NULL, RUN, RUN,
 	 "print the BPF instructions of each probe's\n"
 	 "program; attach nothing"},
+	/* sonde serve's own */
+	{OPT_LISTEN, "listen", "ADDR:PORT", SERVE, SERVE,
+	 "where GET /metrics is served (127.0.0.1:9464,\n"
+	 "[::1]:9464, *:9464)"},
 	/* shared */
 	{OPT_PID, "pid", "PID", CMDS_ALL, CMDS_SESSION,
 	 "only this process (all its threads)"},
@@ -125,14 +130,15 @@ const struct cli_option cli_options[] = {
 	{OPT_BACKEND, "backend", "B", CMDS_ALL, CMDS_SESSION | CHECK,
 	 "auto, tracefs, perf or bpf"},
 	{OPT_DEBUG_DIR, "debug-dir", "DIR", CMDS_ALL,
-	 CMDS_SESSION | FORMAT | LIST | RUN,
+	 CMDS_SESSION | FORMAT | LIST | RUN | SERVE,
 	 "where separate debug files are (default\n"
 	 "/usr/lib/debug)"},
 	{OPT_NO_DEBUGINFOD, "no-debuginfod", NULL, CMDS_ALL,
 	 CMDS_SESSION | FORMAT | LIST | RUN | CHECK,
 	 "fetch no debug file from the servers in\n"
 	 "DEBUGINFOD_URLS"},
-	{OPT_MAX_PROBES, "max-probes", "N", CMDS_ALL, CMDS_SESSION | RUN,
+	{OPT_MAX_PROBES, "max-probes", "N", CMDS_ALL,
+	 CMDS_SESSION | RUN | SERVE,
 	 "most probes a wildcard may add (1000)"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, CMDS_SESSION | CLEANUP,
 	 "no summary"},
@@ -141,6 +147,8 @@ const struct cli_option cli_options[] = {
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, INJECT,
 	 "not where the record went"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, LIST, "no count on stderr"},
+	{OPT_QUIET, "quiet", NULL, CMDS_ALL, SERVE,
+	 "only errors on stderr"},
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL,
 	 (CMDS_SESSION & ~COUNT) | CLEANUP | RUN, "more detail"},
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL, COUNT,
@@ -148,6 +156,8 @@ const struct cli_option cli_options[] = {
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL, LIST,
 	 "each function's C signature where the target\n"
 	 "has debug info (DWARF)"},
+	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL, SERVE,
+	 "say which metrics a reload kept"},
 	{OPT_VERBOSE, "verbose", NULL, CMDS_ALL, FORMAT,
 	 "adds the kernel definition line"},
 	{OPT_HELP, "help", NULL, CMDS_ALL, CMDS_ALL, "this text"},
@@ -161,6 +171,7 @@ _Static_assert(sizeof(cli_options) / sizeof(cli_options[0]) <= CLI_OPTIONS_MAX,
 static const char *const cmd_names[CMD_COUNT_ALL] = {
 	"trace", "format", "check",   "cleanup", "list",
 	"count", "hist",   "latency", "stack",	 "inject", "run",
+	"serve",
 };
 
 int cli_cmd_of(const char *name)

@@ -23,6 +23,7 @@ enum cli_cmd {
 	CMD_STACK,
 	CMD_INJECT,
 	CMD_RUN,
+	CMD_SERVE,
 	CMD_COUNT_ALL
 };
 
@@ -69,6 +70,7 @@ enum cli_opt_id {
 	OPT_PERFETTO,
 	OPT_CGROUP,
 	OPT_CALL_GRAPH,
+	OPT_LISTEN,
 };
 
 struct cli_option {

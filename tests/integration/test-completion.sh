@@ -109,6 +109,7 @@ value_of()
 	--linear) echo 0,10,1 ;;
 	--instance) echo x ;;
 	--call-graph) echo dwarf ;;
+	--listen) echo 127.0.0.1:9464 ;;
 	esac
 }
 for cmd in $(cat "$T_DIR/cmds.want"); do

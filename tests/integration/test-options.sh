@@ -10,7 +10,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 MAN=$SRC/docs/sonde.1
 require_file "$SONDE" "$MAN" "$SRC/src/cli/options.c"
 
-cmds="trace format check cleanup list count hist latency stack inject run"
+cmds="trace format check cleanup list count hist latency stack inject run serve"
 
 # --- the man page describes every option -------------------------------------
 missing=""

@@ -69,12 +69,17 @@ static void open_entries(struct serve *sv, struct serve_config *c,
 
 		kept = false;
 		for (j = 0; old && !e->error && !kept && j < old->n; j++)
-			if (old->e[j].t && serve_entry_same(e, &old->e[j])) {
+			if ((old->e[j].t || old->e[j].st) &&
+			    serve_entry_same(e, &old->e[j])) {
 				e->t = old->e[j].t;
+				e->st = old->e[j].st;
 				old->e[j].t = NULL;
+				old->e[j].st = NULL;
 				kept = true;
 			}
-		if (!e->t && !e->error && serve_table_open(e, &sv->o) &&
+		if (!e->t && !e->st && !e->error &&
+		    (e->kind == SERVE_STACK ? serve_stacks_open(e, &sv->o)
+					    : serve_table_open(e, &sv->o)) &&
 		    !e->error)
 			e->error = strdup("out of memory");
 		if (e->error)
@@ -82,7 +87,7 @@ static void open_entries(struct serve *sv, struct serve_config *c,
 				sv->path, e->name, e->error);
 		else
 			running++;
-		if (e->t && sv->o.verbose)
+		if ((e->t || e->st) && sv->o.verbose)
 			say(sv, "%s: metric %s: %s\n", e->name,
 			    kept ? "kept, with its counts" : "in place");
 	}
@@ -122,6 +127,38 @@ static void page(struct serve_buf *b, void *ctx)
 	serve_metrics_write(&sv->c, b);
 }
 
+static int profile_start(const char *query, void **snap, int *seconds,
+			 char *msg, size_t len, void *ctx)
+{
+	struct serve *sv = ctx;
+
+	return serve_pprof_start(&sv->c, query, snap, seconds, msg, len);
+}
+
+static int profile_end(void *snap, int seconds, struct serve_buf *b, void *ctx)
+{
+	struct serve *sv = ctx;
+	int i;
+
+	for (i = 0; i < sv->c.n; i++)
+		serve_stacks_poll(&sv->c.e[i], true);
+	return serve_pprof_end(&sv->c, snap, seconds, b);
+}
+
+/* The stack entries' event fds after the server's; how many in all. */
+static int stack_pollfds(struct serve *sv, struct pollfd *fds, int n, int max)
+{
+	int i;
+
+	for (i = 0; i < sv->c.n && n < max; i++)
+		if (sv->c.e[i].st)
+			fds[n++] = (struct pollfd){
+				.fd = serve_stacks_fd(&sv->c.e[i]),
+				.events = POLLIN,
+			};
+	return n;
+}
+
 /* Every CHECK_SECS: has a probed file been replaced (an upgrade)? */
 #define CHECK_SECS 2
 
@@ -141,9 +178,11 @@ static void check_files(struct serve *sv)
 static int loop(struct serve *sv, struct serve_http *h)
 {
 	struct pollfd fds[64];
-	struct timespec tick = {.tv_sec = 1};
+	struct timespec tick = {.tv_sec = 1}, fast = {.tv_nsec = 20000000};
+	struct serve_pages pages = {page, profile_start, profile_end,
+				    serve_pprof_free, sv};
 	sigset_t block, old;
-	int n = serve_http_nfds(h);
+	int n = serve_http_nfds(h), all, i;
 
 	if (n > (int)(sizeof(fds) / sizeof(fds[0])))
 		return EXIT_RUNTIME;
@@ -160,13 +199,18 @@ static int loop(struct serve *sv, struct serve_http *h)
 			continue;
 		}
 		serve_http_pollfds(h, fds);
-		if (ppoll(fds, n, &tick, &old) < 0) {
+		all = stack_pollfds(sv, fds, n, (int)(sizeof(fds) / sizeof(fds[0])));
+		/* events held for time order are not signalled again: look
+		 * every 20 ms while stacks are counted */
+		if (ppoll(fds, all, all > n ? &fast : &tick, &old) < 0) {
 			if (errno == EINTR)
 				continue;
 			fprintf(stderr, "%s: poll: %s\n", prog, strerror(errno));
 			break;
 		}
-		serve_http_service(h, fds, page, sv);
+		for (i = 0; i < sv->c.n; i++)
+			serve_stacks_poll(&sv->c.e[i], false);
+		serve_http_service(h, fds, &pages);
 		check_files(sv);
 		/* a ppoll() that returns ready fds keeps the signals that
 		 * came meanwhile pending: let them in now, or busy

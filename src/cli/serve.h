@@ -15,9 +15,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <sonde/sonde.h>
+
 #include "cli.h"
 
-enum serve_kind { SERVE_COUNT, SERVE_HIST, SERVE_LATENCY };
+enum serve_kind { SERVE_COUNT, SERVE_HIST, SERVE_LATENCY, SERVE_STACK };
 
 #define SERVE_MAX_PROBES 64
 #define SERVE_MAX_LABELS (SONDE_AGG_MAX_KEYS - 1)
@@ -40,6 +42,8 @@ struct serve_entry {
 	int line;			/* where it starts in the file */
 	char *error;			/* why it does not run, or NULL */
 	struct serve_table *t;		/* its kernel table once opened */
+	enum sonde_call_graph call_graph; /* stack */
+	struct serve_stacks *st;	/* stack: its counted stacks */
 };
 
 struct serve_config {
@@ -124,6 +128,66 @@ void serve_buf_escaped(struct serve_buf *b, const char *s, bool label);
  * kernel now, and sonde's own health metrics. */
 void serve_metrics_write(struct serve_config *c, struct serve_buf *b);
 
+/* serve_stack.c */
+/* One frame of a location: a function (inlined ones first). */
+struct serve_line {
+	char *func, *file; /* file "" when not known */
+	int line;
+};
+struct serve_loc {
+	char *key; /* address and lines, to find it again */
+	uint64_t addr;
+	struct serve_line *lines;
+	int nlines, index;
+};
+struct serve_stack {
+	uint64_t hash, count;
+	int pid, n;
+	uint64_t *frames;
+	int *locs; /* indices into the entry's locs, leaf first */
+};
+struct serve_stacks {
+	uint64_t id; /* kept across a reload with the entry */
+	struct sonde_session *s;
+	struct serve_stack **stacks;
+	size_t nstacks, stack_cap;
+	int *slots; /* hash of stacks: index + 1, 0 empty */
+	size_t cap;
+	struct serve_loc **locs;
+	size_t nlocs, loc_cap;
+	void *loc_tree;
+	uint64_t no_stack, no_memory;
+};
+/* Start the stack entry's probes; on failure e->error says why. */
+int serve_stacks_open(struct serve_entry *e, const struct cli_opts *o);
+void serve_stacks_close(struct serve_entry *e);
+int serve_stacks_fd(const struct serve_entry *e);
+/* Count the events waiting (all: every one buffered, now). */
+void serve_stacks_poll(struct serve_entry *e, bool all);
+
+/* serve_pprof.c */
+/* GET /debug/pprof/profile?seconds=N: the HTTP status and, on success,
+ * a snapshot of the counts now in *snap and the seconds to wait; on
+ * error the reason in msg. */
+int serve_pprof_start(struct serve_config *c, const char *query, void **snap,
+		      int *seconds, char *msg, size_t len);
+/* The profile of the counts' growth since snap, gzipped, into b; frees
+ * snap. 0 or -ENOMEM. */
+int serve_pprof_end(struct serve_config *c, void *snap, int seconds,
+		    struct serve_buf *b);
+void serve_pprof_free(void *snap);
+
+/* What the HTTP server serves. */
+struct serve_pages {
+	void (*metrics)(struct serve_buf *b, void *ctx);
+	int (*profile_start)(const char *query, void **snap, int *seconds,
+			     char *msg, size_t len, void *ctx);
+	int (*profile_end)(void *snap, int seconds, struct serve_buf *b,
+			   void *ctx);
+	void (*profile_free)(void *snap);
+	void *ctx;
+};
+
 /* serve_http.c */
 struct serve_http;
 /* Listen on ADDR:PORT (IPv4 or [IPv6]); NULL after printing why, with
@@ -135,8 +199,7 @@ int serve_http_nfds(const struct serve_http *h);
 void serve_http_pollfds(struct serve_http *h, struct pollfd *fds);
 /* After poll(): accept, read, answer; page() writes /metrics' body. */
 void serve_http_service(struct serve_http *h, const struct pollfd *fds,
-			void (*page)(struct serve_buf *b, void *ctx),
-			void *ctx);
+			const struct serve_pages *pages);
 
 int cmd_serve(int argc, char **argv);
 

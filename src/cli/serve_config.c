@@ -90,8 +90,17 @@ static void setting(struct serve_entry *e, int line, const char *key,
 			e->kind = SERVE_HIST;
 		else if (!strcmp(v, "latency"))
 			e->kind = SERVE_LATENCY;
+		else if (!strcmp(v, "stack"))
+			e->kind = SERVE_STACK;
 		else
-			entry_error(e, line, "kind takes count, hist or latency, not '%s'", v);
+			entry_error(e, line, "kind takes count, hist, latency or stack, not '%s'", v);
+	} else if (!strcmp(key, "call-graph")) {
+		if (!strcmp(v, "fp"))
+			e->call_graph = SONDE_CALL_GRAPH_FP;
+		else if (!strcmp(v, "dwarf"))
+			e->call_graph = SONDE_CALL_GRAPH_DWARF;
+		else
+			entry_error(e, line, "call-graph takes fp or dwarf, not '%s'", v);
 	} else if (!strcmp(key, "help")) {
 		set_str(&e->help, v);
 	} else if (!strcmp(key, "unit")) {
@@ -141,7 +150,11 @@ static void entry_check(struct serve_config *c, struct serve_entry *e)
 	if (e->kind == SERVE_LATENCY && !*e->unit)
 		set_str(&e->unit, "seconds");
 	if ((int)e->kind < 0)
-		entry_error(e, e->line, "no kind (count, hist or latency)");
+		entry_error(e, e->line, "no kind (count, hist, latency or stack)");
+	else if (e->kind == SERVE_STACK && (e->nlabels || e->value || e->linear))
+		entry_error(e, e->line, "a stack takes no labels, value or linear");
+	else if (e->kind != SERVE_STACK && e->call_graph)
+		entry_error(e, e->line, "call-graph is for a stack");
 	else if (!e->nprobes)
 		entry_error(e, e->line, "no probe");
 	else if (e->kind == SERVE_HIST && !e->value)
@@ -259,6 +272,7 @@ static void entry_free(struct serve_entry *e)
 	int i;
 
 	serve_table_close(e);
+	serve_stacks_close(e);
 	for (i = 0; i < e->nprobes; i++)
 		free(e->probes[i]);
 	for (i = 0; i < e->nlabels; i++)
@@ -294,7 +308,8 @@ bool serve_entry_same(const struct serve_entry *a, const struct serve_entry *b)
 	    !same_str(a->unit, b->unit) || a->kind != b->kind ||
 	    a->nprobes != b->nprobes || a->nlabels != b->nlabels ||
 	    !same_str(a->value, b->value) || a->linear != b->linear ||
-	    a->max_series != b->max_series || a->error || b->error)
+	    a->max_series != b->max_series ||
+	    a->call_graph != b->call_graph || a->error || b->error)
 		return false;
 	if (a->linear && (a->min != b->min || a->max != b->max ||
 			  a->step != b->step))

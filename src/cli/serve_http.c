@@ -32,6 +32,9 @@ struct conn {
 	size_t sent;
 	bool replying;
 	time_t since;
+	void *snap;	/* a profile waiting for its seconds */
+	time_t due;
+	int seconds;
 };
 
 struct serve_http {
@@ -96,8 +99,11 @@ out:
 	return h;
 }
 
-static void conn_close(struct conn *c)
+static void conn_close(struct conn *c, const struct serve_pages *pages)
 {
+	if (c->snap && pages)
+		pages->profile_free(c->snap);
+	c->snap = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
 	serve_buf_free(&c->reply);
@@ -113,7 +119,7 @@ void serve_http_close(struct serve_http *h)
 	if (!h)
 		return;
 	for (i = 0; i < MAX_CONNS; i++)
-		conn_close(&h->conns[i]);
+		conn_close(&h->conns[i], NULL);
 	close(h->listen_fd);
 	free(h);
 }
@@ -133,7 +139,7 @@ void serve_http_pollfds(struct serve_http *h, struct pollfd *fds)
 
 		fds[i + 1] = (struct pollfd){
 			.fd = c->fd,
-			.events = c->replying ? POLLOUT : POLLIN,
+			.events = c->snap ? 0 : c->replying ? POLLOUT : POLLIN,
 		};
 	}
 }
@@ -144,9 +150,11 @@ static void reply(struct conn *c, const char *status, const char *type,
 	serve_buf_add(&c->reply,
 		      "HTTP/1.1 %s\r\n"
 		      "Content-Type: %s\r\n"
-		      "Content-Length: %zu\r\n"
+		      "Content-Length: %zu\r\n%s"
 		      "Connection: close\r\n\r\n",
-		      status, type, body->len);
+		      status, type, body->len,
+		      strcmp(type, "application/octet-stream") ? "" :
+		      "Content-Disposition: attachment; filename=\"profile\"\r\n");
 	if (!head && body->len)
 		serve_buf_put(&c->reply, body->p, body->len);
 	c->replying = true;
@@ -162,12 +170,28 @@ static void reply_text(struct conn *c, const char *status, const char *text)
 }
 
 /* The request line, once the headers are in: method, path, version. */
-static void answer(struct conn *c,
-		   void (*page)(struct serve_buf *b, void *ctx), void *ctx)
+/* The profile, once its seconds are over. */
+static void profile_reply(struct conn *c, const struct serve_pages *pages)
 {
-	char method[16], path[1024], version[16];
 	struct serve_buf body = {0};
+	void *snap = c->snap;
+
+	c->snap = NULL;
+	if (pages->profile_end(snap, c->seconds, &body, pages->ctx) || body.failed)
+		reply_text(c, "500 Internal Server Error", "out of memory");
+	else
+		reply(c, "200 OK", "application/octet-stream", &body, false);
+	serve_buf_free(&body);
+	c->since = time(NULL);
+}
+
+static void answer(struct conn *c, const struct serve_pages *pages)
+{
+	char method[16], path[1024], version[16], msg[256];
+	struct serve_buf body = {0};
+	const char *query;
 	bool head;
+	int code;
 
 	if (sscanf(c->req, "%15s %1023s HTTP/%15s", method, path, version) != 3 ||
 	    strncmp(version, "1.", 2)) {
@@ -179,8 +203,19 @@ static void answer(struct conn *c,
 		reply_text(c, "405 Method Not Allowed", "only GET");
 		return;
 	}
-	/* the query (?...) is not used */
+	query = path[strcspn(path, "?")] ? path + strcspn(path, "?") + 1 : "";
 	path[strcspn(path, "?")] = '\0';
+	if (!strcmp(path, "/debug/pprof/profile")) {
+		code = pages->profile_start(query, &c->snap, &c->seconds, msg,
+					    sizeof(msg), pages->ctx);
+		if (code == 200)
+			c->due = time(NULL) + c->seconds;
+		else
+			reply_text(c, code == 404 ? "404 Not Found" :
+				      code == 400 ? "400 Bad Request" :
+				      "500 Internal Server Error", msg);
+		return;
+	}
 	if (!strcmp(path, "/")) {
 		reply_text(c, "200 OK", "sonde serve: the metrics are at /metrics");
 		return;
@@ -189,7 +224,7 @@ static void answer(struct conn *c,
 		reply_text(c, "404 Not Found", "not found: the metrics are at /metrics");
 		return;
 	}
-	page(&body, ctx);
+	pages->metrics(&body, pages->ctx);
 	if (body.failed)
 		reply_text(c, "500 Internal Server Error", "out of memory");
 	else
@@ -215,21 +250,20 @@ static void accept_new(struct serve_http *h)
 	}
 }
 
-static void conn_read(struct conn *c,
-		      void (*page)(struct serve_buf *b, void *ctx), void *ctx)
+static void conn_read(struct conn *c, const struct serve_pages *pages)
 {
 	ssize_t n = read(c->fd, c->req + c->got, sizeof(c->req) - 1 - c->got);
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		conn_close(c);
+		conn_close(c, pages);
 		return;
 	}
 	c->got += (size_t)n;
 	c->req[c->got] = '\0';
 	if (strstr(c->req, "\r\n\r\n") || strstr(c->req, "\n\n"))
-		answer(c, page, ctx);
+		answer(c, pages);
 	else if (c->got == sizeof(c->req) - 1)
 		reply_text(c, "431 Request Header Fields Too Large",
 			   "request too large");
@@ -243,19 +277,18 @@ static void conn_write(struct conn *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
-		conn_close(c);
+		conn_close(c, NULL);
 		return;
 	}
 	c->sent += (size_t)n;
 	if (c->sent == c->reply.len) {
 		shutdown(c->fd, SHUT_WR);
-		conn_close(c);
+		conn_close(c, NULL);
 	}
 }
 
 void serve_http_service(struct serve_http *h, const struct pollfd *fds,
-			void (*page)(struct serve_buf *b, void *ctx),
-			void *ctx)
+			const struct serve_pages *pages)
 {
 	time_t now = time(NULL);
 	int i;
@@ -266,14 +299,16 @@ void serve_http_service(struct serve_http *h, const struct pollfd *fds,
 
 		if (c->fd < 0 || fds[i + 1].fd != c->fd)
 			continue;
-		if (ev & (POLLERR | POLLNVAL))
-			conn_close(c);
+		if (ev & (POLLERR | POLLNVAL | (c->snap ? POLLHUP : 0)))
+			conn_close(c, pages);
+		else if (c->snap && now >= c->due)
+			profile_reply(c, pages);
 		else if (c->replying && (ev & POLLOUT))
 			conn_write(c);
-		else if (!c->replying && (ev & (POLLIN | POLLHUP)))
-			conn_read(c, page, ctx);
-		if (c->fd >= 0 && now - c->since > CONN_TIMEOUT)
-			conn_close(c);
+		else if (!c->replying && !c->snap && (ev & (POLLIN | POLLHUP)))
+			conn_read(c, pages);
+		if (c->fd >= 0 && !c->snap && now - c->since > CONN_TIMEOUT)
+			conn_close(c, pages);
 	}
 	if (fds[0].revents & POLLIN)
 		accept_new(h);

@@ -33,7 +33,7 @@ struct conn {
 	bool replying;
 	time_t since;
 	void *snap;	/* a profile waiting for its seconds */
-	time_t due;
+	uint64_t due_ms; /* CLOCK_MONOTONIC */
 	int seconds;
 };
 
@@ -97,6 +97,14 @@ out:
 		freeaddrinfo(ai);
 	free(host);
 	return h;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void conn_close(struct conn *c, const struct serve_pages *pages)
@@ -209,7 +217,7 @@ static void answer(struct conn *c, const struct serve_pages *pages)
 		code = pages->profile_start(query, &c->snap, &c->seconds, msg,
 					    sizeof(msg), pages->ctx);
 		if (code == 200)
-			c->due = time(NULL) + c->seconds;
+			c->due_ms = now_ms() + (uint64_t)c->seconds * 1000;
 		else
 			reply_text(c, code == 404 ? "404 Not Found" :
 				      code == 400 ? "400 Bad Request" :
@@ -301,7 +309,7 @@ void serve_http_service(struct serve_http *h, const struct pollfd *fds,
 			continue;
 		if (ev & (POLLERR | POLLNVAL | (c->snap ? POLLHUP : 0)))
 			conn_close(c, pages);
-		else if (c->snap && now >= c->due)
+		else if (c->snap && now_ms() >= c->due_ms)
 			profile_reply(c, pages);
 		else if (c->replying && (ev & POLLOUT))
 			conn_write(c);

@@ -1,0 +1,171 @@
+#!/bin/bash
+# tests/run: timeout 240
+# sonde serve's profile endpoint: GET /debug/pprof/profile?seconds=N of a
+# kind stack entry over the flame fixture (main -> outer_a -> mid_b ->
+# leaf_c N times, main -> side_d -> leaf_c M times, main -> outer_a ->
+# leaf_c K times: tests/fixtures/flame.c). The gzipped profile.proto is
+# read by go tool pprof (-traces) and by pprof_decode.py (the wire format
+# by hand); the stacks and counts must be the source's, those of the run
+# during the N seconds only (a run before is left out). /metrics answers
+# while a profile waits; bad seconds= gives 400; no stack entry gives 404;
+# nothing left behind.
+. "$(dirname "$0")/lib.sh"
+require_root
+require_uprobes
+require_file "$SONDE" "$FIXTURES/flame"
+if ! command -v python3 >/dev/null; then
+	skip "$T_NAME" "no python3 (scripts/setup-deps installs it)"
+	finish
+fi
+DECODE=$(dirname "$0")/pprof_decode.py
+bin=$(readlink -f "$FIXTURES/flame")
+hygiene_begin
+
+read -r port port2 < <(python3 -c '
+import socket
+s = [socket.socket() for _ in range(2)]
+for x in s: x.bind(("127.0.0.1", 0))
+print(*[x.getsockname()[1] for x in s])')
+
+# get PORT PATH FILE: GET PATH into FILE; prints "STATUS TYPE|DISPOSITION"
+get()
+{
+	python3 - "$@" <<'EOF'
+import sys, urllib.request, urllib.error
+try:
+    r = urllib.request.urlopen("http://127.0.0.1:%s%s" % tuple(sys.argv[1:3]),
+                               timeout=30)
+except urllib.error.HTTPError as e:
+    r = e
+open(sys.argv[3], "wb").write(r.read())
+print(r.status, "%s|%s" % (r.headers["Content-Type"],
+                           r.headers["Content-Disposition"]))
+EOF
+}
+
+# serve_up PORT CONF ERR: start sonde serve, wait for /metrics; pid in $BG
+serve_up()
+{
+	local n=50
+	start_bg "$SONDE" serve --listen "127.0.0.1:$1" "$2" 2>"$3"
+	until get "$1" /metrics "$T_DIR/m" >/dev/null 2>&1 || [ "$n" -le 0 ]; do
+		sleep 0.2
+		n=$((n - 1))
+	done
+	[ "$n" -gt 0 ]
+}
+
+conf=$T_DIR/serve.conf
+cat >"$conf" <<EOF
+metric flame_stacks
+	kind stack
+	call-graph fp
+	probe u:$bin:leaf_c
+metric flame_calls
+	kind count
+	probe u:$bin:leaf_c
+metric bad_stack
+	kind stack
+	probe u:$bin:leaf_c
+	labels comm
+EOF
+if ! serve_up "$port" "$conf" "$T_DIR/serve.err"; then
+	not_ok "sonde serve with a stack entry answers /metrics" \
+		"$(cat "$T_DIR/serve.err")"
+	finish
+fi
+spid=$BG
+ok "sonde serve with a stack entry answers /metrics"
+expect_grep "a stack with labels: said" \
+	'metric bad_stack: line 8: a stack takes no labels' "$T_DIR/serve.err"
+
+# a run before the profile starts: not in it
+"$bin" 2 2 2
+sleep 0.5
+get "$port" "/debug/pprof/profile?seconds=3" "$T_DIR/p.pb.gz" >"$T_DIR/p.status" &
+gpid=$!
+T_BGPIDS="$T_BGPIDS $gpid"
+sleep 0.7
+N=7 M=4 K=3
+"$bin" $N $M $K
+# /metrics while the profile waits: at once
+t0=$(date +%s%N)
+st=$(get "$port" /metrics "$T_DIR/m1")
+t1=$(date +%s%N)
+expect_eq "/metrics while a profile waits: 200" "${st%% *}" 200
+check "/metrics while a profile waits: within 1 s ($(((t1 - t0) / 1000000)) ms)" \
+	test $(((t1 - t0) / 1000000)) -lt 1000
+wait_exit "$gpid" 15
+expect_eq "profile: 200, application/octet-stream, attachment" \
+	"$(cat "$T_DIR/p.status")" \
+	'200 application/octet-stream|attachment; filename="profile"'
+
+want="__libc_start_call_main;main;outer_a;leaf_c $K
+__libc_start_call_main;main;outer_a;mid_b;leaf_c $N
+__libc_start_call_main;main;side_d;leaf_c $M"
+python3 "$DECODE" "$T_DIR/p.pb.gz" >"$T_DIR/p.json"
+got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k, v in sorted(d["stacks"].items()): print(k, v)' "$T_DIR/p.json")
+expect_eq "pprof_decode.py: the stacks and counts of the run in the window" \
+	"$got" "$want"
+got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+print(d["sample_type"], repr(d["string_table_first"]), d["errors"],
+      2.5e9 < d["duration_nanos"] < 4.5e9)' "$T_DIR/p.json")
+expect_eq "pprof_decode.py: samples/count, \"\" first, no dangling ids, ~3 s" \
+	"$got" "[['samples', 'count']] '' [] True"
+
+# go tool pprof (-traces: each sample's count, then its frames leaf first)
+if command -v go >/dev/null; then
+	HOME=$T_DIR go tool pprof -traces "$T_DIR/p.pb.gz" >"$T_DIR/traces" \
+		2>"$T_DIR/traces.err"
+	got=$(python3 -c '
+import re, sys
+out, cur = [], None
+for l in open(sys.argv[1]):
+    if l.startswith("-----"):
+        if cur: out.append(cur)
+        cur = None
+        continue
+    m = re.match(r"\s+(\d+)\s+(\S+)$", l)
+    if m:
+        cur = [int(m.group(1)), [m.group(2)]]
+    elif cur and l.strip():
+        cur[1].append(l.strip())
+if cur: out.append(cur)
+for n, f in sorted((";".join(reversed(f)), n) for n, f in out): print(n, f)
+' "$T_DIR/traces")
+	expect_eq "go tool pprof -traces: the same stacks and counts" "$got" "$want"
+else
+	skip "go tool pprof reads it" "no go (scripts/setup-deps installs golang-go)"
+fi
+
+for q in seconds=abc seconds=0 seconds=301 "seconds=5x"; do
+	st=$(get "$port" "/debug/pprof/profile?$q" "$T_DIR/bad")
+	expect_eq "?$q: 400" "${st%% *}" 400
+done
+kill -TERM "$spid"
+wait_exit "$spid" 10
+expect_eq "SIGTERM: status 0" "$RC" 0
+
+# no stack entry: 404, said
+cat >"$T_DIR/count.conf" <<EOF
+metric flame_calls
+	kind count
+	probe u:$bin:leaf_c
+EOF
+if serve_up "$port2" "$T_DIR/count.conf" "$T_DIR/count.err"; then
+	st=$(get "$port2" "/debug/pprof/profile?seconds=1" "$T_DIR/none")
+	expect_eq "no stack entry: 404" "${st%% *}" 404
+	expect_grep "no stack entry: said" 'no running entry of kind stack' \
+		"$T_DIR/none"
+	kill -TERM "$BG"
+	wait_exit "$BG" 10
+else
+	not_ok "sonde serve with a count entry" "$(cat "$T_DIR/count.err")"
+fi
+hygiene_check "hygiene: uprobe/kprobe/dynamic events and instances as found"
+finish

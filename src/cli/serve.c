@@ -28,7 +28,8 @@ static void usage(FILE *out)
 {
 	fprintf(out, "usage: sonde serve --listen ADDR:PORT CONFIG [options]\n"
 		     "  export counts and histograms kept in the kernel to Prometheus\n"
-		     "  (GET /metrics); SIGHUP reloads CONFIG (sonde-serve(1))\n");
+		     "  (GET /metrics), and call stacks to pprof\n"
+		     "  (GET /debug/pprof/profile); SIGHUP reloads CONFIG (sonde-serve(1))\n");
 	cli_options_help(out, CMD_SERVE);
 }
 

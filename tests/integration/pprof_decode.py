@@ -3,7 +3,8 @@
 """pprof_decode.py FILE: a gzipped pprof profile (profile.proto of
 github.com/google/pprof) decoded by hand from the protobuf wire format, as
 JSON: {"sample_type": [[type, unit]...], "stacks": {"root;...;leaf": value},
-"functions": [...], "string_table_first": "", "errors": [...]}. A sample's
+"functions": [...], "lines": [[function, file, line]...],
+"string_table_first": "", "errors": [...]}. A sample's
 stack is its location ids (leaf first) turned into the function names of
 their lines (inlined first), printed root first. Written apart from sonde's
 encoder to check it."""
@@ -76,7 +77,7 @@ def main():
         m = msg(v)
         funcs[one(m, 1)] = {"name": s(one(m, 2)), "file": s(one(m, 4)),
                             "start_line": one(m, 5)}
-    locs = {}
+    locs, where = {}, set()
     for _, v in p.get(4, []):
         m = msg(v)
         lines = []
@@ -87,6 +88,7 @@ def main():
                 errors.append("function %d not defined" % fid)
                 continue
             lines.append(funcs[fid]["name"])
+            where.add((funcs[fid]["name"], funcs[fid]["file"], one(lm, 2)))
         locs[one(m, 1)] = {"address": one(m, 3), "lines": lines}
     stacks = {}
     for _, v in p.get(2, []):
@@ -108,7 +110,8 @@ def main():
     json.dump({"sample_type": types, "stacks": stacks,
                "functions": sorted(f["name"] for f in funcs.values()),
                "string_table_first": strings[0] if strings else None,
-               "duration_nanos": one(p, 10), "errors": errors},
+               "duration_nanos": one(p, 10), "errors": errors,
+               "lines": sorted(where)},
               sys.stdout, indent=1, sort_keys=True)
     print()
 

@@ -8,6 +8,7 @@
 # by hand); the stacks and counts must be the source's, those of the run
 # during the N seconds only (a run before is left out). /metrics answers
 # while a profile waits; bad seconds= gives 400; no stack entry gives 404;
+# with call-graph dwarf each caller's line is its call's in flame.c;
 # nothing left behind.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -166,6 +167,50 @@ if serve_up "$port2" "$T_DIR/count.conf" "$T_DIR/count.err"; then
 	wait_exit "$BG" 10
 else
 	not_ok "sonde serve with a count entry" "$(cat "$T_DIR/count.err")"
+fi
+
+# call-graph dwarf: the same stacks (below main: libc's start), each
+# caller's frame at the line of its call in flame.c (grep's numbers)
+cat >"$T_DIR/dwarf.conf" <<EOF
+metric flame_stacks
+	kind stack
+	call-graph dwarf
+	probe u:$bin:leaf_c
+EOF
+if serve_up "$port2" "$T_DIR/dwarf.conf" "$T_DIR/dwarf.err"; then
+	get "$port2" "/debug/pprof/profile?seconds=2" "$T_DIR/d.pb.gz" \
+		>"$T_DIR/d.status" &
+	gpid=$!
+	T_BGPIDS="$T_BGPIDS $gpid"
+	sleep 0.5
+	"$bin" $N $M $K
+	wait_exit "$gpid" 15
+	python3 "$DECODE" "$T_DIR/d.pb.gz" >"$T_DIR/d.json"
+	got=$(python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+for k, v in sorted(d["stacks"].items()): print(k[k.index(";main;") + 1:], v)
+print(sorted("%s:%d" % (f, l) for f, fi, l in d["lines"]
+             if fi.endswith("flame.c") and f != "leaf_c"))' "$T_DIR/d.json")
+	src=$(dirname "$0")/../fixtures/flame.c
+	at()
+	{
+		grep -n "$1" "$src" | cut -d: -f1
+	}
+	lines=$(python3 -c 'import sys; print(sorted(sys.argv[1:]))' \
+		"main:$(at 'outer_a(i, 1);')" "main:$(at 'side_d(i);')" \
+		"main:$(at 'outer_a(i, 0);')" "mid_b:$(at '^	leaf_c(i);' | head -1)" \
+		"outer_a:$(at 'mid_b(i);')" "outer_a:$(at '		leaf_c(i);')" \
+		"side_d:$(at '^	leaf_c(i);' | tail -1)")
+	expect_eq "call-graph dwarf: the stacks, counts and call lines" "$got" \
+		"main;outer_a;leaf_c $K
+main;outer_a;mid_b;leaf_c $N
+main;side_d;leaf_c $M
+$lines"
+	kill -TERM "$BG"
+	wait_exit "$BG" 10
+else
+	not_ok "sonde serve with a dwarf stack entry" "$(cat "$T_DIR/dwarf.err")"
 fi
 hygiene_check "hygiene: uprobe/kprobe/dynamic events and instances as found"
 finish

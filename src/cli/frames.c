@@ -72,3 +72,13 @@ void cli_frame_name(char *buf)
 	if (p && p != buf && p[3] && !p[3 + strspn(p + 3, "0123456789abcdef")])
 		*p = '\0';
 }
+
+uint64_t cli_stack_hash(int pid, const uint64_t *f, int n)
+{
+	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)pid;
+	int i;
+
+	for (i = 0; i < n; i++)
+		h = (h ^ f[i]) * 0x100000001b3ULL;
+	return h ^ (h >> 29);
+}

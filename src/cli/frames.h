@@ -19,5 +19,7 @@ void cli_frame_texts(const struct sonde_event *ev, const uint64_t *frames,
 		     void *ctx);
 /* "func+0x1a (x.so)" -> "func", in place. */
 void cli_frame_name(char *buf);
+/* A hash of a process's stack (its frames' addresses). */
+uint64_t cli_stack_hash(int pid, const uint64_t *f, int n);
 
 #endif

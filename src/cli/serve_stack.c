@@ -20,16 +20,6 @@
 
 static uint64_t next_id = 1;
 
-static uint64_t stack_hash(int pid, const uint64_t *f, int n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)pid;
-	int i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ f[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
 static int loc_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct serve_loc *)a)->key,
@@ -211,7 +201,7 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 		st->no_stack++;
 		return 0;
 	}
-	h = stack_hash(pid, frames, n);
+	h = cli_stack_hash(pid, frames, n);
 	if ((st->nstacks + 1) * 2 > st->cap && grow_slots(st))
 		goto lost;
 	for (j = h & (st->cap - 1); st->slots[j]; j = (j + 1) & (st->cap - 1)) {

@@ -38,16 +38,6 @@ static void usage(FILE *out)
 	cli_options_help(out, CMD_STACK);
 }
 
-static uint64_t stack_hash(int pid, const uint64_t *f, int n)
-{
-	uint64_t h = 0xcbf29ce484222325ULL ^ (uint64_t)pid;
-	int i;
-
-	for (i = 0; i < n; i++)
-		h = (h ^ f[i]) * 0x100000001b3ULL;
-	return h ^ (h >> 29);
-}
-
 struct fold_frame {
 	char *texts[33]; /* one address's frames, innermost first */
 	int n;
@@ -97,7 +87,7 @@ static const char *lookup(struct stack_ctx *c, const struct sonde_event *ev,
 			  const uint64_t *frames, int n)
 {
 	int pid = sonde_event__pid(ev);
-	uint64_t h = stack_hash(pid, frames, n);
+	uint64_t h = cli_stack_hash(pid, frames, n);
 	struct seen *s, *grown;
 	size_t j, i;
 

@@ -366,7 +366,7 @@ until grep -q 'metrics running' "$T_DIR/bad.err" || [ "$n" -le 0 ]; do
 done
 expect_eq "bad entries: what is said, with the lines" \
 	"$(sed -n 's/^sonde: .*bad.conf: metric //p' "$T_DIR/bad.err")" \
-	"no_kind: line 4: no kind (count, hist or latency)
+	"no_kind: line 4: no kind (count, hist, latency or stack)
 hist_without_value: line 6: a hist needs 'value FIELD'
 ok_one: line 9: metric 'ok_one' is defined twice (line 1)
 unknown_setting: line 14: unknown setting 'colour'

@@ -8,7 +8,7 @@
 # by hand); the stacks and counts must be the source's, those of the run
 # during the N seconds only (a run before is left out). /metrics answers
 # while a profile waits; bad seconds= gives 400; no stack entry gives 404;
-# with call-graph dwarf each caller's line is its call's in flame.c;
+# a SIGHUP while a profile waits keeps the counts; with call-graph dwarf each caller's line is its call's in flame.c;
 # nothing left behind.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -148,6 +148,27 @@ for q in seconds=abc seconds=0 seconds=301 "seconds=5x"; do
 	st=$(get "$port" "/debug/pprof/profile?$q" "$T_DIR/bad")
 	expect_eq "?$q: 400" "${st%% *}" 400
 done
+
+# SIGHUP while a profile waits: the unchanged stack entry keeps its
+# counts, the profile is still the growth over its seconds
+get "$port" "/debug/pprof/profile?seconds=3" "$T_DIR/h.pb.gz" >"$T_DIR/h.status" &
+gpid=$!
+T_BGPIDS="$T_BGPIDS $gpid"
+sleep 0.5
+"$bin" 1 1 1
+kill -HUP "$spid"
+sleep 0.5
+"$bin" 1 2 0
+wait_exit "$gpid" 15
+expect_grep "SIGHUP: kept" 'reloading' "$T_DIR/serve.err"
+got=$(python3 "$DECODE" "$T_DIR/h.pb.gz" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k, v in sorted(d["stacks"].items()): print(k, v)')
+expect_eq "SIGHUP while a profile waits: the runs before and after it" "$got" \
+	"__libc_start_call_main;main;outer_a;leaf_c 1
+__libc_start_call_main;main;outer_a;mid_b;leaf_c 2
+__libc_start_call_main;main;side_d;leaf_c 3"
 kill -TERM "$spid"
 wait_exit "$spid" 10
 expect_eq "SIGTERM: status 0" "$RC" 0

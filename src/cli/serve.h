@@ -164,6 +164,9 @@ void serve_stacks_close(struct serve_entry *e);
 int serve_stacks_fd(const struct serve_entry *e);
 /* Count the events waiting (all: every one buffered, now). */
 void serve_stacks_poll(struct serve_entry *e, bool all);
+/* The probes in place, and the hits not counted: dropped by the kernel
+ * (a full buffer), without a stack, or out of memory. */
+int serve_stacks_stats(const struct serve_entry *e, uint64_t *lost);
 
 /* serve_pprof.c */
 /* GET /debug/pprof/profile?seconds=N: the HTTP status and, on success,

@@ -301,8 +301,9 @@ static const struct {
 static uint64_t health_value(const struct serve_entry *e, enum health_what w)
 {
 	const struct serve_table *t = e->t;
-	uint64_t lost, faults;
-	int probes = serve_table_stats(e, &lost, &faults);
+	uint64_t lost, faults = 0;
+	int probes = t ? serve_table_stats(e, &lost, &faults)
+		       : serve_stacks_stats(e, &lost);
 
 	switch (w) {
 	case H_PROBES:
@@ -336,7 +337,9 @@ static void health(struct serve_buf *b, struct serve_config *c)
 			      health_families[w].name, health_families[w].help,
 			      health_families[w].name, health_families[w].type);
 		for (i = 0; i < c->n; i++) {
-			if (!c->e[i].t)
+			/* a stack entry: its probes and lost hits */
+			if (!c->e[i].t && (!c->e[i].st ||
+					   (w != H_PROBES && w != H_LOST)))
 				continue;
 			serve_buf_add(b, "%s{metric=\"", health_families[w].name);
 			serve_buf_escaped(b, c->e[i].name, true);

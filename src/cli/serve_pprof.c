@@ -6,10 +6,12 @@
  * pprof proto/profile.proto) gzipped: sample_type samples/count, a sample
  * per stack (location ids leaf first, value its count), a location per
  * address with its lines (inlined functions first), functions, and the
- * string table ("" first). The protobuf wire format is written here: a
+ * string table ("" first); a comment per entry that lost hits in the
+ * window. The protobuf wire format is written here: a
  * varint, a key (field << 3 | wire type), length-delimited messages.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <search.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +24,7 @@
 #define SECONDS_MAX 300
 
 struct snap_table {
-	uint64_t id;
+	uint64_t id, lost;
 	size_t n;
 	uint64_t *counts;
 };
@@ -83,6 +85,7 @@ int serve_pprof_start(struct serve_config *c, const char *query, void **out,
 			continue;
 		serve_stacks_poll(&c->e[i], true);
 		t->id = st->id;
+		serve_stacks_stats(&c->e[i], &t->lost);
 		t->counts = calloc(st->nstacks ? st->nstacks : 1, sizeof(*t->counts));
 		if (!t->counts)
 			goto nomem;
@@ -295,7 +298,8 @@ int serve_pprof_end(struct serve_config *c, void *p, int seconds,
 	struct snap *s = p;
 	struct enc x = {0};
 	struct timespec now;
-	uint64_t base = 0;
+	uint64_t base = 0, lost;
+	char *note;
 	int i, k, err;
 
 	clock_gettime(CLOCK_REALTIME, &now);
@@ -314,6 +318,14 @@ int serve_pprof_end(struct serve_config *c, void *p, int seconds,
 				t = &s->t[k];
 		table(&x, st, t, base);
 		base += st->nlocs;
+		serve_stacks_stats(&c->e[i], &lost);
+		lost -= t && lost >= t->lost ? t->lost : 0;
+		if (lost && asprintf(&note, "%s: %" PRIu64 " hits not counted "
+				     "(lost, or without a stack)",
+				     c->e[i].name, lost) >= 0) {
+			pb_int(&x.out, 13, str(&x, note));
+			free(note);
+		}
 	}
 	pb_int(&x.out, 9, (uint64_t)s->start.tv_sec * 1000000000 +
 				   (uint64_t)s->start.tv_nsec);

@@ -316,6 +316,19 @@ int serve_stacks_fd(const struct serve_entry *e)
 	return e->st ? sonde_session__fd(e->st->s) : -1;
 }
 
+int serve_stacks_stats(const struct serve_entry *e, uint64_t *lost)
+{
+	struct sonde_stats ss = {.sz = sizeof(ss)};
+
+	*lost = 0;
+	if (!e->st)
+		return -1;
+	if (!sonde_session__stats(e->st->s, &ss))
+		*lost = ss.lost;
+	*lost += e->st->no_stack + e->st->no_memory;
+	return sonde_session__probe_count(e->st->s);
+}
+
 void serve_stacks_poll(struct serve_entry *e, bool all)
 {
 	if (!e->st)

@@ -4,7 +4,7 @@
 github.com/google/pprof) decoded by hand from the protobuf wire format, as
 JSON: {"sample_type": [[type, unit]...], "stacks": {"root;...;leaf": value},
 "functions": [...], "lines": [[function, file, line]...],
-"string_table_first": "", "errors": [...]}. A sample's
+"string_table_first": "", "comments": [...], "errors": [...]}. A sample's
 stack is its location ids (leaf first) turned into the function names of
 their lines (inlined first), printed root first. Written apart from sonde's
 encoder to check it."""
@@ -111,6 +111,8 @@ def main():
                "functions": sorted(f["name"] for f in funcs.values()),
                "string_table_first": strings[0] if strings else None,
                "duration_nanos": one(p, 10), "errors": errors,
+               "comments": [s(i) for wt, b in p.get(13, [])
+                            for i in packed(wt, b)],
                "lines": sorted(where)},
               sys.stdout, indent=1, sort_keys=True)
     print()

@@ -7,9 +7,10 @@
 # read by go tool pprof (-traces) and by pprof_decode.py (the wire format
 # by hand); the stacks and counts must be the source's, those of the run
 # during the N seconds only (a run before is left out). /metrics answers
-# while a profile waits; bad seconds= gives 400; no stack entry gives 404;
-# a SIGHUP while a profile waits keeps the counts; with call-graph dwarf each caller's line is its call's in flame.c;
-# nothing left behind.
+# while a profile waits, with the entry's probes and lost hits; bad
+# seconds= gives 400; no stack entry gives 404; a SIGHUP while a profile
+# waits keeps the counts; with call-graph dwarf each caller's line is its
+# call's in flame.c; nothing left behind.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -115,9 +116,13 @@ got=$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(d["sample_type"], repr(d["string_table_first"]), d["errors"],
-      2.5e9 < d["duration_nanos"] < 4.5e9)' "$T_DIR/p.json")
-expect_eq "pprof_decode.py: samples/count, \"\" first, no dangling ids, ~3 s" \
-	"$got" "[['samples', 'count']] '' [] True"
+      2.5e9 < d["duration_nanos"] < 4.5e9, d["comments"])' "$T_DIR/p.json")
+expect_eq "pprof_decode.py: samples/count, \"\" first, no dangling ids, ~3 s, no hits lost" \
+	"$got" "[['samples', 'count']] '' [] True []"
+expect_grep "/metrics: the stack entry's probes" \
+	'^sonde_probes_attached{metric="flame_stacks"} 1$' "$T_DIR/m1"
+expect_grep "/metrics: the stack entry's lost hits" \
+	'^sonde_events_lost_total{metric="flame_stacks"} 0$' "$T_DIR/m1"
 
 # go tool pprof (-traces: each sample's count, then its frames leaf first)
 if command -v go >/dev/null; then

@@ -35,6 +35,7 @@ struct conn {
 	void *snap;	/* a profile waiting for its seconds */
 	uint64_t due_ms; /* CLOCK_MONOTONIC */
 	int seconds;
+	bool head;
 };
 
 struct serve_http {
@@ -188,7 +189,7 @@ static void profile_reply(struct conn *c, const struct serve_pages *pages)
 	if (pages->profile_end(snap, c->seconds, &body, pages->ctx) || body.failed)
 		reply_text(c, "500 Internal Server Error", "out of memory");
 	else
-		reply(c, "200 OK", "application/octet-stream", &body, false);
+		reply(c, "200 OK", "application/octet-stream", &body, c->head);
 	serve_buf_free(&body);
 	c->since = time(NULL);
 }
@@ -216,6 +217,7 @@ static void answer(struct conn *c, const struct serve_pages *pages)
 	if (!strcmp(path, "/debug/pprof/profile")) {
 		code = pages->profile_start(query, &c->snap, &c->seconds, msg,
 					    sizeof(msg), pages->ctx);
+		c->head = head;
 		if (code == 200)
 			c->due_ms = now_ms() + (uint64_t)c->seconds * 1000;
 		else

@@ -156,7 +156,8 @@ struct serve_stacks {
 	struct serve_loc **locs;
 	size_t nlocs, loc_cap;
 	void *loc_tree;
-	uint64_t no_stack, no_memory;
+	size_t max; /* distinct stacks kept (max-series) */
+	uint64_t no_stack, no_memory, over;
 };
 /* Start the stack entry's probes; on failure e->error says why. */
 int serve_stacks_open(struct serve_entry *e, const struct cli_opts *o);
@@ -165,7 +166,8 @@ int serve_stacks_fd(const struct serve_entry *e);
 /* Count the events waiting (all: every one buffered, now). */
 void serve_stacks_poll(struct serve_entry *e, bool all);
 /* The probes in place, and the hits not counted: dropped by the kernel
- * (a full buffer), without a stack, or out of memory. */
+ * (a full buffer), without a stack, of stacks past max-series, or out of
+ * memory. */
 int serve_stacks_stats(const struct serve_entry *e, uint64_t *lost);
 
 /* serve_pprof.c */

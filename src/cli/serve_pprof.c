@@ -321,7 +321,7 @@ int serve_pprof_end(struct serve_config *c, void *p, int seconds,
 		serve_stacks_stats(&c->e[i], &lost);
 		lost -= t && lost >= t->lost ? t->lost : 0;
 		if (lost && asprintf(&note, "%s: %" PRIu64 " hits not counted "
-				     "(lost, or without a stack)",
+				     "(lost, without a stack, or past max-series)",
 				     c->e[i].name, lost) >= 0) {
 			pb_int(&x.out, 13, str(&x, note));
 			free(note);

@@ -212,6 +212,10 @@ static int on_event(const struct sonde_event *ev, void *ctx)
 			return 0;
 		}
 	}
+	if (st->nstacks >= st->max) {
+		st->over++;
+		return 0;
+	}
 	if (st->nstacks == st->stack_cap) {
 		size_t cap = st->stack_cap ? st->stack_cap * 2 : 64;
 
@@ -253,6 +257,7 @@ int serve_stacks_open(struct serve_entry *e, const struct cli_opts *o)
 	if (!st)
 		return -ENOMEM;
 	st->id = next_id++;
+	st->max = e->max_series;
 	st->s = sonde_session__open(&so);
 	if (!st->s) {
 		err = -errno;
@@ -325,7 +330,7 @@ int serve_stacks_stats(const struct serve_entry *e, uint64_t *lost)
 		return -1;
 	if (!sonde_session__stats(e->st->s, &ss))
 		*lost = ss.lost;
-	*lost += e->st->no_stack + e->st->no_memory;
+	*lost += e->st->no_stack + e->st->no_memory + e->st->over;
 	return sonde_session__probe_count(e->st->s);
 }
 

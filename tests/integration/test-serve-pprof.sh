@@ -10,7 +10,8 @@
 # while a profile waits, with the entry's probes and lost hits; bad
 # seconds= gives 400; no stack entry gives 404; a SIGHUP while a profile
 # waits keeps the counts; with call-graph dwarf each caller's line is its
-# call's in flame.c; nothing left behind.
+# call's in flame.c; max-series bounds the stacks kept, the hits past it
+# said; nothing left behind.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -237,6 +238,41 @@ $lines"
 	wait_exit "$BG" 10
 else
 	not_ok "sonde serve with a dwarf stack entry" "$(cat "$T_DIR/dwarf.err")"
+fi
+
+# max-series 2: the first two stacks kept (outer_a -> mid_b's N, then
+# side_d's M); the K hits of the third are not counted, and said
+cat >"$T_DIR/max.conf" <<EOF
+metric flame_stacks
+	kind stack
+	call-graph fp
+	max-series 2
+	probe u:$bin:leaf_c
+EOF
+if serve_up "$port2" "$T_DIR/max.conf" "$T_DIR/max.err"; then
+	get "$port2" "/debug/pprof/profile?seconds=2" "$T_DIR/x.pb.gz" \
+		>"$T_DIR/x.status" &
+	gpid=$!
+	T_BGPIDS="$T_BGPIDS $gpid"
+	sleep 0.5
+	"$bin" $N $M $K
+	wait_exit "$gpid" 15
+	got=$(python3 "$DECODE" "$T_DIR/x.pb.gz" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+for k, v in sorted(d["stacks"].items()): print(k, v)
+print(d["comments"])')
+	expect_eq "max-series 2: two stacks, the third's hits said" "$got" \
+		"__libc_start_call_main;main;outer_a;mid_b;leaf_c $N
+__libc_start_call_main;main;side_d;leaf_c $M
+['flame_stacks: $K hits not counted (lost, without a stack, or past max-series)']"
+	get "$port2" /metrics "$T_DIR/mx" >/dev/null
+	expect_grep "max-series 2: /metrics' lost hits" \
+		"^sonde_events_lost_total{metric=\"flame_stacks\"} $K\$" "$T_DIR/mx"
+	kill -TERM "$BG"
+	wait_exit "$BG" 10
+else
+	not_ok "sonde serve with max-series 2" "$(cat "$T_DIR/max.err")"
 fi
 hygiene_check "hygiene: uprobe/kprobe/dynamic events and instances as found"
 finish

@@ -180,8 +180,7 @@ static int loop(struct serve *sv, struct serve_http *h)
 {
 	struct pollfd fds[64];
 	struct timespec tick = {.tv_sec = 1}, fast = {.tv_nsec = 20000000};
-	struct serve_pages pages = {page, profile_start, profile_end,
-				    serve_pprof_free, sv};
+	struct serve_pages pages = {page, profile_start, profile_end, sv};
 	sigset_t block, old;
 	int n = serve_http_nfds(h), all, i;
 

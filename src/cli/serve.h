@@ -189,7 +189,6 @@ struct serve_pages {
 			     char *msg, size_t len, void *ctx);
 	int (*profile_end)(void *snap, int seconds, struct serve_buf *b,
 			   void *ctx);
-	void (*profile_free)(void *snap);
 	void *ctx;
 };
 

@@ -108,10 +108,9 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static void conn_close(struct conn *c, const struct serve_pages *pages)
+static void conn_close(struct conn *c)
 {
-	if (c->snap && pages)
-		pages->profile_free(c->snap);
+	serve_pprof_free(c->snap); /* a profile not sent */
 	c->snap = NULL;
 	if (c->fd >= 0)
 		close(c->fd);
@@ -128,7 +127,7 @@ void serve_http_close(struct serve_http *h)
 	if (!h)
 		return;
 	for (i = 0; i < MAX_CONNS; i++)
-		conn_close(&h->conns[i], NULL);
+		conn_close(&h->conns[i]);
 	close(h->listen_fd);
 	free(h);
 }
@@ -148,7 +147,8 @@ void serve_http_pollfds(struct serve_http *h, struct pollfd *fds)
 
 		fds[i + 1] = (struct pollfd){
 			.fd = c->fd,
-			.events = c->snap ? 0 : c->replying ? POLLOUT : POLLIN,
+			/* a waiting profile: only to see its client go */
+			.events = c->snap ? POLLRDHUP : c->replying ? POLLOUT : POLLIN,
 		};
 	}
 }
@@ -267,7 +267,7 @@ static void conn_read(struct conn *c, const struct serve_pages *pages)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		conn_close(c, pages);
+		conn_close(c);
 		return;
 	}
 	c->got += (size_t)n;
@@ -287,13 +287,13 @@ static void conn_write(struct conn *c)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n < 0) {
-		conn_close(c, NULL);
+		conn_close(c);
 		return;
 	}
 	c->sent += (size_t)n;
 	if (c->sent == c->reply.len) {
 		shutdown(c->fd, SHUT_WR);
-		conn_close(c, NULL);
+		conn_close(c);
 	}
 }
 
@@ -309,8 +309,8 @@ void serve_http_service(struct serve_http *h, const struct pollfd *fds,
 
 		if (c->fd < 0 || fds[i + 1].fd != c->fd)
 			continue;
-		if (ev & (POLLERR | POLLNVAL | (c->snap ? POLLHUP : 0)))
-			conn_close(c, pages);
+		if (ev & (POLLERR | POLLNVAL | (c->snap ? POLLHUP | POLLRDHUP : 0)))
+			conn_close(c);
 		else if (c->snap && now_ms() >= c->due_ms)
 			profile_reply(c, pages);
 		else if (c->replying && (ev & POLLOUT))
@@ -318,7 +318,7 @@ void serve_http_service(struct serve_http *h, const struct pollfd *fds,
 		else if (!c->replying && !c->snap && (ev & (POLLIN | POLLHUP)))
 			conn_read(c, pages);
 		if (c->fd >= 0 && !c->snap && now - c->since > CONN_TIMEOUT)
-			conn_close(c, pages);
+			conn_close(c);
 	}
 	if (fds[0].revents & POLLIN)
 		accept_new(h);

@@ -137,6 +137,7 @@ struct serve_line {
 struct serve_loc {
 	char *key; /* address and lines, to find it again */
 	uint64_t addr;
+	char *object; /* the file's name ("libc.so.6"), "[kernel]", or "" */
 	struct serve_line *lines;
 	int nlines, index;
 };

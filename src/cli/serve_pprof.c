@@ -5,10 +5,11 @@
  * waits in the poll loop), as pprof's profile.proto (github.com/google/
  * pprof proto/profile.proto) gzipped: sample_type samples/count, a sample
  * per stack (location ids leaf first, value its count), a location per
- * address with its lines (inlined functions first), functions, and the
+ * address with its lines (inlined functions first) and its object's
+ * mapping (the file's name, no address range), functions, and the
  * string table ("" first); a comment per entry that lost hits in the
- * window. The protobuf wire format is written here: a
- * varint, a key (field << 3 | wire type), length-delimited messages.
+ * window. The protobuf wire format is written here: a varint, a key
+ * (field << 3 | wire type), length-delimited messages.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -150,8 +151,8 @@ static int interned_cmp(const void *a, const void *b)
 
 struct enc {
 	struct serve_buf out, strings, m, sub;
-	void *strs, *funcs;
-	uint64_t nstrs, nfuncs;
+	void *strs, *funcs, *maps;
+	uint64_t nstrs, nfuncs, nmaps;
 };
 
 /* key's id in tree (a new one: *n + 1, then *isnew); 0 when out of memory. */
@@ -221,6 +222,26 @@ static uint64_t func(struct enc *x, const struct serve_line *l)
 	return id;
 }
 
+/* The mapping of an object (by its file name)'s id, written the first
+ * time: no address range (sonde names the functions itself). */
+static uint64_t mapping(struct enc *x, const char *object)
+{
+	bool isnew;
+	uint64_t id = intern(&x->maps, &x->nmaps, object, &isnew);
+	struct serve_buf m = {0};
+
+	if (!id)
+		x->out.failed = true;
+	if (isnew) {
+		pb_int(&m, 1, id);
+		pb_int(&m, 5, str(x, object));
+		pb_int(&m, 7, 1); /* has_functions */
+		pb_msg(&x->out, 3, &m);
+		serve_buf_free(&m);
+	}
+	return id;
+}
+
 static void free_interned(void *p)
 {
 	struct interned *e = p;
@@ -254,6 +275,8 @@ static void table(struct enc *x, const struct serve_stacks *st,
 		const struct serve_loc *l = st->locs[i];
 
 		pb_int(&x->m, 1, base + i + 1);
+		if (*l->object)
+			pb_int(&x->m, 2, mapping(x, l->object));
 		pb_int(&x->m, 3, l->addr);
 		for (j = 0; j < l->nlines; j++) {
 			pb_int(&x->sub, 1, func(x, &l->lines[j]));
@@ -340,6 +363,7 @@ int serve_pprof_end(struct serve_config *c, void *p, int seconds,
 	err = x.out.failed || x.strings.failed ? -ENOMEM : gzip_into(b, &x.out);
 	tdestroy(x.strs, free_interned);
 	tdestroy(x.funcs, free_interned);
+	tdestroy(x.maps, free_interned);
 	serve_buf_free(&x.out);
 	serve_buf_free(&x.strings);
 	serve_buf_free(&x.m);

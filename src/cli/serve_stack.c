@@ -37,6 +37,7 @@ static void loc_free(struct serve_loc *l)
 		free(l->lines[j].file);
 	}
 	free(l->lines);
+	free(l->object);
 	free(l->key);
 	free(l);
 }
@@ -51,7 +52,7 @@ static char *loc_key(const struct serve_loc *l)
 
 	if (!f)
 		return NULL;
-	fprintf(f, "%" PRIx64, l->addr);
+	fprintf(f, "%" PRIx64 "|%s", l->addr, l->object);
 	for (j = 0; j < l->nlines; j++)
 		fprintf(f, "|%s|%s|%d", l->lines[j].func, l->lines[j].file,
 			l->lines[j].line);
@@ -60,6 +61,27 @@ static char *loc_key(const struct serve_loc *l)
 		return NULL;
 	}
 	return key;
+}
+
+/* The file of a symbolized user frame, "func+0x1a (x.so)": the last
+ * " (...)" (C++ names hold " (" too); "" when none. */
+static const char *object_of(const char *buf)
+{
+	size_t len = strlen(buf);
+	const char *p = NULL, *q = buf;
+	static char file[256];
+
+	if (!len || buf[len - 1] != ')')
+		return "";
+	while ((q = strstr(q, " ("))) {
+		p = q;
+		q++;
+	}
+	if (!p || (size_t)(buf + len - 1 - (p + 2)) >= sizeof(file))
+		return "";
+	memcpy(file, p + 2, buf + len - 1 - (p + 2));
+	file[buf + len - 1 - (p + 2)] = '\0';
+	return file;
 }
 
 /* frames[i] as a location (the first kframes are kernel frames): with
@@ -81,6 +103,7 @@ static struct serve_loc *loc_new(const struct sonde_event *ev,
 	}
 	l->addr = frames[i];
 	sonde_event__symbolize(ev, frames[i], user, buf, sizeof(buf));
+	l->object = strdup(user ? object_of(buf) : "[kernel]");
 	cli_frame_name(buf);
 	l->nlines = n > 0 ? n : 1;
 	for (j = 0; j < l->nlines; j++) {
@@ -96,7 +119,7 @@ static struct serve_loc *loc_new(const struct sonde_event *ev,
 			return NULL;
 		}
 	}
-	l->key = loc_key(l);
+	l->key = l->object ? loc_key(l) : NULL;
 	if (!l->key) {
 		loc_free(l);
 		return NULL;

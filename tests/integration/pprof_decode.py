@@ -3,7 +3,7 @@
 """pprof_decode.py FILE: a gzipped pprof profile (profile.proto of
 github.com/google/pprof) decoded by hand from the protobuf wire format, as
 JSON: {"sample_type": [[type, unit]...], "stacks": {"root;...;leaf": value},
-"functions": [...], "lines": [[function, file, line]...],
+"functions": [...], "lines": [[function, file, line]...], "mappings": [file...],
 "string_table_first": "", "comments": [...], "errors": [...]}. A sample's
 stack is its location ids (leaf first) turned into the function names of
 their lines (inlined first), printed root first. Written apart from sonde's
@@ -113,7 +113,8 @@ def main():
                "duration_nanos": one(p, 10), "errors": errors,
                "comments": [s(i) for wt, b in p.get(13, [])
                             for i in packed(wt, b)],
-               "lines": sorted(where)},
+               "lines": sorted(where),
+               "mappings": sorted(s(one(msg(v), 5)) for _, v in p.get(3, []))},
               sys.stdout, indent=1, sort_keys=True)
     print()
 

@@ -117,9 +117,10 @@ got=$(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
 print(d["sample_type"], repr(d["string_table_first"]), d["errors"],
-      2.5e9 < d["duration_nanos"] < 4.5e9, d["comments"])' "$T_DIR/p.json")
-expect_eq "pprof_decode.py: samples/count, \"\" first, no dangling ids, ~3 s, no hits lost" \
-	"$got" "[['samples', 'count']] '' [] True []"
+      2.5e9 < d["duration_nanos"] < 4.5e9, d["comments"], sys.argv[2] in d["mappings"])' \
+	"$T_DIR/p.json" "$(basename "$bin")")
+expect_eq "pprof_decode.py: samples/count, \"\" first, no dangling ids, ~3 s, no hits lost, the fixture's mapping" \
+	"$got" "[['samples', 'count']] '' [] True [] True"
 expect_grep "/metrics: the stack entry's probes" \
 	'^sonde_probes_attached{metric="flame_stacks"} 1$' "$T_DIR/m1"
 expect_grep "/metrics: the stack entry's lost hits" \

@@ -58,6 +58,18 @@ serve_up()
 	[ "$n" -gt 0 ]
 }
 
+# profile_run PORT FILE: a 2 s profile into FILE, flame N M K run in it
+profile_run()
+{
+	get "$1" "/debug/pprof/profile?seconds=2" "$2" >"$2.status" &
+	local g=$!
+	T_BGPIDS="$T_BGPIDS $g"
+	sleep 0.5
+	"$bin" $N $M $K
+	wait_exit "$g" 15
+}
+
+N=7 M=4 K=3
 conf=$T_DIR/serve.conf
 cat >"$conf" <<EOF
 metric flame_stacks
@@ -89,7 +101,6 @@ get "$port" "/debug/pprof/profile?seconds=3" "$T_DIR/p.pb.gz" >"$T_DIR/p.status"
 gpid=$!
 T_BGPIDS="$T_BGPIDS $gpid"
 sleep 0.7
-N=7 M=4 K=3
 "$bin" $N $M $K
 # /metrics while the profile waits: at once
 t0=$(date +%s%N)
@@ -206,13 +217,7 @@ metric flame_stacks
 	probe u:$bin:leaf_c
 EOF
 if serve_up "$port2" "$T_DIR/dwarf.conf" "$T_DIR/dwarf.err"; then
-	get "$port2" "/debug/pprof/profile?seconds=2" "$T_DIR/d.pb.gz" \
-		>"$T_DIR/d.status" &
-	gpid=$!
-	T_BGPIDS="$T_BGPIDS $gpid"
-	sleep 0.5
-	"$bin" $N $M $K
-	wait_exit "$gpid" 15
+	profile_run "$port2" "$T_DIR/d.pb.gz"
 	python3 "$DECODE" "$T_DIR/d.pb.gz" >"$T_DIR/d.json"
 	got=$(python3 -c '
 import json, sys
@@ -251,13 +256,7 @@ metric flame_stacks
 	probe u:$bin:leaf_c
 EOF
 if serve_up "$port2" "$T_DIR/max.conf" "$T_DIR/max.err"; then
-	get "$port2" "/debug/pprof/profile?seconds=2" "$T_DIR/x.pb.gz" \
-		>"$T_DIR/x.status" &
-	gpid=$!
-	T_BGPIDS="$T_BGPIDS $gpid"
-	sleep 0.5
-	"$bin" $N $M $K
-	wait_exit "$gpid" 15
+	profile_run "$port2" "$T_DIR/x.pb.gz"
 	got=$(python3 "$DECODE" "$T_DIR/x.pb.gz" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)

@@ -71,6 +71,7 @@ struct proc {
 struct timeline {
 	const char *path;
 	FILE *own; /* path's file, once opened */
+	bool own_names; /* probes[].name strdup'd (timeline_message) */
 	int nprobes;
 	struct tl_probe *probes;
 	struct tl_fn *fns;
@@ -182,6 +183,29 @@ oom:
 	return NULL;
 }
 
+/* A new record at the buffer's end (its fields the caller's), or NULL. */
+static struct rec *add_rec(struct timeline *t, uint64_t ts)
+{
+	struct rec *r;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+
+		r = realloc(t->buf, cap * sizeof(*r));
+		if (!r) {
+			t->oom = true;
+			return NULL;
+		}
+		t->buf = r;
+		t->cap = cap;
+	}
+	r = &t->buf[t->n++];
+	*r = (struct rec){.ts = ts};
+	if (ts > t->max_ts)
+		t->max_ts = ts;
+	return r;
+}
+
 int timeline_event(const struct sonde_event *ev, void *ctx)
 {
 	struct timeline *t = ctx;
@@ -198,25 +222,14 @@ int timeline_event(const struct sonde_event *ev, void *ctx)
 		t->no_pid++;
 		return 0;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-
-		r = realloc(t->buf, cap * sizeof(*r));
-		if (!r) {
-			t->oom = true;
-			return 1;
-		}
-		t->buf = r;
-		t->cap = cap;
-	}
-	r = &t->buf[t->n];
-	r->ts = sonde_event__time_ns(ev);
+	r = add_rec(t, sonde_event__time_ns(ev));
+	if (!r)
+		return 1;
 	r->pid = sonde_event__pid(ev);
 	r->tid = sonde_event__tid(ev);
 	r->probe = p;
 	r->ret = t->probes[p].ret;
 	snprintf(r->comm, sizeof(r->comm), "%s", sonde_event__comm(ev));
-	r->args = NULL;
 	if (sonde_event__field_count(ev) > 0 &&
 	    (m = open_memstream(&r->args, &len))) {
 		print_json_args(m, ev);
@@ -225,10 +238,65 @@ int timeline_event(const struct sonde_event *ev, void *ctx)
 			r->args = NULL;
 		}
 	}
-	t->n++;
-	if (r->ts > t->max_ts)
-		t->max_ts = r->ts;
 	return 0;
+}
+
+struct timeline *timeline_new_messages(const char *path)
+{
+	struct timeline *t = calloc(1, sizeof(*t));
+
+	if (!t) {
+		fprintf(stderr, "%s: the timeline: out of memory\n", prog);
+		return NULL;
+	}
+	t->path = path;
+	t->own_names = true;
+	return t;
+}
+
+/* The index of the instant probe named name, added when new; -1. */
+static int probe_named(struct timeline *t, const char *name)
+{
+	struct tl_probe *grown;
+	int i;
+
+	for (i = 0; i < t->nprobes; i++)
+		if (!strcmp(t->probes[i].name, name))
+			return i;
+	grown = realloc(t->probes, (t->nprobes + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	t->probes = grown;
+	grown[t->nprobes] = (struct tl_probe){.name = strdup(name), .fn = -1};
+	if (!grown[t->nprobes].name)
+		return -1;
+	return t->nprobes++;
+}
+
+void timeline_message(struct timeline *t, const struct timeline_msg *m)
+{
+	int p = probe_named(t, m->name);
+	struct rec *r;
+	size_t len;
+	FILE *f;
+
+	if (p < 0 || !(r = add_rec(t, m->ts))) {
+		t->oom = true;
+		return;
+	}
+	r->pid = m->pid;
+	r->tid = m->tid;
+	r->probe = p;
+	snprintf(r->comm, sizeof(r->comm), "%s", m->comm);
+	if (!(f = open_memstream(&r->args, &len)))
+		return;
+	fputs("{\"msg\":", f);
+	put_json_str(f, m->text);
+	fputc('}', f);
+	if (fclose(f)) {
+		free(r->args);
+		r->args = NULL;
+	}
 }
 
 /* time order; at one instant an entry before a return (as latency) */
@@ -428,7 +496,8 @@ static void write_rec(struct timeline *t, FILE *f, const struct rec *r)
 		head(t, f, pr->name, 'i', r->ts, r->pid, r->tid);
 		fputs(",\"s\":\"t\"", f);
 		tail_args(f, r->args, NULL);
-		counter(t, f, p, r, pr->name);
+		if (!t->own_names) /* messages: no count (probes grow) */
+			counter(t, f, p, r, pr->name);
 	} else if (pr->ret) {
 		on_return(t, f, th, r, pr->fn);
 	} else if (push(th, pr->fn)) {
@@ -593,6 +662,8 @@ void timeline_free(struct timeline *t)
 	tdestroy(t->procs, free_proc);
 	for (k = 0; k < t->nfns; k++)
 		free(t->fns[k].name);
+	for (k = 0; t->own_names && k < t->nprobes; k++)
+		free((char *)t->probes[k].name);
 	free(t->fns);
 	free(t->probes);
 	/* not ended: a run that failed half way leaves no file */

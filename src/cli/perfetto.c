@@ -28,64 +28,9 @@
 #include <time.h>
 
 #include "agg.h"
-#include "perfetto.h"
+#include "perfetto_int.h"
 
 #define HOLD_NS 20000000ULL
-
-struct rec {
-	uint64_t ts;
-	int pid, tid, probe;
-	bool ret;
-	char comm[16];
-	char *args; /* a JSON object, or NULL */
-};
-
-/* Per probe: the slice it opens or closes, or an instant. */
-struct tl_probe {
-	const char *name; /* the session's */
-	int fn;		  /* the function of a pair, -1: an instant */
-	bool ret;
-};
-
-struct tl_fn {
-	char *name;
-	struct sonde_probe_site site;
-	int entry, ret;
-};
-
-struct thr {
-	int tid, pid;
-	char comm[16];
-	uint64_t last_ts;
-	int *stack; /* open slices: function indexes, innermost last */
-	int depth, cap;
-};
-
-struct proc {
-	int pid;
-	char name[16];
-	bool main_seen;	  /* name is the main thread's (tid == pid) comm */
-	uint64_t *counts; /* per probe */
-};
-
-struct timeline {
-	const char *path;
-	FILE *own; /* path's file, once opened */
-	bool own_names; /* probes[].name strdup'd (timeline_message) */
-	int nprobes;
-	struct tl_probe *probes;
-	struct tl_fn *fns;
-	int nfns;
-	struct rec *buf;
-	size_t n, cap;
-	uint64_t max_ts;
-	void *threads, *procs; /* tsearch trees */
-	bool started, failed, oom;
-	unsigned long nwritten;
-	/* what was not drawn as it came, for otherData and stderr */
-	uint64_t orphan_returns, no_return, unfinished, late, no_pid;
-	uint64_t unnamed;
-};
 
 static int cmp_tid(const void *a, const void *b)
 {
@@ -183,8 +128,7 @@ oom:
 	return NULL;
 }
 
-/* A new record at the buffer's end (its fields the caller's), or NULL. */
-static struct rec *add_rec(struct timeline *t, uint64_t ts)
+struct rec *timeline_add_rec(struct timeline *t, uint64_t ts)
 {
 	struct rec *r;
 
@@ -222,7 +166,7 @@ int timeline_event(const struct sonde_event *ev, void *ctx)
 		t->no_pid++;
 		return 0;
 	}
-	r = add_rec(t, sonde_event__time_ns(ev));
+	r = timeline_add_rec(t, sonde_event__time_ns(ev));
 	if (!r)
 		return 1;
 	r->pid = sonde_event__pid(ev);
@@ -239,64 +183,6 @@ int timeline_event(const struct sonde_event *ev, void *ctx)
 		}
 	}
 	return 0;
-}
-
-struct timeline *timeline_new_messages(const char *path)
-{
-	struct timeline *t = calloc(1, sizeof(*t));
-
-	if (!t) {
-		fprintf(stderr, "%s: the timeline: out of memory\n", prog);
-		return NULL;
-	}
-	t->path = path;
-	t->own_names = true;
-	return t;
-}
-
-/* The index of the instant probe named name, added when new; -1. */
-static int probe_named(struct timeline *t, const char *name)
-{
-	struct tl_probe *grown;
-	int i;
-
-	for (i = 0; i < t->nprobes; i++)
-		if (!strcmp(t->probes[i].name, name))
-			return i;
-	grown = realloc(t->probes, (t->nprobes + 1) * sizeof(*grown));
-	if (!grown)
-		return -1;
-	t->probes = grown;
-	grown[t->nprobes] = (struct tl_probe){.name = strdup(name), .fn = -1};
-	if (!grown[t->nprobes].name)
-		return -1;
-	return t->nprobes++;
-}
-
-void timeline_message(struct timeline *t, const struct timeline_msg *m)
-{
-	int p = probe_named(t, m->name);
-	struct rec *r;
-	size_t len;
-	FILE *f;
-
-	if (p < 0 || !(r = add_rec(t, m->ts))) {
-		t->oom = true;
-		return;
-	}
-	r->pid = m->pid;
-	r->tid = m->tid;
-	r->probe = p;
-	snprintf(r->comm, sizeof(r->comm), "%s", m->comm);
-	if (!(f = open_memstream(&r->args, &len)))
-		return;
-	fputs("{\"msg\":", f);
-	put_json_str(f, m->text);
-	fputc('}', f);
-	if (fclose(f)) {
-		free(r->args);
-		r->args = NULL;
-	}
 }
 
 /* time order; at one instant an entry before a return (as latency) */

@@ -12,7 +12,6 @@
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
-HERE=$(dirname "$0")
 F=$FIXTURES/timeline
 require_file "$SONDE" "$F"
 command -v python3 >/dev/null || bail "python3 is needed"
@@ -23,7 +22,7 @@ uprobe:$F:tl_work { printf(\"%d %d\\n\", arg0, arg1); }
 uprobe:$F:tl_tick { print(arg0); }
 END { printf(\"end\\n\"); }"
 
-# check FILE FIXTURE_OUT: one word per line, compared below
+# check SUMMARY FIXTURE_OUT: one word per line, compared below
 check()
 {
 	python3 - "$1" "$2" <<'EOF'
@@ -75,22 +74,12 @@ expect_checks()
 		"$(grep '^begin_end' "$c")" "begin_end True True"
 }
 
-valid()
-{
-	if python3 "$HERE/trace_event_check.py" "$2" >"$2.sum" 2>"$2.err"; then
-		ok "$1: a valid Trace Event Format file"
-		return 0
-	fi
-	not_ok "$1: a valid Trace Event Format file" \
-		"$(cat "$2.err"; head -c 600 "$2")"
-	return 1
-}
 
 # -f perfetto -o FILE: the timeline is the output
 "$SONDE" run -f perfetto -o "$T_DIR/a.json" -e "$PROG" -c "$F" \
 	>"$T_DIR/fx.a" 2>"$T_DIR/err.a"
 expect_eq "-f perfetto: exit status" "$?" 0
-valid "-f perfetto" "$T_DIR/a.json" &&
+trace_event_valid "-f perfetto" "$T_DIR/a.json" &&
 	expect_checks "-f perfetto" "$T_DIR/a.json" "$T_DIR/fx.a"
 hygiene_check "-f perfetto: tracefs left as found"
 
@@ -104,7 +93,7 @@ expect_eq "--perfetto FILE: the text output is the same as without it" \
 	"$(cmp "$T_DIR/plain.txt" "$T_DIR/b.txt" 2>&1 && echo same)" same
 expect_eq "text output: the fixture's 12 calls and 3 ticks printed" \
 	"$(grep -c '^[0-9]* [0-9]*$' "$T_DIR/b.txt") $(grep -cx '[123]' "$T_DIR/b.txt")" "12 3"
-valid "--perfetto FILE" "$T_DIR/b.json" &&
+trace_event_valid "--perfetto FILE" "$T_DIR/b.json" &&
 	expect_checks "--perfetto FILE" "$T_DIR/b.json" "$T_DIR/fx.b"
 hygiene_check "--perfetto FILE: tracefs left as found"
 

@@ -269,6 +269,10 @@ static void say_lost(struct sonde_run *r)
 	else
 		fprintf(r->opts.out, "Lost %llu events\n",
 			(unsigned long long)(total - r->lost));
+	/* the messages' taker (a timeline) may not show the text */
+	if (r->opts.msg_fn)
+		run_log(r, SONDE_LOG_WARN, "%llu messages lost (the ring was full)",
+			(unsigned long long)(total - r->lost));
 	r->lost = total;
 }
 

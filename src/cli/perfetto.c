@@ -16,6 +16,7 @@
  *   time, marked "sonde_unfinished": the file stays valid and nests;
  * - any other probe is an instant ("ph":"i", "s":"t") on the thread;
  * - a running count per probe and process is a counter track ("ph":"C");
+ * - sonde run's messages (perfetto_msg.c) are instants, without counts;
  * - processes and threads are named by metadata events ("ph":"M")
  *   from their comm, written at the end (names known by then).
  * Times are microseconds (float, ns precision) of the events' clock

@@ -47,7 +47,7 @@ _sonde_opts()
 	run)
 		echo "-e --program --dry-run -p --pid -c --command -d --duration" \
 			"-f --format -o --output -q --quiet -v --verbose -h --help" \
-			"--debug-dir --no-debuginfod --max-probes"
+			"--debug-dir --no-debuginfod --max-probes --perfetto"
 		;;
 	serve)
 		echo "--listen -q --quiet -v --verbose -h --help --debug-dir" \
@@ -179,7 +179,7 @@ _sonde()
 		local fmts
 		case ${words[1]} in
 		trace | latency) fmts='text json csv perfetto' ;;
-		run) fmts='text json' ;;
+		run) fmts='text json perfetto' ;;
 		*) fmts='text json csv' ;;
 		esac
 		mapfile -t COMPREPLY < <(compgen -W "$fmts" -- "$cur")

@@ -857,6 +857,23 @@ int sonde_event__inject(const char *event, const char *const *values, int n,
  */
 struct sonde_run;
 
+/* A printf() or print(value) message with who sent it and when (the
+ * run's msg_fn): pid and tid as the kernel's tgid and pid at the hit,
+ * time_ns bpf_ktime_get_ns() (CLOCK_MONOTONIC), comm the thread's then,
+ * probe the `probe` builtin's name ("uprobe:/bin/ls:main", "BEGIN");
+ * text the message as printed (len bytes, its newlines included). BEGIN
+ * and END run in the tracer's own thread. */
+struct sonde_run_msg {
+	size_t sz;
+	pid_t pid, tid;
+	uint64_t time_ns;
+	const char *comm;
+	const char *probe;
+	const char *text;
+	size_t len;
+};
+typedef void (*sonde_run_msg_fn)(const struct sonde_run_msg *m, void *ctx);
+
 struct sonde_run_opts {
 	size_t sz;
 	const char *text;     /* the program (copied) */
@@ -872,6 +889,10 @@ struct sonde_run_opts {
 	void *log_ctx;
 	const char *debug_dir; /* as sonde_session_opts.debug_dir */
 	int max_probes;	       /* places one probe may expand to; 0: 1000 */
+	/* each printf() and print(value) message is also handed here, as
+	 * well as printed to out (the programs then stamp each message) */
+	sonde_run_msg_fn msg_fn;
+	void *msg_ctx;
 };
 
 struct sonde_run *sonde_run__open(const struct sonde_run_opts *opts);

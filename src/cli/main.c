@@ -283,13 +283,14 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 				o->format = OUT_TEXT;
 			else if (!strcmp(optarg, "json"))
 				o->format = OUT_JSON;
+			else if (!strcmp(optarg, "perfetto") &&
+				 (cmd == CMD_TRACE || cmd == CMD_LATENCY ||
+				  cmd == CMD_RUN))
+				o->format = OUT_PERFETTO;
 			else if (cmd == CMD_RUN) /* bpftrace's words */
 				return bad_run_format(optarg);
 			else if (!strcmp(optarg, "csv"))
 				o->format = OUT_CSV;
-			else if (!strcmp(optarg, "perfetto") &&
-				 (cmd == CMD_TRACE || cmd == CMD_LATENCY))
-				o->format = OUT_PERFETTO;
 			else if (cmd == CMD_TRACE || cmd == CMD_LATENCY)
 				return bad("-f takes text, json, csv or perfetto",
 					   optarg);

@@ -94,14 +94,16 @@ const struct cli_option cli_options[] = {
 	 "timeline (Trace Event Format JSON)"},
 	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL,
 	 CMDS_SESSION & ~(TRACE | LATENCY), "output format (default text)"},
-	{OPT_FORMAT, "format", "text|json", CMDS_ALL, RUN,
-	 "output format: bpftrace's text (default) or\n"
-	 "its JSON lines"},
+	{OPT_FORMAT, "format", "text|json|perfetto", CMDS_ALL, RUN,
+	 "output format: bpftrace's text (default), its\n"
+	 "JSON lines, or perfetto: a timeline of the\n"
+	 "printf/print messages (Trace Event Format JSON)"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, CMDS_SESSION | RUN,
 	 "write the output to FILE"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, FORMAT,
 	 "write the format to FILE"},
-	{OPT_PERFETTO, "perfetto", "FILE", TRACE | LATENCY, TRACE | LATENCY,
+	{OPT_PERFETTO, "perfetto", "FILE", TRACE | LATENCY | RUN,
+	 TRACE | LATENCY | RUN,
 	 "also write a timeline to FILE (Trace Event\n"
 	 "Format JSON, for Perfetto's UI)"},
 	{OPT_FILTER, "filter", "EXPR", CMDS_ALL, CMDS_SESSION,

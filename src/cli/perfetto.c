@@ -16,6 +16,7 @@
  *   time, marked "sonde_unfinished": the file stays valid and nests;
  * - any other probe is an instant ("ph":"i", "s":"t") on the thread;
  * - a running count per probe and process is a counter track ("ph":"C");
+ * - sonde run's messages (perfetto_msg.c) are instants, without counts;
  * - processes and threads are named by metadata events ("ph":"M")
  *   from their comm, written at the end (names known by then).
  * Times are microseconds (float, ns precision) of the events' clock
@@ -28,63 +29,9 @@
 #include <time.h>
 
 #include "agg.h"
-#include "perfetto.h"
+#include "perfetto_int.h"
 
 #define HOLD_NS 20000000ULL
-
-struct rec {
-	uint64_t ts;
-	int pid, tid, probe;
-	bool ret;
-	char comm[16];
-	char *args; /* a JSON object, or NULL */
-};
-
-/* Per probe: the slice it opens or closes, or an instant. */
-struct tl_probe {
-	const char *name; /* the session's */
-	int fn;		  /* the function of a pair, -1: an instant */
-	bool ret;
-};
-
-struct tl_fn {
-	char *name;
-	struct sonde_probe_site site;
-	int entry, ret;
-};
-
-struct thr {
-	int tid, pid;
-	char comm[16];
-	uint64_t last_ts;
-	int *stack; /* open slices: function indexes, innermost last */
-	int depth, cap;
-};
-
-struct proc {
-	int pid;
-	char name[16];
-	bool main_seen;	  /* name is the main thread's (tid == pid) comm */
-	uint64_t *counts; /* per probe */
-};
-
-struct timeline {
-	const char *path;
-	FILE *own; /* path's file, once opened */
-	int nprobes;
-	struct tl_probe *probes;
-	struct tl_fn *fns;
-	int nfns;
-	struct rec *buf;
-	size_t n, cap;
-	uint64_t max_ts;
-	void *threads, *procs; /* tsearch trees */
-	bool started, failed, oom;
-	unsigned long nwritten;
-	/* what was not drawn as it came, for otherData and stderr */
-	uint64_t orphan_returns, no_return, unfinished, late, no_pid;
-	uint64_t unnamed;
-};
 
 static int cmp_tid(const void *a, const void *b)
 {
@@ -182,6 +129,28 @@ oom:
 	return NULL;
 }
 
+struct rec *timeline_add_rec(struct timeline *t, uint64_t ts)
+{
+	struct rec *r;
+
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 4096;
+
+		r = realloc(t->buf, cap * sizeof(*r));
+		if (!r) {
+			t->oom = true;
+			return NULL;
+		}
+		t->buf = r;
+		t->cap = cap;
+	}
+	r = &t->buf[t->n++];
+	*r = (struct rec){.ts = ts};
+	if (ts > t->max_ts)
+		t->max_ts = ts;
+	return r;
+}
+
 int timeline_event(const struct sonde_event *ev, void *ctx)
 {
 	struct timeline *t = ctx;
@@ -198,25 +167,14 @@ int timeline_event(const struct sonde_event *ev, void *ctx)
 		t->no_pid++;
 		return 0;
 	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 4096;
-
-		r = realloc(t->buf, cap * sizeof(*r));
-		if (!r) {
-			t->oom = true;
-			return 1;
-		}
-		t->buf = r;
-		t->cap = cap;
-	}
-	r = &t->buf[t->n];
-	r->ts = sonde_event__time_ns(ev);
+	r = timeline_add_rec(t, sonde_event__time_ns(ev));
+	if (!r)
+		return 1;
 	r->pid = sonde_event__pid(ev);
 	r->tid = sonde_event__tid(ev);
 	r->probe = p;
 	r->ret = t->probes[p].ret;
 	snprintf(r->comm, sizeof(r->comm), "%s", sonde_event__comm(ev));
-	r->args = NULL;
 	if (sonde_event__field_count(ev) > 0 &&
 	    (m = open_memstream(&r->args, &len))) {
 		print_json_args(m, ev);
@@ -225,9 +183,6 @@ int timeline_event(const struct sonde_event *ev, void *ctx)
 			r->args = NULL;
 		}
 	}
-	t->n++;
-	if (r->ts > t->max_ts)
-		t->max_ts = r->ts;
 	return 0;
 }
 
@@ -428,7 +383,8 @@ static void write_rec(struct timeline *t, FILE *f, const struct rec *r)
 		head(t, f, pr->name, 'i', r->ts, r->pid, r->tid);
 		fputs(",\"s\":\"t\"", f);
 		tail_args(f, r->args, NULL);
-		counter(t, f, p, r, pr->name);
+		if (!t->own_names) /* messages: no count (probes grow) */
+			counter(t, f, p, r, pr->name);
 	} else if (pr->ret) {
 		on_return(t, f, th, r, pr->fn);
 	} else if (push(th, pr->fn)) {
@@ -593,6 +549,8 @@ void timeline_free(struct timeline *t)
 	tdestroy(t->procs, free_proc);
 	for (k = 0; k < t->nfns; k++)
 		free(t->fns[k].name);
+	for (k = 0; t->own_names && k < t->nprobes; k++)
+		free((char *)t->probes[k].name);
 	free(t->fns);
 	free(t->probes);
 	/* not ended: a run that failed half way leaves no file */

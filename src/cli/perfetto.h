@@ -15,6 +15,16 @@ struct timeline;
  * write; NULL: it writes to the FILE handed to timeline_flush(). NULL
  * after saying why. */
 struct timeline *timeline_new(struct sonde_session *s, const char *path);
+/* A timeline of sonde run's messages: each an instant named after its
+ * probe, added by timeline_message(); path as timeline_new()'s. */
+struct timeline *timeline_new_messages(const char *path);
+struct timeline_msg {
+	uint64_t ts; /* CLOCK_MONOTONIC ns */
+	int pid, tid;
+	const char *comm, *name; /* the thread's, the instant's */
+	const char *text;	 /* args {"msg": text} */
+};
+void timeline_message(struct timeline *t, const struct timeline_msg *m);
 /* A sonde_event_fn: the event is kept until a flush writes it. */
 int timeline_event(const struct sonde_event *ev, void *ctx);
 /* Write the events old enough to be in time order (final: all of them);

@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "options.h"
+#include "perfetto.h"
 
 struct run_args {
 	const char *program; /* -e */
@@ -113,9 +114,22 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* -f perfetto, --perfetto FILE: each message an instant */
+static void to_timeline(const struct sonde_run_msg *m, void *ctx)
+{
+	struct timeline_msg tm = {.ts = m->time_ns,
+				  .pid = m->pid,
+				  .tid = m->tid,
+				  .comm = m->comm,
+				  .name = m->probe,
+				  .text = m->text};
+
+	timeline_message(ctx, &tm);
+}
+
 /* Until exit(), a signal, -d, or the -c command's or -p process's end. */
 static int loop(struct sonde_run *r, const struct cli_opts *o, struct child *c,
-		FILE *out)
+		FILE *out, struct timeline *tl)
 {
 	double deadline = o->duration ? now() + o->duration : 0;
 	int timeout, n;
@@ -133,7 +147,7 @@ static int loop(struct sonde_run *r, const struct cli_opts *o, struct child *c,
 		n = sonde_run__poll(r, timeout);
 		if (n < 0)
 			return n;
-		if (out_error(out))
+		if (out_error(out) || (tl && timeline_flush(tl, out, false)))
 			return -EIO;
 		if (c && child_done(c))
 			break;
@@ -155,7 +169,7 @@ static int compile(struct sonde_run *r)
 }
 
 static int run(struct sonde_run *r, struct cli_opts *o, struct child *c,
-	       FILE **outp)
+	       FILE **outp, struct timeline *tl)
 {
 	int err, status = 0;
 
@@ -170,7 +184,7 @@ static int run(struct sonde_run *r, struct cli_opts *o, struct child *c,
 			strerror(-err));
 		return EXIT_RUNTIME;
 	}
-	err = loop(r, o, o->cmd ? c : NULL, *outp);
+	err = loop(r, o, o->cmd ? c : NULL, *outp, tl);
 	if (err && err != -EIO) {
 		fprintf(stderr, "%s: %s\n", prog, sonde_run__errmsg(r));
 		status = EXIT_RUNTIME;
@@ -179,6 +193,8 @@ static int run(struct sonde_run *r, struct cli_opts *o, struct child *c,
 		fprintf(stderr, "%s: %s\n", prog, sonde_run__errmsg(r));
 		status = EXIT_RUNTIME;
 	}
+	if (tl && (timeline_flush(tl, *outp, true) || timeline_end(tl, *outp)))
+		status = EXIT_RUNTIME;
 	if (fflush(*outp) == EOF || out_error(*outp))
 		status = EXIT_RUNTIME;
 	/* exit(code): the status the program asked for */
@@ -193,6 +209,8 @@ int cmd_run(int argc, char **argv)
 	struct run_args a = {0};
 	struct sonde_run_opts ro = {.sz = sizeof(ro)};
 	struct sonde_run *r = NULL;
+	struct timeline *tl = NULL;
+	FILE *text_out = NULL; /* -f perfetto: the text's, /dev/null */
 	struct cli_opts o;
 	char *text = NULL;
 	FILE *out = stdout;
@@ -245,6 +263,15 @@ int cmd_run(int argc, char **argv)
 	ro.log = cli_log;
 	ro.debug_dir = o.debug_dir;
 	ro.max_probes = o.max_probes;
+	if (o.format == OUT_PERFETTO || o.perfetto) {
+		tl = timeline_new_messages(o.perfetto);
+		if (!tl) {
+			status = EXIT_RUNTIME;
+			goto out;
+		}
+		ro.msg_fn = to_timeline;
+		ro.msg_ctx = tl;
+	}
 	if (o.cmd && !a.dry_run) {
 		int err = child_spawn(o.cmd, &c);
 
@@ -276,7 +303,13 @@ int cmd_run(int argc, char **argv)
 		status = EXIT_RUNTIME;
 		goto out;
 	}
-	if (!o.quiet) {
+	/* -f perfetto: the timeline is the output, the text goes nowhere */
+	if (o.format == OUT_PERFETTO && !(text_out = fopen("/dev/null", "we"))) {
+		fprintf(stderr, "%s: /dev/null: %s\n", prog, strerror(errno));
+		status = EXIT_RUNTIME;
+		goto out;
+	}
+	if (!o.quiet && !text_out) {
 		int n = sonde_run__probe_count(r);
 
 		if (ro.json)
@@ -289,8 +322,8 @@ int cmd_run(int argc, char **argv)
 				n == 1 ? "" : "s");
 		fflush(out);
 	}
-	sonde_run__set_output(r, out);
-	status = run(r, &o, &c, &out);
+	sonde_run__set_output(r, text_out ? text_out : out);
+	status = run(r, &o, &c, &out, tl);
 	if (o.cmd && !status) {
 		/* the program's exit() ends the run, and the command with
 		 * it: 0, as bpftrace gives; else the command's own status */
@@ -303,6 +336,9 @@ int cmd_run(int argc, char **argv)
 	}
 out:
 	sonde_run__close(r);
+	timeline_free(tl);
+	if (text_out)
+		fclose(text_out);
 	cli_release();
 	if (c.pid > 0 && !c.exited)
 		child_kill(&c);

@@ -455,3 +455,17 @@ hold_owner_lock()
 	done
 	bail "no lock file held in /run/sonde after 6 tries"
 }
+
+# trace_event_valid LABEL FILE: FILE passes trace_event_check.py (the
+# Trace Event Format's rules); its summary is left in FILE.sum
+trace_event_valid()
+{
+	if python3 "$(dirname "${BASH_SOURCE[0]}")/trace_event_check.py" \
+		"$2" >"$2.sum" 2>"$2.err"; then
+		ok "$1: a valid Trace Event Format file"
+		return 0
+	fi
+	not_ok "$1: a valid Trace Event Format file" \
+		"$(cat "$2.err"; head -c 600 "$2")"
+	return 1
+}

@@ -5,7 +5,8 @@
 # The ring is made one page small (SONDE_RUN_RING_BYTES, for tests only)
 # so that calls.c's N calls of add() overflow it; the reference is N, the
 # calls calls.c makes: the lines received plus the events said lost are
-# exactly N. With the usual ring, the same run loses nothing.
+# exactly N (with -f perfetto: the instants in the timeline plus the
+# losses said on stderr). With the usual ring, the same run loses nothing.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -43,6 +44,18 @@ l=$(sed -n 's/^{"type": "lost_events", "data": {"events": \([0-9]*\)}}$/\1/p' \
 r=$(grep -c '"data": "add [0-9]*\\n"' "$T_DIR/small.json")
 check "json, one-page ring: lost_events records ($l)" [ "$l" -gt 0 ]
 expect_eq "json, one-page ring: received + lost = $N" "$((r + l))" "$N"
+
+# -f perfetto: the text is not written, the loss is said on stderr
+SONDE_RUN_RING_BYTES=4096 "$SONDE" run -f perfetto -o "$T_DIR/tl.json" \
+	-e "$prog" -c "$fix $N" >/dev/null 2>"$T_DIR/tl.err"
+expect_eq "timeline, one-page ring: exit status" "$?" 0
+r=$(python3 -c 'import json, sys
+print(sum(e["ph"] == "i" for e in json.load(open(sys.argv[1]))["traceEvents"]))' \
+	"$T_DIR/tl.json")
+l=$(awk '/warning: [0-9]+ messages lost/ { n += $3 } END { print n + 0 }' \
+	"$T_DIR/tl.err")
+check "timeline, one-page ring: loss said on stderr ($l)" [ "$l" -gt 0 ]
+expect_eq "timeline, one-page ring: instants + said lost = $N" "$((r + l))" "$N"
 
 "$SONDE" run -e "$prog" -c "$fix $N" >"$T_DIR/usual" 2>"$T_DIR/usual.err"
 expect_eq "usual ring: all of calls.c's $N calls received" \

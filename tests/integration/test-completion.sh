@@ -150,8 +150,8 @@ for b in $(complete_set "$SONDE trace --backend "); do
 		not_ok "--backend $b is taken by sonde"
 done
 expect_eq "--backend=b: bpf" "$(complete_set "$SONDE count --backend=b")" bpf
-expect_eq "run -f: json text" \
-	"$(complete_set "$SONDE run -f " | tr '\n' ' ')" "json text "
+expect_eq "run -f: json perfetto text" \
+	"$(complete_set "$SONDE run -f " | tr '\n' ' ')" "json perfetto text "
 expect_eq "--format=j: json" "$(complete_set "$SONDE trace --format=j")" json
 expect_eq "trace -f: csv json perfetto text" \
 	"$(complete_set "$SONDE trace -f " | sort | tr '\n' ' ')" \

@@ -24,18 +24,6 @@ command -v python3 >/dev/null || bail "python3 is needed"
 PROBES=("u:$F:tl_work a=arg1 b=arg2" "ur:$F:tl_work retval"
 	"u:$F:tl_leaf arg1" "ur:$F:tl_leaf" "u:$F:tl_tick k=arg1")
 
-# valid LABEL FILE: the format's rules; the summary left in FILE.sum
-valid()
-{
-	if python3 "$HERE/trace_event_check.py" "$2" >"$2.sum" 2>"$2.err"; then
-		ok "$1: a valid Trace Event Format file"
-		return 0
-	fi
-	not_ok "$1: a valid Trace Event Format file" \
-		"$(cat "$2.err"; head -c 600 "$2")"
-	return 1
-}
-
 # compare LABEL FILE FIXTURE_OUT [leaf]: against the fixture's source
 compare()
 {
@@ -101,7 +89,7 @@ for be in tracefs perf bpf; do
 		continue
 	fi
 	expect_eq "trace --backend $be -f perfetto: exit status" "$rc" 0
-	valid "trace $be" "$out" &&
+	trace_event_valid "trace $be" "$out" &&
 		compare "trace $be" "$out" "$T_DIR/fix.$be" leaf
 done
 hygiene_check "trace: tracefs left as found"
@@ -138,14 +126,14 @@ expect_eq "trace --perfetto FILE: exit status" "$?" 0
 expect_eq "trace --perfetto FILE: the 51 events still written as JSON lines" \
 	"$(python3 -c 'import json,sys; print(sum(1 for l in open(sys.argv[1]) if json.loads(l)))' \
 		"$T_DIR/ev.json")" 51
-valid "trace --perfetto" "$T_DIR/side.json" &&
+trace_event_valid "trace --perfetto" "$T_DIR/side.json" &&
 	compare "trace --perfetto" "$T_DIR/side.json" "$T_DIR/fix.side" leaf
 
 # latency: its pairs are the slices
 "$SONDE" latency -q -f perfetto -o "$T_DIR/lat.json" -c "$F" \
 	"u:$F:tl_work a=arg1 b=arg2" >"$T_DIR/fix.lat" 2>"$T_DIR/err.lat"
 expect_eq "latency -f perfetto: exit status" "$?" 0
-if valid "latency" "$T_DIR/lat.json"; then
+if trace_event_valid "latency" "$T_DIR/lat.json"; then
 	# latency's return probe fetches nothing: no retval to compare
 	python3 "$HERE/timeline_compare.py" "$T_DIR/lat.json.sum" \
 		"$T_DIR/fix.lat" 300 noret >"$T_DIR/cmp" 2>&1
@@ -157,7 +145,7 @@ fi
 	>"$T_DIR/lat2.out" 2>&1
 expect_grep "latency --perfetto FILE: the histogram still printed" \
 	'^count 12, avg' "$T_DIR/lat2.out"
-valid "latency --perfetto" "$T_DIR/lat2.json"
+trace_event_valid "latency --perfetto" "$T_DIR/lat2.json"
 hygiene_check "latency: tracefs left as found"
 
 # Stopped half way: calls of 400 ms, attached after the fixture started
@@ -185,7 +173,7 @@ for stop in SIGINT -d; do
 	case $rc in 0 | 130) ok "stopped by $stop: exit status $rc" ;;
 	*) not_ok "stopped by $stop: exit status" "$rc $(cat "$T_DIR/err.stop")" ;;
 	esac
-	if valid "stopped by $stop" "$T_DIR/stop.json"; then
+	if trace_event_valid "stopped by $stop" "$T_DIR/stop.json"; then
 		python3 - "$T_DIR/stop.json.sum" >"$T_DIR/stop.chk" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -222,7 +210,7 @@ if [ -d "$TRACEFS/events/syscalls/sys_enter_clock_nanosleep" ]; then
 	expect_eq "syscall pairs: exit status" "$?" 0
 	kill "$fx" 2>/dev/null
 	wait "$fx" 2>/dev/null
-	if valid "syscall pairs" "$T_DIR/sys.json"; then
+	if trace_event_valid "syscall pairs" "$T_DIR/sys.json"; then
 		python3 - "$T_DIR/sys.json.sum" >"$T_DIR/sys.chk" <<'EOF'
 import json, sys
 s = json.load(open(sys.argv[1]))

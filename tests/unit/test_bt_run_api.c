@@ -7,8 +7,11 @@
  * runs twice and fact() five times, its recursion included), printed
  * as bpftrace 0.17 prints such a map at exit (sorted by value); begin
  * and end as newer bpftrace writes BEGIN and END; uprobe:*:FUNC with a
- * pid and a quoted function name, counted against the source. Needs root and BPF:
- * skipped otherwise.
+ * pid and a quoted function name, counted against the source; msg_fn
+ * hands each message with the pid, tid, comm and time (CLOCK_MONOTONIC)
+ * of its hit, here BEGIN and END in this thread (getpid(), gettid(),
+ * prctl's name, clock_gettime around the run), the text unchanged.
+ * Needs root and BPF: skipped otherwise.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,7 +22,9 @@
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -197,6 +202,79 @@ static void test_every_object(void **state)
 	}
 }
 
+struct seen {
+	int n;
+	struct sonde_run_msg m[4];
+	char text[4][64], comm[4][17], probe[4][16];
+};
+
+static void keep(const struct sonde_run_msg *m, void *ctx)
+{
+	struct seen *s = ctx;
+
+	if (s->n >= 4)
+		return;
+	s->m[s->n] = *m;
+	snprintf(s->text[s->n], sizeof(s->text[0]), "%s", m->text);
+	snprintf(s->comm[s->n], sizeof(s->comm[0]), "%s", m->comm);
+	snprintf(s->probe[s->n], sizeof(s->probe[0]), "%s", m->probe);
+	s->n++;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void test_msg_fn(void **state)
+{
+	struct seen s = {0};
+	struct sonde_run_opts ro = {.sz = sizeof(ro),
+				    .text = "BEGIN { printf(\"a %d\\n\", 7); } "
+					    "END { print(42); }",
+				    .filename = "stdin",
+				    .msg_fn = keep,
+				    .msg_ctx = &s};
+	struct sonde_run *r = sonde_run__open(&ro);
+	char *out = NULL, comm[17] = "";
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+	uint64_t t0, t1;
+	int i;
+
+	(void)state;
+	assert_non_null(r);
+	assert_non_null(f);
+	prctl(PR_GET_NAME, comm);
+	assert_int_equal(sonde_run__compile(r), 0);
+	sonde_run__set_output(r, f);
+	t0 = mono_ns();
+	assert_int_equal(sonde_run__start(r), 0);
+	sonde_run__poll(r, 50);
+	assert_int_equal(sonde_run__end(r), 0);
+	t1 = mono_ns();
+	sonde_run__close(r);
+	fclose(f);
+	/* the text output as without msg_fn */
+	assert_string_equal(out, "a 7\n42\n\n\n");
+	free(out);
+	assert_int_equal(s.n, 2);
+	assert_string_equal(s.text[0], "a 7\n");
+	assert_string_equal(s.text[1], "42\n");
+	assert_string_equal(s.probe[0], "BEGIN");
+	assert_string_equal(s.probe[1], "END");
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(s.m[i].pid, getpid());
+		assert_int_equal(s.m[i].tid, gettid());
+		assert_string_equal(s.comm[i], comm);
+		assert_true(s.m[i].time_ns >= t0 && s.m[i].time_ns <= t1);
+	}
+	assert_true(s.m[0].time_ns < s.m[1].time_ns);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -214,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_begin_end_lower),
 		cmocka_unit_test(test_glob_names),
 		cmocka_unit_test_teardown(test_every_object, kill_child),
+		cmocka_unit_test(test_msg_fn),
 	};
 
 	if (geteuid() != 0) {

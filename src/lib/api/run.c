@@ -215,6 +215,7 @@ int sonde_run__compile(struct sonde_run *r)
 		if (err)
 			return err;
 	}
+	r->prog->msg_stamp = r->opts.msg_fn != NULL;
 	r->comp = bt_gen(r->prog, &e);
 	if (!r->comp)
 		return parse_failed(r, &e);

@@ -74,6 +74,8 @@ struct sonde_run {
 	int exit_code; /* exit(code)'s, else 0 */
 	int error; /* a message the ring could not be handled: -errno */
 	uint64_t lost; /* messages lost so far, as last said */
+	/* with opts.msg_fn: the message being read's stamp (lang/bt.h) */
+	const uint8_t *stamp;
 };
 
 /* run.c */

@@ -32,6 +32,46 @@ static const struct bt_format *format_of(struct sonde_run *r,
 	return &r->prog->formats[m->idx];
 }
 
+/* The message's text as printed (in text form) to opts.msg_fn, with
+ * its stamp. */
+static void hand_over(struct sonde_run *r, const struct msg *m,
+		      const struct bt_format *f, bool value)
+{
+	struct sonde_run_msg rm = {.sz = sizeof(rm)};
+	struct bt_symbolizer sym;
+	uint64_t pid_tgid, name;
+	char *text = NULL, comm[17] = "";
+	size_t len = 0;
+	FILE *mf;
+
+	if (!r->opts.msg_fn || !r->stamp)
+		return;
+	memcpy(&pid_tgid, r->stamp, 8);
+	memcpy(&rm.time_ns, r->stamp + 8, 8);
+	memcpy(&name, r->stamp + 16, 8);
+	memcpy(comm, r->stamp + 24, 16);
+	rm.pid = (pid_t)(pid_tgid >> 32);
+	rm.tid = (pid_t)(uint32_t)pid_tgid;
+	rm.comm = comm;
+	rm.probe = name < (uint64_t)r->comp->nprobe_names
+			   ? r->comp->probe_names[name]
+			   : "";
+	mf = open_memstream(&text, &len);
+	if (!mf)
+		return;
+	run_symbolizer(r, &sym);
+	if (value)
+		bt_print_value(mf, &f->args.tup[0], m->data, false, &sym);
+	else
+		bt_format_printf(mf, f, m->data, m->len, &sym);
+	if (!fclose(mf)) {
+		rm.text = text;
+		rm.len = len;
+		r->opts.msg_fn(&rm, r->opts.msg_ctx);
+	}
+	free(text);
+}
+
 static void do_printf(struct sonde_run *r, const struct msg *m)
 {
 	const struct bt_format *f = format_of(r, m);
@@ -45,6 +85,8 @@ static void do_printf(struct sonde_run *r, const struct msg *m)
 			      &sym);
 	if (err < 0)
 		r->error = err;
+	else
+		hand_over(r, m, f, false);
 }
 
 /* print(x): a one-element tuple's format */
@@ -60,6 +102,7 @@ static void do_value(struct sonde_run *r, const struct msg *m)
 	run_symbolizer(r, &sym);
 	bt_print_value(r->opts.out, &f->args.tup[0], m->data, r->opts.json,
 		       &sym);
+	hand_over(r, m, f, true);
 }
 
 /* time("fmt"): the local time, strftime's directives */
@@ -119,6 +162,13 @@ static int on_msg(void *ctx, void *data, size_t len)
 	/* bpftrace: after exit(), the events still queued are not printed */
 	if (len < 8 || (r->exited && !r->in_end))
 		return 0;
+	r->stamp = NULL;
+	if (r->prog->msg_stamp) { /* at the end: the message without it */
+		if (len < 8 + BT_MSG_STAMP_SIZE)
+			return 0;
+		m.len -= BT_MSG_STAMP_SIZE;
+		r->stamp = m.data + m.len;
+	}
 	memcpy(&id, data, 8);
 	m.data += 8;
 	m.len -= 8;
@@ -218,6 +268,10 @@ static void say_lost(struct sonde_run *r)
 			(unsigned long long)(total - r->lost));
 	else
 		fprintf(r->opts.out, "Lost %llu events\n",
+			(unsigned long long)(total - r->lost));
+	/* the messages' taker (a timeline) may not show the text */
+	if (r->opts.msg_fn)
+		run_log(r, SONDE_LOG_WARN, "%llu messages lost (the ring was full)",
 			(unsigned long long)(total - r->lost));
 	r->lost = total;
 }

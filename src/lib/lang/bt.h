@@ -287,6 +287,9 @@ struct bt_program {
 	 * runtime to log; the program runs */
 	char **warnings;
 	int nwarnings;
+	/* set by the runtime before bt_gen(): each message carries its
+	 * stamp (BT_MSG_STAMP_SIZE) */
+	bool msg_stamp;
 };
 
 /* lang/parse.c: the text into a tree. NULL on error, with err's message
@@ -334,6 +337,12 @@ enum bt_msg {
 	BT_MSG_SYSTEM,	   /* u64 format index, then the args (system()) */
 	BT_MSG_CAT,	   /* u64 format index, then the args (cat()) */
 };
+
+/* With bt_program.msg_stamp, every message ends with who sent it, when:
+ * u64 pid_tgid (tgid << 32 | tid), u64 bpf_ktime_get_ns(), u64 the index
+ * of the `probe` builtin's name in bt_compiled.probe_names, char comm[16]
+ * (a timeline's instants: sonde run -f perfetto). */
+#define BT_MSG_STAMP_SIZE 40
 
 /* backend/bpf/bt_gen*.c: one program per probe of a block, the maps, and
  * the instructions for --dry-run. */

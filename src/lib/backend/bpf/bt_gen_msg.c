@@ -36,6 +36,19 @@ static void count_lost(struct btg *s)
 	gen_label_here(&s->g, sent);
 }
 
+/* The stamp at scratch offset off (bt.h's BT_MSG_STAMP_SIZE bytes):
+ * pid_tgid, the time, the probe's name index, comm. Clobbers r0-r5. */
+static void stamp(struct btg *s, int off)
+{
+	EMIT(&s->g, CALL(BPF_FUNC_get_current_pid_tgid),
+	     STX(BPF_DW, R9, R0, off), CALL(BPF_FUNC_ktime_get_ns),
+	     STX(BPF_DW, R9, R0, off + 8));
+	btg_probe_name(s);
+	EMIT(&s->g, STX(BPF_DW, R9, R0, off + 16));
+	btg_scr_ptr(s, R1, off + 24);
+	EMIT(&s->g, MOV_IMM(R2, 16), CALL(BPF_FUNC_get_current_comm));
+}
+
 /* A message up the ring buffer: u64 id, u64 arg, then args (a tuple of
  * the nodes from kid[first]), or extra u64s (the integers kid[first..],
  * 0 for those not given). */
@@ -43,7 +56,7 @@ static int message(struct btg *s, const struct bt_node *n, uint64_t id,
 		   uint64_t arg, const struct bt_type *args, int first,
 		   int nextra)
 {
-	uint32_t size = 16 + 8 * nextra;
+	uint32_t size = 16 + 8 * nextra, body;
 	int off, i, err = 0;
 
 	if (args) {
@@ -54,6 +67,9 @@ static int message(struct btg *s, const struct bt_node *n, uint64_t id,
 				? btg_tup_off(args, args->ntup)
 				: btg_align8(args->size);
 	}
+	body = size;
+	if (s->p->msg_stamp)
+		size += BT_MSG_STAMP_SIZE;
 	off = btg_scratch(s, size);
 	btg_zero(s, off, size);
 	EMIT(&s->g, ST_IMM(BPF_DW, R9, off, (int32_t)id),
@@ -70,6 +86,8 @@ static int message(struct btg *s, const struct bt_node *n, uint64_t id,
 	}
 	if (err)
 		return err;
+	if (s->p->msg_stamp)
+		stamp(s, off + (int)body);
 	if (id == BT_MSG_PRINTF) {
 		/* A printf wakes the reader only once a sixteenth of the
 		 * ring waits (the reader also polls every 200 ms): a wake-up

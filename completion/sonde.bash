@@ -10,13 +10,13 @@
 _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 	-o --output -s --stack -q --quiet -v --verbose -h --help --filter
 	--trigger --buffer-kb --backend --follow-fork --hist --debug-dir
-	--max-probes'
+	--max-probes --color'
 
 # _sonde_opts CMD: the options worth offering for subcommand CMD.
 _sonde_opts()
 {
 	case $1 in
-	trace) echo "$_sonde_common_opts" ;;
+	trace) echo "$_sonde_common_opts --time" ;;
 	count)
 		echo "$_sonde_common_opts --by -i --interval --top --in-user" \
 			"--max-keys"
@@ -163,6 +163,14 @@ _sonde()
 		;;
 	-f | --format)
 		mapfile -t COMPREPLY < <(compgen -W 'text json csv' -- "$cur")
+		return
+		;;
+	--time)
+		mapfile -t COMPREPLY < <(compgen -W 'mono wall rel' -- "$cur")
+		return
+		;;
+	--color)
+		mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
 		return
 		;;
 	-o | --output | --svg)

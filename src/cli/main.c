@@ -270,6 +270,28 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		case 'o':
 			o->outfile = optarg;
 			break;
+		case OPT_TIME:
+			if (!strcmp(optarg, "mono"))
+				o->time = TIME_MONO;
+			else if (!strcmp(optarg, "wall"))
+				o->time = TIME_WALL;
+			else if (!strcmp(optarg, "rel"))
+				o->time = TIME_REL;
+			else
+				return bad("--time takes mono, wall or rel",
+					   optarg);
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "auto"))
+				o->color = COLOR_AUTO;
+			else if (!strcmp(optarg, "always"))
+				o->color = COLOR_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				o->color = COLOR_NEVER;
+			else
+				return bad("--color takes auto, always or never",
+					   optarg);
+			break;
 		case 's':
 			o->stack = true;
 			break;

@@ -88,6 +88,12 @@ const struct cli_option cli_options[] = {
 	{OPT_FORMAT, "format", "text|json", CMDS_ALL, RUN,
 	 "output format: bpftrace's text (default) or\n"
 	 "its JSON lines"},
+	{OPT_TIME, "time", "mono|wall|rel", CMDS_SESSION, TRACE,
+	 "event times: monotonic seconds (default),\n"
+	 "wall clock, or seconds since the trace began"},
+	{OPT_COLOR, "color", "auto|always|never", CMDS_SESSION, CMDS_SESSION,
+	 "colours in text output (auto: on a terminal,\n"
+	 "unless NO_COLOR is set)"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, CMDS_SESSION | RUN,
 	 "write the output to FILE"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, FORMAT,

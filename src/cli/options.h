@@ -65,6 +65,8 @@ enum cli_opt_id {
 	OPT_TOP_LEVEL,
 	OPT_DRY_RUN,
 	OPT_SVG,
+	OPT_TIME,
+	OPT_COLOR,
 };
 
 struct cli_option {

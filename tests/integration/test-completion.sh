@@ -103,6 +103,8 @@ value_of()
 	-o | --output | --svg) echo "$T_DIR/out" ;;
 	--filter | --trigger | --hist) echo x ;;
 	--backend) echo auto ;;
+	--time) echo wall ;;
+	--color) echo never ;;
 	--debug-dir) echo "$T_DIR" ;;
 	--by) echo comm ;;
 	--value) echo arg1 ;;
@@ -151,6 +153,10 @@ expect_eq "--backend=b: bpf" "$(complete_set "$SONDE count --backend=b")" bpf
 expect_eq "-f: csv json text" \
 	"$(complete_set "$SONDE trace -f " | tr '\n' ' ')" "csv json text "
 expect_eq "--format=j: json" "$(complete_set "$SONDE trace --format=j")" json
+expect_eq "--time: mono rel wall" \
+	"$(complete_set "$SONDE trace --time " | tr '\n' ' ')" "mono rel wall "
+expect_eq "--color=a: always auto" \
+	"$(complete_set "$SONDE count --color=a" | tr '\n' ' ')" "always auto "
 
 mkdir -p "$T_DIR/files/subdir"
 : >"$T_DIR/files/out.txt"

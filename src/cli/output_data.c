@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine-readable forms of an event (docs/json.md): a JSON object
+ * per line, numbers as numbers, strings always valid UTF-8 (jsoncsv.c);
+ * CSV by RFC 4180 with a header line and one column per field of any of
+ * the probes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "line.h"
+
+/* The columns before the fields, and after them (docs/json.md). */
+static const char *const csv_head[] = {"time", "comm", "pid", "tid",
+				       "cpu",  "probe", "location"};
+static const char *const csv_tail[] = {"faults", "unchecked"};
+
+/* A number field's value (hex and symbols in decimal) or an array, in
+ * JSON's form. */
+static void l_number(struct line *l, const struct sonde_event *ev, int i)
+{
+	int j, n;
+
+	switch (sonde_event__field_kind(ev, i)) {
+	case SONDE_FIELD_SIGNED:
+		l_s64(l, sonde_event__field_s64(ev, i));
+		break;
+	case SONDE_FIELD_ARRAY:
+		n = sonde_event__field_len(ev, i);
+		l_chr(l, '[');
+		for (j = 0; j < n; j++) {
+			if (j)
+				l_chr(l, ',');
+			l_u64(l, sonde_event__field_elem(ev, i, j));
+		}
+		l_chr(l, ']');
+		break;
+	default:
+		l_u64(l, sonde_event__field_u64(ev, i));
+	}
+}
+
+/* The args whose bit is set, as a JSON list of names after key. */
+static void l_names(struct line *l, const struct sonde_event *ev,
+		    const char *key,
+		    bool (*is)(const struct sonde_event *, int))
+{
+	int i, k = 0, n = sonde_event__field_count(ev);
+
+	for (i = 0; i < n; i++) {
+		if (!is(ev, i))
+			continue;
+		l_str(l, k++ ? "," : key);
+		l_json_str(l, sonde_event__field_name(ev, i), NULL, "", NULL);
+	}
+	if (k)
+		l_chr(l, ']');
+}
+
+void print_json(struct line *l, struct printer *pr,
+		const struct sonde_event *ev)
+{
+	int i, k, faults, n = sonde_event__field_count(ev);
+	const char *loc = sonde_event__location(ev), *name;
+	struct not_utf8 nu = {0};
+	const uint64_t *frames;
+	char sym[256], idx[16];
+	bool user;
+
+	l_str(l, "{\"schema\":\"" CLI_SCHEMA "\",\"time\":");
+	l_event_time(l, pr, sonde_event__time_ns(ev), false);
+	l_str(l, ",\"comm\":");
+	l_json_str(l, sonde_event__comm(ev), &nu, "/comm", NULL);
+	l_str(l, ",\"pid\":");
+	l_s64(l, sonde_event__pid(ev));
+	l_str(l, ",\"tid\":");
+	l_s64(l, sonde_event__tid(ev));
+	l_str(l, ",\"cpu\":");
+	l_s64(l, sonde_event__cpu(ev));
+	l_str(l, ",\"probe\":");
+	l_json_str(l, sonde_event__probe_name(ev), &nu, "/probe", NULL);
+	if (loc) {
+		l_str(l, ",\"location\":");
+		l_json_str(l, loc, &nu, "/location", NULL);
+	}
+	l_str(l, ",\"args\":{");
+	for (i = 0, faults = 0; i < n; i++) {
+		name = sonde_event__field_name(ev, i);
+		if (i)
+			l_chr(l, ',');
+		l_json_str(l, name, NULL, "", NULL);
+		l_chr(l, ':');
+		if (sonde_event__field_fault(ev, i)) {
+			l_str(l, "null");
+			faults++;
+		} else if (sonde_event__field_kind(ev, i) ==
+			   SONDE_FIELD_STRING) {
+			l_json_str(l, sonde_event__field_str(ev, i), &nu,
+				   "/args/", name);
+		} else {
+			l_number(l, ev, i);
+		}
+	}
+	l_chr(l, '}');
+	/* the args that are null because their read faulted; the 0s that
+	 * may be faults (sonde could not tell) */
+	if (faults)
+		l_names(l, ev, ",\"faults\":[", sonde_event__field_fault);
+	l_names(l, ev, ",\"unchecked\":[", sonde_event__field_unchecked);
+	n = sonde_event__stack(ev, &frames, &user);
+	k = sonde_event__stack_kernel_frames(ev);
+	if (n > 0) {
+		l_str(l, ",\"stack\":[");
+		for (i = 0; i < n; i++) {
+			if (i)
+				l_chr(l, ',');
+			snprintf(idx, sizeof(idx), "%d", i);
+			l_json_str(l,
+				   sonde_event__symbolize(ev, frames[i],
+							  i >= k, sym,
+							  sizeof(sym)),
+				   &nu, "/stack/", idx);
+		}
+		l_chr(l, ']');
+	}
+	l_not_utf8(l, &nu);
+	l_str(l, "}\n");
+}
+
+/* The names of the args whose bit is set, joined by ';', as one cell. */
+static void l_csv_names(struct line *l, const struct sonde_event *ev,
+			bool (*is)(const struct sonde_event *, int))
+{
+	int i, k = 0, n = sonde_event__field_count(ev);
+
+	l_chr(l, ',');
+	for (i = 0; i < n; i++) {
+		if (!is(ev, i))
+			continue;
+		if (k++)
+			l_chr(l, ';');
+		l_safe(l, sonde_event__field_name(ev, i), SONDE_ESCAPE_CSV);
+	}
+}
+
+/* Field i of the event as a cell: empty when it could not be read. */
+static void l_csv_field(struct line *l, const struct sonde_event *ev, int i)
+{
+	if (i < 0 || sonde_event__field_fault(ev, i))
+		return;
+	if (sonde_event__field_kind(ev, i) == SONDE_FIELD_STRING) {
+		l_csv(l, sonde_event__field_str(ev, i));
+	} else if (sonde_event__field_kind(ev, i) == SONDE_FIELD_ARRAY) {
+		l_chr(l, '"'); /* "[1,2,3]": commas inside */
+		l_number(l, ev, i);
+		l_chr(l, '"');
+	} else {
+		l_number(l, ev, i);
+	}
+}
+
+void print_csv(struct line *l, struct printer *pr,
+	       const struct sonde_event *ev)
+{
+	int p = sonde_event__probe(ev), c, i, k, n;
+	const char *loc = sonde_event__location(ev);
+	const uint64_t *frames;
+	char sym[256];
+	bool user;
+
+	l_event_time(l, pr, sonde_event__time_ns(ev), false);
+	l_chr(l, ',');
+	l_csv(l, sonde_event__comm(ev));
+	l_chr(l, ',');
+	l_s64(l, sonde_event__pid(ev));
+	l_chr(l, ',');
+	l_s64(l, sonde_event__tid(ev));
+	l_chr(l, ',');
+	l_s64(l, sonde_event__cpu(ev));
+	l_chr(l, ',');
+	l_csv(l, sonde_event__probe_name(ev));
+	l_chr(l, ',');
+	if (loc)
+		l_csv(l, loc);
+	for (c = 0; c < pr->ncols; c++) {
+		l_chr(l, ',');
+		i = p >= 0 && p < pr->nprobes ?
+			    pr->col_field[p * pr->ncols + c] :
+			    sonde_event__field_index(ev, pr->cols[c]);
+		l_csv_field(l, ev, i);
+	}
+	l_csv_names(l, ev, sonde_event__field_fault);
+	l_csv_names(l, ev, sonde_event__field_unchecked);
+	if (pr->stack) {
+		/* innermost first, as in JSON; one cell, ';' between */
+		struct line st = {.out = NULL};
+		char *joined = NULL;
+		size_t len = 0;
+
+		l_chr(l, ',');
+		n = sonde_event__stack(ev, &frames, &user);
+		k = sonde_event__stack_kernel_frames(ev);
+		st.out = open_memstream(&joined, &len);
+		for (i = 0; st.out && i < n; i++) {
+			if (i)
+				l_chr(&st, ';');
+			l_str(&st, sonde_event__symbolize(ev, frames[i], i >= k,
+							  sym, sizeof(sym)));
+		}
+		if (st.out) {
+			l_flush(&st);
+			fclose(st.out);
+			l_csv(l, joined);
+		}
+		free(joined);
+	}
+	l_chr(l, '\n');
+}
+
+static bool reserved(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(csv_head) / sizeof(csv_head[0]); i++)
+		if (!strcmp(name, csv_head[i]))
+			return true;
+	for (i = 0; i < sizeof(csv_tail) / sizeof(csv_tail[0]); i++)
+		if (!strcmp(name, csv_tail[i]))
+			return true;
+	return !strcmp(name, "stack");
+}
+
+/* The header, and where each probe has each column's field. */
+static int csv_begin(struct printer *pr, const struct sonde_session *s)
+{
+	int np = sonde_session__probe_count(s), p, f, c, nf;
+	struct line l = {.out = pr->out};
+	const char *name;
+	const char **cols;
+	size_t i;
+
+	for (p = 0; p < np; p++) {
+		nf = sonde_session__probe_field_count(s, p);
+		for (f = 0; f < nf; f++) {
+			name = sonde_session__probe_field_name(s, p, f);
+			for (c = 0; c < pr->ncols; c++)
+				if (!strcmp(pr->cols[c], name))
+					break;
+			if (c < pr->ncols)
+				continue;
+			cols = realloc(pr->cols,
+				       (pr->ncols + 1) * sizeof(*cols));
+			if (!cols)
+				return -1;
+			pr->cols = cols;
+			pr->cols[pr->ncols++] = name;
+		}
+	}
+	pr->col_field = malloc((np * pr->ncols + 1) * sizeof(int));
+	if (!pr->col_field)
+		return -1;
+	pr->nprobes = np;
+	for (p = 0; p < np; p++) {
+		nf = sonde_session__probe_field_count(s, p);
+		for (c = 0; c < pr->ncols; c++) {
+			pr->col_field[p * pr->ncols + c] = -1;
+			for (f = 0; f < nf; f++)
+				if (!strcmp(pr->cols[c],
+					    sonde_session__probe_field_name(
+						    s, p, f)))
+					pr->col_field[p * pr->ncols + c] = f;
+		}
+	}
+	for (i = 0; i < sizeof(csv_head) / sizeof(csv_head[0]); i++) {
+		l_str(&l, i ? "," : "");
+		l_str(&l, csv_head[i]);
+	}
+	for (c = 0; c < pr->ncols; c++) {
+		l_chr(&l, ',');
+		/* a field called as a column of every event: args.NAME */
+		if (reserved(pr->cols[c]))
+			l_str(&l, "args.");
+		l_csv(&l, pr->cols[c]);
+	}
+	for (i = 0; i < sizeof(csv_tail) / sizeof(csv_tail[0]); i++) {
+		l_chr(&l, ',');
+		l_str(&l, csv_tail[i]);
+	}
+	if (pr->stack)
+		l_str(&l, ",stack");
+	l_chr(&l, '\n');
+	l_flush(&l);
+	return 0;
+}
+
+int printer_begin(struct printer *pr, const struct cli_opts *o,
+		  const struct sonde_session *s)
+{
+	pr->color = cli_color(o, pr->out);
+	pr->stack = o->stack;
+	if (pr->format == OUT_CSV && csv_begin(pr, s)) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+void printer_free(struct printer *pr)
+{
+	free(pr->cols);
+	free(pr->col_field);
+	pr->cols = NULL;
+	pr->col_field = NULL;
+	pr->ncols = 0;
+}

@@ -148,6 +148,9 @@ void print_json(struct line *l, struct printer *pr,
 		const struct sonde_event *ev);
 void print_csv(struct line *l, struct printer *pr,
 	       const struct sonde_event *ev);
+/* field i, a number or an array: in text hex as 0x..., arrays {1,2};
+ * else (JSON, CSV) decimal, arrays [1,2] */
+void l_number(struct line *l, const struct sonde_event *ev, int i, bool text);
 /* the event's time by --time: mono and rel as seconds.nanoseconds, wall
  * as RFC 3339 with microseconds and the UTC offset (quoted for JSON) */
 void l_event_time(struct line *l, struct printer *pr, uint64_t ns,

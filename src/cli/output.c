@@ -118,11 +118,39 @@ static void l_off(struct line *l, const struct printer *pr)
 		l_str(l, CLI_RESET);
 }
 
-static void l_text_value(struct line *l, const struct printer *pr,
-			 const struct sonde_event *ev, int i)
+void l_number(struct line *l, const struct sonde_event *ev, int i, bool text)
 {
 	int j, n;
 
+	switch (sonde_event__field_kind(ev, i)) {
+	case SONDE_FIELD_SIGNED:
+		l_s64(l, sonde_event__field_s64(ev, i));
+		break;
+	case SONDE_FIELD_HEX:
+	case SONDE_FIELD_SYMBOL:
+		if (text)
+			l_hex(l, sonde_event__field_u64(ev, i));
+		else
+			l_u64(l, sonde_event__field_u64(ev, i));
+		break;
+	case SONDE_FIELD_ARRAY:
+		n = sonde_event__field_len(ev, i);
+		l_chr(l, text ? '{' : '[');
+		for (j = 0; j < n; j++) {
+			if (j)
+				l_chr(l, ',');
+			l_u64(l, sonde_event__field_elem(ev, i, j));
+		}
+		l_chr(l, text ? '}' : ']');
+		break;
+	default:
+		l_u64(l, sonde_event__field_u64(ev, i));
+	}
+}
+
+static void l_text_value(struct line *l, const struct printer *pr,
+			 const struct sonde_event *ev, int i)
+{
 	/* a value that could not be read: the kernel's own word for a
 	 * string, for numbers too */
 	if (sonde_event__field_fault(ev, i)) {
@@ -131,34 +159,15 @@ static void l_text_value(struct line *l, const struct printer *pr,
 		l_off(l, pr);
 		return;
 	}
-	l_on(l, pr, sonde_event__field_kind(ev, i) == SONDE_FIELD_STRING ?
-			    CLI_STRING : CLI_NUMBER);
-	switch (sonde_event__field_kind(ev, i)) {
-	case SONDE_FIELD_SIGNED:
-		l_s64(l, sonde_event__field_s64(ev, i));
-		break;
-	case SONDE_FIELD_HEX:
-	case SONDE_FIELD_SYMBOL:
-		l_hex(l, sonde_event__field_u64(ev, i));
-		break;
-	case SONDE_FIELD_STRING:
+	if (sonde_event__field_kind(ev, i) == SONDE_FIELD_STRING) {
+		l_on(l, pr, CLI_STRING);
 		l_chr(l, '"');
 		l_safe(l, sonde_event__field_str(ev, i) ?: "",
 		       SONDE_ESCAPE_QUOTED);
 		l_chr(l, '"');
-		break;
-	case SONDE_FIELD_ARRAY:
-		n = sonde_event__field_len(ev, i);
-		l_chr(l, '{');
-		for (j = 0; j < n; j++) {
-			if (j)
-				l_chr(l, ',');
-			l_u64(l, sonde_event__field_elem(ev, i, j));
-		}
-		l_chr(l, '}');
-		break;
-	default:
-		l_u64(l, sonde_event__field_u64(ev, i));
+	} else {
+		l_on(l, pr, CLI_NUMBER);
+		l_number(l, ev, i, true);
 	}
 	l_off(l, pr);
 }

@@ -16,31 +16,6 @@ static const char *const csv_head[] = {"time", "comm", "pid", "tid",
 				       "cpu",  "probe", "location"};
 static const char *const csv_tail[] = {"faults", "unchecked"};
 
-/* A number field's value (hex and symbols in decimal) or an array, in
- * JSON's form. */
-static void l_number(struct line *l, const struct sonde_event *ev, int i)
-{
-	int j, n;
-
-	switch (sonde_event__field_kind(ev, i)) {
-	case SONDE_FIELD_SIGNED:
-		l_s64(l, sonde_event__field_s64(ev, i));
-		break;
-	case SONDE_FIELD_ARRAY:
-		n = sonde_event__field_len(ev, i);
-		l_chr(l, '[');
-		for (j = 0; j < n; j++) {
-			if (j)
-				l_chr(l, ',');
-			l_u64(l, sonde_event__field_elem(ev, i, j));
-		}
-		l_chr(l, ']');
-		break;
-	default:
-		l_u64(l, sonde_event__field_u64(ev, i));
-	}
-}
-
 /* The args whose bit is set, as a JSON list of names after key. */
 static void l_names(struct line *l, const struct sonde_event *ev,
 		    const char *key,
@@ -99,7 +74,7 @@ void print_json(struct line *l, struct printer *pr,
 			l_json_str(l, sonde_event__field_str(ev, i), &nu,
 				   "/args/", name);
 		} else {
-			l_number(l, ev, i);
+			l_number(l, ev, i, false);
 		}
 	}
 	l_chr(l, '}');
@@ -153,10 +128,10 @@ static void l_csv_field(struct line *l, const struct sonde_event *ev, int i)
 		l_csv(l, sonde_event__field_str(ev, i));
 	} else if (sonde_event__field_kind(ev, i) == SONDE_FIELD_ARRAY) {
 		l_chr(l, '"'); /* "[1,2,3]": commas inside */
-		l_number(l, ev, i);
+		l_number(l, ev, i, false);
 		l_chr(l, '"');
 	} else {
-		l_number(l, ev, i);
+		l_number(l, ev, i, false);
 	}
 }
 

@@ -344,10 +344,12 @@ static void text_hist(struct agg_cli *a, struct sonde_agg *g,
 		fprintf(out, "%8" PRIu64, r->buckets[i]);
 		off(a);
 		fputs(" |", out);
-		on(a, CLI_BAR);
+		if (bar)
+			on(a, CLI_BAR);
 		fprintf(out, "%.*s", bar,
 			"@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
-		off(a);
+		if (bar)
+			off(a);
 		fprintf(out, "%*s|\n", BAR_WIDTH - bar, "");
 	}
 	if (unit == UNIT_NS) {

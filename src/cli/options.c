@@ -84,7 +84,8 @@ const struct cli_option cli_options[] = {
 	{OPT_DURATION, "duration", "SECS", CMDS_ALL, CMDS_SESSION | RUN,
 	 "stop after SECS seconds"},
 	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL, CMDS_SESSION,
-	 "output format (default text)"},
+	 "output format (default text); JSON's and\n"
+	 "CSV's schema: /usr/share/doc/sonde/json.md"},
 	{OPT_FORMAT, "format", "text|json", CMDS_ALL, RUN,
 	 "output format: bpftrace's text (default) or\n"
 	 "its JSON lines"},

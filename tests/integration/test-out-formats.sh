@@ -64,6 +64,16 @@ check_py "count --by s" count-json "$T_DIR/json" "$T_DIR/ref" 4
 "$SONDE" count -q -f csv -c "$F 4" "u:$F:out_str s=+0(arg2):string" \
 	--by s >"$T_DIR/csv" 2>"$T_DIR/err"
 check_py "count --by s" count-csv "$T_DIR/csv" "$T_DIR/ref" 4
+# faults: an empty cell, named in the faults column (fault_prog.c:
+# fault_int(NULL), (&42), (&0), (unmapped page))
+FP=$FIXTURES/fault_prog
+"$SONDE" trace -q -f csv -c "$FP linger" "u:$FP:fault_int a=+0(arg1):s32" \
+	>"$T_DIR/csv" 2>"$T_DIR/err"
+expect_eq "csv faults: a and faults per call, as fault_prog.c calls" \
+	"$(python3 -c 'import csv, sys
+print(" ".join(r["a"] + "/" + r["faults"]
+               for r in csv.DictReader(open(sys.argv[1], newline=""))))' \
+		"$T_DIR/csv")" "/a 42/ 0/ /a"
 hygiene_check "strings: tracefs left as found"
 
 # --- --time ------------------------------------------------------------------

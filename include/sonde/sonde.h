@@ -225,8 +225,7 @@ const char *sonde_session__probe_format(const struct sonde_session *s,
 					int probe);
 /* After start: the fields of the probe's events, as its events name them
  * (sonde_event__field_name()); the count, or -EINVAL for a bad index. */
-int sonde_session__probe_field_count(const struct sonde_session *s,
-				     int probe);
+int sonde_session__probe_field_count(const struct sonde_session *s, int probe);
 const char *sonde_session__probe_field_name(const struct sonde_session *s,
 					    int probe, int i);
 

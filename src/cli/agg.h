@@ -33,8 +33,8 @@ struct agg_cli {
 	int nprobes;			/* after start */
 	struct sonde_session *s;
 	FILE *out;
-	bool color;	  /* --color: the text tables coloured */
-	bool csv_header;  /* -f csv: the header is out */
+	bool color;	 /* --color: the text tables coloured */
+	bool csv_header; /* -f csv: the header is out */
 	/* events left out of the tables: a --by or --value field that could
 	 * not be read (a fault) or not told from one (unchecked); the whole
 	 * run's, and since the last table */

@@ -20,8 +20,8 @@ static const char *key_name(const struct agg_cli *a, int i)
 }
 
 /* Key k of a row; in JSON, called name in the row (for "not_utf8"). */
-static void put_key(FILE *out, const struct sonde_agg_key *k,
-		    enum out_format f, struct not_utf8 *nu, const char *name)
+static void put_key(FILE *out, const struct sonde_agg_key *k, enum out_format f,
+		    struct not_utf8 *nu, const char *name)
 {
 	switch (k->kind) {
 	case SONDE_AGG_KEY_STRING:
@@ -70,8 +70,7 @@ static void json_keys(FILE *out, const struct agg_cli *a,
 }
 
 /* {"schema":"sonde/1","type":TYPE[,"unit":"ns"][,"interval":TITLE] */
-static void json_head(FILE *out, const char *type, bool ns,
-		      const char *title)
+static void json_head(FILE *out, const char *type, bool ns, const char *title)
 {
 	fprintf(out, "{\"schema\":\"%s\",\"type\":\"%s\"", CLI_SCHEMA, type);
 	if (ns)
@@ -339,7 +338,8 @@ static void text_hist(struct agg_cli *a, struct sonde_agg *g,
 		int bar = (int)(r->buckets[i] * BAR_WIDTH / max);
 
 		sonde_agg__bucket(g, i, &lo, &hi);
-		fprintf(out, "%-20s ", label(lb, sizeof(lb), lo, hi, unit, log2));
+		fprintf(out, "%-20s ",
+			label(lb, sizeof(lb), lo, hi, unit, log2));
 		on(a, CLI_NUMBER);
 		fprintf(out, "%8" PRIu64, r->buckets[i]);
 		off(a);
@@ -470,8 +470,8 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 	if (a->o.format == OUT_CSV) {
 		if (csv_begin(a)) {
 			csv_key_names(a);
-			fputs(unit == UNIT_NS ? "lower_ns,upper_ns,count\n" :
-						"lower,upper,count\n",
+			fputs(unit == UNIT_NS ? "lower_ns,upper_ns,count\n"
+					      : "lower,upper,count\n",
 			      out);
 		}
 		for (i = 0; i < n; i++)

@@ -153,8 +153,7 @@ void print_csv(struct line *l, struct printer *pr,
 void l_number(struct line *l, const struct sonde_event *ev, int i, bool text);
 /* the event's time by --time: mono and rel as seconds.nanoseconds, wall
  * as RFC 3339 with microseconds and the UTC offset (quoted for JSON) */
-void l_event_time(struct line *l, struct printer *pr, uint64_t ns,
-		  bool text);
+void l_event_time(struct line *l, struct printer *pr, uint64_t ns, bool text);
 
 /* outfile.c: standard output and -o FILE, through one writer that keeps
  * the first write error. */

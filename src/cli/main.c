@@ -289,8 +289,9 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 			else if (!strcmp(optarg, "never"))
 				o->color = COLOR_NEVER;
 			else
-				return bad("--color takes auto, always or never",
-					   optarg);
+				return bad(
+					"--color takes auto, always or never",
+					optarg);
 			break;
 		case 's':
 			o->stack = true;

@@ -12,8 +12,9 @@
 #include "line.h"
 
 /* The columns before the fields, and after them (docs/json.md). */
-static const char *const csv_head[] = {"time", "comm", "pid", "tid",
-				       "cpu",  "probe", "location"};
+static const char *const csv_head[] = {
+	"time", "comm", "pid", "tid", "cpu", "probe", "location",
+};
 static const char *const csv_tail[] = {"faults", "unchecked"};
 
 /* The args whose bit is set, as a JSON list of names after key. */
@@ -92,9 +93,8 @@ void print_json(struct line *l, struct printer *pr,
 				l_chr(l, ',');
 			snprintf(idx, sizeof(idx), "%d", i);
 			l_json_str(l,
-				   sonde_event__symbolize(ev, frames[i],
-							  i >= k, sym,
-							  sizeof(sym)),
+				   sonde_event__symbolize(ev, frames[i], i >= k,
+							  sym, sizeof(sym)),
 				   &nu, "/stack/", idx);
 		}
 		l_chr(l, ']');
@@ -135,8 +135,7 @@ static void l_csv_field(struct line *l, const struct sonde_event *ev, int i)
 	}
 }
 
-void print_csv(struct line *l, struct printer *pr,
-	       const struct sonde_event *ev)
+void print_csv(struct line *l, struct printer *pr, const struct sonde_event *ev)
 {
 	int p = sonde_event__probe(ev), c, i, k, n;
 	const char *loc = sonde_event__location(ev);
@@ -160,9 +159,9 @@ void print_csv(struct line *l, struct printer *pr,
 		l_csv(l, loc);
 	for (c = 0; c < pr->ncols; c++) {
 		l_chr(l, ',');
-		i = p >= 0 && p < pr->nprobes ?
-			    pr->col_field[p * pr->ncols + c] :
-			    sonde_event__field_index(ev, pr->cols[c]);
+		i = p >= 0 && p < pr->nprobes
+			    ? pr->col_field[p * pr->ncols + c]
+			    : sonde_event__field_index(ev, pr->cols[c]);
 		l_csv_field(l, ev, i);
 	}
 	l_csv_names(l, ev, sonde_event__field_fault);

@@ -75,8 +75,8 @@ static void test_cases(void **state)
 }
 
 /* The CSV form and JSON's bytes form decode back to the input: a CSV
- * cell by undoing the doubled backslash and \\xHH, a JSON string by taking each code point
- * as a byte (ISO-8859-1). */
+ * cell by undoing the doubled backslash and \\xHH, a JSON string by
+ * taking each code point as a byte (ISO-8859-1). */
 static void test_csv_and_bytes(void **state)
 {
 	(void)state;
@@ -94,9 +94,9 @@ static void test_csv_and_bytes(void **state)
 	assert_true(sonde_text__is_utf8(NULL));
 	assert_true(sonde_text__is_utf8("\x1b[31m"));
 	assert_false(sonde_text__is_utf8("\xff"));
-	assert_false(sonde_text__is_utf8("\xc0\xaf"));      /* overlong */
-	assert_false(sonde_text__is_utf8("\xed\xa0\x80"));  /* surrogate */
-	assert_false(sonde_text__is_utf8("ok\xe2\x82"));     /* cut */
+	assert_false(sonde_text__is_utf8("\xc0\xaf"));	   /* overlong */
+	assert_false(sonde_text__is_utf8("\xed\xa0\x80")); /* surrogate */
+	assert_false(sonde_text__is_utf8("ok\xe2\x82"));   /* cut */
 }
 
 static void test_length_and_cut(void **state)

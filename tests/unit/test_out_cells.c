@@ -17,7 +17,6 @@
 
 #include "line.h"
 
-
 static char *got;
 static size_t got_len;
 
@@ -80,10 +79,11 @@ static void test_json(void **state)
 	l_json_str(l, "\xff", &nu, "/stack/", "3");
 	l_json_str(l, "\xfe", NULL, "", NULL); /* not tracked */
 	l_not_utf8(l, &nu);
-	assert_string_equal(close_line(l),
-			    "\"caf\xc3\xa9\"\"\\u00c3\\u00a9\\u00e9\"\"\\u00ff\""
-			    "\"\\u00fe\""
-			    ",\"not_utf8\":[\"/args/a~1b~0c\",\"/stack/3\"]");
+	assert_string_equal(
+		close_line(l),
+		"\"caf\xc3\xa9\"\"\\u00c3\\u00a9\\u00e9\"\"\\u00ff\""
+		"\"\\u00fe\""
+		",\"not_utf8\":[\"/args/a~1b~0c\",\"/stack/3\"]");
 	assert_null(nu.list);
 	assert_int_equal(nu.n, 0);
 }

@@ -25,20 +25,12 @@ HERE=$(dirname "$0")
 SPEC="u:$F:out_str i=arg1:s32 s=+0(arg2):string"
 "$F" hex >"$T_DIR/ref" || bail "out_strings hex"
 
-# check LABEL MODE ARGS...: out_check.py's lines as TAP
+# check_py LABEL MODE ARGS...: out_check.py's lines as TAP
 check_py()
 {
-	local label=$1 line what detail
+	local label=$1
 	shift
-	python3 "$HERE/out_check.py" "$@" >"$T_DIR/check" 2>&1 ||
-		not_ok "$label: out_check.py ran" "$(cat "$T_DIR/check")"
-	while IFS=$'\t' read -r line what detail; do
-		case $line in
-		ok) ok "$label: $what" ;;
-		"not ok") not_ok "$label: $what" "$detail" ;;
-		*) not_ok "$label: out_check.py said" "$line $what $detail" ;;
-		esac
-	done <"$T_DIR/check"
+	check_lines "$label" python3 "$HERE/out_check.py" "$@"
 }
 
 mono()

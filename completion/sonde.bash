@@ -10,7 +10,7 @@
 _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 	-o --output -s --stack -q --quiet -v --verbose -h --help --filter
 	--trigger --buffer-kb --backend --follow-fork --hist --debug-dir
-	--max-probes --color'
+	--no-debuginfod --max-probes --color'
 
 # _sonde_opts CMD: the options worth offering for subcommand CMD.
 _sonde_opts()
@@ -29,15 +29,21 @@ _sonde_opts()
 		echo "$_sonde_common_opts --by -i --interval --top --max-keys"
 		;;
 	stack) echo "$_sonde_common_opts --folded --svg --top --max-keys" ;;
-	list) echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" ;;
-	format) echo "-o --output -v --verbose -h --help --debug-dir" ;;
-	check) echo "--backend -h --help" ;;
+	list)
+		echo "-p --pid -v --verbose -q --quiet -h --help --debug-dir" \
+			"--no-debuginfod"
+		;;
+	format)
+		echo "-o --output -v --verbose -h --help --debug-dir" \
+			"--no-debuginfod"
+		;;
+	check) echo "--backend --no-debuginfod -h --help" ;;
 	cleanup) echo "-q --quiet -v --verbose -h --help" ;;
 	inject) echo "--instance --top-level -q --quiet -h --help" ;;
 	run)
 		echo "-e --program --dry-run -p --pid -c --command -d --duration" \
 			"-f --format -o --output -q --quiet -v --verbose -h --help" \
-			"--debug-dir --max-probes"
+			"--debug-dir --no-debuginfod --max-probes"
 		;;
 	esac
 }

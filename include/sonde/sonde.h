@@ -441,6 +441,28 @@ struct sonde_features {
 };
 int sonde_features__probe(struct sonde_features *f);
 
+/*
+ * Separate debug files fetched from debuginfod servers by build-id when no
+ * local one is found (elfutils' libdebuginfod, opened at run time): only
+ * while DEBUGINFOD_URLS is set, into the client's cache
+ * ($DEBUGINFOD_CACHE_PATH, else ~/.cache/debuginfod_client), within
+ * $DEBUGINFOD_TIMEOUT. For the whole process; on by default. log (may be
+ * NULL) is told "fetching ..." (SONDE_LOG_INFO) and why a fetch failed
+ * (SONDE_LOG_WARN): a failure is never an error by itself.
+ */
+void sonde_debuginfod_configure(bool enabled, sonde_log_fn log, void *ctx);
+
+enum sonde_debuginfod_state {
+	SONDE_DEBUGINFOD_READY,	    /* DEBUGINFOD_URLS set, library loaded */
+	SONDE_DEBUGINFOD_OFF,	    /* turned off by configure() */
+	SONDE_DEBUGINFOD_NO_URLS,   /* DEBUGINFOD_URLS unset or empty */
+	SONDE_DEBUGINFOD_NO_LIB,    /* libdebuginfod.so.1 cannot be opened */
+	SONDE_DEBUGINFOD_NOT_BUILT, /* libsonde was built without its header */
+};
+/* Whether a missing debug file would be fetched now (loads the library
+ * when DEBUGINFOD_URLS is set). */
+enum sonde_debuginfod_state sonde_debuginfod_state(void);
+
 /* Remove groups and instances left by sonde sessions whose process is dead.
  * Returns how many were removed, or -errno. */
 int sonde_cleanup(sonde_log_fn log, void *ctx);

@@ -334,6 +334,11 @@ static void summary_dropped(struct agg_cli *a)
 
 	if (!d && !a->o.verbose)
 		return;
+	if (!d) { /* -v: the limit, with no claim that it was reached */
+		fprintf(stderr, "%s: no hits dropped (--max-keys %zu)\n", prog,
+			a->max_keys);
+		return;
+	}
 	if (!a->max_keys) {
 		fprintf(stderr,
 			"%s: %llu hits dropped: the kernel's table was full "

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* sonde check: what this kernel and machine support. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -10,10 +11,11 @@ static void usage(FILE *out)
 	fprintf(out, "usage: sonde check [options]\n"
 		     "       sonde check [options] PROBE...\n"
 		     "  reports tracefs, uprobes, kprobes, the uprobe and kprobe\n"
-		     "  PMUs, hist triggers, BPF and root; exit 1 when sonde\n"
-		     "  cannot trace at all here. With probes, also the backend\n"
-		     "  they would take and how the bpf backend attaches them\n"
-		     "  (multi links or one perf event per probe), and why\n");
+		     "  PMUs, hist triggers, BPF, debuginfod and root; exit 1\n"
+		     "  when sonde cannot trace at all here. With probes, also\n"
+		     "  the backend they would take and how the bpf backend\n"
+		     "  attaches them (multi links or one perf event per\n"
+		     "  probe), and why\n");
 	cli_options_help(out, CMD_CHECK);
 }
 
@@ -43,6 +45,33 @@ static const char *backend_name(enum sonde_backend b)
 	       : b == SONDE_BACKEND_PERF    ? "perf"
 	       : b == SONDE_BACKEND_TRACEFS ? "tracefs"
 					    : "auto";
+}
+
+/* Whether a missing debug file would be fetched from a debuginfod server. */
+static void debuginfod_line(void)
+{
+	const char *what = "debuginfod:";
+
+	switch (sonde_debuginfod_state()) {
+	case SONDE_DEBUGINFOD_READY:
+		printf("%-14s yes (DEBUGINFOD_URLS=%s)\n", what,
+		       getenv("DEBUGINFOD_URLS"));
+		break;
+	case SONDE_DEBUGINFOD_OFF:
+		line(what, false, "--no-debuginfod");
+		break;
+	case SONDE_DEBUGINFOD_NO_URLS:
+		line(what, false, "DEBUGINFOD_URLS is not set");
+		break;
+	case SONDE_DEBUGINFOD_NO_LIB:
+		line(what, false,
+		     "DEBUGINFOD_URLS is set but libdebuginfod.so.1 cannot be "
+		     "loaded: install libdebuginfod1");
+		break;
+	case SONDE_DEBUGINFOD_NOT_BUILT:
+		line(what, false, "sonde was built without libdebuginfod");
+		break;
+	}
 }
 
 /* The probes' path: resolved as trace would (nothing reaches the kernel),
@@ -136,6 +165,7 @@ int cmd_check(int argc, char **argv)
 		printf("%-14s %s\n", "bpf backend:",
 		       "not here: sonde traces through tracefs and perf");
 	}
+	debuginfod_line();
 	if (o.nprobes) {
 		fflush(stdout);
 		status = probes_path(&o, f.bpf);

@@ -34,6 +34,7 @@ struct cli_opts {
 	const char *hist;
 	unsigned int buffer_kb;
 	const char *debug_dir; /* --debug-dir */
+	bool no_debuginfod;    /* --no-debuginfod */
 	int max_probes;	       /* --max-probes, 0 = the library's */
 	enum sonde_backend backend;
 	bool follow_fork;

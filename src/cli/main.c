@@ -343,6 +343,9 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 			 * library takes the dirs from the environment then */
 			setenv("SONDE_DEBUG_DIR", optarg, 1);
 			break;
+		case OPT_NO_DEBUGINFOD:
+			o->no_debuginfod = true;
+			break;
 		case OPT_MAX_PROBES:
 			v = strtol(optarg, &end, 10);
 			if (*end || v <= 0 || v > 1000000)
@@ -367,6 +370,7 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 		return EXIT_USAGE;
 	}
 	verbosity = o->quiet ? -1 : o->verbose;
+	sonde_debuginfod_configure(!o->no_debuginfod, cli_log, NULL);
 	o->probes = argv + optind;
 	o->nprobes = argc - optind;
 	return 0;

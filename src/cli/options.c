@@ -119,6 +119,10 @@ const struct cli_option cli_options[] = {
 	 CMDS_SESSION | FORMAT | LIST | RUN,
 	 "where separate debug files are (default\n"
 	 "/usr/lib/debug)"},
+	{OPT_NO_DEBUGINFOD, "no-debuginfod", NULL, CMDS_ALL,
+	 CMDS_SESSION | FORMAT | LIST | RUN | CHECK,
+	 "fetch no debug file from the servers in\n"
+	 "DEBUGINFOD_URLS"},
 	{OPT_MAX_PROBES, "max-probes", "N", CMDS_ALL, CMDS_SESSION | RUN,
 	 "most probes a wildcard may add (1000)"},
 	{OPT_QUIET, "quiet", NULL, CMDS_ALL, CMDS_SESSION | CLEANUP,

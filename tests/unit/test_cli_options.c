@@ -175,8 +175,9 @@ static void help_text(void **state)
 	assert_non_null(f);
 	cli_options_list(f, CMD_CHECK);
 	fclose(f);
-	/* check takes --backend for the path of its probes */
-	assert_string_equal(buf, "--backend\n-h\n--help\n");
+	/* check takes --backend for the path of its probes, and
+	 * --no-debuginfod for its debuginfod line */
+	assert_string_equal(buf, "--backend\n--no-debuginfod\n-h\n--help\n");
 	free(buf);
 }
 

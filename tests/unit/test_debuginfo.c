@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "sym/debuginfo.h"
+#include "sym/debuginfod.h"
 #include "sym/demangle.h"
 #include "sym/elf.h"
 #include "resolve/target.h"
@@ -194,6 +195,65 @@ static void container_root(void **state)
 	nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Whether debuginfod is asked, and where its file goes in the search: a
+ * file in the client's cache under dbg_mini's build-id is taken before
+ * dbg_mini's own MiniDebugInfo (the server, port 1, is never reached). */
+static void debuginfod_order(void **state)
+{
+	char tmp[] = "/tmp/sonde-test-dbgd.XXXXXX", p[PATH_MAX], hex[129];
+	struct debug_file *d = NULL;
+	const uint8_t *id;
+	size_t n, i;
+	char *path;
+	Elf *e;
+	int fd;
+
+	unsetenv("DEBUGINFOD_URLS");
+	assert_int_equal(sonde_debuginfod_state(), SONDE_DEBUGINFOD_NO_URLS);
+	assert_int_equal(debuginfod_fetch("ab", "x", &path, NULL, 0), -ENOENT);
+	setenv("DEBUGINFOD_URLS", " ", 1);
+	assert_int_equal(sonde_debuginfod_state(), SONDE_DEBUGINFOD_NO_URLS);
+	setenv("DEBUGINFOD_URLS", "http://127.0.0.1:1", 1);
+	sonde_debuginfod_configure(false, NULL, NULL);
+	assert_int_equal(sonde_debuginfod_state(), SONDE_DEBUGINFOD_OFF);
+	assert_int_equal(debuginfod_fetch("ab", "x", &path, NULL, 0), -ENOENT);
+	sonde_debuginfod_configure(true, NULL, NULL);
+	if (sonde_debuginfod_state() != SONDE_DEBUGINFOD_READY) {
+		unsetenv("DEBUGINFOD_URLS");
+		skip(); /* no libdebuginfod here */
+		return;
+	}
+
+	fd = open(FX "dbg_mini", O_RDONLY);
+	assert_true(fd >= 0);
+	elf_version(EV_CURRENT);
+	e = elf_begin(fd, ELF_C_READ, NULL);
+	assert_non_null(e);
+	assert_int_equal(debuginfo_build_id(e, &id, &n), 0);
+	for (i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", id[i]);
+	assert_non_null(mkdtemp(tmp));
+	setenv("DEBUGINFOD_CACHE_PATH", tmp, 1);
+	snprintf(p, sizeof(p), "%s/%s", tmp, hex);
+	assert_int_equal(mkdir(p, 0755), 0);
+	/* dbg_link.debug: dbg_prog's debug file, the same build-id */
+	snprintf(p, sizeof(p), "cp %s %s/%s/debuginfo", FX "dbg_link.debug",
+		 tmp, hex);
+	assert_int_equal(system(p), 0);
+
+	assert_int_equal(debuginfo_open(e, FX "dbg_mini", "/nonexistent", &d,
+					NULL, 0),
+			 0);
+	snprintf(p, sizeof(p), "%s/%s/debuginfo", tmp, hex);
+	assert_string_equal(d->path, p);
+	debuginfo_close(d);
+	elf_end(e);
+	close(fd);
+	unsetenv("DEBUGINFOD_URLS");
+	unsetenv("DEBUGINFOD_CACHE_PATH");
+	nftw(tmp, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -203,6 +263,7 @@ int main(void)
 		cmocka_unit_test(xz_rejects_garbage),
 		cmocka_unit_test(demangling),
 		cmocka_unit_test(container_root),
+		cmocka_unit_test(debuginfod_order),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,7 +7,9 @@
  *     in .debug/ beside it, and DIR/<the file's directory>/NAME;
  *  3. by name: DIR/NAME.debug, then DIR/NAME, for each debug dir (a
  *     debug file kept with `objcopy --only-keep-debug` and no debuglink);
- *  4. MiniDebugInfo: an xz-compressed ELF holding a .symtab in the
+ *  4. from a debuginfod server, by build-id (debuginfod.h), when
+ *     DEBUGINFOD_URLS is set;
+ *  5. MiniDebugInfo: an xz-compressed ELF holding a .symtab in the
  *     file's own .gnu_debugdata section (Fedora's "minidebuginfo").
  * A candidate whose build-id differs from the file's is refused too.
  * Only symbols are taken from it: segments and offsets stay the file's.

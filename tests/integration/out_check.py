@@ -233,12 +233,29 @@ def agg_csv(path, header):
     say(len(rows) > 1, "records follow the header")
 
 
+def perfetto(path, refp, rounds):
+    """-f perfetto's timeline: one strict UTF-8 JSON document; each
+    out_str event's args.s by the byte rule of docs/json.md (no
+    not_utf8 there: Latin-1 exactly where the source is not UTF-8)."""
+    doc = json.loads(text_of(path))
+    evs = [e for e in doc["traceEvents"]
+           if e.get("name") == "out_str" and e.get("ph") == "i"]
+    ref = ref_of(refp)
+    got = [(e["args"]["i"],
+            e["args"]["s"].encode("utf-8" if is_utf8(ref.get(
+                e["args"]["i"], b"")) else "latin-1"), None) for e in evs]
+    say(True, "one JSON document, strict UTF-8")
+    check_strings("perfetto", got, ref, rounds)
+
+
 def main():
     mode, args = sys.argv[1], sys.argv[2:]
     fn = {"events-json": events_json, "events-csv": events_csv,
           "count-json": count_json, "count-csv": count_csv,
-          "time": times, "agg-json": agg_json, "agg-csv": agg_csv}[mode]
-    if mode in ("events-json", "events-csv", "count-json", "count-csv"):
+          "time": times, "agg-json": agg_json, "agg-csv": agg_csv,
+          "perfetto": perfetto}[mode]
+    if mode in ("events-json", "events-csv", "count-json", "count-csv",
+                "perfetto"):
         args[2] = int(args[2])
     try:
         fn(*args)

@@ -10,7 +10,8 @@
 # CLOCK_MONOTONIC readings; all never go backwards. Each aggregate's JSON
 # and CSV header as docs/json.md says. --color: always colours (probe
 # names, values, histogram bars), never and NO_COLOR do not, auto does on a
-# terminal (script(1)'s pty) only, JSON/CSV and -o files never.
+# terminal (script(1)'s pty) only, JSON/CSV and -o files never. -f
+# perfetto's args decode to the same bytes; it refuses --time.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -50,6 +51,12 @@ for be in tracefs perf bpf; do
 	expect_eq "$be: trace -f csv: exit 0" "$?" 0
 	check_py "$be trace csv" events-csv "$T_DIR/csv" "$T_DIR/ref" 3
 done
+# the timeline's args through the same JSON string writer
+"$SONDE" trace -q -f perfetto -c "$F 2" "$SPEC" >"$T_DIR/pf" 2>"$T_DIR/err"
+expect_eq "trace -f perfetto: exit 0" "$?" 0
+check_py "trace -f perfetto" perfetto "$T_DIR/pf" "$T_DIR/ref" 2
+"$SONDE" trace -f perfetto --time rel "u:$F:out_str" >/dev/null 2>"$T_DIR/err"
+expect_eq "-f perfetto --time: refused (exit 2)" "$?" 2
 "$SONDE" count -q -f json -c "$F 4" "u:$F:out_str s=+0(arg2):string" \
 	--by s >"$T_DIR/json" 2>"$T_DIR/err"
 check_py "count --by s" count-json "$T_DIR/json" "$T_DIR/ref" 4

@@ -102,7 +102,8 @@ const struct cli_option cli_options[] = {
 	 "its JSON lines"},
 	{OPT_TIME, "time", "mono|wall|rel", CMDS_SESSION, TRACE,
 	 "event times: monotonic seconds (default),\n"
-	 "wall clock, or seconds since the trace began"},
+	 "wall clock, or seconds since the trace began\n"
+	 "(not with -f perfetto: its times are its own)"},
 	{OPT_COLOR, "color", "auto|always|never", CMDS_SESSION, CMDS_SESSION,
 	 "colours in text output (auto: on a terminal,\n"
 	 "unless NO_COLOR is set)"},

@@ -17,7 +17,8 @@ bool cli_color(const struct cli_opts *o, FILE *out)
 {
 	const char *no = getenv("NO_COLOR");
 
-	/* never in JSON or CSV, nor in an -o file, whatever was asked */
+	/* never in JSON, CSV or a timeline, nor in an -o file, whatever
+	 * was asked */
 	if (o->format != OUT_TEXT || out != stdout || o->color == COLOR_NEVER)
 		return false;
 	if (o->color == COLOR_ALWAYS)

@@ -10,13 +10,13 @@
 _sonde_common_opts='-p --pid -c --command -d --duration -f --format
 	-o --output -s --stack -q --quiet -v --verbose -h --help --filter
 	--trigger --buffer-kb --backend --follow-fork --cgroup --hist --debug-dir
-	--no-debuginfod --max-probes'
+	--no-debuginfod --max-probes --color'
 
 # _sonde_opts CMD: the options worth offering for subcommand CMD.
 _sonde_opts()
 {
 	case $1 in
-	trace) echo "$_sonde_common_opts --perfetto --call-graph" ;;
+	trace) echo "$_sonde_common_opts --perfetto --call-graph --time" ;;
 	count)
 		echo "$_sonde_common_opts --by -i --interval --top --in-user" \
 			"--max-keys"
@@ -187,6 +187,14 @@ _sonde()
 		;;
 	--call-graph)
 		mapfile -t COMPREPLY < <(compgen -W 'fp dwarf dwarf,' -- "$cur")
+		return
+		;;
+	--time)
+		mapfile -t COMPREPLY < <(compgen -W 'mono wall rel' -- "$cur")
+		return
+		;;
+	--color)
+		mapfile -t COMPREPLY < <(compgen -W 'auto always never' -- "$cur")
 		return
 		;;
 	-o | --output | --svg | --perfetto)

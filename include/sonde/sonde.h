@@ -41,6 +41,14 @@ enum {
 	SONDE_ESCAPE_JSON = 1 << 1,   /* a JSON string's body (RFC 8259) */
 	SONDE_ESCAPE_LINES = 1 << 2,  /* keep '\n' and '\t' (a multi-line
 				       * text: a kernel file) */
+	SONDE_ESCAPE_CSV = 1 << 3,    /* a CSV cell's text: TAB, LF, CR kept
+				       * (the cell is quoted), a backslash
+				       * doubled: the escapes decode back to
+				       * the bytes */
+	SONDE_ESCAPE_BYTES = 1 << 4,  /* with JSON: the text as bytes, each
+				       * byte >= 0x80 the code point \u00HH
+				       * (ISO-8859-1), for a text that is
+				       * not UTF-8 */
 };
 
 /*
@@ -58,6 +66,8 @@ enum {
  */
 size_t sonde_text__escape(char *buf, size_t len, const char *s,
 			  unsigned int flags);
+/* Is s valid UTF-8 (RFC 3629: no overlong forms, no surrogates)? */
+bool sonde_text__is_utf8(const char *s);
 
 enum sonde_log_level {
 	SONDE_LOG_WARN,
@@ -237,6 +247,11 @@ const char *sonde_session__probe_definition(const struct sonde_session *s,
 /* After start: the event's format file text and id, as the kernel shows. */
 const char *sonde_session__probe_format(const struct sonde_session *s,
 					int probe);
+/* After start: the fields of the probe's events, as its events name them
+ * (sonde_event__field_name()); the count, or -EINVAL for a bad index. */
+int sonde_session__probe_field_count(const struct sonde_session *s, int probe);
+const char *sonde_session__probe_field_name(const struct sonde_session *s,
+					    int probe, int i);
 
 /*
  * Where a probe is, to tell which probes are on one function (an entry

@@ -33,6 +33,8 @@ struct agg_cli {
 	int nprobes;			/* after start */
 	struct sonde_session *s;
 	FILE *out;
+	bool color;	 /* --color: the text tables coloured */
+	bool csv_header; /* -f csv: the header is out */
 	/* events left out of the tables: a --by or --value field that could
 	 * not be read (a fault) or not told from one (unchecked); the whole
 	 * run's, and since the last table */
@@ -96,6 +98,5 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 /* A duration as "512ns", "65.5us", "1.05ms", "2.5s". */
 const char *fmt_ns(char *buf, size_t len, int64_t ns);
 void print_stacks(struct agg_cli *a, struct sonde_agg *g);
-void put_json_str(FILE *out, const char *s);
 
 #endif

@@ -10,53 +10,25 @@
 #include <string.h>
 
 #include "agg.h"
+#include "line.h"
 
 #define BAR_WIDTH 52
-
-void put_json_str(FILE *out, const char *s)
-{
-	char small[512], *big = NULL, *e = small;
-	size_t n;
-
-	n = sonde_text__escape(small, sizeof(small), s, SONDE_ESCAPE_JSON);
-	if (n >= sizeof(small) && (big = malloc(n + 1)))
-		sonde_text__escape(e = big, n + 1, s, SONDE_ESCAPE_JSON);
-	fputc('"', out);
-	fputs(e, out);
-	fputc('"', out);
-	free(big);
-}
-
-static void put_csv_str(FILE *out, const char *s)
-{
-	s = cli_safe(s);
-	if (!strpbrk(s, ",\"\n\r")) {
-		fputs(s, out);
-		return;
-	}
-	fputc('"', out);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', out);
-		fputc(*s, out);
-	}
-	fputc('"', out);
-}
 
 static const char *key_name(const struct agg_cli *a, int i)
 {
 	return i ? a->keys[i - 1].name : "probe";
 }
 
-static void put_key(FILE *out, const struct sonde_agg_key *k,
-		    enum out_format f)
+/* Key k of a row; in JSON, called name in the row (for "not_utf8"). */
+static void put_key(FILE *out, const struct sonde_agg_key *k, enum out_format f,
+		    struct not_utf8 *nu, const char *name)
 {
 	switch (k->kind) {
 	case SONDE_AGG_KEY_STRING:
 		if (f == OUT_JSON)
-			put_json_str(out, k->str);
+			put_json_str(out, k->str, nu, "/", name);
 		else if (f == OUT_CSV)
-			put_csv_str(out, k->str);
+			put_csv(out, k->str);
 		else
 			fputs(cli_safe(k->str), out);
 		break;
@@ -85,14 +57,79 @@ static int key_width(const struct sonde_agg_key *k)
 }
 
 static void json_keys(FILE *out, const struct agg_cli *a,
-		      const struct sonde_agg_row *r)
+		      const struct sonde_agg_row *r, struct not_utf8 *nu)
 {
 	int i;
 
 	for (i = 0; i <= a->nkeys; i++) {
-		fprintf(out, "%s\"%s\":", i ? "," : "", key_name(a, i));
-		put_key(out, &r->key[i], OUT_JSON);
+		fputs(i ? "," : "", out);
+		put_json_str(out, key_name(a, i), NULL, "", NULL);
+		fputc(':', out);
+		put_key(out, &r->key[i], OUT_JSON, nu, key_name(a, i));
 	}
+}
+
+/* {"schema":"sonde/1","type":TYPE[,"unit":"ns"][,"interval":TITLE] */
+static void json_head(FILE *out, const char *type, bool ns, const char *title)
+{
+	fprintf(out, "{\"schema\":\"%s\",\"type\":\"%s\"", CLI_SCHEMA, type);
+	if (ns)
+		fputs(",\"unit\":\"ns\"", out);
+	if (title)
+		fprintf(out, ",\"interval\":\"%s\"", title);
+}
+
+/* CSV: is the header to be written (once; with -i, an interval column
+ * first)? */
+static bool csv_begin(struct agg_cli *a)
+{
+	if (!a->csv_header) {
+		a->csv_header = true;
+		if (a->interval)
+			fputs("interval,", a->out);
+		return true;
+	}
+	return false;
+}
+
+static void csv_key_names(struct agg_cli *a)
+{
+	int k;
+
+	for (k = 0; k <= a->nkeys; k++) {
+		put_csv(a->out, key_name(a, k));
+		fputc(',', a->out);
+	}
+}
+
+static void csv_keys(struct agg_cli *a, const struct sonde_agg_row *r)
+{
+	int k;
+
+	for (k = 0; k <= a->nkeys; k++) {
+		put_key(a->out, &r->key[k], OUT_CSV, NULL, NULL);
+		fputc(',', a->out);
+	}
+}
+
+/* a row's interval cell, with -i */
+static void csv_interval(struct agg_cli *a, const char *title)
+{
+	if (a->interval)
+		fprintf(a->out, "%s,", title ? title : "total");
+}
+
+/* Colours of the text tables (--color). */
+static void on(const struct agg_cli *a, const char *c)
+{
+	if (a->color)
+		fputs(c, a->out);
+}
+
+static void off(const struct agg_cli *a)
+{
+	if (a->color)
+		fputs(CLI_RESET, a->out);
 }
 
 /* The events left out of this table (agg.h): the whole run's for the
@@ -142,14 +179,16 @@ void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 	if (a->top && n > a->top)
 		n = a->top;
 	if (a->o.format == OUT_JSON) {
-		fputs("{\"type\":\"count\"", out);
-		if (title)
-			fprintf(out, ",\"interval\":\"%s\"", title);
+		struct not_utf8 nu = {0};
+
+		json_head(out, "count", false, title);
 		fputs(",\"rows\":[", out);
 		for (i = 0; i < n; i++) {
 			fputs(i ? ",{" : "{", out);
-			json_keys(out, a, rows[i]);
-			fprintf(out, ",\"count\":%" PRIu64 "}", rows[i]->count);
+			json_keys(out, a, rows[i], &nu);
+			fprintf(out, ",\"count\":%" PRIu64, rows[i]->count);
+			put_not_utf8(out, &nu);
+			fputc('}', out);
 		}
 		fprintf(out, "],\"total\":%" PRIu64, total);
 		json_left_out(out, f, u, d, a);
@@ -157,14 +196,13 @@ void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 		return;
 	}
 	if (a->o.format == OUT_CSV) {
-		for (k = 0; k <= a->nkeys; k++)
-			fprintf(out, "%s,", key_name(a, k));
-		fputs("count\n", out);
+		if (csv_begin(a)) {
+			csv_key_names(a);
+			fputs("count\n", out);
+		}
 		for (i = 0; i < n; i++) {
-			for (k = 0; k <= a->nkeys; k++) {
-				put_key(out, &rows[i]->key[k], OUT_CSV);
-				fputc(',', out);
-			}
+			csv_interval(a, title);
+			csv_keys(a, rows[i]);
 			fprintf(out, "%" PRIu64 "\n", rows[i]->count);
 		}
 		return;
@@ -184,10 +222,17 @@ void print_counts(struct agg_cli *a, struct sonde_agg *g, const char *title)
 		for (k = 0; k <= a->nkeys; k++) {
 			int len = key_width(&rows[i]->key[k]);
 
-			put_key(out, &rows[i]->key[k], OUT_TEXT);
+			if (!k)
+				on(a, CLI_PROBE);
+			put_key(out, &rows[i]->key[k], OUT_TEXT, NULL, NULL);
+			if (!k)
+				off(a);
 			fprintf(out, "%*s", w[k] - len + 2, "");
 		}
-		fprintf(out, "%12" PRIu64 "\n", rows[i]->count);
+		on(a, CLI_NUMBER);
+		fprintf(out, "%12" PRIu64, rows[i]->count);
+		off(a);
+		fputc('\n', out);
 	}
 	for (i = 0, k = 0; k <= a->nkeys; k++)
 		i += w[k] + 2;
@@ -282,16 +327,30 @@ static void text_hist(struct agg_cli *a, struct sonde_agg *g,
 	fputs("@[", out);
 	for (k = 0; k <= a->nkeys; k++) {
 		fputs(k ? ", " : "", out);
-		put_key(out, &r->key[k], OUT_TEXT);
+		if (!k)
+			on(a, CLI_PROBE);
+		put_key(out, &r->key[k], OUT_TEXT, NULL, NULL);
+		if (!k)
+			off(a);
 	}
 	fputs("]:\n", out);
 	for (i = first; i <= last; i++) {
+		int bar = (int)(r->buckets[i] * BAR_WIDTH / max);
+
 		sonde_agg__bucket(g, i, &lo, &hi);
-		fprintf(out, "%-20s %8" PRIu64 " |%-*.*s|\n",
-			label(lb, sizeof(lb), lo, hi, unit, log2),
-			r->buckets[i], BAR_WIDTH,
-			(int)(r->buckets[i] * BAR_WIDTH / max),
+		fprintf(out, "%-20s ",
+			label(lb, sizeof(lb), lo, hi, unit, log2));
+		on(a, CLI_NUMBER);
+		fprintf(out, "%8" PRIu64, r->buckets[i]);
+		off(a);
+		fputs(" |", out);
+		if (bar)
+			on(a, CLI_BAR);
+		fprintf(out, "%.*s", bar,
 			"@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@@");
+		if (bar)
+			off(a);
+		fprintf(out, "%*s|\n", BAR_WIDTH - bar, "");
 	}
 	if (unit == UNIT_NS) {
 		fprintf(out,
@@ -327,9 +386,10 @@ static void json_hist(struct agg_cli *a, struct sonde_agg *g,
 	int nb = sonde_agg__nbuckets(g), i, n = 0;
 	int64_t lo, hi;
 	FILE *out = a->out;
+	struct not_utf8 nu = {0};
 
 	fputc('{', out);
-	json_keys(out, a, r);
+	json_keys(out, a, r, &nu);
 	fprintf(out,
 		",\"count\":%" PRIu64 ",\"sum\":%" PRId64 ",\"min\":%" PRId64
 		",\"max\":%" PRId64,
@@ -353,23 +413,23 @@ static void json_hist(struct agg_cli *a, struct sonde_agg *g,
 		json_bound(out, "upper", hi, hi == INT64_MAX);
 		fprintf(out, ",\"count\":%" PRIu64 "}", r->buckets[i]);
 	}
-	fputs("]}", out);
+	fputc(']', out);
+	put_not_utf8(out, &nu);
+	fputc('}', out);
 }
 
 static void csv_hist(struct agg_cli *a, struct sonde_agg *g,
-		     const struct sonde_agg_row *r)
+		     const struct sonde_agg_row *r, const char *title)
 {
-	int nb = sonde_agg__nbuckets(g), i, k;
+	int nb = sonde_agg__nbuckets(g), i;
 	int64_t lo, hi;
 
 	for (i = 0; i < nb; i++) {
 		if (!r->buckets[i])
 			continue;
 		sonde_agg__bucket(g, i, &lo, &hi);
-		for (k = 0; k <= a->nkeys; k++) {
-			put_key(a->out, &r->key[k], OUT_CSV);
-			fputc(',', a->out);
-		}
+		csv_interval(a, title);
+		csv_keys(a, r);
 		if (lo != INT64_MIN)
 			fprintf(a->out, "%" PRId64, lo);
 		fputc(',', a->out);
@@ -384,7 +444,7 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 		 void *ctx)
 {
 	const struct sonde_agg_row *const *rows;
-	int n = sonde_agg__rows(g, a->nkeys == 0, &rows), i, k;
+	int n = sonde_agg__rows(g, a->nkeys == 0, &rows), i;
 	FILE *out = a->out;
 	uint64_t f, u, d;
 
@@ -394,11 +454,7 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 	if (a->top && n > a->top)
 		n = a->top;
 	if (a->o.format == OUT_JSON) {
-		fprintf(out, "{\"type\":\"%s\"", a->cmd);
-		if (unit == UNIT_NS)
-			fputs(",\"unit\":\"ns\"", out);
-		if (title)
-			fprintf(out, ",\"interval\":\"%s\"", title);
+		json_head(out, a->cmd, unit == UNIT_NS, title);
 		fputs(",\"hists\":[", out);
 		for (i = 0; i < n; i++) {
 			fputs(i ? "," : "", out);
@@ -412,11 +468,14 @@ void print_hists(struct agg_cli *a, struct sonde_agg *g, enum agg_unit unit,
 		return;
 	}
 	if (a->o.format == OUT_CSV) {
-		for (k = 0; k <= a->nkeys; k++)
-			fprintf(out, "%s,", key_name(a, k));
-		fputs("lower,upper,count\n", out);
+		if (csv_begin(a)) {
+			csv_key_names(a);
+			fputs(unit == UNIT_NS ? "lower_ns,upper_ns,count\n"
+					      : "lower,upper,count\n",
+			      out);
+		}
 		for (i = 0; i < n; i++)
-			csv_hist(a, g, rows[i]);
+			csv_hist(a, g, rows[i], title);
 		if (tail)
 			tail(a, ctx);
 		return;
@@ -445,33 +504,48 @@ void print_stacks(struct agg_cli *a, struct sonde_agg *g)
 	const struct sonde_agg_row *const *rows;
 	int n = sonde_agg__rows(g, false, &rows), i;
 	const char *st, *end;
+	struct not_utf8 nu = {0};
 	FILE *out = a->out;
+	char idx[16];
+	int nf;
 
 	if (n < 0)
 		return;
 	if (a->top && n > a->top)
 		n = a->top;
-	if (a->o.format == OUT_JSON)
-		fputs("{\"type\":\"stack\",\"stacks\":[", out);
-	else if (a->o.format == OUT_CSV)
+	/* --folded: flamegraph.pl's lines, whatever -f says */
+	if (!a->folded && a->o.format == OUT_JSON) {
+		json_head(out, "stack", false, NULL);
+		fputs(",\"stacks\":[", out);
+	} else if (!a->folded && a->o.format == OUT_CSV) {
 		fputs("probe,stack,count\n", out);
+	}
 	for (i = 0; i < n; i++) {
 		st = rows[i]->key[1].str;
+		nf = 0;
 		if (a->folded) {
 			fprintf(out, "%s %" PRIu64 "\n", cli_safe(st),
 				rows[i]->count);
 		} else if (a->o.format == OUT_CSV) {
-			put_csv_str(out, rows[i]->key[0].str);
+			put_csv(out, rows[i]->key[0].str);
 			fputc(',', out);
-			put_csv_str(out, st);
+			put_csv(out, st);
 			fprintf(out, ",%" PRIu64 "\n", rows[i]->count);
 		} else if (a->o.format == OUT_JSON) {
 			fputs(i ? ",{\"probe\":" : "{\"probe\":", out);
-			put_json_str(out, rows[i]->key[0].str);
+			put_json_str(out, rows[i]->key[0].str, &nu, "/probe",
+				     NULL);
 			fputs(",\"frames\":[", out);
 		} else {
-			fprintf(out, "@[%s]: %" PRIu64 "\n",
-				cli_safe(rows[i]->key[0].str), rows[i]->count);
+			fputs("@[", out);
+			on(a, CLI_PROBE);
+			fputs(cli_safe(rows[i]->key[0].str), out);
+			off(a);
+			fputs("]: ", out);
+			on(a, CLI_NUMBER);
+			fprintf(out, "%" PRIu64, rows[i]->count);
+			off(a);
+			fputc('\n', out);
 		}
 		if (a->folded || a->o.format == OUT_CSV)
 			continue;
@@ -486,18 +560,21 @@ void print_stacks(struct agg_cli *a, struct sonde_agg *g)
 				 b);
 			if (a->o.format == OUT_JSON) {
 				fputs(end == st + strlen(st) ? "" : ",", out);
-				put_json_str(out, frame);
+				snprintf(idx, sizeof(idx), "%d", nf++);
+				put_json_str(out, frame, &nu, "/frames/", idx);
 			} else {
 				fprintf(out, "    %s\n", cli_safe(frame));
 			}
 			end = b > st ? b - 1 : st;
 		}
-		if (a->o.format == OUT_JSON)
-			fprintf(out, "],\"count\":%" PRIu64 "}",
-				rows[i]->count);
-		else
+		if (a->o.format == OUT_JSON) {
+			fprintf(out, "],\"count\":%" PRIu64, rows[i]->count);
+			put_not_utf8(out, &nu);
+			fputc('}', out);
+		} else {
 			fputc('\n', out);
+		}
 	}
-	if (a->o.format == OUT_JSON)
+	if (a->o.format == OUT_JSON && !a->folded)
 		fputs("]}\n", out);
 }

@@ -479,6 +479,7 @@ int agg_main(struct agg_cli *a, const struct agg_ops *ops, void *ctx)
 		status = EXIT_RUNTIME;
 		goto out_session;
 	}
+	a->color = cli_color(&a->o, a->out);
 	if (a->o.cmd && (err = child_release(&c))) {
 		fprintf(stderr, "%s: cannot run '%s': %s\n", prog, a->o.cmd,
 			strerror(-err));

@@ -4,6 +4,7 @@
 #define SONDE_CLI_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
 #include <sys/types.h>
@@ -16,12 +17,18 @@ enum { EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 
 /* OUT_PERFETTO: trace and latency only (perfetto.h) */
 enum out_format { OUT_TEXT, OUT_JSON, OUT_CSV, OUT_PERFETTO };
+/* --time: an event's time as CLOCK_MONOTONIC seconds (the kernel's
+ * timestamps), wall-clock time, or seconds since the trace began */
+enum out_time { TIME_MONO, TIME_WALL, TIME_REL };
+enum out_color { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
 struct cli_opts {
 	pid_t pid;
 	const char *cmd;
 	double duration;
 	enum out_format format;
+	enum out_time time;
+	enum out_color color;
 	const char *outfile;
 	const char *perfetto; /* --perfetto FILE: a timeline as well */
 	const char *filter;
@@ -93,16 +100,50 @@ struct sonde_session *cli_session(const struct cli_opts *o, int *status);
 /* The exit status for a failed libsonde call. */
 int error_status(int err);
 
-/* output.c */
+/* output.c, output_data.c: the events of sonde trace */
 struct printer {
 	FILE *out;
 	enum out_format format;
+	enum out_time time;
+	bool color; /* ANSI colours (text only) */
+	bool stack; /* CSV: a stack column */
 	bool failed;
+	/* CLOCK_MONOTONIC when the trace began (--time rel), and
+	 * CLOCK_REALTIME - CLOCK_MONOTONIC then (--time wall) */
+	uint64_t start_ns;
+	int64_t wall_off_ns;
+	/* --time wall: the second last formatted, and its text */
+	int64_t wall_sec;
+	char wall_text[80];
+	/* CSV: a column per field name of any probe, in the order first
+	 * met, and per probe the index of each column's field (-1) */
+	const char **cols; /* the session's names */
+	int ncols, nprobes;
+	int *col_field;
 };
+/* Before the session starts: the time of its beginning. */
+void printer_clock(struct printer *pr);
+/* Once the session has started and pr->out is open: colours (after
+ * cli_color()) and CSV's header. */
+int printer_begin(struct printer *pr, const struct cli_opts *o,
+		  const struct sonde_session *s);
+void printer_free(struct printer *pr);
 int print_event(const struct sonde_event *ev, void *ctx);
 /* The event's args as a JSON object ({"name":value,...}, a read that
  * faulted as null), as -f json writes them. */
 void print_json_args(FILE *out, const struct sonde_event *ev);
+/* Colours or not (--color, NO_COLOR): text written to standard output
+ * only, auto when it is a terminal. */
+bool cli_color(const struct cli_opts *o, FILE *out);
+/* The "schema" of every JSON object sonde writes (docs/json.md). */
+#define CLI_SCHEMA "sonde/1"
+/* The ANSI colours of the text output (CLI_RESET ends each). */
+#define CLI_PROBE "\033[1;34m"
+#define CLI_NUMBER "\033[33m"
+#define CLI_STRING "\033[32m"
+#define CLI_FAULT "\033[31m"
+#define CLI_BAR "\033[36m"
+#define CLI_RESET "\033[0m"
 /* A name or other text from outside (ELF, DWARF, USDT, the kernel, the
  * traced process) safe to print: sonde_text__escape(); the copy lives
  * until 8 more calls. */
@@ -110,6 +151,18 @@ const char *cli_safe(const char *s);
 /* The same for a text of several lines (the kernel's hist and format
  * files): '\n' and '\t' kept. */
 const char *cli_safe_lines(const char *s);
+/* output_data.c: the JSON and CSV forms of an event */
+struct line;
+void print_json(struct line *l, struct printer *pr,
+		const struct sonde_event *ev);
+void print_csv(struct line *l, struct printer *pr,
+	       const struct sonde_event *ev);
+/* field i, a number or an array: in text hex as 0x..., arrays {1,2};
+ * else (JSON, CSV) decimal, arrays [1,2] */
+void l_number(struct line *l, const struct sonde_event *ev, int i, bool text);
+/* the event's time by --time: mono and rel as seconds.nanoseconds, wall
+ * as RFC 3339 with microseconds and the UTC offset (quoted for JSON) */
+void l_event_time(struct line *l, struct printer *pr, uint64_t ns, bool text);
 
 /* outfile.c: standard output and -o FILE, through one writer that keeps
  * the first write error. */

@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "line.h"
 #include "options.h"
 #include "perfetto.h"
 
@@ -174,6 +175,7 @@ static void tail(struct agg_cli *a, void *ctx)
 {
 	struct lat_ctx *c = ctx;
 	struct sonde_latency_stats st = { .sz = sizeof(st) };
+	struct not_utf8 nu = {0};
 	int i, n;
 
 	if (a->o.format == OUT_JSON)
@@ -186,7 +188,8 @@ static void tail(struct agg_cli *a, void *ctx)
 		if (a->o.format == OUT_JSON &&
 		    (st.paired || st.orphan_returns || st.open_entries)) {
 			fprintf(a->out, "%s{\"probe\":", n++ ? "," : "");
-			put_json_str(a->out, c->fns[i].name);
+			put_json_str(a->out, c->fns[i].name, &nu, "/probe",
+				     NULL);
 			fprintf(a->out,
 				",\"paired\":%" PRIu64
 				",\"returns_without_entry\":%" PRIu64
@@ -196,6 +199,7 @@ static void tail(struct agg_cli *a, void *ctx)
 			if (st.exited_entries)
 				fprintf(a->out, ",\"of_ended_threads\":%" PRIu64,
 					st.exited_entries);
+			put_not_utf8(a->out, &nu);
 			fputc('}', a->out);
 		} else if (a->o.format == OUT_TEXT &&
 			   (st.orphan_returns || st.open_entries)) {

@@ -244,6 +244,7 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 	struct option longs[CLI_OPTIONS_MAX + 1];
 	char shorts[3 * CLI_OPTIONS_MAX + 1];
 	int cmd = cli_cmd_of(argv[0]);
+	bool time_given = false;
 	char *end;
 	long v;
 	int c;
@@ -300,6 +301,30 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 			break;
 		case 'o':
 			o->outfile = optarg;
+			break;
+		case OPT_TIME:
+			time_given = true;
+			if (!strcmp(optarg, "mono"))
+				o->time = TIME_MONO;
+			else if (!strcmp(optarg, "wall"))
+				o->time = TIME_WALL;
+			else if (!strcmp(optarg, "rel"))
+				o->time = TIME_REL;
+			else
+				return bad("--time takes mono, wall or rel",
+					   optarg);
+			break;
+		case OPT_COLOR:
+			if (!strcmp(optarg, "auto"))
+				o->color = COLOR_AUTO;
+			else if (!strcmp(optarg, "always"))
+				o->color = COLOR_ALWAYS;
+			else if (!strcmp(optarg, "never"))
+				o->color = COLOR_NEVER;
+			else
+				return bad(
+					"--color takes auto, always or never",
+					optarg);
 			break;
 		case 's':
 			o->stack = true;
@@ -396,6 +421,15 @@ int cli_parse_own(int argc, char **argv, struct cli_opts *o,
 			o->hist ? "--hist's tables would break it (use "
 				  "--perfetto FILE with another -f)"
 				: "--perfetto FILE is for another -f");
+		return EXIT_USAGE;
+	}
+	if (o->format == OUT_PERFETTO && time_given) {
+		/* the timeline's ts is its own: microseconds of the
+		 * kernel's clock, which Perfetto's UI shows from 0 */
+		fprintf(stderr,
+			"%s: --time is for the text, JSON and CSV outputs; "
+			"-f perfetto's timestamps are its own\n",
+			prog);
 		return EXIT_USAGE;
 	}
 	verbosity = o->quiet ? -1 : o->verbose;

@@ -91,13 +91,23 @@ const struct cli_option cli_options[] = {
 	{OPT_FORMAT, "format", "text|json|csv|perfetto", CMDS_ALL,
 	 TRACE | LATENCY,
 	 "output format (default text); perfetto: a\n"
-	 "timeline (Trace Event Format JSON)"},
+	 "timeline (Trace Event Format JSON); JSON's\n"
+	 "and CSV's schema: /usr/share/doc/sonde/json.md"},
 	{OPT_FORMAT, "format", "text|json|csv", CMDS_ALL,
-	 CMDS_SESSION & ~(TRACE | LATENCY), "output format (default text)"},
+	 CMDS_SESSION & ~(TRACE | LATENCY),
+	 "output format (default text); JSON's and\n"
+	 "CSV's schema: /usr/share/doc/sonde/json.md"},
 	{OPT_FORMAT, "format", "text|json|perfetto", CMDS_ALL, RUN,
 	 "output format: bpftrace's text (default), its\n"
 	 "JSON lines, or perfetto: a timeline of the\n"
 	 "printf/print messages (Trace Event Format JSON)"},
+	{OPT_TIME, "time", "mono|wall|rel", CMDS_SESSION, TRACE,
+	 "event times: monotonic seconds (default),\n"
+	 "wall clock, or seconds since the trace began\n"
+	 "(not with -f perfetto: its times are its own)"},
+	{OPT_COLOR, "color", "auto|always|never", CMDS_SESSION, CMDS_SESSION,
+	 "colours in text output (auto: on a terminal,\n"
+	 "unless NO_COLOR is set)"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, CMDS_SESSION | RUN,
 	 "write the output to FILE"},
 	{OPT_OUTPUT, "output", "FILE", CMDS_ALL, FORMAT,

@@ -71,6 +71,8 @@ enum cli_opt_id {
 	OPT_CGROUP,
 	OPT_CALL_GRAPH,
 	OPT_LISTEN,
+	OPT_TIME,
+	OPT_COLOR,
 };
 
 struct cli_option {

@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "agg.h"
+#include "line.h"
 #include "perfetto_int.h"
 
 #define HOLD_NS 20000000ULL
@@ -230,7 +231,7 @@ static void head(struct timeline *t, FILE *f, const char *name, char ph,
 {
 	next(t, f);
 	fputs("{\"name\":", f);
-	put_json_str(f, name);
+	put_json_str(f, name, NULL, "", NULL);
 	fprintf(f, ",\"cat\":\"sonde\",\"ph\":\"%c\",\"ts\":", ph);
 	put_ts(f, ts);
 	fprintf(f, ",\"pid\":%d,\"tid\":%d", pid, tid);
@@ -435,7 +436,7 @@ static void name(struct timeline *t, FILE *f, const char *what, int pid,
 	}
 	head(t, f, what, 'M', 0, pid, tid);
 	fputs(",\"args\":{\"name\":", f);
-	put_json_str(f, comm);
+	put_json_str(f, comm, NULL, "", NULL);
 	fputs("}}", f);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "agg.h"
+#include "line.h"
 #include "perfetto_int.h"
 
 struct timeline *timeline_new_messages(const char *path)
@@ -60,7 +61,7 @@ void timeline_message(struct timeline *t, const struct timeline_msg *m)
 	if (!(f = open_memstream(&r->args, &len)))
 		return;
 	fputs("{\"msg\":", f);
-	put_json_str(f, m->text);
+	put_json_str(f, m->text, NULL, "", NULL);
 	fputc('}', f);
 	if (fclose(f)) {
 		free(r->args);

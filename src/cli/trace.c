@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "line.h"
 #include "options.h"
 #include "perfetto.h"
 
@@ -35,7 +36,6 @@ static void flush_timeline(struct sink *k, bool final)
 	if (k->tl && timeline_flush(k->tl, k->pr.out, final))
 		k->pr.failed = true;
 }
-
 
 static void usage(FILE *out)
 {
@@ -88,18 +88,33 @@ static void summary(struct sonde_session *s, const struct cli_opts *o)
 	fputc('\n', stderr);
 }
 
-/* The kernel's hist file of each probe, as it shows it. */
-static void print_hists(struct sonde_session *s, FILE *out)
+/* The kernel's hist file of each probe, as it shows it; in JSON, an
+ * object holding its text (docs/json.md). */
+static void print_hists(struct sonde_session *s, FILE *out, bool json)
 {
+	struct not_utf8 nu = {0};
 	int i;
 
 	for (i = 0; i < sonde_session__probe_count(s); i++) {
 		const char *h = sonde_session__probe_hist(s, i);
 
-		if (h)
+		if (!h)
+			continue;
+		if (!json) {
 			fprintf(out, "# %s\n%s",
-				sonde_session__probe_name(s, i),
+				cli_safe(sonde_session__probe_name(s, i)),
 				cli_safe_lines(h));
+			continue;
+		}
+		fputs("{\"schema\":\"" CLI_SCHEMA "\",\"type\":\"kernel_hist\","
+		      "\"probe\":",
+		      out);
+		put_json_str(out, sonde_session__probe_name(s, i), &nu,
+			     "/probe", NULL);
+		fputs(",\"text\":", out);
+		put_json_str(out, h, &nu, "/text", NULL);
+		put_not_utf8(out, &nu);
+		fputs("}\n", out);
 	}
 	fflush(out);
 }
@@ -159,7 +174,15 @@ int cmd_trace(int argc, char **argv)
 			prog);
 		return EXIT_USAGE;
 	}
+	if (o.hist && o.format == OUT_CSV) {
+		fprintf(stderr,
+			"%s: --hist prints the kernel's histogram text, which "
+			"is no CSV table: use -f text or -f json\n",
+			prog);
+		return EXIT_USAGE;
+	}
 	pr->format = o.format;
+	pr->time = o.time;
 	if (o.cmd) {
 		err = child_spawn(o.cmd, &c);
 		if (err) {
@@ -179,6 +202,7 @@ int cmd_trace(int argc, char **argv)
 		goto out_session;
 	}
 	sonde_session__set_callback(s, on_event, &k);
+	printer_clock(pr);
 	err = sonde_session__start(s);
 	if (err) {
 		print_error(NULL, sonde_session__errmsg(s), -1);
@@ -190,6 +214,13 @@ int cmd_trace(int argc, char **argv)
 	if (o.outfile && !(pr->out = out_open(o.outfile))) {
 		pr->out = stdout;
 		status = EXIT_RUNTIME;
+		goto out_session;
+	}
+	status = printer_begin(pr, &o, s);
+	if (status) {
+		if (pr->out != stdout)
+			out_discard(pr->out);
+		pr->out = stdout;
 		goto out_session;
 	}
 	if (o.cmd && (err = child_release(&c))) {
@@ -217,7 +248,7 @@ int cmd_trace(int argc, char **argv)
 		status = EXIT_RUNTIME;
 	}
 	if (o.hist && !pr->failed) {
-		print_hists(s, pr->out);
+		print_hists(s, pr->out, o.format == OUT_JSON);
 		pr->failed = out_error(pr->out);
 	}
 	/* the first write error is printed (out_error); the events counted
@@ -241,5 +272,6 @@ out_child:
 		child_kill(&c);
 	if (pr->out != stdout && out_close(pr->out))
 		status = EXIT_RUNTIME;
+	printer_free(pr);
 	return status;
 }

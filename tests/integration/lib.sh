@@ -90,6 +90,23 @@ $(head -n 20 "$3" 2>/dev/null)"
 	fi
 }
 
+# check_lines LABEL CMD...: run a checker (flame_check.py, out_check.py)
+# whose lines are "ok<TAB>what" or "not ok<TAB>what<TAB>detail", as TAP.
+check_lines()
+{
+	local label=$1 line what detail
+	shift
+	"$@" >"$T_DIR/check" 2>&1 ||
+		not_ok "$label: ${2##*/} ran" "$(cat "$T_DIR/check")"
+	while IFS=$'\t' read -r line what detail; do
+		case $line in
+		ok) ok "$label: $what" ;;
+		"not ok") not_ok "$label: $what" "$detail" ;;
+		*) not_ok "$label: ${2##*/} said" "$line $what $detail" ;;
+		esac
+	done <"$T_DIR/check"
+}
+
 # finish: the last line of every script.
 finish()
 {

@@ -54,7 +54,7 @@ for be in $backends; do
 		--value a >"$T_DIR/json" 2>"$T_DIR/err"
 	expect_eq "$be: hist json: count, sum, buckets and faults" \
 		"$(cat "$T_DIR/json")" \
-		'{"type":"hist","hists":[{"probe":"fault_int","count":2,"sum":42,"min":0,"max":42,"buckets":[{"lower":0,"upper":1,"count":1},{"lower":32,"upper":64,"count":1}]}],"faults":2}'
+		'{"schema":"sonde/1","type":"hist","hists":[{"probe":"fault_int","count":2,"sum":42,"min":0,"max":42,"buckets":[{"lower":0,"upper":1,"count":1},{"lower":32,"upper":64,"count":1}]}],"faults":2}'
 
 	"$SONDE" count --backend $be -c "$bin linger" "$int" --by a \
 		>"$T_DIR/out" 2>"$T_DIR/err"
@@ -69,7 +69,7 @@ for be in $backends; do
 		--by v >"$T_DIR/json" 2>"$T_DIR/err"
 	expect_eq "$be: count --by p->p->v json: 7 once, 2 faults" \
 		"$(cat "$T_DIR/json")" \
-		'{"type":"count","rows":[{"probe":"fault_deep","v":7,"count":1}],"total":1,"faults":2}'
+		'{"schema":"sonde/1","type":"count","rows":[{"probe":"fault_deep","v":7,"count":1}],"total":1,"faults":2}'
 
 	# strings: the BPF table takes none, so the events are streamed
 	"$SONDE" count -v -q -f json --backend $be -c "$bin linger" \
@@ -77,7 +77,7 @@ for be in $backends; do
 		2>"$T_DIR/err"
 	expect_eq "$be: count --by a string: \"hello\" once, 1 fault" \
 		"$(cat "$T_DIR/json")" \
-		'{"type":"count","rows":[{"probe":"fault_str","s":"hello","count":1}],"total":1,"faults":1}'
+		'{"schema":"sonde/1","type":"count","rows":[{"probe":"fault_str","s":"hello","count":1}],"total":1,"faults":1}'
 	case $be in bpf | auto)
 		expect_grep "$be: count --by a string: -v says it is streamed" \
 			'not aggregated in the kernel: .*string.*without their faults' \

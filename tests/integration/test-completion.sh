@@ -103,6 +103,8 @@ value_of()
 	-o | --output | --svg | --perfetto) echo "$T_DIR/out" ;;
 	--filter | --trigger | --hist) echo x ;;
 	--backend) echo auto ;;
+	--time) echo wall ;;
+	--color) echo never ;;
 	--debug-dir | --cgroup) echo "$T_DIR" ;;
 	--by) echo comm ;;
 	--value) echo arg1 ;;
@@ -161,6 +163,10 @@ expect_eq "latency -f: csv json perfetto text" \
 	"csv json perfetto text "
 expect_eq "count -f: csv json text" \
 	"$(complete_set "$SONDE count -f " | sort | tr '\n' ' ')" "csv json text "
+expect_eq "--time: mono rel wall" \
+	"$(complete_set "$SONDE trace --time " | tr '\n' ' ')" "mono rel wall "
+expect_eq "--color=a: always auto" \
+	"$(complete_set "$SONDE count --color=a" | tr '\n' ' ')" "always auto "
 
 mkdir -p "$T_DIR/files/subdir"
 : >"$T_DIR/files/out.txt"

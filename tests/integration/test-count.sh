@@ -61,7 +61,7 @@ expect_eq "--top 3: three rows, total of all" \
 # JSON and CSV
 "$SONDE" count -f json -c "$F 7" "u:$F:add" --by arg2 >"$T_DIR/out" 2>"$T_DIR/err"
 expect_grep "json: rows with key and count" \
-	'^{"type":"count","rows":\[{"probe":"add","arg2":[0-9]*,"count":1}' "$T_DIR/out"
+	'^{"schema":"sonde/1","type":"count","rows":\[{"probe":"add","arg2":[0-9]*,"count":1}' "$T_DIR/out"
 expect_grep "json: total" '"total":7}$' "$T_DIR/out"
 if command -v jq >/dev/null; then
 	expect_eq "json: jq reads it, arg2 = 2i" \

@@ -42,17 +42,9 @@ after_prologue()
 # check_svg LABEL SVG FOLDED [NAME=HITS...]: flame_check.py's lines as TAP
 check_svg()
 {
-	local label=$1 line what detail
+	local label=$1
 	shift
-	python3 "$HERE/flame_check.py" "$@" >"$T_DIR/check" 2>&1 ||
-		not_ok "$label: flame_check.py ran" "$(cat "$T_DIR/check")"
-	while IFS=$'\t' read -r line what detail; do
-		case $line in
-		ok) ok "$label: $what" ;;
-		"not ok") not_ok "$label: $what" "$detail" ;;
-		*) not_ok "$label: flame_check.py said" "$line $what $detail" ;;
-		esac
-	done <"$T_DIR/check"
+	check_lines "$label" python3 "$HERE/flame_check.py" "$@"
 }
 
 c_off=$(after_prologue leaf_c "$bin")

@@ -57,7 +57,7 @@ expect_eq "--by tid: two histograms of 1..8" \
 # JSON: lower/upper bounds and counts; CSV likewise
 "$SONDE" hist -f json -c "$F 5" "u:$F:add" --value arg1 >"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "json: buckets with bounds" "$(cat "$T_DIR/out")" \
-	'{"type":"hist","hists":[{"probe":"add","count":5,"sum":15,"min":1,"max":5,"buckets":[{"lower":1,"upper":2,"count":1},{"lower":2,"upper":4,"count":2},{"lower":4,"upper":8,"count":2}]}]}'
+	'{"schema":"sonde/1","type":"hist","hists":[{"probe":"add","count":5,"sum":15,"min":1,"max":5,"buckets":[{"lower":1,"upper":2,"count":1},{"lower":2,"upper":4,"count":2},{"lower":4,"upper":8,"count":2}]}]}'
 "$SONDE" hist -f json -c "$F 5" "u:$F:add" --value arg1 --linear 2,4,1 \
 	>"$T_DIR/out" 2>"$T_DIR/err"
 expect_grep "json: open ends are null" \

@@ -143,8 +143,9 @@ expect_eq "trace --stack: exit 0" "$rc" 0
 "$SONDE" trace --backend tracefs -f json --stack -c "$d/"$'\e[7mrun'" 1" \
 	"u:$bin:c1*" >"$T_DIR/out" 2>"$T_DIR/err"
 no_raw "trace -f json --stack" "$T_DIR/out" "$T_DIR/err"
-has "JSON: C1 as \\u009b, DEL as \\u007f, a bad byte as text" \
-	'"c1\\x9b[2J\u009bX\u007f (hostile)"' "$T_DIR/out"
+has "JSON: a name that is not UTF-8 as its bytes (\\u009b \\u00c2)" \
+	'"stack":["c1\u009b[2J\u00c2\u009bX\u007f (hostile)"' "$T_DIR/out"
+has "JSON: and named in not_utf8" '"not_utf8":["/stack/0"' "$T_DIR/out"
 has "JSON: the comm's ESC as \\u001b" '"comm":"\u001b[7mrun"' "$T_DIR/out"
 if command -v python3 >/dev/null; then
 	if python3 -c 'import json,sys

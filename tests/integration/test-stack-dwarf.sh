@@ -7,7 +7,8 @@
 # user stack. --call-graph fp on the same code stops at once: the kernel
 # walks %rbp, which no function here keeps as a frame pointer (the caller
 # of chain_c is there only because sonde reads it from [sp] at a
-# function's first instruction, perf_entry_stack.c).
+# function's first instruction, perf_entry_stack.c). -f json's and -f
+# csv's stacks hold the same frames.
 . "$(dirname "$0")/lib.sh"
 require_root
 require_uprobes
@@ -54,6 +55,30 @@ for backend in perf bpf; do
 		"$(sed -n 's/^ => \(.*\) (inlined) at .*/\1/p' "$T_DIR/out" | sort -u)" \
 		"chain_step"
 	hygiene_check "$backend, dwarf: tracefs left as found"
+
+	# JSON's "stack" and CSV's stack cell: the same frames as the text,
+	# each a string (Python's parsers), innermost first
+	"$SONDE" trace -q -s --backend $backend --call-graph dwarf -c "$bin 1" \
+		-f json "u:$bin:chain_c" >"$T_DIR/json" 2>"$T_DIR/err"
+	"$SONDE" trace -q -s --backend $backend --call-graph dwarf -c "$bin 1" \
+		-f csv "u:$bin:chain_c" >"$T_DIR/csv" 2>"$T_DIR/err"
+	expect_eq "$backend, dwarf: JSON and CSV stacks hold gdb's chain, as the text" \
+		"$(python3 - "$T_DIR/json" "$T_DIR/csv" <<'PY'
+import csv, json, re, sys
+ev = json.loads(open(sys.argv[1], encoding="utf-8").read())
+rows = list(csv.DictReader(open(sys.argv[2], encoding="utf-8", newline="")))
+for frames in (ev["stack"], rows[0]["stack"].split(";")):
+    out = []
+    for f in frames:
+        m = re.match(r"([A-Za-z_0-9]*)(\+0x[0-9a-f]*)? \((stack_dwarf|inlined)\)( at (.*))?$", f)
+        if m:
+            out.append("%s %s" % (m.group(1), m.group(5) or ""))
+            if m.group(1) == "main":
+                break
+    print(" ".join(out))
+PY
+)" "$want
+$want"
 
 	# sonde stack: the same chain, once, 3 hits; folded: names root first
 	"$SONDE" stack -q --backend $backend --call-graph dwarf,4096 -c "$bin 3" \

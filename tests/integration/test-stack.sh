@@ -33,6 +33,6 @@ expect_eq "folded: fact's recursion, one frame deeper each" \
 
 "$SONDE" stack -f json -c "$F 2" "u:$F:add" >"$T_DIR/out" 2>"$T_DIR/err"
 expect_grep "json: frames and count" \
-	'^{"type":"stack","stacks":\[{"probe":"add","frames":\["add (fixture_pie)\( at calls\.c:[0-9]*\)\{0,1\}",.*\],"count":2}\]}$' \
+	'^{"schema":"sonde/1","type":"stack","stacks":\[{"probe":"add","frames":\["add (fixture_pie)\( at calls\.c:[0-9]*\)\{0,1\}",.*\],"count":2}\]}$' \
 	"$T_DIR/out"
 finish

@@ -74,6 +74,31 @@ static void test_cases(void **state)
 	assert_string_equal(esc(NULL, 0), "");
 }
 
+/* The CSV form and JSON's bytes form decode back to the input: a CSV
+ * cell by undoing the doubled backslash and \\xHH, a JSON string by
+ * taking each code point as a byte (ISO-8859-1). */
+static void test_csv_and_bytes(void **state)
+{
+	(void)state;
+	assert_string_equal(esc("a,b\"c\n\r\td\\x41\x1b", SONDE_ESCAPE_CSV),
+			    "a,b\"c\n\r\td\\\\x41\\x1b");
+	assert_string_equal(esc("\xff\xc3\xa9", SONDE_ESCAPE_CSV),
+			    "\\xff\xc3\xa9");
+	assert_string_equal(esc("\xff\xc3\xa9\"\\\n\x01\x7f",
+				SONDE_ESCAPE_JSON | SONDE_ESCAPE_BYTES),
+			    "\\u00ff\\u00c3\\u00a9\\\"\\\\\\n\\u0001\\u007f");
+	/* BYTES alone (not JSON) is the usual text form */
+	assert_string_equal(esc("\xff", SONDE_ESCAPE_BYTES), "\\xff");
+	assert_true(sonde_text__is_utf8("caf\xc3\xa9 \xe2\x82\xac"));
+	assert_true(sonde_text__is_utf8(""));
+	assert_true(sonde_text__is_utf8(NULL));
+	assert_true(sonde_text__is_utf8("\x1b[31m"));
+	assert_false(sonde_text__is_utf8("\xff"));
+	assert_false(sonde_text__is_utf8("\xc0\xaf"));	   /* overlong */
+	assert_false(sonde_text__is_utf8("\xed\xa0\x80")); /* surrogate */
+	assert_false(sonde_text__is_utf8("ok\xe2\x82"));   /* cut */
+}
+
 static void test_length_and_cut(void **state)
 {
 	char buf[8];
@@ -211,6 +236,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cases),
+		cmocka_unit_test(test_csv_and_bytes),
 		cmocka_unit_test(test_length_and_cut),
 		cmocka_unit_test(test_every_pair_and_random),
 		cmocka_unit_test(test_messages),

@@ -442,6 +442,21 @@ const char *sonde_session__probe_format(const struct sonde_session *s, int i)
 	return s && i >= 0 && i < s->nprobes ? s->probes[i].format_text : NULL;
 }
 
+int sonde_session__probe_field_count(const struct sonde_session *s, int i)
+{
+	if (!s || i < 0 || i >= s->nprobes)
+		return -EINVAL;
+	return (int)s->probes[i].fmt.nfields;
+}
+
+const char *sonde_session__probe_field_name(const struct sonde_session *s,
+					    int i, int f)
+{
+	if (sonde_session__probe_field_count(s, i) <= f || f < 0)
+		return NULL;
+	return s->probes[i].fmt.fields[f].name;
+}
+
 int sonde_session__probe_site(const struct sonde_session *s, int i,
 			      struct sonde_probe_site *site)
 {

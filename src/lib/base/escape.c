@@ -8,7 +8,10 @@
  * separators and bidirectional overrides of Unicode) and bytes that are
  * not UTF-8 are written as C escapes (\n \t \r, else \xHH, one per byte,
  * as `ls -b` and `strings -e` do); valid UTF-8 text is kept. The JSON
- * form writes a JSON string's body (RFC 8259: \" \\ \uXXXX).
+ * form writes a JSON string's body (RFC 8259: \" \\ \uXXXX); for a text
+ * that is not UTF-8, its bytes form (SONDE_ESCAPE_BYTES) makes each byte
+ * one code point, so the bytes can be had back exactly. The CSV form
+ * keeps line ends (a quoted cell holds them) and doubles the backslash.
  */
 #include <string.h>
 
@@ -87,11 +90,17 @@ static void one_ascii(struct out *o, unsigned char c, unsigned int flags)
 {
 	bool json = flags & SONDE_ESCAPE_JSON;
 	bool quoted = json || (flags & SONDE_ESCAPE_QUOTED);
+	bool csv = flags & SONDE_ESCAPE_CSV;
 	char ch = (char)c;
 
 	if (quoted && (c == '"' || c == '\\')) {
 		put(o, c == '"' ? "\\\"" : "\\\\", 2);
-	} else if ((c == '\n' || c == '\t') && (flags & SONDE_ESCAPE_LINES)) {
+	} else if (csv && c == '\\') {
+		put(o, "\\\\", 2);
+	} else if ((c == '\n' || c == '\t') &&
+		   (flags & (SONDE_ESCAPE_LINES | SONDE_ESCAPE_CSV))) {
+		put(o, &ch, 1);
+	} else if (c == '\r' && csv) {
 		put(o, &ch, 1);
 	} else if (c == '\n' || c == '\t' || c == '\r') {
 		put(o, c == '\n' ? "\\n" : c == '\t' ? "\\t" : "\\r", 2);
@@ -111,6 +120,11 @@ size_t sonde_text__escape(char *buf, size_t len, const char *s,
 	size_t k, i;
 
 	while (*p) {
+		if (*p >= 0x80 && (flags & SONDE_ESCAPE_BYTES) &&
+		    (flags & SONDE_ESCAPE_JSON)) {
+			put_hex(&o, "\\u00", *p++, 2);
+			continue;
+		}
 		if (*p < 0x80) {
 			one_ascii(&o, *p++, flags);
 			continue;
@@ -133,4 +147,23 @@ size_t sonde_text__escape(char *buf, size_t len, const char *s,
 	if (o.len)
 		o.buf[o.w] = '\0';
 	return o.n;
+}
+
+bool sonde_text__is_utf8(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	unsigned int cp;
+	size_t k;
+
+	while (*p) {
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		k = utf8_len(p, &cp);
+		if (!k)
+			return false;
+		p += k;
+	}
+	return true;
 }

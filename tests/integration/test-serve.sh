@@ -5,8 +5,9 @@
 # 2 * i) for i = 1..N, tests/fixtures/calls.c), queried back through
 # Prometheus' HTTP API (/api/v1/query) against the values the fixture's
 # source gives; /metrics parsed by promtool and by prom_text.py; label
-# escapes through a program whose name has a quote and a backslash; the
-# series limit; SIGHUP keeping unchanged metrics' counts; a bad entry
+# escapes through a program whose name has a quote and a backslash; a
+# restart of a traced program (no reset seen by Prometheus, a series per
+# pid); the series limit; SIGHUP keeping unchanged metrics' counts; a bad entry
 # reported while the rest run; SIGTERM leaving nothing behind.
 . "$(dirname "$0")/lib.sh"
 require_root
@@ -60,12 +61,22 @@ metric fixture_nothing
 metric fixture_app_calls
 	kind count
 	probe u:$app:add
+metric fixture_rerun_calls
+	kind count
+	probe u:$rerun:add
+metric fixture_rerun_by_pid
+	kind count
+	probe u:$rerun:add
+	labels pid
 $1
 EOF
 }
 # a copy of the fixture, replaced later as an upgrade replaces a program
 app=$T_DIR/app
 cp "$bin" "$app"
+# another copy, run twice: a restart (a new process, the same file)
+rerun=$T_DIR/rerun
+cp "$bin" "$rerun"
 write_conf "metric fixture_fact
 	kind latency
 	probe u:$bin:fact"
@@ -141,7 +152,7 @@ fi
 ok "sonde serve answers GET /metrics (text/plain; version=0.0.4)"
 expect_grep "the bad entry is said on stderr" \
 	'metric fixture_nothing: probe .*no_such_function' "$T_DIR/serve.err"
-expect_grep "the others run" '5 of 6 metrics running' "$T_DIR/serve.err"
+expect_grep "the others run" '7 of 8 metrics running' "$T_DIR/serve.err"
 
 cat >"$T_DIR/prom.yml" <<EOF
 global:
@@ -305,6 +316,31 @@ expect_eq "upgrade: the old file's probe stays, the new one's is added" \
 	"$(promq 'sonde_probes_attached{metric="fixture_app_calls"}')" 2
 expect_eq "upgrade: the other metrics were not touched" \
 	"$(promq 'sonde_target_reopens_total{metric="fixture_add_calls"}')" 0
+
+# a restart: the program exits and a new process of the same file makes
+# more calls while Prometheus scrapes; the count goes on (no reset seen
+# by Prometheus) and each pid has its series. The pids from the shell.
+LD_LIBRARY_PATH=$(dirname "$bin") "$rerun" 20 &
+rpid1=$!
+wait "$rpid1"
+wait_promq 'fixture_rerun_calls_total' 20 10
+expect_eq "restart: the first run's calls (add() 20 times, calls.c)" "$GOT" 20
+sleep 2 # a few scrapes between the two processes
+LD_LIBRARY_PATH=$(dirname "$bin") "$rerun" 30 &
+rpid2=$!
+wait "$rpid2"
+wait_promq 'fixture_rerun_calls_total' 50 10
+expect_eq "restart: the second process's calls are added (20 + 30)" "$GOT" 50
+expect_eq "restart: Prometheus saw no counter reset" \
+	"$(promq 'resets(fixture_rerun_calls_total[1m])')" 0
+expect_eq "restart: no reset of the per-pid series either" \
+	"$(promq 'sum(resets(fixture_rerun_by_pid_total[1m]))')" 0
+expect_eq "restart: the first pid's series" \
+	"$(promq "fixture_rerun_by_pid_total{pid=\"$rpid1\"}")" 20
+expect_eq "restart: the second pid's series" \
+	"$(promq "fixture_rerun_by_pid_total{pid=\"$rpid2\"}")" 30
+expect_eq "restart: two pid series, nothing else" \
+	"$(promq 'count(fixture_rerun_by_pid_total)')" 2
 
 # SIGHUP: the latency entry goes, a count of mul3 comes, the count per
 # second argument changes (max-series 4: a new table), the others stay

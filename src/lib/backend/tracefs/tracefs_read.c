@@ -212,6 +212,8 @@ void events_close_tracefs(struct sonde_session *s)
 		st->page = NULL;
 		free(st->id_to_probe);
 		st->id_to_probe = NULL;
+		free(st->cmdlines);
+		st->cmdlines = NULL;
 	}
 	events_close(s);
 }
@@ -249,6 +251,62 @@ static int saved_tgid(int tid)
 	return tgid;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+/* The comm of tid in saved_cmdlines' text ("TID COMM" lines) into comm;
+ * false when tid is not there. */
+static bool cmdline_of(const char *text, int tid, char *comm, size_t size)
+{
+	const char *line = text, *nl;
+	char *end;
+
+	for (; line && *line; line = nl ? nl + 1 : NULL) {
+		nl = strchr(line, '\n');
+		if (strtol(line, &end, 10) != tid || *end != ' ')
+			continue;
+		snprintf(comm, size, "%.*s",
+			 (int)(nl ? nl - end - 1 : (long)strlen(end + 1)),
+			 end + 1);
+		return true;
+	}
+	return false;
+}
+
+/* How long a copy of saved_cmdlines answers: far shorter than the time
+ * the kernel takes to give a gone thread's pid to another (pid_max forks),
+ * so a pid found in it is still the gone thread's. */
+#define CMDLINES_FRESH_NS 100000000ull
+
+/*
+ * The comm the kernel saved for tid, from a copy of saved_cmdlines read
+ * again when tid is not in it or the copy is older than
+ * CMDLINES_FRESH_NS. The kernel saves a thread's comm at its next switch
+ * after the event, at the latest when it exits: a copy read after a
+ * thread was found gone has it (unless the table overwrote it). Read for
+ * every gone thread, a loop of short-lived processes made the reader fall
+ * behind for good: 110 KB read and parsed per thread, and the poll never
+ * returned to print a line.
+ */
+static void saved_comm(struct tracefs_state *st, int tid, char *comm,
+		       size_t size)
+{
+	uint64_t now = mono_ns();
+
+	if (st->cmdlines && now - st->cmdlines_ns < CMDLINES_FRESH_NS &&
+	    cmdline_of(st->cmdlines, tid, comm, size))
+		return;
+	free(st->cmdlines);
+	st->cmdlines = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
+	st->cmdlines_ns = now;
+	cmdline_of(st->cmdlines, tid, comm, size);
+}
+
 /*
  * The thread ended before its events were read. Its comm is in tracefs'
  * saved_cmdlines (recorded for tasks that hit an enabled event). Its
@@ -257,19 +315,10 @@ static int saved_tgid(int tid)
  */
 void events_task_gone(const struct sonde_session *s, struct task_info *t)
 {
-	char *text, *line, *save = NULL, *end;
-
 	/* only the tracefs ring writes saved_cmdlines: another backend does
 	 * not ask (what it holds for this pid may be an older process's) */
-	text = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strtol(line, &end, 10) != t->tid || *end != ' ')
-			continue;
-		snprintf(t->comm, sizeof(t->comm), "%s", end + 1);
-		break;
-	}
-	free(text);
+	if (tfs_state(s))
+		saved_comm(tfs_state(s), t->tid, t->comm, sizeof(t->comm));
 	if (s->opts.pid > 0 && !s->opts.follow_fork)
 		t->pid = saved_tgid(t->tid);
 }

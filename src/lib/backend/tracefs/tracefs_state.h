@@ -22,6 +22,9 @@ struct tracefs_state {
 	int *id_to_probe; /* event id -> probe index, -1 */
 	int max_id;
 	uint64_t last_wake; /* when the reader last woke for events */
+	/* threads gone before their events were read (tracefs_read.c) */
+	char *cmdlines;	     /* saved_cmdlines as last read, or NULL */
+	uint64_t cmdlines_ns; /* when it was read (CLOCK_MONOTONIC) */
 	/* stacks (opts.stack): ftrace/kernel_stack and user_stack records */
 	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
 	int kstack_id, ustack_id;

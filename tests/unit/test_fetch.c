@@ -114,6 +114,10 @@ static const struct rw_case rw_cases[] = {
 	{U, "+0(\\\"x\")", NULL, 13, "immediate string cannot be"},
 	{U, "\\zz", NULL, 11, "immediate '\\zz' is not a number"},
 	{U, "\\\"abc", NULL, 15, "missing closing '\"'"},
+	/* bytes the kernel reads otherwise: a comment, a space, no text */
+	{U, "\\\"ab#c\"", NULL, 14, "byte 0x23 cannot be in an immediate"},
+	{U, "\\\"a\x02" "b\"", NULL, 13, "byte 0x02 cannot be"},
+	{U, "\\\"a\xa0" "b\"", NULL, 13, "byte 0xa0 cannot be"},
 	{U, "+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(+0(%di)))))))))))))", NULL, 46,
 	 "too many nested dereferences"},
 };

@@ -322,7 +322,7 @@ static int parse_deref(struct ctx *c, const char *s, const char *e, int depth)
 static int parse_imm(struct ctx *c, const char *s, const char *e, int depth)
 {
 	unsigned long long v;
-	const char *n = s + 1;
+	const char *n = s + 1, *q;
 
 	if (n < e && *n == '"') {
 		if (depth)
@@ -337,6 +337,17 @@ static int parse_imm(struct ctx *c, const char *s, const char *e, int depth)
 			return fail(c, memchr(n + 1, '"', e - n - 2),
 				    "unexpected '\"' inside the immediate "
 				    "string");
+		for (q = n + 1; q < e - 1; q++)
+			/* the kernel's isspace() splits the definition there
+			 * (0xa0 too: its ctype is Latin-1), '#' starts a
+			 * comment, control bytes are not text */
+			if ((unsigned char)*q < 0x20 || *q == 0x7f ||
+			    (unsigned char)*q == 0xa0 || *q == '#')
+				return fail(c, q,
+					    "byte 0x%02x cannot be in an "
+					    "immediate string: the kernel "
+					    "would not read it as written",
+					    (unsigned char)*q);
 	} else {
 		/* kernel str_to_immediate(): [+|-]NUMBER */
 		if (n < e && (*n == '-' || *n == '+'))

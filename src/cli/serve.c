@@ -13,8 +13,33 @@
 #include <string.h>
 #include <time.h>
 
+#ifdef HAVE_SYSTEMD
+#include <systemd/sd-daemon.h>
+#endif
+
 #include "options.h"
 #include "serve.h"
+
+/* Tell systemd (a Type=notify unit) what state the agent is in: READY=1
+ * once the entries are in place and the port listens, RELOADING=1 while
+ * CONFIG is read again, STOPPING=1 on the way out, each with a STATUS=
+ * line (running >= 0: how many of n metrics run). Nothing when not
+ * started by systemd ($NOTIFY_SOCKET unset) or built without libsystemd. */
+static void notify(const char *state, const char *status, int running, int n)
+{
+#ifdef HAVE_SYSTEMD
+	if (running >= 0)
+		sd_notifyf(0, "%s\nSTATUS=%d of %d metrics running", state,
+			   running, n);
+	else
+		sd_notifyf(0, "%s\nSTATUS=%s", state, status ? status : "");
+#else
+	(void)state;
+	(void)status;
+	(void)running;
+	(void)n;
+#endif
+}
 
 static volatile sig_atomic_t reload;
 
@@ -59,8 +84,8 @@ static void say(const struct serve *sv, const char *fmt, const char *a,
 
 /* Open the tables of c's good entries, taking those of old's that did
  * not change (old may be NULL); say what does not run. */
-static void open_entries(struct serve *sv, struct serve_config *c,
-			 struct serve_config *old)
+static int open_entries(struct serve *sv, struct serve_config *c,
+			struct serve_config *old)
 {
 	int i, j, running = 0;
 	bool kept;
@@ -95,11 +120,13 @@ static void open_entries(struct serve *sv, struct serve_config *c,
 	if (!sv->o.quiet)
 		fprintf(stderr, "%s: %d of %d metrics running, on %s\n", prog,
 			running, c->n, sv->listen);
+	return running;
 }
 
 static void do_reload(struct serve *sv)
 {
 	struct serve_config c;
+	int running;
 
 	if (serve_config_read(sv->path, &c)) {
 		fprintf(stderr, "%s: %s: out of memory: configuration kept\n",
@@ -116,9 +143,11 @@ static void do_reload(struct serve *sv)
 		return;
 	}
 	say(sv, "%s: %s: %s\n", sv->path, "reloading");
-	open_entries(sv, &c, &sv->c);
+	notify("RELOADING=1", "reading the configuration again", -1, 0);
+	running = open_entries(sv, &c, &sv->c);
 	serve_config_free(&sv->c); /* the tables of entries that went */
 	sv->c = c;
+	notify("READY=1", NULL, running, c.n);
 }
 
 static void page(struct serve_buf *b, void *ctx)
@@ -255,8 +284,9 @@ int cmd_serve(int argc, char **argv)
 	cli_hold();
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGHUP, &sa, NULL);
-	open_entries(&sv, &sv.c, NULL);
+	notify("READY=1", NULL, open_entries(&sv, &sv.c, NULL), sv.c.n);
 	status = loop(&sv, h);
+	notify("STOPPING=1", "removing the probes", -1, 0);
 	serve_http_close(h);
 	serve_config_free(&sv.c);
 	cli_release();

@@ -117,6 +117,7 @@ struct probe {
 	/* fault.c: pointers fetched as hidden fields, to tell faults */
 	struct field_layout *hidden;
 	size_t nhidden;
+	int comm_field;	  /* hidden's $comm (fault_record_comm()), or -1 */
 	struct fault_chain *chains;
 	int nchains;
 	bool check_faults; /* strings or chains to look at per event */

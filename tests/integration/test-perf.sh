@@ -29,11 +29,14 @@ hygiene_begin
 SPEC="u:$bin:greet a=arg1:s32 b=arg2:x16 s=+0(%di):string st=\$stack1 c=\$comm bf=+0(%di):b4@2/32 arr=+0(%di):x8[3] u=+0(%di):ustring i=\\7 e=\$stack q=+1(%di):u8 d=\$stack0 w=+0(%di):u64 h=+0(%di):s16[2]"
 RSPEC="ur:$bin:add r=retval:s32 x=%ax"
 # (tracefs also fetches the pointers of derefs, as hidden __sonde_p*
-# fields after the args, to tell faults: not part of the args' layout)
+# fields after the args, to tell faults, and the comm at the hit,
+# __sonde_pcomm: not part of the args' layout)
 nohidden()
 {
 	grep -v '^ID:' | grep -v 'field:u64 __sonde_p' |
-		sed 's/ __sonde_p[0-9_]*=0x%Lx//g; s/, REC->__sonde_p[0-9_]*//g'
+		grep -v 'field:__data_loc char\[\] __sonde_pcomm' |
+		sed 's/ __sonde_p[0-9_]*=0x%Lx//g; s/, REC->__sonde_p[0-9_]*//g' |
+		sed 's/ __sonde_pcomm=\\"%s\\"//; s/, __get_str(__sonde_pcomm)//'
 }
 for be in tracefs perf; do
 	"$SONDE" format --backend $be "$SPEC" | nohidden >"$T_DIR/fmt.$be"

@@ -24,6 +24,8 @@
 #include "internal.h"
 
 #define HIDDEN "__sonde_p" /* __sonde_pARG_LEVEL */
+/* the task's comm when the probe fired, the last hidden field */
+#define HIDDEN_COMM HIDDEN "comm"
 #define MAX_TRACE_ARGS 128
 /* x86-64 with 4-level page tables: the user half ends below 1 << 47 (a
  * process gets more under 5-level paging only by asking, mmap(2)) */
@@ -146,6 +148,19 @@ int fault_hidden_args(const struct probe *p, char **def, size_t *len)
 			*len += w;
 		}
 	}
+	/* The comm at the hit ($comm, kprobetrace.rst, uprobetracer.rst):
+	 * tracefs records carry only the tid, and /proc or saved_cmdlines,
+	 * read later, may give a name the thread took after the hit
+	 * (prctl, exec) or an older thread's of the same tid. */
+	if (total < MAX_TRACE_ARGS) {
+		w = snprintf(NULL, 0, " " HIDDEN_COMM "=$comm");
+		grown = realloc(*def, *len + w + 1);
+		if (!grown)
+			return -ENOMEM;
+		*def = grown;
+		snprintf(*def + *len, w + 1, " " HIDDEN_COMM "=$comm");
+		*len += w;
+	}
 	return 0;
 }
 
@@ -163,14 +178,18 @@ int fault_setup(struct probe *p)
 			break;
 		}
 	p->nhidden = f->nfields - vis;
+	p->comm_field = -1;
 	if (p->nhidden) {
 		p->hidden = malloc(p->nhidden * sizeof(*p->hidden));
-		p->chains = calloc(p->spec.nargs, sizeof(*p->chains));
+		p->chains = calloc(p->spec.nargs + 1, sizeof(*p->chains));
 		if (!p->hidden || !p->chains)
 			return -ENOMEM;
 		memcpy(p->hidden, f->fields + vis,
 		       p->nhidden * sizeof(*p->hidden));
 		f->nfields = vis; /* the hidden names are p->hidden's now */
+		if (!strcmp(p->hidden[p->nhidden - 1].name, HIDDEN_COMM) &&
+		    p->hidden[p->nhidden - 1].type == FT_STRING)
+			p->comm_field = (int)p->nhidden - 1;
 	}
 	for (i = 0, k = 0; p->nhidden && i < p->spec.nargs && i < vis; i++) {
 		c = &p->chains[p->nchains];
@@ -193,6 +212,18 @@ int fault_setup(struct probe *p)
 	if (p->nchains)
 		p->check_faults = true;
 	return 0;
+}
+
+bool fault_record_comm(const struct probe *p, const uint8_t *rec, size_t len,
+		       char *comm, size_t size)
+{
+	struct field_value v;
+
+	if (p->comm_field < 0 || (size_t)p->comm_field >= p->nhidden ||
+	    field_decode(&p->hidden[p->comm_field], rec, len, &v) || !v.len)
+		return false;
+	snprintf(comm, size, "%.*s", (int)v.len, v.str);
+	return true;
 }
 
 void fault_free(struct probe *p)

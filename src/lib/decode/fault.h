@@ -6,6 +6,7 @@
 #ifndef SONDE_FAULT_H
 #define SONDE_FAULT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,10 @@ int fault_setup(struct probe *p);
  * is gone, *unchecked gets its bit (a 0 or a fault: sonde cannot tell). */
 uint64_t fault_mask(const struct probe *p, const uint8_t *rec, size_t len,
 		    uint64_t *unchecked);
+/* The comm of the task at the hit, from the record's hidden $comm field
+ * into comm; false when the probe has none (a tracepoint, 128 args). */
+bool fault_record_comm(const struct probe *p, const uint8_t *rec, size_t len,
+		       char *comm, size_t size);
 void fault_free(struct probe *p);
 
 #endif

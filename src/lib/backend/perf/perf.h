@@ -47,9 +47,22 @@ struct pid_probe {
 	int probe;
 };
 
+/* perf_comm.c: a thread's names over time, oldest first */
+#define PCOMM_HIST 8
+#define PCOMM_UNKNOWN "<...>"
+enum pcomm_src {
+	PC_PROC, /* read from /proc when the thread was first seen */
+	PC_COMM, /* PERF_RECORD_COMM: a rename or an exec */
+	PC_FORK, /* PERF_RECORD_FORK: the parent's name at the fork */
+};
 struct pcomm {
 	int tid;
-	char comm[16];
+	int n;
+	struct {
+		uint64_t ts; /* CLOCK_MONOTONIC ns, the samples' clock */
+		char comm[16];
+		enum pcomm_src src;
+	} e[PCOMM_HIST];
 };
 
 #define PCOMMS 256
@@ -159,5 +172,15 @@ int symcache_add_map(struct symcache **sc, int pid, uint64_t start,
 int symcache_track(struct symcache **sc, int pid);
 int symcache_file_addr(struct symcache **sc, int pid, const char *path,
 		       uint64_t off, uint64_t *addr);
+
+/* perf_comm.c. pcomm_seen: a thread met for the first time (its name
+ * read from /proc now); pcomm_renamed: a PERF_RECORD_COMM at ts;
+ * pcomm_forked: tid started by ptid at ts; pcomm_at: tid's name at ts,
+ * or PCOMM_UNKNOWN. */
+void pcomm_seen(struct perf_state *st, int pid, int tid);
+void pcomm_renamed(struct perf_state *st, int tid, uint64_t ts,
+		   const char *name, size_t len);
+void pcomm_forked(struct perf_state *st, int ptid, int tid, uint64_t ts);
+const char *pcomm_at(struct perf_state *st, int pid, int tid, uint64_t ts);
 
 #endif

@@ -201,8 +201,10 @@ static void attr_fill(struct sonde_session *s, int i, const struct pmu_info *up,
 		a->inherit = 1;
 		a->inherit_thread = !s->opts.follow_fork;
 	}
-	/* one event per thread and CPU reports mmaps and comms */
+	/* one event per thread and CPU reports mmaps, comms and forks, each
+	 * with its time (sample_id_all: perf_comm.c) */
 	a->mmap = a->mmap2 = a->comm = track;
+	a->sample_id_all = track;
 	/* and, when children are followed, forks: they are counted, see
 	 * perf_ring_drain() */
 	a->task = s->opts.pid > 0 && s->opts.follow_fork &&
@@ -332,6 +334,10 @@ static void open_comm_tracker(struct sonde_session *s)
 		perf_dummy_attr(&a);
 		a.comm = 1;
 		a.comm_exec = 1;
+		/* its records' sample_id as the probes' (perf_ring.c on_comm) */
+		a.sample_id_all = 1;
+		a.sample_type = PERF_SAMPLE_IDENTIFIER | PERF_SAMPLE_TID |
+				PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
 		fd = perf_event_open_cloexec(&a, -1, cpu, -1, 0);
 		if (fd < 0)
 			continue;

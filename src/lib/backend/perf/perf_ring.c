@@ -42,41 +42,23 @@ static int probe_of(const struct perf_state *st, uint64_t id)
 	return -1;
 }
 
-static const char *comm_of(struct perf_state *st, int pid, int tid)
-{
-	struct pcomm *c = &st->comms[(unsigned int)tid % PCOMMS];
-	char path[64];
-	ssize_t n;
-	int fd;
-
-	if (c->tid == tid && c->comm[0])
-		return c->comm;
-	c->tid = tid;
-	snprintf(c->comm, sizeof(c->comm), "<...>");
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return c->comm;
-	n = read(fd, c->comm, sizeof(c->comm) - 1);
-	close(fd);
-	if (n > 0 && c->comm[n - 1] == '\n')
-		n--;
-	c->comm[n > 0 ? n : 0] = '\0';
-	return c->comm;
-}
+/* PERF_RECORD_COMM: pid, tid, comm (NUL-padded to 8 bytes), then the
+ * sample_id of its event (sample_id_all: TID, TIME, CPU, IDENTIFIER, the
+ * sample_type of the probes and of the comm tracker alike) */
+#define SAMPLE_ID_SIZE 32
+#define SAMPLE_ID_TIME 8 /* the time's offset in it */
 
 static void on_comm(struct perf_state *st, const uint8_t *r, size_t len)
 {
-	struct pcomm *c;
+	uint64_t ts;
 	uint32_t tid;
 
-	if (len < 8 + 8 + 1)
+	if (len < 8 + 8 + 8 + SAMPLE_ID_SIZE)
 		return;
 	memcpy(&tid, r + 12, 4);
-	c = &st->comms[tid % PCOMMS];
-	c->tid = (int)tid;
-	snprintf(c->comm, sizeof(c->comm), "%.*s", (int)(len - 16),
-		 (const char *)r + 16);
+	memcpy(&ts, r + len - SAMPLE_ID_SIZE + SAMPLE_ID_TIME, 8);
+	pcomm_renamed(st, (int)tid, ts, (const char *)r + 16,
+		      len - 16 - SAMPLE_ID_SIZE);
 }
 
 /* PERF_RECORD_MMAP2: pid, tid, addr, len, pgoff, (dev, ino | build id:
@@ -125,7 +107,7 @@ static int keep_sample(struct sonde_session *s, const uint8_t *r, size_t len,
 		memcpy(&ts, r + 32, 8);
 		/* the comm now, while the process lives: the sample is
 		 * delivered later (order.c), maybe after it was reaped */
-		comm_of(st_of(s), (int)pt[0], (int)pt[1]);
+		pcomm_seen(st_of(s), (int)pt[0], (int)pt[1]);
 	}
 	faults = tp_faults(s, probe, r, len, &unchecked);
 	if (oq_push(&s->oq, ts, cpu, r, len, faults))
@@ -192,7 +174,16 @@ static int on_record(struct sonde_session *s, int cpu, const uint8_t *r,
 	case PERF_RECORD_COMM:
 		on_comm(st, r, len);
 		return 0;
-	case PERF_RECORD_FORK: /* pid, ppid, tid, ptid: a new process? */
+	case PERF_RECORD_FORK: /* pid, ppid, tid, ptid, time */
+		if (len >= 32) {
+			uint32_t t[2];
+			uint64_t ts;
+
+			memcpy(t, r + 16, 8);
+			memcpy(&ts, r + 24, 8);
+			pcomm_forked(st, (int)t[1], (int)t[0], ts);
+		}
+		/* a new process? */
 		/* the comm and mmap trackers get forks too (kernel/events/
 		 * core.c perf_event_task_match()): only a followed child
 		 * inherits the probes */
@@ -425,7 +416,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 		ps.regs = sm.have_regs ? sm.regs : NULL;
 		ps.stack = sm.stack;
 		ps.stack_len = sm.stack_len;
-		ps.comm = comm_of(st, sm.pid, sm.tid);
+		ps.comm = pcomm_at(st, sm.pid, sm.tid, sm.ts);
 		len = pfetch_record(s, &s->probes[probe], &st->pp[probe], &ps,
 				    st->rec, st->reccap, &faults);
 		/* its strings' faults (no pointers to check: perf read them) */
@@ -446,7 +437,7 @@ static int deliver_one(const struct oq_item *it, const uint8_t *r,
 		nf = pentry_fix(&st->pp[probe], st->frames, nf, st->cur_kframes,
 				sm.stack, sm.stack_len);
 	return events_deliver(s, probe, rec, len, sm.ts, sm.cpu, sm.pid, sm.tid,
-			      comm_of(st, sm.pid, sm.tid),
+			      pcomm_at(st, sm.pid, sm.tid, sm.ts),
 			      nf ? st->frames : NULL, nf, st->cur_kframes,
 			      faults, unchecked);
 }

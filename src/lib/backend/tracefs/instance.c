@@ -42,12 +42,11 @@ static int set_pid_filter(struct sonde_session *s)
 	if (!d)
 		return set_err(s, ESRCH, -1, "no process with pid %d",
 			       (int)s->opts.pid);
-	err = inst_write(s, "options/event-fork", "1");
 	/* event-fork adds children too: without follow_fork their events are
 	 * left out, by the tgid the kernel saves as it records them
-	 * (saved_tgids), as the child may be gone when they are read */
-	if (!err && !s->opts.follow_fork)
-		err = inst_write(s, "options/record-tgid", "1");
+	 * (saved_tgids, options/record-tgid: tfs_instance_setup()), as the
+	 * child may be gone when they are read */
+	err = inst_write(s, "options/event-fork", "1");
 	while (!err && (de = readdir(d))) {
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
@@ -218,6 +217,10 @@ int tfs_instance_setup(struct sonde_session *s)
 		err = inst_write(s, "options/userstacktrace", "1");
 	if (!err && s->opts.pid > 0)
 		err = set_pid_filter(s);
+	/* the process of each thread as the kernel records it (saved_tgids):
+	 * a thread gone before its events are read has no /proc to ask */
+	if (!err && tracefs_file_exists(tfs_inst(s), "options/record-tgid"))
+		err = inst_write(s, "options/record-tgid", "1");
 	/* system-wide: not the tracer's own events when asked (sonde trace
 	 * u:libc:malloc would feed on the printing of its own events);
 	 * kernels before 5.8 lack the file */

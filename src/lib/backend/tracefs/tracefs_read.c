@@ -212,8 +212,10 @@ void events_close_tracefs(struct sonde_session *s)
 		st->page = NULL;
 		free(st->id_to_probe);
 		st->id_to_probe = NULL;
-		free(st->cmdlines);
-		st->cmdlines = NULL;
+		free(st->cmdlines.text);
+		st->cmdlines.text = NULL;
+		free(st->tgids.text);
+		st->tgids.text = NULL;
 	}
 	events_close(s);
 }
@@ -226,31 +228,6 @@ size_t events_max_record(const struct sonde_session *s)
 	return st && st->layout.page_size ? st->layout.page_size : 4096;
 }
 
-/*
- * The process of a thread that ended, as the kernel saved it when the
- * thread hit an event (options/record-tgid, set with -p and no
- * --follow-fork: instance.c); -1 when not saved.
- */
-static int saved_tgid(int tid)
-{
-	char *text = tracefs_instance_file_read(NULL, "saved_tgids", NULL);
-	char *line, *save = NULL, *end;
-	int tgid = -1;
-	long v;
-
-	for (line = text ? strtok_r(text, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (strtol(line, &end, 10) != tid || *end != ' ')
-			continue;
-		v = strtol(end + 1, &end, 10);
-		if (v > 0 && v <= INT32_MAX)
-			tgid = (int)v;
-		break;
-	}
-	free(text);
-	return tgid;
-}
-
 static uint64_t mono_ns(void)
 {
 	struct timespec now;
@@ -259,9 +236,9 @@ static uint64_t mono_ns(void)
 	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
-/* The comm of tid in saved_cmdlines' text ("TID COMM" lines) into comm;
- * false when tid is not there. */
-static bool cmdline_of(const char *text, int tid, char *comm, size_t size)
+/* The value of tid in a saved_* file's text ("TID VALUE" lines) into
+ * out; false when tid is not there. */
+static bool saved_line(const char *text, int tid, char *out, size_t size)
 {
 	const char *line = text, *nl;
 	char *end;
@@ -270,7 +247,7 @@ static bool cmdline_of(const char *text, int tid, char *comm, size_t size)
 		nl = strchr(line, '\n');
 		if (strtol(line, &end, 10) != tid || *end != ' ')
 			continue;
-		snprintf(comm, size, "%.*s",
+		snprintf(out, size, "%.*s",
 			 (int)(nl ? nl - end - 1 : (long)strlen(end + 1)),
 			 end + 1);
 		return true;
@@ -278,49 +255,56 @@ static bool cmdline_of(const char *text, int tid, char *comm, size_t size)
 	return false;
 }
 
-/* How long a copy of saved_cmdlines answers: far shorter than the time
- * the kernel takes to give a gone thread's pid to another (pid_max forks),
- * so a pid found in it is still the gone thread's. */
-#define CMDLINES_FRESH_NS 100000000ull
+/* How long a copy of saved_cmdlines or saved_tgids answers: far shorter
+ * than the time the kernel takes to give a gone thread's pid to another
+ * (pid_max forks), so a pid found in it is still the gone thread's. */
+#define SAVED_FRESH_NS 100000000ull
 
 /*
- * The comm the kernel saved for tid, from a copy of saved_cmdlines read
- * again when tid is not in it or the copy is older than
- * CMDLINES_FRESH_NS. The kernel saves a thread's comm at its next switch
- * after the event, at the latest when it exits: a copy read after a
- * thread was found gone has it (unless the table overwrote it). Read for
- * every gone thread, a loop of short-lived processes made the reader fall
- * behind for good: 110 KB read and parsed per thread, and the poll never
- * returned to print a line.
+ * What the kernel saved for tid in FILE (saved_cmdlines: its comm,
+ * saved_tgids: its process), from a copy read again when tid is not in it
+ * or the copy is older than SAVED_FRESH_NS. The kernel saves them as a
+ * thread hits an event (the comm at its next switch, at the latest when
+ * it exits): a copy read after a thread was found gone has it (unless the
+ * table overwrote it). Read for every gone thread, a loop of short-lived
+ * processes made the reader fall behind for good: 110 KB read and parsed
+ * per thread, and the poll never returned to print a line.
  */
-static void saved_comm(struct tracefs_state *st, int tid, char *comm,
-		       size_t size)
+static bool saved_of(struct saved_copy *c, const char *file, int tid,
+		     char *out, size_t size)
 {
 	uint64_t now = mono_ns();
 
-	if (st->cmdlines && now - st->cmdlines_ns < CMDLINES_FRESH_NS &&
-	    cmdline_of(st->cmdlines, tid, comm, size))
-		return;
-	free(st->cmdlines);
-	st->cmdlines = tracefs_instance_file_read(NULL, "saved_cmdlines", NULL);
-	st->cmdlines_ns = now;
-	cmdline_of(st->cmdlines, tid, comm, size);
+	if (c->text && now - c->ns < SAVED_FRESH_NS &&
+	    saved_line(c->text, tid, out, size))
+		return true;
+	free(c->text);
+	c->text = tracefs_instance_file_read(NULL, file, NULL);
+	c->ns = now;
+	return saved_line(c->text, tid, out, size);
 }
 
 /*
  * The thread ended before its events were read. Its comm is in tracefs'
- * saved_cmdlines (recorded for tasks that hit an enabled event). Its
- * process: with -p and no --follow-fork the saved tgid (children come
- * through event-fork too); otherwise unknown (-1).
+ * saved_cmdlines (recorded for tasks that hit an enabled event; the
+ * probes' own records carry the comm at the hit, fault_record_comm()),
+ * its process in saved_tgids (options/record-tgid); -1 when not saved.
  */
 void events_task_gone(const struct sonde_session *s, struct task_info *t)
 {
-	/* only the tracefs ring writes saved_cmdlines: another backend does
-	 * not ask (what it holds for this pid may be an older process's) */
-	if (tfs_state(s))
-		saved_comm(tfs_state(s), t->tid, t->comm, sizeof(t->comm));
-	if (s->opts.pid > 0 && !s->opts.follow_fork)
-		t->pid = saved_tgid(t->tid);
+	struct tracefs_state *st = tfs_state(s);
+	char tgid[16];
+	long v;
+
+	/* only the tracefs ring writes these: another backend does not ask
+	 * (what they hold for this pid may be an older process's) */
+	if (!st)
+		return;
+	saved_of(&st->cmdlines, "saved_cmdlines", t->tid, t->comm,
+		 sizeof(t->comm));
+	if (saved_of(&st->tgids, "saved_tgids", t->tid, tgid, sizeof(tgid)) &&
+	    (v = strtol(tgid, NULL, 10)) > 0 && v <= INT32_MAX)
+		t->pid = (int)v;
 }
 
 struct read_ctx {
@@ -381,6 +365,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	struct sonde_session *s = rc->s;
 	struct tracefs_state *st = tfs_state(s);
 	struct sonde_event ev = { 0 };
+	struct task_info at_hit;
 	int idx = it->tag;
 
 	/* detached meanwhile: no more of its events, as when unmapped */
@@ -396,6 +381,18 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	ev.faults = it->faults;
 	ev.unchecked = it->unchecked;
 	ev.task = task_lookup(s, record_pid(&ev.p->fmt, rec, it->len));
+	/* the comm the task had at the hit, not the one it has now */
+	if (ev.p->comm_field >= 0) {
+		at_hit = ev.task ? *ev.task
+				 : (struct task_info){
+					   .tid = record_pid(&ev.p->fmt, rec,
+							     it->len),
+					   .pid = -1,
+				   };
+		if (fault_record_comm(ev.p, rec, it->len, at_hit.comm,
+				      sizeof(at_hit.comm)))
+			ev.task = &at_hit;
+	}
 	if (aux) {
 		ev.stack = aux;
 		ev.stack_len = it->aux_len;

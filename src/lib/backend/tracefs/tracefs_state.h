@@ -23,8 +23,13 @@ struct tracefs_state {
 	int max_id;
 	uint64_t last_wake; /* when the reader last woke for events */
 	/* threads gone before their events were read (tracefs_read.c) */
-	char *cmdlines;	     /* saved_cmdlines as last read, or NULL */
-	uint64_t cmdlines_ns; /* when it was read (CLOCK_MONOTONIC) */
+	/* saved_cmdlines and saved_tgids as last read ("TID VALUE" lines):
+	 * the comm and the process of threads gone before their events
+	 * were read (tracefs_read.c saved_of()) */
+	struct saved_copy {
+		char *text;   /* or NULL */
+		uint64_t ns;  /* when it was read (CLOCK_MONOTONIC) */
+	} cmdlines, tgids;
 	/* stacks (opts.stack): ftrace/kernel_stack and user_stack records */
 	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
 	int kstack_id, ustack_id;

@@ -101,8 +101,12 @@ for cmd in $holders; do
 				>"$T_DIR/out" 2>"$T_DIR/err"
 		fi
 		# "one": events flow from the moment the probe is enabled, however
-		# long a loaded machine takes to get there
-		[ $3 = one ] && wait_attached "$BG" 30
+		# long a loaded machine takes to get there (count and hist keep
+		# their counts in the kernel: no event ring for wait_attached to
+		# see, the delay alone)
+		case $3.$cmd in
+		one.trace | one.latency | one.stack) wait_attached "$BG" 30 ;;
+		esac
 		sleep "$delay"
 		kill -"$sig" "$BG" 2>/dev/null
 		wait_exit "$BG" 60

@@ -197,6 +197,20 @@ int events_open(struct sonde_session *s)
 	return 0;
 }
 
+static int by_tid(const void *a, const void *b)
+{
+	const struct saved_ent *x = a, *y = b;
+
+	return (x->tid > y->tid) - (x->tid < y->tid);
+}
+
+static void saved_free(struct saved_copy *c)
+{
+	free(c->text);
+	free(c->ents);
+	memset(c, 0, sizeof(*c));
+}
+
 void events_close_tracefs(struct sonde_session *s)
 {
 	struct tracefs_state *st = tfs_state(s);
@@ -212,10 +226,8 @@ void events_close_tracefs(struct sonde_session *s)
 		st->page = NULL;
 		free(st->id_to_probe);
 		st->id_to_probe = NULL;
-		free(st->cmdlines.text);
-		st->cmdlines.text = NULL;
-		free(st->tgids.text);
-		st->tgids.text = NULL;
+		saved_free(&st->cmdlines);
+		saved_free(&st->tgids);
 	}
 	events_close(s);
 }
@@ -236,23 +248,53 @@ static uint64_t mono_ns(void)
 	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
-/* The value of tid in a saved_* file's text ("TID VALUE" lines) into
- * out; false when tid is not there. */
-static bool saved_line(const char *text, int tid, char *out, size_t size)
+/* Read FILE ("TID VALUE" lines) again and index it by tid: a storm of gone
+ * threads looks up thousands of them (saved_tgids has a line per pid
+ * ever saved, 370 KB here). */
+static void saved_read(struct saved_copy *c, const char *file, uint64_t now)
 {
-	const char *line = text, *nl;
-	char *end;
+	size_t cap = 0;
+	char *line, *nl, *end;
+	long tid;
 
-	for (; line && *line; line = nl ? nl + 1 : NULL) {
+	saved_free(c);
+	c->ns = now;
+	c->text = tracefs_instance_file_read(NULL, file, NULL);
+	for (line = c->text; line && *line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
-		if (strtol(line, &end, 10) != tid || *end != ' ')
+		tid = strtol(line, &end, 10);
+		if (end == line || *end != ' ' || tid <= 0 || tid > INT32_MAX)
 			continue;
-		snprintf(out, size, "%.*s",
-			 (int)(nl ? nl - end - 1 : (long)strlen(end + 1)),
-			 end + 1);
-		return true;
+		if (c->n == cap) {
+			struct saved_ent *grown;
+
+			cap = cap ? 2 * cap : 1024;
+			grown = realloc(c->ents, cap * sizeof(*grown));
+			if (!grown)
+				break;
+			c->ents = grown;
+		}
+		c->ents[c->n++] = (struct saved_ent){
+			.tid = (int)tid,
+			.off = (size_t)(end + 1 - c->text),
+			.len = (int)(nl ? nl - end - 1 : (long)strlen(end + 1)),
+		};
 	}
-	return false;
+	if (c->n)
+		qsort(c->ents, c->n, sizeof(*c->ents), by_tid);
+}
+
+/* The value of tid in the copy into out; false when tid is not there. */
+static bool saved_line(const struct saved_copy *c, int tid, char *out,
+		       size_t size)
+{
+	struct saved_ent key = {.tid = tid}, *e;
+
+	e = c->n ? bsearch(&key, c->ents, c->n, sizeof(*e), by_tid) : NULL;
+	if (!e)
+		return false;
+	snprintf(out, size, "%.*s", e->len, c->text + e->off);
+	return true;
 }
 
 /* How long a copy of saved_cmdlines or saved_tgids answers: far shorter
@@ -276,12 +318,20 @@ static bool saved_of(struct saved_copy *c, const char *file, int tid,
 	uint64_t now = mono_ns();
 
 	if (c->text && now - c->ns < SAVED_FRESH_NS &&
-	    saved_line(c->text, tid, out, size))
+	    saved_line(c, tid, out, size))
 		return true;
-	free(c->text);
-	c->text = tracefs_instance_file_read(NULL, file, NULL);
-	c->ns = now;
-	return saved_line(c->text, tid, out, size);
+	saved_read(c, file, now);
+	return saved_line(c, tid, out, size);
+}
+
+/* Has a probe of s no comm of its own in its records? */
+static bool comm_missing(const struct sonde_session *s,
+			 struct tracefs_state *st)
+{
+	for (; st->comm_checked < s->nprobes; st->comm_checked++)
+		if (s->probes[st->comm_checked].comm_field < 0)
+			st->comm_missing = true;
+	return st->comm_missing;
 }
 
 /*
@@ -300,8 +350,9 @@ void events_task_gone(const struct sonde_session *s, struct task_info *t)
 	 * (what they hold for this pid may be an older process's) */
 	if (!st)
 		return;
-	saved_of(&st->cmdlines, "saved_cmdlines", t->tid, t->comm,
-		 sizeof(t->comm));
+	if (comm_missing(s, st))
+		saved_of(&st->cmdlines, "saved_cmdlines", t->tid, t->comm,
+			 sizeof(t->comm));
 	if (saved_of(&st->tgids, "saved_tgids", t->tid, tgid, sizeof(tgid)) &&
 	    (v = strtol(tgid, NULL, 10)) > 0 && v <= INT32_MAX)
 		t->pid = (int)v;

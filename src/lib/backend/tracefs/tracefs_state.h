@@ -29,7 +29,18 @@ struct tracefs_state {
 	struct saved_copy {
 		char *text;   /* or NULL */
 		uint64_t ns;  /* when it was read (CLOCK_MONOTONIC) */
+		struct saved_ent {
+			int tid;
+			int len;	/* the value's */
+			size_t off;	/* the value's, in text */
+		} *ents;	/* by tid */
+		size_t n;
 	} cmdlines, tgids;
+	/* saved_cmdlines is read only for probes whose records carry no
+	 * comm (tracepoints): so many of the session's probes were looked
+	 * at, and whether one of them had none */
+	int comm_checked;
+	bool comm_missing;
 	/* stacks (opts.stack): ftrace/kernel_stack and user_stack records */
 	bool pair_stacks; /* opts.stack, or a stacktrace trigger */
 	int kstack_id, ustack_id;

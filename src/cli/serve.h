@@ -84,6 +84,7 @@ struct serve_table {
 	int nfiles;
 	const struct cli_opts *o;
 	uint64_t reopens, reopen_errors;
+	uint64_t reopen_time; /* the last reopen, Unix seconds (0: none) */
 	struct sonde_agg *g;	   /* every generation's table, read now */
 	void *admitted;		   /* tsearch() tree of label texts */
 	size_t nadmitted;

@@ -269,6 +269,7 @@ enum health_what {
 	H_FAULTS,
 	H_REOPENS,
 	H_REOPEN_ERRORS,
+	H_REOPEN_TIME,
 	H_LIMIT,
 	H_OVER,
 	H_READ_ERRORS,
@@ -288,6 +289,9 @@ static const struct {
 	[H_REOPEN_ERRORS] = {"sonde_target_reopen_errors_total", "counter",
 			     "Replaced files that could not be probed (the old "
 			     "probes go on)."},
+	[H_REOPEN_TIME] = {"sonde_target_reopen_timestamp_seconds", "gauge",
+			   "When a probed file was last replaced and the new "
+			   "one probed (Unix time, 0: never)."},
 	[H_LIMIT] = {"sonde_series_limit", "gauge",
 		     "Series a metric may have (max-series)."},
 	[H_OVER] = {"sonde_series_overflow_keys", "gauge",
@@ -316,6 +320,8 @@ static uint64_t health_value(const struct serve_entry *e, enum health_what w)
 		return t->reopens;
 	case H_REOPEN_ERRORS:
 		return t->reopen_errors;
+	case H_REOPEN_TIME:
+		return t->reopen_time;
 	case H_LIMIT:
 		return e->max_series;
 	case H_OVER:

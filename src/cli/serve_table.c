@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 
 #include "agg.h"
@@ -241,6 +242,7 @@ void serve_table_check(struct serve_entry *e)
 	}
 	t->gen[t->ngen++] = g;
 	t->reopens++;
+	t->reopen_time = (uint64_t)time(NULL);
 	files_note(t);
 }
 

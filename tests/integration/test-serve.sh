@@ -302,10 +302,20 @@ expect_eq "HTTP: 404, 405, 400, 400" \
 LD_LIBRARY_PATH=$(dirname "$bin") "$app" 5 # libfixture.so
 wait_promq 'fixture_app_calls_total' 5 10
 expect_eq "upgrade: the program's calls before" "$GOT" 5
+expect_eq "upgrade: no reopen time before" \
+	"$(promq 'sonde_target_reopen_timestamp_seconds{metric="fixture_app_calls"}')" 0
 cp "$bin" "$app.new"
+t_up=$(date +%s)
 mv -f "$app.new" "$app"
 wait_promq 'sonde_target_reopens_total{metric="fixture_app_calls"}' 1 15
 expect_eq "upgrade: the replaced file is seen and the new one probed" "$GOT" 1
+t_seen=$(promq 'sonde_target_reopen_timestamp_seconds{metric="fixture_app_calls"}')
+if [ -n "$t_seen" ] && [ "$t_seen" -ge "$t_up" ] 2>/dev/null &&
+	[ "$t_seen" -le "$(date +%s)" ]; then
+	ok "upgrade: the gauge says when ($((t_seen - t_up)) s after the mv)"
+else
+	not_ok "upgrade: the gauge says when" "mv at $t_up, gauge: '$t_seen', now $(date +%s)"
+fi
 expect_grep "upgrade: said on stderr" \
 	"metric fixture_app_calls: $app was replaced: probing the new file" \
 	"$T_DIR/serve.err"

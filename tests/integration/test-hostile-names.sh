@@ -188,11 +188,12 @@ done
 	>"$T_DIR/out" 2>"$T_DIR/err"
 expect_eq "spoof* without args: no argument at all" \
 	"$(events "$T_DIR/out" | tr '\n' ,)" "spoof_arg1__1234:,"
-# the definition the kernel gets: the asked fetch only
+# the definition the kernel gets: the asked fetch only (and sonde's own
+# hidden comm at the hit)
 "$SONDE" format -v "u:$bin:spoof* a=arg1:s32" >"$T_DIR/fmt" 2>&1
 def=$(grep '^# ' "$T_DIR/fmt")
 if printf '%s\n' "$def" |
-	grep -qx "# p:sonde_[0-9_]*/spoof_arg1__1234 $bin:0x[0-9a-f]* a=%di:s32"; then
+	grep -qx "# p:sonde_[0-9_]*/spoof_arg1__1234 $bin:0x[0-9a-f]* a=%di:s32 __sonde_pcomm=\$comm"; then
 	ok "spoof*: the definition fetches a=%di only"
 else
 	not_ok "spoof*: the definition fetches a=%di only" "$def"

@@ -23,7 +23,7 @@
 
 #include "internal.h"
 
-#define HIDDEN "__sonde_p" /* __sonde_pARG_LEVEL */
+#define HIDDEN FAULT_HIDDEN_PREFIX /* __sonde_pARG_LEVEL */
 /* the task's comm when the probe fired, the last hidden field */
 #define HIDDEN_COMM HIDDEN "comm"
 #define MAX_TRACE_ARGS 128

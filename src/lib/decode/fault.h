@@ -23,6 +23,10 @@ struct fault_chain {
 	unsigned int size; /* bytes read at the last one; 0: a string */
 };
 
+/* The names of the fields sonde adds to a definition for itself (the
+ * pointers of a chain, the comm at the hit): never shown, never set. */
+#define FAULT_HIDDEN_PREFIX "__sonde_p"
+
 struct sonde_session;
 struct probe;
 struct probe_arg;

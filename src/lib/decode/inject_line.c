@@ -10,16 +10,24 @@
  * what was asked. Fields not named are zero (strings empty).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "decode/fault.h"
 #include "decode/inject_line.h"
 
 /* kernel/trace/trace.h: MAX_FILTER_STR_VAL, a string's length bound */
 #define MAX_STR 256
 /* event_inject_write(): one write of less than PAGE_SIZE */
 #define MAX_LINE 4095
+
+/* sonde's own fields (fault.h): not the user's to set or to be told of */
+static bool is_hidden(const char *name)
+{
+	return !strncmp(name, FAULT_HIDDEN_PREFIX, strlen(FAULT_HIDDEN_PREFIX));
+}
 
 static const struct field_layout *find_field(const struct event_format *ef,
 					     const char *name, size_t len)
@@ -30,7 +38,8 @@ static const struct field_layout *find_field(const struct event_format *ef,
 
 	for (i = 0; i < ef->nfields; i++)
 		if (strlen(ef->fields[i].name) == len &&
-		    !memcmp(ef->fields[i].name, name, len))
+		    !memcmp(ef->fields[i].name, name, len) &&
+		    !is_hidden(ef->fields[i].name))
 			return &ef->fields[i];
 	for (i = 0; i < 3; i++)
 		if (special[i]->name && strlen(special[i]->name) == len &&
@@ -39,17 +48,27 @@ static const struct field_layout *find_field(const struct event_format *ef,
 	return NULL;
 }
 
+/* How many fields a user may set: sonde's own come last (fault.c). */
+static size_t user_fields(const struct event_format *ef)
+{
+	size_t n = 0;
+
+	while (n < ef->nfields && !is_hidden(ef->fields[n].name))
+		n++;
+	return n;
+}
+
 /* "a, b and c": the fields a user may set */
 static void field_names(const struct event_format *ef, char *buf, size_t len)
 {
-	size_t i, used = 0;
+	size_t i, used = 0, n = user_fields(ef);
 
 	buf[0] = '\0';
-	for (i = 0; i < ef->nfields && used < len; i++)
+	for (i = 0; i < n && used < len; i++)
 		used += snprintf(buf + used, len - used, "%s%s",
-				 !i			? ""
-				 : i + 1 == ef->nfields ? " and "
-							: ", ",
+				 !i	      ? ""
+				 : i + 1 == n ? " and "
+					      : ", ",
 				 ef->fields[i].name);
 }
 
@@ -65,7 +84,7 @@ static int unknown(const struct event_format *ef, const char *name, size_t len,
 				     "event's own fields",
 				     (int)len, name);
 	field_names(ef, names, sizeof(names));
-	if (!ef->nfields)
+	if (!user_fields(ef))
 		return lib_error_set(err, EINVAL, -1,
 				     "%s has no field '%.*s': it has none to "
 				     "set",

@@ -249,21 +249,28 @@ static uint64_t mono_ns(void)
 }
 
 /* Read FILE ("TID VALUE" lines) again and index it by tid: a storm of gone
- * threads looks up thousands of them (saved_tgids has a line per pid
- * ever saved, 370 KB here). */
-static void saved_read(struct saved_copy *c, const char *file, uint64_t now)
+ * threads looks up thousands of them. saved_tgids (numeric) has a line
+ * per pid ever saved (370 KB here): its values are kept in the index and
+ * the text is dropped. */
+static void saved_read(struct saved_copy *c, const char *file, bool numeric,
+		       uint64_t now)
 {
 	size_t cap = 0;
-	char *line, *nl, *end;
-	long tid;
+	char *line, *nl, *end, *vend;
+	long tid, v;
 
 	saved_free(c);
 	c->ns = now;
+	c->numeric = numeric;
 	c->text = tracefs_instance_file_read(NULL, file, NULL);
 	for (line = c->text; line && *line; line = nl ? nl + 1 : NULL) {
 		nl = strchr(line, '\n');
 		tid = strtol(line, &end, 10);
 		if (end == line || *end != ' ' || tid <= 0 || tid > INT32_MAX)
+			continue;
+		v = numeric ? strtol(end + 1, &vend, 10)
+			    : (long)(end + 1 - c->text);
+		if (v < 0 || v > UINT32_MAX)
 			continue;
 		if (c->n == cap) {
 			struct saved_ent *grown;
@@ -276,12 +283,15 @@ static void saved_read(struct saved_copy *c, const char *file, uint64_t now)
 		}
 		c->ents[c->n++] = (struct saved_ent){
 			.tid = (int)tid,
-			.off = (size_t)(end + 1 - c->text),
-			.len = (int)(nl ? nl - end - 1 : (long)strlen(end + 1)),
+			.v = (uint32_t)v,
 		};
 	}
 	if (c->n)
 		qsort(c->ents, c->n, sizeof(*c->ents), by_tid);
+	if (numeric) {
+		free(c->text);
+		c->text = NULL;
+	}
 }
 
 /* The value of tid in the copy into out; false when tid is not there. */
@@ -289,11 +299,17 @@ static bool saved_line(const struct saved_copy *c, int tid, char *out,
 		       size_t size)
 {
 	struct saved_ent key = {.tid = tid}, *e;
+	const char *v;
 
 	e = c->n ? bsearch(&key, c->ents, c->n, sizeof(*e), by_tid) : NULL;
 	if (!e)
 		return false;
-	snprintf(out, size, "%.*s", e->len, c->text + e->off);
+	if (c->numeric) {
+		snprintf(out, size, "%u", e->v);
+	} else {
+		v = c->text + e->v;
+		snprintf(out, size, "%.*s", (int)strcspn(v, "\n"), v);
+	}
 	return true;
 }
 
@@ -312,15 +328,15 @@ static bool saved_line(const struct saved_copy *c, int tid, char *out,
  * processes made the reader fall behind for good: 110 KB read and parsed
  * per thread, and the poll never returned to print a line.
  */
-static bool saved_of(struct saved_copy *c, const char *file, int tid,
-		     char *out, size_t size)
+static bool saved_of(struct saved_copy *c, const char *file, bool numeric,
+		     int tid, char *out, size_t size)
 {
 	uint64_t now = mono_ns();
 
-	if (c->text && now - c->ns < SAVED_FRESH_NS &&
+	if (c->ns && now - c->ns < SAVED_FRESH_NS &&
 	    saved_line(c, tid, out, size))
 		return true;
-	saved_read(c, file, now);
+	saved_read(c, file, numeric, now);
 	return saved_line(c, tid, out, size);
 }
 
@@ -351,9 +367,10 @@ void events_task_gone(const struct sonde_session *s, struct task_info *t)
 	if (!st)
 		return;
 	if (comm_missing(s, st))
-		saved_of(&st->cmdlines, "saved_cmdlines", t->tid, t->comm,
-			 sizeof(t->comm));
-	if (saved_of(&st->tgids, "saved_tgids", t->tid, tgid, sizeof(tgid)) &&
+		saved_of(&st->cmdlines, "saved_cmdlines", false, t->tid,
+			 t->comm, sizeof(t->comm));
+	if (saved_of(&st->tgids, "saved_tgids", true, t->tid, tgid,
+		     sizeof(tgid)) &&
 	    (v = strtol(tgid, NULL, 10)) > 0 && v <= INT32_MAX)
 		t->pid = (int)v;
 }

@@ -27,12 +27,12 @@ struct tracefs_state {
 	 * the comm and the process of threads gone before their events
 	 * were read (tracefs_read.c saved_of()) */
 	struct saved_copy {
-		char *text;   /* or NULL */
-		uint64_t ns;  /* when it was read (CLOCK_MONOTONIC) */
+		char *text;   /* or NULL (and for a numeric one) */
+		uint64_t ns;  /* when it was read (CLOCK_MONOTONIC), 0: never */
+		bool numeric; /* values are numbers, kept in ents */
 		struct saved_ent {
 			int tid;
-			int len;	/* the value's */
-			size_t off;	/* the value's, in text */
+			uint32_t v; /* the value, or its offset in text */
 		} *ents;	/* by tid */
 		size_t n;
 	} cmdlines, tgids;

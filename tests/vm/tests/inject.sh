@@ -85,10 +85,11 @@ snap()
 }
 # ref_fields EVENT: the fields of the snapped trace lines of EVENT, as
 # "EVENT: a=1 b=2" ("(ip)" left out), in order
+# (less sonde's own field, __sonde_pcomm: an injected record has no comm)
 ref_fields()
 {
 	sed -n "s/^.* $1: /$1: /p" "$T_DIR/ref.trace" |
-		sed "s/^$1: ([^)]*) /$1: /"
+		sed "s/^$1: ([^)]*) /$1: /; s/ __sonde_pcomm=[^ ]*//"
 }
 inject()
 {

@@ -105,7 +105,7 @@ expect_grep "offset off an instruction boundary: the kernel's message" \
 	'^\[ *[0-9.]*\] trace_kprobe: error: Probe point is not an instruction boundary$' \
 	"$T_DIR/err"
 expect_grep "offset off an instruction boundary: the kernel's command" \
-	"^  Command: p:sonde_[0-9_]*/${fn}_0x1 $fn+1\$" "$T_DIR/err"
+	"^  Command: p:sonde_[0-9_]*/${fn}_0x1 $fn+1 __sonde_pcomm=[$]comm\$" "$T_DIR/err"
 caret_under "offset off an instruction boundary: the kernel's caret" 3 "$fn+1"
 kernel_said "offset off an instruction boundary"
 
@@ -114,7 +114,7 @@ expect_grep "unknown symbol in a fetch: the kernel's message" \
 	'^\[ *[0-9.]*\] trace_kprobe: error: Invalid probed address or symbol$' \
 	"$T_DIR/err"
 expect_grep "unknown symbol in a fetch: the kernel's command" \
-	"^  Command: p:sonde_[0-9_]*/$fn $fn x=@sonde_no_such_symbol\$" \
+	"^  Command: p:sonde_[0-9_]*/$fn $fn x=@sonde_no_such_symbol __sonde_pcomm=[$]comm\$" \
 	"$T_DIR/err"
 kernel_said "unknown symbol in a fetch"
 
@@ -136,15 +136,17 @@ expect_grep "format k: __probe_ip" \
 expect_grep "format k: dfd is s32" \
 	"^${T1}field:s32 dfd;${T1}offset:16;${T1}size:4;${T1}signed:1;\$" \
 	"$T_DIR/out"
+# (sonde adds a field of its own to each definition: __sonde_pcomm, the
+# comm at the hit, which the kernel prints as any other)
 expect_eq "format k: print fmt, last" "$(tail -n 1 "$T_DIR/out")" \
-	'print fmt: "(%lx) dfd=%d", REC->__probe_ip, REC->dfd'
+	'print fmt: "(%lx) dfd=%d __sonde_pcomm=\"%s\"", REC->__probe_ip, REC->dfd, __get_str(__sonde_pcomm)'
 hygiene_check "format k: tracefs left as found"
 
 hygiene_begin
 "$SONDE" format -v "k:$fn dfd=arg1:s32" >"$T_DIR/out" 2>&1
 expect_eq "format -v: exit status" "$?" 0
 expect_grep "format -v: the kernel's definition line" \
-	"^# p:sonde_[0-9_]*/$fn $fn dfd=%di:s32\$" "$T_DIR/out"
+	"^# p:sonde_[0-9_]*/$fn $fn dfd=%di:s32 __sonde_pcomm=[$]comm\$" "$T_DIR/out"
 hygiene_check "format -v: tracefs left as found"
 
 hygiene_begin
@@ -161,7 +163,7 @@ expect_grep "format kr: fd is s64" \
 	"^${T1}field:s64 fd;${T1}offset:24;${T1}size:8;${T1}signed:1;\$" \
 	"$T_DIR/out"
 expect_eq "format kr: print fmt" "$(tail -n 1 "$T_DIR/out")" \
-	'print fmt: "(%lx <- %lx) fd=%Ld", REC->__probe_func, REC->__probe_ret_ip, REC->fd'
+	'print fmt: "(%lx <- %lx) fd=%Ld __sonde_pcomm=\"%s\"", REC->__probe_func, REC->__probe_ret_ip, REC->fd, __get_str(__sonde_pcomm)'
 hygiene_check "format kr: tracefs left as found"
 
 # --- 10. sonde list ---------------------------------------------------------

@@ -189,7 +189,7 @@ hygiene_begin
 "$SONDE" format -v "kr10:$fn fd=retval:s64" >"$T_DIR/fmt" 2>&1
 expect_eq "kr10: format exit status" "$?" 0
 expect_grep "kr10: maxactive 10 in the kernel's definition" \
-	"^# r10:sonde_[0-9_]*/${fn}__return $fn fd=[$]retval:s64\$" "$T_DIR/fmt"
+	"^# r10:sonde_[0-9_]*/${fn}__return $fn fd=[$]retval:s64 __sonde_pcomm=[$]comm\$" "$T_DIR/fmt"
 hygiene_check "kr10: format: tracefs left as found"
 
 run "kr10:$fn" "$file 0 0 3" "kr10:$fn fd=retval:s64"

@@ -161,7 +161,9 @@ static void test_hidden_fields(void **state)
 				 " __sonde_p0_1=+16(%di):x64"
 				 " __sonde_p2_0=%dx:x64"
 				 " __sonde_p2_1=+8(%dx):x64"
-				 " __sonde_p4_0=%bp:x64");
+				 " __sonde_p4_0=%bp:x64"
+				 /* and the comm at the hit, last */
+				 " __sonde_pcomm=$comm");
 	free(def);
 	spec_free(&p.spec);
 }

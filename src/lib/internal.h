@@ -148,6 +148,9 @@ struct task_info {
 	int tid;
 	int pid;
 	char comm[16];
+	/* when /proc no longer had it (CLOCK_MONOTONIC ns); 0 once the
+	 * backend looked it up (tracefs: at hand-over, tracefs_read.c) */
+	uint64_t gone_ns;
 };
 
 struct sonde_event {

@@ -23,6 +23,7 @@ static void task_read(struct task_info *t)
 	int fd;
 
 	t->pid = -1;
+	t->gone_ns = 0;
 	snprintf(t->comm, sizeof(t->comm), "<...>");
 	snprintf(path, sizeof(path), "/proc/%d/status", t->tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -46,31 +47,62 @@ static void task_read(struct task_info *t)
 		t->pid = atoi(p + 7);
 }
 
-struct task_info *task_lookup(struct sonde_session *s, int tid)
+/* The slot of tid in tasks (cap a power of two): its own, or the empty
+ * one where it goes. */
+static struct task_info *task_slot(struct task_info *tasks, size_t cap,
+				   int tid)
 {
-	unsigned int i, mask;
+	unsigned int i, mask = (unsigned int)cap - 1;
 	struct task_info *t;
 
-	/* keep the table under 3/4 full: forget all, /proc is the source */
-	if (!s->tasks || s->ntasks * 4 >= s->ntasks_cap * 3) {
-		if (!s->tasks)
-			s->tasks = calloc(1024, sizeof(*s->tasks));
-		else
-			memset(s->tasks, 0, s->ntasks_cap * sizeof(*t));
-		if (!s->tasks)
-			return NULL;
-		s->ntasks_cap = 1024;
-		s->ntasks = 0;
-	}
-	mask = s->ntasks_cap - 1;
 	for (i = ((unsigned int)tid * 2654435761u) & mask;;
 	     i = (i + 1) & mask) {
-		t = &s->tasks[i];
-		if (t->comm[0] && t->tid == tid)
+		t = &tasks[i];
+		if (!t->comm[0] || t->tid == tid)
 			return t;
-		if (!t->comm[0])
-			break;
 	}
+}
+
+/* Up to this many threads the table grows; past it, it is emptied (/proc
+ * and the backend are the source): a drain after a storm of short-lived
+ * processes looks each up twice, when read and when handed over, and a
+ * thread forgotten between the two was looked up again as gone. */
+#define TASKS_MAX 65536
+
+static int tasks_room(struct sonde_session *s)
+{
+	struct task_info *grown;
+	size_t i, cap = s->ntasks_cap ? 2 * (size_t)s->ntasks_cap : 1024;
+
+	if (s->tasks && s->ntasks * 4 < s->ntasks_cap * 3)
+		return 0;
+	if (s->tasks && cap > TASKS_MAX) {
+		memset(s->tasks, 0, s->ntasks_cap * sizeof(*s->tasks));
+		s->ntasks = 0;
+		return 0;
+	}
+	grown = calloc(cap, sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	for (i = 0; s->tasks && i < s->ntasks_cap; i++)
+		if (s->tasks[i].comm[0])
+			*task_slot(grown, cap, s->tasks[i].tid) = s->tasks[i];
+	free(s->tasks);
+	s->tasks = grown;
+	s->ntasks_cap = (unsigned int)cap;
+	return 0;
+}
+
+struct task_info *task_lookup(struct sonde_session *s, int tid)
+{
+	struct task_info *t;
+
+	/* under 3/4 full */
+	if (tasks_room(s))
+		return NULL;
+	t = task_slot(s->tasks, s->ntasks_cap, tid);
+	if (t->comm[0])
+		return t;
 	t->tid = tid;
 	task_read(t);
 	/* user stacks are named through the process's maps: read them now */

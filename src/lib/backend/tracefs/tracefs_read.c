@@ -313,30 +313,24 @@ static bool saved_line(const struct saved_copy *c, int tid, char *out,
 	return true;
 }
 
-/* How long a copy of saved_cmdlines or saved_tgids answers: far shorter
- * than the time the kernel takes to give a gone thread's pid to another
- * (pid_max forks), so a pid found in it is still the gone thread's. */
-#define SAVED_FRESH_NS 100000000ull
-
 /*
  * What the kernel saved for tid in FILE (saved_cmdlines: its comm,
- * saved_tgids: its process), from a copy read again when tid is not in it
- * or the copy is older than SAVED_FRESH_NS. The kernel saves them as a
- * thread hits an event (the comm at its next switch, at the latest when
- * it exits): a copy read after a thread was found gone has it (unless the
- * table overwrote it). Read for every gone thread, a loop of short-lived
- * processes made the reader fall behind for good: 110 KB read and parsed
- * per thread, and the poll never returned to print a line.
+ * saved_tgids: its process) when the thread was found gone at since:
+ * from a copy read after since, read again when the one kept is older.
+ * The kernel saves them at the thread's next switch after an event, at
+ * the latest as it exits, so a copy read after the thread was found gone
+ * has them (unless the table gave the slot to another since); an older
+ * copy may hold what an earlier thread of that tid left (pids wrap
+ * around: a 600-process test gave two of them another process's tgid).
+ * The lookups are made at hand-over, after a whole read round found its
+ * gone threads: one read serves them all. Indexed, not scanned: a drain
+ * after a loop of short-lived processes took more than 30 s.
  */
-static bool saved_of(struct saved_copy *c, const char *file, bool numeric,
-		     int tid, char *out, size_t size)
+static bool saved_since(struct saved_copy *c, const char *file, bool numeric,
+			uint64_t since, int tid, char *out, size_t size)
 {
-	uint64_t now = mono_ns();
-
-	if (c->ns && now - c->ns < SAVED_FRESH_NS &&
-	    saved_line(c, tid, out, size))
-		return true;
-	saved_read(c, file, numeric, now);
+	if (!c->ns || c->ns <= since)
+		saved_read(c, file, numeric, mono_ns());
 	return saved_line(c, tid, out, size);
 }
 
@@ -350,29 +344,34 @@ static bool comm_missing(const struct sonde_session *s,
 	return st->comm_missing;
 }
 
-/*
- * The thread ended before its events were read. Its comm is in tracefs'
- * saved_cmdlines (recorded for tasks that hit an enabled event; the
- * probes' own records carry the comm at the hit, fault_record_comm()),
- * its process in saved_tgids (options/record-tgid); -1 when not saved.
- */
+/* The thread ended before its events were read (on_record()): noted,
+ * looked up at hand-over (resolve_gone()). */
 void events_task_gone(const struct sonde_session *s, struct task_info *t)
 {
-	struct tracefs_state *st = tfs_state(s);
+	(void)s;
+	t->gone_ns = mono_ns();
+}
+
+/*
+ * A gone thread's comm from saved_cmdlines (only for probes whose records
+ * carry none: tracepoints; the others' is fault_record_comm()'s) and its
+ * process from saved_tgids (options/record-tgid, instance.c); -1 when not
+ * saved.
+ */
+static void resolve_gone(struct sonde_session *s, struct tracefs_state *st,
+			 struct task_info *t)
+{
 	char tgid[16];
 	long v;
 
-	/* only the tracefs ring writes these: another backend does not ask
-	 * (what they hold for this pid may be an older process's) */
-	if (!st)
-		return;
 	if (comm_missing(s, st))
-		saved_of(&st->cmdlines, "saved_cmdlines", false, t->tid,
-			 t->comm, sizeof(t->comm));
-	if (saved_of(&st->tgids, "saved_tgids", true, t->tid, tgid,
-		     sizeof(tgid)) &&
+		saved_since(&st->cmdlines, "saved_cmdlines", false, t->gone_ns,
+			    t->tid, t->comm, sizeof(t->comm));
+	if (saved_since(&st->tgids, "saved_tgids", true, t->gone_ns, t->tid,
+			tgid, sizeof(tgid)) &&
 	    (v = strtol(tgid, NULL, 10)) > 0 && v <= INT32_MAX)
 		t->pid = (int)v;
+	t->gone_ns = 0;
 }
 
 struct read_ctx {
@@ -433,7 +432,7 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	struct sonde_session *s = rc->s;
 	struct tracefs_state *st = tfs_state(s);
 	struct sonde_event ev = { 0 };
-	struct task_info at_hit;
+	struct task_info at_hit, *task;
 	int idx = it->tag;
 
 	/* detached meanwhile: no more of its events, as when unmapped */
@@ -448,7 +447,15 @@ static int hand_over(const struct oq_item *it, const uint8_t *rec,
 	ev.cpu = it->cpu;
 	ev.faults = it->faults;
 	ev.unchecked = it->unchecked;
-	ev.task = task_lookup(s, record_pid(&ev.p->fmt, rec, it->len));
+	task = task_lookup(s, record_pid(&ev.p->fmt, rec, it->len));
+	if (task && task->gone_ns)
+		resolve_gone(s, st, task);
+	/* -p without --follow-fork: a child's events (event-fork) are left
+	 * out; one of a thread gone before they were read only now */
+	if (s->opts.pid > 0 && !s->opts.follow_fork && task && task->pid > 0 &&
+	    task->pid != s->opts.pid)
+		return 0;
+	ev.task = task;
 	/* the comm the task had at the hit, not the one it has now */
 	if (ev.p->comm_field >= 0) {
 		at_hit = ev.task ? *ev.task

@@ -248,50 +248,67 @@ static uint64_t mono_ns(void)
 	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
+/* One "TID VALUE" line into the index (v: the value, or for text its
+ * offset in it). */
+static void saved_add(struct saved_copy *c, const char *line, const char *base,
+		      bool numeric)
+{
+	char *end, *vend;
+	long tid, v;
+
+	tid = strtol(line, &end, 10);
+	if (end == line || *end != ' ' || tid <= 0 || tid > INT32_MAX)
+		return;
+	v = numeric ? strtol(end + 1, &vend, 10) : (long)(end + 1 - base);
+	if (v < 0 || v > UINT32_MAX)
+		return;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? 2 * c->cap : 1024;
+		struct saved_ent *grown = realloc(c->ents, cap * sizeof(*grown));
+
+		if (!grown)
+			return;
+		c->ents = grown;
+		c->cap = cap;
+	}
+	c->ents[c->n++] = (struct saved_ent){ .tid = (int)tid, .v = (uint32_t)v };
+}
+
 /* Read FILE ("TID VALUE" lines) again and index it by tid: a storm of gone
  * threads looks up thousands of them. saved_tgids (numeric) has a line
- * per pid ever saved (370 KB here): its values are kept in the index and
- * the text is dropped. */
+ * per pid ever saved (370 KB here): read line by line into the index,
+ * whose memory is kept from one read to the next. saved_cmdlines' text is
+ * kept for its names. */
 static void saved_read(struct saved_copy *c, const char *file, bool numeric,
 		       uint64_t now)
 {
-	size_t cap = 0;
-	char *line, *nl, *end, *vend;
-	long tid, v;
+	char *path, *line = NULL, *nl;
+	size_t len = 0;
+	FILE *f;
 
-	saved_free(c);
+	free(c->text);
+	c->text = NULL;
+	c->n = 0;
 	c->ns = now;
 	c->numeric = numeric;
-	c->text = tracefs_instance_file_read(NULL, file, NULL);
-	for (line = c->text; line && *line; line = nl ? nl + 1 : NULL) {
-		nl = strchr(line, '\n');
-		tid = strtol(line, &end, 10);
-		if (end == line || *end != ' ' || tid <= 0 || tid > INT32_MAX)
-			continue;
-		v = numeric ? strtol(end + 1, &vend, 10)
-			    : (long)(end + 1 - c->text);
-		if (v < 0 || v > UINT32_MAX)
-			continue;
-		if (c->n == cap) {
-			struct saved_ent *grown;
-
-			cap = cap ? 2 * cap : 1024;
-			grown = realloc(c->ents, cap * sizeof(*grown));
-			if (!grown)
-				break;
-			c->ents = grown;
+	if (numeric) {
+		path = tracefs_get_tracing_file(file);
+		f = path ? fopen(path, "re") : NULL;
+		tracefs_put_tracing_file(path);
+		while (f && getline(&line, &len, f) > 0)
+			saved_add(c, line, NULL, true);
+		free(line);
+		if (f)
+			fclose(f);
+	} else {
+		c->text = tracefs_instance_file_read(NULL, file, NULL);
+		for (line = c->text; line && *line; line = nl ? nl + 1 : NULL) {
+			nl = strchr(line, '\n');
+			saved_add(c, line, c->text, false);
 		}
-		c->ents[c->n++] = (struct saved_ent){
-			.tid = (int)tid,
-			.v = (uint32_t)v,
-		};
 	}
 	if (c->n)
 		qsort(c->ents, c->n, sizeof(*c->ents), by_tid);
-	if (numeric) {
-		free(c->text);
-		c->text = NULL;
-	}
 }
 
 /* The value of tid in the copy into out; false when tid is not there. */

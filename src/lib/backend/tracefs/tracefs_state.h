@@ -34,7 +34,7 @@ struct tracefs_state {
 			int tid;
 			uint32_t v; /* the value, or its offset in text */
 		} *ents;	/* by tid */
-		size_t n;
+		size_t n, cap;
 	} cmdlines, tgids;
 	/* saved_cmdlines is read only for probes whose records carry no
 	 * comm (tracepoints): so many of the session's probes were looked
